@@ -1,0 +1,118 @@
+/**
+ * The kernel-backend interface: the only thing the model knows about how the math runs.
+ *
+ * A backend creates sessions; a session owns one model's parameters (and optimizer state and the
+ * uploaded training data) in the backend's own memory — WebAssembly linear memory for the
+ * AssemblyScript backend, tensors for the tfjs backends — so a training step moves nothing
+ * between JavaScript and the backend except the few scalars of the loss.
+ *
+ * All matrices are row-major float32: W1 [n×h], b1 [h], W2 [h×n], b2 [n], X [m×n].
+ */
+
+export type BackendName = 'assemblyscript' | 'tfjs-wasm' | 'tfjs-cpu';
+export type BackendChoice = 'auto' | BackendName;
+export type Reduction = 'sum' | 'mean';
+
+/** The layer sizes of a model: input n, hidden h. */
+export interface LayerShape {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+}
+
+/** The model's parameters, row-major float32. */
+export interface Parameters {
+  W1: Float32Array;
+  b1: Float32Array;
+  W2: Float32Array;
+  b2: Float32Array;
+}
+
+/** The hyperparameters of the loss in SPEC section 2. */
+export interface LossConfig {
+  /** ρ: target mean activation of each hidden unit, in (0, 1). */
+  readonly sparsityTarget: number;
+  /** β: weight of the KL sparsity penalty. */
+  readonly sparsityWeight: number;
+  /** α: weight decay on W1 and W2 (biases are not decayed). */
+  readonly weightDecay: number;
+  /** "sum" (r = 1) or "mean" (r = 1/m) for the reconstruction term. */
+  readonly reduction: Reduction;
+}
+
+export type OptimizerConfig =
+  | {
+      readonly kind: 'adam';
+      readonly learningRate: number;
+      readonly beta1: number;
+      readonly beta2: number;
+      readonly epsilon: number;
+    }
+  | { readonly kind: 'sgd'; readonly learningRate: number };
+
+/** Adam's moments and step count; `step` is the number of updates already applied. */
+export interface AdamState {
+  step: number;
+  m: Parameters;
+  v: Parameters;
+}
+
+/** The three terms of the loss on one batch, and their sum. */
+export interface LossTerms {
+  loss: number;
+  reconstruction: number;
+  weightDecay: number;
+  sparsity: number;
+}
+
+export interface ForwardResult {
+  /** Hidden activations a = σ(X·W1 + b1), [m×h]. */
+  hidden: Float32Array;
+  /** Outputs y = σ(a·W2 + b2), [m×n]. */
+  output: Float32Array;
+}
+
+export interface GradientResult {
+  terms: LossTerms;
+  /** Mean activation of each hidden unit over the batch (ρ̂), [h]. */
+  meanActivation: Float32Array;
+  gradients: Parameters;
+}
+
+/** One model's state living inside a backend. */
+export interface BackendSession {
+  readonly shape: LayerShape;
+
+  /** Copies the parameters out of the backend. */
+  getParameters(): Parameters;
+  /** Replaces the parameters (shapes must match). */
+  setParameters(params: Parameters): void;
+
+  /** Adam state, or null when no Adam step has run and none was set. */
+  getOptimizerState(): AdamState | null;
+  setOptimizerState(state: AdamState | null): void;
+
+  /** Uploads the (already normalised) training data once: `rows` rows of n values. */
+  setTrainingData(x: Float32Array, rows: number): void;
+
+  /**
+   * One optimizer step on the training-data rows named by `rowIndices` (in that order), or on
+   * all rows in their stored order when `rowIndices` is null (full batch).
+   * Returns the loss terms of that batch before the update.
+   */
+  trainStep(rowIndices: Uint32Array | null, loss: LossConfig, optimizer: OptimizerConfig): LossTerms;
+
+  /** Forward pass on `rows` rows of x (normalised). */
+  forward(x: Float32Array, rows: number): ForwardResult;
+  /** decode(a) = σ(a·W2 + b2). */
+  decode(hidden: Float32Array, rows: number): Float32Array;
+  /** Loss terms and the full gradient (weight decay included) on a batch; no update. */
+  gradients(x: Float32Array, rows: number, loss: LossConfig): GradientResult;
+
+  /** Frees what the session holds (wasm instance, tensors). The session is unusable after. */
+  dispose(): void;
+}
+
+export interface KernelBackend {
+  readonly name: BackendName;
+  createSession(shape: LayerShape, params: Parameters): BackendSession;
+}

@@ -1,0 +1,70 @@
+/**
+ * Typed errors for bad input. Each names what is wrong precisely enough to fix it: the file,
+ * row and column of bad data, or the field of a bad model file or option. The CLI turns these
+ * into exit code 2 and the HTTP API into 4xx problem details; anything else is a bug (exit 1, 500).
+ */
+
+/** Base class of every error caused by the caller's input rather than by edge-sae itself. */
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+/** Where in a data set a problem is. Rows and columns are 1-based, as a person counts them. */
+export interface DataLocation {
+  /** File name or other source label, e.g. "data.csv" or "body.data". */
+  source?: string;
+  row?: number;
+  column?: number;
+}
+
+/** Bad training or encoding data: ragged rows, non-numbers, non-finite values, wrong width. */
+export class DataError extends InputError {
+  override name = 'DataError';
+  readonly location: DataLocation;
+
+  constructor(problem: string, location: DataLocation = {}) {
+    super(formatLocation(location) + problem);
+    this.location = location;
+  }
+}
+
+/** A model file (SPEC section 3) that does not match the format; `field` is a JSON path. */
+export class ModelFileError extends InputError {
+  override name = 'ModelFileError';
+  readonly field: string;
+
+  constructor(field: string, problem: string, source?: string) {
+    super(`${source ? `${source}: ` : ''}model file field "${field}": ${problem}`);
+    this.field = field;
+  }
+}
+
+/** A hyperparameter or option out of its range; `field` names it, e.g. "training.learningRate". */
+export class ConfigError extends InputError {
+  override name = 'ConfigError';
+  readonly field: string;
+
+  constructor(field: string, problem: string) {
+    super(`${field}: ${problem}`);
+    this.field = field;
+  }
+}
+
+/** Training diverged (a loss or weight became NaN or Infinity); nothing was saved as trained. */
+export class TrainingDivergedError extends InputError {
+  override name = 'TrainingDivergedError';
+  readonly epoch: number;
+
+  constructor(epoch: number, detail: string) {
+    super(`training diverged at epoch ${epoch}: ${detail}; lower the learning rate or normalise the data`);
+    this.epoch = epoch;
+  }
+}
+
+function formatLocation({ source, row, column }: DataLocation): string {
+  const parts: string[] = [];
+  if (source !== undefined) parts.push(source);
+  if (row !== undefined) parts.push(`row ${row}`);
+  if (column !== undefined) parts.push(`column ${column}`);
+  return parts.length > 0 ? `${parts.join(', ')}: ` : '';
+}

@@ -1,0 +1,251 @@
+/**
+ * The model file, format version 1 (SPEC section 3): writing it, and reading it back with a
+ * check of every field, so that a file that does not match is rejected with the field's name.
+ */
+import type { AdamState, LayerShape, Parameters } from '../backends/types.js';
+import { ModelFileError } from '../errors.js';
+import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type TrainingOptions } from './config.js';
+import type { Metrics } from './metrics.js';
+import type { Normalization } from './normalization.js';
+
+export const MODEL_FORMAT = 'edge-sae';
+export const MODEL_FORMAT_VERSION = 1;
+
+interface LayerJson {
+  weights: number[][];
+  bias: number[];
+}
+
+interface ParametersJson {
+  encoder: LayerJson;
+  decoder: LayerJson;
+}
+
+/** What a model file holds, as JSON. */
+export interface ModelFile {
+  format: typeof MODEL_FORMAT;
+  version: typeof MODEL_FORMAT_VERSION;
+  inputSize: number;
+  hiddenSize: number;
+  normalization: { kind: 'minmax'; min: number[]; max: number[] } | { kind: 'none' };
+  encoder: LayerJson;
+  decoder: LayerJson;
+  config: Omit<ModelConfig, 'hiddenSize'> & { hiddenSize: number };
+  training: Omit<TrainingOptions, 'backend'> & { backend: string; epochsCompleted: number };
+  optimizerState?: { kind: 'adam'; step: number; m: ParametersJson; v: ParametersJson };
+  metrics: Metrics | Record<string, never>;
+  lossHistory: number[];
+}
+
+/** Everything a model is made of, in memory: what the file is written from and read into. */
+export interface ModelState {
+  shape: LayerShape;
+  config: ModelConfig;
+  normalization: Normalization;
+  parameters: Parameters;
+  training: TrainingOptions & { epochsCompleted: number };
+  /** The backend that last trained the model (informational: files do not depend on it). */
+  trainedWith: string;
+  optimizerState: AdamState | null;
+  metrics: Metrics | null;
+  lossHistory: number[];
+}
+
+/**
+ * The shortest decimal that reads back as the same float32, so files stay small and exact:
+ * 0.1f is written 0.1, not 0.10000000149011612.
+ */
+export function shortestFloat32(value: number): number {
+  for (let precision = 6; precision < 9; precision++) {
+    const candidate = Number(value.toPrecision(precision));
+    if (Math.fround(candidate) === value) return candidate;
+  }
+  return Number(value.toPrecision(9));
+}
+
+function rowsOf(values: Float32Array, rows: number, cols: number): number[][] {
+  return Array.from({ length: rows }, (_, i) => Array.from(values.subarray(i * cols, (i + 1) * cols), shortestFloat32));
+}
+
+function listOf(values: Float32Array): number[] {
+  return Array.from(values, shortestFloat32);
+}
+
+function parametersToJson(p: Parameters, { inputSize: n, hiddenSize: h }: LayerShape): ParametersJson {
+  return {
+    encoder: { weights: rowsOf(p.W1, n, h), bias: listOf(p.b1) },
+    decoder: { weights: rowsOf(p.W2, h, n), bias: listOf(p.b2) },
+  };
+}
+
+/** Writes the model file of a model state. */
+export function toModelFile(state: ModelState): ModelFile {
+  const { shape, parameters } = state;
+  const layers = parametersToJson(parameters, shape);
+  const norm = state.normalization;
+  const file: ModelFile = {
+    format: MODEL_FORMAT,
+    version: MODEL_FORMAT_VERSION,
+    inputSize: shape.inputSize,
+    hiddenSize: shape.hiddenSize,
+    normalization: norm.kind === 'minmax' ? { kind: 'minmax', min: listOf(norm.min), max: listOf(norm.max) } : { kind: 'none' },
+    encoder: layers.encoder,
+    decoder: layers.decoder,
+    config: { ...state.config },
+    training: { ...state.training, backend: state.trainedWith },
+    metrics: state.metrics ?? {},
+    lossHistory: state.lossHistory.map((v) => shortestFloat32(Math.fround(v))),
+  };
+  if (state.optimizerState) {
+    file.optimizerState = {
+      kind: 'adam',
+      step: state.optimizerState.step,
+      m: parametersToJson(state.optimizerState.m, shape),
+      v: parametersToJson(state.optimizerState.v, shape),
+    };
+  }
+  return file;
+}
+
+// ---- reading -------------------------------------------------------------------------------
+
+type Json = unknown;
+
+class FieldReader {
+  constructor(private readonly source?: string) {}
+
+  fail(field: string, problem: string): never {
+    throw new ModelFileError(field, problem, this.source);
+  }
+
+  object(value: Json, field: string): Record<string, Json> {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(field, 'must be an object');
+    return value as Record<string, Json>;
+  }
+
+  integer(value: Json, field: string, min: number): number {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+      this.fail(field, `must be an integer of at least ${min}, got ${JSON.stringify(value)}`);
+    }
+    return value;
+  }
+
+  finite(value: Json, field: string): number {
+    if (typeof value !== 'number' || !Number.isFinite(value) || !Number.isFinite(Math.fround(value))) {
+      this.fail(field, `must be a finite float32 number, got ${JSON.stringify(value)}`);
+    }
+    return value;
+  }
+
+  vector(value: Json, field: string, length: number, into?: Float32Array, offset = 0): Float32Array {
+    if (!Array.isArray(value)) this.fail(field, `must be an array of ${length} numbers`);
+    if (value.length !== length) this.fail(field, `must have ${length} numbers, has ${value.length}`);
+    const out = into ?? new Float32Array(length);
+    for (let k = 0; k < length; k++) out[offset + k] = this.finite(value[k], `${field}[${k}]`);
+    return out;
+  }
+
+  matrix(value: Json, field: string, rows: number, cols: number): Float32Array {
+    if (!Array.isArray(value)) this.fail(field, `must be an array of ${rows} rows`);
+    if (value.length !== rows) this.fail(field, `must have ${rows} rows, has ${value.length}`);
+    const out = new Float32Array(rows * cols);
+    for (let i = 0; i < rows; i++) this.vector(value[i], `${field}[${i}]`, cols, out, i * cols);
+    return out;
+  }
+
+  parameters(value: Json, field: string, { inputSize: n, hiddenSize: h }: LayerShape): Parameters {
+    const prefix = field === '' ? '' : `${field}.`;
+    const obj = field === '' ? (value as Record<string, Json>) : this.object(value, field);
+    const encoder = this.object(obj.encoder, `${prefix}encoder`);
+    const decoder = this.object(obj.decoder, `${prefix}decoder`);
+    return {
+      W1: this.matrix(encoder.weights, `${prefix}encoder.weights`, n, h),
+      b1: this.vector(encoder.bias, `${prefix}encoder.bias`, h),
+      W2: this.matrix(decoder.weights, `${prefix}decoder.weights`, h, n),
+      b2: this.vector(decoder.bias, `${prefix}decoder.bias`, n),
+    };
+  }
+}
+
+/**
+ * Reads and checks a model file (already parsed from JSON). Throws ModelFileError naming the
+ * first field that does not match: shapes, non-finite numbers, unknown format or version.
+ */
+export function readModelFile(json: Json, source?: string): ModelState {
+  const read: FieldReader = new FieldReader(source);
+  const file = read.object(json, '(root)');
+  if (file.format !== MODEL_FORMAT) read.fail('format', `must be "${MODEL_FORMAT}", got ${JSON.stringify(file.format)}`);
+  if (file.version !== MODEL_FORMAT_VERSION) {
+    read.fail('version', `version ${JSON.stringify(file.version)} is not supported (this edge-sae reads version ${MODEL_FORMAT_VERSION})`);
+  }
+  const shape = { inputSize: read.integer(file.inputSize, 'inputSize', 1), hiddenSize: read.integer(file.hiddenSize, 'hiddenSize', 1) };
+  const parameters = read.parameters(file, '', shape);
+
+  const normJson = read.object(file.normalization, 'normalization');
+  let normalization: Normalization;
+  if (normJson.kind === 'minmax') {
+    const min = read.vector(normJson.min, 'normalization.min', shape.inputSize);
+    const max = read.vector(normJson.max, 'normalization.max', shape.inputSize);
+    for (let j = 0; j < shape.inputSize; j++) {
+      if (max[j]! < min[j]!) read.fail(`normalization.max[${j}]`, `is below normalization.min[${j}]`);
+    }
+    normalization = { kind: 'minmax', min, max };
+  } else if (normJson.kind === 'none') {
+    normalization = { kind: 'none' };
+  } else {
+    read.fail('normalization.kind', `must be "minmax" or "none", got ${JSON.stringify(normJson.kind)}`);
+  }
+
+  const configJson = read.object(file.config, 'config');
+  if (configJson.hiddenSize !== undefined && configJson.hiddenSize !== shape.hiddenSize) {
+    read.fail('config.hiddenSize', `is ${JSON.stringify(configJson.hiddenSize)} but hiddenSize is ${shape.hiddenSize}`);
+  }
+  const config = withFieldPrefix(read, () =>
+    resolveModelConfig(shape.inputSize, { ...(configJson as Partial<ModelConfig>), hiddenSize: shape.hiddenSize, normalize: normalization.kind }),
+  );
+
+  const trainingJson = read.object(file.training ?? {}, 'training');
+  const { backend: trainedWith, epochsCompleted, ...trainingFields } = trainingJson;
+  const training = withFieldPrefix(read, () => resolveTrainingOptions({ ...(trainingFields as Partial<TrainingOptions>), backend: 'auto' }));
+  const completed = epochsCompleted === undefined ? 0 : read.integer(epochsCompleted, 'training.epochsCompleted', 0);
+
+  let optimizerState: AdamState | null = null;
+  if (file.optimizerState !== undefined && file.optimizerState !== null) {
+    const opt = read.object(file.optimizerState, 'optimizerState');
+    if (opt.kind !== 'adam') read.fail('optimizerState.kind', `must be "adam", got ${JSON.stringify(opt.kind)}`);
+    optimizerState = {
+      step: read.integer(opt.step, 'optimizerState.step', 0),
+      m: read.parameters(opt.m, 'optimizerState.m', shape),
+      v: read.parameters(opt.v, 'optimizerState.v', shape),
+    };
+  }
+
+  const historyJson = file.lossHistory ?? [];
+  if (!Array.isArray(historyJson)) read.fail('lossHistory', 'must be an array of numbers');
+  const lossHistory = historyJson.map((v, k) => read.finite(v, `lossHistory[${k}]`));
+  const metrics = file.metrics && Object.keys(read.object(file.metrics, 'metrics')).length > 0 ? (file.metrics as Metrics) : null;
+
+  return {
+    shape,
+    config,
+    normalization,
+    parameters,
+    training: { ...training, epochsCompleted: completed },
+    trainedWith: typeof trainedWith === 'string' ? trainedWith : 'unknown',
+    optimizerState,
+    metrics,
+    lossHistory,
+  };
+}
+
+/** Runs a config check and re-throws its ConfigError as a ModelFileError of the same field. */
+function withFieldPrefix<T>(read: FieldReader, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof Error && 'field' in error && typeof error.field === 'string') {
+      read.fail(error.field, error.message.replace(`${error.field}: `, ''));
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,311 @@
+/**
+ * The sparse autoencoder (SPEC section 2): one sigmoid hidden layer trained on squared
+ * reconstruction error + weight decay + KL sparsity penalty. It holds its parameters and
+ * optimizer state in a backend session and knows nothing of files, HTTP or terminals.
+ *
+ * @example
+ * const { backend } = await loadNodeBackend('auto');
+ * const model = SparseAutoencoder.create(16, { hiddenSize: 48 }, backend, { seed: 1 });
+ * const { metrics, lossHistory } = model.fit(rows, { epochs: 1000 });
+ * const codes = model.encode(rows); // rows × 48 hidden activations
+ */
+import type { AdamState, BackendName, BackendSession, KernelBackend, LayerShape, LossConfig } from '../backends/types.js';
+import { toMatrix, type Matrix } from '../data/matrix.js';
+import { DataError, TrainingDivergedError } from '../errors.js';
+import {
+  DEFAULT_TRAINING_OPTIONS,
+  optimizerConfig,
+  resolveModelConfig,
+  resolveTrainingOptions,
+  type ModelConfig,
+  type TrainingOptions,
+} from './config.js';
+import { initialParameters } from './initialization.js';
+import { computeMetrics, type Metrics } from './metrics.js';
+import { readModelFile, toModelFile, type ModelFile, type ModelState } from './model-file.js';
+import { denormalize, fitNormalization, normalize, type Normalization } from './normalization.js';
+import { shuffleSeed } from './random.js';
+import { TrainingRun, type TrainingPosition } from './training-run.js';
+
+/** Rows as nested arrays, or a row-major Matrix. */
+export type DataInput = number[][] | Matrix;
+
+export interface TrainingProgress {
+  /** 1-based epoch just finished, within this fit. */
+  epoch: number;
+  epochs: number;
+  /** That epoch's loss (mean of its batch losses). */
+  loss: number;
+}
+
+export interface FitResult {
+  /** Metrics of the trained model on the whole training data. */
+  metrics: Metrics;
+  /** One loss per epoch of this fit. */
+  lossHistory: number[];
+}
+
+export interface CreateOptions {
+  /** Seeds the initial weights; default DEFAULT_TRAINING_OPTIONS.seed. */
+  seed?: number;
+}
+
+/** A run in progress, for callers that train in slices (jobs); see SparseAutoencoder.startTraining. */
+export interface TrainingSlice {
+  readonly run: TrainingRun;
+  /** Runs up to `maxSteps` steps; returns the epoch losses finished. Restores the model on divergence. */
+  step(maxSteps: number): number[];
+  /** Computes the final metrics and records the run in the model. Call once the run is done. */
+  finish(): FitResult;
+}
+
+export class SparseAutoencoder {
+  private normalization: Normalization | null;
+  private training: TrainingOptions & { epochsCompleted: number };
+  private trainedWith: string;
+  private metrics: Metrics | null;
+  private lossHistory: number[];
+  private disposed = false;
+
+  private constructor(
+    private readonly session: BackendSession,
+    readonly backendName: BackendName,
+    readonly config: ModelConfig,
+    state: Partial<ModelState>,
+  ) {
+    this.normalization = state.normalization ?? null;
+    this.training = state.training ?? { ...DEFAULT_TRAINING_OPTIONS, epochsCompleted: 0 };
+    this.trainedWith = state.trainedWith ?? backendName;
+    this.metrics = state.metrics ?? null;
+    this.lossHistory = state.lossHistory ?? [];
+    if (state.optimizerState) session.setOptimizerState(state.optimizerState);
+  }
+
+  /** A fresh, untrained model: weights uniform in ±√(6/(n+h+1)) from `seed`, biases 0. */
+  static create(inputSize: number, config: Partial<ModelConfig>, backend: KernelBackend, options: CreateOptions = {}): SparseAutoencoder {
+    const resolved = resolveModelConfig(inputSize, config);
+    const shape = { inputSize, hiddenSize: resolved.hiddenSize };
+    const seed = resolveTrainingOptions({ seed: options.seed }).seed;
+    const session = backend.createSession(shape, initialParameters(shape, seed));
+    return new SparseAutoencoder(session, backend.name, resolved, {});
+  }
+
+  /** A model from its file (SPEC section 3, parsed JSON); throws ModelFileError naming the bad field. */
+  static fromFile(file: unknown, backend: KernelBackend, source?: string): SparseAutoencoder {
+    const state = readModelFile(file, source);
+    const session = backend.createSession(state.shape, state.parameters);
+    return new SparseAutoencoder(session, backend.name, state.config, state);
+  }
+
+  get inputSize(): number {
+    return this.session.shape.inputSize;
+  }
+
+  get hiddenSize(): number {
+    return this.session.shape.hiddenSize;
+  }
+
+  get shape(): LayerShape {
+    return this.session.shape;
+  }
+
+  /** Whether the model has been trained (its normalisation fitted). */
+  get trained(): boolean {
+    return this.normalization !== null;
+  }
+
+  /** The options of the last training run, and the epochs trained in all runs. */
+  get trainingOptions(): TrainingOptions & { epochsCompleted: number } {
+    return { ...this.training };
+  }
+
+  get lastMetrics(): Metrics | null {
+    return this.metrics;
+  }
+
+  /** The model file of this model, ready for JSON.stringify. */
+  toFile(): ModelFile {
+    this.checkUsable();
+    if (this.normalization === null) {
+      throw new Error('cannot save a model before it has been trained: its normalisation is fitted on the training data');
+    }
+    return toModelFile({
+      shape: this.shape,
+      config: this.config,
+      normalization: this.normalization,
+      parameters: this.session.getParameters(),
+      training: this.training,
+      trainedWith: this.trainedWith,
+      optimizerState: this.session.getOptimizerState(),
+      metrics: this.metrics,
+      lossHistory: this.lossHistory,
+    });
+  }
+
+  /**
+   * Trains on `data` (in the caller's scale). The first fit fits the normalisation; later fits,
+   * and fits of a loaded model, keep it and continue from the current weights and optimizer
+   * state. On divergence (a non-finite loss or weight) the model is restored to what it was
+   * before the call and TrainingDivergedError is thrown.
+   */
+  fit(data: DataInput, training: Partial<TrainingOptions> = {}, onProgress?: (p: TrainingProgress) => void): FitResult {
+    const slice = this.startTraining(data, training);
+    const lossHistory: number[] = [];
+    while (!slice.run.done) {
+      const losses = slice.step(64);
+      for (const loss of losses) {
+        lossHistory.push(loss);
+        onProgress?.({ epoch: lossHistory.length, epochs: slice.run.totalEpochs, loss });
+      }
+    }
+    return slice.finish();
+  }
+
+  /**
+   * Starts a training run without running it, for callers that train in slices and checkpoint
+   * between them. `position` resumes a run from a checkpoint (with the parameters and optimizer
+   * state restored by the caller, e.g. through fromFile).
+   */
+  startTraining(data: DataInput, training: Partial<TrainingOptions> = {}, position?: TrainingPosition): TrainingSlice {
+    this.checkUsable();
+    const options = resolveTrainingOptions(training);
+    const matrix = this.checkWidth(toMatrix(data, 'data'), 'data');
+    const normalization = this.normalization ?? fitNormalization(this.config.normalize, matrix.data, matrix.rows, matrix.cols);
+    const x = normalize(normalization, matrix.data, matrix.rows, matrix.cols, 'data');
+    const loss = this.lossConfig();
+
+    const before = { parameters: this.session.getParameters(), optimizerState: this.session.getOptimizerState() };
+    const restore = () => {
+      this.session.setParameters(before.parameters);
+      this.session.setOptimizerState(before.optimizerState);
+    };
+    this.session.setTrainingData(x, matrix.rows);
+    const run = new TrainingRun(
+      this.session,
+      matrix.rows,
+      loss,
+      optimizerConfig(options),
+      options.epochs,
+      options.batchSize,
+      shuffleSeed(options.seed),
+      position,
+    );
+    const lossHistory: number[] = [];
+    return {
+      run,
+      step: (maxSteps) => {
+        try {
+          const losses = run.runSteps(maxSteps).map((e) => e.loss);
+          lossHistory.push(...losses);
+          return losses;
+        } catch (error) {
+          if (error instanceof TrainingDivergedError) restore();
+          throw error;
+        }
+      },
+      finish: () => {
+        const parameters = this.session.getParameters();
+        for (const [name, values] of Object.entries(parameters)) {
+          if (!values.every(Number.isFinite)) {
+            restore();
+            throw new TrainingDivergedError(options.epochs, `parameter ${name} is no longer finite`);
+          }
+        }
+        this.normalization = normalization;
+        const metrics = this.metricsOn(x, matrix.rows);
+        this.metrics = metrics;
+        this.lossHistory = [...this.lossHistory, ...lossHistory];
+        this.training = { ...options, epochsCompleted: this.training.epochsCompleted + options.epochs };
+        this.trainedWith = this.backendName;
+        return { metrics, lossHistory };
+      },
+    };
+  }
+
+  /** Hidden codes a = σ(x·W1 + b1) of each row, h numbers a row. */
+  encode(data: DataInput): Matrix {
+    const { x, rows } = this.prepare(data);
+    return { rows, cols: this.hiddenSize, data: this.session.forward(x, rows).hidden };
+  }
+
+  /** decode(a) = σ(a·W2 + b2), mapped back to the caller's scale. */
+  decode(codes: DataInput): Matrix {
+    this.checkUsable();
+    const matrix = toMatrix(codes, 'codes');
+    if (matrix.cols !== this.hiddenSize) {
+      throw new DataError(`codes have ${matrix.cols} columns but the model has ${this.hiddenSize} hidden units`, { source: 'codes' });
+    }
+    const output = this.session.decode(matrix.data, matrix.rows);
+    return { rows: matrix.rows, cols: this.inputSize, data: denormalize(this.requireNormalization(), output, matrix.rows, this.inputSize) };
+  }
+
+  /**
+   * decode(encode(x)) in the caller's scale, with each row's squared error Σ_j (output − input)²,
+   * also in the caller's scale.
+   */
+  reconstruct(data: DataInput): { outputs: Matrix; errors: Float64Array } {
+    const { x, rows, original } = this.prepare(data);
+    const n = this.inputSize;
+    const outputs = denormalize(this.requireNormalization(), this.session.forward(x, rows).output, rows, n);
+    const errors = new Float64Array(rows);
+    for (let i = 0; i < rows; i++) {
+      let sum = 0;
+      for (let j = 0; j < n; j++) sum += (outputs[i * n + j]! - original.data[i * n + j]!) ** 2;
+      errors[i] = sum;
+    }
+    return { outputs: { rows, cols: n, data: outputs }, errors };
+  }
+
+  /** The metrics of SPEC section 2 on `data`. */
+  evaluate(data: DataInput): Metrics {
+    const { x, rows } = this.prepare(data);
+    return this.metricsOn(x, rows);
+  }
+
+  /** Frees the backend session. */
+  dispose(): void {
+    if (!this.disposed) this.session.dispose();
+    this.disposed = true;
+  }
+
+  private lossConfig(): LossConfig {
+    const { sparsityTarget, sparsityWeight, weightDecay, reduction } = this.config;
+    return { sparsityTarget, sparsityWeight, weightDecay, reduction };
+  }
+
+  private metricsOn(x: Float32Array, rows: number): Metrics {
+    const { terms, meanActivation } = this.session.gradients(x, rows, this.lossConfig());
+    const forward = this.session.forward(x, rows);
+    return computeMetrics(terms, meanActivation, forward, x, rows, this.inputSize, this.hiddenSize);
+  }
+
+  private prepare(data: DataInput): { x: Float32Array; rows: number; original: Matrix } {
+    this.checkUsable();
+    const original = this.checkWidth(toMatrix(data, 'data'), 'data');
+    const x = normalize(this.requireNormalization(), original.data, original.rows, original.cols, 'data');
+    return { x, rows: original.rows, original };
+  }
+
+  private requireNormalization(): Normalization {
+    if (this.normalization === null) {
+      throw new Error('the model has not been trained yet: fit it (which fits its normalisation) before encoding');
+    }
+    return this.normalization;
+  }
+
+  private checkWidth(matrix: Matrix, source: string): Matrix {
+    if (matrix.cols !== this.inputSize) {
+      throw new DataError(`rows have ${matrix.cols} columns but the model takes ${this.inputSize} inputs`, { source, row: 1 });
+    }
+    return matrix;
+  }
+
+  private checkUsable(): void {
+    if (this.disposed) throw new Error('this model has been disposed');
+  }
+
+  /** The optimizer state, for tests and checkpoints. */
+  getOptimizerState(): AdamState | null {
+    return this.session.getOptimizerState();
+  }
+}

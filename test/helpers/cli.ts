@@ -1,0 +1,67 @@
+/**
+ * Runs the edge-sae CLI as a child process, as a user would, and collects what it printed.
+ * By default it runs the TypeScript source through tsx, so tests need no tsc build; `mode: 'bin'`
+ * runs bin/edge-sae.js against the built dist/ instead.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunCliOptions {
+  /** 'tsx' (default): `tsx src/cli/main.ts`; 'bin': `node bin/edge-sae.js` (needs `npm run build:ts`). */
+  mode?: 'tsx' | 'bin';
+  cwd?: string;
+  /** Written to the child's stdin, then closed. */
+  input?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Kills the child after this many milliseconds; default 60 000. */
+  timeoutMs?: number;
+}
+
+/** True when `npm run build:ts` has produced the CLI the bin shim imports. */
+export function isCliBuilt(): boolean {
+  return existsSync(path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js'));
+}
+
+/**
+ * @example
+ * const { code, stdout, stderr } = await runCli(['evaluate', '--model', m, '--data', d]);
+ */
+export function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
+  const mode = options.mode ?? 'tsx';
+  // Run the tsx CLI script through node directly (not npx / the .bin shim): faster and the same on every platform.
+  const command =
+    mode === 'tsx'
+      ? [path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(REPO_ROOT, 'src', 'cli', 'main.ts')]
+      : [path.join(REPO_ROOT, 'bin', 'edge-sae.js')];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...command, ...args], {
+      cwd: options.cwd ?? REPO_ROOT,
+      env: { ...process.env, NO_COLOR: '1', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}

@@ -1,0 +1,111 @@
+/**
+ * The float64 reference wrapped as a KernelBackend, so the model's logic (batching, resume,
+ * normalisation, files) can be tested against an oracle independent of any kernel. Test-only:
+ * it is as slow as the reference.
+ */
+import type {
+  AdamState,
+  BackendSession,
+  KernelBackend,
+  LayerShape,
+  LossConfig,
+  OptimizerConfig,
+  Parameters,
+} from '../../src/backends/types.js';
+import {
+  referenceAdamStep,
+  referenceForward,
+  referenceGradients,
+  sigmoid,
+  toParameters64,
+  zeroParameters64,
+  type Parameters64,
+  type ReferenceAdamState,
+} from '../../src/reference/sae-reference.js';
+
+const NAMES = ['W1', 'b1', 'W2', 'b2'] as const;
+
+function toFloat32(p: Parameters64): Parameters {
+  return { W1: Float32Array.from(p.W1), b1: Float32Array.from(p.b1), W2: Float32Array.from(p.W2), b2: Float32Array.from(p.b2) };
+}
+
+class ReferenceSession implements BackendSession {
+  private params: Parameters64;
+  private adam: ReferenceAdamState | null = null;
+  private data = new Float32Array(0);
+  private rows = 0;
+
+  constructor(readonly shape: LayerShape, params: Parameters) {
+    this.params = toParameters64(params);
+  }
+
+  getParameters(): Parameters {
+    return toFloat32(this.params);
+  }
+  setParameters(params: Parameters): void {
+    this.params = toParameters64(params);
+  }
+  getOptimizerState(): AdamState | null {
+    return this.adam && { step: this.adam.step, m: toFloat32(this.adam.m), v: toFloat32(this.adam.v) };
+  }
+  setOptimizerState(state: AdamState | null): void {
+    this.adam = state && { step: state.step, m: toParameters64(state.m), v: toParameters64(state.v) };
+  }
+  setTrainingData(x: Float32Array, rows: number): void {
+    this.data = x.slice();
+    this.rows = rows;
+  }
+  trainStep(rowIndices: Uint32Array | null, loss: LossConfig, optimizer: OptimizerConfig) {
+    const n = this.shape.inputSize;
+    let x = this.data;
+    let rows = this.rows;
+    if (rowIndices) {
+      rows = rowIndices.length;
+      x = new Float32Array(rows * n);
+      rowIndices.forEach((r, i) => x.set(this.data.subarray(r * n, (r + 1) * n), i * n));
+    }
+    const { terms, gradients } = referenceGradients(this.params, x, rows, this.shape, loss);
+    if (optimizer.kind === 'adam' && this.adam === null) {
+      this.adam = { step: 0, m: zeroParameters64(this.shape), v: zeroParameters64(this.shape) };
+    }
+    const state = this.adam ?? { step: 0, m: zeroParameters64(this.shape), v: zeroParameters64(this.shape) };
+    referenceAdamStep(this.params, gradients, state, optimizer);
+    // Keep parameters and moments float32 between steps, as every real backend does.
+    const round = (p: Parameters64) => {
+      for (const name of NAMES) p[name] = Float64Array.from(Float32Array.from(p[name]));
+    };
+    round(this.params);
+    if (this.adam) {
+      round(this.adam.m);
+      round(this.adam.v);
+    }
+    return terms;
+  }
+  forward(x: Float32Array, rows: number) {
+    const { hidden, output } = referenceForward(this.params, x, rows, this.shape);
+    return { hidden: Float32Array.from(hidden), output: Float32Array.from(output) };
+  }
+  decode(hidden: Float32Array, rows: number): Float32Array {
+    const { inputSize: n, hiddenSize: h } = this.shape;
+    const out = new Float32Array(rows * n);
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < n; j++) {
+        let z = this.params.b2[j]!;
+        for (let k = 0; k < h; k++) z += hidden[i * h + k]! * this.params.W2[k * n + j]!;
+        out[i * n + j] = sigmoid(z);
+      }
+    }
+    return out;
+  }
+  gradients(x: Float32Array, rows: number, loss: LossConfig) {
+    const { terms, meanActivation, gradients } = referenceGradients(this.params, x, rows, this.shape, loss);
+    return { terms, meanActivation: Float32Array.from(meanActivation), gradients: toFloat32(gradients) };
+  }
+  dispose(): void {}
+}
+
+/** A KernelBackend computing in float64 with the reference. Its name is a placeholder: BackendName has no 'reference'. */
+export const referenceBackend: KernelBackend = {
+  name: 'assemblyscript',
+  createSession: (shape, params) => new ReferenceSession(shape, params),
+};

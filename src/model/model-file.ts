@@ -3,6 +3,7 @@
  * check of every field, so that a file that does not match is rejected with the field's name.
  */
 import type { AdamState, LayerShape, Parameters } from '../backends/types.js';
+import { shortestFloat32 } from '../data/float32.js';
 import { ModelFileError } from '../errors.js';
 import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type TrainingOptions } from './config.js';
 import type { Metrics } from './metrics.js';
@@ -49,18 +50,6 @@ export interface ModelState {
   optimizerState: AdamState | null;
   metrics: Metrics | null;
   lossHistory: number[];
-}
-
-/**
- * The shortest decimal that reads back as the same float32, so files stay small and exact:
- * 0.1f is written 0.1, not 0.10000000149011612.
- */
-export function shortestFloat32(value: number): number {
-  for (let precision = 6; precision < 9; precision++) {
-    const candidate = Number(value.toPrecision(precision));
-    if (Math.fround(candidate) === value) return candidate;
-  }
-  return Number(value.toPrecision(9));
 }
 
 function rowsOf(values: Float32Array, rows: number, cols: number): number[][] {

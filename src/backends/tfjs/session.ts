@@ -1,0 +1,387 @@
+/**
+ * A BackendSession on tfjs-core ops. Parameters, Adam moments and the training data live as
+ * tfjs tensors on one tfjs backend; every method switches the shared engine to that backend
+ * first (see runtime.ts) and runs its ops inside `tf.tidy`, so nothing but the variables and the
+ * training-data tensor outlives a call.
+ *
+ * Gradients are the explicit formulas of SPEC section 2 (no autodiff):
+ *   δ2 = r(Y−X)⊙Y⊙(1−Y);  gW2 = Aᵀδ2 + αW2;  gb2 = colsum(δ2)
+ *   q = clip(colmean(A), 1e-6, 1−1e-6);  klGrad = β·(1/m)·(−ρ/q + (1−ρ)/(1−q))
+ *   δ1 = (δ2·W2ᵀ + klGrad)⊙A⊙(1−A);  gW1 = Xᵀδ1 + αW1;  gb1 = colsum(δ1)
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+import type {
+  AdamState,
+  BackendName,
+  BackendSession,
+  ForwardResult,
+  GradientResult,
+  LayerShape,
+  LossConfig,
+  LossTerms,
+  OptimizerConfig,
+  Parameters,
+} from '../types.js';
+import { activateTfjsBackend } from './runtime.js';
+
+/** Bounds of the clipped mean activation q inside the KL term and its gradient. */
+const Q_MIN = 1e-6;
+const Q_MAX = 1 - 1e-6;
+
+const PARAMETER_NAMES = ['W1', 'b1', 'W2', 'b2'] as const;
+type ParameterName = (typeof PARAMETER_NAMES)[number];
+type TensorSet = Record<ParameterName, tf.Variable>;
+type GradientTensors = Record<ParameterName, tf.Tensor>;
+
+/** What one batch's forward and backward pass produce, as tensors (inside a tidy). */
+interface BatchGradients {
+  /** [reconstruction, weightDecay, sparsity]. */
+  terms: tf.Tensor1D;
+  meanActivation: tf.Tensor1D;
+  gradients: GradientTensors;
+}
+
+export class TfjsSession implements BackendSession {
+  readonly shape: LayerShape;
+  private readonly tfName: string;
+  private readonly tfBackend: tf.KernelBackend;
+  private params: TensorSet;
+  private adam: { step: number; m: TensorSet; v: TensorSet } | null = null;
+  private data: { x: tf.Tensor2D; rows: number } | null = null;
+  private disposed = false;
+
+  constructor(
+    readonly backendName: BackendName,
+    tfName: string,
+    tfBackend: tf.KernelBackend,
+    shape: LayerShape,
+    params: Parameters,
+  ) {
+    checkShape(shape);
+    this.shape = { inputSize: shape.inputSize, hiddenSize: shape.hiddenSize };
+    this.tfName = tfName;
+    this.tfBackend = tfBackend;
+    this.checkParameters(params, 'parameters');
+    this.use();
+    this.params = this.makeVariables(params);
+  }
+
+  getParameters(): Parameters {
+    this.use();
+    return readSet(this.params);
+  }
+
+  setParameters(params: Parameters): void {
+    this.checkParameters(params, 'parameters');
+    this.use();
+    assignSet(this.params, params, this.shape);
+  }
+
+  getOptimizerState(): AdamState | null {
+    this.use();
+    if (this.adam === null) return null;
+    return { step: this.adam.step, m: readSet(this.adam.m), v: readSet(this.adam.v) };
+  }
+
+  setOptimizerState(state: AdamState | null): void {
+    this.use();
+    if (state === null) {
+      this.disposeAdam();
+      return;
+    }
+    if (!Number.isInteger(state.step) || state.step < 0) {
+      throw new RangeError(`optimizer state: step must be a non-negative integer, got ${state.step}`);
+    }
+    this.checkParameters(state.m, 'optimizer state m');
+    this.checkParameters(state.v, 'optimizer state v');
+    if (this.adam === null) {
+      this.adam = { step: state.step, m: this.makeVariables(state.m), v: this.makeVariables(state.v) };
+    } else {
+      this.adam.step = state.step;
+      assignSet(this.adam.m, state.m, this.shape);
+      assignSet(this.adam.v, state.v, this.shape);
+    }
+  }
+
+  setTrainingData(x: Float32Array, rows: number): void {
+    checkRows(x, rows, this.shape.inputSize, 'training data');
+    this.use();
+    const next = tf.tensor2d(x.slice(0, rows * this.shape.inputSize), [rows, this.shape.inputSize]);
+    this.data?.x.dispose();
+    this.data = { x: next, rows };
+  }
+
+  trainStep(rowIndices: Uint32Array | null, loss: LossConfig, optimizer: OptimizerConfig): LossTerms {
+    const data = this.data;
+    if (data === null) throw new Error('trainStep: no training data (call setTrainingData first)');
+    const m = rowIndices === null ? data.rows : rowIndices.length;
+    if (m === 0) throw new RangeError('trainStep: the batch is empty');
+    if (rowIndices !== null) {
+      for (const i of rowIndices) {
+        if (i >= data.rows) {
+          throw new RangeError(`trainStep: row index ${i} is out of range (${data.rows} rows)`);
+        }
+      }
+    }
+    this.use();
+    if (optimizer.kind === 'adam' && this.adam === null) {
+      this.adam = { step: 0, m: this.makeZeros(), v: this.makeZeros() };
+    }
+    const terms = tf.tidy(() => {
+      const x = rowIndices === null ? data.x : tf.gather(data.x, tf.tensor1d(Int32Array.from(rowIndices), 'int32'));
+      const batch = this.batchGradients(x, m, loss);
+      this.applyUpdate(batch.gradients, optimizer);
+      return batch.terms;
+    });
+    return readTerms(terms);
+  }
+
+  forward(x: Float32Array, rows: number): ForwardResult {
+    checkRows(x, rows, this.shape.inputSize, 'forward input');
+    this.use();
+    if (rows === 0) return { hidden: new Float32Array(0), output: new Float32Array(0) };
+    const [hidden, output] = tf.tidy(() => {
+      const input = tf.tensor2d(x, [rows, this.shape.inputSize]);
+      const a = this.encodeTensor(input);
+      return [a, this.decodeTensor(a)] as const;
+    });
+    return { hidden: readAndDispose(hidden), output: readAndDispose(output) };
+  }
+
+  decode(hidden: Float32Array, rows: number): Float32Array {
+    checkRows(hidden, rows, this.shape.hiddenSize, 'decode input');
+    this.use();
+    if (rows === 0) return new Float32Array(0);
+    const output = tf.tidy(() => this.decodeTensor(tf.tensor2d(hidden, [rows, this.shape.hiddenSize])));
+    return readAndDispose(output);
+  }
+
+  gradients(x: Float32Array, rows: number, loss: LossConfig): GradientResult {
+    checkRows(x, rows, this.shape.inputSize, 'gradients input');
+    if (rows === 0) throw new RangeError('gradients: the batch is empty');
+    this.use();
+    const batch = tf.tidy(() => {
+      const result = this.batchGradients(tf.tensor2d(x, [rows, this.shape.inputSize]), rows, loss);
+      // tidy keeps tensors returned in nested objects/arrays.
+      return [result.terms, result.meanActivation, ...PARAMETER_NAMES.map((k) => result.gradients[k])];
+    });
+    const [terms, meanActivation, W1, b1, W2, b2] = batch as [tf.Tensor1D, tf.Tensor1D, ...tf.Tensor[]];
+    return {
+      terms: readTerms(terms),
+      meanActivation: readAndDispose(meanActivation),
+      gradients: {
+        W1: readAndDispose(W1!),
+        b1: readAndDispose(b1!),
+        W2: readAndDispose(W2!),
+        b2: readAndDispose(b2!),
+      },
+    };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    disposeSet(this.params);
+    this.disposeAdam();
+    this.data?.x.dispose();
+    this.data = null;
+  }
+
+  // --- internals -------------------------------------------------------------------------
+
+  /** Makes the engine run on this session's tfjs backend; every public method calls it first. */
+  private use(): void {
+    if (this.disposed) throw new Error(`${this.backendName} session was disposed`);
+    activateTfjsBackend(this.tfName, this.tfBackend);
+  }
+
+  /** a = σ(X·W1 + b1), one fused kernel. */
+  private encodeTensor(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.fused.matMul({ a: x, b: this.params.W1 as tf.Tensor2D, bias: this.params.b1, activation: 'sigmoid' }) as tf.Tensor2D;
+  }
+
+  /** y = σ(a·W2 + b2), one fused kernel. */
+  private decodeTensor(a: tf.Tensor2D): tf.Tensor2D {
+    return tf.fused.matMul({ a, b: this.params.W2 as tf.Tensor2D, bias: this.params.b2, activation: 'sigmoid' }) as tf.Tensor2D;
+  }
+
+  /** Loss terms (before any update), ρ̂ and the full gradient on a batch of m rows. Call inside tidy. */
+  private batchGradients(x: tf.Tensor2D, m: number, loss: LossConfig): BatchGradients {
+    const { W1, W2 } = this.params;
+    const rho = loss.sparsityTarget;
+    const beta = loss.sparsityWeight;
+    const alpha = loss.weightDecay;
+    const r = loss.reduction === 'sum' ? 1 : 1 / m;
+
+    const a = this.encodeTensor(x);
+    const y = this.decodeTensor(a);
+    const diff = tf.sub(y, x);
+
+    // Products with a transposed operand use an explicit tf.transpose: tfjs-backend-wasm's
+    // matMul with transposeA/transposeB set is ~10× slower than transpose + plain matMul.
+
+    // Output layer.
+    const delta2 = tf.mul(tf.mul(diff, r), tf.mul(y, tf.sub(1, y)));
+    const gW2 = tf.add(tf.matMul(tf.transpose(a), delta2), tf.mul(W2, alpha));
+    const gb2 = tf.sum(delta2, 0);
+
+    // Sparsity penalty on the mean activation.
+    const meanActivation = tf.mean(a, 0) as tf.Tensor1D;
+    const q = tf.clipByValue(meanActivation, Q_MIN, Q_MAX);
+    const oneMinusQ = tf.sub(1, q);
+    const klGrad = tf.mul(tf.add(tf.div(-rho, q), tf.div(1 - rho, oneMinusQ)), beta / m);
+
+    // Hidden layer.
+    const delta1 = tf.mul(tf.add(tf.matMul(delta2, tf.transpose(W2)), klGrad), tf.mul(a, tf.sub(1, a)));
+    const gW1 = tf.add(tf.matMul(tf.transpose(x), delta1), tf.mul(W1, alpha));
+    const gb1 = tf.sum(delta1, 0);
+
+    // Loss terms.
+    const reconstruction = tf.mul(tf.sum(tf.square(diff)), 0.5 * r);
+    const weightDecay = tf.mul(tf.add(tf.sum(tf.square(W1)), tf.sum(tf.square(W2))), alpha / 2);
+    const kl = tf.add(
+      tf.mul(tf.log(tf.div(rho, q)), rho),
+      tf.mul(tf.log(tf.div(1 - rho, oneMinusQ)), 1 - rho),
+    );
+    const sparsity = tf.mul(tf.sum(kl), beta);
+
+    return {
+      terms: tf.stack([reconstruction, weightDecay, sparsity]) as tf.Tensor1D,
+      meanActivation,
+      gradients: { W1: gW1, b1: gb1, W2: gW2, b2: gb2 },
+    };
+  }
+
+  /** Applies one optimizer update to the variables. Call inside tidy. */
+  private applyUpdate(gradients: GradientTensors, optimizer: OptimizerConfig): void {
+    if (optimizer.kind === 'sgd') {
+      for (const k of PARAMETER_NAMES) {
+        this.params[k].assign(tf.sub(this.params[k], tf.mul(gradients[k], optimizer.learningRate)));
+      }
+      return;
+    }
+    const adam = this.adam!;
+    const { beta1, beta2, epsilon } = optimizer;
+    const t = adam.step + 1;
+    const lrT = (optimizer.learningRate * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t);
+    for (const k of PARAMETER_NAMES) {
+      const g = gradients[k];
+      const m = tf.add(tf.mul(adam.m[k], beta1), tf.mul(g, 1 - beta1));
+      const v = tf.add(tf.mul(adam.v[k], beta2), tf.mul(tf.square(g), 1 - beta2));
+      const w = tf.sub(this.params[k], tf.div(tf.mul(m, lrT), tf.add(tf.sqrt(v), epsilon)));
+      adam.m[k].assign(m);
+      adam.v[k].assign(v);
+      this.params[k].assign(w);
+    }
+    adam.step = t;
+  }
+
+  private makeVariables(params: Parameters): TensorSet {
+    const shapes = parameterShapes(this.shape);
+    const made = {} as TensorSet;
+    for (const k of PARAMETER_NAMES) {
+      // Copy: tfjs-backend-cpu keeps the array it is given, and the caller may reuse it.
+      const initial = tf.tensor(params[k].slice(), shapes[k]);
+      made[k] = tf.variable(initial, false);
+      initial.dispose();
+    }
+    return made;
+  }
+
+  private makeZeros(): TensorSet {
+    const shapes = parameterShapes(this.shape);
+    const made = {} as TensorSet;
+    for (const k of PARAMETER_NAMES) {
+      const initial = tf.zeros(shapes[k]);
+      made[k] = tf.variable(initial, false);
+      initial.dispose();
+    }
+    return made;
+  }
+
+  private disposeAdam(): void {
+    if (this.adam === null) return;
+    disposeSet(this.adam.m);
+    disposeSet(this.adam.v);
+    this.adam = null;
+  }
+
+  private checkParameters(params: Parameters, what: string): void {
+    const { inputSize: n, hiddenSize: h } = this.shape;
+    const expected: Record<ParameterName, number> = { W1: n * h, b1: h, W2: h * n, b2: n };
+    for (const k of PARAMETER_NAMES) {
+      const value = params[k];
+      if (!(value instanceof Float32Array) || value.length !== expected[k]) {
+        throw new RangeError(
+          `${what}: ${k} must be a Float32Array of ${expected[k]} values, got ${describe(value)}`,
+        );
+      }
+    }
+  }
+}
+
+function parameterShapes(shape: LayerShape): Record<ParameterName, number[]> {
+  const { inputSize: n, hiddenSize: h } = shape;
+  return { W1: [n, h], b1: [h], W2: [h, n], b2: [n] };
+}
+
+function checkShape(shape: LayerShape): void {
+  for (const [name, value] of [
+    ['inputSize', shape.inputSize],
+    ['hiddenSize', shape.hiddenSize],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new RangeError(`layer shape: ${name} must be a positive integer, got ${value}`);
+    }
+  }
+}
+
+function checkRows(x: Float32Array, rows: number, width: number, what: string): void {
+  if (!Number.isInteger(rows) || rows < 0) {
+    throw new RangeError(`${what}: rows must be a non-negative integer, got ${rows}`);
+  }
+  if (x.length !== rows * width) {
+    throw new RangeError(`${what}: expected ${rows} × ${width} = ${rows * width} values, got ${x.length}`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (value instanceof Float32Array) return `${value.length} values`;
+  return value === null ? 'null' : typeof value;
+}
+
+/** A fresh copy of a tensor's values (tfjs-backend-cpu would hand out its own backing array). */
+function readValues(t: tf.Tensor): Float32Array {
+  return (t.dataSync() as Float32Array).slice();
+}
+
+function readAndDispose(t: tf.Tensor): Float32Array {
+  const values = readValues(t);
+  t.dispose();
+  return values;
+}
+
+function readTerms(terms: tf.Tensor1D): LossTerms {
+  const values = terms.dataSync();
+  terms.dispose();
+  const reconstruction = values[0]!;
+  const weightDecay = values[1]!;
+  const sparsity = values[2]!;
+  return { loss: reconstruction + weightDecay + sparsity, reconstruction, weightDecay, sparsity };
+}
+
+function readSet(set: TensorSet): Parameters {
+  return { W1: readValues(set.W1), b1: readValues(set.b1), W2: readValues(set.W2), b2: readValues(set.b2) };
+}
+
+function assignSet(set: TensorSet, values: Parameters, shape: LayerShape): void {
+  const shapes = parameterShapes(shape);
+  tf.tidy(() => {
+    for (const k of PARAMETER_NAMES) set[k].assign(tf.tensor(values[k].slice(), shapes[k]));
+  });
+}
+
+function disposeSet(set: TensorSet): void {
+  for (const k of PARAMETER_NAMES) set[k].dispose();
+}

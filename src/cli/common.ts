@@ -1,0 +1,66 @@
+/**
+ * What the commands share: loading a model file, and pointing data errors at the data file's
+ * own rows (the model only knows matrix rows; a CSV header shifts them by a line).
+ */
+import type { KernelBackend } from '../backends/types.js';
+import { formatFloat32 } from '../data/csv.js';
+import type { DataFile } from '../data/read-file.js';
+import { DataError } from '../errors.js';
+import { SparseAutoencoder } from '../model/sparse-autoencoder.js';
+
+/** Builds a model from a parsed model file; throws ModelFileError naming the file and field. */
+export function loadModel(file: unknown, backend: KernelBackend, source: string): SparseAutoencoder {
+  return SparseAutoencoder.fromFile(file, backend, source);
+}
+
+/** Throws DataError when the data's width is not the model's input size. */
+export function checkWidth(model: SparseAutoencoder, data: DataFile, modelSource: string): void {
+  const { cols } = data.matrix;
+  if (cols !== model.inputSize) {
+    throw new DataError(
+      `rows have ${cols} column${cols === 1 ? '' : 's'}, but the model in ${modelSource} takes ${model.inputSize} (inputSize)`,
+      { source: data.source, row: data.firstRow, column: Math.min(cols, model.inputSize) + 1 },
+    );
+  }
+}
+
+/**
+ * With normalize "none" the data must lie in [0, 1]; names the first cell that does not.
+ * `requiredBy` says whose requirement it is: the --normalize flag, or a loaded model.
+ */
+export function checkUnitRange(data: DataFile, requiredBy: string): void {
+  const { rows, cols, data: values } = data.matrix;
+  for (let k = 0; k < rows * cols; k++) {
+    const v = values[k]!;
+    if (!(v >= 0 && v <= 1)) {
+      throw new DataError(`value ${formatFloat32(v)} is outside [0, 1], which ${requiredBy}`, {
+        source: data.source,
+        row: data.firstRow + Math.floor(k / cols),
+        column: (k % cols) + 1,
+      });
+    }
+  }
+}
+
+/**
+ * Runs `work` (a model call on `data.matrix`); a DataError the model raises about the matrix
+ * (labelled "data" or not at all) is re-raised naming the data file and its row numbering.
+ */
+export function withDataSource<T>(data: DataFile, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof DataError && (error.location.source === undefined || error.location.source === 'data')) {
+      const { source, row, column } = error.location;
+      // Drop the "data, row 1, column 2: " prefix DataError put in front of the problem.
+      const located = source !== undefined || row !== undefined || column !== undefined;
+      const problem = located ? error.message.replace(/^[^:]*: /, '') : error.message;
+      throw new DataError(problem, {
+        source: data.source,
+        row: row === undefined ? undefined : data.firstRow + row - 1,
+        column,
+      });
+    }
+    throw error;
+  }
+}

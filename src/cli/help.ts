@@ -1,0 +1,56 @@
+/** The --help texts, generated from the option tables so they cannot drift from the parser. */
+import type { CommandSpec } from './args.js';
+import { COMMANDS } from './commands.js';
+
+const FOOTER = `Data files: CSV (comma separated, optional header row) or JSON (an array of rows, or {"data": [rows]}).
+Exit codes: 0 success; 2 bad usage or bad input (one line naming the file, row and column or the option);
+1 any other failure. Progress is shown on stderr when it is a terminal.`;
+
+export function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = [
+    'edge-sae: train small sparse autoencoders and encode data with them',
+    '',
+    'Usage:',
+    ...COMMANDS.map((c) => `  edge-sae ${c.name.padEnd(width)} ${usageLine(c)}`),
+    '  edge-sae <command> --help     options of one command',
+    '  edge-sae --version',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    FOOTER,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export function commandHelp(command: CommandSpec): string {
+  const labels = command.options.map((o) => `--${o.name} ${o.value}`);
+  // Long labels (the backend choices) put their text on the next line instead of widening all.
+  const width = Math.min(MAX_LABEL, Math.max(...labels.map((l) => l.length)));
+  const lines = [
+    `edge-sae ${command.name}: ${command.summary}`,
+    '',
+    `Usage: edge-sae ${command.name} ${usageLine(command)}`,
+    '',
+    'Options:',
+    ...command.options.map((o, i) => {
+      const text = `${o.required ? '(required) ' : ''}${o.help}`;
+      const label = labels[i]!;
+      return label.length > width ? `  ${label}\n  ${''.padEnd(width)}  ${text}` : `  ${label.padEnd(width)}  ${text}`;
+    }),
+    `  ${'-h, --help'.padEnd(width)}  show this help`,
+    '',
+    FOOTER,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+const MAX_LABEL = 26;
+
+function usageLine(command: CommandSpec): string {
+  const required = command.options.filter((o) => o.required).map((o) => `--${o.name} ${o.value}`);
+  const optional = command.options.filter((o) => !o.required);
+  const rest = optional.length > 3 ? ['[options]'] : optional.map((o) => `[--${o.name} ${o.value}]`);
+  return [...required, ...rest].join(' ');
+}

@@ -1,0 +1,71 @@
+/**
+ * The CLI's side effects in one place: where text goes (so tests can capture it), reading model
+ * files, and writing outputs atomically (a temp file in the same directory, then a rename), so a
+ * failed or interrupted run never leaves a partial file behind.
+ */
+import { randomBytes } from 'node:crypto';
+import { renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { InputError } from '../errors.js';
+import { parseJsonText } from '../data/json.js';
+import { describeFsError, readText } from '../data/read-file.js';
+
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Progress goes to stderr only when it is a terminal. */
+  readonly stderrIsTTY: boolean;
+}
+
+/** The real process streams. */
+export function processIo(): CliIo {
+  return {
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    stderrIsTTY: process.stderr.isTTY === true,
+  };
+}
+
+/** Reads a JSON file (a model); a missing file or bad JSON is an InputError naming the file and position. */
+export function readJsonFile(file: string): unknown {
+  return parseJsonText(readText(file), file);
+}
+
+/**
+ * Checks, before any long work, that `file` can be written: its directory exists and it is not a
+ * directory itself. Throws InputError naming the flag.
+ */
+export function checkOutputPath(file: string, flag: string): void {
+  const dir = path.dirname(path.resolve(file));
+  let dirStat;
+  try {
+    dirStat = statSync(dir);
+  } catch (error) {
+    throw new InputError(`${flag} ${file}: cannot write there, the directory ${dir}: ${describeFsError(error)}`);
+  }
+  if (!dirStat.isDirectory()) throw new InputError(`${flag} ${file}: ${dir} is not a directory`);
+  try {
+    if (statSync(file).isDirectory()) throw new InputError(`${flag} ${file}: is a directory`);
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    // Not there yet: fine.
+  }
+}
+
+/** Writes `content` to `file` all or nothing: a temp file beside it, then an atomic rename. */
+export function writeFileAtomic(file: string, content: string): void {
+  const dir = path.dirname(path.resolve(file));
+  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    writeFileSync(temp, content, { encoding: 'utf8', flag: 'wx' });
+    renameSync(temp, file);
+  } catch (error) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // The temp file was never created, or is already gone.
+    }
+    // Not an InputError: the path was checked up front, so this is the disk failing (exit 1).
+    throw new Error(`cannot write ${file}: ${describeFsError(error)}`, { cause: error });
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * Data parsing that runs anywhere (Node and the Worker). Reading files from disk is in
+ * ./read-file.ts, which is Node only and deliberately not re-exported here.
+ */
+export { type Matrix, FLOAT32_MAX, isMatrix, toMatrix, matrixRow, matrixToRows, describeBadValue } from './matrix.js';
+export { type CsvData, parseCsv, formatCsv, formatFloat32 } from './csv.js';
+export { parseJsonData, parseJsonText, formatJsonRows } from './json.js';

@@ -1,0 +1,101 @@
+/**
+ * The three GEMM forms against the float64 reference.
+ *
+ * Tolerance: |C − C_ref| ≤ 1e-5 · Σ_k |a_ik|·|b_kj| + 1e-30 elementwise. Float32 summation of K
+ * products errs by at most ≈ K·2⁻²⁴ of Σ|a||b| in the worst case and ≈ √K·2⁻²⁴ typically; the
+ * largest K here is 600 (√600·2⁻²⁴ ≈ 1.5e-6), so 1e-5 holds with room while catching any wrong or missing term
+ * (one missing product is ≈ 1/K ≥ 3e-3 of the bound's scale).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { gemmReference } from '../../src/reference/sae-reference.js';
+import { mulberry32, randomArray } from '../helpers/random.js';
+import { createHarness, type KernelHarness } from './kernel-harness.js';
+
+type Kind = 'nn' | 'tn' | 'nt';
+
+let harness: KernelHarness;
+beforeAll(async () => {
+  harness = await createHarness();
+});
+
+/** Σ_k |a_ik||b_kj| for the form, the scale of the rounding error of C[i,j]. */
+function absoluteProducts(kind: Kind, a: Float32Array, b: Float32Array, M: number, K: number, N: number): Float64Array {
+  const absA = Float64Array.from(a, Math.abs);
+  const absB = Float64Array.from(b, Math.abs);
+  return gemmReference(kind, absA, absB, M, K, N);
+}
+
+function runGemm(kind: Kind, a: Float32Array, b: Float32Array, M: number, K: number, N: number): Float32Array {
+  const { kernels, arena, put, alloc, get } = harness;
+  arena.resetScratch();
+  const pa = put(a);
+  const pb = put(b);
+  const pc = alloc(M * N, NaN); // every element must be overwritten
+  const gemm = kind === 'nn' ? kernels.gemm_nn : kind === 'tn' ? kernels.gemm_tn : kernels.gemm_nt;
+  gemm(pa, pb, pc, M, K, N);
+  return get(pc, M * N);
+}
+
+function checkGemm(kind: Kind, M: number, K: number, N: number, seed: number): void {
+  const rng = mulberry32(seed);
+  const a = randomArray(rng, M * K, -1, 1);
+  const b = randomArray(rng, K * N, -1, 1);
+  const c = runGemm(kind, a, b, M, K, N);
+  const expected = gemmReference(kind, a, b, M, K, N);
+  const scale = absoluteProducts(kind, a, b, M, K, N);
+  for (let i = 0; i < M * N; i++) {
+    const error = Math.abs(c[i]! - expected[i]!);
+    if (!(error <= 1e-5 * scale[i]! + 1e-30)) {
+      expect.fail(
+        `gemm_${kind} ${M}×${K}·${K}×${N}: C[${Math.floor(i / N)},${i % N}] = ${c[i]}, expected ${expected[i]} ` +
+          `(error ${error}, bound ${1e-5 * scale[i]!})`,
+      );
+    }
+  }
+}
+
+// Sizes around the register blocks (4 rows; 8 and 4 columns for nn/tn; 4×2 dot products and
+// k by 4 and 8 for nt): every residue mod 4 and mod 8, 1×1×1, single rows and columns.
+const EDGE_SIZES: [number, number, number][] = [
+  [1, 1, 1], [1, 1, 8], [1, 7, 1], [2, 3, 5], [3, 3, 3], [4, 4, 4], [4, 8, 8], [5, 5, 5],
+  [1, 64, 192], [7, 5, 11], [8, 9, 17], [9, 10, 13], [12, 1, 12], [13, 16, 3], [16, 31, 24],
+  [17, 33, 9], [6, 2, 7], [11, 12, 10], [4, 1, 9], [1, 300, 1], [33, 65, 31], [64, 64, 64],
+  // k longer than one 256-row pass of the nn/tn tiles: later passes add to C
+  [9, 600, 13], [5, 257, 17], [8, 512, 12], [3, 513, 1],
+];
+
+describe.each(['nn', 'tn', 'nt'] as const)('gemm_%s', (kind) => {
+  it('should match the float64 reference at the block edges', () => {
+    EDGE_SIZES.forEach(([M, K, N], index) => checkGemm(kind, M, K, N, 1000 + index));
+  });
+
+  it('should match the float64 reference on random sizes', () => {
+    const rng = mulberry32(kind.charCodeAt(0) * 31 + kind.charCodeAt(1));
+    for (let trial = 0; trial < 40; trial++) {
+      const M = 1 + Math.floor(rng() * 40);
+      const K = 1 + Math.floor(rng() * 70);
+      const N = 1 + Math.floor(rng() * 40);
+      checkGemm(kind, M, K, N, 5000 + trial);
+    }
+  });
+
+  it('should overwrite C (not accumulate into it)', () => {
+    const { kernels, arena, put, alloc, get } = harness;
+    arena.resetScratch();
+    const a = new Float32Array([1, 2, 3, 4, 5, 6]);
+    const b = new Float32Array([1, 1, 1, 1, 1, 1]);
+    const pa = put(a);
+    const pb = put(b);
+    const pc = alloc(6, 1e9);
+    kernels[`gemm_${kind}`](pa, pb, pc, 2, 3, 2); // A and B hold 6 floats in every form
+    const c = get(pc, 4);
+    expect(Array.from(c)).toEqual(Array.from(gemmReference(kind, a, b, 2, 3, 2)));
+    expect(get(pc + 16, 2)).toEqual(new Float32Array([1e9, 1e9])); // nothing written past C
+  });
+});
+
+describe('gemm at the benchmark shapes', () => {
+  it('should match the reference at 256×64·64×192 (all forms)', () => {
+    for (const kind of ['nn', 'tn', 'nt'] as const) checkGemm(kind, 256, 64, 192, 77);
+  });
+});

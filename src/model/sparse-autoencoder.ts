@@ -10,6 +10,7 @@
  * const codes = model.encode(rows); // rows × 48 hidden activations
  */
 import type { AdamState, BackendName, BackendSession, KernelBackend, LayerShape, LossConfig } from '../backends/types.js';
+import type { BackendReport } from '../backends/select.js';
 import { toMatrix, type Matrix } from '../data/matrix.js';
 import { DataError, TrainingDivergedError } from '../errors.js';
 import {
@@ -48,6 +49,8 @@ export interface FitResult {
 export interface CreateOptions {
   /** Seeds the initial weights; default DEFAULT_TRAINING_OPTIONS.seed. */
   seed?: number;
+  /** How the backend was chosen (which one, and why others were skipped), kept on the model. */
+  backendReport?: BackendReport;
 }
 
 /** A run in progress, for callers that train in slices (jobs); see SparseAutoencoder.startTraining. */
@@ -66,13 +69,17 @@ export class SparseAutoencoder {
   private metrics: Metrics | null;
   private lossHistory: number[];
   private disposed = false;
+  /** How the backend was chosen, when the caller said (see resolveBackend). */
+  readonly backendReport: BackendReport | null;
 
   private constructor(
     private readonly session: BackendSession,
     readonly backendName: BackendName,
     readonly config: ModelConfig,
     state: Partial<ModelState>,
+    backendReport?: BackendReport,
   ) {
+    this.backendReport = backendReport ?? null;
     this.normalization = state.normalization ?? null;
     this.training = state.training ?? { ...DEFAULT_TRAINING_OPTIONS, epochsCompleted: 0 };
     this.trainedWith = state.trainedWith ?? backendName;
@@ -87,14 +94,14 @@ export class SparseAutoencoder {
     const shape = { inputSize, hiddenSize: resolved.hiddenSize };
     const seed = resolveTrainingOptions({ seed: options.seed }).seed;
     const session = backend.createSession(shape, initialParameters(shape, seed));
-    return new SparseAutoencoder(session, backend.name, resolved, {});
+    return new SparseAutoencoder(session, backend.name, resolved, {}, options.backendReport);
   }
 
   /** A model from its file (SPEC section 3, parsed JSON); throws ModelFileError naming the bad field. */
-  static fromFile(file: unknown, backend: KernelBackend, source?: string): SparseAutoencoder {
+  static fromFile(file: unknown, backend: KernelBackend, source?: string, backendReport?: BackendReport): SparseAutoencoder {
     const state = readModelFile(file, source);
     const session = backend.createSession(state.shape, state.parameters);
-    return new SparseAutoencoder(session, backend.name, state.config, state);
+    return new SparseAutoencoder(session, backend.name, state.config, state, backendReport);
   }
 
   get inputSize(): number {

@@ -2,8 +2,9 @@
  * Node-only: finds build/kernels.wasm and compiles it once.
  *
  * This file runs as src/backends/assemblyscript/module-node.ts (vitest, tsx) and as
- * dist/src/backends/assemblyscript/module-node.js (after tsc), so the package root is found by
- * walking up from this file to the first directory holding package.json.
+ * dist/src/backends/assemblyscript/module-node.js (after tsc), so the file is found by walking
+ * up from this file to the first directory holding build/kernels.wasm. (Not the first holding
+ * package.json: tsc may copy one into dist/.)
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -14,15 +15,18 @@ let cached: Promise<WebAssembly.Module> | null = null;
 
 /** The path of build/kernels.wasm in the package this file belongs to. */
 export function kernelWasmPath(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return join(dir, 'build', 'kernels.wasm');
-    const parent = dirname(dir);
-    if (parent === dir) {
-      throw new Error('edge-sae: cannot find the package root (package.json) above ' + fileURLToPath(import.meta.url));
+  const here = dirname(fileURLToPath(import.meta.url));
+  let packageRoot: string | null = null;
+  for (let dir = here; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'build', 'kernels.wasm');
+    if (existsSync(candidate)) return candidate;
+    if (packageRoot === null && existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'tsconfig.json'))) {
+      packageRoot = dir;
     }
-    dir = parent;
+    if (dirname(dir) === dir) break;
   }
+  // Not built: name where it is expected (the package root, beside package.json and tsconfig.json).
+  return join(packageRoot ?? join(here, '..', '..', '..'), 'build', 'kernels.wasm');
 }
 
 /** Reads and compiles build/kernels.wasm; the promise is cached, so it compiles once. */

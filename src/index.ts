@@ -1,0 +1,55 @@
+/**
+ * edge-sae for Node: the library entry. Everything here also runs in the Worker except the
+ * helpers that load the kernels from disk (createModel, loadModel, loadNodeBackend).
+ *
+ * @example
+ * import { createModel } from 'edge-sae';
+ * const model = await createModel(16);                 // h = 48, the tutorial's defaults
+ * const { metrics, lossHistory } = model.fit(rows);    // rows: number[][]
+ * const codes = model.encode(rows);                    // { rows, cols: 48, data: Float32Array }
+ * await writeFile('model.json', JSON.stringify(model.toFile()));
+ */
+import { loadNodeBackend } from './backends/node-providers.js';
+import type { BackendChoice } from './backends/types.js';
+import type { ModelConfig } from './model/config.js';
+import { SparseAutoencoder } from './model/sparse-autoencoder.js';
+
+export { SparseAutoencoder } from './model/sparse-autoencoder.js';
+export type { CreateOptions, DataInput, FitResult, TrainingProgress, TrainingSlice } from './model/sparse-autoencoder.js';
+export {
+  DEFAULT_MODEL_CONFIG,
+  DEFAULT_TRAINING_OPTIONS,
+  defaultHiddenSize,
+  resolveModelConfig,
+  resolveTrainingOptions,
+  type ModelConfig,
+  type NormalizationKind,
+  type OptimizerName,
+  type TrainingOptions,
+} from './model/config.js';
+export type { Metrics } from './model/metrics.js';
+export { readModelFile, type ModelFile } from './model/model-file.js';
+export type { TrainingPosition } from './model/training-run.js';
+export { ConfigError, DataError, InputError, ModelFileError, TrainingDivergedError } from './errors.js';
+export * from './data/index.js';
+export { readDataFile } from './data/read-file.js';
+export { loadNodeBackend, nodeBackendProviders } from './backends/node-providers.js';
+export { resolveBackend, simdSupported, type BackendProvider, type BackendReport } from './backends/select.js';
+export { createAssemblyScriptBackend } from './backends/assemblyscript/loader.js';
+export type * from './backends/types.js';
+
+/** A fresh model on the backend `backend` (default "auto": the SIMD kernels, else the tfjs fallback). */
+export async function createModel(
+  inputSize: number,
+  config: Partial<ModelConfig> = {},
+  options: { seed?: number; backend?: BackendChoice } = {},
+): Promise<SparseAutoencoder> {
+  const { backend, report } = await loadNodeBackend(options.backend ?? 'auto');
+  return SparseAutoencoder.create(inputSize, config, backend, { seed: options.seed, backendReport: report });
+}
+
+/** A model from a parsed model file (SPEC section 3). */
+export async function loadModel(file: unknown, options: { backend?: BackendChoice; source?: string } = {}): Promise<SparseAutoencoder> {
+  const { backend, report } = await loadNodeBackend(options.backend ?? 'auto');
+  return SparseAutoencoder.fromFile(file, backend, options.source, report);
+}

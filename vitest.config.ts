@@ -1,11 +1,21 @@
 import { defineConfig } from 'vitest/config';
 
-// Node-side tests. Tests that must run inside workerd live in test/worker/ and get their own
-// project (see vitest.workers.config.ts) once the Worker exists.
+// `npm test` runs two projects: "node" (kernels, backends, model, CLI, data, and the e2e test that
+// drives a real `wrangler dev`) and "workers" (test/worker/**, inside workerd; see
+// vitest.workers.config.ts). Both need build/kernels.wasm (npm run build:wasm).
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    exclude: ['test/worker/**', 'node_modules/**'],
-    testTimeout: 60_000,
+    projects: [
+      {
+        test: {
+          name: 'node',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/worker/**', 'node_modules/**'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      './vitest.workers.config.ts',
+    ],
   },
 });

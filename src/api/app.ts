@@ -1,0 +1,50 @@
+/**
+ * The Hono app: routes, the OpenAPI document (/openapi.json, 3.1) and a page to try it (/docs),
+ * one error handler and a JSON 404. Export `AppType` for a typed client:
+ *
+ * @example
+ * import { hc } from 'hono/client';
+ * import type { AppType } from 'edge-sae/src/api/app';
+ * const client = hc<AppType>('http://127.0.0.1:8787', { headers: { authorization: 'Bearer dev-admin-token' } });
+ * const res = await client.v1.models.$post({ json: { data: [[0, 1], [1, 0]] } });
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { swaggerUI } from '@hono/swagger-ui';
+import type { AppEnv } from './env.js';
+import { health, VERSION } from './health.js';
+import { models } from './models/index.js';
+import { notFound, onError, validationHook } from './problem.js';
+
+/** Builds the app (a fresh one each call; the Worker uses `app`). */
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.onError(onError);
+  app.notFound(notFound);
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'API_TOKEN (everything) or one of ENCODE_TOKENS (read models, encode, reconstruct, evaluate).',
+  });
+  const routes = app.route('/', health).route('/v1/models', models);
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'edge-sae',
+      version: VERSION,
+      description:
+        'Train small sparse autoencoders and encode with them. Errors are RFC 9457 problem details (application/problem+json).',
+    },
+    tags: [
+      { name: 'models', description: 'Train, store and manage models.' },
+      { name: 'inference', description: 'Use a stored model.' },
+      { name: 'meta', description: 'Health.' },
+    ],
+  });
+  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'edge-sae API' }));
+  return routes;
+}
+
+export const app = createApp();
+
+/** The app's type, for `hc<AppType>()` from hono/client. */
+export type AppType = typeof app;

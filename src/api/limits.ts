@@ -1,0 +1,146 @@
+/**
+ * Every limit of the HTTP API, in one place. Each has a default here and may be overridden by a
+ * wrangler var of the same name (wrangler.toml `[vars]`, or `--var NAME:VALUE` for one run).
+ * A limit that is exceeded gives 413 with a problem+json body naming the limit and its value;
+ * work that is too large for one request points to the asynchronous jobs API.
+ */
+import type { Bindings } from './env.js';
+import { ApiError } from './problem.js';
+
+export interface Limits {
+  /** Largest request body on any route except import, in bytes. */
+  maxBodyBytes: number;
+  /** Largest model file accepted by POST /v1/models/import, in bytes. */
+  maxModelBytes: number;
+  /** Most data rows in one request. */
+  maxRows: number;
+  /** Most columns (input size n). */
+  maxColumns: number;
+  /** Most numbers (rows × columns) in one request. */
+  maxCells: number;
+  /** Largest hidden size h. */
+  maxHiddenSize: number;
+  /** Most learned parameters of a model: 2·n·h + n + h. */
+  maxParameters: number;
+  /** Most epochs in one synchronous training request. */
+  maxEpochs: number;
+  /** Synchronous work budget: estimated floating-point operations of one training request. */
+  maxTrainFlops: number;
+  /** Largest page of GET /v1/models. */
+  maxListLimit: number;
+  /** Models kept decoded in one isolate's cache. */
+  modelCacheEntries: number;
+  /** Total parameters the isolate's model cache may hold. */
+  modelCacheParameters: number;
+}
+
+/** The var name and default of each limit; the single source of both. */
+export const LIMIT_VARS = {
+  maxBodyBytes: { name: 'MAX_BODY_BYTES', default: 4 * 1024 * 1024 },
+  maxModelBytes: { name: 'MAX_MODEL_BYTES', default: 16 * 1024 * 1024 },
+  maxRows: { name: 'MAX_ROWS', default: 10_000 },
+  maxColumns: { name: 'MAX_COLUMNS', default: 1_024 },
+  maxCells: { name: 'MAX_CELLS', default: 500_000 },
+  maxHiddenSize: { name: 'MAX_HIDDEN_SIZE', default: 4_096 },
+  maxParameters: { name: 'MAX_PARAMETERS', default: 250_000 },
+  maxEpochs: { name: 'MAX_EPOCHS', default: 10_000 },
+  maxTrainFlops: { name: 'MAX_TRAIN_FLOPS', default: 2e10 },
+  maxListLimit: { name: 'MAX_LIST_LIMIT', default: 100 },
+  modelCacheEntries: { name: 'MODEL_CACHE_ENTRIES', default: 16 },
+  modelCacheParameters: { name: 'MODEL_CACHE_PARAMETERS', default: 2_000_000 },
+} as const satisfies Record<keyof Limits, { name: keyof Bindings; default: number }>;
+
+export type LimitKey = keyof Limits;
+
+const warned = new Set<string>();
+
+/**
+ * The limits in force for this request: defaults overridden by positive numeric vars. A var that
+ * is not a positive number is ignored (with one warning per isolate) rather than failing requests.
+ */
+export function readLimits(env: Partial<Bindings> | undefined): Limits {
+  const limits = {} as Limits;
+  for (const key of Object.keys(LIMIT_VARS) as LimitKey[]) {
+    const spec = LIMIT_VARS[key];
+    const raw = env?.[spec.name];
+    let value: number = spec.default;
+    if (raw !== undefined && raw !== '') {
+      const parsed = typeof raw === 'number' ? raw : Number(raw);
+      if (Number.isFinite(parsed) && parsed > 0) value = parsed;
+      else if (!warned.has(spec.name)) {
+        warned.add(spec.name);
+        console.warn(`edge-sae: ignoring ${spec.name}=${JSON.stringify(raw)}; using ${spec.default}`);
+      }
+    }
+    limits[key] = value;
+  }
+  return limits;
+}
+
+/** Learned parameters of a model with input n and hidden h: W1, W2, b1, b2. */
+export function parameterCount(inputSize: number, hiddenSize: number): number {
+  return 2 * inputSize * hiddenSize + inputSize + hiddenSize;
+}
+
+/**
+ * Estimated floating-point operations of training: per epoch a forward pass (X·W1 and a·W2,
+ * 2·m·n·h each) and a backward pass (about twice the forward), so ≈ 12·m·n·h per epoch.
+ */
+export function trainingFlops(rows: number, inputSize: number, hiddenSize: number, epochs: number): number {
+  return 12 * rows * inputSize * hiddenSize * epochs;
+}
+
+const JOBS_HINT = 'Train larger work asynchronously with POST /v1/jobs.';
+
+/** 413 naming the limit, its var and its value. */
+export function limitExceeded(key: LimitKey, limits: Limits, what: string, jobsHint = false): ApiError {
+  const { name } = LIMIT_VARS[key];
+  return new ApiError(413, {
+    type: 'limit-exceeded',
+    title: 'Limit exceeded',
+    detail: `${what} exceeds the limit ${name} = ${limits[key]}.${jobsHint ? ` ${JOBS_HINT}` : ''}`,
+    extra: { limit: name, value: limits[key] },
+  });
+}
+
+/** Checks the size of a data set against rows, columns and cells; throws 413. */
+export function checkDataSize(limits: Limits, rows: number, columns: number, jobsHint: boolean): void {
+  if (rows > limits.maxRows) throw limitExceeded('maxRows', limits, `The data has ${rows} rows; it`, jobsHint);
+  if (columns > limits.maxColumns) {
+    throw limitExceeded('maxColumns', limits, `The data has ${columns} columns; it`, jobsHint);
+  }
+  if (rows * columns > limits.maxCells) {
+    throw limitExceeded('maxCells', limits, `The data has ${rows} × ${columns} = ${rows * columns} numbers; it`, jobsHint);
+  }
+}
+
+/** Checks the model's size against hidden size and parameter count; throws 413. */
+export function checkModelSize(limits: Limits, inputSize: number, hiddenSize: number): void {
+  if (hiddenSize > limits.maxHiddenSize) {
+    throw limitExceeded('maxHiddenSize', limits, `config.hiddenSize = ${hiddenSize}`, true);
+  }
+  const params = parameterCount(inputSize, hiddenSize);
+  if (params > limits.maxParameters) {
+    throw limitExceeded('maxParameters', limits, `A model with ${inputSize} inputs and ${hiddenSize} hidden units has ${params} parameters; it`, true);
+  }
+}
+
+/** Checks epochs and the estimated work of a training request; throws 413 pointing to jobs. */
+export function checkTrainingWork(
+  limits: Limits,
+  rows: number,
+  inputSize: number,
+  hiddenSize: number,
+  epochs: number,
+): void {
+  if (epochs > limits.maxEpochs) throw limitExceeded('maxEpochs', limits, `training.epochs = ${epochs}`, true);
+  const flops = trainingFlops(rows, inputSize, hiddenSize, epochs);
+  if (flops > limits.maxTrainFlops) {
+    throw limitExceeded(
+      'maxTrainFlops',
+      limits,
+      `Training ${rows} rows × ${inputSize} columns with ${hiddenSize} hidden units for ${epochs} epochs (≈ ${flops.toExponential(2)} floating-point operations)`,
+      true,
+    );
+  }
+}

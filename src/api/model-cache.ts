@@ -1,0 +1,103 @@
+/**
+ * Decoded models kept in one isolate, so encode does not parse a model file on every request.
+ * Keyed by id and version: a request first reads the version from R2 metadata (cheap, no body),
+ * so another isolate's retrain is never served stale; this isolate's retrain and delete also
+ * invalidate at once. Bounded by entries and by total parameters (the memory that matters);
+ * evicted models are disposed (freeing their wasm memory or tensors).
+ *
+ * Models are used synchronously between a `get` and the end of the use, so an eviction by a
+ * concurrent request (which can only run at an await) never disposes a model in use.
+ */
+
+/** What the cache needs of a model. */
+export interface CachedModel {
+  dispose(): void;
+}
+
+interface Entry<M> {
+  id: string;
+  model: M;
+  weight: number;
+}
+
+export class ModelCache<M extends CachedModel> {
+  private readonly entries = new Map<string, Entry<M>>();
+  private totalWeight = 0;
+
+  constructor(
+    private maxEntries: number,
+    private maxWeight: number,
+  ) {}
+
+  /** Applies new bounds (they are per-request config) and evicts to fit them. */
+  resize(maxEntries: number, maxWeight: number): void {
+    this.maxEntries = maxEntries;
+    this.maxWeight = maxWeight;
+    this.evict();
+  }
+
+  /** The model for this id and version, marked most recently used; undefined when absent. */
+  get(id: string, version: number): M | undefined {
+    const cacheKey = keyOf(id, version);
+    const entry = this.entries.get(cacheKey);
+    if (!entry) return undefined;
+    this.entries.delete(cacheKey);
+    this.entries.set(cacheKey, entry);
+    return entry.model;
+  }
+
+  /**
+   * Stores a model (weight: its parameter count). Other versions of the id are dropped. A model
+   * heavier than the whole cache is not kept; the return says whether the cache took ownership.
+   */
+  set(id: string, version: number, model: M, weight: number): boolean {
+    this.invalidate(id);
+    if (weight > this.maxWeight || this.maxEntries < 1) return false;
+    this.entries.set(keyOf(id, version), { id, model, weight });
+    this.totalWeight += weight;
+    this.evict(model);
+    return true;
+  }
+
+  /** Drops (and disposes) every version of a model. */
+  invalidate(id: string): void {
+    for (const [cacheKey, entry] of this.entries) {
+      if (entry.id === id) this.remove(cacheKey, entry);
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get weight(): number {
+    return this.totalWeight;
+  }
+
+  /** Drops everything (tests). */
+  clear(): void {
+    for (const [cacheKey, entry] of this.entries) this.remove(cacheKey, entry);
+  }
+
+  private evict(keep?: M): void {
+    for (const [cacheKey, entry] of this.entries) {
+      if (this.entries.size <= this.maxEntries && this.totalWeight <= this.maxWeight) break;
+      if (entry.model === keep) continue;
+      this.remove(cacheKey, entry);
+    }
+  }
+
+  private remove(cacheKey: string, entry: Entry<M>): void {
+    this.entries.delete(cacheKey);
+    this.totalWeight -= entry.weight;
+    try {
+      entry.model.dispose();
+    } catch (error) {
+      console.warn('edge-sae: disposing a cached model failed', error);
+    }
+  }
+}
+
+function keyOf(id: string, version: number): string {
+  return `${id}@${version}`;
+}

@@ -1,0 +1,188 @@
+/**
+ * Models in R2. Each model is one object, `models/{id}.json`, whose body is exactly the model file
+ * (SPEC section 3, so export streams it untouched) and whose customMetadata carries the summary
+ * (name, sizes, version, timestamps), so listing and the cache's freshness check never read a
+ * body. `version` starts at 1 and grows with every training run; with the id it keys the cache.
+ */
+import type { z } from '@hono/zod-openapi';
+import { ApiError } from './problem.js';
+import type { ModelSummarySchema } from './schemas.js';
+
+export type ModelSummary = z.infer<typeof ModelSummarySchema>;
+
+/** 20 random bytes → 32 base32 characters: 160 unguessable bits. */
+const ID_BYTES = 20;
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+const ID_PATTERN = /^[a-z2-7]{32}$/;
+const PREFIX = 'models/';
+
+/** A new model id from crypto.getRandomValues. */
+export function newModelId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(ID_BYTES));
+  let out = '';
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32[(buffer >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  return out;
+}
+
+export function isModelId(id: string): boolean {
+  return ID_PATTERN.test(id);
+}
+
+/** What a stored object's metadata holds, as strings (R2 customMetadata is string → string). */
+interface StoredMetadata {
+  name: string;
+  inputSize: string;
+  hiddenSize: string;
+  version: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface StoredModel {
+  summary: ModelSummary;
+  etag: string;
+}
+
+export interface NewModelRecord {
+  name: string | null;
+  inputSize: number;
+  hiddenSize: number;
+}
+
+export class ModelStore {
+  constructor(private readonly bucket: R2Bucket) {}
+
+  /** Summary and etag of a model, without its body; null when there is none. */
+  async head(id: string): Promise<StoredModel | null> {
+    if (!isModelId(id)) return null;
+    const object = await this.bucket.head(key(id));
+    return object ? stored(id, object) : null;
+  }
+
+  /** Summary, etag and the parsed model file; null when there is none. */
+  async get(id: string): Promise<(StoredModel & { file: unknown }) | null> {
+    if (!isModelId(id)) return null;
+    const object = await this.bucket.get(key(id));
+    if (!object) return null;
+    return { ...stored(id, object), file: await object.json() };
+  }
+
+  /** The raw object, to stream the model file as it is stored. */
+  async getBody(id: string): Promise<R2ObjectBody | null> {
+    if (!isModelId(id)) return null;
+    return this.bucket.get(key(id));
+  }
+
+  /** Stores a new model (version 1). */
+  async create(id: string, record: NewModelRecord, file: unknown): Promise<ModelSummary> {
+    const now = new Date().toISOString();
+    const summary: ModelSummary = { id, ...record, version: 1, createdAt: now, updatedAt: now };
+    await this.bucket.put(key(id), JSON.stringify(file), {
+      httpMetadata: { contentType: 'application/json' },
+      customMetadata: toMetadata(summary),
+    });
+    return summary;
+  }
+
+  /**
+   * Replaces a model's file with the next version, only if the object still has `etag` (nobody
+   * else retrained or deleted it meanwhile); otherwise 409.
+   */
+  async update(previous: StoredModel, record: NewModelRecord, file: unknown): Promise<ModelSummary> {
+    const summary: ModelSummary = {
+      ...previous.summary,
+      ...record,
+      name: record.name ?? previous.summary.name,
+      version: previous.summary.version + 1,
+      updatedAt: new Date().toISOString(),
+    };
+    const result = await this.bucket.put(key(summary.id), JSON.stringify(file), {
+      httpMetadata: { contentType: 'application/json' },
+      customMetadata: toMetadata(summary),
+      onlyIf: { etagMatches: previous.etag },
+    });
+    if (result === null) {
+      throw new ApiError(409, {
+        type: 'conflict',
+        detail: `Model ${summary.id} changed while it was training (another request retrained or deleted it); nothing was saved. Retry.`,
+      });
+    }
+    return summary;
+  }
+
+  /** Deletes a model; false when there was none. */
+  async delete(id: string): Promise<boolean> {
+    if (!isModelId(id)) return false;
+    const existing = await this.bucket.head(key(id));
+    if (!existing) return false;
+    await this.bucket.delete(key(id));
+    return true;
+  }
+
+  /** One page of summaries in id order. An unusable cursor is the caller's fault: 422. */
+  async list(limit: number, cursor: string | undefined): Promise<{ models: ModelSummary[]; cursor: string | null }> {
+    let listing: R2Objects;
+    try {
+      listing = await this.bucket.list({
+        prefix: PREFIX,
+        limit,
+        include: ['customMetadata'],
+        ...(cursor ? { cursor } : {}),
+        // `include` is honoured at runtime (compatibility date ≥ 2022-08-04); the default
+        // (oldest) workers-types do not declare it.
+      } as R2ListOptions);
+    } catch {
+      throw new ApiError(422, {
+        type: 'validation-failed',
+        title: 'Validation failed',
+        detail: 'The cursor is not one this API returned; start again without it.',
+        errors: [{ parameter: 'cursor', detail: 'unknown or expired cursor' }],
+      });
+    }
+    const models = listing.objects.map((object) => stored(object.key.slice(PREFIX.length, -'.json'.length), object).summary);
+    return { models, cursor: listing.truncated ? listing.cursor : null };
+  }
+}
+
+function key(id: string): string {
+  return `${PREFIX}${id}.json`;
+}
+
+function toMetadata(summary: ModelSummary): Record<string, string> {
+  const metadata: StoredMetadata = {
+    name: summary.name ?? '',
+    inputSize: String(summary.inputSize),
+    hiddenSize: String(summary.hiddenSize),
+    version: String(summary.version),
+    createdAt: summary.createdAt,
+    updatedAt: summary.updatedAt,
+  };
+  return { ...metadata };
+}
+
+function stored(id: string, object: R2Object): StoredModel {
+  const meta = (object.customMetadata ?? {}) as Partial<StoredMetadata>;
+  const uploaded = object.uploaded.toISOString();
+  return {
+    etag: object.etag,
+    summary: {
+      id,
+      name: meta.name ? meta.name : null,
+      inputSize: Number(meta.inputSize ?? 0),
+      hiddenSize: Number(meta.hiddenSize ?? 0),
+      version: Number(meta.version ?? 1),
+      createdAt: meta.createdAt ?? uploaded,
+      updatedAt: meta.updatedAt ?? uploaded,
+    },
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * /v1/models: train, list, read, export, import, continue training, delete, and the inference
+ * routes (encode, reconstruct, evaluate). Validation happens in the route definitions; the
+ * handlers only translate between HTTP and the model service.
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { matrixToRows, parseCsv, toMatrix, type Matrix } from '../../data/index.js';
+import type { ModelConfig, TrainingOptions } from '../../model/config.js';
+import type { AppEnv } from '../env.js';
+import { ApiError, validationHook } from '../problem.js';
+import type { TrainQuerySchema, TrainRequestSchema } from '../schemas.js';
+import type { z } from '@hono/zod-openapi';
+import {
+  continueTrainingRoute,
+  deleteRoute,
+  encodeRoute,
+  evaluateRoute,
+  exportRoute,
+  getRoute,
+  importRoute,
+  listRoute,
+  reconstructRoute,
+  trainRoute,
+} from './routes.js';
+import { ModelService, modelNotFound } from './service.js';
+
+const DEFAULT_PAGE_SIZE = 20;
+
+/** The rows of an inference request as a Matrix: `inputs`, or the single row `input`. */
+function inputsOf(body: { inputs?: unknown; input?: unknown }): { matrix: Matrix; source: string } {
+  if (body.inputs !== undefined) return { matrix: toMatrix(body.inputs, 'inputs'), source: 'inputs' };
+  return { matrix: toMatrix([body.input], 'input'), source: 'input' };
+}
+
+function csvOptions(query: z.infer<typeof TrainQuerySchema>): {
+  config: Partial<ModelConfig>;
+  training: Partial<TrainingOptions>;
+} {
+  const { hiddenSize, sparsityTarget, sparsityWeight, weightDecay, reduction, normalize } = query;
+  const { optimizer, learningRate, epochs, batchSize, seed, backend } = query;
+  return {
+    config: stripUndefined({ hiddenSize, sparsityTarget, sparsityWeight, weightDecay, reduction, normalize }),
+    training: stripUndefined({ optimizer, learningRate, epochs, batchSize, seed, backend }),
+  };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+  .openapi(trainRoute, async (c) => {
+    const service = new ModelService(c.env);
+    const mediaType = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    const query = c.req.valid('query');
+    if (mediaType === 'text/csv') {
+      const csv = parseCsv(await c.req.text(), 'text/csv body');
+      const { config, training } = csvOptions(query);
+      // parseCsv has already checked every cell; hand the rows on as a Matrix.
+      const result = await service.trainNew({ data: csv as Matrix, source: 'text/csv body', name: query.name, config, training });
+      return c.json(result, 201);
+    }
+    if (mediaType === '') {
+      throw new ApiError(415, {
+        detail: 'Send the training data as application/json ({ "data": [[…]] }) or as text/csv.',
+      });
+    }
+    // Declared as JSON or text/csv; the text/csv case returned above.
+    const body = c.req.valid('json') as z.infer<typeof TrainRequestSchema>;
+    const result = await service.trainNew({
+      data: body.data,
+      source: 'data',
+      name: body.name ?? query.name,
+      config: body.config,
+      training: body.training,
+    });
+    return c.json(result, 201);
+  })
+  .openapi(listRoute, async (c) => {
+    const service = new ModelService(c.env);
+    const { limit = DEFAULT_PAGE_SIZE, cursor } = c.req.valid('query');
+    if (limit > service.limits.maxListLimit) {
+      throw new ApiError(422, {
+        type: 'validation-failed',
+        title: 'Validation failed',
+        detail: `limit = ${limit} exceeds MAX_LIST_LIMIT = ${service.limits.maxListLimit}.`,
+        errors: [{ parameter: 'limit', detail: `at most ${service.limits.maxListLimit}` }],
+      });
+    }
+    return c.json(await service.store.list(limit, cursor), 200);
+  })
+  .openapi(importRoute, async (c) => {
+    const service = new ModelService(c.env);
+    const detail = await service.importFile(c.req.valid('json'), c.req.valid('query').name);
+    return c.json(detail, 201);
+  })
+  .openapi(getRoute, async (c) => {
+    const service = new ModelService(c.env);
+    return c.json(await service.detail(c.req.valid('param').id), 200);
+  })
+  .openapi(exportRoute, async (c) => {
+    const service = new ModelService(c.env);
+    const { id } = c.req.valid('param');
+    const object = await service.store.getBody(id);
+    if (!object) throw modelNotFound(id);
+    // Streamed as stored (it is the model file), not parsed and re-serialised; the typed
+    // response is the declared ModelFile, hence the cast.
+    return c.body(object.body, 200, {
+      'content-type': 'application/json',
+      'content-disposition': `attachment; filename="${id}.json"`,
+      etag: object.httpEtag,
+    }) as never;
+  })
+  .openapi(continueTrainingRoute, async (c) => {
+    const service = new ModelService(c.env);
+    const { data, training } = c.req.valid('json');
+    return c.json(await service.continueTraining(c.req.valid('param').id, data, training), 200);
+  })
+  .openapi(deleteRoute, async (c) => {
+    const service = new ModelService(c.env);
+    await service.delete(c.req.valid('param').id);
+    return c.body(null, 204);
+  })
+  .openapi(encodeRoute, async (c) => {
+    const service = new ModelService(c.env);
+    const { matrix, source } = inputsOf(c.req.valid('json'));
+    const codes = await service.withModel(c.req.valid('param').id, 'auto', (model) => {
+      service.checkInputs(matrix, model.inputSize, source);
+      return matrixToRows(model.encode(matrix));
+    });
+    return c.json({ codes }, 200);
+  })
+  .openapi(reconstructRoute, async (c) => {
+    const service = new ModelService(c.env);
+    const { matrix, source } = inputsOf(c.req.valid('json'));
+    const result = await service.withModel(c.req.valid('param').id, 'auto', (model) => {
+      service.checkInputs(matrix, model.inputSize, source);
+      const { outputs, errors } = model.reconstruct(matrix);
+      return { outputs: matrixToRows(outputs), errors: Array.from(errors) };
+    });
+    return c.json(result, 200);
+  })
+  .openapi(evaluateRoute, async (c) => {
+    const service = new ModelService(c.env);
+    const { matrix, source } = inputsOf(c.req.valid('json'));
+    const metrics = await service.withModel(c.req.valid('param').id, 'auto', (model) => {
+      service.checkInputs(matrix, model.inputSize, source);
+      return model.evaluate(matrix);
+    });
+    return c.json(metrics, 200);
+  });

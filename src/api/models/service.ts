@@ -1,0 +1,252 @@
+/**
+ * What the model routes do, apart from HTTP: check limits, train, load models through the
+ * isolate's cache, store. Handlers stay thin; this file knows the model API and the store.
+ */
+import type { BackendName, BackendChoice } from '../../backends/types.js';
+import { toMatrix, type Matrix } from '../../data/index.js';
+import { DataError } from '../../errors.js';
+import {
+  resolveModelConfig,
+  resolveTrainingOptions,
+  type ModelConfig,
+  type TrainingOptions,
+} from '../../model/config.js';
+import type { ModelFile } from '../../model/model-file.js';
+import { SparseAutoencoder } from '../../model/sparse-autoencoder.js';
+import type { Metrics } from '../../model/metrics.js';
+import { loadWorkerBackend } from '../backends.js';
+import type { Bindings } from '../env.js';
+import {
+  checkDataSize,
+  checkModelSize,
+  checkTrainingWork,
+  parameterCount,
+  readLimits,
+  type Limits,
+} from '../limits.js';
+import { ModelCache } from '../model-cache.js';
+import { ModelStore, newModelId, type ModelSummary, type StoredModel } from '../model-store.js';
+import { ApiError } from '../problem.js';
+
+/** One cache per isolate; its bounds follow the limits of the latest request. */
+const cache = new ModelCache<SparseAutoencoder>(16, 2_000_000);
+
+/** For tests: drop every cached model. */
+export function clearModelCache(): void {
+  cache.clear();
+}
+
+export interface ModelDetail extends ModelSummary {
+  config: Record<string, unknown>;
+  training: Record<string, unknown>;
+  metrics: Record<string, unknown> | null;
+}
+
+export interface TrainResult extends ModelDetail {
+  backend: BackendName;
+  metrics: Metrics & Record<string, unknown>;
+  lossHistory: number[];
+}
+
+export interface TrainInput {
+  data: unknown;
+  /** Where the data came from, for error messages: "data" (a JSON field) or "text/csv body". */
+  source: string;
+  name?: string | undefined;
+  config?: Partial<ModelConfig> | undefined;
+  training?: Partial<TrainingOptions> | undefined;
+}
+
+/** The model service of one request. */
+export class ModelService {
+  readonly limits: Limits;
+  readonly store: ModelStore;
+
+  constructor(env: Bindings) {
+    this.limits = readLimits(env);
+    this.store = new ModelStore(env.MODELS);
+    cache.resize(this.limits.modelCacheEntries, this.limits.modelCacheParameters);
+  }
+
+  /** Trains and stores a new model. */
+  async trainNew(input: TrainInput): Promise<TrainResult> {
+    const { limits } = this;
+    const { rows, cols } = peekShape(input.data, input.source);
+    checkDataSize(limits, rows, cols, true);
+    const config = resolveModelConfig(cols, input.config);
+    const training = resolveTrainingOptions(input.training);
+    checkModelSize(limits, cols, config.hiddenSize);
+    checkTrainingWork(limits, rows, cols, config.hiddenSize, training.epochs);
+    const matrix = toMatrix(input.data, input.source);
+
+    const { backend } = await loadWorkerBackend(training.backend);
+    const model = SparseAutoencoder.create(cols, config, backend, { seed: training.seed });
+    let owned = false;
+    try {
+      const { metrics, lossHistory } = model.fit(matrix, training);
+      const file = model.toFile();
+      const id = newModelId();
+      const summary = await this.store.create(id, { name: input.name ?? null, inputSize: cols, hiddenSize: config.hiddenSize }, file);
+      owned = cache.set(id, summary.version, model, parameterCount(cols, config.hiddenSize));
+      return { ...detailOf(summary, file), backend: model.backendName, metrics: asRecord(metrics), lossHistory };
+    } finally {
+      if (!owned) model.dispose();
+    }
+  }
+
+  /** Continues training a stored model and stores the next version. */
+  async continueTraining(id: string, data: unknown, given: Partial<TrainingOptions> = {}): Promise<TrainResult> {
+    const { limits } = this;
+    const stored = await this.requireFile(id);
+    const { rows, cols } = peekShape(data, 'data');
+    checkDataSize(limits, rows, cols, true);
+    const { inputSize, hiddenSize } = stored.summary;
+    if (cols !== inputSize) {
+      throw new DataError(`rows have ${cols} columns but the model takes ${inputSize} inputs`, { source: 'data', row: 1 });
+    }
+    // Options not given are those of the model's last run (its learning rate, batch size, seed…).
+    const previous = previousTraining(stored.file);
+    const training = resolveTrainingOptions({ ...previous, ...stripUndefined(given) });
+    checkTrainingWork(limits, rows, cols, hiddenSize, training.epochs);
+    const matrix = toMatrix(data, 'data');
+
+    const { backend } = await loadWorkerBackend(training.backend);
+    // A fresh instance, never the cached one: a failed run must not leave a half-trained model
+    // in the cache, and a concurrent encode keeps using the old version until this one is saved.
+    const model = SparseAutoencoder.fromFile(stored.file, backend, `model ${id}`);
+    let owned = false;
+    try {
+      const { metrics, lossHistory } = model.fit(matrix, training);
+      const file = model.toFile();
+      const summary = await this.store.update(stored, { name: null, inputSize, hiddenSize }, file);
+      owned = cache.set(id, summary.version, model, parameterCount(inputSize, hiddenSize));
+      return { ...detailOf(summary, file), backend: model.backendName, metrics: asRecord(metrics), lossHistory };
+    } finally {
+      if (!owned) model.dispose();
+    }
+  }
+
+  /** Validates a model file, then stores it under a new id. */
+  async importFile(file: unknown, name: string | undefined): Promise<ModelDetail> {
+    const { backend } = await loadWorkerBackend('auto');
+    const model = SparseAutoencoder.fromFile(file, backend, 'body');
+    let owned = false;
+    try {
+      checkModelSize(this.limits, model.inputSize, model.hiddenSize);
+      const normalised = model.toFile();
+      const id = newModelId();
+      const summary = await this.store.create(
+        id,
+        { name: name ?? null, inputSize: model.inputSize, hiddenSize: model.hiddenSize },
+        normalised,
+      );
+      owned = cache.set(id, summary.version, model, parameterCount(model.inputSize, model.hiddenSize));
+      return detailOf(summary, normalised);
+    } finally {
+      if (!owned) model.dispose();
+    }
+  }
+
+  /** The summary with config, training options and metrics (never the weights). */
+  async detail(id: string): Promise<ModelDetail> {
+    const stored = await this.requireFile(id);
+    return detailOf(stored.summary, stored.file);
+  }
+
+  /**
+   * Runs `use` on the current version of a model, synchronously, and returns its result. The
+   * version comes from R2 metadata, so a retrain elsewhere is never served stale.
+   */
+  async withModel<T>(id: string, backendChoice: BackendChoice, use: (model: SparseAutoencoder) => T): Promise<T> {
+    const head = await this.store.head(id);
+    if (!head) throw modelNotFound(id);
+    const { backend } = await loadWorkerBackend(backendChoice);
+    const cached = cache.get(id, head.summary.version);
+    if (cached) return use(cached);
+
+    const stored = await this.requireFile(id);
+    // Between the awaits above another request may have cached it; check again, synchronously.
+    const again = cache.get(id, stored.summary.version);
+    if (again) return use(again);
+    const model = SparseAutoencoder.fromFile(stored.file, backend, `model ${id}`);
+    const owned = cache.set(id, stored.summary.version, model, parameterCount(model.inputSize, model.hiddenSize));
+    try {
+      return use(model);
+    } finally {
+      if (!owned) model.dispose();
+    }
+  }
+
+  /** Checks the size of inference data against the limits and the model's width. */
+  checkInputs(matrix: Matrix, inputSize: number, source: string): void {
+    checkDataSize(this.limits, matrix.rows, matrix.cols, false);
+    if (matrix.cols !== inputSize) {
+      throw new DataError(`rows have ${matrix.cols} columns but the model takes ${inputSize} inputs`, {
+        source,
+        ...(source === 'input' ? {} : { row: 1 }),
+      });
+    }
+  }
+
+  async delete(id: string): Promise<void> {
+    const existed = await this.store.delete(id);
+    cache.invalidate(id);
+    if (!existed) throw modelNotFound(id);
+  }
+
+  private async requireFile(id: string): Promise<StoredModel & { file: unknown }> {
+    const stored = await this.store.get(id);
+    if (!stored) throw modelNotFound(id);
+    return stored;
+  }
+}
+
+export function modelNotFound(id: string): ApiError {
+  return new ApiError(404, {
+    type: 'model-not-found',
+    title: 'Model not found',
+    detail: `No model with id "${id.slice(0, 64)}".`,
+  });
+}
+
+/**
+ * Rows and columns of JSON data without converting it, so limits are checked before any work.
+ * Anything that is not a non-empty array of arrays goes to toMatrix for its precise DataError.
+ */
+function peekShape(data: unknown, source: string): { rows: number; cols: number } {
+  if (Array.isArray(data) && data.length > 0 && Array.isArray(data[0]) && (data[0] as unknown[]).length > 0) {
+    return { rows: data.length, cols: (data[0] as unknown[]).length };
+  }
+  const matrix = toMatrix(data, source); // throws the precise DataError
+  return { rows: matrix.rows, cols: matrix.cols };
+}
+
+const TRAINING_KEYS = ['optimizer', 'learningRate', 'beta1', 'beta2', 'epsilon', 'epochs', 'batchSize', 'seed'] as const;
+
+/** The known training options stored in a model file (the last run's). */
+function previousTraining(file: unknown): Partial<TrainingOptions> {
+  const training = (file as Partial<ModelFile> | null)?.training;
+  if (typeof training !== 'object' || training === null) return {};
+  const out: Record<string, unknown> = {};
+  for (const key of TRAINING_KEYS) if (key in training) out[key] = (training as Record<string, unknown>)[key];
+  return out as Partial<TrainingOptions>;
+}
+
+function detailOf(summary: ModelSummary, file: unknown): ModelDetail {
+  const f = (file ?? {}) as Partial<ModelFile>;
+  const metrics = f.metrics && Object.keys(f.metrics).length > 0 ? asRecord(f.metrics) : null;
+  return {
+    ...summary,
+    config: asRecord(f.config ?? {}),
+    training: asRecord(f.training ?? {}),
+    metrics,
+  };
+}
+
+function asRecord<T extends object>(value: T): T & Record<string, unknown> {
+  return value as T & Record<string, unknown>;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,191 @@
+/**
+ * The zod schemas of the HTTP API: the one source of request validation, of the OpenAPI document
+ * and of the `hc` client's types. Value ranges of hyperparameters are checked once, by
+ * src/model/config.ts (its ConfigError becomes a 422 naming the field); the schemas here check
+ * types and shapes. Data matrices are checked by src/data (a DataError names row and column), not
+ * by zod, so a body of a million bad numbers costs one pass and one error, not a million issues.
+ */
+import { z } from '@hono/zod-openapi';
+
+const finite = () => z.number();
+
+/** A rows × columns matrix of numbers; its cells are checked by the data module. */
+export const MatrixSchema = z
+  .custom<number[][]>((value) => Array.isArray(value), { message: 'must be an array of rows (arrays of numbers)' })
+  .openapi({
+    type: 'array',
+    items: { type: 'array', items: { type: 'number' } },
+    description: 'Rows of numbers, all of the same length.',
+    example: [
+      [0, 0.5, 1],
+      [1, 0.25, 0],
+    ],
+  });
+
+/** One row of numbers. */
+export const RowSchema = z
+  .custom<number[]>((value) => Array.isArray(value), { message: 'must be an array of numbers' })
+  .openapi({ type: 'array', items: { type: 'number' }, example: [0, 0.5, 1] });
+
+export const BackendChoiceSchema = z.enum(['auto', 'assemblyscript', 'tfjs-wasm', 'tfjs-cpu']);
+
+export const ModelConfigSchema = z
+  .object({
+    hiddenSize: z.number().int().optional().openapi({ description: 'Hidden units h (default 3·n).' }),
+    sparsityTarget: finite().optional().openapi({ description: 'ρ, in (0, 1); default 0.1.' }),
+    sparsityWeight: finite().optional().openapi({ description: 'β ≥ 0; default 0.1.' }),
+    weightDecay: finite().optional().openapi({ description: 'α ≥ 0; default 0.1.' }),
+    reduction: z.enum(['sum', 'mean']).optional().openapi({ description: 'Default "sum".' }),
+    normalize: z.enum(['minmax', 'none']).optional().openapi({ description: 'Default "minmax".' }),
+  })
+  .strict()
+  .openapi('ModelConfig');
+
+export const TrainingOptionsSchema = z
+  .object({
+    optimizer: z.enum(['adam', 'sgd']).optional().openapi({ description: 'Default "adam".' }),
+    learningRate: finite().optional().openapi({ description: '> 0; default 0.001.' }),
+    beta1: finite().optional(),
+    beta2: finite().optional(),
+    epsilon: finite().optional(),
+    epochs: z.number().int().min(0).optional().openapi({ description: 'Default 1000 (bounded by MAX_EPOCHS).' }),
+    batchSize: z.number().int().min(0).optional().openapi({ description: 'Rows a step; 0 = full batch (default).' }),
+    seed: z.number().int().min(0).max(2 ** 32 - 1).optional().openapi({ description: 'Default 42.' }),
+    backend: BackendChoiceSchema.optional().openapi({ description: 'Kernel backend; default "auto".' }),
+  })
+  .strict()
+  .openapi('TrainingOptions');
+
+export const NameSchema = z.string().min(1).max(200).openapi({ example: 'digits-sae' });
+
+export const TrainRequestSchema = z
+  .object({
+    data: MatrixSchema,
+    name: NameSchema.optional(),
+    config: ModelConfigSchema.optional(),
+    training: TrainingOptionsSchema.optional(),
+  })
+  .strict()
+  .openapi('TrainRequest');
+
+export const ContinueTrainingRequestSchema = z
+  .object({ data: MatrixSchema, training: TrainingOptionsSchema.optional() })
+  .strict()
+  .openapi('ContinueTrainingRequest');
+
+/** Options of a text/csv training body, as query parameters (numbers arrive as strings). */
+export const TrainQuerySchema = z.object({
+  name: NameSchema.optional(),
+  header: z.enum(['true', 'false', 'auto']).optional().openapi({ description: 'Whether the CSV has a header row (default auto).' }),
+  hiddenSize: z.coerce.number().int().optional(),
+  sparsityTarget: z.coerce.number().optional(),
+  sparsityWeight: z.coerce.number().optional(),
+  weightDecay: z.coerce.number().optional(),
+  reduction: z.enum(['sum', 'mean']).optional(),
+  normalize: z.enum(['minmax', 'none']).optional(),
+  optimizer: z.enum(['adam', 'sgd']).optional(),
+  learningRate: z.coerce.number().optional(),
+  epochs: z.coerce.number().int().min(0).optional(),
+  batchSize: z.coerce.number().int().min(0).optional(),
+  seed: z.coerce.number().int().min(0).max(2 ** 32 - 1).optional(),
+  backend: BackendChoiceSchema.optional(),
+});
+
+/** `{ inputs: rows }` or `{ input: row }`. */
+export const InputsRequestSchema = z
+  .object({ inputs: MatrixSchema.optional(), input: RowSchema.optional() })
+  .strict()
+  .refine((body) => (body.inputs === undefined) !== (body.input === undefined), {
+    message: 'give exactly one of "inputs" (an array of rows) or "input" (one row)',
+  })
+  .openapi('InputsRequest');
+
+export const ModelIdParamsSchema = z.object({
+  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'q3x7w2mbn4d5kfy6hj2a7c5v3t4rplzs' }),
+});
+
+export const ListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).optional().openapi({ description: 'Page size (default 20, at most MAX_LIST_LIMIT).' }),
+  cursor: z.string().max(1024).optional().openapi({ description: 'The `cursor` of the previous page.' }),
+});
+
+export const MetricsSchema = z
+  .object({
+    loss: z.number(),
+    reconstruction: z.number(),
+    weightDecay: z.number(),
+    sparsity: z.number(),
+    meanActivation: z.number(),
+    fvu: z.number().nullable().openapi({ description: 'Fraction of variance unexplained; null when the data has no variance.' }),
+    deadUnits: z.number().int(),
+    rows: z.number().int().openapi({ description: 'Rows the metrics were computed on.' }),
+  })
+  .openapi('Metrics');
+
+export const ModelSummarySchema = z
+  .object({
+    id: z.string(),
+    name: z.string().nullable(),
+    inputSize: z.number().int(),
+    hiddenSize: z.number().int(),
+    version: z.number().int().openapi({ description: 'Increases with every training run.' }),
+    createdAt: z.string().openapi({ format: 'date-time' }),
+    updatedAt: z.string().openapi({ format: 'date-time' }),
+  })
+  .openapi('ModelSummary');
+
+export const ModelDetailSchema = ModelSummarySchema.extend({
+  config: z.record(z.string(), z.unknown()),
+  training: z.record(z.string(), z.unknown()),
+  metrics: z.record(z.string(), z.unknown()).nullable(),
+}).openapi('ModelDetail');
+
+export const TrainResponseSchema = ModelDetailSchema.extend({
+  backend: z.string().openapi({ description: 'The kernel backend that trained it.' }),
+  metrics: MetricsSchema,
+  lossHistory: z.array(z.number()),
+}).openapi('TrainResponse');
+
+export const ModelListSchema = z
+  .object({
+    models: z.array(ModelSummarySchema),
+    cursor: z.string().nullable().openapi({ description: 'Pass as ?cursor= for the next page; null on the last.' }),
+  })
+  .openapi('ModelList');
+
+export const ModelFileSchema = z
+  .record(z.string(), z.unknown())
+  .openapi('ModelFile', { description: 'The model file, format "edge-sae" version 1 (SPEC section 3).' });
+
+export const EncodeResponseSchema = z
+  .object({ codes: z.array(z.array(z.number())).openapi({ description: 'Hidden activations, one row per input row.' }) })
+  .openapi('EncodeResponse');
+
+export const ReconstructResponseSchema = z
+  .object({
+    outputs: z.array(z.array(z.number())).openapi({ description: 'Reconstructions in the caller\'s original scale.' }),
+    errors: z.array(z.number()).openapi({ description: 'Per-row squared error (normalised scale).' }),
+  })
+  .openapi('ReconstructResponse');
+
+export const HealthSchema = z
+  .object({
+    status: z.literal('ok'),
+    version: z.string(),
+    backend: z.string().openapi({ description: 'The kernel backend "auto" chooses here.' }),
+    report: z.unknown().openapi({ description: 'Why that backend: what was tried.' }),
+  })
+  .openapi('Health');
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    errors: z
+      .array(z.object({ pointer: z.string().optional(), parameter: z.string().optional(), detail: z.string() }))
+      .optional(),
+  })
+  .openapi('Problem');

@@ -1,127 +1,21 @@
 /**
  * End to end through the real `wrangler dev` (Node side): start it as `npm run dev` does (same
  * flags and dev tokens, but a free port and a temporary --persist-to), train a model, stop the
- * server, start it again on the same state, and encode with the model: it is still there.
+ * server, start it again on the same state, and encode with the model: it is still there. Then
+ * the same model file, exported, gives the CLI exactly the codes the API gave.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-const WRANGLER = join(ROOT, 'node_modules', '.bin', 'wrangler');
-/** The documented dev tokens (package.json "dev" script, docs/API.md). */
-const DEV_ADMIN_TOKEN = 'dev-admin-token';
-const DEV_ENCODE_TOKEN = 'dev-encode-token';
-const START_TIMEOUT_MS = 60_000;
+import { runMain } from '../helpers/cli.js';
+import { api, DEV_ADMIN_TOKEN, DEV_ENCODE_TOKEN, killAllWranglerDev, startWranglerDev } from '../helpers/wrangler-dev.js';
 
 const state = mkdtempSync(join(tmpdir(), 'edge-sae-e2e-'));
-const running = new Set<ChildProcess>();
+const startDev = () => startWranglerDev(state);
 
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? done(address.port) : fail(new Error('no port'))));
-    });
-  });
-}
-
-interface DevServer {
-  base: string;
-  stop(): Promise<void>;
-}
-
-async function startDev(): Promise<DevServer> {
-  const port = await freePort();
-  const child = spawn(
-    WRANGLER,
-    [
-      'dev',
-      '--ip', '127.0.0.1',
-      '--port', String(port),
-      '--persist-to', join(state, 'wrangler'),
-      '--var', `API_TOKEN:${DEV_ADMIN_TOKEN}`,
-      '--var', `ENCODE_TOKENS:${DEV_ENCODE_TOKEN}`,
-      '--show-interactive-dev-session=false',
-    ],
-    {
-      cwd: ROOT,
-      // Its own process group, so stopping it also stops the workerd it starts.
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', XDG_CONFIG_HOME: join(state, 'config'), CI: '1', NO_COLOR: '1' },
-    },
-  );
-  running.add(child);
-  let log = '';
-  child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-      const killed = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
-      if (!killed) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-        await exited;
-      }
-    }
-    running.delete(child);
-  };
-
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) break;
-    try {
-      const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2_000) });
-      if (res.ok) return { base, stop };
-    } catch {
-      // not up yet
-    }
-    await sleep(250);
-  }
-  await stop();
-  throw new Error(`wrangler dev did not start within ${START_TIMEOUT_MS} ms:\n${log.slice(-3000)}`);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((done) => setTimeout(done, ms));
-}
-
-function api(base: string, path: string, token: string, json?: unknown): Promise<Response> {
-  return fetch(base + path, {
-    method: json === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${token}`, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: json === undefined ? undefined : JSON.stringify(json),
-    signal: AbortSignal.timeout(30_000),
-  });
-}
-
-afterAll(async () => {
-  for (const child of running) {
-    if (child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
+afterAll(() => {
+  killAllWranglerDev();
   rmSync(state, { recursive: true, force: true });
 });
 
@@ -163,6 +57,16 @@ describe('wrangler dev', () => {
       const encoded = await api(server.base, `/v1/models/${id}/encode`, DEV_ENCODE_TOKEN, { inputs: DATA });
       expect(encoded.status).toBe(200);
       expect(((await encoded.json()) as { codes: number[][] }).codes).toEqual(codes);
+
+      // The exported file in the CLI: the same codes, to the bit (same kernels, exact float32 text).
+      const exported = await api(server.base, `/v1/models/${id}/export`, DEV_ENCODE_TOKEN);
+      expect(exported.status).toBe(200);
+      writeFileSync(join(state, 'model.json'), await exported.text());
+      writeFileSync(join(state, 'data.json'), JSON.stringify(DATA));
+      const cli = await runMain(['encode', '--model', join(state, 'model.json'), '--data', join(state, 'data.json'), '--format', 'json']);
+      expect(cli.code, cli.stderr).toBe(0);
+      const cliCodes = JSON.parse(cli.stdout) as number[][];
+      expect(cliCodes.map((row) => row.map(Math.fround))).toEqual(codes);
     } finally {
       await server.stop();
     }

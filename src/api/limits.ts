@@ -42,7 +42,7 @@ export const LIMIT_VARS = {
   maxColumns: { name: 'MAX_COLUMNS', default: 1_024 },
   maxCells: { name: 'MAX_CELLS', default: 500_000 },
   maxHiddenSize: { name: 'MAX_HIDDEN_SIZE', default: 4_096 },
-  maxParameters: { name: 'MAX_PARAMETERS', default: 250_000 },
+  maxParameters: { name: 'MAX_PARAMETERS', default: 1_000_000 },
   maxEpochs: { name: 'MAX_EPOCHS', default: 10_000 },
   maxTrainFlops: { name: 'MAX_TRAIN_FLOPS', default: 2e10 },
   maxListLimit: { name: 'MAX_LIST_LIMIT', default: 100 },

@@ -5,3 +5,4 @@ export * from './reductions';
 export * from './loss';
 export * from './optimizers';
 export * from './memory';
+export * from './roofline';

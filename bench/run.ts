@@ -1,52 +1,103 @@
 /**
- * `npm run bench`: runs the benchmarks, prints a table, and writes bench/results.json with the
- * machine, the Node version and the date beside the figures.
+ * `npm run bench`: runs every benchmark in one process, prints the table, and writes
+ * bench/results.json (the records, stamped with the machine, Node version, date and load average).
+ * `npm run bench -- --only gemm,model` runs some of them and replaces only their records in an
+ * existing results.json. `npx tsx bench/readme-table.ts` then renders the README's table from it.
+ *
+ * Suites: roofline (roofline.bench.ts), gemm (gemm.bench.ts), training (training.bench.ts),
+ * model (model.bench.ts: the tutorial's run, encode latency, epochs in the Workers' CPU caps),
+ * relaxed (relaxed.bench.ts: the relaxed-SIMD build beside the portable one, in a child Node with
+ * --experimental-wasm-relaxed-simd when this one lacks it).
  */
-import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, platform, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchGemm, type BenchRecord } from './gemm.bench.js';
+
+import { benchGemm } from './gemm.bench.js';
+import type { BenchRecord } from './harness.js';
+import { benchModel } from './model.bench.js';
+import { benchRelaxed } from './relaxed.bench.js';
+import { benchRoofline } from './roofline.bench.js';
+import { benchTraining } from './training.bench.js';
+
+export const RESULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'results.json');
+
+export interface BenchResults {
+  machine: string;
+  cores: number;
+  os: string;
+  node: string;
+  date: string;
+  /** 1/5/15-minute load averages at the start and at the end: figures taken on a busy machine are noisy. */
+  loadAverage: { start: number[]; end: number[] };
+  /** How figures were timed. */
+  timing: string;
+  /** Which suite each record came from. */
+  suites: Record<string, string[]>;
+  records: BenchRecord[];
+}
+
+const SUITES: Record<string, () => Promise<BenchRecord[]>> = {
+  roofline: benchRoofline,
+  gemm: () => benchGemm(),
+  // (one step of each shape; tfjs-cpu at 784→196 takes ≈ 0.7 s a step, so few repeats)
+  training: () => benchTraining({ repeats: 5, slowRepeats: 2, minRunMs: 60, warmupMs: 200 }),
+  model: benchModel,
+  relaxed: async () => benchRelaxed(),
+};
 
 function table(records: readonly BenchRecord[]): string {
   const header = ['name', 'backend', 'shape', 'figure', 'unit'];
-  const rows = records.map((r) => [r.name, r.backend, r.shape, r.figure.toFixed(2), r.unit]);
+  const rows = records.map((r) => [r.name, r.backend, r.shape, r.figure < 100 ? r.figure.toFixed(3) : r.figure.toFixed(0), r.unit]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
   const line = (cells: string[]) => cells.map((cell, c) => (c === 3 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ');
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-/** For each shape, the best wasm GEMM form as a fraction of tfjs-wasm's matMul. */
-function ratios(records: readonly BenchRecord[]): string[] {
-  const lines: string[] = [];
-  for (const shape of new Set(records.map((r) => r.shape))) {
-    const tfjs = records.find((r) => r.shape === shape && r.backend === 'tfjs-wasm');
-    if (!tfjs) continue;
-    for (const r of records.filter((x) => x.shape === shape && x.backend === 'assemblyscript')) {
-      lines.push(`${shape}  ${r.name} / tfjs matMul = ${((100 * r.figure) / tfjs.figure).toFixed(0)}%`);
-    }
-  }
-  return lines;
-}
+const round = (values: number[]) => values.map((x) => Number(x.toFixed(2)));
 
 async function main(): Promise<void> {
-  const records = await benchGemm();
-  console.log(table(records));
-  console.log('');
-  for (const line of ratios(records)) console.log(line);
-  const results = {
+  const onlyIndex = process.argv.indexOf('--only');
+  const only = onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? '').split(',').filter(Boolean) : Object.keys(SUITES);
+  for (const name of only) if (!(name in SUITES)) throw new Error(`unknown suite '${name}' (have ${Object.keys(SUITES).join(', ')})`);
+
+  const loadStart = round(loadavg());
+  const started = performance.now();
+  const suites: Record<string, BenchRecord[]> = {};
+  for (const name of only) {
+    const t = performance.now();
+    suites[name] = await SUITES[name]!();
+    console.error(`[bench] ${name}: ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  }
+
+  // with --only, keep the other suites' records of the last full run
+  let previous: BenchResults | null = null;
+  if (onlyIndex >= 0 && existsSync(RESULTS_FILE)) {
+    const parsed = JSON.parse(await readFile(RESULTS_FILE, 'utf8')) as Partial<BenchResults>;
+    if (parsed.suites && parsed.records) previous = parsed as BenchResults;
+  }
+  const order = Object.keys(SUITES).filter((name) => name in suites || previous?.suites[name]);
+  const recordsOf = (name: string): BenchRecord[] =>
+    suites[name] ?? (previous?.records ?? []).filter((r) => previous!.suites[name]?.includes(`${r.name}|${r.backend}|${r.shape}`));
+  const records = order.flatMap(recordsOf);
+
+  const results: BenchResults = {
     machine: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
     os: `${platform()} ${release()}`,
     node: process.version,
-    // 1/5/15-minute load averages at the end: figures taken on a busy machine are noisy
-    loadAverage: loadavg().map((x) => Number(x.toFixed(2))),
     date: new Date().toISOString(),
+    loadAverage: { start: loadStart, end: round(loadavg()) },
+    timing: 'median CPU time of repeated calls after warm-up, one process, one thread (bench/harness.ts)',
+    suites: Object.fromEntries(order.map((name) => [name, recordsOf(name).map((r) => `${r.name}|${r.backend}|${r.shape}`)])),
     records,
   };
-  const out = join(dirname(fileURLToPath(import.meta.url)), 'results.json');
-  await writeFile(out, JSON.stringify(results, null, 2) + '\n');
-  console.log(`\nwrote ${out}`);
+  console.log(table(records));
+  await writeFile(RESULTS_FILE, JSON.stringify(results, null, 2) + '\n');
+  console.log(`\nwrote ${RESULTS_FILE} (${((performance.now() - started) / 1000).toFixed(0)} s; load average ${loadStart.join(' ')} → ${results.loadAverage.end.join(' ')})`);
+  console.log('render the README table with: npx tsx bench/readme-table.ts');
 }
 
 main().catch((error: unknown) => {

@@ -10,9 +10,14 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
+import { corsPolicy } from './cors.js';
 import type { AppEnv } from './env.js';
 import { health, VERSION } from './health.js';
+import { datasets } from './datasets/index.js';
+import { jobs } from './jobs/index.js';
 import { models } from './models/index.js';
+import { pictures } from './models/pictures.js';
+import { playground } from './playground/index.js';
 import { notFound, onError, validationHook } from './problem.js';
 
 /** Builds the app (a fresh one each call; the Worker uses `app`). */
@@ -20,12 +25,14 @@ export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.onError(onError);
   app.notFound(notFound);
+  // Before every route, so errors and 404s carry the CORS headers too (docs/API.md, CORS).
+  app.use('*', corsPolicy());
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
     scheme: 'bearer',
-    description: 'API_TOKEN (everything) or one of ENCODE_TOKENS (read models, encode, reconstruct, evaluate).',
+    description: 'API_TOKEN (everything) or one of ENCODE_TOKENS (read models, dataset shapes and job status; encode, reconstruct, evaluate).',
   });
-  const routes = app.route('/', health).route('/v1/models', models);
+  const routes = app.route('/', health).route('/v1/models', models).route('/v1/models', pictures).route('/v1/datasets', datasets).route('/v1/jobs', jobs);
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {
@@ -37,10 +44,13 @@ export function createApp() {
     tags: [
       { name: 'models', description: 'Train, store and manage models.' },
       { name: 'inference', description: 'Use a stored model.' },
+      { name: 'datasets', description: 'Upload data for training jobs (CSV, JSON or float32).' },
+      { name: 'jobs', description: 'Train larger data asynchronously, in checkpointed slices.' },
       { name: 'meta', description: 'Health.' },
     ],
   });
   app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'edge-sae API' }));
+  app.route('/', playground);
   return routes;
 }
 

@@ -3,7 +3,8 @@
  * (comma separated) may only read models and call encode/reconstruct/evaluate. Never open by
  * default: without `API_TOKEN` every write is refused, without any token everything is.
  * Tokens are compared as SHA-256 digests in constant time, so timing reveals neither the token
- * nor its length.
+ * nor its length. Each authenticated request then counts against its token's rate limit (the
+ * `RATE_LIMITER` binding, keyed by the token's digest, never the token itself).
  */
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv, Bindings } from './env.js';
@@ -23,7 +24,8 @@ const CHALLENGE = { 'www-authenticate': 'Bearer realm="edge-sae"' };
  */
 export function requireAccess(access: Access): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const role = await authenticate(c.req.header('authorization'), c.env);
+    const { role, digest } = await identify(c.req.header('authorization'), c.env);
+    await enforceRateLimit(c.env, digest);
     if (access === 'write' && role !== 'admin') {
       throw new ApiError(403, {
         type: 'forbidden',
@@ -37,6 +39,11 @@ export function requireAccess(access: Access): MiddlewareHandler<AppEnv> {
 
 /** The role of an Authorization header's bearer token; throws 401 when it has none. */
 export async function authenticate(header: string | undefined, env: Partial<Bindings>): Promise<Role> {
+  return (await identify(header, env)).role;
+}
+
+/** The role and the token's SHA-256 digest (the rate limiter's key); throws 401. */
+async function identify(header: string | undefined, env: Partial<Bindings>): Promise<{ role: Role; digest: Uint8Array }> {
   const token = parseBearer(header);
   if (token === null) {
     throw unauthorized(
@@ -58,13 +65,45 @@ export async function authenticate(header: string | undefined, env: Partial<Bind
   for (const candidate of encodeTokens) {
     if (constantTimeEqual(digest, await sha256(candidate))) encode = true;
   }
-  if (admin) return 'admin';
-  if (encode) return 'encode';
+  if (admin) return { role: 'admin', digest };
+  if (encode) return { role: 'encode', digest };
   throw unauthorized(
     adminToken === ''
       ? 'Invalid token. No API_TOKEN is configured on this Worker, so writes are disabled.'
       : 'Invalid token.',
   );
+}
+
+/** Seconds a refused caller should wait: the limiter's period (wrangler.toml `[[ratelimits]]`). */
+const RETRY_AFTER_SECONDS = '10';
+
+/**
+ * Counts the request against its token's limit (wrangler.toml `[[ratelimits]]` RATE_LIMITER);
+ * 429 when over it. Without the binding there is no limit. If the limiter itself fails, the
+ * request is allowed (and logged): an outage of the limiter must not take the API down.
+ */
+async function enforceRateLimit(env: Partial<Bindings>, digest: Uint8Array): Promise<void> {
+  const limiter = env.RATE_LIMITER;
+  if (!limiter) return;
+  let success: boolean;
+  try {
+    ({ success } = await limiter.limit({ key: `token:${toHex(digest.subarray(0, 16))}` }));
+  } catch (error) {
+    console.warn('edge-sae: the rate limiter failed; request allowed', error);
+    return;
+  }
+  if (!success) {
+    throw new ApiError(429, {
+      type: 'rate-limited',
+      title: 'Too Many Requests',
+      detail: `This token has sent more requests than its rate limit allows; retry after ${RETRY_AFTER_SECONDS} seconds.`,
+      headers: { 'retry-after': RETRY_AFTER_SECONDS },
+    });
+  }
+}
+
+function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 function parseBearer(header: string | undefined): string | null {

@@ -2,6 +2,10 @@
  * The Worker's kernel backends. Workers cannot compile WebAssembly from bytes, so each backend is
  * built from a module wrangler compiled at deploy time (`import x from '….wasm'` gives a
  * WebAssembly.Module). "auto" takes the first that loads, in select.ts's order.
+ *
+ * The tfjs-wasm fallback is imported dynamically (tfjs-fallback.ts): its code is in the bundle, but
+ * its modules are evaluated only when it is chosen, so the usual AssemblyScript path never pays
+ * tfjs's startup.
  */
 import kernels from '../../build/kernels.wasm';
 import { createAssemblyScriptBackend } from '../backends/assemblyscript/loader.js';
@@ -10,9 +14,12 @@ import type { BackendChoice, KernelBackend } from '../backends/types.js';
 import { ConfigError } from '../errors.js';
 import { ApiError } from './problem.js';
 
-/** The providers available inside the Worker, fastest first. */
+/** The providers available inside the Worker, fastest first: assemblyscript, then tfjs-wasm. */
 export function workerBackendProviders(): BackendProvider[] {
-  return [{ name: 'assemblyscript', load: async () => createAssemblyScriptBackend(kernels) }];
+  return [
+    { name: 'assemblyscript', load: async () => createAssemblyScriptBackend(kernels) },
+    { name: 'tfjs-wasm', load: async () => (await import('./tfjs-fallback.js')).loadTfjsWasmBackend() },
+  ];
 }
 
 // One set per isolate, so each backend loads once (select.ts caches per provider object).

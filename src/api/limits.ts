@@ -32,6 +32,22 @@ export interface Limits {
   modelCacheEntries: number;
   /** Total parameters the isolate's model cache may hold. */
   modelCacheParameters: number;
+  /** Largest body of POST /v1/datasets, in bytes. */
+  maxDatasetBytes: number;
+  /** Most rows of a stored dataset. */
+  maxDatasetRows: number;
+  /** Most numbers (rows × columns) of a stored dataset (its float32 form is 4 bytes each). */
+  maxDatasetCells: number;
+  /** Most epochs of one job. */
+  maxJobEpochs: number;
+  /** Work budget of one job: estimated floating-point operations, ≈ 12·rows·n·h·epochs. */
+  maxJobFlops: number;
+  /** Target wall time of one job slice (one alarm), in ms; kept well under the CPU cap. */
+  jobSliceMs: number;
+  /** Assumed kernel throughput (FLOP per ms) that sizes a job's first slice; later slices use measured time. */
+  jobFlopsPerMs: number;
+  /** How often GET /v1/jobs/{id}/events looks for progress, in ms. */
+  jobEventsIntervalMs: number;
 }
 
 /** The var name and default of each limit; the single source of both. */
@@ -48,6 +64,14 @@ export const LIMIT_VARS = {
   maxListLimit: { name: 'MAX_LIST_LIMIT', default: 100 },
   modelCacheEntries: { name: 'MODEL_CACHE_ENTRIES', default: 16 },
   modelCacheParameters: { name: 'MODEL_CACHE_PARAMETERS', default: 2_000_000 },
+  maxDatasetBytes: { name: 'MAX_DATASET_BYTES', default: 32 * 1024 * 1024 },
+  maxDatasetRows: { name: 'MAX_DATASET_ROWS', default: 1_000_000 },
+  maxDatasetCells: { name: 'MAX_DATASET_CELLS', default: 4_194_304 },
+  maxJobEpochs: { name: 'MAX_JOB_EPOCHS', default: 50_000 },
+  maxJobFlops: { name: 'MAX_JOB_FLOPS', default: 1e14 },
+  jobSliceMs: { name: 'JOB_SLICE_MS', default: 1_000 },
+  jobFlopsPerMs: { name: 'JOB_FLOPS_PER_MS', default: 1e6 },
+  jobEventsIntervalMs: { name: 'JOB_EVENTS_INTERVAL_MS', default: 500 },
 } as const satisfies Record<keyof Limits, { name: keyof Bindings; default: number }>;
 
 export type LimitKey = keyof Limits;
@@ -141,6 +165,28 @@ export function checkTrainingWork(
       limits,
       `Training ${rows} rows × ${inputSize} columns with ${hiddenSize} hidden units for ${epochs} epochs (≈ ${flops.toExponential(2)} floating-point operations)`,
       true,
+    );
+  }
+}
+
+/** Checks the shape of a dataset upload against MAX_DATASET_ROWS, MAX_COLUMNS and MAX_DATASET_CELLS; throws 413. */
+export function checkDatasetSize(limits: Limits, rows: number, columns: number): void {
+  if (rows > limits.maxDatasetRows) throw limitExceeded('maxDatasetRows', limits, `The dataset has ${rows} rows; it`);
+  if (columns > limits.maxColumns) throw limitExceeded('maxColumns', limits, `The dataset has ${columns} columns; it`);
+  if (rows * columns > limits.maxDatasetCells) {
+    throw limitExceeded('maxDatasetCells', limits, `The dataset has ${rows} × ${columns} = ${rows * columns} numbers; it`);
+  }
+}
+
+/** Checks the epochs and estimated work of a job; throws 413. */
+export function checkJobWork(limits: Limits, rows: number, inputSize: number, hiddenSize: number, epochs: number): void {
+  if (epochs > limits.maxJobEpochs) throw limitExceeded('maxJobEpochs', limits, `training.epochs = ${epochs}`);
+  const flops = trainingFlops(rows, inputSize, hiddenSize, epochs);
+  if (flops > limits.maxJobFlops) {
+    throw limitExceeded(
+      'maxJobFlops',
+      limits,
+      `Training ${rows} rows × ${inputSize} columns with ${hiddenSize} hidden units for ${epochs} epochs (≈ ${flops.toExponential(2)} floating-point operations)`,
     );
   }
 }

@@ -3,6 +3,14 @@
  * (SPEC section 3, so export streams it untouched) and whose customMetadata carries the summary
  * (name, sizes, version, timestamps), so listing and the cache's freshness check never read a
  * body. `version` starts at 1 and grows with every training run; with the id it keys the cache.
+ *
+ * Failure modes (docs/API.md, Reliability). An R2 put is atomic per object: the new body is
+ * written first and the key switched to it only once it is whole, so a put that fails leaves the
+ * previous version readable and whole, and a reader never sees a mix. Because body and summary
+ * are one object, they cannot disagree either. What remains: a put that committed but whose answer
+ * was lost (the caller sees 503 and the new version is stored; `GET /v1/models/{id}` shows which),
+ * and a concurrent writer, which the conditional put (`onlyIf: { etagMatches }`) turns into 409.
+ * Any storage failure is a 503 `storage-unavailable` problem with Retry-After.
  */
 import type { z } from '@hono/zod-openapi';
 import { ApiError } from './problem.js';
@@ -65,32 +73,37 @@ export class ModelStore {
   /** Summary and etag of a model, without its body; null when there is none. */
   async head(id: string): Promise<StoredModel | null> {
     if (!isModelId(id)) return null;
-    const object = await this.bucket.head(key(id));
+    const object = await storage('reading', () => this.bucket.head(key(id)));
     return object ? stored(id, object) : null;
   }
 
   /** Summary, etag and the parsed model file; null when there is none. */
   async get(id: string): Promise<(StoredModel & { file: unknown }) | null> {
     if (!isModelId(id)) return null;
-    const object = await this.bucket.get(key(id));
-    if (!object) return null;
-    return { ...stored(id, object), file: await object.json() };
+    return storage('reading', async () => {
+      const object = await this.bucket.get(key(id));
+      if (!object) return null;
+      return { ...stored(id, object), file: await object.json() };
+    });
   }
 
   /** The raw object, to stream the model file as it is stored. */
   async getBody(id: string): Promise<R2ObjectBody | null> {
     if (!isModelId(id)) return null;
-    return this.bucket.get(key(id));
+    return storage('reading', () => this.bucket.get(key(id)));
   }
 
   /** Stores a new model (version 1). */
   async create(id: string, record: NewModelRecord, file: unknown): Promise<ModelSummary> {
     const now = new Date().toISOString();
     const summary: ModelSummary = { id, ...record, version: 1, createdAt: now, updatedAt: now };
-    await this.bucket.put(key(id), JSON.stringify(file), {
-      httpMetadata: { contentType: 'application/json' },
-      customMetadata: toMetadata(summary),
-    });
+    const body = JSON.stringify(file);
+    await storage('saving', () =>
+      this.bucket.put(key(id), body, {
+        httpMetadata: { contentType: 'application/json' },
+        customMetadata: toMetadata(summary),
+      }),
+    );
     return summary;
   }
 
@@ -106,11 +119,14 @@ export class ModelStore {
       version: previous.summary.version + 1,
       updatedAt: new Date().toISOString(),
     };
-    const result = await this.bucket.put(key(summary.id), JSON.stringify(file), {
-      httpMetadata: { contentType: 'application/json' },
-      customMetadata: toMetadata(summary),
-      onlyIf: { etagMatches: previous.etag },
-    });
+    const body = JSON.stringify(file);
+    const result = await storage('saving', () =>
+      this.bucket.put(key(summary.id), body, {
+        httpMetadata: { contentType: 'application/json' },
+        customMetadata: toMetadata(summary),
+        onlyIf: { etagMatches: previous.etag },
+      }),
+    );
     if (result === null) {
       throw new ApiError(409, {
         type: 'conflict',
@@ -123,9 +139,9 @@ export class ModelStore {
   /** Deletes a model; false when there was none. */
   async delete(id: string): Promise<boolean> {
     if (!isModelId(id)) return false;
-    const existing = await this.bucket.head(key(id));
+    const existing = await storage('reading', () => this.bucket.head(key(id)));
     if (!existing) return false;
-    await this.bucket.delete(key(id));
+    await storage('deleting', () => this.bucket.delete(key(id)));
     return true;
   }
 
@@ -141,7 +157,9 @@ export class ModelStore {
         // `include` is honoured at runtime (compatibility date ≥ 2022-08-04); the default
         // (oldest) workers-types do not declare it.
       } as R2ListOptions);
-    } catch {
+    } catch (error) {
+      // R2 refuses a cursor it did not issue; without one, a failure is the store's.
+      if (!cursor) throw storageUnavailable('listing', error);
       throw new ApiError(422, {
         type: 'validation-failed',
         title: 'Validation failed',
@@ -152,6 +170,32 @@ export class ModelStore {
     const models = listing.objects.map((object) => stored(object.key.slice(PREFIX.length, -'.json'.length), object).summary);
     return { models, cursor: listing.truncated ? listing.cursor : null };
   }
+}
+
+/** Runs one storage operation; a failure of the store becomes 503 `storage-unavailable`. */
+async function storage<T>(what: 'reading' | 'saving' | 'deleting', operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    throw storageUnavailable(what, error);
+  }
+}
+
+function storageUnavailable(what: string, error: unknown): ApiError {
+  console.error(`edge-sae: model storage failed while ${what}`, error);
+  const outcome =
+    what === 'saving'
+      ? ' The previous version, if any, is still stored whole; GET the model to see which version is current.'
+      : what === 'deleting'
+        ? ' GET the model to see whether it is still there.'
+        : '';
+  return new ApiError(503, {
+    type: 'storage-unavailable',
+    title: 'Service Unavailable',
+    detail: `The model store failed while ${what}.${outcome} Retry later.`,
+    headers: { 'retry-after': '1' },
+  });
 }
 
 function key(id: string): string {

@@ -189,3 +189,78 @@ export const ProblemSchema = z
       .optional(),
   })
   .openapi('Problem');
+
+// ---- datasets and jobs (docs/JOBS.md) ------------------------------------------------------
+
+export const IdParamsSchema = z.object({
+  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'q3x7w2mbn4d5kfy6hj2a7c5v3t4rplzs' }),
+});
+
+export const DatasetSchema = z
+  .object({
+    id: z.string(),
+    name: z.string().nullable(),
+    rows: z.number().int(),
+    cols: z.number().int(),
+    bytes: z.number().int().openapi({ description: 'Size of the stored float32 form (rows × cols × 4).' }),
+    format: z.enum(['csv', 'json', 'float32']).openapi({ description: 'The form it was uploaded in; it is stored as float32.' }),
+    createdAt: z.string().openapi({ format: 'date-time' }),
+  })
+  .openapi('Dataset');
+
+export const DatasetListSchema = z
+  .object({ datasets: z.array(DatasetSchema), cursor: z.string().nullable() })
+  .openapi('DatasetList');
+
+/** Query of POST /v1/datasets: the shape of a binary body, the header of a CSV one, a name. */
+export const DatasetUploadQuerySchema = z.object({
+  name: NameSchema.optional(),
+  rows: z.coerce.number().int().min(1).optional().openapi({ description: 'Rows of an application/octet-stream body (required there).' }),
+  cols: z.coerce.number().int().min(1).optional().openapi({ description: 'Columns of an application/octet-stream body (required there).' }),
+});
+
+export const JobRequestSchema = z
+  .object({
+    datasetId: z.string().optional().openapi({ description: 'A dataset from POST /v1/datasets.' }),
+    data: MatrixSchema.optional().openapi({ description: 'Or the data inline (bounded by MAX_BODY_BYTES).' }),
+    name: NameSchema.optional().openapi({ description: 'Name of the model the job creates.' }),
+    config: ModelConfigSchema.optional(),
+    training: TrainingOptionsSchema.optional(),
+  })
+  .strict()
+  .refine((body) => (body.datasetId === undefined) !== (body.data === undefined), {
+    message: 'give exactly one of "datasetId" or "data"',
+  })
+  .openapi('JobRequest');
+
+export const JobStatusSchema = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+
+export const JobSchema = z
+  .object({
+    id: z.string(),
+    name: z.string().nullable(),
+    status: JobStatusSchema,
+    datasetId: z.string().nullable().openapi({ description: 'null when the data was sent inline.' }),
+    rows: z.number().int(),
+    cols: z.number().int(),
+    hiddenSize: z.number().int(),
+    backend: z.string().nullable().openapi({ description: 'The kernel backend training it (once running).' }),
+    epoch: z.number().int().openapi({ description: 'Epochs finished.' }),
+    totalEpochs: z.number().int(),
+    step: z.number().int().openapi({ description: 'Optimizer steps taken.' }),
+    totalSteps: z.number().int(),
+    loss: z.number().nullable().openapi({ description: 'Loss of the latest finished epoch.' }),
+    lossHistory: z.array(z.number()).optional().openapi({ description: 'One loss per finished epoch (not in progress events).' }),
+    etaSeconds: z.number().nullable().openapi({ description: 'Estimated seconds to go, from the measured time per step.' }),
+    slices: z.number().int().openapi({ description: 'Slices (alarms) run so far.' }),
+    modelId: z.string().nullable().openapi({ description: 'The trained model, once succeeded (use /v1/models/{modelId}).' }),
+    error: z
+      .object({ type: z.string(), detail: z.string() })
+      .nullable()
+      .openapi({ description: 'Why the job failed.' }),
+    createdAt: z.string().openapi({ format: 'date-time' }),
+    startedAt: z.string().nullable().openapi({ format: 'date-time' }),
+    updatedAt: z.string().openapi({ format: 'date-time' }),
+    finishedAt: z.string().nullable().openapi({ format: 'date-time' }),
+  })
+  .openapi('Job');

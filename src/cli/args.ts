@@ -11,13 +11,14 @@ export class UsageError extends InputError {
   override name = 'UsageError';
 }
 
-export type OptionKind = 'path' | 'integer' | 'number' | 'choice';
+/** `flag` takes no value (--quiet); `size` is WIDTHxHEIGHT (--shape 28x28). */
+export type OptionKind = 'path' | 'integer' | 'number' | 'choice' | 'flag' | 'size' | 'text';
 
 export interface OptionSpec {
   /** The flag without its dashes, kebab-case: "batch-size". */
   readonly name: string;
   readonly kind: OptionKind;
-  /** Placeholder shown in help: "FILE", "N", "X". */
+  /** Placeholder shown in help: "FILE", "N", "X"; empty for a flag. */
   readonly value: string;
   readonly choices?: readonly string[];
   readonly required?: boolean;
@@ -25,12 +26,13 @@ export interface OptionSpec {
 }
 
 export interface CommandSpec {
-  readonly name: 'train' | 'encode' | 'evaluate';
+  readonly name: 'train' | 'encode' | 'evaluate' | 'plot' | 'filters';
   readonly summary: string;
   readonly options: readonly OptionSpec[];
 }
 
 const INTEGER = /^[+-]?\d+$/;
+const SIZE = /^\d+x\d+$/;
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** The options as parsed and type-checked; accessors return undefined for flags not given. */
@@ -60,6 +62,11 @@ export class ParsedOptions {
     return value === undefined ? undefined : Number(value);
   }
 
+  /** True when a value-less flag (--quiet) was given. */
+  flag(name: string): boolean {
+    return this.values[name] !== undefined;
+  }
+
   choice<T extends string>(name: string): T | undefined {
     return this.values[name] as T | undefined;
   }
@@ -72,7 +79,7 @@ export class ParsedOptions {
  */
 export function parseCommandArgs(command: CommandSpec, argv: readonly string[]): ParsedOptions | null {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
-  for (const spec of command.options) options[spec.name] = { type: 'string' };
+  for (const spec of command.options) options[spec.name] = { type: spec.kind === 'flag' ? 'boolean' : 'string' };
 
   let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
   try {
@@ -114,6 +121,15 @@ function checkValue(spec: OptionSpec, raw: string): string {
         throw new UsageError(`${flag}: expected one of ${spec.choices?.join(', ')}, got ${JSON.stringify(raw)}`);
       }
       return value;
+    case 'flag':
+      return 'true';
+    case 'size':
+      if (!SIZE.test(value.toLowerCase()) || value.toLowerCase().split('x').some((side) => Number(side) < 1)) {
+        throw new UsageError(`${flag}: expected WIDTHxHEIGHT with whole numbers ≥ 1, such as 28x28, got ${JSON.stringify(raw)}`);
+      }
+      return value.toLowerCase();
+    case 'text':
+      return raw;
     case 'path':
       if (raw === '') throw new UsageError(`${flag}: expected a file path, got an empty string`);
       return raw;

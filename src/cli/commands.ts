@@ -27,6 +27,8 @@ export const TRAIN: CommandSpec = {
     { name: 'seed', kind: 'integer', value: 'N', help: `fixes initialisation and batch order (default ${t.seed})` },
     { name: 'backend', kind: 'choice', value: 'auto|assemblyscript|tfjs-wasm|tfjs-cpu', choices: ['auto', 'assemblyscript', 'tfjs-wasm', 'tfjs-cpu'], help: `kernel backend (default ${t.backend}: the fastest that loads)` },
     { name: 'init', kind: 'path', value: 'MODEL.json', help: 'continue training this model (its normalisation, weights and optimizer state); training options not given default to the ones saved in it' },
+    { name: 'json', kind: 'flag', value: '', help: 'print the summary as one JSON line on stdout, for scripts (progress lines on stderr become JSON too)' },
+    { name: 'quiet', kind: 'flag', value: '', help: 'no progress and no summary (errors only); with --json, only the JSON summary' },
   ],
 };
 
@@ -50,4 +52,37 @@ export const EVALUATE: CommandSpec = {
   ],
 };
 
-export const COMMANDS: readonly CommandSpec[] = [TRAIN, ENCODE, EVALUATE];
+const JSON_FLAG = { name: 'json', kind: 'flag', value: '', help: 'print what was written as one JSON line, for scripts' } as const;
+const QUIET_FLAG = { name: 'quiet', kind: 'flag', value: '', help: 'print nothing but errors (with --json, only the JSON line)' } as const;
+
+export const PLOT: CommandSpec = {
+  name: 'plot',
+  summary: 'draw the loss curve of a trained model as SVG',
+  options: [
+    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train' },
+    { name: 'out', kind: 'path', value: 'FILE.svg', required: true, help: 'where to write the SVG' },
+    { name: 'scale', kind: 'choice', value: 'linear|log', choices: ['linear', 'log'], help: 'the loss axis (default linear)' },
+    { name: 'width', kind: 'integer', value: 'N', help: 'picture width in pixels (default 640)' },
+    { name: 'height', kind: 'integer', value: 'N', help: 'picture height in pixels (default 400)' },
+    { name: 'title', kind: 'text', value: 'TEXT', help: 'chart title (default "Training loss")' },
+    JSON_FLAG,
+    QUIET_FLAG,
+  ],
+};
+
+export const FILTERS: CommandSpec = {
+  name: 'filters',
+  summary: "draw each hidden unit's input weights as a small image, in a grid (PNG or SVG)",
+  options: [
+    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train' },
+    { name: 'out', kind: 'path', value: 'FILE.png|svg', required: true, help: 'where to write the picture; its extension picks the format' },
+    { name: 'shape', kind: 'size', value: 'WxH', help: 'how the inputs lie on a filter, row by row (default: square when the input size is a square number, else the most nearly square W×H)' },
+    { name: 'scale', kind: 'integer', value: 'N', help: 'magnify each weight to N×N pixels (default: tiles of about 24 pixels)' },
+    { name: 'columns', kind: 'integer', value: 'N', help: 'tiles a row (default ⌈√units⌉)' },
+    { name: 'count', kind: 'integer', value: 'N', help: 'draw only the first N hidden units (default all)' },
+    JSON_FLAG,
+    QUIET_FLAG,
+  ],
+};
+
+export const COMMANDS: readonly CommandSpec[] = [TRAIN, ENCODE, EVALUATE, PLOT, FILTERS];

@@ -1,10 +1,10 @@
 /** The --help texts, generated from the option tables so they cannot drift from the parser. */
-import type { CommandSpec } from './args.js';
+import type { CommandSpec, OptionSpec } from './args.js';
 import { COMMANDS } from './commands.js';
 
 const FOOTER = `Data files: CSV (comma separated, optional header row) or JSON (an array of rows, or {"data": [rows]}).
 Exit codes: 0 success; 2 bad usage or bad input (one line naming the file, row and column or the option);
-1 any other failure. Progress is shown on stderr when it is a terminal.`;
+1 any other failure. train shows progress on stderr: a bar on a terminal, plain lines otherwise (--quiet: none).`;
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -25,7 +25,7 @@ export function mainHelp(): string {
 }
 
 export function commandHelp(command: CommandSpec): string {
-  const labels = command.options.map((o) => `--${o.name} ${o.value}`);
+  const labels = command.options.map(label);
   // Long labels (the backend choices) put their text on the next line instead of widening all.
   const width = Math.min(MAX_LABEL, Math.max(...labels.map((l) => l.length)));
   const lines = [
@@ -49,8 +49,12 @@ export function commandHelp(command: CommandSpec): string {
 const MAX_LABEL = 26;
 
 function usageLine(command: CommandSpec): string {
-  const required = command.options.filter((o) => o.required).map((o) => `--${o.name} ${o.value}`);
+  const required = command.options.filter((o) => o.required).map(label);
   const optional = command.options.filter((o) => !o.required);
-  const rest = optional.length > 3 ? ['[options]'] : optional.map((o) => `[--${o.name} ${o.value}]`);
+  const rest = optional.length > 3 ? ['[options]'] : optional.map((o) => `[${label(o)}]`);
   return [...required, ...rest].join(' ');
+}
+
+function label(option: OptionSpec): string {
+  return option.value === '' ? `--${option.name}` : `--${option.name} ${option.value}`;
 }

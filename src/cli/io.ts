@@ -13,8 +13,10 @@ import { describeFsError, readText } from '../data/read-file.js';
 export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
-  /** Progress goes to stderr only when it is a terminal. */
+  /** On a terminal progress is a bar redrawn in place; elsewhere plain lines. */
   readonly stderrIsTTY: boolean;
+  /** The terminal's width, when stderr is one. */
+  readonly stderrColumns?: number;
 }
 
 /** The real process streams. */
@@ -23,6 +25,7 @@ export function processIo(): CliIo {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
     stderrIsTTY: process.stderr.isTTY === true,
+    stderrColumns: process.stderr.columns,
   };
 }
 
@@ -53,11 +56,11 @@ export function checkOutputPath(file: string, flag: string): void {
 }
 
 /** Writes `content` to `file` all or nothing: a temp file beside it, then an atomic rename. */
-export function writeFileAtomic(file: string, content: string): void {
+export function writeFileAtomic(file: string, content: string | Uint8Array): void {
   const dir = path.dirname(path.resolve(file));
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    writeFileSync(temp, content, { encoding: 'utf8', flag: 'wx' });
+    writeFileSync(temp, content, typeof content === 'string' ? { encoding: 'utf8', flag: 'wx' } : { flag: 'wx' });
     renameSync(temp, file);
   } catch (error) {
     try {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InputError } from '../errors.js';
 import { parseCommandArgs, UsageError, type CommandSpec, type ParsedOptions } from './args.js';
-import { ENCODE, EVALUATE, TRAIN } from './commands.js';
+import { ENCODE, EVALUATE, FILTERS, PLOT, TRAIN } from './commands.js';
 import { commandHelp, mainHelp } from './help.js';
 import { processIo, type CliIo } from './io.js';
 
@@ -18,7 +18,10 @@ const COMMANDS: Record<string, { spec: CommandSpec; load: () => Promise<Command>
   train: { spec: TRAIN, load: async () => (await import('./train.js')).train },
   encode: { spec: ENCODE, load: async () => (await import('./encode.js')).encode },
   evaluate: { spec: EVALUATE, load: async () => (await import('./evaluate.js')).evaluate },
+  plot: { spec: PLOT, load: async () => (await import('./pictures.js')).plot },
+  filters: { spec: FILTERS, load: async () => (await import('./pictures.js')).filters },
 };
+const NAMES = 'train, encode, evaluate, plot or filters';
 
 /**
  * Runs the CLI on `argv` (the arguments after the program name) and returns the exit code.
@@ -29,7 +32,7 @@ const COMMANDS: Record<string, { spec: CommandSpec; load: () => Promise<Command>
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   try {
     const [name, ...rest] = argv;
-    if (name === undefined) throw new UsageError('missing command: train, encode or evaluate (see edge-sae --help)');
+    if (name === undefined) throw new UsageError(`missing command: ${NAMES} (see edge-sae --help)`);
     if (name === '--help' || name === '-h' || name === 'help') {
       io.stdout(mainHelp());
       return 0;
@@ -40,7 +43,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     }
     const command = COMMANDS[name];
     if (command === undefined) {
-      throw new UsageError(`unknown command ${JSON.stringify(name)}: expected train, encode or evaluate (see edge-sae --help)`);
+      throw new UsageError(`unknown command ${JSON.stringify(name)}: expected ${NAMES} (see edge-sae --help)`);
     }
     const options = parseCommandArgs(command.spec, rest);
     if (options === null) {

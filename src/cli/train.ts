@@ -1,15 +1,17 @@
 /**
  * `edge-sae train`: read data, load a backend, build a fresh model (or load --init), fit it,
- * write the model file atomically, print a one-line JSON summary.
+ * write the model file atomically, and print a summary (for people, or one JSON line with --json).
  */
 import { loadNodeBackend } from '../backends/node-providers.js';
 import { readDataFile } from '../data/read-file.js';
 import { ConfigError } from '../errors.js';
 import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type TrainingOptions } from '../model/config.js';
-import { SparseAutoencoder, type TrainingProgress } from '../model/sparse-autoencoder.js';
+import type { Metrics } from '../model/metrics.js';
+import { SparseAutoencoder } from '../model/sparse-autoencoder.js';
 import { UsageError, type ParsedOptions } from './args.js';
 import { checkUnitRange, checkWidth, loadModel, withDataSource } from './common.js';
 import { checkOutputPath, readJsonFile, writeFileAtomic, type CliIo } from './io.js';
+import { createProgressReporter, progressStyle } from './progress.js';
 
 /** The flag behind each config field, so range errors name what the user typed. */
 const FLAG_OF_FIELD: Record<string, string> = {
@@ -66,12 +68,17 @@ export async function train(options: ParsedOptions, io: CliIo): Promise<void> {
       );
     }
     const started = Date.now();
-    const progress = io.stderrIsTTY ? progressPrinter(io) : undefined;
+    const json = options.flag('json');
+    const quiet = options.flag('quiet');
+    const progress = createProgressReporter(progressStyle({ quiet, json, isTTY: io.stderrIsTTY }), {
+      write: io.stderr,
+      ...(io.stderrColumns ? { columns: io.stderrColumns } : {}),
+    });
     let result;
     try {
-      result = withDataSource(data, () => model.fit(data.matrix, fitOptions, progress?.update));
+      result = withDataSource(data, () => model.fit(data.matrix, fitOptions, progress.update));
     } finally {
-      progress?.done();
+      progress.done();
     }
     writeFileAtomic(outPath, `${JSON.stringify(model.toFile())}\n`);
     const summary = {
@@ -87,7 +94,8 @@ export async function train(options: ParsedOptions, io: CliIo): Promise<void> {
       seconds: (Date.now() - started) / 1000,
       metrics: result.metrics,
     };
-    io.stdout(`${JSON.stringify(summary)}\n`);
+    if (json) io.stdout(`${JSON.stringify(summary)}\n`);
+    else if (!quiet) io.stdout(describeTraining(summary));
   } finally {
     model.dispose();
   }
@@ -142,20 +150,26 @@ function dropUndefined<T extends object>(value: Record<string, unknown>): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-/** Progress on a terminal: one line rewritten in place, at most ten times a second. */
-function progressPrinter(io: CliIo): { update: (p: TrainingProgress) => void; done: () => void } {
-  let last = 0;
-  let shown = false;
-  return {
-    update({ epoch, epochs, loss }) {
-      const now = Date.now();
-      if (now - last < 100 && epoch !== epochs) return;
-      last = now;
-      shown = true;
-      io.stderr(`\repoch ${epoch}/${epochs}  loss ${loss.toPrecision(6)}\x1b[K`);
-    },
-    done() {
-      if (shown) io.stderr('\n');
-    },
-  };
+/** The summary for people: what was trained, how well, and where it went. */
+function describeTraining(s: {
+  out: string;
+  backend: string;
+  skippedBackends: ReadonlyArray<{ name: string; reason: string }>;
+  rows: number;
+  inputSize: number;
+  hiddenSize: number;
+  epochs: number;
+  seconds: number;
+  metrics: Metrics;
+}): string {
+  const m = s.metrics;
+  const skipped = s.skippedBackends.map((b) => `; skipped ${b.name}: ${b.reason}`).join('');
+  const fvu = m.fvu === null ? 'n/a' : m.fvu.toPrecision(4);
+  return [
+    `trained ${s.inputSize} → ${s.hiddenSize} on ${s.rows} row${s.rows === 1 ? '' : 's'}, ${s.epochs} epoch${s.epochs === 1 ? '' : 's'} in ${s.seconds.toFixed(1)} s (backend ${s.backend}${skipped})`,
+    `loss ${m.loss.toPrecision(6)} = reconstruction ${m.reconstruction.toPrecision(6)} + weight decay ${m.weightDecay.toPrecision(6)} + sparsity ${m.sparsity.toPrecision(6)}`,
+    `mean activation ${m.meanActivation.toPrecision(4)}, fvu ${fvu}, dead units ${m.deadUnits}/${s.hiddenSize}`,
+    `wrote ${s.out}`,
+    '',
+  ].join('\n');
 }

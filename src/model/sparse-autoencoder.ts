@@ -9,7 +9,7 @@
  * const { metrics, lossHistory } = model.fit(rows, { epochs: 1000 });
  * const codes = model.encode(rows); // rows × 48 hidden activations
  */
-import type { AdamState, BackendName, BackendSession, KernelBackend, LayerShape, LossConfig } from '../backends/types.js';
+import type { AdamState, BackendName, BackendSession, KernelBackend, LayerShape, LossConfig, Parameters } from '../backends/types.js';
 import type { BackendReport } from '../backends/select.js';
 import { toMatrix, type Matrix } from '../data/matrix.js';
 import { DataError, TrainingDivergedError } from '../errors.js';
@@ -314,5 +314,11 @@ export class SparseAutoencoder {
   /** The optimizer state, for tests and checkpoints. */
   getOptimizerState(): AdamState | null {
     return this.session.getOptimizerState();
+  }
+
+  /** A copy of the current parameters, for checkpoints taken in the middle of a run (toFile needs a finished one). */
+  getParameters(): Parameters {
+    this.checkUsable();
+    return this.session.getParameters();
   }
 }

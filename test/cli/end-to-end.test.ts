@@ -44,8 +44,8 @@ describe('train → encode → evaluate', () => {
     const rows = randomRows(mulberry32(5), 30, 4, -5, 5);
     writeFileSync(path.join(dir, 'd.csv'), csvOf(rows, ['w', 'x', 'y', 'z']));
 
-    const trained = await runCli(['train', '--data', 'd.csv', '--out', 'm.json', '--epochs', '200', '--learning-rate', '0.01', '--seed', '3'], { cwd: dir });
-    expect(trained.stderr).toBe(''); // not a terminal: no progress
+    const trained = await runCli(['train', '--data', 'd.csv', '--out', 'm.json', '--epochs', '200', '--learning-rate', '0.01', '--seed', '3', '--json', '--quiet'], { cwd: dir });
+    expect(trained.stderr).toBe(''); // --quiet: no progress
     expect(trained.code).toBe(0);
     expect(trained.stdout.trimEnd().split('\n')).toHaveLength(1);
     const summary = JSON.parse(trained.stdout) as { out: string; backend: string; skippedBackends: unknown[]; epochs: number; metrics: Record<string, number> };
@@ -90,7 +90,7 @@ describe('train → encode → evaluate', () => {
     writeFileSync(path.join(dir, 'd.json'), JSON.stringify({ data: randomRows(mulberry32(9), 12, 3, 0, 10) }));
     const args = (out: string) => ['train', '--data', path.join(dir, 'd.json'), '--out', path.join(dir, out), '--epochs', '20', '--batch-size', '4', '--seed', '8'];
     const a = await runMain(args('a.json'), { stderrIsTTY: true });
-    const b = await runMain(args('b.json'));
+    const b = await runMain([...args('b.json'), '--quiet']);
     expect(a.code, a.stderr).toBe(0);
     expect(b.code, b.stderr).toBe(0);
     expect(a.stderr).toContain('epoch 20/20');

@@ -12,7 +12,7 @@ const WRANGLER = join(ROOT, 'node_modules', '.bin', 'wrangler');
 /** The documented dev tokens (package.json "dev" script, docs/API.md). */
 export const DEV_ADMIN_TOKEN = 'dev-admin-token';
 export const DEV_ENCODE_TOKEN = 'dev-encode-token';
-const START_TIMEOUT_MS = 60_000;
+const START_TIMEOUT_MS = 150_000; // generous: a first start may build the kernels (scripts/ensure-wasm.mjs)
 
 const running = new Set<ChildProcess>();
 

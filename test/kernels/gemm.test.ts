@@ -99,3 +99,31 @@ describe('gemm at the benchmark shapes', () => {
     for (const kind of ['nn', 'tn', 'nt'] as const) checkGemm(kind, 256, 64, 192, 77);
   });
 });
+
+describe('gemm_nn_bias_sigmoid', () => {
+  it('should equal gemm_nn then bias_sigmoid, bit for bit (the epilogue does the same float32 steps)', () => {
+    const { kernels, arena, put, alloc, get } = harness;
+    EDGE_SIZES.forEach(([M, K, N], index) => {
+      arena.resetScratch();
+      const rng = mulberry32(9000 + index);
+      const a = randomArray(rng, M * K, -1, 1);
+      const b = randomArray(rng, K * N, -1, 1);
+      const bias = randomArray(rng, N, -2, 2);
+      const pa = put(a);
+      const pb = put(b);
+      const pbias = put(bias);
+      const fused = alloc(M * N, NaN);
+      kernels.gemm_nn_bias_sigmoid(pa, pb, pbias, fused, M, K, N);
+      const twoPass = alloc(M * N, NaN);
+      kernels.gemm_nn(pa, pb, twoPass, M, K, N);
+      kernels.bias_sigmoid(twoPass, pbias, M, N);
+      expect(get(fused, M * N), `${M}×${K}·${K}×${N}`).toEqual(get(twoPass, M * N));
+    });
+  });
+});
+
+describe('simd_peak (the benchmark roofline)', () => {
+  it('should run its chains and return a finite sum', () => {
+    expect(Number.isFinite(harness.kernels.simd_peak(1000, 0.5))).toBe(true);
+  });
+});

@@ -36,7 +36,7 @@ describe('build/kernels.wasm', () => {
     expect(existsSync(wasmDis), `${wasmDis} (binaryen's disassembler)`).toBe(true);
     const wat = execFileSync(process.execPath, [wasmDis, path], { encoding: 'utf8', maxBuffer: 64 << 20 });
     const functions = exportedFunctionTexts(wat);
-    for (const name of ['gemm_nn', 'gemm_tn', 'gemm_nt', 'bias_sigmoid', 'hidden_delta', 'output_delta', 'adam_update']) {
+    for (const name of ['gemm_nn', 'gemm_tn', 'gemm_nt', 'gemm_nn_bias_sigmoid', 'bias_sigmoid', 'hidden_delta', 'output_delta', 'adam_update']) {
       const text = functions.get(name);
       expect(text, `export ${name}`).toBeTruthy();
       expect(text, `${name} multiplies f32x4`).toMatch(/f32x4\.mul/);

@@ -34,6 +34,8 @@ const problem = (description: string) => ({
 const authErrors = {
   401: problem('Missing or invalid token.'),
   403: problem('The token may not do this (an encode-only token on a write).'),
+  429: problem('The token is over its rate limit; retry after Retry-After seconds.'),
+  503: problem('The model store (R2) failed; retry after Retry-After seconds.'),
 };
 const inputErrors = {
   400: problem('Malformed JSON.'),

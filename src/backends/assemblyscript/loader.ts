@@ -15,6 +15,8 @@ export interface KernelExports {
   gemm_nn(a: number, b: number, c: number, M: number, K: number, N: number): void;
   gemm_tn(a: number, b: number, c: number, M: number, K: number, N: number): void;
   gemm_nt(a: number, b: number, c: number, M: number, K: number, N: number): void;
+  /** C = σ(A·B + bias), bias [N] added to every row. */
+  gemm_nn_bias_sigmoid(a: number, b: number, bias: number, c: number, M: number, K: number, N: number): void;
   bias_sigmoid(z: number, bias: number, rows: number, cols: number): void;
   hidden_delta(dA: number, a: number, klGrad: number, rows: number, cols: number): void;
   column_sum(a: number, out: number, rows: number, cols: number): void;
@@ -28,10 +30,12 @@ export interface KernelExports {
   gather_rows(src: number, indices: number, dst: number, rows: number, cols: number): void;
   heap_base(): number;
   nop(): void;
+  /** The benchmark's roofline microkernel (assembly/roofline.ts). */
+  simd_peak(iterations: number, seed: number): number;
 }
 
 const REQUIRED_FUNCTIONS = [
-  'gemm_nn', 'gemm_tn', 'gemm_nt', 'bias_sigmoid', 'hidden_delta', 'column_sum', 'column_mean',
+  'gemm_nn', 'gemm_tn', 'gemm_nt', 'gemm_nn_bias_sigmoid', 'bias_sigmoid', 'hidden_delta', 'column_sum', 'column_mean',
   'sum_squares', 'output_delta', 'kl_gradient', 'add_scaled', 'adam_update', 'sgd_update',
   'gather_rows', 'heap_base',
 ] as const;

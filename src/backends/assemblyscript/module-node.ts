@@ -1,5 +1,12 @@
 /**
- * Node-only: finds build/kernels.wasm and compiles it once.
+ * Node-only: finds build/kernels.wasm (or build/kernels-relaxed.wasm, see features.ts) and compiles
+ * it once.
+ *
+ * The portable SIMD128 build is the default everywhere, so that the library, the CLI and the
+ * Worker give the same weights bit for bit (relaxed_madd may fuse, which changes the last bits).
+ * EDGE_SAE_KERNELS=relaxed (or auto: relaxed when the engine has relaxed SIMD — Node 22+, or
+ * Node 20 with --experimental-wasm-relaxed-simd — and build/kernels-relaxed.wasm is built) opts in
+ * to the faster build.
  *
  * This file runs as src/backends/assemblyscript/module-node.ts (vitest, tsx) and as
  * dist/src/backends/assemblyscript/module-node.js (after tsc), so the file is found by walking
@@ -10,6 +17,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { chooseKernelVariant, type KernelVariant } from './features.js';
 
 let cached: Promise<WebAssembly.Module> | null = null;
 
@@ -29,7 +38,24 @@ export function kernelWasmPath(): string {
   return join(packageRoot ?? join(here, '..', '..', '..'), 'build', 'kernels.wasm');
 }
 
-/** Reads and compiles build/kernels.wasm; the promise is cached, so it compiles once. */
+/** The path of the build of that variant (kernels.wasm or kernels-relaxed.wasm, side by side). */
+export function kernelVariantPath(variant: KernelVariant): string {
+  const path = kernelWasmPath();
+  return variant === 'simd' ? path : join(dirname(path), 'kernels-relaxed.wasm');
+}
+
+/** The build loadKernelModule loads here (EDGE_SAE_KERNELS, the relaxed-SIMD probe, what is built). */
+export function selectedKernelVariant(): KernelVariant {
+  const wanted = process.env.EDGE_SAE_KERNELS ?? 'simd';
+  if (wanted !== 'auto' && wanted !== 'simd' && wanted !== 'relaxed') {
+    throw new Error(`EDGE_SAE_KERNELS must be simd, relaxed or auto, got '${wanted}'`);
+  }
+  // the relaxed build only counts as built beside a built kernels.wasm
+  const relaxedBuilt = existsSync(kernelWasmPath()) && existsSync(kernelVariantPath('relaxed'));
+  return chooseKernelVariant(wanted, relaxedBuilt);
+}
+
+/** Reads and compiles the kernel build (see selectedKernelVariant); the promise is cached, so it compiles once. */
 export function loadKernelModule(): Promise<WebAssembly.Module> {
   if (cached === null) {
     cached = compile().catch((error: unknown) => {
@@ -41,7 +67,7 @@ export function loadKernelModule(): Promise<WebAssembly.Module> {
 }
 
 async function compile(): Promise<WebAssembly.Module> {
-  const path = kernelWasmPath();
+  const path = kernelVariantPath(selectedKernelVariant());
   if (!existsSync(path)) {
     throw new Error(`edge-sae: the AssemblyScript kernels are not built (${path} is missing); run npm run build:wasm`);
   }
@@ -49,5 +75,11 @@ async function compile(): Promise<WebAssembly.Module> {
   // The project's types include Cloudflare's WebAssembly declarations, which (rightly, for
   // Workers) leave out compiling from bytes; Node has it.
   const wasm = WebAssembly as unknown as { compile(bytes: Uint8Array): Promise<WebAssembly.Module> };
-  return wasm.compile(bytes);
+  try {
+    return await wasm.compile(bytes);
+  } catch (error) {
+    // V8's message alone ("expected magic word…") does not say which file; rebuild it.
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`edge-sae: ${path} is not a valid kernels module (${reason}); run npm run build:wasm`);
+  }
 }

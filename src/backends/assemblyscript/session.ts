@@ -229,8 +229,7 @@ export class AssemblyScriptSession implements BackendSession {
       const pa = arena.allocateScratch(hidden.length * F32);
       arena.f32(pa, hidden.length).set(hidden);
       const py = arena.allocateScratch(rows * n * F32);
-      k.gemm_nn(pa, this.params.W2, py, rows, h, n);
-      k.bias_sigmoid(py, this.params.b2, rows, n);
+      k.gemm_nn_bias_sigmoid(pa, this.params.W2, this.params.b2, py, rows, h, n);
       return arena.f32(py, rows * n).slice();
     } finally {
       arena.resetScratch();
@@ -269,10 +268,8 @@ export class AssemblyScriptSession implements BackendSession {
     const { n, h, arena, params } = this;
     const hidden = arena.allocateScratch(rows * h * F32);
     const output = arena.allocateScratch(rows * n * F32);
-    k.gemm_nn(x, params.W1, hidden, rows, n, h);
-    k.bias_sigmoid(hidden, params.b1, rows, h);
-    k.gemm_nn(hidden, params.W2, output, rows, h, n);
-    k.bias_sigmoid(output, params.b2, rows, n);
+    k.gemm_nn_bias_sigmoid(x, params.W1, params.b1, hidden, rows, n, h);
+    k.gemm_nn_bias_sigmoid(hidden, params.W2, params.b2, output, rows, h, n);
     return { hidden, output };
   }
 

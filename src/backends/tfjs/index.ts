@@ -28,6 +28,9 @@ const TFJS_NAMES: Record<TfjsBackendKind, TfjsBackendName> = { 'tfjs-wasm': 'was
 export async function createTfjsBackend(kind: TfjsBackendKind): Promise<KernelBackend> {
   const tfName = TFJS_NAMES[kind];
   if (tfName === undefined) throw new Error(`unknown tfjs backend kind '${String(kind)}'`);
+  // Without WebAssembly (e.g. `node --jitless`) the package's loader aborts with a misleading
+  // "make sure the server can serve the .wasm file"; say what is actually missing.
+  if (tfName === 'wasm' && typeof WebAssembly !== 'object') throw new Error('no WebAssembly in this runtime');
   // Importing a backend package registers its factory and kernels with tfjs-core.
   if (tfName === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
   else await import('@tensorflow/tfjs-backend-cpu');

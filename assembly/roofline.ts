@@ -1,0 +1,28 @@
+/**
+ * The machine's f32x4 multiply-add limit, for the benchmark's roofline (bench/roofline.bench.ts).
+ *
+ * Twelve independent chains c = c·m + a, no memory traffic: each iteration is 12 f32x4
+ * multiply-adds = 96 flops. Twelve chains cover the mul→add latency of current x86 and ARM cores
+ * (≈ 5–8 cycles at 2 mul+add pairs a cycle) and, with m and a, fit the 16 vector registers V8 uses.
+ * m < 1 keeps the values bounded and normal.
+ */
+import { madd } from './simd';
+
+/** Runs `iterations` rounds of 12 independent f32x4 multiply-adds; returns a lane sum (keeps the work alive). */
+export function simd_peak(iterations: i32, seed: f32): f32 {
+  const m = f32x4.splat(0.999);
+  const a = f32x4.splat(seed);
+  let c0 = f32x4.splat(seed), c1 = f32x4.splat(seed + 1), c2 = f32x4.splat(seed + 2), c3 = f32x4.splat(seed + 3);
+  let c4 = f32x4.splat(seed + 4), c5 = f32x4.splat(seed + 5), c6 = f32x4.splat(seed + 6), c7 = f32x4.splat(seed + 7);
+  let c8 = f32x4.splat(seed + 8), c9 = f32x4.splat(seed + 9), c10 = f32x4.splat(seed + 10), c11 = f32x4.splat(seed + 11);
+  for (let i = 0; i < iterations; i++) {
+    c0 = madd(c0, m, a); c1 = madd(c1, m, a); c2 = madd(c2, m, a); c3 = madd(c3, m, a);
+    c4 = madd(c4, m, a); c5 = madd(c5, m, a); c6 = madd(c6, m, a); c7 = madd(c7, m, a);
+    c8 = madd(c8, m, a); c9 = madd(c9, m, a); c10 = madd(c10, m, a); c11 = madd(c11, m, a);
+  }
+  const s = f32x4.add(
+    f32x4.add(f32x4.add(f32x4.add(c0, c1), f32x4.add(c2, c3)), f32x4.add(f32x4.add(c4, c5), f32x4.add(c6, c7))),
+    f32x4.add(f32x4.add(c8, c9), f32x4.add(c10, c11)),
+  );
+  return f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1) + f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3);
+}

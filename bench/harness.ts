@@ -1,0 +1,115 @@
+/**
+ * What every benchmark shares: the record type, the clock, the timing loops and seeded test data.
+ *
+ * The clock is the process's CPU time (`process.cpuUsage`, user + system), not wall time: the
+ * machines these run on are shared, and time spent descheduled is not the kernels' cost. Node's
+ * helper threads (GC, compiler) add to it, so a figure can only err on the slow side.
+ *
+ * A figure is always the median of `repeats` timed runs taken after a warm-up (which lets V8 tier
+ * the wasm and the JavaScript up to its optimizing compilers). A timed run repeats the measured call
+ * until it has lasted `minRunMs` and divides, so calls far shorter than the timer's resolution are
+ * still timed well. A call that is slow on its own (over `slowCallMs` in the warm-up) is timed one
+ * call a run, `slowRepeats` times, so the slow baselines (tfjs-cpu at 784 columns) keep the whole
+ * run short.
+ */
+
+/** One measurement. `figure` is in `unit` (GFLOPS, ms, epochs, …). */
+export interface BenchRecord {
+  name: string;
+  backend: string;
+  shape: string;
+  figure: number;
+  unit: string;
+}
+
+export interface TimingOptions {
+  repeats: number;
+  /** Repeats for a call slower than `slowCallMs`. */
+  slowRepeats: number;
+  slowCallMs: number;
+  /** Minimum length of one timed run (ms). */
+  minRunMs: number;
+  /** Minimum warm-up (ms); at least `minWarmupCalls` calls are made. */
+  warmupMs: number;
+  minWarmupCalls: number;
+}
+
+export const DEFAULT_TIMING: TimingOptions = {
+  repeats: 9,
+  slowRepeats: 3,
+  slowCallMs: 60,
+  minRunMs: 40,
+  warmupMs: 150,
+  minWarmupCalls: 2,
+};
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** CPU milliseconds used by this process so far. */
+export function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** Milliseconds a call over one run of at least `minRunMs` (CPU time). */
+function timedRun(call: () => void, minRunMs: number): number {
+  let n = 0;
+  const start = cpuMs();
+  let elapsed = 0;
+  do {
+    call();
+    n++;
+    elapsed = cpuMs() - start;
+  } while (elapsed < minRunMs);
+  return elapsed / n;
+}
+
+/**
+ * Median milliseconds a call of each of `calls`, measured in alternation: every round times one
+ * run of each, so load that comes and goes falls on all of them alike and their ratios hold.
+ */
+export function timeInterleaved(calls: Readonly<Record<string, () => void>>, options: Partial<TimingOptions> = {}): Record<string, number> {
+  const o = { ...DEFAULT_TIMING, ...options };
+  const names = Object.keys(calls);
+  for (const name of names) timedRun(calls[name]!, o.warmupMs);
+  const figures: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
+  for (let r = 0; r < o.repeats; r++) {
+    for (const name of names) figures[name]!.push(timedRun(calls[name]!, o.minRunMs));
+  }
+  return Object.fromEntries(names.map((name) => [name, median(figures[name]!)]));
+}
+
+/** Median milliseconds a call of `call` (CPU time). */
+export function timeCall(call: () => void, options: Partial<TimingOptions> = {}): number {
+  const o = { ...DEFAULT_TIMING, ...options };
+  const warmStart = cpuMs();
+  let calls = 0;
+  let lastMs = 0;
+  while (calls < o.minWarmupCalls || (cpuMs() - warmStart < o.warmupMs && lastMs <= o.slowCallMs)) {
+    const t = cpuMs();
+    call();
+    lastMs = cpuMs() - t;
+    calls++;
+  }
+  const slow = lastMs > o.slowCallMs;
+  const figures: number[] = [];
+  for (let r = 0; r < (slow ? o.slowRepeats : o.repeats); r++) figures.push(timedRun(call, slow ? 0 : o.minRunMs));
+  return median(figures);
+}
+
+/** Seeded xorshift32 values in [lo, hi). */
+export function randomArray(count: number, seed: number, lo = -0.5, hi = 0.5): Float32Array {
+  const out = new Float32Array(count);
+  let state = seed >>> 0 || 1;
+  for (let i = 0; i < count; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    out[i] = lo + ((state >>> 0) / 4294967296) * (hi - lo);
+  }
+  return out;
+}

@@ -1,0 +1,86 @@
+/**
+ * /v1/datasets: data too large for one training request is uploaded once, stored as float32 in
+ * R2, and trained on by jobs (POST /v1/jobs with its id).
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { parseCsv, parseJsonData, toMatrix, type Matrix } from '../../data/index.js';
+import { DataError } from '../../errors.js';
+import type { AppEnv } from '../env.js';
+import { checkDatasetSize, readLimits } from '../limits.js';
+import { ApiError, validationHook } from '../problem.js';
+import { deleteRoute, getRoute, listRoute, uploadRoute } from './routes.js';
+import { DatasetStore, datasetNotFound, type DatasetSummary } from './store.js';
+
+const DEFAULT_PAGE_SIZE = 20;
+
+export const datasets = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+  .openapi(uploadRoute, async (c) => {
+    const limits = readLimits(c.env);
+    const query = c.req.valid('query');
+    const mediaType = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    let matrix: Matrix;
+    let format: DatasetSummary['format'];
+    if (mediaType === 'application/octet-stream') {
+      const { rows, cols } = query;
+      if (rows === undefined || cols === undefined) {
+        throw new ApiError(422, {
+          type: 'validation-failed',
+          title: 'Validation failed',
+          detail: 'A binary (application/octet-stream) dataset needs its shape: ?rows=&cols=.',
+          errors: [
+            ...(rows === undefined ? [{ parameter: 'rows', detail: 'required for application/octet-stream' }] : []),
+            ...(cols === undefined ? [{ parameter: 'cols', detail: 'required for application/octet-stream' }] : []),
+          ],
+        });
+      }
+      checkDatasetSize(limits, rows, cols);
+      const buffer = await c.req.arrayBuffer();
+      if (buffer.byteLength !== rows * cols * 4) {
+        throw new DataError(
+          `the body has ${buffer.byteLength} bytes; ${rows} rows × ${cols} columns of float32 are ${rows * cols * 4} bytes`,
+          { source: 'application/octet-stream body' },
+        );
+      }
+      // toMatrix checks every cell (NaN, ±Infinity) and names the first bad one.
+      matrix = toMatrix({ rows, cols, data: new Float32Array(buffer) }, 'application/octet-stream body');
+      format = 'float32';
+    } else if (mediaType === 'text/csv') {
+      matrix = parseCsv(await c.req.text(), 'text/csv body');
+      format = 'csv';
+    } else if (mediaType === 'application/json') {
+      matrix = parseJsonData(await c.req.text(), 'body');
+      format = 'json';
+    } else {
+      throw new ApiError(415, {
+        detail: 'Send the dataset as text/csv, application/json (rows, or { "data": rows }) or application/octet-stream (float32, with ?rows=&cols=).',
+      });
+    }
+    checkDatasetSize(limits, matrix.rows, matrix.cols);
+    const summary = await new DatasetStore(c.env.MODELS).create(matrix, query.name ?? null, format);
+    return c.json(summary, 201, { location: `/v1/datasets/${summary.id}` });
+  })
+  .openapi(listRoute, async (c) => {
+    const limits = readLimits(c.env);
+    const { limit = DEFAULT_PAGE_SIZE, cursor } = c.req.valid('query');
+    if (limit > limits.maxListLimit) {
+      throw new ApiError(422, {
+        type: 'validation-failed',
+        title: 'Validation failed',
+        detail: `limit = ${limit} exceeds MAX_LIST_LIMIT = ${limits.maxListLimit}.`,
+        errors: [{ parameter: 'limit', detail: `at most ${limits.maxListLimit}` }],
+      });
+    }
+    return c.json(await new DatasetStore(c.env.MODELS).list(limit, cursor), 200);
+  })
+  .openapi(getRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const found = await new DatasetStore(c.env.MODELS).head(id);
+    if (!found) throw datasetNotFound(id);
+    const { etag: _etag, ...summary } = found;
+    return c.json(summary, 200);
+  })
+  .openapi(deleteRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    if (!(await new DatasetStore(c.env.MODELS).delete(id))) throw datasetNotFound(id);
+    return c.body(null, 204);
+  });

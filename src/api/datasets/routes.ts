@@ -1,0 +1,104 @@
+/**
+ * The route definitions of /v1/datasets: upload (CSV, JSON or raw float32), read, list, delete.
+ */
+import { createRoute, z } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import type { MiddlewareHandler } from 'hono';
+import { requireAccess } from '../auth.js';
+import type { AppEnv } from '../env.js';
+import { limitExceeded, readLimits } from '../limits.js';
+import {
+  DatasetListSchema,
+  DatasetSchema,
+  DatasetUploadQuerySchema,
+  IdParamsSchema,
+  ListQuerySchema,
+  ProblemSchema,
+} from '../schemas.js';
+
+const security = [{ bearerAuth: [] }];
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
+const authErrors = { 401: problem('Missing or invalid token.'), 403: problem('The token may not do this.') };
+const notFound = { 404: problem('No dataset with this id.') };
+
+/** 413 when the upload is larger than MAX_DATASET_BYTES (declared or streamed). */
+const limitDatasetBody: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const limits = readLimits(c.env);
+  return bodyLimit({
+    maxSize: limits.maxDatasetBytes,
+    onError: () => {
+      throw limitExceeded('maxDatasetBytes', limits, `The dataset body is larger than ${limits.maxDatasetBytes} bytes; it`);
+    },
+  })(c, next);
+};
+
+export const uploadRoute = createRoute({
+  method: 'post',
+  path: '/',
+  summary: 'Upload a dataset',
+  description:
+    'The body is `text/csv` (an optional header row), `application/json` (an array of rows, or `{ "data": rows }`), or `application/octet-stream`: rows × cols float32 little-endian numbers, row-major, with `?rows=&cols=`. It is stored as float32.',
+  tags: ['datasets'],
+  security,
+  middleware: [requireAccess('write'), limitDatasetBody] as const,
+  request: {
+    query: DatasetUploadQuerySchema,
+    body: {
+      content: {
+        'text/csv': { schema: z.string().openapi({ example: 'a,b\n0,1\n1,0\n' }) },
+        'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) },
+      },
+      required: false,
+    },
+  },
+  responses: {
+    201: { description: 'The stored dataset.', content: { 'application/json': { schema: DatasetSchema } } },
+    ...authErrors,
+    400: problem('Malformed JSON.'),
+    413: problem('A limit was exceeded; the detail names it.'),
+    415: problem('Unsupported content type.'),
+    422: problem('Invalid data (the row and column are named), or a binary body that does not match rows × cols.'),
+  },
+});
+
+export const listRoute = createRoute({
+  method: 'get',
+  path: '/',
+  summary: 'List datasets',
+  tags: ['datasets'],
+  security,
+  middleware: [requireAccess('read')] as const,
+  request: { query: ListQuerySchema },
+  responses: {
+    200: { description: 'One page of datasets.', content: { 'application/json': { schema: DatasetListSchema } } },
+    ...authErrors,
+    422: problem('Bad limit or cursor.'),
+  },
+});
+
+export const getRoute = createRoute({
+  method: 'get',
+  path: '/{id}',
+  summary: 'A dataset\'s shape, size and creation time',
+  tags: ['datasets'],
+  security,
+  middleware: [requireAccess('read')] as const,
+  request: { params: IdParamsSchema },
+  responses: {
+    200: { description: 'The dataset.', content: { 'application/json': { schema: DatasetSchema } } },
+    ...authErrors,
+    ...notFound,
+  },
+});
+
+export const deleteRoute = createRoute({
+  method: 'delete',
+  path: '/{id}',
+  summary: 'Delete a dataset',
+  description: 'A job still training on it fails with a reason at its next slice.',
+  tags: ['datasets'],
+  security,
+  middleware: [requireAccess('write')] as const,
+  request: { params: IdParamsSchema },
+  responses: { 204: { description: 'Deleted.' }, ...authErrors, ...notFound },
+});

@@ -1,0 +1,295 @@
+/**
+ * One training job = one Durable Object (SQLite-backed), driven by its alarm. Each alarm runs one
+ * slice: a bounded number of optimizer steps sized to JOB_SLICE_MS, then a checkpoint to R2
+ * (parameters, Adam state, position incl. the shuffle RNG state, loss history), then the record
+ * in the object's storage, then the next alarm. If the process dies, the alarm fires again after
+ * a restart and the run resumes from the last checkpoint; the math is the same either way (see
+ * src/jobs/job-trainer.ts). Why Durable Objects and not Workflows: docs/JOBS.md.
+ *
+ * Time: inside workerd, Date.now() only advances across I/O, so a slice's time is measured from
+ * its start to the end of its checkpoint write (which includes the compute before it), and logged
+ * as one JSON line: { event: "job.slice", wallMs, computeMs, … } (computeMs may read 0 where the
+ * clock is frozen during compute).
+ */
+import { DurableObject } from 'cloudflare:workers';
+import { InputError } from '../../errors.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../../jobs/checkpoint.js';
+import { JobTrainer, effectiveBatchRows, stepFlops } from '../../jobs/job-trainer.js';
+import { loadWorkerBackend } from '../backends.js';
+import { readMatrixObject } from '../datasets/store.js';
+import type { Bindings } from '../env.js';
+import { readLimits, type Limits } from '../limits.js';
+import { ModelStore, newModelId } from '../model-store.js';
+import { isTerminal, viewOf, type JobInit, type JobRecord, type JobView } from './record.js';
+
+const RECORD_KEY = 'job';
+/** Unexpected failures in a row after which the job fails rather than retrying. */
+const MAX_FAILURES = 3;
+
+/** R2 key of a job's checkpoint. */
+export function checkpointKey(jobId: string): string {
+  return `jobs/${jobId}/checkpoint.bin`;
+}
+
+/** R2 key of a job's inline data (data sent in the POST /v1/jobs body). */
+export function inlineDataKey(jobId: string): string {
+  return `jobs/${jobId}/data.f32`;
+}
+
+/** A failure that ends the job with a reason (not retried). */
+class JobFailure extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface LiveRun {
+  trainer: JobTrainer;
+}
+
+export class TrainingJob extends DurableObject<Bindings> {
+  private record: JobRecord | null | undefined;
+  private run: LiveRun | null = null;
+  private sliceInProgress = false;
+
+  /** Creates the job and schedules its first slice. Idempotent for the same id. */
+  async start(init: JobInit): Promise<JobView> {
+    const existing = await this.load();
+    if (existing) return viewOf(existing);
+    const limits = readLimits(this.env);
+    const now = new Date().toISOString();
+    const record: JobRecord = {
+      ...init,
+      status: 'queued',
+      backend: null,
+      epoch: 0,
+      step: 0,
+      loss: null,
+      lossHistory: [],
+      slices: 0,
+      sliceMs: 0,
+      stepsPerSlice: initialStepsPerSlice(init, limits),
+      failures: 0,
+      modelId: null,
+      resultModelId: newModelId(),
+      error: null,
+      createdAt: now,
+      startedAt: null,
+      updatedAt: now,
+      finishedAt: null,
+    };
+    await this.save(record);
+    await this.ctx.storage.setAlarm(Date.now());
+    return viewOf(record);
+  }
+
+  /** The job's view, or null when no job has this id. */
+  async status(withHistory = true): Promise<JobView | null> {
+    const record = await this.load();
+    if (!record) return null;
+    // Never a hang: an unfinished job always has a slice scheduled or running.
+    if (!isTerminal(record.status) && !this.sliceInProgress && (await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(Date.now());
+    }
+    return viewOf(record, withHistory);
+  }
+
+  /** Cancels an unfinished job (a finished one is left as it is); null when there is none. */
+  async cancel(): Promise<JobView | null> {
+    const record = await this.load();
+    if (!record) return null;
+    if (isTerminal(record.status)) return viewOf(record);
+    record.status = 'cancelled';
+    record.finishedAt = new Date().toISOString();
+    await this.save(record);
+    await this.ctx.storage.deleteAlarm();
+    this.dropRun();
+    await this.cleanUp(record);
+    return viewOf(record);
+  }
+
+  /** For tests: forget the in-memory run, as if the object had been evicted; the next slice resumes from the checkpoint. */
+  dropRun(): void {
+    this.run?.trainer.dispose();
+    this.run = null;
+  }
+
+  override async alarm(): Promise<void> {
+    const record = await this.load();
+    if (!record || isTerminal(record.status)) return;
+    this.sliceInProgress = true;
+    try {
+      await this.runSlice(record);
+    } catch (error) {
+      await this.handleError(record, error);
+    } finally {
+      this.sliceInProgress = false;
+    }
+  }
+
+  private async runSlice(record: JobRecord): Promise<void> {
+    const limits = readLimits(this.env);
+    const bucket = this.env.MODELS;
+    const sliceStart = Date.now();
+    if (record.status === 'queued') {
+      record.status = 'running';
+      record.startedAt = new Date(sliceStart).toISOString();
+    }
+    const run = await this.ensureRun(record);
+    if (record.status !== 'running') return; // cancelled while loading
+
+    const steps = Math.max(1, record.stepsPerSlice);
+    const computeStart = Date.now();
+    run.trainer.runSteps(steps);
+    const computeMs = Date.now() - computeStart;
+    const { trainer } = run;
+    const progress = { epoch: trainer.epoch, step: trainer.step, lossHistory: [...trainer.lossHistory] };
+
+    if (trainer.done) {
+      const result = trainer.finish();
+      const modelId = record.resultModelId;
+      const store = new ModelStore(bucket);
+      await store.create(modelId, { name: record.name, inputSize: record.cols, hiddenSize: record.config.hiddenSize }, result.file);
+      if (record.status !== 'running') {
+        await store.delete(modelId); // cancelled while saving: no model for a cancelled job
+        return;
+      }
+      Object.assign(record, progress, { status: 'succeeded', modelId, finishedAt: new Date().toISOString() });
+      this.dropRun();
+    } else {
+      await bucket.put(checkpointKey(record.id), encodeCheckpoint(trainer.checkpoint()));
+      if (record.status !== 'running') return; // cancelled meanwhile: cancel() cleaned up
+      Object.assign(record, progress);
+    }
+    const wallMs = Date.now() - sliceStart;
+    record.loss = record.lossHistory.at(-1) ?? null;
+    record.slices += 1;
+    record.sliceMs += wallMs;
+    record.failures = 0;
+    const budgetMs = limits.jobSliceMs;
+    record.stepsPerSlice = nextStepsPerSlice(steps, wallMs, budgetMs);
+    await this.save(record);
+    if (record.status === 'running') await this.ctx.storage.setAlarm(Date.now());
+    else await this.cleanUp(record);
+    const batchRows = effectiveBatchRows(record.rows, record.training.batchSize);
+    console.log(
+      JSON.stringify({
+        event: 'job.slice',
+        job: record.id,
+        slice: record.slices,
+        steps,
+        step: record.step,
+        totalSteps: record.totalSteps,
+        epoch: record.epoch,
+        loss: record.loss,
+        wallMs,
+        computeMs,
+        budgetMs,
+        overBudget: wallMs > budgetMs,
+        flops: steps * stepFlops(batchRows, record.cols, record.config.hiddenSize),
+        status: record.status,
+      }),
+    );
+  }
+
+  /** The live run, or a new one from the data and the last checkpoint (after a restart or eviction). */
+  private async ensureRun(record: JobRecord): Promise<LiveRun> {
+    const bucket = this.env.MODELS;
+    if (this.run) {
+      // A dataset deleted mid-job ends the job, even while its cells are still in memory.
+      if (!(await bucket.head(record.dataKey))) throw datasetGone(record);
+      return this.run;
+    }
+    const stored = await readMatrixObject(bucket, record.dataKey);
+    if (!stored) throw datasetGone(record);
+    const checkpointObject = await bucket.get(checkpointKey(record.id));
+    const checkpoint = checkpointObject ? decodeCheckpoint(await checkpointObject.arrayBuffer()) : undefined;
+    const { backend } = await loadWorkerBackend(record.training.backend);
+    const trainer = JobTrainer.start(backend, stored.matrix, { config: record.config, training: record.training }, checkpoint);
+    if (this.run) {
+      // Another event built one while this one awaited; keep the first.
+      trainer.dispose();
+      return this.run;
+    }
+    this.run = { trainer };
+    // The checkpoint is the truth about where the run is.
+    record.backend = trainer.model.backendName;
+    record.epoch = trainer.epoch;
+    record.step = trainer.step;
+    record.lossHistory = [...trainer.lossHistory];
+    record.loss = record.lossHistory.at(-1) ?? null;
+    return this.run;
+  }
+
+  private async handleError(record: JobRecord, error: unknown): Promise<void> {
+    this.dropRun();
+    if (isTerminal(record.status)) return;
+    if (error instanceof JobFailure || error instanceof InputError) {
+      const type = error instanceof JobFailure ? error.type : error.name === 'TrainingDivergedError' ? 'training-diverged' : 'invalid-input';
+      await this.fail(record, type, error.message);
+      return;
+    }
+    record.failures += 1;
+    console.error(JSON.stringify({ event: 'job.error', job: record.id, failures: record.failures, error: String(error) }));
+    if (record.failures >= MAX_FAILURES) {
+      await this.fail(record, 'internal-error', `the job failed ${record.failures} times in a row (${String(error).slice(0, 200)})`);
+      return;
+    }
+    await this.save(record);
+    await this.ctx.storage.setAlarm(Date.now() + 1000 * 2 ** record.failures);
+  }
+
+  private async fail(record: JobRecord, type: string, detail: string): Promise<void> {
+    record.status = 'failed';
+    record.error = { type, detail };
+    record.finishedAt = new Date().toISOString();
+    await this.save(record);
+    await this.ctx.storage.deleteAlarm();
+    console.log(JSON.stringify({ event: 'job.failed', job: record.id, type, detail }));
+    await this.cleanUp(record);
+  }
+
+  /** Removes the checkpoint and the job's inline data once it has ended. */
+  private async cleanUp(record: JobRecord): Promise<void> {
+    const keys = [checkpointKey(record.id)];
+    if (record.dataKey === inlineDataKey(record.id)) keys.push(record.dataKey);
+    await this.env.MODELS.delete(keys);
+  }
+
+  private async load(): Promise<JobRecord | null> {
+    if (this.record === undefined) this.record = (await this.ctx.storage.get<JobRecord>(RECORD_KEY)) ?? null;
+    return this.record;
+  }
+
+  private async save(record: JobRecord): Promise<void> {
+    record.updatedAt = new Date().toISOString();
+    this.record = record;
+    await this.ctx.storage.put(RECORD_KEY, record);
+  }
+}
+
+function datasetGone(record: JobRecord): JobFailure {
+  return new JobFailure(
+    'dataset-not-found',
+    record.datasetId ? `dataset ${record.datasetId} was deleted while the job was running` : 'the job\'s data is gone from storage',
+  );
+}
+
+/** Steps of the first slice: the slice budget at the assumed throughput. */
+function initialStepsPerSlice(init: JobInit, limits: Limits): number {
+  const flops = stepFlops(effectiveBatchRows(init.rows, init.training.batchSize), init.cols, init.config.hiddenSize);
+  return Math.max(1, Math.floor((limits.jobSliceMs * limits.jobFlopsPerMs) / flops));
+}
+
+/**
+ * Steps of the next slice from the last one's measured wall time: aim at 70 % of the budget,
+ * grow at most 4× at a time (a measurement that includes little compute must not explode it).
+ */
+function nextStepsPerSlice(steps: number, wallMs: number, budgetMs: number): number {
+  if (wallMs <= 0) return steps * 2;
+  const target = Math.floor((steps * budgetMs * 0.7) / wallMs);
+  return Math.max(1, Math.min(target, steps * 4));
+}

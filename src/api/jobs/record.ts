@@ -1,0 +1,87 @@
+/**
+ * A job's durable record (what its Durable Object keeps in storage) and the public view of it
+ * (what GET /v1/jobs/{id} and the events stream answer). Plain data, no platform code.
+ */
+import type { z } from '@hono/zod-openapi';
+import type { ModelConfig, TrainingOptions } from '../../model/config.js';
+import type { JobSchema } from '../schemas.js';
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type JobView = z.infer<typeof JobSchema>;
+
+/** What POST /v1/jobs hands the job's Durable Object. */
+export interface JobInit {
+  id: string;
+  name: string | null;
+  datasetId: string | null;
+  /** R2 key of the float32 cells: a dataset's, or the job's own inline data. */
+  dataKey: string;
+  rows: number;
+  cols: number;
+  config: ModelConfig;
+  training: TrainingOptions;
+  totalSteps: number;
+}
+
+export interface JobRecord extends JobInit {
+  status: JobStatus;
+  backend: string | null;
+  epoch: number;
+  step: number;
+  loss: number | null;
+  lossHistory: number[];
+  slices: number;
+  /** Σ of the slices' measured wall time, ms (the ETA's rate). */
+  sliceMs: number;
+  /** Optimizer steps the next slice runs (sized to JOB_SLICE_MS). */
+  stepsPerSlice: number;
+  /** Unexpected failures in a row (storage trouble…); the job fails after a few. */
+  failures: number;
+  modelId: string | null;
+  /** The id the model will be stored under, fixed at creation so a retried last slice overwrites rather than duplicates it. */
+  resultModelId: string;
+  error: { type: string; detail: string } | null;
+  createdAt: string;
+  startedAt: string | null;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+
+export function isTerminal(status: JobStatus): boolean {
+  return status === 'succeeded' || status === 'failed' || status === 'cancelled';
+}
+
+/** The public view; `withHistory` false leaves out the loss history (progress events). */
+export function viewOf(record: JobRecord, withHistory = true): JobView {
+  const running = record.status === 'running' || record.status === 'queued';
+  const eta =
+    running && record.step > 0 && record.sliceMs > 0
+      ? Math.round(((record.sliceMs / record.step) * (record.totalSteps - record.step)) / 100) / 10
+      : record.status === 'succeeded'
+        ? 0
+        : null;
+  return {
+    id: record.id,
+    name: record.name,
+    status: record.status,
+    datasetId: record.datasetId,
+    rows: record.rows,
+    cols: record.cols,
+    hiddenSize: record.config.hiddenSize,
+    backend: record.backend,
+    epoch: record.epoch,
+    totalEpochs: record.training.epochs,
+    step: record.step,
+    totalSteps: record.totalSteps,
+    loss: record.loss,
+    ...(withHistory ? { lossHistory: record.lossHistory } : {}),
+    etaSeconds: eta,
+    slices: record.slices,
+    modelId: record.modelId,
+    error: record.error,
+    createdAt: record.createdAt,
+    startedAt: record.startedAt,
+    updatedAt: record.updatedAt,
+    finishedAt: record.finishedAt,
+  };
+}

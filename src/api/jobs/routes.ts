@@ -1,0 +1,78 @@
+/**
+ * The route definitions of /v1/jobs: submit, read, follow (server-sent events), cancel.
+ */
+import { createRoute, z } from '@hono/zod-openapi';
+import { requireAccess } from '../auth.js';
+import { limitBody } from '../body-limit.js';
+import { IdParamsSchema, JobRequestSchema, JobSchema, ProblemSchema } from '../schemas.js';
+
+const security = [{ bearerAuth: [] }];
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
+const authErrors = { 401: problem('Missing or invalid token.'), 403: problem('The token may not do this.') };
+const notFound = { 404: problem('No job with this id.') };
+const jobResponse = (description: string) => ({ description, content: { 'application/json': { schema: JobSchema } } });
+
+export const submitRoute = createRoute({
+  method: 'post',
+  path: '/',
+  summary: 'Start a training job',
+  description:
+    'Trains a new model asynchronously on a stored dataset (`datasetId`) or inline `data`, in slices driven by a Durable Object alarm, checkpointing after each. Answers 202 at once; follow it with GET /v1/jobs/{id} or /events. The model is stored like POST /v1/models stores one.',
+  tags: ['jobs'],
+  security,
+  middleware: [requireAccess('write'), limitBody('maxBodyBytes')] as const,
+  request: { body: { content: { 'application/json': { schema: JobRequestSchema } }, required: true } },
+  responses: {
+    202: jobResponse('The job, queued.'),
+    ...authErrors,
+    400: problem('Malformed JSON.'),
+    413: problem('A limit was exceeded (MAX_JOB_EPOCHS, MAX_JOB_FLOPS, model size…); the detail names it.'),
+    415: problem('Unsupported content type.'),
+    422: problem('Invalid options or data, or an unknown datasetId (type dataset-not-found).'),
+  },
+});
+
+export const getRoute = createRoute({
+  method: 'get',
+  path: '/{id}',
+  summary: 'A job\'s status and progress',
+  tags: ['jobs'],
+  security,
+  middleware: [requireAccess('read')] as const,
+  request: { params: IdParamsSchema },
+  responses: { 200: jobResponse('The job.'), ...authErrors, ...notFound },
+});
+
+export const eventsRoute = createRoute({
+  method: 'get',
+  path: '/{id}/events',
+  summary: 'Follow a job (server-sent events)',
+  description:
+    'A text/event-stream: a `progress` event (the job without its lossHistory) whenever it changes, then one `end` event (the whole job) when it succeeds, fails or is cancelled, and the stream closes.',
+  tags: ['jobs'],
+  security,
+  middleware: [requireAccess('read')] as const,
+  request: { params: IdParamsSchema },
+  responses: {
+    200: { description: 'The event stream.', content: { 'text/event-stream': { schema: z.string() } } },
+    ...authErrors,
+    ...notFound,
+  },
+});
+
+export const cancelRoute = createRoute({
+  method: 'delete',
+  path: '/{id}',
+  summary: 'Cancel a job',
+  description: 'Stops a queued or running job (no model is saved). Cancelling a cancelled job answers it again; a finished one is 409.',
+  tags: ['jobs'],
+  security,
+  middleware: [requireAccess('write')] as const,
+  request: { params: IdParamsSchema },
+  responses: {
+    200: jobResponse('The cancelled job.'),
+    ...authErrors,
+    ...notFound,
+    409: problem('The job already succeeded or failed.'),
+  },
+});

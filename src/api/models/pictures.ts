@@ -1,0 +1,146 @@
+/**
+ * Pictures of a stored model: GET /v1/models/{id}/loss.svg (the loss curve) and
+ * /v1/models/{id}/filters.svg or .png (each hidden unit's input weights in a grid, as UFLDL's
+ * display_network draws them). Rendered from the model file by src/viz (no backend needed);
+ * the response's ETag follows the stored model's, so a browser revalidates cheaply.
+ */
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { encoderWeightsOf, parseShape, renderFiltersPng, renderFiltersSvg, renderLossCurveSvg } from '../../viz/index.js';
+import { requireAccess } from '../auth.js';
+import type { AppEnv } from '../env.js';
+import { ApiError, validationHook } from '../problem.js';
+import { ModelIdParamsSchema, ProblemSchema } from '../schemas.js';
+import { ModelService, modelNotFound } from './service.js';
+
+const security = [{ bearerAuth: [] }];
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
+const errors = {
+  401: problem('Missing or invalid token.'),
+  404: problem('No model with this id.'),
+  422: problem('A query parameter is invalid, or the picture cannot be drawn (no loss history; a shape that does not fit).'),
+};
+
+const LossQuerySchema = z.object({
+  scale: z.enum(['linear', 'log']).optional().openapi({ description: 'The loss axis (default linear).' }),
+});
+
+const FiltersQuerySchema = z.object({
+  shape: z
+    .string()
+    .regex(/^\d+x\d+$/, 'expected WIDTHxHEIGHT, such as 28x28')
+    .optional()
+    .openapi({ description: 'How a filter\'s inputs lie, row by row (default: square when the input size is a square number, else the most nearly square).', example: '28x28' }),
+  scale: z.coerce.number().int().min(1).max(16).optional().openapi({ description: 'Pixels a weight (default: tiles of about 24 pixels).' }),
+  count: z.coerce.number().int().min(1).optional().openapi({ description: 'Draw only the first N hidden units.' }),
+});
+
+const lossRoute = createRoute({
+  method: 'get',
+  path: '/{id}/loss.svg',
+  summary: 'The loss curve (SVG)',
+  description: 'The loss of every epoch the model was trained for, as an SVG line chart.',
+  tags: ['inference'],
+  security,
+  middleware: [requireAccess('read')] as const,
+  request: { params: ModelIdParamsSchema, query: LossQuerySchema },
+  responses: {
+    200: { description: 'An SVG document.', content: { 'image/svg+xml': { schema: z.string() } } },
+    304: { description: 'Not modified (If-None-Match).' },
+    ...errors,
+  },
+});
+
+const filtersRoute = (format: 'svg' | 'png') =>
+  createRoute({
+    method: 'get',
+    path: `/{id}/filters.${format}`,
+    summary: `The learned filters (${format.toUpperCase()})`,
+    description:
+      "Each hidden unit's input weights as a small grayscale image, in a grid (UFLDL's display_network: the mean weight removed, each filter scaled by its own largest |w|; black −1, gray 0, white +1).",
+    tags: ['inference'],
+    security,
+    middleware: [requireAccess('read')] as const,
+    request: { params: ModelIdParamsSchema, query: FiltersQuerySchema },
+    responses: {
+      200: {
+        description: format === 'svg' ? 'An SVG document, one <image class="filter"> a unit.' : 'A grayscale PNG.',
+        content: { [format === 'svg' ? 'image/svg+xml' : 'image/png']: { schema: z.string() } },
+      },
+      304: { description: 'Not modified (If-None-Match).' },
+      ...errors,
+    },
+  });
+
+/** The stored model file of `id`, parsed for drawing; 404 when there is none. */
+async function modelPicture(c: Context<AppEnv>, id: string) {
+  const stored = await new ModelService(c.env).store.get(id);
+  if (!stored) throw modelNotFound(id);
+  return { etag: stored.etag, ...encoderWeightsOf(stored.file, `model ${id}`) };
+}
+
+/** 304 when the client has this rendering already; else the picture with its validators. */
+function respond(c: Context<AppEnv>, etag: string, variant: string, type: string, render: () => string | Uint8Array): Response {
+  const tag = `W/"${etag.replace(/"/g, '')}-${variant}"`;
+  const headers = { etag: tag, 'cache-control': 'private, no-cache', 'x-content-type-options': 'nosniff' };
+  if ((c.req.header('if-none-match') ?? '').split(',').some((t) => t.trim() === tag)) return c.body(null, 304, headers);
+  let body: string | Uint8Array;
+  try {
+    body = render();
+  } catch (error) {
+    if (error instanceof RangeError) throw cannotDraw(error.message);
+    throw error;
+  }
+  return c.body(body as never, 200, { ...headers, 'content-type': type });
+}
+
+function cannotDraw(detail: string, parameter?: string): ApiError {
+  return new ApiError(422, {
+    type: 'cannot-draw',
+    title: 'Cannot draw this picture',
+    detail: detail.charAt(0).toUpperCase() + detail.slice(1) + '.',
+    ...(parameter ? { errors: [{ parameter, detail }] } : {}),
+  });
+}
+
+function filterOptions(query: z.infer<typeof FiltersQuerySchema>, inputSize: number) {
+  let shape;
+  if (query.shape !== undefined) {
+    shape = parseShape(query.shape);
+    if (shape.width * shape.height !== inputSize) {
+      throw cannotDraw(`shape ${query.shape} has ${shape.width * shape.height} pixels, but the model has ${inputSize} inputs`, 'shape');
+    }
+  }
+  return { ...(shape ? { shape } : {}), ...(query.scale ? { scale: query.scale } : {}), ...(query.count ? { count: query.count } : {}) };
+}
+
+const variantOf = (query: Record<string, unknown>) =>
+  Object.entries(query)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join('&');
+
+export const pictures = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+  .openapi(lossRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const query = c.req.valid('query');
+    const model = await modelPicture(c, id);
+    if (model.lossHistory.length === 0) throw cannotDraw(`model ${id} has no loss history (it was imported untrained)`);
+    return respond(c, model.etag, `loss-${variantOf(query)}`, 'image/svg+xml; charset=utf-8', () =>
+      renderLossCurveSvg(model.lossHistory, { scale: query.scale ?? 'linear' }),
+    ) as never;
+  })
+  .openapi(filtersRoute('svg'), async (c) => {
+    const { id } = c.req.valid('param');
+    const query = c.req.valid('query');
+    const model = await modelPicture(c, id);
+    const options = filterOptions(query, model.inputSize);
+    return respond(c, model.etag, `filters-svg-${variantOf(query)}`, 'image/svg+xml; charset=utf-8', () => renderFiltersSvg(model, options)) as never;
+  })
+  .openapi(filtersRoute('png'), async (c) => {
+    const { id } = c.req.valid('param');
+    const query = c.req.valid('query');
+    const model = await modelPicture(c, id);
+    const options = filterOptions(query, model.inputSize);
+    return respond(c, model.etag, `filters-png-${variantOf(query)}`, 'image/png', () => renderFiltersPng(model, options)) as never;
+  });

@@ -1,0 +1,95 @@
+/**
+ * `edge-sae plot` (the loss curve, SVG) and `edge-sae filters` (each hidden unit's input weights
+ * in a grid, PNG or SVG). Neither loads a kernel backend: they only read the model file.
+ */
+import { deflateSync } from 'node:zlib';
+import path from 'node:path';
+import { InputError } from '../errors.js';
+import { encoderWeightsOf, parseShape, renderFilterGrid, renderFiltersSvg, renderLossCurveSvg, encodePng } from '../viz/index.js';
+import { UsageError, type ParsedOptions } from './args.js';
+import { checkOutputPath, readJsonFile, writeFileAtomic, type CliIo } from './io.js';
+
+const deflate = (bytes: Uint8Array): Uint8Array => deflateSync(bytes, { level: 9 });
+
+export async function plot(options: ParsedOptions, io: CliIo): Promise<void> {
+  const modelPath = options.required('model');
+  const outPath = options.required('out');
+  if (path.extname(outPath).toLowerCase() !== '.svg') throw new UsageError(`--out ${outPath}: plot writes SVG; name the file *.svg`);
+  checkOutputPath(outPath, '--out');
+  const { lossHistory } = encoderWeightsOf(readJsonFile(modelPath), modelPath);
+  const width = options.number('width');
+  const height = options.number('height');
+  const svg = picture('--width/--height', () =>
+    renderLossCurveSvg(lossHistory, {
+      scale: options.choice<'linear' | 'log'>('scale') ?? 'linear',
+      ...(width === undefined ? {} : { width }),
+      ...(height === undefined ? {} : { height }),
+      ...(options.has('title') ? { title: options.required('title') } : {}),
+    }),
+    modelPath,
+  );
+  writeFileAtomic(outPath, svg);
+  report(options, io, { out: outPath, format: 'svg', epochs: lossHistory.length, lastLoss: lossHistory.at(-1) ?? null }, `wrote ${outPath}: loss over ${lossHistory.length} epochs`);
+}
+
+export async function filters(options: ParsedOptions, io: CliIo): Promise<void> {
+  const modelPath = options.required('model');
+  const outPath = options.required('out');
+  const format = path.extname(outPath).toLowerCase().slice(1);
+  if (format !== 'png' && format !== 'svg') throw new UsageError(`--out ${outPath}: filters writes PNG or SVG; name the file *.png or *.svg`);
+  checkOutputPath(outPath, '--out');
+  const encoder = encoderWeightsOf(readJsonFile(modelPath), modelPath);
+  const grid = dropUndefined({
+    shape: options.has('shape') ? parseShape(options.required('shape')) : undefined,
+    scale: positive(options, 'scale'),
+    columns: positive(options, 'columns'),
+    count: positive(options, 'count'),
+  });
+  const flag = options.has('shape') ? '--shape' : '--scale/--columns/--count';
+  let size: { width: number; height: number; shape: { width: number; height: number } };
+  if (format === 'png') {
+    const image = picture(flag, () => renderFilterGrid(encoder, grid), modelPath);
+    writeFileAtomic(outPath, encodePng(image, { deflate }));
+    size = image;
+  } else {
+    // Lay out once for the sizes (cheap), then write the SVG.
+    const layout = picture(flag, () => renderFilterGrid(encoder, grid), modelPath);
+    writeFileAtomic(outPath, renderFiltersSvg(encoder, { ...grid, deflate }));
+    size = layout;
+  }
+  const units = Math.min(encoder.hiddenSize, grid.count ?? encoder.hiddenSize);
+  report(
+    options,
+    io,
+    { out: outPath, format, width: size.width, height: size.height, units, filterShape: `${size.shape.width}x${size.shape.height}` },
+    `wrote ${outPath}: ${units} filters of ${size.shape.width}×${size.shape.height}, ${size.width}×${size.height} pixels`,
+  );
+}
+
+/** Runs a renderer; its RangeErrors (a shape that does not fit, an empty history) are bad input. */
+function picture<T>(flag: string, render: () => T, modelPath: string): T {
+  try {
+    return render();
+  } catch (error) {
+    if (error instanceof RangeError) {
+      const about = /shape|scale|columns|count|pixels|width|height/.test(error.message) ? flag : modelPath;
+      throw new InputError(`${about}: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+function positive(options: ParsedOptions, name: string): number | undefined {
+  const value = options.number(name);
+  if (value !== undefined && !(value >= 1)) throw new UsageError(`--${name}: must be a whole number ≥ 1, got ${value}`);
+  return value;
+}
+
+function report(options: ParsedOptions, io: CliIo, summary: Record<string, unknown>, text: string): void {
+  if (options.flag('json')) io.stdout(`${JSON.stringify(summary)}\n`);
+  else if (!options.flag('quiet')) io.stdout(`${text}\n`);
+}
+
+function dropUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as never;
+}

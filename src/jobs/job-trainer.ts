@@ -1,0 +1,153 @@
+/**
+ * A training job's arithmetic, apart from any platform: a SparseAutoencoder run that advances in
+ * slices of optimizer steps and can be checkpointed after any of them and resumed from that
+ * checkpoint. Slicing changes nothing in the math: the steps are the same steps in the same order
+ * (TrainingRun's position holds the epoch, batch and shuffle state), so the final model equals
+ * `SparseAutoencoder.fit` in one go, bit for bit on the same backend.
+ *
+ * @example
+ * const trainer = JobTrainer.start(backend, matrix, spec);          // or with a checkpoint
+ * while (!trainer.done) { trainer.runSteps(200); save(encodeCheckpoint(trainer.checkpoint())); }
+ * const { file, metrics } = trainer.finish();
+ */
+import type { KernelBackend } from '../backends/types.js';
+import type { Matrix } from '../data/matrix.js';
+import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type TrainingOptions } from '../model/config.js';
+import type { Metrics } from '../model/metrics.js';
+import { toModelFile, type ModelFile } from '../model/model-file.js';
+import { fitNormalization } from '../model/normalization.js';
+import { SparseAutoencoder, type TrainingSlice } from '../model/sparse-autoencoder.js';
+import type { Checkpoint } from './checkpoint.js';
+
+/** What a job trains: the model config and training options (partial; defaults as everywhere). */
+export interface JobSpec {
+  config?: Partial<ModelConfig>;
+  training?: Partial<TrainingOptions>;
+}
+
+export interface JobResult {
+  file: ModelFile;
+  metrics: Metrics;
+  lossHistory: number[];
+}
+
+/** Floating-point operations of one optimizer step on `batchRows` rows (see limits.trainingFlops). */
+export function stepFlops(batchRows: number, inputSize: number, hiddenSize: number): number {
+  return 12 * batchRows * inputSize * hiddenSize;
+}
+
+/** Rows in one step: batchSize, or all of them for 0 / a batch as large as the data. */
+export function effectiveBatchRows(rows: number, batchSize: number): number {
+  return batchSize === 0 || batchSize >= rows ? rows : batchSize;
+}
+
+/** Optimizer steps of a whole run. */
+export function totalSteps(rows: number, batchSize: number, epochs: number): number {
+  return epochs * Math.ceil(rows / effectiveBatchRows(rows, batchSize));
+}
+
+export class JobTrainer {
+  private readonly history: number[];
+
+  private constructor(
+    readonly model: SparseAutoencoder,
+    private readonly slice: TrainingSlice,
+    readonly stepsPerEpoch: number,
+    history: number[],
+  ) {
+    this.history = history;
+  }
+
+  /**
+   * Starts a run on `matrix` (the caller's scale), or resumes one from `checkpoint`: its
+   * parameters and Adam state go into a model whose normalisation is fitted to the same data
+   * (deterministic, so identical to the first slice's), and its position into the run.
+   */
+  static start(backend: KernelBackend, matrix: Matrix, spec: JobSpec, checkpoint?: Checkpoint): JobTrainer {
+    const config = resolveModelConfig(matrix.cols, spec.config);
+    const training = resolveTrainingOptions(spec.training);
+    let model: SparseAutoencoder;
+    if (checkpoint) {
+      const shape = { inputSize: matrix.cols, hiddenSize: config.hiddenSize };
+      if (checkpoint.shape.inputSize !== shape.inputSize || checkpoint.shape.hiddenSize !== shape.hiddenSize) {
+        throw new Error('checkpoint shape does not match the job');
+      }
+      // The model file is the one public way to load parameters and optimizer state; the history
+      // so far goes in too, so the finished model's lossHistory covers the whole run.
+      const file = toModelFile({
+        shape,
+        config,
+        normalization: fitNormalization(config.normalize, matrix.data, matrix.rows, matrix.cols),
+        parameters: checkpoint.parameters,
+        training: { ...training, epochsCompleted: 0 },
+        trainedWith: backend.name,
+        optimizerState: checkpoint.optimizerState,
+        metrics: null,
+        lossHistory: checkpoint.lossHistory,
+      });
+      model = SparseAutoencoder.fromFile(file, backend, 'checkpoint');
+    } else {
+      model = SparseAutoencoder.create(matrix.cols, config, backend, { seed: training.seed });
+    }
+    try {
+      const slice = model.startTraining(matrix, training, checkpoint?.position);
+      const stepsPerEpoch = Math.ceil(matrix.rows / effectiveBatchRows(matrix.rows, training.batchSize));
+      return new JobTrainer(model, slice, stepsPerEpoch, checkpoint ? [...checkpoint.lossHistory] : []);
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+  }
+
+  get done(): boolean {
+    return this.slice.run.done;
+  }
+
+  get totalEpochs(): number {
+    return this.slice.run.totalEpochs;
+  }
+
+  /** Epochs finished. */
+  get epoch(): number {
+    return this.slice.run.getPosition().epoch;
+  }
+
+  /** Optimizer steps taken in the whole run. */
+  get step(): number {
+    const { epoch, batch } = this.slice.run.getPosition();
+    return epoch * this.stepsPerEpoch + batch;
+  }
+
+  /** Loss of every finished epoch so far. */
+  get lossHistory(): readonly number[] {
+    return this.history;
+  }
+
+  /** Runs up to `maxSteps` steps; returns the losses of the epochs that finished. Throws TrainingDivergedError. */
+  runSteps(maxSteps: number): number[] {
+    const losses = this.slice.step(maxSteps);
+    this.history.push(...losses);
+    return losses;
+  }
+
+  /** Everything needed to resume exactly from here. */
+  checkpoint(): Checkpoint {
+    return {
+      shape: this.model.shape,
+      position: this.slice.run.getPosition(),
+      lossHistory: [...this.history],
+      parameters: this.model.getParameters(),
+      optimizerState: this.model.getOptimizerState(),
+    };
+  }
+
+  /** Metrics and the model file of the finished run. Throws TrainingDivergedError on non-finite weights. */
+  finish(): JobResult {
+    const { metrics } = this.slice.finish();
+    return { file: this.model.toFile(), metrics, lossHistory: [...this.history] };
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}

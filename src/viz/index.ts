@@ -1,0 +1,19 @@
+/**
+ * Pictures of a model, as strings and bytes, with no Node or DOM imports (the Worker uses them):
+ * the loss curve (SVG) and the learned filters (SVG or PNG), plus the PNG encoder behind them.
+ */
+export { renderLossCurveSvg, type LossCurveOptions } from './loss-curve.js';
+export {
+  filterShape,
+  filterTiles,
+  parseShape,
+  renderFilterGrid,
+  renderFiltersPng,
+  renderFiltersSvg,
+  type EncoderWeights,
+  type FilterGrid,
+  type FilterGridOptions,
+  type FilterShape,
+} from './filters.js';
+export { adler32, base64, crc32, encodePng, storedZlib, type GrayImage, type PngOptions, type ZlibDeflate } from './png.js';
+export { encoderWeightsOf } from './model-file.js';

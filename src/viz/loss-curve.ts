@@ -1,0 +1,146 @@
+/**
+ * The loss curve as an SVG line chart, like the tutorial's `plt.plot(history)`: loss per epoch,
+ * epochs on x, loss on y (linear, or logarithmic), axes with round ticks. Runtime-neutral.
+ */
+import { coord, escapeXml, formatTick, niceTicks } from './svg.js';
+
+export interface LossCurveOptions {
+  /** Picture size in CSS pixels (default 640 × 400). */
+  width?: number;
+  height?: number;
+  /** y axis: "linear" (default) or "log" (every loss must then be > 0). */
+  scale?: 'linear' | 'log';
+  /** Chart title (default "Training loss"). */
+  title?: string;
+}
+
+const MARGIN = { top: 40, right: 24, bottom: 48, left: 72 };
+/** matplotlib's first colour, the tutorial's line. */
+const LINE_COLOUR = '#1f77b4';
+
+/**
+ * Renders `lossHistory` (one loss per epoch; epoch k is `lossHistory[k - 1]`) as an SVG document.
+ * Non-finite values leave a gap in the line. Throws RangeError for an empty history, or for
+ * scale "log" with a loss ≤ 0.
+ *
+ * @example
+ * const svg = renderLossCurveSvg(model.lossHistory, { scale: 'log' });
+ */
+export function renderLossCurveSvg(lossHistory: readonly number[], options: LossCurveOptions = {}): string {
+  const width = options.width ?? 640;
+  const height = options.height ?? 400;
+  const scale = options.scale ?? 'linear';
+  const title = options.title ?? 'Training loss';
+  if (lossHistory.length === 0) throw new RangeError('the loss history is empty: the model has not been trained');
+  if (!(width >= 160 && height >= 120)) throw new RangeError(`a loss curve needs at least 160 × 120 pixels, got ${width} × ${height}`);
+  const finite = lossHistory.filter((v) => Number.isFinite(v));
+  if (finite.length === 0) throw new RangeError('the loss history holds no finite value');
+  if (scale === 'log' && finite.some((v) => v <= 0)) throw new RangeError('a logarithmic loss axis needs every loss > 0');
+
+  const plot = { x: MARGIN.left, y: MARGIN.top, w: width - MARGIN.left - MARGIN.right, h: height - MARGIN.top - MARGIN.bottom };
+  const epochs = lossHistory.length;
+  const t = scale === 'log' ? Math.log10 : (v: number) => v;
+  let low = Math.min(...finite.map(t));
+  let high = Math.max(...finite.map(t));
+  if (high === low) {
+    const pad = scale === 'log' ? 0.5 : low === 0 ? 1 : Math.abs(low) * 0.05;
+    low -= pad;
+    high += pad;
+  }
+  const xTicks = niceTicks(1, Math.max(2, epochs), 6).ticks.filter((e) => Number.isInteger(e) && e >= 1 && e <= Math.max(epochs, 1));
+  if (!xTicks.includes(1)) xTicks.unshift(1);
+  const yTicks = scale === 'log' ? logTicks(low, high) : niceTicks(low, high, 5);
+  // Pad the y range a little so the line does not run along the frame.
+  const span = high - low;
+  const y0 = low - span * 0.04;
+  const y1 = high + span * 0.04;
+  const px = (epoch: number) => plot.x + (epochs === 1 ? plot.w / 2 : ((epoch - 1) / (epochs - 1)) * plot.w);
+  const py = (loss: number) => plot.y + plot.h - ((t(loss) - y0) / (y1 - y0)) * plot.h;
+
+  const parts: string[] = [];
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="loss-title" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12">`,
+    `<title id="loss-title">${escapeXml(title)}: ${epochs} epoch${epochs === 1 ? '' : 's'}, last loss ${escapeXml(formatLoss(lossHistory[epochs - 1]!))}</title>`,
+    `<rect class="background" width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text class="chart-title" x="${coord(plot.x + plot.w / 2)}" y="${MARGIN.top - 16}" text-anchor="middle" font-size="14">${escapeXml(title)}</text>`,
+  );
+
+  const grid: string[] = [];
+  const yAxis: string[] = [];
+  for (const tick of yTicks.ticks) {
+    const y = plot.y + plot.h - ((tick - y0) / (y1 - y0)) * plot.h;
+    if (y < plot.y - 0.5 || y > plot.y + plot.h + 0.5) continue;
+    grid.push(`<line x1="${plot.x}" x2="${plot.x + plot.w}" y1="${coord(y)}" y2="${coord(y)}"/>`);
+    const label = scale === 'log' ? formatTick(10 ** tick, 10 ** tick) : formatTick(tick, yTicks.step);
+    yAxis.push(`<line x1="${plot.x - 5}" x2="${plot.x}" y1="${coord(y)}" y2="${coord(y)}"/><text x="${plot.x - 8}" y="${coord(y + 4)}" text-anchor="end" stroke="none">${escapeXml(label)}</text>`);
+  }
+  const xAxis: string[] = [];
+  for (const epoch of xTicks) {
+    const x = px(epoch);
+    xAxis.push(`<line x1="${coord(x)}" x2="${coord(x)}" y1="${plot.y + plot.h}" y2="${plot.y + plot.h + 5}"/><text x="${coord(x)}" y="${plot.y + plot.h + 18}" text-anchor="middle" stroke="none">${epoch}</text>`);
+  }
+  parts.push(
+    `<g class="grid" stroke="#e6e6e6" stroke-width="1">${grid.join('')}</g>`,
+    `<g class="axis x-axis" stroke="#333333" fill="#333333"><line x1="${plot.x}" x2="${plot.x + plot.w}" y1="${plot.y + plot.h}" y2="${plot.y + plot.h}"/>${xAxis.join('')}</g>`,
+    `<g class="axis y-axis" stroke="#333333" fill="#333333"><line x1="${plot.x}" x2="${plot.x}" y1="${plot.y}" y2="${plot.y + plot.h}"/>${yAxis.join('')}</g>`,
+    `<text class="x-label" x="${coord(plot.x + plot.w / 2)}" y="${height - 10}" text-anchor="middle">epoch</text>`,
+    `<text class="y-label" transform="translate(16 ${coord(plot.y + plot.h / 2)}) rotate(-90)" text-anchor="middle">loss${scale === 'log' ? ' (log scale)' : ''}</text>`,
+  );
+
+  let path = '';
+  let penDown = false;
+  for (const [epoch, loss] of linePoints(lossHistory, plot.w)) {
+    if (!Number.isFinite(loss)) {
+      penDown = false;
+      continue;
+    }
+    path += `${penDown ? 'L' : 'M'}${coord(px(epoch))} ${coord(py(loss))}`;
+    penDown = true;
+  }
+  parts.push(`<path class="loss-line" d="${path}" fill="none" stroke="${LINE_COLOUR}" stroke-width="1.75" stroke-linejoin="round"/>`);
+  if (epochs === 1) parts.push(`<circle class="loss-point" cx="${coord(px(1))}" cy="${coord(py(finite[0]!))}" r="3" fill="${LINE_COLOUR}"/>`);
+  parts.push('</svg>');
+  return `${parts.join('\n')}\n`;
+}
+
+/**
+ * The points to draw: every epoch when there are few; otherwise, per horizontal pixel, the
+ * first, lowest and highest loss in it, so a long run stays a small file and keeps its spikes.
+ */
+function linePoints(history: readonly number[], pixels: number): Array<[number, number]> {
+  const epochs = history.length;
+  if (epochs <= pixels * 2) return history.map((loss, k) => [k + 1, loss]);
+  const out: Array<[number, number]> = [];
+  const perPixel = epochs / pixels;
+  for (let p = 0; p < pixels; p++) {
+    const start = Math.floor(p * perPixel);
+    const end = Math.min(epochs, Math.floor((p + 1) * perPixel));
+    let lo = start;
+    let hi = start;
+    for (let k = start; k < end; k++) {
+      if (!(history[k]! >= history[lo]!)) lo = k;
+      if (!(history[k]! <= history[hi]!)) hi = k;
+    }
+    const picked = [...new Set([start, lo, hi, end - 1])].sort((a, b) => a - b);
+    for (const k of picked) out.push([k + 1, history[k]!]);
+  }
+  return out;
+}
+
+/** Ticks of a log10 axis (values are exponents): whole powers of ten, or 1-2-5 steps within one decade. */
+function logTicks(low: number, high: number): { ticks: number[]; step: number } {
+  const first = Math.floor(low);
+  const last = Math.ceil(high);
+  const ticks: number[] = [];
+  if (last - first >= 2) {
+    const stride = Math.max(1, Math.ceil((last - first) / 6));
+    for (let e = first; e <= last; e += stride) ticks.push(e);
+  } else {
+    for (let e = first; e <= last; e++) for (const m of [1, 2, 5]) ticks.push(e + Math.log10(m));
+  }
+  return { ticks, step: 1 };
+}
+
+function formatLoss(value: number): string {
+  return Number.isFinite(value) ? Number(value.toPrecision(6)).toString() : String(value);
+}

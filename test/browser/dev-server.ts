@@ -1,0 +1,32 @@
+/**
+ * A throwaway `wrangler dev` for the browser test: test/helpers/wrangler-dev.ts on a temporary
+ * state directory that is removed when the server stops.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startWranglerDev } from '../helpers/wrangler-dev.js';
+
+export { DEV_ADMIN_TOKEN, ROOT } from '../helpers/wrangler-dev.js';
+
+export interface DevServer {
+  base: string;
+  stop(): Promise<void>;
+}
+
+export async function startDevServer(): Promise<DevServer> {
+  const state = mkdtempSync(join(tmpdir(), 'edge-sae-browser-'));
+  try {
+    const server = await startWranglerDev(state);
+    return {
+      base: server.base,
+      stop: async () => {
+        await server.stop();
+        rmSync(state, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    rmSync(state, { recursive: true, force: true });
+    throw error;
+  }
+}

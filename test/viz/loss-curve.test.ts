@@ -1,0 +1,74 @@
+/** The loss curve SVG: well-formed XML with the chart's parts, and a line through every epoch. */
+import { describe, expect, it } from 'vitest';
+import { renderLossCurveSvg } from '../../src/viz/index.js';
+import { findAll, parseXml, type XmlElement } from './xml.js';
+
+const history = Array.from({ length: 200 }, (_, k) => 10 * Math.exp(-k / 40) + 0.5);
+
+function byClass(root: XmlElement, name: string, className: string): XmlElement[] {
+  return findAll(root, name).filter((e) => (e.attributes.class ?? '').split(' ').includes(className));
+}
+
+function pathPoints(d: string): Array<[number, number]> {
+  return [...d.matchAll(/[ML](-?[\d.]+) (-?[\d.]+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+}
+
+describe('renderLossCurveSvg', () => {
+  it('should parse as XML with a title, axes, labels and one loss line', () => {
+    const svg = parseXml(renderLossCurveSvg(history, { title: 'Loss <& "quoted">' }));
+    expect(svg.name).toBe('svg');
+    expect(svg.attributes).toMatchObject({ xmlns: 'http://www.w3.org/2000/svg', width: '640', height: '400', viewBox: '0 0 640 400' });
+    expect(findAll(svg, 'title')[0]!.text).toContain('Loss <& "quoted">: 200 epochs');
+    expect(byClass(svg, 'g', 'x-axis')).toHaveLength(1);
+    expect(byClass(svg, 'g', 'y-axis')).toHaveLength(1);
+    expect(byClass(svg, 'text', 'x-label')[0]!.text).toBe('epoch');
+    expect(byClass(svg, 'text', 'y-label')[0]!.text).toBe('loss');
+    const lines = byClass(svg, 'path', 'loss-line');
+    expect(lines).toHaveLength(1);
+    const points = pathPoints(lines[0]!.attributes.d!);
+    expect(points).toHaveLength(200);
+    // Falling loss: a smaller loss is drawn nearer the bottom, and SVG y grows downwards.
+    expect(points.at(-1)![1]).toBeGreaterThan(points[0]![1]);
+    // Inside the plot area, left to right.
+    for (let k = 1; k < points.length; k++) expect(points[k]![0]).toBeGreaterThan(points[k - 1]![0]);
+    for (const [x, y] of points) {
+      expect(x).toBeGreaterThanOrEqual(72);
+      expect(x).toBeLessThanOrEqual(640 - 24);
+      expect(y).toBeGreaterThanOrEqual(40);
+      expect(y).toBeLessThanOrEqual(400 - 48);
+    }
+    // y tick labels are round numbers.
+    const labels = byClass(svg, 'g', 'y-axis')[0]!.children.filter((e) => e.name === 'text').map((e) => e.text);
+    expect(labels.length).toBeGreaterThanOrEqual(3);
+    for (const label of labels) expect(label).toMatch(/^\d+(\.\d+)?$/);
+  });
+
+  it('should draw a log axis with powers of ten', () => {
+    const svg = parseXml(renderLossCurveSvg([1000, 100, 10, 1, 0.1], { scale: 'log' }));
+    const labels = byClass(svg, 'g', 'y-axis')[0]!.children.filter((e) => e.name === 'text').map((e) => e.text);
+    expect(labels).toEqual(expect.arrayContaining(['0.1', '1', '10', '100', '1000']));
+    expect(byClass(svg, 'text', 'y-label')[0]!.text).toBe('loss (log scale)');
+    expect(() => renderLossCurveSvg([1, 0], { scale: 'log' })).toThrow(/needs every loss > 0/);
+  });
+
+  it('should keep a long run small but keep its spikes', () => {
+    const long = Array.from({ length: 100_000 }, (_, k) => 1 / (1 + k / 100) + (k === 54_321 ? 5 : 0));
+    const text = renderLossCurveSvg(long);
+    expect(text.length).toBeLessThan(120_000);
+    const points = pathPoints(byClass(parseXml(text), 'path', 'loss-line')[0]!.attributes.d!);
+    const top = Math.min(...points.map(([, y]) => y));
+    expect(top).toBeLessThan(60); // the spike at epoch 54 321 reaches the top of the plot
+  });
+
+  it('should draw one epoch as a point, and gaps for non-finite losses', () => {
+    const one = parseXml(renderLossCurveSvg([3]));
+    expect(byClass(one, 'circle', 'loss-point')).toHaveLength(1);
+    const gap = byClass(parseXml(renderLossCurveSvg([3, 2, Number.NaN, 1, 0.5])), 'path', 'loss-line')[0]!.attributes.d!;
+    expect(gap.match(/M/g)).toHaveLength(2);
+    expect(pathPoints(gap)).toHaveLength(4);
+  });
+
+  it('should refuse an empty history', () => {
+    expect(() => renderLossCurveSvg([])).toThrow(/empty/);
+  });
+});

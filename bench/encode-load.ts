@@ -4,6 +4,10 @@
  * request), beside GET /healthz of the same server as the baseline. autocannon drives the load
  * from this process; the server is started here on a free port with throwaway state.
  *
+ * The API limits each token to RATE_LIMITER's rate (wrangler.toml), so the load is spread over
+ * LOAD_TOKENS encode tokens (each connection cycles through them), so that what is measured is
+ * the Worker, not the limiter; any 429 would still be counted as an error.
+ *
  * Run: npm run bench:load   (writes bench/encode-load.json)
  */
 import autocannon from 'autocannon';
@@ -14,6 +18,7 @@ import { api, DEV_ADMIN_TOKEN, DEV_ENCODE_TOKEN, killAllWranglerDev, startWrangl
 
 const DURATION_S = Number(process.env.BENCH_LOAD_SECONDS ?? 10);
 const CONCURRENCY = [1, 32];
+const LOAD_TOKENS = Array.from({ length: 16 }, (_, i) => `bench-encode-token-${i}`);
 
 interface LoadRecord {
   name: string;
@@ -48,13 +53,19 @@ async function trainModel(base: string, n: number, h: number): Promise<{ id: str
 }
 
 async function load(url: string, concurrency: number, init: { method?: string; body?: string; headers?: Record<string, string> }) {
+  const method = (init.method ?? 'GET') as 'GET' | 'POST';
   const result = await autocannon({
     url,
     connections: concurrency,
     duration: DURATION_S,
-    method: (init.method ?? 'GET') as 'GET' | 'POST',
+    method,
     body: init.body,
     headers: init.headers,
+    requests: LOAD_TOKENS.map((token) => ({
+      method,
+      body: init.body,
+      headers: { ...init.headers, ...(init.headers?.authorization ? { authorization: `Bearer ${token}` } : {}) },
+    })),
   });
   return {
     requestsPerSecond: result.requests.average,
@@ -68,7 +79,7 @@ async function load(url: string, concurrency: number, init: { method?: string; b
 async function main(): Promise<void> {
   const log = (message: string) => console.error(`[bench:load] ${message}`);
   const state = mkdtempSync(join(tmpdir(), 'edge-sae-load-'));
-  const server = await startWranglerDev(state);
+  const server = await startWranglerDev(state, { ENCODE_TOKENS: [DEV_ENCODE_TOKEN, ...LOAD_TOKENS].join(',') });
   log(`wrangler dev up at ${server.base}`);
   const records: LoadRecord[] = [];
   try {

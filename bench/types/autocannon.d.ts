@@ -12,6 +12,8 @@ declare module 'autocannon' {
     method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
     body?: string;
     headers?: Record<string, string>;
+    /** Requests each connection cycles through (overriding method, body and headers). */
+    requests?: { method?: Options['method']; body?: string; headers?: Record<string, string> }[];
   }
   interface Result {
     requests: Histogram;

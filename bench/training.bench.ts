@@ -17,7 +17,7 @@ import { loadNodeBackend } from '../src/backends/node-providers.js';
 import type { BackendName, LayerShape, LossConfig, OptimizerConfig } from '../src/backends/types.js';
 import { DEFAULT_MODEL_CONFIG, DEFAULT_TRAINING_OPTIONS, optimizerConfig } from '../src/model/config.js';
 import { initialParameters } from '../src/model/initialization.js';
-import { timeCall, type BenchRecord } from './harness.js';
+import { randomArray, timeCall, type BenchRecord } from './harness.js';
 
 export interface TrainingShape extends LayerShape {
   /** Rows in the (full) batch. */
@@ -59,19 +59,6 @@ export function shapeName(s: TrainingShape): string {
   return `${s.inputSize}→${s.hiddenSize} m=${s.rows}`;
 }
 
-/** Data in [0, 1), as normalised training data is. */
-function randomData(count: number, seed: number): Float32Array {
-  const out = new Float32Array(count);
-  let state = seed >>> 0 || 1;
-  for (let i = 0; i < count; i++) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    out[i] = (state >>> 0) / 4294967296;
-  }
-  return out;
-}
-
 /** Median milliseconds a call of `step` (CPU time, see harness.ts). */
 function measureStep(step: () => void, o: Required<Omit<TrainingBenchOptions, 'shapes' | 'backends'>>): number {
   // at least two warm-up steps, and slowness judged on the last one: the first step of a backend
@@ -90,7 +77,7 @@ export async function benchTraining(options: TrainingBenchOptions = {}): Promise
   const records: BenchRecord[] = [];
   for (const s of options.shapes ?? TRAINING_SHAPES) {
     const shape = { inputSize: s.inputSize, hiddenSize: s.hiddenSize };
-    const x = randomData(s.rows * s.inputSize, 7);
+    const x = randomArray(s.rows * s.inputSize, 7, 0, 1); // in [0, 1), as normalised training data is
     for (const name of options.backends ?? TRAINING_BACKENDS) {
       const { backend } = await loadNodeBackend(name);
       const session = backend.createSession(shape, initialParameters(shape, 42));

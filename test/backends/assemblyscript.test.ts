@@ -14,34 +14,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAssemblyScriptBackend } from '../../src/backends/assemblyscript/loader.js';
 import { loadKernelModule } from '../../src/backends/assemblyscript/module-node.js';
-import type {
-  KernelBackend,
-  LayerShape,
-  LossConfig,
-  OptimizerConfig,
-  Parameters,
-} from '../../src/backends/types.js';
-import {
-  referenceAdamStep,
-  referenceForward,
-  referenceGradients,
-  referenceLoss,
-  toParameters64,
-  zeroParameters64,
-  type Parameters64,
-} from '../../src/reference/sae-reference.js';
+import type { KernelBackend, LayerShape, Parameters } from '../../src/backends/types.js';
+import { referenceAdamStep, referenceGradients, referenceLoss, toParameters64, zeroParameters64 } from '../../src/reference/sae-reference.js';
 import { expectAllClose } from '../helpers/allclose.js';
-import { mulberry32, randomArray, type Rng } from '../helpers/random.js';
+import { PARAMETER_NAMES, gatherRows, initLimit, randomParameters, randomParametersAndData, termsArray, type ParameterRanges } from '../helpers/parameters.js';
+import { mulberry32, randomArray } from '../helpers/random.js';
+import { expectForwardLikeReference, expectGradientsLikeReference } from '../helpers/reference-checks.js';
+import { ADAM, MEAN_LOSS, SGD, SUM_LOSS } from '../helpers/training-settings.js';
 
 const FORWARD_TOL = { atol: 1e-6, rtol: 1e-5 };
 const TERMS_TOL = { atol: 1e-7, rtol: 1e-5 };
 const PARAMETER_TOL = { atol: 1e-6, rtol: 1e-5 };
-
-const SUM: LossConfig = { sparsityTarget: 0.1, sparsityWeight: 0.1, weightDecay: 0.1, reduction: 'sum' };
-const MEAN: LossConfig = { ...SUM, reduction: 'mean' };
-const ADAM: OptimizerConfig = { kind: 'adam', learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
-const SGD: OptimizerConfig = { kind: 'sgd', learningRate: 0.05 };
-const NAMES = ['W1', 'b1', 'W2', 'b2'] as const;
 
 /** m rows, n inputs, h hidden units. */
 interface Case {
@@ -59,8 +42,8 @@ const CASES: Case[] = [
   { label: 'blocks (m=16, n=8, h=24)', m: 16, n: 8, h: 24 },
 ];
 const LOSSES = [
-  ['sum', SUM],
-  ['mean', MEAN],
+  ['sum', SUM_LOSS],
+  ['mean', MEAN_LOSS],
 ] as const;
 
 let backend: KernelBackend;
@@ -68,25 +51,14 @@ beforeAll(async () => {
   backend = createAssemblyScriptBackend(await loadKernelModule());
 });
 
-function randomParameters(rng: Rng, shape: LayerShape): Parameters {
-  const { inputSize: n, hiddenSize: h } = shape;
-  const limit = Math.sqrt(6 / (n + h + 1)) * 2; // wider than the default init, so σ is not all ≈ ½
-  return {
-    W1: randomArray(rng, n * h, -limit, limit),
-    b1: randomArray(rng, h, -0.5, 0.5),
-    W2: randomArray(rng, h * n, -limit, limit),
-    b2: randomArray(rng, n, -0.5, 0.5),
-  };
+/** Twice the default init's weights and biases in ±0.5, so σ is not all ≈ ½. */
+function wide(shape: LayerShape): ParameterRanges {
+  return { weightLimit: 2 * initLimit(shape), biasLimit: 0.5 };
 }
 
 function setup(c: Case, seed: number): { shape: LayerShape; params: Parameters; x: Float32Array } {
-  const rng = mulberry32(seed);
   const shape = { inputSize: c.n, hiddenSize: c.h };
-  return { shape, params: randomParameters(rng, shape), x: randomArray(rng, c.m * c.n, 0, 1) };
-}
-
-function termsArray(t: { loss: number; reconstruction: number; weightDecay: number; sparsity: number }): number[] {
-  return [t.loss, t.reconstruction, t.weightDecay, t.sparsity];
+  return { shape, ...randomParametersAndData(seed, shape, c.m, wide(shape)) };
 }
 
 function maxAbs(values: ArrayLike<number>): number {
@@ -95,40 +67,22 @@ function maxAbs(values: ArrayLike<number>): number {
   return worst;
 }
 
-function expectGradientsClose(actual: Parameters, expected: Parameters64, label: string): void {
-  for (const name of NAMES) {
-    const scale = maxAbs(expected[name]);
-    expectAllClose(actual[name], expected[name], { atol: 1e-5 * scale + 1e-12, rtol: 1e-4 }, `${label} ${name}`);
-  }
-}
-
-function gatherRows(x: Float32Array, n: number, indices: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(indices.length * n);
-  for (let i = 0; i < indices.length; i++) out.set(x.subarray(indices[i]! * n, (indices[i]! + 1) * n), i * n);
-  return out;
-}
-
 describe.each(CASES)('AssemblyScript session, $label', (c) => {
   it('should match the reference forward pass and decode', () => {
     const { shape, params, x } = setup(c, 11 * c.m + c.n);
     const session = backend.createSession(shape, params);
-    const { hidden, output } = session.forward(x, c.m);
-    const expected = referenceForward(params, x, c.m, shape);
-    expectAllClose(hidden, expected.hidden, FORWARD_TOL, 'hidden');
-    expectAllClose(output, expected.output, FORWARD_TOL, 'output');
-    const decoded = session.decode(hidden, c.m);
-    expectAllClose(decoded, referenceForward(params, x, c.m, shape).output, FORWARD_TOL, 'decode');
+    expectForwardLikeReference(session, params, x, c.m, FORWARD_TOL);
     session.dispose();
   });
 
   it.each(LOSSES)('should match the reference gradients (%s)', (_, loss) => {
     const { shape, params, x } = setup(c, 13 * c.h + c.m);
     const session = backend.createSession(shape, params);
-    const result = session.gradients(x, c.m, loss);
-    const expected = referenceGradients(params, x, c.m, shape, loss);
-    expectAllClose(termsArray(result.terms), termsArray(expected.terms), TERMS_TOL, 'terms');
-    expectAllClose(result.meanActivation, expected.meanActivation, FORWARD_TOL, 'meanActivation');
-    expectGradientsClose(result.gradients, expected.gradients, 'gradient');
+    expectGradientsLikeReference(session, params, x, c.m, loss, {
+      terms: TERMS_TOL,
+      meanActivation: FORWARD_TOL,
+      gradients: (expected) => ({ atol: 1e-5 * maxAbs(expected) + 1e-12, rtol: 1e-4 }),
+    });
     session.dispose();
   });
 
@@ -139,7 +93,7 @@ describe.each(CASES)('AssemblyScript session, $label', (c) => {
     session.dispose();
     const p64 = toParameters64(params); // the float32 values, exactly, in float64
     const step = 1e-5;
-    for (const name of NAMES) {
+    for (const name of PARAMETER_NAMES) {
       const numeric = new Float64Array(p64[name].length);
       for (let k = 0; k < numeric.length; k++) {
         const saved = p64[name][k]!;
@@ -176,13 +130,13 @@ describe.each(CASES)('AssemblyScript session, $label', (c) => {
       const reference = referenceGradients(current, x, c.m, shape, loss);
       const terms = session.trainStep(null, loss, ADAM);
       expectAllClose(termsArray(terms), termsArray(reference.terms), TERMS_TOL, `terms at step ${t}`);
-      for (const name of NAMES) p64[name].set(current[name]);
+      for (const name of PARAMETER_NAMES) p64[name].set(current[name]);
       referenceAdamStep(p64, reference.gradients, state, ADAM);
       const after = session.getParameters();
-      for (const name of NAMES) expectAllClose(after[name], p64[name], PARAMETER_TOL, `${name} after step ${t}`);
+      for (const name of PARAMETER_NAMES) expectAllClose(after[name], p64[name], PARAMETER_TOL, `${name} after step ${t}`);
       const s = session.getOptimizerState();
       expect(s?.step).toBe(t);
-      for (const name of NAMES) {
+      for (const name of PARAMETER_NAMES) {
         expectAllClose(s!.m[name], state.m[name], { atol: 1e-5 * maxAbs(state.m[name]) + 1e-12, rtol: 1e-4 }, `m.${name}`);
         expectAllClose(s!.v[name], state.v[name], { atol: 1e-5 * maxAbs(state.v[name]) + 1e-16, rtol: 2e-4 }, `v.${name}`);
       }
@@ -194,13 +148,13 @@ describe.each(CASES)('AssemblyScript session, $label', (c) => {
     const { shape, params, x } = setup(c, 23 * c.h + c.n);
     const session = backend.createSession(shape, params);
     session.setTrainingData(x, c.m);
-    const reference = referenceGradients(params, x, c.m, shape, SUM);
-    const terms = session.trainStep(null, SUM, SGD);
+    const reference = referenceGradients(params, x, c.m, shape, SUM_LOSS);
+    const terms = session.trainStep(null, SUM_LOSS, SGD);
     expectAllClose(termsArray(terms), termsArray(reference.terms), TERMS_TOL, 'terms');
     const p64 = toParameters64(params);
     referenceAdamStep(p64, reference.gradients, { step: 0, m: zeroParameters64(shape), v: zeroParameters64(shape) }, SGD);
     const after = session.getParameters();
-    for (const name of NAMES) expectAllClose(after[name], p64[name], PARAMETER_TOL, name);
+    for (const name of PARAMETER_NAMES) expectAllClose(after[name], p64[name], PARAMETER_TOL, name);
     expect(session.getOptimizerState()).toBeNull(); // SGD leaves Adam state alone
     session.dispose();
   });
@@ -210,12 +164,10 @@ describe('AssemblyScript session training steps', () => {
   const shape = { inputSize: 5, hiddenSize: 11 };
 
   it('should give the same as gradients() on the gathered rows when rowIndices are given', () => {
-    const rng = mulberry32(99);
-    const params = randomParameters(rng, shape);
     const rows = 20;
-    const x = randomArray(rng, rows * shape.inputSize, 0, 1);
+    const { params, x } = randomParametersAndData(99, shape, rows, wide(shape));
     const indices = new Uint32Array([19, 3, 3, 0, 7, 12, 5]);
-    for (const loss of [SUM, MEAN]) {
+    for (const loss of [SUM_LOSS, MEAN_LOSS]) {
       const training = backend.createSession(shape, params);
       training.setTrainingData(x, rows);
       const terms = training.trainStep(indices, loss, SGD);
@@ -224,7 +176,7 @@ describe('AssemblyScript session training steps', () => {
       expect(terms).toEqual(expected.terms); // the same kernels on the same numbers: bit for bit
       const lr = Math.fround(SGD.learningRate);
       const after = training.getParameters();
-      for (const name of NAMES) {
+      for (const name of PARAMETER_NAMES) {
         const stepped = Float32Array.from(params[name], (w, k) => w - Math.fround(lr * expected.gradients[name][k]!));
         expect(after[name]).toEqual(stepped);
       }
@@ -234,14 +186,12 @@ describe('AssemblyScript session training steps', () => {
   });
 
   it('should be deterministic bit for bit', () => {
-    const rng = mulberry32(5);
-    const params = randomParameters(rng, shape);
-    const x = randomArray(rng, 9 * shape.inputSize, 0, 1);
+    const { params, x } = randomParametersAndData(5, shape, 9, wide(shape));
     const run = () => {
       const session = backend.createSession(shape, params);
       session.setTrainingData(x, 9);
       const losses = [];
-      for (let t = 0; t < 5; t++) losses.push(session.trainStep(t % 2 ? new Uint32Array([8, 1, 2]) : null, SUM, ADAM).loss);
+      for (let t = 0; t < 5; t++) losses.push(session.trainStep(t % 2 ? new Uint32Array([8, 1, 2]) : null, SUM_LOSS, ADAM).loss);
       const out = { losses, params: session.getParameters(), state: session.getOptimizerState() };
       session.dispose();
       return out;
@@ -250,20 +200,18 @@ describe('AssemblyScript session training steps', () => {
   });
 
   it('should round-trip optimizer state and resume exactly', () => {
-    const rng = mulberry32(6);
-    const params = randomParameters(rng, shape);
-    const x = randomArray(rng, 8 * shape.inputSize, 0, 1);
+    const { params, x } = randomParametersAndData(6, shape, 8, wide(shape));
     const straight = backend.createSession(shape, params);
     straight.setTrainingData(x, 8);
-    for (let t = 0; t < 4; t++) straight.trainStep(null, MEAN, ADAM);
+    for (let t = 0; t < 4; t++) straight.trainStep(null, MEAN_LOSS, ADAM);
 
     const first = backend.createSession(shape, params);
     first.setTrainingData(x, 8);
-    for (let t = 0; t < 2; t++) first.trainStep(null, MEAN, ADAM);
+    for (let t = 0; t < 2; t++) first.trainStep(null, MEAN_LOSS, ADAM);
     const resumed = backend.createSession(shape, first.getParameters());
     resumed.setOptimizerState(first.getOptimizerState());
     resumed.setTrainingData(x, 8);
-    for (let t = 0; t < 2; t++) resumed.trainStep(null, MEAN, ADAM);
+    for (let t = 0; t < 2; t++) resumed.trainStep(null, MEAN_LOSS, ADAM);
 
     expect(resumed.getParameters()).toEqual(straight.getParameters());
     expect(resumed.getOptimizerState()).toEqual(straight.getOptimizerState());
@@ -274,26 +222,26 @@ describe('AssemblyScript session training steps', () => {
 
   it('should replace the training data and the parameters', () => {
     const rng = mulberry32(7);
-    const params = randomParameters(rng, shape);
+    const params = randomParameters(rng, shape, wide(shape));
     const session = backend.createSession(shape, params);
     session.setTrainingData(randomArray(rng, 3 * shape.inputSize), 3);
     const x = randomArray(rng, 40 * shape.inputSize);
     session.setTrainingData(x, 40);
-    const other = randomParameters(rng, shape);
+    const other = randomParameters(rng, shape, wide(shape));
     session.setParameters(other);
     expect(session.getParameters()).toEqual(other);
-    const terms = session.trainStep(null, SUM, SGD);
-    expectAllClose(termsArray(terms), termsArray(referenceLoss(other, x, 40, shape, SUM)), TERMS_TOL, 'terms');
+    const terms = session.trainStep(null, SUM_LOSS, SGD);
+    expectAllClose(termsArray(terms), termsArray(referenceLoss(other, x, 40, shape, SUM_LOSS)), TERMS_TOL, 'terms');
     session.dispose();
   });
 
   it('should reject bad input with clear errors', () => {
-    const params = randomParameters(mulberry32(8), shape);
+    const params = randomParameters(mulberry32(8), shape, wide(shape));
     const session = backend.createSession(shape, params);
-    expect(() => session.trainStep(null, SUM, SGD)).toThrow(/no training data/);
+    expect(() => session.trainStep(null, SUM_LOSS, SGD)).toThrow(/no training data/);
     session.setTrainingData(new Float32Array(3 * 5), 3);
-    expect(() => session.trainStep(new Uint32Array([0, 3]), SUM, SGD)).toThrow(/not a row/);
-    expect(() => session.trainStep(new Uint32Array([]), SUM, SGD)).toThrow(RangeError);
+    expect(() => session.trainStep(new Uint32Array([0, 3]), SUM_LOSS, SGD)).toThrow(/not a row/);
+    expect(() => session.trainStep(new Uint32Array([]), SUM_LOSS, SGD)).toThrow(RangeError);
     expect(() => session.forward(new Float32Array(7), 2)).toThrow(/expected 10/);
     expect(() => session.setParameters({ ...params, b1: new Float32Array(3) })).toThrow(/b1/);
     expect(() => backend.createSession({ inputSize: 0, hiddenSize: 2 }, params)).toThrow(/inputSize/);

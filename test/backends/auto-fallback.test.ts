@@ -10,7 +10,6 @@
  * model file's training.backend) and of the CLI (`edge-sae train --backend auto`'s output line).
  * select.test.ts covers resolveBackend's logic with fake providers.
  */
-import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeBackendProviders } from '../../src/backends/node-providers.js';
 import { NO_SIMD_REASON, resolveBackend } from '../../src/backends/select.js';
 import { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
-import { REPO_ROOT, type CliResult } from '../helpers/cli.js';
+import { REPO_ROOT, runNodeProcess, type CliResult } from '../helpers/cli.js';
 
 const ROWS = [
   [0, 0.5, 1],
@@ -84,26 +83,7 @@ function packageCopyWithoutKernels(name: string): string {
 
 /** Runs `node [nodeFlags] --import tsx <script> [args]` in `cwd` (test/helpers/cli.ts's runCli takes no node flags). */
 function runNode(cwd: string, nodeFlags: string[], script: string, args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeFlags, '--import', TSX_LOADER, script, ...args], {
-      cwd,
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runNodeProcess([...nodeFlags, '--import', TSX_LOADER, script, ...args], { cwd });
 }
 
 function trainArgs(out: string, backend = 'auto'): string[] {

@@ -14,10 +14,11 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-export async function startDevServer(): Promise<DevServer> {
+/** Starts the server; `vars` are extra `--var`s (on top of the dev tokens). */
+export async function startDevServer(vars: Record<string, string> = {}): Promise<DevServer> {
   const state = mkdtempSync(join(tmpdir(), 'edge-sae-browser-'));
   try {
-    const server = await startWranglerDev(state);
+    const server = await startWranglerDev(state, vars);
     return {
       base: server.base,
       stop: async () => {

@@ -1,8 +1,10 @@
 /**
  * The playground page in a real browser: Debian's Chromium driven by playwright-core loads `/`
  * from `wrangler dev`, uploads a small CSV, trains, and must show the loss curve, the filters and
- * an encode result, with no script or CSP error; it saves a screenshot
- * (test-results/playground.png, or $PLAYGROUND_SCREENSHOT).
+ * an encode result, with no script or CSP error; then the same as a job (POST /v1/jobs and its
+ * event stream, read with fetch): progress, then the filters and an encode result, and a second
+ * job cancelled from the page. It saves screenshots (test-results/playground.png and
+ * playground-job.png, or $PLAYGROUND_SCREENSHOT and its -job twin).
  *
  * Skipped, saying so, when /usr/bin/chromium is absent (install it: apt-get install -y chromium).
  */
@@ -16,9 +18,32 @@ import { DEV_ADMIN_TOKEN, ROOT, startDevServer, type DevServer } from './dev-ser
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 const SCREENSHOT = process.env.PLAYGROUND_SCREENSHOT ?? path.join(ROOT, 'test-results', 'playground.png');
+const JOB_SCREENSHOT = SCREENSHOT.replace(/(\.png)?$/, '-job.png');
+/**
+ * Small job slices and frequent events, so that a job of a few hundred epochs on 60 rows runs in
+ * several slices and its stream carries progress events before its end (with the defaults it
+ * finishes in its first slice). They touch only jobs, not the synchronous endpoint.
+ */
+const JOB_VARS = { JOB_SLICE_MS: '50', JOB_FLOPS_PER_MS: '1000', JOB_EVENTS_INTERVAL_MS: '100' };
 
 if (!hasChromium) {
   console.warn(`test/browser/playground.test.ts: SKIPPED — ${CHROMIUM} not found. Install Debian's Chromium to run it: apt-get install -y chromium`);
+}
+
+/** What the job case's observer (below) keeps in the page. */
+interface JobWatch {
+  lines: string[];
+  sawLiveCurve: boolean;
+}
+
+/** The browser globals the observer uses, typed here because the project's TypeScript has no DOM library. */
+interface BrowserWindow {
+  jobWatch: JobWatch;
+  MutationObserver: new (callback: () => void) => { observe(target: unknown, options: Record<string, boolean>): void };
+  document: {
+    getElementById(id: string): { textContent: string | null } | null;
+    querySelector(selector: string): unknown;
+  };
 }
 
 interface BrowserDocument {
@@ -45,7 +70,7 @@ describe.skipIf(!hasChromium)(`playground in Chromium (needs ${CHROMIUM})`, () =
   beforeAll(async () => {
     const { chromium } = await import('playwright-core');
     [server, browser] = await Promise.all([
-      startDevServer(),
+      startDevServer(JOB_VARS),
       chromium.launch({
         executablePath: CHROMIUM,
         headless: true,
@@ -120,6 +145,78 @@ describe.skipIf(!hasChromium)(`playground in Chromium (needs ${CHROMIUM})`, () =
     mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(existsSync(SCREENSHOT)).toBe(true);
+    expect(problems).toEqual([]);
+  });
+  it('should train as a job, showing its progress, then the filters, and encode a row; and cancel a job', { timeout: 120_000 }, async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    });
+    await page.goto(`${server.base}/`);
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.fill('#token', DEV_ADMIN_TOKEN);
+    await page.fill('#csv', barsCsv());
+    await expect.poll(() => page.textContent('#data-info')).toBe('61 lines, 16 columns');
+    await page.fill('#hiddenSize', '8');
+    await page.fill('#epochs', '300');
+    await page.fill('#learningRate', '0.05');
+    await page.check('#asJob');
+    expect(await page.textContent('#train')).toBe('Start job');
+
+    // Every text the progress line shows, and whether the live curve was drawn, kept in the page:
+    // progress can pass faster than the test could poll for it.
+    await page.evaluate(() => {
+      const w = globalThis as unknown as BrowserWindow;
+      const watch: JobWatch = { lines: [], sawLiveCurve: false };
+      w.jobWatch = watch;
+      const line = w.document.getElementById('job-line');
+      new w.MutationObserver(() => {
+        const text = line?.textContent ?? '';
+        if (text && text !== watch.lines[watch.lines.length - 1]) watch.lines.push(text);
+      }).observe(line, { childList: true, characterData: true, subtree: true });
+      new w.MutationObserver(() => {
+        if (w.document.querySelector('#loss-chart svg path.live-loss-line')) watch.sawLiveCurve = true;
+      }).observe(w.document.getElementById('loss-chart'), { childList: true, subtree: true });
+    });
+    await page.click('#train');
+
+    // The end: the job's model loaded as the synchronous mode loads one.
+    await page.waitForSelector('#filters svg image.filter', { timeout: 60_000 });
+    expect(await page.locator('#filters svg image.filter').count()).toBe(8);
+    expect(await page.textContent('#status')).toMatch(/^Trained 300 epochs as job [a-z2-7]{32} in [\d.]+ s \(\d+ slices\)\.$/);
+    const id = await page.inputValue('#modelId');
+    expect(id).toMatch(/^[a-z2-7]{32}$/);
+    const line = await page.waitForSelector('#loss-chart svg path.loss-line');
+    expect(((await line.getAttribute('d')) ?? '').match(/[ML]/g)).toHaveLength(300);
+    expect(await page.isHidden('#cancelJob')).toBe(true);
+
+    // Before it: progress events, each with epoch/total, loss and ETA, and the live curve.
+    const watch = await page.evaluate(() => (globalThis as unknown as BrowserWindow).jobWatch);
+    const running = watch.lines.filter((text) => /^Job running: epoch \d+\/300, loss [\d.e+-]+, ETA (\d+ s|\d+ min \d+ s|…)$/.test(text));
+    expect(running.length, watch.lines.join('\n')).toBeGreaterThan(0);
+    expect(running.map((text) => Number(/epoch (\d+)/.exec(text)![1])).some((epoch) => epoch > 0 && epoch < 300)).toBe(true);
+    expect(watch.lines[watch.lines.length - 1]).toMatch(/^Job succeeded: epoch 300\/300, loss [\d.e+-]+$/);
+    expect(watch.sawLiveCurve).toBe(true);
+
+    await page.click('#encode');
+    await page.waitForSelector('#encode-result .code');
+    expect(await page.locator('#encode-result .code').count()).toBe(8);
+    expect(await page.textContent('#encode-result .summary')).toMatch(/^8 hidden activations \(mean 0\.\d{3}\):$/);
+    mkdirSync(path.dirname(JOB_SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: JOB_SCREENSHOT, fullPage: true });
+
+    // A long job, cancelled from the page once it runs: the page says so, and keeps the model it had.
+    await page.fill('#epochs', '50000');
+    await page.click('#train');
+    await page.waitForSelector('#cancelJob', { state: 'visible' });
+    // (Polled from here: a waitForFunction predicate would be evaluated in the page, which its CSP forbids.)
+    await expect.poll(() => page.textContent('#job-line'), { timeout: 30_000 }).toMatch(/^Job running: epoch [1-9]/);
+    await page.click('#cancelJob');
+    await expect.poll(() => page.textContent('#status'), { timeout: 30_000 }).toMatch(/^Job cancelled after \d+ of 50000 epochs; no model was saved\.$/);
+    expect(await page.inputValue('#modelId')).toBe(id);
+    expect(await page.isEnabled('#train')).toBe(true);
     expect(problems).toEqual([]);
   });
 });

@@ -12,27 +12,20 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import type { KernelBackend, LayerShape, LossConfig, OptimizerConfig, Parameters } from '../../src/backends/types.js';
+import type { KernelBackend, LayerShape } from '../../src/backends/types.js';
 import {
   referenceAdamStep,
-  referenceForward,
   referenceGradients,
   toParameters64,
   zeroParameters64,
   type ReferenceAdamState,
 } from '../../src/reference/sae-reference.js';
 import { expectAllClose, type Tolerance } from '../helpers/allclose.js';
-import { mulberry32, randomArray } from '../helpers/random.js';
-import {
-  PARAMETER_NAMES,
-  REAL_BACKENDS,
-  TRAINING_CASES,
-  loadBackend,
-  randomParameters,
-  report,
-  trainedOn,
-  type BackendLabel,
-} from './fixtures.js';
+import { PARAMETER_NAMES, gatherRows, randomParametersAndData, termsArray, toFloat32Parameters } from '../helpers/parameters.js';
+import { mulberry32 } from '../helpers/random.js';
+import { expectForwardLikeReference, expectGradientsLikeReference } from '../helpers/reference-checks.js';
+import { ADAM, MEAN_LOSS, SUM_LOSS } from '../helpers/training-settings.js';
+import { REAL_BACKENDS, TRAINING_CASES, loadBackend, report, trainedOn, type BackendLabel } from './fixtures.js';
 
 /**
  * Forward pass (hidden, output, decode; ρ̂) vs the float64 reference: sigmoids of dot products
@@ -75,26 +68,12 @@ const TRAINED_CODES_ABS = 2e-6;
 /** Per-epoch losses of two runs. Measured worst relative: 1.3e-6 (tfjs-wasm, full batch 17→51). */
 const TRAINED_LOSS_TOL: Tolerance = { atol: 1e-6, rtol: 1e-5 };
 
-const SUM: LossConfig = { sparsityTarget: 0.1, sparsityWeight: 0.1, weightDecay: 0.1, reduction: 'sum' };
-const MEAN: LossConfig = { ...SUM, reduction: 'mean' };
-const ADAM: OptimizerConfig = { kind: 'adam', learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
-
 const SIZES: { label: string; m: number; shape: LayerShape }[] = [
   { label: 'm=7, n=5, h=11', m: 7, shape: { inputSize: 5, hiddenSize: 11 } },
   { label: 'm=1, n=5, h=11', m: 1, shape: { inputSize: 5, hiddenSize: 11 } },
   { label: '1×1, m=1', m: 1, shape: { inputSize: 1, hiddenSize: 1 } },
   { label: 'm=33, n=17, h=51', m: 33, shape: { inputSize: 17, hiddenSize: 51 } },
 ];
-
-function termsArray(t: { loss: number; reconstruction: number; weightDecay: number; sparsity: number }): number[] {
-  return [t.loss, t.reconstruction, t.weightDecay, t.sparsity];
-}
-
-function gatherRows(x: Float32Array, n: number, indices: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(indices.length * n);
-  for (let i = 0; i < indices.length; i++) out.set(x.subarray(indices[i]! * n, (indices[i]! + 1) * n), i * n);
-  return out;
-}
 
 /** Adam moments as a resumed run has them: m of both signs, v ≥ 0, after `step` updates. */
 function randomAdamState(seed: number, shape: LayerShape, step: number): ReferenceAdamState {
@@ -108,10 +87,6 @@ function randomAdamState(seed: number, shape: LayerShape, step: number): Referen
     }
   }
   return { step, m, v };
-}
-
-function toFloat32Parameters(p: { W1: ArrayLike<number>; b1: ArrayLike<number>; W2: ArrayLike<number>; b2: ArrayLike<number> }): Parameters {
-  return { W1: Float32Array.from(p.W1), b1: Float32Array.from(p.b1), W2: Float32Array.from(p.W2), b2: Float32Array.from(p.b2) };
 }
 
 /**
@@ -129,33 +104,20 @@ export function describeBackendConformance(name: BackendLabel, load: () => Promi
 
     describe.each(SIZES)('$label', ({ m, shape }) => {
       it('should match the reference forward pass (hidden, output, decode)', () => {
-        const rng = mulberry32(101);
-        const p = randomParameters(rng, shape);
-        const x = randomArray(rng, m * shape.inputSize);
+        const { params: p, x } = randomParametersAndData(101, shape, m);
         const session = backend.createSession(shape, p);
-        const { hidden, output } = session.forward(x, m);
-        const ref = referenceForward(p, x, m, shape);
-        report(`${name} ${m}×${shape.inputSize}×${shape.hiddenSize} hidden`, hidden, ref.hidden);
-        report(`${name} ${m}×${shape.inputSize}×${shape.hiddenSize} output`, output, ref.output);
-        expectAllClose(hidden, ref.hidden, FORWARD_TOL, 'hidden');
-        expectAllClose(output, ref.output, FORWARD_TOL, 'output');
-        expectAllClose(session.decode(hidden, m), ref.output, FORWARD_TOL, 'decode');
+        expectForwardLikeReference(session, p, x, m, FORWARD_TOL, (what, actual, expected) =>
+          report(`${name} ${m}×${shape.inputSize}×${shape.hiddenSize} ${what}`, actual, expected),
+        );
         session.dispose();
       });
 
-      it.each([SUM, MEAN])('should match the reference loss terms and gradients ($reduction)', (loss) => {
-        const rng = mulberry32(102);
-        const p = randomParameters(rng, shape);
-        const x = randomArray(rng, m * shape.inputSize);
+      it.each([SUM_LOSS, MEAN_LOSS])('should match the reference loss terms and gradients ($reduction)', (loss) => {
+        const { params: p, x } = randomParametersAndData(102, shape, m);
         const session = backend.createSession(shape, p);
-        const got = session.gradients(x, m, loss);
-        const ref = referenceGradients(p, x, m, shape, loss);
         const tag = `${name} ${m}×${shape.inputSize}×${shape.hiddenSize} ${loss.reduction}`;
-        report(`${tag} terms`, termsArray(got.terms), termsArray(ref.terms));
-        for (const k of PARAMETER_NAMES) report(`${tag} g${k}`, got.gradients[k], ref.gradients[k]);
-        expectAllClose(termsArray(got.terms), termsArray(ref.terms), TERMS_TOL, 'loss terms');
-        expectAllClose(got.meanActivation, ref.meanActivation, FORWARD_TOL, 'meanActivation');
-        for (const k of PARAMETER_NAMES) expectAllClose(got.gradients[k], ref.gradients[k], GRADIENT_TOL, `gradient ${k}`);
+        const tolerances = { terms: TERMS_TOL, meanActivation: FORWARD_TOL, gradients: GRADIENT_TOL };
+        expectGradientsLikeReference(session, p, x, m, loss, tolerances, (what, actual, expected) => report(`${tag} ${what}`, actual, expected));
         // The gradients must not have moved the parameters.
         expect(Array.from(session.getParameters().W1)).toEqual(Array.from(p.W1));
         session.dispose();
@@ -166,11 +128,9 @@ export function describeBackendConformance(name: BackendLabel, load: () => Promi
       { label: 'from a fresh state, full batch', state: null, rows: null },
       { label: 'from a resumed state (step 4), on chosen rows', state: 4, rows: [6, 0, 3, 3] },
     ])('one Adam step $label', ({ state: resumeStep, rows }) => {
-      it.each([SUM, MEAN])('should match referenceAdamStep: parameters, moments and step ($reduction)', (loss) => {
+      it.each([SUM_LOSS, MEAN_LOSS])('should match referenceAdamStep: parameters, moments and step ($reduction)', (loss) => {
         const shape = { inputSize: 5, hiddenSize: 11 };
-        const rng = mulberry32(103);
-        const p = randomParameters(rng, shape);
-        const x = randomArray(rng, 7 * shape.inputSize);
+        const { params: p, x } = randomParametersAndData(103, shape, 7);
         const session = backend.createSession(shape, p);
         session.setTrainingData(x, 7);
 

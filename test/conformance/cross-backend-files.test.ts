@@ -9,16 +9,8 @@ import type { BackendName, KernelBackend } from '../../src/backends/types.js';
 import { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
 import { expectAllClose } from '../helpers/allclose.js';
 import { mulberry32, randomMatrix } from '../helpers/random.js';
-import {
-  PARAMETER_NAMES,
-  REAL_BACKENDS,
-  TRAINING_CASES,
-  loadBackend,
-  parametersOf,
-  report,
-  trainCase,
-  trainingData,
-} from './fixtures.js';
+import { PARAMETER_NAMES } from '../helpers/parameters.js';
+import { REAL_BACKENDS, TRAINING_CASES, loadBackend, parametersOf, report, trainCase, trainingData } from './fixtures.js';
 
 /**
  * Codes of the same loaded weights on two backends: one forward layer (a dot product of n ≤ 17

@@ -1,16 +1,16 @@
 /**
- * What the conformance tests share: the backends under test, seeded inputs, the training cases,
- * and a memo of trained models so each (backend, case) trains once per test file.
+ * What the conformance tests share: the backends under test, the training cases and their seeded
+ * data, and a memo of trained models so each (backend, case) trains once per test file.
  *
  * Set CONFORMANCE_REPORT=1 to print the differences measured (how the tolerances were chosen).
  */
 import { loadNodeBackend } from '../../src/backends/node-providers.js';
-import type { BackendName, KernelBackend, LayerShape, Parameters } from '../../src/backends/types.js';
+import type { BackendName, KernelBackend, Parameters } from '../../src/backends/types.js';
 import type { ModelConfig, TrainingOptions } from '../../src/model/config.js';
 import { readModelFile } from '../../src/model/model-file.js';
 import { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
 import { maxAbsDiff } from '../helpers/allclose.js';
-import { mulberry32, randomArray, randomMatrix, type Rng } from '../helpers/random.js';
+import { mulberry32, randomMatrix } from '../helpers/random.js';
 import { referenceBackend } from '../helpers/reference-backend.js';
 
 /** The three real backends, each loaded the way the library loads it. */
@@ -22,20 +22,6 @@ export type BackendLabel = BackendName | 'reference';
 export async function loadBackend(label: BackendLabel): Promise<KernelBackend> {
   if (label === 'reference') return referenceBackend;
   return (await loadNodeBackend(label)).backend;
-}
-
-export const PARAMETER_NAMES = ['W1', 'b1', 'W2', 'b2'] as const;
-
-/** Parameters like the model's initialisation, but with non-zero biases so they matter. */
-export function randomParameters(rng: Rng, shape: LayerShape): Parameters {
-  const { inputSize: n, hiddenSize: h } = shape;
-  const limit = Math.sqrt(6 / (n + h + 1));
-  return {
-    W1: randomArray(rng, n * h, -limit, limit),
-    b1: randomArray(rng, h, -0.2, 0.2),
-    W2: randomArray(rng, h * n, -limit, limit),
-    b2: randomArray(rng, n, -0.2, 0.2),
-  };
 }
 
 /** The worst element of `actual` vs `expected`: largest |diff| and largest |diff| / max(|expected|, 1e-3). */

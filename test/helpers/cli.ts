@@ -1,7 +1,8 @@
 /**
  * Runs the edge-sae CLI as a child process, as a user would, and collects what it printed.
  * By default it runs the TypeScript source through tsx, so tests need no tsc build; `mode: 'bin'`
- * runs bin/edge-sae.js against the built dist/ instead.
+ * runs bin/edge-sae.js against the built dist/ instead. runNodeProcess, underneath, runs any node
+ * command line the same way.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -43,16 +44,41 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Pr
     mode === 'tsx'
       ? [path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(REPO_ROOT, 'src', 'cli', 'main.ts')]
       : [path.join(REPO_ROOT, 'bin', 'edge-sae.js')];
+  return runNodeProcess([...command, ...args], {
+    cwd: options.cwd ?? REPO_ROOT,
+    env: options.env,
+    input: options.input ?? '',
+    timeoutMs: options.timeoutMs,
+  });
+}
+
+export interface RunNodeOptions {
+  cwd: string;
+  /** Added to this process's environment (and NO_COLOR=1). */
+  env?: NodeJS.ProcessEnv;
+  /** Written to the child's stdin, then closed; without it, stdin is not connected. */
+  input?: string;
+  /** Kills the child after this many milliseconds; default 60 000. */
+  timeoutMs?: number;
+}
+
+/**
+ * Runs `node <nodeArgs>` as a child process and collects what it printed.
+ *
+ * @example
+ * const { code, stdout } = await runNodeProcess(['--jitless', script], { cwd: REPO_ROOT });
+ */
+export function runNodeProcess(nodeArgs: readonly string[], options: RunNodeOptions): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...command, ...args], {
-      cwd: options.cwd ?? REPO_ROOT,
+    const child = spawn(process.execPath, nodeArgs, {
+      cwd: options.cwd,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
     child.on('error', (error) => {
       clearTimeout(timer);
@@ -62,7 +88,7 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Pr
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
-    child.stdin.end(options.input ?? '');
+    if (options.input !== undefined) child.stdin!.end(options.input);
   });
 }
 

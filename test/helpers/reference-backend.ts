@@ -3,15 +3,7 @@
  * normalisation, files) can be tested against an oracle independent of any kernel. Test-only:
  * it is as slow as the reference.
  */
-import type {
-  AdamState,
-  BackendSession,
-  KernelBackend,
-  LayerShape,
-  LossConfig,
-  OptimizerConfig,
-  Parameters,
-} from '../../src/backends/types.js';
+import type { AdamState, BackendSession, KernelBackend, LayerShape, LossConfig, OptimizerConfig, Parameters } from '../../src/backends/types.js';
 import {
   referenceAdamStep,
   referenceForward,
@@ -22,12 +14,7 @@ import {
   type Parameters64,
   type ReferenceAdamState,
 } from '../../src/reference/sae-reference.js';
-
-const NAMES = ['W1', 'b1', 'W2', 'b2'] as const;
-
-function toFloat32(p: Parameters64): Parameters {
-  return { W1: Float32Array.from(p.W1), b1: Float32Array.from(p.b1), W2: Float32Array.from(p.W2), b2: Float32Array.from(p.b2) };
-}
+import { PARAMETER_NAMES, toFloat32Parameters } from './parameters.js';
 
 class ReferenceSession implements BackendSession {
   private params: Parameters64;
@@ -40,13 +27,13 @@ class ReferenceSession implements BackendSession {
   }
 
   getParameters(): Parameters {
-    return toFloat32(this.params);
+    return toFloat32Parameters(this.params);
   }
   setParameters(params: Parameters): void {
     this.params = toParameters64(params);
   }
   getOptimizerState(): AdamState | null {
-    return this.adam && { step: this.adam.step, m: toFloat32(this.adam.m), v: toFloat32(this.adam.v) };
+    return this.adam && { step: this.adam.step, m: toFloat32Parameters(this.adam.m), v: toFloat32Parameters(this.adam.v) };
   }
   setOptimizerState(state: AdamState | null): void {
     this.adam = state && { step: state.step, m: toParameters64(state.m), v: toParameters64(state.v) };
@@ -72,7 +59,7 @@ class ReferenceSession implements BackendSession {
     referenceAdamStep(this.params, gradients, state, optimizer);
     // Keep parameters and moments float32 between steps, as every real backend does.
     const round = (p: Parameters64) => {
-      for (const name of NAMES) p[name] = Float64Array.from(Float32Array.from(p[name]));
+      for (const name of PARAMETER_NAMES) p[name] = Float64Array.from(Float32Array.from(p[name]));
     };
     round(this.params);
     if (this.adam) {
@@ -99,7 +86,7 @@ class ReferenceSession implements BackendSession {
   }
   gradients(x: Float32Array, rows: number, loss: LossConfig) {
     const { terms, meanActivation, gradients } = referenceGradients(this.params, x, rows, this.shape, loss);
-    return { terms, meanActivation: Float32Array.from(meanActivation), gradients: toFloat32(gradients) };
+    return { terms, meanActivation: Float32Array.from(meanActivation), gradients: toFloat32Parameters(gradients) };
   }
   dispose(): void {}
 }

@@ -10,25 +10,14 @@ import {
   zeroParameters64,
   type Parameters64,
 } from '../../src/reference/sae-reference.js';
-import { mulberry32, randomArray, type Rng } from '../helpers/random.js';
-
-const NAMES = ['W1', 'b1', 'W2', 'b2'] as const;
-
-function randomParameters(rng: Rng, shape: LayerShape): Parameters64 {
-  const { inputSize: n, hiddenSize: h } = shape;
-  return toParameters64({
-    W1: randomArray(rng, n * h, -1, 1),
-    b1: randomArray(rng, h, -0.5, 0.5),
-    W2: randomArray(rng, h * n, -1, 1),
-    b2: randomArray(rng, n, -0.5, 0.5),
-  });
-}
+import { PARAMETER_NAMES, randomParameters } from '../helpers/parameters.js';
+import { mulberry32, randomArray } from '../helpers/random.js';
 
 /** Central differences of the reference loss for every parameter. */
 function numericalGradients(p: Parameters64, x: Float32Array, rows: number, shape: LayerShape, loss: LossConfig) {
   const step = 1e-6;
   const out = zeroParameters64(shape);
-  for (const name of NAMES) {
+  for (const name of PARAMETER_NAMES) {
     for (let k = 0; k < p[name].length; k++) {
       const saved = p[name][k]!;
       p[name][k] = saved + step;
@@ -45,7 +34,7 @@ function numericalGradients(p: Parameters64, x: Float32Array, rows: number, shap
 function relativeDifference(a: Parameters64, b: Parameters64): number {
   let num = 0;
   let den = 0;
-  for (const name of NAMES) {
+  for (const name of PARAMETER_NAMES) {
     for (let k = 0; k < a[name].length; k++) {
       num += (a[name][k]! - b[name][k]!) ** 2;
       den += (a[name][k]! + b[name][k]!) ** 2;
@@ -96,7 +85,7 @@ describe('float64 reference', () => {
         [3, 4, 2],
       ] as const) {
         const shape = { inputSize: n, hiddenSize: h };
-        const p = randomParameters(rng, shape);
+        const p = toParameters64(randomParameters(rng, shape, { weightLimit: 1, biasLimit: 0.5 }));
         const x = randomArray(rng, rows * n);
         const loss: LossConfig = { sparsityTarget: 0.1, sparsityWeight: 0.7, weightDecay: 0.3, reduction };
         const analytic = referenceGradients(p, x, rows, shape, loss).gradients;

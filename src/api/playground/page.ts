@@ -56,7 +56,14 @@ export const PLAYGROUND_HTML = `<!doctype html>
   </div>
   <div class="row">
     <button type="button" id="train" class="primary">Train</button>
+    <label class="check"><input type="checkbox" id="asJob"> train as a job
+      <small>asynchronous, for larger data: follows its progress</small></label>
+    <button type="button" id="cancelJob" hidden>Cancel job</button>
     <span id="status" role="status" aria-live="polite"></span>
+  </div>
+  <div class="row" id="job-row" hidden>
+    <progress id="job-progress" max="1" value="0"></progress>
+    <span id="job-line" aria-live="polite"></span>
   </div>
 </section>
 
@@ -93,6 +100,7 @@ export const PLAYGROUND_HTML = `<!doctype html>
 export const PLAYGROUND_CSS = `
 :root { color-scheme: light; --accent: #1f77b4; --muted: #666; --line: #ddd; }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; color: #222; background: #fafafa; }
 header, main { max-width: 1080px; margin: 0 auto; padding: 0 20px; }
 header { padding-top: 16px; }
@@ -112,6 +120,10 @@ button { border: 1px solid #999; background: #f4f4f4; border-radius: 4px; paddin
 button.primary { background: var(--accent); border-color: var(--accent); color: #fff; }
 button:disabled { opacity: 0.6; cursor: progress; }
 #status { color: var(--muted); }
+label.check { align-self: center; }
+label.check input { margin: 0 4px 0 0; vertical-align: -1px; }
+#job-progress { width: 220px; }
+#job-line { font-variant-numeric: tabular-nums; }
 #status.error, .error { color: #b00020; }
 .pictures { display: flex; flex-wrap: wrap; gap: 16px; }
 figure { margin: 0; flex: 1 1 420px; }

@@ -1,8 +1,11 @@
 /**
- * The playground's browser script, served as /playground.js. Plain ES2017 in a string (the
- * Worker has no bundler step for browser code); it touches the API only through fetch with the
- * token typed into the page, and puts server text into the page only as text or parsed SVG.
+ * The playground's browser script, served as /playground.js. Plain ES2017 (async functions, no
+ * modules) in a string (the Worker has no bundler step for browser code), with the job mode
+ * (job-script.ts) spliced into its closure; it touches the API only through fetch with the token
+ * typed into the page, and puts server text into the page only as text or parsed SVG.
  */
+import { PLAYGROUND_JOB_JS } from './job-script.js';
+
 export const PLAYGROUND_JS = String.raw`'use strict';
 (function () {
   var $ = function (id) { return document.getElementById(id); };
@@ -122,6 +125,7 @@ export const PLAYGROUND_JS = String.raw`'use strict';
   }
 
   function train() {
+    if ($('asJob').checked) { trainJob(); return; }
     var csv = $('csv').value;
     if (!csv.trim()) { setStatus('Paste or upload a CSV first.', true); return; }
     var query = new URLSearchParams();
@@ -145,6 +149,7 @@ export const PLAYGROUND_JS = String.raw`'use strict';
       .then(function () { button.disabled = false; });
   }
 
+${PLAYGROUND_JOB_JS}
   function load() {
     var id = $('modelId').value.trim();
     if (!id) { setStatus('Enter a model id.', true); return; }
@@ -204,6 +209,8 @@ export const PLAYGROUND_JS = String.raw`'use strict';
     });
     $('csv').addEventListener('input', describeData);
     $('train').addEventListener('click', train);
+    $('asJob').addEventListener('change', function () { $('train').textContent = $('asJob').checked ? 'Start job' : 'Train'; });
+    $('cancelJob').addEventListener('click', cancelJob);
     $('load').addEventListener('click', load);
     $('encode').addEventListener('click', encode);
     $('shape').addEventListener('change', function () { if ($('modelId').value.trim()) loadPictures($('modelId').value.trim()); });

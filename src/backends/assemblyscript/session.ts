@@ -10,25 +10,12 @@
  * the whole model. A training step copies nothing between JavaScript and wasm except scalars and
  * the batch's row indices.
  */
-import type {
-  AdamState,
-  BackendSession,
-  ForwardResult,
-  GradientResult,
-  LayerShape,
-  LossConfig,
-  LossTerms,
-  OptimizerConfig,
-  Parameters,
-} from '../types.js';
+import { checkNonNegativeInteger, checkPositiveInteger } from '../checks.js';
+import type { AdamState, BackendSession, ForwardResult, GradientResult, LayerShape, LossConfig, LossTerms, OptimizerConfig, Parameters } from '../types.js';
 import { Arena } from './arena.js';
 import type { KernelExports } from './loader.js';
 
 const F32 = 4;
-
-function checkCount(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
-}
 
 function checkLength(name: string, array: ArrayLike<number>, expected: number): void {
   if (array.length !== expected) {
@@ -64,8 +51,8 @@ export class AssemblyScriptSession implements BackendSession {
   private dataRows = 0;
 
   constructor(kernels: KernelExports, shape: LayerShape, params: Parameters) {
-    checkCount('inputSize', shape.inputSize);
-    checkCount('hiddenSize', shape.hiddenSize);
+    checkPositiveInteger('inputSize', shape.inputSize);
+    checkPositiveInteger('hiddenSize', shape.hiddenSize);
     this.shape = { inputSize: shape.inputSize, hiddenSize: shape.hiddenSize };
     this.kernels = kernels;
     this.n = shape.inputSize;
@@ -155,9 +142,7 @@ export class AssemblyScriptSession implements BackendSession {
       this.hasAdamState = false;
       return;
     }
-    if (!Number.isInteger(state.step) || state.step < 0) {
-      throw new RangeError(`optimizer state step must be a non-negative integer, got ${state.step}`);
-    }
+    checkNonNegativeInteger('optimizer state step', state.step);
     this.writeBlock(this.layout(this.adamM), state.m, 'optimizer state m');
     this.writeBlock(this.layout(this.adamV), state.v, 'optimizer state v');
     this.adamStep = state.step;
@@ -166,7 +151,7 @@ export class AssemblyScriptSession implements BackendSession {
 
   setTrainingData(x: Float32Array, rows: number): void {
     void this.k;
-    checkCount('rows', rows);
+    checkPositiveInteger('rows', rows);
     checkLength('training data', x, rows * this.n);
     this.arena.releasePersistent(this.dataMark);
     this.data = this.arena.allocatePersistent(x.length * F32);
@@ -184,7 +169,7 @@ export class AssemblyScriptSession implements BackendSession {
       let m = this.dataRows;
       if (rowIndices !== null) {
         m = rowIndices.length;
-        checkCount('rowIndices.length', m);
+        checkPositiveInteger('rowIndices.length', m);
         for (let r = 0; r < m; r++) {
           if (rowIndices[r]! >= this.dataRows) {
             throw new RangeError(`rowIndices[${r}] = ${rowIndices[r]} is not a row of the ${this.dataRows} training rows`);
@@ -204,62 +189,55 @@ export class AssemblyScriptSession implements BackendSession {
   }
 
   forward(x: Float32Array, rows: number): ForwardResult {
-    void this.k;
-    checkCount('rows', rows);
-    checkLength('x', x, rows * this.n);
-    const arena = this.arena;
-    arena.resetScratch();
-    try {
-      const px = arena.allocateScratch(x.length * F32);
-      arena.f32(px, x.length).set(x);
+    return this.withInput('x', x, rows, this.n, (px) => {
       const { hidden, output } = this.forwardAt(px, rows);
-      return { hidden: arena.f32(hidden, rows * this.h).slice(), output: arena.f32(output, rows * this.n).slice() };
-    } finally {
-      arena.resetScratch();
-    }
+      return { hidden: this.arena.f32(hidden, rows * this.h).slice(), output: this.arena.f32(output, rows * this.n).slice() };
+    });
   }
 
   decode(hidden: Float32Array, rows: number): Float32Array {
-    const k = this.k;
-    checkCount('rows', rows);
-    checkLength('hidden', hidden, rows * this.h);
-    const { n, h, arena } = this;
-    arena.resetScratch();
-    try {
-      const pa = arena.allocateScratch(hidden.length * F32);
-      arena.f32(pa, hidden.length).set(hidden);
+    return this.withInput('hidden', hidden, rows, this.h, (pa) => {
+      const { n, h, arena } = this;
       const py = arena.allocateScratch(rows * n * F32);
-      k.gemm_nn_bias_sigmoid(pa, this.params.W2, this.params.b2, py, rows, h, n);
+      this.k.gemm_nn_bias_sigmoid(pa, this.params.W2, this.params.b2, py, rows, h, n);
       return arena.f32(py, rows * n).slice();
-    } finally {
-      arena.resetScratch();
-    }
+    });
   }
 
   gradients(x: Float32Array, rows: number, loss: LossConfig): GradientResult {
-    void this.k;
-    checkCount('rows', rows);
-    checkLength('x', x, rows * this.n);
-    const arena = this.arena;
-    arena.resetScratch();
-    try {
-      const px = arena.allocateScratch(x.length * F32);
-      arena.f32(px, x.length).set(x);
+    return this.withInput('x', x, rows, this.n, (px) => {
       const { terms, rhoHat } = this.backward(px, rows, loss);
       return {
         terms,
-        meanActivation: arena.f32(rhoHat, this.h).slice(),
+        meanActivation: this.arena.f32(rhoHat, this.h).slice(),
         gradients: this.readBlock(this.grads),
       };
-    } finally {
-      arena.resetScratch();
-    }
+    });
   }
 
   dispose(): void {
     this.kernels = null;
     this.data = 0;
     this.dataRows = 0;
+  }
+
+  /**
+   * Checks `values` ([rows×width]), copies them into scratch memory and runs `body` with their
+   * address; scratch is reset before and after, so nothing `body` allocates outlives the call.
+   */
+  private withInput<T>(name: string, values: Float32Array, rows: number, width: number, body: (address: number) => T): T {
+    void this.k;
+    checkPositiveInteger('rows', rows);
+    checkLength(name, values, rows * width);
+    const arena = this.arena;
+    arena.resetScratch();
+    try {
+      const address = arena.allocateScratch(values.length * F32);
+      arena.f32(address, values.length).set(values);
+      return body(address);
+    } finally {
+      arena.resetScratch();
+    }
   }
 
   /** a = σ(X·W1 + b1), y = σ(a·W2 + b2) into new scratch blocks; x is [rows×n] in wasm memory. */

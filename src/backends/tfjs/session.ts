@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+import { checkNonNegativeInteger, checkPositiveInteger } from '../checks.js';
 import type {
   AdamState,
   BackendName,
@@ -90,9 +91,7 @@ export class TfjsSession implements BackendSession {
       this.disposeAdam();
       return;
     }
-    if (!Number.isInteger(state.step) || state.step < 0) {
-      throw new RangeError(`optimizer state: step must be a non-negative integer, got ${state.step}`);
-    }
+    checkNonNegativeInteger('optimizer state: step', state.step);
     this.checkParameters(state.m, 'optimizer state m');
     this.checkParameters(state.v, 'optimizer state v');
     if (this.adam === null) {
@@ -327,20 +326,12 @@ function parameterShapes(shape: LayerShape): Record<ParameterName, number[]> {
 }
 
 function checkShape(shape: LayerShape): void {
-  for (const [name, value] of [
-    ['inputSize', shape.inputSize],
-    ['hiddenSize', shape.hiddenSize],
-  ] as const) {
-    if (!Number.isInteger(value) || value < 1) {
-      throw new RangeError(`layer shape: ${name} must be a positive integer, got ${value}`);
-    }
-  }
+  checkPositiveInteger('layer shape: inputSize', shape.inputSize);
+  checkPositiveInteger('layer shape: hiddenSize', shape.hiddenSize);
 }
 
 function checkRows(x: Float32Array, rows: number, width: number, what: string): void {
-  if (!Number.isInteger(rows) || rows < 0) {
-    throw new RangeError(`${what}: rows must be a non-negative integer, got ${rows}`);
-  }
+  checkNonNegativeInteger(`${what}: rows`, rows);
   if (x.length !== rows * width) {
     throw new RangeError(`${what}: expected ${rows} × ${width} = ${rows * width} values, got ${x.length}`);
   }

@@ -1,0 +1,66 @@
+/**
+ * Assertions that a backend session computes what the float64 reference does, shared by the
+ * backend tests and the conformance suite (each with its own tolerances).
+ */
+import type { BackendSession, LossConfig, Parameters } from '../../src/backends/types.js';
+import { referenceForward, referenceGradients } from '../../src/reference/sae-reference.js';
+import { expectAllClose, type Tolerance } from './allclose.js';
+import { PARAMETER_NAMES, termsArray } from './parameters.js';
+
+/** Sees each pair of values before it is compared (the conformance suite prints the differences). */
+export type Observe = (what: string, actual: ArrayLike<number>, expected: ArrayLike<number>) => void;
+
+/**
+ * Runs `session.forward` on x, and `session.decode` on the hidden codes it gave, and asserts
+ * that hidden, output and decode match referenceForward within `tolerance`.
+ * `observe` sees 'hidden' and 'output'.
+ */
+export function expectForwardLikeReference(
+  session: BackendSession,
+  params: Parameters,
+  x: Float32Array,
+  rows: number,
+  tolerance: Tolerance,
+  observe?: Observe,
+): void {
+  const { hidden, output } = session.forward(x, rows);
+  const ref = referenceForward(params, x, rows, session.shape);
+  observe?.('hidden', hidden, ref.hidden);
+  observe?.('output', output, ref.output);
+  expectAllClose(hidden, ref.hidden, tolerance, 'hidden');
+  expectAllClose(output, ref.output, tolerance, 'output');
+  expectAllClose(session.decode(hidden, rows), ref.output, tolerance, 'decode');
+}
+
+export interface GradientTolerances {
+  terms: Tolerance;
+  meanActivation: Tolerance;
+  /** One tolerance for every gradient, or one made from each expected gradient (e.g. scaled by its largest element). */
+  gradients: Tolerance | ((expected: ArrayLike<number>) => Tolerance);
+}
+
+/**
+ * Runs `session.gradients` on x and asserts that the loss terms, the mean activation and the four
+ * gradients match referenceGradients. `observe` sees 'terms' and 'gW1', 'gb1', 'gW2', 'gb2'.
+ */
+export function expectGradientsLikeReference(
+  session: BackendSession,
+  params: Parameters,
+  x: Float32Array,
+  rows: number,
+  loss: LossConfig,
+  tolerances: GradientTolerances,
+  observe?: Observe,
+): void {
+  const got = session.gradients(x, rows, loss);
+  const ref = referenceGradients(params, x, rows, session.shape, loss);
+  observe?.('terms', termsArray(got.terms), termsArray(ref.terms));
+  for (const k of PARAMETER_NAMES) observe?.(`g${k}`, got.gradients[k], ref.gradients[k]);
+  expectAllClose(termsArray(got.terms), termsArray(ref.terms), tolerances.terms, 'loss terms');
+  expectAllClose(got.meanActivation, ref.meanActivation, tolerances.meanActivation, 'meanActivation');
+  const { gradients } = tolerances;
+  for (const k of PARAMETER_NAMES) {
+    const tolerance = typeof gradients === 'function' ? gradients(ref.gradients[k]) : gradients;
+    expectAllClose(got.gradients[k], ref.gradients[k], tolerance, `gradient ${k}`);
+  }
+}

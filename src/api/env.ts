@@ -30,6 +30,7 @@ export interface Bindings {
   MAX_LIST_LIMIT?: string | number;
   MODEL_CACHE_ENTRIES?: string | number;
   MODEL_CACHE_PARAMETERS?: string | number;
+  MODEL_CACHE_REVALIDATE_MS?: string | number;
   /** Training jobs: one Durable Object per job (src/api/jobs/durable-object.ts, docs/JOBS.md). */
   JOBS: DurableObjectNamespace<import('./jobs/durable-object.js').TrainingJob>;
   MAX_DATASET_BYTES?: string | number;

@@ -32,6 +32,8 @@ export interface Limits {
   modelCacheEntries: number;
   /** Total parameters the isolate's model cache may hold. */
   modelCacheParameters: number;
+  /** How long a cached model is used without re-reading its version from R2, in ms. */
+  modelCacheRevalidateMs: number;
   /** Largest body of POST /v1/datasets, in bytes. */
   maxDatasetBytes: number;
   /** Most rows of a stored dataset. */
@@ -64,6 +66,7 @@ export const LIMIT_VARS = {
   maxListLimit: { name: 'MAX_LIST_LIMIT', default: 100 },
   modelCacheEntries: { name: 'MODEL_CACHE_ENTRIES', default: 16 },
   modelCacheParameters: { name: 'MODEL_CACHE_PARAMETERS', default: 2_000_000 },
+  modelCacheRevalidateMs: { name: 'MODEL_CACHE_REVALIDATE_MS', default: 5_000 },
   maxDatasetBytes: { name: 'MAX_DATASET_BYTES', default: 32 * 1024 * 1024 },
   maxDatasetRows: { name: 'MAX_DATASET_ROWS', default: 1_000_000 },
   maxDatasetCells: { name: 'MAX_DATASET_CELLS', default: 4_194_304 },

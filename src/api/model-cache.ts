@@ -1,8 +1,9 @@
 /**
  * Decoded models kept in one isolate, so encode does not parse a model file on every request.
- * Keyed by id and version: a request first reads the version from R2 metadata (cheap, no body),
- * so another isolate's retrain is never served stale; this isolate's retrain and delete also
- * invalidate at once. Bounded by entries and by total parameters (the memory that matters);
+ * Keyed by id and version. A warm encode reads no storage at all while its entry was validated
+ * (its version read from R2 metadata) within MODEL_CACHE_REVALIDATE_MS; after that the next
+ * request re-reads the version (cheap, no body), so another isolate's retrain or delete is served
+ * stale for at most that long. This isolate's own retrain and delete invalidate at once. Bounded by entries and by total parameters (the memory that matters);
  * evicted models are disposed (freeing their wasm memory or tensors).
  *
  * Models are used synchronously between a `get` and the end of the use, so an eviction by a
@@ -18,6 +19,8 @@ interface Entry<M> {
   id: string;
   model: M;
   weight: number;
+  /** When the entry's version was last confirmed against storage (ms since the epoch). */
+  validatedAt: number;
 }
 
 export class ModelCache<M extends CachedModel> {
@@ -37,13 +40,30 @@ export class ModelCache<M extends CachedModel> {
   }
 
   /** The model for this id and version, marked most recently used; undefined when absent. */
-  get(id: string, version: number): M | undefined {
+  get(id: string, version: number, now = Date.now()): M | undefined {
     const cacheKey = keyOf(id, version);
     const entry = this.entries.get(cacheKey);
     if (!entry) return undefined;
+    // The caller has just read this version from storage: the entry is confirmed current.
+    entry.validatedAt = now;
     this.entries.delete(cacheKey);
     this.entries.set(cacheKey, entry);
     return entry.model;
+  }
+
+  /**
+   * The cached model of `id` if its version was confirmed within `maxAgeMs`, without asking
+   * storage; undefined otherwise (the caller then reads the version and calls get).
+   */
+  getFresh(id: string, maxAgeMs: number, now = Date.now()): M | undefined {
+    for (const [cacheKey, entry] of this.entries) {
+      if (entry.id !== id) continue;
+      if (now - entry.validatedAt >= maxAgeMs) return undefined;
+      this.entries.delete(cacheKey);
+      this.entries.set(cacheKey, entry);
+      return entry.model;
+    }
+    return undefined;
   }
 
   /**
@@ -53,7 +73,7 @@ export class ModelCache<M extends CachedModel> {
   set(id: string, version: number, model: M, weight: number): boolean {
     this.invalidate(id);
     if (weight > this.maxWeight || this.maxEntries < 1) return false;
-    this.entries.set(keyOf(id, version), { id, model, weight });
+    this.entries.set(keyOf(id, version), { id, model, weight, validatedAt: Date.now() });
     this.totalWeight += weight;
     this.evict(model);
     return true;

@@ -61,4 +61,18 @@ describe('ModelCache', () => {
     expect(cache.size).toBe(1);
     expect(cache.get('2', 1)).toBe(models[2]);
   });
+
+  it('should serve a fresh entry without a version, and ask for one once the window has passed', () => {
+    const cache = new ModelCache<FakeModel>(4, 1000);
+    const m = new FakeModel('m');
+    cache.set('m', 3, m, 1);
+    const now = Date.now();
+    expect(cache.getFresh('m', 5_000, now + 4_999)).toBe(m);
+    expect(cache.getFresh('m', 5_000, now + 5_000)).toBeUndefined(); // stale: read the version
+    expect(cache.get('m', 3, now + 6_000)).toBe(m); // confirmed by the caller's read …
+    expect(cache.getFresh('m', 5_000, now + 10_000)).toBe(m); // … which restarts the window
+    expect(cache.getFresh('other', 5_000, now)).toBeUndefined();
+    cache.invalidate('m');
+    expect(cache.getFresh('m', 5_000, now)).toBeUndefined();
+  });
 });

@@ -154,10 +154,14 @@ export class ModelService {
   }
 
   /**
-   * Runs `use` on the current version of a model, synchronously, and returns its result. The
-   * version comes from R2 metadata, so a retrain elsewhere is never served stale.
+   * Runs `use` on the current version of a model, synchronously, and returns its result. A model
+   * cached and confirmed within MODEL_CACHE_REVALIDATE_MS is used without reading storage (the hot
+   * path); otherwise the version comes from R2 metadata, so another isolate's retrain is served
+   * stale for at most that window.
    */
   async withModel<T>(id: string, backendChoice: BackendChoice, use: (model: SparseAutoencoder) => T): Promise<T> {
+    const fresh = cache.getFresh(id, this.limits.modelCacheRevalidateMs);
+    if (fresh) return use(fresh);
     const head = await this.store.head(id);
     if (!head) throw modelNotFound(id);
     const { backend } = await loadWorkerBackend(backendChoice);

@@ -77,9 +77,12 @@ export function toMatrix(rows: unknown, source?: string): Matrix {
     if (row.length !== cols) throw raggedRowError(row.length, cols, { source, row: i + 1 });
     for (let j = 0; j < cols; j++) {
       const value: unknown = row[j];
-      const problem = describeBadValue(value);
-      if (problem !== null) throw new DataError(problem, { source, row: i + 1, column: j + 1 });
-      data[i * cols + j] = value as number;
+      // The common case inline (this loop is the hot part of encoding a large batch); the
+      // message is only worked out for a bad value.
+      if (typeof value !== 'number' || !(Math.abs(value) <= FLOAT32_MAX)) {
+        throw new DataError(describeBadValue(value) ?? 'not a usable number', { source, row: i + 1, column: j + 1 });
+      }
+      data[i * cols + j] = value;
     }
   }
   return { rows: rows.length, cols, data };
@@ -107,9 +110,11 @@ export function matrixToRows(m: Matrix): number[][] {
 
 function checkMatrix(m: Matrix, source?: string): Matrix {
   if (m.rows === 0 || m.cols === 0) throw new DataError('no data: expected at least one row and one column', { source });
-  for (let k = 0; k < m.data.length; k++) {
-    const problem = describeBadValue(m.data[k]);
-    if (problem !== null) {
+  const data = m.data;
+  for (let k = 0; k < data.length; k++) {
+    // float32 values are numbers within range unless NaN or ±Infinity
+    if (!Number.isFinite(data[k]!)) {
+      const problem = describeBadValue(data[k]) ?? 'not a usable number';
       throw new DataError(problem, { source, row: Math.floor(k / m.cols) + 1, column: (k % m.cols) + 1 });
     }
   }

@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, DEV_ADMIN_TOKEN, DEV_ENCODE_TOKEN, killAllWranglerDev, startWranglerDev } from '../test/helpers/wrangler-dev.js';
+import { mulberry32, randomRows } from '../test/helpers/random.js';
 
 const DURATION_S = Number(process.env.BENCH_LOAD_SECONDS ?? 10);
 const CONCURRENCY = [1, 32];
@@ -31,17 +32,8 @@ interface LoadRecord {
   non2xx: number;
 }
 
-function seededRows(rows: number, cols: number, seed: number): number[][] {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-  return Array.from({ length: rows }, () => Array.from({ length: cols }, next));
-}
-
 async function trainModel(base: string, n: number, h: number): Promise<{ id: string; row: number[] }> {
-  const data = seededRows(64, n, n);
+  const data = randomRows(mulberry32(n), 64, n);
   const res = await api(base, '/v1/models', DEV_ADMIN_TOKEN, {
     data,
     name: `bench-${n}x${h}`,

@@ -14,6 +14,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEV_ADMIN_TOKEN, killAllWranglerDev, sleep, startWranglerDev, type DevServer } from '../test/helpers/wrangler-dev.js';
+import { mulberry32, randomRows } from '../test/helpers/random.js';
 
 const ENCODE_REQUESTS = Number(process.env.LOADTEST_REQUESTS ?? 20_000);
 const CONCURRENCY = 64;
@@ -25,15 +26,6 @@ const HIDDEN = 48;
 const ENCODE_TOKENS = Array.from({ length: CONCURRENCY }, (_, i) => `load-encode-${i}`);
 const BURST = 2_100;
 const log = (message: string) => console.error(`[loadtest] ${message}`);
-
-function seededRows(rows: number, cols: number, seed: number): number[][] {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-  return Array.from({ length: rows }, () => Array.from({ length: cols }, next));
-}
 
 async function call(base: string, method: string, path: string, json?: unknown, token = DEV_ADMIN_TOKEN): Promise<{ status: number; body: string }> {
   const res = await fetch(base + path, {
@@ -106,7 +98,7 @@ async function main(): Promise<void> {
   log(`wrangler dev up at ${server.base}`);
   const base = server.base;
   try {
-    const data = seededRows(64, INPUTS, 11);
+    const data = randomRows(mulberry32(11), 64, INPUTS);
     const train = async (seed: number) => {
       const res = await call(base, 'POST', '/v1/models', { data, config: { hiddenSize: HIDDEN }, training: { epochs: 100, seed } });
       if (res.status !== 201) throw new Error(`training failed: ${res.status} ${res.body}`);

@@ -272,6 +272,9 @@ async function main(): Promise<void> {
         failures: stats.failures,
       },
       workerdRssMiB: { before: before.rssMiB, peak, after: after.rssMiB, beforeByPid: before.byPid, afterByPid: after.byPid, timeline },
+      // The same number of requests to GET /healthz (no model, no storage) on a fresh server: how
+      // much of the RSS growth above is workerd and wrangler dev's own, not the model cache's.
+      baselineHealthzRssMiB: await healthzBaseline(),
       modelCacheBound: 'MODEL_CACHE_ENTRIES 16, MODEL_CACHE_PARAMETERS 2,000,000',
       nothingLost: lost.length === 0,
       lost,
@@ -294,6 +297,22 @@ async function main(): Promise<void> {
   } finally {
     await server.stop();
     killAllWranglerDev();
+    rmSync(state, { recursive: true, force: true });
+  }
+}
+
+/** RSS of a fresh wrangler dev's workerd before and after ENCODE_REQUESTS × GET /healthz at CONCURRENCY. */
+async function healthzBaseline(): Promise<{ requests: number; before: number; after: number }> {
+  const state = mkdtempSync(join(tmpdir(), 'edge-sae-loadtest-baseline-'));
+  const server = await startWranglerDev(state);
+  try {
+    const before = workerdRss(server).rssMiB;
+    await autocannon({ url: `${server.base}/healthz`, connections: CONCURRENCY, amount: ENCODE_REQUESTS });
+    const after = workerdRss(server).rssMiB;
+    log(`baseline: ${ENCODE_REQUESTS} × /healthz, workerd RSS ${before} → ${after} MiB`);
+    return { requests: ENCODE_REQUESTS, before, after };
+  } finally {
+    await server.stop();
     rmSync(state, { recursive: true, force: true });
   }
 }

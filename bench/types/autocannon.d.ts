@@ -9,6 +9,8 @@ declare module 'autocannon' {
     url: string;
     connections?: number;
     duration?: number;
+    /** Stop after this many requests (instead of a duration). */
+    amount?: number;
     method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
     body?: string;
     headers?: Record<string, string>;

@@ -14,6 +14,7 @@
  */
 import type { z } from '@hono/zod-openapi';
 import { ApiError } from './problem.js';
+import { listPage } from './r2-list.js';
 import type { ModelSummarySchema } from './schemas.js';
 
 export type ModelSummary = z.infer<typeof ModelSummarySchema>;
@@ -147,28 +148,9 @@ export class ModelStore {
 
   /** One page of summaries in id order. An unusable cursor is the caller's fault: 422. */
   async list(limit: number, cursor: string | undefined): Promise<{ models: ModelSummary[]; cursor: string | null }> {
-    let listing: R2Objects;
-    try {
-      listing = await this.bucket.list({
-        prefix: PREFIX,
-        limit,
-        include: ['customMetadata'],
-        ...(cursor ? { cursor } : {}),
-        // `include` is honoured at runtime (compatibility date ≥ 2022-08-04); the default
-        // (oldest) workers-types do not declare it.
-      } as R2ListOptions);
-    } catch (error) {
-      // R2 refuses a cursor it did not issue; without one, a failure is the store's.
-      if (!cursor) throw storageUnavailable('listing', error);
-      throw new ApiError(422, {
-        type: 'validation-failed',
-        title: 'Validation failed',
-        detail: 'The cursor is not one this API returned; start again without it.',
-        errors: [{ parameter: 'cursor', detail: 'unknown or expired cursor' }],
-      });
-    }
-    const models = listing.objects.map((object) => stored(object.key.slice(PREFIX.length, -'.json'.length), object).summary);
-    return { models, cursor: listing.truncated ? listing.cursor : null };
+    const page = await listPage(this.bucket, PREFIX, limit, cursor, (error) => storageUnavailable('listing', error));
+    const models = page.objects.map((object) => stored(object.key.slice(PREFIX.length, -'.json'.length), object).summary);
+    return { models, cursor: page.cursor };
   }
 }
 

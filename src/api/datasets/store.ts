@@ -8,6 +8,7 @@ import type { z } from '@hono/zod-openapi';
 import type { Matrix } from '../../data/matrix.js';
 import { isModelId, newModelId } from '../model-store.js';
 import { ApiError } from '../problem.js';
+import { listPage } from '../r2-list.js';
 import type { DatasetSchema } from '../schemas.js';
 
 export type DatasetSummary = z.infer<typeof DatasetSchema>;
@@ -87,24 +88,17 @@ export class DatasetStore {
 
   /** One page of summaries in id order. */
   async list(limit: number, cursor: string | undefined): Promise<{ datasets: DatasetSummary[]; cursor: string | null }> {
-    let listing: R2Objects;
-    try {
-      listing = await this.bucket.list({
-        prefix: PREFIX,
-        limit,
-        include: ['customMetadata'],
-        ...(cursor ? { cursor } : {}),
-      } as R2ListOptions);
-    } catch {
-      throw new ApiError(422, {
-        type: 'validation-failed',
-        title: 'Validation failed',
-        detail: 'The cursor is not one this API returned; start again without it.',
-        errors: [{ parameter: 'cursor', detail: 'unknown or expired cursor' }],
+    const page = await listPage(this.bucket, PREFIX, limit, cursor, (error) => {
+      console.error('edge-sae: dataset storage failed while listing', error);
+      return new ApiError(503, {
+        type: 'storage-unavailable',
+        title: 'Service Unavailable',
+        detail: 'The dataset store failed while listing. Retry later.',
+        headers: { 'retry-after': '1' },
       });
-    }
-    const datasets = listing.objects.map((object) => summaryOf(object.key.slice(PREFIX.length, -SUFFIX.length), object));
-    return { datasets, cursor: listing.truncated ? listing.cursor : null };
+    });
+    const datasets = page.objects.map((object) => summaryOf(object.key.slice(PREFIX.length, -SUFFIX.length), object));
+    return { datasets, cursor: page.cursor };
   }
 }
 

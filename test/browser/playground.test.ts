@@ -100,7 +100,8 @@ describe.skipIf(!hasChromium)(`playground in Chromium (needs ${CHROMIUM})`, () =
 
     await page.fill('#token', DEV_ADMIN_TOKEN);
     await page.setInputFiles('#file', { name: 'bars.csv', mimeType: 'text/csv', buffer: Buffer.from(barsCsv()) });
-    await page.waitForFunction("document.getElementById('csv').value.length > 100");
+    // Polled from here: a waitForFunction predicate is evaluated in the page, which its CSP forbids once it retries.
+    await expect.poll(() => page.inputValue('#csv').then((v) => v.length)).toBeGreaterThan(100);
     await expect.poll(() => page.textContent('#data-info')).toBe('61 lines, 16 columns');
     await page.fill('#hiddenSize', '8');
     await page.fill('#epochs', '150');

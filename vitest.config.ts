@@ -1,8 +1,22 @@
 import { defineConfig } from 'vitest/config';
 
-// `npm test` runs two projects: "node" (kernels, backends, model, CLI, data, and the e2e test that
-// drives a real `wrangler dev`) and "workers" (test/worker/**, inside workerd; see
-// vitest.workers.config.ts). Both need build/kernels.wasm (npm run build:wasm).
+/**
+ * The kernel, gradient and conformance tests, which every kernel build must pass (issue 6): run
+ * a second time, in the `node-relaxed` project, on build/kernels-relaxed.wasm. Node 20 has relaxed
+ * SIMD only behind a flag, so that project's workers (forks: the flag is per process) get it.
+ */
+const KERNEL_VARIANT_TESTS = [
+  'test/kernels/**/*.test.ts',
+  'test/conformance/**/*.test.ts',
+  'test/backends/assemblyscript.test.ts',
+  'test/model/robustness.test.ts',
+];
+
+// `npm test` runs three projects: "node" (kernels, backends, model, CLI, data, and the e2e test
+// that drives a real `wrangler dev`), "node-relaxed" (KERNEL_VARIANT_TESTS on the relaxed build)
+// and "workers" (test/worker/**, inside workerd; see vitest.workers.config.ts). They need
+// build/kernels.wasm and build/kernels-relaxed.wasm (npm run build:wasm; `npm test` builds them
+// first when they are missing or stale).
 export default defineConfig({
   test: {
     projects: [
@@ -11,6 +25,17 @@ export default defineConfig({
           name: 'node',
           include: ['test/**/*.test.ts'],
           exclude: ['test/worker/**', 'node_modules/**'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'node-relaxed',
+          include: KERNEL_VARIANT_TESTS,
+          pool: 'forks',
+          execArgv: ['--experimental-wasm-relaxed-simd'],
+          env: { EDGE_SAE_KERNELS: 'relaxed' },
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

@@ -3,10 +3,9 @@
  * build the loader picks, and that the relaxed build agrees with the portable one.
  *
  * Node 20 has relaxed SIMD only behind --experimental-wasm-relaxed-simd, so the agreement check
- * runs in a child Node with that flag. The whole conformance suite runs on the relaxed build with
- *   EDGE_SAE_KERNELS=relaxed node --experimental-wasm-relaxed-simd node_modules/vitest/vitest.mjs \
- *     run --project node --pool=threads test/conformance test/kernels test/backends/assemblyscript.test.ts
- * (threads, so the workers share the flag), which passes with the suite's own tolerances.
+ * runs in a child Node with that flag. The kernel, gradient and conformance suites themselves run
+ * on the relaxed build in the `node-relaxed` project of `npm test` (vitest.config.ts), with the
+ * suites' own tolerances.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -19,7 +19,7 @@ import { pathToFileURL } from 'node:url';
 import { Arena } from '../src/backends/assemblyscript/arena.js';
 import { instantiateKernels } from '../src/backends/assemblyscript/loader.js';
 import { loadKernelModule } from '../src/backends/assemblyscript/module-node.js';
-import { randomArray, timeCall, timeInterleaved, type BenchRecord } from './harness.js';
+import { median, pairedRatio, randomArray, timeCall, timeInterleavedRounds, type BenchRecord } from './harness.js';
 import { PEAK_FLOPS, PEAK_ITERATIONS } from './roofline.bench.js';
 
 export type { BenchRecord } from './harness.js';
@@ -140,12 +140,14 @@ export async function benchGemm(shapes: readonly GemmShape[] = GEMM_SHAPES): Pro
     calls['peak'] = () => {
       sink += kernels.simd_peak(PEAK_ITERATIONS, 0.5);
     };
-    const ms = timeInterleaved(calls);
+    const rounds = timeInterleavedRounds(calls);
     if (!Number.isFinite(sink)) throw new Error('simd_peak: non-finite result');
-    records.push({ name: 'simd_peak', backend: 'assemblyscript', shape: `beside ${shape}`, figure: PEAK_FLOPS / (ms['peak']! * 1e6), unit: 'GFLOPS' });
+    records.push({ name: 'simd_peak', backend: 'assemblyscript', shape: `beside ${shape}`, figure: PEAK_FLOPS / (median(rounds['peak']!) * 1e6), unit: 'GFLOPS' });
     for (const form of GEMM_FORMS) {
-      record('assemblyscript', form, ms[form]!);
-      record('tfjs-wasm', form, ms[`tfjs-${form}`]!);
+      record('assemblyscript', form, median(rounds[form]!));
+      record('tfjs-wasm', form, median(rounds[`tfjs-${form}`]!));
+      // the speed-up as the median of each round's ratio (see pairedRatio), not a ratio of medians
+      records.push({ name: `gemm_${form}`, backend: 'assemblyscript vs tfjs-wasm', shape, figure: pairedRatio(rounds[`tfjs-${form}`]!, rounds[form]!), unit: '×' });
     }
     for (const [x, y] of tensors) {
       x.dispose();

@@ -69,10 +69,11 @@ function timedRun(call: () => void, minRunMs: number): number {
 }
 
 /**
- * Median milliseconds a call of each of `calls`, measured in alternation: every round times one
- * run of each, so load that comes and goes falls on all of them alike and their ratios hold.
+ * Milliseconds a call of each of `calls`, one figure a round, measured in alternation: every round
+ * times one run of each, so load that comes and goes falls on all of them alike and their ratios
+ * hold (compare figures of the same round: see pairedRatio).
  */
-export function timeInterleaved(calls: Readonly<Record<string, () => void>>, options: Partial<TimingOptions> = {}): Record<string, number> {
+export function timeInterleavedRounds(calls: Readonly<Record<string, () => void>>, options: Partial<TimingOptions> = {}): Record<string, number[]> {
   const o = { ...DEFAULT_TIMING, ...options };
   const names = Object.keys(calls);
   for (const name of names) timedRun(calls[name]!, o.warmupMs);
@@ -80,7 +81,23 @@ export function timeInterleaved(calls: Readonly<Record<string, () => void>>, opt
   for (let r = 0; r < o.repeats; r++) {
     for (const name of names) figures[name]!.push(timedRun(calls[name]!, o.minRunMs));
   }
-  return Object.fromEntries(names.map((name) => [name, median(figures[name]!)]));
+  return figures;
+}
+
+/** Median milliseconds a call of each of `calls`, measured in alternation (timeInterleavedRounds). */
+export function timeInterleaved(calls: Readonly<Record<string, () => void>>, options: Partial<TimingOptions> = {}): Record<string, number> {
+  const rounds = timeInterleavedRounds(calls, options);
+  return Object.fromEntries(Object.entries(rounds).map(([name, ms]) => [name, median(ms)]));
+}
+
+/**
+ * The median over rounds of slower[r] / faster[r]: how many times faster one call is than another,
+ * each round's two figures taken back to back, so a slow round (another job on the machine) slows
+ * both and leaves its ratio alone.
+ */
+export function pairedRatio(slowerMs: readonly number[], fasterMs: readonly number[]): number {
+  if (slowerMs.length !== fasterMs.length || slowerMs.length === 0) throw new Error('pairedRatio: the rounds do not pair up');
+  return median(slowerMs.map((ms, r) => ms / fasterMs[r]!));
 }
 
 /** Median milliseconds a call of `call` (CPU time). */

@@ -107,13 +107,18 @@ export function trainCase(backend: KernelBackend, c: TrainingCase): TrainedResul
 
 const trained = new Map<string, Promise<TrainedResult>>();
 
-/** trainCase, once per (backend, case) in this process. */
-export function trainedOn(label: BackendLabel, c: TrainingCase): Promise<TrainedResult> {
+/** trainCase on the backend `load` gives, once per (label, case) in this process. */
+export function trainedWith(label: string, load: () => Promise<KernelBackend>, c: TrainingCase): Promise<TrainedResult> {
   const key = `${label}|${c.label}`;
   let result = trained.get(key);
   if (result === undefined) {
-    result = loadBackend(label).then((backend) => trainCase(backend, c));
+    result = load().then((backend) => trainCase(backend, c));
     trained.set(key, result);
   }
   return result;
+}
+
+/** trainCase on a backend loaded the way the library loads it, once per (backend, case). */
+export function trainedOn(label: BackendLabel, c: TrainingCase): Promise<TrainedResult> {
+  return trainedWith(label, () => loadBackend(label), c);
 }

@@ -1,7 +1,8 @@
 /**
  * Starts the real `wrangler dev` as `npm run dev` does (same flags and dev tokens) but on a free
  * port and with state in a directory of the caller's, in its own process group so that stopping
- * it also stops the workerd it starts. Used by the e2e tests and the load benchmark.
+ * it also stops the workerd it starts. Used by the e2e tests and the load benchmark, and (with
+ * another config) by the workerd kernel benchmark.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -52,14 +53,23 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+export interface DevOptions {
+  /**
+   * Another wrangler config (path from the repository root) instead of ./wrangler.toml: a
+   * bench-only Worker (bench/workerd/wrangler.toml). Its Worker must answer GET /healthz with 200.
+   */
+  config?: string;
+}
+
 /** Starts wrangler dev with state under `stateDir` (persisted across restarts on the same dir). */
-export async function startWranglerDev(stateDir: string, extraVars: Record<string, string> = {}): Promise<DevServer> {
+export async function startWranglerDev(stateDir: string, extraVars: Record<string, string> = {}, options: DevOptions = {}): Promise<DevServer> {
   const port = await freePort();
   const vars = { API_TOKEN: DEV_ADMIN_TOKEN, ENCODE_TOKENS: DEV_ENCODE_TOKEN, ...extraVars };
   const child = spawn(
     WRANGLER,
     [
       'dev',
+      ...(options.config === undefined ? [] : ['--config', options.config]),
       '--ip', '127.0.0.1',
       '--port', String(port),
       '--persist-to', join(stateDir, 'wrangler'),

@@ -1,57 +1,20 @@
 /**
- * The three GEMM forms against the float64 reference.
- *
- * Tolerance: |C − C_ref| ≤ 1e-5 · Σ_k |a_ik|·|b_kj| + 1e-30 elementwise. Float32 summation of K
- * products errs by at most ≈ K·2⁻²⁴ of Σ|a||b| in the worst case and ≈ √K·2⁻²⁴ typically; the
- * largest K here is 600 (√600·2⁻²⁴ ≈ 1.5e-6), so 1e-5 holds with room while catching any wrong or missing term
- * (one missing product is ≈ 1/K ≥ 3e-3 of the bound's scale).
+ * The three GEMM forms and the fused forward against the float64 reference (the checks and their
+ * tolerance are in gemm-checks.ts).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gemmReference } from '../../src/reference/sae-reference.js';
 import { mulberry32, randomArray } from '../helpers/random.js';
+import { checkGemm as checkGemmOn, checkGemmBiasSigmoid, type GemmKind } from './gemm-checks.js';
 import { createHarness, type KernelHarness } from './kernel-harness.js';
-
-type Kind = 'nn' | 'tn' | 'nt';
 
 let harness: KernelHarness;
 beforeAll(async () => {
   harness = await createHarness();
 });
 
-/** Σ_k |a_ik||b_kj| for the form, the scale of the rounding error of C[i,j]. */
-function absoluteProducts(kind: Kind, a: Float32Array, b: Float32Array, M: number, K: number, N: number): Float64Array {
-  const absA = Float64Array.from(a, Math.abs);
-  const absB = Float64Array.from(b, Math.abs);
-  return gemmReference(kind, absA, absB, M, K, N);
-}
-
-function runGemm(kind: Kind, a: Float32Array, b: Float32Array, M: number, K: number, N: number): Float32Array {
-  const { kernels, arena, put, alloc, get } = harness;
-  arena.resetScratch();
-  const pa = put(a);
-  const pb = put(b);
-  const pc = alloc(M * N, NaN); // every element must be overwritten
-  const gemm = kind === 'nn' ? kernels.gemm_nn : kind === 'tn' ? kernels.gemm_tn : kernels.gemm_nt;
-  gemm(pa, pb, pc, M, K, N);
-  return get(pc, M * N);
-}
-
-function checkGemm(kind: Kind, M: number, K: number, N: number, seed: number): void {
-  const rng = mulberry32(seed);
-  const a = randomArray(rng, M * K, -1, 1);
-  const b = randomArray(rng, K * N, -1, 1);
-  const c = runGemm(kind, a, b, M, K, N);
-  const expected = gemmReference(kind, a, b, M, K, N);
-  const scale = absoluteProducts(kind, a, b, M, K, N);
-  for (let i = 0; i < M * N; i++) {
-    const error = Math.abs(c[i]! - expected[i]!);
-    if (!(error <= 1e-5 * scale[i]! + 1e-30)) {
-      expect.fail(
-        `gemm_${kind} ${M}×${K}·${K}×${N}: C[${Math.floor(i / N)},${i % N}] = ${c[i]}, expected ${expected[i]} ` +
-          `(error ${error}, bound ${1e-5 * scale[i]!})`,
-      );
-    }
-  }
+function checkGemm(kind: GemmKind, M: number, K: number, N: number, seed: number): void {
+  checkGemmOn(harness, kind, M, K, N, seed);
 }
 
 // Sizes around the register blocks (4 rows; 8 and 4 columns for nn/tn; 4×2 dot products and
@@ -101,6 +64,10 @@ describe('gemm at the benchmark shapes', () => {
 });
 
 describe('gemm_nn_bias_sigmoid', () => {
+  it('should match σ(A·B + bias) in float64', () => {
+    for (const [M, K, N] of [[1, 1, 1], [7, 5, 11], [33, 65, 31], [9, 600, 13]] as const) checkGemmBiasSigmoid(harness, M, K, N, 4000 + M);
+  });
+
   it('should equal gemm_nn then bias_sigmoid, bit for bit (the epilogue does the same float32 steps)', () => {
     const { kernels, arena, put, alloc, get } = harness;
     EDGE_SIZES.forEach(([M, K, N], index) => {

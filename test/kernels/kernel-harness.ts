@@ -1,6 +1,7 @@
 /**
  * Test harness for the raw kernels: one instance of build/kernels.wasm, an arena over its
- * memory, and helpers to copy arrays in and out.
+ * memory, and helpers to copy arrays in and out. harnessOn takes an instance of any build (the
+ * workerd test of the relaxed build passes its own).
  */
 import { Arena } from '../../src/backends/assemblyscript/arena.js';
 import { instantiateKernels, type KernelExports } from '../../src/backends/assemblyscript/loader.js';
@@ -19,8 +20,13 @@ export interface KernelHarness {
   get(address: number, count: number): Float32Array;
 }
 
+/** A harness on the kernel build Node loads (build/kernels.wasm unless EDGE_SAE_KERNELS says otherwise). */
 export async function createHarness(): Promise<KernelHarness> {
-  const kernels = instantiateKernels(await loadKernelModule());
+  return harnessOn(instantiateKernels(await loadKernelModule()));
+}
+
+/** A harness on an instance of the kernels. */
+export function harnessOn(kernels: KernelExports): KernelHarness {
   const arena = new Arena(kernels.memory, kernels.heap_base());
   return {
     kernels,

@@ -5,13 +5,18 @@
  * multiply-adds = 96 flops. Twelve chains cover the mul→add latency of current x86 and ARM cores
  * (≈ 5–8 cycles at 2 mul+add pairs a cycle) and, with m and a, fit the 16 vector registers V8 uses.
  * m < 1 keeps the values bounded and normal.
+ *
+ * Two exports, the same loop but for where m comes from, because V8 versions compile them far
+ * apart: with m a constant (binaryen puts its v128.const inside the loop), Node 20's V8 reaches the
+ * limit and workerd's (1.20260426) runs at about half of it; with m in a variable, the other way
+ * round (Node 20 ≈ 33 instead of 44 GFLOPS, workerd ≈ 47 instead of 27, 2026-11-26). The limit is
+ * the faster of the two (bench/roofline.bench.ts).
  */
 import { madd } from './simd';
 
-/** Runs `iterations` rounds of 12 independent f32x4 multiply-adds; returns a lane sum (keeps the work alive). */
-export function simd_peak(iterations: i32, seed: f32): f32 {
-  const m = f32x4.splat(0.999);
-  const a = f32x4.splat(seed);
+// @ts-ignore: decorator
+@inline
+function peakChains(iterations: i32, seed: f32, m: v128, a: v128): f32 {
   let c0 = f32x4.splat(seed), c1 = f32x4.splat(seed + 1), c2 = f32x4.splat(seed + 2), c3 = f32x4.splat(seed + 3);
   let c4 = f32x4.splat(seed + 4), c5 = f32x4.splat(seed + 5), c6 = f32x4.splat(seed + 6), c7 = f32x4.splat(seed + 7);
   let c8 = f32x4.splat(seed + 8), c9 = f32x4.splat(seed + 9), c10 = f32x4.splat(seed + 10), c11 = f32x4.splat(seed + 11);
@@ -25,4 +30,14 @@ export function simd_peak(iterations: i32, seed: f32): f32 {
     f32x4.add(f32x4.add(c8, c9), f32x4.add(c10, c11)),
   );
   return f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1) + f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3);
+}
+
+/** Runs `iterations` rounds of 12 independent f32x4 multiply-adds, m = 0.999 a constant; returns a lane sum (keeps the work alive). */
+export function simd_peak(iterations: i32, seed: f32): f32 {
+  return peakChains(iterations, seed, f32x4.splat(0.999), f32x4.splat(seed));
+}
+
+/** simd_peak with m = 1 − seed/500 (0.999 for seed 0.5) held in a variable. */
+export function simd_peak_variable(iterations: i32, seed: f32): f32 {
+  return peakChains(iterations, seed, f32x4.splat(1 - seed * 0.002), f32x4.splat(seed));
 }

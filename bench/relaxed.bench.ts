@@ -15,8 +15,8 @@ import { relaxedSimdSupported } from '../src/backends/assemblyscript/features.js
 import { instantiateKernels, type KernelExports } from '../src/backends/assemblyscript/loader.js';
 import { kernelVariantPath } from '../src/backends/assemblyscript/module-node.js';
 import { GEMM_FORMS, GEMM_SHAPES, gemmShapeName } from './gemm.bench.js';
-import { randomArray, timeInterleaved, type BenchRecord } from './harness.js';
-import { PEAK_FLOPS, PEAK_ITERATIONS } from './roofline.bench.js';
+import { median, randomArray, timeInterleavedRounds, type BenchRecord } from './harness.js';
+import { fasterPeak, peakCalls } from './roofline.bench.js';
 
 const FLAG = '--experimental-wasm-relaxed-simd';
 
@@ -32,7 +32,6 @@ function measureHere(): BenchRecord[] {
     'assemblyscript (relaxed build)': instantiate(kernelVariantPath('relaxed')),
   };
   const records: BenchRecord[] = [];
-  let sink = 0;
   for (const s of GEMM_SHAPES) {
     const { M, K, N } = s;
     const calls: Record<string, () => void> = {};
@@ -43,18 +42,18 @@ function measureHere(): BenchRecord[] {
       arena.f32(pa, M * K).set(randomArray(M * K, 1));
       arena.f32(pb, K * N).set(randomArray(K * N, 2));
       for (const form of GEMM_FORMS) calls[`${name}|gemm_${form}`] = () => k[`gemm_${form}`](pa, pb, pc, M, K, N);
-      calls[`${name}|simd_peak`] = () => {
-        sink += k.simd_peak(PEAK_ITERATIONS, 0.5);
-      };
+      for (const [peak, call] of Object.entries(peakCalls(k))) calls[`${name}|${peak}`] = call;
     }
-    const ms = timeInterleaved(calls, { repeats: 7, minRunMs: 20, warmupMs: 60 });
-    for (const [key, t] of Object.entries(ms)) {
-      const [backend, name] = key.split('|') as [string, string];
-      const flops = name === 'simd_peak' ? PEAK_FLOPS : 2 * M * K * N;
-      records.push({ name, backend, shape: name === 'simd_peak' ? `beside ${gemmShapeName(s)}` : gemmShapeName(s), figure: flops / (t * 1e6), unit: 'GFLOPS' });
+    const rounds = timeInterleavedRounds(calls, { repeats: 7, minRunMs: 20, warmupMs: 60 });
+    for (const backend of Object.keys(builds)) {
+      for (const form of GEMM_FORMS) {
+        const ms = median(rounds[`${backend}|gemm_${form}`]!);
+        records.push({ name: `gemm_${form}`, backend, shape: gemmShapeName(s), figure: (2 * M * K * N) / (ms * 1e6), unit: 'GFLOPS' });
+      }
+      const peak = fasterPeak({ peak: rounds[`${backend}|peak`]!, peakVariable: rounds[`${backend}|peakVariable`]! });
+      records.push({ name: 'simd_peak', backend, shape: `beside ${gemmShapeName(s)}`, figure: peak, unit: 'GFLOPS' });
     }
   }
-  if (!Number.isFinite(sink)) throw new Error('simd_peak: non-finite result');
   return records;
 }
 

@@ -7,7 +7,8 @@
  * Suites: roofline (roofline.bench.ts), gemm (gemm.bench.ts), training (training.bench.ts),
  * model (model.bench.ts: the tutorial's run, encode latency, epochs in the Workers' CPU caps),
  * relaxed (relaxed.bench.ts: the relaxed-SIMD build beside the portable one, in a child Node with
- * --experimental-wasm-relaxed-simd when this one lacks it).
+ * --experimental-wasm-relaxed-simd when this one lacks it), workerd (workerd-kernels.ts: both builds
+ * inside workerd, under wrangler dev; ≈ 70 s).
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -21,6 +22,7 @@ import { benchModel } from './model.bench.js';
 import { benchRelaxed } from './relaxed.bench.js';
 import { benchRoofline } from './roofline.bench.js';
 import { benchTraining } from './training.bench.js';
+import { benchWorkerdKernels } from './workerd-kernels.js';
 
 export const RESULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'results.json');
 
@@ -46,6 +48,7 @@ const SUITES: Record<string, () => Promise<BenchRecord[]>> = {
   training: () => benchTraining({ repeats: 5, slowRepeats: 2, minRunMs: 60, warmupMs: 200 }),
   model: benchModel,
   relaxed: async () => benchRelaxed(),
+  workerd: benchWorkerdKernels,
 };
 
 function table(records: readonly BenchRecord[]): string {

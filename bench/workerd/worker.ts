@@ -3,8 +3,8 @@
  * builds, timed inside workerd.
  *
  *   GET /healthz → { relaxedSimd }  (also the readiness check of test/helpers/wrangler-dev.ts)
- *   GET /run?variant=simd|relaxed&kernel=gemm_nn|gemm_tn|gemm_nt|simd_peak&M=&K=&N=&reps=R[&iterations=I]
- *     → { ms, dateMs, sink }: the kernel called R times back to back (simd_peak with I rounds),
+ *   GET /run?variant=simd|relaxed&kernel=gemm_nn|gemm_tn|gemm_nt|simd_peak|simd_peak_variable&M=&K=&N=&reps=R[&iterations=I]
+ *     → { ms, dateMs, sink }: the kernel called R times back to back (simd_peak* with I rounds),
  *       timed with performance.now() and Date.now().
  *
  * workerd's clock advances only across I/O on a deployed Worker, so these times mean something
@@ -21,7 +21,7 @@ import { instantiateKernels, type KernelExports } from '../../src/backends/assem
 import { randomArray } from '../harness.js';
 
 const MODULES: Record<KernelVariant, WebAssembly.Module> = { simd: portable, relaxed };
-const KERNELS = ['gemm_nn', 'gemm_tn', 'gemm_nt', 'simd_peak'] as const;
+const KERNELS = ['gemm_nn', 'gemm_tn', 'gemm_nt', 'simd_peak', 'simd_peak_variable'] as const;
 type Kernel = (typeof KERNELS)[number];
 
 interface Instance {
@@ -81,8 +81,9 @@ function run(url: URL): { ms: number; dateMs: number; sink: number } {
   let sink = 0;
   const start = performance.now();
   const dateStart = Date.now();
-  if (kernel === 'simd_peak') {
-    for (let r = 0; r < reps; r++) sink += kernels.simd_peak(iterations, 0.5);
+  if (kernel === 'simd_peak' || kernel === 'simd_peak_variable') {
+    const peak = kernels[kernel];
+    for (let r = 0; r < reps; r++) sink += peak(iterations, 0.5);
   } else {
     const gemm = kernels[kernel];
     for (let r = 0; r < reps; r++) gemm(pa, pb, pc, M, K, N);

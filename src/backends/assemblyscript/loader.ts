@@ -30,8 +30,9 @@ export interface KernelExports {
   gather_rows(src: number, indices: number, dst: number, rows: number, cols: number): void;
   heap_base(): number;
   nop(): void;
-  /** The benchmark's roofline microkernel (assembly/roofline.ts). */
+  /** The benchmark's roofline microkernel, in two forms V8 versions compile differently (assembly/roofline.ts). */
   simd_peak(iterations: number, seed: number): number;
+  simd_peak_variable(iterations: number, seed: number): number;
 }
 
 const REQUIRED_FUNCTIONS = [

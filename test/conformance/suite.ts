@@ -2,7 +2,7 @@
  * The backend conformance suite: the same cases, run on any KernelBackend, checked against the
  * float64 reference of SPEC section 2, and 100-epoch training runs checked against the reference
  * run. backend-conformance.test.ts runs it on every Node backend (and compares them pairwise);
- * test/worker/relaxed-kernels.test.ts runs it on the relaxed kernel build inside workerd.
+ * test/worker/kernel-builds.test.ts runs it on both kernel builds inside workerd.
  *
  * Tolerances: element i passes when |actual − expected| ≤ atol + rtol·|expected|. Every one was
  * measured (CONFORMANCE_REPORT=1 prints the differences) and set a few times above the worst

@@ -1,6 +1,6 @@
 /**
  * GEMM kernels against the float64 reference, on any kernel instance (a KernelHarness): shared by
- * test/kernels/gemm.test.ts (the build Node loads) and test/worker/relaxed-kernels.test.ts (the
+ * test/kernels/gemm.test.ts (the build Node loads) and test/worker/kernel-builds.test.ts (the
  * relaxed build inside workerd).
  *
  * Tolerance: |C − C_ref| ≤ 1e-5 · Σ_k |a_ik|·|b_kj| + 1e-30 elementwise. Float32 summation of K

@@ -1,15 +1,15 @@
 /**
- * The relaxed-SIMD kernel build (build/kernels-relaxed.wasm) inside workerd, the runtime it is for.
- * The Worker itself serves the portable build (src/api/backends.ts: the Node library, the CLI and
- * the Worker agree bit for bit); this is the evidence for switching it, and it keeps the relaxed
- * build honest where Node 20 cannot run it without a flag.
+ * Both kernel builds inside workerd: the portable one (build/kernels.wasm), which the Worker
+ * serves (src/api/backends.ts: the Node library, the CLI and the Worker agree bit for bit), and
+ * the relaxed-SIMD one (build/kernels-relaxed.wasm), which workerd can run and Node 20 only with a
+ * flag: this keeps it honest, and is the evidence should the Worker ever switch to it.
  *
  * Both builds come in as modules compiled by the pool (wrangler.toml's CompiledWasm rule), as in
  * the Worker. The checks are the Node ones, imported: the GEMM forms and the fused forward against
  * float64 (test/kernels/gemm-checks.ts), the two builds against each other
  * (test/backends/relaxed-agreement.ts) and the whole backend conformance suite on an
  * AssemblyScript backend over the relaxed module (test/conformance/suite.ts), with their
- * tolerances.
+ * tolerances. The conformance suite also runs on the portable build here, the Worker's own.
  */
 import portableKernels from '../../build/kernels.wasm';
 import relaxedKernels from '../../build/kernels-relaxed.wasm';
@@ -77,3 +77,5 @@ describe('the relaxed build beside the portable build, same inputs', () => {
 });
 
 describeBackendConformance('assemblyscript (relaxed build, workerd)', async () => createAssemblyScriptBackend(relaxedKernels));
+
+describeBackendConformance('assemblyscript (portable build, workerd)', async () => createAssemblyScriptBackend(portableKernels));

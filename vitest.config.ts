@@ -9,6 +9,7 @@ const KERNEL_VARIANT_TESTS = [
   'test/kernels/**/*.test.ts',
   'test/conformance/**/*.test.ts',
   'test/backends/assemblyscript.test.ts',
+  'test/backends/assemblyscript-relaxed.test.ts',
   'test/model/robustness.test.ts',
 ];
 

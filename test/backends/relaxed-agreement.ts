@@ -1,7 +1,8 @@
 /**
  * The portable and the relaxed kernel builds on the same inputs: the worst difference of each
- * check beside its bound. Run under relaxed SIMD by assemblyscript-relaxed.check.ts (a Node child
- * with --experimental-wasm-relaxed-simd) and by test/worker/kernel-builds.test.ts (workerd).
+ * check beside its bound. Run under relaxed SIMD by assemblyscript-relaxed.test.ts (in the
+ * node-relaxed project, Node with --experimental-wasm-relaxed-simd) and by
+ * test/worker/kernel-builds.test.ts (workerd).
  *
  * Bounds: a fused multiply-add rounds once where mul + add rounds twice, so each product-sum may
  * differ by ≈ 2⁻²⁴ of Σ|a||b|: GEMM elements are checked against GEMM_RTOL·Σ|a||b| (1e-5, as

@@ -50,7 +50,7 @@ function measureHere(): BenchRecord[] {
         const ms = median(rounds[`${backend}|gemm_${form}`]!);
         records.push({ name: `gemm_${form}`, backend, shape: gemmShapeName(s), figure: (2 * M * K * N) / (ms * 1e6), unit: 'GFLOPS' });
       }
-      const peak = fasterPeak({ peak: rounds[`${backend}|peak`]!, peakVariable: rounds[`${backend}|peakVariable`]! });
+      const peak = fasterPeak(rounds[`${backend}|peak`]!, rounds[`${backend}|peakVariable`]!);
       records.push({ name: 'simd_peak', backend, shape: `beside ${gemmShapeName(s)}`, figure: peak, unit: 'GFLOPS' });
     }
   }

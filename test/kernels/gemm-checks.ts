@@ -1,7 +1,7 @@
 /**
  * GEMM kernels against the float64 reference, on any kernel instance (a KernelHarness): shared by
- * test/kernels/gemm.test.ts (the build Node loads) and test/worker/kernel-builds.test.ts (the
- * relaxed build inside workerd).
+ * test/kernels/gemm.test.ts (the build Node loads) and test/worker/kernel-builds.test.ts (both
+ * builds inside workerd).
  *
  * Tolerance: |C − C_ref| ≤ 1e-5 · Σ_k |a_ik|·|b_kj| + 1e-30 elementwise. Float32 summation of K
  * products errs by at most ≈ K·2⁻²⁴ of Σ|a||b| in the worst case and ≈ √K·2⁻²⁴ typically; the

@@ -52,23 +52,19 @@ async function identify(header: string | undefined, env: Partial<Bindings>): Pro
         : 'Malformed Authorization header; send "Authorization: Bearer <token>".',
     );
   }
-  const adminToken = env.API_TOKEN?.trim() ?? '';
-  const encodeTokens = (env.ENCODE_TOKENS ?? '')
-    .split(',')
-    .map((t) => t.trim())
-    .filter((t) => t !== '');
+  const configured = await configuredDigests(env);
   const digest = await sha256(token);
   // Compare against every configured token (no early exit) so the time taken says nothing.
   let admin = false;
   let encode = false;
-  if (adminToken !== '') admin = constantTimeEqual(digest, await sha256(adminToken));
-  for (const candidate of encodeTokens) {
-    if (constantTimeEqual(digest, await sha256(candidate))) encode = true;
+  if (configured.admin !== null) admin = constantTimeEqual(digest, configured.admin);
+  for (const candidate of configured.encode) {
+    if (constantTimeEqual(digest, candidate)) encode = true;
   }
   if (admin) return { role: 'admin', digest };
   if (encode) return { role: 'encode', digest };
   throw unauthorized(
-    adminToken === ''
+    configured.admin === null
       ? 'Invalid token. No API_TOKEN is configured on this Worker, so writes are disabled.'
       : 'Invalid token.',
   );
@@ -114,6 +110,36 @@ function parseBearer(header: string | undefined): string | null {
 
 function unauthorized(detail: string): ApiError {
   return new ApiError(401, { type: 'unauthorized', detail, headers: CHALLENGE });
+}
+
+interface ConfiguredDigests {
+  /** API_TOKEN's digest; null when none is configured. */
+  admin: Uint8Array | null;
+  encode: Uint8Array[];
+}
+
+/**
+ * The configured tokens' digests, computed once per isolate and configuration, not per request.
+ * The result is kept, not the promise: workerd does not let one request wait on a promise another
+ * request created.
+ */
+let configuredCache: { key: string; digests: ConfiguredDigests } | null = null;
+
+async function configuredDigests(env: Partial<Bindings>): Promise<ConfiguredDigests> {
+  const adminToken = env.API_TOKEN?.trim() ?? '';
+  const encodeTokens = env.ENCODE_TOKENS ?? '';
+  const key = `${adminToken}\n${encodeTokens}`;
+  if (configuredCache?.key === key) return configuredCache.digests;
+  const encode = encodeTokens
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
+  const digests = {
+    admin: adminToken === '' ? null : await sha256(adminToken),
+    encode: await Promise.all(encode.map(sha256)),
+  };
+  configuredCache = { key, digests };
+  return digests;
 }
 
 async function sha256(text: string): Promise<Uint8Array> {

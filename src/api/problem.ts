@@ -9,6 +9,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
 import { ConfigError, DataError, InputError, ModelFileError, TrainingDivergedError } from '../errors.js';
+import { type ProblemType } from './problem-types.js';
 
 /** One field-level failure: where (a JSON pointer into the body, or a query/path parameter) and what. */
 export interface FieldError {
@@ -31,12 +32,15 @@ export interface ProblemDetails {
 /** Problem type URIs are URNs under this prefix (`about:blank` for plain HTTP errors). */
 export const PROBLEM_TYPE_PREFIX = 'urn:edge-sae:problem:';
 
+/** The full URI of a problem type. */
+export const problemType = (slug: ProblemType): string => PROBLEM_TYPE_PREFIX + slug;
+
 /** At most this many field errors are listed; the rest are counted in `detail`. */
 const MAX_FIELD_ERRORS = 20;
 
 export interface ApiErrorInit {
-  /** Short slug, e.g. "limit-exceeded"; becomes `urn:edge-sae:problem:<slug>`. */
-  type?: string;
+  /** Short slug, e.g. "limit-exceeded" (one of PROBLEM_TYPES); becomes `urn:edge-sae:problem:<slug>`. */
+  type?: ProblemType;
   title?: string;
   detail?: string;
   errors?: FieldError[];
@@ -116,7 +120,7 @@ export const notFound: NotFoundHandler = (c) =>
 function inputProblem(c: Context, error: InputError): Response {
   if (error instanceof ConfigError) {
     return problemResponse(c, 422, {
-      type: PROBLEM_TYPE_PREFIX + 'invalid-option',
+      type: problemType('invalid-option'),
       title: 'Invalid option',
       detail: error.message,
       errors: [{ pointer: pathToPointer(error.field), detail: error.message }],
@@ -135,7 +139,7 @@ function inputProblem(c: Context, error: InputError): Response {
       location.pointer = parts.join('/');
     }
     return problemResponse(c, 422, {
-      type: PROBLEM_TYPE_PREFIX + 'invalid-data',
+      type: problemType('invalid-data'),
       title: 'Invalid data',
       detail: error.message,
       errors: [location],
@@ -145,7 +149,7 @@ function inputProblem(c: Context, error: InputError): Response {
   }
   if (error instanceof ModelFileError) {
     return problemResponse(c, 422, {
-      type: PROBLEM_TYPE_PREFIX + 'invalid-model-file',
+      type: problemType('invalid-model-file'),
       title: 'Invalid model file',
       detail: error.message,
       errors: [{ pointer: pathToPointer(error.field), detail: error.message }],
@@ -153,13 +157,13 @@ function inputProblem(c: Context, error: InputError): Response {
   }
   if (error instanceof TrainingDivergedError) {
     return problemResponse(c, 422, {
-      type: PROBLEM_TYPE_PREFIX + 'training-diverged',
+      type: problemType('training-diverged'),
       title: 'Training diverged',
       detail: error.message,
       epoch: error.epoch,
     });
   }
-  return problemResponse(c, 422, { type: PROBLEM_TYPE_PREFIX + 'invalid-input', title: 'Invalid input', detail: error.message });
+  return problemResponse(c, 422, { type: problemType('invalid-input'), title: 'Invalid input', detail: error.message });
 }
 
 /**
@@ -181,7 +185,7 @@ export function validationHook(
   const first = errors[0];
   const where = first ? (first.pointer ?? first.parameter ?? '') : '';
   return problemResponse(c, 422, {
-    type: PROBLEM_TYPE_PREFIX + 'validation-failed',
+    type: problemType('validation-failed'),
     title: 'Validation failed',
     detail: `The request ${inBody ? 'body' : result.target} is invalid${first ? `: ${where === '/' ? '' : `${where}: `}${first.detail}` : ''}.`,
     errors,

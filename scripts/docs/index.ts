@@ -1,0 +1,14 @@
+/**
+ * `npm run docs`: writes every generated region of the README and docs (the problem types, the
+ * bundle size, the options table). test/docs/generated-docs.test.ts fails when one is stale.
+ */
+import { resolve } from 'node:path';
+import { measureBundle, renderBundle } from './bundle.js';
+import { renderProblemTypes } from './problem-types.js';
+import { writeRegion } from './regions.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+writeRegion(resolve(ROOT, 'docs/API.md'), 'problem-types', renderProblemTypes());
+writeRegion(resolve(ROOT, 'README.md'), 'bundle', renderBundle(measureBundle()));
+console.log('docs: problem types and bundle size written');

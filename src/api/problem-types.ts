@@ -1,0 +1,26 @@
+/**
+ * Every problem type the API answers with (`urn:edge-sae:problem:<slug>`), and when. The one
+ * list: `ApiError` takes only these slugs, and docs/API.md's list is generated from this table
+ * (`npm run docs`; test/docs/generated-docs.test.ts fails when it is stale).
+ */
+export const PROBLEM_TYPES = {
+  'validation-failed': 'a body, query or path parameter does not match the route\'s schema (each field in `errors`)',
+  'invalid-data': 'a data cell is not a finite number, or rows differ in length (the row and column named)',
+  'invalid-option': 'a model or training option is out of its range (the option named)',
+  'invalid-input': 'data that the options cannot take, e.g. values outside [0, 1] with `normalize: "none"`',
+  'invalid-model-file': 'an imported model file is malformed (the field named)',
+  'training-diverged': 'a batch loss or a weight became NaN or Infinity; nothing is saved',
+  'limit-exceeded': 'a configured limit was passed (`limit` and `value` name it; 413)',
+  unauthorized: 'no token, a malformed one, or an unknown one (401)',
+  forbidden: 'an encode-only token on a write (403)',
+  'rate-limited': 'the token\'s request rate is over the limit (429, `Retry-After`)',
+  'model-not-found': 'no model with that id (404)',
+  'dataset-not-found': 'no dataset with that id (404), or it was deleted while a job trained on it',
+  'job-not-found': 'no job with that id (404)',
+  conflict: 'a concurrent write won (a retrain racing another, or a delete), or a finished job was cancelled (409)',
+  'cannot-draw': 'the picture asked for cannot be drawn for this model, e.g. a `shape` that does not match its inputs (422)',
+  'backend-unavailable': 'no kernel backend could be loaded in this Worker (503)',
+  'storage-unavailable': 'R2 failed; nothing was changed, or the answer of a save was lost (503, `Retry-After`)',
+} as const satisfies Record<string, string>;
+
+export type ProblemType = keyof typeof PROBLEM_TYPES;

@@ -1,0 +1,27 @@
+/**
+ * The generated regions of the README and docs are current: each is what its script writes now
+ * (`npm run docs` rewrites them). The bundle size moves with every code change, so it is allowed
+ * 3% of drift before the test asks for a rerun; everything else must match exactly.
+ */
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { measureBundle } from '../../scripts/docs/bundle.js';
+import { renderProblemTypes } from '../../scripts/docs/problem-types.js';
+import { readRegion } from '../../scripts/docs/regions.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const STALE = 'stale: run `npm run docs`';
+
+describe('generated docs', () => {
+  it('should list every problem type of src/api/problem-types.ts in docs/API.md', () => {
+    expect(readRegion(resolve(ROOT, 'docs/API.md'), 'problem-types'), STALE).toBe(renderProblemTypes());
+  });
+
+  it('should give the README the bundle size wrangler measures now (within 3%)', { timeout: 60_000 }, () => {
+    const written = /\*\*(\d+) KiB, (\d+) KiB gzip\*\*/.exec(readRegion(resolve(ROOT, 'README.md'), 'bundle'));
+    expect(written, 'README bundle region has no "**N KiB, M KiB gzip**"').not.toBeNull();
+    const now = measureBundle();
+    expect(Math.abs(now.totalKiB / Number(written![1]) - 1), STALE).toBeLessThan(0.03);
+    expect(Math.abs(now.gzipKiB / Number(written![2]) - 1), STALE).toBeLessThan(0.03);
+  });
+});

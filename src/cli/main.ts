@@ -70,9 +70,23 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
  * backend may keep handles open that would otherwise keep Node alive).
  */
 export async function runAsProcess(argv: readonly string[] = process.argv.slice(2)): Promise<never> {
+  exitQuietlyOnClosedPipe(process.stdout);
   const code = await main(argv);
   await Promise.all([flush(process.stdout), flush(process.stderr)]);
   process.exit(code);
+}
+
+/**
+ * `edge-sae encode … | head`: once the reader has gone, writing to stdout fails with EPIPE. Like
+ * a Unix tool, stop there with success and say nothing (the reader took all it wanted); any
+ * other stdout error is a real failure.
+ */
+function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    process.stderr.write(`edge-sae: error: cannot write the output: ${error.message}\n`);
+    process.exit(1);
+  });
 }
 
 function flush(stream: NodeJS.WriteStream): Promise<void> {

@@ -49,7 +49,7 @@ export function renderLossCurveSvg(lossHistory: readonly number[], options: Loss
   }
   const xTicks = niceTicks(1, Math.max(2, epochs), 6).ticks.filter((e) => Number.isInteger(e) && e >= 1 && e <= Math.max(epochs, 1));
   if (!xTicks.includes(1)) xTicks.unshift(1);
-  const yTicks = scale === 'log' ? logTicks(low, high) : niceTicks(low, high, 5);
+  const yTicks = scale === 'log' ? logTicks(low, high) : linearTicks(low, high);
   // Pad the y range a little so the line does not run along the frame.
   const span = high - low;
   const y0 = low - span * 0.04;
@@ -71,7 +71,7 @@ export function renderLossCurveSvg(lossHistory: readonly number[], options: Loss
     const y = plot.y + plot.h - ((tick - y0) / (y1 - y0)) * plot.h;
     if (y < plot.y - 0.5 || y > plot.y + plot.h + 0.5) continue;
     grid.push(`<line x1="${plot.x}" x2="${plot.x + plot.w}" y1="${coord(y)}" y2="${coord(y)}"/>`);
-    const label = scale === 'log' ? formatTick(10 ** tick, 10 ** tick) : formatTick(tick, yTicks.step);
+    const label = formatTick(scale === 'log' ? 10 ** tick : tick, yTicks.labelStep(tick));
     yAxis.push(`<line x1="${plot.x - 5}" x2="${plot.x}" y1="${coord(y)}" y2="${coord(y)}"/><text x="${plot.x - 8}" y="${coord(y + 4)}" text-anchor="end" stroke="none">${escapeXml(label)}</text>`);
   }
   const xAxis: string[] = [];
@@ -127,18 +127,33 @@ function linePoints(history: readonly number[], pixels: number): Array<[number, 
   return out;
 }
 
-/** Ticks of a log10 axis (values are exponents): whole powers of ten, or 1-2-5 steps within one decade. */
-function logTicks(low: number, high: number): { ticks: number[]; step: number } {
-  const first = Math.floor(low);
-  const last = Math.ceil(high);
-  const ticks: number[] = [];
-  if (last - first >= 2) {
-    const stride = Math.max(1, Math.ceil((last - first) / 6));
-    for (let e = first; e <= last; e += stride) ticks.push(e);
-  } else {
-    for (let e = first; e <= last; e++) for (const m of [1, 2, 5]) ticks.push(e + Math.log10(m));
+/**
+ * Ticks of a log10 axis (values are exponents), with a label step for each (its value's own
+ * precision). The coarsest set that puts at least three ticks inside [low, high] wins: whole
+ * decades (every k-th for a long range), then 1-2-5 within each decade, then 1…9; a range too
+ * short for any of those (inside one decade, e.g. 42 → 48) gets linear 1-2-5 ticks of the value.
+ */
+function logTicks(low: number, high: number): { ticks: number[]; labelStep: (tick: number) => number } {
+  const inside = (ticks: number[]) => ticks.filter((e) => e >= low - 1e-9 && e <= high + 1e-9);
+  const perDecade = (mantissas: readonly number[]) => {
+    const ticks: number[] = [];
+    for (let e = Math.floor(low); e <= Math.ceil(high); e++) for (const m of mantissas) ticks.push(e + Math.log10(m));
+    return inside(ticks);
+  };
+  const stride = Math.max(1, Math.ceil((Math.ceil(high) - Math.floor(low)) / 6));
+  const decades: number[] = [];
+  for (let e = Math.floor(low); e <= Math.ceil(high); e += stride) decades.push(e);
+  const ownValue = (tick: number) => 10 ** tick;
+  for (const ticks of [inside(decades), perDecade([1, 2, 5]), perDecade([1, 2, 3, 4, 5, 6, 7, 8, 9])]) {
+    if (ticks.length >= 3) return { ticks, labelStep: ownValue };
   }
-  return { ticks, step: 1 };
+  const linear = niceTicks(10 ** low, 10 ** high, 4);
+  return { ticks: linear.ticks.filter((v) => v > 0).map(Math.log10), labelStep: () => linear.step };
+}
+
+function linearTicks(low: number, high: number): { ticks: number[]; labelStep: (tick: number) => number } {
+  const { ticks, step } = niceTicks(low, high, 5);
+  return { ticks, labelStep: () => step };
 }
 
 function formatLoss(value: number): string {

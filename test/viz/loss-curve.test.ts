@@ -51,6 +51,19 @@ describe('renderLossCurveSvg', () => {
     expect(() => renderLossCurveSvg([1, 0], { scale: 'log' })).toThrow(/needs every loss > 0/);
   });
 
+  it('should label at least three 1-2-5 ticks on a log axis that spans less than two decades', () => {
+    const labels = (history: number[]) =>
+      byClass(parseXml(renderLossCurveSvg(history, { scale: 'log' })), 'g', 'y-axis')[0]!.children.filter((e) => e.name === 'text').map((e) => e.text);
+    // The case of issue 12: a loss from 216 to 42 used to be labelled "100" alone.
+    expect(labels([216, 120, 80, 42])).toEqual(['50', '100', '200']);
+    // Inside one decade: linear ticks of the value.
+    const narrow = labels([48, 46, 44, 42]);
+    expect(narrow.length).toBeGreaterThanOrEqual(3);
+    expect(narrow.map(Number).every((v) => v >= 41 && v <= 49)).toBe(true);
+    // A long range still gets whole decades.
+    expect(labels([1e6, 1e3, 1])).toEqual(['1', '10', '100', '1000', '10000', '1e+5', '1e+6']);
+  });
+
   it('should keep a long run small but keep its spikes', () => {
     const long = Array.from({ length: 100_000 }, (_, k) => 1 / (1 + k / 100) + (k === 54_321 ? 5 : 0));
     const text = renderLossCurveSvg(long);

@@ -43,10 +43,13 @@ export class ModelFileError extends InputError {
 export class ConfigError extends InputError {
   override name = 'ConfigError';
   readonly field: string;
+  /** What is wrong with it, without the field's name ("must be greater than 0, got -1"). */
+  readonly problem: string;
 
   constructor(field: string, problem: string) {
     super(`${field}: ${problem}`);
     this.field = field;
+    this.problem = problem;
   }
 }
 

@@ -1,13 +1,13 @@
 /**
  * The zod schemas of the HTTP API: the one source of request validation, of the OpenAPI document
- * and of the `hc` client's types. Value ranges of hyperparameters are checked once, by
- * src/model/config.ts (its ConfigError becomes a 422 naming the field); the schemas here check
+ * and of the `hc` client's types. The options' schemas derive from the options table
+ * (src/model/options.ts); value ranges are checked once, by the model's resolve (its ConfigError
+ * becomes a 422 naming the field), and limits by src/api/limits.ts (413); the schemas here check
  * types and shapes. Data matrices are checked by src/data (a DataError names row and column), not
  * by zod, so a body of a million bad numbers costs one pass and one error, not a million issues.
  */
 import { z } from '@hono/zod-openapi';
-
-const finite = () => z.number();
+import { MODEL_OPTIONS, optionalQueryShape, optionalShape, TRAINING_OPTIONS } from '../model/options.js';
 
 /** A rows × columns matrix of numbers; its cells are checked by the data module. */
 export const MatrixSchema = z
@@ -27,34 +27,10 @@ export const RowSchema = z
   .custom<number[]>((value) => Array.isArray(value), { message: 'must be an array of numbers' })
   .openapi({ type: 'array', items: { type: 'number' }, example: [0, 0.5, 1] });
 
-export const BackendChoiceSchema = z.enum(['auto', 'assemblyscript', 'tfjs-wasm', 'tfjs-cpu']);
+/** The model config and training options: derived from the options table (src/model/options.ts). */
+export const ModelConfigSchema = z.object(optionalShape(MODEL_OPTIONS)).strict().openapi('ModelConfig');
 
-export const ModelConfigSchema = z
-  .object({
-    hiddenSize: z.number().int().optional().openapi({ description: 'Hidden units h (default 3·n).' }),
-    sparsityTarget: finite().optional().openapi({ description: 'ρ, in (0, 1); default 0.1.' }),
-    sparsityWeight: finite().optional().openapi({ description: 'β ≥ 0; default 0.1.' }),
-    weightDecay: finite().optional().openapi({ description: 'α ≥ 0; default 0.1.' }),
-    reduction: z.enum(['sum', 'mean']).optional().openapi({ description: 'Default "sum".' }),
-    normalize: z.enum(['minmax', 'none']).optional().openapi({ description: 'Default "minmax".' }),
-  })
-  .strict()
-  .openapi('ModelConfig');
-
-export const TrainingOptionsSchema = z
-  .object({
-    optimizer: z.enum(['adam', 'sgd']).optional().openapi({ description: 'Default "adam".' }),
-    learningRate: finite().optional().openapi({ description: '> 0; default 0.001.' }),
-    beta1: finite().optional(),
-    beta2: finite().optional(),
-    epsilon: finite().optional(),
-    epochs: z.number().int().min(0).optional().openapi({ description: 'Default 1000 (bounded by MAX_EPOCHS).' }),
-    batchSize: z.number().int().min(0).optional().openapi({ description: 'Rows a step; 0 = full batch (default).' }),
-    seed: z.number().int().min(0).max(2 ** 32 - 1).optional().openapi({ description: 'Default 42.' }),
-    backend: BackendChoiceSchema.optional().openapi({ description: 'Kernel backend; default "auto".' }),
-  })
-  .strict()
-  .openapi('TrainingOptions');
+export const TrainingOptionsSchema = z.object(optionalShape(TRAINING_OPTIONS)).strict().openapi('TrainingOptions');
 
 export const NameSchema = z.string().min(1).max(200).openapi({ example: 'digits-sae' });
 
@@ -73,23 +49,15 @@ export const ContinueTrainingRequestSchema = z
   .strict()
   .openapi('ContinueTrainingRequest');
 
-/** Options of a text/csv training body, as query parameters (numbers arrive as strings). */
-export const TrainQuerySchema = z.object({
-  name: NameSchema.optional(),
-  header: z.enum(['true', 'false', 'auto']).optional().openapi({ description: 'Whether the CSV has a header row (default auto).' }),
-  hiddenSize: z.coerce.number().int().optional(),
-  sparsityTarget: z.coerce.number().optional(),
-  sparsityWeight: z.coerce.number().optional(),
-  weightDecay: z.coerce.number().optional(),
-  reduction: z.enum(['sum', 'mean']).optional(),
-  normalize: z.enum(['minmax', 'none']).optional(),
-  optimizer: z.enum(['adam', 'sgd']).optional(),
-  learningRate: z.coerce.number().optional(),
-  epochs: z.coerce.number().int().min(0).optional(),
-  batchSize: z.coerce.number().int().min(0).optional(),
-  seed: z.coerce.number().int().min(0).max(2 ** 32 - 1).optional(),
-  backend: BackendChoiceSchema.optional(),
-});
+/** Options of a text/csv training body, as query parameters (numbers arrive as strings); unknown ones are refused. */
+export const TrainQuerySchema = z
+  .object({
+    name: NameSchema.optional(),
+    header: z.enum(['true', 'false', 'auto']).optional().openapi({ description: 'Whether the CSV has a header row (default auto).' }),
+    ...optionalQueryShape(MODEL_OPTIONS),
+    ...optionalQueryShape(TRAINING_OPTIONS),
+  })
+  .strict();
 
 /** `{ inputs: rows }` or `{ input: row }`. */
 export const InputsRequestSchema = z

@@ -2,11 +2,8 @@
  * The option table of each command, as SPEC section 4 lists them. Kept apart from the commands
  * themselves so that parsing and --help never load the model or the kernels.
  */
-import { DEFAULT_MODEL_CONFIG, DEFAULT_TRAINING_OPTIONS } from '../model/config.js';
 import type { CommandSpec } from './args.js';
-
-const d = DEFAULT_MODEL_CONFIG;
-const t = DEFAULT_TRAINING_OPTIONS;
+import { OPTION_FLAGS } from './option-flags.js';
 
 export const TRAIN: CommandSpec = {
   name: 'train',
@@ -14,18 +11,7 @@ export const TRAIN: CommandSpec = {
   options: [
     { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'training data, CSV or JSON ("-" reads stdin)' },
     { name: 'out', kind: 'path', value: 'MODEL.json', required: true, help: 'where to write the trained model' },
-    { name: 'hidden', kind: 'integer', value: 'N', help: 'hidden units (default: 3 × input columns)' },
-    { name: 'epochs', kind: 'integer', value: 'N', help: `passes over the data (default ${t.epochs})` },
-    { name: 'batch-size', kind: 'integer', value: 'N', help: `rows a step; 0 = the whole data, one step an epoch (default ${t.batchSize})` },
-    { name: 'optimizer', kind: 'choice', value: 'adam|sgd', choices: ['adam', 'sgd'], help: `(default ${t.optimizer})` },
-    { name: 'learning-rate', kind: 'number', value: 'X', help: `(default ${t.learningRate})` },
-    { name: 'sparsity-target', kind: 'number', value: 'X', help: `target mean activation ρ, in (0, 1) (default ${d.sparsityTarget})` },
-    { name: 'sparsity-weight', kind: 'number', value: 'X', help: `weight β of the KL sparsity penalty (default ${d.sparsityWeight})` },
-    { name: 'weight-decay', kind: 'number', value: 'X', help: `weight α of the L2 penalty on W1 and W2 (default ${d.weightDecay})` },
-    { name: 'reduction', kind: 'choice', value: 'sum|mean', choices: ['sum', 'mean'], help: `reconstruction error summed or averaged over rows (default ${d.reduction})` },
-    { name: 'normalize', kind: 'choice', value: 'minmax|none', choices: ['minmax', 'none'], help: `scale each column to [0, 1], or require data already in [0, 1] (default ${d.normalize})` },
-    { name: 'seed', kind: 'integer', value: 'N', help: `fixes initialisation and batch order (default ${t.seed})` },
-    { name: 'backend', kind: 'choice', value: 'auto|assemblyscript|tfjs-wasm|tfjs-cpu', choices: ['auto', 'assemblyscript', 'tfjs-wasm', 'tfjs-cpu'], help: `kernel backend (default ${t.backend}: the fastest that loads)` },
+    ...OPTION_FLAGS,
     { name: 'init', kind: 'path', value: 'MODEL.json', help: 'continue training this model (its normalisation, weights and optimizer state); training options not given default to the ones saved in it' },
     { name: 'json', kind: 'flag', value: '', help: 'print the summary as one JSON line on stdout, for scripts (progress lines on stderr become JSON too)' },
     { name: 'quiet', kind: 'flag', value: '', help: 'no progress and no summary (errors only); with --json, only the JSON summary' },

@@ -8,6 +8,7 @@ import { InputError } from '../errors.js';
 import { encoderWeightsOf, parseShape, renderFilterGrid, renderFiltersSvg, renderLossCurveSvg, encodePng } from '../viz/index.js';
 import { UsageError, type ParsedOptions } from './args.js';
 import { checkOutputPath, readJsonFile, writeFileAtomic, type CliIo } from './io.js';
+import { withoutUndefined } from '../util/defined.js';
 
 const deflate = (bytes: Uint8Array): Uint8Array => deflateSync(bytes, { level: 9 });
 
@@ -39,7 +40,7 @@ export async function filters(options: ParsedOptions, io: CliIo): Promise<void> 
   if (format !== 'png' && format !== 'svg') throw new UsageError(`--out ${outPath}: filters writes PNG or SVG; name the file *.png or *.svg`);
   checkOutputPath(outPath, '--out');
   const encoder = encoderWeightsOf(readJsonFile(modelPath), modelPath);
-  const grid = dropUndefined({
+  const grid = withoutUndefined({
     shape: options.has('shape') ? parseShape(options.required('shape')) : undefined,
     scale: positive(options, 'scale'),
     columns: positive(options, 'columns'),
@@ -88,8 +89,4 @@ function positive(options: ParsedOptions, name: string): number | undefined {
 function report(options: ParsedOptions, io: CliIo, summary: Record<string, unknown>, text: string): void {
   if (options.flag('json')) io.stdout(`${JSON.stringify(summary)}\n`);
   else if (!options.flag('quiet')) io.stdout(`${text}\n`);
-}
-
-function dropUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as never;
 }

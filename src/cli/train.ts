@@ -7,27 +7,14 @@ import { readDataFile } from '../data/read-file.js';
 import { ConfigError } from '../errors.js';
 import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type TrainingOptions } from '../model/config.js';
 import type { Metrics } from '../model/metrics.js';
+import { carriedOverTraining, MODEL_OPTIONS, TRAINING_OPTIONS } from '../model/options.js';
 import { SparseAutoencoder } from '../model/sparse-autoencoder.js';
 import { UsageError, type ParsedOptions } from './args.js';
 import { checkUnitRange, checkWidth, loadModel, withDataSource } from './common.js';
+import { flagOfField, readOptionFlags } from './option-flags.js';
 import { checkOutputPath, readJsonFile, writeFileAtomic, type CliIo } from './io.js';
 import { createProgressReporter, progressStyle } from './progress.js';
-
-/** The flag behind each config field, so range errors name what the user typed. */
-const FLAG_OF_FIELD: Record<string, string> = {
-  'config.hiddenSize': '--hidden',
-  'config.sparsityTarget': '--sparsity-target',
-  'config.sparsityWeight': '--sparsity-weight',
-  'config.weightDecay': '--weight-decay',
-  'config.reduction': '--reduction',
-  'config.normalize': '--normalize',
-  'training.optimizer': '--optimizer',
-  'training.learningRate': '--learning-rate',
-  'training.epochs': '--epochs',
-  'training.batchSize': '--batch-size',
-  'training.seed': '--seed',
-  'training.backend': '--backend',
-};
+import { withoutUndefined } from '../util/defined.js';
 
 type LossOverrides = Partial<Pick<ModelConfig, 'sparsityTarget' | 'sparsityWeight' | 'weightDecay' | 'reduction'>>;
 
@@ -51,8 +38,7 @@ export async function train(options: ParsedOptions, io: CliIo): Promise<void> {
     checkSameAsModel('--hidden', hiddenSize, model.hiddenSize, initPath);
     checkSameAsModel('--normalize', normalize, model.config.normalize, initPath);
     // Continuing a run: options not given keep the values the model was last trained with.
-    const { epochsCompleted: _completed, backend: _backend, ...previous } = model.trainingOptions;
-    fitOptions = { ...previous, ...training };
+    fitOptions = { ...(carriedOverTraining(model.trainingOptions) as Partial<TrainingOptions>), ...training };
   } else {
     model = SparseAutoencoder.create(data.matrix.cols, config, backend, { seed: training.seed });
   }
@@ -103,30 +89,15 @@ export async function train(options: ParsedOptions, io: CliIo): Promise<void> {
 
 /** The model-config and training flags given, range-checked now so mistakes fail before any work. */
 function readTrainingFlags(options: ParsedOptions): { config: Partial<ModelConfig>; training: Partial<TrainingOptions> } {
-  const config = dropUndefined<Partial<ModelConfig>>({
-    hiddenSize: options.number('hidden'),
-    sparsityTarget: options.number('sparsity-target'),
-    sparsityWeight: options.number('sparsity-weight'),
-    weightDecay: options.number('weight-decay'),
-    reduction: options.choice('reduction'),
-    normalize: options.choice('normalize'),
-  });
-  const training = dropUndefined<Partial<TrainingOptions>>({
-    optimizer: options.choice('optimizer'),
-    learningRate: options.number('learning-rate'),
-    epochs: options.number('epochs'),
-    batchSize: options.number('batch-size'),
-    seed: options.number('seed'),
-    backend: options.choice('backend'),
-  });
+  const config = readOptionFlags(options, MODEL_OPTIONS) as Partial<ModelConfig>;
+  const training = readOptionFlags(options, TRAINING_OPTIONS) as Partial<TrainingOptions>;
   try {
     // The input size is not known yet; 1 stands in (it only sets the default hidden size).
     resolveModelConfig(1, config);
     resolveTrainingOptions(training);
   } catch (error) {
-    if (error instanceof ConfigError && FLAG_OF_FIELD[error.field]) {
-      throw new UsageError(`${FLAG_OF_FIELD[error.field]}: ${error.message.slice(error.field.length + 2)}`);
-    }
+    const flag = error instanceof ConfigError ? flagOfField(error.field) : undefined;
+    if (error instanceof ConfigError && flag) throw new UsageError(`${flag}: ${error.problem}`);
     throw error;
   }
   return { config, training };
@@ -144,10 +115,6 @@ function checkSameAsModel(flag: string, given: unknown, actual: unknown, initPat
   if (given !== undefined && given !== actual) {
     throw new UsageError(`${flag} ${String(given)} conflicts with the model in ${initPath}, which has ${String(actual)}; drop ${flag} or train a new model without --init`);
   }
-}
-
-function dropUndefined<T extends object>(value: Record<string, unknown>): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
 /** The summary for people: what was trained, how well, and where it went. */

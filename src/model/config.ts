@@ -1,13 +1,20 @@
 /**
- * Model and training options, their defaults (the TensorFlow tutorial's, SPEC section 2), and
- * their validation. The one place these facts live: the CLI, the HTTP schemas and the model all
- * read them from here.
+ * Model and training options as the model takes them: their types, their defaults (the
+ * TensorFlow tutorial's, SPEC section 2) and the resolve that fills and checks them. The facts
+ * themselves (ranges, defaults, descriptions) are in the options table, ./options.ts.
  */
+import { z } from 'zod';
 import type { BackendChoice, LossConfig, OptimizerConfig, Reduction } from '../backends/types.js';
 import { ConfigError } from '../errors.js';
+import { checkedSchema, MODEL_OPTIONS, TRAINING_OPTIONS, type OptionCaps, type OptionSpec } from './options.js';
+import { withoutUndefined } from '../util/defined.js';
 
-export type NormalizationKind = 'minmax' | 'none';
-export type OptimizerName = 'adam' | 'sgd';
+export type NormalizationKind = (typeof MODEL_OPTIONS.normalize.choices)[number];
+export type OptimizerName = (typeof TRAINING_OPTIONS.optimizer.choices)[number];
+// The backends' own names for two of the choices must be the table's (a compile-time check).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _reductionsAgree: Same<Reduction, (typeof MODEL_OPTIONS.reduction.choices)[number]> = true;
+const _backendsAgree: Same<BackendChoice, (typeof TRAINING_OPTIONS.backend.choices)[number]> = true;
 
 /** What defines a model (saved as the model file's "config"). */
 export interface ModelConfig extends LossConfig {
@@ -32,12 +39,15 @@ export interface TrainingOptions {
   readonly backend: BackendChoice;
 }
 
+const m = MODEL_OPTIONS;
+const t = TRAINING_OPTIONS;
+
 export const DEFAULT_MODEL_CONFIG = {
-  sparsityTarget: 0.1,
-  sparsityWeight: 0.1,
-  weightDecay: 0.1,
-  reduction: 'sum' as Reduction,
-  normalize: 'minmax' as NormalizationKind,
+  sparsityTarget: m.sparsityTarget.default,
+  sparsityWeight: m.sparsityWeight.default,
+  weightDecay: m.weightDecay.default,
+  reduction: m.reduction.default as Reduction,
+  normalize: m.normalize.default as NormalizationKind,
 } as const;
 
 /** Hidden size used when none is given: 3·n, as in the tutorial. */
@@ -46,49 +56,50 @@ export function defaultHiddenSize(inputSize: number): number {
 }
 
 export const DEFAULT_TRAINING_OPTIONS: TrainingOptions = {
-  optimizer: 'adam',
-  learningRate: 0.001,
-  beta1: 0.9,
-  beta2: 0.999,
-  epsilon: 1e-7,
-  epochs: 1000,
-  batchSize: 0,
-  seed: 42,
-  backend: 'auto',
+  optimizer: t.optimizer.default,
+  learningRate: t.learningRate.default,
+  beta1: t.beta1.default,
+  beta2: t.beta2.default,
+  epsilon: t.epsilon.default,
+  epochs: t.epochs.default,
+  batchSize: t.batchSize.default,
+  seed: t.seed.default,
+  backend: t.backend.default,
 };
 
-/** Fills defaults into a partial model config and checks every field; throws ConfigError. */
-export function resolveModelConfig(inputSize: number, partial: Partial<ModelConfig> = {}): ModelConfig {
-  checkInteger('inputSize', inputSize, 1);
+/**
+ * Checks `values` against the table's schemas, field by field; the first bad field throws a
+ * ConfigError naming it (`prefix.key`).
+ */
+function check(prefix: string, table: Record<string, OptionSpec>, values: Record<string, unknown>, caps: OptionCaps): void {
+  for (const [key, spec] of Object.entries(table)) {
+    const result = checkedSchema(spec, caps[key as keyof OptionCaps]).safeParse(values[key]);
+    if (!result.success) throw new ConfigError(`${prefix}.${key}`, result.error.issues[0]?.message ?? 'is not valid');
+  }
+}
+
+/**
+ * Fills defaults into a partial model config and checks every field; throws ConfigError. `caps`
+ * are upper bounds a caller adds (the API's MAX_HIDDEN_SIZE), so the message says the real range.
+ */
+export function resolveModelConfig(inputSize: number, partial: Partial<ModelConfig> = {}, caps: OptionCaps = {}): ModelConfig {
+  const size = z.number().int().min(1).safeParse(inputSize);
+  if (!size.success) {
+    throw new ConfigError('inputSize', Number.isFinite(inputSize) ? `must be an integer from 1 up, got ${inputSize}` : `must be a finite number, got ${JSON.stringify(inputSize)}`);
+  }
   const config: ModelConfig = {
-    hiddenSize: partial.hiddenSize ?? defaultHiddenSize(inputSize),
-    sparsityTarget: partial.sparsityTarget ?? DEFAULT_MODEL_CONFIG.sparsityTarget,
-    sparsityWeight: partial.sparsityWeight ?? DEFAULT_MODEL_CONFIG.sparsityWeight,
-    weightDecay: partial.weightDecay ?? DEFAULT_MODEL_CONFIG.weightDecay,
-    reduction: partial.reduction ?? DEFAULT_MODEL_CONFIG.reduction,
-    normalize: partial.normalize ?? DEFAULT_MODEL_CONFIG.normalize,
-  };
-  checkInteger('config.hiddenSize', config.hiddenSize, 1);
-  checkOpenUnit('config.sparsityTarget', config.sparsityTarget);
-  checkNonNegative('config.sparsityWeight', config.sparsityWeight);
-  checkNonNegative('config.weightDecay', config.weightDecay);
-  checkOneOf('config.reduction', config.reduction, ['sum', 'mean']);
-  checkOneOf('config.normalize', config.normalize, ['minmax', 'none']);
+    ...DEFAULT_MODEL_CONFIG,
+    hiddenSize: defaultHiddenSize(inputSize),
+    ...withoutUndefined(pick(partial, Object.keys(MODEL_OPTIONS))),
+  } as ModelConfig;
+  check('config', MODEL_OPTIONS, config as unknown as Record<string, unknown>, caps);
   return config;
 }
 
 /** Fills defaults into partial training options and checks every field; throws ConfigError. */
-export function resolveTrainingOptions(partial: Partial<TrainingOptions> = {}): TrainingOptions {
-  const options: TrainingOptions = { ...DEFAULT_TRAINING_OPTIONS, ...stripUndefined(partial) };
-  checkOneOf('training.optimizer', options.optimizer, ['adam', 'sgd']);
-  checkPositive('training.learningRate', options.learningRate);
-  checkHalfOpenUnit('training.beta1', options.beta1);
-  checkHalfOpenUnit('training.beta2', options.beta2);
-  checkPositive('training.epsilon', options.epsilon);
-  checkInteger('training.epochs', options.epochs, 0);
-  checkInteger('training.batchSize', options.batchSize, 0);
-  checkInteger('training.seed', options.seed, 0, 2 ** 32 - 1);
-  checkOneOf('training.backend', options.backend, ['auto', 'assemblyscript', 'tfjs-wasm', 'tfjs-cpu']);
+export function resolveTrainingOptions(partial: Partial<TrainingOptions> = {}, caps: OptionCaps = {}): TrainingOptions {
+  const options: TrainingOptions = { ...DEFAULT_TRAINING_OPTIONS, ...withoutUndefined(partial) };
+  check('training', TRAINING_OPTIONS, options as unknown as Record<string, unknown>, caps);
   return options;
 }
 
@@ -105,45 +116,6 @@ export function optimizerConfig(options: TrainingOptions): OptimizerConfig {
     : { kind: 'sgd', learningRate: options.learningRate };
 }
 
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function checkFinite(field: string, value: unknown): asserts value is number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new ConfigError(field, `must be a finite number, got ${JSON.stringify(value)}`);
-  }
-}
-
-function checkInteger(field: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): void {
-  checkFinite(field, value);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(field, `must be an integer from ${min} to ${max}, got ${value}`);
-  }
-}
-
-function checkPositive(field: string, value: unknown): void {
-  checkFinite(field, value);
-  if (value <= 0) throw new ConfigError(field, `must be greater than 0, got ${value}`);
-}
-
-function checkNonNegative(field: string, value: unknown): void {
-  checkFinite(field, value);
-  if (value < 0) throw new ConfigError(field, `must be 0 or more, got ${value}`);
-}
-
-function checkOpenUnit(field: string, value: unknown): void {
-  checkFinite(field, value);
-  if (value <= 0 || value >= 1) throw new ConfigError(field, `must lie strictly between 0 and 1, got ${value}`);
-}
-
-function checkHalfOpenUnit(field: string, value: unknown): void {
-  checkFinite(field, value);
-  if (value < 0 || value >= 1) throw new ConfigError(field, `must lie in [0, 1), got ${value}`);
-}
-
-function checkOneOf(field: string, value: unknown, allowed: readonly string[]): void {
-  if (typeof value !== 'string' || !allowed.includes(value)) {
-    throw new ConfigError(field, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
-  }
+function pick<T extends object>(value: T, keys: readonly string[]): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([key]) => keys.includes(key))) as Partial<T>;
 }

@@ -4,7 +4,7 @@
  */
 import type { AdamState, LayerShape, Parameters } from '../backends/types.js';
 import { shortestFloat32 } from '../data/float32.js';
-import { ModelFileError } from '../errors.js';
+import { ConfigError, ModelFileError } from '../errors.js';
 import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type TrainingOptions } from './config.js';
 import type { Metrics } from './metrics.js';
 import type { Normalization } from './normalization.js';
@@ -156,6 +156,12 @@ class FieldReader {
   }
 }
 
+/** The top-level fields of a model file; any other is refused (a typo would otherwise be lost). */
+const MODEL_FILE_FIELDS: readonly string[] = [
+  'format', 'version', 'inputSize', 'hiddenSize', 'normalization', 'encoder', 'decoder',
+  'config', 'training', 'optimizerState', 'metrics', 'lossHistory',
+] satisfies (keyof ModelFile)[];
+
 /**
  * Reads and checks a model file (already parsed from JSON). Throws ModelFileError naming the
  * first field that does not match: shapes, non-finite numbers, unknown format or version.
@@ -163,6 +169,9 @@ class FieldReader {
 export function readModelFile(json: Json, source?: string): ModelState {
   const read: FieldReader = new FieldReader(source);
   const file = read.object(json, '(root)');
+  for (const key of Object.keys(file)) {
+    if (!MODEL_FILE_FIELDS.includes(key)) read.fail(key, `is not a field of a model file (known: ${MODEL_FILE_FIELDS.join(', ')})`);
+  }
   if (file.format !== MODEL_FORMAT) read.fail('format', `must be "${MODEL_FORMAT}", got ${JSON.stringify(file.format)}`);
   if (file.version !== MODEL_FORMAT_VERSION) {
     read.fail('version', `version ${JSON.stringify(file.version)} is not supported (this edge-sae reads version ${MODEL_FORMAT_VERSION})`);
@@ -207,6 +216,7 @@ export function readModelFile(json: Json, source?: string): ModelState {
       m: read.parameters(opt.m, 'optimizerState.m', shape),
       v: read.parameters(opt.v, 'optimizerState.v', shape),
     };
+    checkSecondMoment(read, optimizerState.v);
   }
 
   const historyJson = file.lossHistory ?? [];
@@ -227,14 +237,26 @@ export function readModelFile(json: Json, source?: string): ModelState {
   };
 }
 
+/**
+ * Adam's second moment is a running mean of squared gradients: never negative. A negative value
+ * cannot come from training (it would make √v NaN on the next step, which then reads as a
+ * divergence with the wrong advice), so a file holding one is refused here, naming the cell.
+ */
+function checkSecondMoment(read: FieldReader, v: Parameters): void {
+  const names = { W1: 'encoder.weights', b1: 'encoder.bias', W2: 'decoder.weights', b2: 'decoder.bias' } as const;
+  for (const [key, name] of Object.entries(names) as [keyof typeof names, string][]) {
+    const values = v[key];
+    const bad = values.findIndex((value) => value < 0);
+    if (bad >= 0) read.fail(`optimizerState.v.${name}`, `must hold no negative value (a mean of squared gradients), has ${values[bad]} at flat index ${bad}`);
+  }
+}
+
 /** Runs a config check and re-throws its ConfigError as a ModelFileError of the same field. */
 function withFieldPrefix<T>(read: FieldReader, check: () => T): T {
   try {
     return check();
   } catch (error) {
-    if (error instanceof Error && 'field' in error && typeof error.field === 'string') {
-      read.fail(error.field, error.message.replace(`${error.field}: `, ''));
-    }
+    if (error instanceof ConfigError) read.fail(error.field, error.problem);
     throw error;
   }
 }

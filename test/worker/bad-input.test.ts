@@ -15,7 +15,7 @@ beforeAll(async () => {
   file = (await (await call(`/v1/models/${id}/export`)).json()) as Record<string, any>;
 });
 
-const train = (json: unknown) => call('/v1/models', { json });
+const train = (json: unknown, query = '') => call(`/v1/models${query}`, { json });
 const pointers = (problem: { errors?: { pointer?: string }[] }) => (problem.errors ?? []).map((e) => e.pointer);
 
 describe('malformed requests', () => {
@@ -128,8 +128,9 @@ describe('malformed requests', () => {
   });
 
   it('should return 422 for a bad list query', async () => {
-    // (An unknown cursor gives 422 where R2 rejects it; the local simulator returns an empty page.)
-    for (const query of ['limit=0', 'limit=-1', 'limit=abc', 'limit=1.5', 'limit=1000', `cursor=${'x'.repeat(2000)}`]) {
+    // Cursors are the API's own (src/api/r2-list.ts), so one it did not issue is refused too.
+    const forged = btoa('models/../x').replaceAll('=', '');
+    for (const query of ['limit=0', 'limit=-1', 'limit=abc', 'limit=1.5', 'limit=1000', `cursor=${'x'.repeat(2000)}`, 'cursor=garbage', `cursor=${forged}`]) {
       const problem = await expectProblem(await call(`/v1/models?${query}`, { token: ENCODE }), 422);
       expect(problem.errors?.[0]?.parameter).toMatch(/limit|cursor/);
     }
@@ -166,6 +167,25 @@ describe('hyperparameters', () => {
     expect(problem.detail).toMatch(/MAX_EPOCHS = 10000/);
     expect(problem.detail).toMatch(/\/v1\/jobs/);
     expect(problem.limit).toBe('MAX_EPOCHS');
+  });
+
+  it('should say the real range of the hidden size (1 to MAX_HIDDEN_SIZE), not 2^53', async () => {
+    const problem = await expectProblem(await train({ data: TRAINING_DATA, config: { hiddenSize: 0 } }), 422);
+    expect(problem.detail).toMatch(/must be an integer from 1 to 4096, got 0/);
+  });
+
+  it('should judge epochs by one rule: any count above MAX_EPOCHS is its 413, 1e100 included', async () => {
+    for (const epochs of [10_001, 1e100]) {
+      const problem = await expectProblem(await train({ data: TRAINING_DATA, training: { epochs } }), 413);
+      expect(problem.limit).toBe('MAX_EPOCHS');
+    }
+  });
+
+  it('should refuse unknown query parameters, with a CSV body as with a JSON one', async () => {
+    const csv = await call('/v1/models?bogus=1', { body: '1,2\n3,4\n', headers: { 'content-type': 'text/csv' } });
+    const problem = await expectProblem(csv, 422);
+    expect(JSON.stringify(problem)).toMatch(/bogus/);
+    await expectProblem(await train({ data: TRAINING_DATA }, '?bogus=1'), 422);
   });
 
   it('should return 413 naming MAX_HIDDEN_SIZE and MAX_PARAMETERS', async () => {
@@ -266,6 +286,24 @@ describe('import', () => {
     await expectProblem(await call('/v1/models/import', { body: infinite, headers: { 'content-type': 'application/json' } }), 422);
     await expectProblem(await importFile([1, 2, 3]), 422);
     await expectProblem(await importFile('model'), 422);
+  });
+
+  it('should refuse an unknown top-level field, as docs/API.md says', async () => {
+    const problem = await expectProblem(await importFile({ ...file, optimiserState: {} }), 422);
+    expect(problem.detail).toMatch(/optimiserState.*is not a field of a model file/);
+  });
+
+  it('should refuse impossible optimizer state (a negative second moment, a fractional step), naming the field', async () => {
+    expect(file.optimizerState, 'the exported model has Adam state').toBeTruthy();
+    const negative = structuredClone(file);
+    negative.optimizerState.v.decoder.weights[1][2] = -1e-3;
+    let problem = await expectProblem(await importFile(negative), 422);
+    expect(problem.type).toMatch(/invalid-model-file$/);
+    expect(problem.detail).toMatch(/optimizerState\.v\.decoder\.weights.*no negative value/);
+    const fractional = structuredClone(file);
+    fractional.optimizerState.step = 2.5;
+    problem = await expectProblem(await importFile(fractional), 422);
+    expect(problem.detail).toMatch(/optimizerState\.step/);
   });
 });
 

@@ -53,8 +53,8 @@ export const jobs = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
       checkDatasetSize(limits, rows, cols);
       dataKey = inlineDataKey(id);
     }
-    const config = resolveModelConfig(cols, body.config);
-    const training = resolveTrainingOptions(body.training);
+    const config = resolveModelConfig(cols, body.config, { hiddenSize: limits.maxHiddenSize });
+    const training = resolveTrainingOptions(body.training, { epochs: limits.maxJobEpochs });
     checkModelSize(limits, cols, config.hiddenSize);
     checkJobWork(limits, rows, cols, config.hiddenSize, training.epochs);
     await loadWorkerBackend(training.backend); // an unavailable backend is refused now, not later

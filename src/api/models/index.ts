@@ -6,6 +6,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { matrixToRows, parseCsv, toMatrix, type Matrix } from '../../data/index.js';
 import type { ModelConfig, TrainingOptions } from '../../model/config.js';
+import { MODEL_OPTIONS, TRAINING_OPTIONS } from '../../model/options.js';
 import type { AppEnv } from '../env.js';
 import { ApiError, validationHook } from '../problem.js';
 import type { TrainQuerySchema, TrainRequestSchema } from '../schemas.js';
@@ -23,6 +24,7 @@ import {
   trainRoute,
 } from './routes.js';
 import { ModelService, modelNotFound } from './service.js';
+import { withoutUndefined } from '../../util/defined.js';
 
 const DEFAULT_PAGE_SIZE = 20;
 
@@ -32,20 +34,16 @@ function inputsOf(body: { inputs?: unknown; input?: unknown }): { matrix: Matrix
   return { matrix: toMatrix([body.input], 'input'), source: 'input' };
 }
 
+/** The options of a text/csv body, from its query, split as the options table splits them. */
 function csvOptions(query: z.infer<typeof TrainQuerySchema>): {
   config: Partial<ModelConfig>;
   training: Partial<TrainingOptions>;
 } {
-  const { hiddenSize, sparsityTarget, sparsityWeight, weightDecay, reduction, normalize } = query;
-  const { optimizer, learningRate, epochs, batchSize, seed, backend } = query;
+  const pick = (keys: readonly string[]) => withoutUndefined(Object.fromEntries(keys.map((key) => [key, (query as Record<string, unknown>)[key]])));
   return {
-    config: stripUndefined({ hiddenSize, sparsityTarget, sparsityWeight, weightDecay, reduction, normalize }),
-    training: stripUndefined({ optimizer, learningRate, epochs, batchSize, seed, backend }),
+    config: pick(Object.keys(MODEL_OPTIONS)) as Partial<ModelConfig>,
+    training: pick(Object.keys(TRAINING_OPTIONS)) as Partial<TrainingOptions>,
   };
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })

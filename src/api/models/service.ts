@@ -27,6 +27,8 @@ import {
 import { ModelCache } from '../model-cache.js';
 import { ModelStore, newModelId, type ModelSummary, type StoredModel } from '../model-store.js';
 import { ApiError } from '../problem.js';
+import { withoutUndefined } from '../../util/defined.js';
+import { carriedOverTraining } from '../../model/options.js';
 
 /** One cache per isolate; its bounds follow the limits of the latest request. */
 const cache = new ModelCache<SparseAutoencoder>(16, 2_000_000);
@@ -73,8 +75,8 @@ export class ModelService {
     const { limits } = this;
     const { rows, cols } = peekShape(input.data, input.source);
     checkDataSize(limits, rows, cols, true);
-    const config = resolveModelConfig(cols, input.config);
-    const training = resolveTrainingOptions(input.training);
+    const config = resolveModelConfig(cols, input.config, { hiddenSize: limits.maxHiddenSize });
+    const training = resolveTrainingOptions(input.training, { epochs: limits.maxEpochs });
     checkModelSize(limits, cols, config.hiddenSize);
     checkTrainingWork(limits, rows, cols, config.hiddenSize, training.epochs);
     const matrix = toMatrix(input.data, input.source);
@@ -106,7 +108,7 @@ export class ModelService {
     }
     // Options not given are those of the model's last run (its learning rate, batch size, seed…).
     const previous = previousTraining(stored.file);
-    const training = resolveTrainingOptions({ ...previous, ...stripUndefined(given) });
+    const training = resolveTrainingOptions({ ...previous, ...withoutUndefined(given) }, { epochs: limits.maxEpochs });
     checkTrainingWork(limits, rows, cols, hiddenSize, training.epochs);
     const matrix = toMatrix(data, 'data');
 
@@ -225,15 +227,9 @@ function peekShape(data: unknown, source: string): { rows: number; cols: number 
   return { rows: matrix.rows, cols: matrix.cols };
 }
 
-const TRAINING_KEYS = ['optimizer', 'learningRate', 'beta1', 'beta2', 'epsilon', 'epochs', 'batchSize', 'seed'] as const;
-
-/** The known training options stored in a model file (the last run's). */
+/** The training options stored in a model file (the last run's) that a continued run starts from. */
 function previousTraining(file: unknown): Partial<TrainingOptions> {
-  const training = (file as Partial<ModelFile> | null)?.training;
-  if (typeof training !== 'object' || training === null) return {};
-  const out: Record<string, unknown> = {};
-  for (const key of TRAINING_KEYS) if (key in training) out[key] = (training as Record<string, unknown>)[key];
-  return out as Partial<TrainingOptions>;
+  return carriedOverTraining((file as Partial<ModelFile> | null)?.training) as Partial<TrainingOptions>;
 }
 
 function detailOf(summary: ModelSummary, file: unknown): ModelDetail {
@@ -249,8 +245,4 @@ function detailOf(summary: ModelSummary, file: unknown): ModelDetail {
 
 function asRecord<T extends object>(value: T): T & Record<string, unknown> {
   return value as T & Record<string, unknown>;
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -1,0 +1,41 @@
+/**
+ * The CLI flags of the model-config and training options, generated from the options table
+ * (src/model/options.ts): each option's flag is the kebab-case of its key (or the table's
+ * `flag`), its help is the table's description and default.
+ */
+import { describe, flagOf, MODEL_OPTIONS, TRAINING_OPTIONS, type OptionSpec as TableOption } from '../model/options.js';
+import type { ParsedOptions, OptionSpec } from './args.js';
+
+const placeholder = (spec: TableOption) => (spec.type === 'choice' ? spec.choices.join('|') : spec.type === 'integer' ? 'N' : 'X');
+
+function flagsOf(table: Record<string, TableOption>): OptionSpec[] {
+  return Object.entries(table).map(([key, spec]) => ({
+    name: flagOf(key, spec),
+    kind: spec.type,
+    value: placeholder(spec),
+    ...(spec.type === 'choice' ? { choices: spec.choices } : {}),
+    help: describe(spec),
+  }));
+}
+
+/** `train`'s option flags, in the table's order: the model's first, then the training run's. */
+export const OPTION_FLAGS: readonly OptionSpec[] = [...flagsOf(MODEL_OPTIONS), ...flagsOf(TRAINING_OPTIONS)];
+
+/** The flag that sets a ConfigError's field ("config.hiddenSize" → "--hidden"), if any. */
+export function flagOfField(field: string): string | undefined {
+  const [group, key] = field.split('.');
+  const table: Record<string, TableOption> | undefined = group === 'config' ? MODEL_OPTIONS : group === 'training' ? TRAINING_OPTIONS : undefined;
+  const spec = key === undefined ? undefined : table?.[key];
+  return spec && key ? `--${flagOf(key, spec)}` : undefined;
+}
+
+/** The options given on the command line, keyed as the table keys them (absent flags left out). */
+export function readOptionFlags(options: ParsedOptions, table: Record<string, TableOption>): Record<string, string | number> {
+  const values: Record<string, string | number> = {};
+  for (const [key, spec] of Object.entries(table)) {
+    const flag = flagOf(key, spec);
+    const value = spec.type === 'choice' ? options.choice(flag) : options.number(flag);
+    if (value !== undefined) values[key] = value;
+  }
+  return values;
+}

@@ -1,0 +1,171 @@
+/**
+ * The options table: every model-config and training option, once — its type, range, default
+ * and description. Everything else is derived from it: the library's resolve (a zod parse whose
+ * issues become ConfigErrors naming the field), the HTTP API's body and query schemas
+ * (src/api/schemas.ts), the CLI's flags and their help (src/cli/commands.ts), the playground's
+ * form, and the options table of docs/API.md (`npm run docs`).
+ *
+ * Adding an option is one entry here plus its use.
+ */
+import { z } from 'zod';
+
+/** A range of numbers; an absent bound is unbounded. */
+export interface Range {
+  readonly min?: number;
+  readonly max?: number;
+  /** The bounds themselves excluded (e.g. ρ in (0, 1)). */
+  readonly minExclusive?: boolean;
+  readonly maxExclusive?: boolean;
+}
+
+interface NumericOption {
+  readonly type: 'integer' | 'number';
+  readonly range: Range;
+  /** null: computed (the hidden size's 3·n). */
+  readonly default: number | null;
+  readonly description: string;
+  /** The CLI flag, when it is not the kebab-case of the key. */
+  readonly flag?: string;
+}
+
+interface ChoiceOption {
+  readonly type: 'choice';
+  readonly choices: readonly [string, ...string[]];
+  readonly default: string;
+  readonly description: string;
+  readonly flag?: string;
+  /**
+   * false: a continued run does not take this option from the model's last run (where a run
+   * happens is not a property of the model). Every other training option carries over.
+   */
+  readonly carriesOver?: false;
+}
+
+export type OptionSpec = NumericOption | ChoiceOption;
+
+/** What defines a model (the model file's "config"). */
+export const MODEL_OPTIONS = {
+  hiddenSize: { type: 'integer', range: { min: 1 }, default: null, description: 'hidden units h (default 3 × input columns)', flag: 'hidden' },
+  sparsityTarget: { type: 'number', range: { min: 0, max: 1, minExclusive: true, maxExclusive: true }, default: 0.1, description: 'target mean activation ρ, in (0, 1)' },
+  sparsityWeight: { type: 'number', range: { min: 0 }, default: 0.1, description: 'weight β of the KL sparsity penalty' },
+  weightDecay: { type: 'number', range: { min: 0 }, default: 0.1, description: 'weight α of the L2 penalty on W1 and W2' },
+  reduction: { type: 'choice', choices: ['sum', 'mean'], default: 'sum', description: 'reconstruction error summed or averaged over the rows of a batch' },
+  normalize: { type: 'choice', choices: ['minmax', 'none'], default: 'minmax', description: 'scale each column to [0, 1] with the training data\'s min and max, or require data already in [0, 1]' },
+} as const satisfies Record<string, OptionSpec>;
+
+/** How one training run goes (the model file's "training"). */
+export const TRAINING_OPTIONS = {
+  optimizer: { type: 'choice', choices: ['adam', 'sgd'], default: 'adam', description: 'the optimizer' },
+  learningRate: { type: 'number', range: { min: 0, minExclusive: true }, default: 0.001, description: 'step size, > 0' },
+  beta1: { type: 'number', range: { min: 0, max: 1, maxExclusive: true }, default: 0.9, description: 'Adam\'s first-moment decay, in [0, 1)' },
+  beta2: { type: 'number', range: { min: 0, max: 1, maxExclusive: true }, default: 0.999, description: 'Adam\'s second-moment decay, in [0, 1)' },
+  epsilon: { type: 'number', range: { min: 0, minExclusive: true }, default: 1e-7, description: 'Adam\'s ε, > 0' },
+  epochs: { type: 'integer', range: { min: 0 }, default: 1000, description: 'passes over the data' },
+  batchSize: { type: 'integer', range: { min: 0 }, default: 0, description: 'rows a step; 0 = the whole data, one step an epoch' },
+  seed: { type: 'integer', range: { min: 0, max: 2 ** 32 - 1 }, default: 42, description: 'fixes initialisation and batch order' },
+  backend: { type: 'choice', choices: ['auto', 'assemblyscript', 'tfjs-wasm', 'tfjs-cpu'], default: 'auto', description: 'kernel backend ("auto": the fastest that loads)', carriesOver: false },
+} as const satisfies Record<string, OptionSpec>;
+
+export type ModelOptionName = keyof typeof MODEL_OPTIONS;
+export type TrainingOptionName = keyof typeof TRAINING_OPTIONS;
+
+/** The value type of an option. */
+export type ValueOf<S extends OptionSpec> = S extends { readonly type: 'choice'; readonly choices: readonly (infer C)[] } ? C : number;
+
+/**
+ * The options of a model's last run that a continued run starts from: every training option
+ * but those that do not carry over (the backend). Unknown keys of an old file are ignored.
+ */
+export function carriedOverTraining(stored: unknown): Record<string, unknown> {
+  if (typeof stored !== 'object' || stored === null) return {};
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(TRAINING_OPTIONS) as [string, OptionSpec][]) {
+    if ('carriesOver' in spec && spec.carriesOver === false) continue;
+    if (key in stored) out[key] = (stored as Record<string, unknown>)[key];
+  }
+  return out;
+}
+
+/** The CLI flag of an option (without the dashes). */
+export function flagOf(key: string, spec: OptionSpec): string {
+  return spec.flag ?? key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/**
+ * Upper bounds a caller enforces itself (the API's limits, as 413s): not checked by the
+ * resolve, only named in its messages, so a value below the range reads "must be an integer
+ * from 1 to 4096" where 4096 is MAX_HIDDEN_SIZE, while a value above it is the limit's to refuse.
+ */
+export type OptionCaps = Partial<Record<ModelOptionName | TrainingOptionName, number>>;
+
+const show = (value: unknown) => (typeof value === 'number' ? String(value) : JSON.stringify(value));
+
+/** "must …" for a number outside `range`, as the library's messages have always read. */
+function rangeProblem(spec: NumericOption, value: number, cap?: number): string | null {
+  const { min, max, minExclusive, maxExclusive } = spec.range;
+  if (spec.type === 'integer') {
+    const low = min ?? Number.MIN_SAFE_INTEGER;
+    if (Number.isInteger(value) && value >= low && (max === undefined || value <= max)) return null;
+    const high = max ?? cap;
+    return high === undefined ? `must be an integer from ${low} up, got ${value}` : `must be an integer from ${low} to ${high}, got ${value}`;
+  }
+  const belowMin = min !== undefined && (minExclusive ? value <= min : value < min);
+  const aboveMax = max !== undefined && (maxExclusive ? value >= max : value > max);
+  if (!belowMin && !aboveMax) return null;
+  if (min !== undefined && max !== undefined) {
+    if (minExclusive && maxExclusive) return `must lie strictly between ${min} and ${max}, got ${value}`;
+    return `must lie in ${minExclusive ? '(' : '['}${min}, ${max}${maxExclusive ? ')' : ']'}, got ${value}`;
+  }
+  if (min !== undefined) return minExclusive ? `must be greater than ${min}, got ${value}` : `must be ${min} or more, got ${value}`;
+  return maxExclusive ? `must be less than ${max}, got ${value}` : `must be ${max} or less, got ${value}`;
+}
+
+/** The zod schema of one option with its full range: what the library's resolve parses with. */
+export function checkedSchema(spec: OptionSpec, cap?: number): z.ZodType {
+  if (spec.type === 'choice') {
+    return z.enum(spec.choices, { error: (issue) => `must be one of ${spec.choices.join(', ')}, got ${show(issue.input)}` });
+  }
+  return z
+    .number({ error: (issue) => `must be a finite number, got ${show(issue.input)}` })
+    .refine((value) => Number.isFinite(value), { error: (issue) => `must be a finite number, got ${show(issue.input)}`, abort: true })
+    .superRefine((value, context) => {
+      const problem = rangeProblem(spec, value, cap);
+      if (problem !== null) context.addIssue({ code: 'custom', message: problem, input: value });
+    });
+}
+
+/**
+ * The zod schema of one option as the edge of the HTTP API checks it: its type only (a number,
+ * an integer, one of the choices), with its description and default for the OpenAPI document.
+ * Ranges are left to the resolve (a 422 `invalid-option` naming the field) and to the limits (a
+ * 413), so that each value is judged by one rule.
+ */
+export function typeSchema<S extends OptionSpec>(spec: S): z.ZodType<ValueOf<S>, ValueOf<S>> {
+  const meta = { description: describe(spec) };
+  if (spec.type === 'choice') return z.enum(spec.choices).meta(meta) as unknown as z.ZodType<ValueOf<S>, ValueOf<S>>;
+  if (spec.type === 'number') return z.number().meta(meta) as unknown as z.ZodType<ValueOf<S>, ValueOf<S>>;
+  // Any integer-valued number (zod's .int() also refuses integers above 2^53, which are a limit's business).
+  return z.number().refine(Number.isInteger, { message: 'must be an integer' }).meta({ ...meta, type: 'integer' }) as unknown as z.ZodType<ValueOf<S>, ValueOf<S>>;
+}
+
+/** The same as a query parameter (text): numbers coerced from their decimal form. */
+export function queryTypeSchema<S extends OptionSpec>(spec: S): z.ZodType<ValueOf<S>, string> {
+  if (spec.type === 'choice') return typeSchema(spec) as unknown as z.ZodType<ValueOf<S>, string>;
+  const number = z.coerce.number().meta({ description: describe(spec) });
+  return (spec.type === 'integer' ? number.refine(Number.isInteger, { message: 'must be an integer' }) : number) as unknown as z.ZodType<ValueOf<S>, string>;
+}
+
+/** Every option of `table`, optional, as a zod object shape (the API's body and query). */
+export function optionalShape<T extends Record<string, OptionSpec>>(table: T): { [K in keyof T]: z.ZodOptional<z.ZodType<ValueOf<T[K]>, ValueOf<T[K]>>> } {
+  return Object.fromEntries(Object.entries(table).map(([key, spec]) => [key, typeSchema(spec).optional()])) as never;
+}
+
+/** The same as query parameters. */
+export function optionalQueryShape<T extends Record<string, OptionSpec>>(table: T): { [K in keyof T]: z.ZodOptional<z.ZodType<ValueOf<T[K]>, string>> } {
+  return Object.fromEntries(Object.entries(table).map(([key, spec]) => [key, queryTypeSchema(spec).optional()])) as never;
+}
+
+/** The description with its default, as the CLI's help and the OpenAPI document show it. */
+export function describe(spec: OptionSpec): string {
+  return spec.default === null ? spec.description : `${spec.description} (default ${spec.default})`;
+}

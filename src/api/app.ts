@@ -1,15 +1,14 @@
 /**
- * The Hono app: routes, the OpenAPI document (/openapi.json, 3.1) and a page to try it (/docs),
- * one error handler and a JSON 404. Export `AppType` for a typed client:
+ * The Hono app: routes, the OpenAPI document (/openapi.json, 3.1), one error handler and a JSON
+ * 404. The page to try the API (/docs) is a static asset. `AppType` types the client of
+ * `edge-sae/client` (src/client.ts):
  *
  * @example
- * import { hc } from 'hono/client';
- * import type { AppType } from 'edge-sae/src/api/app';
- * const client = hc<AppType>('http://127.0.0.1:8787', { headers: { authorization: 'Bearer dev-admin-token' } });
- * const res = await client.v1.models.$post({ json: { data: [[0, 1], [1, 0]] } });
+ * import { createClient } from 'edge-sae/client';
+ * const client = createClient('http://127.0.0.1:8787', { token: 'dev-admin-token' });
+ * const res = await client.v1.models.$post({ json: { data: [[0, 1], [1, 0]] }, query: {} });
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { swaggerUI } from '@hono/swagger-ui';
 import { corsPolicy } from './cors.js';
 import type { AppEnv } from './env.js';
 import { health, VERSION } from './health.js';
@@ -49,7 +48,7 @@ export function createApp() {
       { name: 'meta', description: 'Health.' },
     ],
   });
-  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'edge-sae API' }));
+  // GET /docs is a static asset (assets/docs/, Swagger UI served from this Worker: see wrangler.toml [assets]).
   app.route('/', playground);
   return routes;
 }

@@ -119,6 +119,14 @@ describe('the packed package', () => {
   });
 });
 
+describe('npm run dev\'s server', () => {
+  it('should not restart right after it starts (wrangler.toml has no [build] command to re-run)', () => {
+    // The server has been up for the whole packing and install by now; wrangler 4.86 used to
+    // rebuild and restart once within a few seconds of starting when a [build] command was set.
+    expect(server.log()).not.toMatch(/changed, restarting/);
+  });
+});
+
 describe('the code blocks of the README and docs', () => {
   it('should have a reason for every block that does not run', () => {
     const runnable = blocks.filter((block) => block.lang !== '');

@@ -219,8 +219,6 @@ describe('model lifecycle', () => {
     expect(Object.keys(doc.paths['/v1/models']!).sort()).toEqual(['get', 'post']);
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(doc.components.schemas.TrainRequest).toBeDefined();
-    res = await call('/docs', { token: null });
-    expect(res.status).toBe(200);
-    expect(await res.text()).toContain('/openapi.json');
+    // GET /docs is a static asset, which the Workers test pool does not serve: test/browser/docs-page.test.ts renders it under wrangler dev.
   });
 });

@@ -125,7 +125,7 @@ function readTrainingFlags(options: ParsedOptions): { config: Partial<ModelConfi
     resolveTrainingOptions(training);
   } catch (error) {
     if (error instanceof ConfigError && FLAG_OF_FIELD[error.field]) {
-      throw new UsageError(`${FLAG_OF_FIELD[error.field]}: ${error.message.slice(error.field.length + 2)}`);
+      throw new UsageError(`${FLAG_OF_FIELD[error.field]}: ${error.reason}`);
     }
     throw error;
   }

@@ -12,7 +12,7 @@
  * clock is frozen during compute).
  */
 import { DurableObject } from 'cloudflare:workers';
-import { InputError } from '../../errors.js';
+import { InputError, TrainingDivergedError } from '../../errors.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../jobs/checkpoint.js';
 import { JobTrainer, effectiveBatchRows, stepFlops } from '../../jobs/job-trainer.js';
 import { loadWorkerBackend } from '../backends.js';
@@ -219,7 +219,7 @@ export class TrainingJob extends DurableObject<Bindings> {
     this.dropRun();
     if (isTerminal(record.status)) return;
     if (error instanceof JobFailure || error instanceof InputError) {
-      const type = error instanceof JobFailure ? error.type : error.name === 'TrainingDivergedError' ? 'training-diverged' : 'invalid-input';
+      const type = error instanceof JobFailure ? error.type : error instanceof TrainingDivergedError ? 'training-diverged' : 'invalid-input';
       await this.fail(record, type, error.message);
       return;
     }

@@ -164,7 +164,7 @@ export const EncodeResponseSchema = z
 export const ReconstructResponseSchema = z
   .object({
     outputs: z.array(z.array(z.number())).openapi({ description: 'Reconstructions in the caller\'s original scale.' }),
-    errors: z.array(z.number()).openapi({ description: 'Per-row squared error (normalised scale).' }),
+    errors: z.array(z.number()).openapi({ description: 'Per-row squared error Σⱼ (outputᵢⱼ − inputᵢⱼ)², in the caller\'s scale, as the outputs are.' }),
   })
   .openapi('ReconstructResponse');
 

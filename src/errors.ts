@@ -31,7 +31,7 @@ export class DataError extends InputError {
   }
 }
 
-/** A model file (SPEC section 3) that does not match the format; `field` is a JSON path. */
+/** A model file (docs/SPEC.md section 3) that does not match the format; `field` is a JSON path. */
 export class ModelFileError extends InputError {
   override name = 'ModelFileError';
   readonly field: string;

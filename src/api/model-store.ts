@@ -1,6 +1,6 @@
 /**
  * Models in R2. Each model is one object, `models/{id}.json`, whose body is exactly the model file
- * (SPEC section 3, so export streams it untouched) and whose customMetadata carries the summary
+ * (docs/SPEC.md section 3, so export streams it untouched) and whose customMetadata carries the summary
  * (name, sizes, version, timestamps), so listing and the cache's freshness check never read a
  * body. `version` starts at 1 and grows with every training run; with the id it keys the cache.
  *

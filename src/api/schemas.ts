@@ -155,7 +155,7 @@ export const ModelListSchema = z
 
 export const ModelFileSchema = z
   .record(z.string(), z.unknown())
-  .openapi('ModelFile', { description: 'The model file, format "edge-sae" version 1 (SPEC section 3).' });
+  .openapi('ModelFile', { description: 'The model file, format "edge-sae" version 1 (docs/SPEC.md section 3).' });
 
 export const EncodeResponseSchema = z
   .object({ codes: z.array(z.array(z.number())).openapi({ description: 'Hidden activations, one row per input row.' }) })

@@ -1,5 +1,5 @@
 /**
- * Model and training options, their defaults (the TensorFlow tutorial's, SPEC section 2), and
+ * Model and training options, their defaults (the TensorFlow tutorial's, docs/SPEC.md section 2), and
  * their validation. The one place these facts live: the CLI, the HTTP schemas and the model all
  * read them from here.
  */

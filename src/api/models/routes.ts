@@ -194,7 +194,7 @@ export const evaluateRoute = createRoute({
   middleware: [requireAccess('read'), limitBody('maxBodyBytes')] as const,
   request: { params: ModelIdParamsSchema, ...inputsBody },
   responses: {
-    200: { description: 'The metrics of SPEC section 2 on these rows.', content: { 'application/json': { schema: MetricsSchema } } },
+    200: { description: 'The metrics of docs/SPEC.md section 2 on these rows.', content: { 'application/json': { schema: MetricsSchema } } },
     ...accessErrors.read,
     ...inputErrors,
     ...notFound,

@@ -46,7 +46,7 @@ export interface TrainingBenchOptions {
 /** A step that takes longer than this (in the warm-up) is timed one step a run. */
 const SLOW_STEP_MS = 100;
 
-/** The tutorial's defaults (SPEC section 2): sum reduction, ρ = β = α = 0.1, Adam lr 0.001. */
+/** The tutorial's defaults (docs/SPEC.md section 2): sum reduction, ρ = β = α = 0.1, Adam lr 0.001. */
 const LOSS: LossConfig = {
   sparsityTarget: DEFAULT_MODEL_CONFIG.sparsityTarget,
   sparsityWeight: DEFAULT_MODEL_CONFIG.sparsityWeight,

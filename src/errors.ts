@@ -21,21 +21,27 @@ export interface DataLocation {
 export class DataError extends InputError {
   override name = 'DataError';
   readonly location: DataLocation;
+  /** What is wrong, without the location the message puts in front of it. */
+  readonly reason: string;
 
   constructor(problem: string, location: DataLocation = {}) {
     super(formatLocation(location) + problem);
     this.location = location;
+    this.reason = problem;
   }
 }
 
-/** A model file (SPEC section 3) that does not match the format; `field` is a JSON path. */
+/** A model file (docs/SPEC.md section 3) that does not match the format; `field` is a JSON path. */
 export class ModelFileError extends InputError {
   override name = 'ModelFileError';
   readonly field: string;
+  /** What is wrong with the field, without the source and field the message puts in front of it. */
+  readonly reason: string;
 
   constructor(field: string, problem: string, source?: string) {
     super(`${source ? `${source}: ` : ''}model file field "${field}": ${problem}`);
     this.field = field;
+    this.reason = problem;
   }
 }
 
@@ -43,13 +49,13 @@ export class ModelFileError extends InputError {
 export class ConfigError extends InputError {
   override name = 'ConfigError';
   readonly field: string;
-  /** What is wrong with it, without the field's name ("must be greater than 0, got -1"). */
-  readonly problem: string;
+  /** What is wrong with the field, without the field the message puts in front of it. */
+  readonly reason: string;
 
   constructor(field: string, problem: string) {
     super(`${field}: ${problem}`);
     this.field = field;
-    this.problem = problem;
+    this.reason = problem;
   }
 }
 
@@ -57,10 +63,13 @@ export class ConfigError extends InputError {
 export class TrainingDivergedError extends InputError {
   override name = 'TrainingDivergedError';
   readonly epoch: number;
+  /** What became non-finite, e.g. "the batch loss became NaN". */
+  readonly reason: string;
 
   constructor(epoch: number, detail: string) {
     super(`training diverged at epoch ${epoch}: ${detail}; lower the learning rate or normalise the data`);
     this.epoch = epoch;
+    this.reason = detail;
   }
 }
 

@@ -48,7 +48,7 @@ export async function createModel(
   return SparseAutoencoder.create(inputSize, config, backend, { seed: options.seed, backendReport: report });
 }
 
-/** A model from a parsed model file (SPEC section 3). */
+/** A model from a parsed model file (docs/SPEC.md section 3). */
 export async function loadModel(file: unknown, options: { backend?: BackendChoice; source?: string } = {}): Promise<SparseAutoencoder> {
   const { backend, report } = await loadNodeBackend(options.backend ?? 'auto');
   return SparseAutoencoder.fromFile(file, backend, options.source, report);

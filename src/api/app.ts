@@ -17,6 +17,7 @@ import { jobs } from './jobs/index.js';
 import { models } from './models/index.js';
 import { pictures } from './models/pictures.js';
 import { playground } from './playground/index.js';
+import { BEARER_AUTH, BEARER_AUTH_SCHEME } from './openapi.js';
 import { notFound, onError, validationHook } from './problem.js';
 
 /** Builds the app (a fresh one each call; the Worker uses `app`). */
@@ -26,11 +27,7 @@ export function createApp() {
   app.notFound(notFound);
   // Before every route, so errors and 404s carry the CORS headers too (docs/API.md, CORS).
   app.use('*', corsPolicy());
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
-    type: 'http',
-    scheme: 'bearer',
-    description: 'API_TOKEN (everything) or one of ENCODE_TOKENS (read models, dataset shapes and job status; encode, reconstruct, evaluate).',
-  });
+  app.openAPIRegistry.registerComponent('securitySchemes', BEARER_AUTH, BEARER_AUTH_SCHEME);
   const routes = app.route('/', health).route('/v1/models', models).route('/v1/models', pictures).route('/v1/datasets', datasets).route('/v1/jobs', jobs);
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

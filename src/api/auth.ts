@@ -7,11 +7,9 @@
  * `RATE_LIMITER` binding, keyed by the token's digest, never the token itself).
  */
 import type { MiddlewareHandler } from 'hono';
-import type { AppEnv, Bindings } from './env.js';
+import type { AppEnv, Bindings, Role } from './env.js';
+import { RATE_LIMIT_PERIOD_SECONDS } from './limits.js';
 import { ApiError } from './problem.js';
-
-/** What the caller's token allows. */
-export type Role = 'admin' | 'encode';
 
 /** What a route needs: `read` (models, encode, reconstruct, evaluate) or `write` (everything else). */
 export type Access = 'read' | 'write';
@@ -70,8 +68,8 @@ async function identify(header: string | undefined, env: Partial<Bindings>): Pro
   );
 }
 
-/** Seconds a refused caller should wait: the limiter's period (wrangler.toml `[[ratelimits]]`). */
-const RETRY_AFTER_SECONDS = '10';
+/** Seconds a refused caller should wait: the limiter's period. */
+const RETRY_AFTER_SECONDS = String(RATE_LIMIT_PERIOD_SECONDS);
 
 /**
  * Counts the request against its token's limit (wrangler.toml `[[ratelimits]]` RATE_LIMITER);

@@ -1,83 +1,61 @@
 /**
- * Every limit of the HTTP API, in one place. Each has a default here and may be overridden by a
- * wrangler var of the same name (wrangler.toml `[vars]`, or `--var NAME:VALUE` for one run).
+ * Every limit of the HTTP API, in one place (LIMIT_VARS). Each has its default here, and only here,
+ * and may be overridden by a wrangler var of the same name (`[vars]` in wrangler.toml, or
+ * `--var NAME:VALUE` for one run).
  * A limit that is exceeded gives 413 with a problem+json body naming the limit and its value;
  * work that is too large for one request points to the asynchronous jobs API.
  */
-import type { Bindings } from './env.js';
 import { ApiError } from './problem.js';
 
-export interface Limits {
-  /** Largest request body on any route except import, in bytes. */
-  maxBodyBytes: number;
-  /** Largest model file accepted by POST /v1/models/import, in bytes. */
-  maxModelBytes: number;
-  /** Most data rows in one request. */
-  maxRows: number;
-  /** Most columns (input size n). */
-  maxColumns: number;
-  /** Most numbers (rows × columns) in one request. */
-  maxCells: number;
-  /** Largest hidden size h. */
-  maxHiddenSize: number;
-  /** Most learned parameters of a model: 2·n·h + n + h. */
-  maxParameters: number;
-  /** Most epochs in one synchronous training request. */
-  maxEpochs: number;
-  /** Synchronous work budget: estimated floating-point operations of one training request. */
-  maxTrainFlops: number;
-  /** Largest page of GET /v1/models. */
-  maxListLimit: number;
-  /** Models kept decoded in one isolate's cache. */
-  modelCacheEntries: number;
-  /** Total parameters the isolate's model cache may hold. */
-  modelCacheParameters: number;
-  /** How long a cached model is used without re-reading its version from R2, in ms. */
-  modelCacheRevalidateMs: number;
-  /** Largest body of POST /v1/datasets, in bytes. */
-  maxDatasetBytes: number;
-  /** Most rows of a stored dataset. */
-  maxDatasetRows: number;
-  /** Most numbers (rows × columns) of a stored dataset (its float32 form is 4 bytes each). */
-  maxDatasetCells: number;
-  /** Most epochs of one job. */
-  maxJobEpochs: number;
-  /** Work budget of one job: estimated floating-point operations, ≈ 12·rows·n·h·epochs. */
-  maxJobFlops: number;
-  /** Target wall time of one job slice (one alarm), in ms; kept well under the CPU cap. */
-  jobSliceMs: number;
-  /** Assumed kernel throughput (FLOP per ms) that sizes a job's first slice; later slices use measured time. */
-  jobFlopsPerMs: number;
-  /** How often GET /v1/jobs/{id}/events looks for progress, in ms. */
-  jobEventsIntervalMs: number;
+/** How one limit is declared: its wrangler var, its default, and what it bounds. */
+interface LimitSpec {
+  name: string;
+  default: number;
+  description: string;
 }
 
-/** The var name and default of each limit; the single source of both. */
+/** Every limit of the API and the jobs: the single source of its var name, default and meaning. */
 export const LIMIT_VARS = {
-  maxBodyBytes: { name: 'MAX_BODY_BYTES', default: 4 * 1024 * 1024 },
-  maxModelBytes: { name: 'MAX_MODEL_BYTES', default: 16 * 1024 * 1024 },
-  maxRows: { name: 'MAX_ROWS', default: 10_000 },
-  maxColumns: { name: 'MAX_COLUMNS', default: 1_024 },
-  maxCells: { name: 'MAX_CELLS', default: 500_000 },
-  maxHiddenSize: { name: 'MAX_HIDDEN_SIZE', default: 4_096 },
-  maxParameters: { name: 'MAX_PARAMETERS', default: 1_000_000 },
-  maxEpochs: { name: 'MAX_EPOCHS', default: 10_000 },
-  maxTrainFlops: { name: 'MAX_TRAIN_FLOPS', default: 2e10 },
-  maxListLimit: { name: 'MAX_LIST_LIMIT', default: 100 },
-  modelCacheEntries: { name: 'MODEL_CACHE_ENTRIES', default: 16 },
-  modelCacheParameters: { name: 'MODEL_CACHE_PARAMETERS', default: 2_000_000 },
-  modelCacheRevalidateMs: { name: 'MODEL_CACHE_REVALIDATE_MS', default: 5_000 },
-  maxDatasetBytes: { name: 'MAX_DATASET_BYTES', default: 32 * 1024 * 1024 },
-  maxDatasetRows: { name: 'MAX_DATASET_ROWS', default: 1_000_000 },
-  maxDatasetCells: { name: 'MAX_DATASET_CELLS', default: 4_194_304 },
-  maxJobEpochs: { name: 'MAX_JOB_EPOCHS', default: 50_000 },
-  maxJobFlops: { name: 'MAX_JOB_FLOPS', default: 1e14 },
-  jobSliceMs: { name: 'JOB_SLICE_MS', default: 1_000 },
-  jobFlopsPerMs: { name: 'JOB_FLOPS_PER_MS', default: 1e6 },
-  jobEventsIntervalMs: { name: 'JOB_EVENTS_INTERVAL_MS', default: 500 },
-} as const satisfies Record<keyof Limits, { name: keyof Bindings; default: number }>;
+  maxBodyBytes: { name: 'MAX_BODY_BYTES', default: 4 * 1024 * 1024, description: 'Largest request body on any route except import, in bytes.' },
+  maxModelBytes: { name: 'MAX_MODEL_BYTES', default: 16 * 1024 * 1024, description: 'Largest model file accepted by POST /v1/models/import, in bytes.' },
+  maxRows: { name: 'MAX_ROWS', default: 10_000, description: 'Most data rows in one request.' },
+  maxColumns: { name: 'MAX_COLUMNS', default: 1_024, description: 'Most columns (input size n).' },
+  maxCells: { name: 'MAX_CELLS', default: 500_000, description: 'Most numbers (rows × columns) in one request.' },
+  maxHiddenSize: { name: 'MAX_HIDDEN_SIZE', default: 4_096, description: 'Largest hidden size h.' },
+  maxParameters: { name: 'MAX_PARAMETERS', default: 1_000_000, description: 'Most learned parameters of a model: 2·n·h + n + h (784→196 MNIST: 308,308).' },
+  maxEpochs: { name: 'MAX_EPOCHS', default: 10_000, description: 'Most epochs in one synchronous training request.' },
+  maxTrainFlops: { name: 'MAX_TRAIN_FLOPS', default: 2e10, description: 'Synchronous work budget: estimated floating-point operations of one training request, ≈ 12·rows·n·h·epochs.' },
+  maxListLimit: { name: 'MAX_LIST_LIMIT', default: 100, description: 'Largest page of GET /v1/models.' },
+  modelCacheEntries: { name: 'MODEL_CACHE_ENTRIES', default: 16, description: 'Models kept decoded in one isolate\'s cache.' },
+  modelCacheParameters: { name: 'MODEL_CACHE_PARAMETERS', default: 2_000_000, description: 'Total parameters the isolate\'s model cache may hold.' },
+  modelCacheRevalidateMs: { name: 'MODEL_CACHE_REVALIDATE_MS', default: 5_000, description: 'How long a cached model is used without re-reading its version from R2, in ms.' },
+  maxDatasetBytes: { name: 'MAX_DATASET_BYTES', default: 32 * 1024 * 1024, description: 'Largest body of POST /v1/datasets, in bytes.' },
+  maxDatasetRows: { name: 'MAX_DATASET_ROWS', default: 1_000_000, description: 'Most rows of a stored dataset.' },
+  maxDatasetCells: { name: 'MAX_DATASET_CELLS', default: 4_194_304, description: 'Most numbers (rows × columns) of a stored dataset (its float32 form is 4 bytes each: 16 MiB).' },
+  maxJobEpochs: { name: 'MAX_JOB_EPOCHS', default: 50_000, description: 'Most epochs of one job.' },
+  maxJobFlops: { name: 'MAX_JOB_FLOPS', default: 1e14, description: 'Work budget of one job: estimated floating-point operations, ≈ 12·rows·n·h·epochs.' },
+  jobSliceMs: { name: 'JOB_SLICE_MS', default: 1_000, description: 'Target wall time of one job slice (one alarm), in ms; kept well under the CPU cap.' },
+  jobFlopsPerMs: { name: 'JOB_FLOPS_PER_MS', default: 1e6, description: 'Assumed kernel throughput (FLOP per ms) that sizes a job\'s first slice; later slices use measured time.' },
+  jobEventsIntervalMs: { name: 'JOB_EVENTS_INTERVAL_MS', default: 500, description: 'How often GET /v1/jobs/{id}/events looks for progress, in ms.' },
+} as const satisfies Record<string, LimitSpec>;
 
-export type LimitKey = keyof Limits;
+export type LimitKey = keyof typeof LIMIT_VARS;
+
+/** The limits in force: one number per entry of LIMIT_VARS. */
+export type Limits = Record<LimitKey, number>;
+
+/** The wrangler var of each limit. */
+export type LimitVarName = (typeof LIMIT_VARS)[LimitKey]['name'];
+
+/** The limit vars as the Worker may receive them: strings as wrangler vars arrive, numbers also accepted. */
+export type LimitBindings = { [Name in LimitVarName]?: string | number };
+
+/**
+ * The period of wrangler.toml's `[[ratelimits]]` RATE_LIMITER, in seconds: how long a refused
+ * caller should wait (Retry-After). The binding's config is not readable at run time, so this is
+ * its copy; test/config/wrangler-config.test.ts fails when the two disagree.
+ */
+export const RATE_LIMIT_PERIOD_SECONDS = 10;
 
 const warned = new Set<string>();
 
@@ -85,7 +63,7 @@ const warned = new Set<string>();
  * The limits in force for this request: defaults overridden by positive numeric vars. A var that
  * is not a positive number is ignored (with one warning per isolate) rather than failing requests.
  */
-export function readLimits(env: Partial<Bindings> | undefined): Limits {
+export function readLimits(env: LimitBindings | undefined): Limits {
   const limits = {} as Limits;
   for (const key of Object.keys(LIMIT_VARS) as LimitKey[]) {
     const spec = LIMIT_VARS[key];
@@ -116,6 +94,9 @@ export function parameterCount(inputSize: number, hiddenSize: number): number {
 export function trainingFlops(rows: number, inputSize: number, hiddenSize: number, epochs: number): number {
   return 12 * rows * inputSize * hiddenSize * epochs;
 }
+
+/** The defaults alone (what a Worker with no limit vars uses). */
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze(readLimits(undefined));
 
 const JOBS_HINT = 'Train larger work asynchronously with POST /v1/jobs.';
 

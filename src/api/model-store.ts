@@ -1,6 +1,6 @@
 /**
  * Models in R2. Each model is one object, `models/{id}.json`, whose body is exactly the model file
- * (SPEC section 3, so export streams it untouched) and whose customMetadata carries the summary
+ * (docs/SPEC.md section 3, so export streams it untouched) and whose customMetadata carries the summary
  * (name, sizes, version, timestamps), so listing and the cache's freshness check never read a
  * body. `version` starts at 1 and grows with every training run; with the id it keys the cache.
  *
@@ -16,36 +16,12 @@ import type { z } from '@hono/zod-openapi';
 import { ApiError } from './problem.js';
 import { listPage } from './r2-list.js';
 import type { ModelSummarySchema } from './schemas.js';
+import { isId, MODEL_KEYS } from './storage-keys.js';
 
 export type ModelSummary = z.infer<typeof ModelSummarySchema>;
 
-/** 20 random bytes → 32 base32 characters: 160 unguessable bits. */
-const ID_BYTES = 20;
-const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
-const ID_PATTERN = /^[a-z2-7]{32}$/;
-const PREFIX = 'models/';
-
-/** A new model id from crypto.getRandomValues. */
-export function newModelId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(ID_BYTES));
-  let out = '';
-  let buffer = 0;
-  let bits = 0;
-  for (const byte of bytes) {
-    buffer = (buffer << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32[(buffer >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-    buffer &= (1 << bits) - 1;
-  }
-  return out;
-}
-
-export function isModelId(id: string): boolean {
-  return ID_PATTERN.test(id);
-}
+/** The R2 key of a model's file. */
+const key = MODEL_KEYS.key;
 
 /** What a stored object's metadata holds, as strings (R2 customMetadata is string → string). */
 interface StoredMetadata {
@@ -73,14 +49,14 @@ export class ModelStore {
 
   /** Summary and etag of a model, without its body; null when there is none. */
   async head(id: string): Promise<StoredModel | null> {
-    if (!isModelId(id)) return null;
+    if (!isId(id)) return null;
     const object = await storage('reading', () => this.bucket.head(key(id)));
     return object ? stored(id, object) : null;
   }
 
   /** Summary, etag and the parsed model file; null when there is none. */
   async get(id: string): Promise<(StoredModel & { file: unknown }) | null> {
-    if (!isModelId(id)) return null;
+    if (!isId(id)) return null;
     return storage('reading', async () => {
       const object = await this.bucket.get(key(id));
       if (!object) return null;
@@ -90,7 +66,7 @@ export class ModelStore {
 
   /** The raw object, to stream the model file as it is stored. */
   async getBody(id: string): Promise<R2ObjectBody | null> {
-    if (!isModelId(id)) return null;
+    if (!isId(id)) return null;
     return storage('reading', () => this.bucket.get(key(id)));
   }
 
@@ -139,7 +115,7 @@ export class ModelStore {
 
   /** Deletes a model; false when there was none. */
   async delete(id: string): Promise<boolean> {
-    if (!isModelId(id)) return false;
+    if (!isId(id)) return false;
     const existing = await storage('reading', () => this.bucket.head(key(id)));
     if (!existing) return false;
     await storage('deleting', () => this.bucket.delete(key(id)));
@@ -148,8 +124,8 @@ export class ModelStore {
 
   /** One page of summaries in id order. An unusable cursor is the caller's fault: 422. */
   async list(limit: number, cursor: string | undefined): Promise<{ models: ModelSummary[]; cursor: string | null }> {
-    const page = await listPage(this.bucket, PREFIX, limit, cursor, (error) => storageUnavailable('listing', error));
-    const models = page.objects.map((object) => stored(object.key.slice(PREFIX.length, -'.json'.length), object).summary);
+    const page = await listPage(this.bucket, MODEL_KEYS.prefix, limit, cursor, (error) => storageUnavailable('listing', error));
+    const models = page.objects.map((object) => stored(MODEL_KEYS.idOf(object.key), object).summary);
     return { models, cursor: page.cursor };
   }
 }
@@ -178,10 +154,6 @@ function storageUnavailable(what: string, error: unknown): ApiError {
     detail: `The model store failed while ${what}.${outcome} Retry later.`,
     headers: { 'retry-after': '1' },
   });
-}
-
-function key(id: string): string {
-  return `${PREFIX}${id}.json`;
 }
 
 function toMetadata(summary: ModelSummary): Record<string, string> {

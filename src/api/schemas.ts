@@ -123,7 +123,7 @@ export const ModelListSchema = z
 
 export const ModelFileSchema = z
   .record(z.string(), z.unknown())
-  .openapi('ModelFile', { description: 'The model file, format "edge-sae" version 1 (SPEC section 3).' });
+  .openapi('ModelFile', { description: 'The model file, format "edge-sae" version 1 (docs/SPEC.md section 3).' });
 
 export const EncodeResponseSchema = z
   .object({ codes: z.array(z.array(z.number())).openapi({ description: 'Hidden activations, one row per input row.' }) })
@@ -132,7 +132,7 @@ export const EncodeResponseSchema = z
 export const ReconstructResponseSchema = z
   .object({
     outputs: z.array(z.array(z.number())).openapi({ description: 'Reconstructions in the caller\'s original scale.' }),
-    errors: z.array(z.number()).openapi({ description: 'Per-row squared error (normalised scale).' }),
+    errors: z.array(z.number()).openapi({ description: 'Per-row squared error Σⱼ (outputᵢⱼ − inputᵢⱼ)², in the caller\'s scale, as the outputs are.' }),
   })
   .openapi('ReconstructResponse');
 

@@ -27,7 +27,7 @@ export interface Parameters {
   b2: Float32Array;
 }
 
-/** The hyperparameters of the loss in SPEC section 2. */
+/** The hyperparameters of the loss in docs/SPEC.md section 2. */
 export interface LossConfig {
   /** ρ: target mean activation of each hidden unit, in (0, 1). */
   readonly sparsityTarget: number;

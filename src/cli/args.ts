@@ -1,5 +1,5 @@
 /**
- * Command-line options: the option table of each command (SPEC section 4), strict parsing with
+ * Command-line options: the option table of each command (docs/SPEC.md section 4), strict parsing with
  * node:util parseArgs, and checking that numeric flags hold numbers. Ranges are checked later by
  * the model's own config validation (src/model/config.ts), reported under the flag's name.
  */

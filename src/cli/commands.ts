@@ -1,5 +1,5 @@
 /**
- * The option table of each command, as SPEC section 4 lists them. Kept apart from the commands
+ * The option table of each command, as docs/SPEC.md section 4 lists them. Kept apart from the commands
  * themselves so that parsing and --help never load the model or the kernels.
  */
 import type { CommandSpec } from './args.js';

@@ -51,11 +51,8 @@ export function withDataSource<T>(data: DataFile, work: () => T): T {
     return work();
   } catch (error) {
     if (error instanceof DataError && (error.location.source === undefined || error.location.source === 'data')) {
-      const { source, row, column } = error.location;
-      // Drop the "data, row 1, column 2: " prefix DataError put in front of the problem.
-      const located = source !== undefined || row !== undefined || column !== undefined;
-      const problem = located ? error.message.replace(/^[^:]*: /, '') : error.message;
-      throw new DataError(problem, {
+      const { row, column } = error.location;
+      throw new DataError(error.reason, {
         source: data.source,
         row: row === undefined ? undefined : data.firstRow + row - 1,
         column,

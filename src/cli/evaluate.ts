@@ -1,4 +1,4 @@
-/** `edge-sae evaluate`: the metrics of SPEC section 2 of a model on data, as one line of JSON. */
+/** `edge-sae evaluate`: the metrics of docs/SPEC.md section 2 of a model on data, as one line of JSON. */
 import { loadNodeBackend } from '../backends/node-providers.js';
 import { readDataFile } from '../data/read-file.js';
 import type { ParsedOptions } from './args.js';

@@ -2,15 +2,12 @@
  * `edge-sae plot` (the loss curve, SVG) and `edge-sae filters` (each hidden unit's input weights
  * in a grid, PNG or SVG). Neither loads a kernel backend: they only read the model file.
  */
-import { deflateSync } from 'node:zlib';
 import path from 'node:path';
 import { InputError } from '../errors.js';
 import { encoderWeightsOf, parseShape, renderFilterGrid, renderFiltersSvg, renderLossCurveSvg, encodePng } from '../viz/index.js';
 import { UsageError, type ParsedOptions } from './args.js';
 import { checkOutputPath, readJsonFile, writeFileAtomic, type CliIo } from './io.js';
 import { withoutUndefined } from '../util/defined.js';
-
-const deflate = (bytes: Uint8Array): Uint8Array => deflateSync(bytes, { level: 9 });
 
 export async function plot(options: ParsedOptions, io: CliIo): Promise<void> {
   const modelPath = options.required('model');
@@ -50,12 +47,12 @@ export async function filters(options: ParsedOptions, io: CliIo): Promise<void> 
   let size: { width: number; height: number; shape: { width: number; height: number } };
   if (format === 'png') {
     const image = picture(flag, () => renderFilterGrid(encoder, grid), modelPath);
-    writeFileAtomic(outPath, encodePng(image, { deflate }));
+    writeFileAtomic(outPath, encodePng(image));
     size = image;
   } else {
     // Lay out once for the sizes (cheap), then write the SVG.
     const layout = picture(flag, () => renderFilterGrid(encoder, grid), modelPath);
-    writeFileAtomic(outPath, renderFiltersSvg(encoder, { ...grid, deflate }));
+    writeFileAtomic(outPath, renderFiltersSvg(encoder, grid));
     size = layout;
   }
   const units = Math.min(encoder.hiddenSize, grid.count ?? encoder.hiddenSize);

@@ -97,7 +97,7 @@ function readTrainingFlags(options: ParsedOptions): { config: Partial<ModelConfi
     resolveTrainingOptions(training);
   } catch (error) {
     const flag = error instanceof ConfigError ? flagOfField(error.field) : undefined;
-    if (error instanceof ConfigError && flag) throw new UsageError(`${flag}: ${error.problem}`);
+    if (error instanceof ConfigError && flag) throw new UsageError(`${flag}: ${error.reason}`);
     throw error;
   }
   return { config, training };

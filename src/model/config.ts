@@ -1,6 +1,6 @@
 /**
  * Model and training options as the model takes them: their types, their defaults (the
- * TensorFlow tutorial's, SPEC section 2) and the resolve that fills and checks them. The facts
+ * TensorFlow tutorial's, docs/SPEC.md section 2) and the resolve that fills and checks them. The facts
  * themselves (ranges, defaults, descriptions) are in the options table, ./options.ts.
  */
 import { z } from 'zod';

@@ -2,7 +2,7 @@ import type { LayerShape, Parameters } from '../backends/types.js';
 import { SeededRandom } from './random.js';
 
 /**
- * Fresh parameters (SPEC section 2): weights uniform in ±√(6/(n+h+1)), biases 0, drawn from a
+ * Fresh parameters (docs/SPEC.md section 2): weights uniform in ±√(6/(n+h+1)), biases 0, drawn from a
  * generator seeded with `seed` — W1 first, then W2, each in row-major order.
  */
 export function initialParameters(shape: LayerShape, seed: number): Parameters {

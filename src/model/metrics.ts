@@ -1,5 +1,5 @@
 /**
- * The metrics reported after training and by evaluate (SPEC section 2). The loss terms come
+ * The metrics reported after training and by evaluate (docs/SPEC.md section 2). The loss terms come
  * from the backend (the same kernels that train); the rest is computed here from a forward pass.
  */
 import type { ForwardResult, LossTerms } from '../backends/types.js';

@@ -1,5 +1,5 @@
 /**
- * The model file, format version 1 (SPEC section 3): writing it, and reading it back with a
+ * The model file, format version 1 (docs/SPEC.md section 3): writing it, and reading it back with a
  * check of every field, so that a file that does not match is rejected with the field's name.
  */
 import type { AdamState, LayerShape, Parameters } from '../backends/types.js';
@@ -256,7 +256,7 @@ function withFieldPrefix<T>(read: FieldReader, check: () => T): T {
   try {
     return check();
   } catch (error) {
-    if (error instanceof ConfigError) read.fail(error.field, error.problem);
+    if (error instanceof ConfigError) read.fail(error.field, error.reason);
     throw error;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The sparse autoencoder (SPEC section 2): one sigmoid hidden layer trained on squared
+ * The sparse autoencoder (docs/SPEC.md section 2): one sigmoid hidden layer trained on squared
  * reconstruction error + weight decay + KL sparsity penalty. It holds its parameters and
  * optimizer state in a backend session and knows nothing of files, HTTP or terminals.
  *
@@ -97,7 +97,7 @@ export class SparseAutoencoder {
     return new SparseAutoencoder(session, backend.name, resolved, {}, options.backendReport);
   }
 
-  /** A model from its file (SPEC section 3, parsed JSON); throws ModelFileError naming the bad field. */
+  /** A model from its file (docs/SPEC.md section 3, parsed JSON); throws ModelFileError naming the bad field. */
   static fromFile(file: unknown, backend: KernelBackend, source?: string, backendReport?: BackendReport): SparseAutoencoder {
     const state = readModelFile(file, source);
     const session = backend.createSession(state.shape, state.parameters);
@@ -263,7 +263,7 @@ export class SparseAutoencoder {
     return { outputs: { rows, cols: n, data: outputs }, errors };
   }
 
-  /** The metrics of SPEC section 2 on `data`. */
+  /** The metrics of docs/SPEC.md section 2 on `data`. */
   evaluate(data: DataInput): Metrics {
     const { x, rows } = this.prepare(data);
     return this.metricsOn(x, rows);

@@ -1,5 +1,5 @@
 /**
- * The float64 reference of the model's math (SPEC section 2): the oracle the kernels and
+ * The float64 reference of the model's math (docs/SPEC.md section 2): the oracle the kernels and
  * backends are tested against. It is deliberately slow and obvious — plain loops, no blocking,
  * no fusion — so that it can be checked by reading. Never optimise it.
  */
@@ -204,7 +204,7 @@ export function zeroParameters64(shape: LayerShape): Parameters64 {
 const PARAMETER_NAMES = ['W1', 'b1', 'W2', 'b2'] as const;
 
 /**
- * One optimizer step in place. Adam as Keras and tfjs compute it (SPEC section 2):
+ * One optimizer step in place. Adam as Keras and tfjs compute it (docs/SPEC.md section 2):
  *   t = step + 1, lr_t = lr·√(1−β2^t)/(1−β1^t),
  *   m = β1·m + (1−β1)·g, v = β2·v + (1−β2)·g², w −= lr_t·m/(√v + ε).
  * SGD: w −= lr·g (the state is left alone).

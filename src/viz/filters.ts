@@ -122,7 +122,7 @@ export function renderFilterGrid(encoder: EncoderWeights, options: FilterGridOpt
  * The filter grid as PNG bytes.
  *
  * @example
- * writeFileSync('filters.png', renderFiltersPng({ inputSize: 784, hiddenSize: 196, weights: W1 }, { deflate: zlib.deflateSync }));
+ * writeFileSync('filters.png', renderFiltersPng({ inputSize: 784, hiddenSize: 196, weights: W1 }));
  */
 export function renderFiltersPng(encoder: EncoderWeights, options: FilterGridOptions & { deflate?: ZlibDeflate } = {}): Uint8Array {
   return encodePng(renderFilterGrid(encoder, options), options.deflate ? { deflate: options.deflate } : {});

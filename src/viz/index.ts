@@ -15,5 +15,5 @@ export {
   type FilterGridOptions,
   type FilterShape,
 } from './filters.js';
-export { adler32, base64, crc32, encodePng, storedZlib, type GrayImage, type PngOptions, type ZlibDeflate } from './png.js';
+export { base64, crc32, encodePng, zlibDeflate, type GrayImage, type PngOptions, type ZlibDeflate } from './png.js';
 export { encoderWeightsOf } from './model-file.js';

@@ -1,10 +1,12 @@
 /**
  * A minimal PNG encoder for 8-bit grayscale images, runtime-neutral (no Node imports), so the
- * Worker and the CLI share it. The zlib stream is made of stored (uncompressed) deflate blocks
- * unless the caller passes a real `deflate` (the CLI passes node:zlib's deflateSync).
+ * Worker and the CLI share it. The image data is deflated by fflate (zlib format, RFC 1950), which
+ * runs in both; the chunk layout, the row filters and the CRC are the few lines a grayscale PNG
+ * needs, written here rather than pulling in a general image library.
  *
  * see: PNG specification (ISO/IEC 15948), sections 5 (datastream), 9 (filtering), 10 (zlib)
  */
+import { zlibSync } from 'fflate';
 
 /** An 8-bit grayscale image, row-major: `pixels[y * width + x]`, 0 = black, 255 = white. */
 export interface GrayImage {
@@ -17,9 +19,15 @@ export interface GrayImage {
 export type ZlibDeflate = (bytes: Uint8Array) => Uint8Array;
 
 export interface PngOptions {
-  /** Defaults to `storedZlib`: no compression, no dependency. */
+  /** Defaults to `zlibDeflate` (fflate, level 9). */
   deflate?: ZlibDeflate;
 }
+
+/**
+ * fflate's zlib stream at level 9: the filtered rows of a filter grid are small (a 784→196
+ * model's grid is 407×407), so the slowest level costs little and gives the smallest picture.
+ */
+export const zlibDeflate: ZlibDeflate = (bytes) => zlibSync(bytes, { level: 9 });
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -44,7 +52,7 @@ export function encodePng(image: GrayImage, options: PngOptions = {}): Uint8Arra
   header[8] = 8; // bit depth
   header[9] = 0; // colour type: grayscale
   // compression 0, filter method 0, no interlace: the remaining bytes stay 0
-  const deflate = options.deflate ?? storedZlib;
+  const deflate = options.deflate ?? zlibDeflate;
   return concat([
     Uint8Array.from(SIGNATURE),
     chunk('IHDR', header),
@@ -98,48 +106,9 @@ function paeth(a: number, b: number, c: number): number {
   return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 
-/** A zlib stream of stored deflate blocks (no compression): header, blocks ≤ 65535 bytes, Adler-32. */
-export function storedZlib(bytes: Uint8Array): Uint8Array {
-  const blocks = Math.max(1, Math.ceil(bytes.length / 65535));
-  const out = new Uint8Array(2 + blocks * 5 + bytes.length + 4);
-  out[0] = 0x78; // deflate, 32 KiB window
-  out[1] = 0x01; // no preset dictionary, fastest; (0x78 << 8 | 0x01) % 31 === 0
-  let at = 2;
-  for (let i = 0; i < blocks; i++) {
-    const start = i * 65535;
-    const length = Math.min(65535, bytes.length - start);
-    out[at] = i === blocks - 1 ? 1 : 0; // BFINAL, BTYPE 00 (stored)
-    out[at + 1] = length & 0xff;
-    out[at + 2] = length >>> 8;
-    out[at + 3] = ~length & 0xff;
-    out[at + 4] = (~length >>> 8) & 0xff;
-    out.set(bytes.subarray(start, start + length), at + 5);
-    at += 5 + length;
-  }
-  new DataView(out.buffer).setUint32(at, adler32(bytes));
-  return out;
-}
-
-/** Adler-32 (RFC 1950), the zlib stream's checksum. */
-export function adler32(bytes: Uint8Array): number {
-  let a = 1;
-  let b = 0;
-  // 5552 is the largest run that cannot overflow before the modulo (zlib's NMAX).
-  for (let i = 0; i < bytes.length; ) {
-    const end = Math.min(bytes.length, i + 5552);
-    for (; i < end; i++) {
-      a += bytes[i]!;
-      b += a;
-    }
-    a %= 65521;
-    b %= 65521;
-  }
-  return ((b << 16) | a) >>> 0;
-}
-
 let crcTable: Uint32Array | undefined;
 
-/** CRC-32 (ISO 3309, polynomial 0xEDB88320), the PNG chunk checksum. */
+/** CRC-32 (ISO 3309, polynomial 0xEDB88320), the PNG chunk checksum (fflate does not export its own). */
 export function crc32(bytes: Uint8Array, crc = 0): number {
   if (!crcTable) {
     crcTable = new Uint32Array(256);

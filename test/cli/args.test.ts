@@ -49,7 +49,7 @@ describe('parseCommandArgs', () => {
 });
 
 describe('help', () => {
-  it('should list every command and every option of SPEC section 4', () => {
+  it('should list every command and every option of docs/SPEC.md section 4', () => {
     const text = mainHelp();
     for (const c of ['train', 'encode', 'evaluate']) expect(text).toContain(`edge-sae ${c}`);
     const train = commandHelp(TRAIN);

@@ -1,7 +1,7 @@
 /**
  * Model files move between backends: a model trained on one backend, saved, sent through JSON and
  * loaded on another gives the same codes (within float32 tolerance); and on one backend the same
- * seed gives the same weights bit for bit (SPEC section 2, Determinism).
+ * seed gives the same weights bit for bit (docs/SPEC.md section 2, Determinism).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 

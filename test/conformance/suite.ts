@@ -1,6 +1,6 @@
 /**
  * The backend conformance suite: the same cases, run on any KernelBackend, checked against the
- * float64 reference of SPEC section 2, and 100-epoch training runs checked against the reference
+ * float64 reference of docs/SPEC.md section 2, and 100-epoch training runs checked against the reference
  * run. backend-conformance.test.ts runs it on every Node backend (and compares them pairwise);
  * test/worker/kernel-builds.test.ts runs it on both kernel builds inside workerd.
  *

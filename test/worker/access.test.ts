@@ -10,7 +10,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { app } from '../../src/api/app.js';
 import { constantTimeEqual } from '../../src/api/auth.js';
-import { isModelId, newModelId } from '../../src/api/model-store.js';
+import { isId, newId } from '../../src/api/storage-keys.js';
 import { ADMIN, ENCODE, expectProblem, request, trainModel, TRAINING_DATA } from './helpers.js';
 
 interface Operation {
@@ -18,6 +18,8 @@ interface Operation {
   path: string;
   secured: boolean;
   write: boolean;
+  /** The statuses its responses document. */
+  documented: string[];
 }
 
 let operations: Operation[] = [];
@@ -30,7 +32,7 @@ const send = (path: string, options: Parameters<typeof request>[1] = {}, binding
 
 beforeAll(async () => {
   const doc = (await (await send('/openapi.json', { token: null })).json()) as {
-    paths: Record<string, Record<string, { security?: unknown[] }>>;
+    paths: Record<string, Record<string, { security?: unknown[]; responses?: Record<string, unknown> }>>;
   };
   operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, operation]) => ({
@@ -38,6 +40,7 @@ beforeAll(async () => {
       path,
       secured: (operation.security?.length ?? 0) > 0,
       write: method !== 'get' && !/\/(encode|reconstruct|evaluate)$/.test(path),
+      documented: Object.keys(operation.responses ?? {}),
     })),
   );
   modelId = (await trainModel()).id;
@@ -58,6 +61,16 @@ describe('access on every route of the OpenAPI document', () => {
     for (const op of operations) {
       if (op.path.startsWith('/v1/')) expect(op.secured, `${op.method} ${op.path}`).toBe(true);
       else expect(['/healthz'], `${op.method} ${op.path}`).toContain(op.path);
+    }
+  });
+
+  it('should document 401, 429 and 503 on every route that needs a token, and 403 on every write', () => {
+    const secured = operations.filter((o) => o.secured);
+    expect(secured.length).toBeGreaterThan(10);
+    for (const op of secured) {
+      const expected = op.write ? ['401', '403', '429', '503'] : ['401', '429', '503'];
+      expect(op.documented, `${op.method} ${op.path}`).toEqual(expect.arrayContaining(expected));
+      if (!op.write) expect(op.documented, `${op.method} ${op.path}: a read cannot be forbidden`).not.toContain('403');
     }
   });
 
@@ -109,9 +122,9 @@ describe('access on every route of the OpenAPI document', () => {
 
 describe('ids', () => {
   it('should be 32 base32 characters, 160 random bits, with no visible bias', () => {
-    const ids = Array.from({ length: 20_000 }, () => newModelId());
+    const ids = Array.from({ length: 20_000 }, () => newId());
     expect(new Set(ids).size).toBe(ids.length);
-    for (const id of ids.slice(0, 100)) expect(isModelId(id)).toBe(true);
+    for (const id of ids.slice(0, 100)) expect(isId(id)).toBe(true);
     // 32 × 5 = 160 bits ≥ 128. Each of the 32 symbols should appear about equally often at every position.
     const counts = Array.from({ length: 32 }, () => new Map<string, number>());
     for (const id of ids) for (let i = 0; i < 32; i++) counts[i]!.set(id[i]!, (counts[i]!.get(id[i]!) ?? 0) + 1);
@@ -234,7 +247,7 @@ describe('rate limiting', () => {
     let limited = 0;
     // Two windows at most: the limit must bite within 2,100 requests.
     for (let sent = 0; sent < 2_100 && limited === 0; sent += 50) {
-      const batch = await Promise.all(Array.from({ length: 50 }, () => send(`/v1/models/${newModelId()}`, { token }, bindings)));
+      const batch = await Promise.all(Array.from({ length: 50 }, () => send(`/v1/models/${newId()}`, { token }, bindings)));
       for (const res of batch) {
         if (res.status === 429) limited++;
         else if (res.status === 404) ok++;

@@ -19,7 +19,7 @@ import { env } from 'cloudflare:workers';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { app } from '../../src/api/app.js';
-import { newModelId } from '../../src/api/model-store.js';
+import { newId } from '../../src/api/storage-keys.js';
 import { fuzzCase, mutateJson, type FuzzCase, type RouteTemplate } from './fuzz-cases.js';
 import { ADMIN, ENCODE, TRAINING_DATA } from './helpers.js';
 
@@ -47,7 +47,7 @@ const SECRETS = [ADMIN, ENCODE, ENCODE2];
  * construction, so thousands of distinct ids slow the run quadratically and finally overflow the
  * stack inside the pool, not the Worker.)
  */
-const UNKNOWN_IDS = Array.from({ length: 8 }, () => newModelId());
+const UNKNOWN_IDS = Array.from({ length: 8 }, () => newId());
 /** The same pool wrapper nests on every SELF.fetch too: at most this many cases go through it. */
 const MAX_WORKER_CALLS = 1_000;
 

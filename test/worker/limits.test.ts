@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/api/problem.js';
 import { checkTrainingWork, LIMIT_VARS, readLimits, trainingFlops } from '../../src/api/limits.js';
-import { newModelId } from '../../src/api/model-store.js';
+import { newId } from '../../src/api/storage-keys.js';
 import { constantTimeEqual } from '../../src/api/auth.js';
 
 describe('limits', () => {
@@ -32,7 +32,7 @@ describe('limits', () => {
 
 describe('model ids and token comparison', () => {
   it('should make unguessable ids: 32 base32 characters (160 random bits), all distinct', () => {
-    const ids = new Set(Array.from({ length: 1000 }, () => newModelId()));
+    const ids = new Set(Array.from({ length: 1000 }, () => newId()));
     expect(ids.size).toBe(1000);
     for (const id of ids) expect(id).toMatch(/^[a-z2-7]{32}$/);
   });

@@ -78,7 +78,7 @@ describe('model lifecycle', () => {
     expect(metrics.loss).toBeCloseTo(trained.metrics.loss!, 4);
     expect(metrics.rows).toBe(8);
 
-    // Export: the model file of SPEC section 3.
+    // Export: the model file of docs/SPEC.md section 3.
     res = await call(`/v1/models/${id}/export`, { token: ENCODE });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('application/json');

@@ -13,13 +13,10 @@ import {
   DatasetUploadQuerySchema,
   IdParamsSchema,
   ListQuerySchema,
-  ProblemSchema,
 } from '../schemas.js';
+import { accessErrors, inputErrors, notFoundResponse, problem, security } from '../openapi.js';
 
-const security = [{ bearerAuth: [] }];
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
-const authErrors = { 401: problem('Missing or invalid token.'), 403: problem('The token may not do this.') };
-const notFound = { 404: problem('No dataset with this id.') };
+const notFound = notFoundResponse('dataset');
 
 /** 413 when the upload is larger than MAX_DATASET_BYTES (declared or streamed). */
 const limitDatasetBody: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -53,10 +50,8 @@ export const uploadRoute = createRoute({
   },
   responses: {
     201: { description: 'The stored dataset.', content: { 'application/json': { schema: DatasetSchema } } },
-    ...authErrors,
-    400: problem('Malformed JSON.'),
-    413: problem('A limit was exceeded; the detail names it.'),
-    415: problem('Unsupported content type.'),
+    ...accessErrors.write,
+    ...inputErrors,
     422: problem('Invalid data (the row and column are named), or a binary body that does not match rows × cols.'),
   },
 });
@@ -71,7 +66,7 @@ export const listRoute = createRoute({
   request: { query: ListQuerySchema },
   responses: {
     200: { description: 'One page of datasets.', content: { 'application/json': { schema: DatasetListSchema } } },
-    ...authErrors,
+    ...accessErrors.read,
     422: problem('Bad limit or cursor.'),
   },
 });
@@ -86,7 +81,7 @@ export const getRoute = createRoute({
   request: { params: IdParamsSchema },
   responses: {
     200: { description: 'The dataset.', content: { 'application/json': { schema: DatasetSchema } } },
-    ...authErrors,
+    ...accessErrors.read,
     ...notFound,
   },
 });
@@ -100,5 +95,5 @@ export const deleteRoute = createRoute({
   security,
   middleware: [requireAccess('write')] as const,
   request: { params: IdParamsSchema },
-  responses: { 204: { description: 'Deleted.' }, ...authErrors, ...notFound },
+  responses: { 204: { description: 'Deleted.' }, ...accessErrors.write, ...notFound },
 });

@@ -6,20 +6,12 @@
  */
 import type { z } from '@hono/zod-openapi';
 import type { Matrix } from '../../data/matrix.js';
-import { isModelId, newModelId } from '../model-store.js';
 import { ApiError } from '../problem.js';
 import { listPage } from '../r2-list.js';
 import type { DatasetSchema } from '../schemas.js';
+import { DATASET_KEYS, isId, newId } from '../storage-keys.js';
 
 export type DatasetSummary = z.infer<typeof DatasetSchema>;
-
-const PREFIX = 'datasets/';
-const SUFFIX = '.f32';
-
-/** The R2 key of a dataset's cells. */
-export function datasetKey(id: string): string {
-  return `${PREFIX}${id}${SUFFIX}`;
-}
 
 /** Reads float32 cells stored by DatasetStore (or a job's inline data); null when the object is gone. */
 export async function readMatrixObject(bucket: R2Bucket, key: string): Promise<{ matrix: Matrix; etag: string } | null> {
@@ -53,7 +45,7 @@ export class DatasetStore {
 
   /** Stores a dataset under a new id. */
   async create(matrix: Matrix, name: string | null, format: DatasetSummary['format']): Promise<DatasetSummary> {
-    const id = newModelId();
+    const id = newId();
     const summary: DatasetSummary = {
       id,
       name,
@@ -63,7 +55,7 @@ export class DatasetStore {
       format,
       createdAt: new Date().toISOString(),
     };
-    await writeMatrixObject(this.bucket, datasetKey(id), matrix, {
+    await writeMatrixObject(this.bucket, DATASET_KEYS.key(id), matrix, {
       name: name ?? '',
       format,
       createdAt: summary.createdAt,
@@ -73,22 +65,22 @@ export class DatasetStore {
 
   /** Summary (shape, size, created) and etag of a dataset; null when there is none. */
   async head(id: string): Promise<(DatasetSummary & { etag: string }) | null> {
-    if (!isModelId(id)) return null;
-    const object = await this.bucket.head(datasetKey(id));
+    if (!isId(id)) return null;
+    const object = await this.bucket.head(DATASET_KEYS.key(id));
     return object ? { ...summaryOf(id, object), etag: object.etag } : null;
   }
 
   /** Deletes a dataset; false when there was none. */
   async delete(id: string): Promise<boolean> {
-    if (!isModelId(id)) return false;
-    if (!(await this.bucket.head(datasetKey(id)))) return false;
-    await this.bucket.delete(datasetKey(id));
+    if (!isId(id)) return false;
+    if (!(await this.bucket.head(DATASET_KEYS.key(id)))) return false;
+    await this.bucket.delete(DATASET_KEYS.key(id));
     return true;
   }
 
   /** One page of summaries in id order. */
   async list(limit: number, cursor: string | undefined): Promise<{ datasets: DatasetSummary[]; cursor: string | null }> {
-    const page = await listPage(this.bucket, PREFIX, limit, cursor, (error) => {
+    const page = await listPage(this.bucket, DATASET_KEYS.prefix, limit, cursor, (error) => {
       console.error('edge-sae: dataset storage failed while listing', error);
       return new ApiError(503, {
         type: 'storage-unavailable',
@@ -97,7 +89,7 @@ export class DatasetStore {
         headers: { 'retry-after': '1' },
       });
     });
-    const datasets = page.objects.map((object) => summaryOf(object.key.slice(PREFIX.length, -SUFFIX.length), object));
+    const datasets = page.objects.map((object) => summaryOf(DATASET_KEYS.idOf(object.key), object));
     return { datasets, cursor: page.cursor };
   }
 }

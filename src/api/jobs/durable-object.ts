@@ -12,29 +12,20 @@
  * clock is frozen during compute).
  */
 import { DurableObject } from 'cloudflare:workers';
-import { InputError } from '../../errors.js';
+import { InputError, TrainingDivergedError } from '../../errors.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../jobs/checkpoint.js';
 import { JobTrainer, effectiveBatchRows, stepFlops } from '../../jobs/job-trainer.js';
 import { loadWorkerBackend } from '../backends.js';
 import { readMatrixObject } from '../datasets/store.js';
 import type { Bindings } from '../env.js';
 import { readLimits, type Limits } from '../limits.js';
-import { ModelStore, newModelId } from '../model-store.js';
+import { ModelStore } from '../model-store.js';
+import { checkpointKey, inlineDataKey, newId } from '../storage-keys.js';
 import { isTerminal, viewOf, type JobInit, type JobRecord, type JobView } from './record.js';
 
 const RECORD_KEY = 'job';
 /** Unexpected failures in a row after which the job fails rather than retrying. */
 const MAX_FAILURES = 3;
-
-/** R2 key of a job's checkpoint. */
-export function checkpointKey(jobId: string): string {
-  return `jobs/${jobId}/checkpoint.bin`;
-}
-
-/** R2 key of a job's inline data (data sent in the POST /v1/jobs body). */
-export function inlineDataKey(jobId: string): string {
-  return `jobs/${jobId}/data.f32`;
-}
 
 /** A failure that ends the job with a reason (not retried). */
 class JobFailure extends Error {
@@ -74,7 +65,7 @@ export class TrainingJob extends DurableObject<Bindings> {
       stepsPerSlice: initialStepsPerSlice(init, limits),
       failures: 0,
       modelId: null,
-      resultModelId: newModelId(),
+      resultModelId: newId(),
       error: null,
       createdAt: now,
       startedAt: null,
@@ -228,7 +219,7 @@ export class TrainingJob extends DurableObject<Bindings> {
     this.dropRun();
     if (isTerminal(record.status)) return;
     if (error instanceof JobFailure || error instanceof InputError) {
-      const type = error instanceof JobFailure ? error.type : error.name === 'TrainingDivergedError' ? 'training-diverged' : 'invalid-input';
+      const type = error instanceof JobFailure ? error.type : error instanceof TrainingDivergedError ? 'training-diverged' : 'invalid-input';
       await this.fail(record, type, error.message);
       return;
     }

@@ -9,12 +9,11 @@ import { toMatrix } from '../../data/index.js';
 import { totalSteps } from '../../jobs/job-trainer.js';
 import { resolveModelConfig, resolveTrainingOptions } from '../../model/config.js';
 import { loadWorkerBackend } from '../backends.js';
-import { DatasetStore, datasetKey, writeMatrixObject } from '../datasets/store.js';
+import { DatasetStore, writeMatrixObject } from '../datasets/store.js';
 import type { AppEnv, Bindings } from '../env.js';
 import { checkDatasetSize, checkJobWork, checkModelSize, readLimits } from '../limits.js';
-import { isModelId, newModelId } from '../model-store.js';
 import { ApiError, validationHook } from '../problem.js';
-import { inlineDataKey } from './durable-object.js';
+import { DATASET_KEYS, inlineDataKey, isId, newId } from '../storage-keys.js';
 import { isTerminal, type JobInit } from './record.js';
 import { cancelRoute, eventsRoute, getRoute, submitRoute } from './routes.js';
 
@@ -30,7 +29,7 @@ export const jobs = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(submitRoute, async (c) => {
     const limits = readLimits(c.env);
     const body = c.req.valid('json');
-    const id = newModelId();
+    const id = newId();
     let rows: number;
     let cols: number;
     let dataKey: string;
@@ -46,7 +45,7 @@ export const jobs = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
         });
       }
       ({ rows, cols } = dataset);
-      dataKey = datasetKey(dataset.id);
+      dataKey = DATASET_KEYS.key(dataset.id);
     } else {
       inline = toMatrix(body.data, 'data');
       ({ rows, cols } = inline);
@@ -76,13 +75,13 @@ export const jobs = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   })
   .openapi(getRoute, async (c) => {
     const { id } = c.req.valid('param');
-    const view = isModelId(id) ? await jobStub(c.env, id).status() : null;
+    const view = isId(id) ? await jobStub(c.env, id).status() : null;
     if (!view) throw jobNotFound(id);
     return c.json(view, 200);
   })
   .openapi(eventsRoute, async (c) => {
     const { id } = c.req.valid('param');
-    const stub = isModelId(id) ? jobStub(c.env, id) : null;
+    const stub = isId(id) ? jobStub(c.env, id) : null;
     const first = stub ? await stub.status(false) : null;
     if (!stub || !first) throw jobNotFound(id);
     const intervalMs = readLimits(c.env).jobEventsIntervalMs;
@@ -111,7 +110,7 @@ export const jobs = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   })
   .openapi(cancelRoute, async (c) => {
     const { id } = c.req.valid('param');
-    const view = isModelId(id) ? await jobStub(c.env, id).cancel() : null;
+    const view = isId(id) ? await jobStub(c.env, id).cancel() : null;
     if (!view) throw jobNotFound(id);
     if (view.status !== 'cancelled') {
       throw new ApiError(409, {

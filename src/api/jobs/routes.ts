@@ -4,12 +4,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireAccess } from '../auth.js';
 import { limitBody } from '../body-limit.js';
-import { IdParamsSchema, JobRequestSchema, JobSchema, ProblemSchema } from '../schemas.js';
+import { accessErrors, inputErrors, notFoundResponse, problem, security } from '../openapi.js';
+import { IdParamsSchema, JobRequestSchema, JobSchema } from '../schemas.js';
 
-const security = [{ bearerAuth: [] }];
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
-const authErrors = { 401: problem('Missing or invalid token.'), 403: problem('The token may not do this.') };
-const notFound = { 404: problem('No job with this id.') };
+const notFound = notFoundResponse('job');
 const jobResponse = (description: string) => ({ description, content: { 'application/json': { schema: JobSchema } } });
 
 export const submitRoute = createRoute({
@@ -24,10 +22,9 @@ export const submitRoute = createRoute({
   request: { body: { content: { 'application/json': { schema: JobRequestSchema } }, required: true } },
   responses: {
     202: jobResponse('The job, queued.'),
-    ...authErrors,
-    400: problem('Malformed JSON.'),
+    ...accessErrors.write,
+    ...inputErrors,
     413: problem('A limit was exceeded (MAX_JOB_EPOCHS, MAX_JOB_FLOPS, model size…); the detail names it.'),
-    415: problem('Unsupported content type.'),
     422: problem('Invalid options or data, or an unknown datasetId (type dataset-not-found).'),
   },
 });
@@ -40,7 +37,7 @@ export const getRoute = createRoute({
   security,
   middleware: [requireAccess('read')] as const,
   request: { params: IdParamsSchema },
-  responses: { 200: jobResponse('The job.'), ...authErrors, ...notFound },
+  responses: { 200: jobResponse('The job.'), ...accessErrors.read, ...notFound },
 });
 
 export const eventsRoute = createRoute({
@@ -55,7 +52,7 @@ export const eventsRoute = createRoute({
   request: { params: IdParamsSchema },
   responses: {
     200: { description: 'The event stream.', content: { 'text/event-stream': { schema: z.string() } } },
-    ...authErrors,
+    ...accessErrors.read,
     ...notFound,
   },
 });
@@ -71,7 +68,7 @@ export const cancelRoute = createRoute({
   request: { params: IdParamsSchema },
   responses: {
     200: jobResponse('The cancelled job.'),
-    ...authErrors,
+    ...accessErrors.write,
     ...notFound,
     409: problem('The job already succeeded or failed.'),
   },

@@ -10,14 +10,13 @@ import { encoderWeightsOf, parseShape, renderFiltersPng, renderFiltersSvg, rende
 import { requireAccess } from '../auth.js';
 import type { AppEnv } from '../env.js';
 import { ApiError, validationHook } from '../problem.js';
-import { ModelIdParamsSchema, ProblemSchema } from '../schemas.js';
+import { accessErrors, notFoundResponse, problem, security } from '../openapi.js';
+import { ModelIdParamsSchema } from '../schemas.js';
 import { ModelService, modelNotFound } from './service.js';
 
-const security = [{ bearerAuth: [] }];
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
 const errors = {
-  401: problem('Missing or invalid token.'),
-  404: problem('No model with this id.'),
+  ...accessErrors.read,
+  ...notFoundResponse('model'),
   422: problem('A query parameter is invalid, or the picture cannot be drawn (no loss history; a shape that does not fit).'),
 };
 

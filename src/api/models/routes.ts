@@ -16,34 +16,14 @@ import {
   ModelIdParamsSchema,
   ModelListSchema,
   NameSchema,
-  ProblemSchema,
   ReconstructResponseSchema,
   TrainQuerySchema,
   TrainRequestSchema,
   TrainResponseSchema,
 } from '../schemas.js';
+import { accessErrors, inputErrors, notFoundResponse, problem, security } from '../openapi.js';
 
-const security = [{ bearerAuth: [] }];
-
-const problem = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: ProblemSchema } },
-});
-
-/** The error responses every authenticated route can give. */
-const authErrors = {
-  401: problem('Missing or invalid token.'),
-  403: problem('The token may not do this (an encode-only token on a write).'),
-  429: problem('The token is over its rate limit; retry after Retry-After seconds.'),
-  503: problem('The model store (R2) failed; retry after Retry-After seconds.'),
-};
-const inputErrors = {
-  400: problem('Malformed JSON.'),
-  413: problem('A limit was exceeded; the detail names it.'),
-  415: problem('Unsupported content type.'),
-  422: problem('Invalid input; `errors` lists each field at fault.'),
-};
-const notFound = { 404: problem('No model with this id.') };
+const notFound = notFoundResponse('model');
 
 export const trainRoute = createRoute({
   method: 'post',
@@ -67,7 +47,7 @@ export const trainRoute = createRoute({
   },
   responses: {
     201: { description: 'The trained model.', content: { 'application/json': { schema: TrainResponseSchema } } },
-    ...authErrors,
+    ...accessErrors.write,
     ...inputErrors,
   },
 });
@@ -82,7 +62,7 @@ export const listRoute = createRoute({
   request: { query: ListQuerySchema },
   responses: {
     200: { description: 'One page of model summaries.', content: { 'application/json': { schema: ModelListSchema } } },
-    ...authErrors,
+    ...accessErrors.read,
     422: inputErrors[422],
   },
 });
@@ -101,7 +81,7 @@ export const importRoute = createRoute({
   },
   responses: {
     201: { description: 'The imported model.', content: { 'application/json': { schema: ModelDetailSchema } } },
-    ...authErrors,
+    ...accessErrors.write,
     ...inputErrors,
   },
 });
@@ -116,7 +96,7 @@ export const getRoute = createRoute({
   request: { params: ModelIdParamsSchema },
   responses: {
     200: { description: 'The model.', content: { 'application/json': { schema: ModelDetailSchema } } },
-    ...authErrors,
+    ...accessErrors.read,
     ...notFound,
   },
 });
@@ -131,7 +111,7 @@ export const exportRoute = createRoute({
   request: { params: ModelIdParamsSchema },
   responses: {
     200: { description: 'The model file (format "edge-sae", version 1).', content: { 'application/json': { schema: ModelFileSchema } } },
-    ...authErrors,
+    ...accessErrors.read,
     ...notFound,
   },
 });
@@ -151,7 +131,7 @@ export const continueTrainingRoute = createRoute({
   },
   responses: {
     200: { description: 'The retrained model.', content: { 'application/json': { schema: TrainResponseSchema } } },
-    ...authErrors,
+    ...accessErrors.write,
     ...inputErrors,
     ...notFound,
     409: problem('The model changed while this request trained it.'),
@@ -166,7 +146,7 @@ export const deleteRoute = createRoute({
   security,
   middleware: [requireAccess('write')] as const,
   request: { params: ModelIdParamsSchema },
-  responses: { 204: { description: 'Deleted.' }, ...authErrors, ...notFound },
+  responses: { 204: { description: 'Deleted.' }, ...accessErrors.write, ...notFound },
 });
 
 const inputsBody = {
@@ -183,7 +163,7 @@ export const encodeRoute = createRoute({
   request: { params: ModelIdParamsSchema, ...inputsBody },
   responses: {
     200: { description: 'One row of codes per input row.', content: { 'application/json': { schema: EncodeResponseSchema } } },
-    ...authErrors,
+    ...accessErrors.read,
     ...inputErrors,
     ...notFound,
   },
@@ -199,7 +179,7 @@ export const reconstructRoute = createRoute({
   request: { params: ModelIdParamsSchema, ...inputsBody },
   responses: {
     200: { description: 'Reconstructions and per-row squared errors.', content: { 'application/json': { schema: ReconstructResponseSchema } } },
-    ...authErrors,
+    ...accessErrors.read,
     ...inputErrors,
     ...notFound,
   },
@@ -214,8 +194,8 @@ export const evaluateRoute = createRoute({
   middleware: [requireAccess('read'), limitBody('maxBodyBytes')] as const,
   request: { params: ModelIdParamsSchema, ...inputsBody },
   responses: {
-    200: { description: 'The metrics of SPEC section 2 on these rows.', content: { 'application/json': { schema: MetricsSchema } } },
-    ...authErrors,
+    200: { description: 'The metrics of docs/SPEC.md section 2 on these rows.', content: { 'application/json': { schema: MetricsSchema } } },
+    ...accessErrors.read,
     ...inputErrors,
     ...notFound,
   },

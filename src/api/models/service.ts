@@ -20,18 +20,20 @@ import {
   checkDataSize,
   checkModelSize,
   checkTrainingWork,
+  DEFAULT_LIMITS,
   parameterCount,
   readLimits,
   type Limits,
 } from '../limits.js';
 import { ModelCache } from '../model-cache.js';
-import { ModelStore, newModelId, type ModelSummary, type StoredModel } from '../model-store.js';
+import { ModelStore, type ModelSummary, type StoredModel } from '../model-store.js';
+import { newId } from '../storage-keys.js';
 import { ApiError } from '../problem.js';
 import { withoutUndefined } from '../../util/defined.js';
 import { carriedOverTraining } from '../../model/options.js';
 
 /** One cache per isolate; its bounds follow the limits of the latest request. */
-const cache = new ModelCache<SparseAutoencoder>(16, 2_000_000);
+const cache = new ModelCache<SparseAutoencoder>(DEFAULT_LIMITS.modelCacheEntries, DEFAULT_LIMITS.modelCacheParameters);
 
 /** For tests: drop every cached model. */
 export function clearModelCache(): void {
@@ -87,7 +89,7 @@ export class ModelService {
     try {
       const { metrics, lossHistory } = model.fit(matrix, training);
       const file = model.toFile();
-      const id = newModelId();
+      const id = newId();
       const summary = await this.store.create(id, { name: input.name ?? null, inputSize: cols, hiddenSize: config.hiddenSize }, file);
       owned = cache.set(id, summary.version, model, parameterCount(cols, config.hiddenSize));
       return { ...detailOf(summary, file), backend: model.backendName, metrics: asRecord(metrics), lossHistory };
@@ -136,7 +138,7 @@ export class ModelService {
     try {
       checkModelSize(this.limits, model.inputSize, model.hiddenSize);
       const normalised = model.toFile();
-      const id = newModelId();
+      const id = newId();
       const summary = await this.store.create(
         id,
         { name: name ?? null, inputSize: model.inputSize, hiddenSize: model.hiddenSize },

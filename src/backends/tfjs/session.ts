@@ -4,7 +4,7 @@
  * first (see runtime.ts) and runs its ops inside `tf.tidy`, so nothing but the variables and the
  * training-data tensor outlives a call.
  *
- * Gradients are the explicit formulas of SPEC section 2 (no autodiff):
+ * Gradients are the explicit formulas of docs/SPEC.md section 2 (no autodiff):
  *   δ2 = r(Y−X)⊙Y⊙(1−Y);  gW2 = Aᵀδ2 + αW2;  gb2 = colsum(δ2)
  *   q = clip(colmean(A), 1e-6, 1−1e-6);  klGrad = β·(1/m)·(−ρ/q + (1−ρ)/(1−q))
  *   δ1 = (δ2·W2ᵀ + klGrad)⊙A⊙(1−A);  gW1 = Xᵀδ1 + αW1;  gb1 = colsum(δ1)

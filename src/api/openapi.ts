@@ -1,0 +1,53 @@
+/**
+ * What every route's OpenAPI description shares: the bearer security scheme and the problem
+ * responses of auth, rate limiting, storage and input, so the route files state only what is
+ * their own and no route forgets one (test/worker/access.test.ts checks the document).
+ */
+import type { Access } from './auth.js';
+import { ProblemSchema } from './schemas.js';
+
+/** The security scheme's name in the document's components. */
+export const BEARER_AUTH = 'bearerAuth';
+
+/** The scheme itself, registered once by the app. */
+export const BEARER_AUTH_SCHEME = {
+  type: 'http',
+  scheme: 'bearer',
+  description: 'API_TOKEN (everything) or one of ENCODE_TOKENS (read models, dataset shapes and job status; encode, reconstruct, evaluate).',
+} as const;
+
+/** A route's `security`: a bearer token. */
+export const security = [{ [BEARER_AUTH]: [] }];
+
+/** A problem+json response with this description. */
+export const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: ProblemSchema } },
+});
+
+const readErrors = {
+  401: problem('Missing or invalid token.'),
+  429: problem('The token is over its rate limit; retry after Retry-After seconds.'),
+  503: problem('The model store (R2) or the kernel backend is unavailable; a storage failure says when to retry (Retry-After).'),
+};
+
+/**
+ * The error responses of every route behind `requireAccess(access)`: it authenticates (401) and
+ * counts the request against the token's rate limit (429); a write refuses an encode-only token
+ * (403); and the stores and backends behind a route may be unavailable (503).
+ */
+export const accessErrors = {
+  read: readErrors,
+  write: { ...readErrors, 403: problem('The token may not do this (an encode-only token on a write).') },
+} satisfies Record<Access, object>;
+
+/** The error responses of a route that reads a body. */
+export const inputErrors = {
+  400: problem('Malformed JSON.'),
+  413: problem('A limit was exceeded; the detail names it.'),
+  415: problem('Unsupported content type.'),
+  422: problem('Invalid input; `errors` lists each field at fault.'),
+};
+
+/** 404 for a route on one stored thing. */
+export const notFoundResponse = (what: 'model' | 'dataset' | 'job') => ({ 404: problem(`No ${what} with this id.`) });

@@ -4,6 +4,7 @@
  * A limit that is exceeded gives 413 with a problem+json body naming the limit and its value;
  * work that is too large for one request points to the asynchronous jobs API.
  */
+import { parameterCount as countParameters } from '../backends/types.js';
 import type { Bindings } from './env.js';
 import { ApiError } from './problem.js';
 
@@ -106,7 +107,7 @@ export function readLimits(env: Partial<Bindings> | undefined): Limits {
 
 /** Learned parameters of a model with input n and hidden h: W1, W2, b1, b2. */
 export function parameterCount(inputSize: number, hiddenSize: number): number {
-  return 2 * inputSize * hiddenSize + inputSize + hiddenSize;
+  return countParameters({ inputSize, hiddenSize });
 }
 
 /**

@@ -1,9 +1,9 @@
 /**
  * The SIMD128 limit of this machine (the roofline the GEMM figures are compared with): the
  * bench-only roofline build's `simd_peak` (roofline-module.ts), twelve independent f32x4 multiply-add chains with no memory
- * traffic (assembly/roofline.ts), in GFLOPS. In the default build a multiply-add is f32x4.mul +
+ * traffic (assembly/bench/roofline.ts), in GFLOPS. In the default build a multiply-add is f32x4.mul +
  * f32x4.add (2 flops a lane); so is the limit. The microkernel comes in two forms that V8 versions
- * compile far apart (see roofline.ts); a figure of it is the faster one's (peakCalls, fasterPeak).
+ * compile far apart (see assembly/bench/roofline.ts); a figure of it is the faster one's (peakCalls, fasterPeak).
  *
  * Run alone with `npx tsx bench/roofline.bench.ts`.
  */

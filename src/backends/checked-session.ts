@@ -8,22 +8,8 @@
  * Messages name the method and the argument, e.g. "forward: x has 7 values, expected 2 × 5 = 10 values
  * (rows × inputSize)".
  */
-import {
-  PARAMETER_NAMES,
-  parameterSizes,
-  type AdamState,
-  type BackendName,
-  type BackendSession,
-  type ForwardResult,
-  type GradientResult,
-  type KernelBackend,
-  type LayerShape,
-  type LossConfig,
-  type LossTerms,
-  type OptimizerConfig,
-  type ParameterName,
-  type Parameters,
-} from './types.js';
+import { PARAMETER_NAMES, parameterSizes } from './types.js';
+import type { AdamState, BackendName, BackendSession, ForwardResult, GradientResult, KernelBackend, LayerShape, LossConfig, LossTerms, OptimizerConfig, ParameterName, Parameters } from './types.js';
 
 /** Makes a backend's session for a shape and parameters already checked. */
 export type SessionFactory = (shape: LayerShape, params: Parameters) => BackendSession;

@@ -11,9 +11,10 @@
 import { describe, expect, it } from 'vitest';
 
 import type { KernelBackend, LayerShape, LossConfig, Parameters } from '../../src/backends/types.js';
-import { referenceAdamStep, referenceGradients, referenceLoss, toParameters64, zeroParameters64 } from '../../src/reference/sae-reference.js';
+import { referenceAdamStep, referenceGradients, toParameters64, zeroParameters64 } from '../../src/reference/sae-reference.js';
 import { expectAllClose, type Tolerance } from '../helpers/allclose.js';
 import { PARAMETER_NAMES, gatherRows, randomParametersAndData, termsArray } from '../helpers/parameters.js';
+import { centralDifferences } from '../helpers/reference-checks.js';
 import { ADAM, MEAN_LOSS, SGD, SUM_LOSS } from '../helpers/training-settings.js';
 import { NARROW_BIASES, wide } from './contract.js';
 
@@ -64,19 +65,10 @@ function setup(c: StepCase, seed: number): { shape: LayerShape; params: Paramete
  * in float64) against the backend's gradients: |g − g_fd| ≤ 1e-3·max(|g|, |g_fd|, 1e-3·max|g_fd|).
  */
 function expectCentralDifferences(gradients: Parameters, params: Parameters, x: Float32Array, m: number, shape: LayerShape, loss: LossConfig): void {
-  const p64 = toParameters64(params); // the float32 values, exactly, in float64
-  const step = 1e-5;
+  // on the float32 values, exactly, in float64
+  const differences = centralDifferences(toParameters64(params), x, m, shape, loss, 1e-5);
   for (const name of PARAMETER_NAMES) {
-    const numeric = new Float64Array(p64[name].length);
-    for (let k = 0; k < numeric.length; k++) {
-      const saved = p64[name][k]!;
-      p64[name][k] = saved + step;
-      const up = referenceLoss(p64, x, m, shape, loss).loss;
-      p64[name][k] = saved - step;
-      const down = referenceLoss(p64, x, m, shape, loss).loss;
-      p64[name][k] = saved;
-      numeric[k] = (up - down) / (2 * step);
-    }
+    const numeric = differences[name];
     const floor = 1e-3 * maxAbs(numeric) + 1e-9;
     for (let k = 0; k < numeric.length; k++) {
       const g = gradients[name][k]!;

@@ -11,21 +11,8 @@
  * the batch's row indices.
  */
 import { adamStepSize, KL_CLAMP } from '../formulas.js';
-import {
-  PARAMETER_NAMES,
-  parameterCount,
-  parameterSizes,
-  type AdamState,
-  type BackendSession,
-  type ForwardResult,
-  type GradientResult,
-  type LayerShape,
-  type LossConfig,
-  type LossTerms,
-  type OptimizerConfig,
-  type ParameterName,
-  type Parameters,
-} from '../types.js';
+import { PARAMETER_NAMES, parameterCount, parameterSizes } from '../types.js';
+import type { AdamState, BackendSession, ForwardResult, GradientResult, LayerShape, LossConfig, LossTerms, OptimizerConfig, ParameterName, Parameters } from '../types.js';
 import { Arena } from './arena.js';
 import type { KernelExports } from './kernel-module.js';
 

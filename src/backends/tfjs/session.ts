@@ -12,21 +12,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { adamStepSize, KL_CLAMP } from '../formulas.js';
-import {
-  PARAMETER_NAMES,
-  parameterShapes,
-  type AdamState,
-  type BackendName,
-  type BackendSession,
-  type ForwardResult,
-  type GradientResult,
-  type LayerShape,
-  type LossConfig,
-  type LossTerms,
-  type OptimizerConfig,
-  type ParameterName,
-  type Parameters,
-} from '../types.js';
+import { PARAMETER_NAMES, parameterShapes } from '../types.js';
+import type { AdamState, BackendName, BackendSession, ForwardResult, GradientResult, LayerShape, LossConfig, LossTerms, OptimizerConfig, ParameterName, Parameters } from '../types.js';
 import { activateTfjsBackend } from './runtime.js';
 
 type TensorSet = Record<ParameterName, tf.Variable>;

@@ -1,8 +1,10 @@
-/** The kernel module's exports: one family a file, re-exported here (see each file). */
+/**
+ * The kernel module's exports: one family a file, re-exported here (see each file). The benchmark's
+ * roofline microkernels are not among them: they are a bench-only build (assembly/bench/roofline.ts).
+ */
 export * from './gemm';
 export * from './activations';
 export * from './reductions';
 export * from './loss';
 export * from './optimizers';
 export * from './memory';
-export * from './roofline';

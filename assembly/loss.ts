@@ -35,17 +35,19 @@ export function output_delta(y: usize, x: usize, delta: usize, count: i32, scale
 }
 
 /**
- * The KL sparsity term. With q = clamp(rhoHat[j], 1e-6, 1 − 1e-6):
+ * The KL sparsity term. With q = clamp(rhoHat[j], qClamp, 1 − qClamp) (the caller passes the
+ * one clamp every backend uses, src/backends/formulas.ts):
  *   out[j] = beta·invM·(−ρ/q + (1 − ρ)/(1 − q))      (∂(β·ΣKL)/∂a[i,j], the same for every row i)
  * returns Σ_j KL(ρ‖q) = Σ_j ρ·ln(ρ/q) + (1 − ρ)·ln((1 − ρ)/(1 − q)), unscaled by beta, in f64.
  */
-export function kl_gradient(rhoHat: usize, out: usize, cols: i32, rho: f64, beta: f64, invM: f64): f64 {
+export function kl_gradient(rhoHat: usize, out: usize, cols: i32, rho: f64, beta: f64, invM: f64, qClamp: f64): f64 {
   const scale = beta * invM;
+  const qMax = 1 - qClamp;
   let total: f64 = 0;
   for (let j = 0; j < cols; j++) {
     const o = <usize>j << 2;
     let q = <f64>load<f32>(rhoHat + o);
-    q = q < 1e-6 ? 1e-6 : q > 1 - 1e-6 ? 1 - 1e-6 : q;
+    q = q < qClamp ? qClamp : q > qMax ? qMax : q;
     store<f32>(out + o, <f32>(scale * (-rho / q + (1 - rho) / (1 - q))));
     total += rho * Math.log(rho / q) + (1 - rho) * Math.log((1 - rho) / (1 - q));
   }

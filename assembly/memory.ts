@@ -10,9 +10,6 @@ export function heap_base(): usize {
   return (__heap_base + 15) & ~(<usize>15);
 }
 
-/** Does nothing: a cheap call for measuring the JS → wasm call overhead. */
-export function nop(): void {}
-
 /**
  * dst row r = src row indices[r], rows of `cols` floats; `indices` are u32.
  *

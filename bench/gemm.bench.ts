@@ -17,10 +17,10 @@ import '@tensorflow/tfjs-backend-wasm';
 import { pathToFileURL } from 'node:url';
 
 import { Arena } from '../src/backends/assemblyscript/arena.js';
-import { instantiateKernels } from '../src/backends/assemblyscript/loader.js';
+import { instantiateKernels } from '../src/backends/assemblyscript/kernel-module.js';
 import { loadKernelModule } from '../src/backends/assemblyscript/module-node.js';
 import { median, pairedRatio, randomArray, timeCall, timeInterleavedRounds, type BenchRecord } from './harness.js';
-import { fasterPeak, peakCalls } from './roofline.bench.js';
+import { fasterPeak, loadRoofline, peakCalls } from './roofline.bench.js';
 
 export type { BenchRecord } from './harness.js';
 
@@ -89,6 +89,7 @@ function tfjsProduct(form: GemmForm, x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor 
 export async function benchGemm(shapes: readonly GemmShape[] = GEMM_SHAPES): Promise<BenchRecord[]> {
   const records: BenchRecord[] = [];
   const kernels = instantiateKernels(await loadKernelModule());
+  const roofline = loadRoofline();
   const arena = new Arena(kernels.memory, kernels.heap_base());
 
   for (const s of shapes) {
@@ -136,7 +137,7 @@ export async function benchGemm(shapes: readonly GemmShape[] = GEMM_SHAPES): Pro
       calls[`tfjs-${form}`] = () => tfjsProduct(form, x, y).dispose();
     });
     // the roofline microkernel in the same rounds, so the fraction of it compares like with like
-    Object.assign(calls, peakCalls(kernels));
+    Object.assign(calls, peakCalls(roofline));
     const rounds = timeInterleavedRounds(calls);
     records.push({ name: 'simd_peak', backend: 'assemblyscript', shape: `beside ${shape}`, figure: fasterPeak(rounds['peak']!, rounds['peakVariable']!), unit: 'GFLOPS' });
     for (const form of GEMM_FORMS) {

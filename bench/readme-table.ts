@@ -167,7 +167,7 @@ export function renderTables(results: BenchResults): string {
     ['Node 20 (--experimental-wasm-relaxed-simd, a child process)', 'assemblyscript (simd build)', 'assemblyscript (relaxed build)'],
     ['workerd (wrangler dev, bench/workerd-kernels.ts)', 'assemblyscript workerd (simd build)', 'assemblyscript workerd (relaxed build)'],
   ] as const;
-  // the roofline beside a shape: the faster of its two forms (assembly/roofline.ts)
+  // the roofline beside a shape: the faster of its two forms (assembly/bench/roofline.ts)
   const peakBeside = (backend: string, shape: string): number | undefined => {
     const figures = ['simd_peak', 'simd_peak_variable'].map((name) => get(name, backend, `beside ${shape}`)).filter((x) => x !== undefined);
     return figures.length > 0 ? Math.max(...figures) : undefined;

@@ -12,11 +12,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { Arena } from '../src/backends/assemblyscript/arena.js';
 import { relaxedSimdSupported } from '../src/backends/assemblyscript/features.js';
-import { instantiateKernels, type KernelExports } from '../src/backends/assemblyscript/loader.js';
+import { instantiateKernels, type KernelExports } from '../src/backends/assemblyscript/kernel-module.js';
 import { kernelVariantPath } from '../src/backends/assemblyscript/module-node.js';
 import { GEMM_FORMS, GEMM_SHAPES, gemmShapeName } from './gemm.bench.js';
 import { median, randomArray, timeInterleavedRounds, type BenchRecord } from './harness.js';
-import { fasterPeak, peakCalls } from './roofline.bench.js';
+import { fasterPeak, loadRoofline, peakCalls } from './roofline.bench.js';
 
 const FLAG = '--experimental-wasm-relaxed-simd';
 
@@ -28,21 +28,21 @@ function instantiate(path: string): KernelExports {
 /** In this process (which must have relaxed SIMD): both builds, interleaved. */
 function measureHere(): BenchRecord[] {
   const builds = {
-    'assemblyscript (simd build)': instantiate(kernelVariantPath('simd')),
-    'assemblyscript (relaxed build)': instantiate(kernelVariantPath('relaxed')),
+    'assemblyscript (simd build)': { kernels: instantiate(kernelVariantPath('simd')), roofline: loadRoofline('simd') },
+    'assemblyscript (relaxed build)': { kernels: instantiate(kernelVariantPath('relaxed')), roofline: loadRoofline('relaxed') },
   };
   const records: BenchRecord[] = [];
   for (const s of GEMM_SHAPES) {
     const { M, K, N } = s;
     const calls: Record<string, () => void> = {};
-    for (const [name, k] of Object.entries(builds)) {
+    for (const [name, { kernels: k, roofline }] of Object.entries(builds)) {
       const arena = new Arena(k.memory, k.heap_base());
       arena.resetScratch();
       const pa = arena.allocateScratch(M * K * 4), pb = arena.allocateScratch(K * N * 4), pc = arena.allocateScratch(M * N * 4);
       arena.f32(pa, M * K).set(randomArray(M * K, 1));
       arena.f32(pb, K * N).set(randomArray(K * N, 2));
       for (const form of GEMM_FORMS) calls[`${name}|gemm_${form}`] = () => k[`gemm_${form}`](pa, pb, pc, M, K, N);
-      for (const [peak, call] of Object.entries(peakCalls(k))) calls[`${name}|${peak}`] = call;
+      for (const [peak, call] of Object.entries(peakCalls(roofline))) calls[`${name}|${peak}`] = call;
     }
     const rounds = timeInterleavedRounds(calls, { repeats: 7, minRunMs: 20, warmupMs: 60 });
     for (const backend of Object.keys(builds)) {

@@ -1,24 +1,39 @@
 /**
  * The SIMD128 limit of this machine (the roofline the GEMM figures are compared with): the
- * kernel module's `simd_peak`, twelve independent f32x4 multiply-add chains with no memory
- * traffic (assembly/roofline.ts), in GFLOPS. In the default build a multiply-add is f32x4.mul +
+ * bench-only roofline build's `simd_peak` (roofline-module.ts), twelve independent f32x4 multiply-add chains with no memory
+ * traffic (assembly/bench/roofline.ts), in GFLOPS. In the default build a multiply-add is f32x4.mul +
  * f32x4.add (2 flops a lane); so is the limit. The microkernel comes in two forms that V8 versions
- * compile far apart (see roofline.ts); a figure of it is the faster one's (peakCalls, fasterPeak).
+ * compile far apart (see assembly/bench/roofline.ts); a figure of it is the faster one's (peakCalls, fasterPeak).
  *
  * Run alone with `npx tsx bench/roofline.bench.ts`.
  */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { instantiateKernels, type KernelExports } from '../src/backends/assemblyscript/loader.js';
-import { loadKernelModule } from '../src/backends/assemblyscript/module-node.js';
+import type { KernelVariant } from '../src/backends/assemblyscript/features.js';
+import { kernelWasmPath, selectedKernelVariant } from '../src/backends/assemblyscript/module-node.js';
 import { median, timeInterleavedRounds, type BenchRecord } from './harness.js';
+import { instantiateRoofline, type RooflineExports } from './roofline-module.js';
+
+/** Where the roofline build of that kernel variant is (beside build/kernels.wasm). */
+export function rooflinePath(variant: KernelVariant): string {
+  return join(dirname(kernelWasmPath()), variant === 'simd' ? 'bench-roofline.wasm' : 'bench-roofline-relaxed.wasm');
+}
+
+/** Reads, compiles and instantiates the roofline build of that variant (the one of the kernels in use by default). */
+export function loadRoofline(variant: KernelVariant = selectedKernelVariant()): RooflineExports {
+  // (Cloudflare's WebAssembly types make Module abstract: Workers cannot compile bytes; Node can)
+  const Module = WebAssembly.Module as unknown as new (bytes: Uint8Array) => WebAssembly.Module;
+  return instantiateRoofline(new Module(readFileSync(rooflinePath(variant))));
+}
 
 /** Rounds of one simd_peak call; 12 chains × 4 lanes × 2 flops a round. */
 export const PEAK_ITERATIONS = 50_000;
 export const PEAK_FLOPS = PEAK_ITERATIONS * 12 * 4 * 2;
 
 /** Calls of both forms of the microkernel, to time among others (names `peak` and `peakVariable`). */
-export function peakCalls(kernels: Pick<KernelExports, 'simd_peak' | 'simd_peak_variable'>): Record<string, () => void> {
+export function peakCalls(kernels: RooflineExports): Record<string, () => void> {
   let sink = 0;
   const check = (x: number): void => {
     sink += x;
@@ -36,8 +51,7 @@ export function fasterPeak(peakMs: readonly number[], peakVariableMs: readonly n
 }
 
 export async function benchRoofline(): Promise<BenchRecord[]> {
-  const kernels = instantiateKernels(await loadKernelModule());
-  const rounds = timeInterleavedRounds(peakCalls(kernels), { repeats: 15 });
+  const rounds = timeInterleavedRounds(peakCalls(loadRoofline()), { repeats: 15 });
   return [{ name: 'simd_peak', backend: 'assemblyscript', shape: '12 × f32x4 mul+add chains', figure: fasterPeak(rounds['peak']!, rounds['peakVariable']!), unit: 'GFLOPS' }];
 }
 

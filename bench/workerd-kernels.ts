@@ -19,7 +19,7 @@
  *
  * The roofline is the faster of simd_peak and simd_peak_variable: workerd's V8 pays for the
  * v128.const binaryen folds into simd_peak's loop (≈ 27 GFLOPS there), which Node 20's does not,
- * and the other way round for simd_peak_variable (assembly/roofline.ts, docs/DEVELOPMENT.md).
+ * and the other way round for simd_peak_variable (assembly/bench/roofline.ts, docs/DEVELOPMENT.md).
  *
  * Run with `npx tsx bench/workerd-kernels.ts`: prints a table, writes bench/workerd-kernels.json.
  */

@@ -6,8 +6,13 @@ import { execSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const outputs = ['build/kernels.wasm', 'build/kernels-relaxed.wasm'];
-const sources = ['asconfig.json', ...readdirSync('assembly').map((name) => join('assembly', name))];
+// the production kernels (asconfig.json) and the bench-only roofline build (asconfig.bench.json)
+const outputs = ['build/kernels.wasm', 'build/kernels-relaxed.wasm', 'build/bench-roofline.wasm', 'build/bench-roofline-relaxed.wasm'];
+const sources = [
+  'asconfig.json',
+  'asconfig.bench.json',
+  ...readdirSync('assembly', { recursive: true }).map((name) => join('assembly', String(name))),
+];
 
 const newestSource = Math.max(...sources.map((path) => statSync(path).mtimeMs));
 const stale = outputs.some((path) => !existsSync(path) || statSync(path).mtimeMs < newestSource);

@@ -34,7 +34,7 @@ export { ConfigError, DataError, InputError, ModelFileError, TrainingDivergedErr
 export * from './data/index.js';
 export { readDataFile } from './data/read-file.js';
 export { loadNodeBackend, nodeBackendProviders } from './backends/node-providers.js';
-export { resolveBackend, simdSupported, type BackendProvider, type BackendReport } from './backends/select.js';
+export { memoisedProvider, resolveBackend, simdSupported, type BackendProvider, type BackendReport } from './backends/select.js';
 export { createAssemblyScriptBackend } from './backends/assemblyscript/loader.js';
 export type * from './backends/types.js';
 

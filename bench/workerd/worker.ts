@@ -15,17 +15,23 @@
  */
 import portable from '../../build/kernels.wasm';
 import relaxed from '../../build/kernels-relaxed.wasm';
+import portableRoofline from '../../build/bench-roofline.wasm';
+import relaxedRoofline from '../../build/bench-roofline-relaxed.wasm';
 import { Arena } from '../../src/backends/assemblyscript/arena.js';
 import { relaxedSimdSupported, type KernelVariant } from '../../src/backends/assemblyscript/features.js';
-import { instantiateKernels, type KernelExports } from '../../src/backends/assemblyscript/loader.js';
+import { instantiateKernels, type KernelExports } from '../../src/backends/assemblyscript/kernel-module.js';
 import { randomArray } from '../harness.js';
+import { instantiateRoofline, type RooflineExports } from '../roofline-module.js';
 
 const MODULES: Record<KernelVariant, WebAssembly.Module> = { simd: portable, relaxed };
+/** The roofline microkernels of each variant: a bench-only build beside the kernels (roofline-module.ts). */
+const ROOFLINE_MODULES: Record<KernelVariant, WebAssembly.Module> = { simd: portableRoofline, relaxed: relaxedRoofline };
 const KERNELS = ['gemm_nn', 'gemm_tn', 'gemm_nt', 'simd_peak', 'simd_peak_variable'] as const;
 type Kernel = (typeof KERNELS)[number];
 
 interface Instance {
   kernels: KernelExports;
+  roofline: RooflineExports;
   arena: Arena;
   /** The shape the operands in memory are for, and where they are. */
   shape: string;
@@ -41,7 +47,8 @@ function instance(variant: KernelVariant, M: number, K: number, N: number): Inst
   let it = instances.get(variant);
   if (it === undefined) {
     const kernels = instantiateKernels(MODULES[variant]);
-    it = { kernels, arena: new Arena(kernels.memory, kernels.heap_base()), shape: '', pa: 0, pb: 0, pc: 0 };
+    const roofline = instantiateRoofline(ROOFLINE_MODULES[variant]);
+    it = { kernels, roofline, arena: new Arena(kernels.memory, kernels.heap_base()), shape: '', pa: 0, pb: 0, pc: 0 };
     instances.set(variant, it);
   }
   const shape = `${M}×${K}×${N}`;
@@ -76,13 +83,13 @@ function run(url: URL): { ms: number; dateMs: number; sink: number } {
   const K = count(url, 'K', 4096, 1);
   const N = count(url, 'N', 4096, 1);
   const iterations = count(url, 'iterations', 10_000_000, 1);
-  const { kernels, pa, pb, pc } = instance(variant, M, K, N);
+  const { kernels, roofline, pa, pb, pc } = instance(variant, M, K, N);
 
   let sink = 0;
   const start = performance.now();
   const dateStart = Date.now();
   if (kernel === 'simd_peak' || kernel === 'simd_peak_variable') {
-    const peak = kernels[kernel];
+    const peak = roofline[kernel];
     for (let r = 0; r < reps; r++) sink += peak(iterations, 0.5);
   } else {
     const gemm = kernels[kernel];

@@ -9,20 +9,21 @@
  */
 import kernels from '../../build/kernels.wasm';
 import { createAssemblyScriptBackend } from '../backends/assemblyscript/loader.js';
-import { BackendUnavailableError, resolveBackend, type BackendProvider, type BackendReport } from '../backends/select.js';
+import { BackendUnavailableError, memoisedProvider, resolveBackend, type BackendProvider, type BackendReport } from '../backends/select.js';
 import type { BackendChoice, KernelBackend } from '../backends/types.js';
 import { ConfigError } from '../errors.js';
 import { ApiError } from './problem.js';
 
-/** The providers available inside the Worker, fastest first: assemblyscript, then tfjs-wasm. */
+/** The providers available inside the Worker, fastest first: assemblyscript, then tfjs-wasm; each loads once. */
 export function workerBackendProviders(): BackendProvider[] {
-  return [
+  const providers: BackendProvider[] = [
     { name: 'assemblyscript', load: async () => createAssemblyScriptBackend(kernels) },
     { name: 'tfjs-wasm', load: async () => (await import('./tfjs-fallback.js')).loadTfjsWasmBackend() },
   ];
+  return providers.map(memoisedProvider);
 }
 
-// One set per isolate, so each backend loads once (select.ts caches per provider object).
+// One set per isolate, so each backend loads once (the providers are memoised).
 let providers: BackendProvider[] | undefined;
 
 /**

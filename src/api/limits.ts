@@ -5,6 +5,7 @@
  * A limit that is exceeded gives 413 with a problem+json body naming the limit and its value;
  * work that is too large for one request points to the asynchronous jobs API.
  */
+import { parameterCount as countParameters } from '../backends/types.js';
 import { ApiError } from './problem.js';
 
 /** How one limit is declared: its wrangler var, its default, and what it bounds. */
@@ -84,7 +85,7 @@ export function readLimits(env: LimitBindings | undefined): Limits {
 
 /** Learned parameters of a model with input n and hidden h: W1, W2, b1, b2. */
 export function parameterCount(inputSize: number, hiddenSize: number): number {
-  return 2 * inputSize * hiddenSize + inputSize + hiddenSize;
+  return countParameters({ inputSize, hiddenSize });
 }
 
 /**

@@ -2,12 +2,15 @@
  * The backend providers for Node (the library and the CLI). Each backend's code is imported only
  * when it is loaded, so choosing the AssemblyScript kernels never loads tfjs.
  */
-import { resolveBackend, type BackendProvider, type BackendReport } from './select.js';
+import { memoisedProvider, resolveBackend, type BackendProvider, type BackendReport } from './select.js';
 import type { BackendChoice, KernelBackend } from './types.js';
 
-/** assemblyscript (build/kernels.wasm), then tfjs-wasm, then tfjs-cpu: fresh provider objects. */
+/**
+ * assemblyscript (build/kernels.wasm), then tfjs-wasm, then tfjs-cpu: fresh provider objects,
+ * each loading its backend once (memoisedProvider).
+ */
 export function nodeBackendProviders(): BackendProvider[] {
-  return [
+  const providers: BackendProvider[] = [
     {
       name: 'assemblyscript',
       async load() {
@@ -33,6 +36,7 @@ export function nodeBackendProviders(): BackendProvider[] {
       },
     },
   ];
+  return providers.map(memoisedProvider);
 }
 
 let providers: BackendProvider[] | undefined;

@@ -9,10 +9,38 @@
 import { ConfigError } from '../errors.js';
 import type { BackendChoice, BackendName, KernelBackend } from './types.js';
 
-/** How to load one backend on this platform. `load` may be called again after it failed. */
+/**
+ * How to load one backend on this platform. resolveBackend calls `load` each time it needs the
+ * backend, so a provider that should load once wraps itself in `memoisedProvider` (the Node and
+ * Worker providers do: the one place backend loading is cached).
+ */
 export interface BackendProvider {
   readonly name: BackendName;
   load(): Promise<KernelBackend>;
+}
+
+/**
+ * The provider, loading once: later calls share the first load's promise; a failed load is
+ * forgotten, so a later call tries again (e.g. after the kernels have been built).
+ *
+ * @example
+ * const provider = memoisedProvider({ name: 'tfjs-cpu', load: () => createTfjsBackend('tfjs-cpu') });
+ */
+export function memoisedProvider(provider: BackendProvider): BackendProvider {
+  let pending: Promise<KernelBackend> | undefined;
+  return {
+    name: provider.name,
+    load() {
+      if (pending === undefined) {
+        const mine = Promise.resolve().then(() => provider.load());
+        mine.catch(() => {
+          if (pending === mine) pending = undefined;
+        });
+        pending = mine;
+      }
+      return pending;
+    },
+  };
 }
 
 /** What was asked for, what was used, and what was passed over on the way (and why). */
@@ -67,27 +95,13 @@ export function simdSupported(): boolean {
   return simdCache;
 }
 
-const loaded = new WeakMap<BackendProvider, Promise<KernelBackend>>();
-
-/** Loads through the provider once; a failed load is forgotten so a later call may retry. */
-function loadOnce(provider: BackendProvider): Promise<KernelBackend> {
-  let pending = loaded.get(provider);
-  if (pending === undefined) {
-    pending = Promise.resolve()
-      .then(() => provider.load())
-      .then((backend) => {
-        if (backend.name !== provider.name) {
-          throw new Error(`provider '${provider.name}' loaded a backend named '${backend.name}'`);
-        }
-        return backend;
-      });
-    const mine = pending;
-    mine.catch(() => {
-      if (loaded.get(provider) === mine) loaded.delete(provider);
-    });
-    loaded.set(provider, mine);
+/** Loads through the provider, checking it gave the backend it is named for. */
+async function loadFrom(provider: BackendProvider): Promise<KernelBackend> {
+  const backend = await provider.load();
+  if (backend.name !== provider.name) {
+    throw new Error(`provider '${provider.name}' loaded a backend named '${backend.name}'`);
   }
-  return pending;
+  return backend;
 }
 
 function reasonOf(error: unknown): string {
@@ -105,7 +119,7 @@ function reasonOf(error: unknown): string {
  * - a backend name: loads only that one; throws BackendUnavailableError naming the reason when
  *   it cannot (or when no provider for it exists on this platform).
  *
- * Loaded backends are cached per provider object.
+ * Nothing is cached here: a provider loads once when it is memoised (memoisedProvider).
  *
  * @example
  * const { backend, report } = await resolveBackend('auto', nodeBackendProviders());
@@ -130,7 +144,7 @@ export async function resolveBackend(
     if (provider === undefined) return fail('it is not provided on this platform');
     if (choice === 'assemblyscript' && !probe()) return fail(NO_SIMD_REASON);
     try {
-      const backend = await loadOnce(provider);
+      const backend = await loadFrom(provider);
       return { backend, report: { requested: choice, chosen: choice, skipped: [] } };
     } catch (error) {
       return fail(reasonOf(error));
@@ -146,7 +160,7 @@ export async function resolveBackend(
       continue;
     }
     try {
-      const backend = await loadOnce(provider);
+      const backend = await loadFrom(provider);
       return { backend, report: { requested: 'auto', chosen: name, skipped } };
     } catch (error) {
       skipped.push({ name, reason: reasonOf(error) });

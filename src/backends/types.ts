@@ -7,6 +7,19 @@
  * between JavaScript and the backend except the few scalars of the loss.
  *
  * All matrices are row-major float32: W1 [n×h], b1 [h], W2 [h×n], b2 [n], X [m×n].
+ *
+ * The contract every session keeps (checked once for all backends by checked-session.ts, and by
+ * the conformance suite test/conformance/suite.ts on every backend):
+ * - Arrays are Float32Array; a matrix of `rows` rows has exactly rows × width values. A wrong
+ *   length, a non-integer or negative row count, a row index outside the training data, an empty
+ *   batch or a call after `dispose()` throws a RangeError (Error for use after dispose, or before
+ *   any training data) naming the method and the argument; nothing in the session changes.
+ * - `forward` and `decode` of 0 rows return empty arrays (encoding no rows gives no codes);
+ *   `gradients` and `trainStep` need at least one row (the loss of an empty batch is undefined),
+ *   and so does `setTrainingData`.
+ * - A session copies what it is given and hands out copies: changing an array passed in or
+ *   returned later changes nothing inside.
+ * - `dispose()` may be called again (it does nothing the second time).
  */
 
 export type BackendName = 'assemblyscript' | 'tfjs-wasm' | 'tfjs-cpu';
@@ -19,12 +32,29 @@ export interface LayerShape {
   readonly hiddenSize: number;
 }
 
+/** The four parameter arrays, in the order they are stored, drawn and written everywhere. */
+export const PARAMETER_NAMES = ['W1', 'b1', 'W2', 'b2'] as const;
+export type ParameterName = (typeof PARAMETER_NAMES)[number];
+
 /** The model's parameters, row-major float32. */
-export interface Parameters {
-  W1: Float32Array;
-  b1: Float32Array;
-  W2: Float32Array;
-  b2: Float32Array;
+export type Parameters = Record<ParameterName, Float32Array>;
+
+/** The dimensions of each parameter: W1 [n, h], b1 [h], W2 [h, n], b2 [n]. */
+export function parameterShapes(shape: LayerShape): Record<ParameterName, number[]> {
+  const { inputSize: n, hiddenSize: h } = shape;
+  return { W1: [n, h], b1: [h], W2: [h, n], b2: [n] };
+}
+
+/** How many values each parameter holds: n·h, h, h·n, n. */
+export function parameterSizes(shape: LayerShape): Record<ParameterName, number> {
+  const { inputSize: n, hiddenSize: h } = shape;
+  return { W1: n * h, b1: h, W2: h * n, b2: n };
+}
+
+/** All the model's learned values: 2·n·h + h + n. */
+export function parameterCount(shape: LayerShape): number {
+  const sizes = parameterSizes(shape);
+  return PARAMETER_NAMES.reduce((total, name) => total + sizes[name], 0);
 }
 
 /** The hyperparameters of the loss in docs/SPEC.md section 2. */

@@ -1,4 +1,4 @@
-import type { LayerShape, Parameters } from '../backends/types.js';
+import { parameterSizes, type LayerShape, type Parameters } from '../backends/types.js';
 import { SeededRandom } from './random.js';
 
 /**
@@ -14,7 +14,8 @@ export function initialParameters(shape: LayerShape, seed: number): Parameters {
     for (let k = 0; k < count; k++) w[k] = (2 * rng.nextFloat() - 1) * limit;
     return w;
   };
-  const W1 = uniformWeights(n * h);
-  const W2 = uniformWeights(h * n);
-  return { W1, b1: new Float32Array(h), W2, b2: new Float32Array(n) };
+  const sizes = parameterSizes(shape);
+  const W1 = uniformWeights(sizes.W1);
+  const W2 = uniformWeights(sizes.W2);
+  return { W1, b1: new Float32Array(sizes.b1), W2, b2: new Float32Array(sizes.b2) };
 }

@@ -10,8 +10,8 @@
  * that (σ′ ≤ ¼); weights after 20 Adam steps (lr 1e-2, each step moving a weight by ≤ lr) against
  * 1e-4.
  */
-import { AssemblyScriptSession } from '../../src/backends/assemblyscript/session.js';
-import { instantiateKernels } from '../../src/backends/assemblyscript/loader.js';
+import { createAssemblyScriptBackend } from '../../src/backends/assemblyscript/loader.js';
+import { instantiateKernels } from '../../src/backends/assemblyscript/kernel-module.js';
 import { initialParameters } from '../../src/model/initialization.js';
 import { absoluteProducts, GEMM_RTOL, type GemmKind } from '../kernels/gemm-checks.js';
 import { harnessOn } from '../kernels/kernel-harness.js';
@@ -81,7 +81,7 @@ export function compareKernelBuilds(simd: WebAssembly.Module, relaxed: WebAssemb
   const loss = { sparsityTarget: 0.1, sparsityWeight: 0.1, weightDecay: 0.1, reduction: 'sum' as const };
   const adam = { kind: 'adam' as const, learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
   const [fromSimd, fromRelaxed] = [simd, relaxed].map((module) => {
-    const session = new AssemblyScriptSession(instantiateKernels(module), shape, initialParameters(shape, 3));
+    const session = createAssemblyScriptBackend(module).createSession(shape, initialParameters(shape, 3));
     session.setTrainingData(x, 64);
     for (let s = 0; s < 20; s++) session.trainStep(null, loss, adam);
     return session.getParameters();

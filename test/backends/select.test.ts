@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadNodeBackend } from '../../src/backends/node-providers.js';
 import {
   BackendUnavailableError,
+  memoisedProvider,
   resolveBackend,
   simdSupported,
   type BackendProvider,
@@ -115,24 +116,38 @@ describe('resolveBackend', () => {
     await expect(resolveBackend('gpu' as never, [], yes)).rejects.toBeInstanceOf(ConfigError);
   });
 
-  it('should load each provider once, and retry one that failed', async () => {
+  it('should load a memoised provider once, and retry one that failed', async () => {
     const as = fakeProvider('assemblyscript');
-    const first = await resolveBackend('auto', [as], yes);
-    const second = await resolveBackend('assemblyscript', [as], yes);
+    const memoised = memoisedProvider(as);
+    const first = await resolveBackend('auto', [memoised], yes);
+    const second = await resolveBackend('assemblyscript', [memoised], yes);
     expect(second.backend).toBe(first.backend);
     expect(as.loads).toBe(1);
 
     let fail = true;
-    const flaky: BackendProvider = {
+    const flaky = memoisedProvider({
       name: 'tfjs-cpu',
       load: async () => {
         if (fail) throw new Error('not yet');
         return { name: 'tfjs-cpu', createSession: () => { throw new Error('fake'); } };
       },
-    };
+    });
     await expect(resolveBackend('tfjs-cpu', [flaky], yes)).rejects.toThrow('not yet');
     fail = false;
     expect((await resolveBackend('tfjs-cpu', [flaky], yes)).report.chosen).toBe('tfjs-cpu');
+  });
+
+  it('should share one load among concurrent calls of a memoised provider, and cache nothing itself', async () => {
+    const cpu = fakeProvider('tfjs-cpu');
+    const memoised = memoisedProvider(cpu);
+    const [a, b] = await Promise.all([resolveBackend('tfjs-cpu', [memoised], yes), resolveBackend('auto', [memoised], yes)]);
+    expect(a.backend).toBe(b.backend);
+    expect(cpu.loads).toBe(1);
+    // an unmemoised provider is asked each time: resolveBackend keeps no cache of its own
+    const plain = fakeProvider('tfjs-cpu');
+    await resolveBackend('tfjs-cpu', [plain], yes);
+    await resolveBackend('tfjs-cpu', [plain], yes);
+    expect(plain.loads).toBe(2);
   });
 
   it('should probe SIMD only when assemblyscript is a candidate', async () => {

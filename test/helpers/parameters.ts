@@ -2,10 +2,11 @@
  * What the backend tests share about parameters: seeded random parameters and inputs, and small
  * conversions for comparing a session's float32 values with the float64 reference.
  */
-import type { LayerShape, LossTerms, Parameters } from '../../src/backends/types.js';
+import type { LayerShape, LossTerms, ParameterName, Parameters } from '../../src/backends/types.js';
 import { mulberry32, randomArray, type Rng } from './random.js';
 
-export const PARAMETER_NAMES = ['W1', 'b1', 'W2', 'b2'] as const;
+// the names and their order are the backends' (one place: src/backends/types.ts)
+export { PARAMETER_NAMES } from '../../src/backends/types.js';
 
 /** √(6 / (n + h + 1)): the half-width of the model's own weight initialisation (src/model/initialization.ts). */
 export function initLimit(shape: LayerShape): number {
@@ -51,7 +52,7 @@ export function randomParametersAndData(
 }
 
 /** A set of four arrays (float64 reference parameters, moments) as float32 Parameters. */
-export function toFloat32Parameters(p: Record<(typeof PARAMETER_NAMES)[number], ArrayLike<number>>): Parameters {
+export function toFloat32Parameters(p: Record<ParameterName, ArrayLike<number>>): Parameters {
   return { W1: Float32Array.from(p.W1), b1: Float32Array.from(p.b1), W2: Float32Array.from(p.W2), b2: Float32Array.from(p.b2) };
 }
 

@@ -3,6 +3,7 @@
  * normalisation, files) can be tested against an oracle independent of any kernel. Test-only:
  * it is as slow as the reference.
  */
+import { checkedBackend } from '../../src/backends/checked-session.js';
 import type { AdamState, BackendSession, KernelBackend, LayerShape, LossConfig, OptimizerConfig, Parameters } from '../../src/backends/types.js';
 import {
   referenceAdamStep,
@@ -91,8 +92,8 @@ class ReferenceSession implements BackendSession {
   dispose(): void {}
 }
 
-/** A KernelBackend computing in float64 with the reference. Its name is a placeholder: BackendName has no 'reference'. */
-export const referenceBackend: KernelBackend = {
-  name: 'assemblyscript',
-  createSession: (shape, params) => new ReferenceSession(shape, params),
-};
+/**
+ * A KernelBackend computing in float64 with the reference, its sessions checked as every
+ * backend's are (checked-session.ts). Its name is a placeholder: BackendName has no 'reference'.
+ */
+export const referenceBackend: KernelBackend = checkedBackend('assemblyscript', (shape, params) => new ReferenceSession(shape, params));

@@ -2,8 +2,8 @@
  * Assertions that a backend session computes what the float64 reference does, shared by the
  * backend tests and the conformance suite (each with its own tolerances).
  */
-import type { BackendSession, LossConfig, Parameters } from '../../src/backends/types.js';
-import { referenceForward, referenceGradients } from '../../src/reference/sae-reference.js';
+import type { BackendSession, LayerShape, LossConfig, Parameters } from '../../src/backends/types.js';
+import { referenceForward, referenceGradients, referenceLoss, zeroParameters64, type Parameters64 } from '../../src/reference/sae-reference.js';
 import { expectAllClose, type Tolerance } from './allclose.js';
 import { PARAMETER_NAMES, termsArray } from './parameters.js';
 
@@ -63,4 +63,24 @@ export function expectGradientsLikeReference(
     const tolerance = typeof gradients === 'function' ? gradients(ref.gradients[k]) : gradients;
     expectAllClose(got.gradients[k], ref.gradients[k], tolerance, `gradient ${k}`);
   }
+}
+
+/**
+ * Central differences (f(p + step) − f(p − step)) / 2·step of the float64 referenceLoss for every
+ * parameter, in float64. `p` is moved and put back.
+ */
+export function centralDifferences(p: Parameters64, x: Float32Array, rows: number, shape: LayerShape, loss: LossConfig, step: number): Parameters64 {
+  const out = zeroParameters64(shape);
+  for (const name of PARAMETER_NAMES) {
+    for (let k = 0; k < p[name].length; k++) {
+      const saved = p[name][k]!;
+      p[name][k] = saved + step;
+      const up = referenceLoss(p, x, rows, shape, loss).loss;
+      p[name][k] = saved - step;
+      const down = referenceLoss(p, x, rows, shape, loss).loss;
+      p[name][k] = saved;
+      out[name][k] = (up - down) / (2 * step);
+    }
+  }
+  return out;
 }

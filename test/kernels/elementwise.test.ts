@@ -121,7 +121,7 @@ describe('kl_gradient', () => {
     const rhoHat = [0.1, 0.5, 0.02, 0.97, 0, 1, 1e-9, 0.3, 0.7];
     const rho = Math.fround(0.1), beta = 3, invM = 1 / 7; // ρ as stored in f32, so q = ρ exactly below
     const po = alloc(rhoHat.length);
-    const kl = kernels.kl_gradient(put(rhoHat), po, rhoHat.length, rho, beta, invM);
+    const kl = kernels.kl_gradient(put(rhoHat), po, rhoHat.length, rho, beta, invM, 1e-6);
     let expectedKl = 0;
     const expected = rhoHat.map((r) => {
       const q = Math.min(Math.max(Math.fround(r), 1e-6), 1 - 1e-6);

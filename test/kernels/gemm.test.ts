@@ -3,6 +3,7 @@
  * tolerance are in gemm-checks.ts).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadRoofline } from '../../bench/roofline.bench.js';
 import { gemmReference } from '../../src/reference/sae-reference.js';
 import { mulberry32, randomArray } from '../helpers/random.js';
 import { checkGemm as checkGemmOn, checkGemmBiasSigmoid, type GemmKind } from './gemm-checks.js';
@@ -89,8 +90,15 @@ describe('gemm_nn_bias_sigmoid', () => {
   });
 });
 
-describe('simd_peak (the benchmark roofline)', () => {
+describe('simd_peak (the benchmark roofline, a bench-only build)', () => {
   it('should run its chains and return a finite sum', () => {
-    expect(Number.isFinite(harness.kernels.simd_peak(1000, 0.5))).toBe(true);
+    const roofline = loadRoofline();
+    expect(Number.isFinite(roofline.simd_peak(1000, 0.5))).toBe(true);
+    expect(Number.isFinite(roofline.simd_peak_variable(1000, 0.5))).toBe(true);
+  });
+
+  it('should not be exported by the production kernels', () => {
+    const exported = Object.keys(harness.kernels);
+    for (const name of ['simd_peak', 'simd_peak_variable', 'nop']) expect(exported).not.toContain(name);
   });
 });

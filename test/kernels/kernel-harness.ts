@@ -4,7 +4,7 @@
  * workerd test of the relaxed build passes its own).
  */
 import { Arena } from '../../src/backends/assemblyscript/arena.js';
-import { instantiateKernels, type KernelExports } from '../../src/backends/assemblyscript/loader.js';
+import { instantiateKernels, type KernelExports } from '../../src/backends/assemblyscript/kernel-module.js';
 import { loadKernelModule } from '../../src/backends/assemblyscript/module-node.js';
 
 export interface KernelHarness {

@@ -12,23 +12,11 @@ import {
 } from '../../src/reference/sae-reference.js';
 import { PARAMETER_NAMES, randomParameters } from '../helpers/parameters.js';
 import { mulberry32, randomArray } from '../helpers/random.js';
+import { centralDifferences } from '../helpers/reference-checks.js';
 
-/** Central differences of the reference loss for every parameter. */
-function numericalGradients(p: Parameters64, x: Float32Array, rows: number, shape: LayerShape, loss: LossConfig) {
-  const step = 1e-6;
-  const out = zeroParameters64(shape);
-  for (const name of PARAMETER_NAMES) {
-    for (let k = 0; k < p[name].length; k++) {
-      const saved = p[name][k]!;
-      p[name][k] = saved + step;
-      const up = referenceLoss(p, x, rows, shape, loss).loss;
-      p[name][k] = saved - step;
-      const down = referenceLoss(p, x, rows, shape, loss).loss;
-      p[name][k] = saved;
-      out[name][k] = (up - down) / (2 * step);
-    }
-  }
-  return out;
+/** Central differences of the reference loss for every parameter (step 1e-6). */
+function numericalGradients(p: Parameters64, x: Float32Array, rows: number, shape: LayerShape, loss: LossConfig): Parameters64 {
+  return centralDifferences(p, x, rows, shape, loss, 1e-6);
 }
 
 function relativeDifference(a: Parameters64, b: Parameters64): number {

@@ -3,81 +3,10 @@
  * as an already compiled WebAssembly.Module so the same code serves Node and Cloudflare Workers,
  * which cannot compile wasm from bytes) once per session.
  */
-import type { BackendSession, KernelBackend, LayerShape, Parameters } from '../types.js';
+import { checkedBackend } from '../checked-session.js';
+import type { KernelBackend } from '../types.js';
+import { instantiateKernels } from './kernel-module.js';
 import { AssemblyScriptSession } from './session.js';
-
-/**
- * The raw exports of build/kernels.wasm (see assembly/). Addresses are byte offsets into
- * `memory`; counts and sizes are element counts.
- */
-export interface KernelExports {
-  readonly memory: WebAssembly.Memory;
-  gemm_nn(a: number, b: number, c: number, M: number, K: number, N: number): void;
-  gemm_tn(a: number, b: number, c: number, M: number, K: number, N: number): void;
-  gemm_nt(a: number, b: number, c: number, M: number, K: number, N: number): void;
-  /** C = σ(A·B + bias), bias [N] added to every row. */
-  gemm_nn_bias_sigmoid(a: number, b: number, bias: number, c: number, M: number, K: number, N: number): void;
-  bias_sigmoid(z: number, bias: number, rows: number, cols: number): void;
-  hidden_delta(dA: number, a: number, klGrad: number, rows: number, cols: number): void;
-  column_sum(a: number, out: number, rows: number, cols: number): void;
-  column_mean(a: number, out: number, rows: number, cols: number): void;
-  sum_squares(p: number, count: number): number;
-  output_delta(y: number, x: number, delta: number, count: number, scale: number): number;
-  kl_gradient(rhoHat: number, out: number, cols: number, rho: number, beta: number, invM: number): number;
-  add_scaled(dst: number, src: number, count: number, alpha: number): void;
-  adam_update(w: number, g: number, m: number, v: number, count: number, lrT: number, beta1: number, beta2: number, eps: number): void;
-  sgd_update(w: number, g: number, count: number, lr: number): void;
-  gather_rows(src: number, indices: number, dst: number, rows: number, cols: number): void;
-  heap_base(): number;
-  nop(): void;
-  /** The benchmark's roofline microkernel, in two forms V8 versions compile differently (assembly/roofline.ts). */
-  simd_peak(iterations: number, seed: number): number;
-  simd_peak_variable(iterations: number, seed: number): number;
-}
-
-const REQUIRED_FUNCTIONS = [
-  'gemm_nn', 'gemm_tn', 'gemm_nt', 'gemm_nn_bias_sigmoid', 'bias_sigmoid', 'hidden_delta', 'column_sum', 'column_mean',
-  'sum_squares', 'output_delta', 'kl_gradient', 'add_scaled', 'adam_update', 'sgd_update',
-  'gather_rows', 'heap_base',
-] as const;
-
-/** Reads the message AssemblyScript passes to abort (a UTF-16 string, length at ptr − 4). */
-function readAsString(memory: WebAssembly.Memory | undefined, ptr: number): string {
-  if (!memory || ptr === 0) return '';
-  try {
-    const bytes = new Uint32Array(memory.buffer, ptr - 4, 1)[0]!;
-    return String.fromCharCode(...new Uint16Array(memory.buffer, ptr, bytes >>> 1));
-  } catch {
-    return `<string at ${ptr}>`;
-  }
-}
-
-/** A new instance of the kernel module, with its exports checked. */
-export function instantiateKernels(module: WebAssembly.Module): KernelExports {
-  let memory: WebAssembly.Memory | undefined;
-  const imports = {
-    env: {
-      abort(message: number, file: number, line: number, column: number): never {
-        throw new Error(
-          `edge-sae: AssemblyScript kernel aborted: ${readAsString(memory, message)} at ` +
-            `${readAsString(memory, file)}:${line}:${column}`,
-        );
-      },
-    },
-  };
-  const instance = new WebAssembly.Instance(module, imports);
-  const exports = instance.exports as unknown as KernelExports;
-  if (!(exports.memory instanceof WebAssembly.Memory)) {
-    throw new Error('edge-sae: the kernel module does not export its memory (is it build/kernels.wasm?)');
-  }
-  for (const name of REQUIRED_FUNCTIONS) {
-    if (typeof exports[name] !== 'function') {
-      throw new Error(`edge-sae: the kernel module lacks the export "${name}"; rebuild it with npm run build:wasm`);
-    }
-  }
-  memory = exports.memory;
-  return exports;
-}
 
 /**
  * The AssemblyScript SIMD backend over a compiled kernel module.
@@ -91,10 +20,5 @@ export function createAssemblyScriptBackend(module: WebAssembly.Module): KernelB
   if (Object.prototype.toString.call(module) !== '[object WebAssembly.Module]') {
     throw new TypeError('createAssemblyScriptBackend: expected a compiled WebAssembly.Module');
   }
-  return {
-    name: 'assemblyscript',
-    createSession(shape: LayerShape, params: Parameters): BackendSession {
-      return new AssemblyScriptSession(instantiateKernels(module), shape, params);
-    },
-  };
+  return checkedBackend('assemblyscript', (shape, params) => new AssemblyScriptSession(instantiateKernels(module), shape, params));
 }

@@ -1,6 +1,6 @@
 /**
  * Node-only: finds build/kernels.wasm (or build/kernels-relaxed.wasm, see features.ts) and compiles
- * it once.
+ * it (once per process for the library: the Node provider memoises the backend, node-providers.ts).
  *
  * The portable SIMD128 build is the default everywhere, so that the library, the CLI and the
  * Worker give the same weights bit for bit (relaxed_madd may fuse, which changes the last bits).
@@ -19,8 +19,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { chooseKernelVariant, type KernelVariant } from './features.js';
-
-let cached: Promise<WebAssembly.Module> | null = null;
 
 /** The path of build/kernels.wasm in the package this file belongs to. */
 export function kernelWasmPath(): string {
@@ -55,18 +53,8 @@ export function selectedKernelVariant(): KernelVariant {
   return chooseKernelVariant(wanted, relaxedBuilt);
 }
 
-/** Reads and compiles the kernel build (see selectedKernelVariant); the promise is cached, so it compiles once. */
-export function loadKernelModule(): Promise<WebAssembly.Module> {
-  if (cached === null) {
-    cached = compile().catch((error: unknown) => {
-      cached = null; // let a later call retry (e.g. after the wasm has been built)
-      throw error;
-    });
-  }
-  return cached;
-}
-
-async function compile(): Promise<WebAssembly.Module> {
+/** Reads and compiles the kernel build (see selectedKernelVariant). */
+export async function loadKernelModule(): Promise<WebAssembly.Module> {
   const path = kernelVariantPath(selectedKernelVariant());
   if (!existsSync(path)) {
     throw new Error(`edge-sae: the AssemblyScript kernels are not built (${path} is missing); run npm run build:wasm`);

@@ -10,26 +10,16 @@
  * the whole model. A training step copies nothing between JavaScript and wasm except scalars and
  * the batch's row indices.
  */
-import { checkNonNegativeInteger, checkPositiveInteger } from '../checks.js';
-import type { AdamState, BackendSession, ForwardResult, GradientResult, LayerShape, LossConfig, LossTerms, OptimizerConfig, Parameters } from '../types.js';
+import { adamStepSize, KL_CLAMP } from '../formulas.js';
+import { PARAMETER_NAMES, parameterCount, parameterSizes } from '../types.js';
+import type { AdamState, BackendSession, ForwardResult, GradientResult, LayerShape, LossConfig, LossTerms, OptimizerConfig, ParameterName, Parameters } from '../types.js';
 import { Arena } from './arena.js';
-import type { KernelExports } from './loader.js';
+import type { KernelExports } from './kernel-module.js';
 
 const F32 = 4;
 
-function checkLength(name: string, array: ArrayLike<number>, expected: number): void {
-  if (array.length !== expected) {
-    throw new RangeError(`${name} has ${array.length} values, expected ${expected}`);
-  }
-}
-
 /** Byte addresses of the four parts of a [W1|b1|W2|b2] block starting at `base`. */
-interface Layout {
-  W1: number;
-  b1: number;
-  W2: number;
-  b2: number;
-}
+type Layout = Record<ParameterName, number>;
 
 export class AssemblyScriptSession implements BackendSession {
   readonly shape: LayerShape;
@@ -37,7 +27,8 @@ export class AssemblyScriptSession implements BackendSession {
   private readonly arena: Arena;
   private readonly n: number;
   private readonly h: number;
-  /** Floats in [W1|b1|W2|b2]. */
+  /** Floats in each part of [W1|b1|W2|b2], and in all of it. */
+  private readonly sizes: Record<ParameterName, number>;
   private readonly total: number;
   private readonly params: Layout;
   private readonly grads: Layout;
@@ -50,15 +41,14 @@ export class AssemblyScriptSession implements BackendSession {
   private data = 0;
   private dataRows = 0;
 
+  /** Arguments are checked by checked-session.ts (as they are for every backend), not here. */
   constructor(kernels: KernelExports, shape: LayerShape, params: Parameters) {
-    checkPositiveInteger('inputSize', shape.inputSize);
-    checkPositiveInteger('hiddenSize', shape.hiddenSize);
-    this.shape = { inputSize: shape.inputSize, hiddenSize: shape.hiddenSize };
+    this.shape = shape;
     this.kernels = kernels;
     this.n = shape.inputSize;
     this.h = shape.hiddenSize;
-    const { n, h } = this;
-    this.total = n * h + h + h * n + n;
+    this.sizes = parameterSizes(shape);
+    this.total = parameterCount(shape);
     this.arena = new Arena(kernels.memory, kernels.heap_base());
     const blockBytes = this.total * F32;
     this.params = this.layout(this.arena.allocatePersistent(blockBytes));
@@ -73,16 +63,18 @@ export class AssemblyScriptSession implements BackendSession {
   }
 
   private layout(base: number): Layout {
-    const { n, h } = this;
-    const W1 = base;
-    const b1 = W1 + n * h * F32;
-    const W2 = b1 + h * F32;
-    const b2 = W2 + h * n * F32;
-    return { W1, b1, W2, b2 };
+    const layout = {} as Layout;
+    let address = base;
+    for (const name of PARAMETER_NAMES) {
+      layout[name] = address;
+      address += this.sizes[name] * F32;
+    }
+    return layout;
   }
 
   private get k(): KernelExports {
-    if (this.kernels === null) throw new Error('AssemblyScript session: used after dispose()');
+    // checked-session.ts refuses calls after dispose; this is the backstop
+    if (this.kernels === null) throw new Error('assemblyscript session: used after dispose()');
     return this.kernels;
   }
 
@@ -92,25 +84,13 @@ export class AssemblyScriptSession implements BackendSession {
 
   /** Copies a [W1|b1|W2|b2] block out as Parameters. */
   private readBlock(layout: Layout): Parameters {
-    const { n, h, arena } = this;
-    return {
-      W1: arena.f32(layout.W1, n * h).slice(),
-      b1: arena.f32(layout.b1, h).slice(),
-      W2: arena.f32(layout.W2, h * n).slice(),
-      b2: arena.f32(layout.b2, n).slice(),
-    };
+    const block = {} as Parameters;
+    for (const name of PARAMETER_NAMES) block[name] = this.arena.f32(layout[name], this.sizes[name]).slice();
+    return block;
   }
 
-  private writeBlock(layout: Layout, p: Parameters, what: string): void {
-    const { n, h, arena } = this;
-    checkLength(`${what}.W1`, p.W1, n * h);
-    checkLength(`${what}.b1`, p.b1, h);
-    checkLength(`${what}.W2`, p.W2, h * n);
-    checkLength(`${what}.b2`, p.b2, n);
-    arena.f32(layout.W1, n * h).set(p.W1);
-    arena.f32(layout.b1, h).set(p.b1);
-    arena.f32(layout.W2, h * n).set(p.W2);
-    arena.f32(layout.b2, n).set(p.b2);
+  private writeBlock(layout: Layout, p: Parameters): void {
+    for (const name of PARAMETER_NAMES) this.arena.f32(layout[name], this.sizes[name]).set(p[name]);
   }
 
   getParameters(): Parameters {
@@ -120,7 +100,7 @@ export class AssemblyScriptSession implements BackendSession {
 
   setParameters(params: Parameters): void {
     void this.k;
-    this.writeBlock(this.params, params, 'parameters');
+    this.writeBlock(this.params, params);
   }
 
   getOptimizerState(): AdamState | null {
@@ -142,17 +122,14 @@ export class AssemblyScriptSession implements BackendSession {
       this.hasAdamState = false;
       return;
     }
-    checkNonNegativeInteger('optimizer state step', state.step);
-    this.writeBlock(this.layout(this.adamM), state.m, 'optimizer state m');
-    this.writeBlock(this.layout(this.adamV), state.v, 'optimizer state v');
+    this.writeBlock(this.layout(this.adamM), state.m);
+    this.writeBlock(this.layout(this.adamV), state.v);
     this.adamStep = state.step;
     this.hasAdamState = true;
   }
 
   setTrainingData(x: Float32Array, rows: number): void {
     void this.k;
-    checkPositiveInteger('rows', rows);
-    checkLength('training data', x, rows * this.n);
     this.arena.releasePersistent(this.dataMark);
     this.data = this.arena.allocatePersistent(x.length * F32);
     this.arena.f32(this.data, x.length).set(x);
@@ -161,7 +138,6 @@ export class AssemblyScriptSession implements BackendSession {
 
   trainStep(rowIndices: Uint32Array | null, loss: LossConfig, optimizer: OptimizerConfig): LossTerms {
     const k = this.k;
-    if (this.dataRows === 0) throw new Error('trainStep: no training data (call setTrainingData first)');
     const arena = this.arena;
     arena.resetScratch();
     try {
@@ -169,12 +145,6 @@ export class AssemblyScriptSession implements BackendSession {
       let m = this.dataRows;
       if (rowIndices !== null) {
         m = rowIndices.length;
-        checkPositiveInteger('rowIndices.length', m);
-        for (let r = 0; r < m; r++) {
-          if (rowIndices[r]! >= this.dataRows) {
-            throw new RangeError(`rowIndices[${r}] = ${rowIndices[r]} is not a row of the ${this.dataRows} training rows`);
-          }
-        }
         const indices = arena.allocateScratch(m * 4);
         arena.u32(indices, m).set(rowIndices);
         x = arena.allocateScratch(m * this.n * F32);
@@ -189,14 +159,14 @@ export class AssemblyScriptSession implements BackendSession {
   }
 
   forward(x: Float32Array, rows: number): ForwardResult {
-    return this.withInput('x', x, rows, this.n, (px) => {
+    return this.withInput(x, (px) => {
       const { hidden, output } = this.forwardAt(px, rows);
       return { hidden: this.arena.f32(hidden, rows * this.h).slice(), output: this.arena.f32(output, rows * this.n).slice() };
     });
   }
 
   decode(hidden: Float32Array, rows: number): Float32Array {
-    return this.withInput('hidden', hidden, rows, this.h, (pa) => {
+    return this.withInput(hidden, (pa) => {
       const { n, h, arena } = this;
       const py = arena.allocateScratch(rows * n * F32);
       this.k.gemm_nn_bias_sigmoid(pa, this.params.W2, this.params.b2, py, rows, h, n);
@@ -205,7 +175,7 @@ export class AssemblyScriptSession implements BackendSession {
   }
 
   gradients(x: Float32Array, rows: number, loss: LossConfig): GradientResult {
-    return this.withInput('x', x, rows, this.n, (px) => {
+    return this.withInput(x, (px) => {
       const { terms, rhoHat } = this.backward(px, rows, loss);
       return {
         terms,
@@ -222,13 +192,11 @@ export class AssemblyScriptSession implements BackendSession {
   }
 
   /**
-   * Checks `values` ([rows×width]), copies them into scratch memory and runs `body` with their
-   * address; scratch is reset before and after, so nothing `body` allocates outlives the call.
+   * Copies `values` into scratch memory and runs `body` with their address; scratch is reset
+   * before and after, so nothing `body` allocates outlives the call.
    */
-  private withInput<T>(name: string, values: Float32Array, rows: number, width: number, body: (address: number) => T): T {
+  private withInput<T>(values: Float32Array, body: (address: number) => T): T {
     void this.k;
-    checkPositiveInteger('rows', rows);
-    checkLength(name, values, rows * width);
     const arena = this.arena;
     arena.resetScratch();
     try {
@@ -275,7 +243,7 @@ export class AssemblyScriptSession implements BackendSession {
     // hidden layer: dA = (δ2·W2ᵀ + β·∂KL/∂a)·a·(1 − a); gb1 = Σ_rows dA; gW1 = Xᵀ·dA
     k.gemm_nt(delta2, params.W2, dA, m, n, h);
     k.column_mean(a, rhoHat, m, h);
-    const kl = k.kl_gradient(rhoHat, klGrad, h, loss.sparsityTarget, beta, 1 / m);
+    const kl = k.kl_gradient(rhoHat, klGrad, h, loss.sparsityTarget, beta, 1 / m, KL_CLAMP);
     k.hidden_delta(dA, a, klGrad, m, h);
     k.column_sum(dA, grads.b1, m, h);
     k.gemm_tn(x, dA, grads.W1, n, m, h);
@@ -301,10 +269,9 @@ export class AssemblyScriptSession implements BackendSession {
       k.sgd_update(this.params.W1, this.grads.W1, this.total, optimizer.learningRate);
       return;
     }
-    if (optimizer.kind !== 'adam') throw new Error(`unknown optimizer ${(optimizer as { kind: string }).kind}`);
-    const { learningRate, beta1, beta2, epsilon } = optimizer;
+    const { beta1, beta2, epsilon } = optimizer;
     const t = this.adamStep + 1;
-    const lrT = (learningRate * Math.sqrt(1 - Math.pow(beta2, t))) / (1 - Math.pow(beta1, t));
+    const lrT = adamStepSize(optimizer, t);
     k.adam_update(this.params.W1, this.grads.W1, this.adamM, this.adamV, this.total, lrT, beta1, beta2, epsilon);
     this.adamStep = t;
     this.hasAdamState = true;

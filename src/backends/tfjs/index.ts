@@ -13,7 +13,8 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 
-import type { BackendName, KernelBackend, LayerShape, Parameters } from '../types.js';
+import { checkedBackend } from '../checked-session.js';
+import type { BackendName, KernelBackend } from '../types.js';
 import { installTfjsBackend, type TfjsBackendName } from './runtime.js';
 import { TfjsSession } from './session.js';
 
@@ -40,10 +41,7 @@ export async function createTfjsBackend(kind: TfjsBackendKind): Promise<KernelBa
 
 /** Wraps an installed tfjs backend instance as a KernelBackend (also used by register-worker.ts). */
 export function tfjsKernelBackend(kind: TfjsBackendKind, tfName: string, instance: tf.KernelBackend): KernelBackend {
-  return {
-    name: kind,
-    createSession: (shape: LayerShape, params: Parameters) => new TfjsSession(kind, tfName, instance, shape, params),
-  };
+  return checkedBackend(kind, (shape, params) => new TfjsSession(kind, tfName, instance, shape, params));
 }
 
 export { TfjsSession } from './session.js';

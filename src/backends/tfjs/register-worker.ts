@@ -7,9 +7,10 @@
  * (wrangler turns `import tfjsWasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'`
  * into a `WebAssembly.Module`), and we do what the package's own `init()` (dist/backend_wasm.js)
  * does, except that the emscripten factory gets an `instantiateWasm` hook that instantiates that
- * module synchronously (and a placeholder `__dirname`, see withDirname). Only the single-threaded factory is used (Workers have no threads), so
- * WASM_HAS_MULTITHREAD_SUPPORT is forced off as well. The ready BackendWasm is then installed as
- * tfjs's 'wasm' backend, replacing the package's own factory (see runtime.ts).
+ * module synchronously (and a placeholder `__dirname`, see withDirname). Only the single-threaded
+ * factory is used (Workers have no threads), so WASM_HAS_MULTITHREAD_SUPPORT is forced off as well.
+ * The ready BackendWasm is then installed as tfjs's 'wasm' backend, replacing the package's own
+ * factory (installTfjsBackend in runtime.ts, which also keeps a 'wasm' backend already running).
  *
  * Upstream issue: tensorflow/tfjs#8157.
  */
@@ -20,7 +21,7 @@ import * as wasmFactoryImport from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-
 
 import type { KernelBackend } from '../types.js';
 import { tfjsKernelBackend } from './index.js';
-import { putInstance } from './runtime.js';
+import { installTfjsBackend } from './runtime.js';
 
 type Cwrap = (name: string, returnType: string | null, argTypes: string[]) => (...args: number[]) => number;
 
@@ -42,35 +43,24 @@ type WasmFactory = (config: FactoryConfig) => Promise<EmscriptenTfjsModule>;
 const wasmFactory = ((wasmFactoryImport as unknown as { default?: WasmFactory }).default ??
   wasmFactoryImport) as unknown as WasmFactory;
 
-let installed: Promise<tf.KernelBackend> | null = null;
-let installedFrom: WebAssembly.Module | null = null;
-
 /**
  * The 'tfjs-wasm' kernel backend running on a precompiled tfjs-backend-wasm binary (normally the
- * SIMD one, imported by the Worker as a module). The tfjs backend is started once per isolate;
- * later calls return a backend on the same instance.
+ * SIMD one, imported by the Worker as a module). The tfjs backend is started once per isolate
+ * (the engine keeps it, runtime.ts); later calls return a backend on the same instance. The
+ * Worker calls this through its memoised provider (src/api/backends.ts).
  *
  * @example
  * import tfjsWasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm';
  * const backend = await createTfjsWasmBackendFromModule(tfjsWasm);
  */
 export async function createTfjsWasmBackendFromModule(module: WebAssembly.Module): Promise<KernelBackend> {
-  if (installed === null || installedFrom !== module) {
-    installedFrom = module;
-    installed = startBackend(module).catch((error: unknown) => {
-      installed = null;
-      installedFrom = null;
-      throw error;
-    });
-  }
-  return tfjsKernelBackend('tfjs-wasm', 'wasm', await installed);
+  // A 'wasm' backend that is already running (e.g. started by createTfjsBackend in Node) is
+  // kept: replacing it would dispose the memory of every session living on it.
+  const instance = await installTfjsBackend('wasm', () => startBackend(module));
+  return tfjsKernelBackend('tfjs-wasm', 'wasm', instance);
 }
 
 async function startBackend(module: WebAssembly.Module): Promise<tf.KernelBackend> {
-  // A 'wasm' backend that is already running (e.g. started by createTfjsBackend in Node) is
-  // kept: replacing it would dispose the memory of every session living on it.
-  const running = tf.engine().registry['wasm'];
-  if (running !== undefined) return running;
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   const wasm = await instantiate(module);
   // Mirrors init() in dist/backend_wasm.js: the C entry points BackendWasm calls.
@@ -82,9 +72,7 @@ async function startBackend(module: WebAssembly.Module): Promise<tf.KernelBacken
     disposeData: wasm.cwrap('dispose_data', null, ['number']),
     dispose: wasm.cwrap('dispose', null, []),
   };
-  const instance = new BackendWasm(wasm as unknown as ConstructorParameters<typeof BackendWasm>[0]);
-  putInstance('wasm', instance);
-  return instance;
+  return new BackendWasm(wasm as unknown as ConstructorParameters<typeof BackendWasm>[0]);
 }
 
 function instantiate(module: WebAssembly.Module): Promise<EmscriptenTfjsModule> {

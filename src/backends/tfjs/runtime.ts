@@ -7,10 +7,12 @@
  * engine initialise backends lazily would break a session of one kind that runs while a backend
  * of the other kind is being loaded. Instead:
  *
- * 1. `installTfjsBackend` runs the backend's registered factory itself (so a failure surfaces as
- *    a real Error with its message, instead of being logged and turned into `false`), then
- *    re-registers the backend under the same name with a factory that returns that ready
- *    instance synchronously. Installations are serialised through one promise chain.
+ * 1. `installTfjsBackend` runs the backend's registered factory itself (or the start function it
+ *    is given, see register-worker.ts; so a failure surfaces as a real Error with its message,
+ *    instead of being logged and turned into `false`), then re-registers the backend under the
+ *    same name with a factory that returns that ready instance synchronously. Installations are
+ *    serialised through one promise chain, and a backend the engine already holds is kept (its
+ *    sessions' memory lives in it).
  * 2. `activateTfjsBackend` switches the engine before a session runs ops. For an installed
  *    backend `engine.setBackend` never reaches an `await`, so the switch has happened when the
  *    call returns (its promise is ignored); we check that it did.
@@ -26,14 +28,15 @@ export type TfjsBackendName = 'wasm' | 'cpu';
 let installing: Promise<unknown> = Promise.resolve();
 
 /**
- * Initialises the registered tfjs backend `tfName` once and makes it switchable synchronously.
- * Returns the backend instance; throws with the backend's own error when it cannot start.
+ * Initialises the tfjs backend `tfName` — with `start`, or else its registered factory — unless
+ * the engine already holds one, and makes it switchable synchronously. Returns the backend
+ * instance; throws with the backend's own error when it cannot start.
  */
-export function installTfjsBackend(tfName: TfjsBackendName): Promise<tf.KernelBackend> {
+export function installTfjsBackend(tfName: TfjsBackendName, start?: () => Promise<tf.KernelBackend>): Promise<tf.KernelBackend> {
   const next = installing.then(async () => {
     const ready = installedInstance(tfName);
     if (ready !== undefined) return ready;
-    const factory = tf.findBackendFactory(tfName);
+    const factory = start ?? tf.findBackendFactory(tfName);
     if (factory == null) {
       throw new Error(`tfjs backend '${tfName}' is not registered (its package was not imported)`);
     }
@@ -50,7 +53,7 @@ export function installTfjsBackend(tfName: TfjsBackendName): Promise<tf.KernelBa
  * Registers an already-initialised backend instance under `tfName`, replacing any factory
  * registered there (and disposing an instance the engine had initialised under that name).
  */
-export function putInstance(tfName: string, instance: tf.KernelBackend): void {
+function putInstance(tfName: string, instance: tf.KernelBackend): void {
   const engine = tf.engine();
   const registration = engine.registryFactory[tfName];
   const priority = registration?.priority ?? 1;

@@ -6,32 +6,16 @@
  *
  * Gradients are the explicit formulas of docs/SPEC.md section 2 (no autodiff):
  *   δ2 = r(Y−X)⊙Y⊙(1−Y);  gW2 = Aᵀδ2 + αW2;  gb2 = colsum(δ2)
- *   q = clip(colmean(A), 1e-6, 1−1e-6);  klGrad = β·(1/m)·(−ρ/q + (1−ρ)/(1−q))
+ *   q = clip(colmean(A), KL_CLAMP, 1−KL_CLAMP);  klGrad = β·(1/m)·(−ρ/q + (1−ρ)/(1−q))
  *   δ1 = (δ2·W2ᵀ + klGrad)⊙A⊙(1−A);  gW1 = Xᵀδ1 + αW1;  gb1 = colsum(δ1)
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { checkNonNegativeInteger, checkPositiveInteger } from '../checks.js';
-import type {
-  AdamState,
-  BackendName,
-  BackendSession,
-  ForwardResult,
-  GradientResult,
-  LayerShape,
-  LossConfig,
-  LossTerms,
-  OptimizerConfig,
-  Parameters,
-} from '../types.js';
+import { adamStepSize, KL_CLAMP } from '../formulas.js';
+import { PARAMETER_NAMES, parameterShapes } from '../types.js';
+import type { AdamState, BackendName, BackendSession, ForwardResult, GradientResult, LayerShape, LossConfig, LossTerms, OptimizerConfig, ParameterName, Parameters } from '../types.js';
 import { activateTfjsBackend } from './runtime.js';
 
-/** Bounds of the clipped mean activation q inside the KL term and its gradient. */
-const Q_MIN = 1e-6;
-const Q_MAX = 1 - 1e-6;
-
-const PARAMETER_NAMES = ['W1', 'b1', 'W2', 'b2'] as const;
-type ParameterName = (typeof PARAMETER_NAMES)[number];
 type TensorSet = Record<ParameterName, tf.Variable>;
 type GradientTensors = Record<ParameterName, tf.Tensor>;
 
@@ -59,11 +43,10 @@ export class TfjsSession implements BackendSession {
     shape: LayerShape,
     params: Parameters,
   ) {
-    checkShape(shape);
-    this.shape = { inputSize: shape.inputSize, hiddenSize: shape.hiddenSize };
+    // Arguments are checked by checked-session.ts (as they are for every backend), not here.
+    this.shape = shape;
     this.tfName = tfName;
     this.tfBackend = tfBackend;
-    this.checkParameters(params, 'parameters');
     this.use();
     this.params = this.makeVariables(params);
   }
@@ -74,7 +57,6 @@ export class TfjsSession implements BackendSession {
   }
 
   setParameters(params: Parameters): void {
-    this.checkParameters(params, 'parameters');
     this.use();
     assignSet(this.params, params, this.shape);
   }
@@ -91,9 +73,6 @@ export class TfjsSession implements BackendSession {
       this.disposeAdam();
       return;
     }
-    checkNonNegativeInteger('optimizer state: step', state.step);
-    this.checkParameters(state.m, 'optimizer state m');
-    this.checkParameters(state.v, 'optimizer state v');
     if (this.adam === null) {
       this.adam = { step: state.step, m: this.makeVariables(state.m), v: this.makeVariables(state.v) };
     } else {
@@ -104,26 +83,16 @@ export class TfjsSession implements BackendSession {
   }
 
   setTrainingData(x: Float32Array, rows: number): void {
-    checkRows(x, rows, this.shape.inputSize, 'training data');
     this.use();
-    const next = tf.tensor2d(x.slice(0, rows * this.shape.inputSize), [rows, this.shape.inputSize]);
+    const next = tf.tensor2d(x.slice(), [rows, this.shape.inputSize]);
     this.data?.x.dispose();
     this.data = { x: next, rows };
   }
 
   trainStep(rowIndices: Uint32Array | null, loss: LossConfig, optimizer: OptimizerConfig): LossTerms {
-    const data = this.data;
-    if (data === null) throw new Error('trainStep: no training data (call setTrainingData first)');
-    const m = rowIndices === null ? data.rows : rowIndices.length;
-    if (m === 0) throw new RangeError('trainStep: the batch is empty');
-    if (rowIndices !== null) {
-      for (const i of rowIndices) {
-        if (i >= data.rows) {
-          throw new RangeError(`trainStep: row index ${i} is out of range (${data.rows} rows)`);
-        }
-      }
-    }
     this.use();
+    const data = this.data!;
+    const m = rowIndices === null ? data.rows : rowIndices.length;
     if (optimizer.kind === 'adam' && this.adam === null) {
       this.adam = { step: 0, m: this.makeZeros(), v: this.makeZeros() };
     }
@@ -137,9 +106,7 @@ export class TfjsSession implements BackendSession {
   }
 
   forward(x: Float32Array, rows: number): ForwardResult {
-    checkRows(x, rows, this.shape.inputSize, 'forward input');
     this.use();
-    if (rows === 0) return { hidden: new Float32Array(0), output: new Float32Array(0) };
     const [hidden, output] = tf.tidy(() => {
       const input = tf.tensor2d(x, [rows, this.shape.inputSize]);
       const a = this.encodeTensor(input);
@@ -149,16 +116,12 @@ export class TfjsSession implements BackendSession {
   }
 
   decode(hidden: Float32Array, rows: number): Float32Array {
-    checkRows(hidden, rows, this.shape.hiddenSize, 'decode input');
     this.use();
-    if (rows === 0) return new Float32Array(0);
     const output = tf.tidy(() => this.decodeTensor(tf.tensor2d(hidden, [rows, this.shape.hiddenSize])));
     return readAndDispose(output);
   }
 
   gradients(x: Float32Array, rows: number, loss: LossConfig): GradientResult {
-    checkRows(x, rows, this.shape.inputSize, 'gradients input');
-    if (rows === 0) throw new RangeError('gradients: the batch is empty');
     this.use();
     const batch = tf.tidy(() => {
       const result = this.batchGradients(tf.tensor2d(x, [rows, this.shape.inputSize]), rows, loss);
@@ -191,6 +154,7 @@ export class TfjsSession implements BackendSession {
 
   /** Makes the engine run on this session's tfjs backend; every public method calls it first. */
   private use(): void {
+    // checked-session.ts refuses calls after dispose; this is the backstop
     if (this.disposed) throw new Error(`${this.backendName} session was disposed`);
     activateTfjsBackend(this.tfName, this.tfBackend);
   }
@@ -227,7 +191,7 @@ export class TfjsSession implements BackendSession {
 
     // Sparsity penalty on the mean activation.
     const meanActivation = tf.mean(a, 0) as tf.Tensor1D;
-    const q = tf.clipByValue(meanActivation, Q_MIN, Q_MAX);
+    const q = tf.clipByValue(meanActivation, KL_CLAMP, 1 - KL_CLAMP);
     const oneMinusQ = tf.sub(1, q);
     const klGrad = tf.mul(tf.add(tf.div(-rho, q), tf.div(1 - rho, oneMinusQ)), beta / m);
 
@@ -263,7 +227,7 @@ export class TfjsSession implements BackendSession {
     const adam = this.adam!;
     const { beta1, beta2, epsilon } = optimizer;
     const t = adam.step + 1;
-    const lrT = (optimizer.learningRate * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t);
+    const lrT = adamStepSize(optimizer, t);
     for (const k of PARAMETER_NAMES) {
       const g = gradients[k];
       const m = tf.add(tf.mul(adam.m[k], beta1), tf.mul(g, 1 - beta1));
@@ -305,41 +269,6 @@ export class TfjsSession implements BackendSession {
     disposeSet(this.adam.v);
     this.adam = null;
   }
-
-  private checkParameters(params: Parameters, what: string): void {
-    const { inputSize: n, hiddenSize: h } = this.shape;
-    const expected: Record<ParameterName, number> = { W1: n * h, b1: h, W2: h * n, b2: n };
-    for (const k of PARAMETER_NAMES) {
-      const value = params[k];
-      if (!(value instanceof Float32Array) || value.length !== expected[k]) {
-        throw new RangeError(
-          `${what}: ${k} must be a Float32Array of ${expected[k]} values, got ${describe(value)}`,
-        );
-      }
-    }
-  }
-}
-
-function parameterShapes(shape: LayerShape): Record<ParameterName, number[]> {
-  const { inputSize: n, hiddenSize: h } = shape;
-  return { W1: [n, h], b1: [h], W2: [h, n], b2: [n] };
-}
-
-function checkShape(shape: LayerShape): void {
-  checkPositiveInteger('layer shape: inputSize', shape.inputSize);
-  checkPositiveInteger('layer shape: hiddenSize', shape.hiddenSize);
-}
-
-function checkRows(x: Float32Array, rows: number, width: number, what: string): void {
-  checkNonNegativeInteger(`${what}: rows`, rows);
-  if (x.length !== rows * width) {
-    throw new RangeError(`${what}: expected ${rows} × ${width} = ${rows * width} values, got ${x.length}`);
-  }
-}
-
-function describe(value: unknown): string {
-  if (value instanceof Float32Array) return `${value.length} values`;
-  return value === null ? 'null' : typeof value;
 }
 
 /** A fresh copy of a tensor's values (tfjs-backend-cpu would hand out its own backing array). */

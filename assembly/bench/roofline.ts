@@ -1,5 +1,7 @@
 /**
  * The machine's f32x4 multiply-add limit, for the benchmark's roofline (bench/roofline.bench.ts).
+ * This file is the entry of the bench-only build (asconfig.bench.json → build/bench-roofline.wasm
+ * and build/bench-roofline-relaxed.wasm), so the production kernels do not carry it.
  *
  * Twelve independent chains c = c·m + a, no memory traffic: each iteration is 12 f32x4
  * multiply-adds = 96 flops. Twelve chains cover the mul→add latency of current x86 and ARM cores
@@ -12,7 +14,7 @@
  * round (Node 20 ≈ 33 instead of 44 GFLOPS, workerd ≈ 47 instead of 27, 2026-11-26). The limit is
  * the faster of the two (bench/roofline.bench.ts).
  */
-import { madd } from './simd';
+import { madd } from '../simd';
 
 // @ts-ignore: decorator
 @inline
@@ -41,3 +43,6 @@ export function simd_peak(iterations: i32, seed: f32): f32 {
 export function simd_peak_variable(iterations: i32, seed: f32): f32 {
   return peakChains(iterations, seed, f32x4.splat(1 - seed * 0.002), f32x4.splat(seed));
 }
+
+/** Does nothing: a cheap call for measuring the JS → wasm call overhead. */
+export function nop(): void {}

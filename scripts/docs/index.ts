@@ -4,11 +4,15 @@
  */
 import { resolve } from 'node:path';
 import { measureBundle, renderBundle } from './bundle.js';
+import { renderCliSynopsis } from './cli.js';
+import { renderOptions } from './options.js';
 import { renderProblemTypes } from './problem-types.js';
 import { writeRegion } from './regions.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
 writeRegion(resolve(ROOT, 'docs/API.md'), 'problem-types', renderProblemTypes());
+writeRegion(resolve(ROOT, 'README.md'), 'options', renderOptions());
+writeRegion(resolve(ROOT, 'README.md'), 'cli', renderCliSynopsis());
 writeRegion(resolve(ROOT, 'README.md'), 'bundle', renderBundle(measureBundle()));
-console.log('docs: problem types and bundle size written');
+console.log('docs: problem types, options and bundle size written');

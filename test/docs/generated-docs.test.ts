@@ -6,6 +6,8 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { measureBundle } from '../../scripts/docs/bundle.js';
+import { renderCliSynopsis } from '../../scripts/docs/cli.js';
+import { renderOptions } from '../../scripts/docs/options.js';
 import { renderProblemTypes } from '../../scripts/docs/problem-types.js';
 import { readRegion } from '../../scripts/docs/regions.js';
 
@@ -15,6 +17,14 @@ const STALE = 'stale: run `npm run docs`';
 describe('generated docs', () => {
   it('should list every problem type of src/api/problem-types.ts in docs/API.md', () => {
     expect(readRegion(resolve(ROOT, 'docs/API.md'), 'problem-types'), STALE).toBe(renderProblemTypes());
+  });
+
+  it('should give the README the options table of src/model/options.ts', () => {
+    expect(readRegion(resolve(ROOT, 'README.md'), 'options'), STALE).toBe(renderOptions());
+  });
+
+  it('should give the README the CLI synopsis of src/cli/commands.ts', () => {
+    expect(readRegion(resolve(ROOT, 'README.md'), 'cli'), STALE).toBe(renderCliSynopsis());
   });
 
   it('should give the README the bundle size wrangler measures now (within 3%)', { timeout: 60_000 }, () => {

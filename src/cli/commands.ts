@@ -85,4 +85,17 @@ export const FILTERS: CommandSpec = {
   ],
 };
 
-export const COMMANDS: readonly CommandSpec[] = [TRAIN, ENCODE, EVALUATE, PLOT, FILTERS];
+export const EXPORT: CommandSpec = {
+  name: 'export',
+  summary: 'write the model for other runtimes: ONNX, or a TF.js layers model',
+  options: [
+    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train' },
+    { name: 'out', kind: 'path', value: 'FILE|DIR', required: true, help: 'onnx: the .onnx file; tfjs: a directory for model.json and weights.bin, or a model.json path (weights beside it as NAME.weights.bin)' },
+    { name: 'format', kind: 'choice', value: 'onnx|tfjs', choices: ['onnx', 'tfjs'], help: 'onnx: opset 13 graph; tfjs: TF.js layers model for tf.loadLayersModel (default onnx)' },
+    { name: 'whole', kind: 'flag', value: '', help: 'the whole autoencoder (input → reconstruction, in the data\'s scale) instead of the encoder (input → codes)' },
+    JSON_FLAG,
+    QUIET_FLAG,
+  ],
+};
+
+export const COMMANDS: readonly CommandSpec[] = [TRAIN, ENCODE, EVALUATE, PLOT, FILTERS, EXPORT];

@@ -9,6 +9,8 @@ import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 
 export async function loadLayersModelFrom(modelJsonText: string, readFile: (path: string) => Uint8Array): Promise<LayersModel> {
   await tf.setBackend('cpu');
+  // The cpu backend's "install tfjs-node" banner (see src/backends/tfjs/runtime.ts) is noise here.
+  (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
   const handler: tf.io.IOHandler = {
     load: () =>
       tf.io.getModelArtifactsForJSON(JSON.parse(modelJsonText) as tf.io.ModelJSON, async (manifest) => {

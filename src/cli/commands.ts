@@ -12,7 +12,7 @@ export const TRAIN: CommandSpec = {
   name: 'train',
   summary: 'train a sparse autoencoder on a data file and save the model',
   options: [
-    { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'training data, CSV or JSON ("-" reads stdin)' },
+    { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'training data, CSV, JSON or .npy ("-" reads stdin)' },
     { name: 'out', kind: 'path', value: 'MODEL.json', required: true, help: 'where to write the trained model' },
     { name: 'hidden', kind: 'integer', value: 'N', help: 'hidden units (default: 3 × input columns)' },
     { name: 'epochs', kind: 'integer', value: 'N', help: `passes over the data (default ${t.epochs})` },
@@ -37,9 +37,9 @@ export const ENCODE: CommandSpec = {
   summary: 'write the hidden codes of each data row',
   options: [
     { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train' },
-    { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'rows to encode, CSV or JSON ("-" reads stdin)' },
+    { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'rows to encode, CSV, JSON or .npy ("-" reads stdin)' },
     { name: 'out', kind: 'path', value: 'FILE', help: 'where to write the codes (default: stdout)' },
-    { name: 'format', kind: 'choice', value: 'csv|json', choices: ['csv', 'json'], help: 'csv: one row a line; json: an array of rows (default: json when --out ends in .json, else csv)' },
+    { name: 'format', kind: 'choice', value: 'csv|json|npy', choices: ['csv', 'json', 'npy'], help: 'csv: one row a line; json: an array of rows; npy: NumPy float32 rows × hidden, needs --out (default: from --out ending in .json or .npy, else csv)' },
   ],
 };
 
@@ -48,7 +48,7 @@ export const EVALUATE: CommandSpec = {
   summary: 'print the loss terms and quality metrics of a model on data, as JSON',
   options: [
     { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train' },
-    { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'rows to evaluate on, CSV or JSON ("-" reads stdin)' },
+    { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'rows to evaluate on, CSV, JSON or .npy ("-" reads stdin)' },
   ],
 };
 

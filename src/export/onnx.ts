@@ -2,7 +2,7 @@
  * The model as an ONNX graph (opset 13): the encoder, input in the caller's scale → codes, or the
  * whole autoencoder (codes and the reconstruction, back in the caller's scale). The batch
  * dimension is symbolic ("batch"). The protobuf is written by protobufjs with the ONNX
- * definitions of the `onnx-proto` package.
+ * definitions of the `onnx-proto` package (its static code: no eval, so it runs in Workers).
  *
  *   encoder:  input ─[Sub offset ─ Mul scale]─ Gemm(W1, b1) ─ Sigmoid ─ codes
  *   whole:    … codes ─ Gemm(W2, b2) ─ Sigmoid ─[Mul range ─ Add offset]─ reconstruction
@@ -14,6 +14,7 @@
  * const bytes = exportOnnx(exportableModel(model)); // write to encoder.onnx
  */
 import onnxProto from 'onnx-proto';
+import protobuf from 'protobufjs/minimal.js';
 import { canFoldScaling, foldScaling, inputScaling, type ExportableModel } from './exportable.js';
 import { float32LittleEndian } from './float32-bytes.js';
 
@@ -95,7 +96,9 @@ export function buildOnnx(model: ExportableModel, options: OnnxExportOptions = {
       initializer: graph.initializers,
     },
   });
-  return { bytes: onnx.ModelProto.encode(proto).finish(), scaling: placement };
+  // The plain Uint8Array writer, not protobufjs's default Buffer one: workerd's Buffer.utf8Write
+  // reads its length argument differently from Node's, and that writer's strings overflow there.
+  return { bytes: onnx.ModelProto.encode(proto, new protobuf.Writer()).finish(), scaling: placement };
 }
 
 /** A float tensor of shape [batch, width]. */

@@ -22,6 +22,7 @@ import {
   reconstructRoute,
   trainRoute,
 } from './routes.js';
+import { onnxExportResponse } from './onnx-export.js';
 import { ModelService, modelNotFound } from './service.js';
 
 const DEFAULT_PAGE_SIZE = 20;
@@ -101,6 +102,8 @@ export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(exportRoute, async (c) => {
     const service = new ModelService(c.env);
     const { id } = c.req.valid('param');
+    const { format, whole } = c.req.valid('query');
+    if (format === 'onnx') return (await onnxExportResponse(service, id, whole === 'true')) as never;
     const object = await service.store.getBody(id);
     if (!object) throw modelNotFound(id);
     // Streamed as stored (it is the model file), not parsed and re-serialised; the typed

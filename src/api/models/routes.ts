@@ -8,6 +8,7 @@ import { limitBody } from '../body-limit.js';
 import {
   ContinueTrainingRequestSchema,
   EncodeResponseSchema,
+  ExportQuerySchema,
   InputsRequestSchema,
   ListQuerySchema,
   MetricsSchema,
@@ -124,14 +125,23 @@ export const getRoute = createRoute({
 export const exportRoute = createRoute({
   method: 'get',
   path: '/{id}/export',
-  summary: 'Export the model file',
+  summary: 'Export the model file, or the model as ONNX',
+  description:
+    '`format=onnx` gives the encoder as an ONNX graph (opset 13, input in the training data\'s scale, output the codes; `whole=true` adds the decoder and the reconstruction in the same scale).',
   tags: ['models'],
   security,
   middleware: [requireAccess('read')] as const,
-  request: { params: ModelIdParamsSchema },
+  request: { params: ModelIdParamsSchema, query: ExportQuerySchema },
   responses: {
-    200: { description: 'The model file (format "edge-sae", version 1).', content: { 'application/json': { schema: ModelFileSchema } } },
+    200: {
+      description: 'The model file (format "edge-sae", version 1), or with format=onnx the ONNX model.',
+      content: {
+        'application/json': { schema: ModelFileSchema },
+        'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) },
+      },
+    },
     ...authErrors,
+    422: inputErrors[422],
     ...notFound,
   },
 });

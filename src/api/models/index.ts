@@ -20,9 +20,11 @@ import {
   importRoute,
   listRoute,
   reconstructRoute,
+  tfjsModelRoute,
+  tfjsWeightsRoute,
   trainRoute,
 } from './routes.js';
-import { onnxExportResponse } from './onnx-export.js';
+import { onnxExportResponse, tfjsExportResponse } from './runtime-exports.js';
 import { ModelService, modelNotFound } from './service.js';
 
 const DEFAULT_PAGE_SIZE = 20;
@@ -113,6 +115,14 @@ export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
       'content-disposition': `attachment; filename="${id}.json"`,
       etag: object.httpEtag,
     }) as never;
+  })
+  .openapi(tfjsModelRoute, async (c) => {
+    const whole = c.req.valid('query').whole === 'true';
+    return (await tfjsExportResponse(new ModelService(c.env), c.req.valid('param').id, whole, 'model.json')) as never;
+  })
+  .openapi(tfjsWeightsRoute, async (c) => {
+    const whole = c.req.valid('query').whole === 'true';
+    return (await tfjsExportResponse(new ModelService(c.env), c.req.valid('param').id, whole, 'weights.bin')) as never;
   })
   .openapi(continueTrainingRoute, async (c) => {
     const service = new ModelService(c.env);

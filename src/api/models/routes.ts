@@ -9,6 +9,7 @@ import {
   ContinueTrainingRequestSchema,
   EncodeResponseSchema,
   ExportQuerySchema,
+  TfjsExportQuerySchema,
   InputsRequestSchema,
   ListQuerySchema,
   MetricsSchema,
@@ -140,6 +141,43 @@ export const exportRoute = createRoute({
         'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) },
       },
     },
+    ...authErrors,
+    422: inputErrors[422],
+    ...notFound,
+  },
+});
+
+const tfjsDescription =
+  'A TF.js layers model: `tf.loadLayersModel(\'…/v1/models/{id}/export/tfjs/model.json\', { requestInit: { headers: { authorization } } })` fetches model.json, then weights.bin beside it (TF.js carries the query string, so `?whole=true` reaches both).';
+
+export const tfjsModelRoute = createRoute({
+  method: 'get',
+  path: '/{id}/export/tfjs/model.json',
+  summary: 'Export the model as a TF.js layers model (model.json)',
+  description: tfjsDescription,
+  tags: ['models'],
+  security,
+  middleware: [requireAccess('read')] as const,
+  request: { params: ModelIdParamsSchema, query: TfjsExportQuerySchema },
+  responses: {
+    200: { description: 'The model.json (Keras topology and weights manifest).', content: { 'application/json': { schema: z.object({}).passthrough() } } },
+    ...authErrors,
+    422: inputErrors[422],
+    ...notFound,
+  },
+});
+
+export const tfjsWeightsRoute = createRoute({
+  method: 'get',
+  path: '/{id}/export/tfjs/weights.bin',
+  summary: 'The weights file of the TF.js layers model',
+  description: tfjsDescription,
+  tags: ['models'],
+  security,
+  middleware: [requireAccess('read')] as const,
+  request: { params: ModelIdParamsSchema, query: TfjsExportQuerySchema },
+  responses: {
+    200: { description: 'The weights, little-endian float32 in the manifest\'s order.', content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } },
     ...authErrors,
     422: inputErrors[422],
     ...notFound,

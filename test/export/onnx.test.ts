@@ -2,12 +2,26 @@ import onnxProto from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportableModel } from '../../src/export/exportable.js';
 import { buildOnnx, exportOnnx } from '../../src/export/onnx.js';
+import type { Normalization } from '../../src/model/normalization.js';
 import type { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
+import { referenceForward } from '../../src/reference/sae-reference.js';
 import { expectAllClose } from '../helpers/allclose.js';
 import { runOnnx } from '../helpers/onnx-runtime.js';
 import { CASES, rowsFor, trainedModel } from './trained-models.js';
 
 const { onnx } = onnxProto;
+
+/** The float64 reference's codes: the scaling and the forward pass in float64 throughout. */
+function referenceCodes(model: SparseAutoencoder, rows: { rows: number; cols: number; data: Float32Array }): Float64Array {
+  const norm = model.inputNormalization as Normalization;
+  const x = Float64Array.from(rows.data, (v, k) => {
+    if (norm.kind === 'none') return v;
+    const j = k % rows.cols;
+    const range = norm.max[j]! - norm.min[j]!;
+    return range > 0 ? (v - norm.min[j]!) / range : 0;
+  });
+  return referenceForward(model.getParameters(), x, rows.rows, model.shape).hidden;
+}
 
 function opTypes(bytes: Uint8Array): string[] {
   return onnx.ModelProto.decode(bytes).graph!.node!.map((n) => n.opType!);
@@ -28,6 +42,7 @@ describe.each(CASES)('ONNX export of $label', (c) => {
     expect(Object.keys(out)).toEqual(['codes']);
     expect(out.codes!.dims).toEqual([64, c.hiddenSize]);
     expectAllClose(out.codes!.data, model.encode(rows).data, { atol: 1e-5, rtol: 0 });
+    expectAllClose(out.codes!.data, referenceCodes(model, rows), { atol: 1e-5, rtol: 0 });
   });
 
   it('should reconstruct in the caller\'s scale like model.reconstruct with --whole', async () => {

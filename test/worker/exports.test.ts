@@ -61,6 +61,8 @@ describe('ONNX export route', () => {
     const whole = await expectProblem(await call(`/v1/models/${id}/export?format=onnx&whole=yes`, { token: ENCODE }), 422);
     expect(JSON.stringify(whole.errors)).toContain('whole');
     await expectProblem(await call('/v1/models/nosuchmodelnosuchmodelnosuchmode/export?format=onnx', { token: ENCODE }), 404);
+    const jsonWhole = await expectProblem(await call(`/v1/models/${id}/export?whole=true`, { token: ENCODE }), 422);
+    expect(jsonWhole.errors).toEqual([{ parameter: 'whole', detail: 'only with format=onnx' }]);
   });
 });
 

@@ -106,6 +106,14 @@ export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     const { id } = c.req.valid('param');
     const { format, whole } = c.req.valid('query');
     if (format === 'onnx') return (await onnxExportResponse(service, id, whole === 'true')) as never;
+    if (whole !== undefined) {
+      throw new ApiError(422, {
+        type: 'validation-failed',
+        title: 'Validation failed',
+        detail: 'whole applies to format=onnx only: the model file always holds the whole model.',
+        errors: [{ parameter: 'whole', detail: 'only with format=onnx' }],
+      });
+    }
     const object = await service.store.getBody(id);
     if (!object) throw modelNotFound(id);
     // Streamed as stored (it is the model file), not parsed and re-serialised; the typed

@@ -10,6 +10,7 @@
  * and trailing bytes through without a word, where this reader must name each problem.
  */
 import { DataError } from '../errors.js';
+import { float32LittleEndian } from './float32-bytes.js';
 import { describeBadValue, type Matrix } from './matrix.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -90,8 +91,7 @@ export function formatNpy(matrix: Matrix): Uint8Array {
   const view = new DataView(out.buffer);
   view.setUint16(8, header.length, true);
   for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
-  const dataStart = 10 + header.length;
-  for (let k = 0; k < matrix.data.length; k++) view.setFloat32(dataStart + 4 * k, matrix.data[k]!, true);
+  out.set(float32LittleEndian(matrix.data), 10 + header.length);
   return out;
 }
 

@@ -16,7 +16,7 @@
 import onnxProto from 'onnx-proto';
 import protobuf from 'protobufjs/minimal.js';
 import { canFoldScaling, foldScaling, inputScaling, type ExportableModel } from './exportable.js';
-import { float32LittleEndian } from './float32-bytes.js';
+import { float32LittleEndian } from '../data/float32-bytes.js';
 
 const { onnx } = onnxProto;
 

@@ -16,7 +16,7 @@
  * The test loads the result with tfjs-layers itself.
  */
 import { canFoldScaling, foldScaling, inputScaling, type ExportableModel } from './exportable.js';
-import { float32LittleEndian } from './float32-bytes.js';
+import { float32LittleEndian } from '../data/float32-bytes.js';
 import type { ScalingPlacement } from './onnx.js';
 
 export interface TfjsExportOptions {

@@ -1,4 +1,4 @@
-/** Float32 values as little-endian bytes, the byte order ONNX, TF.js weights and .npy files use. */
+/** Float32 values as little-endian bytes, the byte order of ONNX tensors, TF.js weights and .npy data. */
 export function float32LittleEndian(values: Float32Array): Uint8Array {
   const bytes = new Uint8Array(values.length * 4);
   const view = new DataView(bytes.buffer);

@@ -6,7 +6,7 @@
  * - how far ONNX Runtime's codes are from model.encode (max |difference| over 256 fresh rows) for
  *   each test case of test/export/trained-models.ts, and, for the case whose scaling is kept as its
  *   own step (data in [1000, 1010)), how far they would be had it been folded into the Gemm anyway:
- *   the figure behind canFoldScaling.
+ *   the figure behind canFoldScaling. Differences are in units of 1e-6 (the tests allow 10).
  *
  * Run alone with `npx tsx bench/exports.bench.ts`.
  */
@@ -45,12 +45,12 @@ export async function benchExports(): Promise<BenchRecord[]> {
       const expected = m.encode(rows).data;
       const exportable = exportableModel(m);
       const shape = `${c.inputSize}→${c.hiddenSize} [${c.lo}, ${c.hi}) ${c.normalize} (${c.scaling})`;
-      add('onnx_codes_max_abs_diff', shape, maxAbsDiff((await runOnnx(exportOnnx(exportable), rows)).codes!.data, expected), '');
+      add('onnx_codes_max_abs_diff', shape, maxAbsDiff((await runOnnx(exportOnnx(exportable), rows)).codes!.data, expected) / 1e-6, '1e-6');
       const scaling = inputScaling(exportable.normalization);
       if (scaling !== null && !canFoldScaling(scaling)) {
         const folded = foldScaling(scaling, exportable.parameters, exportable.shape);
         const forced = exportOnnx({ ...exportable, normalization: { kind: 'none' }, parameters: { ...exportable.parameters, W1: folded.weight, b1: folded.bias } });
-        add('onnx_codes_max_abs_diff_if_folded', shape, maxAbsDiff((await runOnnx(forced, rows)).codes!.data, expected), '');
+        add('onnx_codes_max_abs_diff_if_folded', shape, maxAbsDiff((await runOnnx(forced, rows)).codes!.data, expected) / 1e-6, '1e-6');
       }
     } finally {
       m.dispose();

@@ -25,6 +25,7 @@ export async function encode(options: ParsedOptions, io: CliIo): Promise<void> {
     if (model.config.normalize === 'none') checkUnitRange(data, `the model in ${modelPath} requires (it was trained with normalize none)`);
     const codes = withDataSource(data, () => model.encode(data.matrix));
     const output = format === 'npy' ? formatNpy(codes) : format === 'json' ? formatJsonRows(codes) : formatCsv(codes);
+    // npy (bytes) was refused above without --out, so what goes to stdout is text.
     if (outPath === undefined) io.stdout(output as string);
     else writeFileAtomic(outPath, output);
   } finally {

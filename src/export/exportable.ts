@@ -62,6 +62,15 @@ export function canFoldScaling(scaling: InputScaling): boolean {
   return true;
 }
 
+/** Where an export puts the input scaling: nowhere (normalize "none"), folded into the first layer, or as its own step. */
+export type ScalingPlacement = 'none' | 'folded' | 'separate';
+
+/** The model's scaling and where an export puts it (folded when canFoldScaling says it may). */
+export function placeScaling(norm: Normalization): { scaling: InputScaling | null; placement: ScalingPlacement } {
+  const scaling = inputScaling(norm);
+  return { scaling, placement: scaling === null ? 'none' : canFoldScaling(scaling) ? 'folded' : 'separate' };
+}
+
 /** The first layer with the scaling folded in (float64 arithmetic, rounded once to float32). */
 export function foldScaling(
   scaling: InputScaling,

@@ -15,7 +15,7 @@
  */
 import onnxProto from 'onnx-proto';
 import protobuf from 'protobufjs/minimal.js';
-import { canFoldScaling, foldScaling, inputScaling, type ExportableModel } from './exportable.js';
+import { foldScaling, placeScaling, type ExportableModel, type ScalingPlacement } from './exportable.js';
 import { float32LittleEndian } from '../data/float32-bytes.js';
 
 const { onnx } = onnxProto;
@@ -33,9 +33,6 @@ const BATCH = 'batch';
 /** Names of the graph's inputs and outputs, for callers that feed it. */
 export const ONNX_NAMES = { input: 'input', codes: 'codes', reconstruction: 'reconstruction' } as const;
 
-/** How the input scaling ended up in an exported graph. */
-export type ScalingPlacement = 'none' | 'folded' | 'separate';
-
 /** The ONNX model's bytes, ready to write to a `.onnx` file. */
 export function exportOnnx(model: ExportableModel, options: OnnxExportOptions = {}): Uint8Array {
   return buildOnnx(model, options).bytes;
@@ -46,8 +43,7 @@ export function buildOnnx(model: ExportableModel, options: OnnxExportOptions = {
   const { inputSize: n, hiddenSize: h } = model.shape;
   const { W1, b1, W2, b2 } = model.parameters;
   const graph = new GraphBuilder();
-  const scaling = inputScaling(model.normalization);
-  const placement: ScalingPlacement = scaling === null ? 'none' : canFoldScaling(scaling) ? 'folded' : 'separate';
+  const { scaling, placement } = placeScaling(model.normalization);
 
   let x: string = ONNX_NAMES.input;
   let encoder = { weight: W1, bias: b1 };

@@ -15,9 +15,8 @@
  * building it through tfjs-layers would need a tfjs backend and a tensor copy of every weight.
  * The test loads the result with tfjs-layers itself.
  */
-import { canFoldScaling, foldScaling, inputScaling, type ExportableModel } from './exportable.js';
+import { foldScaling, placeScaling, type ExportableModel, type ScalingPlacement } from './exportable.js';
 import { float32LittleEndian } from '../data/float32-bytes.js';
-import type { ScalingPlacement } from './onnx.js';
 
 export interface TfjsExportOptions {
   /** Export the whole autoencoder (output: the reconstruction), not only the encoder (output: codes). */
@@ -58,8 +57,7 @@ interface Weight {
 export function exportTfjsLayers(model: ExportableModel, options: TfjsExportOptions = {}): TfjsLayersExport {
   const { inputSize: n, hiddenSize: h } = model.shape;
   const { W1, b1, W2, b2 } = model.parameters;
-  const scaling = inputScaling(model.normalization);
-  const placement: ScalingPlacement = scaling === null ? 'none' : canFoldScaling(scaling) ? 'folded' : 'separate';
+  const { scaling, placement } = placeScaling(model.normalization);
   const layers: KerasLayer[] = [];
   const weights: Weight[] = [];
   const inputShape = () => (layers.length === 0 ? { batch_input_shape: [null, n] } : {});

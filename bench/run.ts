@@ -8,7 +8,8 @@
  * model (model.bench.ts: the tutorial's run, encode latency, epochs in the Workers' CPU caps),
  * relaxed (relaxed.bench.ts: the relaxed-SIMD build beside the portable one, in a child Node with
  * --experimental-wasm-relaxed-simd when this one lacks it), workerd (workerd-kernels.ts: both builds
- * inside workerd, under wrangler dev; ≈ 70 s).
+ * inside workerd, under wrangler dev; ≈ 70 s), exports (exports.bench.ts: ONNX and TF.js export size
+ * and time, ONNX Runtime's agreement with encode).
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -16,6 +17,7 @@ import { cpus, loadavg, platform, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { benchExports } from './exports.bench.js';
 import { benchGemm } from './gemm.bench.js';
 import type { BenchRecord } from './harness.js';
 import { benchModel } from './model.bench.js';
@@ -49,6 +51,7 @@ const SUITES: Record<string, () => Promise<BenchRecord[]>> = {
   model: benchModel,
   relaxed: async () => benchRelaxed(),
   workerd: benchWorkerdKernels,
+  exports: benchExports,
 };
 
 function table(records: readonly BenchRecord[]): string {

@@ -33,6 +33,7 @@ export type { TrainingPosition } from './model/training-run.js';
 export { ConfigError, DataError, InputError, ModelFileError, TrainingDivergedError } from './errors.js';
 export * from './data/index.js';
 export { readDataFile } from './data/read-file.js';
+export * from './export/index.js';
 export { loadNodeBackend, nodeBackendProviders } from './backends/node-providers.js';
 export { memoisedProvider, resolveBackend, simdSupported, type BackendProvider, type BackendReport } from './backends/select.js';
 export { createAssemblyScriptBackend } from './backends/assemblyscript/loader.js';

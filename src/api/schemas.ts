@@ -72,6 +72,18 @@ export const ModelIdParamsSchema = z.object({
   id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'q3x7w2mbn4d5kfy6hj2a7c5v3t4rplzs' }),
 });
 
+const WholeSchema = z
+  .enum(['true', 'false'])
+  .optional()
+  .openapi({ description: 'The whole autoencoder (input → reconstruction, in the data\'s scale) instead of the encoder (input → codes); default false.' });
+
+export const ExportQuerySchema = z.object({
+  format: z.enum(['json', 'onnx']).optional().openapi({ description: 'json: the model file (default); onnx: an ONNX graph (opset 13) for other runtimes.' }),
+  whole: WholeSchema,
+});
+
+export const TfjsExportQuerySchema = z.object({ whole: WholeSchema });
+
 export const ListQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).optional().openapi({ description: 'Page size (default 20, at most MAX_LIST_LIMIT).' }),
   cursor: z.string().max(1024).optional().openapi({ description: 'The `cursor` of the previous page.' }),

@@ -9,7 +9,7 @@ export const TRAIN: CommandSpec = {
   name: 'train',
   summary: 'train a sparse autoencoder on a data file and save the model',
   options: [
-    { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'training data, CSV or JSON ("-" reads stdin)' },
+    { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'training data, CSV, JSON or .npy ("-" reads stdin)' },
     { name: 'out', kind: 'path', value: 'MODEL.json', required: true, help: 'where to write the trained model' },
     ...OPTION_FLAGS,
     { name: 'init', kind: 'path', value: 'MODEL.json', help: 'continue training this model (its normalisation, weights and optimizer state); training options not given default to the ones saved in it' },
@@ -23,9 +23,9 @@ export const ENCODE: CommandSpec = {
   summary: 'write the hidden codes of each data row',
   options: [
     { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train' },
-    { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'rows to encode, CSV or JSON ("-" reads stdin)' },
+    { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'rows to encode, CSV, JSON or .npy ("-" reads stdin)' },
     { name: 'out', kind: 'path', value: 'FILE', help: 'where to write the codes (default: stdout)' },
-    { name: 'format', kind: 'choice', value: 'csv|json', choices: ['csv', 'json'], help: 'csv: one row a line; json: an array of rows (default: json when --out ends in .json, else csv)' },
+    { name: 'format', kind: 'choice', value: 'csv|json|npy', choices: ['csv', 'json', 'npy'], help: 'csv: one row a line; json: an array of rows; npy: NumPy float32 rows × hidden, needs --out (default: from --out ending in .json or .npy, else csv)' },
   ],
 };
 
@@ -34,7 +34,7 @@ export const EVALUATE: CommandSpec = {
   summary: 'print the loss terms and quality metrics of a model on data, as JSON',
   options: [
     { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train' },
-    { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'rows to evaluate on, CSV or JSON ("-" reads stdin)' },
+    { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'rows to evaluate on, CSV, JSON or .npy ("-" reads stdin)' },
   ],
 };
 
@@ -71,4 +71,17 @@ export const FILTERS: CommandSpec = {
   ],
 };
 
-export const COMMANDS: readonly CommandSpec[] = [TRAIN, ENCODE, EVALUATE, PLOT, FILTERS];
+export const EXPORT: CommandSpec = {
+  name: 'export',
+  summary: 'write the model for other runtimes: ONNX, or a TF.js layers model',
+  options: [
+    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train' },
+    { name: 'out', kind: 'path', value: 'FILE|DIR', required: true, help: 'onnx: the .onnx file; tfjs: a directory for model.json and weights.bin, or a model.json path (weights beside it as NAME.weights.bin)' },
+    { name: 'format', kind: 'choice', value: 'onnx|tfjs', choices: ['onnx', 'tfjs'], help: 'onnx: opset 13 graph; tfjs: TF.js layers model for tf.loadLayersModel (default onnx)' },
+    { name: 'whole', kind: 'flag', value: '', help: 'the whole autoencoder (input → reconstruction, in the data\'s scale) instead of the encoder (input → codes)' },
+    JSON_FLAG,
+    QUIET_FLAG,
+  ],
+};
+
+export const COMMANDS: readonly CommandSpec[] = [TRAIN, ENCODE, EVALUATE, PLOT, FILTERS, EXPORT];

@@ -2,7 +2,8 @@
 import type { CommandSpec, OptionSpec } from './args.js';
 import { COMMANDS } from './commands.js';
 
-const FOOTER = `Data files: CSV (comma separated, optional header row) or JSON (an array of rows, or {"data": [rows]}).
+const FOOTER = `Data files: CSV (comma separated, optional header row), JSON (an array of rows, or {"data": [rows]})
+or NumPy .npy (a 2-D float32 or float64 array in C order, recognised by its content).
 Exit codes: 0 success; 2 bad usage or bad input (one line naming the file, row and column or the option);
 1 any other failure. train shows progress on stderr: a bar on a terminal, plain lines otherwise (--quiet: none).`;
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { InputError } from '../errors.js';
 import { parseJsonText } from '../data/json.js';
 import { describeFsError, readText } from '../data/read-file.js';
+import type { ParsedOptions } from './args.js';
 
 export interface CliIo {
   stdout(text: string): void;
@@ -71,4 +72,10 @@ export function writeFileAtomic(file: string, content: string | Uint8Array): voi
     // Not an InputError: the path was checked up front, so this is the disk failing (exit 1).
     throw new Error(`cannot write ${file}: ${describeFsError(error)}`, { cause: error });
   }
+}
+
+/** What a command that writes a file prints: one JSON line with --json, nothing with --quiet, else `text`. */
+export function reportWritten(options: ParsedOptions, io: CliIo, summary: Record<string, unknown>, text: string): void {
+  if (options.flag('json')) io.stdout(`${JSON.stringify(summary)}\n`);
+  else if (!options.flag('quiet')) io.stdout(`${text}\n`);
 }

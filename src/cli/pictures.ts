@@ -6,7 +6,7 @@ import path from 'node:path';
 import { InputError } from '../errors.js';
 import { encoderWeightsOf, parseShape, renderFilterGrid, renderFiltersSvg, renderLossCurveSvg, encodePng } from '../viz/index.js';
 import { UsageError, type ParsedOptions } from './args.js';
-import { checkOutputPath, readJsonFile, writeFileAtomic, type CliIo } from './io.js';
+import { checkOutputPath, readJsonFile, reportWritten, writeFileAtomic, type CliIo } from './io.js';
 import { withoutUndefined } from '../util/defined.js';
 
 export async function plot(options: ParsedOptions, io: CliIo): Promise<void> {
@@ -27,7 +27,7 @@ export async function plot(options: ParsedOptions, io: CliIo): Promise<void> {
     modelPath,
   );
   writeFileAtomic(outPath, svg);
-  report(options, io, { out: outPath, format: 'svg', epochs: lossHistory.length, lastLoss: lossHistory.at(-1) ?? null }, `wrote ${outPath}: loss over ${lossHistory.length} epochs`);
+  reportWritten(options, io, { out: outPath, format: 'svg', epochs: lossHistory.length, lastLoss: lossHistory.at(-1) ?? null }, `wrote ${outPath}: loss over ${lossHistory.length} epochs`);
 }
 
 export async function filters(options: ParsedOptions, io: CliIo): Promise<void> {
@@ -56,7 +56,7 @@ export async function filters(options: ParsedOptions, io: CliIo): Promise<void> 
     size = layout;
   }
   const units = Math.min(encoder.hiddenSize, grid.count ?? encoder.hiddenSize);
-  report(
+  reportWritten(
     options,
     io,
     { out: outPath, format, width: size.width, height: size.height, units, filterShape: `${size.shape.width}x${size.shape.height}` },
@@ -83,7 +83,3 @@ function positive(options: ParsedOptions, name: string): number | undefined {
   return value;
 }
 
-function report(options: ParsedOptions, io: CliIo, summary: Record<string, unknown>, text: string): void {
-  if (options.flag('json')) io.stdout(`${JSON.stringify(summary)}\n`);
-  else if (!options.flag('quiet')) io.stdout(`${text}\n`);
-}

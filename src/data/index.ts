@@ -5,3 +5,4 @@
 export { type Matrix, FLOAT32_MAX, isMatrix, toMatrix, matrixRow, matrixToRows, describeBadValue } from './matrix.js';
 export { type CsvData, parseCsv, formatCsv, formatFloat32 } from './csv.js';
 export { parseJsonData, parseJsonText, formatJsonRows } from './json.js';
+export { formatNpy, isNpy, parseNpy } from './npy.js';

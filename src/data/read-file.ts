@@ -7,27 +7,33 @@ import { DataError } from '../errors.js';
 import { parseCsv } from './csv.js';
 import { parseJsonData } from './json.js';
 import type { Matrix } from './matrix.js';
+import { isNpy, parseNpy } from './npy.js';
 
 /** A data set read from a file, and how its rows are numbered in that file. */
 export interface DataFile {
   readonly matrix: Matrix;
   /** The path as given (used in messages). */
   readonly source: string;
-  readonly format: 'csv' | 'json';
+  readonly format: 'csv' | 'json' | 'npy';
   /** Column names from a CSV header row, or null. */
   readonly header: readonly string[] | null;
-  /** Row number (as errors count them) of data row 0: the CSV line number, or 1 for JSON. */
+  /** Row number (as errors count them) of data row 0: the CSV line number, or 1 for JSON and .npy. */
   readonly firstRow: number;
 }
 
 /**
- * Reads and parses a data file: `.csv` as CSV, `.json` as JSON, anything else by its first
- * character (`[` or `{` means JSON). `-` reads standard input. Throws DataError naming the file
- * (and the row and column of bad data); an unreadable file is a DataError too.
+ * Reads and parses a data file: a file starting with the .npy magic string (or named `.npy`) as
+ * NumPy's format, `.csv` as CSV, `.json` as JSON, anything else by its first character (`[` or
+ * `{` means JSON). `-` reads standard input. Throws DataError naming the file (and the row and
+ * column of bad data); an unreadable file is a DataError too.
  */
 export function readDataFile(file: string): DataFile {
   const source = file === '-' ? 'stdin' : file;
-  const text = readText(file, source);
+  const bytes = readBytes(file, source);
+  if (isNpy(bytes) || path.extname(file).toLowerCase() === '.npy') {
+    return { matrix: parseNpy(bytes, source), source, format: 'npy', header: null, firstRow: 1 };
+  }
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   const format = detectFormat(file, text);
   if (format === 'json') {
     return { matrix: parseJsonData(text, source), source, format, header: null, firstRow: 1 };
@@ -46,6 +52,14 @@ export function readDataFile(file: string): DataFile {
 export function readText(file: string, source = file): string {
   try {
     return readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (error) {
+    throw new DataError(`cannot read the file: ${describeFsError(error)}`, { source });
+  }
+}
+
+function readBytes(file: string, source: string): Uint8Array {
+  try {
+    return readFileSync(file === '-' ? 0 : file);
   } catch (error) {
     throw new DataError(`cannot read the file: ${describeFsError(error)}`, { source });
   }

@@ -121,6 +121,11 @@ export class SparseAutoencoder {
     return this.normalization !== null;
   }
 
+  /** The fitted input scaling, or null before the first fit (exports fold it into their graphs). */
+  get inputNormalization(): Normalization | null {
+    return this.normalization;
+  }
+
   /** The options of the last training run, and the epochs trained in all runs. */
   get trainingOptions(): TrainingOptions & { epochsCompleted: number } {
     return { ...this.training };

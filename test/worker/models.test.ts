@@ -209,6 +209,8 @@ describe('model lifecycle', () => {
         '/v1/models/{id}/encode',
         '/v1/models/{id}/evaluate',
         '/v1/models/{id}/export',
+        '/v1/models/{id}/export/tfjs/model.json',
+        '/v1/models/{id}/export/tfjs/weights.bin',
         '/v1/models/{id}/filters.png',
         '/v1/models/{id}/filters.svg',
         '/v1/models/{id}/loss.svg',

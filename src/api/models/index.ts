@@ -21,8 +21,11 @@ import {
   importRoute,
   listRoute,
   reconstructRoute,
+  tfjsModelRoute,
+  tfjsWeightsRoute,
   trainRoute,
 } from './routes.js';
+import { onnxExportResponse, tfjsExportResponse } from './runtime-exports.js';
 import { ModelService, modelNotFound } from './service.js';
 import { withoutUndefined } from '../../util/defined.js';
 
@@ -99,6 +102,16 @@ export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(exportRoute, async (c) => {
     const service = new ModelService(c.env);
     const { id } = c.req.valid('param');
+    const { format, whole } = c.req.valid('query');
+    if (format === 'onnx') return (await onnxExportResponse(service, id, whole === 'true')) as never;
+    if (whole !== undefined) {
+      throw new ApiError(422, {
+        type: 'validation-failed',
+        title: 'Validation failed',
+        detail: 'whole applies to format=onnx only: the model file always holds the whole model.',
+        errors: [{ parameter: 'whole', detail: 'only with format=onnx' }],
+      });
+    }
     const object = await service.store.getBody(id);
     if (!object) throw modelNotFound(id);
     // Streamed as stored (it is the model file), not parsed and re-serialised; the typed
@@ -108,6 +121,14 @@ export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
       'content-disposition': `attachment; filename="${id}.json"`,
       etag: object.httpEtag,
     }) as never;
+  })
+  .openapi(tfjsModelRoute, async (c) => {
+    const whole = c.req.valid('query').whole === 'true';
+    return (await tfjsExportResponse(new ModelService(c.env), c.req.valid('param').id, whole, 'model.json')) as never;
+  })
+  .openapi(tfjsWeightsRoute, async (c) => {
+    const whole = c.req.valid('query').whole === 'true';
+    return (await tfjsExportResponse(new ModelService(c.env), c.req.valid('param').id, whole, 'weights.bin')) as never;
   })
   .openapi(continueTrainingRoute, async (c) => {
     const service = new ModelService(c.env);

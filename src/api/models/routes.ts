@@ -8,6 +8,7 @@ import { limitBody } from '../body-limit.js';
 import {
   ContinueTrainingRequestSchema,
   EncodeResponseSchema,
+  ExportQuerySchema,
   InputsRequestSchema,
   ListQuerySchema,
   MetricsSchema,
@@ -17,6 +18,7 @@ import {
   ModelListSchema,
   NameSchema,
   ReconstructResponseSchema,
+  TfjsExportQuerySchema,
   TrainQuerySchema,
   TrainRequestSchema,
   TrainResponseSchema,
@@ -104,14 +106,60 @@ export const getRoute = createRoute({
 export const exportRoute = createRoute({
   method: 'get',
   path: '/{id}/export',
-  summary: 'Export the model file',
+  summary: 'Export the model file, or the model as ONNX',
+  description:
+    '`format=onnx` gives the encoder as an ONNX graph (opset 13, input in the training data\'s scale, output the codes; `whole=true` adds the decoder and the reconstruction in the same scale).',
   tags: ['models'],
   security,
   middleware: [requireAccess('read')] as const,
-  request: { params: ModelIdParamsSchema },
+  request: { params: ModelIdParamsSchema, query: ExportQuerySchema },
   responses: {
-    200: { description: 'The model file (format "edge-sae", version 1).', content: { 'application/json': { schema: ModelFileSchema } } },
+    200: {
+      description: 'The model file (format "edge-sae", version 1), or with format=onnx the ONNX model.',
+      content: {
+        'application/json': { schema: ModelFileSchema },
+        'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) },
+      },
+    },
     ...accessErrors.read,
+    422: inputErrors[422],
+    ...notFound,
+  },
+});
+
+const tfjsDescription =
+  'A TF.js layers model: `tf.loadLayersModel(\'…/v1/models/{id}/export/tfjs/model.json\', { requestInit: { headers: { authorization } } })` fetches model.json, then weights.bin beside it (TF.js carries the query string, so `?whole=true` reaches both).';
+
+export const tfjsModelRoute = createRoute({
+  method: 'get',
+  path: '/{id}/export/tfjs/model.json',
+  summary: 'Export the model as a TF.js layers model (model.json)',
+  description: tfjsDescription,
+  tags: ['models'],
+  security,
+  middleware: [requireAccess('read')] as const,
+  request: { params: ModelIdParamsSchema, query: TfjsExportQuerySchema },
+  responses: {
+    200: { description: 'The model.json (Keras topology and weights manifest).', content: { 'application/json': { schema: z.object({}).passthrough() } } },
+    ...accessErrors.read,
+    422: inputErrors[422],
+    ...notFound,
+  },
+});
+
+export const tfjsWeightsRoute = createRoute({
+  method: 'get',
+  path: '/{id}/export/tfjs/weights.bin',
+  summary: 'The weights file of the TF.js layers model',
+  description: tfjsDescription,
+  tags: ['models'],
+  security,
+  middleware: [requireAccess('read')] as const,
+  request: { params: ModelIdParamsSchema, query: TfjsExportQuerySchema },
+  responses: {
+    200: { description: 'The weights, little-endian float32 in the manifest\'s order.', content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } },
+    ...accessErrors.read,
+    422: inputErrors[422],
     ...notFound,
   },
 });

@@ -1,0 +1,137 @@
+/**
+ * The model as a TensorFlow.js layers model: a `model.json` (Keras topology + weights manifest)
+ * and one binary weights file, which `tf.loadLayersModel` loads. A Sequential model:
+ *
+ *   encoder:  [BatchNormalization "input_scaling"] ─ Dense "encoder" (sigmoid)            → codes
+ *   whole:    … ─ Dense "decoder" (sigmoid) ─ [BatchNormalization "output_scaling"]       → reconstruction
+ *
+ * The input scaling folds into the encoder's kernel and bias where that keeps float32 precision
+ * (see canFoldScaling), as in the ONNX export. Where it does not, and for the whole model's way
+ * back to the caller's scale, per-feature scaling is a BatchNormalization layer used as a plain
+ * affine map: moving variance 1 and epsilon 0 make it (x − moving_mean) · gamma + beta exactly;
+ * tfjs has no per-feature scaling layer of its own (Rescaling takes one scalar).
+ *
+ * Written by hand: the format is a JSON document and raw little-endian float32 bytes, and
+ * building it through tfjs-layers would need a tfjs backend and a tensor copy of every weight.
+ * The test loads the result with tfjs-layers itself.
+ */
+import { foldScaling, placeScaling, type ExportableModel, type ScalingPlacement } from './exportable.js';
+import { float32LittleEndian } from '../data/float32-bytes.js';
+
+export interface TfjsExportOptions {
+  /** Export the whole autoencoder (output: the reconstruction), not only the encoder (output: codes). */
+  whole?: boolean;
+  /** The weights file's name as model.json refers to it (default "weights.bin"). */
+  weightsFileName?: string;
+}
+
+export interface TfjsLayersExport {
+  /** The model.json document (JSON.stringify it). */
+  modelJson: TfjsModelJson;
+  /** The weights file's bytes, in the order the manifest lists them. */
+  weightData: Uint8Array;
+  weightsFileName: string;
+  scaling: ScalingPlacement;
+}
+
+export interface TfjsModelJson {
+  format: 'layers-model';
+  generatedBy: string;
+  convertedBy: null;
+  modelTopology: { class_name: 'Sequential'; config: { name: string; layers: KerasLayer[] }; keras_version: string; backend: string };
+  weightsManifest: [{ paths: [string]; weights: { name: string; shape: number[]; dtype: 'float32' }[] }];
+}
+
+interface KerasLayer {
+  class_name: 'Dense' | 'BatchNormalization';
+  config: Record<string, unknown>;
+}
+
+interface Weight {
+  name: string;
+  shape: number[];
+  values: Float32Array;
+}
+
+/** Builds the model.json and weights of a layers model; see the file's comment for the layers. */
+export function exportTfjsLayers(model: ExportableModel, options: TfjsExportOptions = {}): TfjsLayersExport {
+  const { inputSize: n, hiddenSize: h } = model.shape;
+  const { W1, b1, W2, b2 } = model.parameters;
+  const { scaling, placement } = placeScaling(model.normalization);
+  const layers: KerasLayer[] = [];
+  const weights: Weight[] = [];
+  const inputShape = () => (layers.length === 0 ? { batch_input_shape: [null, n] } : {});
+
+  let encoder = { weight: W1, bias: b1 };
+  if (scaling !== null && placement === 'folded') encoder = foldScaling(scaling, model.parameters, model.shape);
+  else if (scaling !== null) {
+    layers.push(affineLayer('input_scaling', inputShape()));
+    weights.push(...affineWeights('input_scaling', { mean: scaling.offset, gamma: scaling.scale, beta: new Float32Array(n) }));
+  }
+  layers.push(denseLayer('encoder', h, inputShape()));
+  weights.push({ name: 'encoder/kernel', shape: [n, h], values: encoder.weight }, { name: 'encoder/bias', shape: [h], values: encoder.bias });
+
+  if (options.whole) {
+    layers.push(denseLayer('decoder', n, {}));
+    weights.push({ name: 'decoder/kernel', shape: [h, n], values: W2 }, { name: 'decoder/bias', shape: [n], values: b2 });
+    if (scaling !== null) {
+      layers.push(affineLayer('output_scaling', {}));
+      weights.push(...affineWeights('output_scaling', { mean: new Float32Array(n), gamma: scaling.range, beta: scaling.offset }));
+    }
+  }
+
+  const weightsFileName = options.weightsFileName ?? 'weights.bin';
+  const weightData = concat(weights.map((w) => float32LittleEndian(w.values)));
+  return {
+    modelJson: {
+      format: 'layers-model',
+      generatedBy: 'edge-sae',
+      convertedBy: null,
+      modelTopology: {
+        class_name: 'Sequential',
+        config: { name: options.whole ? 'edge_sae_autoencoder' : 'edge_sae_encoder', layers },
+        keras_version: 'tfjs-layers 4.22.0',
+        backend: 'tensor_flow.js',
+      },
+      weightsManifest: [{ paths: [weightsFileName], weights: weights.map(({ name, shape }) => ({ name, shape, dtype: 'float32' })) }],
+    },
+    weightData,
+    weightsFileName,
+    scaling: placement,
+  };
+}
+
+function denseLayer(name: string, units: number, extra: Record<string, unknown>): KerasLayer {
+  return {
+    class_name: 'Dense',
+    config: { name, units, activation: 'sigmoid', use_bias: true, trainable: true, dtype: 'float32', ...extra },
+  };
+}
+
+/** A BatchNormalization layer that computes (x − moving_mean) · gamma + beta (variance 1, epsilon 0). */
+function affineLayer(name: string, extra: Record<string, unknown>): KerasLayer {
+  return {
+    class_name: 'BatchNormalization',
+    config: { name, axis: -1, epsilon: 0, center: true, scale: true, trainable: false, dtype: 'float32', ...extra },
+  };
+}
+
+function affineWeights(layer: string, { mean, gamma, beta }: { mean: Float32Array; gamma: Float32Array; beta: Float32Array }): Weight[] {
+  const n = mean.length;
+  return [
+    { name: `${layer}/gamma`, shape: [n], values: gamma },
+    { name: `${layer}/beta`, shape: [n], values: beta },
+    { name: `${layer}/moving_mean`, shape: [n], values: mean },
+    { name: `${layer}/moving_variance`, shape: [n], values: new Float32Array(n).fill(1) },
+  ];
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}

@@ -1,8 +1,8 @@
 /**
  * The model as an ONNX graph (opset 13): the encoder, input in the caller's scale → codes, or the
  * whole autoencoder (codes and the reconstruction, back in the caller's scale). The batch
- * dimension is symbolic ("batch"). The protobuf is written by protobufjs with the ONNX
- * definitions of the `onnx-proto` package (its static code: no eval, so it runs in Workers).
+ * dimension is symbolic ("batch"). The protobuf is written by ./protobuf-writer.ts (why by hand:
+ * see there), field for field as protobufjs with the `onnx-proto` definitions writes it.
  *
  *   encoder:  input ─[Sub offset ─ Mul scale]─ Gemm(W1, b1) ─ Sigmoid ─ codes
  *   whole:    … codes ─ Gemm(W2, b2) ─ Sigmoid ─[Mul range ─ Add offset]─ reconstruction
@@ -13,12 +13,12 @@
  * @example
  * const bytes = exportOnnx(exportableModel(model)); // write to encoder.onnx
  */
-import onnxProto from 'onnx-proto';
-import protobuf from 'protobufjs/minimal.js';
+import { ProtoMessage } from './protobuf-writer.js';
 import { foldScaling, placeScaling, type ExportableModel, type ScalingPlacement } from './exportable.js';
 import { float32LittleEndian } from '../data/float32-bytes.js';
 
-const { onnx } = onnxProto;
+/** TensorProto.DataType.FLOAT. */
+const FLOAT = 1;
 
 export interface OnnxExportOptions {
   /** Export the whole autoencoder (outputs "codes" and "reconstruction"), not only the encoder. */
@@ -71,62 +71,60 @@ export function buildOnnx(model: ExportableModel, options: OnnxExportOptions = {
     graph.output(ONNX_NAMES.reconstruction, n);
   }
 
-  const proto = onnx.ModelProto.create({
-    irVersion: IR_VERSION,
-    opsetImport: [{ domain: '', version: OPSET }],
-    producerName: 'edge-sae',
-    docString: options.whole
-      ? 'edge-sae sparse autoencoder: input in the training data\'s scale -> codes and reconstruction (same scale as the input)'
-      : 'edge-sae sparse autoencoder encoder: input in the training data\'s scale -> codes in (0, 1)',
-    metadataProps: [
-      { key: 'edge-sae.inputSize', value: String(n) },
-      { key: 'edge-sae.hiddenSize', value: String(h) },
-      { key: 'edge-sae.normalization', value: model.normalization.kind },
-      { key: 'edge-sae.scaling', value: placement },
-    ],
-    graph: {
-      name: options.whole ? 'edge_sae_autoencoder' : 'edge_sae_encoder',
-      input: [valueInfo(ONNX_NAMES.input, n)],
-      output: graph.outputs,
-      node: graph.nodes,
-      initializer: graph.initializers,
-    },
-  });
-  // The plain Uint8Array writer, not protobufjs's default Buffer one: workerd's Buffer.utf8Write
-  // reads its length argument differently from Node's, and that writer's strings overflow there.
-  return { bytes: onnx.ModelProto.encode(proto, new protobuf.Writer()).finish(), scaling: placement };
+  const docString = options.whole
+    ? 'edge-sae sparse autoencoder: input in the training data\'s scale -> codes and reconstruction (same scale as the input)'
+    : 'edge-sae sparse autoencoder encoder: input in the training data\'s scale -> codes in (0, 1)';
+  const metadata: [string, string][] = [
+    ['edge-sae.inputSize', String(n)],
+    ['edge-sae.hiddenSize', String(h)],
+    ['edge-sae.normalization', model.normalization.kind],
+    ['edge-sae.scaling', placement],
+  ];
+  // GraphProto: node 1, name 2, initializer 5, input 11, output 12.
+  const graphProto = new ProtoMessage();
+  for (const node of graph.nodes) graphProto.message(1, node);
+  graphProto.string(2, options.whole ? 'edge_sae_autoencoder' : 'edge_sae_encoder');
+  for (const tensor of graph.initializers) graphProto.message(5, tensor);
+  graphProto.message(11, valueInfo(ONNX_NAMES.input, n));
+  for (const output of graph.outputs) graphProto.message(12, output);
+  // ModelProto: ir_version 1, producer_name 2, doc_string 6, graph 7, opset_import 8, metadata_props 14.
+  const proto = new ProtoMessage().int(1, IR_VERSION).string(2, 'edge-sae').string(6, docString).message(7, graphProto);
+  proto.message(8, new ProtoMessage().string(1, '').int(2, OPSET));
+  for (const [key, value] of metadata) proto.message(14, new ProtoMessage().string(1, key).string(2, value));
+  return { bytes: proto.finish(), scaling: placement };
 }
 
-/** A float tensor of shape [batch, width]. */
-function valueInfo(name: string, width: number): InstanceType<typeof onnx.ValueInfoProto> {
-  return onnx.ValueInfoProto.create({
-    name,
-    type: {
-      tensorType: {
-        elemType: onnx.TensorProto.DataType.FLOAT,
-        shape: { dim: [{ dimParam: BATCH }, { dimValue: width }] },
-      },
-    },
-  });
+/** A float tensor of shape [batch, width] (ValueInfoProto: name 1, type 2; TypeProto.tensor_type 1). */
+function valueInfo(name: string, width: number): ProtoMessage {
+  // TensorShapeProto.dim 1; Dimension: dim_value 1, dim_param 2.
+  const shape = new ProtoMessage().message(1, new ProtoMessage().string(2, BATCH)).message(1, new ProtoMessage().int(1, width));
+  const tensorType = new ProtoMessage().int(1, FLOAT).message(2, shape);
+  return new ProtoMessage().string(1, name).message(2, new ProtoMessage().message(1, tensorType));
 }
 
 /** Collects nodes, initializers and outputs in order; names each node after its output. */
 class GraphBuilder {
-  readonly nodes: InstanceType<typeof onnx.NodeProto>[] = [];
-  readonly initializers: InstanceType<typeof onnx.TensorProto>[] = [];
-  readonly outputs: InstanceType<typeof onnx.ValueInfoProto>[] = [];
+  readonly nodes: ProtoMessage[] = [];
+  readonly initializers: ProtoMessage[] = [];
+  readonly outputs: ProtoMessage[] = [];
+  private readonly names = new Set<string>();
 
   has(name: string): boolean {
-    return this.initializers.some((t) => t.name === name);
+    return this.names.has(name);
   }
 
+  /** TensorProto: dims 1 (packed), data_type 2, name 8, raw_data 9. */
   constant(name: string, values: Float32Array, dims: number[]): string {
-    this.initializers.push(onnx.TensorProto.create({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: float32LittleEndian(values) }));
+    this.names.add(name);
+    this.initializers.push(new ProtoMessage().packedInts(1, dims).int(2, FLOAT).string(8, name).bytes(9, float32LittleEndian(values)));
     return name;
   }
 
+  /** NodeProto: input 1, output 2, name 3, op_type 4. */
   node(opType: string, input: string[], output: string): string {
-    this.nodes.push(onnx.NodeProto.create({ opType, input, output: [output], name: output }));
+    const node = new ProtoMessage();
+    for (const name of input) node.string(1, name);
+    this.nodes.push(node.string(2, output).string(3, output).string(4, opType));
     return output;
   }
 

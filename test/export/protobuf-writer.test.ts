@@ -25,11 +25,11 @@ describe('the ONNX protobuf writer', () => {
         expect(Number(decoded.irVersion)).toBe(7);
         expect(decoded.opsetImport.map((o) => Number(o.version))).toEqual([13]);
         const graph = decoded.graph!;
-        expect(graph.input[0]!.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue))).toEqual(['batch', 16]);
-        expect(graph.node.map((node) => node.opType)).toContain('Sigmoid');
-        const encoderWeight = graph.initializer.find((t) => t.name === 'encoder.weight')!;
-        expect(encoderWeight.dims.map(Number)).toEqual([16, 48]);
-        expect(encoderWeight.rawData.length).toBe(16 * 48 * 4);
+        expect(graph.input![0]!.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue))).toEqual(['batch', 16]);
+        expect(graph.node!.map((node) => node.opType)).toContain('Sigmoid');
+        const encoderWeight = graph.initializer!.find((t) => t.name === 'encoder.weight')!;
+        expect(encoderWeight.dims!.map(Number)).toEqual([16, 48]);
+        expect(encoderWeight.rawData!.length).toBe(16 * 48 * 4);
         model.dispose();
       });
     }

@@ -3,7 +3,8 @@
  * the tarball into a scratch project, run its bin and import it, type-check the typed client in
  * that project, and run every code block of the README and docs/*.md that is meant to run
  * (test/helpers/doc-blocks.ts says which): the library examples against the installed package,
- * the shell examples and the client example against a real `wrangler dev`.
+ * the shell examples (the packed `edge-sae` on the PATH) and the client example against a real
+ * `wrangler dev`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,13 +28,20 @@ function writeExampleData(dir: string): void {
   writeFileSync(join(dir, 'data.csv'), rows.map((row) => row.join(',')).join('\n') + '\n');
 }
 
-/** A fresh directory inside the scratch project (so `edge-sae` resolves) for one block. */
+/**
+ * A fresh directory inside the scratch project (so `edge-sae` resolves) for one block, holding
+ * what the examples name: data.csv, and m.json, a model trained on it.
+ */
 function blockDir(block: DocBlock): string {
   const dir = join(pkg.project, 'blocks', `${block.file.replace(/\W/g, '_')}_${block.line}`);
   mkdirSync(dir, { recursive: true });
   writeExampleData(dir);
+  execFileSync(join(pkg.project, 'node_modules', '.bin', 'edge-sae'), ['train', '--data', 'data.csv', '--out', 'm.json', '--epochs', '5', '--quiet'], { cwd: dir });
   return dir;
 }
+
+/** The shell examples run with the packed package's `edge-sae` on the PATH. */
+const shellEnv = () => ({ ...process.env, PATH: `${join(pkg.project, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` });
 
 beforeAll(async () => {
   pkg = packAndInstall();
@@ -148,7 +156,7 @@ describe('the code blocks of the README and docs', () => {
         block.lang === 'ts'
           ? (writeFileSync(join(dir, 'example.ts'), `export {};\n${code}`), spawnSync(TSX, ['example.ts'], { cwd: dir, encoding: 'utf8', timeout: 200_000 }))
           : (writeFileSync(join(dir, 'example.sh'), `curl() { command curl --fail-with-body "$@"; }\n${code}`),
-            spawnSync('bash', ['-eo', 'pipefail', 'example.sh'], { cwd: dir, encoding: 'utf8', timeout: 200_000 }));
+            spawnSync('bash', ['-eo', 'pipefail', 'example.sh'], { cwd: dir, encoding: 'utf8', timeout: 200_000, env: shellEnv() }));
       expect(result.status, `${where(block)} failed:\n${result.stdout}\n${result.stderr}`).toBe(0);
     });
   }

@@ -1,0 +1,36 @@
+/**
+ * Data that need not be in memory whole: a data set as a sequence of shards (fixed-size blocks of
+ * rows), read one shard at a time. The one interface behind streamed training in the library,
+ * the CLI (a file on disk) and jobs (a dataset's shards in R2); the row order of streamed
+ * training over it is docs/SPEC.md's "Row order of streamed data".
+ *
+ * Shard `i` holds rows `i·shardRows … min((i+1)·shardRows, rows) − 1`: every shard has
+ * `shardRows` rows except the last, which may have fewer (never 0).
+ */
+export interface ShardSource {
+  /** Rows and columns of the whole data set. */
+  readonly rows: number;
+  readonly cols: number;
+  /** Rows of every shard but the last. */
+  readonly shardRows: number;
+  /** ⌈rows / shardRows⌉. */
+  readonly shardCount: number;
+  /**
+   * Per-column minimum and maximum over every row (length `cols`), in the caller's scale: what
+   * minmax normalisation is fitted from, without a pass over the data.
+   */
+  readonly columnMin: Float32Array;
+  readonly columnMax: Float32Array;
+  /**
+   * The rows of shard `index` (0-based), row-major, `rowsOf(index) × cols` float32 values in the
+   * caller's scale (a uint8 shard is decoded here). Each call returns a fresh array the caller
+   * may keep or drop. Rejects with a DataError naming the shard when it cannot be read whole
+   * (a missing object, a wrong length, a checksum that does not match).
+   */
+  readShard(index: number): Promise<Float32Array>;
+}
+
+/** Rows of shard `index` of `source`. */
+export function shardRowCount(source: Pick<ShardSource, 'rows' | 'shardRows'>, index: number): number {
+  return Math.min(source.shardRows, source.rows - index * source.shardRows);
+}

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { BackendChoice, LossConfig, OptimizerConfig, Reduction } from '../backends/types.js';
 import { ConfigError } from '../errors.js';
-import { checkedSchema, MODEL_OPTIONS, TRAINING_OPTIONS, type OptionCaps, type OptionSpec } from './options.js';
+import { checkedSchema, MODEL_OPTIONS, TRAINING_OPTIONS, type OptionCaps, type OptionSpec, type ValueOf } from './options.js';
 import { withoutUndefined } from '../util/defined.js';
 
 export type NormalizationKind = (typeof MODEL_OPTIONS.normalize.choices)[number];
@@ -24,48 +24,25 @@ export interface ModelConfig extends LossConfig {
   readonly normalize: NormalizationKind;
 }
 
-/** How one training run goes (saved as the model file's "training"). */
-export interface TrainingOptions {
-  readonly optimizer: OptimizerName;
-  readonly learningRate: number;
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly epsilon: number;
-  readonly epochs: number;
-  /** Rows a step; 0 = the whole data in one step (full batch). */
-  readonly batchSize: number;
-  /** Fixes initialisation and mini-batch order. */
-  readonly seed: number;
-  readonly backend: BackendChoice;
+/** How one training run goes (saved as the model file's "training"): one field per row of TRAINING_OPTIONS. */
+export type TrainingOptions = ValuesOf<typeof TRAINING_OPTIONS>;
+
+/** The value of every option of a table, by key. */
+type ValuesOf<T extends Record<string, OptionSpec>> = { -readonly [K in keyof T]: ValueOf<T[K]> } extends infer V ? { readonly [K in keyof V]: V[K] } : never;
+
+/** The defaults of a table's options (an option whose default is computed, like hiddenSize, is left out). */
+function defaultsOf<T extends Record<string, OptionSpec>>(table: T): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(table).filter(([, spec]) => spec.default !== null).map(([key, spec]) => [key, spec.default]));
 }
 
-const m = MODEL_OPTIONS;
-const t = TRAINING_OPTIONS;
-
-export const DEFAULT_MODEL_CONFIG = {
-  sparsityTarget: m.sparsityTarget.default,
-  sparsityWeight: m.sparsityWeight.default,
-  weightDecay: m.weightDecay.default,
-  reduction: m.reduction.default as Reduction,
-  normalize: m.normalize.default as NormalizationKind,
-} as const;
+export const DEFAULT_MODEL_CONFIG = defaultsOf(MODEL_OPTIONS) as Omit<ModelConfig, 'hiddenSize'>;
 
 /** Hidden size used when none is given: 3·n, as in the tutorial. */
 export function defaultHiddenSize(inputSize: number): number {
   return 3 * inputSize;
 }
 
-export const DEFAULT_TRAINING_OPTIONS: TrainingOptions = {
-  optimizer: t.optimizer.default,
-  learningRate: t.learningRate.default,
-  beta1: t.beta1.default,
-  beta2: t.beta2.default,
-  epsilon: t.epsilon.default,
-  epochs: t.epochs.default,
-  batchSize: t.batchSize.default,
-  seed: t.seed.default,
-  backend: t.backend.default,
-};
+export const DEFAULT_TRAINING_OPTIONS = defaultsOf(TRAINING_OPTIONS) as TrainingOptions;
 
 /**
  * Checks `values` against the table's schemas, field by field; the first bad field throws a

@@ -23,6 +23,8 @@ import {
 } from './config.js';
 import { initialParameters } from './initialization.js';
 import { computeMetrics, type Metrics } from './metrics.js';
+import { readModelBytes } from './model-bytes.js';
+import { toBinaryModelFile } from './model-file-binary.js';
 import { readModelFile, toModelFile, type ModelFile, type ModelState } from './model-file.js';
 import { denormalize, fitNormalization, normalize, type Normalization } from './normalization.js';
 import { shuffleSeed } from './random.js';
@@ -99,7 +101,19 @@ export class SparseAutoencoder {
 
   /** A model from its file (SPEC section 3, parsed JSON); throws ModelFileError naming the bad field. */
   static fromFile(file: unknown, backend: KernelBackend, source?: string, backendReport?: BackendReport): SparseAutoencoder {
-    const state = readModelFile(file, source);
+    return SparseAutoencoder.fromState(readModelFile(file, source), backend, backendReport);
+  }
+
+  /**
+   * A model from the bytes of a model file of either form (binary safetensors or JSON text, told
+   * apart by content); throws ModelFileError naming the bad field.
+   */
+  static fromBytes(bytes: Uint8Array, backend: KernelBackend, source?: string, backendReport?: BackendReport): SparseAutoencoder {
+    return SparseAutoencoder.fromState(readModelBytes(bytes, source), backend, backendReport);
+  }
+
+  /** A model from a checked model state (what the file readers return). */
+  static fromState(state: ModelState, backend: KernelBackend, backendReport?: BackendReport): SparseAutoencoder {
     const session = backend.createSession(state.shape, state.parameters);
     return new SparseAutoencoder(session, backend.name, state.config, state, backendReport);
   }
@@ -132,11 +146,21 @@ export class SparseAutoencoder {
 
   /** The model file of this model, ready for JSON.stringify. */
   toFile(): ModelFile {
+    return toModelFile(this.toState());
+  }
+
+  /** The binary model file of this model (safetensors layout, docs/MODEL-FORMAT.md). */
+  toBinaryFile(): Uint8Array {
+    return toBinaryModelFile(this.toState());
+  }
+
+  /** Everything the model is made of, as the file writers take it (copies of the numbers). */
+  toState(): ModelState {
     this.checkUsable();
     if (this.normalization === null) {
       throw new Error('cannot save a model before it has been trained: its normalisation is fitted on the training data');
     }
-    return toModelFile({
+    return {
       shape: this.shape,
       config: this.config,
       normalization: this.normalization,
@@ -146,7 +170,7 @@ export class SparseAutoencoder {
       optimizerState: this.session.getOptimizerState(),
       metrics: this.metrics,
       lossHistory: this.lossHistory,
-    });
+    };
   }
 
   /**

@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import { ModelFileError } from '../../src/errors.js';
+import { modelFileForm, readModelBytes } from '../../src/model/model-bytes.js';
+import { readBinaryModelFile, toBinaryModelFile } from '../../src/model/model-file-binary.js';
+import { readModelFile, toModelFile } from '../../src/model/model-file.js';
+import { decodeSafetensors, encodeSafetensors } from '../../src/model/safetensors.js';
+import { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
+import { mulberry32, randomRows } from '../helpers/random.js';
+import { referenceBackend } from '../helpers/reference-backend.js';
+
+const backend = referenceBackend;
+const rows = randomRows(mulberry32(5), 10, 4, -3, 7);
+
+function trained(options: { optimizer?: 'adam' | 'sgd'; normalize?: 'minmax' | 'none' } = {}) {
+  const model = SparseAutoencoder.create(4, { hiddenSize: 3, normalize: options.normalize ?? 'minmax' }, backend, { seed: 2 });
+  const data = options.normalize === 'none' ? rows.map((r) => r.map((v) => (v + 3) / 10)) : rows;
+  model.fit(data, { epochs: 3, learningRate: 0.01, optimizer: options.optimizer ?? 'adam' });
+  return model;
+}
+
+/** The header of a binary file as JSON, and its data bytes. */
+function split(bytes: Uint8Array): { header: Record<string, any>; data: Uint8Array } {
+  const length = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  return { header: JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length))), data: bytes.subarray(8 + length) };
+}
+
+/** A file with the same data and a header changed by `edit`. */
+function withHeader(bytes: Uint8Array, edit: (header: Record<string, any>) => void): Uint8Array {
+  const { header, data } = split(bytes);
+  edit(header);
+  const text = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(8 + text.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(text.length), true);
+  out.set(text, 8);
+  out.set(data, 8 + text.length);
+  return out;
+}
+
+function fieldOf(work: () => unknown): string {
+  try {
+    work();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ModelFileError);
+    return (error as ModelFileError).field;
+  }
+  throw new Error('expected a ModelFileError');
+}
+
+describe('binary model file (safetensors layout)', () => {
+  it('should round-trip JSON -> binary -> JSON and binary -> JSON -> binary bit for bit', () => {
+    for (const model of [trained(), trained({ optimizer: 'sgd' }), trained({ normalize: 'none' })]) {
+      const json = JSON.stringify(model.toFile());
+      const binary = toBinaryModelFile(readModelFile(JSON.parse(json)));
+      expect(JSON.stringify(toModelFile(readBinaryModelFile(binary)))).toBe(json);
+      const again = toBinaryModelFile(readModelFile(JSON.parse(JSON.stringify(toModelFile(readBinaryModelFile(binary))))));
+      expect(again).toEqual(binary);
+      expect(model.toBinaryFile()).toEqual(binary);
+    }
+  });
+
+  it('should store the tensors under their documented names and shapes, with 8-byte aligned data', () => {
+    const model = trained();
+    const bytes = model.toBinaryFile();
+    const { header } = split(bytes);
+    const shapes = Object.fromEntries(Object.entries(header).filter(([k]) => k !== '__metadata__').map(([k, v]) => [k, v.shape]));
+    const set = (prefix: string) => ({
+      [`${prefix}encoder.weight`]: [4, 3],
+      [`${prefix}encoder.bias`]: [3],
+      [`${prefix}decoder.weight`]: [3, 4],
+      [`${prefix}decoder.bias`]: [4],
+    });
+    expect(shapes).toEqual({ ...set(''), 'normalization.min': [4], 'normalization.max': [4], ...set('optimizer.m.'), ...set('optimizer.v.') });
+    expect(Number(new DataView(bytes.buffer).getBigUint64(0, true)) % 8).toBe(0);
+    const meta = header.__metadata__;
+    expect(meta).toMatchObject({ format: 'edge-sae', version: '1', inputSize: '4', hiddenSize: '3', weightLayout: 'in,out', normalization: 'minmax' });
+    expect(JSON.parse(meta.optimizer)).toEqual({ kind: 'adam', step: 3 });
+    // encoder.weight is W1 [n, h] as is: x·W (SAELens W_enc).
+    const { tensors } = decodeSafetensors(bytes);
+    expect(Array.from(tensors.get('encoder.weight')!.data)).toEqual(Array.from(model.getParameters().W1));
+    expect(Array.from(tensors.get('decoder.weight')!.data)).toEqual(Array.from(model.getParameters().W2));
+  });
+
+  it('should tell the two forms apart by content and load either', () => {
+    const model = trained();
+    const binary = model.toBinaryFile();
+    const text = new TextEncoder().encode(`${JSON.stringify(model.toFile())}\n`);
+    expect(modelFileForm(binary)).toBe('safetensors');
+    expect(modelFileForm(text)).toBe('json');
+    const fromBinary = SparseAutoencoder.fromBytes(binary, backend, 'm.safetensors');
+    const fromText = SparseAutoencoder.fromBytes(text, backend, 'm.json');
+    expect(fromBinary.encode(rows).data).toEqual(model.encode(rows).data);
+    expect(fromText.encode(rows).data).toEqual(model.encode(rows).data);
+    // A copy at an odd byte offset (not 4-aligned) still reads, by copying.
+    const shifted = new Uint8Array(binary.length + 1);
+    shifted.set(binary, 1);
+    expect(readBinaryModelFile(shifted.subarray(1)).parameters.W1).toEqual(readBinaryModelFile(binary).parameters.W1);
+  });
+
+  it('should reject every malformed file naming the field (ModelFileError.field)', () => {
+    const good = trained().toBinaryFile();
+    const { header, data } = split(good);
+    const nanAt = good.slice();
+    const w = header['encoder.weight'];
+    new DataView(nanAt.buffer).setFloat32(good.length - data.length + w.data_offsets[0] + 4 * 4, Number.NaN, true); // row 1, col 1 of [4, 3]
+    const cases: [string, Uint8Array, string | RegExp][] = [
+      ['fewer than 8 bytes', good.subarray(0, 5), '(header length)'],
+      ['header length past the end', (() => { const b = good.slice(); new DataView(b.buffer).setBigUint64(0, 1n << 40n, true); return b; })(), '(header length)'],
+      ['truncated data', good.subarray(0, good.length - 4), /\.data_offsets$/],
+      ['truncated header', good.subarray(0, 20), '(header length)'],
+      ['bad JSON header', (() => { const b = good.slice(); b[9] = 0x7d; return b; })(), '(header)'],
+      ['unknown dtype', withHeader(good, (h) => { h['encoder.bias'].dtype = 'F16'; }), 'encoder.bias.dtype'],
+      ['wrong shape', withHeader(good, (h) => { h['encoder.weight'].shape = [3, 4]; }), 'encoder.weight.shape'],
+      ['offsets not matching the shape', withHeader(good, (h) => { h['encoder.bias'].shape = [2]; }), 'encoder.bias.data_offsets'],
+      ['overlapping offsets', withHeader(good, (h) => { h['decoder.bias'].data_offsets = h['encoder.bias'].data_offsets; }), /\.data_offsets$/],
+      ['offsets out of the file', withHeader(good, (h) => { const [b, e] = h['optimizer.v.decoder.bias'].data_offsets; h['optimizer.v.decoder.bias'].data_offsets = [b + 4096, e + 4096]; }), 'optimizer.v.decoder.bias.data_offsets'],
+      ['NaN inside', nanAt, 'encoder.weight[1][1]'],
+      ['metadata not strings', withHeader(good, (h) => { h.__metadata__.inputSize = 4; }), '__metadata__.inputSize'],
+      ['a bad config', withHeader(good, (h) => { h.__metadata__.config = JSON.stringify({ ...JSON.parse(h.__metadata__.config), sparsityTarget: 2 }); }), 'config.sparsityTarget'],
+      ['config not JSON', withHeader(good, (h) => { h.__metadata__.config = '{'; }), '__metadata__.config'],
+      ['another version', withHeader(good, (h) => { h.__metadata__.version = '2'; }), 'version'],
+      ['another format', withHeader(good, (h) => { h.__metadata__.format = 'keras'; }), 'format'],
+      ['sizes that do not match the tensors', withHeader(good, (h) => { h.__metadata__.hiddenSize = '4'; }), 'encoder.weight.shape'],
+      ['weights in nn.Linear layout', withHeader(good, (h) => { h.__metadata__.weightLayout = 'out,in'; }), '__metadata__.weightLayout'],
+      ['an empty header before data', withHeader(good, (h) => { for (const k of Object.keys(h)) delete h[k]; }), '(header)'],
+    ];
+    for (const [what, bytes, field] of cases) {
+      const got = fieldOf(() => readBinaryModelFile(bytes, 'm.safetensors'));
+      if (typeof field === 'string') expect(got, what).toBe(field);
+      else expect(got, what).toMatch(field);
+    }
+    expect(() => readBinaryModelFile(nanAt, 'm.safetensors')).toThrowError(/m\.safetensors: model file field "encoder\.weight\[1\]\[1\]"/);
+  });
+
+  it('should reject missing and extra tensors', () => {
+    const state = readBinaryModelFile(trained().toBinaryFile());
+    const { tensors, metadata } = decodeSafetensors(toBinaryModelFile(state));
+    const without = [...tensors].filter(([name]) => name !== 'optimizer.m.decoder.bias');
+    expect(fieldOf(() => readBinaryModelFile(encodeSafetensors(without, metadata)))).toBe('optimizer.m.decoder.bias');
+    const extra: typeof without = [...tensors, ['W_enc', { shape: [1], data: new Float32Array(1) }]];
+    expect(fieldOf(() => readBinaryModelFile(encodeSafetensors(extra, metadata)))).toBe('W_enc');
+    const noNorm = [...tensors].filter(([name]) => !name.startsWith('normalization.'));
+    expect(fieldOf(() => readBinaryModelFile(encodeSafetensors(noNorm, metadata)))).toBe('normalization.min');
+    expect(fieldOf(() => readBinaryModelFile(encodeSafetensors([...tensors], { ...metadata, normalization: 'none' })))).toBe('normalization.min');
+  });
+
+  it('should keep reading version-1 JSON files through readModelBytes', () => {
+    const model = trained();
+    const text = new TextEncoder().encode(JSON.stringify(model.toFile()));
+    expect(readModelBytes(text).parameters.W1).toEqual(model.getParameters().W1);
+    expect(fieldOf(() => readModelBytes(new TextEncoder().encode(JSON.stringify({ ...model.toFile(), version: 2 }))))).toBe('version');
+  });
+});

@@ -1,6 +1,8 @@
 /**
- * Models in R2. Each model is one object, `models/{id}.json`, whose body is exactly the model file
- * (SPEC section 3, so export streams it untouched) and whose customMetadata carries the summary
+ * Models in R2. Each model is one object, `models/{id}.json`, whose body is exactly a model file:
+ * the binary form (docs/MODEL-FORMAT.md) for every model written now, the JSON form (SPEC section
+ * 3) for models stored before it existed (the key keeps its name so they stay where they are);
+ * readers tell the two apart by content. Its customMetadata carries the summary
  * (name, sizes, version, timestamps), so listing and the cache's freshness check never read a
  * body. `version` starts at 1 and grows with every training run; with the id it keys the cache.
  *
@@ -24,6 +26,7 @@ const ID_BYTES = 20;
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 const ID_PATTERN = /^[a-z2-7]{32}$/;
 const PREFIX = 'models/';
+const BINARY_CONTENT_TYPE = 'application/octet-stream';
 
 /** A new model id from crypto.getRandomValues. */
 export function newModelId(): string {
@@ -78,30 +81,26 @@ export class ModelStore {
     return object ? stored(id, object) : null;
   }
 
-  /** Summary, etag and the parsed model file; null when there is none. */
-  async get(id: string): Promise<(StoredModel & { file: unknown }) | null> {
+  /**
+   * Summary, etag and the stored bytes of the model file (either form: decode them with
+   * readModelBytes); null when there is none.
+   */
+  async get(id: string): Promise<(StoredModel & { bytes: Uint8Array<ArrayBuffer> }) | null> {
     if (!isModelId(id)) return null;
     return storage('reading', async () => {
       const object = await this.bucket.get(key(id));
       if (!object) return null;
-      return { ...stored(id, object), file: await object.json() };
+      return { ...stored(id, object), bytes: new Uint8Array(await object.arrayBuffer()) };
     });
   }
 
-  /** The raw object, to stream the model file as it is stored. */
-  async getBody(id: string): Promise<R2ObjectBody | null> {
-    if (!isModelId(id)) return null;
-    return storage('reading', () => this.bucket.get(key(id)));
-  }
-
-  /** Stores a new model (version 1). */
-  async create(id: string, record: NewModelRecord, file: unknown): Promise<ModelSummary> {
+  /** Stores a new model (version 1); `body` is its binary model file. */
+  async create(id: string, record: NewModelRecord, body: Uint8Array): Promise<ModelSummary> {
     const now = new Date().toISOString();
     const summary: ModelSummary = { id, ...record, version: 1, createdAt: now, updatedAt: now };
-    const body = JSON.stringify(file);
     await storage('saving', () =>
       this.bucket.put(key(id), body, {
-        httpMetadata: { contentType: 'application/json' },
+        httpMetadata: { contentType: BINARY_CONTENT_TYPE },
         customMetadata: toMetadata(summary),
       }),
     );
@@ -112,7 +111,7 @@ export class ModelStore {
    * Replaces a model's file with the next version, only if the object still has `etag` (nobody
    * else retrained or deleted it meanwhile); otherwise 409.
    */
-  async update(previous: StoredModel, record: NewModelRecord, file: unknown): Promise<ModelSummary> {
+  async update(previous: StoredModel, record: NewModelRecord, body: Uint8Array): Promise<ModelSummary> {
     const summary: ModelSummary = {
       ...previous.summary,
       ...record,
@@ -120,10 +119,9 @@ export class ModelStore {
       version: previous.summary.version + 1,
       updatedAt: new Date().toISOString(),
     };
-    const body = JSON.stringify(file);
     const result = await storage('saving', () =>
       this.bucket.put(key(summary.id), body, {
-        httpMetadata: { contentType: 'application/json' },
+        httpMetadata: { contentType: BINARY_CONTENT_TYPE },
         customMetadata: toMetadata(summary),
         onlyIf: { etagMatches: previous.etag },
       }),

@@ -148,6 +148,8 @@ function inputProblem(c: Context, error: InputError): Response {
       type: PROBLEM_TYPE_PREFIX + 'invalid-model-file',
       title: 'Invalid model file',
       detail: error.message,
+      // The field as the model file names it (a JSON path, or a binary file's tensor or header entry).
+      field: error.field,
       errors: [{ pointer: pathToPointer(error.field), detail: error.message }],
     });
   }

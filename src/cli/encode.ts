@@ -5,7 +5,7 @@ import { formatJsonRows } from '../data/json.js';
 import { readDataFile } from '../data/read-file.js';
 import type { ParsedOptions } from './args.js';
 import { checkUnitRange, checkWidth, loadModel, withDataSource } from './common.js';
-import { checkOutputPath, readJsonFile, writeFileAtomic, type CliIo } from './io.js';
+import { checkOutputPath, readModelFileAt, writeFileAtomic, type CliIo } from './io.js';
 
 export async function encode(options: ParsedOptions, io: CliIo): Promise<void> {
   const modelPath = options.required('model');
@@ -14,10 +14,10 @@ export async function encode(options: ParsedOptions, io: CliIo): Promise<void> {
   const format = options.choice<'csv' | 'json'>('format') ?? (outPath?.toLowerCase().endsWith('.json') ? 'json' : 'csv');
   if (outPath !== undefined) checkOutputPath(outPath, '--out');
 
-  const modelFile = readJsonFile(modelPath);
+  const modelFile = readModelFileAt(modelPath);
   const data = readDataFile(dataPath);
   const { backend } = await loadNodeBackend('auto');
-  const model = loadModel(modelFile, backend, modelPath);
+  const model = loadModel(modelFile, backend);
   try {
     checkWidth(model, data, modelPath);
     if (model.config.normalize === 'none') checkUnitRange(data, `the model in ${modelPath} requires (it was trained with normalize none)`);

@@ -59,6 +59,15 @@ function detectFormat(file: string, text: string): 'csv' | 'json' {
   return first === '[' || first === '{' ? 'json' : 'csv';
 }
 
+/** Reads a file's bytes (a model file of either form), turning a missing or unreadable file into an InputError. */
+export function readBytes(file: string, source = file): Uint8Array {
+  try {
+    return readFileSync(file === '-' ? 0 : file);
+  } catch (error) {
+    throw new DataError(`cannot read the file: ${describeFsError(error)}`, { source });
+  }
+}
+
 /** A short reason for a file-system error ("no such file", "is a directory", ...). */
 export function describeFsError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;

@@ -37,7 +37,7 @@ function parameterTensors(set: ParameterSet, { inputSize: n, hiddenSize: h }: La
 }
 
 /** Writes the binary model file of a model state. */
-export function toBinaryModelFile(state: ModelState): Uint8Array {
+export function toBinaryModelFile(state: ModelState): Uint8Array<ArrayBuffer> {
   const { shape, normalization, optimizerState } = state;
   const tensors: [string, Float32Tensor][] = [];
   const addSet = (set: ParameterSet, p: Parameters) => {

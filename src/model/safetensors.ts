@@ -38,7 +38,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * Writes tensors (stored in the order given) and metadata. The header lists `__metadata__`
  * first, then the tensors, as the reference writer does.
  */
-export function encodeSafetensors(tensors: ReadonlyArray<readonly [string, Float32Tensor]>, metadata: Record<string, string>): Uint8Array {
+export function encodeSafetensors(tensors: ReadonlyArray<readonly [string, Float32Tensor]>, metadata: Record<string, string>): Uint8Array<ArrayBuffer> {
   const header: Record<string, unknown> = { [METADATA_KEY]: metadata };
   let offset = 0;
   for (const [name, { shape, data }] of tensors) {

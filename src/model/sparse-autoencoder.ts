@@ -150,7 +150,7 @@ export class SparseAutoencoder {
   }
 
   /** The binary model file of this model (safetensors layout, docs/MODEL-FORMAT.md). */
-  toBinaryFile(): Uint8Array {
+  toBinaryFile(): Uint8Array<ArrayBuffer> {
     return toBinaryModelFile(this.toState());
   }
 

@@ -11,7 +11,7 @@ import { requireAccess } from '../auth.js';
 import type { AppEnv } from '../env.js';
 import { ApiError, validationHook } from '../problem.js';
 import { ModelIdParamsSchema, ProblemSchema } from '../schemas.js';
-import { ModelService, modelNotFound } from './service.js';
+import { ModelService } from './service.js';
 
 const security = [{ bearerAuth: [] }];
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
@@ -72,11 +72,10 @@ const filtersRoute = (format: 'svg' | 'png') =>
     },
   });
 
-/** The stored model file of `id`, parsed for drawing; 404 when there is none. */
+/** The stored model file of `id`, decoded for drawing; 404 when there is none. */
 async function modelPicture(c: Context<AppEnv>, id: string) {
-  const stored = await new ModelService(c.env).store.get(id);
-  if (!stored) throw modelNotFound(id);
-  return { etag: stored.etag, ...encoderWeightsOf(stored.file, `model ${id}`) };
+  const stored = await new ModelService(c.env).modelFile(id);
+  return { etag: stored.etag, ...encoderWeightsOf(stored.state) };
 }
 
 /** 304 when the client has this rendering already; else the picture with its validators. */

@@ -11,7 +11,8 @@ import {
   type ModelConfig,
   type TrainingOptions,
 } from '../../model/config.js';
-import type { ModelFile } from '../../model/model-file.js';
+import { readModelBytes } from '../../model/model-bytes.js';
+import { readModelFile, type ModelState } from '../../model/model-file.js';
 import { SparseAutoencoder } from '../../model/sparse-autoencoder.js';
 import type { Metrics } from '../../model/metrics.js';
 import { loadWorkerBackend } from '../backends.js';
@@ -84,11 +85,11 @@ export class ModelService {
     let owned = false;
     try {
       const { metrics, lossHistory } = model.fit(matrix, training);
-      const file = model.toFile();
+      const state = model.toState();
       const id = newModelId();
-      const summary = await this.store.create(id, { name: input.name ?? null, inputSize: cols, hiddenSize: config.hiddenSize }, file);
+      const summary = await this.store.create(id, { name: input.name ?? null, inputSize: cols, hiddenSize: config.hiddenSize }, model.toBinaryFile());
       owned = cache.set(id, summary.version, model, parameterCount(cols, config.hiddenSize));
-      return { ...detailOf(summary, file), backend: model.backendName, metrics: asRecord(metrics), lossHistory };
+      return { ...detailOf(summary, state), backend: model.backendName, metrics: asRecord(metrics), lossHistory };
     } finally {
       if (!owned) model.dispose();
     }
@@ -105,7 +106,7 @@ export class ModelService {
       throw new DataError(`rows have ${cols} columns but the model takes ${inputSize} inputs`, { source: 'data', row: 1 });
     }
     // Options not given are those of the model's last run (its learning rate, batch size, seed…).
-    const previous = previousTraining(stored.file);
+    const previous = previousTraining(stored.state);
     const training = resolveTrainingOptions({ ...previous, ...stripUndefined(given) });
     checkTrainingWork(limits, rows, cols, hiddenSize, training.epochs);
     const matrix = toMatrix(data, 'data');
@@ -113,32 +114,37 @@ export class ModelService {
     const { backend } = await loadWorkerBackend(training.backend);
     // A fresh instance, never the cached one: a failed run must not leave a half-trained model
     // in the cache, and a concurrent encode keeps using the old version until this one is saved.
-    const model = SparseAutoencoder.fromFile(stored.file, backend, `model ${id}`);
+    const model = SparseAutoencoder.fromState(stored.state, backend);
     let owned = false;
     try {
       const { metrics, lossHistory } = model.fit(matrix, training);
-      const file = model.toFile();
-      const summary = await this.store.update(stored, { name: null, inputSize, hiddenSize }, file);
+      const state = model.toState();
+      const summary = await this.store.update(stored, { name: null, inputSize, hiddenSize }, model.toBinaryFile());
       owned = cache.set(id, summary.version, model, parameterCount(inputSize, hiddenSize));
-      return { ...detailOf(summary, file), backend: model.backendName, metrics: asRecord(metrics), lossHistory };
+      return { ...detailOf(summary, state), backend: model.backendName, metrics: asRecord(metrics), lossHistory };
     } finally {
       if (!owned) model.dispose();
     }
   }
 
-  /** Validates a model file, then stores it under a new id. */
+  /**
+   * Validates a model file, then stores it (in the binary form) under a new id: a parsed JSON
+   * file, or the bytes of a file of either form (told apart by content).
+   */
   async importFile(file: unknown, name: string | undefined): Promise<ModelDetail> {
+    // Checked in full before anything is stored: a bad file throws ModelFileError (422).
+    const state = file instanceof Uint8Array ? readModelBytes(file, 'body') : readModelFile(file, 'body');
+    checkModelSize(this.limits, state.shape.inputSize, state.shape.hiddenSize);
     const { backend } = await loadWorkerBackend('auto');
-    const model = SparseAutoencoder.fromFile(file, backend, 'body');
+    const model = SparseAutoencoder.fromState(state, backend);
     let owned = false;
     try {
-      checkModelSize(this.limits, model.inputSize, model.hiddenSize);
-      const normalised = model.toFile();
+      const normalised = model.toState();
       const id = newModelId();
       const summary = await this.store.create(
         id,
         { name: name ?? null, inputSize: model.inputSize, hiddenSize: model.hiddenSize },
-        normalised,
+        model.toBinaryFile(),
       );
       owned = cache.set(id, summary.version, model, parameterCount(model.inputSize, model.hiddenSize));
       return detailOf(summary, normalised);
@@ -150,7 +156,12 @@ export class ModelService {
   /** The summary with config, training options and metrics (never the weights). */
   async detail(id: string): Promise<ModelDetail> {
     const stored = await this.requireFile(id);
-    return detailOf(stored.summary, stored.file);
+    return detailOf(stored.summary, stored.state);
+  }
+
+  /** The current model file of a model, checked: its stored bytes, their form, and the decoded state. */
+  async modelFile(id: string): Promise<StoredModel & { bytes: Uint8Array<ArrayBuffer>; state: ModelState }> {
+    return this.requireFile(id);
   }
 
   /**
@@ -172,7 +183,7 @@ export class ModelService {
     // Between the awaits above another request may have cached it; check again, synchronously.
     const again = cache.get(id, stored.summary.version);
     if (again) return use(again);
-    const model = SparseAutoencoder.fromFile(stored.file, backend, `model ${id}`);
+    const model = SparseAutoencoder.fromState(stored.state, backend);
     const owned = cache.set(id, stored.summary.version, model, parameterCount(model.inputSize, model.hiddenSize));
     try {
       return use(model);
@@ -198,10 +209,14 @@ export class ModelService {
     if (!existed) throw modelNotFound(id);
   }
 
-  private async requireFile(id: string): Promise<StoredModel & { file: unknown }> {
+  /**
+   * The stored model, decoded (either form, by content) straight into Float32Arrays: views of
+   * the object's bytes for the binary form.
+   */
+  private async requireFile(id: string): Promise<StoredModel & { bytes: Uint8Array<ArrayBuffer>; state: ModelState }> {
     const stored = await this.store.get(id);
     if (!stored) throw modelNotFound(id);
-    return stored;
+    return { ...stored, state: readModelBytes(stored.bytes, `model ${id}`) };
   }
 }
 
@@ -227,23 +242,20 @@ function peekShape(data: unknown, source: string): { rows: number; cols: number 
 
 const TRAINING_KEYS = ['optimizer', 'learningRate', 'beta1', 'beta2', 'epsilon', 'epochs', 'batchSize', 'seed'] as const;
 
-/** The known training options stored in a model file (the last run's). */
-function previousTraining(file: unknown): Partial<TrainingOptions> {
-  const training = (file as Partial<ModelFile> | null)?.training;
-  if (typeof training !== 'object' || training === null) return {};
+/** The known training options of a model's last run. */
+function previousTraining(state: ModelState): Partial<TrainingOptions> {
   const out: Record<string, unknown> = {};
-  for (const key of TRAINING_KEYS) if (key in training) out[key] = (training as Record<string, unknown>)[key];
+  for (const key of TRAINING_KEYS) out[key] = state.training[key];
   return out as Partial<TrainingOptions>;
 }
 
-function detailOf(summary: ModelSummary, file: unknown): ModelDetail {
-  const f = (file ?? {}) as Partial<ModelFile>;
-  const metrics = f.metrics && Object.keys(f.metrics).length > 0 ? asRecord(f.metrics) : null;
+/** The summary with config, training options (as the model file writes them) and metrics. */
+function detailOf(summary: ModelSummary, state: ModelState): ModelDetail {
   return {
     ...summary,
-    config: asRecord(f.config ?? {}),
-    training: asRecord(f.training ?? {}),
-    metrics,
+    config: asRecord({ ...state.config }),
+    training: asRecord({ ...state.training, backend: state.trainedWith }),
+    metrics: state.metrics ? asRecord(state.metrics) : null,
   };
 }
 

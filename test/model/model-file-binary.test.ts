@@ -5,6 +5,7 @@ import { readBinaryModelFile, toBinaryModelFile } from '../../src/model/model-fi
 import { readModelFile, toModelFile } from '../../src/model/model-file.js';
 import { decodeSafetensors, encodeSafetensors } from '../../src/model/safetensors.js';
 import { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
+import { badBinaryModels, splitBinary as split } from '../helpers/bad-binary-models.js';
 import { mulberry32, randomRows } from '../helpers/random.js';
 import { referenceBackend } from '../helpers/reference-backend.js';
 
@@ -16,24 +17,6 @@ function trained(options: { optimizer?: 'adam' | 'sgd'; normalize?: 'minmax' | '
   const data = options.normalize === 'none' ? rows.map((r) => r.map((v) => (v + 3) / 10)) : rows;
   model.fit(data, { epochs: 3, learningRate: 0.01, optimizer: options.optimizer ?? 'adam' });
   return model;
-}
-
-/** The header of a binary file as JSON, and its data bytes. */
-function split(bytes: Uint8Array): { header: Record<string, any>; data: Uint8Array } {
-  const length = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
-  return { header: JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length))), data: bytes.subarray(8 + length) };
-}
-
-/** A file with the same data and a header changed by `edit`. */
-function withHeader(bytes: Uint8Array, edit: (header: Record<string, any>) => void): Uint8Array {
-  const { header, data } = split(bytes);
-  edit(header);
-  const text = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(8 + text.length + data.length);
-  new DataView(out.buffer).setBigUint64(0, BigInt(text.length), true);
-  out.set(text, 8);
-  out.set(data, 8 + text.length);
-  return out;
 }
 
 function fieldOf(work: () => unknown): string {
@@ -98,37 +81,13 @@ describe('binary model file (safetensors layout)', () => {
 
   it('should reject every malformed file naming the field (ModelFileError.field)', () => {
     const good = trained().toBinaryFile();
-    const { header, data } = split(good);
-    const nanAt = good.slice();
-    const w = header['encoder.weight'];
-    new DataView(nanAt.buffer).setFloat32(good.length - data.length + w.data_offsets[0] + 4 * 4, Number.NaN, true); // row 1, col 1 of [4, 3]
-    const cases: [string, Uint8Array, string | RegExp][] = [
-      ['fewer than 8 bytes', good.subarray(0, 5), '(header length)'],
-      ['header length past the end', (() => { const b = good.slice(); new DataView(b.buffer).setBigUint64(0, 1n << 40n, true); return b; })(), '(header length)'],
-      ['truncated data', good.subarray(0, good.length - 4), /\.data_offsets$/],
-      ['truncated header', good.subarray(0, 20), '(header length)'],
-      ['bad JSON header', (() => { const b = good.slice(); b[9] = 0x7d; return b; })(), '(header)'],
-      ['unknown dtype', withHeader(good, (h) => { h['encoder.bias'].dtype = 'F16'; }), 'encoder.bias.dtype'],
-      ['wrong shape', withHeader(good, (h) => { h['encoder.weight'].shape = [3, 4]; }), 'encoder.weight.shape'],
-      ['offsets not matching the shape', withHeader(good, (h) => { h['encoder.bias'].shape = [2]; }), 'encoder.bias.data_offsets'],
-      ['overlapping offsets', withHeader(good, (h) => { h['decoder.bias'].data_offsets = h['encoder.bias'].data_offsets; }), /\.data_offsets$/],
-      ['offsets out of the file', withHeader(good, (h) => { const [b, e] = h['optimizer.v.decoder.bias'].data_offsets; h['optimizer.v.decoder.bias'].data_offsets = [b + 4096, e + 4096]; }), 'optimizer.v.decoder.bias.data_offsets'],
-      ['NaN inside', nanAt, 'encoder.weight[1][1]'],
-      ['metadata not strings', withHeader(good, (h) => { h.__metadata__.inputSize = 4; }), '__metadata__.inputSize'],
-      ['a bad config', withHeader(good, (h) => { h.__metadata__.config = JSON.stringify({ ...JSON.parse(h.__metadata__.config), sparsityTarget: 2 }); }), 'config.sparsityTarget'],
-      ['config not JSON', withHeader(good, (h) => { h.__metadata__.config = '{'; }), '__metadata__.config'],
-      ['another version', withHeader(good, (h) => { h.__metadata__.version = '2'; }), 'version'],
-      ['another format', withHeader(good, (h) => { h.__metadata__.format = 'keras'; }), 'format'],
-      ['sizes that do not match the tensors', withHeader(good, (h) => { h.__metadata__.hiddenSize = '4'; }), 'encoder.weight.shape'],
-      ['weights in nn.Linear layout', withHeader(good, (h) => { h.__metadata__.weightLayout = 'out,in'; }), '__metadata__.weightLayout'],
-      ['an empty header before data', withHeader(good, (h) => { for (const k of Object.keys(h)) delete h[k]; }), '(header)'],
-    ];
-    for (const [what, bytes, field] of cases) {
+    for (const { what, bytes, field } of badBinaryModels(good)) {
       const got = fieldOf(() => readBinaryModelFile(bytes, 'm.safetensors'));
       if (typeof field === 'string') expect(got, what).toBe(field);
       else expect(got, what).toMatch(field);
     }
-    expect(() => readBinaryModelFile(nanAt, 'm.safetensors')).toThrowError(/m\.safetensors: model file field "encoder\.weight\[1\]\[1\]"/);
+    const nan = badBinaryModels(good).find((c) => c.what === 'NaN inside')!.bytes;
+    expect(() => readBinaryModelFile(nan, 'm.safetensors')).toThrowError(/m\.safetensors: model file field "encoder\.weight\[1\]\[1\]"/);
   });
 
   it('should reject missing and extra tensors', () => {

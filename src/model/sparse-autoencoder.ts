@@ -71,6 +71,8 @@ export class SparseAutoencoder {
   private metrics: Metrics | null;
   private lossHistory: number[];
   private disposed = false;
+  /** Optimizer state loaded from a file and not yet handed to the session (see the constructor). */
+  private pendingOptimizerState: AdamState | null = null;
   /** How the backend was chosen, when the caller said (see resolveBackend). */
   readonly backendReport: BackendReport | null;
 
@@ -87,7 +89,9 @@ export class SparseAutoencoder {
     this.trainedWith = state.trainedWith ?? backendName;
     this.metrics = state.metrics ?? null;
     this.lossHistory = state.lossHistory ?? [];
-    if (state.optimizerState) session.setOptimizerState(state.optimizerState);
+    // Adam's moments go into the session only when training needs them: a loaded model that only
+    // encodes (the Worker's cold path) copies its weights into the backend, not twice as much again.
+    this.pendingOptimizerState = state.optimizerState ?? null;
   }
 
   /** A fresh, untrained model: weights uniform in ±√(6/(n+h+1)) from `seed`, biases 0. */
@@ -167,7 +171,7 @@ export class SparseAutoencoder {
       parameters: this.session.getParameters(),
       training: this.training,
       trainedWith: this.trainedWith,
-      optimizerState: this.session.getOptimizerState(),
+      optimizerState: this.getOptimizerState(),
       metrics: this.metrics,
       lossHistory: this.lossHistory,
     };
@@ -205,6 +209,7 @@ export class SparseAutoencoder {
     const x = normalize(normalization, matrix.data, matrix.rows, matrix.cols, 'data');
     const loss = this.lossConfig();
 
+    this.flushOptimizerState();
     const before = { parameters: this.session.getParameters(), optimizerState: this.session.getOptimizerState() };
     const restore = () => {
       this.session.setParameters(before.parameters);
@@ -337,7 +342,14 @@ export class SparseAutoencoder {
 
   /** The optimizer state, for tests and checkpoints. */
   getOptimizerState(): AdamState | null {
-    return this.session.getOptimizerState();
+    this.checkUsable();
+    return this.pendingOptimizerState ?? this.session.getOptimizerState();
+  }
+
+  private flushOptimizerState(): void {
+    if (this.pendingOptimizerState === null) return;
+    this.session.setOptimizerState(this.pendingOptimizerState);
+    this.pendingOptimizerState = null;
   }
 
   /** A copy of the current parameters, for checkpoints taken in the middle of a run (toFile needs a finished one). */

@@ -10,7 +10,11 @@ import { ApiError } from './problem.js';
 export interface Limits {
   /** Largest request body on any route except import, in bytes. */
   maxBodyBytes: number;
-  /** Largest model file accepted by POST /v1/models/import, in bytes. */
+  /**
+   * Largest model file accepted by POST /v1/models/import, in bytes, either form. The default
+   * (16 MiB) holds any binary model up to maxParameters with Adam's state (12 bytes a parameter)
+   * and JSON files up to ≈ 450k parameters with it (≈ 37 bytes a parameter); docs/API.md, Storage.
+   */
   maxModelBytes: number;
   /** Most data rows in one request. */
   maxRows: number;

@@ -13,7 +13,7 @@ export const TRAIN: CommandSpec = {
   summary: 'train a sparse autoencoder on a data file and save the model',
   options: [
     { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'training data, CSV or JSON ("-" reads stdin)' },
-    { name: 'out', kind: 'path', value: 'MODEL.json', required: true, help: 'where to write the trained model' },
+    { name: 'out', kind: 'path', value: 'MODEL.json', required: true, help: 'where to write the trained model: the binary form (safetensors layout) when it ends in .safetensors, else JSON' },
     { name: 'hidden', kind: 'integer', value: 'N', help: 'hidden units (default: 3 × input columns)' },
     { name: 'epochs', kind: 'integer', value: 'N', help: `passes over the data (default ${t.epochs})` },
     { name: 'batch-size', kind: 'integer', value: 'N', help: `rows a step; 0 = the whole data, one step an epoch (default ${t.batchSize})` },
@@ -26,7 +26,7 @@ export const TRAIN: CommandSpec = {
     { name: 'normalize', kind: 'choice', value: 'minmax|none', choices: ['minmax', 'none'], help: `scale each column to [0, 1], or require data already in [0, 1] (default ${d.normalize})` },
     { name: 'seed', kind: 'integer', value: 'N', help: `fixes initialisation and batch order (default ${t.seed})` },
     { name: 'backend', kind: 'choice', value: 'auto|assemblyscript|tfjs-wasm|tfjs-cpu', choices: ['auto', 'assemblyscript', 'tfjs-wasm', 'tfjs-cpu'], help: `kernel backend (default ${t.backend}: the fastest that loads)` },
-    { name: 'init', kind: 'path', value: 'MODEL.json', help: 'continue training this model (its normalisation, weights and optimizer state); training options not given default to the ones saved in it' },
+    { name: 'init', kind: 'path', value: 'MODEL.json', help: 'continue training this model (JSON or binary; its normalisation, weights and optimizer state); training options not given default to the ones saved in it' },
     { name: 'json', kind: 'flag', value: '', help: 'print the summary as one JSON line on stdout, for scripts (progress lines on stderr become JSON too)' },
     { name: 'quiet', kind: 'flag', value: '', help: 'no progress and no summary (errors only); with --json, only the JSON summary' },
   ],
@@ -36,7 +36,7 @@ export const ENCODE: CommandSpec = {
   name: 'encode',
   summary: 'write the hidden codes of each data row',
   options: [
-    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train' },
+    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train (JSON or binary, told apart by content)' },
     { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'rows to encode, CSV or JSON ("-" reads stdin)' },
     { name: 'out', kind: 'path', value: 'FILE', help: 'where to write the codes (default: stdout)' },
     { name: 'format', kind: 'choice', value: 'csv|json', choices: ['csv', 'json'], help: 'csv: one row a line; json: an array of rows (default: json when --out ends in .json, else csv)' },
@@ -47,7 +47,7 @@ export const EVALUATE: CommandSpec = {
   name: 'evaluate',
   summary: 'print the loss terms and quality metrics of a model on data, as JSON',
   options: [
-    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train' },
+    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train (JSON or binary, told apart by content)' },
     { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'rows to evaluate on, CSV or JSON ("-" reads stdin)' },
   ],
 };
@@ -59,7 +59,7 @@ export const PLOT: CommandSpec = {
   name: 'plot',
   summary: 'draw the loss curve of a trained model as SVG',
   options: [
-    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train' },
+    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train (JSON or binary, told apart by content)' },
     { name: 'out', kind: 'path', value: 'FILE.svg', required: true, help: 'where to write the SVG' },
     { name: 'scale', kind: 'choice', value: 'linear|log', choices: ['linear', 'log'], help: 'the loss axis (default linear)' },
     { name: 'width', kind: 'integer', value: 'N', help: 'picture width in pixels (default 640)' },
@@ -74,7 +74,7 @@ export const FILTERS: CommandSpec = {
   name: 'filters',
   summary: "draw each hidden unit's input weights as a small image, in a grid (PNG or SVG)",
   options: [
-    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train' },
+    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train (JSON or binary, told apart by content)' },
     { name: 'out', kind: 'path', value: 'FILE.png|svg', required: true, help: 'where to write the picture; its extension picks the format' },
     { name: 'shape', kind: 'size', value: 'WxH', help: 'how the inputs lie on a filter, row by row (default: square when the input size is a square number, else the most nearly square W×H)' },
     { name: 'scale', kind: 'integer', value: 'N', help: 'magnify each weight to N×N pixels (default: tiles of about 24 pixels)' },

@@ -122,7 +122,7 @@ export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     // older ones as JSON), else the other form written from the decoded model. Each form has its
     // own entity tag. The typed response is the declared ModelFile, hence the cast.
     const asStored = modelFileForm(stored.bytes) === format;
-    const body = asStored ? stored.bytes : format === 'json' ? `${JSON.stringify(toModelFile(stored.state))}\n` : toBinaryModelFile(stored.state);
+    const body = asStored ? stored.bytes : format === 'json' ? JSON.stringify(toModelFile(stored.state)) : toBinaryModelFile(stored.state);
     return c.body(body, 200, {
       'content-type': format === 'json' ? 'application/json' : 'application/octet-stream',
       'content-disposition': `attachment; filename="${id}.${format}"`,

@@ -12,6 +12,7 @@ import {
   type TrainingOptions,
 } from '../../model/config.js';
 import { readModelBytes } from '../../model/model-bytes.js';
+import { toBinaryModelFile } from '../../model/model-file-binary.js';
 import { readModelFile, type ModelState } from '../../model/model-file.js';
 import { SparseAutoencoder } from '../../model/sparse-autoencoder.js';
 import type { Metrics } from '../../model/metrics.js';
@@ -87,7 +88,7 @@ export class ModelService {
       const { metrics, lossHistory } = model.fit(matrix, training);
       const state = model.toState();
       const id = newModelId();
-      const summary = await this.store.create(id, { name: input.name ?? null, inputSize: cols, hiddenSize: config.hiddenSize }, model.toBinaryFile());
+      const summary = await this.store.create(id, { name: input.name ?? null, inputSize: cols, hiddenSize: config.hiddenSize }, toBinaryModelFile(state));
       owned = cache.set(id, summary.version, model, parameterCount(cols, config.hiddenSize));
       return { ...detailOf(summary, state), backend: model.backendName, metrics: asRecord(metrics), lossHistory };
     } finally {
@@ -119,7 +120,7 @@ export class ModelService {
     try {
       const { metrics, lossHistory } = model.fit(matrix, training);
       const state = model.toState();
-      const summary = await this.store.update(stored, { name: null, inputSize, hiddenSize }, model.toBinaryFile());
+      const summary = await this.store.update(stored, { name: null, inputSize, hiddenSize }, toBinaryModelFile(state));
       owned = cache.set(id, summary.version, model, parameterCount(inputSize, hiddenSize));
       return { ...detailOf(summary, state), backend: model.backendName, metrics: asRecord(metrics), lossHistory };
     } finally {
@@ -139,15 +140,15 @@ export class ModelService {
     const model = SparseAutoencoder.fromState(state, backend);
     let owned = false;
     try {
-      const normalised = model.toState();
+      // Stored as written from the checked state: the binary form, whatever form came in.
       const id = newModelId();
       const summary = await this.store.create(
         id,
         { name: name ?? null, inputSize: model.inputSize, hiddenSize: model.hiddenSize },
-        model.toBinaryFile(),
+        toBinaryModelFile(state),
       );
       owned = cache.set(id, summary.version, model, parameterCount(model.inputSize, model.hiddenSize));
-      return detailOf(summary, normalised);
+      return detailOf(summary, state);
     } finally {
       if (!owned) model.dispose();
     }
@@ -159,7 +160,7 @@ export class ModelService {
     return detailOf(stored.summary, stored.state);
   }
 
-  /** The current model file of a model, checked: its stored bytes, their form, and the decoded state. */
+  /** The current model file of a model: its stored bytes (either form) and the checked state decoded from them. */
   async modelFile(id: string): Promise<StoredModel & { bytes: Uint8Array<ArrayBuffer>; state: ModelState }> {
     return this.requireFile(id);
   }

@@ -9,9 +9,13 @@
  * encodes of one row inside the Worker (bench/workerd-model-file/worker.ts says how). Figures are
  * medians, in ms of wall time inside the isolate (no CPU clock there): the whole route, and its
  * steps by hand. On a shared machine wall time ≥ CPU time, so a figure can only err on the slow side.
+ * Beside them, the CPU time of the workerd process itself (/proc, Linux only) over batches of cold
+ * and of warm encode requests, per request.
  *
  * Run alone with `npx tsx bench/workerd-model-file.ts`.
  */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +33,38 @@ const SHAPES = [
 ];
 const WARMUP = 5;
 const REPEATS = 15;
+/** Requests per CPU-time batch: workerd's CPU time is read from /proc in clock ticks (10 ms). */
+const CPU_BATCH = 40;
+const CLOCK_TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+/** The workerd processes of a wrangler dev (its process group), by /proc. */
+function workerdPids(group: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const name = stat.slice(stat.indexOf('(') + 1, close);
+      const fields = stat.slice(close + 2).split(' ');
+      if (name.startsWith('workerd') && Number(fields[2]) === group) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/** User + system CPU ms of these processes so far. */
+function cpuMsOf(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+  }
+  return ticks * CLOCK_TICK_MS;
+}
 
 interface ColdSample {
   ms: number;
@@ -68,6 +104,24 @@ export async function benchWorkerdModelFile(): Promise<BenchRecord[]> {
           if (sample.status !== 200) throw new Error(`cold encode of ${id}: ${sample.status}`);
           if (r >= WARMUP) samples.push(sample);
         }
+        // workerd's own CPU time over a batch of cold encodes and a batch of warm ones: the
+        // difference a request is what a cold encode costs beyond a warm one (R2 read, decode,
+        // session), measured by the kernel's clock; the cold figure alone also holds the request's
+        // HTTP handling and miniflare's R2 (an upper bound of the Worker's own).
+        const pids = workerdPids(server.child.pid!);
+        const batch = async (cold: boolean) => {
+          const before = cpuMsOf(pids);
+          for (let r = 0; r < CPU_BATCH; r++) {
+            const res = await fetch(`${server.base}/encode-only?id=${id}&cold=${cold ? 1 : 0}`, { method: 'POST', body: JSON.stringify({ inputs: [row] }) });
+            if (((await res.json()) as { status: number }).status !== 200) throw new Error(`encode of ${id} failed`);
+          }
+          return (cpuMsOf(pids) - before) / CPU_BATCH;
+        };
+        const cpu = { cold: [] as number[], warm: [] as number[] };
+        for (let r = 0; r < 3; r++) {
+          cpu.cold.push(await batch(true));
+          cpu.warm.push(await batch(false));
+        }
         const shape = `${s.inputSize}→${s.hiddenSize} with Adam state, stored ${form}`;
         const rec = (name: string, figure: number): BenchRecord => ({ name, backend: 'workerd (wrangler dev)', shape, figure, unit: 'ms wall' });
         const med = (f: (x: ColdSample) => number) => median(samples.map(f));
@@ -78,6 +132,8 @@ export async function benchWorkerdModelFile(): Promise<BenchRecord[]> {
           rec('cold encode: session', med((x) => x.steps.session)),
           rec('cold encode: first forward', med((x) => x.steps.firstForward)),
           { name: 'stored size', backend: 'workerd (wrangler dev)', shape, figure: bytes.length / 1e6, unit: 'MB' },
+          { name: 'cold encode, workerd CPU', backend: 'workerd (wrangler dev)', shape, figure: median(cpu.cold), unit: 'ms CPU' },
+          { name: 'warm encode, workerd CPU', backend: 'workerd (wrangler dev)', shape, figure: median(cpu.warm), unit: 'ms CPU' },
         );
       }
       console.error(`[bench] workerd model file ${s.inputSize}→${s.hiddenSize}: done`);

@@ -2,7 +2,9 @@
  * Models in R2. Each model is one object, `models/{id}.json`, whose body is exactly a model file:
  * the binary form (docs/MODEL-FORMAT.md) for every model written now, the JSON form (SPEC section
  * 3) for models stored before it existed (the key keeps its name so they stay where they are);
- * readers tell the two apart by content. Its customMetadata carries the summary
+ * readers tell the two apart by content. Binary bodies store the weights and normalisation before
+ * Adam's moments, and the metadata says where those begin (`inferenceBytes`), so a cold encode
+ * reads only that range. Its customMetadata carries the summary
  * (name, sizes, version, timestamps), so listing and the cache's freshness check never read a
  * body. `version` starts at 1 and grows with every training run; with the id it keys the cache.
  *
@@ -15,6 +17,8 @@
  * Any storage failure is a 503 `storage-unavailable` problem with Retry-After.
  */
 import type { z } from '@hono/zod-openapi';
+import { modelFileForm } from '../model/model-bytes.js';
+import { inferenceBytes } from '../model/model-file-binary.js';
 import { ApiError } from './problem.js';
 import { listPage } from './r2-list.js';
 import type { ModelSummarySchema } from './schemas.js';
@@ -58,11 +62,15 @@ interface StoredMetadata {
   version: string;
   createdAt: string;
   updatedAt: string;
+  /** Bytes of the body that inference reads (binary form: all but Adam's moments); absent for JSON bodies. */
+  inferenceBytes?: string;
 }
 
 export interface StoredModel {
   summary: ModelSummary;
   etag: string;
+  /** How many leading bytes of the body hold everything but Adam's moments; null when unknown (a JSON body). */
+  inferenceBytes: number | null;
 }
 
 export interface NewModelRecord {
@@ -94,6 +102,27 @@ export class ModelStore {
     });
   }
 
+  /**
+   * The bytes of the model that inference needs, as `head` saw it: a range read of the binary
+   * body without Adam's moments (`partial`), or the whole body when the object does not say how
+   * far that is (JSON bodies) or changed since `head` (then the current version, whole). Null
+   * when there is no model any more.
+   */
+  async getForInference(head: StoredModel): Promise<(StoredModel & { bytes: Uint8Array<ArrayBuffer>; partial: boolean }) | null> {
+    const { id } = head.summary;
+    if (head.inferenceBytes !== null) {
+      const ranged = await storage('reading', async () => {
+        const object = await this.bucket.get(key(id), { range: { offset: 0, length: head.inferenceBytes! }, onlyIf: { etagMatches: head.etag } });
+        if (object === null || !('body' in object)) return null; // gone, or another version now
+        return { ...stored(id, object), bytes: new Uint8Array(await object.arrayBuffer()), partial: true };
+      });
+      // (a body that is not binary despite its metadata is read whole: the reader decides then)
+      if (ranged && modelFileForm(ranged.bytes) === 'safetensors') return ranged;
+    }
+    const whole = await this.get(id);
+    return whole ? { ...whole, partial: false } : null;
+  }
+
   /** Stores a new model (version 1); `body` is its binary model file. */
   async create(id: string, record: NewModelRecord, body: Uint8Array): Promise<ModelSummary> {
     const now = new Date().toISOString();
@@ -101,7 +130,7 @@ export class ModelStore {
     await storage('saving', () =>
       this.bucket.put(key(id), body, {
         httpMetadata: { contentType: BINARY_CONTENT_TYPE },
-        customMetadata: toMetadata(summary),
+        customMetadata: toMetadata(summary, body),
       }),
     );
     return summary;
@@ -122,7 +151,7 @@ export class ModelStore {
     const result = await storage('saving', () =>
       this.bucket.put(key(summary.id), body, {
         httpMetadata: { contentType: BINARY_CONTENT_TYPE },
-        customMetadata: toMetadata(summary),
+        customMetadata: toMetadata(summary, body),
         onlyIf: { etagMatches: previous.etag },
       }),
     );
@@ -182,8 +211,9 @@ function key(id: string): string {
   return `${PREFIX}${id}.json`;
 }
 
-function toMetadata(summary: ModelSummary): Record<string, string> {
+function toMetadata(summary: ModelSummary, body: Uint8Array): Record<string, string> {
   const metadata: StoredMetadata = {
+    ...(modelFileForm(body) === 'safetensors' ? { inferenceBytes: String(inferenceBytes(body)) } : {}),
     name: summary.name ?? '',
     inputSize: String(summary.inputSize),
     hiddenSize: String(summary.hiddenSize),
@@ -197,8 +227,10 @@ function toMetadata(summary: ModelSummary): Record<string, string> {
 function stored(id: string, object: R2Object): StoredModel {
   const meta = (object.customMetadata ?? {}) as Partial<StoredMetadata>;
   const uploaded = object.uploaded.toISOString();
+  const prefix = Number(meta.inferenceBytes);
   return {
     etag: object.etag,
+    inferenceBytes: meta.inferenceBytes !== undefined && Number.isSafeInteger(prefix) && prefix > 0 ? prefix : null,
     summary: {
       id,
       name: meta.name ? meta.name : null,

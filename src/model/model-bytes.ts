@@ -4,7 +4,7 @@
  * JSON text holds no NUL byte.
  */
 import { parseJsonText } from '../data/json.js';
-import { readBinaryModelFile } from './model-file-binary.js';
+import { readBinaryModelFile, type BinaryReadOptions } from './model-file-binary.js';
 import { readModelFile, type ModelState } from './model-file.js';
 import { looksLikeSafetensors } from './safetensors.js';
 
@@ -17,9 +17,10 @@ export function modelFileForm(bytes: Uint8Array): ModelFileForm {
 
 /**
  * Reads and checks a model file of either form. Throws ModelFileError naming the field (or, for
- * text that is not JSON, DataError naming the line and column).
+ * text that is not JSON, DataError naming the line and column). `withoutOptimizer` applies to the
+ * binary form only (a JSON file is always whole).
  */
-export function readModelBytes(bytes: Uint8Array, source?: string): ModelState {
-  if (modelFileForm(bytes) === 'safetensors') return readBinaryModelFile(bytes, source);
+export function readModelBytes(bytes: Uint8Array, source?: string, options: BinaryReadOptions = {}): ModelState {
+  if (modelFileForm(bytes) === 'safetensors') return readBinaryModelFile(bytes, source, options);
   return readModelFile(parseJsonText(new TextDecoder().decode(bytes), source ?? 'model file'), source);
 }

@@ -16,7 +16,7 @@
 import type { LayerShape, Parameters } from '../backends/types.js';
 import { shortestFloat32 } from '../data/float32.js';
 import { FieldReader, MODEL_FORMAT, MODEL_FORMAT_VERSION, readModelFields, type ModelState, type TensorSource } from './model-file.js';
-import { decodeSafetensors, encodeSafetensors, type Float32Tensor } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors, prefixLength, type Float32Tensor } from './safetensors.js';
 
 /** Weights are stored [inputs, outputs] (x·W), the transpose of torch.nn.Linear's [out, in]. */
 export const WEIGHT_LAYOUT = 'in,out';
@@ -69,14 +69,36 @@ export function toBinaryModelFile(state: ModelState): Uint8Array<ArrayBuffer> {
   return encodeSafetensors(tensors, metadata);
 }
 
+const isOptimizerTensor = (name: string) => name.startsWith('optimizer.');
+
+/**
+ * The bytes of a binary model file that inference needs: the header, the parameters and the
+ * normalisation, which the writer stores before Adam's moments (a third of the file with them).
+ * A reader of `inferenceBytes(file)` bytes of it reads it with `{ withoutOptimizer: true }`.
+ */
+export function inferenceBytes(bytes: Uint8Array): number {
+  return prefixLength(bytes, (name) => !isOptimizerTensor(name)) ?? bytes.length;
+}
+
+export interface BinaryReadOptions {
+  /**
+   * The bytes may stop before Adam's moments (a prefix of inferenceBytes() bytes or more): the
+   * model is read without optimizer state, for inference.
+   */
+  withoutOptimizer?: boolean;
+}
+
 /**
  * Reads and checks a binary model file. Throws ModelFileError naming the first field that does
  * not match: the header and byte ranges, a tensor (missing, extra, wrong shape or dtype, a
  * non-finite value), or a metadata field as the JSON reader names it (e.g. config.sparsityTarget).
  */
-export function readBinaryModelFile(bytes: Uint8Array, source?: string): ModelState {
-  const { tensors, metadata } = decodeSafetensors(bytes, source);
+export function readBinaryModelFile(bytes: Uint8Array, source?: string, options: BinaryReadOptions = {}): ModelState {
+  const { tensors, metadata, omitted } = decodeSafetensors(bytes, source, { prefix: options.withoutOptimizer === true });
   const read: FieldReader = new FieldReader(source);
+  const cut = omitted.find((name) => !isOptimizerTensor(name));
+  if (cut !== undefined) read.fail(`${cut}.data_offsets`, 'is past the end of the bytes read (only Adam\'s moments may be left out)');
+  const withoutOptimizer = options.withoutOptimizer === true;
   if (metadata.weightLayout !== WEIGHT_LAYOUT) {
     read.fail('__metadata__.weightLayout', `must be "${WEIGHT_LAYOUT}" (weights stored [inputs, outputs]), got ${JSON.stringify(metadata.weightLayout)}`);
   }
@@ -98,7 +120,7 @@ export function readBinaryModelFile(bytes: Uint8Array, source?: string): ModelSt
     normalization: { kind: metadata.normalization },
     config: json('config', undefined),
     training: json('training', {}),
-    optimizerState: json('optimizer', undefined),
+    optimizerState: withoutOptimizer ? undefined : json('optimizer', undefined),
     metrics: json('metrics', {}),
     lossHistory: json('lossHistory', []),
   };
@@ -120,10 +142,12 @@ export function readBinaryModelFile(bytes: Uint8Array, source?: string): ModelSt
       for (const [name, key, dims] of parameterTensors(set, shape)) out[key] = tensor(name, dims);
       return out;
     },
-    normalization: (bound, length) => tensor(`normalization.${bound}`, [length]),
+    // A copy (n floats): the model keeps its normalisation, and a view would keep the whole file.
+    normalization: (bound, length) => tensor(`normalization.${bound}`, [length]).slice(),
   };
   const state = readModelFields(read, file, numbers);
   for (const name of tensors.keys()) {
+    if (withoutOptimizer && isOptimizerTensor(name)) continue;
     if (!used.has(name)) read.fail(name, 'is not a tensor of this model (see docs/MODEL-FORMAT.md for the names)');
   }
   return state;

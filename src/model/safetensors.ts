@@ -76,8 +76,17 @@ export function looksLikeSafetensors(bytes: Uint8Array): boolean {
   return false;
 }
 
+export interface DecodeOptions {
+  /**
+   * The bytes are a prefix of the file that ends where a tensor ends: tensors past its end are
+   * left out (their names in `omitted`) instead of being an error. The header and the tensors
+   * inside the prefix are checked as in a whole file.
+   */
+  prefix?: boolean;
+}
+
 /** Reads a safetensors file of float32 tensors; throws ModelFileError naming what is wrong. */
-export function decodeSafetensors(bytes: Uint8Array, source?: string): SafetensorsFile {
+export function decodeSafetensors(bytes: Uint8Array, source?: string, options: DecodeOptions = {}): SafetensorsFile & { omitted: string[] } {
   const fail = (field: string, problem: string): never => {
     throw new ModelFileError(field, problem, source);
   };
@@ -104,6 +113,7 @@ export function decodeSafetensors(bytes: Uint8Array, source?: string): Safetenso
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
   const spans: { name: string; shape: number[]; begin: number; end: number }[] = [];
+  const omitted: string[] = [];
   for (const [name, entry] of Object.entries(entries)) {
     if (name === METADATA_KEY) continue;
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) fail(name, 'must be an object { dtype, shape, data_offsets }');
@@ -115,6 +125,10 @@ export function decodeSafetensors(bytes: Uint8Array, source?: string): Safetenso
     }
     const [begin, end] = offsets as [number, number];
     if (end < begin) fail(`${name}.data_offsets`, `end ${end} is before begin ${begin}`);
+    if (end > dataLength && options.prefix) {
+      omitted.push(name);
+      continue;
+    }
     if (end > dataLength) fail(`${name}.data_offsets`, `end ${end} is past the ${dataLength} bytes of data (the file is truncated?)`);
     const expected = elementCount(shape as number[]) * 4;
     if (end - begin !== expected) {
@@ -131,7 +145,8 @@ export function decodeSafetensors(bytes: Uint8Array, source?: string): Safetenso
     if (span.begin > expectedBegin) fail(`${span.name}.data_offsets`, `begins at ${span.begin}, leaving bytes ${expectedBegin}–${span.begin} unused`);
     expectedBegin = span.end;
   }
-  if (expectedBegin !== dataLength) {
+  // (in a prefix, bytes after the last whole tensor are the start of one left out)
+  if (omitted.length > 0 ? expectedBegin > dataLength : expectedBegin !== dataLength) {
     fail(HEADER_FIELD, `its tensors cover ${expectedBegin} bytes, but ${dataLength} bytes of data follow the header`);
   }
 
@@ -139,7 +154,26 @@ export function decodeSafetensors(bytes: Uint8Array, source?: string): Safetenso
   for (const { name, shape, begin, end } of spans) {
     tensors.set(name, { shape, data: float32s(bytes, dataStart + begin, (end - begin) / 4) });
   }
-  return { tensors, metadata };
+  return { tensors, metadata, omitted };
+}
+
+/**
+ * The length of the prefix of a safetensors file that holds every tensor `keep` accepts, when
+ * those come before all the others in the data; null when they do not (then only the whole file
+ * holds them). The file must be one this module wrote or checked.
+ */
+export function prefixLength(bytes: Uint8Array, keep: (name: string) => boolean): number | null {
+  const headerLength = Number(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as Record<string, { data_offsets?: [number, number] }>;
+  let keptEnd = 0;
+  let otherBegin = Infinity;
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === METADATA_KEY || !entry.data_offsets) continue;
+    const [begin, end] = entry.data_offsets;
+    if (keep(name)) keptEnd = Math.max(keptEnd, end);
+    else otherBegin = Math.min(otherBegin, begin);
+  }
+  return keptEnd <= otherBegin ? 8 + headerLength + keptEnd : null;
 }
 
 function readMetadata(value: unknown, fail: (field: string, problem: string) => never): Record<string, string> {

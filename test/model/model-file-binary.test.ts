@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ModelFileError } from '../../src/errors.js';
 import { modelFileForm, readModelBytes } from '../../src/model/model-bytes.js';
-import { readBinaryModelFile, toBinaryModelFile } from '../../src/model/model-file-binary.js';
+import { inferenceBytes, readBinaryModelFile, toBinaryModelFile } from '../../src/model/model-file-binary.js';
 import { readModelFile, toModelFile } from '../../src/model/model-file.js';
 import { decodeSafetensors, encodeSafetensors } from '../../src/model/safetensors.js';
 import { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
@@ -100,6 +100,22 @@ describe('binary model file (safetensors layout)', () => {
     const noNorm = [...tensors].filter(([name]) => !name.startsWith('normalization.'));
     expect(fieldOf(() => readBinaryModelFile(encodeSafetensors(noNorm, metadata)))).toBe('normalization.min');
     expect(fieldOf(() => readBinaryModelFile(encodeSafetensors([...tensors], { ...metadata, normalization: 'none' })))).toBe('normalization.min');
+  });
+
+  it('should read the inference prefix (all but Adam\'s moments) without optimizer state, and nothing shorter', () => {
+    const model = trained();
+    const whole = model.toBinaryFile();
+    const length = inferenceBytes(whole);
+    expect(length).toBe(whole.length - 2 * 4 * (2 * 4 * 3 + 4 + 3));
+    const state = readBinaryModelFile(whole.subarray(0, length), 'm', { withoutOptimizer: true });
+    expect(state.optimizerState).toBeNull();
+    expect(state.parameters).toEqual(readBinaryModelFile(whole).parameters);
+    expect(readBinaryModelFile(whole, 'm', { withoutOptimizer: true }).optimizerState).toBeNull();
+    // Without the option the prefix is a truncated file; a prefix cut into the weights is refused either way.
+    expect(fieldOf(() => readBinaryModelFile(whole.subarray(0, length)))).toMatch(/^optimizer\..*\.data_offsets$/);
+    expect(fieldOf(() => readBinaryModelFile(whole.subarray(0, length - 4 * 4 - 1), 'm', { withoutOptimizer: true }))).toMatch(/\.data_offsets$/);
+    const sgd = trained({ optimizer: 'sgd' }).toBinaryFile();
+    expect(inferenceBytes(sgd)).toBe(sgd.length);
   });
 
   it('should keep reading version-1 JSON files through readModelBytes', () => {

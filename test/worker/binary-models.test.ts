@@ -43,6 +43,14 @@ describe('binary models in the Worker', () => {
     const model = await trainModel();
     const stored = await storedBytes(model.id);
     expect(modelFileForm(stored)).toBe('safetensors');
+    // The metadata says where Adam's moments begin: a cold encode reads only the bytes before.
+    const { inferenceBytes } = (await env.MODELS.head(`models/${model.id}.json`))!.customMetadata!;
+    const prefix = stored.subarray(0, Number(inferenceBytes));
+    const { hiddenSize: h, inputSize: n } = model;
+    expect(Number(inferenceBytes)).toBe(stored.length - 2 * 4 * (2 * n * h + n + h));
+    const weightsOnly = readModelBytes(prefix, 'prefix', { withoutOptimizer: true });
+    expect(weightsOnly.optimizerState).toBeNull();
+    expect(weightsOnly.parameters.W1).toEqual(readModelBytes(stored).parameters.W1);
 
     const json = await exported(model.id);
     expect(json.headers.get('content-type')).toBe('application/json');
@@ -82,9 +90,10 @@ describe('binary models in the Worker', () => {
     const jsonText = await (await exported(model.id)).text();
     // What the Worker stored before: the JSON file under the same key, with the same metadata.
     const object = await env.MODELS.head(`models/${model.id}.json`);
+    const { inferenceBytes: _binaryOnly, ...metadata } = object!.customMetadata!;
     await env.MODELS.put(`models/${model.id}.json`, jsonText, {
       httpMetadata: { contentType: 'application/json' },
-      customMetadata: object!.customMetadata!,
+      customMetadata: metadata,
     });
     expect(modelFileForm(await storedBytes(model.id))).toBe('json');
     expect(await codesOf(model.id)).toEqual(codes);

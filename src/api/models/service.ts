@@ -180,11 +180,15 @@ export class ModelService {
     const cached = cache.get(id, head.summary.version);
     if (cached) return use(cached);
 
-    const stored = await this.requireFile(id);
+    // What inference needs only (a binary body without Adam's moments): a cached model serves
+    // encode, reconstruct and evaluate; training always reads the whole file afresh.
+    const stored = await this.store.getForInference(head);
+    if (!stored) throw modelNotFound(id);
     // Between the awaits above another request may have cached it; check again, synchronously.
     const again = cache.get(id, stored.summary.version);
     if (again) return use(again);
-    const model = SparseAutoencoder.fromState(stored.state, backend);
+    const state = readModelBytes(stored.bytes, `model ${id}`, { withoutOptimizer: stored.partial });
+    const model = SparseAutoencoder.fromState(state, backend);
     const owned = cache.set(id, stored.summary.version, model, parameterCount(model.inputSize, model.hiddenSize));
     try {
       return use(model);

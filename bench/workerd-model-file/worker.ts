@@ -7,8 +7,8 @@
  *   POST /bench/store-json?id= (body: the JSON model file) → 204: the model stored as JSON, as before
  *   POST /cold-encode?id=&rows=R (body: JSON { inputs }) → { ms, steps, status }: the model cache
  *     emptied, then the app's POST /v1/models/{id}/encode handled in this isolate and timed with
- *     performance.now(); `steps` times the same path by hand: R2 read, decode, backend session,
- *     first forward.
+ *     performance.now(); `steps` times the same path by hand: R2 read (head, then the range a cold
+ *     encode reads), decode, backend session, first forward.
  *   POST /encode-only?id=&cold=0|1 (body: JSON { inputs }) → { status }: the encode route alone, with
  *     the cache emptied first (cold=1) or not; the caller reads workerd's CPU time around a batch.
  *
@@ -18,6 +18,7 @@
 import { app } from '../../src/api/app.js';
 import { loadWorkerBackend } from '../../src/api/backends.js';
 import type { Bindings } from '../../src/api/env.js';
+import { ModelStore } from '../../src/api/model-store.js';
 import { clearModelCache } from '../../src/api/models/service.js';
 import { readModelBytes } from '../../src/model/model-bytes.js';
 import { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
@@ -58,11 +59,11 @@ async function coldEncode(request: Request, env: Bindings, ctx: ExecutionContext
 
   // The same path by hand, step by step (the backend is loaded already: the app loaded it).
   const { backend } = await loadWorkerBackend('auto');
+  const store = new ModelStore(env.MODELS);
   const t0 = performance.now();
-  const object = await env.MODELS.get(`models/${id}.json`);
-  const bytes = new Uint8Array(await object!.arrayBuffer());
+  const stored = await store.getForInference((await store.head(id))!);
   const t1 = performance.now();
-  const state = readModelBytes(bytes, id);
+  const state = readModelBytes(stored!.bytes, id, { withoutOptimizer: stored!.partial });
   const t2 = performance.now();
   const model = SparseAutoencoder.fromState(state, backend);
   const t3 = performance.now();

@@ -230,15 +230,19 @@ export function renderTables(results: BenchResults): string {
     const cli = get('cli train, --out .safetensors', 'node', cliShape);
     const cliJson = get('cli train, --out .json', 'node', cliShape);
     const node = get('node start', 'node', 'node -e 0');
-    const training = get('training alone', 'assemblyscript', cliShape);
+    const training = get('cli training time, --out .safetensors', 'node', cliShape);
+    const trainingJson = get('cli training time, --out .json', 'node', cliShape);
+    const warm = get('training alone', 'assemblyscript', cliShape);
     out.push(
-      `**The CLI's one-epoch run** (\`edge-sae train\`, ${cliShape}, 256 rows of CSV), wall ms: ${fmt(cli, 0)} with \`--out m.safetensors\`, ` +
-        `${fmt(cliJson, 0)} with \`--out m.json\`; Node's start ${fmt(node, 0)}, the training alone (create + fit + metrics) ${fmt(training, 0)}.`,
+      `**The CLI's one-epoch run** (\`edge-sae train\`, ${cliShape}, 256 rows of CSV), wall ms: ${fmt(cli, 0)} with \`--out m.safetensors\` ` +
+        `(its own training time, the \`seconds\` of its summary: fit, metrics and the write, ${fmt(training, 0)}), ${fmt(cliJson, 0)} with \`--out m.json\` ` +
+        `(training time ${fmt(trainingJson, 0)}); Node's start ${fmt(node, 0)}. The same training in a warm process takes ${fmt(warm, 0)}; ` +
+        'the rest of a run is reading the CSV and loading the modules.',
       '',
     );
     if (cli !== undefined && node !== undefined && training !== undefined) {
       const bound = 2 * training + node;
-      targets.push(["CLI one-epoch 784→196 run ≤ 2× training + Node's start", `${fmt(cli, 0)} ms (.safetensors), ${fmt(cliJson, 0)} ms (.json) against ${fmt(bound, 0)} ms`, cli <= bound]);
+      targets.push(["CLI one-epoch 784→196 run ≤ 2× its training time + Node's start", `${fmt(cli, 0)} ms (.safetensors) against 2 × ${fmt(training, 0)} + ${fmt(node, 0)} = ${fmt(bound, 0)} ms`, cli <= bound]);
     }
   }
   const coldShapes = shapesOf((r) => r.name === 'cold encode' && r.backend === 'workerd (wrangler dev)');

@@ -35,7 +35,9 @@ const NON_FINITE = /^[+-]?(?:nan|inf|infinity)$/i;
  * parseCsv('a,b\n0.1,0.2\n0.3,0.4\n', 'data.csv'); // rows 2, cols 2, header ['a', 'b'], firstLine 2
  */
 export function parseCsv(text: string, source = 'csv'): CsvData {
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  // split('\n') and a trailing '\r' dropped per line: the same as split(/\r?\n/), a third of its cost.
+  const lines = text.replace(/^\uFEFF/, '').split('\n');
+  for (let k = 0; k < lines.length; k++) if (lines[k]!.endsWith('\r')) lines[k] = lines[k]!.slice(0, -1);
   let start = 0;
   while (start < lines.length && isBlank(lines[start]!)) start++;
   let end = lines.length;
@@ -84,9 +86,46 @@ export function formatCsv(matrix: Matrix, header?: readonly string[]): string {
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
+/**
+ * Whether `text` is a plain decimal (NUMBER's language), by one scan of its characters: the
+ * regular expression costs several times as much, and a data file has a number per cell.
+ */
+function isPlainDecimal(text: string): boolean {
+  const n = text.length;
+  let i = 0;
+  let c = text.charCodeAt(0);
+  if (c === 43 || c === 45) c = text.charCodeAt(++i); // + -
+  let digits = 0;
+  while (c >= 48 && c <= 57) {
+    digits++;
+    c = text.charCodeAt(++i);
+  }
+  if (c === 46) {
+    // .
+    c = text.charCodeAt(++i);
+    while (c >= 48 && c <= 57) {
+      digits++;
+      c = text.charCodeAt(++i);
+    }
+  }
+  if (digits === 0) return false;
+  if (c === 101 || c === 69) {
+    // e E
+    c = text.charCodeAt(++i);
+    if (c === 43 || c === 45) c = text.charCodeAt(++i);
+    let exponent = 0;
+    while (c >= 48 && c <= 57) {
+      exponent++;
+      c = text.charCodeAt(++i);
+    }
+    if (exponent === 0) return false;
+  }
+  return i === n;
+}
+
 function parseNumberCell(raw: string, where: { source: string; row: number; column: number }): number {
   const text = raw.trim();
-  if (NUMBER.test(text)) {
+  if (isPlainDecimal(text)) {
     const value = Number(text);
     if (Number.isFinite(value) && Math.abs(value) <= FLOAT32_MAX) return value;
     throw new DataError(`value ${text} is beyond the float32 range (±${FLOAT32_MAX})`, where);

@@ -60,11 +60,16 @@ export function parseCsv(text: string, source = 'csv'): CsvData {
     if (isBlank(line)) {
       throw new DataError('blank line between data rows: remove it or fill in the row', { source, row: lineNumber });
     }
+    const offset = (index - firstDataIndex) * cols;
+    if (index !== start && !line.includes('"')) {
+      // The common line, unquoted: cells parsed where they lie, with no array of cells.
+      parseUnquotedLine(line, data, offset, cols, source, lineNumber);
+      continue;
+    }
     const cells = index === start ? firstCells : splitLine(line, source, lineNumber);
     if (cells.length !== cols) throw raggedRowError(cells.length, cols, { source, row: lineNumber });
-    const offset = (index - firstDataIndex) * cols;
     for (let j = 0; j < cols; j++) {
-      data[offset + j] = parseNumberCell(cells[j]!.text, { source, row: lineNumber, column: j + 1 });
+      data[offset + j] = parseNumberCell(cells[j]!.text, source, lineNumber, j + 1);
     }
   }
   return { rows, cols, data, header, firstLine: firstDataIndex + 1 };
@@ -123,13 +128,29 @@ function isPlainDecimal(text: string): boolean {
   return i === n;
 }
 
-function parseNumberCell(raw: string, where: { source: string; row: number; column: number }): number {
+/** The cells of an unquoted line into data[offset …]; a ragged line is a DataError counting its cells. */
+function parseUnquotedLine(line: string, data: Float32Array, offset: number, cols: number, source: string, row: number): void {
+  // The width first, as for quoted lines: a ragged row is reported as such, whatever its cells.
+  let cells = 1;
+  for (let at = line.indexOf(','); at !== -1; at = line.indexOf(',', at + 1)) cells++;
+  if (cells !== cols) throw raggedRowError(cells, cols, { source, row });
+  let begin = 0;
+  for (let j = 0; j < cols; j++) {
+    const comma = j === cols - 1 ? line.length : line.indexOf(',', begin);
+    data[offset + j] = parseNumberCell(line.slice(begin, comma), source, row, j + 1);
+    begin = comma + 1;
+  }
+}
+
+function parseNumberCell(raw: string, source: string, row: number, column: number): number {
   const text = raw.trim();
   if (isPlainDecimal(text)) {
     const value = Number(text);
     if (Number.isFinite(value) && Math.abs(value) <= FLOAT32_MAX) return value;
+    const where = { source, row, column };
     throw new DataError(`value ${text} is beyond the float32 range (±${FLOAT32_MAX})`, where);
   }
+  const where = { source, row, column };
   if (text === '') throw new DataError('empty cell, expected a number', where);
   if (NON_FINITE.test(text)) throw new DataError(`value ${text} is not a finite number`, where);
   const hint = /[;\t|]/.test(text) ? ' (edge-sae reads comma-separated values)' : '';

@@ -118,4 +118,21 @@ describe('formatCsv', () => {
       { seed: 14, numRuns: 20_000 },
     );
   });
+
+  it('should read every decimal cell as Number() does, to the bit', () => {
+    const digits = fc.string({ unit: fc.constantFrom(...'0123456789'.split('')), minLength: 0, maxLength: 20 });
+    const decimal = fc
+      .tuple(fc.constantFrom('', '-', '+', ' '), digits, fc.boolean(), digits, fc.constantFrom('', ' ', 'e3', 'E-7'))
+      .filter(([, whole, , fraction]) => whole.length + fraction.length > 0)
+      .map(([sign, whole, dot, fraction, tail]) => `${sign}${whole}${dot ? '.' : ''}${fraction}${tail}`);
+    fc.assert(
+      fc.property(decimal, decimal, (a, b) => {
+        const { data } = parseCsv(`${a},${b}\n`, 'd.csv');
+        expect(Object.is(data[0], Math.fround(Number(a.trim()))), a).toBe(true);
+        expect(Object.is(data[1], Math.fround(Number(b.trim()))), b).toBe(true);
+      }),
+      { seed: 15, numRuns: 20_000 },
+    );
+  });
 });
+

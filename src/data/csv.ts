@@ -35,9 +35,7 @@ const NON_FINITE = /^[+-]?(?:nan|inf|infinity)$/i;
  * parseCsv('a,b\n0.1,0.2\n0.3,0.4\n', 'data.csv'); // rows 2, cols 2, header ['a', 'b'], firstLine 2
  */
 export function parseCsv(text: string, source = 'csv'): CsvData {
-  // split('\n') and a trailing '\r' dropped per line: the same as split(/\r?\n/), a third of its cost.
-  const lines = text.replace(/^\uFEFF/, '').split('\n');
-  for (let k = 0; k < lines.length; k++) if (lines[k]!.endsWith('\r')) lines[k] = lines[k]!.slice(0, -1);
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   let start = 0;
   while (start < lines.length && isBlank(lines[start]!)) start++;
   let end = lines.length;
@@ -60,16 +58,11 @@ export function parseCsv(text: string, source = 'csv'): CsvData {
     if (isBlank(line)) {
       throw new DataError('blank line between data rows: remove it or fill in the row', { source, row: lineNumber });
     }
-    const offset = (index - firstDataIndex) * cols;
-    if (index !== start && !line.includes('"')) {
-      // The common line, unquoted: cells parsed where they lie, with no array of cells.
-      parseUnquotedLine(line, data, offset, cols, source, lineNumber);
-      continue;
-    }
     const cells = index === start ? firstCells : splitLine(line, source, lineNumber);
     if (cells.length !== cols) throw raggedRowError(cells.length, cols, { source, row: lineNumber });
+    const offset = (index - firstDataIndex) * cols;
     for (let j = 0; j < cols; j++) {
-      data[offset + j] = parseNumberCell(cells[j]!.text, source, lineNumber, j + 1);
+      data[offset + j] = parseNumberCell(cells[j]!.text, { source, row: lineNumber, column: j + 1 });
     }
   }
   return { rows, cols, data, header, firstLine: firstDataIndex + 1 };
@@ -91,66 +84,13 @@ export function formatCsv(matrix: Matrix, header?: readonly string[]): string {
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
-/**
- * Whether `text` is a plain decimal (NUMBER's language), by one scan of its characters: the
- * regular expression costs several times as much, and a data file has a number per cell.
- */
-function isPlainDecimal(text: string): boolean {
-  const n = text.length;
-  let i = 0;
-  let c = text.charCodeAt(0);
-  if (c === 43 || c === 45) c = text.charCodeAt(++i); // + -
-  let digits = 0;
-  while (c >= 48 && c <= 57) {
-    digits++;
-    c = text.charCodeAt(++i);
-  }
-  if (c === 46) {
-    // .
-    c = text.charCodeAt(++i);
-    while (c >= 48 && c <= 57) {
-      digits++;
-      c = text.charCodeAt(++i);
-    }
-  }
-  if (digits === 0) return false;
-  if (c === 101 || c === 69) {
-    // e E
-    c = text.charCodeAt(++i);
-    if (c === 43 || c === 45) c = text.charCodeAt(++i);
-    let exponent = 0;
-    while (c >= 48 && c <= 57) {
-      exponent++;
-      c = text.charCodeAt(++i);
-    }
-    if (exponent === 0) return false;
-  }
-  return i === n;
-}
-
-/** The cells of an unquoted line into data[offset …]; a ragged line is a DataError counting its cells. */
-function parseUnquotedLine(line: string, data: Float32Array, offset: number, cols: number, source: string, row: number): void {
-  // The width first, as for quoted lines: a ragged row is reported as such, whatever its cells.
-  let cells = 1;
-  for (let at = line.indexOf(','); at !== -1; at = line.indexOf(',', at + 1)) cells++;
-  if (cells !== cols) throw raggedRowError(cells, cols, { source, row });
-  let begin = 0;
-  for (let j = 0; j < cols; j++) {
-    const comma = j === cols - 1 ? line.length : line.indexOf(',', begin);
-    data[offset + j] = parseNumberCell(line.slice(begin, comma), source, row, j + 1);
-    begin = comma + 1;
-  }
-}
-
-function parseNumberCell(raw: string, source: string, row: number, column: number): number {
+function parseNumberCell(raw: string, where: { source: string; row: number; column: number }): number {
   const text = raw.trim();
-  if (isPlainDecimal(text)) {
+  if (NUMBER.test(text)) {
     const value = Number(text);
     if (Number.isFinite(value) && Math.abs(value) <= FLOAT32_MAX) return value;
-    const where = { source, row, column };
     throw new DataError(`value ${text} is beyond the float32 range (±${FLOAT32_MAX})`, where);
   }
-  const where = { source, row, column };
   if (text === '') throw new DataError('empty cell, expected a number', where);
   if (NON_FINITE.test(text)) throw new DataError(`value ${text} is not a finite number`, where);
   const hint = /[;\t|]/.test(text) ? ' (edge-sae reads comma-separated values)' : '';

@@ -192,8 +192,111 @@ export function renderTables(results: BenchResults): string {
     out.push(...table(['runtime', 'shape', 'portable A·B / Aᵀ·B / A·Bᵀ', 'portable limit', 'relaxed A·B / Aᵀ·B / A·Bᵀ', 'relaxed limit'], relaxedRows), '');
   }
 
+  // the model file (issue 14)
+  const fileShape = shapesOf((r) => r.name === 'load binary')[0];
+  if (fileShape) {
+    const f = (name: string) => get(name, 'assemblyscript', fileShape);
+    out.push(
+      `**Model files** (${fileShape}: 307,720 parameters and Adam's two moments), CPU ms a call; decode = bytes to a checked model, ` +
+        'load = decode + the backend session (which copies the weights into wasm memory):',
+      '',
+    );
+    out.push(
+      ...table(
+        ['form', 'size MB', 'save', 'decode', 'load'],
+        [
+          ['JSON', fmt(f('file size json')), fmt(f('save json')), fmt(f('decode json')), fmt(f('load json'))],
+          ['binary (safetensors)', fmt(f('file size binary')), fmt(f('save binary'), 2), fmt(f('decode binary'), 2), fmt(f('load binary'), 2)],
+        ],
+      ),
+      '',
+    );
+    const [save, before, stringify] = [f('save json'), f('save json (previous shortestFloat32)'), f('JSON.stringify of the file object')];
+    out.push(
+      `Writing the JSON form: ${fmt(save, 0)} ms, ${fmt(before, 0)} ms with the previous string-based shortestFloat32; ` +
+        `\`JSON.stringify\` alone of the same file object takes ${fmt(stringify, 0)} ms.`,
+      '',
+    );
+    const [dj, db, lj, lb] = [f('decode json'), f('decode binary'), f('load json'), f('load binary')];
+    if (dj !== undefined && db !== undefined && lj !== undefined && lb !== undefined) {
+      targets.push(['binary load ≥ 20× faster than JSON load', `decode ${(dj / db).toFixed(0)}×, decode + session ${(lj / lb).toFixed(0)}×`, dj / db >= 20 && lj / lb >= 20]);
+    }
+    if (save !== undefined && stringify !== undefined) {
+      targets.push(['JSON writing ≤ a few × JSON.stringify of the same numbers', `${(save / stringify).toFixed(1)}× (was ${(before! / stringify).toFixed(1)}×)`, save / stringify <= 3]);
+    }
+  }
+  const cliShape = shapesOf((r) => r.name === 'cli train, --out .safetensors')[0];
+  if (cliShape) {
+    const cli = get('cli train, --out .safetensors', 'node', cliShape);
+    const cliJson = get('cli train, --out .json', 'node', cliShape);
+    const node = get('node start', 'node', 'node -e 0');
+    const training = get('cli training time, --out .safetensors', 'node', cliShape);
+    const trainingJson = get('cli training time, --out .json', 'node', cliShape);
+    const warm = get('training alone', 'assemblyscript', cliShape);
+    out.push(
+      `**The CLI's one-epoch run** (\`edge-sae train\`, ${cliShape}, 256 rows of CSV), wall ms: ${fmt(cli, 0)} with \`--out m.safetensors\` ` +
+        `(its own training time, the \`seconds\` of its summary: fit, metrics and the write, ${fmt(training, 0)}), ${fmt(cliJson, 0)} with \`--out m.json\` ` +
+        `(training time ${fmt(trainingJson, 0)}); Node's start ${fmt(node, 0)}. The same training in a warm process takes ${fmt(warm, 0)}; ` +
+        'the rest of a run is reading the CSV and loading the modules.',
+      '',
+    );
+    if (cli !== undefined && node !== undefined && training !== undefined) {
+      const bound = 2 * training + node;
+      targets.push(["CLI one-epoch 784→196 run ≤ 2× its training time + Node's start", `${fmt(cli, 0)} ms (.safetensors) against 2 × ${fmt(training, 0)} + ${fmt(node, 0)} = ${fmt(bound, 0)} ms`, cli <= bound]);
+    }
+  }
+  const coldShapes = shapesOf((r) => r.name === 'cold encode' && r.backend === 'workerd (wrangler dev)');
+  if (coldShapes.length > 0) {
+    out.push(
+      '**A cold encode inside workerd** (wrangler dev; a model not in the isolate\'s cache: R2 read, decode, backend session, first forward of one row), ' +
+        'median ms of wall time inside the isolate (whole milliseconds: workerd\'s clock), the route and its steps:',
+      '',
+    );
+    const w = (name: string, shape: string) => get(name, 'workerd (wrangler dev)', shape);
+    out.push(
+      ...table(
+        ['model, as stored', 'stored MB', 'cold encode', 'R2 read', 'decode', 'session', 'first forward'],
+        coldShapes.map((shape) => {
+          // workerd's clock counts whole milliseconds: a median of 0 is "under 1 ms"
+          const ms = (name: string) => (w(name, shape) === 0 ? '< 1' : fmt(w(name, shape), 0));
+          return [shape, fmt(w('stored size', shape), 2), ...['cold encode', 'cold encode: R2 read', 'cold encode: decode', 'cold encode: session', 'cold encode: first forward'].map(ms)];
+        }),
+      ),
+      '',
+    );
+    const cpuRows = coldShapes.filter((shape) => w('cold encode, workerd CPU', shape) !== undefined);
+    if (cpuRows.length > 0) {
+      out.push(
+        "workerd's own CPU time (from /proc: user + system of the workerd process, over batches of 40 requests), ms a request, " +
+          "cold (cache emptied first) and warm; it also holds the request's HTTP handling and miniflare's R2, so it bounds the Worker's own from above:",
+        '',
+      );
+      out.push(
+        ...table(
+          ['model, as stored', 'cold encode', 'warm encode', 'cold − warm'],
+          cpuRows.map((shape) => {
+            const [cold, warm] = [w('cold encode, workerd CPU', shape)!, w('warm encode, workerd CPU', shape)!];
+            return [shape, fmt(cold, 1), fmt(warm, 1), fmt(cold - warm, 1)];
+          }),
+        ),
+        '',
+      );
+    }
+    const big = coldShapes.find((s) => s.startsWith('784→196') && s.endsWith('binary'));
+    if (big) {
+      const cpu = w('cold encode, workerd CPU', big);
+      targets.push([
+        'cold encode of 784→196 < 10 ms of CPU in workerd',
+        cpu === undefined
+          ? `${fmt(w('cold encode', big), 0)} ms wall for the route`
+          : `${fmt(cpu, 1)} ms of workerd CPU a request (HTTP and miniflare's R2 included); ${fmt(w('cold encode', big), 0)} ms wall for the route`,
+        cpu === undefined ? null : cpu < 10,
+      ]);
+    }
+  }
+
   if (targets.length > 0) {
-    out.push('**Targets** (issue 6) on this run:', '');
+    out.push('**Targets** (issues 6 and 14) on this run:', '');
     out.push(...table(['target', 'measured', ''], targets.map(([t, m, ok]) => [t, m, ok === null ? '–' : ok ? 'met' : '**missed**']), '| --- | --- | --- |'), '');
   }
   return out.join('\n').trimEnd();

@@ -9,7 +9,10 @@
  * relaxed (relaxed.bench.ts: the relaxed-SIMD build beside the portable one, in a child Node with
  * --experimental-wasm-relaxed-simd when this one lacks it), workerd (workerd-kernels.ts: both builds
  * inside workerd, under wrangler dev; ≈ 70 s), exports (exports.bench.ts: ONNX and TF.js export size
- * and time, ONNX Runtime's agreement with encode).
+ * and time, ONNX Runtime's agreement with encode),
+ * files (model-file.bench.ts: JSON and binary model
+ * files saved and loaded, the CLI's one-epoch run; needs `npm run build:ts`), workerd-files
+ * (workerd-model-file.ts: a cold encode inside workerd, under wrangler dev; ≈ 30 s).
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -20,11 +23,13 @@ import { fileURLToPath } from 'node:url';
 import { benchExports } from './exports.bench.js';
 import { benchGemm } from './gemm.bench.js';
 import type { BenchRecord } from './harness.js';
+import { benchModelFile } from './model-file.bench.js';
 import { benchModel } from './model.bench.js';
 import { benchRelaxed } from './relaxed.bench.js';
 import { benchRoofline } from './roofline.bench.js';
 import { benchTraining } from './training.bench.js';
 import { benchWorkerdKernels } from './workerd-kernels.js';
+import { benchWorkerdModelFile } from './workerd-model-file.js';
 
 export const RESULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'results.json');
 
@@ -52,6 +57,8 @@ const SUITES: Record<string, () => Promise<BenchRecord[]>> = {
   relaxed: async () => benchRelaxed(),
   workerd: benchWorkerdKernels,
   exports: benchExports,
+  files: benchModelFile,
+  'workerd-files': benchWorkerdModelFile,
 };
 
 function table(records: readonly BenchRecord[]): string {

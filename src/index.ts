@@ -7,7 +7,7 @@
  * const model = await createModel(16);                 // h = 48, the tutorial's defaults
  * const { metrics, lossHistory } = model.fit(rows);    // rows: number[][]
  * const codes = model.encode(rows);                    // { rows, cols: 48, data: Float32Array }
- * await writeFile('model.json', JSON.stringify(model.toFile()));
+ * await writeFile('model.json', JSON.stringify(model.toFile()));   // or model.toBinaryFile() to m.safetensors
  */
 import { loadNodeBackend } from './backends/node-providers.js';
 import type { BackendChoice } from './backends/types.js';
@@ -28,7 +28,9 @@ export {
   type TrainingOptions,
 } from './model/config.js';
 export type { Metrics } from './model/metrics.js';
-export { readModelFile, type ModelFile } from './model/model-file.js';
+export { readModelFile, toModelFile, type ModelFile, type ModelState } from './model/model-file.js';
+export { readBinaryModelFile, toBinaryModelFile } from './model/model-file-binary.js';
+export { modelFileForm, readModelBytes, type ModelFileForm } from './model/model-bytes.js';
 export type { TrainingPosition } from './model/training-run.js';
 export { ConfigError, DataError, InputError, ModelFileError, TrainingDivergedError } from './errors.js';
 export * from './data/index.js';
@@ -49,8 +51,13 @@ export async function createModel(
   return SparseAutoencoder.create(inputSize, config, backend, { seed: options.seed, backendReport: report });
 }
 
-/** A model from a parsed model file (docs/SPEC.md section 3). */
-export async function loadModel(file: unknown, options: { backend?: BackendChoice; source?: string } = {}): Promise<SparseAutoencoder> {
+/**
+ * A model from a model file: its bytes, either form (binary or JSON text, told apart by content;
+ * docs/MODEL-FORMAT.md), or a parsed JSON model file (docs/SPEC.md section 3).
+ */
+export async function loadModel(file: Uint8Array | unknown, options: { backend?: BackendChoice; source?: string } = {}): Promise<SparseAutoencoder> {
   const { backend, report } = await loadNodeBackend(options.backend ?? 'auto');
-  return SparseAutoencoder.fromFile(file, backend, options.source, report);
+  return file instanceof Uint8Array
+    ? SparseAutoencoder.fromBytes(file, backend, options.source, report)
+    : SparseAutoencoder.fromFile(file, backend, options.source, report);
 }

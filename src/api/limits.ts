@@ -18,7 +18,9 @@ interface LimitSpec {
 /** Every limit of the API and the jobs: the single source of its var name, default and meaning. */
 export const LIMIT_VARS = {
   maxBodyBytes: { name: 'MAX_BODY_BYTES', default: 4 * 1024 * 1024, description: 'Largest request body on any route except import, in bytes.' },
-  maxModelBytes: { name: 'MAX_MODEL_BYTES', default: 16 * 1024 * 1024, description: 'Largest model file accepted by POST /v1/models/import, in bytes.' },
+  // 16 MiB holds any binary model up to maxParameters with Adam's state (12 bytes a parameter) and
+  // JSON files up to ≈ 450k parameters with it (≈ 37 bytes a parameter); docs/API.md, Storage.
+  maxModelBytes: { name: 'MAX_MODEL_BYTES', default: 16 * 1024 * 1024, description: 'Largest model file accepted by POST /v1/models/import, in bytes, either form.' },
   maxRows: { name: 'MAX_ROWS', default: 10_000, description: 'Most data rows in one request.' },
   maxColumns: { name: 'MAX_COLUMNS', default: 1_024, description: 'Most columns (input size n).' },
   maxCells: { name: 'MAX_CELLS', default: 500_000, description: 'Most numbers (rows × columns) in one request.' },

@@ -1,6 +1,10 @@
 /**
- * Models in R2. Each model is one object, `models/{id}.json`, whose body is exactly the model file
- * (docs/SPEC.md section 3, so export streams it untouched) and whose customMetadata carries the summary
+ * Models in R2. Each model is one object, `models/{id}.json`, whose body is exactly a model file:
+ * the binary form (docs/MODEL-FORMAT.md) for every model written now, the JSON form (docs/SPEC.md
+ * section 3) for models stored before it existed (the key keeps its name so they stay where they are);
+ * readers tell the two apart by content. Binary bodies store the weights and normalisation before
+ * Adam's moments, and the metadata says where those begin (`inferenceBytes`), so a cold encode
+ * reads only that range. Its customMetadata carries the summary
  * (name, sizes, version, timestamps), so listing and the cache's freshness check never read a
  * body. `version` starts at 1 and grows with every training run; with the id it keys the cache.
  *
@@ -13,6 +17,8 @@
  * Any storage failure is a 503 `storage-unavailable` problem with Retry-After.
  */
 import type { z } from '@hono/zod-openapi';
+import { modelFileForm } from '../model/model-bytes.js';
+import { inferenceBytes } from '../model/model-file-binary.js';
 import { ApiError } from './problem.js';
 import { listPage } from './r2-list.js';
 import type { ModelSummarySchema } from './schemas.js';
@@ -22,6 +28,7 @@ export type ModelSummary = z.infer<typeof ModelSummarySchema>;
 
 /** The R2 key of a model's file. */
 const key = MODEL_KEYS.key;
+const BINARY_CONTENT_TYPE = 'application/octet-stream';
 
 /** What a stored object's metadata holds, as strings (R2 customMetadata is string → string). */
 interface StoredMetadata {
@@ -31,11 +38,15 @@ interface StoredMetadata {
   version: string;
   createdAt: string;
   updatedAt: string;
+  /** Bytes of the body that inference reads (binary form: all but Adam's moments); absent for JSON bodies. */
+  inferenceBytes?: string;
 }
 
 export interface StoredModel {
   summary: ModelSummary;
   etag: string;
+  /** How many leading bytes of the body hold everything but Adam's moments; null when unknown (a JSON body). */
+  inferenceBytes: number | null;
 }
 
 export interface NewModelRecord {
@@ -54,31 +65,48 @@ export class ModelStore {
     return object ? stored(id, object) : null;
   }
 
-  /** Summary, etag and the parsed model file; null when there is none. */
-  async get(id: string): Promise<(StoredModel & { file: unknown }) | null> {
+  /**
+   * Summary, etag and the stored bytes of the model file (either form: decode them with
+   * readModelBytes); null when there is none.
+   */
+  async get(id: string): Promise<(StoredModel & { bytes: Uint8Array<ArrayBuffer> }) | null> {
     if (!isId(id)) return null;
     return storage('reading', async () => {
       const object = await this.bucket.get(key(id));
       if (!object) return null;
-      return { ...stored(id, object), file: await object.json() };
+      return { ...stored(id, object), bytes: new Uint8Array(await object.arrayBuffer()) };
     });
   }
 
-  /** The raw object, to stream the model file as it is stored. */
-  async getBody(id: string): Promise<R2ObjectBody | null> {
-    if (!isId(id)) return null;
-    return storage('reading', () => this.bucket.get(key(id)));
+  /**
+   * The bytes of the model that inference needs, as `head` saw it: a range read of the binary
+   * body without Adam's moments (`partial`), or the whole body when the object does not say how
+   * far that is (JSON bodies) or changed since `head` (then the current version, whole). Null
+   * when there is no model any more.
+   */
+  async getForInference(head: StoredModel): Promise<(StoredModel & { bytes: Uint8Array<ArrayBuffer>; partial: boolean }) | null> {
+    const { id } = head.summary;
+    if (head.inferenceBytes !== null) {
+      const ranged = await storage('reading', async () => {
+        const object = await this.bucket.get(key(id), { range: { offset: 0, length: head.inferenceBytes! }, onlyIf: { etagMatches: head.etag } });
+        if (object === null || !('body' in object)) return null; // gone, or another version now
+        return { ...stored(id, object), bytes: new Uint8Array(await object.arrayBuffer()), partial: true };
+      });
+      // (a body that is not binary despite its metadata is read whole: the reader decides then)
+      if (ranged && modelFileForm(ranged.bytes) === 'safetensors') return ranged;
+    }
+    const whole = await this.get(id);
+    return whole ? { ...whole, partial: false } : null;
   }
 
-  /** Stores a new model (version 1). */
-  async create(id: string, record: NewModelRecord, file: unknown): Promise<ModelSummary> {
+  /** Stores a new model (version 1); `body` is its binary model file. */
+  async create(id: string, record: NewModelRecord, body: Uint8Array): Promise<ModelSummary> {
     const now = new Date().toISOString();
     const summary: ModelSummary = { id, ...record, version: 1, createdAt: now, updatedAt: now };
-    const body = JSON.stringify(file);
     await storage('saving', () =>
       this.bucket.put(key(id), body, {
-        httpMetadata: { contentType: 'application/json' },
-        customMetadata: toMetadata(summary),
+        httpMetadata: { contentType: BINARY_CONTENT_TYPE },
+        customMetadata: toMetadata(summary, body),
       }),
     );
     return summary;
@@ -88,7 +116,7 @@ export class ModelStore {
    * Replaces a model's file with the next version, only if the object still has `etag` (nobody
    * else retrained or deleted it meanwhile); otherwise 409.
    */
-  async update(previous: StoredModel, record: NewModelRecord, file: unknown): Promise<ModelSummary> {
+  async update(previous: StoredModel, record: NewModelRecord, body: Uint8Array): Promise<ModelSummary> {
     const summary: ModelSummary = {
       ...previous.summary,
       ...record,
@@ -96,11 +124,10 @@ export class ModelStore {
       version: previous.summary.version + 1,
       updatedAt: new Date().toISOString(),
     };
-    const body = JSON.stringify(file);
     const result = await storage('saving', () =>
       this.bucket.put(key(summary.id), body, {
-        httpMetadata: { contentType: 'application/json' },
-        customMetadata: toMetadata(summary),
+        httpMetadata: { contentType: BINARY_CONTENT_TYPE },
+        customMetadata: toMetadata(summary, body),
         onlyIf: { etagMatches: previous.etag },
       }),
     );
@@ -156,8 +183,9 @@ function storageUnavailable(what: string, error: unknown): ApiError {
   });
 }
 
-function toMetadata(summary: ModelSummary): Record<string, string> {
+function toMetadata(summary: ModelSummary, body: Uint8Array): Record<string, string> {
   const metadata: StoredMetadata = {
+    ...(modelFileForm(body) === 'safetensors' ? { inferenceBytes: String(inferenceBytes(body)) } : {}),
     name: summary.name ?? '',
     inputSize: String(summary.inputSize),
     hiddenSize: String(summary.hiddenSize),
@@ -171,8 +199,10 @@ function toMetadata(summary: ModelSummary): Record<string, string> {
 function stored(id: string, object: R2Object): StoredModel {
   const meta = (object.customMetadata ?? {}) as Partial<StoredMetadata>;
   const uploaded = object.uploaded.toISOString();
+  const prefix = Number(meta.inferenceBytes);
   return {
     etag: object.etag,
+    inferenceBytes: meta.inferenceBytes !== undefined && Number.isSafeInteger(prefix) && prefix > 0 ? prefix : null,
     summary: {
       id,
       name: meta.name ? meta.name : null,

@@ -152,6 +152,8 @@ function inputProblem(c: Context, error: InputError): Response {
       type: problemType('invalid-model-file'),
       title: 'Invalid model file',
       detail: error.message,
+      // The field as the model file names it (a JSON path, or a binary file's tensor or header entry).
+      field: error.field,
       errors: [{ pointer: pathToPointer(error.field), detail: error.message }],
     });
   }

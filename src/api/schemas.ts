@@ -78,7 +78,10 @@ const WholeSchema = z
   .openapi({ description: 'The whole autoencoder (input → reconstruction, in the data\'s scale) instead of the encoder (input → codes); default false.' });
 
 export const ExportQuerySchema = z.object({
-  format: z.enum(['json', 'onnx']).optional().openapi({ description: 'json: the model file (default); onnx: an ONNX graph (opset 13) for other runtimes.' }),
+  format: z
+    .enum(['json', 'safetensors', 'onnx'])
+    .optional()
+    .openapi({ description: 'json (default): the JSON model file; safetensors: the binary one (docs/MODEL-FORMAT.md); onnx: an ONNX graph (opset 13) for other runtimes.' }),
   whole: WholeSchema,
 });
 

@@ -10,9 +10,9 @@ export const TRAIN: CommandSpec = {
   summary: 'train a sparse autoencoder on a data file and save the model',
   options: [
     { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'training data, CSV, JSON or .npy ("-" reads stdin)' },
-    { name: 'out', kind: 'path', value: 'MODEL.json', required: true, help: 'where to write the trained model' },
+    { name: 'out', kind: 'path', value: 'MODEL.json', required: true, help: 'where to write the trained model: the binary form (safetensors layout) when it ends in .safetensors, else JSON' },
     ...OPTION_FLAGS,
-    { name: 'init', kind: 'path', value: 'MODEL.json', help: 'continue training this model (its normalisation, weights and optimizer state); training options not given default to the ones saved in it' },
+    { name: 'init', kind: 'path', value: 'MODEL.json', help: 'continue training this model (JSON or binary; its normalisation, weights and optimizer state); training options not given default to the ones saved in it' },
     { name: 'json', kind: 'flag', value: '', help: 'print the summary as one JSON line on stdout, for scripts (progress lines on stderr become JSON too)' },
     { name: 'quiet', kind: 'flag', value: '', help: 'no progress and no summary (errors only); with --json, only the JSON summary' },
   ],
@@ -22,7 +22,7 @@ export const ENCODE: CommandSpec = {
   name: 'encode',
   summary: 'write the hidden codes of each data row',
   options: [
-    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train' },
+    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train (JSON or binary, told apart by content)' },
     { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'rows to encode, CSV, JSON or .npy ("-" reads stdin)' },
     { name: 'out', kind: 'path', value: 'FILE', help: 'where to write the codes (default: stdout)' },
     { name: 'format', kind: 'choice', value: 'csv|json|npy', choices: ['csv', 'json', 'npy'], help: 'csv: one row a line; json: an array of rows; npy: NumPy float32 rows × hidden, needs --out (default: from --out ending in .json or .npy, else csv)' },
@@ -33,7 +33,7 @@ export const EVALUATE: CommandSpec = {
   name: 'evaluate',
   summary: 'print the loss terms and quality metrics of a model on data, as JSON',
   options: [
-    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train' },
+    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train (JSON or binary, told apart by content)' },
     { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'rows to evaluate on, CSV, JSON or .npy ("-" reads stdin)' },
   ],
 };
@@ -45,7 +45,7 @@ export const PLOT: CommandSpec = {
   name: 'plot',
   summary: 'draw the loss curve of a trained model as SVG',
   options: [
-    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train' },
+    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train (JSON or binary, told apart by content)' },
     { name: 'out', kind: 'path', value: 'FILE.svg', required: true, help: 'where to write the SVG' },
     { name: 'scale', kind: 'choice', value: 'linear|log', choices: ['linear', 'log'], help: 'the loss axis (default linear)' },
     { name: 'width', kind: 'integer', value: 'N', help: 'picture width in pixels (default 640)' },
@@ -60,7 +60,7 @@ export const FILTERS: CommandSpec = {
   name: 'filters',
   summary: "draw each hidden unit's input weights as a small image, in a grid (PNG or SVG)",
   options: [
-    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train' },
+    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train (JSON or binary, told apart by content)' },
     { name: 'out', kind: 'path', value: 'FILE.png|svg', required: true, help: 'where to write the picture; its extension picks the format' },
     { name: 'shape', kind: 'size', value: 'WxH', help: 'how the inputs lie on a filter, row by row (default: square when the input size is a square number, else the most nearly square W×H)' },
     { name: 'scale', kind: 'integer', value: 'N', help: 'magnify each weight to N×N pixels (default: tiles of about 24 pixels)' },

@@ -6,11 +6,12 @@ import type { KernelBackend } from '../backends/types.js';
 import { formatFloat32 } from '../data/csv.js';
 import type { DataFile } from '../data/read-file.js';
 import { DataError } from '../errors.js';
+import type { ModelState } from '../model/model-file.js';
 import { SparseAutoencoder } from '../model/sparse-autoencoder.js';
 
-/** Builds a model from a parsed model file; throws ModelFileError naming the file and field. */
-export function loadModel(file: unknown, backend: KernelBackend, source: string): SparseAutoencoder {
-  return SparseAutoencoder.fromFile(file, backend, source);
+/** Builds a model from a checked model file (see readModelFileAt). */
+export function loadModel(state: ModelState, backend: KernelBackend): SparseAutoencoder {
+  return SparseAutoencoder.fromState(state, backend);
 }
 
 /** Throws DataError when the data's width is not the model's input size. */

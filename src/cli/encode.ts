@@ -6,7 +6,7 @@ import { formatNpy } from '../data/npy.js';
 import { readDataFile } from '../data/read-file.js';
 import { UsageError, type ParsedOptions } from './args.js';
 import { checkUnitRange, checkWidth, loadModel, withDataSource } from './common.js';
-import { checkOutputPath, readJsonFile, writeFileAtomic, type CliIo } from './io.js';
+import { checkOutputPath, readModelFileAt, writeFileAtomic, type CliIo } from './io.js';
 
 export async function encode(options: ParsedOptions, io: CliIo): Promise<void> {
   const modelPath = options.required('model');
@@ -16,10 +16,10 @@ export async function encode(options: ParsedOptions, io: CliIo): Promise<void> {
   if (format === 'npy' && outPath === undefined) throw new UsageError('--format npy: .npy is binary; give --out FILE.npy');
   if (outPath !== undefined) checkOutputPath(outPath, '--out');
 
-  const modelFile = readJsonFile(modelPath);
+  const modelFile = readModelFileAt(modelPath);
   const data = readDataFile(dataPath);
   const { backend } = await loadNodeBackend('auto');
-  const model = loadModel(modelFile, backend, modelPath);
+  const model = loadModel(modelFile, backend);
   try {
     checkWidth(model, data, modelPath);
     if (model.config.normalize === 'none') checkUnitRange(data, `the model in ${modelPath} requires (it was trained with normalize none)`);

@@ -3,14 +3,14 @@ import { loadNodeBackend } from '../backends/node-providers.js';
 import { readDataFile } from '../data/read-file.js';
 import type { ParsedOptions } from './args.js';
 import { checkUnitRange, checkWidth, loadModel, withDataSource } from './common.js';
-import { readJsonFile, type CliIo } from './io.js';
+import { readModelFileAt, type CliIo } from './io.js';
 
 export async function evaluate(options: ParsedOptions, io: CliIo): Promise<void> {
   const modelPath = options.required('model');
-  const modelFile = readJsonFile(modelPath);
+  const modelFile = readModelFileAt(modelPath);
   const data = readDataFile(options.required('data'));
   const { backend } = await loadNodeBackend('auto');
-  const model = loadModel(modelFile, backend, modelPath);
+  const model = loadModel(modelFile, backend);
   try {
     checkWidth(model, data, modelPath);
     if (model.config.normalize === 'none') checkUnitRange(data, `the model in ${modelPath} requires (it was trained with normalize none)`);

@@ -9,9 +9,8 @@ import { InputError } from '../errors.js';
 import { buildOnnx } from '../export/onnx.js';
 import type { ExportableModel } from '../export/exportable.js';
 import { exportTfjsLayers } from '../export/tfjs-layers.js';
-import { readModelFile } from '../model/model-file.js';
 import { UsageError, type ParsedOptions } from './args.js';
-import { checkOutputPath, readJsonFile, reportWritten, writeFileAtomic, type CliIo } from './io.js';
+import { checkOutputPath, readModelFileAt, reportWritten, writeFileAtomic, type CliIo } from './io.js';
 
 export async function exportModel(options: ParsedOptions, io: CliIo): Promise<void> {
   const modelPath = options.required('model');
@@ -26,7 +25,7 @@ export async function exportModel(options: ParsedOptions, io: CliIo): Promise<vo
     throw new UsageError(`--out ${outPath}: a TF.js export is a directory (or a model.json path); for ONNX drop --format tfjs`);
   }
 
-  const state = readModelFile(readJsonFile(modelPath), modelPath);
+  const state = readModelFileAt(modelPath); // JSON or binary, told apart by content
   const model: ExportableModel = { shape: state.shape, parameters: state.parameters, normalization: state.normalization };
   const { inputSize, hiddenSize } = state.shape;
   const what = whole ? `the autoencoder ${inputSize} → ${hiddenSize} → ${inputSize}` : `the encoder ${inputSize} → ${hiddenSize}`;

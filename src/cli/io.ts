@@ -8,7 +8,9 @@ import { renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.js';
 import { parseJsonText } from '../data/json.js';
-import { describeFsError, readText } from '../data/read-file.js';
+import { describeFsError, readBytes, readText } from '../data/read-file.js';
+import { readModelBytes } from '../model/model-bytes.js';
+import type { ModelState } from '../model/model-file.js';
 import type { ParsedOptions } from './args.js';
 
 export interface CliIo {
@@ -30,9 +32,18 @@ export function processIo(): CliIo {
   };
 }
 
-/** Reads a JSON file (a model); a missing file or bad JSON is an InputError naming the file and position. */
-export function readJsonFile(file: string): unknown {
-  return parseJsonText(readText(file), file);
+/**
+ * Reads and checks a model file of either form, told apart by content (binary safetensors or JSON
+ * text, whatever the name); a missing file, bad JSON or a bad field is an InputError naming the
+ * file and the field or position.
+ */
+export function readModelFileAt(file: string): ModelState {
+  return readModelBytes(readBytes(file), file);
+}
+
+/** The form a model is written in: binary when the path ends in `.safetensors`, else JSON. */
+export function modelBytesFor(file: string, model: { toFile(): unknown; toBinaryFile(): Uint8Array }): string | Uint8Array {
+  return file.toLowerCase().endsWith('.safetensors') ? model.toBinaryFile() : `${JSON.stringify(model.toFile())}\n`;
 }
 
 /**

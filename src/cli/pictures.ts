@@ -6,7 +6,7 @@ import path from 'node:path';
 import { InputError } from '../errors.js';
 import { encoderWeightsOf, parseShape, renderFilterGrid, renderFiltersSvg, renderLossCurveSvg, encodePng } from '../viz/index.js';
 import { UsageError, type ParsedOptions } from './args.js';
-import { checkOutputPath, readJsonFile, reportWritten, writeFileAtomic, type CliIo } from './io.js';
+import { checkOutputPath, readModelFileAt, reportWritten, writeFileAtomic, type CliIo } from './io.js';
 import { withoutUndefined } from '../util/defined.js';
 
 export async function plot(options: ParsedOptions, io: CliIo): Promise<void> {
@@ -14,7 +14,7 @@ export async function plot(options: ParsedOptions, io: CliIo): Promise<void> {
   const outPath = options.required('out');
   if (path.extname(outPath).toLowerCase() !== '.svg') throw new UsageError(`--out ${outPath}: plot writes SVG; name the file *.svg`);
   checkOutputPath(outPath, '--out');
-  const { lossHistory } = encoderWeightsOf(readJsonFile(modelPath), modelPath);
+  const { lossHistory } = encoderWeightsOf(readModelFileAt(modelPath));
   const width = options.number('width');
   const height = options.number('height');
   const svg = picture('--width/--height', () =>
@@ -36,7 +36,7 @@ export async function filters(options: ParsedOptions, io: CliIo): Promise<void> 
   const format = path.extname(outPath).toLowerCase().slice(1);
   if (format !== 'png' && format !== 'svg') throw new UsageError(`--out ${outPath}: filters writes PNG or SVG; name the file *.png or *.svg`);
   checkOutputPath(outPath, '--out');
-  const encoder = encoderWeightsOf(readJsonFile(modelPath), modelPath);
+  const encoder = encoderWeightsOf(readModelFileAt(modelPath));
   const grid = withoutUndefined({
     shape: options.has('shape') ? parseShape(options.required('shape')) : undefined,
     scale: positive(options, 'scale'),

@@ -11,8 +11,9 @@ import { carriedOverTraining, MODEL_OPTIONS, TRAINING_OPTIONS } from '../model/o
 import { SparseAutoencoder } from '../model/sparse-autoencoder.js';
 import { UsageError, type ParsedOptions } from './args.js';
 import { checkUnitRange, checkWidth, loadModel, withDataSource } from './common.js';
+import type { ModelState } from '../model/model-file.js';
 import { flagOfField, readOptionFlags } from './option-flags.js';
-import { checkOutputPath, readJsonFile, writeFileAtomic, type CliIo } from './io.js';
+import { checkOutputPath, modelBytesFor, readModelFileAt, writeFileAtomic, type CliIo } from './io.js';
 import { createProgressReporter, progressStyle } from './progress.js';
 import { withoutUndefined } from '../util/defined.js';
 
@@ -26,7 +27,7 @@ export async function train(options: ParsedOptions, io: CliIo): Promise<void> {
   checkOutputPath(outPath, '--out');
 
   // Cheap checks first: a bad model file or data file fails before any backend loads.
-  const initFile = initPath === undefined ? undefined : readJsonFile(initPath);
+  const initFile = initPath === undefined ? undefined : readModelFileAt(initPath);
   const data = readDataFile(dataPath);
 
   const { backend, report } = await loadNodeBackend(training.backend ?? 'auto');
@@ -34,7 +35,7 @@ export async function train(options: ParsedOptions, io: CliIo): Promise<void> {
   let fitOptions: Partial<TrainingOptions> = training;
   if (initPath !== undefined) {
     const { hiddenSize, normalize, ...loss } = config;
-    model = loadModel(withLossOverrides(initFile, loss), backend, initPath);
+    model = loadModel(withLossOverrides(initFile!, loss), backend);
     checkSameAsModel('--hidden', hiddenSize, model.hiddenSize, initPath);
     checkSameAsModel('--normalize', normalize, model.config.normalize, initPath);
     // Continuing a run: options not given keep the values the model was last trained with.
@@ -66,7 +67,7 @@ export async function train(options: ParsedOptions, io: CliIo): Promise<void> {
     } finally {
       progress.done();
     }
-    writeFileAtomic(outPath, `${JSON.stringify(model.toFile())}\n`);
+    writeFileAtomic(outPath, modelBytesFor(outPath, model));
     const summary = {
       out: outPath,
       backend: report.chosen,
@@ -103,12 +104,10 @@ function readTrainingFlags(options: ParsedOptions): { config: Partial<ModelConfi
   return { config, training };
 }
 
-/** Applies loss flags to a loaded model file's config, so --init can continue with new ones. */
-function withLossOverrides(file: unknown, loss: LossOverrides): unknown {
-  if (Object.keys(loss).length === 0 || typeof file !== 'object' || file === null) return file;
-  const record = file as Record<string, unknown>;
-  const stored = typeof record.config === 'object' && record.config !== null ? record.config : {};
-  return { ...record, config: { ...stored, ...loss } };
+/** Applies loss flags to a loaded model's config, so --init can continue with new ones. */
+function withLossOverrides(state: ModelState, loss: LossOverrides): ModelState {
+  if (Object.keys(loss).length === 0) return state;
+  return { ...state, config: resolveModelConfig(state.shape.inputSize, { ...state.config, ...loss }) };
 }
 
 function checkSameAsModel(flag: string, given: unknown, actual: unknown, initPath: string): void {

@@ -57,20 +57,21 @@ export function readText(file: string, source = file): string {
   }
 }
 
-function readBytes(file: string, source: string): Uint8Array {
-  try {
-    return readFileSync(file === '-' ? 0 : file);
-  } catch (error) {
-    throw new DataError(`cannot read the file: ${describeFsError(error)}`, { source });
-  }
-}
-
 function detectFormat(file: string, text: string): 'csv' | 'json' {
   const ext = path.extname(file).toLowerCase();
   if (ext === '.csv') return 'csv';
   if (ext === '.json') return 'json';
   const first = /\S/.exec(text.replace(/^\uFEFF/, ''))?.[0];
   return first === '[' || first === '{' ? 'json' : 'csv';
+}
+
+/** Reads a file's bytes (a model file of either form), turning a missing or unreadable file into an InputError. */
+export function readBytes(file: string, source = file): Uint8Array {
+  try {
+    return readFileSync(file === '-' ? 0 : file);
+  } catch (error) {
+    throw new DataError(`cannot read the file: ${describeFsError(error)}`, { source });
+  }
 }
 
 /** A short reason for a file-system error ("no such file", "is a directory", ...). */

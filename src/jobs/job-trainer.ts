@@ -8,13 +8,13 @@
  * @example
  * const trainer = JobTrainer.start(backend, matrix, spec);          // or with a checkpoint
  * while (!trainer.done) { trainer.runSteps(200); save(encodeCheckpoint(trainer.checkpoint())); }
- * const { file, metrics } = trainer.finish();
+ * const { state, metrics } = trainer.finish();                    // toBinaryModelFile(state)
  */
 import type { KernelBackend } from '../backends/types.js';
 import type { Matrix } from '../data/matrix.js';
 import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type TrainingOptions } from '../model/config.js';
 import type { Metrics } from '../model/metrics.js';
-import { toModelFile, type ModelFile } from '../model/model-file.js';
+import type { ModelState } from '../model/model-file.js';
 import { fitNormalization } from '../model/normalization.js';
 import { SparseAutoencoder, type TrainingSlice } from '../model/sparse-autoencoder.js';
 import type { Checkpoint } from './checkpoint.js';
@@ -26,7 +26,8 @@ export interface JobSpec {
 }
 
 export interface JobResult {
-  file: ModelFile;
+  /** The finished model, as the model file writers take it. */
+  state: ModelState;
   metrics: Metrics;
   lossHistory: number[];
 }
@@ -72,9 +73,9 @@ export class JobTrainer {
       if (checkpoint.shape.inputSize !== shape.inputSize || checkpoint.shape.hiddenSize !== shape.hiddenSize) {
         throw new Error('checkpoint shape does not match the job');
       }
-      // The model file is the one public way to load parameters and optimizer state; the history
+      // A model state is the one public way to load parameters and optimizer state; the history
       // so far goes in too, so the finished model's lossHistory covers the whole run.
-      const file = toModelFile({
+      model = SparseAutoencoder.fromState({
         shape,
         config,
         normalization: fitNormalization(config.normalize, matrix.data, matrix.rows, matrix.cols),
@@ -84,8 +85,7 @@ export class JobTrainer {
         optimizerState: checkpoint.optimizerState,
         metrics: null,
         lossHistory: checkpoint.lossHistory,
-      });
-      model = SparseAutoencoder.fromFile(file, backend, 'checkpoint');
+      }, backend);
     } else {
       model = SparseAutoencoder.create(matrix.cols, config, backend, { seed: training.seed });
     }
@@ -141,10 +141,10 @@ export class JobTrainer {
     };
   }
 
-  /** Metrics and the model file of the finished run. Throws TrainingDivergedError on non-finite weights. */
+  /** Metrics and the model of the finished run. Throws TrainingDivergedError on non-finite weights. */
   finish(): JobResult {
     const { metrics } = this.slice.finish();
-    return { file: this.model.toFile(), metrics, lossHistory: [...this.history] };
+    return { state: this.model.toState(), metrics, lossHistory: [...this.history] };
   }
 
   dispose(): void {

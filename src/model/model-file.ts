@@ -100,7 +100,8 @@ export function toModelFile(state: ModelState): ModelFile {
 
 type Json = unknown;
 
-class FieldReader {
+/** Checks values of a parsed model file; a mismatch throws ModelFileError naming the field. */
+export class FieldReader {
   constructor(private readonly source?: string) {}
 
   fail(field: string, problem: string): never {
@@ -163,6 +164,17 @@ const MODEL_FILE_FIELDS: readonly string[] = [
 ] satisfies (keyof ModelFile)[];
 
 /**
+ * Where a model's numbers come from: the JSON file's arrays, or the tensors of a binary file.
+ * Each call returns checked float32 values (shape, finite) or throws ModelFileError.
+ */
+export interface TensorSource {
+  /** The parameters (`set` "parameters") or one of Adam's moments ("m", "v"). */
+  parameters(set: 'parameters' | 'm' | 'v', shape: LayerShape): Parameters;
+  /** normalization.min or normalization.max, when the normalisation is minmax. */
+  normalization(bound: 'min' | 'max', length: number): Float32Array;
+}
+
+/**
  * Reads and checks a model file (already parsed from JSON). Throws ModelFileError naming the
  * first field that does not match: shapes, non-finite numbers, unknown format or version.
  */
@@ -172,18 +184,33 @@ export function readModelFile(json: Json, source?: string): ModelState {
   for (const key of Object.keys(file)) {
     if (!MODEL_FILE_FIELDS.includes(key)) read.fail(key, `is not a field of a model file (known: ${MODEL_FILE_FIELDS.join(', ')})`);
   }
+  const tensors: TensorSource = {
+    parameters: (set, shape) =>
+      set === 'parameters'
+        ? read.parameters(file, '', shape)
+        : read.parameters(read.object(file.optimizerState, 'optimizerState')[set], `optimizerState.${set}`, shape),
+    normalization: (bound, length) => read.vector(read.object(file.normalization, 'normalization')[bound], `normalization.${bound}`, length),
+  };
+  return readModelFields(read, file, tensors);
+}
+
+/**
+ * Checks the fields of a model file other than its tensors, in the shape of the JSON file (a
+ * binary file's metadata is laid out the same way), taking the numbers from `tensors`.
+ */
+export function readModelFields(read: FieldReader, file: Record<string, Json>, tensors: TensorSource): ModelState {
   if (file.format !== MODEL_FORMAT) read.fail('format', `must be "${MODEL_FORMAT}", got ${JSON.stringify(file.format)}`);
   if (file.version !== MODEL_FORMAT_VERSION) {
     read.fail('version', `version ${JSON.stringify(file.version)} is not supported (this edge-sae reads version ${MODEL_FORMAT_VERSION})`);
   }
   const shape = { inputSize: read.integer(file.inputSize, 'inputSize', 1), hiddenSize: read.integer(file.hiddenSize, 'hiddenSize', 1) };
-  const parameters = read.parameters(file, '', shape);
+  const parameters = tensors.parameters('parameters', shape);
 
   const normJson = read.object(file.normalization, 'normalization');
   let normalization: Normalization;
   if (normJson.kind === 'minmax') {
-    const min = read.vector(normJson.min, 'normalization.min', shape.inputSize);
-    const max = read.vector(normJson.max, 'normalization.max', shape.inputSize);
+    const min = tensors.normalization('min', shape.inputSize);
+    const max = tensors.normalization('max', shape.inputSize);
     for (let j = 0; j < shape.inputSize; j++) {
       if (max[j]! < min[j]!) read.fail(`normalization.max[${j}]`, `is below normalization.min[${j}]`);
     }
@@ -213,8 +240,8 @@ export function readModelFile(json: Json, source?: string): ModelState {
     if (opt.kind !== 'adam') read.fail('optimizerState.kind', `must be "adam", got ${JSON.stringify(opt.kind)}`);
     optimizerState = {
       step: read.integer(opt.step, 'optimizerState.step', 0),
-      m: read.parameters(opt.m, 'optimizerState.m', shape),
-      v: read.parameters(opt.v, 'optimizerState.v', shape),
+      m: tensors.parameters('m', shape),
+      v: tensors.parameters('v', shape),
     };
     checkSecondMoment(read, optimizerState.v);
   }

@@ -23,6 +23,8 @@ import {
 } from './config.js';
 import { initialParameters } from './initialization.js';
 import { computeMetrics, type Metrics } from './metrics.js';
+import { readModelBytes } from './model-bytes.js';
+import { toBinaryModelFile } from './model-file-binary.js';
 import { readModelFile, toModelFile, type ModelFile, type ModelState } from './model-file.js';
 import { denormalize, fitNormalization, normalize, type Normalization } from './normalization.js';
 import { shuffleSeed } from './random.js';
@@ -69,6 +71,8 @@ export class SparseAutoencoder {
   private metrics: Metrics | null;
   private lossHistory: number[];
   private disposed = false;
+  /** Optimizer state loaded from a file and not yet handed to the session (see the constructor). */
+  private pendingOptimizerState: AdamState | null = null;
   /** How the backend was chosen, when the caller said (see resolveBackend). */
   readonly backendReport: BackendReport | null;
 
@@ -85,7 +89,9 @@ export class SparseAutoencoder {
     this.trainedWith = state.trainedWith ?? backendName;
     this.metrics = state.metrics ?? null;
     this.lossHistory = state.lossHistory ?? [];
-    if (state.optimizerState) session.setOptimizerState(state.optimizerState);
+    // Adam's moments go into the session only when training needs them: a loaded model that only
+    // encodes (the Worker's cold path) copies its weights into the backend, not twice as much again.
+    this.pendingOptimizerState = state.optimizerState ?? null;
   }
 
   /** A fresh, untrained model: weights uniform in ±√(6/(n+h+1)) from `seed`, biases 0. */
@@ -99,7 +105,19 @@ export class SparseAutoencoder {
 
   /** A model from its file (docs/SPEC.md section 3, parsed JSON); throws ModelFileError naming the bad field. */
   static fromFile(file: unknown, backend: KernelBackend, source?: string, backendReport?: BackendReport): SparseAutoencoder {
-    const state = readModelFile(file, source);
+    return SparseAutoencoder.fromState(readModelFile(file, source), backend, backendReport);
+  }
+
+  /**
+   * A model from the bytes of a model file of either form (binary safetensors or JSON text, told
+   * apart by content); throws ModelFileError naming the bad field.
+   */
+  static fromBytes(bytes: Uint8Array, backend: KernelBackend, source?: string, backendReport?: BackendReport): SparseAutoencoder {
+    return SparseAutoencoder.fromState(readModelBytes(bytes, source), backend, backendReport);
+  }
+
+  /** A model from a checked model state (what the file readers return). */
+  static fromState(state: ModelState, backend: KernelBackend, backendReport?: BackendReport): SparseAutoencoder {
     const session = backend.createSession(state.shape, state.parameters);
     return new SparseAutoencoder(session, backend.name, state.config, state, backendReport);
   }
@@ -137,21 +155,31 @@ export class SparseAutoencoder {
 
   /** The model file of this model, ready for JSON.stringify. */
   toFile(): ModelFile {
+    return toModelFile(this.toState());
+  }
+
+  /** The binary model file of this model (safetensors layout, docs/MODEL-FORMAT.md). */
+  toBinaryFile(): Uint8Array<ArrayBuffer> {
+    return toBinaryModelFile(this.toState());
+  }
+
+  /** Everything the model is made of, as the file writers take it (copies of the numbers). */
+  toState(): ModelState {
     this.checkUsable();
     if (this.normalization === null) {
       throw new Error('cannot save a model before it has been trained: its normalisation is fitted on the training data');
     }
-    return toModelFile({
+    return {
       shape: this.shape,
       config: this.config,
       normalization: this.normalization,
       parameters: this.session.getParameters(),
       training: this.training,
       trainedWith: this.trainedWith,
-      optimizerState: this.session.getOptimizerState(),
+      optimizerState: this.getOptimizerState(),
       metrics: this.metrics,
       lossHistory: this.lossHistory,
-    });
+    };
   }
 
   /**
@@ -186,6 +214,7 @@ export class SparseAutoencoder {
     const x = normalize(normalization, matrix.data, matrix.rows, matrix.cols, 'data');
     const loss = this.lossConfig();
 
+    this.flushOptimizerState();
     const before = { parameters: this.session.getParameters(), optimizerState: this.session.getOptimizerState() };
     const restore = () => {
       this.session.setParameters(before.parameters);
@@ -318,7 +347,14 @@ export class SparseAutoencoder {
 
   /** The optimizer state, for tests and checkpoints. */
   getOptimizerState(): AdamState | null {
-    return this.session.getOptimizerState();
+    this.checkUsable();
+    return this.pendingOptimizerState ?? this.session.getOptimizerState();
+  }
+
+  private flushOptimizerState(): void {
+    if (this.pendingOptimizerState === null) return;
+    this.session.setOptimizerState(this.pendingOptimizerState);
+    this.pendingOptimizerState = null;
   }
 
   /** A copy of the current parameters, for checkpoints taken in the middle of a run (toFile needs a finished one). */

@@ -69,6 +69,46 @@ describe('model files across backends', () => {
   });
 });
 
+describe('binary model files across backends', () => {
+  /** The binary file of the case's model (with Adam's state) trained on each backend. */
+  const binaries = new Map<BackendName, Uint8Array>();
+  const jsons = new Map<BackendName, string>();
+  const backends = new Map<BackendName, KernelBackend>();
+
+  beforeAll(async () => {
+    for (const name of REAL_BACKENDS) {
+      const backend = await loadBackend(name);
+      backends.set(name, backend);
+      const { model } = trainCase(backend, CASE);
+      binaries.set(name, model.toBinaryFile());
+      jsons.set(name, JSON.stringify(model.toFile()));
+      model.dispose();
+    }
+  });
+
+  const all = REAL_BACKENDS.flatMap((from) => REAL_BACKENDS.map((to) => ({ from, to })));
+
+  it.each(all)('a model trained on $from should go binary -> JSON -> binary and JSON -> binary -> JSON bit for bit on $to', ({ from, to }) => {
+    const backend = backends.get(to)!;
+    const binary = binaries.get(from)!;
+    const json = jsons.get(from)!;
+    // Binary -> a model on `to` -> JSON: the JSON file the model was saved as, to the byte.
+    const fromBinary = SparseAutoencoder.fromBytes(binary, backend);
+    expect(JSON.stringify(fromBinary.toFile())).toBe(json);
+    // JSON -> a model on `to` -> binary: the binary file, to the byte.
+    const fromJson = SparseAutoencoder.fromFile(JSON.parse(json), backend);
+    expect(fromJson.toBinaryFile()).toEqual(binary);
+    // And the parameters and moments inside the backend are the file's bits.
+    const [pa, pb] = [parametersOf(fromBinary), parametersOf(fromJson)];
+    for (const k of PARAMETER_NAMES) expect(new Uint32Array(pb[k].slice().buffer)).toEqual(new Uint32Array(pa[k].slice().buffer));
+    const [ma, mb] = [fromBinary.getOptimizerState()!, fromJson.getOptimizerState()!];
+    expect(ma.step).toBe(mb.step);
+    for (const k of PARAMETER_NAMES) expect(new Uint32Array(ma.v[k].slice().buffer)).toEqual(new Uint32Array(mb.v[k].slice().buffer));
+    fromBinary.dispose();
+    fromJson.dispose();
+  });
+});
+
 describe('determinism on one backend', () => {
   describe.each(REAL_BACKENDS)('%s', (name) => {
     it.each(TRAINING_CASES)('should give the same weights bit for bit from the same seed ($label)', async (c) => {

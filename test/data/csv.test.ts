@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatCsv, formatFloat32, parseCsv } from '../../src/data/csv.js';
 import { DataError } from '../../src/errors.js';
@@ -98,4 +99,40 @@ describe('formatCsv', () => {
     expect(formatFloat32(Math.fround(1 / 3))).toBe('0.33333334');
     expect(formatFloat32(3)).toBe('3');
   });
+
+  it('should accept exactly the plain decimals as cells (the character scan agrees with the grammar)', () => {
+    const grammar = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+    const cell = fc.string({ unit: fc.constantFrom(...'+-.eE0123456789x '.split('')), minLength: 0, maxLength: 8 });
+    fc.assert(
+      fc.property(cell, (text) => {
+        let accepted = true;
+        try {
+          parseCsv(`1,${text}\n`, 'd.csv');
+        } catch {
+          accepted = false;
+        }
+        const t = text.trim();
+        const value = Number(t);
+        expect(accepted, JSON.stringify(text)).toBe(grammar.test(t) && Math.abs(value) <= 3.4028234663852886e38);
+      }),
+      { seed: 14, numRuns: 20_000 },
+    );
+  });
+
+  it('should read every decimal cell as Number() does, to the bit', () => {
+    const digits = fc.string({ unit: fc.constantFrom(...'0123456789'.split('')), minLength: 0, maxLength: 20 });
+    const decimal = fc
+      .tuple(fc.constantFrom('', '-', '+', ' '), digits, fc.boolean(), digits, fc.constantFrom('', ' ', 'e3', 'E-7'))
+      .filter(([, whole, , fraction]) => whole.length + fraction.length > 0)
+      .map(([sign, whole, dot, fraction, tail]) => `${sign}${whole}${dot ? '.' : ''}${fraction}${tail}`);
+    fc.assert(
+      fc.property(decimal, decimal, (a, b) => {
+        const { data } = parseCsv(`${a},${b}\n`, 'd.csv');
+        expect(Object.is(data[0], Math.fround(Number(a.trim()))), a).toBe(true);
+        expect(Object.is(data[1], Math.fround(Number(b.trim()))), b).toBe(true);
+      }),
+      { seed: 15, numRuns: 20_000 },
+    );
+  });
 });
+

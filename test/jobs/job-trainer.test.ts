@@ -9,6 +9,7 @@ import type { Matrix } from '../../src/data/matrix.js';
 import { TrainingDivergedError } from '../../src/errors.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/jobs/checkpoint.js';
 import { JobTrainer, totalSteps, type JobSpec } from '../../src/jobs/job-trainer.js';
+import { toModelFile } from '../../src/model/model-file.js';
 import { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
 import { SeededRandom } from '../../src/model/random.js';
 
@@ -52,7 +53,7 @@ describe('JobTrainer', () => {
       const result = trainer.finish();
       trainer.dispose();
       expect(result.lossHistory).toHaveLength(training.epochs);
-      expect(JSON.parse(JSON.stringify(result.file))).toEqual(JSON.parse(JSON.stringify(expected)));
+      expect(JSON.parse(JSON.stringify(toModelFile(result.state)))).toEqual(JSON.parse(JSON.stringify(expected)));
     });
   }
 

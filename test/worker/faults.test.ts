@@ -9,6 +9,8 @@ import { env } from 'cloudflare:workers';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { app } from '../../src/api/app.js';
 import { clearModelCache } from '../../src/api/models/service.js';
+import { readModelBytes } from '../../src/model/model-bytes.js';
+import { toModelFile } from '../../src/model/model-file.js';
 import { FaultyBucket } from './faults-bucket.js';
 import { expectProblem, request, trainModel, TRAINING_DATA, type CallOptions, type TrainResponseBody } from './helpers.js';
 
@@ -32,10 +34,10 @@ async function send(path: string, options: CallOptions = {}): Promise<Response> 
 }
 
 /** What is stored for a model: the raw object text, its etag and version (null when gone). */
-async function storedModel(id: string): Promise<{ text: string; etag: string; version: number } | null> {
+async function storedModel(id: string): Promise<{ bytes: Uint8Array; etag: string; version: number } | null> {
   const object = await env.MODELS.get(`models/${id}.json`);
   if (!object) return null;
-  return { text: await object.text(), etag: object.etag, version: Number(object.customMetadata?.version) };
+  return { bytes: new Uint8Array(await object.arrayBuffer()), etag: object.etag, version: Number(object.customMetadata?.version) };
 }
 
 /** Asserts the model is whole: its export is a loadable model file and encode works on it. */
@@ -135,7 +137,7 @@ describe('concurrent writes', () => {
     expect(problem.type).toBe('urn:edge-sae:problem:conflict');
     const won = (await winner.json()) as TrainResponseBody;
     expect(won.version).toBe(2);
-    const stored = JSON.parse((await storedModel(model.id))!.text) as {
+    const stored = toModelFile(readModelBytes((await storedModel(model.id))!.bytes)) as unknown as {
       training: { learningRate: number; seed: number };
       lossHistory: number[];
       metrics: Record<string, number>;

@@ -89,7 +89,8 @@ const entitled = new Set<string>();
 const adminJobs = new Set<string>();
 let routes: RouteTemplate[] = [];
 let modelFile: unknown;
-const protectedText = new Map<string, string>();
+/** The stored bytes of each protected model (the R2 object's body, binary form), which no case may change. */
+const protectedBytes = new Map<string, Uint8Array>();
 
 const stats = {
   cases: 0,
@@ -137,7 +138,7 @@ beforeAll(async () => {
   for (const seed of [1, 2]) pools.models.protected.push(await created(await admin('/v1/models', { method: 'POST', body: train(seed) })));
   for (const seed of [3, 4, 5]) pools.models.scratch.push(await created(await admin('/v1/models', { method: 'POST', body: train(seed) })));
   modelFile = await (await admin(`/v1/models/${pools.models.protected[0]}/export`)).json();
-  for (const id of pools.models.protected) protectedText.set(id, await (await admin(`/v1/models/${id}/export`)).text());
+  for (const id of pools.models.protected) protectedBytes.set(id, (await storedBytes(id))!);
 
   const rows = JSON.stringify(TRAINING_DATA);
   pools.datasets.protected.push(await created(await admin('/v1/datasets', { method: 'POST', body: rows })));
@@ -465,10 +466,15 @@ async function checkStorage(before: Map<string, string>): Promise<void> {
     await refreshJobs();
     await sleep(300);
   }
-  for (const [id, text] of protectedText) {
-    const object = await env.MODELS.get(`models/${id}.json`);
-    if (!object || (await object.text()) !== text) throw new Error(`protected model ${id} changed`);
+  for (const [id, bytes] of protectedBytes) {
+    const now = await storedBytes(id);
+    if (now === null || now.length !== bytes.length || now.some((byte, k) => byte !== bytes[k])) throw new Error(`protected model ${id} changed`);
   }
+}
+
+async function storedBytes(id: string): Promise<Uint8Array | null> {
+  const object = await env.MODELS.get(`models/${id}.json`);
+  return object ? new Uint8Array(await object.arrayBuffer()) : null;
 }
 
 describe('fuzzing every route', () => {

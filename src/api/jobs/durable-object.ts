@@ -15,6 +15,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { InputError, TrainingDivergedError } from '../../errors.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../jobs/checkpoint.js';
 import { JobTrainer, effectiveBatchRows, stepFlops } from '../../jobs/job-trainer.js';
+import { toBinaryModelFile } from '../../model/model-file-binary.js';
 import { loadWorkerBackend } from '../backends.js';
 import { readMatrixObject } from '../datasets/store.js';
 import type { Bindings } from '../env.js';
@@ -143,7 +144,7 @@ export class TrainingJob extends DurableObject<Bindings> {
       const result = trainer.finish();
       const modelId = record.resultModelId;
       const store = new ModelStore(bucket);
-      await store.create(modelId, { name: record.name, inputSize: record.cols, hiddenSize: record.config.hiddenSize }, result.file);
+      await store.create(modelId, { name: record.name, inputSize: record.cols, hiddenSize: record.config.hiddenSize }, toBinaryModelFile(result.state));
       if (record.status !== 'running') {
         await store.delete(modelId); // cancelled while saving: no model for a cancelled job
         return;

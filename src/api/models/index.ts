@@ -7,6 +7,9 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { matrixToRows, parseCsv, toMatrix, type Matrix } from '../../data/index.js';
 import type { ModelConfig, TrainingOptions } from '../../model/config.js';
 import { MODEL_OPTIONS, TRAINING_OPTIONS } from '../../model/options.js';
+import { modelFileForm } from '../../model/model-bytes.js';
+import { toBinaryModelFile } from '../../model/model-file-binary.js';
+import { toModelFile } from '../../model/model-file.js';
 import type { AppEnv } from '../env.js';
 import { ApiError, validationHook } from '../problem.js';
 import type { TrainQuerySchema, TrainRequestSchema } from '../schemas.js';
@@ -26,7 +29,7 @@ import {
   trainRoute,
 } from './routes.js';
 import { onnxExportResponse, tfjsExportResponse } from './runtime-exports.js';
-import { ModelService, modelNotFound } from './service.js';
+import { ModelService } from './service.js';
 import { withoutUndefined } from '../../util/defined.js';
 
 const DEFAULT_PAGE_SIZE = 20;
@@ -92,7 +95,19 @@ export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   })
   .openapi(importRoute, async (c) => {
     const service = new ModelService(c.env);
-    const detail = await service.importFile(c.req.valid('json'), c.req.valid('query').name);
+    const mediaType = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    const name = c.req.valid('query').name;
+    if (mediaType === 'application/octet-stream') {
+      // Either form, told apart by content; the body limit has already bounded its size.
+      const detail = await service.importFile(new Uint8Array(await c.req.arrayBuffer()), name);
+      return c.json(detail, 201);
+    }
+    if (mediaType === '') {
+      throw new ApiError(415, {
+        detail: 'Send the model file as application/json (the JSON form) or application/octet-stream (either form).',
+      });
+    }
+    const detail = await service.importFile(c.req.valid('json'), name);
     return c.json(detail, 201);
   })
   .openapi(getRoute, async (c) => {
@@ -102,8 +117,8 @@ export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(exportRoute, async (c) => {
     const service = new ModelService(c.env);
     const { id } = c.req.valid('param');
-    const { format, whole } = c.req.valid('query');
-    if (format === 'onnx') return (await onnxExportResponse(service, id, whole === 'true')) as never;
+    const { format: asked, whole } = c.req.valid('query');
+    if (asked === 'onnx') return (await onnxExportResponse(service, id, whole === 'true')) as never;
     if (whole !== undefined) {
       throw new ApiError(422, {
         type: 'validation-failed',
@@ -112,14 +127,17 @@ export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
         errors: [{ parameter: 'whole', detail: 'only with format=onnx' }],
       });
     }
-    const object = await service.store.getBody(id);
-    if (!object) throw modelNotFound(id);
-    // Streamed as stored (it is the model file), not parsed and re-serialised; the typed
-    // response is the declared ModelFile, hence the cast.
-    return c.body(object.body, 200, {
-      'content-type': 'application/json',
-      'content-disposition': `attachment; filename="${id}.json"`,
-      etag: object.httpEtag,
+    const format = asked ?? 'json';
+    const stored = await service.modelFile(id);
+    // The stored bytes when they are already in the form asked for (models are stored binary;
+    // older ones as JSON), else the other form written from the decoded model. Each form has its
+    // own entity tag. The typed response is the declared ModelFile, hence the cast.
+    const asStored = modelFileForm(stored.bytes) === format;
+    const body = asStored ? stored.bytes : format === 'json' ? JSON.stringify(toModelFile(stored.state)) : toBinaryModelFile(stored.state);
+    return c.body(body, 200, {
+      'content-type': format === 'json' ? 'application/json' : 'application/octet-stream',
+      'content-disposition': `attachment; filename="${id}.${format}"`,
+      etag: `"${stored.etag}-${format}"`,
     }) as never;
   })
   .openapi(tfjsModelRoute, async (c) => {

@@ -12,7 +12,7 @@ import type { AppEnv } from '../env.js';
 import { ApiError, validationHook } from '../problem.js';
 import { accessErrors, notFoundResponse, problem, security } from '../openapi.js';
 import { ModelIdParamsSchema } from '../schemas.js';
-import { ModelService, modelNotFound } from './service.js';
+import { ModelService } from './service.js';
 
 const errors = {
   ...accessErrors.read,
@@ -71,11 +71,10 @@ const filtersRoute = (format: 'svg' | 'png') =>
     },
   });
 
-/** The stored model file of `id`, parsed for drawing; 404 when there is none. */
+/** The stored model file of `id`, decoded for drawing; 404 when there is none. */
 async function modelPicture(c: Context<AppEnv>, id: string) {
-  const stored = await new ModelService(c.env).store.get(id);
-  if (!stored) throw modelNotFound(id);
-  return { etag: stored.etag, ...encoderWeightsOf(stored.file, `model ${id}`) };
+  const stored = await new ModelService(c.env).modelFile(id);
+  return { etag: stored.etag, ...encoderWeightsOf(stored.state) };
 }
 
 /** 304 when the client has this rendering already; else the picture with its validators. */

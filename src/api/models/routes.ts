@@ -69,17 +69,28 @@ export const listRoute = createRoute({
   },
 });
 
+/** The binary model file (safetensors layout, docs/MODEL-FORMAT.md) in the OpenAPI document. */
+const BinaryModelFileSchema = z.string().openapi({ format: 'binary', description: 'The binary model file (safetensors layout).' });
+
 export const importRoute = createRoute({
   method: 'post',
   path: '/import',
   summary: 'Import a model file',
-  description: 'Stores a model file (as exported) under a new id. Its size is bounded by MAX_MODEL_BYTES.',
+  description:
+    'Stores a model file (as exported, either form) under a new id. `application/json`: the JSON form. `application/octet-stream`: either form, told apart by content (the binary form, or JSON text). Its size is bounded by MAX_MODEL_BYTES.',
   tags: ['models'],
   security,
   middleware: [requireAccess('write'), limitBody('maxModelBytes')] as const,
   request: {
     query: z.object({ name: NameSchema.optional() }),
-    body: { content: { 'application/json': { schema: ModelFileSchema } }, required: true },
+    body: {
+      content: {
+        'application/json': { schema: ModelFileSchema },
+        'application/octet-stream': { schema: BinaryModelFileSchema },
+      },
+      // Either media type (the JSON one alone is validated by schema); the handler refuses no body.
+      required: false,
+    },
   },
   responses: {
     201: { description: 'The imported model.', content: { 'application/json': { schema: ModelDetailSchema } } },
@@ -115,11 +126,8 @@ export const exportRoute = createRoute({
   request: { params: ModelIdParamsSchema, query: ExportQuerySchema },
   responses: {
     200: {
-      description: 'The model file (format "edge-sae", version 1), or with format=onnx the ONNX model.',
-      content: {
-        'application/json': { schema: ModelFileSchema },
-        'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) },
-      },
+      description: 'The model file (format "edge-sae", version 1) in the form asked for (json or safetensors), or with format=onnx the ONNX model.',
+      content: { 'application/json': { schema: ModelFileSchema }, 'application/octet-stream': { schema: BinaryModelFileSchema } },
     },
     ...accessErrors.read,
     422: inputErrors[422],

@@ -11,7 +11,9 @@ import {
   type ModelConfig,
   type TrainingOptions,
 } from '../../model/config.js';
-import type { ModelFile } from '../../model/model-file.js';
+import { readModelBytes } from '../../model/model-bytes.js';
+import { toBinaryModelFile } from '../../model/model-file-binary.js';
+import { readModelFile, type ModelState } from '../../model/model-file.js';
 import { SparseAutoencoder } from '../../model/sparse-autoencoder.js';
 import type { Metrics } from '../../model/metrics.js';
 import { loadWorkerBackend } from '../backends.js';
@@ -88,11 +90,11 @@ export class ModelService {
     let owned = false;
     try {
       const { metrics, lossHistory } = model.fit(matrix, training);
-      const file = model.toFile();
+      const state = model.toState();
       const id = newId();
-      const summary = await this.store.create(id, { name: input.name ?? null, inputSize: cols, hiddenSize: config.hiddenSize }, file);
+      const summary = await this.store.create(id, { name: input.name ?? null, inputSize: cols, hiddenSize: config.hiddenSize }, toBinaryModelFile(state));
       owned = cache.set(id, summary.version, model, parameterCount(cols, config.hiddenSize));
-      return { ...detailOf(summary, file), backend: model.backendName, metrics: asRecord(metrics), lossHistory };
+      return { ...detailOf(summary, state), backend: model.backendName, metrics: asRecord(metrics), lossHistory };
     } finally {
       if (!owned) model.dispose();
     }
@@ -109,7 +111,7 @@ export class ModelService {
       throw new DataError(`rows have ${cols} columns but the model takes ${inputSize} inputs`, { source: 'data', row: 1 });
     }
     // Options not given are those of the model's last run (its learning rate, batch size, seed…).
-    const previous = previousTraining(stored.file);
+    const previous = previousTraining(stored.state);
     const training = resolveTrainingOptions({ ...previous, ...withoutUndefined(given) }, { epochs: limits.maxEpochs });
     checkTrainingWork(limits, rows, cols, hiddenSize, training.epochs);
     const matrix = toMatrix(data, 'data');
@@ -117,35 +119,40 @@ export class ModelService {
     const { backend } = await loadWorkerBackend(training.backend);
     // A fresh instance, never the cached one: a failed run must not leave a half-trained model
     // in the cache, and a concurrent encode keeps using the old version until this one is saved.
-    const model = SparseAutoencoder.fromFile(stored.file, backend, `model ${id}`);
+    const model = SparseAutoencoder.fromState(stored.state, backend);
     let owned = false;
     try {
       const { metrics, lossHistory } = model.fit(matrix, training);
-      const file = model.toFile();
-      const summary = await this.store.update(stored, { name: null, inputSize, hiddenSize }, file);
+      const state = model.toState();
+      const summary = await this.store.update(stored, { name: null, inputSize, hiddenSize }, toBinaryModelFile(state));
       owned = cache.set(id, summary.version, model, parameterCount(inputSize, hiddenSize));
-      return { ...detailOf(summary, file), backend: model.backendName, metrics: asRecord(metrics), lossHistory };
+      return { ...detailOf(summary, state), backend: model.backendName, metrics: asRecord(metrics), lossHistory };
     } finally {
       if (!owned) model.dispose();
     }
   }
 
-  /** Validates a model file, then stores it under a new id. */
+  /**
+   * Validates a model file, then stores it (in the binary form) under a new id: a parsed JSON
+   * file, or the bytes of a file of either form (told apart by content).
+   */
   async importFile(file: unknown, name: string | undefined): Promise<ModelDetail> {
+    // Checked in full before anything is stored: a bad file throws ModelFileError (422).
+    const state = file instanceof Uint8Array ? readModelBytes(file, 'body') : readModelFile(file, 'body');
+    checkModelSize(this.limits, state.shape.inputSize, state.shape.hiddenSize);
     const { backend } = await loadWorkerBackend('auto');
-    const model = SparseAutoencoder.fromFile(file, backend, 'body');
+    const model = SparseAutoencoder.fromState(state, backend);
     let owned = false;
     try {
-      checkModelSize(this.limits, model.inputSize, model.hiddenSize);
-      const normalised = model.toFile();
+      // Stored as written from the checked state: the binary form, whatever form came in.
       const id = newId();
       const summary = await this.store.create(
         id,
         { name: name ?? null, inputSize: model.inputSize, hiddenSize: model.hiddenSize },
-        normalised,
+        toBinaryModelFile(state),
       );
       owned = cache.set(id, summary.version, model, parameterCount(model.inputSize, model.hiddenSize));
-      return detailOf(summary, normalised);
+      return detailOf(summary, state);
     } finally {
       if (!owned) model.dispose();
     }
@@ -154,7 +161,12 @@ export class ModelService {
   /** The summary with config, training options and metrics (never the weights). */
   async detail(id: string): Promise<ModelDetail> {
     const stored = await this.requireFile(id);
-    return detailOf(stored.summary, stored.file);
+    return detailOf(stored.summary, stored.state);
+  }
+
+  /** The current model file of a model: its stored bytes (either form) and the checked state decoded from them. */
+  async modelFile(id: string): Promise<StoredModel & { bytes: Uint8Array<ArrayBuffer>; state: ModelState }> {
+    return this.requireFile(id);
   }
 
   /**
@@ -172,11 +184,15 @@ export class ModelService {
     const cached = cache.get(id, head.summary.version);
     if (cached) return use(cached);
 
-    const stored = await this.requireFile(id);
+    // What inference needs only (a binary body without Adam's moments): a cached model serves
+    // encode, reconstruct and evaluate; training always reads the whole file afresh.
+    const stored = await this.store.getForInference(head);
+    if (!stored) throw modelNotFound(id);
     // Between the awaits above another request may have cached it; check again, synchronously.
     const again = cache.get(id, stored.summary.version);
     if (again) return use(again);
-    const model = SparseAutoencoder.fromFile(stored.file, backend, `model ${id}`);
+    const state = readModelBytes(stored.bytes, `model ${id}`, { withoutOptimizer: stored.partial });
+    const model = SparseAutoencoder.fromState(state, backend);
     const owned = cache.set(id, stored.summary.version, model, parameterCount(model.inputSize, model.hiddenSize));
     try {
       return use(model);
@@ -202,10 +218,14 @@ export class ModelService {
     if (!existed) throw modelNotFound(id);
   }
 
-  private async requireFile(id: string): Promise<StoredModel & { file: unknown }> {
+  /**
+   * The stored model, decoded (either form, by content) straight into Float32Arrays: views of
+   * the object's bytes for the binary form.
+   */
+  private async requireFile(id: string): Promise<StoredModel & { bytes: Uint8Array<ArrayBuffer>; state: ModelState }> {
     const stored = await this.store.get(id);
     if (!stored) throw modelNotFound(id);
-    return stored;
+    return { ...stored, state: readModelBytes(stored.bytes, `model ${id}`) };
   }
 }
 
@@ -229,19 +249,18 @@ function peekShape(data: unknown, source: string): { rows: number; cols: number 
   return { rows: matrix.rows, cols: matrix.cols };
 }
 
-/** The training options stored in a model file (the last run's) that a continued run starts from. */
-function previousTraining(file: unknown): Partial<TrainingOptions> {
-  return carriedOverTraining((file as Partial<ModelFile> | null)?.training) as Partial<TrainingOptions>;
+/** The training options of a model's last run that a continued run starts from. */
+function previousTraining(state: ModelState): Partial<TrainingOptions> {
+  return carriedOverTraining(state.training) as Partial<TrainingOptions>;
 }
 
-function detailOf(summary: ModelSummary, file: unknown): ModelDetail {
-  const f = (file ?? {}) as Partial<ModelFile>;
-  const metrics = f.metrics && Object.keys(f.metrics).length > 0 ? asRecord(f.metrics) : null;
+/** The summary with config, training options (as the model file writes them) and metrics. */
+function detailOf(summary: ModelSummary, state: ModelState): ModelDetail {
   return {
     ...summary,
-    config: asRecord(f.config ?? {}),
-    training: asRecord(f.training ?? {}),
-    metrics,
+    config: asRecord({ ...state.config }),
+    training: asRecord({ ...state.training, backend: state.trainedWith }),
+    metrics: state.metrics ? asRecord(state.metrics) : null,
   };
 }
 

@@ -56,9 +56,9 @@ export class AssemblyScriptSession implements BackendSession {
     this.adamM = this.arena.allocatePersistent(blockBytes);
     this.adamV = this.arena.allocatePersistent(blockBytes);
     this.dataMark = this.arena.persistentMark();
-    this.zero(this.adamM, this.total);
-    this.zero(this.adamV, this.total);
-    this.zero(this.grads.W1, this.total);
+    // Adam's moments and the gradients start at zero without a fill: the instance is this
+    // session's own and new, and wasm memory above heap_base is zero until written (memory.grow
+    // zero-fills too). Filling them anyway cost half of a model load (3·P floats written).
     this.setParameters(params);
   }
 

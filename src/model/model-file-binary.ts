@@ -1,0 +1,173 @@
+/**
+ * The binary model file: the same model as the JSON file (format version 1), in the safetensors
+ * layout (docs/MODEL-FORMAT.md). The numbers are raw float32 tensors, the rest is JSON text in
+ * `__metadata__`, so reading a 784 → 196 model is a header parse and a scan for non-finite values
+ * instead of parsing a million decimals.
+ *
+ * Tensors (float32, row-major; weights are [inputs, outputs] as SAELens's W_enc / W_dec, so the
+ * bytes are W1 and W2 exactly as the backends hold them):
+ *   encoder.weight [n, h]   encoder.bias [h]   decoder.weight [h, n]   decoder.bias [n]
+ *   normalization.min [n]   normalization.max [n]                       (minmax only)
+ *   optimizer.m.<each of the four>   optimizer.v.<each of the four>      (with Adam's state)
+ * Metadata (strings): format, version, inputSize, hiddenSize, weightLayout ("in,out"),
+ * normalization ("minmax" | "none"), and as JSON: config, training, optimizer ({ kind, step }),
+ * metrics, lossHistory.
+ */
+import type { LayerShape, Parameters } from '../backends/types.js';
+import { shortestFloat32 } from '../data/float32.js';
+import { FieldReader, MODEL_FORMAT, MODEL_FORMAT_VERSION, readModelFields, type ModelState, type TensorSource } from './model-file.js';
+import { decodeSafetensors, encodeSafetensors, prefixLength, type Float32Tensor } from './safetensors.js';
+
+/** Weights are stored [inputs, outputs] (x·W), the transpose of torch.nn.Linear's [out, in]. */
+export const WEIGHT_LAYOUT = 'in,out';
+
+type ParameterSet = 'parameters' | 'm' | 'v';
+
+const PREFIX: Record<ParameterSet, string> = { parameters: '', m: 'optimizer.m.', v: 'optimizer.v.' };
+
+/** Tensor names and shapes of one parameter set, in storage order. */
+function parameterTensors(set: ParameterSet, { inputSize: n, hiddenSize: h }: LayerShape): [string, keyof Parameters, number[]][] {
+  const prefix = PREFIX[set];
+  return [
+    [`${prefix}encoder.weight`, 'W1', [n, h]],
+    [`${prefix}encoder.bias`, 'b1', [h]],
+    [`${prefix}decoder.weight`, 'W2', [h, n]],
+    [`${prefix}decoder.bias`, 'b2', [n]],
+  ];
+}
+
+/** Writes the binary model file of a model state. */
+export function toBinaryModelFile(state: ModelState): Uint8Array<ArrayBuffer> {
+  const { shape, normalization, optimizerState } = state;
+  const tensors: [string, Float32Tensor][] = [];
+  const addSet = (set: ParameterSet, p: Parameters) => {
+    for (const [name, key, dims] of parameterTensors(set, shape)) tensors.push([name, { shape: dims, data: p[key] }]);
+  };
+  addSet('parameters', state.parameters);
+  if (normalization.kind === 'minmax') {
+    tensors.push(['normalization.min', { shape: [shape.inputSize], data: normalization.min }]);
+    tensors.push(['normalization.max', { shape: [shape.inputSize], data: normalization.max }]);
+  }
+  if (optimizerState) {
+    addSet('m', optimizerState.m);
+    addSet('v', optimizerState.v);
+  }
+  const metadata: Record<string, string> = {
+    format: MODEL_FORMAT,
+    version: String(MODEL_FORMAT_VERSION),
+    inputSize: String(shape.inputSize),
+    hiddenSize: String(shape.hiddenSize),
+    weightLayout: WEIGHT_LAYOUT,
+    normalization: normalization.kind,
+    config: JSON.stringify(state.config),
+    training: JSON.stringify({ ...state.training, backend: state.trainedWith }),
+    metrics: JSON.stringify(state.metrics ?? {}),
+    // As the JSON file writes it, so either file converts to the other and back unchanged.
+    lossHistory: JSON.stringify(state.lossHistory.map((v) => shortestFloat32(Math.fround(v)))),
+  };
+  if (optimizerState) metadata.optimizer = JSON.stringify({ kind: 'adam', step: optimizerState.step });
+  return encodeSafetensors(tensors, metadata);
+}
+
+const isOptimizerTensor = (name: string) => name.startsWith('optimizer.');
+
+/**
+ * The bytes of a binary model file that inference needs: the header, the parameters and the
+ * normalisation, which the writer stores before Adam's moments (a third of the file with them).
+ * A reader of `inferenceBytes(file)` bytes of it reads it with `{ withoutOptimizer: true }`.
+ */
+export function inferenceBytes(bytes: Uint8Array): number {
+  return prefixLength(bytes, (name) => !isOptimizerTensor(name)) ?? bytes.length;
+}
+
+export interface BinaryReadOptions {
+  /**
+   * The bytes may stop before Adam's moments (a prefix of inferenceBytes() bytes or more): the
+   * model is read without optimizer state, for inference.
+   */
+  withoutOptimizer?: boolean;
+}
+
+/**
+ * Reads and checks a binary model file. Throws ModelFileError naming the first field that does
+ * not match: the header and byte ranges, a tensor (missing, extra, wrong shape or dtype, a
+ * non-finite value), or a metadata field as the JSON reader names it (e.g. config.sparsityTarget).
+ */
+export function readBinaryModelFile(bytes: Uint8Array, source?: string, options: BinaryReadOptions = {}): ModelState {
+  const { tensors, metadata, omitted } = decodeSafetensors(bytes, source, { prefix: options.withoutOptimizer === true });
+  const read: FieldReader = new FieldReader(source);
+  const cut = omitted.find((name) => !isOptimizerTensor(name));
+  if (cut !== undefined) read.fail(`${cut}.data_offsets`, 'is past the end of the bytes read (only Adam\'s moments may be left out)');
+  const withoutOptimizer = options.withoutOptimizer === true;
+  if (metadata.weightLayout !== WEIGHT_LAYOUT) {
+    read.fail('__metadata__.weightLayout', `must be "${WEIGHT_LAYOUT}" (weights stored [inputs, outputs]), got ${JSON.stringify(metadata.weightLayout)}`);
+  }
+  const json = (key: string, fallback: unknown): unknown => {
+    const text = metadata[key];
+    if (text === undefined) return fallback;
+    try {
+      return JSON.parse(text);
+    } catch {
+      return read.fail(`__metadata__.${key}`, 'must be JSON text');
+    }
+  };
+  // The JSON file's layout, so the checks (and the field names in errors) are the JSON reader's.
+  const file: Record<string, unknown> = {
+    format: metadata.format,
+    version: integerText(metadata.version),
+    inputSize: integerText(metadata.inputSize),
+    hiddenSize: integerText(metadata.hiddenSize),
+    normalization: { kind: metadata.normalization },
+    config: json('config', undefined),
+    training: json('training', {}),
+    optimizerState: withoutOptimizer ? undefined : json('optimizer', undefined),
+    metrics: json('metrics', {}),
+    lossHistory: json('lossHistory', []),
+  };
+
+  const used = new Set<string>();
+  const tensor = (name: string, dims: number[]): Float32Array => {
+    const found = tensors.get(name);
+    if (!found) read.fail(name, `is missing (a tensor of shape [${dims.join(', ')}])`);
+    if (found.shape.length !== dims.length || found.shape.some((size, k) => size !== dims[k])) {
+      read.fail(`${name}.shape`, `must be [${dims.join(', ')}] (inputSize ${file.inputSize}, hiddenSize ${file.hiddenSize}), got [${found.shape.join(', ')}]`);
+    }
+    checkFinite(found.data, name, dims, read);
+    used.add(name);
+    return found.data;
+  };
+  const numbers: TensorSource = {
+    parameters: (set, shape) => {
+      const out = {} as Parameters;
+      for (const [name, key, dims] of parameterTensors(set, shape)) out[key] = tensor(name, dims);
+      return out;
+    },
+    // A copy (n floats): the model keeps its normalisation, and a view would keep the whole file.
+    normalization: (bound, length) => tensor(`normalization.${bound}`, [length]).slice(),
+  };
+  const state = readModelFields(read, file, numbers);
+  for (const name of tensors.keys()) {
+    if (withoutOptimizer && isOptimizerTensor(name)) continue;
+    if (!used.has(name)) read.fail(name, 'is not a tensor of this model (see docs/MODEL-FORMAT.md for the names)');
+  }
+  return state;
+}
+
+/** "12" → 12, so the JSON reader's integer checks apply; anything else stays text and fails there. */
+function integerText(text: string | undefined): unknown {
+  return text !== undefined && /^(0|[1-9][0-9]{0,15})$/.test(text) ? Number(text) : text;
+}
+
+/** Names the first NaN or ±Infinity as name[i][j] (matrices) or name[k]. */
+function checkFinite(data: Float32Array, name: string, dims: number[], read: FieldReader): void {
+  // x·0 is 0 for every finite x and NaN for NaN and ±Infinity: one branch-free pass over the
+  // tensor (a million values at 784 → 196 with Adam's state), and a search only when it fails.
+  let probe = 0;
+  for (let k = 0; k < data.length; k++) probe += data[k]! * 0;
+  if (probe === 0) return;
+  for (let k = 0; k < data.length; k++) {
+    if (Number.isFinite(data[k]!)) continue;
+    const at = dims.length === 2 ? `[${Math.floor(k / dims[1]!)}][${k % dims[1]!}]` : `[${k}]`;
+    read.fail(`${name}${at}`, `must be a finite float32 number, got ${String(data[k])}`);
+  }
+}

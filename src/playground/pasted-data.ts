@@ -14,7 +14,8 @@ export function parsePasted(text: string): CsvData {
 
 /** What the data line under the text area says about it. */
 export function describeData(data: CsvData): string {
-  return `${data.rows} rows × ${data.cols} columns${data.header ? ', with a header row' : ''}`;
+  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  return `${plural(data.rows, 'row')} × ${plural(data.cols, 'column')}${data.header ? ', with a header row' : ''}`;
 }
 
 /**

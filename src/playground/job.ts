@@ -11,22 +11,8 @@ import { lossSoFar } from './live-loss.js';
 import { ApiError, api, ok, type Api } from './api.js';
 import { element, errorMessage, setStatus, showSvg } from './page.js';
 import { loadPictures, showMetrics } from './model-view.js';
+import type { JobView } from '../api/jobs/record.js';
 import type { ConfigValues, TrainingValues } from './hyperparameters.js';
-
-/** The job as its events carry it (the JobSchema of src/api/schemas.ts, the fields shown here). */
-interface JobState {
-  id: string;
-  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-  epoch: number;
-  totalEpochs: number;
-  step: number;
-  totalSteps: number;
-  loss: number | null;
-  etaSeconds: number | null;
-  slices: number;
-  modelId: string | null;
-  error: { type: string; detail: string } | null;
-}
 
 export interface JobRequest {
   data: number[][];
@@ -43,13 +29,13 @@ let current: string | null = null;
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /** Follows a job's events until its end event, which it returns; progress events go to `onProgress`. */
-async function followJob(client: Api, id: string, onProgress: (job: JobState) => void): Promise<JobState> {
+async function followJob(client: Api, id: string, onProgress: (job: JobView) => void): Promise<JobView> {
   for (let attempt = 1; ; attempt++) {
     try {
       const res = await ok(await client.v1.jobs[':id'].events.$get({ param: { id } }, { headers: { accept: 'text/event-stream' } }));
       if (!res.body) throw new Error('the events answer has no body');
       for await (const event of readEventStream(res.body)) {
-        const job = JSON.parse(event.data) as JobState;
+        const job = JSON.parse(event.data) as JobView;
         if (event.type === 'end') return job;
         if (event.type === 'progress') onProgress(job);
       }
@@ -68,7 +54,7 @@ function formatSeconds(seconds: number | null): string {
 }
 
 /** Shows a job's state in the progress line and bar, and adds its latest loss to the live curve. */
-function showJob(job: JobState, points: Array<[number, number]>): void {
+function showJob(job: JobView, points: Array<[number, number]>): void {
   element('job-row', HTMLElement).hidden = false;
   const bar = element('job-progress', HTMLProgressElement);
   bar.max = Math.max(1, job.totalSteps);
@@ -96,7 +82,7 @@ export async function trainJob(request: JobRequest): Promise<void> {
   setStatus('Submitting the job…');
   element('loss-chart', HTMLElement).textContent = '';
   try {
-    const job = (await (await ok(await client.v1.jobs.$post({ json: request }))).json()) as JobState;
+    const job = await (await ok(await client.v1.jobs.$post({ json: request }))).json();
     current = job.id;
     cancel.hidden = false;
     setStatus(`Job ${job.id} submitted; following its progress…`);

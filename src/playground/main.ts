@@ -94,7 +94,7 @@ async function encode(): Promise<void> {
   // The row by the CSV rules too: one line, so "1,,2" or "0x1f" is refused with its column.
   let row: number[];
   try {
-    row = rowsOf(parsePasted(input('row').value))[0] ?? [];
+    row = rowsOf(parsePasted(input('row').value, 'the row'))[0] ?? [];
   } catch (error) {
     return showError(element('encode-result', HTMLElement), error);
   }

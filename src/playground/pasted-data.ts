@@ -5,11 +5,9 @@
 import { parseCsv, type CsvData } from '../data/csv.js';
 import { formatFloat32, shortestFloat32 } from '../data/float32.js';
 
-/** The label parse errors name ("the CSV, row 5, column 2: …"). */
-const SOURCE = 'the CSV';
-
-export function parsePasted(text: string): CsvData {
-  return parseCsv(text, SOURCE);
+/** Parses CSV text; errors name `source`, line and column ("the CSV, row 5, column 2: …"). */
+export function parsePasted(text: string, source = 'the CSV'): CsvData {
+  return parseCsv(text, source);
 }
 
 /** What the data line under the text area says about it. */

@@ -247,7 +247,8 @@ describe.skipIf(!hasChromium)(`playground in Chromium (needs ${CHROMIUM})`, () =
     const live = page.locator('#loss-chart svg.live-loss');
     expect(await live.locator('path.loss-line').count()).toBe(1);
     expect(await live.locator('.chart-title').textContent()).toMatch(/^Training loss \(live, [1-9]\d* progress reports?\)$/);
-    await live.screenshot({ path: SCREENSHOT.replace(/(\.png)?$/, '-live.png') });
+    // The container, not the chart: each progress event replaces the chart inside it.
+    await page.locator('#loss-chart').screenshot({ path: SCREENSHOT.replace(/(\.png)?$/, '-live.png') });
     await page.click('#cancelJob');
     await expect.poll(() => page.textContent('#status'), { timeout: 30_000 }).toMatch(/^Job cancelled after \d+ of 50000 epochs; no model was saved\.$/);
     expect(await page.inputValue('#modelId')).toBe(id);

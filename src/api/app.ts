@@ -1,7 +1,7 @@
 /**
  * The Hono app: routes, the OpenAPI document (/openapi.json, 3.1), one error handler and a JSON
- * 404. The page to try the API (/docs) is a static asset. `AppType` types the client of
- * `edge-sae/client` (src/client.ts):
+ * 404. The playground (/) and the page to try the API (/docs) are static assets. `AppType` types
+ * the client of `edge-sae/client` (src/client.ts), which the playground uses too:
  *
  * @example
  * import { createClient } from 'edge-sae/client';
@@ -16,7 +16,6 @@ import { datasets } from './datasets/index.js';
 import { jobs } from './jobs/index.js';
 import { models } from './models/index.js';
 import { pictures } from './models/pictures.js';
-import { playground } from './playground/index.js';
 import { BEARER_AUTH, BEARER_AUTH_SCHEME } from './openapi.js';
 import { notFound, onError, validationHook } from './problem.js';
 
@@ -45,8 +44,8 @@ export function createApp() {
       { name: 'meta', description: 'Health.' },
     ],
   });
-  // GET /docs is a static asset (assets/docs/, Swagger UI served from this Worker: see wrangler.toml [assets]).
-  app.route('/', playground);
+  // The playground (/) and the docs page (/docs) are static assets (assets/, built into build/assets:
+  // see wrangler.toml [assets]), answered before this app runs.
   return routes;
 }
 

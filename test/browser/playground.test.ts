@@ -1,10 +1,12 @@
 /**
  * The playground page in a real browser: Debian's Chromium driven by playwright-core loads `/`
- * from `wrangler dev`, uploads a small CSV, trains, and must show the loss curve, the filters and
- * an encode result, with no script or CSP error; then the same as a job (POST /v1/jobs and its
- * event stream, read with fetch): progress, then the filters and an encode result, and a second
- * job cancelled from the page. It saves screenshots (test-results/playground.png and
- * playground-job.png, or $PLAYGROUND_SCREENSHOT and its -job twin).
+ * (static assets: assets/index.html and the script bundled from src/playground/) from
+ * `wrangler dev`, and must start with the options table's defaults; it uploads a small CSV,
+ * trains, and must show the loss curve, the filters and an encode result, with no script or CSP
+ * error; then the same as a job (POST /v1/jobs and its event stream, read with fetch): progress,
+ * then the filters and an encode result, and a second job cancelled from the page, its live loss
+ * curve drawn before. It saves screenshots (test-results/playground.png, playground-job.png and
+ * playground-live.png, or $PLAYGROUND_SCREENSHOT and its -job and -live twins).
  *
  * Skipped, saying so, when /usr/bin/chromium is absent (install it: apt-get install -y chromium).
  */
@@ -12,6 +14,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
+import { MODEL_OPTIONS, TRAINING_OPTIONS } from '../../src/model/options.js';
 import { DEV_ADMIN_TOKEN, ROOT, startDevServer, type DevServer } from './dev-server.js';
 
 /** Debian's Chromium; CHROMIUM_PATH points elsewhere. */
@@ -97,12 +100,37 @@ describe.skipIf(!hasChromium)(`playground in Chromium (needs ${CHROMIUM})`, () =
     expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
     await page.waitForSelector('body[data-ready="true"]');
     expect(await page.title()).toBe('edge-sae playground');
+    for (const asset of ['/playground.js', '/playground.css']) {
+      const res = await fetch(`${server.base}${asset}`);
+      expect(res.status, asset).toBe(200);
+      expect(res.headers.get('content-security-policy'), asset).toContain("script-src 'self'");
+      expect(res.headers.get('x-content-type-options'), asset).toBe('nosniff');
+    }
+
+    // The form: one input per option of the options table, starting at its default (issue 12: the
+    // page once trained with its own, silently); the quick demo preset is a labelled button.
+    for (const [key, spec] of Object.entries({ ...MODEL_OPTIONS, ...TRAINING_OPTIONS })) {
+      expect(await page.inputValue(`#${key}`), key).toBe(spec.default === null ? '' : String(spec.default));
+    }
+    expect(await page.textContent('#preset')).toBe('quick demo preset');
+    await page.click('#preset');
+    expect(await page.inputValue('#learningRate')).toBe('0.03');
+    expect(await page.inputValue('#reduction')).toBe('mean');
+    await page.click('#defaults');
+    expect(await page.inputValue('#learningRate')).toBe(String(TRAINING_OPTIONS.learningRate.default));
+    expect(await page.inputValue('#reduction')).toBe(MODEL_OPTIONS.reduction.default);
+
+    // The CSV by the project's rules (src/data/csv.ts): a bad cell is named before anything is sent.
+    await page.fill('#csv', 'a,b\n0.5,1\n0.25,0x1f\n');
+    await expect.poll(() => page.textContent('#data-info')).toBe('the CSV, row 3, column 2: expected a number, got "0x1f"');
+    await page.click('#train');
+    expect(await page.textContent('#status')).toBe('The CSV cannot be used: the CSV, row 3, column 2: expected a number, got "0x1f"');
 
     await page.fill('#token', DEV_ADMIN_TOKEN);
     await page.setInputFiles('#file', { name: 'bars.csv', mimeType: 'text/csv', buffer: Buffer.from(barsCsv()) });
     // Polled from here: a waitForFunction predicate is evaluated in the page, which its CSP forbids once it retries.
     await expect.poll(() => page.inputValue('#csv').then((v) => v.length)).toBeGreaterThan(100);
-    await expect.poll(() => page.textContent('#data-info')).toBe('61 lines, 16 columns');
+    await expect.poll(() => page.textContent('#data-info')).toBe('60 rows × 16 columns, with a header row');
     await page.fill('#hiddenSize', '8');
     await page.fill('#epochs', '150');
     await page.fill('#learningRate', '0.05');
@@ -159,7 +187,7 @@ describe.skipIf(!hasChromium)(`playground in Chromium (needs ${CHROMIUM})`, () =
     await page.waitForSelector('body[data-ready="true"]');
     await page.fill('#token', DEV_ADMIN_TOKEN);
     await page.fill('#csv', barsCsv());
-    await expect.poll(() => page.textContent('#data-info')).toBe('61 lines, 16 columns');
+    await expect.poll(() => page.textContent('#data-info')).toBe('60 rows × 16 columns, with a header row');
     await page.fill('#hiddenSize', '8');
     await page.fill('#epochs', '300');
     await page.fill('#learningRate', '0.05');
@@ -178,7 +206,8 @@ describe.skipIf(!hasChromium)(`playground in Chromium (needs ${CHROMIUM})`, () =
         if (text && text !== watch.lines[watch.lines.length - 1]) watch.lines.push(text);
       }).observe(line, { childList: true, characterData: true, subtree: true });
       new w.MutationObserver(() => {
-        if (w.document.querySelector('#loss-chart svg path.live-loss-line')) watch.sawLiveCurve = true;
+        // The live curve: the loss curve renderer's chart (src/viz/loss-curve.ts), marked live by the page.
+        if (w.document.querySelector('#loss-chart svg.live-loss path.loss-line')) watch.sawLiveCurve = true;
       }).observe(w.document.getElementById('loss-chart'), { childList: true, subtree: true });
     });
     await page.click('#train');
@@ -214,6 +243,12 @@ describe.skipIf(!hasChromium)(`playground in Chromium (needs ${CHROMIUM})`, () =
     await page.waitForSelector('#cancelJob', { state: 'visible' });
     // (Polled from here: a waitForFunction predicate would be evaluated in the page, which its CSP forbids.)
     await expect.poll(() => page.textContent('#job-line'), { timeout: 30_000 }).toMatch(/^Job running: epoch [1-9]/);
+    // The live curve of this job is the renderer's chart of the epochs reported so far.
+    const live = page.locator('#loss-chart svg.live-loss');
+    expect(await live.locator('path.loss-line').count()).toBe(1);
+    expect(await live.locator('.chart-title').textContent()).toMatch(/^Training loss \(live, [1-9]\d* progress reports?\)$/);
+    // The container, not the chart: each progress event replaces the chart inside it.
+    await page.locator('#loss-chart').screenshot({ path: SCREENSHOT.replace(/(\.png)?$/, '-live.png') });
     await page.click('#cancelJob');
     await expect.poll(() => page.textContent('#status'), { timeout: 30_000 }).toMatch(/^Job cancelled after \d+ of 50000 epochs; no model was saved\.$/);
     expect(await page.inputValue('#modelId')).toBe(id);

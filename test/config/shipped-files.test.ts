@@ -1,7 +1,8 @@
 /**
  * The float64 reference (src/reference/) is the tests' oracle, not part of the package: the
  * library build leaves it out, `npm pack` would not ship a stale copy of it, and no shipped
- * source imports it.
+ * source imports it. The playground's browser script (src/playground/, a static asset of the
+ * Worker) is not part of the library either.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -29,6 +30,8 @@ describe('what the package ships', () => {
     const paths = packed[0]!.files.map((file) => file.path);
     expect(paths).toContain('bin/edge-sae.js');
     expect(paths.filter((path) => path.startsWith('dist/src/reference/') || path.startsWith('src/reference/'))).toEqual([]);
+    expect(build.exclude).toContain('src/playground');
+    expect(paths.filter((path) => path.startsWith('dist/src/playground/'))).toEqual([]);
   }, 30_000);
 
   it('should have no source outside src/reference import it', () => {

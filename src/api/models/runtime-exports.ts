@@ -10,7 +10,8 @@ import type { ModelService } from './service.js';
 
 export async function onnxExportResponse(service: ModelService, id: string, whole: boolean): Promise<Response> {
   const bytes = await service.withModel(id, 'auto', (model) => exportOnnx(exportableModel(model), { whole }));
-  return new Response(bytes, {
+  // Fresh arrays over their own ArrayBuffer (the DOM's BodyInit, which the playground's typecheck uses, wants that said).
+  return new Response(bytes as Uint8Array<ArrayBuffer>, {
     status: 200,
     headers: {
       'content-type': 'application/octet-stream',
@@ -23,5 +24,5 @@ export async function onnxExportResponse(service: ModelService, id: string, whol
 export async function tfjsExportResponse(service: ModelService, id: string, whole: boolean, part: 'model.json' | 'weights.bin'): Promise<Response> {
   const exported = await service.withModel(id, 'auto', (model) => exportTfjsLayers(exportableModel(model), { whole, weightsFileName: 'weights.bin' }));
   if (part === 'model.json') return Response.json(exported.modelJson);
-  return new Response(exported.weightData, { status: 200, headers: { 'content-type': 'application/octet-stream' } });
+  return new Response(exported.weightData as Uint8Array<ArrayBuffer>, { status: 200, headers: { 'content-type': 'application/octet-stream' } });
 }

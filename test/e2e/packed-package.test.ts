@@ -138,8 +138,9 @@ describe('npm run dev\'s server', () => {
 
 describe('the code blocks of the README and docs', () => {
   it('should have a reason for every block that does not run', () => {
-    const runnable = blocks.filter((block) => block.lang !== '');
-    expect(runnable.every((block) => ['ts', 'sh', 'json'].includes(block.lang)), runnable.map((b) => `${where(b)} ${b.lang}`).join('\n')).toBe(true);
+    // A block in a language this test cannot run must say why it is not run.
+    const unrunnable = blocks.filter((block) => block.lang !== '' && block.mode !== 'skip' && !['ts', 'sh', 'json'].includes(block.lang));
+    expect(unrunnable.map(where)).toEqual([]);
     expect(blocks.filter((block) => block.mode === 'skip').every((block) => block.reason)).toBe(true);
   });
 

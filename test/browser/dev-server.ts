@@ -31,3 +31,12 @@ export async function startDevServer(vars: Record<string, string> = {}): Promise
     throw error;
   }
 }
+
+/** Debian's Chromium (CHROMIUM_PATH points elsewhere), and whether it is there. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Headless Chromium as the browser tests run it: no sandbox (root), no GPU, no background traffic. */
+export async function launchChromium(): Promise<import('playwright-core').Browser> {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+}

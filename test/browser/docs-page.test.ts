@@ -11,9 +11,8 @@ import path from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { ROOT, startDevServer, type DevServer } from './dev-server.js';
+import { CHROMIUM, launchChromium, ROOT, startDevServer, type DevServer } from './dev-server.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 const SCREENSHOT = path.join(ROOT, 'test-results', 'docs.png');
 
@@ -43,11 +42,7 @@ describe.skipIf(!hasChromium)(`/docs in Chromium, offline (needs ${CHROMIUM})`, 
   let browser: Browser;
 
   beforeAll(async () => {
-    const { chromium } = await import('playwright-core');
-    [server, browser] = await Promise.all([
-      startDevServer(),
-      chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] }),
-    ]);
+    [server, browser] = await Promise.all([startDevServer(), launchChromium()]);
   }, 180_000);
 
   afterAll(async () => {

@@ -15,10 +15,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { MODEL_OPTIONS, TRAINING_OPTIONS } from '../../src/model/options.js';
-import { DEV_ADMIN_TOKEN, ROOT, startDevServer, type DevServer } from './dev-server.js';
+import { CHROMIUM, DEV_ADMIN_TOKEN, launchChromium, ROOT, startDevServer, type DevServer } from './dev-server.js';
 
-/** Debian's Chromium; CHROMIUM_PATH points elsewhere. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 const SCREENSHOT = process.env.PLAYGROUND_SCREENSHOT ?? path.join(ROOT, 'test-results', 'playground.png');
 const JOB_SCREENSHOT = SCREENSHOT.replace(/(\.png)?$/, '-job.png');
@@ -71,15 +69,7 @@ describe.skipIf(!hasChromium)(`playground in Chromium (needs ${CHROMIUM})`, () =
   let browser: Browser;
 
   beforeAll(async () => {
-    const { chromium } = await import('playwright-core');
-    [server, browser] = await Promise.all([
-      startDevServer(JOB_VARS),
-      chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-      }),
-    ]);
+    [server, browser] = await Promise.all([startDevServer(JOB_VARS), launchChromium()]);
   }, 180_000);
 
   afterAll(async () => {

@@ -120,8 +120,19 @@ function rangeProblem(spec: NumericOption, value: number, cap?: number): string 
   return maxExclusive ? `must be less than ${max}, got ${value}` : `must be ${max} or less, got ${value}`;
 }
 
+/** Built schemas by option and cap: making a zod schema costs far more than parsing with it. */
+const checkedSchemas = new WeakMap<OptionSpec, Map<number | undefined, z.ZodType>>();
+
 /** The zod schema of one option with its full range: what the library's resolve parses with. */
 export function checkedSchema(spec: OptionSpec, cap?: number): z.ZodType {
+  let byCap = checkedSchemas.get(spec);
+  if (!byCap) checkedSchemas.set(spec, (byCap = new Map()));
+  let schema = byCap.get(cap);
+  if (!schema) byCap.set(cap, (schema = buildCheckedSchema(spec, cap)));
+  return schema;
+}
+
+function buildCheckedSchema(spec: OptionSpec, cap?: number): z.ZodType {
   if (spec.type === 'choice') {
     return z.enum(spec.choices, { error: (issue) => `must be one of ${spec.choices.join(', ')}, got ${show(issue.input)}` });
   }

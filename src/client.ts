@@ -1,8 +1,8 @@
 /**
  * The typed HTTP client for the edge-sae API (`edge-sae/client`): hono/client's `hc` over the
  * app's own route types, so paths, bodies, queries and answers are checked by the compiler.
- * Needs `hono` installed beside edge-sae (an optional peer dependency: library users who never
- * call the API do not install it).
+ * Needs `hono`, `@hono/zod-openapi` and `zod` installed beside edge-sae (optional peer
+ * dependencies: library users who never call the API install none of them).
  *
  * @example
  * import { createClient } from 'edge-sae/client';

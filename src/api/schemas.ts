@@ -7,7 +7,8 @@
  * by zod, so a body of a million bad numbers costs one pass and one error, not a million issues.
  */
 import { z } from '@hono/zod-openapi';
-import { MODEL_OPTIONS, optionalQueryShape, optionalShape, TRAINING_OPTIONS } from '../model/options.js';
+import { MODEL_OPTIONS, TRAINING_OPTIONS } from '../model/options.js';
+import { optionalQueryShape, optionalShape } from './option-schemas.js';
 
 /** A rows × columns matrix of numbers; its cells are checked by the data module. */
 export const MatrixSchema = z

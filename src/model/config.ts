@@ -3,10 +3,9 @@
  * TensorFlow tutorial's, docs/SPEC.md section 2) and the resolve that fills and checks them. The facts
  * themselves (ranges, defaults, descriptions) are in the options table, ./options.ts.
  */
-import { z } from 'zod';
 import type { BackendChoice, LossConfig, OptimizerConfig, Reduction } from '../backends/types.js';
 import { ConfigError } from '../errors.js';
-import { checkedSchema, MODEL_OPTIONS, TRAINING_OPTIONS, type OptionCaps, type OptionSpec, type ValueOf } from './options.js';
+import { checkOption, MODEL_OPTIONS, TRAINING_OPTIONS, type OptionCaps, type OptionSpec, type ValueOf } from './options.js';
 import { withoutUndefined } from '../util/defined.js';
 
 export type NormalizationKind = (typeof MODEL_OPTIONS.normalize.choices)[number];
@@ -50,8 +49,8 @@ export const DEFAULT_TRAINING_OPTIONS = defaultsOf(TRAINING_OPTIONS) as Training
  */
 function check(prefix: string, table: Record<string, OptionSpec>, values: Record<string, unknown>, caps: OptionCaps): void {
   for (const [key, spec] of Object.entries(table)) {
-    const result = checkedSchema(spec, caps[key as keyof OptionCaps]).safeParse(values[key]);
-    if (!result.success) throw new ConfigError(`${prefix}.${key}`, result.error.issues[0]?.message ?? 'is not valid');
+    const problem = checkOption(spec, values[key], caps[key as keyof OptionCaps]);
+    if (problem !== null) throw new ConfigError(`${prefix}.${key}`, problem);
   }
 }
 
@@ -60,8 +59,7 @@ function check(prefix: string, table: Record<string, OptionSpec>, values: Record
  * are upper bounds a caller adds (the API's MAX_HIDDEN_SIZE), so the message says the real range.
  */
 export function resolveModelConfig(inputSize: number, partial: Partial<ModelConfig> = {}, caps: OptionCaps = {}): ModelConfig {
-  const size = z.number().int().min(1).safeParse(inputSize);
-  if (!size.success) {
+  if (!Number.isInteger(inputSize) || inputSize < 1) {
     throw new ConfigError('inputSize', Number.isFinite(inputSize) ? `must be an integer from 1 up, got ${inputSize}` : `must be a finite number, got ${JSON.stringify(inputSize)}`);
   }
   const config: ModelConfig = {

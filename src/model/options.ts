@@ -1,13 +1,17 @@
 /**
  * The options table: every model-config and training option, once — its type, range, default
- * and description. Everything else is derived from it: the library's resolve (a zod parse whose
- * issues become ConfigErrors naming the field), the HTTP API's body and query schemas
- * (src/api/schemas.ts), the CLI's flags and their help (src/cli/commands.ts), the playground's
- * form, and the options table of docs/API.md (`npm run docs`).
+ * and description. Everything else is derived from it: the library's resolve (checkOption, whose
+ * problems become ConfigErrors naming the field), the HTTP API's zod schemas of bodies and queries
+ * (src/api/option-schemas.ts), the CLI's flags and their help (src/cli/option-flags.ts), the
+ * playground's form, and the README's options table (`npm run docs`).
+ *
+ * The table is plain data and its check plain code, not zod, on purpose: importing zod costs a
+ * Node process ≈ 60 ms (its 40 locales load with it), more than one 784 → 196 training epoch, and
+ * the CLI and the library pay it on every start; the API, which has zod anyway, derives its
+ * schemas from this table in src/api/option-schemas.ts.
  *
  * Adding an option is one entry here plus its use.
  */
-import { z } from 'zod';
 
 /** A range of numbers; an absent bound is unbounded. */
 export interface Range {
@@ -98,8 +102,6 @@ export function flagOf(key: string, spec: OptionSpec): string {
  */
 export type OptionCaps = Partial<Record<ModelOptionName | TrainingOptionName, number>>;
 
-const show = (value: unknown) => (typeof value === 'number' ? String(value) : JSON.stringify(value));
-
 /** "must …" for a number outside `range`, as the library's messages have always read. */
 function rangeProblem(spec: NumericOption, value: number, cap?: number): string | null {
   const { min, max, minExclusive, maxExclusive } = spec.range;
@@ -120,60 +122,18 @@ function rangeProblem(spec: NumericOption, value: number, cap?: number): string 
   return maxExclusive ? `must be less than ${max}, got ${value}` : `must be ${max} or less, got ${value}`;
 }
 
-/** Built schemas by option and cap: making a zod schema costs far more than parsing with it. */
-const checkedSchemas = new WeakMap<OptionSpec, Map<number | undefined, z.ZodType>>();
-
-/** The zod schema of one option with its full range: what the library's resolve parses with. */
-export function checkedSchema(spec: OptionSpec, cap?: number): z.ZodType {
-  let byCap = checkedSchemas.get(spec);
-  if (!byCap) checkedSchemas.set(spec, (byCap = new Map()));
-  let schema = byCap.get(cap);
-  if (!schema) byCap.set(cap, (schema = buildCheckedSchema(spec, cap)));
-  return schema;
-}
-
-function buildCheckedSchema(spec: OptionSpec, cap?: number): z.ZodType {
-  if (spec.type === 'choice') {
-    return z.enum(spec.choices, { error: (issue) => `must be one of ${spec.choices.join(', ')}, got ${show(issue.input)}` });
-  }
-  return z
-    .number({ error: (issue) => `must be a finite number, got ${show(issue.input)}` })
-    .refine((value) => Number.isFinite(value), { error: (issue) => `must be a finite number, got ${show(issue.input)}`, abort: true })
-    .superRefine((value, context) => {
-      const problem = rangeProblem(spec, value, cap);
-      if (problem !== null) context.addIssue({ code: 'custom', message: problem, input: value });
-    });
-}
+const show = (value: unknown) => (typeof value === 'number' ? String(value) : JSON.stringify(value));
 
 /**
- * The zod schema of one option as the edge of the HTTP API checks it: its type only (a number,
- * an integer, one of the choices), with its description and default for the OpenAPI document.
- * Ranges are left to the resolve (a 422 `invalid-option` naming the field) and to the limits (a
- * 413), so that each value is judged by one rule.
+ * What is wrong with `value` as option `spec` ("must be greater than 0, got -1"), or null when it
+ * is a valid value. `cap` is an upper bound the caller enforces itself (OptionCaps).
  */
-export function typeSchema<S extends OptionSpec>(spec: S): z.ZodType<ValueOf<S>, ValueOf<S>> {
-  const meta = { description: describe(spec) };
-  if (spec.type === 'choice') return z.enum(spec.choices).meta(meta) as unknown as z.ZodType<ValueOf<S>, ValueOf<S>>;
-  if (spec.type === 'number') return z.number().meta(meta) as unknown as z.ZodType<ValueOf<S>, ValueOf<S>>;
-  // Any integer-valued number (zod's .int() also refuses integers above 2^53, which are a limit's business).
-  return z.number().refine(Number.isInteger, { message: 'must be an integer' }).meta({ ...meta, type: 'integer' }) as unknown as z.ZodType<ValueOf<S>, ValueOf<S>>;
-}
-
-/** The same as a query parameter (text): numbers coerced from their decimal form. */
-export function queryTypeSchema<S extends OptionSpec>(spec: S): z.ZodType<ValueOf<S>, string> {
-  if (spec.type === 'choice') return typeSchema(spec) as unknown as z.ZodType<ValueOf<S>, string>;
-  const number = z.coerce.number().meta({ description: describe(spec) });
-  return (spec.type === 'integer' ? number.refine(Number.isInteger, { message: 'must be an integer' }) : number) as unknown as z.ZodType<ValueOf<S>, string>;
-}
-
-/** Every option of `table`, optional, as a zod object shape (the API's body and query). */
-export function optionalShape<T extends Record<string, OptionSpec>>(table: T): { [K in keyof T]: z.ZodOptional<z.ZodType<ValueOf<T[K]>, ValueOf<T[K]>>> } {
-  return Object.fromEntries(Object.entries(table).map(([key, spec]) => [key, typeSchema(spec).optional()])) as never;
-}
-
-/** The same as query parameters. */
-export function optionalQueryShape<T extends Record<string, OptionSpec>>(table: T): { [K in keyof T]: z.ZodOptional<z.ZodType<ValueOf<T[K]>, string>> } {
-  return Object.fromEntries(Object.entries(table).map(([key, spec]) => [key, queryTypeSchema(spec).optional()])) as never;
+export function checkOption(spec: OptionSpec, value: unknown, cap?: number): string | null {
+  if (spec.type === 'choice') {
+    return typeof value === 'string' && (spec.choices as readonly string[]).includes(value) ? null : `must be one of ${spec.choices.join(', ')}, got ${show(value)}`;
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value)) return `must be a finite number, got ${show(value)}`;
+  return rangeProblem(spec, value, cap);
 }
 
 /** The description with its default, as the CLI's help and the OpenAPI document show it. */

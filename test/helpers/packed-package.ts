@@ -55,7 +55,7 @@ export function packAndInstall(): PackedPackage {
   const project = join(workDir, 'project');
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }));
-  const peers = ['hono', '@hono/zod-openapi'].map((name) => `${name}@${devVersion(name)}`);
+  const peers = ['hono', '@hono/zod-openapi', 'zod'].map((name) => `${name}@${devVersion(name)}`);
   run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(workDir, tarball), ...peers], { cwd: project, env });
   return { project, files, workDir };
 }

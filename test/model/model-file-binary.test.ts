@@ -90,6 +90,28 @@ describe('binary model file (safetensors layout)', () => {
     expect(() => readBinaryModelFile(nan, 'm.safetensors')).toThrowError(/m\.safetensors: model file field "encoder\.weight\[1\]\[1\]"/);
   });
 
+  it('should find NaN and ±Infinity wherever they are in a tensor (each lane of the 4-wide scan, the tail)', () => {
+    const good = trained().toBinaryFile();
+    const { header, data } = split(good);
+    const dataStart = good.length - data.length;
+    const [begin, end] = header['decoder.weight'].data_offsets as [number, number];
+    const cols = header['decoder.weight'].shape[1] as number;
+    const count = (end - begin) / 4;
+    expect(count).toBeGreaterThan(8);
+    for (const value of [Number.NaN, Infinity, -Infinity]) {
+      for (const k of [0, 1, 2, 3, 4, 5, count - 2, count - 1]) {
+        const bad = good.slice();
+        new DataView(bad.buffer).setFloat32(dataStart + begin + k * 4, value, true);
+        expect(fieldOf(() => readBinaryModelFile(bad)), `${value} at ${k}`).toBe(`decoder.weight[${Math.floor(k / cols)}][${k % cols}]`);
+      }
+    }
+    // The largest finite float32 and negative zero are fine.
+    const edge = good.slice();
+    new DataView(edge.buffer).setFloat32(dataStart + begin, 3.4028234663852886e38, true);
+    new DataView(edge.buffer).setFloat32(dataStart + begin + 4, -0, true);
+    expect(() => readBinaryModelFile(edge)).not.toThrow();
+  });
+
   it('should reject missing and extra tensors', () => {
     const state = readBinaryModelFile(trained().toBinaryFile());
     const { tensors, metadata } = decodeSafetensors(toBinaryModelFile(state));

@@ -211,7 +211,7 @@ describe('uploads in parts', () => {
     const source = (await openDatasetSource(env.MODELS, id))!;
     // Same length, one byte changed: only the checksum can tell.
     const stored = new Uint8Array(await (await env.MODELS.get(`dataset-shards/${id}/1.bin`))!.arrayBuffer());
-    stored[10] ^= 1;
+    stored[10] = stored[10]! ^ 1;
     await env.MODELS.put(`dataset-shards/${id}/1.bin`, stored);
     const error = await source.readShard(1).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DataError);

@@ -6,20 +6,15 @@
  */
 import type { z } from '@hono/zod-openapi';
 import type { DatasetSchema } from '../schemas.js';
-import type { ShardEntry, ShardLayout, ShardStats, StorageType } from './shard-codec.js';
+import type { ShardEntry, ShardLayout, ShardStats } from './shard-codec.js';
 
 export type DatasetSummary = z.infer<typeof DatasetSchema>;
 
-export interface DatasetManifest {
+/** The layout's fields but shardCount (which `shards` gives), and what else the manifest records. */
+export interface DatasetManifest extends Omit<ShardLayout, 'shardCount'> {
   version: 1;
   id: string;
   name: string | null;
-  rows: number;
-  cols: number;
-  type: StorageType;
-  scale: number;
-  offset: number;
-  shardRows: number;
   format: DatasetSummary['format'];
   createdAt: string;
   shards: ShardEntry[];

@@ -15,11 +15,13 @@
  * goes too) and the upload's state. A completed upload's state is forgotten the same way; its
  * shards are the dataset's and stay.
  */
+import type { z } from '@hono/zod-openapi';
 import { DurableObject } from 'cloudflare:workers';
 import { DataError } from '../../errors.js';
 import type { Bindings } from '../env.js';
 import { readLimits } from '../limits.js';
-import type { ProblemType } from '../problem-types.js';
+import { uploadNotFound, type UploadProblem, type UploadResult } from './upload-problems.js';
+import type { UploadSchema } from '../schemas.js';
 import { shardKey } from '../storage-keys.js';
 import { buildManifest, ColumnRange, summaryOf, type DatasetSummary } from './manifest.js';
 import { checkShard, shardByteLength, type ShardEntry, type ShardLayout, type ShardStats } from './shard-codec.js';
@@ -45,36 +47,8 @@ interface UploadState extends UploadInit {
   received: number[];
 }
 
-/** What GET /v1/datasets/uploads/{id} answers (UploadSchema). */
-export interface UploadView {
-  id: string;
-  name: string | null;
-  rows: number;
-  cols: number;
-  type: ShardLayout['type'];
-  scale: number;
-  offset: number;
-  shardRows: number;
-  partCount: number;
-  partBytes: number;
-  lastPartBytes: number;
-  received: number[];
-  missing: number;
-  status: UploadState['status'];
-  createdAt: string;
-  expiresAt: string;
-}
-
-/** A refusal, carried over RPC as plain data (class instances do not cross it); the route makes it an ApiError. */
-export interface UploadProblem {
-  status: 404 | 409 | 422;
-  type: ProblemType;
-  title: string;
-  detail: string;
-  extra?: Record<string, unknown>;
-}
-
-export type UploadResult<T> = { ok: true; value: T } | { ok: false; problem: UploadProblem };
+/** What GET /v1/datasets/uploads/{id} answers. */
+export type UploadView = z.infer<typeof UploadSchema>;
 
 const ok = <T>(value: T): UploadResult<T> => ({ ok: true, value });
 const refuse = (problem: UploadProblem): UploadResult<never> => ({ ok: false, problem });
@@ -102,7 +76,7 @@ export class DatasetUpload extends DurableObject<Bindings> {
   /** Checks part `n` and stores it as shard n, replacing an earlier copy of it. */
   async putPart(n: number, bytes: ArrayBuffer): Promise<UploadResult<UploadView>> {
     const state = await this.live();
-    if (!state) return refuse(notFound());
+    if (!state) return refuse(uploadNotFound());
     let stats: ShardStats;
     try {
       ({ stats } = await checkShard(state.layout, n, new Uint8Array(bytes), `part ${n}`));
@@ -119,7 +93,7 @@ export class DatasetUpload extends DurableObject<Bindings> {
     }
     return this.serially(async () => {
       const current = await this.live();
-      if (!current) return refuse(notFound());
+      if (!current) return refuse(uploadNotFound());
       if (current.status !== 'open') return refuse(alreadyCompleted(current.id));
       await this.env.MODELS.put(shardKey(current.id, n), bytes);
       await this.ctx.storage.put(partKey(n), stats);
@@ -133,7 +107,7 @@ export class DatasetUpload extends DurableObject<Bindings> {
   async complete(): Promise<UploadResult<DatasetSummary>> {
     return this.serially(async () => {
       const state = await this.live();
-      if (!state) return refuse(notFound());
+      if (!state) return refuse(uploadNotFound());
       const { layout } = state;
       if (state.status === 'completed') return refuse(alreadyCompleted(state.id));
       const missing = missingParts(state);
@@ -173,7 +147,7 @@ export class DatasetUpload extends DurableObject<Bindings> {
   async abort(): Promise<UploadResult<null>> {
     return this.serially(async () => {
       const state = await this.live();
-      if (!state) return refuse(notFound());
+      if (!state) return refuse(uploadNotFound());
       if (state.status === 'completed') return refuse(alreadyCompleted(state.id));
       await this.forget(state, true);
       return ok(null);
@@ -261,10 +235,6 @@ function viewOf(state: UploadState): UploadView {
     createdAt: state.createdAt,
     expiresAt: new Date(state.expiresAt).toISOString(),
   };
-}
-
-function notFound(): UploadProblem {
-  return { status: 404, type: 'upload-not-found', title: 'Upload not found', detail: 'No open upload with this id (never started, aborted, or expired).' };
 }
 
 function alreadyCompleted(id: string): UploadProblem {

@@ -2,27 +2,12 @@
  * The route definitions of /v1/datasets/uploads: a dataset uploaded in parts (docs/JOBS.md).
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
-import type { MiddlewareHandler } from 'hono';
 import { requireAccess } from '../auth.js';
-import type { AppEnv } from '../env.js';
 import { limitBody } from '../body-limit.js';
-import { limitExceeded, readLimits } from '../limits.js';
 import { DatasetSchema, IdParamsSchema, UploadPartParamsSchema, UploadRequestSchema, UploadSchema } from '../schemas.js';
 import { accessErrors, inputErrors, problem, security } from '../openapi.js';
 
 const noUpload = { 404: problem('No open upload with this id (never started, aborted, or expired).') };
-
-/** 413 when a part is larger than MAX_PART_BYTES (declared or streamed). */
-const limitPartBody: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const limits = readLimits(c.env);
-  return bodyLimit({
-    maxSize: limits.maxPartBytes,
-    onError: () => {
-      throw limitExceeded('maxPartBytes', limits, `The part is larger than ${limits.maxPartBytes} bytes; it`);
-    },
-  })(c, next);
-};
 
 export const startRoute = createRoute({
   method: 'post',
@@ -49,7 +34,7 @@ export const partRoute = createRoute({
     'The body is the part\'s raw little-endian values, row-major (float32: 4 bytes each; uint8: 1 byte each), in any order; sending a part again replaces it. A part is checked on arrival: its exact length and, for float32, finite values.',
   tags: ['datasets'],
   security,
-  middleware: [requireAccess('write'), limitPartBody] as const,
+  middleware: [requireAccess('write'), limitBody('maxPartBytes')] as const,
   request: {
     params: UploadPartParamsSchema,
     body: { content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } }, required: false },

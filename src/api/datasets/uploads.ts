@@ -11,7 +11,8 @@ import { ApiError, validationHook } from '../problem.js';
 import { isId, newId } from '../storage-keys.js';
 import { shardByteLength, type ShardLayout } from './shard-codec.js';
 import type { DatasetSummary } from './manifest.js';
-import type { UploadProblem, UploadResult, UploadView } from './upload-object.js';
+import type { UploadView } from './upload-object.js';
+import { uploadNotFound, type UploadProblem, type UploadResult } from './upload-problems.js';
 import { abortRoute, completeRoute, partRoute, startRoute, statusRoute } from './upload-routes.js';
 
 function uploadStub(env: Bindings, id: string) {
@@ -27,8 +28,7 @@ function valueOf<T>(result: UploadResult<T>): T {
   return result.value;
 }
 
-const notFound = () =>
-  problemError({ status: 404, type: 'upload-not-found', title: 'Upload not found', detail: 'No open upload with this id (never started, aborted, or expired).' });
+const notFound = () => problemError(uploadNotFound());
 
 export const uploads = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(startRoute, async (c) => {

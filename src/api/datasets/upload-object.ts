@@ -216,21 +216,16 @@ function missingParts(state: UploadState): number[] {
 }
 
 function viewOf(state: UploadState): UploadView {
-  const { layout } = state;
+  const { shardCount, ...fields } = state.layout;
   return {
     id: state.id,
     name: state.name,
-    rows: layout.rows,
-    cols: layout.cols,
-    type: layout.type,
-    scale: layout.scale,
-    offset: layout.offset,
-    shardRows: layout.shardRows,
-    partCount: layout.shardCount,
-    partBytes: shardByteLength(layout, 0),
-    lastPartBytes: shardByteLength(layout, layout.shardCount - 1),
+    ...fields,
+    partCount: shardCount,
+    partBytes: shardByteLength(state.layout, 0),
+    lastPartBytes: shardByteLength(state.layout, shardCount - 1),
     received: state.received,
-    missing: layout.shardCount - state.received.length,
+    missing: shardCount - state.received.length,
     status: state.status,
     createdAt: state.createdAt,
     expiresAt: new Date(state.expiresAt).toISOString(),

@@ -225,6 +225,10 @@ describe('uploads in parts', () => {
     expect(done.error?.type).toBe('invalid-data');
     expect(done.error?.detail).toMatch(new RegExp(`dataset ${id} shard 0`));
     expect(done.modelId).toBeNull();
+
+    // A manifest that is not JSON: a data error naming the dataset, not a crash.
+    await env.MODELS.put(`datasets/${id}.json`, '{"version": 1, "sha', { customMetadata: (await env.MODELS.head(`datasets/${id}.json`))!.customMetadata! });
+    await expect(openDatasetSource(env.MODELS, id)).rejects.toThrow(new RegExp(`dataset ${id}: its manifest is not valid JSON`));
   });
 
   it('should train a job on a dataset uploaded in parts, and refuse one too large for a job\'s memory by its limit', async () => {

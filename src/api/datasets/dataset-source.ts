@@ -17,7 +17,15 @@ import { float32Layout, readMatrixObject } from './store.js';
 export async function openDatasetSource(bucket: R2Bucket, id: string): Promise<ShardSource | null> {
   if (!isId(id)) return null;
   const object = await bucket.get(DATASET_KEYS.key(id));
-  if (object) return manifestSource(bucket, (await object.json()) as DatasetManifest);
+  if (object) {
+    let manifest: DatasetManifest;
+    try {
+      manifest = JSON.parse(await object.text()) as DatasetManifest;
+    } catch {
+      throw new DataError('its manifest is not valid JSON: the stored dataset is corrupt', { source: `dataset ${id}` });
+    }
+    return manifestSource(bucket, manifest);
+  }
   const legacy = await readMatrixObject(bucket, LEGACY_DATASET_KEYS.key(id));
   return legacy ? matrixSource(legacy.matrix) : null;
 }

@@ -13,6 +13,7 @@ import { corsPolicy } from './cors.js';
 import type { AppEnv } from './env.js';
 import { health, VERSION } from './health.js';
 import { datasets } from './datasets/index.js';
+import { uploads } from './datasets/uploads.js';
 import { jobs } from './jobs/index.js';
 import { models } from './models/index.js';
 import { pictures } from './models/pictures.js';
@@ -27,7 +28,7 @@ export function createApp() {
   // Before every route, so errors and 404s carry the CORS headers too (docs/API.md, CORS).
   app.use('*', corsPolicy());
   app.openAPIRegistry.registerComponent('securitySchemes', BEARER_AUTH, BEARER_AUTH_SCHEME);
-  const routes = app.route('/', health).route('/v1/models', models).route('/v1/models', pictures).route('/v1/datasets', datasets).route('/v1/jobs', jobs);
+  const routes = app.route('/', health).route('/v1/models', models).route('/v1/models', pictures).route('/v1/datasets/uploads', uploads).route('/v1/datasets', datasets).route('/v1/jobs', jobs);
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {
@@ -39,7 +40,7 @@ export function createApp() {
     tags: [
       { name: 'models', description: 'Train, store and manage models.' },
       { name: 'inference', description: 'Use a stored model.' },
-      { name: 'datasets', description: 'Upload data for training jobs (CSV, JSON or float32).' },
+      { name: 'datasets', description: 'Upload data for training jobs (CSV, JSON or float32 in one request, or float32 or uint8 in parts).' },
       { name: 'jobs', description: 'Train larger data asynchronously, in checkpointed slices.' },
       { name: 'meta', description: 'Health.' },
     ],

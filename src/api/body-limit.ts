@@ -6,17 +6,24 @@
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv } from './env.js';
-import { limitExceeded, readLimits } from './limits.js';
+import { limitExceeded, readLimits, type LimitKey } from './limits.js';
 
-/** Middleware: 413 when the body is larger than `limit` (MAX_BODY_BYTES or MAX_MODEL_BYTES). */
-export function limitBody(limit: 'maxBodyBytes' | 'maxModelBytes'): MiddlewareHandler<AppEnv> {
+/** The body each limit bounds, as its 413 names it. */
+const BODY_OF = {
+  maxBodyBytes: 'The request body',
+  maxModelBytes: 'The model file',
+  maxDatasetBytes: 'The dataset body',
+  maxPartBytes: 'The part',
+} as const satisfies Partial<Record<LimitKey, string>>;
+
+/** Middleware: 413 when the body is larger than `limit` (MAX_BODY_BYTES, MAX_MODEL_BYTES, MAX_DATASET_BYTES or MAX_PART_BYTES). */
+export function limitBody(limit: keyof typeof BODY_OF): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const limits = readLimits(c.env);
-    const what = limit === 'maxModelBytes' ? 'The model file' : 'The request body';
     return bodyLimit({
       maxSize: limits[limit],
       onError: () => {
-        throw limitExceeded(limit, limits, `${what} is larger than ${limits[limit]} bytes; it`, limit === 'maxBodyBytes');
+        throw limitExceeded(limit, limits, `${BODY_OF[limit]} is larger than ${limits[limit]} bytes; it`, limit === 'maxBodyBytes');
       },
     })(c, next);
   };

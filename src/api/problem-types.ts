@@ -5,7 +5,7 @@
  */
 export const PROBLEM_TYPES = {
   'validation-failed': 'a body, query or path parameter does not match the route\'s schema (each field in `errors`)',
-  'invalid-data': 'a data cell is not a finite number, or rows differ in length (the row and column named)',
+  'invalid-data': 'a data cell is not a finite number, rows differ in length, or an upload\'s part has the wrong length (the part, row and column named)',
   'invalid-option': 'a model or training option is out of its range (the option named)',
   'invalid-input': 'data that the options cannot take, e.g. values outside [0, 1] with `normalize: "none"`',
   'invalid-model-file': 'an imported model file is malformed (the field named)',
@@ -17,6 +17,8 @@ export const PROBLEM_TYPES = {
   'model-not-found': 'no model with that id (404)',
   'dataset-not-found': 'no dataset with that id (404), or it was deleted while a job trained on it',
   'job-not-found': 'no job with that id (404)',
+  'upload-not-found': 'no open upload in parts with that id: never started, aborted, or expired (404)',
+  'upload-incomplete': 'an upload completed before all its parts arrived (409, `missing` lists the first of them)',
   conflict: 'a concurrent write won (a retrain racing another, or a delete), or a finished job was cancelled (409)',
   'cannot-draw': 'the picture asked for cannot be drawn for this model, e.g. a `shape` that does not match its inputs (422)',
   'backend-unavailable': 'no kernel backend could be loaded in this Worker (503)',

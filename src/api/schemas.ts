@@ -180,17 +180,67 @@ export const IdParamsSchema = z.object({
   id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'q3x7w2mbn4d5kfy6hj2a7c5v3t4rplzs' }),
 });
 
+export const StorageTypeSchema = z.enum(['float32', 'uint8']).openapi({ description: 'How the shards store a value.' });
+
 export const DatasetSchema = z
   .object({
     id: z.string(),
     name: z.string().nullable(),
     rows: z.number().int(),
     cols: z.number().int(),
-    bytes: z.number().int().openapi({ description: 'Size of the stored float32 form (rows × cols × 4).' }),
-    format: z.enum(['csv', 'json', 'float32']).openapi({ description: 'The form it was uploaded in; it is stored as float32.' }),
+    bytes: z.number().int().openapi({ description: 'Size of the stored shards (rows × cols × 4 as float32, × 1 as uint8).' }),
+    format: z.enum(['csv', 'json', 'float32', 'uint8']).openapi({ description: 'The form it was uploaded in.' }),
+    type: StorageTypeSchema,
+    scale: z.number().openapi({ description: 'A stored uint8 byte b stands for b·scale + offset (1 and 0 for float32).' }),
+    offset: z.number(),
+    shardRows: z.number().int().openapi({ description: 'Rows of every shard but the last: max(1, ⌊2²⁰ / cols⌋).' }),
+    shardCount: z.number().int(),
     createdAt: z.string().openapi({ format: 'date-time' }),
   })
   .openapi('Dataset');
+
+/** POST /v1/datasets/uploads: the shape and storage type of a dataset to upload in parts. */
+export const UploadRequestSchema = z
+  .object({
+    name: NameSchema.optional(),
+    rows: z.number().int().min(1),
+    cols: z.number().int().min(1),
+    type: StorageTypeSchema,
+    scale: z.number().optional().openapi({ description: 'uint8 only (default 1): a byte b stands for b·scale + offset.' }),
+    offset: z.number().optional().openapi({ description: 'uint8 only (default 0).' }),
+  })
+  .strict()
+  .refine((body) => body.type === 'uint8' || (body.scale === undefined && body.offset === undefined), {
+    message: 'scale and offset are for type "uint8" only',
+    path: ['scale'],
+  })
+  .openapi('UploadRequest');
+
+export const UploadSchema = z
+  .object({
+    id: z.string().openapi({ description: 'The upload\'s id, which is also the id of the dataset it becomes.' }),
+    name: z.string().nullable(),
+    rows: z.number().int(),
+    cols: z.number().int(),
+    type: StorageTypeSchema,
+    scale: z.number(),
+    offset: z.number(),
+    shardRows: z.number().int().openapi({ description: 'Rows of every part but the last: part n holds rows n·shardRows … (0-based).' }),
+    partCount: z.number().int(),
+    partBytes: z.number().int().openapi({ description: 'Bytes of every part but the last.' }),
+    lastPartBytes: z.number().int(),
+    received: z.array(z.number().int()).openapi({ description: 'The parts that have arrived, in order.' }),
+    missing: z.number().int().openapi({ description: 'How many parts have not arrived.' }),
+    status: z.enum(['open', 'completed']),
+    createdAt: z.string().openapi({ format: 'date-time' }),
+    expiresAt: z.string().openapi({ format: 'date-time', description: 'When an open upload and its parts are deleted; each part that arrives moves it on.' }),
+  })
+  .openapi('Upload');
+
+export const UploadPartParamsSchema = z.object({
+  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'q3x7w2mbn4d5kfy6hj2a7c5v3t4rplzs' }),
+  n: z.coerce.number().int().min(0).openapi({ param: { name: 'n', in: 'path' }, example: 0, description: 'The part number, 0-based: part n is shard n.' }),
+});
 
 export const DatasetListSchema = z
   .object({ datasets: z.array(DatasetSchema), cursor: z.string().nullable() })

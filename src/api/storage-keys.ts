@@ -3,7 +3,9 @@
  * datasets and jobs share one id form, 32 base32 characters of 160 random bits (docs/API.md, Ids).
  *
  *   models/{id}.json            a model file; customMetadata = its summary (model-store.ts)
- *   datasets/{id}.f32           a dataset's float32 cells; customMetadata = shape, summary (datasets/store.ts)
+ *   datasets/{id}.json          a dataset's manifest; customMetadata = its summary (datasets/store.ts)
+ *   datasets/{id}.f32           a dataset of the first layout: all its float32 cells in one object
+ *   dataset-shards/{id}/{i}.bin shard i of a dataset (or part i of its upload, before it completes)
  *   jobs/{id}/checkpoint.bin    a job's checkpoint (jobs/durable-object.ts)
  *   jobs/{id}/data.f32          a job's inline data (data sent in the POST /v1/jobs body)
  */
@@ -57,8 +59,21 @@ function family(prefix: string, suffix: string): KeyFamily {
 /** Model files. */
 export const MODEL_KEYS = family('models/', '.json');
 
-/** Datasets' cells. */
-export const DATASET_KEYS = family('datasets/', '.f32');
+/** Datasets' manifests (docs/JOBS.md, Datasets): a dataset exists when its manifest does. */
+export const DATASET_KEYS = family('datasets/', '.json');
+
+/** Datasets stored before shards: one object of float32 cells, shape in customMetadata. Read, never written. */
+export const LEGACY_DATASET_KEYS = family('datasets/', '.f32');
+
+/** The prefix of a dataset's shards (and of its upload's parts, which become them). */
+export function shardPrefix(datasetId: string): string {
+  return `dataset-shards/${datasetId}/`;
+}
+
+/** R2 key of shard `index` (0-based) of a dataset. */
+export function shardKey(datasetId: string, index: number): string {
+  return `${shardPrefix(datasetId)}${index}.bin`;
+}
 
 /** The prefix of everything one job stores (deleted when the job ends). */
 function jobPrefix(jobId: string): string {

@@ -34,3 +34,20 @@ export interface ShardSource {
 export function shardRowCount(source: Pick<ShardSource, 'rows' | 'shardRows'>, index: number): number {
   return Math.min(source.shardRows, source.rows - index * source.shardRows);
 }
+
+/** Float32 values in one shard: 2²⁰, 4 MiB (docs/SPEC.md §2.1). */
+export const SHARD_VALUES = 2 ** 20;
+
+/**
+ * Rows of every shard but the last for data `cols` wide: ⌊2²⁰ / cols⌋, at least 1. Fixed by the
+ * width alone (docs/SPEC.md §2.1), so a file read by the CLI and the same file stored as a
+ * dataset are cut into the same shards.
+ */
+export function shardRowsFor(cols: number): number {
+  return Math.max(1, Math.floor(SHARD_VALUES / cols));
+}
+
+/** ⌈rows / shardRows⌉: how many shards `rows` rows make. */
+export function shardCountFor(rows: number, shardRows: number): number {
+  return Math.ceil(rows / shardRows);
+}

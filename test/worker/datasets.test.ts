@@ -1,6 +1,6 @@
 /**
- * Datasets inside workerd: upload as CSV, JSON or float32 (stored as float32 in R2), read the
- * shape, list, delete; bad uploads are 4xx problems naming what is wrong.
+ * Datasets inside workerd: upload as CSV, JSON or float32 (stored as float32 shards in R2), read
+ * the shape, list, delete; datasets of the first layout (one object) still read; bad uploads are 4xx problems naming what is wrong.
  */
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
@@ -20,10 +20,18 @@ async function upload(path: string, body: BodyInit, contentType: string, token?:
   return call(path, { method: 'POST', body, headers: { 'content-type': contentType }, ...(token ? { token } : {}) });
 }
 
+/** The cells a dataset's shards hold (read from R2 directly, by its manifest). */
 async function storedCells(id: string): Promise<number[]> {
-  const object = await env.MODELS.get(`datasets/${id}.f32`);
+  const object = await env.MODELS.get(`datasets/${id}.json`);
   expect(object).not.toBeNull();
-  return Array.from(new Float32Array(await object!.arrayBuffer()));
+  const manifest = (await object!.json()) as { shards: { bytes: number }[] };
+  const cells: number[] = [];
+  for (let i = 0; i < manifest.shards.length; i++) {
+    const shard = await env.MODELS.get(`dataset-shards/${id}/${i}.bin`);
+    expect(shard).not.toBeNull();
+    cells.push(...new Float32Array(await shard!.arrayBuffer()));
+  }
+  return cells;
 }
 
 describe('datasets', () => {
@@ -82,9 +90,9 @@ describe('datasets', () => {
     await expectProblem(await upload('/v1/datasets', '[[1,2', 'application/json'), 422);
     // Other media types; a shape over the limits (before the body is read).
     await expectProblem(await upload('/v1/datasets', 'hello', 'text/plain'), 415);
-    problem = await expectProblem(await upload('/v1/datasets?rows=2000000&cols=1', new Uint8Array(4), 'application/octet-stream'), 413);
+    problem = await expectProblem(await upload('/v1/datasets?rows=3000000000&cols=1', new Uint8Array(4), 'application/octet-stream'), 413);
     expect(problem).toMatchObject({ limit: 'MAX_DATASET_ROWS' });
-    problem = await expectProblem(await upload('/v1/datasets?rows=100000&cols=100', new Uint8Array(4), 'application/octet-stream'), 413);
+    problem = await expectProblem(await upload('/v1/datasets?rows=100000000&cols=100', new Uint8Array(4), 'application/octet-stream'), 413);
     expect(problem).toMatchObject({ limit: 'MAX_DATASET_CELLS' });
   });
 

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 
-/** A route: method, path template (`{id}` for the path parameter) and who may call it. */
+/** A route: method, path template (`{id}`, and `{n}` for a part number) and who may call it. */
 export interface RouteTemplate {
   method: string;
   path: string;
@@ -144,6 +144,21 @@ const shapedBodies: Record<string, fc.Arbitrary<unknown>> = {
     { requiredKeys: [] },
   ).map((job) => (job.data !== undefined && job.datasetId !== undefined && job.name === undefined ? { ...job, datasetId: undefined } : job)),
   dataset: fc.oneof(matrix(width), fc.record({ data: matrix(width) })),
+  upload: withUnknown(
+    fc.record(
+      {
+        name,
+        rows: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constantFrom(...weirdNumbers)),
+        cols: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.constantFrom(...weirdNumbers)),
+        type: fc.constantFrom('float32', 'uint8', 'int8'),
+        scale: fc.oneof(fc.double({ min: -2, max: 2, noNaN: true }), fc.constantFrom(...weirdNumbers)),
+        offset: fc.oneof(fc.double({ min: -2, max: 2, noNaN: true }), fc.constantFrom(...weirdNumbers)),
+      },
+      { requiredKeys: ['rows', 'cols', 'type'] },
+    ),
+  ),
+  // A part's raw bytes (fuzz.test.ts sends them as they are): float32 values, NaN and ±Infinity included, of any count.
+  part: fc.array(fc.float(), { maxLength: 320 }).map((values) => new Uint8Array(Float32Array.from(values).buffer)),
   // The import body is the exported file of a real model with one field changed (see mutateJson).
   import: fc.tuple(fc.nat(), fc.constantFrom('replace', 'delete', 'add', 'none'), fc.oneof(fc.constantFrom(...weirdNumbers), fc.constantFrom(...weirdValues), fc.jsonValue())),
 };
@@ -151,6 +166,7 @@ const shapedBodies: Record<string, fc.Arbitrary<unknown>> = {
 /** Which shaped body fits a route. */
 export function shapeOf(route: RouteTemplate): keyof typeof shapedBodies | 'any' {
   const { method, path } = route;
+  if (method === 'PUT' && path.endsWith('/parts/{n}')) return 'part';
   if (method !== 'POST') return 'any';
   if (path === '/v1/models') return 'train';
   if (path === '/v1/models/import') return 'import';
@@ -158,6 +174,7 @@ export function shapeOf(route: RouteTemplate): keyof typeof shapedBodies | 'any'
   if (/\/(encode|reconstruct|evaluate)$/.test(path)) return 'inputs';
   if (path === '/v1/jobs') return 'job';
   if (path === '/v1/datasets') return 'dataset';
+  if (path === '/v1/datasets/uploads') return 'upload';
   return 'any';
 }
 

@@ -66,6 +66,7 @@ const LIMITS = {
   MAX_DATASET_BYTES: '65536',
   MAX_DATASET_ROWS: '500',
   MAX_DATASET_CELLS: '8192',
+  MAX_JOB_CELLS: '8192',
   MAX_JOB_EPOCHS: '20',
   MAX_JOB_FLOPS: '1e7',
 };
@@ -204,6 +205,8 @@ function build(c: FuzzCase): Built | null {
     else id = UNKNOWN_IDS[c.idPick % UNKNOWN_IDS.length]!;
     path = path.replace('{id}', encodeURIComponent(id));
   }
+  // A part number: mostly one of an upload's first few, sometimes garbage.
+  if (path.includes('{n}')) path = path.replace('{n}', c.idKind === 'garbage' ? encodeURIComponent(c.garbageId) : String(c.idPick % 5));
   switch (c.pathMutation) {
     case 'trailing-slash':
       path += '/';
@@ -242,6 +245,8 @@ function build(c: FuzzCase): Built | null {
       if (c.shape === 'import') {
         const [pick, op, value] = c.body as [number, string, unknown];
         body = JSON.stringify(mutateJson(modelFile, pick, op, value));
+      } else if (c.shape === 'part') {
+        body = c.body as Uint8Array;
       } else if (c.shape === 'job' && (c.body as { datasetId?: unknown }).datasetId === '@dataset') {
         const datasetId = pools.datasets.scratch[c.idPick % Math.max(1, pools.datasets.scratch.length)] ?? 'none';
         body = JSON.stringify({ ...(c.body as object), datasetId });
@@ -440,7 +445,7 @@ async function snapshot(): Promise<Map<string, string>> {
   return objects;
 }
 
-/** models/{id}.json, datasets/{id}.f32, jobs/{id}/… → id. */
+/** models/{id}.json, datasets/{id}.json, dataset-shards/{id}/{i}.bin, jobs/{id}/… → id. */
 function ownerOf(key: string): string {
   const rest = key.split('/')[1] ?? key;
   return rest.replace(/\..*$/, '');

@@ -76,7 +76,7 @@ export const datasets = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     const { id } = c.req.valid('param');
     const found = await new DatasetStore(c.env.MODELS).head(id);
     if (!found) throw datasetNotFound(id);
-    const { etag: _etag, ...summary } = found;
+    const { key: _key, ...summary } = found;
     return c.json(summary, 200);
   })
   .openapi(deleteRoute, async (c) => {

@@ -2,11 +2,8 @@
  * The route definitions of /v1/datasets: upload (CSV, JSON or raw float32), read, list, delete.
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
-import type { MiddlewareHandler } from 'hono';
 import { requireAccess } from '../auth.js';
-import type { AppEnv } from '../env.js';
-import { limitExceeded, readLimits } from '../limits.js';
+import { limitBody } from '../body-limit.js';
 import {
   DatasetListSchema,
   DatasetSchema,
@@ -18,17 +15,6 @@ import { accessErrors, inputErrors, notFoundResponse, problem, security } from '
 
 const notFound = notFoundResponse('dataset');
 
-/** 413 when the upload is larger than MAX_DATASET_BYTES (declared or streamed). */
-const limitDatasetBody: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const limits = readLimits(c.env);
-  return bodyLimit({
-    maxSize: limits.maxDatasetBytes,
-    onError: () => {
-      throw limitExceeded('maxDatasetBytes', limits, `The dataset body is larger than ${limits.maxDatasetBytes} bytes; it`);
-    },
-  })(c, next);
-};
-
 export const uploadRoute = createRoute({
   method: 'post',
   path: '/',
@@ -37,7 +23,7 @@ export const uploadRoute = createRoute({
     'The body is `text/csv` (an optional header row), `application/json` (an array of rows, or `{ "data": rows }`), or `application/octet-stream`: rows × cols float32 little-endian numbers, row-major, with `?rows=&cols=`. It is stored as float32.',
   tags: ['datasets'],
   security,
-  middleware: [requireAccess('write'), limitDatasetBody] as const,
+  middleware: [requireAccess('write'), limitBody('maxDatasetBytes')] as const,
   request: {
     query: DatasetUploadQuerySchema,
     body: {

@@ -12,12 +12,14 @@
  * clock is frozen during compute).
  */
 import { DurableObject } from 'cloudflare:workers';
-import { InputError, TrainingDivergedError } from '../../errors.js';
+import { DataError, InputError, TrainingDivergedError } from '../../errors.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../jobs/checkpoint.js';
 import { JobTrainer, effectiveBatchRows, stepFlops } from '../../jobs/job-trainer.js';
 import { toBinaryModelFile } from '../../model/model-file-binary.js';
 import { loadWorkerBackend } from '../backends.js';
+import { openDatasetSource, readAllShards } from '../datasets/dataset-source.js';
 import { readMatrixObject } from '../datasets/store.js';
+import type { Matrix } from '../../data/matrix.js';
 import type { Bindings } from '../env.js';
 import { readLimits, type Limits } from '../limits.js';
 import { ModelStore } from '../model-store.js';
@@ -195,12 +197,11 @@ export class TrainingJob extends DurableObject<Bindings> {
       if (!(await bucket.head(record.dataKey))) throw datasetGone(record);
       return this.run;
     }
-    const stored = await readMatrixObject(bucket, record.dataKey);
-    if (!stored) throw datasetGone(record);
+    const matrix = await readJobData(bucket, record);
     const checkpointObject = await bucket.get(checkpointKey(record.id));
     const checkpoint = checkpointObject ? decodeCheckpoint(await checkpointObject.arrayBuffer()) : undefined;
     const { backend } = await loadWorkerBackend(record.training.backend);
-    const trainer = JobTrainer.start(backend, stored.matrix, { config: record.config, training: record.training }, checkpoint);
+    const trainer = JobTrainer.start(backend, matrix, { config: record.config, training: record.training }, checkpoint);
     if (this.run) {
       // Another event built one while this one awaited; keep the first.
       trainer.dispose();
@@ -220,7 +221,14 @@ export class TrainingJob extends DurableObject<Bindings> {
     this.dropRun();
     if (isTerminal(record.status)) return;
     if (error instanceof JobFailure || error instanceof InputError) {
-      const type = error instanceof JobFailure ? error.type : error instanceof TrainingDivergedError ? 'training-diverged' : 'invalid-input';
+      const type =
+        error instanceof JobFailure
+          ? error.type
+          : error instanceof TrainingDivergedError
+            ? 'training-diverged'
+            : error instanceof DataError
+              ? 'invalid-data'
+              : 'invalid-input';
       await this.fail(record, type, error.message);
       return;
     }
@@ -261,6 +269,21 @@ export class TrainingJob extends DurableObject<Bindings> {
     this.record = record;
     await this.ctx.storage.put(RECORD_KEY, record);
   }
+}
+
+/**
+ * The job's data in memory: a dataset's shards read through its ShardSource (each checked against
+ * the manifest; POST /v1/jobs bounded rows × cols by MAX_JOB_CELLS), or the job's inline data.
+ */
+async function readJobData(bucket: R2Bucket, record: JobRecord): Promise<Matrix> {
+  if (record.datasetId !== null) {
+    const source = await openDatasetSource(bucket, record.datasetId);
+    if (!source) throw datasetGone(record);
+    return readAllShards(source);
+  }
+  const stored = await readMatrixObject(bucket, record.dataKey);
+  if (!stored) throw datasetGone(record);
+  return stored.matrix;
 }
 
 function datasetGone(record: JobRecord): JobFailure {

@@ -11,9 +11,9 @@ import { resolveModelConfig, resolveTrainingOptions } from '../../model/config.j
 import { loadWorkerBackend } from '../backends.js';
 import { DatasetStore, writeMatrixObject } from '../datasets/store.js';
 import type { AppEnv, Bindings } from '../env.js';
-import { checkDatasetSize, checkJobWork, checkModelSize, readLimits } from '../limits.js';
+import { checkDatasetSize, checkJobData, checkJobWork, checkModelSize, readLimits } from '../limits.js';
 import { ApiError, validationHook } from '../problem.js';
-import { DATASET_KEYS, inlineDataKey, isId, newId } from '../storage-keys.js';
+import { inlineDataKey, isId, newId } from '../storage-keys.js';
 import { isTerminal, type JobInit } from './record.js';
 import { cancelRoute, eventsRoute, getRoute, submitRoute } from './routes.js';
 
@@ -45,13 +45,14 @@ export const jobs = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
         });
       }
       ({ rows, cols } = dataset);
-      dataKey = DATASET_KEYS.key(dataset.id);
+      dataKey = dataset.key;
     } else {
       inline = toMatrix(body.data, 'data');
       ({ rows, cols } = inline);
       checkDatasetSize(limits, rows, cols);
       dataKey = inlineDataKey(id);
     }
+    checkJobData(limits, rows, cols);
     const config = resolveModelConfig(cols, body.config, { hiddenSize: limits.maxHiddenSize });
     const training = resolveTrainingOptions(body.training, { epochs: limits.maxJobEpochs });
     checkModelSize(limits, cols, config.hiddenSize);

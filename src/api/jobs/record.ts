@@ -14,7 +14,7 @@ export interface JobInit {
   id: string;
   name: string | null;
   datasetId: string | null;
-  /** R2 key of the float32 cells: a dataset's, or the job's own inline data. */
+  /** R2 key whose presence says the data still exists: a dataset's manifest (or its one object, in the first layout), or the job's own inline data. */
   dataKey: string;
   rows: number;
   cols: number;

@@ -1,0 +1,102 @@
+/**
+ * A stored dataset as a ShardSource (src/data/shard-source.ts): what a job trains on. Opening
+ * reads the manifest only (shape, shard layout, column min/max); each readShard reads one shard
+ * object and checks its length and SHA-256 against the manifest before decoding it. A dataset of
+ * the first layout (one float32 object, datasets/{id}.f32, at most 16 MiB by the limits it was
+ * stored under) is read whole at open and cut into the same shards.
+ */
+import { DataError } from '../../errors.js';
+import type { Matrix } from '../../data/matrix.js';
+import { shardRowCount, type ShardSource } from '../../data/shard-source.js';
+import { DATASET_KEYS, LEGACY_DATASET_KEYS, isId, shardKey } from '../storage-keys.js';
+import { layoutOf, type DatasetManifest } from './manifest.js';
+import { decodeShard, sha256Hex } from './shard-codec.js';
+import { float32Layout, readMatrixObject } from './store.js';
+
+/** The dataset `id` in `bucket` as a ShardSource; null when there is no such dataset. */
+export async function openDatasetSource(bucket: R2Bucket, id: string): Promise<ShardSource | null> {
+  if (!isId(id)) return null;
+  const object = await bucket.get(DATASET_KEYS.key(id));
+  if (object) {
+    let manifest: DatasetManifest;
+    try {
+      manifest = JSON.parse(await object.text()) as DatasetManifest;
+    } catch {
+      throw new DataError('its manifest is not valid JSON: the stored dataset is corrupt', { source: `dataset ${id}` });
+    }
+    return manifestSource(bucket, manifest);
+  }
+  const legacy = await readMatrixObject(bucket, LEGACY_DATASET_KEYS.key(id));
+  return legacy ? matrixSource(legacy.matrix) : null;
+}
+
+function manifestSource(bucket: R2Bucket, manifest: DatasetManifest): ShardSource {
+  const layout = layoutOf(manifest);
+  const label = (index: number) => `dataset ${manifest.id} shard ${index}`;
+  return {
+    rows: manifest.rows,
+    cols: manifest.cols,
+    shardRows: manifest.shardRows,
+    shardCount: manifest.shards.length,
+    columnMin: Float32Array.from(manifest.columnMin),
+    columnMax: Float32Array.from(manifest.columnMax),
+    async readShard(index) {
+      const entry = manifest.shards[index];
+      if (!Number.isInteger(index) || !entry) {
+        throw new DataError(`there is no shard ${index}; the dataset has ${manifest.shards.length}`, { source: `dataset ${manifest.id}` });
+      }
+      const object = await bucket.get(shardKey(manifest.id, index));
+      if (!object) throw new DataError('is missing from storage (was the dataset deleted?)', { source: label(index) });
+      const bytes = new Uint8Array(await object.arrayBuffer());
+      if (bytes.length !== entry.bytes) {
+        throw new DataError(`has ${bytes.length} bytes; its manifest says ${entry.bytes}`, { source: label(index) });
+      }
+      const sha256 = await sha256Hex(bytes);
+      if (sha256 !== entry.sha256) {
+        throw new DataError(`its SHA-256 ${sha256} does not match the manifest's ${entry.sha256}: the stored shard is corrupt`, {
+          source: label(index),
+        });
+      }
+      return decodeShard(layout, bytes);
+    },
+  };
+}
+
+/** Cells in memory as a ShardSource with the layout of docs/SPEC.md §2.1 (a legacy dataset). */
+function matrixSource(matrix: Matrix): ShardSource {
+  const layout = float32Layout(matrix.rows, matrix.cols);
+  const { cols } = matrix;
+  const columnMin = new Float32Array(cols).fill(Infinity);
+  const columnMax = new Float32Array(cols).fill(-Infinity);
+  for (let i = 0; i < matrix.rows * cols; i++) {
+    const c = i % cols;
+    const value = matrix.data[i]!;
+    if (value < columnMin[c]!) columnMin[c] = value;
+    if (value > columnMax[c]!) columnMax[c] = value;
+  }
+  return {
+    rows: matrix.rows,
+    cols,
+    shardRows: layout.shardRows,
+    shardCount: layout.shardCount,
+    columnMin,
+    columnMax,
+    readShard(index) {
+      if (!Number.isInteger(index) || index < 0 || index >= layout.shardCount) {
+        return Promise.reject(new DataError(`there is no shard ${index}; the dataset has ${layout.shardCount}`));
+      }
+      const start = index * layout.shardRows * cols;
+      return Promise.resolve(matrix.data.slice(start, start + shardRowCount(layout, index) * cols));
+    },
+  };
+}
+
+/**
+ * Every shard of `source` in one matrix: how a job trains on a dataset until jobs stream
+ * (the caller bounds rows × cols by MAX_JOB_CELLS first).
+ */
+export async function readAllShards(source: ShardSource): Promise<Matrix> {
+  const data = new Float32Array(source.rows * source.cols);
+  for (let i = 0; i < source.shardCount; i++) data.set(await source.readShard(i), i * source.shardRows * source.cols);
+  return { rows: source.rows, cols: source.cols, data };
+}

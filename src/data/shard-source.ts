@@ -34,3 +34,14 @@ export interface ShardSource {
 export function shardRowCount(source: Pick<ShardSource, 'rows' | 'shardRows'>, index: number): number {
   return Math.min(source.shardRows, source.rows - index * source.shardRows);
 }
+
+/** Bytes of a shard as float32 (docs/SPEC.md §2.1): 4 MiB. */
+export const SHARD_BYTES = 2 ** 22;
+
+/** Shards a window holds at most (docs/SPEC.md §2.1). */
+export const WINDOW_SHARDS = 4;
+
+/** Rows of a shard for data `cols` wide: max(1, ⌊2²⁰ / cols⌋), so a shard is at most 4 MiB as float32. */
+export function shardRowsFor(cols: number): number {
+  return Math.max(1, Math.floor(SHARD_BYTES / 4 / cols));
+}

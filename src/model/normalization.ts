@@ -27,6 +27,14 @@ export function fitNormalization(kind: NormalizationKind, data: Float32Array, ro
 }
 
 /**
+ * The normalisation of `kind` from per-column minima and maxima already known (a ShardSource's
+ * columnMin / columnMax): the same as fitNormalization on the rows they were taken from.
+ */
+export function normalizationFromRange(kind: NormalizationKind, min: Float32Array, max: Float32Array): Normalization {
+  return kind === 'none' ? { kind: 'none' } : { kind: 'minmax', min: Float32Array.from(min), max: Float32Array.from(max) };
+}
+
+/**
  * Returns the data scaled into the model's input space (a new array). With "none", a value
  * outside [0, 1] is a DataError naming its row and column (1-based).
  */

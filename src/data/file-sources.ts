@@ -8,7 +8,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { DataError } from '../errors.js';
 import { blankLineError, isBlank, isCsvHeader, parseCsvCells, splitCsvLine } from './csv.js';
-import { describeBadValue } from './matrix.js';
+import { describeBadValue, FLOAT32_MAX } from './matrix.js';
 import { shardRowCount, shardRowsFor, type ShardSource } from './shard-source.js';
 
 /** A value outside [0, 1], by its row and column as errors count them. */
@@ -72,15 +72,16 @@ export async function scanBinaryFile(handle: FileHandle, source: string, layout:
     const bytes = new Uint8Array(count * cols * itemSize);
     const { bytesRead } = await handle.read(bytes, 0, bytes.length, dataStart + index * shardRows * cols * itemSize);
     if (bytesRead !== bytes.length) throw new DataError(`the file ends early at shard ${index + 1} (did it change while training?)`, { source });
-    const view = new DataView(bytes.buffer);
-    const out = new Float32Array(count * cols);
+    // Little-endian float32 on a little-endian machine is the bytes themselves: no copy.
+    const out = itemSize === 4 && LITTLE_ENDIAN ? new Float32Array(bytes.buffer) : decode(bytes, itemSize);
+    const wide = itemSize === 8 ? new DataView(bytes.buffer) : null;
     for (let k = 0; k < out.length; k++) {
-      const value = itemSize === 4 ? view.getFloat32(4 * k, true) : view.getFloat64(8 * k, true);
-      const problem = describeBadValue(value);
-      if (problem !== null) {
-        throw new DataError(problem, { source, row: index * shardRows + Math.floor(k / cols) + 1, column: (k % cols) + 1 });
+      // The check inline (the hot loop), the message only worked out for a bad value; a float64
+      // is checked before its rounding to float32, as parseNpy does.
+      const value = wide === null ? out[k]! : wide.getFloat64(8 * k, true);
+      if (!(Math.abs(value) <= FLOAT32_MAX)) {
+        throw new DataError(describeBadValue(value) ?? 'not a usable number', { source, row: index * shardRows + Math.floor(k / cols) + 1, column: (k % cols) + 1 });
       }
-      out[k] = value;
     }
     return out;
   };
@@ -93,6 +94,16 @@ export async function scanBinaryFile(handle: FileHandle, source: string, layout:
     firstRow: 1,
     outsideUnitRange: scan.outside,
   };
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Little-endian float32 or float64 items as float32. */
+function decode(bytes: Uint8Array, itemSize: 4 | 8): Float32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float32Array(bytes.length / itemSize);
+  for (let k = 0; k < out.length; k++) out[k] = itemSize === 4 ? view.getFloat32(4 * k, true) : view.getFloat64(8 * k, true);
+  return out;
 }
 
 const CHUNK_BYTES = 1 << 20;

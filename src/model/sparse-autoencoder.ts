@@ -24,10 +24,10 @@ import {
 import { initialParameters } from './initialization.js';
 import { computeMetrics, type Metrics } from './metrics.js';
 import { readModelFile, toModelFile, type ModelFile, type ModelState } from './model-file.js';
-import { denormalize, fitNormalization, normalizationFromRange, normalize, type Normalization } from './normalization.js';
+import { denormalize, fitNormalization, normalizationFromRange, normalize, normalizeInto, type Normalization } from './normalization.js';
 import { shuffleSeed } from './random.js';
 import { StreamedMetrics } from './streamed-metrics.js';
-import { isMultiWindow, StreamingRun } from './streaming-run.js';
+import { isMultiWindow, StreamingRun, type ShardPreparer } from './streaming-run.js';
 import { TrainingRun, type TrainingPosition } from './training-run.js';
 import { shardRowCount, type ShardSource } from '../data/shard-source.js';
 
@@ -215,7 +215,7 @@ export class SparseAutoencoder {
       throw new DataError(`rows have ${source.cols} columns but the model takes ${this.inputSize} inputs`, { source: 'data', row: 1 });
     }
     const normalization = this.normalization ?? normalizationFromRange(this.config.normalize, source.columnMin, source.columnMax);
-    const prepare = (index: number, rows: Float32Array) => this.prepareShard(normalization, source, index, rows);
+    const prepare: ShardPreparer = (index, rows, out, offset) => this.prepareShard(normalization, source, index, rows, out, offset);
     const loss = this.lossConfig();
     const before = { parameters: this.session.getParameters(), optimizerState: this.session.getOptimizerState() };
     const restore = () => {
@@ -366,9 +366,13 @@ export class SparseAutoencoder {
   }
 
   /** Shard `index` in the model's input space; a value "none" refuses is named by its row in the whole data. */
-  private prepareShard(normalization: Normalization, source: ShardSource, index: number, rows: Float32Array): Float32Array {
+  private prepareShard(normalization: Normalization, source: ShardSource, index: number, rows: Float32Array, out: Float32Array, offset: number): void {
+    const count = shardRowCount(source, index);
+    if (rows.length !== count * source.cols) {
+      throw new DataError(`shard ${index} has ${rows.length} values, expected ${count} rows × ${source.cols} columns`, { source: 'data' });
+    }
     try {
-      return normalize(normalization, rows, shardRowCount(source, index), source.cols, 'data');
+      normalizeInto(normalization, rows, count, source.cols, out, offset, 'data');
     } catch (error) {
       if (error instanceof DataError && error.location.row !== undefined) {
         throw new DataError(error.reason, { ...error.location, row: error.location.row + index * source.shardRows });
@@ -381,19 +385,20 @@ export class SparseAutoencoder {
    * Metrics on a source: on its rows at once when they are one window (as evaluate, bit for bit),
    * else folded shard by shard (StreamedMetrics: equal within float rounding).
    */
-  private async streamedMetrics(source: ShardSource, prepare: (index: number, rows: Float32Array) => Float32Array, whole: Float32Array | null): Promise<Metrics> {
+  private async streamedMetrics(source: ShardSource, prepare: ShardPreparer, whole: Float32Array | null): Promise<Metrics> {
     if (!isMultiWindow(source)) {
       let x = whole;
       if (x === null) {
         x = new Float32Array(source.rows * source.cols);
-        for (let i = 0; i < source.shardCount; i++) x.set(prepare(i, await source.readShard(i)), i * source.shardRows * source.cols);
+        for (let i = 0; i < source.shardCount; i++) prepare(i, await source.readShard(i), x, i * source.shardRows * source.cols);
       }
       return this.metricsOn(x, source.rows);
     }
     const sums = new StreamedMetrics(this.lossConfig(), this.inputSize, this.hiddenSize);
     for (let i = 0; i < source.shardCount; i++) {
-      const x = prepare(i, await source.readShard(i));
       const rows = shardRowCount(source, i);
+      const x = new Float32Array(rows * source.cols);
+      prepare(i, await source.readShard(i), x, 0);
       const { terms, meanActivation } = this.session.gradients(x, rows, this.lossConfig());
       sums.add(terms, meanActivation, this.session.forward(x, rows), x, rows);
     }

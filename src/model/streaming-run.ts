@@ -18,8 +18,8 @@ import { ConfigError, DataError, TrainingDivergedError } from '../errors.js';
 import { SeededRandom, shuffleSeed } from './random.js';
 import { TrainingRun, type EpochResult, type TrainingPosition } from './training-run.js';
 
-/** Maps shard `index`'s rows (the caller's scale) into the model's input space (a new array). */
-export type ShardPreparer = (index: number, rows: Float32Array) => Float32Array;
+/** Maps shard `index`'s rows (the caller's scale) into the model's input space, written into `out` from element `offset`. */
+export type ShardPreparer = (index: number, rows: Float32Array, out: Float32Array, offset: number) => void;
 
 /** The seed of epoch `epoch`'s shard permutation: (seed + 0x9E3779B9·(epoch + 1)) mod 2³². */
 export function shardOrderSeed(seed: number, epoch: number): number {
@@ -295,7 +295,7 @@ export class StreamingRun {
         if (raw.length !== rows * this.cols) {
           throw new DataError(`shard ${shard} has ${raw.length} values, expected ${rows} rows × ${this.cols} columns`, { source: 'data' });
         }
-        target.set(this.prepare(shard, raw), offsets[i]! * this.cols);
+        this.prepare(shard, raw, target, offsets[i]! * this.cols);
       }),
     );
   }

@@ -121,8 +121,8 @@ function loggedSource(source: ShardSource, log: string[], held: () => readonly n
   return logged;
 }
 
-function identity(_: number, rows: Float32Array): Float32Array {
-  return rows.slice();
+function identity(_: number, rows: Float32Array, out: Float32Array, offset: number): void {
+  out.set(rows, offset);
 }
 
 async function freshSession(backend: KernelBackend, cols: number, hidden: number): Promise<BackendSession> {

@@ -49,7 +49,7 @@ function uint32Stream(seed: number): () => number {
   const float = mulberry32(seed);
   return () => float() * 4294967296;
 }
-function referenceBatches(rows: number, shardRows: number, epochs: number, batchSize: number, seed: number): number[][][] {
+function referenceBatches(rows: number, shardRows: number, epochs: number, batchSize: number, seed: number, spans: number[] = []): number[][][] {
   const shards = Math.ceil(rows / shardRows);
   const rowStream = uint32Stream((seed ^ 0x9e3779b9) >>> 0);
   const out: number[][][] = [];
@@ -57,6 +57,7 @@ function referenceBatches(rows: number, shardRows: number, epochs: number, batch
     const order = Array.from({ length: shards }, (_, i) => i);
     plainShuffle(order, uint32Stream(Number((BigInt(seed) + 0x9e3779b9n * BigInt(e + 1)) % 2n ** 32n)));
     const sequence: number[] = [];
+    const windowOf: number[] = [];
     for (let w = 0; w < shards; w += WINDOW_SHARDS) {
       const windowRows: number[] = [];
       for (const s of order.slice(w, w + WINDOW_SHARDS)) {
@@ -65,9 +66,13 @@ function referenceBatches(rows: number, shardRows: number, epochs: number, batch
       const perm = windowRows.map((_, i) => i);
       plainShuffle(perm, rowStream);
       sequence.push(...perm.map((i) => windowRows[i]!));
+      windowOf.push(...perm.map(() => w));
     }
     const batches: number[][] = [];
-    for (let b = 0; b < rows; b += batchSize) batches.push(sequence.slice(b, b + batchSize));
+    for (let b = 0; b < rows; b += batchSize) {
+      batches.push(sequence.slice(b, b + batchSize));
+      spans.push(new Set(windowOf.slice(b, b + batchSize)).size);
+    }
     out.push(batches);
   }
   return out;
@@ -157,62 +162,67 @@ describe('streamed training, more windows', () => {
   const cols = 4;
   const shardRows = 5; // 11 shards, the last of 3 rows: windows of 4, 4 and 3 shards
 
-  it('should take its batches in the order of §2.1, each row once an epoch', async () => {
-    const backend = await backendPromise;
-    for (const batchSize of [7, 20, 1]) {
-      const matrix = indexedMatrix(rows, cols);
+  // 53 rows: windows of 20, 20 and 13 rows. 51 rows (the last shard of 1 row): a window of 16
+  // rows when that shard is in the middle, so a batch of 19 starting at row 19 spans three windows.
+  for (const [total, batchSize, epochs] of [[53, 7, 3], [53, 20, 3], [53, 1, 3], [51, 19, 8]] as const) {
+    it(`should take its batches in the order of §2.1, each row once an epoch (${total} rows, batches of ${batchSize})`, async () => {
+      const backend = await backendPromise;
+      const matrix = indexedMatrix(total, cols);
       const log: string[] = [];
       const batches: number[][] = [];
       const session = recording(await freshSession(backend, cols, 6), cols, log, batches);
       let run: StreamingRun | undefined;
       const source = loggedSource(matrixShardSource(matrix, shardRows), log, () => run?.heldShards ?? []);
-      run = new StreamingRun(session, source, identity, SUM_LOSS, ADAM, 3, batchSize, 9);
+      run = new StreamingRun(session, source, identity, SUM_LOSS, ADAM, epochs, batchSize, 9);
       while (!run.done) await run.runSteps(4);
 
-      const expected = referenceBatches(rows, shardRows, 3, batchSize, 9);
+      const spans: number[] = [];
+      const expected = referenceBatches(total, shardRows, epochs, batchSize, 9, spans);
       expect(batches).toEqual(expected.flat());
-      for (const epoch of expected) expect(epoch.flat().sort((x, y) => x - y)).toEqual(Array.from({ length: rows }, (_, i) => i));
+      if (batchSize > 1) expect(Math.max(...spans)).toBe(total === 51 ? 3 : 2);
+      for (const epoch of expected) expect(epoch.flat().sort((x, y) => x - y)).toEqual(Array.from({ length: total }, (_, i) => i));
       // Memory: each epoch reads every shard once, and at most a window is live at any read.
-      expect(log.filter((e) => e.startsWith('read'))).toHaveLength(3 * 11);
+      expect(log.filter((e) => e.startsWith('read'))).toHaveLength(epochs * source.shardCount);
       expect(source.maxLive).toBeLessThanOrEqual(WINDOW_SHARDS);
       session.dispose();
-    }
-  });
+    });
+  }
 
-  it('should be deterministic, and resume after every k steps exactly as in one go (mid-window and spanning batches)', async () => {
-    const backend = await backendPromise;
-    const matrix = randomMatrix(rows, cols, 8);
-    const source = matrixShardSource(matrix, shardRows);
-    const batchSize = 7;
-    const oneGo = async () => {
-      const session = await freshSession(backend, cols, 6);
-      const run = new StreamingRun(session, source, identity, SUM_LOSS, ADAM, 3, batchSize, 9);
-      const losses = [];
-      while (!run.done) losses.push(...(await run.runSteps(5)));
-      const out = { parameters: session.getParameters(), adam: session.getOptimizerState(), losses };
-      session.dispose();
-      return out;
-    };
-    const expected = await oneGo();
-    expect(await oneGo()).toEqual(expected);
-
-    for (const k of [1, 2, 3, 6, 8]) {
-      let session = await freshSession(backend, cols, 6);
-      let run = new StreamingRun(session, source, identity, SUM_LOSS, ADAM, 3, batchSize, 9);
-      const losses = [];
-      while (!run.done) {
-        losses.push(...(await run.runSteps(k)));
-        // Resume in a new session from the parameters, the Adam state and the position only.
-        const [parameters, adam, position] = [session.getParameters(), session.getOptimizerState(), run.getPosition()];
+  for (const [total, batchSize] of [[53, 7], [51, 19]] as const) {
+    it(`should be deterministic, and resume after every k steps exactly as in one go (mid-window and spanning batches; ${total} rows, batches of ${batchSize})`, async () => {
+      const backend = await backendPromise;
+      const matrix = randomMatrix(total, cols, 8);
+      const source = matrixShardSource(matrix, shardRows);
+      const oneGo = async () => {
+        const session = await freshSession(backend, cols, 6);
+        const run = new StreamingRun(session, source, identity, SUM_LOSS, ADAM, 3, batchSize, 9);
+        const losses = [];
+        while (!run.done) losses.push(...(await run.runSteps(5)));
+        const out = { parameters: session.getParameters(), adam: session.getOptimizerState(), losses };
         session.dispose();
-        session = backend.createSession({ inputSize: cols, hiddenSize: 6 }, parameters);
-        session.setOptimizerState(adam);
-        run = new StreamingRun(session, source, identity, SUM_LOSS, ADAM, 3, batchSize, 9, position);
+        return out;
+      };
+      const expected = await oneGo();
+      expect(await oneGo()).toEqual(expected);
+
+      for (const k of [1, 2, 3, 6, 8]) {
+        let session = await freshSession(backend, cols, 6);
+        let run = new StreamingRun(session, source, identity, SUM_LOSS, ADAM, 3, batchSize, 9);
+        const losses = [];
+        while (!run.done) {
+          losses.push(...(await run.runSteps(k)));
+          // Resume in a new session from the parameters, the Adam state and the position only.
+          const [parameters, adam, position] = [session.getParameters(), session.getOptimizerState(), run.getPosition()];
+          session.dispose();
+          session = backend.createSession({ inputSize: cols, hiddenSize: 6 }, parameters);
+          session.setOptimizerState(adam);
+          run = new StreamingRun(session, source, identity, SUM_LOSS, ADAM, 3, batchSize, 9, position);
+        }
+        expect({ parameters: session.getParameters(), adam: session.getOptimizerState(), losses }).toEqual(expected);
+        session.dispose();
       }
-      expect({ parameters: session.getParameters(), adam: session.getOptimizerState(), losses }).toEqual(expected);
-      session.dispose();
-    }
-  });
+    });
+  }
 
   it('should resume a model mid-epoch through startStreamTraining exactly as fitStream in one go', async () => {
     const backend = await backendPromise;

@@ -4,7 +4,7 @@
  */
 import type { KernelBackend } from '../backends/types.js';
 import { formatFloat32 } from '../data/csv.js';
-import type { CellLocation } from '../data/file-sources.js';
+import type { CellLocation } from '../data/column-scan.js';
 import type { OpenedDataSource } from '../data/open-data-source.js';
 import type { DataFile } from '../data/read-file.js';
 import { DataError } from '../errors.js';

@@ -3,6 +3,7 @@
  * rows at hand but want the streamed row order (e.g. to train exactly as a job on the same data).
  */
 import { DataError } from '../errors.js';
+import { ColumnScan } from './column-scan.js';
 import { toMatrix, type Matrix } from './matrix.js';
 import { shardRowsFor, type ShardSource } from './shard-source.js';
 
@@ -14,16 +15,9 @@ export function matrixShardSource(matrix: Matrix, shardRows = shardRowsFor(matri
   const checked = toMatrix(matrix, 'data');
   if (!Number.isInteger(shardRows) || shardRows < 1) throw new RangeError(`shardRows must be a whole number ≥ 1, got ${shardRows}`);
   const { rows, cols, data } = checked;
-  const columnMin = new Float32Array(cols).fill(Infinity);
-  const columnMax = new Float32Array(cols).fill(-Infinity);
-  // The same comparisons in the same order as fitNormalization, so minmax comes out identical.
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < cols; j++) {
-      const v = data[i * cols + j]!;
-      if (v < columnMin[j]!) columnMin[j] = v;
-      if (v > columnMax[j]!) columnMax[j] = v;
-    }
-  }
+  const scan = new ColumnScan(cols);
+  scan.add(data, 1);
+  const { min: columnMin, max: columnMax } = scan;
   const shardCount = Math.ceil(rows / shardRows);
   return {
     rows,

@@ -8,7 +8,8 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { DataError } from '../errors.js';
-import { ColumnScan, scanBinaryFile, scanCsvFile, type ScannedSource } from './file-sources.js';
+import { ColumnScan } from './column-scan.js';
+import { scanBinaryFile, scanCsvFile, type ScannedSource } from './file-sources.js';
 import { matrixShardSource } from './matrix-shard-source.js';
 import { isNpy, parseNpyPrelude } from './npy.js';
 import { describeFsError, readDataFile } from './read-file.js';

@@ -14,9 +14,9 @@
  */
 import type { BackendSession, LossConfig, OptimizerConfig } from '../backends/types.js';
 import { shardRowCount, WINDOW_SHARDS, type ShardSource } from '../data/shard-source.js';
-import { ConfigError, DataError, TrainingDivergedError } from '../errors.js';
+import { ConfigError, DataError } from '../errors.js';
 import { SeededRandom, shuffleSeed } from './random.js';
-import { TrainingRun, type EpochResult, type TrainingPosition } from './training-run.js';
+import { recordStep, TrainingRun, type EpochResult, type TrainingPosition } from './training-run.js';
 
 /** Maps shard `index`'s rows (the caller's scale) into the model's input space, written into `out` from element `offset`. */
 export type ShardPreparer = (index: number, rows: Float32Array, out: Float32Array, offset: number) => void;
@@ -160,18 +160,10 @@ export class StreamingRun {
     for (let s = 0; s < maxSteps && !this.done; s++) {
       const indices = await this.nextBatch();
       const terms = this.session.trainStep(indices, this.loss, this.optimizer);
-      if (!Number.isFinite(terms.loss)) {
-        throw new TrainingDivergedError(this.position.epoch + 1, `the batch loss became ${terms.loss}`);
-      }
-      this.position.epochLossSum += terms.loss;
-      this.position.batch += 1;
-      if (this.position.batch === this.batchesPerEpoch) {
-        this.position.epoch += 1;
-        finished.push({ epoch: this.position.epoch, loss: this.position.epochLossSum / this.batchesPerEpoch, terms });
-        this.position.batch = 0;
-        this.position.epochLossSum = 0;
-        // Every window of the epoch has been drawn by its last batch.
-        this.position.epochRngState = this.rng.getState();
+      // Every window of the epoch has been drawn by its last batch, so the generator is at the next epoch's start.
+      const epoch = recordStep(this.position, terms, this.batchesPerEpoch, this.rng);
+      if (epoch) {
+        finished.push(epoch);
         this.plan = null;
         this.window = null;
         this.drawnWindows = 0;

@@ -15,7 +15,8 @@ import type { ModelConfig } from './model/config.js';
 import { SparseAutoencoder } from './model/sparse-autoencoder.js';
 
 export { SparseAutoencoder } from './model/sparse-autoencoder.js';
-export type { CreateOptions, DataInput, FitResult, TrainingProgress, TrainingSlice } from './model/sparse-autoencoder.js';
+export type { CreateOptions, DataInput, FitResult, StreamingSlice, TrainingProgress, TrainingSlice } from './model/sparse-autoencoder.js';
+export { StreamingRun, shardOrder, streamedStepsPerEpoch } from './model/streaming-run.js';
 export {
   DEFAULT_MODEL_CONFIG,
   DEFAULT_TRAINING_OPTIONS,
@@ -35,6 +36,7 @@ export type { TrainingPosition } from './model/training-run.js';
 export { ConfigError, DataError, InputError, ModelFileError, TrainingDivergedError } from './errors.js';
 export * from './data/index.js';
 export { readDataFile } from './data/read-file.js';
+export { openDataSource, type OpenedDataSource } from './data/open-data-source.js';
 export * from './export/index.js';
 export { loadNodeBackend, nodeBackendProviders } from './backends/node-providers.js';
 export { memoisedProvider, resolveBackend, simdSupported, type BackendProvider, type BackendReport } from './backends/select.js';

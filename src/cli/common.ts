@@ -4,6 +4,8 @@
  */
 import type { KernelBackend } from '../backends/types.js';
 import { formatFloat32 } from '../data/csv.js';
+import type { CellLocation } from '../data/column-scan.js';
+import type { OpenedDataSource } from '../data/open-data-source.js';
 import type { DataFile } from '../data/read-file.js';
 import { DataError } from '../errors.js';
 import type { ModelState } from '../model/model-file.js';
@@ -15,8 +17,8 @@ export function loadModel(state: ModelState, backend: KernelBackend): SparseAuto
 }
 
 /** Throws DataError when the data's width is not the model's input size. */
-export function checkWidth(model: SparseAutoencoder, data: DataFile, modelSource: string): void {
-  const { cols } = data.matrix;
+export function checkWidth(model: SparseAutoencoder, data: DataFile | OpenedDataSource, modelSource: string): void {
+  const cols = 'matrix' in data ? data.matrix.cols : data.shards.cols;
   if (cols !== model.inputSize) {
     throw new DataError(
       `rows have ${cols} column${cols === 1 ? '' : 's'}, but the model in ${modelSource} takes ${model.inputSize} (inputSize)`,
@@ -29,36 +31,55 @@ export function checkWidth(model: SparseAutoencoder, data: DataFile, modelSource
  * With normalize "none" the data must lie in [0, 1]; names the first cell that does not.
  * `requiredBy` says whose requirement it is: the --normalize flag, or a loaded model.
  */
-export function checkUnitRange(data: DataFile, requiredBy: string): void {
+export function checkUnitRange(data: DataFile | OpenedDataSource, requiredBy: string): void {
+  const outside = 'matrix' in data ? firstOutsideUnitRange(data) : data.outsideUnitRange;
+  if (outside !== null) {
+    throw new DataError(`value ${formatFloat32(outside.value)} is outside [0, 1], which ${requiredBy}`, {
+      source: data.source,
+      row: outside.row,
+      column: outside.column,
+    });
+  }
+}
+
+function firstOutsideUnitRange(data: DataFile): CellLocation | null {
   const { rows, cols, data: values } = data.matrix;
   for (let k = 0; k < rows * cols; k++) {
     const v = values[k]!;
-    if (!(v >= 0 && v <= 1)) {
-      throw new DataError(`value ${formatFloat32(v)} is outside [0, 1], which ${requiredBy}`, {
-        source: data.source,
-        row: data.firstRow + Math.floor(k / cols),
-        column: (k % cols) + 1,
-      });
-    }
+    if (!(v >= 0 && v <= 1)) return { value: v, row: data.firstRow + Math.floor(k / cols), column: (k % cols) + 1 };
   }
+  return null;
 }
 
 /**
  * Runs `work` (a model call on `data.matrix`); a DataError the model raises about the matrix
  * (labelled "data" or not at all) is re-raised naming the data file and its row numbering.
  */
-export function withDataSource<T>(data: DataFile, work: () => T): T {
+export function withDataSource<T>(data: Pick<DataFile, 'source' | 'firstRow'>, work: () => T): T {
   try {
     return work();
   } catch (error) {
-    if (error instanceof DataError && (error.location.source === undefined || error.location.source === 'data')) {
-      const { row, column } = error.location;
-      throw new DataError(error.reason, {
-        source: data.source,
-        row: row === undefined ? undefined : data.firstRow + row - 1,
-        column,
-      });
-    }
-    throw error;
+    throw relabel(error, data);
   }
+}
+
+/** withDataSource for asynchronous work (streamed training). */
+export async function withDataSourceAsync<T>(data: Pick<DataFile, 'source' | 'firstRow'>, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw relabel(error, data);
+  }
+}
+
+function relabel(error: unknown, data: Pick<DataFile, 'source' | 'firstRow'>): unknown {
+  if (error instanceof DataError && (error.location.source === undefined || error.location.source === 'data')) {
+    const { row, column } = error.location;
+    return new DataError(error.reason, {
+      source: data.source,
+      row: row === undefined ? undefined : data.firstRow + row - 1,
+      column,
+    });
+  }
+  return error;
 }

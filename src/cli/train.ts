@@ -3,14 +3,15 @@
  * write the model file atomically, and print a summary (for people, or one JSON line with --json).
  */
 import { loadNodeBackend } from '../backends/node-providers.js';
-import { readDataFile } from '../data/read-file.js';
+import { isRawFloat32, openDataSource } from '../data/open-data-source.js';
 import { ConfigError } from '../errors.js';
 import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type TrainingOptions } from '../model/config.js';
 import type { Metrics } from '../model/metrics.js';
 import { carriedOverTraining, MODEL_OPTIONS, TRAINING_OPTIONS } from '../model/options.js';
 import { SparseAutoencoder } from '../model/sparse-autoencoder.js';
+import type { OpenedDataSource } from '../data/open-data-source.js';
 import { UsageError, type ParsedOptions } from './args.js';
-import { checkUnitRange, checkWidth, loadModel, withDataSource } from './common.js';
+import { checkUnitRange, checkWidth, loadModel, withDataSourceAsync } from './common.js';
 import type { ModelState } from '../model/model-file.js';
 import { flagOfField, readOptionFlags } from './option-flags.js';
 import { checkOutputPath, modelBytesFor, readModelFileAt, writeFileAtomic, type CliIo } from './io.js';
@@ -25,11 +26,25 @@ export async function train(options: ParsedOptions, io: CliIo): Promise<void> {
   const initPath = options.string('init');
   const { config, training } = readTrainingFlags(options);
   checkOutputPath(outPath, '--out');
+  const cols = readColsFlag(options, dataPath);
 
   // Cheap checks first: a bad model file or data file fails before any backend loads.
   const initFile = initPath === undefined ? undefined : readModelFileAt(initPath);
-  const data = readDataFile(dataPath);
+  const data = await openDataSource(dataPath, cols);
+  try {
+    await trainOn(data, options, io, { outPath, initPath, initFile, config, training });
+  } finally {
+    await data.close();
+  }
+}
 
+/** Trains on the opened data: streamed from the file (docs/SPEC.md §2.1), at most a window of shards in memory. */
+async function trainOn(
+  data: OpenedDataSource,
+  options: ParsedOptions,
+  io: CliIo,
+  { outPath, initPath, initFile, config, training }: { outPath: string; initPath: string | undefined; initFile: ModelState | undefined; config: Partial<ModelConfig>; training: Partial<TrainingOptions> },
+): Promise<void> {
   const { backend, report } = await loadNodeBackend(training.backend ?? 'auto');
   let model: SparseAutoencoder;
   let fitOptions: Partial<TrainingOptions> = training;
@@ -41,7 +56,7 @@ export async function train(options: ParsedOptions, io: CliIo): Promise<void> {
     // Continuing a run: options not given keep the values the model was last trained with.
     fitOptions = { ...(carriedOverTraining(model.trainingOptions) as Partial<TrainingOptions>), ...training };
   } else {
-    model = SparseAutoencoder.create(data.matrix.cols, config, backend, { seed: training.seed });
+    model = SparseAutoencoder.create(data.shards.cols, config, backend, { seed: training.seed });
   }
 
   try {
@@ -63,7 +78,11 @@ export async function train(options: ParsedOptions, io: CliIo): Promise<void> {
     });
     let result;
     try {
-      result = withDataSource(data, () => model.fit(data.matrix, fitOptions, progress.update));
+      result = await withDataSourceAsync(data, () => model.fitStream(data.shards, fitOptions, progress.update));
+    } catch (error) {
+      const flag = error instanceof ConfigError ? flagOfField(error.field) : undefined;
+      if (error instanceof ConfigError && flag) throw new UsageError(`${flag}: ${error.reason}`);
+      throw error;
     } finally {
       progress.done();
     }
@@ -74,7 +93,7 @@ export async function train(options: ParsedOptions, io: CliIo): Promise<void> {
       requestedBackend: report.requested,
       skippedBackends: report.skipped,
       initializedFrom: initPath ?? null,
-      rows: data.matrix.rows,
+      rows: data.shards.rows,
       inputSize: model.inputSize,
       hiddenSize: model.hiddenSize,
       epochs: result.lossHistory.length,
@@ -86,6 +105,18 @@ export async function train(options: ParsedOptions, io: CliIo): Promise<void> {
   } finally {
     model.dispose();
   }
+}
+
+/** --cols N: the width of a raw float32 file, which it needs and other formats refuse. */
+function readColsFlag(options: ParsedOptions, dataPath: string): number | undefined {
+  const cols = options.number('cols');
+  if (isRawFloat32(dataPath)) {
+    if (cols === undefined) throw new UsageError(`--cols N is needed for ${dataPath}: a raw float32 file (.f32) does not say how many columns it has`);
+    if (cols < 1) throw new UsageError(`--cols: must be a whole number ≥ 1, got ${cols}`);
+  } else if (cols !== undefined) {
+    throw new UsageError(`--cols: only for raw float32 files (.f32); ${dataPath} says its own width`);
+  }
+  return cols;
 }
 
 /** The model-config and training flags given, range-checked now so mistakes fail before any work. */

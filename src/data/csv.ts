@@ -16,7 +16,7 @@ export interface CsvData extends Matrix {
   readonly firstLine: number;
 }
 
-interface Cell {
+export interface Cell {
   readonly text: string;
   readonly quoted: boolean;
 }
@@ -42,8 +42,8 @@ export function parseCsv(text: string, source = 'csv'): CsvData {
   while (end > start && isBlank(lines[end - 1]!)) end--;
   if (start === end) throw new DataError('no data: the file is empty', { source });
 
-  const firstCells = splitLine(lines[start]!, source, start + 1);
-  const header = looksLikeHeader(firstCells) ? firstCells.map((c) => c.text) : null;
+  const firstCells = splitCsvLine(lines[start]!, source, start + 1);
+  const header = isCsvHeader(firstCells) ? firstCells.map((c) => c.text) : null;
   const firstDataIndex = header === null ? start : start + 1;
   if (firstDataIndex === end) {
     throw new DataError('no data: the file has a header row but no data rows', { source, row: start + 1 });
@@ -55,15 +55,9 @@ export function parseCsv(text: string, source = 'csv'): CsvData {
   for (let index = firstDataIndex; index < end; index++) {
     const lineNumber = index + 1;
     const line = lines[index]!;
-    if (isBlank(line)) {
-      throw new DataError('blank line between data rows: remove it or fill in the row', { source, row: lineNumber });
-    }
-    const cells = index === start ? firstCells : splitLine(line, source, lineNumber);
-    if (cells.length !== cols) throw raggedRowError(cells.length, cols, { source, row: lineNumber });
-    const offset = (index - firstDataIndex) * cols;
-    for (let j = 0; j < cols; j++) {
-      data[offset + j] = parseNumberCell(cells[j]!.text, { source, row: lineNumber, column: j + 1 });
-    }
+    if (isBlank(line)) throw blankLineError(source, lineNumber);
+    const cells = index === start ? firstCells : splitCsvLine(line, source, lineNumber);
+    parseCsvCells(cells, cols, data, (index - firstDataIndex) * cols, source, lineNumber);
   }
   return { rows, cols, data, header, firstLine: firstDataIndex + 1 };
 }
@@ -84,6 +78,21 @@ export function formatCsv(matrix: Matrix, header?: readonly string[]): string {
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
+/** The error for a blank line with data rows after it (blank lines at the start and end are ignored). */
+export function blankLineError(source: string, lineNumber: number): DataError {
+  return new DataError('blank line between data rows: remove it or fill in the row', { source, row: lineNumber });
+}
+
+/**
+ * Parses one data row's cells into `out` from `offset`: exactly `cols` numbers, or a DataError
+ * naming the line and cell. (parseCsv's rule for each row; the CLI's streamed CSV reader, which
+ * reads a file line by line, uses it too.)
+ */
+export function parseCsvCells(cells: readonly Cell[], cols: number, out: Float32Array, offset: number, source: string, lineNumber: number): void {
+  if (cells.length !== cols) throw raggedRowError(cells.length, cols, { source, row: lineNumber });
+  for (let j = 0; j < cols; j++) out[offset + j] = parseNumberCell(cells[j]!.text, { source, row: lineNumber, column: j + 1 });
+}
+
 function parseNumberCell(raw: string, where: { source: string; row: number; column: number }): number {
   const text = raw.trim();
   if (NUMBER.test(text)) {
@@ -97,7 +106,8 @@ function parseNumberCell(raw: string, where: { source: string; row: number; colu
   throw new DataError(`expected a number, got ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)}${hint}`, where);
 }
 
-function looksLikeHeader(cells: readonly Cell[]): boolean {
+/** True when the first non-blank line is a header: none of its cells is a number, and one is named. */
+export function isCsvHeader(cells: readonly Cell[]): boolean {
   let named = false;
   for (const { text } of cells) {
     const t = text.trim();
@@ -108,7 +118,7 @@ function looksLikeHeader(cells: readonly Cell[]): boolean {
 }
 
 /** Splits one line into cells; a cell may be "double quoted", with "" for a quote inside it. */
-function splitLine(line: string, source: string, row: number): Cell[] {
+export function splitCsvLine(line: string, source: string, row: number): Cell[] {
   if (!line.includes('"')) return line.split(',').map((text) => ({ text, quoted: false }));
   const cells: Cell[] = [];
   let pos = 0;
@@ -153,7 +163,7 @@ function quoteIfNeeded(text: string): string {
   return /[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-function isBlank(line: string): boolean {
+export function isBlank(line: string): boolean {
   return line.trim() === '';
 }
 

@@ -6,3 +6,5 @@ export { type Matrix, FLOAT32_MAX, isMatrix, toMatrix, matrixRow, matrixToRows, 
 export { type CsvData, parseCsv, formatCsv, formatFloat32 } from './csv.js';
 export { parseJsonData, parseJsonText, formatJsonRows } from './json.js';
 export { formatNpy, isNpy, parseNpy } from './npy.js';
+export { shardRowCount, shardRowsFor, SHARD_BYTES, WINDOW_SHARDS, type ShardSource } from './shard-source.js';
+export { matrixShardSource } from './matrix-shard-source.js';

@@ -27,6 +27,33 @@ export function isNpy(bytes: Uint8Array): boolean {
  * (with row and column) a value that is NaN, infinite or beyond float32's range.
  */
 export function parseNpy(bytes: Uint8Array, source?: string): Matrix {
+  const { rows, cols, itemSize, dataStart } = parseNpyPrelude(bytes, bytes.length, source);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const data = new Float32Array(rows * cols);
+  for (let k = 0; k < rows * cols; k++) {
+    const value = itemSize === 4 ? view.getFloat32(dataStart + 4 * k, true) : view.getFloat64(dataStart + 8 * k, true);
+    const problem = describeBadValue(value);
+    if (problem !== null) throw new DataError(problem, { source, row: Math.floor(k / cols) + 1, column: (k % cols) + 1 });
+    data[k] = value;
+  }
+  return { rows, cols, data };
+}
+
+/** What a .npy file's preamble and header say: the shape, the item size and where the data starts. */
+export interface NpyPrelude {
+  rows: number;
+  cols: number;
+  /** 4 for '<f4', 8 for '<f8'. */
+  itemSize: 4 | 8;
+  dataStart: number;
+}
+
+/**
+ * Reads the preamble and header of a .npy file of `fileLength` bytes from its first bytes
+ * (`bytes`, at least the whole header; 64 KiB is always enough for numpy's headers), and checks
+ * the length of the data that follows. Throws DataError as parseNpy does.
+ */
+export function parseNpyPrelude(bytes: Uint8Array, fileLength: number, source?: string): NpyPrelude {
   const fail = (problem: string): never => {
     throw new DataError(problem, { source });
   };
@@ -39,7 +66,8 @@ export function parseNpy(bytes: Uint8Array, source?: string): Matrix {
   if (bytes.length < 8 + lengthBytes) fail('the .npy file ends inside its header length');
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const dataStart = 8 + lengthBytes + headerLength;
-  if (dataStart > bytes.length) fail(`the .npy header says it is ${headerLength} bytes long, past the end of the file (${bytes.length} bytes)`);
+  if (dataStart > fileLength) fail(`the .npy header says it is ${headerLength} bytes long, past the end of the file (${fileLength} bytes)`);
+  if (dataStart > bytes.length) fail(`the .npy header is longer (${headerLength} bytes) than this reader takes`);
   const headerText = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(8 + lengthBytes, dataStart));
   const header = parseHeader(headerText, fail);
 
@@ -60,18 +88,11 @@ export function parseNpy(bytes: Uint8Array, source?: string): Matrix {
   const [rows, cols] = shape as [number, number];
   if (rows === 0 || cols === 0) fail(`no data: the array has shape (${rows}, ${cols})`);
   const expected = rows * cols * itemSize;
-  const actual = bytes.length - dataStart;
+  const actual = fileLength - dataStart;
   if (actual < expected) fail(`the data is cut short: shape (${rows}, ${cols}) of '${descr}' needs ${expected} bytes, the file has ${actual}`);
   if (actual > expected) fail(`${actual - expected} bytes follow the data of shape (${rows}, ${cols}) of '${descr}'`);
 
-  const data = new Float32Array(rows * cols);
-  for (let k = 0; k < rows * cols; k++) {
-    const value = itemSize === 4 ? view.getFloat32(dataStart + 4 * k, true) : view.getFloat64(dataStart + 8 * k, true);
-    const problem = describeBadValue(value);
-    if (problem !== null) throw new DataError(problem, { source, row: Math.floor(k / cols) + 1, column: (k % cols) + 1 });
-    data[k] = value;
-  }
-  return { rows, cols, data };
+  return { rows, cols, itemSize: itemSize as 4 | 8, dataStart };
 }
 
 /**

@@ -38,6 +38,12 @@ export function shardRowCount(source: Pick<ShardSource, 'rows' | 'shardRows'>, i
 /** Float32 values in one shard: 2²⁰, 4 MiB (docs/SPEC.md §2.1). */
 export const SHARD_VALUES = 2 ** 20;
 
+/** Bytes of a shard as float32 (docs/SPEC.md §2.1): 4 MiB. */
+export const SHARD_BYTES = SHARD_VALUES * 4;
+
+/** Shards a window holds at most (docs/SPEC.md §2.1). */
+export const WINDOW_SHARDS = 4;
+
 /**
  * Rows of every shard but the last for data `cols` wide: ⌊2²⁰ / cols⌋, at least 1. Fixed by the
  * width alone (docs/SPEC.md §2.1), so a file read by the CLI and the same file stored as a

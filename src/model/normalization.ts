@@ -27,10 +27,25 @@ export function fitNormalization(kind: NormalizationKind, data: Float32Array, ro
 }
 
 /**
+ * The normalisation of `kind` from per-column minima and maxima already known (a ShardSource's
+ * columnMin / columnMax): the same as fitNormalization on the rows they were taken from.
+ */
+export function normalizationFromRange(kind: NormalizationKind, min: Float32Array, max: Float32Array): Normalization {
+  return kind === 'none' ? { kind: 'none' } : { kind: 'minmax', min: Float32Array.from(min), max: Float32Array.from(max) };
+}
+
+/**
  * Returns the data scaled into the model's input space (a new array). With "none", a value
  * outside [0, 1] is a DataError naming its row and column (1-based).
  */
 export function normalize(norm: Normalization, data: Float32Array, rows: number, cols: number, source?: string): Float32Array {
+  const out = new Float32Array(rows * cols);
+  normalizeInto(norm, data, rows, cols, out, 0, source);
+  return out;
+}
+
+/** normalize, written into `out` from element `offset` (streamed training fills its window so). */
+export function normalizeInto(norm: Normalization, data: Float32Array, rows: number, cols: number, out: Float32Array, offset: number, source?: string): void {
   if (norm.kind === 'none') {
     for (let k = 0; k < rows * cols; k++) {
       const v = data[k]!;
@@ -41,16 +56,15 @@ export function normalize(norm: Normalization, data: Float32Array, rows: number,
         );
       }
     }
-    return data.slice(0, rows * cols);
+    out.set(data.subarray(0, rows * cols), offset);
+    return;
   }
-  const out = new Float32Array(rows * cols);
   for (let j = 0; j < cols; j++) {
     const lo = norm.min[j]!;
     const range = norm.max[j]! - lo;
     const scale = range > 0 ? 1 / range : 0;
-    for (let i = 0; i < rows; i++) out[i * cols + j] = (data[i * cols + j]! - lo) * scale;
+    for (let i = 0; i < rows; i++) out[offset + i * cols + j] = (data[i * cols + j]! - lo) * scale;
   }
-  return out;
 }
 
 /** Maps model outputs in [0, 1] back to the caller's original scale (a new array). */

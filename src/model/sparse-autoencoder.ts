@@ -26,9 +26,12 @@ import { computeMetrics, type Metrics } from './metrics.js';
 import { readModelBytes } from './model-bytes.js';
 import { toBinaryModelFile } from './model-file-binary.js';
 import { readModelFile, toModelFile, type ModelFile, type ModelState } from './model-file.js';
-import { denormalize, fitNormalization, normalize, type Normalization } from './normalization.js';
+import { denormalize, fitNormalization, normalizationFromRange, normalize, normalizeInto, type Normalization } from './normalization.js';
 import { shuffleSeed } from './random.js';
+import { StreamedMetrics } from './streamed-metrics.js';
+import { isMultiWindow, StreamingRun, type ShardPreparer } from './streaming-run.js';
 import { TrainingRun, type TrainingPosition } from './training-run.js';
+import { shardRowCount, type ShardSource } from '../data/shard-source.js';
 
 /** Rows as nested arrays, or a row-major Matrix. */
 export type DataInput = number[][] | Matrix;
@@ -62,6 +65,18 @@ export interface TrainingSlice {
   step(maxSteps: number): number[];
   /** Computes the final metrics and records the run in the model. Call once the run is done. */
   finish(): FitResult;
+}
+
+/**
+ * A streamed run in progress (see SparseAutoencoder.startStreamTraining): the same as
+ * TrainingSlice, but asynchronous where shards are read. One call at a time.
+ */
+export interface StreamingSlice {
+  readonly run: StreamingRun;
+  /** Runs up to `maxSteps` steps, reading the shards they need; resolves to the epoch losses finished. Restores the model on divergence. */
+  step(maxSteps: number): Promise<number[]>;
+  /** Computes the final metrics (streamed over the shards) and records the run in the model. Call once the run is done. */
+  finish(): Promise<FitResult>;
 }
 
 export class SparseAutoencoder {
@@ -202,6 +217,69 @@ export class SparseAutoencoder {
   }
 
   /**
+   * Trains on a ShardSource, streamed in the row order of docs/SPEC.md §2.1, holding at most a
+   * window of its shards in memory. Data of one window (at most WINDOW_SHARDS shards) trains
+   * exactly as `fit` on the same rows, bit for bit. Minmax is fitted from the source's
+   * columnMin / columnMax. Otherwise as `fit` (continuing, divergence, progress).
+   */
+  async fitStream(source: ShardSource, training: Partial<TrainingOptions> = {}, onProgress?: (p: TrainingProgress) => void): Promise<FitResult> {
+    const slice = this.startStreamTraining(source, training);
+    let epochs = 0;
+    while (!slice.run.done) {
+      for (const loss of await slice.step(64)) onProgress?.({ epoch: ++epochs, epochs: slice.run.totalEpochs, loss });
+    }
+    return slice.finish();
+  }
+
+  /**
+   * startTraining for a ShardSource: a streamed run that advances in slices and resumes from a
+   * position (a checkpoint's, with parameters and optimizer state restored by the caller).
+   * Throws ConfigError (training.batchSize) for batchSize 0 on data of more than one window.
+   */
+  startStreamTraining(source: ShardSource, training: Partial<TrainingOptions> = {}, position?: TrainingPosition): StreamingSlice {
+    this.checkUsable();
+    const options = resolveTrainingOptions(training);
+    if (source.cols !== this.inputSize) {
+      throw new DataError(`rows have ${source.cols} columns but the model takes ${this.inputSize} inputs`, { source: 'data', row: 1 });
+    }
+    const normalization = this.normalization ?? normalizationFromRange(this.config.normalize, source.columnMin, source.columnMax);
+    const prepare: ShardPreparer = (index, rows, out, offset) => this.prepareShard(normalization, source, index, rows, out, offset);
+    const loss = this.lossConfig();
+    // A loaded model's Adam state goes into the session now that it trains (as startTraining does).
+    this.flushOptimizerState();
+    const before = { parameters: this.session.getParameters(), optimizerState: this.session.getOptimizerState() };
+    const restore = () => {
+      this.session.setParameters(before.parameters);
+      this.session.setOptimizerState(before.optimizerState);
+    };
+    const run = new StreamingRun(this.session, source, prepare, loss, optimizerConfig(options), options.epochs, options.batchSize, options.seed, position);
+    const lossHistory: number[] = [];
+    return {
+      run,
+      step: async (maxSteps) => {
+        try {
+          const losses = (await run.runSteps(maxSteps)).map((e) => e.loss);
+          lossHistory.push(...losses);
+          return losses;
+        } catch (error) {
+          if (error instanceof TrainingDivergedError) restore();
+          throw error;
+        }
+      },
+      finish: async () => {
+        this.checkFinite(options.epochs, restore);
+        const metrics = await this.streamedMetrics(source, prepare, run.inMemoryData);
+        this.normalization = normalization;
+        this.metrics = metrics;
+        this.lossHistory = [...this.lossHistory, ...lossHistory];
+        this.training = { ...options, epochsCompleted: this.training.epochsCompleted + options.epochs };
+        this.trainedWith = this.backendName;
+        return { metrics, lossHistory };
+      },
+    };
+  }
+
+  /**
    * Starts a training run without running it, for callers that train in slices and checkpoint
    * between them. `position` resumes a run from a checkpoint (with the parameters and optimizer
    * state restored by the caller, e.g. through fromFile).
@@ -245,13 +323,7 @@ export class SparseAutoencoder {
         }
       },
       finish: () => {
-        const parameters = this.session.getParameters();
-        for (const [name, values] of Object.entries(parameters)) {
-          if (!values.every(Number.isFinite)) {
-            restore();
-            throw new TrainingDivergedError(options.epochs, `parameter ${name} is no longer finite`);
-          }
-        }
+        this.checkFinite(options.epochs, restore);
         this.normalization = normalization;
         const metrics = this.metricsOn(x, matrix.rows);
         this.metrics = metrics;
@@ -312,6 +384,56 @@ export class SparseAutoencoder {
   private lossConfig(): LossConfig {
     const { sparsityTarget, sparsityWeight, weightDecay, reduction } = this.config;
     return { sparsityTarget, sparsityWeight, weightDecay, reduction };
+  }
+
+  /** Throws TrainingDivergedError (after `restore`) when a parameter is no longer finite. */
+  private checkFinite(epochs: number, restore: () => void): void {
+    for (const [name, values] of Object.entries(this.session.getParameters())) {
+      if (!values.every(Number.isFinite)) {
+        restore();
+        throw new TrainingDivergedError(epochs, `parameter ${name} is no longer finite`);
+      }
+    }
+  }
+
+  /** Shard `index` in the model's input space; a value "none" refuses is named by its row in the whole data. */
+  private prepareShard(normalization: Normalization, source: ShardSource, index: number, rows: Float32Array, out: Float32Array, offset: number): void {
+    const count = shardRowCount(source, index);
+    if (rows.length !== count * source.cols) {
+      throw new DataError(`shard ${index} has ${rows.length} values, expected ${count} rows × ${source.cols} columns`, { source: 'data' });
+    }
+    try {
+      normalizeInto(normalization, rows, count, source.cols, out, offset, 'data');
+    } catch (error) {
+      if (error instanceof DataError && error.location.row !== undefined) {
+        throw new DataError(error.reason, { ...error.location, row: error.location.row + index * source.shardRows });
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Metrics on a source: on its rows at once when they are one window (as evaluate, bit for bit),
+   * else folded shard by shard (StreamedMetrics: equal within float rounding).
+   */
+  private async streamedMetrics(source: ShardSource, prepare: ShardPreparer, whole: Float32Array | null): Promise<Metrics> {
+    if (!isMultiWindow(source)) {
+      let x = whole;
+      if (x === null) {
+        x = new Float32Array(source.rows * source.cols);
+        for (let i = 0; i < source.shardCount; i++) prepare(i, await source.readShard(i), x, i * source.shardRows * source.cols);
+      }
+      return this.metricsOn(x, source.rows);
+    }
+    const sums = new StreamedMetrics(this.lossConfig(), this.inputSize, this.hiddenSize);
+    for (let i = 0; i < source.shardCount; i++) {
+      const rows = shardRowCount(source, i);
+      const x = new Float32Array(rows * source.cols);
+      prepare(i, await source.readShard(i), x, 0);
+      const { terms, meanActivation } = this.session.gradients(x, rows, this.lossConfig());
+      sums.add(terms, meanActivation, this.session.forward(x, rows), x, rows);
+    }
+    return sums.result();
   }
 
   private metricsOn(x: Float32Array, rows: number): Metrics {

@@ -29,6 +29,26 @@ export interface EpochResult {
   terms: LossTerms;
 }
 
+/**
+ * Counts a step's loss into `position` (TrainingRun's and StreamingRun's bookkeeping): throws
+ * TrainingDivergedError for a non-finite loss; at the epoch's last batch moves to the next epoch,
+ * whose row generator state is `rng`'s now, and returns the finished epoch.
+ */
+export function recordStep(position: TrainingPosition, terms: LossTerms, batchesPerEpoch: number, rng: SeededRandom): EpochResult | null {
+  if (!Number.isFinite(terms.loss)) {
+    throw new TrainingDivergedError(position.epoch + 1, `the batch loss became ${terms.loss}`);
+  }
+  position.epochLossSum += terms.loss;
+  position.batch += 1;
+  if (position.batch < batchesPerEpoch) return null;
+  position.epoch += 1;
+  const finished = { epoch: position.epoch, loss: position.epochLossSum / batchesPerEpoch, terms };
+  position.batch = 0;
+  position.epochLossSum = 0;
+  position.epochRngState = rng.getState();
+  return finished;
+}
+
 export class TrainingRun {
   private readonly rows: number;
   private readonly batchSize: number;
@@ -77,17 +97,9 @@ export class TrainingRun {
     const finished: EpochResult[] = [];
     for (let s = 0; s < maxSteps && !this.done; s++) {
       const terms = this.session.trainStep(this.nextBatch(), this.loss, this.optimizer);
-      if (!Number.isFinite(terms.loss)) {
-        throw new TrainingDivergedError(this.position.epoch + 1, `the batch loss became ${terms.loss}`);
-      }
-      this.position.epochLossSum += terms.loss;
-      this.position.batch += 1;
-      if (this.position.batch === this.batchesPerEpoch) {
-        this.position.epoch += 1;
-        finished.push({ epoch: this.position.epoch, loss: this.position.epochLossSum / this.batchesPerEpoch, terms });
-        this.position.batch = 0;
-        this.position.epochLossSum = 0;
-        this.position.epochRngState = this.rng.getState();
+      const epoch = recordStep(this.position, terms, this.batchesPerEpoch, this.rng);
+      if (epoch) {
+        finished.push(epoch);
         this.permutation = null;
       }
     }

@@ -47,7 +47,7 @@ export function shardByteLength(layout: ShardLayout, index: number): number {
 
 /** SHA-256 of `bytes`, lower-case hex (crypto.subtle: the same in Workers and Node). */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
   let hex = '';
   for (const byte of digest) hex += byte.toString(16).padStart(2, '0');
   return hex;

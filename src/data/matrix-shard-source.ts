@@ -1,0 +1,36 @@
+/**
+ * A ShardSource over a Matrix already in memory: for tests, and for library callers who have the
+ * rows at hand but want the streamed row order (e.g. to train exactly as a job on the same data).
+ */
+import { DataError } from '../errors.js';
+import { ColumnScan } from './column-scan.js';
+import { toMatrix, type Matrix } from './matrix.js';
+import { shardRowsFor, type ShardSource } from './shard-source.js';
+
+/**
+ * `matrix` cut into shards of `shardRows` rows (default: §2.1's size for its width). Smaller
+ * shards than the default only make sense in tests: the CLI and jobs always use the default.
+ */
+export function matrixShardSource(matrix: Matrix, shardRows = shardRowsFor(matrix.cols)): ShardSource {
+  const checked = toMatrix(matrix, 'data');
+  if (!Number.isInteger(shardRows) || shardRows < 1) throw new RangeError(`shardRows must be a whole number ≥ 1, got ${shardRows}`);
+  const { rows, cols, data } = checked;
+  const scan = new ColumnScan(cols);
+  scan.add(data, 1);
+  const { min: columnMin, max: columnMax } = scan;
+  const shardCount = Math.ceil(rows / shardRows);
+  return {
+    rows,
+    cols,
+    shardRows,
+    shardCount,
+    columnMin,
+    columnMax,
+    readShard(index) {
+      if (!Number.isInteger(index) || index < 0 || index >= shardCount) {
+        return Promise.reject(new DataError(`there is no shard ${index} (the data has ${shardCount})`, { source: 'data' }));
+      }
+      return Promise.resolve(data.slice(index * shardRows * cols, Math.min((index + 1) * shardRows, rows) * cols));
+    },
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * The metrics of docs/SPEC.md §2 over data read shard by shard: each shard's loss terms (from the
+ * kernels) and forward pass are folded into running sums, so the whole data is never in memory.
+ * The same quantities as computeMetrics on the whole data, but summed in another order (per
+ * shard, in float64), so equal to evaluate's within float rounding, not bit for bit — except the
+ * weight-decay term, which does not depend on the data and is the kernels' own number.
+ */
+import { KL_CLAMP } from '../backends/formulas.js';
+import type { ForwardResult, LossConfig, LossTerms } from '../backends/types.js';
+import { DEAD_UNIT_THRESHOLD, type Metrics } from './metrics.js';
+
+export class StreamedMetrics {
+  private rows = 0;
+  /** Σ over rows of ½·Σ(y − x)², the reconstruction before its scale r. */
+  private halfSquaredError = 0;
+  private weightDecay = 0;
+  private readonly activationSum: Float64Array;
+  private readonly peak: Float32Array;
+  private residual = 0;
+  /** Per column: the mean and Σ(x − mean)² of the rows so far (Chan et al.'s pairwise update). */
+  private readonly featureMean: Float64Array;
+  private readonly featureM2: Float64Array;
+
+  constructor(
+    private readonly loss: LossConfig,
+    private readonly inputSize: number,
+    private readonly hiddenSize: number,
+  ) {
+    this.activationSum = new Float64Array(hiddenSize);
+    this.peak = new Float32Array(hiddenSize);
+    this.featureMean = new Float64Array(inputSize);
+    this.featureM2 = new Float64Array(inputSize);
+  }
+
+  /** Folds in `rows` rows of normalised `x`, with the kernels' terms, mean activation and forward pass on them. */
+  add(terms: LossTerms, meanActivation: ArrayLike<number>, forward: ForwardResult, x: Float32Array, rows: number): void {
+    const n = this.inputSize;
+    const h = this.hiddenSize;
+    const r = this.loss.reduction === 'mean' ? rows : 1;
+    this.halfSquaredError += terms.reconstruction * r;
+    this.weightDecay = terms.weightDecay;
+    for (let j = 0; j < h; j++) this.activationSum[j]! += meanActivation[j]! * rows;
+
+    const mean = new Float64Array(n);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < n; j++) mean[j]! += x[i * n + j]!;
+    for (let j = 0; j < n; j++) mean[j]! /= rows;
+    const m2 = new Float64Array(n);
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < n; j++) {
+        const k = i * n + j;
+        this.residual += (forward.output[k]! - x[k]!) ** 2;
+        m2[j]! += (x[k]! - mean[j]!) ** 2;
+      }
+    }
+    const total = this.rows + rows;
+    for (let j = 0; j < n; j++) {
+      const delta = mean[j]! - this.featureMean[j]!;
+      this.featureM2[j]! += m2[j]! + (delta * delta * this.rows * rows) / total;
+      this.featureMean[j]! += (delta * rows) / total;
+    }
+    this.rows = total;
+
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < h; j++) this.peak[j] = Math.max(this.peak[j]!, forward.hidden[i * h + j]!);
+    }
+  }
+
+  result(): Metrics {
+    const { sparsityTarget: rho, sparsityWeight, reduction } = this.loss;
+    const h = this.hiddenSize;
+    const reconstruction = reduction === 'mean' ? this.halfSquaredError / this.rows : this.halfSquaredError;
+    let kl = 0;
+    let meanOfMeans = 0;
+    for (let j = 0; j < h; j++) {
+      const q = this.activationSum[j]! / this.rows;
+      meanOfMeans += q;
+      const c = Math.min(Math.max(q, KL_CLAMP), 1 - KL_CLAMP);
+      kl += rho * Math.log(rho / c) + (1 - rho) * Math.log((1 - rho) / (1 - c));
+    }
+    const sparsity = sparsityWeight * kl;
+    let total = 0;
+    for (let j = 0; j < this.inputSize; j++) total += this.featureM2[j]!;
+    let deadUnits = 0;
+    for (let j = 0; j < h; j++) if (this.peak[j]! <= DEAD_UNIT_THRESHOLD) deadUnits++;
+    return {
+      loss: reconstruction + this.weightDecay + sparsity,
+      reconstruction,
+      weightDecay: this.weightDecay,
+      sparsity,
+      meanActivation: meanOfMeans / h,
+      fvu: total > 0 ? this.residual / total : null,
+      deadUnits,
+      rows: this.rows,
+    };
+  }
+}

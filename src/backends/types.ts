@@ -57,8 +57,50 @@ export function parameterCount(shape: LayerShape): number {
   return PARAMETER_NAMES.reduce((total, name) => total + sizes[name], 0);
 }
 
-/** The hyperparameters of the loss in docs/SPEC.md section 2. */
+/**
+ * The three models (README "Architectures"): the tutorial's sigmoid autoencoder, and the two
+ * dictionary-learning SAEs with a linear decoder, ReLU + decoder-norm-weighted L1 and TopK.
+ */
+export const ARCHITECTURES = ['sigmoid', 'relu', 'topk'] as const;
+export type ArchitectureName = (typeof ARCHITECTURES)[number];
+
+/**
+ * What fixes the forward pass: the architecture and, for topk, k (the codes kept per row). A
+ * session is made for one; every LossConfig it is given must name the same.
+ */
+export interface Architecture {
+  readonly architecture: ArchitectureName;
+  /** topk only: the number of codes kept per row, 1 ≤ k ≤ h. */
+  readonly k: number;
+}
+
+/** The tutorial's model; what a session is made for when no architecture is given. */
+export const SIGMOID_ARCHITECTURE: Architecture = { architecture: 'sigmoid', k: 0 };
+
+/** The architecture a loss config names (absent: sigmoid); k is kept only for topk. */
+export function architectureOf(loss: Partial<Pick<LossConfig, 'architecture' | 'k'>>): Architecture {
+  const architecture = loss.architecture ?? 'sigmoid';
+  return architecture === 'topk' ? { architecture, k: loss.k ?? 0 } : { architecture, k: 0 };
+}
+
+/**
+ * The hyperparameters of the loss in docs/SPEC.md section 2.
+ *
+ * sigmoid uses ρ, β, α and the reduction. relu and topk use the loss of Anthropic (2024) and Gao
+ * et al. (2024), with the mean over the batch fixed and no weight decay: relu uses β as the L1
+ * weight λ; topk uses k, auxK, auxCoefficient and deadSteps (src/reference/linear-sae-reference.ts).
+ */
 export interface LossConfig {
+  /** Absent: "sigmoid". */
+  readonly architecture?: ArchitectureName;
+  /** topk: codes kept per row. */
+  readonly k?: number;
+  /** topk: dead units whose pre-activations reconstruct the residual in the AuxK loss. */
+  readonly auxK?: number;
+  /** topk: weight of the AuxK loss. */
+  readonly auxCoefficient?: number;
+  /** topk: a unit is dead when it has not fired on any row of this many consecutive steps. */
+  readonly deadSteps?: number;
   /** ρ: target mean activation of each hidden unit, in (0, 1). */
   readonly sparsityTarget: number;
   /** β: weight of the KL sparsity penalty. */

@@ -12,7 +12,7 @@
 import type { AdamState, BackendName, BackendSession, KernelBackend, LayerShape, LossConfig, Parameters } from '../backends/types.js';
 import type { BackendReport } from '../backends/select.js';
 import { toMatrix, type Matrix } from '../data/matrix.js';
-import { DataError, TrainingDivergedError } from '../errors.js';
+import { ConfigError, DataError, TrainingDivergedError } from '../errors.js';
 import {
   DEFAULT_TRAINING_OPTIONS,
   optimizerConfig,
@@ -79,6 +79,11 @@ export class SparseAutoencoder {
     state: Partial<ModelState>,
     backendReport?: BackendReport,
   ) {
+    // The backends' relu and topk math exists (src/reference/linear-sae-reference.ts and the
+    // kernels); the model layer's part (initialisation, normalisation, metrics) is issue 16's next step.
+    if (config.architecture !== 'sigmoid') {
+      throw new ConfigError('config.architecture', `${JSON.stringify(config.architecture)} is not trained or loaded by the model yet; only "sigmoid" is`);
+    }
     this.backendReport = backendReport ?? null;
     this.normalization = state.normalization ?? null;
     this.training = state.training ?? { ...DEFAULT_TRAINING_OPTIONS, epochsCompleted: 0 };

@@ -137,9 +137,9 @@ export interface LossTerms {
 }
 
 export interface ForwardResult {
-  /** Hidden activations a = σ(X·W1 + b1), [m×h]. */
+  /** Hidden activations a = σ(X·W1 + b1), [m×h] (relu, topk: the codes). */
   hidden: Float32Array;
-  /** Outputs y = σ(a·W2 + b2), [m×n]. */
+  /** Outputs y = σ(a·W2 + b2), [m×n] (relu, topk: x̂ = a·W2 + b2). */
   output: Float32Array;
 }
 
@@ -153,6 +153,8 @@ export interface GradientResult {
 /** One model's state living inside a backend. */
 export interface BackendSession {
   readonly shape: LayerShape;
+  /** The forward pass this session computes; every LossConfig it is given names the same. */
+  readonly architecture: Architecture;
 
   /** Copies the parameters out of the backend. */
   getParameters(): Parameters;
@@ -163,21 +165,30 @@ export interface BackendSession {
   getOptimizerState(): AdamState | null;
   setOptimizerState(state: AdamState | null): void;
 
+  /**
+   * topk's dead-unit bookkeeping: for each hidden unit, the training steps since it last fired
+   * (a > 0 on some row of a batch), [h]; all 0 for a new session. A unit is dead when its count
+   * is at least the loss's deadSteps. Every trainStep updates it (for every architecture).
+   */
+  getStepsSinceFired(): Uint32Array;
+  setStepsSinceFired(steps: Uint32Array): void;
+
   /** Uploads the (already normalised) training data once: `rows` rows of n values. */
   setTrainingData(x: Float32Array, rows: number): void;
 
   /**
    * One optimizer step on the training-data rows named by `rowIndices` (in that order), or on
    * all rows in their stored order when `rowIndices` is null (full batch).
-   * Returns the loss terms of that batch before the update.
+   * Returns the loss terms of that batch before the update. topk: the AuxK term uses the units
+   * dead before the step; after the update the decoder rows are scaled to unit norm.
    */
   trainStep(rowIndices: Uint32Array | null, loss: LossConfig, optimizer: OptimizerConfig): LossTerms;
 
   /** Forward pass on `rows` rows of x (normalised). */
   forward(x: Float32Array, rows: number): ForwardResult;
-  /** decode(a) = σ(a·W2 + b2). */
+  /** decode(a) = σ(a·W2 + b2) (sigmoid), a·W2 + b2 (relu, topk). */
   decode(hidden: Float32Array, rows: number): Float32Array;
-  /** Loss terms and the full gradient (weight decay included) on a batch; no update. */
+  /** Loss terms and the full gradient (weight decay included) on a batch; no update (topk: the units dead now). */
   gradients(x: Float32Array, rows: number, loss: LossConfig): GradientResult;
 
   /** Frees what the session holds (wasm instance, tensors). The session is unusable after. */
@@ -186,5 +197,6 @@ export interface BackendSession {
 
 export interface KernelBackend {
   readonly name: BackendName;
-  createSession(shape: LayerShape, params: Parameters): BackendSession;
+  /** A session for `architecture` (default: sigmoid). */
+  createSession(shape: LayerShape, params: Parameters, architecture?: Architecture): BackendSession;
 }

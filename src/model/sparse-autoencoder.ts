@@ -10,9 +10,10 @@
  * const codes = model.encode(rows); // rows × 48 hidden activations
  */
 import type { AdamState, BackendName, BackendSession, KernelBackend, LayerShape, LossConfig, Parameters } from '../backends/types.js';
+import { architectureOf } from '../backends/types.js';
 import type { BackendReport } from '../backends/select.js';
 import { toMatrix, type Matrix } from '../data/matrix.js';
-import { ConfigError, DataError, TrainingDivergedError } from '../errors.js';
+import { DataError, TrainingDivergedError } from '../errors.js';
 import {
   DEFAULT_TRAINING_OPTIONS,
   optimizerConfig,
@@ -21,7 +22,7 @@ import {
   type ModelConfig,
   type TrainingOptions,
 } from './config.js';
-import { initialParameters } from './initialization.js';
+import { decoderBiasFromData, initialParameters } from './initialization.js';
 import { computeMetrics, type Metrics } from './metrics.js';
 import { readModelFile, toModelFile, type ModelFile, type ModelState } from './model-file.js';
 import { denormalize, fitNormalization, normalize, type Normalization } from './normalization.js';
@@ -79,11 +80,6 @@ export class SparseAutoencoder {
     state: Partial<ModelState>,
     backendReport?: BackendReport,
   ) {
-    // The backends' relu and topk math exists (src/reference/linear-sae-reference.ts and the
-    // kernels); the model layer's part (initialisation, normalisation, metrics) is issue 16's next step.
-    if (config.architecture !== 'sigmoid') {
-      throw new ConfigError('config.architecture', `${JSON.stringify(config.architecture)} is not trained or loaded by the model yet; only "sigmoid" is`);
-    }
     this.backendReport = backendReport ?? null;
     this.normalization = state.normalization ?? null;
     this.training = state.training ?? { ...DEFAULT_TRAINING_OPTIONS, epochsCompleted: 0 };
@@ -98,14 +94,14 @@ export class SparseAutoencoder {
     const resolved = resolveModelConfig(inputSize, config);
     const shape = { inputSize, hiddenSize: resolved.hiddenSize };
     const seed = resolveTrainingOptions({ seed: options.seed }).seed;
-    const session = backend.createSession(shape, initialParameters(shape, seed));
+    const session = backend.createSession(shape, initialParameters(shape, seed, resolved.architecture), architectureOf(resolved));
     return new SparseAutoencoder(session, backend.name, resolved, {}, options.backendReport);
   }
 
   /** A model from its file (docs/SPEC.md section 3, parsed JSON); throws ModelFileError naming the bad field. */
   static fromFile(file: unknown, backend: KernelBackend, source?: string, backendReport?: BackendReport): SparseAutoencoder {
     const state = readModelFile(file, source);
-    const session = backend.createSession(state.shape, state.parameters);
+    const session = backend.createSession(state.shape, state.parameters, architectureOf(state.config));
     return new SparseAutoencoder(session, backend.name, state.config, state, backendReport);
   }
 
@@ -188,7 +184,7 @@ export class SparseAutoencoder {
     const options = resolveTrainingOptions(training);
     const matrix = this.checkWidth(toMatrix(data, 'data'), 'data');
     const normalization = this.normalization ?? fitNormalization(this.config.normalize, matrix.data, matrix.rows, matrix.cols);
-    const x = normalize(normalization, matrix.data, matrix.rows, matrix.cols, 'data');
+    const x = normalize(normalization, matrix.data, matrix.rows, matrix.cols, 'data', this.linear);
     const loss = this.lossConfig();
 
     const before = { parameters: this.session.getParameters(), optimizerState: this.session.getOptimizerState() };
@@ -196,6 +192,10 @@ export class SparseAutoencoder {
       this.session.setParameters(before.parameters);
       this.session.setOptimizerState(before.optimizerState);
     };
+    if (this.linear && this.normalization === null && position === undefined) {
+      // relu, topk: b_dec starts at the mean of the first training data (initialization.ts)
+      this.session.setParameters({ ...before.parameters, b2: decoderBiasFromData(x, matrix.rows, this.inputSize) });
+    }
     this.session.setTrainingData(x, matrix.rows);
     const run = new TrainingRun(
       this.session,
@@ -287,7 +287,15 @@ export class SparseAutoencoder {
 
   private lossConfig(): LossConfig {
     const { sparsityTarget, sparsityWeight, weightDecay, reduction } = this.config;
-    return { sparsityTarget, sparsityWeight, weightDecay, reduction };
+    // the sigmoid model's loss config exactly as before; relu and topk name their own fields
+    if (!this.linear) return { sparsityTarget, sparsityWeight, weightDecay, reduction };
+    const { architecture, k, auxK, auxCoefficient, deadSteps } = this.config;
+    return { sparsityTarget, sparsityWeight, weightDecay, reduction, architecture, k, auxK, auxCoefficient, deadSteps };
+  }
+
+  /** relu and topk: a linear decoder (any finite inputs under normalize "none"). */
+  private get linear(): boolean {
+    return this.config.architecture !== 'sigmoid';
   }
 
   private metricsOn(x: Float32Array, rows: number): Metrics {
@@ -299,7 +307,7 @@ export class SparseAutoencoder {
   private prepare(data: DataInput): { x: Float32Array; rows: number; original: Matrix } {
     this.checkUsable();
     const original = this.checkWidth(toMatrix(data, 'data'), 'data');
-    const x = normalize(this.requireNormalization(), original.data, original.rows, original.cols, 'data');
+    const x = normalize(this.requireNormalization(), original.data, original.rows, original.cols, 'data', this.linear);
     return { x, rows: original.rows, original };
   }
 

@@ -8,3 +8,4 @@ export * from './reductions';
 export * from './loss';
 export * from './optimizers';
 export * from './memory';
+export * from './sparse-codes';

@@ -8,11 +8,11 @@
  * Messages name the method and the argument, e.g. "forward: x has 7 values, expected 2 × 5 = 10 values
  * (rows × inputSize)".
  */
-import { PARAMETER_NAMES, parameterSizes } from './types.js';
-import type { AdamState, BackendName, BackendSession, ForwardResult, GradientResult, KernelBackend, LayerShape, LossConfig, LossTerms, OptimizerConfig, ParameterName, Parameters } from './types.js';
+import { ARCHITECTURES, architectureOf, PARAMETER_NAMES, parameterSizes, SIGMOID_ARCHITECTURE } from './types.js';
+import type { AdamState, Architecture, BackendName, BackendSession, ForwardResult, GradientResult, KernelBackend, LayerShape, LossConfig, LossTerms, OptimizerConfig, ParameterName, Parameters } from './types.js';
 
 /** Makes a backend's session for a shape and parameters already checked. */
-export type SessionFactory = (shape: LayerShape, params: Parameters) => BackendSession;
+export type SessionFactory = (shape: LayerShape, params: Parameters, architecture: Architecture) => BackendSession;
 
 /**
  * A KernelBackend whose sessions check every call before `create`'s session sees it.
@@ -23,13 +23,14 @@ export type SessionFactory = (shape: LayerShape, params: Parameters) => BackendS
 export function checkedBackend(name: BackendName, create: SessionFactory): KernelBackend {
   return {
     name,
-    createSession(shape: LayerShape, params: Parameters): BackendSession {
+    createSession(shape: LayerShape, params: Parameters, architecture: Architecture = SIGMOID_ARCHITECTURE): BackendSession {
       checkPositiveInteger('createSession: inputSize', shape.inputSize);
       checkPositiveInteger('createSession: hiddenSize', shape.hiddenSize);
       const own: LayerShape = { inputSize: shape.inputSize, hiddenSize: shape.hiddenSize };
       const sizes = parameterSizes(own);
       checkParameters('createSession: parameters', params, sizes);
-      return new CheckedSession(name, create(own, params), own, sizes);
+      const ownArchitecture = checkArchitecture(architecture, own.hiddenSize);
+      return new CheckedSession(name, create(own, params, ownArchitecture), own, sizes, ownArchitecture);
     },
   };
 }
@@ -44,6 +45,7 @@ class CheckedSession implements BackendSession {
     inner: BackendSession,
     readonly shape: LayerShape,
     private readonly sizes: Record<ParameterName, number>,
+    readonly architecture: Architecture,
   ) {
     this.inner = inner;
   }
@@ -74,6 +76,19 @@ class CheckedSession implements BackendSession {
     inner.setOptimizerState(state);
   }
 
+  getStepsSinceFired(): Uint32Array {
+    return this.use('getStepsSinceFired').getStepsSinceFired();
+  }
+
+  setStepsSinceFired(steps: Uint32Array): void {
+    const inner = this.use('setStepsSinceFired');
+    if (!(steps instanceof Uint32Array)) throw new TypeError(`setStepsSinceFired: steps must be a Uint32Array, got ${describe(steps)}`);
+    if (steps.length !== this.shape.hiddenSize) {
+      throw new RangeError(`setStepsSinceFired: steps has ${steps.length} values, expected hiddenSize = ${this.shape.hiddenSize}`);
+    }
+    inner.setStepsSinceFired(steps);
+  }
+
   setTrainingData(x: Float32Array, rows: number): void {
     const inner = this.use('setTrainingData');
     checkPositiveInteger('setTrainingData: rows', rows);
@@ -100,6 +115,7 @@ class CheckedSession implements BackendSession {
     if (optimizer.kind !== 'adam' && optimizer.kind !== 'sgd') {
       throw new RangeError(`trainStep: unknown optimizer ${JSON.stringify((optimizer as { kind: unknown }).kind)}`);
     }
+    this.checkLoss('trainStep', loss);
     return inner.trainStep(rowIndices, loss, optimizer);
   }
 
@@ -124,6 +140,7 @@ class CheckedSession implements BackendSession {
     checkNonNegativeInteger('gradients: rows', rows);
     if (rows === 0) throw new RangeError('gradients: the batch is empty (rows is 0)');
     checkMatrix('gradients', 'x', x, rows, this.shape.inputSize, 'inputSize');
+    this.checkLoss('gradients', loss);
     return inner.gradients(x, rows, loss);
   }
 
@@ -134,10 +151,40 @@ class CheckedSession implements BackendSession {
     inner.dispose();
   }
 
+  /** The loss must name the session's architecture, and topk's loss its counts. */
+  private checkLoss(method: string, loss: LossConfig): void {
+    const named = architectureOf(loss);
+    if (named.architecture !== this.architecture.architecture || named.k !== this.architecture.k) {
+      throw new RangeError(`${method}: loss is for ${show(named)} but the session computes ${show(this.architecture)}`);
+    }
+    if (named.architecture === 'topk') {
+      checkPositiveInteger(`${method}: loss.auxK`, loss.auxK ?? NaN);
+      checkPositiveInteger(`${method}: loss.deadSteps`, loss.deadSteps ?? NaN);
+      const c = loss.auxCoefficient;
+      if (typeof c !== 'number' || !(c >= 0) || !Number.isFinite(c)) throw new RangeError(`${method}: loss.auxCoefficient must be a finite number ≥ 0, got ${c}`);
+    }
+  }
+
   private use(method: string): BackendSession {
     if (this.inner === null) throw new Error(`${this.backendName} session is disposed: ${method}() called after dispose()`);
     return this.inner;
   }
+}
+
+function show(architecture: Architecture): string {
+  return architecture.architecture === 'topk' ? `topk with k = ${architecture.k}` : architecture.architecture;
+}
+
+/** A known architecture; topk's k an integer from 1 to h. Returns the session's own copy. */
+function checkArchitecture(architecture: Architecture, hiddenSize: number): Architecture {
+  if (typeof architecture !== 'object' || architecture === null || !(ARCHITECTURES as readonly string[]).includes(architecture.architecture)) {
+    throw new RangeError(`createSession: architecture must be one of ${ARCHITECTURES.join(', ')}, got ${JSON.stringify(architecture?.architecture)}`);
+  }
+  if (architecture.architecture !== 'topk') return { architecture: architecture.architecture, k: 0 };
+  if (!Number.isInteger(architecture.k) || architecture.k < 1 || architecture.k > hiddenSize) {
+    throw new RangeError(`createSession: k must be an integer from 1 to hiddenSize = ${hiddenSize}, got ${architecture.k}`);
+  }
+  return { architecture: 'topk', k: architecture.k };
 }
 
 function checkPositiveInteger(name: string, value: number): void {

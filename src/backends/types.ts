@@ -57,8 +57,50 @@ export function parameterCount(shape: LayerShape): number {
   return PARAMETER_NAMES.reduce((total, name) => total + sizes[name], 0);
 }
 
-/** The hyperparameters of the loss in docs/SPEC.md section 2. */
+/**
+ * The three models (README "Architectures"): the tutorial's sigmoid autoencoder, and the two
+ * dictionary-learning SAEs with a linear decoder, ReLU + decoder-norm-weighted L1 and TopK.
+ */
+export const ARCHITECTURES = ['sigmoid', 'relu', 'topk'] as const;
+export type ArchitectureName = (typeof ARCHITECTURES)[number];
+
+/**
+ * What fixes the forward pass: the architecture and, for topk, k (the codes kept per row). A
+ * session is made for one; every LossConfig it is given must name the same.
+ */
+export interface Architecture {
+  readonly architecture: ArchitectureName;
+  /** topk only: the number of codes kept per row, 1 ≤ k ≤ h. */
+  readonly k: number;
+}
+
+/** The tutorial's model; what a session is made for when no architecture is given. */
+export const SIGMOID_ARCHITECTURE: Architecture = { architecture: 'sigmoid', k: 0 };
+
+/** The architecture a loss config names (absent: sigmoid); k is kept only for topk. */
+export function architectureOf(loss: Partial<Pick<LossConfig, 'architecture' | 'k'>>): Architecture {
+  const architecture = loss.architecture ?? 'sigmoid';
+  return architecture === 'topk' ? { architecture, k: loss.k ?? 0 } : { architecture, k: 0 };
+}
+
+/**
+ * The hyperparameters of the loss in docs/SPEC.md section 2.
+ *
+ * sigmoid uses ρ, β, α and the reduction. relu and topk use the loss of Anthropic (2024) and Gao
+ * et al. (2024), with the mean over the batch fixed and no weight decay: relu uses β as the L1
+ * weight λ; topk uses k, auxK, auxCoefficient and deadSteps (src/reference/linear-sae-reference.ts).
+ */
 export interface LossConfig {
+  /** Absent: "sigmoid". */
+  readonly architecture?: ArchitectureName;
+  /** topk: codes kept per row. */
+  readonly k?: number;
+  /** topk: dead units whose pre-activations reconstruct the residual in the AuxK loss. */
+  readonly auxK?: number;
+  /** topk: weight of the AuxK loss. */
+  readonly auxCoefficient?: number;
+  /** topk: a unit is dead when it has not fired on any row of this many consecutive steps. */
+  readonly deadSteps?: number;
   /** ρ: target mean activation of each hidden unit, in (0, 1). */
   readonly sparsityTarget: number;
   /** β: weight of the KL sparsity penalty. */
@@ -95,9 +137,9 @@ export interface LossTerms {
 }
 
 export interface ForwardResult {
-  /** Hidden activations a = σ(X·W1 + b1), [m×h]. */
+  /** Hidden activations a = σ(X·W1 + b1), [m×h] (relu, topk: the codes). */
   hidden: Float32Array;
-  /** Outputs y = σ(a·W2 + b2), [m×n]. */
+  /** Outputs y = σ(a·W2 + b2), [m×n] (relu, topk: x̂ = a·W2 + b2). */
   output: Float32Array;
 }
 
@@ -111,6 +153,8 @@ export interface GradientResult {
 /** One model's state living inside a backend. */
 export interface BackendSession {
   readonly shape: LayerShape;
+  /** The forward pass this session computes; every LossConfig it is given names the same. */
+  readonly architecture: Architecture;
 
   /** Copies the parameters out of the backend. */
   getParameters(): Parameters;
@@ -121,21 +165,30 @@ export interface BackendSession {
   getOptimizerState(): AdamState | null;
   setOptimizerState(state: AdamState | null): void;
 
+  /**
+   * topk's dead-unit bookkeeping: for each hidden unit, the training steps since it last fired
+   * (a > 0 on some row of a batch), [h]; all 0 for a new session. A unit is dead when its count
+   * is at least the loss's deadSteps. Every trainStep updates it (for every architecture).
+   */
+  getStepsSinceFired(): Uint32Array;
+  setStepsSinceFired(steps: Uint32Array): void;
+
   /** Uploads the (already normalised) training data once: `rows` rows of n values. */
   setTrainingData(x: Float32Array, rows: number): void;
 
   /**
    * One optimizer step on the training-data rows named by `rowIndices` (in that order), or on
    * all rows in their stored order when `rowIndices` is null (full batch).
-   * Returns the loss terms of that batch before the update.
+   * Returns the loss terms of that batch before the update. topk: the AuxK term uses the units
+   * dead before the step; after the update the decoder rows are scaled to unit norm.
    */
   trainStep(rowIndices: Uint32Array | null, loss: LossConfig, optimizer: OptimizerConfig): LossTerms;
 
   /** Forward pass on `rows` rows of x (normalised). */
   forward(x: Float32Array, rows: number): ForwardResult;
-  /** decode(a) = σ(a·W2 + b2). */
+  /** decode(a) = σ(a·W2 + b2) (sigmoid), a·W2 + b2 (relu, topk). */
   decode(hidden: Float32Array, rows: number): Float32Array;
-  /** Loss terms and the full gradient (weight decay included) on a batch; no update. */
+  /** Loss terms and the full gradient (weight decay included) on a batch; no update (topk: the units dead now). */
   gradients(x: Float32Array, rows: number, loss: LossConfig): GradientResult;
 
   /** Frees what the session holds (wasm instance, tensors). The session is unusable after. */
@@ -144,5 +197,6 @@ export interface BackendSession {
 
 export interface KernelBackend {
   readonly name: BackendName;
-  createSession(shape: LayerShape, params: Parameters): BackendSession;
+  /** A session for `architecture` (default: sigmoid). */
+  createSession(shape: LayerShape, params: Parameters, architecture?: Architecture): BackendSession;
 }

@@ -3,7 +3,8 @@
  * and the arithmetic that moves the scaling into (or beside) the first layer. Exporters take
  * this plain value, not a model, so they work from a model file as well as from a live model.
  */
-import type { LayerShape, Parameters } from '../backends/types.js';
+import type { ArchitectureName, LayerShape, Parameters } from '../backends/types.js';
+import { ConfigError } from '../errors.js';
 import type { Normalization } from '../model/normalization.js';
 import type { SparseAutoencoder } from '../model/sparse-autoencoder.js';
 
@@ -13,8 +14,16 @@ export interface ExportableModel {
   readonly normalization: Normalization;
 }
 
+/** The graphs the exporters write are the sigmoid model's; a relu or topk model is refused, not mis-exported. */
+export function checkExportable(architecture: ArchitectureName): void {
+  if (architecture !== 'sigmoid') {
+    throw new ConfigError('config.architecture', `is ${JSON.stringify(architecture)}, but export writes the sigmoid model's graphs only (relu and topk exports are not written yet)`);
+  }
+}
+
 /** The parts of a trained model that an export holds (a copy of its parameters). */
 export function exportableModel(model: SparseAutoencoder): ExportableModel {
+  checkExportable(model.config.architecture);
   const normalization = model.inputNormalization;
   if (normalization === null) {
     throw new Error('cannot export a model before it has been trained: its normalisation is fitted on the training data');

@@ -3,7 +3,7 @@
  * TensorFlow tutorial's, docs/SPEC.md section 2) and the resolve that fills and checks them. The facts
  * themselves (ranges, defaults, descriptions) are in the options table, ./options.ts.
  */
-import type { BackendChoice, LossConfig, OptimizerConfig, Reduction } from '../backends/types.js';
+import type { ArchitectureName, BackendChoice, LossConfig, OptimizerConfig, Reduction } from '../backends/types.js';
 import { ConfigError } from '../errors.js';
 import { checkOption, MODEL_OPTIONS, TRAINING_OPTIONS, type OptionCaps, type OptionSpec, type ValueOf } from './options.js';
 import { withoutUndefined } from '../util/defined.js';
@@ -13,10 +13,16 @@ export type OptimizerName = (typeof TRAINING_OPTIONS.optimizer.choices)[number];
 // The backends' own names for two of the choices must be the table's (a compile-time check).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const _reductionsAgree: Same<Reduction, (typeof MODEL_OPTIONS.reduction.choices)[number]> = true;
+const _architecturesAgree: Same<ArchitectureName, (typeof MODEL_OPTIONS.architecture.choices)[number]> = true;
 const _backendsAgree: Same<BackendChoice, (typeof TRAINING_OPTIONS.backend.choices)[number]> = true;
 
 /** What defines a model (saved as the model file's "config"). */
 export interface ModelConfig extends LossConfig {
+  readonly architecture: ArchitectureName;
+  readonly k: number;
+  readonly auxK: number;
+  readonly auxCoefficient: number;
+  readonly deadSteps: number;
   /** Hidden units h; default 3·n. */
   readonly hiddenSize: number;
   /** Input scaling fitted on the first training data. */
@@ -68,6 +74,9 @@ export function resolveModelConfig(inputSize: number, partial: Partial<ModelConf
     ...withoutUndefined(pick(partial, Object.keys(MODEL_OPTIONS))),
   } as ModelConfig;
   check('config', MODEL_OPTIONS, config as unknown as Record<string, unknown>, caps);
+  if (config.architecture === 'topk' && config.k > config.hiddenSize) {
+    throw new ConfigError('config.k', `must be at most the hidden size ${config.hiddenSize} (topk keeps k of the h codes), got ${config.k}`);
+  }
   return config;
 }
 

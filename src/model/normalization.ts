@@ -36,9 +36,18 @@ export function normalizationFromRange(kind: NormalizationKind, min: Float32Arra
 
 /**
  * Returns the data scaled into the model's input space (a new array). With "none", a value
- * outside [0, 1] is a DataError naming its row and column (1-based).
+ * outside [0, 1] is a DataError naming its row and column (1-based) — unless `anyFinite` (the
+ * relu and topk models, whose linear output needs no [0, 1]), where only a non-finite value is.
  */
-export function normalize(norm: Normalization, data: Float32Array, rows: number, cols: number, source?: string): Float32Array {
+export function normalize(norm: Normalization, data: Float32Array, rows: number, cols: number, source?: string, anyFinite = false): Float32Array {
+  if (norm.kind === 'none' && anyFinite) {
+    for (let k = 0; k < rows * cols; k++) {
+      if (!Number.isFinite(data[k]!)) {
+        throw new DataError(`value ${data[k]} is not a finite number`, { source, row: Math.floor(k / cols) + 1, column: (k % cols) + 1 });
+      }
+    }
+    return data.slice(0, rows * cols);
+  }
   const out = new Float32Array(rows * cols);
   normalizeInto(norm, data, rows, cols, out, 0, source);
   return out;

@@ -49,11 +49,16 @@ export type OptionSpec = NumericOption | ChoiceOption;
 
 /** What defines a model (the model file's "config"). */
 export const MODEL_OPTIONS = {
+  architecture: { type: 'choice', choices: ['sigmoid', 'relu', 'topk'], default: 'sigmoid', description: 'the model: the tutorial\'s sigmoid units with KL sparsity, ReLU codes with a decoder-norm-weighted L1 penalty, or TopK codes (README "Architectures")' },
   hiddenSize: { type: 'integer', range: { min: 1 }, default: null, description: 'hidden units h (default 3 × input columns)', flag: 'hidden' },
-  sparsityTarget: { type: 'number', range: { min: 0, max: 1, minExclusive: true, maxExclusive: true }, default: 0.1, description: 'target mean activation ρ, in (0, 1)' },
-  sparsityWeight: { type: 'number', range: { min: 0 }, default: 0.1, description: 'weight β of the KL sparsity penalty' },
-  weightDecay: { type: 'number', range: { min: 0 }, default: 0.1, description: 'weight α of the L2 penalty on W1 and W2' },
-  reduction: { type: 'choice', choices: ['sum', 'mean'], default: 'sum', description: 'reconstruction error summed or averaged over the rows of a batch' },
+  sparsityTarget: { type: 'number', range: { min: 0, max: 1, minExclusive: true, maxExclusive: true }, default: 0.1, description: 'target mean activation ρ, in (0, 1) (sigmoid)' },
+  sparsityWeight: { type: 'number', range: { min: 0 }, default: 0.1, description: 'weight β of the KL sparsity penalty (sigmoid); the L1 weight λ (relu)' },
+  weightDecay: { type: 'number', range: { min: 0 }, default: 0.1, description: 'weight α of the L2 penalty on W1 and W2 (sigmoid)' },
+  k: { type: 'integer', range: { min: 1 }, default: 32, description: 'topk: codes kept per row, at most the hidden size (Gao et al. 2024)' },
+  auxK: { type: 'integer', range: { min: 1 }, default: 512, description: 'topk: dead units whose largest pre-activations reconstruct the residual in the AuxK loss (Gao et al. 2024)' },
+  auxCoefficient: { type: 'number', range: { min: 0 }, default: 0.03125, description: 'topk: weight of the AuxK loss (Gao et al. 2024: 1/32)' },
+  deadSteps: { type: 'integer', range: { min: 1 }, default: 1000, description: 'topk: a unit that fires on no row of this many consecutive steps is dead (SAELens\' window)' },
+  reduction: { type: 'choice', choices: ['sum', 'mean'], default: 'sum', description: 'reconstruction error summed or averaged over the rows of a batch (sigmoid; relu and topk average)' },
   normalize: { type: 'choice', choices: ['minmax', 'none'], default: 'minmax', description: 'scale each column to [0, 1] with the training data\'s min and max, or require data already in [0, 1]' },
 } as const satisfies Record<string, OptionSpec>;
 

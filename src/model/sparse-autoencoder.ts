@@ -10,6 +10,7 @@
  * const codes = model.encode(rows); // rows × 48 hidden activations
  */
 import type { AdamState, BackendName, BackendSession, KernelBackend, LayerShape, LossConfig, Parameters } from '../backends/types.js';
+import { architectureOf } from '../backends/types.js';
 import type { BackendReport } from '../backends/select.js';
 import { toMatrix, type Matrix } from '../data/matrix.js';
 import { DataError, TrainingDivergedError } from '../errors.js';
@@ -21,7 +22,7 @@ import {
   type ModelConfig,
   type TrainingOptions,
 } from './config.js';
-import { initialParameters } from './initialization.js';
+import { decoderBiasFromData, initialParameters } from './initialization.js';
 import { computeMetrics, type Metrics } from './metrics.js';
 import { readModelBytes } from './model-bytes.js';
 import { toBinaryModelFile } from './model-file-binary.js';
@@ -114,7 +115,7 @@ export class SparseAutoencoder {
     const resolved = resolveModelConfig(inputSize, config);
     const shape = { inputSize, hiddenSize: resolved.hiddenSize };
     const seed = resolveTrainingOptions({ seed: options.seed }).seed;
-    const session = backend.createSession(shape, initialParameters(shape, seed));
+    const session = backend.createSession(shape, initialParameters(shape, seed, resolved.architecture), architectureOf(resolved));
     return new SparseAutoencoder(session, backend.name, resolved, {}, options.backendReport);
   }
 
@@ -133,7 +134,7 @@ export class SparseAutoencoder {
 
   /** A model from a checked model state (what the file readers return). */
   static fromState(state: ModelState, backend: KernelBackend, backendReport?: BackendReport): SparseAutoencoder {
-    const session = backend.createSession(state.shape, state.parameters);
+    const session = backend.createSession(state.shape, state.parameters, architectureOf(state.config));
     return new SparseAutoencoder(session, backend.name, state.config, state, backendReport);
   }
 
@@ -289,7 +290,7 @@ export class SparseAutoencoder {
     const options = resolveTrainingOptions(training);
     const matrix = this.checkWidth(toMatrix(data, 'data'), 'data');
     const normalization = this.normalization ?? fitNormalization(this.config.normalize, matrix.data, matrix.rows, matrix.cols);
-    const x = normalize(normalization, matrix.data, matrix.rows, matrix.cols, 'data');
+    const x = normalize(normalization, matrix.data, matrix.rows, matrix.cols, 'data', this.linear);
     const loss = this.lossConfig();
 
     this.flushOptimizerState();
@@ -298,6 +299,10 @@ export class SparseAutoencoder {
       this.session.setParameters(before.parameters);
       this.session.setOptimizerState(before.optimizerState);
     };
+    if (this.linear && this.normalization === null && position === undefined) {
+      // relu, topk: b_dec starts at the mean of the first training data (initialization.ts)
+      this.session.setParameters({ ...before.parameters, b2: decoderBiasFromData(x, matrix.rows, this.inputSize) });
+    }
     this.session.setTrainingData(x, matrix.rows);
     const run = new TrainingRun(
       this.session,
@@ -383,7 +388,15 @@ export class SparseAutoencoder {
 
   private lossConfig(): LossConfig {
     const { sparsityTarget, sparsityWeight, weightDecay, reduction } = this.config;
-    return { sparsityTarget, sparsityWeight, weightDecay, reduction };
+    // the sigmoid model's loss config exactly as before; relu and topk name their own fields
+    if (!this.linear) return { sparsityTarget, sparsityWeight, weightDecay, reduction };
+    const { architecture, k, auxK, auxCoefficient, deadSteps } = this.config;
+    return { sparsityTarget, sparsityWeight, weightDecay, reduction, architecture, k, auxK, auxCoefficient, deadSteps };
+  }
+
+  /** relu and topk: a linear decoder (any finite inputs under normalize "none"). */
+  private get linear(): boolean {
+    return this.config.architecture !== 'sigmoid';
   }
 
   /** Throws TrainingDivergedError (after `restore`) when a parameter is no longer finite. */
@@ -445,7 +458,7 @@ export class SparseAutoencoder {
   private prepare(data: DataInput): { x: Float32Array; rows: number; original: Matrix } {
     this.checkUsable();
     const original = this.checkWidth(toMatrix(data, 'data'), 'data');
-    const x = normalize(this.requireNormalization(), original.data, original.rows, original.cols, 'data');
+    const x = normalize(this.requireNormalization(), original.data, original.rows, original.cols, 'data', this.linear);
     return { x, rows: original.rows, original };
   }
 

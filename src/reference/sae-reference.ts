@@ -3,7 +3,12 @@
  * backends are tested against. It is deliberately slow and obvious — plain loops, no blocking,
  * no fusion — so that it can be checked by reading. Never optimise it.
  */
-import type { LayerShape, LossConfig, LossTerms, OptimizerConfig, Parameters } from '../backends/types.js';
+import { architectureOf, SIGMOID_ARCHITECTURE } from '../backends/types.js';
+import type { Architecture, LayerShape, LossConfig, LossTerms, OptimizerConfig, Parameters } from '../backends/types.js';
+import { gemmReference } from './gemm-reference.js';
+import { linearForward, linearGradients, linearLoss, type LinearLossState } from './linear-sae-reference.js';
+
+export { gemmReference } from './gemm-reference.js';
 
 export interface Parameters64 {
   W1: Float64Array;
@@ -29,31 +34,6 @@ export function sigmoid(z: number): number {
   return 1 / (1 + Math.exp(-z));
 }
 
-/** C = op(A)·op(B) in float64, for the three forms the model needs. */
-export function gemmReference(
-  kind: 'nn' | 'tn' | 'nt',
-  a: ArrayLike<number>,
-  b: ArrayLike<number>,
-  M: number,
-  K: number,
-  N: number,
-): Float64Array {
-  const c = new Float64Array(M * N);
-  for (let i = 0; i < M; i++) {
-    for (let j = 0; j < N; j++) {
-      let sum = 0;
-      for (let p = 0; p < K; p++) {
-        // nn: A [M×K], B [K×N]; tn: A stored [K×M]; nt: B stored [N×K].
-        const aip = kind === 'tn' ? a[p * M + i]! : a[i * K + p]!;
-        const bpj = kind === 'nt' ? b[j * K + p]! : b[p * N + j]!;
-        sum += aip * bpj;
-      }
-      c[i * N + j] = sum;
-    }
-  }
-  return c;
-}
-
 export function toParameters64(p: Parameters | Parameters64): Parameters64 {
   return {
     W1: Float64Array.from(p.W1),
@@ -63,13 +43,21 @@ export function toParameters64(p: Parameters | Parameters64): Parameters64 {
   };
 }
 
-/** a = σ(X·W1 + b1), y = σ(a·W2 + b2). */
+/**
+ * sigmoid: a = σ(X·W1 + b1), y = σ(a·W2 + b2). relu and topk: linear-sae-reference.ts
+ * (a the codes, y = x̂).
+ */
 export function referenceForward(
   p: Parameters | Parameters64,
   x: ArrayLike<number>,
   rows: number,
   shape: LayerShape,
+  architecture: Architecture = SIGMOID_ARCHITECTURE,
 ): { hidden: Float64Array; output: Float64Array } {
+  if (architecture.architecture !== 'sigmoid') {
+    const { hidden, output } = linearForward(p, x, rows, shape, architecture);
+    return { hidden, output };
+  }
   const { inputSize: n, hiddenSize: h } = shape;
   const hidden = gemmReference('nn', x, p.W1, rows, n, h);
   for (let i = 0; i < rows; i++) {
@@ -111,14 +99,19 @@ function sumOfSquares(values: ArrayLike<number>): number {
   return s;
 }
 
-/** L = r·½·Σ(y − x)² + (α/2)·(‖W1‖² + ‖W2‖²) + β·Σ_j KL(ρ ‖ ρ̂_j), term by term. */
+/**
+ * sigmoid: L = r·½·Σ(y − x)² + (α/2)·(‖W1‖² + ‖W2‖²) + β·Σ_j KL(ρ ‖ ρ̂_j), term by term.
+ * relu and topk: linear-sae-reference.ts, where `state` (the dead units, the held residual) is used.
+ */
 export function referenceLoss(
   p: Parameters | Parameters64,
   x: ArrayLike<number>,
   rows: number,
   shape: LayerShape,
   loss: LossConfig,
+  state: LinearLossState = {},
 ): LossTerms & { meanActivation: Float64Array } {
+  if (architectureOf(loss).architecture !== 'sigmoid') return linearLoss(p, x, rows, shape, loss, state);
   const { hidden, output } = referenceForward(p, x, rows, shape);
   let squaredError = 0;
   for (let k = 0; k < rows * shape.inputSize; k++) squaredError += (output[k]! - x[k]!) ** 2;
@@ -150,7 +143,9 @@ export function referenceGradients(
   rows: number,
   shape: LayerShape,
   loss: LossConfig,
+  state: LinearLossState = {},
 ): { terms: LossTerms; meanActivation: Float64Array; gradients: Parameters64 } {
+  if (architectureOf(loss).architecture !== 'sigmoid') return linearGradients(p, x, rows, shape, loss, state);
   const { inputSize: n, hiddenSize: h } = shape;
   const { meanActivation: rhoHat, ...terms } = referenceLoss(p, x, rows, shape, loss);
   const { hidden, output } = referenceForward(p, x, rows, shape);

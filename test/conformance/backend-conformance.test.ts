@@ -1,17 +1,20 @@
 /**
  * The backend conformance suite (suite.ts) on every Node backend — assemblyscript, tfjs-wasm,
  * tfjs-cpu — and on the float64 reference backend as a sanity run of the suite itself; then the
- * real backends' 100-epoch training runs compared pairwise.
+ * real backends' 100-epoch training runs compared pairwise; and the relu and topk models on every
+ * real backend (architectures.ts).
  */
 import { describe, it } from 'vitest';
 
 import { expectAllClose } from '../helpers/allclose.js';
 import { PARAMETER_NAMES } from '../helpers/parameters.js';
+import { describeArchitectureConformance } from './architectures.js';
 import { REAL_BACKENDS, TRAINING_CASES, loadBackend, report, trainedOn } from './fixtures.js';
 import { TRAINED_CODES_ABS, TRAINED_WEIGHTS_ABS, describeBackendConformance } from './suite.js';
 
 describeBackendConformance('reference', () => loadBackend('reference'), { float32: false });
 for (const name of REAL_BACKENDS) describeBackendConformance(name, () => loadBackend(name));
+for (const name of REAL_BACKENDS) describeArchitectureConformance(name, () => loadBackend(name));
 
 describe('across backends: 100-epoch training from the same init and seed', () => {
   const pairs = REAL_BACKENDS.flatMap((a, i) => REAL_BACKENDS.slice(i + 1).map((b) => ({ a, b })));

@@ -4,7 +4,8 @@
  * it is as slow as the reference.
  */
 import { checkedBackend } from '../../src/backends/checked-session.js';
-import type { AdamState, BackendSession, KernelBackend, LayerShape, LossConfig, OptimizerConfig, Parameters } from '../../src/backends/types.js';
+import type { AdamState, Architecture, BackendSession, KernelBackend, LayerShape, LossConfig, OptimizerConfig, Parameters } from '../../src/backends/types.js';
+import { deadMask, linearDecode, renormalizeDecoder, updateStepsSinceFired } from '../../src/reference/linear-sae-reference.js';
 import {
   referenceAdamStep,
   referenceForward,
@@ -22,9 +23,22 @@ class ReferenceSession implements BackendSession {
   private adam: ReferenceAdamState | null = null;
   private data = new Float32Array(0);
   private rows = 0;
+  private stepsSinceFired: Uint32Array;
 
-  constructor(readonly shape: LayerShape, params: Parameters) {
+  constructor(readonly shape: LayerShape, params: Parameters, readonly architecture: Architecture) {
     this.params = toParameters64(params);
+    this.stepsSinceFired = new Uint32Array(shape.hiddenSize);
+  }
+
+  getStepsSinceFired(): Uint32Array {
+    return this.stepsSinceFired.slice();
+  }
+  setStepsSinceFired(steps: Uint32Array): void {
+    this.stepsSinceFired = steps.slice();
+  }
+  /** What the loss holds constant: the units dead now (topk). */
+  private lossState(loss: LossConfig) {
+    return { dead: this.architecture.architecture === 'topk' ? deadMask(this.stepsSinceFired, loss.deadSteps ?? 1) : null };
   }
 
   getParameters(): Parameters {
@@ -52,12 +66,14 @@ class ReferenceSession implements BackendSession {
       x = new Float32Array(rows * n);
       rowIndices.forEach((r, i) => x.set(this.data.subarray(r * n, (r + 1) * n), i * n));
     }
-    const { terms, gradients } = referenceGradients(this.params, x, rows, this.shape, loss);
+    const { terms, gradients } = referenceGradients(this.params, x, rows, this.shape, loss, this.lossState(loss));
+    updateStepsSinceFired(this.stepsSinceFired, referenceForward(this.params, x, rows, this.shape, this.architecture).hidden, rows, this.shape.hiddenSize);
     if (optimizer.kind === 'adam' && this.adam === null) {
       this.adam = { step: 0, m: zeroParameters64(this.shape), v: zeroParameters64(this.shape) };
     }
     const state = this.adam ?? { step: 0, m: zeroParameters64(this.shape), v: zeroParameters64(this.shape) };
     referenceAdamStep(this.params, gradients, state, optimizer);
+    if (this.architecture.architecture === 'topk') renormalizeDecoder(this.params, this.shape);
     // Keep parameters and moments float32 between steps, as every real backend does.
     const round = (p: Parameters64) => {
       for (const name of PARAMETER_NAMES) p[name] = Float64Array.from(Float32Array.from(p[name]));
@@ -70,10 +86,11 @@ class ReferenceSession implements BackendSession {
     return terms;
   }
   forward(x: Float32Array, rows: number) {
-    const { hidden, output } = referenceForward(this.params, x, rows, this.shape);
+    const { hidden, output } = referenceForward(this.params, x, rows, this.shape, this.architecture);
     return { hidden: Float32Array.from(hidden), output: Float32Array.from(output) };
   }
   decode(hidden: Float32Array, rows: number): Float32Array {
+    if (this.architecture.architecture !== 'sigmoid') return Float32Array.from(linearDecode(this.params, hidden, rows, this.shape));
     const { inputSize: n, hiddenSize: h } = this.shape;
     const out = new Float32Array(rows * n);
     for (let i = 0; i < rows; i++) {
@@ -86,7 +103,7 @@ class ReferenceSession implements BackendSession {
     return out;
   }
   gradients(x: Float32Array, rows: number, loss: LossConfig) {
-    const { terms, meanActivation, gradients } = referenceGradients(this.params, x, rows, this.shape, loss);
+    const { terms, meanActivation, gradients } = referenceGradients(this.params, x, rows, this.shape, loss, this.lossState(loss));
     return { terms, meanActivation: Float32Array.from(meanActivation), gradients: toFloat32Parameters(gradients) };
   }
   dispose(): void {}
@@ -96,4 +113,4 @@ class ReferenceSession implements BackendSession {
  * A KernelBackend computing in float64 with the reference, its sessions checked as every
  * backend's are (checked-session.ts). Its name is a placeholder: BackendName has no 'reference'.
  */
-export const referenceBackend: KernelBackend = checkedBackend('assemblyscript', (shape, params) => new ReferenceSession(shape, params));
+export const referenceBackend: KernelBackend = checkedBackend('assemblyscript', (shape, params, architecture) => new ReferenceSession(shape, params, architecture));

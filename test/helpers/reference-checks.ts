@@ -4,6 +4,7 @@
  */
 import type { BackendSession, LayerShape, LossConfig, Parameters } from '../../src/backends/types.js';
 import { referenceForward, referenceGradients, referenceLoss, zeroParameters64, type Parameters64 } from '../../src/reference/sae-reference.js';
+import type { LinearLossState } from '../../src/reference/linear-sae-reference.js';
 import { expectAllClose, type Tolerance } from './allclose.js';
 import { PARAMETER_NAMES, termsArray } from './parameters.js';
 
@@ -67,17 +68,18 @@ export function expectGradientsLikeReference(
 
 /**
  * Central differences (f(p + step) − f(p − step)) / 2·step of the float64 referenceLoss for every
- * parameter, in float64. `p` is moved and put back.
+ * parameter, in float64. `p` is moved and put back. `state` is what the loss holds constant (relu
+ * and topk: the dead units and the AuxK residual).
  */
-export function centralDifferences(p: Parameters64, x: Float32Array, rows: number, shape: LayerShape, loss: LossConfig, step: number): Parameters64 {
+export function centralDifferences(p: Parameters64, x: Float32Array, rows: number, shape: LayerShape, loss: LossConfig, step: number, state: LinearLossState = {}): Parameters64 {
   const out = zeroParameters64(shape);
   for (const name of PARAMETER_NAMES) {
     for (let k = 0; k < p[name].length; k++) {
       const saved = p[name][k]!;
       p[name][k] = saved + step;
-      const up = referenceLoss(p, x, rows, shape, loss).loss;
+      const up = referenceLoss(p, x, rows, shape, loss, state).loss;
       p[name][k] = saved - step;
-      const down = referenceLoss(p, x, rows, shape, loss).loss;
+      const down = referenceLoss(p, x, rows, shape, loss, state).loss;
       p[name][k] = saved;
       out[name][k] = (up - down) / (2 * step);
     }

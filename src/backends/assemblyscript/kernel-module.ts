@@ -28,12 +28,28 @@ export interface KernelExports {
   sgd_update(w: number, g: number, count: number, lr: number): void;
   gather_rows(src: number, indices: number, dst: number, rows: number, cols: number): void;
   heap_base(): number;
+  // relu and topk (assembly/sparse-codes.ts)
+  add_row_vector(z: number, v: number, rows: number, cols: number, alpha: number): void;
+  relu(z: number, a: number, count: number): void;
+  /** allowed: a u8 mask address, or 0 for every unit. */
+  top_k_codes(z: number, allowed: number, a: number, scratch: number, rows: number, cols: number, count: number): void;
+  linear_output_delta(y: number, x: number, d: number, count: number, scale: number): number;
+  aux_delta(eHat: number, x: number, y: number, dAux: number, count: number, scale: number): number;
+  code_delta(dZ: number, a: number, add: number, rows: number, cols: number): void;
+  masked_add(dst: number, src: number, a: number, count: number): void;
+  row_norms(w: number, out: number, rows: number, cols: number): void;
+  l1_decoder_gradient(g: number, w: number, codeSum: number, norms: number, rows: number, cols: number, scale: number): number;
+  normalize_rows(w: number, rows: number, cols: number): void;
+  update_steps_since_fired(a: number, steps: number, rows: number, cols: number): void;
+  dead_mask(steps: number, mask: number, cols: number, deadSteps: number): number;
 }
 
 const REQUIRED_FUNCTIONS = [
   'gemm_nn', 'gemm_tn', 'gemm_nt', 'gemm_nn_bias_sigmoid', 'bias_sigmoid', 'hidden_delta', 'column_sum', 'column_mean',
   'sum_squares', 'output_delta', 'kl_gradient', 'add_scaled', 'adam_update', 'sgd_update',
   'gather_rows', 'heap_base',
+  'add_row_vector', 'relu', 'top_k_codes', 'linear_output_delta', 'aux_delta', 'code_delta', 'masked_add',
+  'row_norms', 'l1_decoder_gradient', 'normalize_rows', 'update_steps_since_fired', 'dead_mask',
 ] as const;
 
 /** Reads the message AssemblyScript passes to abort (a UTF-16 string, length at ptr − 4). */

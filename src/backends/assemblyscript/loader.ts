@@ -20,5 +20,5 @@ export function createAssemblyScriptBackend(module: WebAssembly.Module): KernelB
   if (Object.prototype.toString.call(module) !== '[object WebAssembly.Module]') {
     throw new TypeError('createAssemblyScriptBackend: expected a compiled WebAssembly.Module');
   }
-  return checkedBackend('assemblyscript', (shape, params) => new AssemblyScriptSession(instantiateKernels(module), shape, params));
+  return checkedBackend('assemblyscript', (shape, params, architecture) => new AssemblyScriptSession(instantiateKernels(module), shape, params, architecture));
 }

@@ -12,7 +12,7 @@
  */
 import { adamStepSize, KL_CLAMP } from '../formulas.js';
 import { PARAMETER_NAMES, parameterCount, parameterSizes } from '../types.js';
-import type { AdamState, BackendSession, ForwardResult, GradientResult, LayerShape, LossConfig, LossTerms, OptimizerConfig, ParameterName, Parameters } from '../types.js';
+import type { AdamState, Architecture, BackendSession, ForwardResult, GradientResult, LayerShape, LossConfig, LossTerms, OptimizerConfig, ParameterName, Parameters } from '../types.js';
 import { Arena } from './arena.js';
 import type { KernelExports } from './kernel-module.js';
 
@@ -40,9 +40,11 @@ export class AssemblyScriptSession implements BackendSession {
   private readonly dataMark: number;
   private data = 0;
   private dataRows = 0;
+  /** u32 [h]: training steps since each unit last fired (topk's dead units). */
+  private readonly stepsSinceFired: number;
 
   /** Arguments are checked by checked-session.ts (as they are for every backend), not here. */
-  constructor(kernels: KernelExports, shape: LayerShape, params: Parameters) {
+  constructor(kernels: KernelExports, shape: LayerShape, params: Parameters, readonly architecture: Architecture) {
     this.shape = shape;
     this.kernels = kernels;
     this.n = shape.inputSize;
@@ -55,6 +57,8 @@ export class AssemblyScriptSession implements BackendSession {
     this.grads = this.layout(this.arena.allocatePersistent(blockBytes));
     this.adamM = this.arena.allocatePersistent(blockBytes);
     this.adamV = this.arena.allocatePersistent(blockBytes);
+    this.stepsSinceFired = this.arena.allocatePersistent(this.h * 4);
+    this.arena.u32(this.stepsSinceFired, this.h).fill(0);
     this.dataMark = this.arena.persistentMark();
     // Adam's moments and the gradients start at zero without a fill: the instance is this
     // session's own and new, and wasm memory above heap_base is zero until written (memory.grow
@@ -128,6 +132,16 @@ export class AssemblyScriptSession implements BackendSession {
     this.hasAdamState = true;
   }
 
+  getStepsSinceFired(): Uint32Array {
+    void this.k;
+    return this.arena.u32(this.stepsSinceFired, this.h).slice();
+  }
+
+  setStepsSinceFired(steps: Uint32Array): void {
+    void this.k;
+    this.arena.u32(this.stepsSinceFired, this.h).set(steps);
+  }
+
   setTrainingData(x: Float32Array, rows: number): void {
     void this.k;
     this.arena.releasePersistent(this.dataMark);
@@ -150,8 +164,10 @@ export class AssemblyScriptSession implements BackendSession {
         x = arena.allocateScratch(m * this.n * F32);
         k.gather_rows(this.data, indices, x, m, this.n);
       }
-      const { terms } = this.backward(x, m, loss);
+      const { terms, hidden } = this.backward(x, m, loss);
+      k.update_steps_since_fired(hidden, this.stepsSinceFired, m, this.h);
       this.update(optimizer);
+      if (this.architecture.architecture === 'topk') k.normalize_rows(this.params.W2, this.h, this.n);
       return terms;
     } finally {
       arena.resetScratch();
@@ -169,7 +185,8 @@ export class AssemblyScriptSession implements BackendSession {
     return this.withInput(hidden, (pa) => {
       const { n, h, arena } = this;
       const py = arena.allocateScratch(rows * n * F32);
-      this.k.gemm_nn_bias_sigmoid(pa, this.params.W2, this.params.b2, py, rows, h, n);
+      if (this.architecture.architecture === 'sigmoid') this.k.gemm_nn_bias_sigmoid(pa, this.params.W2, this.params.b2, py, rows, h, n);
+      else this.linearDecode(pa, py, rows);
       return arena.f32(py, rows * n).slice();
     });
   }
@@ -208,8 +225,12 @@ export class AssemblyScriptSession implements BackendSession {
     }
   }
 
-  /** a = σ(X·W1 + b1), y = σ(a·W2 + b2) into new scratch blocks; x is [rows×n] in wasm memory. */
+  /**
+   * sigmoid: a = σ(X·W1 + b1), y = σ(a·W2 + b2) into new scratch blocks; x is [rows×n] in wasm
+   * memory. relu, topk: linearForwardAt.
+   */
   private forwardAt(x: number, rows: number): { hidden: number; output: number } {
+    if (this.architecture.architecture !== 'sigmoid') return this.linearForwardAt(x, rows);
     const k = this.k;
     const { n, h, arena, params } = this;
     const hidden = arena.allocateScratch(rows * h * F32);
@@ -220,10 +241,118 @@ export class AssemblyScriptSession implements BackendSession {
   }
 
   /**
+   * relu, topk (assembly/sparse-codes.ts): centred = X − b_dec, z = centred·W_enc + b_enc,
+   * a = max(z, 0) (topk: on each row's k largest z), x̂ = a·W_dec + b_dec.
+   */
+  private linearForwardAt(x: number, rows: number): { hidden: number; output: number; centred: number; pre: number } {
+    const k = this.k;
+    const { n, h, arena, params } = this;
+    const centred = arena.allocateScratch(rows * n * F32);
+    arena.f32(centred, rows * n).set(arena.f32(x, rows * n));
+    k.add_row_vector(centred, params.b2, rows, n, -1);
+    const pre = arena.allocateScratch(rows * h * F32);
+    k.gemm_nn(centred, params.W1, pre, rows, n, h);
+    k.add_row_vector(pre, params.b1, rows, h, 1);
+    const hidden = arena.allocateScratch(rows * h * F32);
+    if (this.architecture.architecture === 'topk') {
+      const scratch = arena.allocateScratch(h * F32);
+      k.top_k_codes(pre, 0, hidden, scratch, rows, h, this.architecture.k);
+    } else {
+      k.relu(pre, hidden, rows * h);
+    }
+    const output = arena.allocateScratch(rows * n * F32);
+    this.linearDecode(hidden, output, rows);
+    return { hidden, output, centred, pre };
+  }
+
+  /** out = a·W_dec + b_dec. */
+  private linearDecode(a: number, out: number, rows: number): void {
+    const { n, h, params } = this;
+    this.k.gemm_nn(a, params.W2, out, rows, h, n);
+    this.k.add_row_vector(out, params.b2, rows, n, 1);
+  }
+
+  /**
+   * relu and topk forward and backward on x [m×n] (src/reference/linear-sae-reference.ts has
+   * every formula): fills the gradient block.
+   */
+  private linearBackward(x: number, m: number, loss: LossConfig): { terms: LossTerms; rhoHat: number; hidden: number } {
+    const k = this.k;
+    const { n, h, arena, params, grads } = this;
+    const { hidden: a, output: y, centred, pre } = this.linearForwardAt(x, m);
+    const d = arena.allocateScratch(m * n * F32);
+    const dZ = arena.allocateScratch(m * h * F32);
+    const add = arena.allocateScratch(h * F32);
+    this.zero(add, h);
+
+    // d = (2/m)·(x̂ − x); gW_dec = aᵀ·d; Σ_i d_i is b_dec's direct part
+    const squaredError = k.linear_output_delta(y, x, d, m * n, 2 / m);
+    k.gemm_tn(a, d, grads.W2, h, m, n);
+    k.column_sum(d, grads.b2, m, n);
+    k.gemm_nt(d, params.W2, dZ, m, n, h);
+
+    let sparsity = 0;
+    if (this.architecture.architecture === 'relu') {
+      // L1 weighted by ν_j = ‖W_dec[j,:]‖: δa += (λ/m)·ν_j, gW_dec[j,:] += (λ/m)·(Σ_i a_ij)/ν_j·W_dec[j,:]
+      const scale = loss.sparsityWeight / m;
+      const norms = arena.allocateScratch(h * F32);
+      const codeSum = arena.allocateScratch(h * F32);
+      k.row_norms(params.W2, norms, h, n);
+      k.add_scaled(add, norms, h, scale);
+      k.column_sum(a, codeSum, m, h);
+      sparsity = scale * k.l1_decoder_gradient(grads.W2, params.W2, codeSum, norms, h, n, scale);
+    }
+    // δz = (δa + add)·1[a > 0]
+    k.code_delta(dZ, a, add, m, h);
+    if (this.architecture.architecture === 'topk') sparsity = this.auxK(x, m, loss, pre, y, dZ);
+
+    // gW_enc = (X − b_dec)ᵀ·δz; gb_enc = Σ_i δz_i; gb_dec −= W_enc·gb_enc
+    k.gemm_tn(centred, dZ, grads.W1, n, m, h);
+    k.column_sum(dZ, grads.b1, m, h);
+    const encoderPart = arena.allocateScratch(n * F32);
+    k.gemm_nn(params.W1, grads.b1, encoderPart, n, h, 1);
+    k.add_scaled(grads.b2, encoderPart, n, -1);
+
+    const rhoHat = arena.allocateScratch(h * F32);
+    k.column_mean(a, rhoHat, m, h);
+    const reconstruction = squaredError / m;
+    return { terms: { loss: reconstruction + sparsity, reconstruction, weightDecay: 0, sparsity }, rhoHat, hidden: a };
+  }
+
+  /**
+   * topk's AuxK term, when some unit is dead: ê = a_aux·W_dec from each row's auxK largest dead
+   * pre-activations; d_aux = (2c/m)·(ê − e), e = x − x̂ held constant; gW_dec += a_auxᵀ·d_aux,
+   * δz += (d_aux·W_decᵀ)·1[a_aux > 0]. Returns the term, (c/m)·Σ‖e − ê‖².
+   */
+  private auxK(x: number, m: number, loss: LossConfig, pre: number, y: number, dZ: number): number {
+    const k = this.k;
+    const { n, h, arena, params, grads } = this;
+    const mask = arena.allocateScratch(h);
+    const dead = k.dead_mask(this.stepsSinceFired, mask, h, loss.deadSteps ?? 1);
+    if (dead === 0) return 0;
+    const c = loss.auxCoefficient ?? 0;
+    const aAux = arena.allocateScratch(m * h * F32);
+    const scratch = arena.allocateScratch(h * F32);
+    k.top_k_codes(pre, mask, aAux, scratch, m, h, loss.auxK ?? 0);
+    const eHat = arena.allocateScratch(m * n * F32);
+    k.gemm_nn(aAux, params.W2, eHat, m, h, n);
+    const dAux = arena.allocateScratch(m * n * F32);
+    const auxError = k.aux_delta(eHat, x, y, dAux, m * n, (2 * c) / m);
+    const decoderPart = arena.allocateScratch(h * n * F32);
+    k.gemm_tn(aAux, dAux, decoderPart, h, m, n);
+    k.add_scaled(grads.W2, decoderPart, h * n, 1);
+    const codePart = arena.allocateScratch(m * h * F32);
+    k.gemm_nt(dAux, params.W2, codePart, m, n, h);
+    k.masked_add(dZ, codePart, aAux, m * h);
+    return (c / m) * auxError;
+  }
+
+  /**
    * Forward and backward on the batch x [m×n] (in wasm memory): fills the gradient block and
    * returns the loss terms (of the parameters as they are) and the address of ρ̂ [h].
    */
-  private backward(x: number, m: number, loss: LossConfig): { terms: LossTerms; rhoHat: number } {
+  private backward(x: number, m: number, loss: LossConfig): { terms: LossTerms; rhoHat: number; hidden: number } {
+    if (this.architecture.architecture !== 'sigmoid') return this.linearBackward(x, m, loss);
     const k = this.k;
     const { n, h, arena, params, grads } = this;
     const r = loss.reduction === 'mean' ? 1 / m : 1;
@@ -259,6 +388,7 @@ export class AssemblyScriptSession implements BackendSession {
     return {
       terms: { loss: reconstruction + decay + sparsity, reconstruction, weightDecay: decay, sparsity },
       rhoHat,
+      hidden: a,
     };
   }
 

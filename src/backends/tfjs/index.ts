@@ -41,7 +41,7 @@ export async function createTfjsBackend(kind: TfjsBackendKind): Promise<KernelBa
 
 /** Wraps an installed tfjs backend instance as a KernelBackend (also used by register-worker.ts). */
 export function tfjsKernelBackend(kind: TfjsBackendKind, tfName: string, instance: tf.KernelBackend): KernelBackend {
-  return checkedBackend(kind, (shape, params) => new TfjsSession(kind, tfName, instance, shape, params));
+  return checkedBackend(kind, (shape, params, architecture) => new TfjsSession(kind, tfName, instance, shape, params, architecture));
 }
 
 export { TfjsSession } from './session.js';

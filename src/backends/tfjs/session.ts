@@ -8,12 +8,13 @@
  *   δ2 = r(Y−X)⊙Y⊙(1−Y);  gW2 = Aᵀδ2 + αW2;  gb2 = colsum(δ2)
  *   q = clip(colmean(A), KL_CLAMP, 1−KL_CLAMP);  klGrad = β·(1/m)·(−ρ/q + (1−ρ)/(1−q))
  *   δ1 = (δ2·W2ᵀ + klGrad)⊙A⊙(1−A);  gW1 = Xᵀδ1 + αW1;  gb1 = colsum(δ1)
+ * relu and topk: the formulas of src/reference/linear-sae-reference.ts (linearBatchGradients).
  */
 import * as tf from '@tensorflow/tfjs-core';
 
 import { adamStepSize, KL_CLAMP } from '../formulas.js';
 import { PARAMETER_NAMES, parameterShapes } from '../types.js';
-import type { AdamState, BackendName, BackendSession, ForwardResult, GradientResult, LayerShape, LossConfig, LossTerms, OptimizerConfig, ParameterName, Parameters } from '../types.js';
+import type { AdamState, Architecture, BackendName, BackendSession, ForwardResult, GradientResult, LayerShape, LossConfig, LossTerms, OptimizerConfig, ParameterName, Parameters } from '../types.js';
 import { activateTfjsBackend } from './runtime.js';
 
 type TensorSet = Record<ParameterName, tf.Variable>;
@@ -23,6 +24,8 @@ type GradientTensors = Record<ParameterName, tf.Tensor>;
 interface BatchGradients {
   /** [reconstruction, weightDecay, sparsity]. */
   terms: tf.Tensor1D;
+  /** The batch's codes [m×h]. */
+  hidden: tf.Tensor2D;
   meanActivation: tf.Tensor1D;
   gradients: GradientTensors;
 }
@@ -35,6 +38,8 @@ export class TfjsSession implements BackendSession {
   private adam: { step: number; m: TensorSet; v: TensorSet } | null = null;
   private data: { x: tf.Tensor2D; rows: number } | null = null;
   private disposed = false;
+  /** Training steps since each unit last fired (topk's dead units); kept in JavaScript. */
+  private stepsSinceFired: Uint32Array;
 
   constructor(
     readonly backendName: BackendName,
@@ -42,9 +47,11 @@ export class TfjsSession implements BackendSession {
     tfBackend: tf.KernelBackend,
     shape: LayerShape,
     params: Parameters,
+    readonly architecture: Architecture,
   ) {
     // Arguments are checked by checked-session.ts (as they are for every backend), not here.
     this.shape = shape;
+    this.stepsSinceFired = new Uint32Array(shape.hiddenSize);
     this.tfName = tfName;
     this.tfBackend = tfBackend;
     this.use();
@@ -82,6 +89,16 @@ export class TfjsSession implements BackendSession {
     }
   }
 
+  getStepsSinceFired(): Uint32Array {
+    this.use();
+    return this.stepsSinceFired.slice();
+  }
+
+  setStepsSinceFired(steps: Uint32Array): void {
+    this.use();
+    this.stepsSinceFired = steps.slice();
+  }
+
   setTrainingData(x: Float32Array, rows: number): void {
     this.use();
     const next = tf.tensor2d(x.slice(), [rows, this.shape.inputSize]);
@@ -96,12 +113,16 @@ export class TfjsSession implements BackendSession {
     if (optimizer.kind === 'adam' && this.adam === null) {
       this.adam = { step: 0, m: this.makeZeros(), v: this.makeZeros() };
     }
-    const terms = tf.tidy(() => {
+    const [terms, fired] = tf.tidy(() => {
       const x = rowIndices === null ? data.x : tf.gather(data.x, tf.tensor1d(Int32Array.from(rowIndices), 'int32'));
       const batch = this.batchGradients(x, m, loss);
       this.applyUpdate(batch.gradients, optimizer);
-      return batch.terms;
+      if (this.architecture.architecture === 'topk') this.renormalizeDecoder();
+      return [batch.terms, tf.any(tf.greater(batch.hidden, 0), 0)] as const;
     });
+    const firedValues = fired.dataSync();
+    fired.dispose();
+    for (let j = 0; j < this.shape.hiddenSize; j++) this.stepsSinceFired[j] = firedValues[j] ? 0 : this.stepsSinceFired[j]! + 1;
     return readTerms(terms);
   }
 
@@ -159,18 +180,86 @@ export class TfjsSession implements BackendSession {
     activateTfjsBackend(this.tfName, this.tfBackend);
   }
 
-  /** a = σ(X·W1 + b1), one fused kernel. */
+  /** a = σ(X·W1 + b1), one fused kernel (relu, topk: the codes of linearEncode). */
   private encodeTensor(x: tf.Tensor2D): tf.Tensor2D {
+    if (this.architecture.architecture !== 'sigmoid') return this.linearEncode(x).a;
     return tf.fused.matMul({ a: x, b: this.params.W1 as tf.Tensor2D, bias: this.params.b1, activation: 'sigmoid' }) as tf.Tensor2D;
   }
 
-  /** y = σ(a·W2 + b2), one fused kernel. */
+  /** y = σ(a·W2 + b2), one fused kernel (relu, topk: x̂ = a·W2 + b2). */
   private decodeTensor(a: tf.Tensor2D): tf.Tensor2D {
+    if (this.architecture.architecture !== 'sigmoid') return tf.fused.matMul({ a, b: this.params.W2 as tf.Tensor2D, bias: this.params.b2 }) as tf.Tensor2D;
     return tf.fused.matMul({ a, b: this.params.W2 as tf.Tensor2D, bias: this.params.b2, activation: 'sigmoid' }) as tf.Tensor2D;
+  }
+
+  /** relu, topk: centred = X − b_dec, z = centred·W_enc + b_enc, a = max(z, 0) (topk: of each row's k largest z). */
+  private linearEncode(x: tf.Tensor2D): { centred: tf.Tensor2D; pre: tf.Tensor2D; a: tf.Tensor2D } {
+    const centred = tf.sub(x, this.params.b2) as tf.Tensor2D;
+    const pre = tf.fused.matMul({ a: centred, b: this.params.W1 as tf.Tensor2D, bias: this.params.b1 }) as tf.Tensor2D;
+    const a = this.architecture.architecture === 'topk' ? topCodes(pre, this.architecture.k, null) : (tf.relu(pre) as tf.Tensor2D);
+    return { centred, pre, a };
+  }
+
+  /** W_dec[j,:] /= ‖W_dec[j,:]‖ (rows of norm 0 left alone). Call inside tidy. */
+  private renormalizeDecoder(): void {
+    const W2 = this.params.W2;
+    const norms = tf.sqrt(tf.sum(tf.square(W2), 1, true));
+    W2.assign(tf.div(W2, tf.where(tf.greater(norms, 0), norms, tf.onesLike(norms))));
+  }
+
+  /** The relu and topk loss terms and gradients (src/reference/linear-sae-reference.ts). Call inside tidy. */
+  private linearBatchGradients(x: tf.Tensor2D, m: number, loss: LossConfig): BatchGradients {
+    const { W1, W2 } = this.params;
+    const { centred, pre, a } = this.linearEncode(x);
+    const y = this.decodeTensor(a);
+    const diff = tf.sub(y, x);
+    // d = (2/m)·(x̂ − x); gW_dec = aᵀ·d; δa = d·W_decᵀ
+    const d = tf.mul(diff, 2 / m);
+    let gW2: tf.Tensor = tf.matMul(tf.transpose(a), d);
+    let deltaA: tf.Tensor = tf.matMul(d, tf.transpose(W2));
+    let sparsity: tf.Tensor = tf.scalar(0);
+    if (this.architecture.architecture === 'relu') {
+      // L1 weighted by ν_j = ‖W_dec[j,:]‖: δa += (λ/m)·ν, gW_dec[j,:] += (λ/m)·(Σ_i a_ij)/ν_j·W_dec[j,:]
+      const scale = loss.sparsityWeight / m;
+      const norms = tf.sqrt(tf.sum(tf.square(W2), 1));
+      const codeSum = tf.sum(a, 0);
+      deltaA = tf.add(deltaA, tf.mul(norms, scale));
+      const perRow = tf.where(tf.greater(norms, 0), tf.div(codeSum, tf.where(tf.greater(norms, 0), norms, tf.onesLike(norms))), tf.zerosLike(norms));
+      gW2 = tf.add(gW2, tf.mul(tf.expandDims(tf.mul(perRow, scale), 1), W2));
+      sparsity = tf.mul(tf.sum(tf.mul(codeSum, norms)), scale);
+    }
+    let deltaZ: tf.Tensor = tf.mul(deltaA, tf.cast(tf.greater(a, 0), 'float32'));
+    if (this.architecture.architecture === 'topk') {
+      const deadSteps = loss.deadSteps ?? 1;
+      const dead = Array.from(this.stepsSinceFired, (count) => (count >= deadSteps ? 1 : 0));
+      if (dead.some((v) => v === 1)) {
+        // AuxK: ê = a_aux·W_dec, d_aux = (2c/m)·(ê − e) with e = x − x̂ constant
+        const c = loss.auxCoefficient ?? 0;
+        const deadCount = dead.reduce((s: number, v) => s + v, 0);
+        const aAux = topCodes(pre, Math.min(loss.auxK ?? 0, deadCount), tf.tensor1d(dead, 'bool'));
+        const auxDiff = tf.add(tf.matMul(aAux, W2), diff); // ê − e = ê + (x̂ − x)
+        const dAux = tf.mul(auxDiff, (2 * c) / m);
+        gW2 = tf.add(gW2, tf.matMul(tf.transpose(aAux), dAux));
+        deltaZ = tf.add(deltaZ, tf.mul(tf.matMul(dAux, tf.transpose(W2)), tf.cast(tf.greater(aAux, 0), 'float32')));
+        sparsity = tf.mul(tf.sum(tf.square(auxDiff)), c / m);
+      }
+    }
+    // gW_enc = (X − b_dec)ᵀ·δz; gb_enc = Σ_i δz_i; gb_dec = Σ_i d_i − W_enc·gb_enc
+    const gW1 = tf.matMul(tf.transpose(centred), deltaZ);
+    const gb1 = tf.sum(deltaZ, 0);
+    const gb2 = tf.sub(tf.sum(d, 0), tf.reshape(tf.matMul(W1, tf.expandDims(gb1, 1)), [this.shape.inputSize]));
+    const reconstruction = tf.div(tf.sum(tf.square(diff)), m);
+    return {
+      terms: tf.stack([reconstruction, tf.scalar(0), sparsity]) as tf.Tensor1D,
+      hidden: a,
+      meanActivation: tf.mean(a, 0) as tf.Tensor1D,
+      gradients: { W1: gW1, b1: gb1, W2: gW2, b2: gb2 },
+    };
   }
 
   /** Loss terms (before any update), ρ̂ and the full gradient on a batch of m rows. Call inside tidy. */
   private batchGradients(x: tf.Tensor2D, m: number, loss: LossConfig): BatchGradients {
+    if (this.architecture.architecture !== 'sigmoid') return this.linearBatchGradients(x, m, loss);
     const { W1, W2 } = this.params;
     const rho = loss.sparsityTarget;
     const beta = loss.sparsityWeight;
@@ -211,6 +300,7 @@ export class TfjsSession implements BackendSession {
 
     return {
       terms: tf.stack([reconstruction, weightDecay, sparsity]) as tf.Tensor1D,
+      hidden: a,
       meanActivation,
       gradients: { W1: gW1, b1: gb1, W2: gW2, b2: gb2 },
     };
@@ -269,6 +359,25 @@ export class TfjsSession implements BackendSession {
     disposeSet(this.adam.v);
     this.adam = null;
   }
+}
+
+/**
+ * max(z, 0) on each row's `count` largest z among the `allowed` units (all when null), 0
+ * elsewhere, ties to the lower index whatever order tf.topk breaks them in: t = the count-th
+ * largest value; keep every z > t and, in index order, as many z == t as the count still needs.
+ * Call inside tidy.
+ */
+function topCodes(z: tf.Tensor2D, count: number, allowed: tf.Tensor1D | null): tf.Tensor2D {
+  if (count === 0) return tf.zerosLike(z);
+  const candidates = allowed === null ? z : tf.where(tf.broadcastTo(allowed, z.shape), z, tf.fill(z.shape, -Infinity));
+  const { values } = tf.topk(candidates, count, true);
+  const t = tf.slice(values, [0, count - 1], [-1, 1]);
+  const above = tf.greater(candidates, t);
+  const ties = tf.cast(tf.equal(candidates, t), 'float32');
+  const needed = tf.sub(count, tf.sum(tf.cast(above, 'float32'), 1, true));
+  const keptTies = tf.logicalAnd(tf.cast(ties, 'bool'), tf.lessEqual(tf.cumsum(ties, 1), needed));
+  const kept = tf.logicalAnd(tf.logicalOr(above, keptTies), tf.greater(z, 0));
+  return tf.where(kept, z, tf.zerosLike(z)) as tf.Tensor2D;
 }
 
 /** A fresh copy of a tensor's values (tfjs-backend-cpu would hand out its own backing array). */

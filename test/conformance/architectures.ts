@@ -1,0 +1,152 @@
+/**
+ * The relu and topk models on one backend, against the float64 reference
+ * (src/reference/linear-sae-reference.ts): forward (codes, x̂, decode), loss terms and gradients
+ * (topk with and without dead units, so the AuxK term is exercised), and training steps (the
+ * dead-unit bookkeeping and topk's decoder renormalisation included) against the reference
+ * backend stepping the same way.
+ *
+ * Tolerances: element i passes when |actual − expected| ≤ atol + rtol·|expected|. CONFORMANCE_REPORT=1
+ * prints the measured differences; the figure beside each tolerance is the worst measured.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import type { Architecture, KernelBackend, LayerShape, LossConfig } from '../../src/backends/types.js';
+import { deadMask } from '../../src/reference/linear-sae-reference.js';
+import { referenceForward, referenceGradients } from '../../src/reference/sae-reference.js';
+import { expectAllClose, type Tolerance } from '../helpers/allclose.js';
+import { PARAMETER_NAMES, randomParametersAndData, termsArray } from '../helpers/parameters.js';
+import { referenceBackend } from '../helpers/reference-backend.js';
+import { ADAM } from '../helpers/training-settings.js';
+import { report } from './fixtures.js';
+import { maxAbs } from './optimizer-steps.js';
+
+/** Codes and outputs: float32 sums of ≤ 51 products. Measured worst: 9.7e-7 (codes), 2.4e-6 (x̂, 33×17×51). */
+const FORWARD_TOL: Tolerance = { atol: 1e-6, rtol: 1e-5 };
+/** Loss terms. Measured worst: 6.9e-5 absolute on a reconstruction term of ≈ 10², tfjs-wasm (< 1e-6 relative). */
+const TERMS_TOL: Tolerance = { atol: 1e-6, rtol: 1e-5 };
+/** Gradients: 1e-5 of the largest expected gradient absolute, 1e-4 relative. Measured worst: 1.6e-5 absolute (gb_dec, tfjs-wasm, 33×17×51, gradients of ≈ 10²). */
+function gradientTolerance(expected: ArrayLike<number>): Tolerance {
+  return { atol: 1e-5 * maxAbs(expected) + 1e-9, rtol: 1e-4 };
+}
+/** Parameters after five Adam steps (lr 0.01) against the reference backend's. Measured worst: 1.2e-7. */
+const STEPPED_TOL: Tolerance = { atol: 1e-5, rtol: 0 };
+
+const BASE = { sparsityTarget: 0.1, weightDecay: 0.1, reduction: 'sum' } as const;
+
+interface ArchitectureCase {
+  label: string;
+  architecture: Architecture;
+  loss: LossConfig;
+  /** Units marked dead (steps since fired ≥ deadSteps) before the check; null: none. */
+  dead: ((h: number) => boolean) | null;
+}
+
+const CASES: ArchitectureCase[] = [
+  { label: 'relu', architecture: { architecture: 'relu', k: 0 }, loss: { ...BASE, architecture: 'relu', sparsityWeight: 0.3 }, dead: null },
+  {
+    label: 'topk',
+    architecture: { architecture: 'topk', k: 3 },
+    loss: { ...BASE, sparsityWeight: 0.3, architecture: 'topk', k: 3, auxK: 4, auxCoefficient: 0.25, deadSteps: 2 },
+    dead: null,
+  },
+  {
+    label: 'topk, every third unit dead',
+    architecture: { architecture: 'topk', k: 3 },
+    loss: { ...BASE, sparsityWeight: 0.3, architecture: 'topk', k: 3, auxK: 4, auxCoefficient: 0.25, deadSteps: 2 },
+    dead: (j) => j % 3 === 0,
+  },
+];
+
+const SIZES: { m: number; shape: LayerShape }[] = [
+  { m: 7, shape: { inputSize: 5, hiddenSize: 11 } },
+  { m: 1, shape: { inputSize: 5, hiddenSize: 11 } },
+  { m: 33, shape: { inputSize: 17, hiddenSize: 51 } },
+];
+
+function stepsFor(c: ArchitectureCase, h: number): Uint32Array {
+  return Uint32Array.from({ length: h }, (_, j) => (c.dead?.(j) ? (c.loss.deadSteps ?? 1) : 0));
+}
+
+/** Data with both signs and an offset (the linear models take any finite values). */
+function dataFor(seed: number, shape: LayerShape, m: number) {
+  const { params, x } = randomParametersAndData(seed, shape, m, { weightLimit: 0.8, biasLimit: 0.3 });
+  return { params, x: x.map((v) => 3 * v - 1) };
+}
+
+export function describeArchitectureConformance(name: string, load: () => Promise<KernelBackend>): void {
+  describe(`${name} backend: relu and topk against the reference`, () => {
+    let backend: KernelBackend;
+    beforeAll(async () => {
+      backend = await load();
+    });
+
+    describe.each(CASES)('$label', (c) => {
+      it.each(SIZES)('should match the reference forward pass, loss terms and gradients (m=$m)', ({ m, shape }) => {
+        const { params: p, x } = dataFor(201 + m, shape, m);
+        const session = backend.createSession(shape, p, c.architecture);
+        const tag = `${name} ${c.label} ${m}×${shape.inputSize}×${shape.hiddenSize}`;
+        const { hidden, output } = session.forward(x, m);
+        const ref = referenceForward(p, x, m, shape, c.architecture);
+        report(`${tag} hidden`, hidden, ref.hidden);
+        report(`${tag} output`, output, ref.output);
+        expectAllClose(hidden, ref.hidden, FORWARD_TOL, 'hidden');
+        expectAllClose(output, ref.output, FORWARD_TOL, 'output');
+        expectAllClose(session.decode(hidden, m), ref.output, FORWARD_TOL, 'decode');
+
+        const steps = stepsFor(c, shape.hiddenSize);
+        session.setStepsSinceFired(steps);
+        const got = session.gradients(x, m, c.loss);
+        const expected = referenceGradients(p, x, m, shape, c.loss, { dead: deadMask(steps, c.loss.deadSteps ?? 1) });
+        report(`${tag} terms`, termsArray(got.terms), termsArray(expected.terms));
+        expectAllClose(termsArray(got.terms), termsArray(expected.terms), TERMS_TOL, 'loss terms');
+        if (c.dead !== null) expect(got.terms.sparsity).toBeGreaterThan(0);
+        expectAllClose(got.meanActivation, expected.meanActivation, FORWARD_TOL, 'meanActivation');
+        for (const k of PARAMETER_NAMES) {
+          report(`${tag} g${k}`, got.gradients[k], expected.gradients[k]);
+          expectAllClose(got.gradients[k], expected.gradients[k], gradientTolerance(expected.gradients[k]), `gradient ${k}`);
+        }
+        expect(Array.from(session.getStepsSinceFired())).toEqual(Array.from(steps));
+        session.dispose();
+      });
+
+      it('should take five Adam steps as the reference backend does (bookkeeping and renormalisation included)', () => {
+        const shape = { inputSize: 5, hiddenSize: 11 };
+        const { params: p, x } = dataFor(301, shape, 9);
+        const sessions = [backend.createSession(shape, p, c.architecture), referenceBackend.createSession(shape, p, c.architecture)];
+        for (const s of sessions) {
+          s.setTrainingData(x, 9);
+          s.setStepsSinceFired(stepsFor(c, shape.hiddenSize));
+        }
+        const rows = [null, Uint32Array.from([0, 4, 8]), null, Uint32Array.from([2, 2, 7, 1]), null];
+        for (const r of rows) {
+          const [got, ref] = sessions.map((s) => s.trainStep(r, c.loss, { ...ADAM, learningRate: 0.01 }));
+          expectAllClose(termsArray(got!), termsArray(ref!), TERMS_TOL, 'loss terms');
+        }
+        const [got, ref] = sessions.map((s) => s.getParameters());
+        for (const k of PARAMETER_NAMES) {
+          report(`${name} ${c.label} stepped ${k}`, got![k], ref![k]);
+          expectAllClose(got![k], ref![k], STEPPED_TOL, `${k} after five steps`);
+        }
+        expect(Array.from(sessions[0]!.getStepsSinceFired())).toEqual(Array.from(sessions[1]!.getStepsSinceFired()));
+        if (c.architecture.architecture === 'topk') {
+          // every decoder row has unit norm after a topk step
+          for (let j = 0; j < shape.hiddenSize; j++) {
+            let s = 0;
+            for (let q = 0; q < shape.inputSize; q++) s += got!.W2[j * shape.inputSize + q]! ** 2;
+            expect(Math.sqrt(s)).toBeCloseTo(1, 6);
+          }
+        }
+        for (const s of sessions) s.dispose();
+      });
+    });
+
+    it('should refuse a loss for another architecture than the session\'s, and a bad k', () => {
+      const shape = { inputSize: 2, hiddenSize: 3 };
+      const { params: p, x } = dataFor(5, shape, 2);
+      const session = backend.createSession(shape, p, { architecture: 'relu', k: 0 });
+      expect(() => session.gradients(x, 2, { ...BASE, sparsityWeight: 0 })).toThrow(/loss is for sigmoid but the session computes relu/);
+      expect(() => backend.createSession(shape, p, { architecture: 'topk', k: 4 })).toThrow(/k must be an integer from 1 to hiddenSize = 3, got 4/);
+      session.dispose();
+    });
+  });
+}

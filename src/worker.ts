@@ -4,4 +4,6 @@ import { app } from './api/app.js';
 export type { AppType } from './api/app.js';
 /** The Durable Object class of training jobs (binding JOBS in wrangler.toml). */
 export { TrainingJob } from './api/jobs/durable-object.js';
+/** The Durable Object of API keys and the audit trail (binding KEYS). */
+export { KeyStore } from './api/keys/durable-object.js';
 export default app;

@@ -59,14 +59,18 @@ export function createApp() {
 /**
  * States each secured operation's scope in its security requirement (`bearerAuth: ["models:encode"]`),
  * from the access its `requireAccess` middleware declares and the same mapping the middleware uses
- * (scopes.ts), so the document cannot disagree with what is enforced.
+ * (scopes.ts), so the document cannot disagree with what is enforced. The registry drops a route's
+ * middleware, so the access is read from the app's registered handlers, by method and path.
  */
 function withScopes(app: OpenAPIHono<AppEnv>): void {
+  const accessOf = new Map<string, AccessMiddleware['access']>();
+  for (const { method, path, handler } of app.routes) {
+    if ('access' in handler) accessOf.set(`${method} ${path}`, (handler as AccessMiddleware).access);
+  }
   for (const definition of app.openAPIRegistry.definitions) {
     if (definition.type !== 'route') continue;
-    const route = definition.route as { path: string; security?: unknown; middleware?: unknown };
-    const middleware = [route.middleware].flat() as unknown[];
-    const access = (middleware.find((m) => typeof m === 'function' && 'access' in m) as AccessMiddleware | undefined)?.access;
+    const route = definition.route;
+    const access = accessOf.get(`${route.method.toUpperCase()} ${route.path.replaceAll(/\/{(.+?)}/g, '/:$1')}`);
     if (access !== undefined) route.security = [{ [BEARER_AUTH]: [scopeFor(route.path, access)] }];
   }
 }

@@ -6,4 +6,6 @@ export type { AppType } from './api/app.js';
 export { TrainingJob } from './api/jobs/durable-object.js';
 /** The Durable Object class of uploads in parts (binding UPLOADS). */
 export { DatasetUpload } from './api/datasets/upload-object.js';
+/** The Durable Object of API keys and the audit trail (binding KEYS). */
+export { KeyStore } from './api/keys/durable-object.js';
 export default app;

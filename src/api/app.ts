@@ -9,16 +9,20 @@
  * const res = await client.v1.models.$post({ json: { data: [[0, 1], [1, 0]] }, query: {} });
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { audit } from './audit/index.js';
+import type { AccessMiddleware } from './auth.js';
 import { corsPolicy } from './cors.js';
 import type { AppEnv } from './env.js';
 import { health, VERSION } from './health.js';
 import { datasets } from './datasets/index.js';
 import { uploads } from './datasets/uploads.js';
 import { jobs } from './jobs/index.js';
+import { keys } from './keys/index.js';
 import { models } from './models/index.js';
 import { pictures } from './models/pictures.js';
 import { BEARER_AUTH, BEARER_AUTH_SCHEME } from './openapi.js';
 import { notFound, onError, validationHook } from './problem.js';
+import { scopeFor } from './scopes.js';
 
 /** Builds the app (a fresh one each call; the Worker uses `app`). */
 export function createApp() {
@@ -28,7 +32,8 @@ export function createApp() {
   // Before every route, so errors and 404s carry the CORS headers too (docs/API.md, CORS).
   app.use('*', corsPolicy());
   app.openAPIRegistry.registerComponent('securitySchemes', BEARER_AUTH, BEARER_AUTH_SCHEME);
-  const routes = app.route('/', health).route('/v1/models', models).route('/v1/models', pictures).route('/v1/datasets/uploads', uploads).route('/v1/datasets', datasets).route('/v1/jobs', jobs);
+  const routes = app.route('/', health).route('/v1/models', models).route('/v1/models', pictures).route('/v1/datasets/uploads', uploads).route('/v1/datasets', datasets).route('/v1/jobs', jobs).route('/v1/keys', keys).route('/v1/audit', audit);
+  withScopes(app);
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {
@@ -42,12 +47,32 @@ export function createApp() {
       { name: 'inference', description: 'Use a stored model.' },
       { name: 'datasets', description: 'Upload data for training jobs (CSV, JSON or float32 in one request, or float32 or uint8 in parts).' },
       { name: 'jobs', description: 'Train larger data asynchronously, in checkpointed slices.' },
+      { name: 'keys', description: 'API keys (scoped, expiring, revocable) and the audit trail of writes.' },
       { name: 'meta', description: 'Health.' },
     ],
   });
   // The playground (/) and the docs page (/docs) are static assets (assets/, built into build/assets:
   // see wrangler.toml [assets]), answered before this app runs.
   return routes;
+}
+
+/**
+ * States each secured operation's scope in its security requirement (`bearerAuth: ["models:encode"]`),
+ * from the access its `requireAccess` middleware declares and the same mapping the middleware uses
+ * (scopes.ts), so the document cannot disagree with what is enforced. The registry drops a route's
+ * middleware, so the access is read from the app's registered handlers, by method and path.
+ */
+function withScopes(app: OpenAPIHono<AppEnv>): void {
+  const accessOf = new Map<string, AccessMiddleware['access']>();
+  for (const { method, path, handler } of app.routes) {
+    if ('access' in handler) accessOf.set(`${method} ${path}`, (handler as AccessMiddleware).access);
+  }
+  for (const definition of app.openAPIRegistry.definitions) {
+    if (definition.type !== 'route') continue;
+    const route = definition.route;
+    const access = accessOf.get(`${route.method.toUpperCase()} ${route.path.replaceAll(/\/{(.+?)}/g, '/:$1')}`);
+    if (access !== undefined) route.security = [{ [BEARER_AUTH]: [scopeFor(route.path, access)] }];
+  }
 }
 
 export const app = createApp();

@@ -1,47 +1,90 @@
 /**
- * Bearer-token auth. `API_TOKEN` (admin) may do everything; each token in `ENCODE_TOKENS`
- * (comma separated) may only read models and call encode/reconstruct/evaluate. Never open by
- * default: without `API_TOKEN` every write is refused, without any token everything is.
- * Tokens are compared as SHA-256 digests in constant time, so timing reveals neither the token
- * nor its length. Each authenticated request then counts against its token's rate limit (the
- * `RATE_LIMITER` binding, keyed by the token's digest, never the token itself).
+ * Bearer-token auth and scopes. Two kinds of key:
+ * - the bootstrap keys, secrets of the Worker: `API_TOKEN` (every scope) and each token in
+ *   `ENCODE_TOKENS` (comma separated; read and encode: ENCODE_SCOPES);
+ * - managed keys (`esk_<id>_<secret>`, POST /v1/keys), with their own scopes, optionally limited
+ *   to some models and to a time, kept in the KEYS Durable Object (keys/durable-object.ts) and
+ *   looked up through a short per-isolate cache (keys/lookup.ts).
+ * Never open by default: without `API_TOKEN` every write is refused (unless a managed key
+ * allows it), without any token everything is. Tokens are compared as SHA-256 digests in
+ * constant time, so timing reveals neither the token nor its length. Each authenticated request
+ * then counts against its token's rate limit (the `RATE_LIMITER` binding, keyed by the token's
+ * digest, never the token itself). Each write is recorded in the audit trail (audit/record.ts).
  */
-import type { MiddlewareHandler } from 'hono';
-import type { AppEnv, Bindings, Role } from './env.js';
+import type { Context, MiddlewareHandler } from 'hono';
+import { auditWrite } from './audit/record.js';
+import type { AppEnv, Bindings, Principal } from './env.js';
+import { lookupKey } from './keys/lookup.js';
+import { keyIdOf, sha256, toHex } from './keys/secret.js';
 import { RATE_LIMIT_PERIOD_SECONDS } from './limits.js';
 import { ApiError } from './problem.js';
+import { ADMIN_SCOPES, ENCODE_SCOPES, isModelFamily, scopeFor, type Access } from './scopes.js';
 
-/** What a route needs: `read` (models, encode, reconstruct, evaluate) or `write` (everything else). */
-export type Access = 'read' | 'write';
+export type { Access } from './scopes.js';
 
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="edge-sae"' };
 
+/** The middleware of `requireAccess`, tagged with its access so the OpenAPI document can state each route's scope (app.ts). */
+export type AccessMiddleware = MiddlewareHandler<AppEnv> & { readonly access: Access };
+
 /**
- * Middleware: authenticates the bearer token and checks it allows `access`; sets `c.var.role`.
- * @example models.use('/:id/encode', requireAccess('read'))
+ * Middleware: authenticates the bearer token, counts it against its rate limit, and checks it
+ * holds the scope the route needs (scopes.ts: from the route's path and `access`) and, for a key
+ * limited to some models, that the route is on one of them; sets `c.var.principal`. A write is
+ * recorded in the audit trail with its outcome, refused or not.
+ * @example models.use('/:id/encode', requireAccess('encode'))
  */
-export function requireAccess(access: Access): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const { role, digest } = await identify(c.req.header('authorization'), c.env);
+export function requireAccess(access: Access): AccessMiddleware {
+  const middleware: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const { principal, digest } = await identify(c.req.header('authorization'), c.env);
     await enforceRateLimit(c.env, digest);
-    if (access === 'write' && role !== 'admin') {
+    c.set('principal', principal);
+    if (access !== 'write') {
+      authorize(c, principal, access);
+      await next();
+      return;
+    }
+    await auditWrite(c, principal, async () => {
+      authorize(c, principal, access);
+      await next();
+    });
+  };
+  return Object.assign(middleware, { access });
+}
+
+/** Throws 403 unless `principal` may use this route. */
+function authorize(c: Context<AppEnv>, principal: Principal, access: Access): void {
+  const path = c.req.routePath;
+  const scope = scopeFor(path, access);
+  if (!principal.scopes.includes(scope)) {
+    throw new ApiError(403, {
+      type: 'forbidden',
+      detail:
+        principal.keyId === ENCODE_TOKENS_ID
+          ? 'This token may only read models and call encode, reconstruct and evaluate; this request needs the admin token (API_TOKEN).'
+          : `This key lacks the scope "${scope}" that this request needs (or use API_TOKEN).`,
+      extra: { scope },
+    });
+  }
+  if (principal.models !== null && isModelFamily(path)) {
+    const id = c.req.param('id');
+    if (id === undefined || !principal.models.includes(id)) {
       throw new ApiError(403, {
         type: 'forbidden',
-        detail: 'This token may only read models and call encode, reconstruct and evaluate; this request needs the admin token (API_TOKEN).',
+        detail:
+          id === undefined
+            ? 'This key is limited to some models, so it may only use routes on one of them (not list, train or import).'
+            : `This key is limited to some models, and ${id} is not one of them.`,
       });
     }
-    c.set('role', role);
-    await next();
-  };
+  }
 }
 
-/** The role of an Authorization header's bearer token; throws 401 when it has none. */
-export async function authenticate(header: string | undefined, env: Partial<Bindings>): Promise<Role> {
-  return (await identify(header, env)).role;
-}
+const API_TOKEN_ID = 'API_TOKEN';
+const ENCODE_TOKENS_ID = 'ENCODE_TOKENS';
 
-/** The role and the token's SHA-256 digest (the rate limiter's key); throws 401. */
-async function identify(header: string | undefined, env: Partial<Bindings>): Promise<{ role: Role; digest: Uint8Array }> {
+/** Who sent the Authorization header, and the token's SHA-256 digest (the rate limiter's key); throws 401. */
+async function identify(header: string | undefined, env: Partial<Bindings>): Promise<{ principal: Principal; digest: Uint8Array }> {
   const token = parseBearer(header);
   if (token === null) {
     throw unauthorized(
@@ -59,13 +102,27 @@ async function identify(header: string | undefined, env: Partial<Bindings>): Pro
   for (const candidate of configured.encode) {
     if (constantTimeEqual(digest, candidate)) encode = true;
   }
-  if (admin) return { role: 'admin', digest };
-  if (encode) return { role: 'encode', digest };
+  if (admin) return { principal: { keyId: API_TOKEN_ID, name: API_TOKEN_ID, scopes: ADMIN_SCOPES, models: null }, digest };
+  if (encode) return { principal: { keyId: ENCODE_TOKENS_ID, name: ENCODE_TOKENS_ID, scopes: ENCODE_SCOPES, models: null }, digest };
+  const managed = await managedKey(token, digest, env);
+  if (managed) return { principal: managed, digest };
   throw unauthorized(
     configured.admin === null
       ? 'Invalid token. No API_TOKEN is configured on this Worker, so writes are disabled.'
       : 'Invalid token.',
   );
+}
+
+/** The managed key this token is, or null; throws 401 when it has expired, 503 when the store fails. */
+async function managedKey(token: string, digest: Uint8Array, env: Partial<Bindings>): Promise<Principal | null> {
+  const id = keyIdOf(token);
+  if (id === null || !env.KEYS) return null;
+  const record = await lookupKey({ KEYS: env.KEYS }, id);
+  if (record === null || !constantTimeEqual(digest, fromHex(record.digest))) return null;
+  if (record.expiresAt !== null && Date.parse(record.expiresAt) <= Date.now()) {
+    throw unauthorized(`This key expired at ${record.expiresAt}.`);
+  }
+  return { keyId: record.id, name: record.name, scopes: record.scopes, models: record.models };
 }
 
 /** Seconds a refused caller should wait: the limiter's period. */
@@ -96,8 +153,10 @@ async function enforceRateLimit(env: Partial<Bindings>, digest: Uint8Array): Pro
   }
 }
 
-function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+function fromHex(hex: string): Uint8Array {
+  const bytes = new Uint8Array(hex.length >> 1);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return bytes;
 }
 
 function parseBearer(header: string | undefined): string | null {
@@ -138,10 +197,6 @@ async function configuredDigests(env: Partial<Bindings>): Promise<ConfiguredDige
   };
   configuredCache = { key, digests };
   return digests;
-}
-
-async function sha256(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
 }
 
 /** Equal-length byte arrays compared without an early exit. */

@@ -1,11 +1,12 @@
 /**
  * The Worker's bindings and the Hono environment that carries them through the app, so
- * `c.env.MODELS` and `c.var.role` are typed everywhere. What wrangler.toml declares (R2, the jobs'
+ * `c.env.MODELS` and `c.var.principal` are typed everywhere. What wrangler.toml declares (R2, the jobs'
  * Durable Object namespace, the rate limiter) is typed by `wrangler types` in
  * worker-configuration.d.ts (`npm run types`; test/config/wrangler-config.test.ts fails when it is
  * stale); what wrangler.toml does not declare is typed here.
  */
 import type { LimitBindings } from './limits.js';
+import type { Scope } from './scopes.js';
 
 /**
  * Settings that are not in wrangler.toml, so `wrangler types` cannot see them. Secrets (API_TOKEN,
@@ -24,12 +25,19 @@ export interface Settings {
 /** What wrangler.toml, secrets and `--var` give the Worker. Every limit var is optional (src/api/limits.ts). */
 export type Bindings = Cloudflare.Env & Settings & LimitBindings;
 
-/** What the caller's token allows. */
-export type Role = 'admin' | 'encode';
+/** Who sent a request, and what they may do (src/api/auth.ts). */
+export interface Principal {
+  /** A managed key's id, or `API_TOKEN` / `ENCODE_TOKENS` for the bootstrap keys. */
+  keyId: string;
+  name: string;
+  scopes: readonly Scope[];
+  /** The model ids the key is limited to; null = every model. */
+  models: readonly string[] | null;
+}
 
 /** Per-request values set by middleware. */
 export interface Variables {
-  role: Role;
+  principal: Principal;
 }
 
 /** The Hono environment of every router in the app. */

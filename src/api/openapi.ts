@@ -13,11 +13,15 @@ export const BEARER_AUTH = 'bearerAuth';
 export const BEARER_AUTH_SCHEME = {
   type: 'http',
   scheme: 'bearer',
-  description: 'API_TOKEN (everything) or one of ENCODE_TOKENS (read models, dataset shapes and job status; encode, reconstruct, evaluate).',
+  description:
+    'A managed key (`esk_…`, POST /v1/keys) with the scope each operation lists, API_TOKEN (every scope) or one of ENCODE_TOKENS (models:read, models:encode, datasets:read, jobs:read).',
 } as const;
 
-/** A route's `security`: a bearer token. */
-export const security = [{ [BEARER_AUTH]: [] }];
+/**
+ * A route's `security`: a bearer token. The document lists each operation's scope in it
+ * (`withScopes` in app.ts fills them in from scopes.ts).
+ */
+export const security = [{ [BEARER_AUTH]: [] as string[] }];
 
 /** A problem+json response with this description. */
 export const problem = (description: string) => ({
@@ -25,20 +29,22 @@ export const problem = (description: string) => ({
   content: { 'application/problem+json': { schema: ProblemSchema } },
 });
 
-const readErrors = {
-  401: problem('Missing or invalid token.'),
+const errors = {
+  401: problem('Missing, invalid, revoked or expired token.'),
+  403: problem('The token lacks the scope this operation lists, or is limited to other models (an encode-only token on a write).'),
   429: problem('The token is over its rate limit; retry after Retry-After seconds.'),
-  503: problem('The model store (R2) or the kernel backend is unavailable; a storage failure says when to retry (Retry-After).'),
+  503: problem('The model store (R2), the key store or the kernel backend is unavailable; a storage failure says when to retry (Retry-After).'),
 };
 
 /**
- * The error responses of every route behind `requireAccess(access)`: it authenticates (401) and
- * counts the request against the token's rate limit (429); a write refuses an encode-only token
- * (403); and the stores and backends behind a route may be unavailable (503).
+ * The error responses of every route behind `requireAccess(access)`: it authenticates (401),
+ * counts the request against the token's rate limit (429) and refuses a token without the
+ * route's scope (403); and the stores and backends behind a route may be unavailable (503).
  */
 export const accessErrors = {
-  read: readErrors,
-  write: { ...readErrors, 403: problem('The token may not do this (an encode-only token on a write).') },
+  read: errors,
+  encode: errors,
+  write: errors,
 } satisfies Record<Access, object>;
 
 /** The error responses of a route that reads a body. */
@@ -50,4 +56,4 @@ export const inputErrors = {
 };
 
 /** 404 for a route on one stored thing. */
-export const notFoundResponse = (what: 'model' | 'dataset' | 'job') => ({ 404: problem(`No ${what} with this id.`) });
+export const notFoundResponse = (what: 'model' | 'dataset' | 'job' | 'key') => ({ 404: problem(`No ${what} with this id.`) });

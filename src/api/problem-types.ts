@@ -11,18 +11,19 @@ export const PROBLEM_TYPES = {
   'invalid-model-file': 'an imported model file is malformed (the field named)',
   'training-diverged': 'a batch loss or a weight became NaN or Infinity; nothing is saved',
   'limit-exceeded': 'a configured limit was passed (`limit` and `value` name it; 413)',
-  unauthorized: 'no token, a malformed one, or an unknown one (401)',
-  forbidden: 'an encode-only token on a write (403)',
+  unauthorized: 'no token, a malformed one, an unknown, revoked or expired one (401)',
+  forbidden: 'the token lacks the scope the route needs (`scope` names it; an encode-only token on a write), or is limited to other models (403)',
   'rate-limited': 'the token\'s request rate is over the limit (429, `Retry-After`)',
   'model-not-found': 'no model with that id (404)',
   'dataset-not-found': 'no dataset with that id (404), or it was deleted while a job trained on it',
   'job-not-found': 'no job with that id (404)',
   'upload-not-found': 'no open upload in parts with that id: never started, aborted, or expired (404)',
   'upload-incomplete': 'an upload completed before all its parts arrived (409, `missing` lists the first of them)',
+  'key-not-found': 'no API key with that id (404), e.g. one already revoked',
   conflict: 'a concurrent write won (a retrain racing another, or a delete), or a finished job was cancelled (409)',
   'cannot-draw': 'the picture asked for cannot be drawn for this model, e.g. a `shape` that does not match its inputs (422)',
   'backend-unavailable': 'no kernel backend could be loaded in this Worker (503)',
-  'storage-unavailable': 'R2 failed; nothing was changed, or the answer of a save was lost (503, `Retry-After`)',
+  'storage-unavailable': 'R2 or the key store failed; nothing was changed, or the answer of a save was lost (503, `Retry-After`)',
 } as const satisfies Record<string, string>;
 
 export type ProblemType = keyof typeof PROBLEM_TYPES;

@@ -215,7 +215,7 @@ export const encodeRoute = createRoute({
   summary: 'Encode rows into hidden codes',
   tags: ['inference'],
   security,
-  middleware: [requireAccess('read'), limitBody('maxBodyBytes')] as const,
+  middleware: [requireAccess('encode'), limitBody('maxBodyBytes')] as const,
   request: { params: ModelIdParamsSchema, ...inputsBody },
   responses: {
     200: { description: 'One row of codes per input row.', content: { 'application/json': { schema: EncodeResponseSchema } } },
@@ -231,7 +231,7 @@ export const reconstructRoute = createRoute({
   summary: 'Reconstruct rows',
   tags: ['inference'],
   security,
-  middleware: [requireAccess('read'), limitBody('maxBodyBytes')] as const,
+  middleware: [requireAccess('encode'), limitBody('maxBodyBytes')] as const,
   request: { params: ModelIdParamsSchema, ...inputsBody },
   responses: {
     200: { description: 'Reconstructions and per-row squared errors.', content: { 'application/json': { schema: ReconstructResponseSchema } } },
@@ -247,7 +247,7 @@ export const evaluateRoute = createRoute({
   summary: 'Evaluate the model on rows',
   tags: ['inference'],
   security,
-  middleware: [requireAccess('read'), limitBody('maxBodyBytes')] as const,
+  middleware: [requireAccess('encode'), limitBody('maxBodyBytes')] as const,
   request: { params: ModelIdParamsSchema, ...inputsBody },
   responses: {
     200: { description: 'The metrics of docs/SPEC.md section 2 on these rows.', content: { 'application/json': { schema: MetricsSchema } } },

@@ -1,0 +1,28 @@
+/** /v1/audit: the audit trail of writes (./record.ts writes it), newest first, in pages. */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from '../env.js';
+import { withKeyStore } from '../keys/durable-object.js';
+import { readLimits } from '../limits.js';
+import { ApiError, validationHook } from '../problem.js';
+import { auditRoute } from './routes.js';
+
+const DEFAULT_PAGE_SIZE = 20;
+
+export const audit = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).openapi(auditRoute, async (c) => {
+  const { limit = DEFAULT_PAGE_SIZE, cursor } = c.req.valid('query');
+  const max = readLimits(c.env).maxListLimit;
+  if (limit > max) {
+    throw new ApiError(422, {
+      type: 'validation-failed',
+      title: 'Validation failed',
+      detail: `limit = ${limit} exceeds MAX_LIST_LIMIT = ${max}.`,
+      errors: [{ parameter: 'limit', detail: `at most ${max}` }],
+    });
+  }
+  // One more than asked tells whether there is a next page.
+  const before = cursor === undefined ? null : Number(cursor);
+  const entries = await withKeyStore(c.env, 'reading the audit trail', (store) => store.auditPage(limit + 1, before));
+  const page = entries.slice(0, limit);
+  const next = entries.length > limit ? String(page[page.length - 1]!.seq) : null;
+  return c.json({ entries: page, cursor: next }, 200);
+});

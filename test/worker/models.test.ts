@@ -198,6 +198,7 @@ describe('model lifecycle', () => {
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
         '/healthz',
+        '/v1/audit',
         '/v1/datasets',
         '/v1/datasets/{id}',
         '/v1/datasets/uploads',
@@ -207,6 +208,8 @@ describe('model lifecycle', () => {
         '/v1/jobs',
         '/v1/jobs/{id}',
         '/v1/jobs/{id}/events',
+        '/v1/keys',
+        '/v1/keys/{id}',
         '/v1/models',
         '/v1/models/import',
         '/v1/models/{id}',

@@ -246,13 +246,7 @@ export class SparseAutoencoder {
     const normalization = this.normalization ?? normalizationFromRange(this.config.normalize, source.columnMin, source.columnMax);
     const prepare: ShardPreparer = (index, rows, out, offset) => this.prepareShard(normalization, source, index, rows, out, offset);
     const loss = this.lossConfig();
-    // A loaded model's Adam state goes into the session now that it trains (as startTraining does).
-    this.flushOptimizerState();
-    const before = { parameters: this.session.getParameters(), optimizerState: this.session.getOptimizerState() };
-    const restore = () => {
-      this.session.setParameters(before.parameters);
-      this.session.setOptimizerState(before.optimizerState);
-    };
+    const { restore } = this.prepareToTrain();
     const run = new StreamingRun(this.session, source, prepare, loss, optimizerConfig(options), options.epochs, options.batchSize, options.seed, position);
     const lossHistory: number[] = [];
     return {
@@ -293,12 +287,7 @@ export class SparseAutoencoder {
     const x = normalize(normalization, matrix.data, matrix.rows, matrix.cols, 'data', this.linear);
     const loss = this.lossConfig();
 
-    this.flushOptimizerState();
-    const before = { parameters: this.session.getParameters(), optimizerState: this.session.getOptimizerState() };
-    const restore = () => {
-      this.session.setParameters(before.parameters);
-      this.session.setOptimizerState(before.optimizerState);
-    };
+    const { before, restore } = this.prepareToTrain();
     if (this.linear && this.normalization === null && position === undefined) {
       // relu, topk: b_dec starts at the mean of the first training data (initialization.ts)
       this.session.setParameters({ ...before.parameters, b2: decoderBiasFromData(x, matrix.rows, this.inputSize) });
@@ -484,6 +473,21 @@ export class SparseAutoencoder {
   getOptimizerState(): AdamState | null {
     this.checkUsable();
     return this.pendingOptimizerState ?? this.session.getOptimizerState();
+  }
+
+  /**
+   * Before a run (in memory or streamed): a loaded model's Adam state goes into the session, since
+   * it trains now, and the parameters and state are kept so that `restore` puts them back after a
+   * divergence.
+   */
+  private prepareToTrain(): { before: { parameters: Parameters; optimizerState: AdamState | null }; restore: () => void } {
+    this.flushOptimizerState();
+    const before = { parameters: this.session.getParameters(), optimizerState: this.session.getOptimizerState() };
+    const restore = () => {
+      this.session.setParameters(before.parameters);
+      this.session.setOptimizerState(before.optimizerState);
+    };
+    return { before, restore };
   }
 
   private flushOptimizerState(): void {

@@ -21,20 +21,26 @@
 /** z[i,j] += alpha·v[j] for z [rows×cols], v [cols]. */
 export function add_row_vector(z: usize, v: usize, rows: i32, cols: i32, alpha: f32): void {
   const ld = <usize>cols << 2;
-  const cols4 = cols & ~3;
-  const s = f32x4.splat(alpha);
   let row = z;
   for (let i = 0; i < rows; i++) {
-    let j = 0;
-    for (; j < cols4; j += 4) {
-      const o = <usize>j << 2;
-      v128.store(row + o, f32x4.add(v128.load(row + o), f32x4.mul(s, v128.load(v + o))));
-    }
-    for (; j < cols; j++) {
-      const o = <usize>j << 2;
-      store<f32>(row + o, load<f32>(row + o) + alpha * load<f32>(v + o));
-    }
+    addScaledRow(row, v, alpha, cols);
     row += ld;
+  }
+}
+
+/** dst[c] += alpha·src[c] for c < cols (SIMD main loop, scalar tail). */
+@inline
+function addScaledRow(dst: usize, src: usize, alpha: f32, cols: i32): void {
+  const cols4 = cols & ~3;
+  const s = f32x4.splat(alpha);
+  let c = 0;
+  for (; c < cols4; c += 4) {
+    const o = <usize>c << 2;
+    v128.store(dst + o, f32x4.add(v128.load(dst + o), f32x4.mul(s, v128.load(src + o))));
+  }
+  for (; c < cols; c++) {
+    const o = <usize>c << 2;
+    store<f32>(dst + o, load<f32>(dst + o) + alpha * load<f32>(src + o));
   }
 }
 
@@ -229,7 +235,6 @@ export function row_norms(w: usize, out: usize, rows: i32, cols: i32): void {
  */
 export function l1_decoder_gradient(g: usize, w: usize, codeSum: usize, norms: usize, rows: i32, cols: i32, scale: f32): f64 {
   const ld = <usize>cols << 2;
-  const cols4 = cols & ~3;
   let total: f64 = 0;
   for (let j = 0; j < rows; j++) {
     const o = <usize>j << 2;
@@ -237,18 +242,7 @@ export function l1_decoder_gradient(g: usize, w: usize, codeSum: usize, norms: u
     const sum = load<f32>(codeSum + o);
     total += <f64>sum * <f64>norm;
     if (norm > 0) {
-      const coefficient = (scale * sum) / norm;
-      const s = f32x4.splat(coefficient);
-      const pg = g + <usize>j * ld, pw = w + <usize>j * ld;
-      let c = 0;
-      for (; c < cols4; c += 4) {
-        const q = <usize>c << 2;
-        v128.store(pg + q, f32x4.add(v128.load(pg + q), f32x4.mul(s, v128.load(pw + q))));
-      }
-      for (; c < cols; c++) {
-        const q = <usize>c << 2;
-        store<f32>(pg + q, load<f32>(pg + q) + coefficient * load<f32>(pw + q));
-      }
+      addScaledRow(g + <usize>j * ld, w + <usize>j * ld, (scale * sum) / norm, cols);
     }
   }
   return total;

@@ -114,7 +114,9 @@ describe('edge-sae train, streamed', () => {
     const large = await residentGrowth(2_000_000);
     console.log(`streamed training, resident memory growth: ${small.toFixed(0)} MB for a 32 MB file, ${large.toFixed(0)} MB for a 128 MB file`);
     // Four times the data, the same window: the growth may differ by garbage-collection slack only.
-    expect(large).toBeLessThan(small + 32);
+    // That slack (windows of 16 MiB freed when V8 gets to them) was measured at 20–34 MB on a
+    // loaded two-core machine; reading the file whole would add at least the 96 MB more data.
+    expect(large).toBeLessThan(small + 64);
     // Reading the file whole would hold its 128 MB at least twice (as read, and normalised in the kernels).
     expect(large).toBeLessThan(256);
   }, 120_000);

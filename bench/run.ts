@@ -12,7 +12,8 @@
  * and time, ONNX Runtime's agreement with encode),
  * files (model-file.bench.ts: JSON and binary model
  * files saved and loaded, the CLI's one-epoch run; needs `npm run build:ts`), workerd-files
- * (workerd-model-file.ts: a cold encode inside workerd, under wrangler dev; ≈ 30 s).
+ * (workerd-model-file.ts: a cold encode inside workerd, under wrangler dev; ≈ 30 s), sweep
+ * (sweep.bench.ts: 4 trials through `edge-sae sweep`, --jobs 2 against --jobs 1; ≈ 15 s).
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -27,6 +28,7 @@ import { benchModelFile } from './model-file.bench.js';
 import { benchModel } from './model.bench.js';
 import { benchRelaxed } from './relaxed.bench.js';
 import { benchRoofline } from './roofline.bench.js';
+import { benchSweep } from './sweep.bench.js';
 import { benchTraining } from './training.bench.js';
 import { benchWorkerdKernels } from './workerd-kernels.js';
 import { benchWorkerdModelFile } from './workerd-model-file.js';
@@ -59,6 +61,7 @@ const SUITES: Record<string, () => Promise<BenchRecord[]>> = {
   exports: benchExports,
   files: benchModelFile,
   'workerd-files': benchWorkerdModelFile,
+  sweep: benchSweep,
 };
 
 function table(records: readonly BenchRecord[]): string {

@@ -1,6 +1,7 @@
 /**
  * edge-sae for Node: the library entry. Everything here also runs in the Worker except the
- * helpers that load the kernels from disk (createModel, loadModel, loadNodeBackend).
+ * helpers that load the kernels from disk (createModel, loadModel, loadNodeBackend) and the local
+ * sweep (runLocalSweep: worker threads).
  *
  * @example
  * import { createModel } from 'edge-sae';
@@ -63,3 +64,8 @@ export async function loadModel(file: Uint8Array | unknown, options: { backend?:
     ? SparseAutoencoder.fromBytes(file, backend, options.source, report)
     : SparseAutoencoder.fromFile(file, backend, options.source, report);
 }
+
+// Sweeps on this machine: each trial `edge-sae train` in its own worker thread (Node only).
+export { runLocalSweep, type LocalSweepOptions, type SweepEvent } from './sweep/local-sweep.js';
+export { checkGrid, checkTrials, expandGrid, parseGrid, trialName, type Grid, type TrialOptions } from './sweep/grid.js';
+export { rankTrials, SWEEP_METRICS, type RankedTrial, type SweepMetric, type TrialResult } from './sweep/ranking.js';

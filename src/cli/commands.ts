@@ -85,4 +85,21 @@ export const EXPORT: CommandSpec = {
   ],
 };
 
-export const COMMANDS: readonly CommandSpec[] = [TRAIN, ENCODE, EVALUATE, PLOT, FILTERS, EXPORT];
+export const SWEEP: CommandSpec = {
+  name: 'sweep',
+  summary: 'train every trial of an options grid on one data file, in parallel, and rank them',
+  options: [
+    { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'training data for every trial, as train takes it (CSV, JSON, .npy or raw float32 with --cols)' },
+    { name: 'cols', kind: 'integer', value: 'N', help: 'columns of a raw float32 file (.f32); only for .f32' },
+    { name: 'grid', kind: 'text', value: 'GRID', required: true, help: 'options and their values, "hiddenSize=32,64;sparsityWeight=0.1,1" (table keys or flag names); the trials are every combination' },
+    { name: 'metric', kind: 'choice', value: 'fvu|loss|reconstruction', choices: ['fvu', 'loss', 'reconstruction'], help: 'what the ranking orders by, lower first, on the training data (default fvu; loss includes the penalties, so compares only trials with the same ones)' },
+    { name: 'jobs', kind: 'integer', value: 'N', help: 'trials trained at once, each in its own worker thread (default: the cores)' },
+    { name: 'out-dir', kind: 'path', value: 'DIR', help: 'keep each trial\'s model here, named after the trial (default: models are not kept)' },
+    { name: 'format', kind: 'choice', value: 'json|safetensors', choices: ['json', 'safetensors'], help: 'the model files\' form in --out-dir (default json)' },
+    ...OPTION_FLAGS,
+    { name: 'json', kind: 'flag', value: '', help: 'print the ranked trials as one JSON line on stdout (trial lines on stderr become JSON too)' },
+    { name: 'quiet', kind: 'flag', value: '', help: 'no progress and no table (errors only); with --json, only the JSON line' },
+  ],
+};
+
+export const COMMANDS: readonly CommandSpec[] = [TRAIN, ENCODE, EVALUATE, PLOT, FILTERS, EXPORT, SWEEP];

@@ -14,5 +14,6 @@ const ROOT = resolve(import.meta.dirname, '../..');
 writeRegion(resolve(ROOT, 'docs/API.md'), 'problem-types', renderProblemTypes());
 writeRegion(resolve(ROOT, 'README.md'), 'options', renderOptions());
 writeRegion(resolve(ROOT, 'README.md'), 'cli', renderCliSynopsis());
+writeRegion(resolve(ROOT, 'docs/SPEC.md'), 'cli', renderCliSynopsis());
 writeRegion(resolve(ROOT, 'README.md'), 'bundle', renderBundle(measureBundle()));
 console.log('docs: problem types, options and bundle size written');

@@ -23,8 +23,9 @@ describe('generated docs', () => {
     expect(readRegion(resolve(ROOT, 'README.md'), 'options'), STALE).toBe(renderOptions());
   });
 
-  it('should give the README the CLI synopsis of src/cli/commands.ts', () => {
+  it('should give the README and docs/SPEC.md the CLI synopsis of src/cli/commands.ts', () => {
     expect(readRegion(resolve(ROOT, 'README.md'), 'cli'), STALE).toBe(renderCliSynopsis());
+    expect(readRegion(resolve(ROOT, 'docs/SPEC.md'), 'cli'), STALE).toBe(renderCliSynopsis());
   });
 
   it('should give the README the bundle size wrangler measures now (within 3%)', { timeout: 60_000 }, () => {

@@ -8,4 +8,6 @@ export { TrainingJob } from './api/jobs/durable-object.js';
 export { DatasetUpload } from './api/datasets/upload-object.js';
 /** The Durable Object of API keys and the audit trail (binding KEYS). */
 export { KeyStore } from './api/keys/durable-object.js';
+/** The Durable Object of the running-jobs cap (binding RUNNING_JOBS). */
+export { RunningJobs } from './api/jobs/running-jobs.js';
 export default app;

@@ -42,6 +42,8 @@ export const LIMIT_VARS = {
   maxJobFlops: { name: 'MAX_JOB_FLOPS', default: 1e14, description: 'Work budget of one job: estimated floating-point operations, ≈ 12·rows·n·h·epochs.' },
   jobSliceMs: { name: 'JOB_SLICE_MS', default: 1_000, description: 'Target wall time of one job slice (one alarm), in ms; kept well under the CPU cap.' },
   jobFlopsPerMs: { name: 'JOB_FLOPS_PER_MS', default: 1e6, description: 'Assumed kernel throughput (FLOP per ms) that sizes a job\'s first slice; later slices use measured time.' },
+  maxRunningJobs: { name: 'MAX_RUNNING_JOBS', default: 32, description: 'Most jobs running at once in the deployment (jobs and sweep trials alike); one more is refused with 429 too-many-jobs.' },
+  maxSweepTrials: { name: 'MAX_SWEEP_TRIALS', default: 16, description: 'Most trials of one sweep (the grid\'s product, or the trials listed).' },
   jobEventsIntervalMs: { name: 'JOB_EVENTS_INTERVAL_MS', default: 500, description: 'How often GET /v1/jobs/{id}/events looks for progress, in ms.' },
 } as const satisfies Record<string, LimitSpec>;
 

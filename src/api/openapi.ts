@@ -56,4 +56,4 @@ export const inputErrors = {
 };
 
 /** 404 for a route on one stored thing. */
-export const notFoundResponse = (what: 'model' | 'dataset' | 'job' | 'key') => ({ 404: problem(`No ${what} with this id.`) });
+export const notFoundResponse = (what: 'model' | 'dataset' | 'job' | 'key' | 'sweep') => ({ 404: problem(`No ${what} with this id.`) });

@@ -288,6 +288,7 @@ export const JobSchema = z
     etaSeconds: z.number().nullable().openapi({ description: 'Estimated seconds to go, from the measured time per step.' }),
     slices: z.number().int().openapi({ description: 'Slices (alarms) run so far.' }),
     modelId: z.string().nullable().openapi({ description: 'The trained model, once succeeded (use /v1/models/{modelId}).' }),
+    metrics: MetricsSchema.nullable().openapi({ description: 'The trained model\'s metrics on its training data, once succeeded.' }),
     error: z
       .object({ type: z.string(), detail: z.string() })
       .nullable()

@@ -1,7 +1,7 @@
 /**
  * The scopes of API keys, and which scope each route needs: the one list and the one mapping.
  * A route states only its access (`requireAccess('read' | 'encode' | 'write')`); the family of
- * its path (/v1/models, /v1/datasets, /v1/jobs, /v1/keys, /v1/audit) picks the scope, so a new
+ * its path (/v1/models, /v1/datasets, /v1/jobs, /v1/sweeps, /v1/keys, /v1/audit) picks the scope, so a new
  * route in a family needs no edit here. The OpenAPI document lists each operation's scope in its
  * security requirement (app.ts), from this same mapping.
  */
@@ -30,6 +30,8 @@ const FAMILY_SCOPES: Record<string, Partial<Record<Access, Scope>>> = {
   models: { read: 'models:read', encode: 'models:encode', write: 'models:write' },
   datasets: { read: 'datasets:read', write: 'datasets:write' },
   jobs: { read: 'jobs:read', write: 'jobs:write' },
+  // A sweep is jobs: starting one starts its trials' jobs.
+  sweeps: { read: 'jobs:read', write: 'jobs:write' },
   keys: { read: 'keys:admin', write: 'keys:admin' },
   audit: { read: 'keys:admin' },
 };

@@ -8,6 +8,7 @@
  *   dataset-shards/{id}/{i}.bin shard i of a dataset (or part i of its upload, before it completes)
  *   jobs/{id}/checkpoint.bin    a job's checkpoint (jobs/durable-object.ts)
  *   jobs/{id}/data.f32          a job's inline data (data sent in the POST /v1/jobs body)
+ *   sweeps/{id}.json            a sweep: its options and its trials' job ids (sweeps/record.ts)
  */
 
 /** 20 random bytes → 32 base32 characters: 160 unguessable bits. */
@@ -58,6 +59,9 @@ function family(prefix: string, suffix: string): KeyFamily {
 
 /** Model files. */
 export const MODEL_KEYS = family('models/', '.json');
+
+/** Sweeps' records. */
+export const SWEEP_KEYS = family('sweeps/', '.json');
 
 /** Datasets' manifests (docs/JOBS.md, Datasets): a dataset exists when its manifest does. */
 export const DATASET_KEYS = family('datasets/', '.json');

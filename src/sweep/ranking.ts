@@ -1,7 +1,7 @@
 /**
  * Ranking a sweep's trials by one metric, lower first: the finished trials in metric order (ties
- * keep the trials' order), then those without a value for it, then the failed ones. The best is
- * the first finished trial with a value.
+ * keep the trials' order), then those without a value for it, then the running ones, then the
+ * failed ones. The best is the first finished trial with a value.
  */
 import type { Metrics } from '../model/metrics.js';
 import type { TrialOptions } from './grid.js';
@@ -18,7 +18,8 @@ export interface TrialResult {
   /** trialName(): its number and options. */
   readonly name: string;
   readonly options: TrialOptions;
-  readonly status: 'done' | 'failed';
+  /** running: not finished yet (an API sweep's trial in progress). */
+  readonly status: 'done' | 'running' | 'failed';
   /** The trained model's final metrics on its training data (done trials). */
   readonly metrics?: Metrics;
   readonly epochs?: number;
@@ -46,7 +47,7 @@ export function metricValue(trial: TrialResult, metric: SweepMetric): number | n
 
 export function rankTrials(trials: readonly TrialResult[], metric: SweepMetric): RankedTrial[] {
   const keyed = trials.map((trial, order) => ({ trial, order, value: metricValue(trial, metric) }));
-  const group = (entry: (typeof keyed)[number]) => (entry.value !== null ? 0 : entry.trial.status === 'done' ? 1 : 2);
+  const group = (entry: (typeof keyed)[number]) => (entry.value !== null ? 0 : { done: 1, running: 2, failed: 3 }[entry.trial.status]);
   keyed.sort((a, b) => group(a) - group(b) || (a.value ?? 0) - (b.value ?? 0) || a.order - b.order);
   let rank = 0;
   return keyed.map(({ trial, value }) => {

@@ -223,6 +223,9 @@ describe('model lifecycle', () => {
         '/v1/models/{id}/loss.svg',
         '/v1/models/{id}/reconstruct',
         '/v1/models/{id}/train',
+        '/v1/sweeps',
+        '/v1/sweeps/{id}',
+        '/v1/sweeps/{id}/events',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/v1/models']!).sort()).toEqual(['get', 'post']);

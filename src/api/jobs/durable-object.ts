@@ -151,7 +151,7 @@ export class TrainingJob extends DurableObject<Bindings> {
         await store.delete(modelId); // cancelled while saving: no model for a cancelled job
         return;
       }
-      Object.assign(record, progress, { status: 'succeeded', modelId, finishedAt: new Date().toISOString() });
+      Object.assign(record, progress, { status: 'succeeded', modelId, metrics: result.metrics, finishedAt: new Date().toISOString() });
       this.dropRun();
     } else {
       await bucket.put(checkpointKey(record.id), encodeCheckpoint(trainer.checkpoint()));

@@ -5,21 +5,14 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
-import { toMatrix } from '../../data/index.js';
-import { totalSteps } from '../../jobs/job-trainer.js';
-import { resolveModelConfig, resolveTrainingOptions } from '../../model/config.js';
-import { loadWorkerBackend } from '../backends.js';
-import { DatasetStore, writeMatrixObject } from '../datasets/store.js';
-import type { AppEnv, Bindings } from '../env.js';
-import { checkDatasetSize, checkJobData, checkJobWork, checkModelSize, readLimits } from '../limits.js';
+import type { AppEnv } from '../env.js';
+import { readLimits } from '../limits.js';
 import { ApiError, validationHook } from '../problem.js';
-import { inlineDataKey, isId, newId } from '../storage-keys.js';
-import { isTerminal, type JobInit } from './record.js';
+import { isId } from '../storage-keys.js';
+import { isTerminal } from './record.js';
+import { admitJobs } from './running-jobs.js';
 import { cancelRoute, eventsRoute, getRoute, submitRoute } from './routes.js';
-
-function jobStub(env: Bindings, id: string) {
-  return env.JOBS.get(env.JOBS.idFromName(id));
-}
+import { jobStub, launchJob, prepareJob } from './submit.js';
 
 function jobNotFound(id: string): ApiError {
   return new ApiError(404, { type: 'job-not-found', title: 'Job not found', detail: `No job with id "${id.slice(0, 64)}".` });
@@ -27,52 +20,10 @@ function jobNotFound(id: string): ApiError {
 
 export const jobs = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(submitRoute, async (c) => {
-    const limits = readLimits(c.env);
-    const body = c.req.valid('json');
-    const id = newId();
-    let rows: number;
-    let cols: number;
-    let dataKey: string;
-    let inline = null;
-    if (body.datasetId !== undefined) {
-      const dataset = await new DatasetStore(c.env.MODELS).head(body.datasetId);
-      if (!dataset) {
-        throw new ApiError(422, {
-          type: 'dataset-not-found',
-          title: 'Dataset not found',
-          detail: `No dataset with id "${body.datasetId.slice(0, 64)}"; upload one with POST /v1/datasets.`,
-          errors: [{ pointer: '/datasetId', detail: 'no such dataset' }],
-        });
-      }
-      ({ rows, cols } = dataset);
-      dataKey = dataset.key;
-    } else {
-      inline = toMatrix(body.data, 'data');
-      ({ rows, cols } = inline);
-      checkDatasetSize(limits, rows, cols);
-      dataKey = inlineDataKey(id);
-    }
-    checkJobData(limits, rows, cols);
-    const config = resolveModelConfig(cols, body.config, { hiddenSize: limits.maxHiddenSize });
-    const training = resolveTrainingOptions(body.training, { epochs: limits.maxJobEpochs });
-    checkModelSize(limits, cols, config.hiddenSize);
-    checkJobWork(limits, rows, cols, config.hiddenSize, training.epochs);
-    await loadWorkerBackend(training.backend); // an unavailable backend is refused now, not later
-
-    if (inline) await writeMatrixObject(c.env.MODELS, dataKey, inline, { job: id });
-    const init: JobInit = {
-      id,
-      name: body.name ?? null,
-      datasetId: body.datasetId ?? null,
-      dataKey,
-      rows,
-      cols,
-      config,
-      training,
-      totalSteps: totalSteps(rows, training.batchSize, training.epochs),
-    };
-    const view = await jobStub(c.env, id).start(init);
-    return c.json(view, 202, { location: `/v1/jobs/${id}` });
+    const prepared = await prepareJob(c.env, c.req.valid('json'));
+    await admitJobs(c.env, [prepared.init.id]);
+    const view = await launchJob(c.env, prepared);
+    return c.json(view, 202, { location: `/v1/jobs/${prepared.init.id}` });
   })
   .openapi(getRoute, async (c) => {
     const { id } = c.req.valid('param');

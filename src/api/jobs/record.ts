@@ -4,6 +4,7 @@
  */
 import type { z } from '@hono/zod-openapi';
 import type { ModelConfig, TrainingOptions } from '../../model/config.js';
+import type { Metrics } from '../../model/metrics.js';
 import type { JobSchema } from '../schemas.js';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -38,6 +39,8 @@ export interface JobRecord extends JobInit {
   /** Unexpected failures in a row (storage trouble…); the job fails after a few. */
   failures: number;
   modelId: string | null;
+  /** The trained model's metrics on its training data, once succeeded (absent in records of older jobs). */
+  metrics?: Metrics | null;
   /** The id the model will be stored under, fixed at creation so a retried last slice overwrites rather than duplicates it. */
   resultModelId: string;
   error: { type: string; detail: string } | null;
@@ -78,6 +81,7 @@ export function viewOf(record: JobRecord, withHistory = true): JobView {
     etaSeconds: eta,
     slices: record.slices,
     modelId: record.modelId,
+    metrics: record.metrics ?? null,
     error: record.error,
     createdAt: record.createdAt,
     startedAt: record.startedAt,

@@ -1,0 +1,83 @@
+/**
+ * Starting a training job, in two steps shared by POST /v1/jobs and the trials of a sweep:
+ * prepareJob checks the request (dataset, options, limits, backend) and builds what the job's
+ * Durable Object is given, storing nothing; launchJob stores inline data and starts the job.
+ */
+import type { z } from '@hono/zod-openapi';
+import { toMatrix, type Matrix } from '../../data/index.js';
+import { totalSteps } from '../../jobs/job-trainer.js';
+import { resolveModelConfig, resolveTrainingOptions } from '../../model/config.js';
+import { loadWorkerBackend } from '../backends.js';
+import { DatasetStore, writeMatrixObject } from '../datasets/store.js';
+import type { Bindings } from '../env.js';
+import { checkDatasetSize, checkJobData, checkJobWork, checkModelSize, readLimits } from '../limits.js';
+import { ApiError } from '../problem.js';
+import type { JobRequestSchema } from '../schemas.js';
+import { inlineDataKey, newId } from '../storage-keys.js';
+import type { JobInit, JobView } from './record.js';
+
+export type JobRequest = z.infer<typeof JobRequestSchema>;
+
+export interface PreparedJob {
+  readonly init: JobInit;
+  /** The request's inline data, stored by launchJob. */
+  readonly inline: Matrix | null;
+}
+
+export function jobStub(env: Bindings, id: string) {
+  return env.JOBS.get(env.JOBS.idFromName(id));
+}
+
+export function datasetNotFound(datasetId: string, pointer = '/datasetId'): ApiError {
+  return new ApiError(422, {
+    type: 'dataset-not-found',
+    title: 'Dataset not found',
+    detail: `No dataset with id "${datasetId.slice(0, 64)}"; upload one with POST /v1/datasets.`,
+    errors: [{ pointer, detail: 'no such dataset' }],
+  });
+}
+
+/** Checks a job request and builds its JobInit; throws the 4xx a bad one deserves. Stores nothing. */
+export async function prepareJob(env: Bindings, body: JobRequest): Promise<PreparedJob> {
+  const limits = readLimits(env);
+  const id = newId();
+  let rows: number;
+  let cols: number;
+  let dataKey: string;
+  let inline: Matrix | null = null;
+  if (body.datasetId !== undefined) {
+    const dataset = await new DatasetStore(env.MODELS).head(body.datasetId);
+    if (!dataset) throw datasetNotFound(body.datasetId);
+    ({ rows, cols } = dataset);
+    dataKey = dataset.key;
+  } else {
+    inline = toMatrix(body.data, 'data');
+    ({ rows, cols } = inline);
+    checkDatasetSize(limits, rows, cols);
+    dataKey = inlineDataKey(id);
+  }
+  checkJobData(limits, rows, cols);
+  const config = resolveModelConfig(cols, body.config, { hiddenSize: limits.maxHiddenSize });
+  const training = resolveTrainingOptions(body.training, { epochs: limits.maxJobEpochs });
+  checkModelSize(limits, cols, config.hiddenSize);
+  checkJobWork(limits, rows, cols, config.hiddenSize, training.epochs);
+  await loadWorkerBackend(training.backend); // an unavailable backend is refused now, not later
+  const init: JobInit = {
+    id,
+    name: body.name ?? null,
+    datasetId: body.datasetId ?? null,
+    dataKey,
+    rows,
+    cols,
+    config,
+    training,
+    totalSteps: totalSteps(rows, training.batchSize, training.epochs),
+  };
+  return { init, inline };
+}
+
+/** Stores the job's inline data, if any, and starts it in its Durable Object. */
+export async function launchJob(env: Bindings, { init, inline }: PreparedJob): Promise<JobView> {
+  if (inline) await writeMatrixObject(env.MODELS, init.dataKey, inline, { job: init.id });
+  return jobStub(env, init.id).start(init);
+}

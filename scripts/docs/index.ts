@@ -1,10 +1,12 @@
 /**
  * `npm run docs`: writes every generated region of the README and docs (the problem types, the
- * bundle size, the options table). test/docs/generated-docs.test.ts fails when one is stale.
+ * limits, the bundle size, the options table, the CLI synopsis); test/docs/generated-docs.test.ts
+ * fails when one is stale.
  */
 import { resolve } from 'node:path';
 import { measureBundle, renderBundle } from './bundle.js';
 import { renderCliSynopsis } from './cli.js';
+import { renderLimits } from './limits.js';
 import { renderOptions } from './options.js';
 import { renderProblemTypes } from './problem-types.js';
 import { writeRegion } from './regions.js';
@@ -12,8 +14,9 @@ import { writeRegion } from './regions.js';
 const ROOT = resolve(import.meta.dirname, '../..');
 
 writeRegion(resolve(ROOT, 'docs/API.md'), 'problem-types', renderProblemTypes());
+writeRegion(resolve(ROOT, 'docs/API.md'), 'limits', renderLimits());
 writeRegion(resolve(ROOT, 'README.md'), 'options', renderOptions());
 writeRegion(resolve(ROOT, 'README.md'), 'cli', renderCliSynopsis());
 writeRegion(resolve(ROOT, 'docs/SPEC.md'), 'cli', renderCliSynopsis());
 writeRegion(resolve(ROOT, 'README.md'), 'bundle', renderBundle(measureBundle()));
-console.log('docs: problem types, options and bundle size written');
+console.log('docs: problem types, limits, options, CLI synopsis and bundle size written');

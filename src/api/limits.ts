@@ -13,6 +13,8 @@ interface LimitSpec {
   name: string;
   default: number;
   description: string;
+  /** What a request over it gets, for docs/API.md's table (default: 413 limit-exceeded). */
+  over?: string;
 }
 
 /** Every limit of the API and the jobs: the single source of its var name, default and meaning. */
@@ -20,7 +22,7 @@ export const LIMIT_VARS = {
   maxBodyBytes: { name: 'MAX_BODY_BYTES', default: 4 * 1024 * 1024, description: 'Largest request body on any route except import, in bytes.' },
   // 16 MiB holds any binary model up to maxParameters with Adam's state (12 bytes a parameter) and
   // JSON files up to ≈ 450k parameters with it (≈ 37 bytes a parameter); docs/API.md, Storage.
-  maxModelBytes: { name: 'MAX_MODEL_BYTES', default: 16 * 1024 * 1024, description: 'Largest model file accepted by POST /v1/models/import, in bytes, either form.' },
+  maxModelBytes: { name: 'MAX_MODEL_BYTES', default: 16 * 1024 * 1024, description: 'Largest model file accepted by POST /v1/models/import, in bytes, either form: every binary model up to MAX_PARAMETERS with its Adam state (12 bytes a parameter), JSON files up to ≈ 450,000 parameters with it (≈ 37 bytes a parameter).' },
   maxRows: { name: 'MAX_ROWS', default: 10_000, description: 'Most data rows in one request.' },
   maxColumns: { name: 'MAX_COLUMNS', default: 1_024, description: 'Most columns (input size n).' },
   maxCells: { name: 'MAX_CELLS', default: 500_000, description: 'Most numbers (rows × columns) in one request.' },
@@ -28,23 +30,23 @@ export const LIMIT_VARS = {
   maxParameters: { name: 'MAX_PARAMETERS', default: 1_000_000, description: 'Most learned parameters of a model: 2·n·h + n + h (784→196 MNIST: 308,308).' },
   maxEpochs: { name: 'MAX_EPOCHS', default: 10_000, description: 'Most epochs in one synchronous training request.' },
   maxTrainFlops: { name: 'MAX_TRAIN_FLOPS', default: 2e10, description: 'Synchronous work budget: estimated floating-point operations of one training request, ≈ 12·rows·n·h·epochs.' },
-  maxListLimit: { name: 'MAX_LIST_LIMIT', default: 100, description: 'Largest page of GET /v1/models.' },
-  modelCacheEntries: { name: 'MODEL_CACHE_ENTRIES', default: 16, description: 'Models kept decoded in one isolate\'s cache.' },
-  modelCacheParameters: { name: 'MODEL_CACHE_PARAMETERS', default: 2_000_000, description: 'Total parameters the isolate\'s model cache may hold.' },
-  modelCacheRevalidateMs: { name: 'MODEL_CACHE_REVALIDATE_MS', default: 5_000, description: 'How long a cached model is used without re-reading its version from R2, in ms.' },
+  maxListLimit: { name: 'MAX_LIST_LIMIT', default: 100, description: 'Largest page of GET /v1/models.', over: '422' },
+  modelCacheEntries: { name: 'MODEL_CACHE_ENTRIES', default: 16, description: 'Models kept decoded in one isolate\'s cache.', over: '(evicts)' },
+  modelCacheParameters: { name: 'MODEL_CACHE_PARAMETERS', default: 2_000_000, description: 'Total parameters the isolate\'s model cache may hold.', over: '(evicts)' },
+  modelCacheRevalidateMs: { name: 'MODEL_CACHE_REVALIDATE_MS', default: 5_000, description: 'How long a cached model serves encode without reading R2 at all, in ms; after it, one metadata read re-confirms its version. Another isolate\'s retrain or delete is seen within this window (this isolate\'s at once); 1 = check on every request.', over: '—' },
   maxDatasetBytes: { name: 'MAX_DATASET_BYTES', default: 32 * 1024 * 1024, description: 'Largest body of POST /v1/datasets (a dataset sent in one request), in bytes.' },
   maxDatasetRows: { name: 'MAX_DATASET_ROWS', default: 2 ** 31, description: 'Most rows of a stored dataset.' },
   maxDatasetCells: { name: 'MAX_DATASET_CELLS', default: 2 ** 31, description: 'Most numbers (rows × columns) of a stored dataset (8 GiB as float32, 2 GiB as uint8).' },
   maxPartBytes: { name: 'MAX_PART_BYTES', default: 8 * 1024 * 1024, description: 'Largest part of an upload in parts, in bytes (a part is one shard: at most 2²⁰ values, 4 MiB as float32, unless one row is wider).' },
-  uploadExpirySeconds: { name: 'UPLOAD_EXPIRY_SECONDS', default: 86_400, description: 'How long an upload in parts stays open after it starts or after its last part arrived; then it and its parts are deleted, in s.' },
+  uploadExpirySeconds: { name: 'UPLOAD_EXPIRY_SECONDS', default: 86_400, description: 'How long an upload in parts stays open after it starts or after its last part arrived; then it and its parts are deleted, in s.', over: '(404 after)' },
   maxJobCells: { name: 'MAX_JOB_CELLS', default: 4_194_304, description: 'Most numbers (rows × columns) a job trains on: until jobs stream, a job holds its data in memory (16 MiB as float32, with its normalised copy and the backend\'s within the 128 MB isolate limit).' },
   maxJobEpochs: { name: 'MAX_JOB_EPOCHS', default: 50_000, description: 'Most epochs of one job.' },
   maxJobFlops: { name: 'MAX_JOB_FLOPS', default: 1e14, description: 'Work budget of one job: estimated floating-point operations, ≈ 12·rows·n·h·epochs.' },
-  jobSliceMs: { name: 'JOB_SLICE_MS', default: 1_000, description: 'Target wall time of one job slice (one alarm), in ms; kept well under the CPU cap.' },
-  jobFlopsPerMs: { name: 'JOB_FLOPS_PER_MS', default: 1e6, description: 'Assumed kernel throughput (FLOP per ms) that sizes a job\'s first slice; later slices use measured time.' },
-  maxRunningJobs: { name: 'MAX_RUNNING_JOBS', default: 32, description: 'Most jobs running at once in the deployment (jobs and sweep trials alike); one more is refused with 429 too-many-jobs.' },
+  jobSliceMs: { name: 'JOB_SLICE_MS', default: 1_000, description: 'Target wall time of one job slice (one alarm), in ms; kept well under the CPU cap.', over: '(sizes slices)' },
+  jobFlopsPerMs: { name: 'JOB_FLOPS_PER_MS', default: 1e6, description: 'Assumed kernel throughput (FLOP per ms) that sizes a job\'s first slice; later slices use measured time.', over: '(sizes slices)' },
+  maxRunningJobs: { name: 'MAX_RUNNING_JOBS', default: 32, description: 'Most jobs running at once in the deployment (jobs and sweep trials alike); one more is refused with 429 too-many-jobs.', over: '429 too-many-jobs' },
   maxSweepTrials: { name: 'MAX_SWEEP_TRIALS', default: 16, description: 'Most trials of one sweep (the grid\'s product, or the trials listed).' },
-  jobEventsIntervalMs: { name: 'JOB_EVENTS_INTERVAL_MS', default: 500, description: 'How often GET /v1/jobs/{id}/events looks for progress, in ms.' },
+  jobEventsIntervalMs: { name: 'JOB_EVENTS_INTERVAL_MS', default: 500, description: 'How often GET /v1/jobs/{id}/events looks for progress, in ms.', over: '—' },
 } as const satisfies Record<string, LimitSpec>;
 
 export type LimitKey = keyof typeof LIMIT_VARS;

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { measureBundle } from '../../scripts/docs/bundle.js';
 import { renderCliSynopsis } from '../../scripts/docs/cli.js';
+import { renderLimits } from '../../scripts/docs/limits.js';
 import { renderOptions } from '../../scripts/docs/options.js';
 import { renderProblemTypes } from '../../scripts/docs/problem-types.js';
 import { readRegion } from '../../scripts/docs/regions.js';
@@ -17,6 +18,10 @@ const STALE = 'stale: run `npm run docs`';
 describe('generated docs', () => {
   it('should list every problem type of src/api/problem-types.ts in docs/API.md', () => {
     expect(readRegion(resolve(ROOT, 'docs/API.md'), 'problem-types'), STALE).toBe(renderProblemTypes());
+  });
+
+  it('should give docs/API.md the table of every limit of src/api/limits.ts', () => {
+    expect(readRegion(resolve(ROOT, 'docs/API.md'), 'limits'), STALE).toBe(renderLimits());
   });
 
   it('should give the README the options table of src/model/options.ts', () => {

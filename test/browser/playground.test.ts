@@ -21,11 +21,13 @@ const hasChromium = existsSync(CHROMIUM);
 const SCREENSHOT = process.env.PLAYGROUND_SCREENSHOT ?? path.join(ROOT, 'test-results', 'playground.png');
 const JOB_SCREENSHOT = SCREENSHOT.replace(/(\.png)?$/, '-job.png');
 /**
- * Small job slices and frequent events, so that a job of a few hundred epochs on 60 rows runs in
- * several slices and its stream carries progress events before its end (with the defaults it
- * finishes in its first slice). They touch only jobs, not the synchronous endpoint.
+ * One-step job slices and frequent events, so that a job of a few hundred epochs on 60 rows runs
+ * in as many slices (each with its checkpoint write, a few ms) and its stream carries progress
+ * events before its end. With slices of 50 ms the whole job took a few slices of under 100 ms
+ * together, and whether an event caught it running depended on the machine's load. (With the
+ * defaults it finishes in its first slice.) They touch only jobs, not the synchronous endpoint.
  */
-const JOB_VARS = { JOB_SLICE_MS: '50', JOB_FLOPS_PER_MS: '1000', JOB_EVENTS_INTERVAL_MS: '100' };
+const JOB_VARS = { JOB_SLICE_MS: '1', JOB_FLOPS_PER_MS: '1', JOB_EVENTS_INTERVAL_MS: '100' };
 
 if (!hasChromium) {
   console.warn(`test/browser/playground.test.ts: SKIPPED — ${CHROMIUM} not found. Install Debian's Chromium to run it: apt-get install -y chromium`);

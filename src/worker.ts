@@ -10,4 +10,6 @@ export { DatasetUpload } from './api/datasets/upload-object.js';
 export { KeyStore } from './api/keys/durable-object.js';
 /** The Durable Object of the running-jobs cap (binding RUNNING_JOBS). */
 export { RunningJobs } from './api/jobs/running-jobs.js';
+/** The Durable Object class of batch encodes (binding ENCODE_JOBS). */
+export { EncodeJob } from './api/encode-jobs/durable-object.js';
 export default app;

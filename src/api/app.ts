@@ -18,6 +18,7 @@ import { datasets } from './datasets/index.js';
 import { uploads } from './datasets/uploads.js';
 import { jobs } from './jobs/index.js';
 import { sweeps } from './sweeps/index.js';
+import { encodeJobs, modelEncodeJobs } from './encode-jobs/index.js';
 import { keys } from './keys/index.js';
 import { models } from './models/index.js';
 import { pictures } from './models/pictures.js';
@@ -33,7 +34,7 @@ export function createApp() {
   // Before every route, so errors and 404s carry the CORS headers too (docs/API.md, CORS).
   app.use('*', corsPolicy());
   app.openAPIRegistry.registerComponent('securitySchemes', BEARER_AUTH, BEARER_AUTH_SCHEME);
-  const routes = app.route('/', health).route('/v1/models', models).route('/v1/models', pictures).route('/v1/datasets/uploads', uploads).route('/v1/datasets', datasets).route('/v1/jobs', jobs).route('/v1/sweeps', sweeps).route('/v1/keys', keys).route('/v1/audit', audit);
+  const routes = app.route('/', health).route('/v1/models', models).route('/v1/models', pictures).route('/v1/datasets/uploads', uploads).route('/v1/datasets', datasets).route('/v1/jobs', jobs).route('/v1/sweeps', sweeps).route('/v1/models', modelEncodeJobs).route('/v1/encode-jobs', encodeJobs).route('/v1/keys', keys).route('/v1/audit', audit);
   withScopes(app);
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -189,7 +189,7 @@ export const DatasetSchema = z
     rows: z.number().int(),
     cols: z.number().int(),
     bytes: z.number().int().openapi({ description: 'Size of the stored shards (rows × cols × 4 as float32, × 1 as uint8).' }),
-    format: z.enum(['csv', 'json', 'float32', 'uint8']).openapi({ description: 'The form it was uploaded in.' }),
+    format: z.enum(['csv', 'json', 'float32', 'uint8', 'codes']).openapi({ description: 'The form it was uploaded in; codes: written by a batch encode (POST /v1/models/{id}/encode-jobs).' }),
     type: StorageTypeSchema,
     scale: z.number().openapi({ description: 'A stored uint8 byte b stands for b·scale + offset (1 and 0 for float32).' }),
     offset: z.number(),

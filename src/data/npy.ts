@@ -100,19 +100,29 @@ export function parseNpyPrelude(bytes: Uint8Array, fileLength: number, source?: 
  * the same float32 array.
  */
 export function formatNpy(matrix: Matrix): Uint8Array {
+  const prelude = npyPrelude(matrix.rows, matrix.cols);
+  const out = new Uint8Array(prelude.length + matrix.data.length * 4);
+  out.set(prelude, 0);
+  out.set(float32LittleEndian(matrix.data), prelude.length);
+  return out;
+}
+
+/**
+ * The bytes of a .npy file of `rows × cols` float32 before its data (magic, version, header), so
+ * a writer can stream the data after it (GET /v1/datasets/{id}/download?format=npy).
+ */
+export function npyPrelude(rows: number, cols: number): Uint8Array {
   // As numpy.lib.format writes it: the dict, room for the row count to grow to 21 digits (for
   // in-place appends), then spaces and \n so the data starts on a 64-byte boundary.
-  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${matrix.rows}, ${matrix.cols}), }`;
-  const grown = `${dict}${' '.repeat(Math.max(0, 21 - String(matrix.rows).length))}`;
+  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${rows}, ${cols}), }`;
+  const grown = `${dict}${' '.repeat(Math.max(0, 21 - String(rows).length))}`;
   const header = `${grown}${' '.repeat(64 - ((10 + grown.length + 1) % 64))}\n`;
-  const out = new Uint8Array(10 + header.length + matrix.data.length * 4);
+  const out = new Uint8Array(10 + header.length);
   out.set(MAGIC, 0);
   out[6] = 1;
   out[7] = 0;
-  const view = new DataView(out.buffer);
-  view.setUint16(8, header.length, true);
+  new DataView(out.buffer).setUint16(8, header.length, true);
   for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
-  out.set(float32LittleEndian(matrix.data), 10 + header.length);
   return out;
 }
 

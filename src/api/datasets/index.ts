@@ -8,6 +8,8 @@ import { DataError } from '../../errors.js';
 import type { AppEnv } from '../env.js';
 import { checkDatasetSize, readLimits } from '../limits.js';
 import { ApiError, validationHook } from '../problem.js';
+import { openDatasetSource } from './dataset-source.js';
+import { downloadResponse, downloadRoute } from './download.js';
 import { deleteRoute, getRoute, listRoute, uploadRoute } from './routes.js';
 import { DatasetStore, datasetNotFound, type DatasetSummary } from './store.js';
 
@@ -78,6 +80,12 @@ export const datasets = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     if (!found) throw datasetNotFound(id);
     const { key: _key, ...summary } = found;
     return c.json(summary, 200);
+  })
+  .openapi(downloadRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const source = await openDatasetSource(c.env.MODELS, id);
+    if (!source) throw datasetNotFound(id);
+    return downloadResponse(id, source, c.req.valid('query').format ?? 'csv') as never;
   })
   .openapi(deleteRoute, async (c) => {
     const { id } = c.req.valid('param');

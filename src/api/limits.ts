@@ -39,7 +39,6 @@ export const LIMIT_VARS = {
   maxDatasetCells: { name: 'MAX_DATASET_CELLS', default: 2 ** 31, description: 'Most numbers (rows × columns) of a stored dataset (8 GiB as float32, 2 GiB as uint8).' },
   maxPartBytes: { name: 'MAX_PART_BYTES', default: 8 * 1024 * 1024, description: 'Largest part of an upload in parts, in bytes (a part is one shard: at most 2²⁰ values, 4 MiB as float32, unless one row is wider).' },
   uploadExpirySeconds: { name: 'UPLOAD_EXPIRY_SECONDS', default: 86_400, description: 'How long an upload in parts stays open after it starts or after its last part arrived; then it and its parts are deleted, in s.', over: '(404 after)' },
-  maxJobCells: { name: 'MAX_JOB_CELLS', default: 4_194_304, description: 'Most numbers (rows × columns) a job trains on: until jobs stream, a job holds its data in memory (16 MiB as float32, with its normalised copy and the backend\'s within the 128 MB isolate limit).' },
   maxJobEpochs: { name: 'MAX_JOB_EPOCHS', default: 50_000, description: 'Most epochs of one job.' },
   maxJobFlops: { name: 'MAX_JOB_FLOPS', default: 1e14, description: 'Work budget of one job: estimated floating-point operations, ≈ 12·rows·n·h·epochs.' },
   jobSliceMs: { name: 'JOB_SLICE_MS', default: 1_000, description: 'Target wall time of one job slice (one alarm), in ms; kept well under the CPU cap.', over: '(sizes slices)' },
@@ -169,17 +168,6 @@ export function checkDatasetSize(limits: Limits, rows: number, columns: number):
   if (columns > limits.maxColumns) throw limitExceeded('maxColumns', limits, `The dataset has ${columns} columns; it`);
   if (rows * columns > limits.maxDatasetCells) {
     throw limitExceeded('maxDatasetCells', limits, `The dataset has ${rows} × ${columns} = ${rows * columns} numbers; it`);
-  }
-}
-
-/** Checks that a job's data fits in its memory (MAX_JOB_CELLS); throws 413. */
-export function checkJobData(limits: Limits, rows: number, columns: number): void {
-  if (rows * columns > limits.maxJobCells) {
-    throw limitExceeded(
-      'maxJobCells',
-      limits,
-      `The job's data has ${rows} × ${columns} = ${rows * columns} numbers, which a job holds in memory until jobs stream; it`,
-    );
   }
 }
 

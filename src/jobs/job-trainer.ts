@@ -1,22 +1,25 @@
 /**
- * A training job's arithmetic, apart from any platform: a SparseAutoencoder run that advances in
- * slices of optimizer steps and can be checkpointed after any of them and resumed from that
- * checkpoint. Slicing changes nothing in the math: the steps are the same steps in the same order
- * (TrainingRun's position holds the epoch, batch and shuffle state), so the final model equals
- * `SparseAutoencoder.fit` in one go, bit for bit on the same backend.
+ * A training job's arithmetic, apart from any platform: a streamed SparseAutoencoder run over a
+ * ShardSource (docs/SPEC.md §2.1: at most a window of shards in memory, whatever the dataset's
+ * size) that advances in slices of optimizer steps and can be checkpointed after any of them and
+ * resumed from that checkpoint. Slicing changes nothing in the math: the steps are the same steps
+ * in the same order (the run's position holds the epoch, batch and shuffle state), so the final
+ * model equals `SparseAutoencoder.fitStream` over the same shards, bit for bit on the same
+ * backend — and, for data of one window, `fit` in memory.
  *
  * @example
- * const trainer = JobTrainer.start(backend, matrix, spec);          // or with a checkpoint
- * while (!trainer.done) { trainer.runSteps(200); save(encodeCheckpoint(trainer.checkpoint())); }
- * const { state, metrics } = trainer.finish();                    // toBinaryModelFile(state)
+ * const trainer = await JobTrainer.start(backend, source, spec);          // or with a checkpoint
+ * while (!trainer.done) { await trainer.runSteps(200); save(encodeCheckpoint(trainer.checkpoint())); }
+ * const { state, metrics } = await trainer.finish();                    // toBinaryModelFile(state)
  */
 import type { KernelBackend } from '../backends/types.js';
-import type { Matrix } from '../data/matrix.js';
+import type { ShardSource } from '../data/shard-source.js';
 import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type TrainingOptions } from '../model/config.js';
 import type { Metrics } from '../model/metrics.js';
 import type { ModelState } from '../model/model-file.js';
-import { fitNormalization } from '../model/normalization.js';
-import { SparseAutoencoder, type TrainingSlice } from '../model/sparse-autoencoder.js';
+import { normalizationFromRange } from '../model/normalization.js';
+import { SparseAutoencoder, type StreamingSlice } from '../model/sparse-autoencoder.js';
+import { streamedStepsPerEpoch } from '../model/streaming-run.js';
 import type { Checkpoint } from './checkpoint.js';
 
 /** What a job trains: the model config and training options (partial; defaults as everywhere). */
@@ -52,7 +55,7 @@ export class JobTrainer {
 
   private constructor(
     readonly model: SparseAutoencoder,
-    private readonly slice: TrainingSlice,
+    private readonly slice: StreamingSlice,
     readonly stepsPerEpoch: number,
     history: number[],
   ) {
@@ -60,16 +63,16 @@ export class JobTrainer {
   }
 
   /**
-   * Starts a run on `matrix` (the caller's scale), or resumes one from `checkpoint`: its
-   * parameters and Adam state go into a model whose normalisation is fitted to the same data
-   * (deterministic, so identical to the first slice's), and its position into the run.
+   * Starts a run over `source`, or resumes one from `checkpoint`: its parameters and Adam state go
+   * into a model whose normalisation comes from the source's column range (what a fresh streamed
+   * run fits, so identical to the first slice's), and its position into the run.
    */
-  static start(backend: KernelBackend, matrix: Matrix, spec: JobSpec, checkpoint?: Checkpoint): JobTrainer {
-    const config = resolveModelConfig(matrix.cols, spec.config);
+  static start(backend: KernelBackend, source: ShardSource, spec: JobSpec, checkpoint?: Checkpoint): JobTrainer {
+    const config = resolveModelConfig(source.cols, spec.config);
     const training = resolveTrainingOptions(spec.training);
     let model: SparseAutoencoder;
     if (checkpoint) {
-      const shape = { inputSize: matrix.cols, hiddenSize: config.hiddenSize };
+      const shape = { inputSize: source.cols, hiddenSize: config.hiddenSize };
       if (checkpoint.shape.inputSize !== shape.inputSize || checkpoint.shape.hiddenSize !== shape.hiddenSize) {
         throw new Error('checkpoint shape does not match the job');
       }
@@ -78,7 +81,7 @@ export class JobTrainer {
       model = SparseAutoencoder.fromState({
         shape,
         config,
-        normalization: fitNormalization(config.normalize, matrix.data, matrix.rows, matrix.cols),
+        normalization: normalizationFromRange(config.normalize, source.columnMin, source.columnMax),
         parameters: checkpoint.parameters,
         training: { ...training, epochsCompleted: 0 },
         trainedWith: backend.name,
@@ -87,12 +90,11 @@ export class JobTrainer {
         lossHistory: checkpoint.lossHistory,
       }, backend);
     } else {
-      model = SparseAutoencoder.create(matrix.cols, config, backend, { seed: training.seed });
+      model = SparseAutoencoder.create(source.cols, config, backend, { seed: training.seed });
     }
     try {
-      const slice = model.startTraining(matrix, training, checkpoint?.position);
-      const stepsPerEpoch = Math.ceil(matrix.rows / effectiveBatchRows(matrix.rows, training.batchSize));
-      return new JobTrainer(model, slice, stepsPerEpoch, checkpoint ? [...checkpoint.lossHistory] : []);
+      const slice = model.startStreamTraining(source, training, checkpoint?.position);
+      return new JobTrainer(model, slice, streamedStepsPerEpoch(source, training.batchSize), checkpoint ? [...checkpoint.lossHistory] : []);
     } catch (error) {
       model.dispose();
       throw error;
@@ -123,9 +125,9 @@ export class JobTrainer {
     return this.history;
   }
 
-  /** Runs up to `maxSteps` steps; returns the losses of the epochs that finished. Throws TrainingDivergedError. */
-  runSteps(maxSteps: number): number[] {
-    const losses = this.slice.step(maxSteps);
+  /** Runs up to `maxSteps` steps, reading the shards they need; resolves to the losses of the epochs that finished. Rejects with TrainingDivergedError. */
+  async runSteps(maxSteps: number): Promise<number[]> {
+    const losses = await this.slice.step(maxSteps);
     this.history.push(...losses);
     return losses;
   }
@@ -141,9 +143,9 @@ export class JobTrainer {
     };
   }
 
-  /** Metrics and the model of the finished run. Throws TrainingDivergedError on non-finite weights. */
-  finish(): JobResult {
-    const { metrics } = this.slice.finish();
+  /** Metrics (streamed over the shards) and the model of the finished run. Rejects with TrainingDivergedError on non-finite weights. */
+  async finish(): Promise<JobResult> {
+    const { metrics } = await this.slice.finish();
     return { state: this.model.toState(), metrics, lossHistory: [...this.history] };
   }
 

@@ -49,6 +49,25 @@ export function streamedStepsPerEpoch(source: Pick<ShardSource, 'rows' | 'shardC
   return Math.ceil(source.rows / streamedBatchRows(source, batchSize));
 }
 
+/**
+ * Throws ConfigError (training.batchSize) when `source` takes more than one window and
+ * `batchSize` is 0 (the whole data in one step) or larger than a window's rows: what a streamed
+ * run cannot do. Shared by the run and by whoever checks a request before starting one.
+ */
+export function checkStreamable(source: Pick<ShardSource, 'rows' | 'shardRows' | 'shardCount'>, batchSize: number): void {
+  if (!isMultiWindow(source)) return;
+  const windowRows = WINDOW_SHARDS * source.shardRows;
+  if (batchSize === 0) {
+    throw new ConfigError(
+      'training.batchSize',
+      `must be ≥ 1 for data of ${source.rows} rows streamed in windows of ${windowRows} rows: 0 (the whole data in one step) needs the data in memory whole`,
+    );
+  }
+  if (batchSize > windowRows) {
+    throw new ConfigError('training.batchSize', `must be at most ${windowRows} (the rows of one window of streamed data), got ${batchSize}`);
+  }
+}
+
 interface WindowPlan {
   /** Shards of the window, in the epoch's order. */
   readonly shards: readonly number[];
@@ -102,18 +121,7 @@ export class StreamingRun {
     position?: TrainingPosition,
   ) {
     this.cols = source.cols;
-    if (isMultiWindow(source)) {
-      const windowRows = WINDOW_SHARDS * source.shardRows;
-      if (batchSize === 0) {
-        throw new ConfigError(
-          'training.batchSize',
-          `must be ≥ 1 for data of ${source.rows} rows streamed in windows of ${windowRows} rows: 0 (the whole data in one step) needs the data in memory whole`,
-        );
-      }
-      if (batchSize > windowRows) {
-        throw new ConfigError('training.batchSize', `must be at most ${windowRows} (the rows of one window of streamed data), got ${batchSize}`);
-      }
-    }
+    checkStreamable(source, batchSize);
     this.batchSize = streamedBatchRows(source, batchSize);
     this.batchesPerEpoch = Math.ceil(source.rows / this.batchSize);
     this.position = position ? { ...position } : { epoch: 0, batch: 0, epochRngState: shuffleSeed(seed), epochLossSum: 0 };

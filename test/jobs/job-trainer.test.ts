@@ -1,17 +1,22 @@
 /**
- * The job trainer in Node: a run advanced in uneven slices, checkpointed through the binary
- * format and resumed in a fresh model after every slice, ends with exactly the model file of
- * `fit` in one go (same seed, same backend); a diverging run throws and saves nothing.
+ * The job trainer in Node: a streamed run advanced in uneven slices, checkpointed through the
+ * binary format and resumed in a fresh model after every slice, ends with exactly the model file
+ * of training in one go (same seed, same backend): `fit` for data of one window, `fitStream` over
+ * the same shards for data of many windows (mid-epoch resumes included); a diverging run throws.
  */
 import { describe, expect, it } from 'vitest';
 import { loadNodeBackend } from '../../src/backends/node-providers.js';
+import { matrixShardSource } from '../../src/data/matrix-shard-source.js';
 import type { Matrix } from '../../src/data/matrix.js';
+import type { ShardSource } from '../../src/data/shard-source.js';
 import { TrainingDivergedError } from '../../src/errors.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/jobs/checkpoint.js';
 import { JobTrainer, totalSteps, type JobSpec } from '../../src/jobs/job-trainer.js';
 import { toModelFile } from '../../src/model/model-file.js';
 import { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
 import { SeededRandom } from '../../src/model/random.js';
+
+type Backend = Awaited<ReturnType<typeof loadNodeBackend>>['backend'];
 
 function randomMatrix(rows: number, cols: number, seed: number): Matrix {
   const rng = new SeededRandom(seed);
@@ -20,7 +25,7 @@ function randomMatrix(rows: number, cols: number, seed: number): Matrix {
   return { rows, cols, data };
 }
 
-function oneGo(backend: Awaited<ReturnType<typeof loadNodeBackend>>['backend'], matrix: Matrix, spec: JobSpec) {
+function oneGo(backend: Backend, matrix: Matrix, spec: JobSpec) {
   const model = SparseAutoencoder.create(matrix.cols, spec.config ?? {}, backend, { seed: spec.training?.seed });
   model.fit(matrix, spec.training);
   const file = model.toFile();
@@ -28,43 +33,69 @@ function oneGo(backend: Awaited<ReturnType<typeof loadNodeBackend>>['backend'], 
   return file;
 }
 
+async function oneGoStreamed(backend: Backend, source: ShardSource, spec: JobSpec) {
+  const model = SparseAutoencoder.create(source.cols, spec.config ?? {}, backend, { seed: spec.training?.seed });
+  await model.fitStream(source, spec.training);
+  const file = model.toFile();
+  model.dispose();
+  return file;
+}
+
+/** Trains in slices of uneven sizes, checkpointing through bytes and resuming in a new model after every one. */
+async function sliced(backend: Backend, source: ShardSource, spec: JobSpec) {
+  let trainer = JobTrainer.start(backend, source, spec);
+  const sizes = [1, 3, 2, 5, 4, 7];
+  let slices = 0;
+  while (!trainer.done) {
+    await trainer.runSteps(sizes[slices++ % sizes.length]!);
+    const bytes = encodeCheckpoint(trainer.checkpoint());
+    trainer.dispose();
+    trainer = JobTrainer.start(backend, source, spec, decodeCheckpoint(bytes));
+  }
+  const step = trainer.step;
+  const result = await trainer.finish();
+  trainer.dispose();
+  return { step, result };
+}
+
+const same = (a: unknown, b: unknown) => expect(JSON.parse(JSON.stringify(a))).toEqual(JSON.parse(JSON.stringify(b)));
+
 describe('JobTrainer', () => {
   for (const [label, training] of [
     ['adam, mini-batches', { epochs: 7, batchSize: 13, seed: 5, learningRate: 0.01 }],
     ['sgd, full batch', { epochs: 9, batchSize: 0, seed: 9, optimizer: 'sgd', learningRate: 0.05 }],
   ] as const) {
-    it(`should equal fit in one go bit for bit when sliced and resumed from checkpoints (${label})`, async () => {
+    it(`should equal fit in one go bit for bit on one window, sliced and resumed from checkpoints (${label})`, async () => {
       const { backend } = await loadNodeBackend('assemblyscript');
       const matrix = randomMatrix(50, 6, 3);
       const spec: JobSpec = { config: { hiddenSize: 10 }, training };
-      const expected = oneGo(backend, matrix, spec);
-
-      let trainer = JobTrainer.start(backend, matrix, spec);
-      const sizes = [1, 3, 2, 5, 4, 7];
-      let slices = 0;
-      while (!trainer.done) {
-        trainer.runSteps(sizes[slices++ % sizes.length]!);
-        // Every slice: checkpoint through bytes, throw the model away, resume in a new one.
-        const bytes = encodeCheckpoint(trainer.checkpoint());
-        trainer.dispose();
-        trainer = JobTrainer.start(backend, matrix, spec, decodeCheckpoint(bytes));
-      }
-      expect(trainer.step).toBe(totalSteps(50, training.batchSize, training.epochs));
-      const result = trainer.finish();
-      trainer.dispose();
+      const { step, result } = await sliced(backend, matrixShardSource(matrix), spec);
+      expect(step).toBe(totalSteps(50, training.batchSize, training.epochs));
       expect(result.lossHistory).toHaveLength(training.epochs);
-      expect(JSON.parse(JSON.stringify(toModelFile(result.state)))).toEqual(JSON.parse(JSON.stringify(expected)));
+      same(toModelFile(result.state), oneGo(backend, matrix, spec));
     });
   }
 
+  it('should equal fitStream in one go bit for bit on many windows, resumed mid-epoch after every slice', async () => {
+    const { backend } = await loadNodeBackend('assemblyscript');
+    // 3-row shards: 67 rows are 23 shards, 6 windows of at most 4 shards; batches of 5 span windows.
+    const source = matrixShardSource(randomMatrix(67, 5, 8), 3);
+    const spec: JobSpec = { config: { hiddenSize: 7 }, training: { epochs: 4, batchSize: 5, seed: 12, learningRate: 0.02 } };
+    const { step, result } = await sliced(backend, source, spec);
+    expect(step).toBe(totalSteps(67, 5, 4));
+    same(toModelFile(result.state), await oneGoStreamed(backend, source, spec));
+  });
+
   it('should throw TrainingDivergedError when the loss turns non-finite', async () => {
     const { backend } = await loadNodeBackend('assemblyscript');
-    const trainer = JobTrainer.start(backend, randomMatrix(20, 4, 1), {
+    const trainer = JobTrainer.start(backend, matrixShardSource(randomMatrix(20, 4, 1)), {
       training: { epochs: 50, optimizer: 'sgd', learningRate: 1e30, seed: 1 },
     });
-    expect(() => {
-      while (!trainer.done) trainer.runSteps(10);
-    }).toThrow(TrainingDivergedError);
+    await expect(
+      (async () => {
+        while (!trainer.done) await trainer.runSteps(10);
+      })(),
+    ).rejects.toThrow(TrainingDivergedError);
     trainer.dispose();
   });
 });

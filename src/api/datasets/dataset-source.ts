@@ -90,13 +90,3 @@ function matrixSource(matrix: Matrix): ShardSource {
     },
   };
 }
-
-/**
- * Every shard of `source` in one matrix: how a job trains on a dataset until jobs stream
- * (the caller bounds rows × cols by MAX_JOB_CELLS first).
- */
-export async function readAllShards(source: ShardSource): Promise<Matrix> {
-  const data = new Float32Array(source.rows * source.cols);
-  for (let i = 0; i < source.shardCount; i++) data.set(await source.readShard(i), i * source.shardRows * source.cols);
-  return { rows: source.rows, cols: source.cols, data };
-}

@@ -17,9 +17,10 @@ import { decodeCheckpoint, encodeCheckpoint } from '../../jobs/checkpoint.js';
 import { JobTrainer, effectiveBatchRows, stepFlops } from '../../jobs/job-trainer.js';
 import { toBinaryModelFile } from '../../model/model-file-binary.js';
 import { loadWorkerBackend } from '../backends.js';
-import { openDatasetSource, readAllShards } from '../datasets/dataset-source.js';
+import { openDatasetSource } from '../datasets/dataset-source.js';
 import { readMatrixObject } from '../datasets/store.js';
-import type { Matrix } from '../../data/matrix.js';
+import { matrixShardSource } from '../../data/matrix-shard-source.js';
+import type { ShardSource } from '../../data/shard-source.js';
 import type { Bindings } from '../env.js';
 import { readLimits, type Limits } from '../limits.js';
 import { ModelStore } from '../model-store.js';
@@ -137,13 +138,13 @@ export class TrainingJob extends DurableObject<Bindings> {
 
     const steps = Math.max(1, record.stepsPerSlice);
     const computeStart = Date.now();
-    run.trainer.runSteps(steps);
+    await run.trainer.runSteps(steps);
     const computeMs = Date.now() - computeStart;
     const { trainer } = run;
     const progress = { epoch: trainer.epoch, step: trainer.step, lossHistory: [...trainer.lossHistory] };
 
     if (trainer.done) {
-      const result = trainer.finish();
+      const result = await trainer.finish();
       const modelId = record.resultModelId;
       const store = new ModelStore(bucket);
       await store.create(modelId, { name: record.name, inputSize: record.cols, hiddenSize: record.config.hiddenSize }, toBinaryModelFile(result.state));
@@ -197,11 +198,11 @@ export class TrainingJob extends DurableObject<Bindings> {
       if (!(await bucket.head(record.dataKey))) throw datasetGone(record);
       return this.run;
     }
-    const matrix = await readJobData(bucket, record);
+    const source = await openJobSource(bucket, record);
     const checkpointObject = await bucket.get(checkpointKey(record.id));
     const checkpoint = checkpointObject ? decodeCheckpoint(await checkpointObject.arrayBuffer()) : undefined;
     const { backend } = await loadWorkerBackend(record.training.backend);
-    const trainer = JobTrainer.start(backend, matrix, { config: record.config, training: record.training }, checkpoint);
+    const trainer = JobTrainer.start(backend, source, { config: record.config, training: record.training }, checkpoint);
     if (this.run) {
       // Another event built one while this one awaited; keep the first.
       trainer.dispose();
@@ -272,18 +273,19 @@ export class TrainingJob extends DurableObject<Bindings> {
 }
 
 /**
- * The job's data in memory: a dataset's shards read through its ShardSource (each checked against
- * the manifest; POST /v1/jobs bounded rows × cols by MAX_JOB_CELLS), or the job's inline data.
+ * The job's data as a ShardSource, read a window of shards at a time as the run needs them
+ * (docs/SPEC.md §2.1): a dataset's shards, each checked against its manifest when read, or the
+ * job's inline data (at most MAX_BODY_BYTES, so one window), cut into the same shards.
  */
-async function readJobData(bucket: R2Bucket, record: JobRecord): Promise<Matrix> {
+async function openJobSource(bucket: R2Bucket, record: JobRecord): Promise<ShardSource> {
   if (record.datasetId !== null) {
     const source = await openDatasetSource(bucket, record.datasetId);
     if (!source) throw datasetGone(record);
-    return readAllShards(source);
+    return source;
   }
   const stored = await readMatrixObject(bucket, record.dataKey);
   if (!stored) throw datasetGone(record);
-  return stored.matrix;
+  return matrixShardSource(stored.matrix);
 }
 
 function datasetGone(record: JobRecord): JobFailure {

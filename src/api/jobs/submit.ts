@@ -6,11 +6,12 @@
 import type { z } from '@hono/zod-openapi';
 import { toMatrix, type Matrix } from '../../data/index.js';
 import { totalSteps } from '../../jobs/job-trainer.js';
+import { checkStreamable } from '../../model/streaming-run.js';
 import { resolveModelConfig, resolveTrainingOptions } from '../../model/config.js';
 import { loadWorkerBackend } from '../backends.js';
 import { DatasetStore, writeMatrixObject } from '../datasets/store.js';
 import type { Bindings } from '../env.js';
-import { checkDatasetSize, checkJobData, checkJobWork, checkModelSize, readLimits } from '../limits.js';
+import { checkDatasetSize, checkJobWork, checkModelSize, readLimits } from '../limits.js';
 import { ApiError } from '../problem.js';
 import type { JobRequestSchema } from '../schemas.js';
 import { inlineDataKey, newId } from '../storage-keys.js';
@@ -45,10 +46,12 @@ export async function prepareJob(env: Bindings, body: JobRequest): Promise<Prepa
   let cols: number;
   let dataKey: string;
   let inline: Matrix | null = null;
+  let shardCount = 1;
+  let shardRows = 0;
   if (body.datasetId !== undefined) {
     const dataset = await new DatasetStore(env.MODELS).head(body.datasetId);
     if (!dataset) throw datasetNotFound(body.datasetId);
-    ({ rows, cols } = dataset);
+    ({ rows, cols, shardCount, shardRows } = dataset);
     dataKey = dataset.key;
   } else {
     inline = toMatrix(body.data, 'data');
@@ -56,11 +59,13 @@ export async function prepareJob(env: Bindings, body: JobRequest): Promise<Prepa
     checkDatasetSize(limits, rows, cols);
     dataKey = inlineDataKey(id);
   }
-  checkJobData(limits, rows, cols);
   const config = resolveModelConfig(cols, body.config, { hiddenSize: limits.maxHiddenSize });
   const training = resolveTrainingOptions(body.training, { epochs: limits.maxJobEpochs });
   checkModelSize(limits, cols, config.hiddenSize);
   checkJobWork(limits, rows, cols, config.hiddenSize, training.epochs);
+  // A job streams its dataset a window of shards at a time (docs/SPEC.md §2.1); the run refuses
+  // what a window cannot take, and that is refused now rather than in the job's first slice.
+  checkStreamable({ rows, shardRows, shardCount }, training.batchSize);
   await loadWorkerBackend(training.backend); // an unavailable backend is refused now, not later
   const init: JobInit = {
     id,

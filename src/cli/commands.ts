@@ -102,4 +102,37 @@ export const SWEEP: CommandSpec = {
   ],
 };
 
-export const COMMANDS: readonly CommandSpec[] = [TRAIN, ENCODE, EVALUATE, PLOT, FILTERS, EXPORT, SWEEP];
+const API_FLAGS = [
+  { name: 'api', kind: 'text', value: 'URL', required: true, help: 'the edge-sae API, e.g. http://127.0.0.1:8787 (npm run dev) or your workers.dev URL' },
+  { name: 'token', kind: 'text', value: 'TOKEN', help: 'a bearer token with the scopes the command needs (default: $EDGE_SAE_TOKEN, which keeps it out of shell history)' },
+] as const;
+
+export const UPLOAD: CommandSpec = {
+  name: 'upload',
+  summary: 'upload a data file to the API as a dataset, in parts; run again to resume',
+  options: [
+    { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'the data, CSV, JSON, .npy or raw float32 (.f32, with --cols); read shard by shard, as train reads it, so it may be larger than memory' },
+    { name: 'cols', kind: 'integer', value: 'N', help: 'columns of a raw float32 file (.f32); only for .f32' },
+    ...API_FLAGS,
+    { name: 'name', kind: 'text', value: 'NAME', help: 'the dataset\'s name (default: the file\'s name)' },
+    { name: 'json', kind: 'flag', value: '', help: 'print the dataset as one JSON line on stdout (progress lines on stderr become JSON too)' },
+    { name: 'quiet', kind: 'flag', value: '', help: 'no progress and no summary (errors only); with --json, only the JSON line' },
+  ],
+};
+
+export const JOB: CommandSpec = {
+  name: 'job',
+  summary: 'train on a stored dataset as a job of the API; with --wait, follow it to the end',
+  options: [
+    { name: 'dataset', kind: 'text', value: 'ID', help: 'the dataset to train on (edge-sae upload prints its id)' },
+    { name: 'follow', kind: 'text', value: 'JOB', help: 'instead of starting a job, follow this one to its end' },
+    ...API_FLAGS,
+    { name: 'name', kind: 'text', value: 'NAME', help: 'name of the model the job creates' },
+    ...OPTION_FLAGS,
+    { name: 'wait', kind: 'flag', value: '', help: 'follow the job\'s events with a progress bar until it ends, then print the model id (exit 1 if it failed)' },
+    { name: 'json', kind: 'flag', value: '', help: 'print the job as one JSON line on stdout (the ended job with --wait; progress lines on stderr become JSON too)' },
+    { name: 'quiet', kind: 'flag', value: '', help: 'no progress and no summary (errors only); with --json, only the JSON line' },
+  ],
+};
+
+export const COMMANDS: readonly CommandSpec[] = [TRAIN, ENCODE, EVALUATE, PLOT, FILTERS, EXPORT, SWEEP, UPLOAD, JOB];

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InputError } from '../errors.js';
 import { parseCommandArgs, UsageError, type CommandSpec, type ParsedOptions } from './args.js';
-import { ENCODE, EVALUATE, EXPORT, FILTERS, PLOT, SWEEP, TRAIN } from './commands.js';
+import { ENCODE, EVALUATE, EXPORT, FILTERS, JOB, PLOT, SWEEP, TRAIN, UPLOAD } from './commands.js';
 import { commandHelp, mainHelp } from './help.js';
 import { processIo, type CliIo } from './io.js';
 
@@ -22,8 +22,10 @@ const COMMANDS: Record<string, { spec: CommandSpec; load: () => Promise<Command>
   filters: { spec: FILTERS, load: async () => (await import('./pictures.js')).filters },
   export: { spec: EXPORT, load: async () => (await import('./export.js')).exportModel },
   sweep: { spec: SWEEP, load: async () => (await import('./sweep.js')).sweep },
+  upload: { spec: UPLOAD, load: async () => (await import('./upload.js')).upload },
+  job: { spec: JOB, load: async () => (await import('./job.js')).job },
 };
-const NAMES = 'train, encode, evaluate, plot, filters, export or sweep';
+const NAMES = 'train, encode, evaluate, plot, filters, export, sweep, upload or job';
 
 /**
  * Runs the CLI on `argv` (the arguments after the program name) and returns the exit code.

@@ -4,7 +4,9 @@
  * `flag`), its help is the table's description and default.
  */
 import { describe, flagOf, MODEL_OPTIONS, TRAINING_OPTIONS, type OptionSpec as TableOption } from '../model/options.js';
-import type { ParsedOptions, OptionSpec } from './args.js';
+import { ConfigError } from '../errors.js';
+import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type TrainingOptions } from '../model/config.js';
+import { UsageError, type ParsedOptions, type OptionSpec } from './args.js';
 
 const placeholder = (spec: TableOption) => (spec.type === 'choice' ? spec.choices.join('|') : spec.type === 'integer' ? 'N' : 'X');
 
@@ -38,4 +40,20 @@ export function readOptionFlags(options: ParsedOptions, table: Record<string, Ta
     if (value !== undefined) values[key] = value;
   }
   return values;
+}
+
+/** The model-config and training flags given, range-checked now so mistakes fail before any work. */
+export function readTrainingFlags(options: ParsedOptions): { config: Partial<ModelConfig>; training: Partial<TrainingOptions> } {
+  const config = readOptionFlags(options, MODEL_OPTIONS) as Partial<ModelConfig>;
+  const training = readOptionFlags(options, TRAINING_OPTIONS) as Partial<TrainingOptions>;
+  try {
+    // The input size is not known yet; 1 stands in (it only sets the default hidden size).
+    resolveModelConfig(1, config);
+    resolveTrainingOptions(training);
+  } catch (error) {
+    const flag = error instanceof ConfigError ? flagOfField(error.field) : undefined;
+    if (error instanceof ConfigError && flag) throw new UsageError(`${flag}: ${error.reason}`);
+    throw error;
+  }
+  return { config, training };
 }

@@ -3,20 +3,20 @@
  * write the model file atomically, and print a summary (for people, or one JSON line with --json).
  */
 import { loadNodeBackend } from '../backends/node-providers.js';
-import { isRawFloat32, openDataSource } from '../data/open-data-source.js';
+import { openDataSource } from '../data/open-data-source.js';
 import { ConfigError } from '../errors.js';
-import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type TrainingOptions } from '../model/config.js';
+import { resolveModelConfig, type ModelConfig, type TrainingOptions } from '../model/config.js';
 import type { Metrics } from '../model/metrics.js';
-import { carriedOverTraining, MODEL_OPTIONS, TRAINING_OPTIONS } from '../model/options.js';
+import { carriedOverTraining } from '../model/options.js';
 import { SparseAutoencoder } from '../model/sparse-autoencoder.js';
 import type { OpenedDataSource } from '../data/open-data-source.js';
 import { UsageError, type ParsedOptions } from './args.js';
 import { checkUnitRange, checkWidth, loadModel, withDataSourceAsync } from './common.js';
 import type { ModelState } from '../model/model-file.js';
-import { flagOfField, readOptionFlags } from './option-flags.js';
+import { flagOfField, readTrainingFlags } from './option-flags.js';
+import { readColsFlag } from './data-flags.js';
 import { checkOutputPath, modelBytesFor, readModelFileAt, writeFileAtomic, type CliIo } from './io.js';
 import { createProgressReporter, progressStyle } from './progress.js';
-import { withoutUndefined } from '../util/defined.js';
 
 type LossOverrides = Partial<Pick<ModelConfig, 'sparsityTarget' | 'sparsityWeight' | 'weightDecay' | 'reduction'>>;
 
@@ -105,34 +105,6 @@ async function trainOn(
   } finally {
     model.dispose();
   }
-}
-
-/** --cols N: the width of a raw float32 file, which it needs and other formats refuse. */
-function readColsFlag(options: ParsedOptions, dataPath: string): number | undefined {
-  const cols = options.number('cols');
-  if (isRawFloat32(dataPath)) {
-    if (cols === undefined) throw new UsageError(`--cols N is needed for ${dataPath}: a raw float32 file (.f32) does not say how many columns it has`);
-    if (cols < 1) throw new UsageError(`--cols: must be a whole number ≥ 1, got ${cols}`);
-  } else if (cols !== undefined) {
-    throw new UsageError(`--cols: only for raw float32 files (.f32); ${dataPath} says its own width`);
-  }
-  return cols;
-}
-
-/** The model-config and training flags given, range-checked now so mistakes fail before any work. */
-function readTrainingFlags(options: ParsedOptions): { config: Partial<ModelConfig>; training: Partial<TrainingOptions> } {
-  const config = readOptionFlags(options, MODEL_OPTIONS) as Partial<ModelConfig>;
-  const training = readOptionFlags(options, TRAINING_OPTIONS) as Partial<TrainingOptions>;
-  try {
-    // The input size is not known yet; 1 stands in (it only sets the default hidden size).
-    resolveModelConfig(1, config);
-    resolveTrainingOptions(training);
-  } catch (error) {
-    const flag = error instanceof ConfigError ? flagOfField(error.field) : undefined;
-    if (error instanceof ConfigError && flag) throw new UsageError(`${flag}: ${error.reason}`);
-    throw error;
-  }
-  return { config, training };
 }
 
 /** Applies loss flags to a loaded model's config, so --init can continue with new ones. */

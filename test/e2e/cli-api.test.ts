@@ -1,0 +1,153 @@
+/**
+ * The CLI against the API, through a real `wrangler dev`: `edge-sae upload` sends a raw float32
+ * file of 4.5 shards (73,728 × 64) as a dataset in parts, resumes an interrupted upload by
+ * sending only the parts that had not arrived, starts afresh when the server forgot the upload;
+ * `edge-sae job --wait` trains on the dataset and follows the job's events to the end, and its
+ * model equals `edge-sae train` on the same file, with the same options, bit for bit (streamed
+ * in two windows of shards on both sides).
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uploadSlot, writeUploadRecord } from '../../src/cli/upload-state.js';
+import { shardRowsFor } from '../../src/data/shard-source.js';
+import { SeededRandom } from '../../src/model/random.js';
+import { runCli } from '../helpers/cli.js';
+import { DEV_ADMIN_TOKEN as ADMIN, DEV_ENCODE_TOKEN, killAllWranglerDev, startWranglerDev, type DevServer } from '../helpers/wrangler-dev.js';
+
+const COLS = 64;
+const SHARD_ROWS = shardRowsFor(COLS);
+const ROWS = SHARD_ROWS * 4 + SHARD_ROWS / 2;
+const PARTS = 5;
+const TRAINING_FLAGS = ['--hidden', '16', '--epochs', '2', '--batch-size', '512', '--seed', '5', '--learning-rate', '0.003'];
+
+const dir = mkdtempSync(join(tmpdir(), 'edge-sae-cli-api-'));
+const stateDir = join(dir, 'cli-state');
+const file = join(dir, 'data.f32');
+const env = { EDGE_SAE_STATE_DIR: stateDir, EDGE_SAE_TOKEN: ADMIN };
+let server: DevServer;
+let values: Float32Array;
+
+/** Bytes of part `n` of the file as the upload cuts it. */
+function partBytes(n: number): Uint8Array {
+  const rows = Math.min(SHARD_ROWS, ROWS - n * SHARD_ROWS);
+  return new Uint8Array(values.buffer, n * SHARD_ROWS * COLS * 4, rows * COLS * 4);
+}
+
+async function call(path: string, init: { method?: string; json?: unknown; bytes?: Uint8Array } = {}): Promise<Response> {
+  return fetch(server.base + path, {
+    method: init.method ?? (init.json === undefined && init.bytes === undefined ? 'GET' : 'POST'),
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': init.bytes ? 'application/octet-stream' : 'application/json' },
+    ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : init.bytes ? { body: init.bytes as Uint8Array<ArrayBuffer> } : {}),
+  });
+}
+
+function upload(extra: string[] = []) {
+  return runCli(['upload', '--data', file, '--cols', String(COLS), '--api', server.base, '--json', ...extra], { env, timeoutMs: 120_000 });
+}
+
+/** The JSON progress lines a command wrote on stderr. */
+function progressLines(stderr: string): { event: string; done: number; total: number }[] {
+  return stderr
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { event: string; done: number; total: number });
+}
+
+beforeAll(async () => {
+  const rng = new SeededRandom(99);
+  values = new Float32Array(ROWS * COLS);
+  for (let k = 0; k < values.length; k++) values[k] = rng.nextFloat() * 4 - 2;
+  writeFileSync(file, new Uint8Array(values.buffer));
+  server = await startWranglerDev(join(dir, 'wrangler-state'));
+}, 180_000);
+
+afterAll(async () => {
+  await server?.stop();
+  killAllWranglerDev();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('edge-sae upload and job against wrangler dev', () => {
+  let datasetId: string;
+
+  it('should upload a file of several shards as a dataset in parts, with progress', { timeout: 120_000 }, async () => {
+    const result = await upload(['--name', 'e2e-upload']);
+    expect(result.code, result.stderr).toBe(0);
+    const dataset = JSON.parse(result.stdout) as { id: string; rows: number; cols: number; shardCount: number; name: string; bytes: number };
+    expect(dataset).toMatchObject({ rows: ROWS, cols: COLS, shardCount: PARTS, name: 'e2e-upload', bytes: ROWS * COLS * 4 });
+    const progress = progressLines(result.stderr);
+    expect(progress.at(-1)).toMatchObject({ event: 'upload', done: ROWS * COLS * 4, total: ROWS * COLS * 4 });
+    datasetId = dataset.id;
+  });
+
+  it('should resume an interrupted upload, sending only the parts that had not arrived', { timeout: 120_000 }, async () => {
+    // An earlier run that got part 3 through and then died: the server's upload and the CLI's record of it.
+    const started = await call('/v1/datasets/uploads', { json: { name: 'resumed', rows: ROWS, cols: COLS, type: 'float32' } });
+    expect(started.status).toBe(201);
+    const { id } = (await started.json()) as { id: string };
+    expect((await call(`/v1/datasets/uploads/${id}/parts/3`, { method: 'PUT', bytes: partBytes(3) })).status).toBe(200);
+    const slot = uploadSlot(server.base, file, env);
+    writeUploadRecord(slot, { ...slot.identity, uploadId: id, rows: ROWS, cols: COLS });
+
+    const result = await upload();
+    expect(result.code, result.stderr).toBe(0);
+    expect((JSON.parse(result.stdout) as { id: string }).id).toBe(id);
+    // The first progress line counts part 3 as already sent.
+    expect(progressLines(result.stderr)[0]).toMatchObject({ done: partBytes(3).length });
+
+    // Run again once completed: the record is gone, so it is a new upload of its own.
+    const again = await upload();
+    expect(again.code, again.stderr).toBe(0);
+    expect((JSON.parse(again.stdout) as { id: string }).id).not.toBe(id);
+  });
+
+  it('should start afresh when the server no longer has the upload it remembers', { timeout: 120_000 }, async () => {
+    const slot = uploadSlot(server.base, file, env);
+    writeUploadRecord(slot, { ...slot.identity, uploadId: 'gone0000000000000000000000000000', rows: ROWS, cols: COLS });
+    const result = await upload(['--quiet']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toBe('');
+    expect((JSON.parse(result.stdout) as { rows: number }).rows).toBe(ROWS);
+  });
+
+  it('should train a job on the dataset, follow it to the end, and give the model edge-sae train gives', { timeout: 300_000 }, async () => {
+    const job = await runCli(['job', '--api', server.base, '--dataset', datasetId, ...TRAINING_FLAGS, '--wait', '--json'], { env, timeoutMs: 240_000 });
+    expect(job.code, job.stderr).toBe(0);
+    const ended = JSON.parse(job.stdout) as { status: string; modelId: string; totalSteps: number };
+    expect(ended.status).toBe('succeeded');
+    const progress = progressLines(job.stderr).filter((line) => line.event === 'job');
+    expect(progress.at(-1)).toMatchObject({ done: ended.totalSteps, total: ended.totalSteps });
+
+    const local = join(dir, 'local.json');
+    const trained = await runCli(['train', '--data', file, '--cols', String(COLS), '--out', local, ...TRAINING_FLAGS, '--quiet'], { timeoutMs: 240_000 });
+    expect(trained.code, trained.stderr).toBe(0);
+    const exported = await call(`/v1/models/${ended.modelId}/export?format=json`);
+    expect(exported.status).toBe(200);
+    const fromJob = (await exported.json()) as Record<string, unknown>;
+    const fromCli = JSON.parse(readFileSync(local, 'utf8')) as Record<string, unknown>;
+    for (const field of ['normalization', 'encoder', 'decoder', 'optimizerState', 'lossHistory', 'metrics', 'config']) {
+      expect(fromJob[field], field).toEqual(fromCli[field]);
+    }
+
+    // --follow of an ended job prints it at once.
+    const followed = await runCli(['job', '--api', server.base, '--follow', JSON.parse(job.stdout).id, '--json'], { env });
+    expect(followed.code, followed.stderr).toBe(0);
+    expect(JSON.parse(followed.stdout)).toMatchObject({ status: 'succeeded', modelId: ended.modelId });
+  });
+
+  it('should say what the API refused, with exit code 2', { timeout: 60_000 }, async () => {
+    const missing = await runCli(['job', '--api', server.base, '--dataset', 'nope', '--epochs', '1'], { env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/POST \/v1\/jobs: 422 dataset-not-found: No dataset with id "nope"/);
+
+    const encodeOnly = await runCli(['upload', '--data', file, '--cols', String(COLS), '--api', server.base, '--token', DEV_ENCODE_TOKEN], { env: { EDGE_SAE_STATE_DIR: stateDir } });
+    expect(encodeOnly.code).toBe(2);
+    expect(encodeOnly.stderr).toMatch(/403/);
+
+    const noToken = await runCli(['job', '--api', server.base, '--dataset', datasetId], { env: { EDGE_SAE_TOKEN: '' } });
+    expect(noToken.code).toBe(2);
+    expect(noToken.stderr).toMatch(/--token: missing/);
+  });
+});

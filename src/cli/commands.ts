@@ -19,14 +19,22 @@ export const TRAIN: CommandSpec = {
   ],
 };
 
+const API_FLAGS = [
+  { name: 'api', kind: 'text', value: 'URL', required: true, help: 'the edge-sae API, e.g. http://127.0.0.1:8787 (npm run dev) or your workers.dev URL' },
+  { name: 'token', kind: 'text', value: 'TOKEN', help: 'a bearer token with the scopes the command needs (default: $EDGE_SAE_TOKEN, which keeps it out of shell history)' },
+] as const;
+
 export const ENCODE: CommandSpec = {
   name: 'encode',
-  summary: 'write the hidden codes of each data row',
+  summary: 'write the hidden codes of each data row (with --api: of a stored dataset, as a batch encode job)',
   options: [
-    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train (JSON or binary, told apart by content)' },
-    { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'rows to encode, CSV, JSON or .npy ("-" reads stdin)' },
-    { name: 'out', kind: 'path', value: 'FILE', help: 'where to write the codes (default: stdout)' },
-    { name: 'format', kind: 'choice', value: 'csv|json|npy', choices: ['csv', 'json', 'npy'], help: 'csv: one row a line; json: an array of rows; npy: NumPy float32 rows × hidden, needs --out (default: from --out ending in .json or .npy, else csv)' },
+    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train (JSON or binary, told apart by content); with --api, a stored model\'s id' },
+    { name: 'data', kind: 'path', value: 'FILE', help: 'rows to encode, CSV, JSON or .npy ("-" reads stdin); not with --api' },
+    { name: 'out', kind: 'path', value: 'FILE', help: 'where to write the codes (default: stdout; needed with --api)' },
+    { name: 'format', kind: 'choice', value: 'csv|json|npy|f32', choices: ['csv', 'json', 'npy', 'f32'], help: 'csv: one row a line; json: an array of rows; npy: NumPy float32 rows × hidden, needs --out; f32: raw little-endian float32 rows, needs --out (default: from --out ending in .json, .npy or .f32, else csv)' },
+    { name: 'dataset', kind: 'text', value: 'ID', help: 'with --api: the stored dataset to encode, every row (edge-sae upload prints its id)' },
+    { name: 'api', kind: 'text', value: 'URL', help: 'encode a stored dataset with a stored model as a job of this API, and download the codes into --out' },
+    { name: 'token', kind: 'text', value: 'TOKEN', help: 'with --api: a token that may write datasets and read the model (default: $EDGE_SAE_TOKEN)' },
   ],
 };
 
@@ -101,11 +109,6 @@ export const SWEEP: CommandSpec = {
     { name: 'quiet', kind: 'flag', value: '', help: 'no progress and no table (errors only); with --json, only the JSON line' },
   ],
 };
-
-const API_FLAGS = [
-  { name: 'api', kind: 'text', value: 'URL', required: true, help: 'the edge-sae API, e.g. http://127.0.0.1:8787 (npm run dev) or your workers.dev URL' },
-  { name: 'token', kind: 'text', value: 'TOKEN', help: 'a bearer token with the scopes the command needs (default: $EDGE_SAE_TOKEN, which keeps it out of shell history)' },
-] as const;
 
 export const UPLOAD: CommandSpec = {
   name: 'upload',

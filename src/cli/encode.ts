@@ -3,17 +3,21 @@ import { loadNodeBackend } from '../backends/node-providers.js';
 import { formatCsv } from '../data/csv.js';
 import { formatJsonRows } from '../data/json.js';
 import { formatNpy } from '../data/npy.js';
+import { float32LittleEndian } from '../data/float32-bytes.js';
 import { readDataFile } from '../data/read-file.js';
 import { UsageError, type ParsedOptions } from './args.js';
 import { checkUnitRange, checkWidth, loadModel, withDataSource } from './common.js';
 import { checkOutputPath, readModelFileAt, writeFileAtomic, type CliIo } from './io.js';
 
 export async function encode(options: ParsedOptions, io: CliIo): Promise<void> {
+  if (options.has('api')) return (await import('./encode-remote.js')).encodeRemote(options, io);
+  for (const flag of ['dataset', 'token']) if (options.has(flag)) throw new UsageError(`--${flag}: only with --api (encoding a stored dataset through the API)`);
   const modelPath = options.required('model');
-  const dataPath = options.required('data');
+  const dataPath = options.string('data');
+  if (dataPath === undefined) throw new UsageError('encode: missing --data FILE (or give --api URL --dataset ID to encode a stored dataset; see edge-sae encode --help)');
   const outPath = options.string('out');
-  const format = options.choice<'csv' | 'json' | 'npy'>('format') ?? formatOf(outPath);
-  if (format === 'npy' && outPath === undefined) throw new UsageError('--format npy: .npy is binary; give --out FILE.npy');
+  const format = options.choice<'csv' | 'json' | 'npy' | 'f32'>('format') ?? formatOf(outPath);
+  if ((format === 'npy' || format === 'f32') && outPath === undefined) throw new UsageError(`--format ${format}: .${format} is binary; give --out FILE.${format}`);
   if (outPath !== undefined) checkOutputPath(outPath, '--out');
 
   const modelFile = readModelFileAt(modelPath);
@@ -24,8 +28,8 @@ export async function encode(options: ParsedOptions, io: CliIo): Promise<void> {
     checkWidth(model, data, modelPath);
     if (model.config.normalize === 'none') checkUnitRange(data, `the model in ${modelPath} requires (it was trained with normalize none)`);
     const codes = withDataSource(data, () => model.encode(data.matrix));
-    const output = format === 'npy' ? formatNpy(codes) : format === 'json' ? formatJsonRows(codes) : formatCsv(codes);
-    // npy (bytes) was refused above without --out, so what goes to stdout is text.
+    const output = format === 'npy' ? formatNpy(codes) : format === 'f32' ? float32LittleEndian(codes.data) : format === 'json' ? formatJsonRows(codes) : formatCsv(codes);
+    // npy and f32 (bytes) were refused above without --out, so what goes to stdout is text.
     if (outPath === undefined) io.stdout(output as string);
     else writeFileAtomic(outPath, output);
   } finally {
@@ -33,7 +37,8 @@ export async function encode(options: ParsedOptions, io: CliIo): Promise<void> {
   }
 }
 
-function formatOf(outPath: string | undefined): 'csv' | 'json' | 'npy' {
+/** The output format --out's name implies: .json, .npy, .f32, else CSV. */
+export function formatOf(outPath: string | undefined): 'csv' | 'json' | 'npy' | 'f32' {
   const name = outPath?.toLowerCase() ?? '';
-  return name.endsWith('.json') ? 'json' : name.endsWith('.npy') ? 'npy' : 'csv';
+  return name.endsWith('.json') ? 'json' : name.endsWith('.npy') ? 'npy' : name.endsWith('.f32') ? 'f32' : 'csv';
 }

@@ -60,6 +60,30 @@ describe('.npy in the CLI', () => {
     expect(stdout.stderr).toContain('--format npy: .npy is binary; give --out FILE.npy');
   });
 
+  it('should write raw float32 codes to --out *.f32, the .npy body without its header', async () => {
+    const r = await runMain(['encode', '--model', at('a.json'), '--data', at('d.npy'), '--out', at('codes.f32')]);
+    expect(r.code, r.stderr).toBe(0);
+    const npy = readFileSync(at('codes.npy'));
+    const f32 = readFileSync(at('codes.f32'));
+    expect(f32.length).toBe(40 * 4 * 4);
+    expect(f32.equals(npy.subarray(npy.length - f32.length))).toBe(true);
+  });
+
+  it('should keep the flags of encoding through the API to --api', async () => {
+    const dataset = await runMain(['encode', '--model', at('a.json'), '--data', at('d.npy'), '--dataset', 'x']);
+    expect(dataset.code).toBe(2);
+    expect(dataset.stderr).toContain('--dataset: only with --api');
+    const noData = await runMain(['encode', '--model', at('a.json')]);
+    expect(noData.code).toBe(2);
+    expect(noData.stderr).toContain('encode: missing --data FILE (or give --api URL --dataset ID');
+    const both = await runMain(['encode', '--api', 'http://127.0.0.1:9', '--token', 't', '--model', 'm', '--data', at('d.npy'), '--dataset', 'x', '--out', at('c.npy')]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--data: not with --api');
+    const json = await runMain(['encode', '--api', 'http://127.0.0.1:9', '--token', 't', '--model', 'm', '--dataset', 'x', '--out', at('c.json')]);
+    expect(json.code).toBe(2);
+    expect(json.stderr).toContain('--format json: the API downloads codes as csv, npy or f32');
+  });
+
   it.each([
     ['fortran.npy', 'train', 'the array is in Fortran (column-major) order'],
     ['int64.npy', 'encode', "dtype '<i8' is not supported"],

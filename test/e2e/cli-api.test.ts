@@ -4,7 +4,8 @@
  * sending only the parts that had not arrived, starts afresh when the server forgot the upload;
  * `edge-sae job --wait` trains on the dataset and follows the job's events to the end, and its
  * model equals `edge-sae train` on the same file, with the same options, bit for bit (streamed
- * in two windows of shards on both sides).
+ * in two windows of shards on both sides); `edge-sae encode --api` encodes the dataset as a batch
+ * encode job and downloads codes equal to the library's encode, bit for bit.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uploadSlot, writeUploadRecord } from '../../src/cli/upload-state.js';
 import { shardRowsFor } from '../../src/data/shard-source.js';
 import { SeededRandom } from '../../src/model/random.js';
+import { readDataFile } from '../../src/data/read-file.js';
+import { loadModel } from '../../src/index.js';
 import { runCli } from '../helpers/cli.js';
 import { DEV_ADMIN_TOKEN as ADMIN, DEV_ENCODE_TOKEN, killAllWranglerDev, startWranglerDev, type DevServer } from '../helpers/wrangler-dev.js';
 
@@ -130,6 +133,19 @@ describe('edge-sae upload and job against wrangler dev', () => {
     for (const field of ['normalization', 'encoder', 'decoder', 'optimizerState', 'lossHistory', 'metrics', 'config']) {
       expect(fromJob[field], field).toEqual(fromCli[field]);
     }
+
+    // The model's codes of every row of the dataset, as a batch encode job, downloaded as .npy:
+    // equal to the library's encode of the same rows, bit for bit.
+    const codesPath = join(dir, 'codes.npy');
+    const encoded = await runCli(['encode', '--api', server.base, '--model', ended.modelId, '--dataset', datasetId, '--out', codesPath], { env, timeoutMs: 240_000 });
+    expect(encoded.code, encoded.stderr).toBe(0);
+    expect(encoded.stderr).toMatch(new RegExp(`codes of ${ROWS} rows × 16 units written to`));
+    const model = await loadModel(fromJob, { backend: 'assemblyscript' });
+    const expectedCodes = model.encode({ rows: ROWS, cols: COLS, data: values });
+    model.dispose();
+    const codes = readDataFile(codesPath).matrix;
+    expect([codes.rows, codes.cols]).toEqual([ROWS, 16]);
+    expect(Buffer.from(codes.data.buffer, codes.data.byteOffset, codes.data.byteLength).equals(Buffer.from(expectedCodes.data.buffer, expectedCodes.data.byteOffset, expectedCodes.data.byteLength))).toBe(true);
 
     // --follow of an ended job prints it at once.
     const followed = await runCli(['job', '--api', server.base, '--follow', JSON.parse(job.stdout).id, '--json'], { env });

@@ -1,0 +1,230 @@
+/**
+ * `npm run e2e:scale`: data larger than an isolate, end to end through a real `wrangler dev`
+ * (issue 15). Too long for `npm test`; its figures go into bench/e2e-scale.json and the README.
+ *
+ *  1. A raw float32 file of ROWS × COLS (default 2,000,000 × 64: 128 M numbers, 512 MB) is
+ *     generated from a seed, a block at a time (never whole in memory).
+ *  2. `edge-sae upload` sends it as a dataset in parts.
+ *  3. `edge-sae job` starts a 2-epoch job on it; once the job is part way through its first
+ *     epoch, wrangler dev is killed (SIGKILL to its process group: workerd dies without warning),
+ *     started again on the same state, and `edge-sae job --follow --wait` follows the job, which
+ *     resumes from its last checkpoint, to its end.
+ *  4. `edge-sae train` trains on the same file with the same options (streamed from disk).
+ *  5. The job's model must equal the CLI's bit for bit (weights, Adam state, normalisation, loss
+ *     history, metrics); the resident memory of each CLI run and of workerd is sampled every
+ *     250 ms from /proc (workerd's alone, without wrangler's own Node), and the CLI's peak must
+ *     stay under 300 MB.
+ *
+ *   npm run e2e:scale                 # 2,000,000 × 64
+ *   SCALE_ROWS=200000 npm run e2e:scale   # a quicker look (figures are not written)
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { SeededRandom } from '../src/model/random.js';
+import { DEV_ADMIN_TOKEN, killAllWranglerDev, sleep, startWranglerDev, type DevServer } from '../test/helpers/wrangler-dev.js';
+import { REPO_ROOT } from '../test/helpers/cli.js';
+
+const DEFAULT_ROWS = 2_000_000;
+const ROWS = Number(process.env.SCALE_ROWS ?? DEFAULT_ROWS);
+const COLS = 64;
+const TRAINING = ['--hidden', '32', '--epochs', '2', '--batch-size', '1024', '--seed', '11', '--learning-rate', '0.001'];
+const CLI_RSS_BOUND_MB = 300;
+export const RESULTS = join(REPO_ROOT, 'bench', 'e2e-scale.json');
+
+/**
+ * Resident memory (MB) of `pid` and every process under it, from /proc; with `only`, of those
+ * whose name starts with it (workerd, without wrangler's own Node and esbuild).
+ */
+function treeRssMb(pid: number, only?: string): number {
+  const children = new Map<number, number[]>();
+  let rss = 0;
+  const rssOf = new Map<number, number>();
+  const nameOf = new Map<number, string>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
+      const parent = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]);
+      const kb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+      rssOf.set(Number(entry), kb);
+      nameOf.set(Number(entry), /^Name:\s+(\S+)/m.exec(status)?.[1] ?? '');
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const stack = [pid];
+  while (stack.length > 0) {
+    const next = stack.pop()!;
+    if (only === undefined || nameOf.get(next)?.startsWith(only)) rss += rssOf.get(next) ?? 0;
+    stack.push(...(children.get(next) ?? []));
+  }
+  return rss / 1024;
+}
+
+/** Samples the peak resident memory of a process tree until stopped. */
+function sampler(pid: () => number | undefined, only?: string): { stop(): number } {
+  let peak = 0;
+  const timer = setInterval(() => {
+    const p = pid();
+    if (p !== undefined) peak = Math.max(peak, treeRssMb(p, only));
+  }, 250);
+  return {
+    stop() {
+      clearInterval(timer);
+      return peak;
+    },
+  };
+}
+
+/** Runs the CLI (the built bin when there is one), sampling its memory; returns stdout and the peak RSS. */
+async function cli(args: string[]): Promise<{ stdout: string; seconds: number; peakRssMb: number }> {
+  const bin = join(REPO_ROOT, 'bin', 'edge-sae.js');
+  const command = existsSync(join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js'))
+    ? [bin]
+    : [join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(REPO_ROOT, 'src', 'cli', 'main.ts')];
+  const started = performance.now();
+  const child = spawn(process.execPath, [...command, ...args], { cwd: REPO_ROOT, env: { ...process.env, EDGE_SAE_TOKEN: DEV_ADMIN_TOKEN, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const memory = sampler(() => child.pid);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    process.stderr.write(chunk);
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const peakRssMb = memory.stop();
+  if (code !== 0) throw new Error(`edge-sae ${args[0]} exited ${code}: ${stderr.slice(-2000)}`);
+  return { stdout, seconds: (performance.now() - started) / 1000, peakRssMb };
+}
+
+async function writeData(file: string): Promise<void> {
+  const rng = new SeededRandom(20261203);
+  const handle = await open(file, 'w');
+  const blockRows = 65_536;
+  try {
+    for (let row = 0; row < ROWS; row += blockRows) {
+      const block = new Float32Array(Math.min(blockRows, ROWS - row) * COLS);
+      for (let k = 0; k < block.length; k++) block[k] = rng.nextFloat() * 2 - 1;
+      await handle.write(new Uint8Array(block.buffer));
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+interface JobView {
+  id: string;
+  status: string;
+  step: number;
+  epoch: number;
+  totalSteps: number;
+  modelId: string | null;
+}
+
+async function getJob(base: string, id: string): Promise<JobView> {
+  const res = await fetch(`${base}/v1/jobs/${id}`, { headers: { authorization: `Bearer ${DEV_ADMIN_TOKEN}` } });
+  if (!res.ok) throw new Error(`GET job: ${res.status} ${await res.text()}`);
+  return (await res.json()) as JobView;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'edge-sae-scale-'));
+  const state = join(dir, 'wrangler-state');
+  const file = join(dir, 'data.f32');
+  let server: DevServer | undefined;
+  try {
+    console.error(`generating ${ROWS} × ${COLS} (${(ROWS * COLS * 4) / 1e6} MB) …`);
+    await writeData(file);
+
+    server = await startWranglerDev(state);
+    const workerd = () => sampler(() => server?.child.pid, 'workerd');
+
+    let memory = workerd();
+    const uploaded = await cli(['upload', '--data', file, '--cols', String(COLS), '--api', server.base, '--json']);
+    const uploadWorkerdMb = memory.stop();
+    const dataset = JSON.parse(uploaded.stdout) as { id: string; shardCount: number };
+    console.error(`uploaded in ${uploaded.seconds.toFixed(1)} s: ${JSON.stringify(dataset)}`);
+
+    const started = await cli(['job', '--api', server.base, '--dataset', dataset.id, ...TRAINING, '--json', '--quiet']);
+    const job = JSON.parse(started.stdout) as JobView;
+    const jobStarted = performance.now();
+    const stepsPerEpoch = job.totalSteps / 2;
+    memory = workerd();
+    let seen: JobView;
+    for (;;) {
+      seen = await getJob(server.base, job.id);
+      if (seen.status !== 'queued' && seen.status !== 'running') throw new Error(`the job ended before the kill: ${JSON.stringify(seen)}`);
+      if (seen.step >= 0.4 * stepsPerEpoch) break;
+      await sleep(100);
+    }
+    await server.kill();
+    const beforeKillWorkerdMb = memory.stop();
+    console.error(`killed wrangler dev at step ${seen.step} of ${job.totalSteps} (epoch 1 of 2)`);
+
+    server = await startWranglerDev(state);
+    memory = workerd();
+    const followed = await cli(['job', '--api', server.base, '--follow', job.id, '--wait', '--json']);
+    const afterKillWorkerdMb = memory.stop();
+    const jobSeconds = (performance.now() - jobStarted) / 1000;
+    const ended = JSON.parse(followed.stdout) as JobView;
+    if (ended.status !== 'succeeded') throw new Error(`the job did not succeed: ${followed.stdout}`);
+
+    const exported = await fetch(`${server.base}/v1/models/${ended.modelId}/export?format=json`, { headers: { authorization: `Bearer ${DEV_ADMIN_TOKEN}` } });
+    const fromJob = (await exported.json()) as Record<string, unknown>;
+    await server.stop();
+    server = undefined;
+
+    const local = join(dir, 'local.json');
+    const trained = await cli(['train', '--data', file, '--cols', String(COLS), '--out', local, ...TRAINING, '--json', '--quiet']);
+    const fromCli = JSON.parse(readFileSync(local, 'utf8')) as Record<string, unknown>;
+    const fields = ['normalization', 'encoder', 'decoder', 'optimizerState', 'lossHistory', 'metrics', 'config'];
+    const differing = fields.filter((field) => JSON.stringify(fromJob[field]) !== JSON.stringify(fromCli[field]));
+
+    const figures = {
+      date: new Date().toISOString(),
+      rows: ROWS,
+      cols: COLS,
+      fileMB: (ROWS * COLS * 4) / 1e6,
+      shards: dataset.shardCount,
+      training: TRAINING.join(' '),
+      uploadSeconds: round(uploaded.seconds),
+      uploadMBps: round((ROWS * COLS * 4) / 1e6 / uploaded.seconds),
+      uploadCliPeakRssMb: round(uploaded.peakRssMb),
+      uploadWorkerdPeakRssMb: round(uploadWorkerdMb),
+      killedAtStep: seen.step,
+      totalSteps: job.totalSteps,
+      jobSeconds: round(jobSeconds),
+      workerdPeakRssMb: round(Math.max(beforeKillWorkerdMb, afterKillWorkerdMb)),
+      cliTrainSeconds: round(trained.seconds),
+      cliTrainRowsPerSecond: Math.round((ROWS * 2) / trained.seconds),
+      cliTrainPeakRssMb: round(trained.peakRssMb),
+      jobModelEqualsCli: differing.length === 0,
+      differingFields: differing,
+    };
+    console.log(JSON.stringify(figures, null, 2));
+    if (ROWS === DEFAULT_ROWS) writeFileSync(RESULTS, `${JSON.stringify(figures, null, 2)}\n`);
+    if (differing.length > 0) throw new Error(`the job's model differs from the CLI's in ${differing.join(', ')}`);
+    for (const [what, mb] of [['upload', uploaded.peakRssMb], ['train', trained.peakRssMb]] as const) {
+      if (mb > CLI_RSS_BOUND_MB) throw new Error(`edge-sae ${what} peaked at ${mb.toFixed(0)} MB resident, over the ${CLI_RSS_BOUND_MB} MB bound`);
+    }
+  } finally {
+    await server?.stop();
+    killAllWranglerDev();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,12 +1,15 @@
 /**
  * `npm run docs`: writes every generated region of the README and docs (the problem types, the
- * limits, the bundle size, the options table, the CLI synopsis); test/docs/generated-docs.test.ts
+ * limits, the bundle size, the options table, the CLI synopsis, the fuzz suite's route count);
+ * test/docs/generated-docs.test.ts
  * fails when one is stale.
  */
 import { resolve } from 'node:path';
 import { measureBundle, renderBundle } from './bundle.js';
 import { renderCliSynopsis } from './cli.js';
+import { renderFuzzRoutes } from './fuzz-routes.js';
 import { renderLimits } from './limits.js';
+import { openApiDocument } from './openapi.js';
 import { renderOptions } from './options.js';
 import { renderProblemTypes } from './problem-types.js';
 import { writeRegion } from './regions.js';
@@ -18,5 +21,6 @@ writeRegion(resolve(ROOT, 'docs/API.md'), 'limits', renderLimits());
 writeRegion(resolve(ROOT, 'README.md'), 'options', renderOptions());
 writeRegion(resolve(ROOT, 'README.md'), 'cli', renderCliSynopsis());
 writeRegion(resolve(ROOT, 'docs/SPEC.md'), 'cli', renderCliSynopsis());
+writeRegion(resolve(ROOT, 'README.md'), 'fuzz-routes', renderFuzzRoutes(await openApiDocument()));
 writeRegion(resolve(ROOT, 'README.md'), 'bundle', renderBundle(measureBundle()));
-console.log('docs: problem types, limits, options, CLI synopsis and bundle size written');
+console.log('docs: problem types, limits, options, CLI synopsis, fuzz route count and bundle size written');

@@ -1,10 +1,13 @@
 /**
  * Generated regions of the README and docs: the text between `<!-- NAME:start … -->` and
- * `<!-- NAME:end -->` is written by a script, never by hand.
+ * `<!-- NAME:end -->` is written by a script, never by hand. A region is whole lines (the markers
+ * on lines of their own, the body ending with a newline) or inline, within one line such as a
+ * table cell (`<!-- NAME:start -->43 routes<!-- NAME:end -->`, the body without a newline).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const startMarker = (name: string) => new RegExp(`<!-- ${name}:start[^>]*-->\\n`);
+// The newline after a start marker belongs to the marker: a region of whole lines starts after it.
+const startMarker = (name: string) => new RegExp(`<!-- ${name}:start[^>]*-->\\n?`);
 const endMarker = (name: string) => `<!-- ${name}:end -->`;
 
 /** The current text of region `name` in `file` (between its markers, without them). */

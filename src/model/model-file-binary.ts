@@ -144,6 +144,7 @@ export function readBinaryModelFile(bytes: Uint8Array, source?: string, options:
     },
     // A copy (n floats): the model keeps its normalisation, and a view would keep the whole file.
     normalization: (bound, length) => tensor(`normalization.${bound}`, [length]).slice(),
+    momentName: (set, key) => parameterTensors(set, { inputSize: 0, hiddenSize: 0 }).find(([, k]) => k === key)![0],
   };
   const state = readModelFields(read, file, numbers);
   for (const name of tensors.keys()) {

@@ -172,6 +172,12 @@ export interface TensorSource {
   parameters(set: 'parameters' | 'm' | 'v', shape: LayerShape): Parameters;
   /** normalization.min or normalization.max, when the normalisation is minmax. */
   normalization(bound: 'min' | 'max', length: number): Float32Array;
+  /**
+   * The field of one of Adam's moment tensors as the file names it (the JSON file
+   * "optimizerState.v.encoder.weights", the binary file "optimizer.v.encoder.weight"), so a bad
+   * value found after reading is named in the file's own terms.
+   */
+  momentName(set: 'm' | 'v', key: keyof Parameters): string;
 }
 
 /**
@@ -190,6 +196,7 @@ export function readModelFile(json: Json, source?: string): ModelState {
         ? read.parameters(file, '', shape)
         : read.parameters(read.object(file.optimizerState, 'optimizerState')[set], `optimizerState.${set}`, shape),
     normalization: (bound, length) => read.vector(read.object(file.normalization, 'normalization')[bound], `normalization.${bound}`, length),
+    momentName: (set, key) => `optimizerState.${set}.${JSON_PARAMETER_NAMES[key]}`,
   };
   return readModelFields(read, file, tensors);
 }
@@ -243,7 +250,7 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
       m: tensors.parameters('m', shape),
       v: tensors.parameters('v', shape),
     };
-    checkSecondMoment(read, optimizerState.v);
+    checkSecondMoment(read, optimizerState.v, shape, tensors);
   }
 
   const historyJson = file.lossHistory ?? [];
@@ -264,18 +271,26 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
   };
 }
 
+/** The JSON file's names of the four parameter tensors. */
+const JSON_PARAMETER_NAMES = { W1: 'encoder.weights', b1: 'encoder.bias', W2: 'decoder.weights', b2: 'decoder.bias' } as const;
+
 /**
  * Adam's second moment is a running mean of squared gradients: never negative. A negative value
  * cannot come from training (it would make √v NaN on the next step, which then reads as a
- * divergence with the wrong advice), so a file holding one is refused here, naming the cell.
+ * divergence with the wrong advice), so a file holding one is refused here, naming the cell in
+ * the file's own terms (optimizerState.v.decoder.weights[1][2], optimizer.v.decoder.weight[1][2]).
  */
-function checkSecondMoment(read: FieldReader, v: Parameters): void {
-  const names = { W1: 'encoder.weights', b1: 'encoder.bias', W2: 'decoder.weights', b2: 'decoder.bias' } as const;
-  for (const [key, name] of Object.entries(names) as [keyof typeof names, string][]) {
+function checkSecondMoment(read: FieldReader, v: Parameters, { inputSize: n, hiddenSize: h }: LayerShape, tensors: TensorSource): void {
+  const columns: Record<keyof Parameters, number | null> = { W1: h, b1: null, W2: n, b2: null };
+  for (const key of Object.keys(columns) as (keyof Parameters)[]) {
     const values = v[key];
     // A plain loop: this runs on every model load (a closure per value cost more than the decode).
     for (let k = 0; k < values.length; k++) {
-      if (values[k]! < 0) read.fail(`optimizerState.v.${name}`, `must hold no negative value (a mean of squared gradients), has ${values[k]} at flat index ${k}`);
+      if (values[k]! < 0) {
+        const cols = columns[key];
+        const at = cols === null ? `[${k}]` : `[${Math.floor(k / cols)}][${k % cols}]`;
+        read.fail(`${tensors.momentName('v', key)}${at}`, `must hold no negative value (Adam's second moment is a mean of squared gradients), got ${values[k]}`);
+      }
     }
   }
 }

@@ -3,11 +3,14 @@
  * (`npm run docs` rewrites them). The bundle size moves with every code change, so it is allowed
  * 3% of drift before the test asks for a rerun; everything else must match exactly.
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { measureBundle } from '../../scripts/docs/bundle.js';
 import { renderCliSynopsis } from '../../scripts/docs/cli.js';
+import { renderFuzzRoutes } from '../../scripts/docs/fuzz-routes.js';
 import { renderLimits } from '../../scripts/docs/limits.js';
+import { openApiDocument } from '../../scripts/docs/openapi.js';
 import { renderOptions } from '../../scripts/docs/options.js';
 import { renderProblemTypes } from '../../scripts/docs/problem-types.js';
 import { readRegion } from '../../scripts/docs/regions.js';
@@ -31,6 +34,16 @@ describe('generated docs', () => {
   it('should give the README and docs/SPEC.md the CLI synopsis of src/cli/commands.ts', () => {
     expect(readRegion(resolve(ROOT, 'README.md'), 'cli'), STALE).toBe(renderCliSynopsis());
     expect(readRegion(resolve(ROOT, 'docs/SPEC.md'), 'cli'), STALE).toBe(renderCliSynopsis());
+  });
+
+  it('should give the README the count of the routes the fuzz suite calls, from the OpenAPI document', { timeout: 60_000 }, async () => {
+    const doc = await openApiDocument();
+    const operations = Object.values(doc.paths).reduce((n, methods) => n + Object.keys(methods).length, 0);
+    expect(operations, 'the document has the routes').toBeGreaterThan(30);
+    expect(readRegion(resolve(ROOT, 'README.md'), 'fuzz-routes'), STALE).toBe(renderFuzzRoutes(doc));
+    // No hand-typed count of routes left beside it.
+    const row = readFileSync(resolve(ROOT, 'README.md'), 'utf8').split('\n').find((line) => line.includes('fuzz-routes:start'))!;
+    expect(row.replace(/<!-- fuzz-routes:start -->.*<!-- fuzz-routes:end -->/, '')).not.toMatch(/\b\d+ routes\b/);
   });
 
   it('should give the README the bundle size wrangler measures now (within 3%)', { timeout: 60_000 }, () => {

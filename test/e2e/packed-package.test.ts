@@ -161,4 +161,18 @@ describe('the code blocks of the README and docs', () => {
       expect(result.status, `${where(block)} failed:\n${result.stdout}\n${result.stderr}`).toBe(0);
     });
   }
+
+  it('should fail a client block whose call fails (an example must not pass on a 401)', { timeout: 240_000 }, () => {
+    const clientBlocks = blocks.filter((block) => block.mode === 'client');
+    expect(clientBlocks.length).toBeGreaterThan(0);
+    for (const block of clientBlocks) {
+      expect(block.code, where(block)).toContain("'dev-admin-token'");
+      const dir = blockDir(block);
+      const code = block.code.replaceAll(DOCS_HOST, server.base).replaceAll("'dev-admin-token'", "'not-a-token'");
+      writeFileSync(join(dir, 'wrong-token.ts'), `export {};\n${code}`);
+      const result = spawnSync(TSX, ['wrong-token.ts'], { cwd: dir, encoding: 'utf8', timeout: 200_000 });
+      expect(result.status, `${where(block)} passed with a wrong token:\n${result.stdout}\n${result.stderr}`).not.toBe(0);
+      expect(result.stderr, where(block)).toMatch(/\b401\b/);
+    }
+  });
 });

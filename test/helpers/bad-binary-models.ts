@@ -44,6 +44,13 @@ export function badBinaryModels(file: Uint8Array): BadBinaryCase[] {
   new DataView(lengthPastEnd.buffer).setBigUint64(0, 1n << 40n, true);
   const badJson = good.slice();
   badJson[9] = 0x7d; // '}' right after the opening '{'
+  // Adam's second moment below zero (issue 12 item 9), named as the binary file names the cell.
+  const vCols = header['optimizer.v.decoder.weight'].shape[1] as number;
+  const negativeV = good.slice();
+  new DataView(negativeV.buffer).setFloat32(dataStart + header['optimizer.v.decoder.weight'].data_offsets[0] + (vCols + 1) * 4, -1e-3, true);
+  const negativeVBias = good.slice();
+  new DataView(negativeVBias.buffer).setFloat32(dataStart + header['optimizer.v.encoder.bias'].data_offsets[0], -1e-40, true); // a subnormal float32: still below zero
+  const optimizer = (step: unknown) => (h: Record<string, any>) => void (h.__metadata__.optimizer = JSON.stringify({ kind: 'adam', step }));
   return [
     { what: 'fewer than 8 bytes', bytes: good.slice(0, 5), field: '(header length)' },
     { what: 'header length past the end', bytes: lengthPastEnd, field: '(header length)' },
@@ -71,6 +78,15 @@ export function badBinaryModels(file: Uint8Array): BadBinaryCase[] {
       field: 'optimizer.v.decoder.bias.data_offsets',
     },
     { what: 'NaN inside', bytes: nanAt, field: 'encoder.weight[1][1]' },
+    { what: 'a negative second moment', bytes: negativeV, field: 'optimizer.v.decoder.weight[1][1]' },
+    { what: 'a negative second moment in a bias', bytes: negativeVBias, field: 'optimizer.v.encoder.bias[0]' },
+    { what: 'a negative step', bytes: withHeader(good, optimizer(-1)), field: 'optimizerState.step' },
+    { what: 'a fractional step', bytes: withHeader(good, optimizer(2.5)), field: 'optimizerState.step' },
+    {
+      what: 'a moment of the wrong shape',
+      bytes: withHeader(good, (h) => void (h['optimizer.m.encoder.weight'].shape = [h['optimizer.m.encoder.weight'].shape.reduce((a: number, b: number) => a * b)])),
+      field: 'optimizer.m.encoder.weight.shape',
+    },
     { what: 'metadata not strings', bytes: withHeader(good, (h) => void (h.__metadata__.inputSize = 4)), field: '__metadata__.inputSize' },
     {
       what: 'a bad config',

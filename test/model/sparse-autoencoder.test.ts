@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DataError, ModelFileError, TrainingDivergedError } from '../../src/errors.js';
 import { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
+import { readModelFile } from '../../src/model/model-file.js';
 import { expectAllClose } from '../helpers/allclose.js';
+import { badOptimizerStates } from '../helpers/bad-optimizer-states.js';
 import { mulberry32, randomRows } from '../helpers/random.js';
 import { referenceBackend } from '../helpers/reference-backend.js';
 
@@ -148,6 +150,22 @@ describe('SparseAutoencoder (model logic, on the float64 reference backend)', ()
     for (const [bad, message] of cases) {
       expect(() => SparseAutoencoder.fromFile(bad, backend, 'm.json')).toThrow(ModelFileError);
       expect(() => SparseAutoencoder.fromFile(bad, backend, 'm.json')).toThrowError(message);
+    }
+  });
+
+  it('should refuse impossible Adam state (v < 0, a step not a non-negative integer, m or v misshapen), naming the field', () => {
+    const file = trainedModel().model.toFile();
+    expect(file.optimizerState, 'the model has Adam state').toBeTruthy();
+    for (const { what, file: bad, field } of badOptimizerStates(JSON.parse(JSON.stringify(file)))) {
+      let error: unknown;
+      try {
+        readModelFile(bad, 'm.json');
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error, what).toBeInstanceOf(ModelFileError);
+      expect((error as ModelFileError).field, what).toBe(field);
+      expect(() => SparseAutoencoder.fromFile(bad, backend, 'm.json'), what).toThrowError(`m.json: model file field "${field}"`);
     }
   });
 

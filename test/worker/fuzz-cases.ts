@@ -17,6 +17,33 @@ export interface RouteTemplate {
   write: boolean;
 }
 
+/**
+ * The pages' paths: the static assets (the playground, /docs; test/browser/ covers them under
+ * wrangler dev) answer them before the Worker, but the Worker must still answer them sanely when
+ * it sees them (where no assets are served: a problem+json 404, as any unknown path).
+ */
+export const PAGE_PATHS = ['/', '/docs'] as const;
+
+const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
+
+/**
+ * The routes the fuzzer calls: every operation of the OpenAPI document, and the pages, sorted.
+ * The README's count of them is generated from the same function (scripts/docs/fuzz-routes.ts).
+ */
+export function routesOf(doc: { paths: Record<string, Record<string, { security?: unknown[] }>> }): RouteTemplate[] {
+  const routes: RouteTemplate[] = [];
+  for (const [path, methods] of Object.entries(doc.paths)) {
+    for (const [method, operation] of Object.entries(methods)) {
+      if (!HTTP_METHODS.has(method)) continue;
+      const upper = method.toUpperCase();
+      const read = upper === 'GET' || /\/(encode|reconstruct|evaluate)$/.test(path);
+      routes.push({ method: upper, path, public: !operation.security?.length, write: !read });
+    }
+  }
+  for (const path of PAGE_PATHS) routes.push({ method: 'GET', path, public: true, write: false });
+  return routes.sort((a, b) => `${a.path} ${a.method}`.localeCompare(`${b.path} ${b.method}`));
+}
+
 export type TokenKind = 'none' | 'admin' | 'encode' | 'encode2' | 'wrong' | 'truncated' | 'malformed' | 'basic';
 export type IdKind = 'protected' | 'scratch' | 'valid-unknown' | 'garbage';
 export type BodyKind =

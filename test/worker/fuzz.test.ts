@@ -20,7 +20,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { app } from '../../src/api/app.js';
 import { newId } from '../../src/api/storage-keys.js';
-import { fuzzCase, mutateJson, type FuzzCase, type RouteTemplate } from './fuzz-cases.js';
+import { fuzzCase, mutateJson, routesOf, type FuzzCase, type RouteTemplate } from './fuzz-cases.js';
 import { ADMIN, ENCODE, TRAINING_DATA } from './helpers.js';
 
 declare module 'vitest' {
@@ -121,21 +121,8 @@ async function created(res: Response): Promise<string> {
 }
 
 beforeAll(async () => {
-  const doc = (await (await admin('/openapi.json')).json()) as {
-    paths: Record<string, Record<string, { security?: unknown[] }>>;
-  };
-  for (const [path, methods] of Object.entries(doc.paths)) {
-    for (const [method, operation] of Object.entries(methods)) {
-      const upper = method.toUpperCase();
-      const read = upper === 'GET' || /\/(encode|reconstruct|evaluate)$/.test(path);
-      routes.push({ method: upper, path, public: !operation.security?.length, write: !read });
-    }
-  }
-  // The pages' paths: the static assets (the playground, /docs; test/browser/ covers them under
-  // wrangler dev) answer them before the Worker, but the Worker must still answer them sanely
-  // when it sees them (here, where no assets are served: a problem+json 404, as any unknown path).
-  for (const path of ['/', '/docs']) routes.push({ method: 'GET', path, public: true, write: false });
-  routes = routes.sort((a, b) => `${a.path} ${a.method}`.localeCompare(`${b.path} ${b.method}`));
+  // Every operation of the app's own OpenAPI document, and the pages' paths (fuzz-cases.ts).
+  routes = routesOf((await (await admin('/openapi.json')).json()) as Parameters<typeof routesOf>[0]);
 
   const train = (seed: number) => JSON.stringify({ data: TRAINING_DATA, training: { epochs: 5, seed } });
   for (const seed of [1, 2]) pools.models.protected.push(await created(await admin('/v1/models', { method: 'POST', body: train(seed) })));

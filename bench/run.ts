@@ -13,7 +13,9 @@
  * files (model-file.bench.ts: JSON and binary model
  * files saved and loaded, the CLI's one-epoch run; needs `npm run build:ts`), workerd-files
  * (workerd-model-file.ts: a cold encode inside workerd, under wrangler dev; ≈ 30 s), sweep
- * (sweep.bench.ts: 4 trials through `edge-sae sweep`, --jobs 2 against --jobs 1; ≈ 15 s).
+ * (sweep.bench.ts: 4 trials through `edge-sae sweep`, --jobs 2 against --jobs 1; ≈ 15 s), streaming
+ * (streaming.bench.ts: training streamed from a file against rows in memory at 784→196; ≈ 40 s),
+ * workerd-data (workerd-data.bench.ts: upload and batch encode through wrangler dev; ≈ 60 s).
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -28,9 +30,11 @@ import { benchModelFile } from './model-file.bench.js';
 import { benchModel } from './model.bench.js';
 import { benchRelaxed } from './relaxed.bench.js';
 import { benchRoofline } from './roofline.bench.js';
+import { benchStreaming } from './streaming.bench.js';
 import { benchSweep } from './sweep.bench.js';
 import { benchTraining } from './training.bench.js';
 import { benchWorkerdKernels } from './workerd-kernels.js';
+import { benchWorkerdData } from './workerd-data.bench.js';
 import { benchWorkerdModelFile } from './workerd-model-file.js';
 
 export const RESULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'results.json');
@@ -62,6 +66,8 @@ const SUITES: Record<string, () => Promise<BenchRecord[]>> = {
   files: benchModelFile,
   'workerd-files': benchWorkerdModelFile,
   sweep: benchSweep,
+  streaming: benchStreaming,
+  'workerd-data': benchWorkerdData,
 };
 
 function table(records: readonly BenchRecord[]): string {

@@ -1,11 +1,12 @@
 /**
  * No import cycles in src/: the static imports (`import … from`, `import type … from`, `export …
- * from`, bare `import '…'`) of every module form a graph without cycles, so dependencies point one
- * way (docs/ARCHITECTURE.md). Dynamic `import()` is left out: it is how a module loads a later
- * layer on demand (the CLI's commands) without depending on it at load. A failure names each cycle.
+ * from`, bare `import '…'`) of every module form a graph without cycles, and they point down the
+ * layers docs/ARCHITECTURE.md names. Dynamic `import()` is left out: it is how a module loads a
+ * part on demand (the CLI's commands) without depending on it at load. A failure names each cycle,
+ * or each import against the order.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/wrangler-dev.js';
@@ -36,6 +37,7 @@ function staticImports(text: string, fileName = 'module.ts'): string[] {
 function resolveSpecifier(from: string, specifier: string): string | null {
   if (!specifier.startsWith('.')) return null;
   const target = resolve(dirname(from), specifier);
+  if (!target.startsWith(SRC + sep)) return null;
   for (const candidate of [target.replace(/\.js$/, '.ts'), target, `${target}.ts`, join(target, 'index.ts')]) {
     if (/\.(ts|js)$/.test(candidate) && existsSync(candidate)) return candidate;
   }
@@ -99,6 +101,39 @@ function findCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
   });
 }
 
+/**
+ * docs/ARCHITECTURE.md's order of the layers: a module imports only from earlier tiers (or its
+ * own layer), never from a later tier nor a neighbour in its own tier.
+ */
+const TIERS: readonly (readonly string[])[] = [
+  ['errors.ts', 'util'],
+  ['backends', 'data'],
+  ['model'],
+  ['export', 'viz', 'jobs', 'sweep'],
+  ['api', 'cli'],
+  ['worker.ts', 'client.ts', 'index.ts'],
+  ['playground'],
+];
+/** The one module against the order (docs/ARCHITECTURE.md): a worker thread's entry that runs the CLI. */
+const AGAINST_THE_ORDER = new Set(['sweep/trial-worker.ts → cli/main.ts']);
+/** The float64 oracle: imports only the backend contract, and only tests import it. */
+const REFERENCE = 'reference';
+
+const layerOf = (module: string) => module.split('/')[0]!;
+const tierOf = (layer: string) => TIERS.findIndex((tier) => tier.includes(layer));
+
+function importGraph(): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const file of sources(SRC)) {
+    const targets = staticImports(readFileSync(file, 'utf8'), file)
+      .map((specifier) => resolveSpecifier(file, specifier))
+      .filter((target): target is string => target !== null)
+      .map((target) => relative(SRC, target));
+    graph.set(relative(SRC, file), [...new Set(targets)]);
+  }
+  return graph;
+}
+
 describe('the import graph of src/', () => {
   it('should read static imports, type-only ones included, and leave dynamic import() out', () => {
     const text = [
@@ -129,17 +164,23 @@ describe('the import graph of src/', () => {
   });
 
   it('should have no cycle', () => {
-    const graph = new Map<string, string[]>();
-    for (const file of sources(SRC)) {
-      const name = relative(SRC, file);
-      const targets = staticImports(readFileSync(file, 'utf8'), file)
-        .map((specifier) => resolveSpecifier(file, specifier))
-        .filter((target): target is string => target !== null)
-        .map((target) => relative(SRC, target));
-      graph.set(name, [...new Set(targets)]);
-    }
+    const graph = importGraph();
     expect(graph.size).toBeGreaterThan(100);
     const cycles = findCycles(graph).map((cycle) => cycle.join(' → '));
     expect(cycles, `import cycles in src/:\n${cycles.join('\n')}`).toEqual([]);
+  });
+
+  it('should import only down the layers docs/ARCHITECTURE.md names', () => {
+    const wrong: string[] = [];
+    for (const [module, targets] of importGraph()) {
+      const from = layerOf(module);
+      for (const target of targets) {
+        const to = layerOf(target);
+        if (from === to || AGAINST_THE_ORDER.has(`${module} → ${target}`)) continue;
+        const ok = from === REFERENCE ? target === 'backends/types.ts' : to !== REFERENCE && tierOf(from) >= 0 && tierOf(to) >= 0 && tierOf(to) < tierOf(from);
+        if (!ok) wrong.push(`${module} → ${target}`);
+      }
+    }
+    expect(wrong, `imports against the layer order:\n${wrong.join('\n')}`).toEqual([]);
   });
 });

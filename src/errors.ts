@@ -17,17 +17,26 @@ export interface DataLocation {
   column?: number;
 }
 
+/**
+ * What kind of data problem a DataError is: "invalid" data (ragged, non-numeric, corrupt, the
+ * wrong width), or data "missing" from storage (a stored dataset's shard gone, e.g. deleted).
+ */
+export type DataProblem = 'invalid' | 'missing';
+
 /** Bad training or encoding data: ragged rows, non-numbers, non-finite values, wrong width. */
 export class DataError extends InputError {
   override name = 'DataError';
   readonly location: DataLocation;
   /** What is wrong, without the location the message puts in front of it. */
   readonly reason: string;
+  /** The kind of problem, for callers that treat missing data apart from invalid data. */
+  readonly problem: DataProblem;
 
-  constructor(problem: string, location: DataLocation = {}) {
+  constructor(problem: string, location: DataLocation = {}, kind: DataProblem = 'invalid') {
     super(formatLocation(location) + problem);
     this.location = location;
     this.reason = problem;
+    this.problem = kind;
   }
 }
 

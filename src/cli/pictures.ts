@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { InputError } from '../errors.js';
-import { encoderWeightsOf, parseShape, renderFilterGrid, renderFiltersSvg, renderLossCurveSvg, encodePng } from '../viz/index.js';
+import { encoderWeightsOf, parseShape, PictureError, renderFilterGrid, renderFiltersSvg, renderLossCurveSvg, encodePng } from '../viz/index.js';
 import { UsageError, type ParsedOptions } from './args.js';
 import { checkOutputPath, readModelFileAt, reportWritten, writeFileAtomic, type CliIo } from './io.js';
 import { withoutUndefined } from '../util/defined.js';
@@ -64,13 +64,17 @@ export async function filters(options: ParsedOptions, io: CliIo): Promise<void> 
   );
 }
 
-/** Runs a renderer; its RangeErrors (a shape that does not fit, an empty history) are bad input. */
+/**
+ * Runs a renderer; its RangeErrors are bad input, blamed on the layout flags when a PictureError
+ * says the layout is wrong (a shape that does not fit, a picture too large), else on the model
+ * file (an empty history, malformed weights).
+ */
 function picture<T>(flag: string, render: () => T, modelPath: string): T {
   try {
     return render();
   } catch (error) {
     if (error instanceof RangeError) {
-      const about = /shape|scale|columns|count|pixels|width|height/.test(error.message) ? flag : modelPath;
+      const about = error instanceof PictureError && error.about === 'layout' ? flag : modelPath;
       throw new InputError(`${about}: ${error.message}`);
     }
     throw error;

@@ -18,7 +18,8 @@ import { readColsFlag } from './data-flags.js';
 import { checkOutputPath, modelBytesFor, readModelFileAt, writeFileAtomic, type CliIo } from './io.js';
 import { createProgressReporter, progressStyle } from './progress.js';
 
-type LossOverrides = Partial<Pick<ModelConfig, 'sparsityTarget' | 'sparsityWeight' | 'weightDecay' | 'reduction'>>;
+/** The model options --init may change: all but the width and the normalisation, which the weights fix. */
+type LossOverrides = Partial<Omit<ModelConfig, 'hiddenSize' | 'normalize'>>;
 
 export async function train(options: ParsedOptions, io: CliIo): Promise<void> {
   const dataPath = options.required('data');

@@ -9,11 +9,12 @@
  *        8   header JSON                 { version, shape, position, lossHistory, adamStep | null }
  *   8+L..    zero padding to a multiple of 4
  *        P   float32 LE payload          W1 b1 W2 b2, then (Adam only) m.W1 m.b1 m.W2 m.b2 v.W1 v.b1 v.W2 v.b2
+ *                                        (each set in PARAMETER_NAMES order, sized by parameterSizes)
  * ```
  *
  * The loss history is kept as JSON numbers (float64, which JSON round-trips exactly).
  */
-import type { AdamState, LayerShape, Parameters } from '../backends/types.js';
+import { PARAMETER_NAMES, parameterCount, parameterSizes, type AdamState, type LayerShape, type Parameters } from '../backends/types.js';
 import type { TrainingPosition } from '../model/training-run.js';
 
 const MAGIC = 0x4b435345; // "ESCK" read as a little-endian u32
@@ -37,15 +38,6 @@ interface Header {
   adamStep: number | null;
 }
 
-function parameterLengths({ inputSize: n, hiddenSize: h }: LayerShape): [keyof Parameters, number][] {
-  return [
-    ['W1', n * h],
-    ['b1', h],
-    ['W2', h * n],
-    ['b2', n],
-  ];
-}
-
 /** Serialises a checkpoint (little-endian, as every Workers and Node host is). */
 export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
   const header: Header = {
@@ -58,13 +50,13 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
   const payloadOffset = align4(8 + headerBytes.length);
   const blocks: Float32Array[] = [];
-  const lengths = parameterLengths(checkpoint.shape);
+  const sizes = parameterSizes(checkpoint.shape);
   const sets = checkpoint.optimizerState
     ? [checkpoint.parameters, checkpoint.optimizerState.m, checkpoint.optimizerState.v]
     : [checkpoint.parameters];
   for (const set of sets) {
-    for (const [name, length] of lengths) {
-      if (set[name].length !== length) throw new Error(`checkpoint: ${name} has ${set[name].length} values, expected ${length}`);
+    for (const name of PARAMETER_NAMES) {
+      if (set[name].length !== sizes[name]) throw new Error(`checkpoint: ${name} has ${set[name].length} values, expected ${sizes[name]}`);
       blocks.push(set[name]);
     }
   }
@@ -93,17 +85,17 @@ export function decodeCheckpoint(bytes: ArrayBuffer | Uint8Array): Checkpoint {
   const headerLength = view.getUint32(4, true);
   const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 8, headerLength))) as Header;
   if (header.version !== FORMAT_VERSION) throw new Error(`checkpoint: unsupported version ${header.version}`);
-  const lengths = parameterLengths(header.shape);
-  const perSet = lengths.reduce((sum, [, length]) => sum + length, 0);
+  const sizes = parameterSizes(header.shape);
+  const perSet = parameterCount(header.shape);
   const sets = header.adamStep === null ? 1 : 3;
   const payloadOffset = align4(8 + headerLength);
   if (buffer.byteLength !== payloadOffset + sets * perSet * 4) throw new Error('checkpoint: truncated');
   let offset = payloadOffset;
   const readSet = (): Parameters => {
     const set = {} as Parameters;
-    for (const [name, length] of lengths) {
-      set[name] = new Float32Array(buffer.slice(offset, offset + length * 4));
-      offset += length * 4;
+    for (const name of PARAMETER_NAMES) {
+      set[name] = new Float32Array(buffer.slice(offset, offset + sizes[name] * 4));
+      offset += sizes[name] * 4;
     }
     return set;
   };

@@ -16,18 +16,13 @@ const _reductionsAgree: Same<Reduction, (typeof MODEL_OPTIONS.reduction.choices)
 const _architecturesAgree: Same<ArchitectureName, (typeof MODEL_OPTIONS.architecture.choices)[number]> = true;
 const _backendsAgree: Same<BackendChoice, (typeof TRAINING_OPTIONS.backend.choices)[number]> = true;
 
-/** What defines a model (saved as the model file's "config"). */
-export interface ModelConfig extends LossConfig {
-  readonly architecture: ArchitectureName;
-  readonly k: number;
-  readonly auxK: number;
-  readonly auxCoefficient: number;
-  readonly deadSteps: number;
-  /** Hidden units h; default 3·n. */
-  readonly hiddenSize: number;
-  /** Input scaling fitted on the first training data. */
-  readonly normalize: NormalizationKind;
-}
+/**
+ * What defines a model (saved as the model file's "config"): one field per row of MODEL_OPTIONS
+ * (hiddenSize defaults to 3·n; normalize is the input scaling fitted on the first training data).
+ */
+export type ModelConfig = ValuesOf<typeof MODEL_OPTIONS>;
+// The model's config is what the backends' loss takes (a compile-time check).
+const _modelConfigIsALossConfig: ModelConfig extends LossConfig ? true : false = true;
 
 /** How one training run goes (saved as the model file's "training"): one field per row of TRAINING_OPTIONS. */
 export type TrainingOptions = ValuesOf<typeof TRAINING_OPTIONS>;

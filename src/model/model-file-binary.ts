@@ -13,9 +13,9 @@
  * normalization ("minmax" | "none"), and as JSON: config, training, optimizer ({ kind, step }),
  * metrics, lossHistory.
  */
-import type { LayerShape, Parameters } from '../backends/types.js';
+import { PARAMETER_NAMES, parameterShapes, type LayerShape, type ParameterName, type Parameters } from '../backends/types.js';
 import { shortestFloat32 } from '../data/float32.js';
-import { FieldReader, MODEL_FORMAT, MODEL_FORMAT_VERSION, readModelFields, type ModelState, type TensorSource } from './model-file.js';
+import { FieldReader, MODEL_FORMAT, MODEL_FORMAT_VERSION, readModelFields, tensorNameOf, type ModelState, type TensorSource } from './model-file.js';
 import { decodeSafetensors, encodeSafetensors, prefixLength, type Float32Tensor } from './safetensors.js';
 
 /** Weights are stored [inputs, outputs] (x·W), the transpose of torch.nn.Linear's [out, in]. */
@@ -25,15 +25,10 @@ type ParameterSet = 'parameters' | 'm' | 'v';
 
 const PREFIX: Record<ParameterSet, string> = { parameters: '', m: 'optimizer.m.', v: 'optimizer.v.' };
 
-/** Tensor names and shapes of one parameter set, in storage order. */
-function parameterTensors(set: ParameterSet, { inputSize: n, hiddenSize: h }: LayerShape): [string, keyof Parameters, number[]][] {
-  const prefix = PREFIX[set];
-  return [
-    [`${prefix}encoder.weight`, 'W1', [n, h]],
-    [`${prefix}encoder.bias`, 'b1', [h]],
-    [`${prefix}decoder.weight`, 'W2', [h, n]],
-    [`${prefix}decoder.bias`, 'b2', [n]],
-  ];
+/** Tensor names and shapes of one parameter set, in storage order (PARAMETER_NAMES). */
+function parameterTensors(set: ParameterSet, shape: LayerShape): [string, ParameterName, number[]][] {
+  const dims = parameterShapes(shape);
+  return PARAMETER_NAMES.map((name) => [`${PREFIX[set]}${tensorNameOf(name)}`, name, dims[name]]);
 }
 
 /** Writes the binary model file of a model state. */
@@ -144,7 +139,7 @@ export function readBinaryModelFile(bytes: Uint8Array, source?: string, options:
     },
     // A copy (n floats): the model keeps its normalisation, and a view would keep the whole file.
     normalization: (bound, length) => tensor(`normalization.${bound}`, [length]).slice(),
-    momentName: (set, key) => parameterTensors(set, { inputSize: 0, hiddenSize: 0 }).find(([, k]) => k === key)![0],
+    momentName: (set, key) => `${PREFIX[set]}${tensorNameOf(key)}`,
   };
   const state = readModelFields(read, file, numbers);
   for (const name of tensors.keys()) {

@@ -2,7 +2,7 @@
  * The model file, format version 1 (docs/SPEC.md section 3): writing it, and reading it back with a
  * check of every field, so that a file that does not match is rejected with the field's name.
  */
-import type { AdamState, LayerShape, Parameters } from '../backends/types.js';
+import { PARAMETER_NAMES, parameterShapes, type AdamState, type LayerShape, type ParameterName, type Parameters } from '../backends/types.js';
 import { shortestFloat32 } from '../data/float32.js';
 import { ConfigError, ModelFileError } from '../errors.js';
 import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type TrainingOptions } from './config.js';
@@ -17,10 +17,33 @@ interface LayerJson {
   bias: number[];
 }
 
+type LayerName = 'encoder' | 'decoder';
+
 interface ParametersJson {
   encoder: LayerJson;
   decoder: LayerJson;
 }
+
+/**
+ * Where each parameter is in the two model files: its layer, its key in the JSON file's layer
+ * object ("encoder.weights") and its tensor's suffix in the binary file ("encoder.weight", as
+ * SAELens and torch name them). The one place either file's names are written.
+ */
+export const PARAMETER_FILE_NAMES = {
+  W1: { layer: 'encoder', json: 'weights', tensor: 'weight' },
+  b1: { layer: 'encoder', json: 'bias', tensor: 'bias' },
+  W2: { layer: 'decoder', json: 'weights', tensor: 'weight' },
+  b2: { layer: 'decoder', json: 'bias', tensor: 'bias' },
+} as const satisfies Record<ParameterName, { layer: LayerName; json: keyof LayerJson; tensor: string }>;
+
+/** A parameter's field in the JSON file, e.g. "encoder.weights". */
+export const jsonFieldOf = (name: ParameterName): string => `${PARAMETER_FILE_NAMES[name].layer}.${PARAMETER_FILE_NAMES[name].json}`;
+
+/** A parameter's tensor in the binary file, e.g. "encoder.weight". */
+export const tensorNameOf = (name: ParameterName): string => `${PARAMETER_FILE_NAMES[name].layer}.${PARAMETER_FILE_NAMES[name].tensor}`;
+
+/** The layers of the JSON file, in the order they are written. */
+const LAYERS: readonly LayerName[] = [...new Set(PARAMETER_NAMES.map((name) => PARAMETER_FILE_NAMES[name].layer))];
 
 /** What a model file holds, as JSON. */
 export interface ModelFile {
@@ -60,11 +83,15 @@ function listOf(values: Float32Array): number[] {
   return Array.from(values, shortestFloat32);
 }
 
-function parametersToJson(p: Parameters, { inputSize: n, hiddenSize: h }: LayerShape): ParametersJson {
-  return {
-    encoder: { weights: rowsOf(p.W1, n, h), bias: listOf(p.b1) },
-    decoder: { weights: rowsOf(p.W2, h, n), bias: listOf(p.b2) },
-  };
+function parametersToJson(p: Parameters, shape: LayerShape): ParametersJson {
+  const dims = parameterShapes(shape);
+  const out = { encoder: {}, decoder: {} } as Record<LayerName, Record<string, unknown>>;
+  for (const name of PARAMETER_NAMES) {
+    const [rows, cols] = dims[name];
+    const { layer, json } = PARAMETER_FILE_NAMES[name];
+    out[layer][json] = cols === undefined ? listOf(p[name]) : rowsOf(p[name], rows!, cols);
+  }
+  return out as unknown as ParametersJson;
 }
 
 /** Writes the model file of a model state. */
@@ -143,17 +170,20 @@ export class FieldReader {
     return out;
   }
 
-  parameters(value: Json, field: string, { inputSize: n, hiddenSize: h }: LayerShape): Parameters {
+  parameters(value: Json, field: string, shape: LayerShape): Parameters {
     const prefix = field === '' ? '' : `${field}.`;
     const obj = field === '' ? (value as Record<string, Json>) : this.object(value, field);
-    const encoder = this.object(obj.encoder, `${prefix}encoder`);
-    const decoder = this.object(obj.decoder, `${prefix}decoder`);
-    return {
-      W1: this.matrix(encoder.weights, `${prefix}encoder.weights`, n, h),
-      b1: this.vector(encoder.bias, `${prefix}encoder.bias`, h),
-      W2: this.matrix(decoder.weights, `${prefix}decoder.weights`, h, n),
-      b2: this.vector(decoder.bias, `${prefix}decoder.bias`, n),
-    };
+    const layers = {} as Record<LayerName, Record<string, Json>>;
+    for (const layer of LAYERS) layers[layer] = this.object(obj[layer], `${prefix}${layer}`);
+    const dims = parameterShapes(shape);
+    const out = {} as Parameters;
+    for (const name of PARAMETER_NAMES) {
+      const [rows, cols] = dims[name];
+      const { layer, json } = PARAMETER_FILE_NAMES[name];
+      const at = `${prefix}${jsonFieldOf(name)}`;
+      out[name] = cols === undefined ? this.vector(layers[layer][json], at, rows!) : this.matrix(layers[layer][json], at, rows!, cols);
+    }
+    return out;
   }
 }
 
@@ -196,7 +226,7 @@ export function readModelFile(json: Json, source?: string): ModelState {
         ? read.parameters(file, '', shape)
         : read.parameters(read.object(file.optimizerState, 'optimizerState')[set], `optimizerState.${set}`, shape),
     normalization: (bound, length) => read.vector(read.object(file.normalization, 'normalization')[bound], `normalization.${bound}`, length),
-    momentName: (set, key) => `optimizerState.${set}.${JSON_PARAMETER_NAMES[key]}`,
+    momentName: (set, key) => `optimizerState.${set}.${jsonFieldOf(key)}`,
   };
   return readModelFields(read, file, tensors);
 }
@@ -271,9 +301,6 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
   };
 }
 
-/** The JSON file's names of the four parameter tensors. */
-const JSON_PARAMETER_NAMES = { W1: 'encoder.weights', b1: 'encoder.bias', W2: 'decoder.weights', b2: 'decoder.bias' } as const;
-
 /**
  * Adam's second moment is a running mean of squared gradients: never negative. A negative value
  * cannot come from training (it would make √v NaN on the next step, which then reads as a
@@ -282,7 +309,7 @@ const JSON_PARAMETER_NAMES = { W1: 'encoder.weights', b1: 'encoder.bias', W2: 'd
  */
 function checkSecondMoment(read: FieldReader, v: Parameters, { inputSize: n, hiddenSize: h }: LayerShape, tensors: TensorSource): void {
   const columns: Record<keyof Parameters, number | null> = { W1: h, b1: null, W2: n, b2: null };
-  for (const key of Object.keys(columns) as (keyof Parameters)[]) {
+  for (const key of PARAMETER_NAMES) {
     const values = v[key];
     // A plain loop: this runs on every model load (a closure per value cost more than the decode).
     for (let k = 0; k < values.length; k++) {

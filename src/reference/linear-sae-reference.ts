@@ -37,7 +37,7 @@
  */
 import type { Architecture, LayerShape, LossConfig, LossTerms, Parameters } from '../backends/types.js';
 import { gemmReference } from './gemm-reference.js';
-import type { Parameters64 } from './sae-reference.js';
+import type { Parameters64 } from './parameters64.js';
 
 type Params = Parameters | Parameters64;
 

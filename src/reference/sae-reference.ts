@@ -3,19 +3,14 @@
  * backends are tested against. It is deliberately slow and obvious — plain loops, no blocking,
  * no fusion — so that it can be checked by reading. Never optimise it.
  */
-import { architectureOf, SIGMOID_ARCHITECTURE } from '../backends/types.js';
+import { architectureOf, PARAMETER_NAMES, SIGMOID_ARCHITECTURE } from '../backends/types.js';
 import type { Architecture, LayerShape, LossConfig, LossTerms, OptimizerConfig, Parameters } from '../backends/types.js';
 import { gemmReference } from './gemm-reference.js';
 import { linearForward, linearGradients, linearLoss, type LinearLossState } from './linear-sae-reference.js';
+import type { Parameters64 } from './parameters64.js';
 
 export { gemmReference } from './gemm-reference.js';
-
-export interface Parameters64 {
-  W1: Float64Array;
-  b1: Float64Array;
-  W2: Float64Array;
-  b2: Float64Array;
-}
+export type { Parameters64 } from './parameters64.js';
 
 export interface ReferenceAdamState {
   step: number;
@@ -195,8 +190,6 @@ export function zeroParameters64(shape: LayerShape): Parameters64 {
     b2: new Float64Array(n),
   };
 }
-
-const PARAMETER_NAMES = ['W1', 'b1', 'W2', 'b2'] as const;
 
 /**
  * One optimizer step in place. Adam as Keras and tfjs compute it (docs/SPEC.md section 2):

@@ -18,7 +18,7 @@ import type { Metrics } from '../model/metrics.js';
 import { flagOf } from '../model/options.js';
 import { tableOption, trialName, type SweepValue, type TrialOptions } from './grid.js';
 import { rankTrials, type RankedTrial, type SweepMetric, type TrialResult } from './ranking.js';
-import type { TrialMessage, TrialWorkerData } from './trial-worker.js';
+import type { TrialMessage, TrialWorkerData } from './trial-messages.js';
 
 export interface LocalSweepOptions {
   /** The data file every trial trains on (CSV, .npy, .f32 with `cols`, JSON), streamed as `edge-sae train` streams it. */

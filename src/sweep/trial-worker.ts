@@ -6,14 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { main } from '../cli/main.js';
-
-export interface TrialWorkerData {
-  readonly argv: readonly string[];
-}
-
-export type TrialMessage =
-  | { readonly type: 'progress'; readonly epoch: number; readonly epochs: number; readonly loss: number }
-  | { readonly type: 'exit'; readonly code: number; readonly stdout: string; readonly stderr: string };
+import type { TrialMessage, TrialWorkerData } from './trial-messages.js';
 
 const port = parentPort;
 if (port === null) throw new Error('trial-worker.ts runs in a worker thread (src/sweep/local-sweep.ts starts it)');

@@ -7,6 +7,7 @@
  * see: UFLDL Tutorial, "Visualizing a Trained Autoencoder" and display_network.m
  */
 import { base64, encodePng, type GrayImage, type ZlibDeflate } from './png.js';
+import { PictureError } from './picture-error.js';
 import { escapeXml } from './svg.js';
 
 /** W1 of a model, row-major `[inputSize × hiddenSize]`: `weights[i * hiddenSize + j]` = W1[i][j]. */
@@ -46,7 +47,7 @@ const BORDER = 1;
 const MAX_PICTURE_PIXELS = 64 * 1024 * 1024;
 
 /**
- * Reads "WxH" (or "W×H"). Throws RangeError with the expected form.
+ * Reads "WxH" (or "W×H"). Throws a PictureError (about the layout) with the expected form.
  *
  * @example parseShape('28x28') // { width: 28, height: 28 }
  */
@@ -54,7 +55,7 @@ export function parseShape(text: string): FilterShape {
   const match = /^\s*(\d+)\s*[x×X*]\s*(\d+)\s*$/.exec(text);
   const width = match ? Number(match[1]) : NaN;
   const height = match ? Number(match[2]) : NaN;
-  if (!(width >= 1 && height >= 1)) throw new RangeError(`expected WIDTHxHEIGHT with whole numbers ≥ 1, such as 28x28, got ${JSON.stringify(text)}`);
+  if (!(width >= 1 && height >= 1)) throw new PictureError('layout', `expected WIDTHxHEIGHT with whole numbers ≥ 1, such as 28x28, got ${JSON.stringify(text)}`);
   return { width, height };
 }
 
@@ -62,7 +63,7 @@ export function parseShape(text: string): FilterShape {
 export function filterShape(inputSize: number, given?: FilterShape): FilterShape {
   if (given) {
     if (given.width * given.height !== inputSize) {
-      throw new RangeError(`shape ${given.width}x${given.height} has ${given.width * given.height} pixels, but the model has ${inputSize} inputs`);
+      throw new PictureError('layout', `shape ${given.width}x${given.height} has ${given.width * given.height} pixels, but the model has ${inputSize} inputs`);
     }
     return given;
   }
@@ -162,22 +163,22 @@ function gridLayout(encoder: EncoderWeights, options: FilterGridOptions) {
   checkWeights(encoder);
   const shape = filterShape(encoder.inputSize, options.shape);
   const count = Math.min(encoder.hiddenSize, options.count ?? encoder.hiddenSize);
-  if (!(Number.isInteger(count) && count >= 1)) throw new RangeError(`count must be a whole number ≥ 1, got ${options.count}`);
+  if (!(Number.isInteger(count) && count >= 1)) throw new PictureError('layout', `count must be a whole number ≥ 1, got ${options.count}`);
   const columns = Math.min(count, options.columns ?? Math.ceil(Math.sqrt(count)));
-  if (!(Number.isInteger(columns) && columns >= 1)) throw new RangeError(`columns must be a whole number ≥ 1, got ${options.columns}`);
+  if (!(Number.isInteger(columns) && columns >= 1)) throw new PictureError('layout', `columns must be a whole number ≥ 1, got ${options.columns}`);
   const rows = Math.ceil(count / columns);
   const scale = options.scale ?? Math.max(1, Math.floor(24 / Math.max(shape.width, shape.height)));
-  if (!(Number.isInteger(scale) && scale >= 1 && scale <= 64)) throw new RangeError(`scale must be a whole number from 1 to 64, got ${options.scale}`);
+  if (!(Number.isInteger(scale) && scale >= 1 && scale <= 64)) throw new PictureError('layout', `scale must be a whole number from 1 to 64, got ${options.scale}`);
   const pixels = ((BORDER + columns * (shape.width + BORDER)) * scale) * ((BORDER + rows * (shape.height + BORDER)) * scale);
-  if (pixels > MAX_PICTURE_PIXELS) throw new RangeError(`the picture would have ${pixels} pixels (more than ${MAX_PICTURE_PIXELS}); use a smaller scale or count`);
+  if (pixels > MAX_PICTURE_PIXELS) throw new PictureError('layout', `the picture would have ${pixels} pixels (more than ${MAX_PICTURE_PIXELS}); use a smaller scale or count`);
   return { shape, count, columns, rows, scale };
 }
 
 function checkWeights({ inputSize, hiddenSize, weights }: EncoderWeights): void {
   if (!(Number.isInteger(inputSize) && inputSize >= 1 && Number.isInteger(hiddenSize) && hiddenSize >= 1)) {
-    throw new RangeError(`inputSize and hiddenSize must be whole numbers ≥ 1, got ${inputSize} and ${hiddenSize}`);
+    throw new PictureError('content', `inputSize and hiddenSize must be whole numbers ≥ 1, got ${inputSize} and ${hiddenSize}`);
   }
   if (weights.length !== inputSize * hiddenSize) {
-    throw new RangeError(`expected ${inputSize * hiddenSize} encoder weights (${inputSize} × ${hiddenSize}), got ${weights.length}`);
+    throw new PictureError('content', `expected ${inputSize * hiddenSize} encoder weights (${inputSize} × ${hiddenSize}), got ${weights.length}`);
   }
 }

@@ -17,3 +17,4 @@ export {
 } from './filters.js';
 export { base64, crc32, encodePng, zlibDeflate, type GrayImage, type PngOptions, type ZlibDeflate } from './png.js';
 export { encoderWeightsOf } from './model-file.js';
+export { PictureError, type PictureProblem } from './picture-error.js';

@@ -2,6 +2,7 @@
  * The loss curve as an SVG line chart, like the tutorial's `plt.plot(history)`: loss per epoch,
  * epochs on x, loss on y (linear, or logarithmic), axes with round ticks. Runtime-neutral.
  */
+import { PictureError } from './picture-error.js';
 import { coord, escapeXml, formatTick, niceTicks } from './svg.js';
 
 export interface LossCurveOptions {
@@ -20,8 +21,8 @@ const LINE_COLOUR = '#1f77b4';
 
 /**
  * Renders `lossHistory` (one loss per epoch; epoch k is `lossHistory[k - 1]`) as an SVG document.
- * Non-finite values leave a gap in the line. Throws RangeError for an empty history, or for
- * scale "log" with a loss ≤ 0.
+ * Non-finite values leave a gap in the line. Throws a PictureError for an empty history, for
+ * scale "log" with a loss ≤ 0 (both about the content), or for a picture under 160 × 120 (layout).
  *
  * @example
  * const svg = renderLossCurveSvg(model.lossHistory, { scale: 'log' });
@@ -31,11 +32,11 @@ export function renderLossCurveSvg(lossHistory: readonly number[], options: Loss
   const height = options.height ?? 400;
   const scale = options.scale ?? 'linear';
   const title = options.title ?? 'Training loss';
-  if (lossHistory.length === 0) throw new RangeError('the loss history is empty: the model has not been trained');
-  if (!(width >= 160 && height >= 120)) throw new RangeError(`a loss curve needs at least 160 × 120 pixels, got ${width} × ${height}`);
+  if (lossHistory.length === 0) throw new PictureError('content', 'the loss history is empty: the model has not been trained');
+  if (!(width >= 160 && height >= 120)) throw new PictureError('layout', `a loss curve needs at least 160 × 120 pixels, got ${width} × ${height}`);
   const finite = lossHistory.filter((v) => Number.isFinite(v));
-  if (finite.length === 0) throw new RangeError('the loss history holds no finite value');
-  if (scale === 'log' && finite.some((v) => v <= 0)) throw new RangeError('a logarithmic loss axis needs every loss > 0');
+  if (finite.length === 0) throw new PictureError('content', 'the loss history holds no finite value');
+  if (scale === 'log' && finite.some((v) => v <= 0)) throw new PictureError('content', 'a logarithmic loss axis needs every loss > 0');
 
   const plot = { x: MARGIN.left, y: MARGIN.top, w: width - MARGIN.left - MARGIN.right, h: height - MARGIN.top - MARGIN.bottom };
   const epochs = lossHistory.length;

@@ -7,6 +7,7 @@
  * see: PNG specification (ISO/IEC 15948), sections 5 (datastream), 9 (filtering), 10 (zlib)
  */
 import { zlibSync } from 'fflate';
+import { PictureError } from './picture-error.js';
 
 /** An 8-bit grayscale image, row-major: `pixels[y * width + x]`, 0 = black, 255 = white. */
 export interface GrayImage {
@@ -40,10 +41,10 @@ const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 export function encodePng(image: GrayImage, options: PngOptions = {}): Uint8Array {
   const { width, height, pixels } = image;
   if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0)) {
-    throw new RangeError(`PNG size must be positive integers, got ${width}×${height}`);
+    throw new PictureError('content', `PNG size must be positive integers, got ${width}×${height}`);
   }
   if (pixels.length !== width * height) {
-    throw new RangeError(`PNG pixels: expected ${width * height} bytes for ${width}×${height}, got ${pixels.length}`);
+    throw new PictureError('content', `PNG pixels: expected ${width * height} bytes for ${width}×${height}, got ${pixels.length}`);
   }
   const header = new Uint8Array(13);
   const view = new DataView(header.buffer);

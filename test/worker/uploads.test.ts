@@ -220,6 +220,7 @@ describe('uploads in parts', () => {
     const error = await source.readShard(1).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DataError);
     expect(String((error as Error).message)).toMatch(new RegExp(`dataset ${id} shard 1: its SHA-256 [0-9a-f]{64} does not match`));
+    expect((error as DataError).problem).toBe('invalid');
     await env.MODELS.put(`dataset-shards/${id}/0.bin`, new Uint8Array(12));
     expect(String(((await source.readShard(0).catch((e: unknown) => e)) as Error).message)).toMatch(/shard 0: has 12 bytes; its manifest says 4194304/);
 
@@ -229,6 +230,13 @@ describe('uploads in parts', () => {
     expect(done.error?.type).toBe('invalid-data');
     expect(done.error?.detail).toMatch(new RegExp(`dataset ${id} shard 0`));
     expect(done.modelId).toBeNull();
+
+    // A shard gone from storage: a DataError that says so by its type, not only in words.
+    await env.MODELS.delete(`dataset-shards/${id}/1.bin`);
+    const missing = await source.readShard(1).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(DataError);
+    expect((missing as DataError).problem).toBe('missing');
+    expect(String((missing as Error).message)).toMatch(new RegExp(`dataset ${id} shard 1: is missing from storage`));
 
     // A manifest that is not JSON: a data error naming the dataset, not a crash.
     await env.MODELS.put(`datasets/${id}.json`, '{"version": 1, "sha', { customMetadata: (await env.MODELS.head(`datasets/${id}.json`))!.customMetadata! });

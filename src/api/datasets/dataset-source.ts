@@ -46,7 +46,7 @@ function manifestSource(bucket: R2Bucket, manifest: DatasetManifest): ShardSourc
         throw new DataError(`there is no shard ${index}; the dataset has ${manifest.shards.length}`, { source: `dataset ${manifest.id}` });
       }
       const object = await bucket.get(shardKey(manifest.id, index));
-      if (!object) throw new DataError('is missing from storage (was the dataset deleted?)', { source: label(index) });
+      if (!object) throw new DataError('is missing from storage (was the dataset deleted?)', { source: label(index) }, 'missing');
       const bytes = new Uint8Array(await object.arrayBuffer());
       if (bytes.length !== entry.bytes) {
         throw new DataError(`has ${bytes.length} bytes; its manifest says ${entry.bytes}`, { source: label(index) });

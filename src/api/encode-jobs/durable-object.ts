@@ -193,7 +193,7 @@ export class EncodeJob extends DurableObject<Bindings> {
         return;
       }
     }
-    const type = error instanceof EncodeFailure ? error.type : error instanceof DataError ? (/missing from storage/.test(error.message) ? 'dataset-not-found' : 'invalid-data') : error instanceof InputError ? 'invalid-input' : 'storage-unavailable';
+    const type = error instanceof EncodeFailure ? error.type : error instanceof DataError ? (error.problem === 'missing' ? 'dataset-not-found' : 'invalid-data') : error instanceof InputError ? 'invalid-input' : 'storage-unavailable';
     record.status = 'failed';
     record.error = { type, detail: error instanceof Error ? error.message : String(error) };
     record.finishedAt = new Date().toISOString();

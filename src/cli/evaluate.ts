@@ -13,7 +13,7 @@ export async function evaluate(options: ParsedOptions, io: CliIo): Promise<void>
   const model = loadModel(modelFile, backend);
   try {
     checkWidth(model, data, modelPath);
-    if (model.config.normalize === 'none') checkUnitRange(data, `the model in ${modelPath} requires (it was trained with normalize none)`);
+    if (model.config.normalize === 'none' && model.config.architecture === 'sigmoid') checkUnitRange(data, `the model in ${modelPath} requires (it was trained with normalize none)`);
     const metrics = withDataSource(data, () => model.evaluate(data.matrix));
     io.stdout(`${JSON.stringify(metrics)}\n`);
   } finally {

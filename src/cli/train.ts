@@ -62,7 +62,7 @@ async function trainOn(
 
   try {
     if (initPath !== undefined) checkWidth(model, data, initPath);
-    if (model.config.normalize === 'none') {
+    if (model.config.normalize === 'none' && model.config.architecture === 'sigmoid') {
       checkUnitRange(
         data,
         initPath === undefined

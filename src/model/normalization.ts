@@ -40,21 +40,22 @@ export function normalizationFromRange(kind: NormalizationKind, min: Float32Arra
  * relu and topk models, whose linear output needs no [0, 1]), where only a non-finite value is.
  */
 export function normalize(norm: Normalization, data: Float32Array, rows: number, cols: number, source?: string, anyFinite = false): Float32Array {
+  const out = new Float32Array(rows * cols);
+  normalizeInto(norm, data, rows, cols, out, 0, source, anyFinite);
+  return out;
+}
+
+/** normalize, written into `out` from element `offset` (streamed training fills its window so). */
+export function normalizeInto(norm: Normalization, data: Float32Array, rows: number, cols: number, out: Float32Array, offset: number, source?: string, anyFinite = false): void {
   if (norm.kind === 'none' && anyFinite) {
     for (let k = 0; k < rows * cols; k++) {
       if (!Number.isFinite(data[k]!)) {
         throw new DataError(`value ${data[k]} is not a finite number`, { source, row: Math.floor(k / cols) + 1, column: (k % cols) + 1 });
       }
     }
-    return data.slice(0, rows * cols);
+    out.set(data.subarray(0, rows * cols), offset);
+    return;
   }
-  const out = new Float32Array(rows * cols);
-  normalizeInto(norm, data, rows, cols, out, 0, source);
-  return out;
-}
-
-/** normalize, written into `out` from element `offset` (streamed training fills its window so). */
-export function normalizeInto(norm: Normalization, data: Float32Array, rows: number, cols: number, out: Float32Array, offset: number, source?: string): void {
   if (norm.kind === 'none') {
     for (let k = 0; k < rows * cols; k++) {
       const v = data[k]!;

@@ -246,12 +246,20 @@ export class SparseAutoencoder {
     const normalization = this.normalization ?? normalizationFromRange(this.config.normalize, source.columnMin, source.columnMax);
     const prepare: ShardPreparer = (index, rows, out, offset) => this.prepareShard(normalization, source, index, rows, out, offset);
     const loss = this.lossConfig();
-    const { restore } = this.prepareToTrain();
+    const { before, restore } = this.prepareToTrain();
     const run = new StreamingRun(this.session, source, prepare, loss, optimizerConfig(options), options.epochs, options.batchSize, options.seed, position);
     const lossHistory: number[] = [];
+    // relu, topk: b_dec starts at the mean of the training data, as in startTraining; streamed,
+    // that takes one pass over the shards before the first step (summed in the same row order,
+    // so data of one window starts exactly as in memory).
+    let decoderBiasPending = this.linear && this.normalization === null && position === undefined;
     return {
       run,
       step: async (maxSteps) => {
+        if (decoderBiasPending) {
+          decoderBiasPending = false;
+          this.session.setParameters({ ...before.parameters, b2: await streamedColumnMean(source, prepare) });
+        }
         try {
           const losses = (await run.runSteps(maxSteps)).map((e) => e.loss);
           lossHistory.push(...losses);
@@ -405,7 +413,7 @@ export class SparseAutoencoder {
       throw new DataError(`shard ${index} has ${rows.length} values, expected ${count} rows × ${source.cols} columns`, { source: 'data' });
     }
     try {
-      normalizeInto(normalization, rows, count, source.cols, out, offset, 'data');
+      normalizeInto(normalization, rows, count, source.cols, out, offset, 'data', this.linear);
     } catch (error) {
       if (error instanceof DataError && error.location.row !== undefined) {
         throw new DataError(error.reason, { ...error.location, row: error.location.row + index * source.shardRows });
@@ -501,4 +509,17 @@ export class SparseAutoencoder {
     this.checkUsable();
     return this.session.getParameters();
   }
+}
+
+/** The mean of each column of the data in the model's input space, over every shard in order (float64 sums, as decoderBiasFromData). */
+async function streamedColumnMean(source: ShardSource, prepare: ShardPreparer): Promise<Float32Array> {
+  const n = source.cols;
+  const sum = new Float64Array(n);
+  for (let index = 0; index < source.shardCount; index++) {
+    const rows = shardRowCount(source, index);
+    const x = new Float32Array(rows * n);
+    prepare(index, await source.readShard(index), x, 0);
+    for (let i = 0; i < rows; i++) for (let c = 0; c < n; c++) sum[c]! += x[i * n + c]!;
+  }
+  return Float32Array.from(sum, (total) => total / source.rows);
 }

@@ -11,9 +11,11 @@ import { DEAD_UNIT_THRESHOLD, type Metrics } from './metrics.js';
 
 export class StreamedMetrics {
   private rows = 0;
-  /** Σ over rows of ½·Σ(y − x)², the reconstruction before its scale r. */
+  /** Σ over rows of the reconstruction term before its scale r: ½·Σ(y − x)² (sigmoid), Σ(y − x)² (relu, topk). */
   private halfSquaredError = 0;
   private weightDecay = 0;
+  /** relu, topk: Σ over shards of the shard's sparsity term × its rows (the term is a mean over rows). */
+  private linearSparsity = 0;
   private readonly activationSum: Float64Array;
   private readonly peak: Float32Array;
   private residual = 0;
@@ -36,9 +38,12 @@ export class StreamedMetrics {
   add(terms: LossTerms, meanActivation: ArrayLike<number>, forward: ForwardResult, x: Float32Array, rows: number): void {
     const n = this.inputSize;
     const h = this.hiddenSize;
-    const r = this.loss.reduction === 'mean' ? rows : 1;
+    // sigmoid: the reconstruction is ½·Σ(y − x)², divided by the rows with reduction "mean";
+    // relu, topk: both terms are means over the rows (linear-sae-reference.ts), so weigh by rows.
+    const r = this.linear || this.loss.reduction === 'mean' ? rows : 1;
     this.halfSquaredError += terms.reconstruction * r;
     this.weightDecay = terms.weightDecay;
+    if (this.linear) this.linearSparsity += terms.sparsity * rows;
     for (let j = 0; j < h; j++) this.activationSum[j]! += meanActivation[j]! * rows;
 
     const mean = new Float64Array(n);
@@ -65,10 +70,14 @@ export class StreamedMetrics {
     }
   }
 
+  private get linear(): boolean {
+    return (this.loss.architecture ?? 'sigmoid') !== 'sigmoid';
+  }
+
   result(): Metrics {
     const { sparsityTarget: rho, sparsityWeight, reduction } = this.loss;
     const h = this.hiddenSize;
-    const reconstruction = reduction === 'mean' ? this.halfSquaredError / this.rows : this.halfSquaredError;
+    const reconstruction = this.linear || reduction === 'mean' ? this.halfSquaredError / this.rows : this.halfSquaredError;
     let kl = 0;
     let meanOfMeans = 0;
     for (let j = 0; j < h; j++) {
@@ -77,7 +86,9 @@ export class StreamedMetrics {
       const c = Math.min(Math.max(q, KL_CLAMP), 1 - KL_CLAMP);
       kl += rho * Math.log(rho / c) + (1 - rho) * Math.log((1 - rho) / (1 - c));
     }
-    const sparsity = sparsityWeight * kl;
+    // The KL penalty needs every row's mean activation, so it is built here from the sums; the
+    // relu and topk penalties are row means, summed as they came.
+    const sparsity = this.linear ? this.linearSparsity / this.rows : sparsityWeight * kl;
     let total = 0;
     for (let j = 0; j < this.inputSize; j++) total += this.featureM2[j]!;
     let deadUnits = 0;

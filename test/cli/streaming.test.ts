@@ -68,6 +68,22 @@ describe('edge-sae train, streamed', () => {
     }
   }, 60_000);
 
+  it('should train relu and topk with --normalize none on values outside [0, 1], to the library\'s fit', async () => {
+    const small: Matrix = { rows: 300, cols, data: Float32Array.from(matrix.data.subarray(0, 300 * cols), (v) => v / 32 - 4) };
+    writeFileSync(at('signed.npy'), formatNpy(small));
+    const { backend } = await loadNodeBackend('assemblyscript');
+    for (const [config, extra] of [[{ architecture: 'topk', k: 2 }, ['--architecture', 'topk', '--k', '2']], [{ architecture: 'relu' }, ['--architecture', 'relu']]] as const) {
+      const model = SparseAutoencoder.create(cols, { hiddenSize: 6, normalize: 'none', ...config }, backend, { seed: 5 });
+      model.fit(small, { epochs: 2, batchSize: 50, seed: 5, learningRate: 0.01, backend: 'assemblyscript' });
+      const out = at(`signed-${config.architecture}.json`);
+      const result = await runMain(['train', '--data', at('signed.npy'), '--out', out, '--normalize', 'none', ...extra, ...flags.map((f) => (f === '4000' ? '50' : f))]);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(JSON.parse(JSON.stringify(model.toFile())));
+      model.dispose();
+    }
+  });
+
   it('should refuse batch size 0 on a file of more than one window, naming --batch-size', async () => {
     writeFileSync(at('big.f32'), new Uint8Array(matrix.data.buffer));
     const result = await runMain(['train', '--data', at('big.f32'), '--cols', String(cols), '--out', at('m.json'), '--epochs', '1', '--quiet']);

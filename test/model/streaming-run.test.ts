@@ -157,6 +157,42 @@ describe('streamed training, one window', () => {
   }
 });
 
+describe('streamed training of relu and topk', () => {
+  for (const [label, config] of [
+    ['relu, normalize none, values outside [0, 1]', { architecture: 'relu', normalize: 'none', sparsityWeight: 0.01 }],
+    ['topk, normalize none, values outside [0, 1]', { architecture: 'topk', normalize: 'none', k: 3 }],
+    ['topk, minmax', { architecture: 'topk', k: 2 }],
+  ] as const) {
+    it(`should start b_dec at the data's mean and equal fit bit for bit on one window (${label})`, async () => {
+      const backend = await backendPromise;
+      const matrix = randomMatrix(41, 5, 21);
+      for (let k = 0; k < matrix.data.length; k++) matrix.data[k] = matrix.data[k]! * 6 - 3;
+      const training = { epochs: 4, batchSize: 8, seed: 9, learningRate: 0.01 };
+      const a = SparseAutoencoder.create(5, { hiddenSize: 8, ...config }, backend, { seed: 9 });
+      const inMemory = a.fit(matrix, training);
+      const b = SparseAutoencoder.create(5, { hiddenSize: 8, ...config }, backend, { seed: 9 });
+      const streamed = await b.fitStream(matrixShardSource(matrix, 11), training);
+      expect(streamed).toEqual(inMemory);
+      expect(JSON.stringify(b.toFile())).toBe(JSON.stringify(a.toFile()));
+    });
+  }
+
+  it('should give metrics equal to evaluate on the whole data over more windows (topk and relu)', async () => {
+    const backend = await backendPromise;
+    const [rows, cols, shardRows] = [53, 4, 5]; // 11 shards: windows of 4, 4 and 3
+    const matrix = randomMatrix(rows, cols, 17);
+    for (const config of [{ architecture: 'topk', k: 2 }, { architecture: 'relu', sparsityWeight: 0.05 }] as const) {
+      const model = SparseAutoencoder.create(cols, { hiddenSize: 6, ...config }, backend, { seed: 2 });
+      const { metrics } = await model.fitStream(matrixShardSource(matrix, shardRows), { epochs: 2, batchSize: 8 });
+      const whole = model.evaluate(matrix);
+      for (const key of ['loss', 'reconstruction', 'sparsity', 'fvu'] as const) {
+        expect(Math.abs(metrics[key]! - whole[key]!), `${config.architecture} ${key}`).toBeLessThanOrEqual(1e-5 * Math.abs(whole[key]!) + 1e-9);
+      }
+      expect(metrics.deadUnits).toBe(whole.deadUnits);
+    }
+  });
+});
+
 describe('streamed training, more windows', () => {
   const rows = 53;
   const cols = 4;

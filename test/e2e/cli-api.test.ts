@@ -153,6 +153,21 @@ describe('edge-sae upload and job against wrangler dev', () => {
     expect(JSON.parse(followed.stdout)).toMatchObject({ status: 'succeeded', modelId: ended.modelId });
   });
 
+  it('should run a sweep on the API and rank its trials as a local sweep does', { timeout: 300_000 }, async () => {
+    const result = await runCli(['sweep', '--api', server.base, '--dataset', datasetId, '--grid', 'hidden=4,8', '--epochs', '1', '--batch-size', '4096', '--seed', '2', '--json'], { env, timeoutMs: 240_000 });
+    expect(result.code, result.stderr).toBe(0);
+    const sweep = JSON.parse(result.stdout) as { status: string; best: string; trials: { name: string; status: string; rank: number; modelId: string }[] };
+    expect(sweep.status).toBe('finished');
+    expect(sweep.trials.map((t) => t.status)).toEqual(['succeeded', 'succeeded']);
+    expect(sweep.trials.map((t) => t.rank).sort()).toEqual([1, 2]);
+    expect(sweep.best).toBe(sweep.trials.find((t) => t.rank === 1)!.name);
+    expect(progressLines(result.stderr).at(-1)).toMatchObject({ event: 'sweep', done: 2, total: 2 });
+
+    const local = await runCli(['sweep', '--api', server.base, '--dataset', datasetId, '--grid', 'hidden=4', '--epochs', '1', '--batch-size', '4096', '--out-dir', dir], { env });
+    expect(local.code).toBe(2);
+    expect(local.stderr).toContain('--out-dir: not with --api');
+  });
+
   it('should say what the API refused, with exit code 2', { timeout: 60_000 }, async () => {
     const missing = await runCli(['job', '--api', server.base, '--dataset', 'nope', '--epochs', '1'], { env });
     expect(missing.code).toBe(2);

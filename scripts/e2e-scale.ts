@@ -10,7 +10,10 @@
  *     started again on the same state, and `edge-sae job --follow --wait` follows the job, which
  *     resumes from its last checkpoint, to its end.
  *  4. `edge-sae train` trains on the same file with the same options (streamed from disk).
- *  5. The job's model must equal the CLI's bit for bit (weights, Adam state, normalisation, loss
+ *  5. A batch encode of the whole dataset with the job's model, wrangler dev killed again a third
+ *     of the way through, resumed; its codes, downloaded as raw float32, must equal the library's
+ *     `model.encode` of every row bit for bit.
+ *  6. The job's model must equal the CLI's bit for bit (weights, Adam state, normalisation, loss
  *     history, metrics); the resident memory of each CLI run and of workerd is sampled every
  *     250 ms from /proc (workerd's alone, without wrangler's own Node), and the CLI's peak must
  *     stay under 300 MB.
@@ -24,6 +27,9 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { openDataSource } from '../src/data/open-data-source.js';
+import { shardRowCount } from '../src/data/shard-source.js';
+import { loadModel } from '../src/index.js';
 import { SeededRandom } from '../src/model/random.js';
 import { DEV_ADMIN_TOKEN, killAllWranglerDev, sleep, startWranglerDev, type DevServer } from '../test/helpers/wrangler-dev.js';
 import { REPO_ROOT } from '../test/helpers/cli.js';
@@ -133,6 +139,50 @@ async function getJob(base: string, id: string): Promise<JobView> {
   return (await res.json()) as JobView;
 }
 
+interface EncodeJobView {
+  id: string;
+  status: string;
+  shardsDone: number;
+  shardCount: number;
+  outputDatasetId: string | null;
+}
+
+async function get<T>(base: string, route: string): Promise<T> {
+  const res = await fetch(base + route, { headers: { authorization: `Bearer ${DEV_ADMIN_TOKEN}` } });
+  if (!res.ok) throw new Error(`GET ${route}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+async function post<T>(base: string, route: string, json: unknown): Promise<T> {
+  const res = await fetch(base + route, { method: 'POST', headers: { authorization: `Bearer ${DEV_ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(json) });
+  if (!res.ok) throw new Error(`POST ${route}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** Whether the downloaded codes equal the library's encode of every row, bit for bit, shard by shard. */
+async function codesMatchEncode(modelFile: unknown, dataFile: string, codesFile: string): Promise<boolean> {
+  const model = await loadModel(modelFile, { backend: 'assemblyscript' });
+  const data = await openDataSource(dataFile, COLS);
+  const codes = await open(codesFile, 'r');
+  try {
+    const { shards } = data;
+    let offset = 0;
+    for (let index = 0; index < shards.shardCount; index++) {
+      const rows = shardRowCount(shards, index);
+      const expected = model.encode({ rows, cols: COLS, data: await shards.readShard(index) }).data;
+      const got = new Uint8Array(expected.byteLength);
+      const { bytesRead } = await codes.read(got, 0, got.length, offset);
+      offset += got.length;
+      if (bytesRead !== got.length || !Buffer.from(got).equals(Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength))) return false;
+    }
+    return (await codes.stat()).size === offset;
+  } finally {
+    model.dispose();
+    await data.close();
+    await codes.close();
+  }
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'edge-sae-scale-'));
   const state = join(dir, 'wrangler-state');
@@ -177,8 +227,34 @@ async function main(): Promise<void> {
 
     const exported = await fetch(`${server.base}/v1/models/${ended.modelId}/export?format=json`, { headers: { authorization: `Bearer ${DEV_ADMIN_TOKEN}` } });
     const fromJob = (await exported.json()) as Record<string, unknown>;
+
+    // A batch encode of the whole dataset with that model, killed mid-run too.
+    const encodeStarted = performance.now();
+    let encodeJob = await post<EncodeJobView>(server.base, `/v1/models/${ended.modelId}/encode-jobs`, { datasetId: dataset.id });
+    for (;;) {
+      encodeJob = await get<EncodeJobView>(server.base, `/v1/encode-jobs/${encodeJob.id}`);
+      if (encodeJob.status !== 'queued' && encodeJob.status !== 'running') throw new Error(`the encode job ended before the kill: ${JSON.stringify(encodeJob)}`);
+      if (encodeJob.shardsDone >= 0.3 * encodeJob.shardCount) break;
+      await sleep(50);
+    }
+    await server.kill();
+    const encodeKilledAt = encodeJob.shardsDone;
+    console.error(`killed wrangler dev with ${encodeKilledAt} of ${encodeJob.shardCount} shards of codes written`);
+    server = await startWranglerDev(state);
+    while (encodeJob.status === 'queued' || encodeJob.status === 'running') {
+      await sleep(200);
+      encodeJob = await get<EncodeJobView>(server.base, `/v1/encode-jobs/${encodeJob.id}`);
+    }
+    if (encodeJob.status !== 'succeeded') throw new Error(`the encode job did not succeed: ${JSON.stringify(encodeJob)}`);
+    const encodeSeconds = (performance.now() - encodeStarted) / 1000;
+    const codesFile = join(dir, 'codes.f32');
+    const download = await fetch(`${server.base}/v1/datasets/${encodeJob.outputDatasetId}/download?format=f32`, { headers: { authorization: `Bearer ${DEV_ADMIN_TOKEN}` } });
+    const codesOut = await open(codesFile, 'w');
+    for await (const chunk of download.body as unknown as AsyncIterable<Uint8Array>) await codesOut.write(chunk);
+    await codesOut.close();
     await server.stop();
     server = undefined;
+    const codesEqual = await codesMatchEncode(fromJob, file, codesFile);
 
     const local = join(dir, 'local.json');
     const trained = await cli(['train', '--data', file, '--cols', String(COLS), '--out', local, ...TRAINING, '--json', '--quiet']);
@@ -206,10 +282,16 @@ async function main(): Promise<void> {
       cliTrainPeakRssMb: round(trained.peakRssMb),
       jobModelEqualsCli: differing.length === 0,
       differingFields: differing,
+      encodeShards: encodeJob.shardCount,
+      encodeKilledAtShard: encodeKilledAt,
+      encodeSeconds: round(encodeSeconds),
+      encodeRowsPerSecond: Math.round(ROWS / encodeSeconds),
+      codesEqualEncode: codesEqual,
     };
     console.log(JSON.stringify(figures, null, 2));
     if (ROWS === DEFAULT_ROWS) writeFileSync(RESULTS, `${JSON.stringify(figures, null, 2)}\n`);
     if (differing.length > 0) throw new Error(`the job's model differs from the CLI's in ${differing.join(', ')}`);
+    if (!codesEqual) throw new Error("the batch encode's codes differ from model.encode's");
     for (const [what, mb] of [['upload', uploaded.peakRssMb], ['train', trained.peakRssMb]] as const) {
       if (mb > CLI_RSS_BOUND_MB) throw new Error(`edge-sae ${what} peaked at ${mb.toFixed(0)} MB resident, over the ${CLI_RSS_BOUND_MB} MB bound`);
     }

@@ -7,6 +7,7 @@ import type { ArchitectureName, BackendChoice, LossConfig, OptimizerConfig, Redu
 import { ConfigError } from '../errors.js';
 import { checkOption, MODEL_OPTIONS, TRAINING_OPTIONS, type OptionCaps, type OptionSpec, type ValueOf } from './options.js';
 import { withoutUndefined } from '../util/defined.js';
+import type { LearningRateSchedule } from './schedule.js';
 
 export type NormalizationKind = (typeof MODEL_OPTIONS.normalize.choices)[number];
 export type OptimizerName = (typeof TRAINING_OPTIONS.optimizer.choices)[number];
@@ -80,6 +81,11 @@ export function resolveTrainingOptions(partial: Partial<TrainingOptions> = {}, c
   const options: TrainingOptions = { ...DEFAULT_TRAINING_OPTIONS, ...withoutUndefined(partial) };
   check('training', TRAINING_OPTIONS, options as unknown as Record<string, unknown>, caps);
   return options;
+}
+
+/** The learning-rate schedule of the training options (schedule.ts). */
+export function scheduleOf(options: TrainingOptions): LearningRateSchedule {
+  return { warmupSteps: options.warmupSteps, decay: options.decay, decayStart: options.decayStart, decayTo: options.decayTo };
 }
 
 /** The optimizer part of the training options, as the kernels take it. */

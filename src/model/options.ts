@@ -72,6 +72,10 @@ export const TRAINING_OPTIONS = {
   epochs: { type: 'integer', range: { min: 0 }, default: 1000, description: 'passes over the data' },
   batchSize: { type: 'integer', range: { min: 0 }, default: 0, description: 'rows a step; 0 = the whole data, one step an epoch' },
   seed: { type: 'integer', range: { min: 0, max: 2 ** 32 - 1 }, default: 42, description: 'fixes initialisation and batch order' },
+  warmupSteps: { type: 'integer', range: { min: 0 }, default: 0, description: 'learning-rate warm-up: the first N steps of a run rise linearly to the learning rate (README "Learning-rate schedule")' },
+  decay: { type: 'choice', choices: ['constant', 'linear', 'cosine'], default: 'constant', description: 'the learning rate after the warm-up: held, or decayed linearly or along a cosine from decayStart to decayTo' },
+  decayStart: { type: 'number', range: { min: 0, max: 1, maxExclusive: true }, default: 0.8, description: 'where the decay starts, as a fraction of the run\'s steps, in [0, 1)' },
+  decayTo: { type: 'number', range: { min: 0, max: 1 }, default: 0.1, description: 'the last step\'s learning rate, as a fraction of the learning rate, in [0, 1]' },
   backend: { type: 'choice', choices: ['auto', 'assemblyscript', 'tfjs-wasm', 'tfjs-cpu'], default: 'auto', description: 'kernel backend ("auto": the fastest that loads)', carriesOver: false },
 } as const satisfies Record<string, OptionSpec>;
 

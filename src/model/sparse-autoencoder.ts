@@ -17,6 +17,7 @@ import { DataError, TrainingDivergedError } from '../errors.js';
 import {
   DEFAULT_TRAINING_OPTIONS,
   optimizerConfig,
+  scheduleOf,
   resolveModelConfig,
   resolveTrainingOptions,
   type ModelConfig,
@@ -247,7 +248,7 @@ export class SparseAutoencoder {
     const prepare: ShardPreparer = (index, rows, out, offset) => this.prepareShard(normalization, source, index, rows, out, offset);
     const loss = this.lossConfig();
     const { before, restore } = this.prepareToTrain();
-    const run = new StreamingRun(this.session, source, prepare, loss, optimizerConfig(options), options.epochs, options.batchSize, options.seed, position);
+    const run = new StreamingRun(this.session, source, prepare, loss, optimizerConfig(options), options.epochs, options.batchSize, options.seed, position, scheduleOf(options));
     const lossHistory: number[] = [];
     // relu, topk: b_dec starts at the mean of the training data, as in startTraining; streamed,
     // that takes one pass over the shards before the first step (summed in the same row order,
@@ -310,6 +311,7 @@ export class SparseAutoencoder {
       options.batchSize,
       shuffleSeed(options.seed),
       position,
+      scheduleOf(options),
     );
     const lossHistory: number[] = [];
     return {

@@ -16,6 +16,7 @@ import type { BackendSession, LossConfig, OptimizerConfig } from '../backends/ty
 import { shardRowCount, WINDOW_SHARDS, type ShardSource } from '../data/shard-source.js';
 import { ConfigError, DataError } from '../errors.js';
 import { SeededRandom, shuffleSeed } from './random.js';
+import { CONSTANT_SCHEDULE, optimizerAt, type LearningRateSchedule } from './schedule.js';
 import { recordStep, TrainingRun, type EpochResult, type TrainingPosition } from './training-run.js';
 
 /** Maps shard `index`'s rows (the caller's scale) into the model's input space, written into `out` from element `offset`. */
@@ -119,6 +120,8 @@ export class StreamingRun {
     batchSize: number,
     private readonly seed: number,
     position?: TrainingPosition,
+    /** The learning rate step by step (schedule.ts); by default the optimizer's own throughout. */
+    private readonly schedule: LearningRateSchedule = CONSTANT_SCHEDULE,
   ) {
     this.cols = source.cols;
     checkStreamable(source, batchSize);
@@ -167,7 +170,9 @@ export class StreamingRun {
     const finished: EpochResult[] = [];
     for (let s = 0; s < maxSteps && !this.done; s++) {
       const indices = await this.nextBatch();
-      const terms = this.session.trainStep(indices, this.loss, this.optimizer);
+      const step = this.position.epoch * this.batchesPerEpoch + this.position.batch;
+      const optimizer = optimizerAt(this.optimizer, this.schedule, step, this.epochs * this.batchesPerEpoch);
+      const terms = this.session.trainStep(indices, this.loss, optimizer);
       // Every window of the epoch has been drawn by its last batch, so the generator is at the next epoch's start.
       const epoch = recordStep(this.position, terms, this.batchesPerEpoch, this.rng);
       if (epoch) {
@@ -185,7 +190,7 @@ export class StreamingRun {
       const data = new Float32Array(this.source.rows * this.cols);
       await this.readInto(data, 0, Array.from({ length: this.source.shardCount }, (_, i) => i));
       this.session.setTrainingData(data, this.source.rows);
-      const run = new TrainingRun(this.session, this.source.rows, this.loss, this.optimizer, this.epochs, this.batchSize, shuffleSeed(this.seed), this.position);
+      const run = new TrainingRun(this.session, this.source.rows, this.loss, this.optimizer, this.epochs, this.batchSize, shuffleSeed(this.seed), this.position, this.schedule);
       this.inMemory = { run, data };
     }
     return this.inMemory.run;

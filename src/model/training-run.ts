@@ -7,6 +7,7 @@
 import type { BackendSession, LossConfig, LossTerms, OptimizerConfig } from '../backends/types.js';
 import { TrainingDivergedError } from '../errors.js';
 import { SeededRandom } from './random.js';
+import { CONSTANT_SCHEDULE, optimizerAt, type LearningRateSchedule } from './schedule.js';
 
 /** Where a run is: everything, besides the session's parameters and optimizer state, needed to resume. */
 export interface TrainingPosition {
@@ -66,6 +67,8 @@ export class TrainingRun {
     batchSize: number,
     shuffleSeed: number,
     position?: TrainingPosition,
+    /** The learning rate step by step (schedule.ts); by default the optimizer's own throughout. */
+    private readonly schedule: LearningRateSchedule = CONSTANT_SCHEDULE,
   ) {
     this.rows = rows;
     // A batch as large as the data is the full batch: no shuffle, since the sum is the same.
@@ -96,7 +99,9 @@ export class TrainingRun {
   runSteps(maxSteps: number): EpochResult[] {
     const finished: EpochResult[] = [];
     for (let s = 0; s < maxSteps && !this.done; s++) {
-      const terms = this.session.trainStep(this.nextBatch(), this.loss, this.optimizer);
+      const step = this.position.epoch * this.batchesPerEpoch + this.position.batch;
+      const optimizer = optimizerAt(this.optimizer, this.schedule, step, this.epochs * this.batchesPerEpoch);
+      const terms = this.session.trainStep(this.nextBatch(), this.loss, optimizer);
       const epoch = recordStep(this.position, terms, this.batchesPerEpoch, this.rng);
       if (epoch) {
         finished.push(epoch);

@@ -115,6 +115,9 @@ class CheckedSession implements BackendSession {
     if (optimizer.kind !== 'adam' && optimizer.kind !== 'sgd') {
       throw new RangeError(`trainStep: unknown optimizer ${JSON.stringify((optimizer as { kind: unknown }).kind)}`);
     }
+    if (optimizer.clipNorm !== undefined && !(Number.isFinite(optimizer.clipNorm) && optimizer.clipNorm >= 0)) {
+      throw new RangeError(`trainStep: clipNorm must be a finite number ≥ 0 (0: no clipping), got ${optimizer.clipNorm}`);
+    }
     this.checkLoss('trainStep', loss);
     return inner.trainStep(rowIndices, loss, optimizer);
   }

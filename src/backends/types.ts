@@ -111,7 +111,7 @@ export interface LossConfig {
   readonly reduction: Reduction;
 }
 
-export type OptimizerConfig =
+export type OptimizerConfig = (
   | {
       readonly kind: 'adam';
       readonly learningRate: number;
@@ -119,7 +119,15 @@ export type OptimizerConfig =
       readonly beta2: number;
       readonly epsilon: number;
     }
-  | { readonly kind: 'sgd'; readonly learningRate: number };
+  | { readonly kind: 'sgd'; readonly learningRate: number }
+) & {
+  /**
+   * Gradient clipping by global norm (0 or absent: none): when ‖g‖₂ over all four gradients
+   * together (weight decay included) exceeds it, every gradient is scaled by clipNorm/‖g‖₂ before
+   * the update, as torch.nn.utils.clip_grad_norm_ (SAELens' option) does.
+   */
+  readonly clipNorm?: number;
+};
 
 /** Adam's moments and step count; `step` is the number of updates already applied. */
 export interface AdamState {

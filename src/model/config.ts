@@ -90,6 +90,7 @@ export function scheduleOf(options: TrainingOptions): LearningRateSchedule {
 
 /** The optimizer part of the training options, as the kernels take it. */
 export function optimizerConfig(options: TrainingOptions): OptimizerConfig {
+  const clip = options.clipNorm > 0 ? { clipNorm: options.clipNorm } : {};
   return options.optimizer === 'adam'
     ? {
         kind: 'adam',
@@ -97,8 +98,9 @@ export function optimizerConfig(options: TrainingOptions): OptimizerConfig {
         beta1: options.beta1,
         beta2: options.beta2,
         epsilon: options.epsilon,
+        ...clip,
       }
-    : { kind: 'sgd', learningRate: options.learningRate };
+    : { kind: 'sgd', learningRate: options.learningRate, ...clip };
 }
 
 function pick<T extends object>(value: T, keys: readonly string[]): Partial<T> {

@@ -72,6 +72,7 @@ export const TRAINING_OPTIONS = {
   epochs: { type: 'integer', range: { min: 0 }, default: 1000, description: 'passes over the data' },
   batchSize: { type: 'integer', range: { min: 0 }, default: 0, description: 'rows a step; 0 = the whole data, one step an epoch' },
   seed: { type: 'integer', range: { min: 0, max: 2 ** 32 - 1 }, default: 42, description: 'fixes initialisation and batch order' },
+  clipNorm: { type: 'number', range: { min: 0 }, default: 0, description: 'gradient clipping: scale the gradients down to this global L2 norm when they exceed it (0: off)' },
   warmupSteps: { type: 'integer', range: { min: 0 }, default: 0, description: 'learning-rate warm-up: the first N steps of a run rise linearly to the learning rate (README "Learning-rate schedule")' },
   decay: { type: 'choice', choices: ['constant', 'linear', 'cosine'], default: 'constant', description: 'the learning rate after the warm-up: held, or decayed linearly or along a cosine from decayStart to decayTo' },
   decayStart: { type: 'number', range: { min: 0, max: 1, maxExclusive: true }, default: 0.8, description: 'where the decay starts, as a fraction of the run\'s steps, in [0, 1)' },

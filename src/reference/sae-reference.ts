@@ -197,12 +197,25 @@ export function zeroParameters64(shape: LayerShape): Parameters64 {
  *   m = β1·m + (1−β1)·g, v = β2·v + (1−β2)·g², w −= lr_t·m/(√v + ε).
  * SGD: w −= lr·g (the state is left alone).
  */
+/** g scaled by clipNorm/‖g‖₂ when its global norm exceeds clipNorm > 0 (a copy); else g itself. */
+export function clippedGradients(g: Parameters64, clipNorm: number): Parameters64 {
+  if (!(clipNorm > 0)) return g;
+  let squares = 0;
+  for (const name of PARAMETER_NAMES) for (const value of g[name]) squares += value * value;
+  const norm = Math.sqrt(squares);
+  if (norm <= clipNorm) return g;
+  const scaled = {} as Parameters64;
+  for (const name of PARAMETER_NAMES) scaled[name] = g[name].map((value) => (value * clipNorm) / norm);
+  return scaled;
+}
+
 export function referenceAdamStep(
   p: Parameters64,
   g: Parameters64,
   state: ReferenceAdamState,
   optimizer: OptimizerConfig,
 ): void {
+  g = clippedGradients(g, optimizer.clipNorm ?? 0);
   if (optimizer.kind === 'sgd') {
     for (const name of PARAMETER_NAMES) {
       for (let k = 0; k < p[name].length; k++) p[name][k]! -= optimizer.learningRate * g[name][k]!;

@@ -136,6 +136,56 @@ export function describeOptimizerSteps(name: string, getBackend: () => KernelBac
     });
   });
 
+  describe(`${name} steps with gradient clipping`, () => {
+    const c = { label: 'random', m: 13, n: 9, h: 27 };
+    for (const [optimizerName, optimizer] of [['Adam', ADAM], ['SGD', SGD]] as const) {
+      it(`should scale the gradients to clipNorm when their global norm exceeds it, as the reference does (${optimizerName})`, () => {
+        const { shape, params, x } = setup(c, 29 * c.h + c.m);
+        const reference = referenceGradients(params, x, c.m, shape, SUM_LOSS);
+        let squares = 0;
+        for (const k of PARAMETER_NAMES) for (const g of reference.gradients[k]) squares += g * g;
+        const clipNorm = 0.3 * Math.sqrt(squares);
+        const session = getBackend().createSession(shape, params);
+        session.setTrainingData(x, c.m);
+        session.trainStep(null, SUM_LOSS, { ...optimizer, clipNorm });
+        const p64 = toParameters64(params);
+        referenceAdamStep(p64, reference.gradients, { step: 0, m: zeroParameters64(shape), v: zeroParameters64(shape) }, { ...optimizer, clipNorm });
+        const after = session.getParameters();
+        for (const k of PARAMETER_NAMES) expectAllClose(after[k], p64[k], tol.parameters, `${k} after a clipped step`);
+        // A clipped SGD step moved the parameters by 0.3 of the unclipped one (Adam normalises it away on step 1).
+        if (optimizer.kind === 'sgd') {
+          const unclipped = toParameters64(params);
+          referenceAdamStep(unclipped, reference.gradients, { step: 0, m: zeroParameters64(shape), v: zeroParameters64(shape) }, optimizer);
+          expectAllClose(Float64Array.from(after.W1, (w, i) => w - params.W1[i]!), Float64Array.from(unclipped.W1, (w, i) => 0.3 * (w - params.W1[i]!)), { atol: 1e-6, rtol: 1e-4 }, 'the clipped update, 0.3 of the unclipped');
+        }
+        session.dispose();
+      });
+
+      it(`should leave gradients within clipNorm as they are, bit for bit (${optimizerName})`, () => {
+        const { shape, params, x } = setup(c, 31 * c.h + c.m);
+        const [a, b] = [getBackend().createSession(shape, params), getBackend().createSession(shape, params)];
+        for (const session of [a, b]) session.setTrainingData(x, c.m);
+        for (let step = 0; step < 2; step++) {
+          a.trainStep(null, SUM_LOSS, optimizer);
+          b.trainStep(null, SUM_LOSS, { ...optimizer, clipNorm: 1e30 });
+        }
+        expect(b.getParameters()).toEqual(a.getParameters());
+        a.dispose();
+        b.dispose();
+      });
+    }
+
+    it('should refuse a clipNorm that is negative or not finite', () => {
+      const { shape, params, x } = setup(c, 3);
+      const session = getBackend().createSession(shape, params);
+      session.setTrainingData(x, c.m);
+      for (const clipNorm of [-1, Number.NaN, Infinity]) {
+        expect(() => session.trainStep(null, SUM_LOSS, { ...ADAM, clipNorm })).toThrow(/clipNorm must be a finite number ≥ 0/);
+      }
+      session.dispose();
+    });
+  });
+
   describe(`${name} steps on chosen rows`, () => {
     // The tfjs backends' test: the reference runs on in float64 across the three steps, so the
     // rounding of every step compounds; hence its own, looser tolerances.

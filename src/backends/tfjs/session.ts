@@ -308,6 +308,7 @@ export class TfjsSession implements BackendSession {
 
   /** Applies one optimizer update to the variables. Call inside tidy. */
   private applyUpdate(gradients: GradientTensors, optimizer: OptimizerConfig): void {
+    if (optimizer.clipNorm) gradients = clipByGlobalNorm(gradients, optimizer.clipNorm);
     if (optimizer.kind === 'sgd') {
       for (const k of PARAMETER_NAMES) {
         this.params[k].assign(tf.sub(this.params[k], tf.mul(gradients[k], optimizer.learningRate)));
@@ -413,4 +414,14 @@ function assignSet(set: TensorSet, values: Parameters, shape: LayerShape): void 
 
 function disposeSet(set: TensorSet): void {
   for (const k of PARAMETER_NAMES) set[k].dispose();
+}
+
+/** The gradients scaled by clipNorm/‖g‖₂ when their global norm exceeds clipNorm. Call inside tidy. */
+function clipByGlobalNorm(gradients: GradientTensors, clipNorm: number): GradientTensors {
+  const norm = tf.sqrt(tf.addN(PARAMETER_NAMES.map((k) => tf.sum(tf.square(gradients[k])))));
+  // min(1, c/‖g‖): 1 when the norm is within the bound (and when it is 0: c/0 = ∞).
+  const factor = tf.minimum(tf.scalar(1), tf.div(tf.scalar(clipNorm), norm));
+  const clipped = {} as GradientTensors;
+  for (const k of PARAMETER_NAMES) clipped[k] = tf.mul(gradients[k], factor);
+  return clipped;
 }

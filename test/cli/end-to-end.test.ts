@@ -102,8 +102,9 @@ describe('train → encode → evaluate', () => {
 });
 
 describe('train --init', () => {
-  it('should take exactly one full-batch SGD step of the reference gradient', async () => {
-    const dir = mkdtempSync(path.join(root, 'init-'));
+  for (const architecture of ['sigmoid', 'relu', 'topk'] as const) it(`should take exactly one full-batch SGD step of the reference gradient (${architecture})`, async () => {
+    const dir = mkdtempSync(path.join(root, `init-${architecture}-`));
+    const extra = architecture === 'sigmoid' ? [] : ['--architecture', architecture, ...(architecture === 'topk' ? ['--k', '2'] : [])];
     const rows = randomRows(mulberry32(21), 8, 3, 0.05, 0.95);
     const data = path.join(dir, 'd.csv');
     writeFileSync(data, csvOf(rows));
@@ -111,7 +112,7 @@ describe('train --init', () => {
     const after = path.join(dir, 'after.json');
 
     // A few Adam steps first, so the weights are not the initial ones and Adam state is saved.
-    const first = await runMain(['train', '--data', data, '--out', before, '--normalize', 'none', '--hidden', '5', '--epochs', '5', '--learning-rate', '0.05', '--seed', '4']);
+    const first = await runMain(['train', '--data', data, '--out', before, '--normalize', 'none', '--hidden', '5', '--epochs', '5', '--learning-rate', '0.05', '--seed', '4', ...extra]);
     expect(first.code, first.stderr).toBe(0);
     const step = await runMain([
       'train', '--init', before, '--data', data, '--out', after,
@@ -133,11 +134,20 @@ describe('train --init', () => {
     const reference = referenceGradients(params0, x, rows.length, shape, m0.config);
 
     const lr = 0.5;
-    for (const name of ['W1', 'b1', 'W2', 'b2'] as const) {
+    // topk renormalises the decoder rows after its step (unit norm), so its W2 is checked as that.
+    for (const name of architecture === 'topk' ? (['W1', 'b1', 'b2'] as const) : (['W1', 'b1', 'W2', 'b2'] as const)) {
       const stepTaken = params0[name].map((w, k) => (w - params1[name][k]!) / lr);
       const expected = reference.gradients[name];
       const scale = Math.max(...Array.from(expected, Math.abs));
       expectAllClose(stepTaken, expected, { atol: 1e-4 * scale, rtol: 1e-4 }, `(${name} before − after) / lr`);
+    }
+    if (architecture === 'topk') {
+      const stepped = params0.W2.map((w, k) => w - lr * reference.gradients.W2[k]!);
+      const renormalised = stepped.map((w, k) => {
+        const row = Math.floor(k / 3);
+        return w / Math.hypot(...Array.from(stepped.subarray(row * 3, row * 3 + 3)));
+      });
+      expectAllClose(params1.W2, renormalised, { atol: 1e-5, rtol: 1e-4 }, 'W2 after the step, rows renormalised');
     }
     // The loss recorded for that epoch is the loss before the step.
     expect(m1.lossHistory.at(-1)!).toBeCloseTo(reference.terms.loss, 4);

@@ -159,7 +159,27 @@ async function post<T>(base: string, route: string, json: unknown): Promise<T> {
   return (await res.json()) as T;
 }
 
-/** Whether the downloaded codes equal the library's encode of every row, bit for bit, shard by shard. */
+/** Streams a download into `file`; returns the bytes received (an error in the stream is thrown). */
+async function downloadTo(url: string, file: string): Promise<number> {
+  const response = await fetch(url, { headers: { authorization: `Bearer ${DEV_ADMIN_TOKEN}` } });
+  if (!response.ok) throw new Error(`GET ${url}: ${response.status} ${await response.text()}`);
+  const out = await open(file, 'w');
+  let bytes = 0;
+  try {
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      await out.write(chunk);
+      bytes += chunk.length;
+    }
+  } finally {
+    await out.close();
+  }
+  return bytes;
+}
+
+/**
+ * Whether the downloaded codes equal the library's encode of every row, bit for bit, shard by
+ * shard; says where the first difference is when they do not.
+ */
 async function codesMatchEncode(modelFile: unknown, dataFile: string, codesFile: string): Promise<boolean> {
   const model = await loadModel(modelFile, { backend: 'assemblyscript' });
   const data = await openDataSource(dataFile, COLS);
@@ -173,7 +193,13 @@ async function codesMatchEncode(modelFile: unknown, dataFile: string, codesFile:
       const got = new Uint8Array(expected.byteLength);
       const { bytesRead } = await codes.read(got, 0, got.length, offset);
       offset += got.length;
-      if (bytesRead !== got.length || !Buffer.from(got).equals(Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength))) return false;
+      const want = new Uint8Array(expected.buffer, expected.byteOffset, expected.byteLength);
+      if (bytesRead !== got.length || !Buffer.from(got).equals(want)) {
+        const at = got.findIndex((byte, i) => byte !== want[i]);
+        const hidden = expected.length / rows;
+        console.error(`codes differ in input shard ${index}: read ${bytesRead} of ${got.length} bytes; first difference at row ${index * shards.shardRows + Math.floor(at / 4 / hidden)}, unit ${Math.floor(at / 4) % hidden}`);
+        return false;
+      }
     }
     return (await codes.stat()).size === offset;
   } finally {
@@ -248,10 +274,13 @@ async function main(): Promise<void> {
     if (encodeJob.status !== 'succeeded') throw new Error(`the encode job did not succeed: ${JSON.stringify(encodeJob)}`);
     const encodeSeconds = (performance.now() - encodeStarted) / 1000;
     const codesFile = join(dir, 'codes.f32');
-    const download = await fetch(`${server.base}/v1/datasets/${encodeJob.outputDatasetId}/download?format=f32`, { headers: { authorization: `Bearer ${DEV_ADMIN_TOKEN}` } });
-    const codesOut = await open(codesFile, 'w');
-    for await (const chunk of download.body as unknown as AsyncIterable<Uint8Array>) await codesOut.write(chunk);
-    await codesOut.close();
+    const expectedBytes = ROWS * 32 * 4;
+    const downloaded = await downloadTo(`${server.base}/v1/datasets/${encodeJob.outputDatasetId}/download?format=f32`, codesFile);
+    if (downloaded !== expectedBytes) {
+      // Say so, with the server's side of it, rather than compare a short file.
+      console.error(`the download ended at ${downloaded} of ${expectedBytes} bytes; wrangler dev's log:\n${server.log().slice(-4000)}`);
+      throw new Error(`the codes download was short: ${downloaded} of ${expectedBytes} bytes`);
+    }
     await server.stop();
     server = undefined;
     const codesEqual = await codesMatchEncode(fromJob, file, codesFile);
@@ -298,7 +327,8 @@ async function main(): Promise<void> {
   } finally {
     await server?.stop();
     killAllWranglerDev();
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.SCALE_KEEP) console.error(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -6,7 +6,7 @@
  * ```
  * offset 0   "ESCK"                      magic
  *        4   u32 LE  header length L     (bytes of UTF-8 JSON)
- *        8   header JSON                 { version, shape, position, lossHistory, adamStep | null }
+ *        8   header JSON                 { version, shape, position, lossHistory, adamStep | null, stepsSinceFired | null }
  *   8+L..    zero padding to a multiple of 4
  *        P   float32 LE payload          W1 b1 W2 b2, then (Adam only) m.W1 m.b1 m.W2 m.b2 v.W1 v.b1 v.W2 v.b2
  *                                        (each set in PARAMETER_NAMES order, sized by parameterSizes)
@@ -28,6 +28,8 @@ export interface Checkpoint {
   lossHistory: number[];
   parameters: Parameters;
   optimizerState: AdamState | null;
+  /** topk's steps since each unit last fired (null for the other architectures). */
+  stepsSinceFired: Uint32Array | null;
 }
 
 interface Header {
@@ -36,6 +38,8 @@ interface Header {
   position: TrainingPosition;
   lossHistory: number[];
   adamStep: number | null;
+  /** Absent in checkpoints written before topk saved it: all 0. */
+  stepsSinceFired?: number[] | null;
 }
 
 /** Serialises a checkpoint (little-endian, as every Workers and Node host is). */
@@ -46,6 +50,7 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
     position: checkpoint.position,
     lossHistory: checkpoint.lossHistory,
     adamStep: checkpoint.optimizerState?.step ?? null,
+    stepsSinceFired: checkpoint.stepsSinceFired ? Array.from(checkpoint.stepsSinceFired) : null,
   };
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
   const payloadOffset = align4(8 + headerBytes.length);
@@ -101,7 +106,8 @@ export function decodeCheckpoint(bytes: ArrayBuffer | Uint8Array): Checkpoint {
   };
   const parameters = readSet();
   const optimizerState = header.adamStep === null ? null : { step: header.adamStep, m: readSet(), v: readSet() };
-  return { shape: header.shape, position: header.position, lossHistory: header.lossHistory, parameters, optimizerState };
+  const stepsSinceFired = header.stepsSinceFired ? Uint32Array.from(header.stepsSinceFired) : null;
+  return { shape: header.shape, position: header.position, lossHistory: header.lossHistory, parameters, optimizerState, stepsSinceFired };
 }
 
 function align4(n: number): number {

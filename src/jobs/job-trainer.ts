@@ -88,6 +88,7 @@ export class JobTrainer {
         optimizerState: checkpoint.optimizerState,
         metrics: null,
         lossHistory: checkpoint.lossHistory,
+        stepsSinceFired: checkpoint.stepsSinceFired,
       }, backend);
     } else {
       model = SparseAutoencoder.create(source.cols, config, backend, { seed: training.seed });
@@ -140,6 +141,7 @@ export class JobTrainer {
       lossHistory: [...this.history],
       parameters: this.model.getParameters(),
       optimizerState: this.model.getOptimizerState(),
+      stepsSinceFired: this.model.stepsSinceFired,
     };
   }
 

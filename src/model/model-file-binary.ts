@@ -61,6 +61,7 @@ export function toBinaryModelFile(state: ModelState): Uint8Array<ArrayBuffer> {
     lossHistory: JSON.stringify(state.lossHistory.map((v) => shortestFloat32(Math.fround(v)))),
   };
   if (optimizerState) metadata.optimizer = JSON.stringify({ kind: 'adam', step: optimizerState.step });
+  if (state.stepsSinceFired) metadata.stepsSinceFired = JSON.stringify(Array.from(state.stepsSinceFired));
   return encodeSafetensors(tensors, metadata);
 }
 
@@ -118,6 +119,7 @@ export function readBinaryModelFile(bytes: Uint8Array, source?: string, options:
     optimizerState: withoutOptimizer ? undefined : json('optimizer', undefined),
     metrics: json('metrics', {}),
     lossHistory: json('lossHistory', []),
+    stepsSinceFired: json('stepsSinceFired', undefined),
   };
 
   const used = new Set<string>();

@@ -59,6 +59,8 @@ export interface ModelFile {
   optimizerState?: { kind: 'adam'; step: number; m: ParametersJson; v: ParametersJson };
   metrics: Metrics | Record<string, never>;
   lossHistory: number[];
+  /** topk: training steps since each hidden unit last fired, [h] (dead units: ≥ deadSteps). */
+  stepsSinceFired?: number[];
 }
 
 /** Everything a model is made of, in memory: what the file is written from and read into. */
@@ -73,6 +75,12 @@ export interface ModelState {
   optimizerState: AdamState | null;
   metrics: Metrics | null;
   lossHistory: number[];
+  /**
+   * topk: the training steps since each hidden unit last fired, [h], so a continued run (a file,
+   * a job's checkpoint) treats the same units as dead; absent or null: all 0 (other architectures,
+   * and files written before it was saved).
+   */
+  stepsSinceFired?: Uint32Array | null;
 }
 
 function rowsOf(values: Float32Array, rows: number, cols: number): number[][] {
@@ -112,6 +120,7 @@ export function toModelFile(state: ModelState): ModelFile {
     metrics: state.metrics ?? {},
     lossHistory: state.lossHistory.map((v) => shortestFloat32(Math.fround(v))),
   };
+  if (state.stepsSinceFired) file.stepsSinceFired = Array.from(state.stepsSinceFired);
   if (state.optimizerState) {
     file.optimizerState = {
       kind: 'adam',
@@ -190,7 +199,7 @@ export class FieldReader {
 /** The top-level fields of a model file; any other is refused (a typo would otherwise be lost). */
 const MODEL_FILE_FIELDS: readonly string[] = [
   'format', 'version', 'inputSize', 'hiddenSize', 'normalization', 'encoder', 'decoder',
-  'config', 'training', 'optimizerState', 'metrics', 'lossHistory',
+  'config', 'training', 'optimizerState', 'metrics', 'lossHistory', 'stepsSinceFired',
 ] satisfies (keyof ModelFile)[];
 
 /**
@@ -287,6 +296,15 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
   if (!Array.isArray(historyJson)) read.fail('lossHistory', 'must be an array of numbers');
   const lossHistory = historyJson.map((v, k) => read.finite(v, `lossHistory[${k}]`));
   const metrics = file.metrics && Object.keys(read.object(file.metrics, 'metrics')).length > 0 ? (file.metrics as Metrics) : null;
+  let stepsSinceFired: Uint32Array | null = null;
+  if (file.stepsSinceFired !== undefined && file.stepsSinceFired !== null) {
+    const steps = file.stepsSinceFired;
+    if (!Array.isArray(steps) || steps.length !== shape.hiddenSize) read.fail('stepsSinceFired', `must be an array of ${shape.hiddenSize} whole numbers ≥ 0 (one per hidden unit)`);
+    stepsSinceFired = Uint32Array.from(steps, (v, k) => {
+      const count = read.integer(v, `stepsSinceFired[${k}]`, 0);
+      return count <= 0xffffffff ? count : read.fail(`stepsSinceFired[${k}]`, `must fit in 32 bits, got ${count}`);
+    });
+  }
 
   return {
     shape,
@@ -298,6 +316,7 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
     optimizerState,
     metrics,
     lossHistory,
+    stepsSinceFired,
   };
 }
 

@@ -136,6 +136,7 @@ export class SparseAutoencoder {
   /** A model from a checked model state (what the file readers return). */
   static fromState(state: ModelState, backend: KernelBackend, backendReport?: BackendReport): SparseAutoencoder {
     const session = backend.createSession(state.shape, state.parameters, architectureOf(state.config));
+    if (state.stepsSinceFired) session.setStepsSinceFired(state.stepsSinceFired);
     return new SparseAutoencoder(session, backend.name, state.config, state, backendReport);
   }
 
@@ -164,6 +165,11 @@ export class SparseAutoencoder {
   /** The options of the last training run, and the epochs trained in all runs. */
   get trainingOptions(): TrainingOptions & { epochsCompleted: number } {
     return { ...this.training };
+  }
+
+  /** topk: the training steps since each hidden unit last fired (null for the other architectures). */
+  get stepsSinceFired(): Uint32Array | null {
+    return this.config.architecture === 'topk' ? this.session.getStepsSinceFired() : null;
   }
 
   get lastMetrics(): Metrics | null {
@@ -196,6 +202,8 @@ export class SparseAutoencoder {
       optimizerState: this.getOptimizerState(),
       metrics: this.metrics,
       lossHistory: this.lossHistory,
+      // Only topk reads it (its AuxK loss); the other files stay as they were.
+      stepsSinceFired: this.stepsSinceFired,
     };
   }
 

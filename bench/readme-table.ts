@@ -124,6 +124,38 @@ export function renderTables(results: BenchResults): string {
     out.push(...table(['shape', 'AssemblyScript', 'tfjs-wasm', 'tfjs-cpu', 'tfjs-wasm / AS'], rows), '');
   }
 
+  // 3b. the SAE step (issue 16): sigmoid, relu, topk at 256 × 768 → 6144
+  const saeShape = shapesOf((r) => r.name === 'saeStep')[0];
+  if (saeShape !== undefined) {
+    const step = (backend: string, variant: string) => get('saeStep', `${backend} ${variant}`, saeShape);
+    const ratio = (label: string) => get('saeStep ratio', label, saeShape);
+    const times = (x: number | undefined) => (x === undefined ? '–' : `${x.toFixed(2)}×`);
+    out.push(
+      `**The SAE training step** (${saeShape}: 4.7 M parameters, full batch, one Adam step; the model's initialisation and loss; ` +
+        '`topk`: k = 32, auxK = 512), ms. `topk` is timed as a fresh run has it (no dead unit: no AuxK pass) and with 1536 units ' +
+        'dead (`topk+auxK`: the AuxK pass in full, as a long run has it once units stop firing). Every step is timed in the same rounds; ' +
+        'the ratios are the medians over rounds of two figures of the same round:',
+      '',
+    );
+    const variants = ['sigmoid', 'relu', 'topk', 'topk+auxK'].filter((v) => step('assemblyscript', v) !== undefined);
+    const rows = variants.map((v) => [
+      `\`${v}\``,
+      fmt(step('assemblyscript', v), 0),
+      fmt(step('tfjs-wasm', v), 0),
+      times(ratio(`tfjs-wasm / assemblyscript (${v})`)),
+      v === 'sigmoid' ? '1' : times(ratio(`${v} / sigmoid (assemblyscript)`)),
+      v === 'relu' ? '1' : v === 'sigmoid' ? '–' : times(ratio(`${v} / relu (assemblyscript)`)),
+    ]);
+    out.push(...table(['architecture', 'AssemblyScript', 'tfjs-wasm', 'tfjs-wasm / AS', 'AS / AS sigmoid', 'AS / AS relu'], rows), '');
+    for (const v of ['topk', 'topk+auxK']) {
+      const overRelu = ratio(`${v} / relu (assemblyscript)`);
+      const overTfjs = ratio(`tfjs-wasm / assemblyscript (${v})`);
+      const when = v === 'topk' ? 'no dead unit' : 'AuxK pass on';
+      if (overRelu !== undefined) targets.push([`the topk step ≤ 1.3× the relu step (${when})`, `${overRelu.toFixed(2)}×`, overRelu <= 1.3]);
+      if (overTfjs !== undefined) targets.push([`the topk step ≥ 3× faster than tfjs-wasm's (${when})`, `${overTfjs.toFixed(2)}×`, overTfjs >= 3]);
+    }
+  }
+
   // 4. the tutorial's run, 5. encode, 6. epochs in the caps
   const tutorial = shapesOf((r) => r.name === 'tutorialRun')[0];
   if (tutorial) {
@@ -331,7 +363,7 @@ export function renderTables(results: BenchResults): string {
   }
 
   if (targets.length > 0) {
-    out.push('**Targets** (issues 6, 14, 15 and 17) on this run:', '');
+    out.push('**Targets** (issues 6, 14, 15, 16 and 17) on this run:', '');
     out.push(...table(['target', 'measured', ''], targets.map(([t, m, ok]) => [t, m, ok === null ? '–' : ok ? 'met' : '**missed**']), '| --- | --- | --- |'), '');
   }
   return out.join('\n').trimEnd();

@@ -71,7 +71,8 @@ const SUITES: Record<string, () => Promise<BenchRecord[]>> = {
   sweep: benchSweep,
   streaming: benchStreaming,
   'workerd-data': benchWorkerdData,
-  'sae-step': () => benchSaeStep(),
+  // (a round is ≈ 7 s, mostly tfjs-wasm's steps: five rounds after one warm-up step each)
+  'sae-step': () => benchSaeStep({ repeats: 5 }),
 };
 
 function table(records: readonly BenchRecord[]): string {

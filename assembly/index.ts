@@ -9,3 +9,4 @@ export * from './loss';
 export * from './optimizers';
 export * from './memory';
 export * from './sparse-codes';
+export * from './sparse-gemm';

@@ -16,6 +16,10 @@
  *   bookkeeping: steps since each unit fired      update_steps_since_fired, dead_mask
  *
  * ν_j = ‖W_dec[j,:]‖₂ (row_norms). Sums that are returned accumulate in f64.
+ *
+ * topk's products with its codes (x̂, gW_dec, d·W_decᵀ at the kept codes, the AuxK ones, gW_enc from
+ * the sparse δz) go through sparse-gemm.ts, which gives the dense products' bits at the cost of the
+ * non-zeros; relu's codes are dense enough for gemm.ts.
  */
 
 /** z[i,j] += alpha·v[j] for z [rows×cols], v [cols]. */

@@ -15,7 +15,9 @@
  * (workerd-model-file.ts: a cold encode inside workerd, under wrangler dev; ≈ 30 s), sweep
  * (sweep.bench.ts: 4 trials through `edge-sae sweep`, --jobs 2 against --jobs 1; ≈ 15 s), streaming
  * (streaming.bench.ts: training streamed from a file against rows in memory at 784→196; ≈ 40 s),
- * workerd-data (workerd-data.bench.ts: upload and batch encode through wrangler dev; ≈ 60 s).
+ * workerd-data (workerd-data.bench.ts: upload and batch encode through wrangler dev; ≈ 60 s),
+ * sae-step (sae-step.bench.ts: one training step of sigmoid, relu and topk at 256 × 768 → 6144 on
+ * AssemblyScript and tfjs-wasm, paired ratios; ≈ 60–90 s).
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -30,6 +32,7 @@ import { benchModelFile } from './model-file.bench.js';
 import { benchModel } from './model.bench.js';
 import { benchRelaxed } from './relaxed.bench.js';
 import { benchRoofline } from './roofline.bench.js';
+import { benchSaeStep } from './sae-step.bench.js';
 import { benchStreaming } from './streaming.bench.js';
 import { benchSweep } from './sweep.bench.js';
 import { benchTraining } from './training.bench.js';
@@ -68,6 +71,8 @@ const SUITES: Record<string, () => Promise<BenchRecord[]>> = {
   sweep: benchSweep,
   streaming: benchStreaming,
   'workerd-data': benchWorkerdData,
+  // (a round is ≈ 7 s, mostly tfjs-wasm's steps: five rounds after one warm-up step each)
+  'sae-step': () => benchSaeStep({ repeats: 5 }),
 };
 
 function table(records: readonly BenchRecord[]): string {

@@ -88,6 +88,18 @@ export function scheduleOf(options: TrainingOptions): LearningRateSchedule {
   return { warmupSteps: options.warmupSteps, decay: options.decay, decayStart: options.decayStart, decayTo: options.decayTo };
 }
 
+/**
+ * The loss a model of `config` trains with, as the backends take it: the sigmoid model's four
+ * fields exactly as before; relu and topk add their own (architecture, k, auxK, auxCoefficient,
+ * deadSteps).
+ */
+export function lossConfigOf(config: ModelConfig): LossConfig {
+  const { sparsityTarget, sparsityWeight, weightDecay, reduction } = config;
+  if (config.architecture === 'sigmoid') return { sparsityTarget, sparsityWeight, weightDecay, reduction };
+  const { architecture, k, auxK, auxCoefficient, deadSteps } = config;
+  return { sparsityTarget, sparsityWeight, weightDecay, reduction, architecture, k, auxK, auxCoefficient, deadSteps };
+}
+
 /** The optimizer part of the training options, as the kernels take it. */
 export function optimizerConfig(options: TrainingOptions): OptimizerConfig {
   const clip = options.clipNorm > 0 ? { clipNorm: options.clipNorm } : {};

@@ -16,6 +16,7 @@ import { toMatrix, type Matrix } from '../data/matrix.js';
 import { DataError, TrainingDivergedError } from '../errors.js';
 import {
   DEFAULT_TRAINING_OPTIONS,
+  lossConfigOf,
   optimizerConfig,
   scheduleOf,
   resolveModelConfig,
@@ -394,11 +395,7 @@ export class SparseAutoencoder {
   }
 
   private lossConfig(): LossConfig {
-    const { sparsityTarget, sparsityWeight, weightDecay, reduction } = this.config;
-    // the sigmoid model's loss config exactly as before; relu and topk name their own fields
-    if (!this.linear) return { sparsityTarget, sparsityWeight, weightDecay, reduction };
-    const { architecture, k, auxK, auxCoefficient, deadSteps } = this.config;
-    return { sparsityTarget, sparsityWeight, weightDecay, reduction, architecture, k, auxK, auxCoefficient, deadSteps };
+    return lossConfigOf(this.config);
   }
 
   /** relu and topk: a linear decoder (any finite inputs under normalize "none"). */

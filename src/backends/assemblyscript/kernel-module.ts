@@ -42,6 +42,12 @@ export interface KernelExports {
   normalize_rows(w: number, rows: number, cols: number): void;
   update_steps_since_fired(a: number, steps: number, rows: number, cols: number): void;
   dead_mask(steps: number, mask: number, cols: number, deadSteps: number): number;
+  // products with topk's sparse codes (assembly/sparse-gemm.ts): the dense products' bits
+  nonzero_index(a: number, rows: number, cols: number, index: number): number;
+  sparse_gemm_nn(a: number, index: number, b: number, c: number, acc: number, M: number, K: number, N: number): void;
+  sparse_gemm_tn(a: number, index: number, b: number, c: number, work: number, M: number, K: number, N: number): void;
+  masked_gemm_nt(a: number, b: number, c: number, index: number, M: number, K: number, N: number): void;
+  transpose(src: number, dst: number, rows: number, cols: number): void;
 }
 
 const REQUIRED_FUNCTIONS = [
@@ -50,6 +56,7 @@ const REQUIRED_FUNCTIONS = [
   'gather_rows', 'heap_base',
   'add_row_vector', 'relu', 'top_k_codes', 'linear_output_delta', 'aux_delta', 'code_delta', 'masked_add',
   'row_norms', 'l1_decoder_gradient', 'normalize_rows', 'update_steps_since_fired', 'dead_mask',
+  'nonzero_index', 'sparse_gemm_nn', 'sparse_gemm_tn', 'masked_gemm_nt', 'transpose',
 ] as const;
 
 /** Reads the message AssemblyScript passes to abort (a UTF-16 string, length at ptr − 4). */

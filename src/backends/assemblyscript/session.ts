@@ -244,7 +244,7 @@ export class AssemblyScriptSession implements BackendSession {
    * relu, topk (assembly/sparse-codes.ts): centred = X − b_dec, z = centred·W_enc + b_enc,
    * a = max(z, 0) (topk: on each row's k largest z), x̂ = a·W_dec + b_dec.
    */
-  private linearForwardAt(x: number, rows: number): { hidden: number; output: number; centred: number; pre: number } {
+  private linearForwardAt(x: number, rows: number): { hidden: number; output: number; centred: number; pre: number; codes: number } {
     const k = this.k;
     const { n, h, arena, params } = this;
     const centred = arena.allocateScratch(rows * n * F32);
@@ -254,15 +254,32 @@ export class AssemblyScriptSession implements BackendSession {
     k.gemm_nn(centred, params.W1, pre, rows, n, h);
     k.add_row_vector(pre, params.b1, rows, h, 1);
     const hidden = arena.allocateScratch(rows * h * F32);
+    const output = arena.allocateScratch(rows * n * F32);
+    let codes = 0;
     if (this.architecture.architecture === 'topk') {
       const scratch = arena.allocateScratch(h * F32);
       k.top_k_codes(pre, 0, hidden, scratch, rows, h, this.architecture.k);
+      // k of h codes a row: the products with the codes go through their index (assembly/sparse-gemm.ts)
+      codes = this.nonzeroIndex(hidden, rows, h);
+      k.sparse_gemm_nn(hidden, codes, params.W2, output, arena.allocateScratch(n * F32), rows, h, n);
+      k.add_row_vector(output, params.b2, rows, n, 1);
     } else {
       k.relu(pre, hidden, rows * h);
+      this.linearDecode(hidden, output, rows);
     }
-    const output = arena.allocateScratch(rows * n * F32);
-    this.linearDecode(hidden, output, rows);
-    return { hidden, output, centred, pre };
+    return { hidden, output, centred, pre, codes };
+  }
+
+  /** nonzero_index of a [rows×cols] into new scratch; returns its address. */
+  private nonzeroIndex(a: number, rows: number, cols: number): number {
+    const index = this.arena.allocateScratch((rows + 1 + rows * cols) * 4);
+    this.k.nonzero_index(a, rows, cols, index);
+    return index;
+  }
+
+  /** Scratch for sparse_gemm_tn producing [M×N] from K rows (only used when K > 256). */
+  private sparseTnWork(M: number, K: number, N: number): number {
+    return K > 256 ? this.arena.allocateScratch(M * N * F32 + 2 * M * 4) : 0;
   }
 
   /** out = a·W_dec + b_dec. */
@@ -279,7 +296,8 @@ export class AssemblyScriptSession implements BackendSession {
   private linearBackward(x: number, m: number, loss: LossConfig): { terms: LossTerms; rhoHat: number; hidden: number } {
     const k = this.k;
     const { n, h, arena, params, grads } = this;
-    const { hidden: a, output: y, centred, pre } = this.linearForwardAt(x, m);
+    const { hidden: a, output: y, centred, pre, codes } = this.linearForwardAt(x, m);
+    const topk = this.architecture.architecture === 'topk';
     const d = arena.allocateScratch(m * n * F32);
     const dZ = arena.allocateScratch(m * h * F32);
     const add = arena.allocateScratch(h * F32);
@@ -287,9 +305,12 @@ export class AssemblyScriptSession implements BackendSession {
 
     // d = (2/m)·(x̂ − x); gW_dec = aᵀ·d; Σ_i d_i is b_dec's direct part
     const squaredError = k.linear_output_delta(y, x, d, m * n, 2 / m);
-    k.gemm_tn(a, d, grads.W2, h, m, n);
+    if (topk) k.sparse_gemm_tn(a, codes, d, grads.W2, this.sparseTnWork(h, m, n), h, m, n);
+    else k.gemm_tn(a, d, grads.W2, h, m, n);
     k.column_sum(d, grads.b2, m, n);
-    k.gemm_nt(d, params.W2, dZ, m, n, h);
+    // topk: d·W_decᵀ only where a > 0 (code_delta zeroes the rest)
+    if (topk) k.masked_gemm_nt(d, params.W2, dZ, codes, m, n, h);
+    else k.gemm_nt(d, params.W2, dZ, m, n, h);
 
     let sparsity = 0;
     if (this.architecture.architecture === 'relu') {
@@ -304,10 +325,17 @@ export class AssemblyScriptSession implements BackendSession {
     }
     // δz = (δa + add)·1[a > 0]
     k.code_delta(dZ, a, add, m, h);
-    if (this.architecture.architecture === 'topk') sparsity = this.auxK(x, m, loss, pre, y, dZ);
+    if (topk) sparsity = this.auxK(x, m, loss, pre, y, dZ);
 
     // gW_enc = (X − b_dec)ᵀ·δz; gb_enc = Σ_i δz_i; gb_dec −= W_enc·gb_enc
-    k.gemm_tn(centred, dZ, grads.W1, n, m, h);
+    if (topk) {
+      // δz is non-zero only where a or a_aux is: gW_encᵀ = δzᵀ·(X − b_dec) through δz's index, transposed
+      const transposed = arena.allocateScratch(h * n * F32);
+      k.sparse_gemm_tn(dZ, this.nonzeroIndex(dZ, m, h), centred, transposed, this.sparseTnWork(h, m, n), h, m, n);
+      k.transpose(transposed, grads.W1, h, n);
+    } else {
+      k.gemm_tn(centred, dZ, grads.W1, n, m, h);
+    }
     k.column_sum(dZ, grads.b1, m, h);
     const encoderPart = arena.allocateScratch(n * F32);
     k.gemm_nn(params.W1, grads.b1, encoderPart, n, h, 1);
@@ -334,15 +362,18 @@ export class AssemblyScriptSession implements BackendSession {
     const aAux = arena.allocateScratch(m * h * F32);
     const scratch = arena.allocateScratch(h * F32);
     k.top_k_codes(pre, mask, aAux, scratch, m, h, loss.auxK ?? 0);
+    // at most auxK of h codes a row: the products go through their index (assembly/sparse-gemm.ts)
+    const auxCodes = this.nonzeroIndex(aAux, m, h);
     const eHat = arena.allocateScratch(m * n * F32);
-    k.gemm_nn(aAux, params.W2, eHat, m, h, n);
+    k.sparse_gemm_nn(aAux, auxCodes, params.W2, eHat, arena.allocateScratch(n * F32), m, h, n);
     const dAux = arena.allocateScratch(m * n * F32);
     const auxError = k.aux_delta(eHat, x, y, dAux, m * n, (2 * c) / m);
     const decoderPart = arena.allocateScratch(h * n * F32);
-    k.gemm_tn(aAux, dAux, decoderPart, h, m, n);
+    k.sparse_gemm_tn(aAux, auxCodes, dAux, decoderPart, this.sparseTnWork(h, m, n), h, m, n);
     k.add_scaled(grads.W2, decoderPart, h * n, 1);
+    // d_aux·W_decᵀ only where a_aux > 0 (what masked_add takes)
     const codePart = arena.allocateScratch(m * h * F32);
-    k.gemm_nt(dAux, params.W2, codePart, m, n, h);
+    k.masked_gemm_nt(dAux, params.W2, codePart, auxCodes, m, n, h);
     k.masked_add(dZ, codePart, aAux, m * h);
     return (c / m) * auxError;
   }

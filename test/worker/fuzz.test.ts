@@ -291,7 +291,7 @@ function build(c: FuzzCase): Built | null {
   if (path.includes('{id}')) {
     let kind = c.idKind;
     // Admin cases never touch the protected objects: those must come out unchanged.
-    if (kind === 'protected' && c.token === 'admin') kind = 'scratch';
+    if (kind === 'protected' && ADMIN_TOKENS.includes(c.token)) kind = 'scratch';
     const list = kind === 'protected' ? pool.protected : pool.scratch;
     if ((kind === 'protected' || kind === 'scratch') && list.length > 0) id = list[c.idPick % list.length]!;
     else if (kind === 'garbage') id = c.garbageId;

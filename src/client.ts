@@ -16,7 +16,7 @@ import type { AppType } from './api/app.js';
 export type { AppType } from './api/app.js';
 
 export interface ClientOptions extends ClientRequestOptions {
-  /** A bearer token (API_TOKEN or an encode token), sent as `Authorization: Bearer …` on every call. */
+  /** A bearer token (API_TOKEN, an encode token, or a managed key from POST /v1/keys), sent as `Authorization: Bearer …` on every call. */
   token?: string;
 }
 

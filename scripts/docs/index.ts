@@ -1,13 +1,17 @@
 /**
  * `npm run docs`: writes every generated region of the README and docs (the problem types, the
- * limits, the bundle size, the options table, the CLI synopsis, the fuzz suite's route count);
+ * limits, the bundle size, the options table, the CLI synopsis, the fuzz suite's route count, the
+ * scopes and the key cache bound of docs/API.md's Keys, the encode load table from bench/encode-load.json);
  * test/docs/generated-docs.test.ts
  * fails when one is stale.
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { renderEncodeLoad, type LoadResults } from '../../bench/encode-load-table.js';
 import { measureBundle, renderBundle } from './bundle.js';
 import { renderCliSynopsis } from './cli.js';
 import { renderFuzzRoutes } from './fuzz-routes.js';
+import { renderKeyCacheBound, renderScopes } from './keys.js';
 import { renderLimits } from './limits.js';
 import { openApiDocument } from './openapi.js';
 import { renderOptions } from './options.js';
@@ -21,6 +25,10 @@ writeRegion(resolve(ROOT, 'docs/API.md'), 'limits', renderLimits());
 writeRegion(resolve(ROOT, 'README.md'), 'options', renderOptions());
 writeRegion(resolve(ROOT, 'README.md'), 'cli', renderCliSynopsis());
 writeRegion(resolve(ROOT, 'docs/SPEC.md'), 'cli', renderCliSynopsis());
-writeRegion(resolve(ROOT, 'README.md'), 'fuzz-routes', renderFuzzRoutes(await openApiDocument()));
+const doc = await openApiDocument();
+writeRegion(resolve(ROOT, 'README.md'), 'fuzz-routes', renderFuzzRoutes(doc));
+writeRegion(resolve(ROOT, 'docs/API.md'), 'scopes', renderScopes(doc));
+writeRegion(resolve(ROOT, 'docs/API.md'), 'key-cache-bound', renderKeyCacheBound());
+writeRegion(resolve(ROOT, 'README.md'), 'encode-load', renderEncodeLoad(JSON.parse(readFileSync(resolve(ROOT, 'bench/encode-load.json'), 'utf8')) as LoadResults));
 writeRegion(resolve(ROOT, 'README.md'), 'bundle', renderBundle(measureBundle()));
-console.log('docs: problem types, limits, options, CLI synopsis, fuzz route count and bundle size written');
+console.log('docs: problem types, limits, options, CLI synopsis, fuzz route count, scopes, key cache bound, encode load table and bundle size written');

@@ -13,7 +13,7 @@ import { build } from 'esbuild';
 const ROOT = resolve(import.meta.dirname, '../..');
 
 export interface OpenApiDocument {
-  paths: Record<string, Record<string, { security?: unknown[] }>>;
+  paths: Record<string, Record<string, { security?: Record<string, string[]>[] }>>;
 }
 
 export async function openApiDocument(): Promise<OpenApiDocument> {

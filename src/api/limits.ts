@@ -30,7 +30,7 @@ export const LIMIT_VARS = {
   maxParameters: { name: 'MAX_PARAMETERS', default: 1_000_000, description: 'Most learned parameters of a model: 2·n·h + n + h (784→196 MNIST: 308,308).' },
   maxEpochs: { name: 'MAX_EPOCHS', default: 10_000, description: 'Most epochs in one synchronous training request.' },
   maxTrainFlops: { name: 'MAX_TRAIN_FLOPS', default: 2e10, description: 'Synchronous work budget: estimated floating-point operations of one training request, ≈ 12·rows·n·h·epochs.' },
-  maxListLimit: { name: 'MAX_LIST_LIMIT', default: 100, description: 'Largest page of GET /v1/models.', over: '422' },
+  maxListLimit: { name: 'MAX_LIST_LIMIT', default: 100, description: 'Largest page of a listing: GET /v1/models, /v1/datasets, /v1/audit.', over: '422' },
   modelCacheEntries: { name: 'MODEL_CACHE_ENTRIES', default: 16, description: 'Models kept decoded in one isolate\'s cache.', over: '(evicts)' },
   modelCacheParameters: { name: 'MODEL_CACHE_PARAMETERS', default: 2_000_000, description: 'Total parameters the isolate\'s model cache may hold.', over: '(evicts)' },
   modelCacheRevalidateMs: { name: 'MODEL_CACHE_REVALIDATE_MS', default: 5_000, description: 'How long a cached model serves encode without reading R2 at all, in ms; after it, one metadata read re-confirms its version. Another isolate\'s retrain or delete is seen within this window (this isolate\'s at once); 1 = check on every request.', over: '—' },
@@ -65,6 +65,13 @@ export type LimitBindings = { [Name in LimitVarName]?: string | number };
  * its copy; test/config/wrangler-config.test.ts fails when the two disagree.
  */
 export const RATE_LIMIT_PERIOD_SECONDS = 10;
+
+/**
+ * How long an isolate trusts a lookup of a managed key (keys/lookup.ts): the documented bound on
+ * revocation (docs/API.md, Keys, is generated from it). Here, beside the other constants the docs
+ * read, because this module loads in Node.
+ */
+export const KEY_CACHE_MS = 2_000;
 
 const warned = new Set<string>();
 

@@ -10,11 +10,11 @@
 export const SCOPES = {
   'models:read': 'list models, read their summaries, export them, draw their pictures',
   'models:encode': 'encode, reconstruct and evaluate with a model',
-  'models:write': 'train, retrain, import and delete models',
-  'datasets:read': 'list datasets and read their shapes',
+  'models:write': 'train, retrain, import and delete models, and start a batch encode of one (its codes are stored as a new dataset)',
+  'datasets:read': 'list datasets, read their shapes and download them',
   'datasets:write': 'upload and delete datasets',
-  'jobs:read': 'read and follow training jobs',
-  'jobs:write': 'start and cancel training jobs (a job stores the model it trains)',
+  'jobs:read': 'read and follow training jobs, sweeps and batch encodes',
+  'jobs:write': 'start and cancel training jobs and sweeps (a job stores the model it trains), cancel batch encodes',
   'keys:admin': 'create, list and revoke keys, and read the audit trail',
 } as const satisfies Record<string, string>;
 

@@ -6,9 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { renderEncodeLoad, type LoadResults } from '../../bench/encode-load-table.js';
 import { measureBundle } from '../../scripts/docs/bundle.js';
 import { renderCliSynopsis } from '../../scripts/docs/cli.js';
 import { renderFuzzRoutes } from '../../scripts/docs/fuzz-routes.js';
+import { renderKeyCacheBound, renderScopes } from '../../scripts/docs/keys.js';
 import { renderLimits } from '../../scripts/docs/limits.js';
 import { openApiDocument } from '../../scripts/docs/openapi.js';
 import { renderOptions } from '../../scripts/docs/options.js';
@@ -44,6 +46,21 @@ describe('generated docs', () => {
     // No hand-typed count of routes left beside it.
     const row = readFileSync(resolve(ROOT, 'README.md'), 'utf8').split('\n').find((line) => line.includes('fuzz-routes:start'))!;
     expect(row.replace(/<!-- fuzz-routes:start -->.*<!-- fuzz-routes:end -->/, '')).not.toMatch(/\b\d+ routes\b/);
+  });
+
+  it('should give docs/API.md every scope of src/api/scopes.ts with the operations that need it, and the key cache bound', { timeout: 60_000 }, async () => {
+    const doc = await openApiDocument();
+    const scopes = readRegion(resolve(ROOT, 'docs/API.md'), 'scopes');
+    expect(scopes, STALE).toBe(renderScopes(doc));
+    // Every secured operation is in the table once.
+    const secured = Object.values(doc.paths).flatMap((methods) => Object.values(methods)).filter((op) => op.security?.length);
+    expect(scopes.match(/`(GET|POST|PUT|DELETE) \//g)?.length).toBe(secured.length);
+    expect(readRegion(resolve(ROOT, 'docs/API.md'), 'key-cache-bound'), STALE).toBe(renderKeyCacheBound());
+  });
+
+  it('should give the README the encode load table of bench/encode-load.json', () => {
+    const results = JSON.parse(readFileSync(resolve(ROOT, 'bench/encode-load.json'), 'utf8')) as LoadResults;
+    expect(readRegion(resolve(ROOT, 'README.md'), 'encode-load'), STALE).toBe(renderEncodeLoad(results));
   });
 
   it('should give the README the bundle size wrangler measures now (within 3%)', { timeout: 60_000 }, () => {

@@ -100,7 +100,7 @@ describe('the packed package', () => {
     expect(readFileSync(join(dir, 'stderr.txt'), 'utf8')).toBe('');
   });
 
-  it('should type-check the typed client in a consumer project, and catch a wrong body', () => {
+  it('should type-check the typed client in a consumer project (the key routes too), and catch a wrong body', () => {
     const dir = join(pkg.project, 'client-check');
     mkdirSync(dir, { recursive: true });
     const clientBlocks = blocks.filter((block) => block.mode === 'client');
@@ -113,6 +113,12 @@ describe('the packed package', () => {
         "const api = createClient('http://127.0.0.1:8787', { token: 't' });",
         '// @ts-expect-error: hiddenSize is a number (if AppType were `any`, this directive would be the error)',
         "export const call = api.v1.models.$post({ json: { data: [[0]], config: { hiddenSize: 'six' } }, query: {} });",
+        '// The key routes: a valid request compiles, a scope that does not exist does not.',
+        "export const key = api.v1.keys.$post({ json: { name: 'app', scopes: ['models:read', 'models:encode'], models: ['q3x7w2mbn4d5kfy6hj2a7c5v3t4rplzs'], expiresAt: '2099-01-01T00:00:00Z' } });",
+        "export const revoke = api.v1.keys[':id'].$delete({ param: { id: 'q3x7w2mbn4d5kfy6hj2a7c5v3t4rplzs' } });",
+        "export const trail = api.v1.audit.$get({ query: { limit: '10' } });",
+        '// @ts-expect-error: scopes are the names the API knows (src/api/scopes.ts)',
+        "export const wrongKey = api.v1.keys.$post({ json: { name: 'app', scopes: ['models:fly'] } });",
       ].join('\n'),
     );
     writeFileSync(

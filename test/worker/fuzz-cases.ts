@@ -6,6 +6,7 @@
  * by scripts/fuzz.ts (npm run fuzz, a longer run of the same test).
  */
 import fc from 'fast-check';
+import { SCOPE_NAMES } from '../../src/api/scopes.js';
 
 /** A route: method, path template (`{id}`, and `{n}` for a part number) and who may call it. */
 export interface RouteTemplate {
@@ -15,6 +16,8 @@ export interface RouteTemplate {
   public: boolean;
   /** Needs the admin token (an encode-only token gets 403). */
   write: boolean;
+  /** The scope its security requirement names (src/api/scopes.ts); null for a public route. */
+  scope: string | null;
 }
 
 /**
@@ -30,21 +33,50 @@ const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head',
  * The routes the fuzzer calls: every operation of the OpenAPI document, and the pages, sorted.
  * The README's count of them is generated from the same function (scripts/docs/fuzz-routes.ts).
  */
-export function routesOf(doc: { paths: Record<string, Record<string, { security?: unknown[] }>> }): RouteTemplate[] {
+export function routesOf(doc: { paths: Record<string, Record<string, { security?: Record<string, string[]>[] }>> }): RouteTemplate[] {
   const routes: RouteTemplate[] = [];
   for (const [path, methods] of Object.entries(doc.paths)) {
     for (const [method, operation] of Object.entries(methods)) {
       if (!HTTP_METHODS.has(method)) continue;
       const upper = method.toUpperCase();
       const read = upper === 'GET' || /\/(encode|reconstruct|evaluate)$/.test(path);
-      routes.push({ method: upper, path, public: !operation.security?.length, write: !read });
+      const scope = Object.values(operation.security?.[0] ?? {})[0]?.[0] ?? null;
+      routes.push({ method: upper, path, public: !operation.security?.length, write: !read, scope });
     }
   }
-  for (const path of PAGE_PATHS) routes.push({ method: 'GET', path, public: true, write: false });
+  for (const path of PAGE_PATHS) routes.push({ method: 'GET', path, public: true, write: false, scope: null });
   return routes.sort((a, b) => `${a.path} ${a.method}`.localeCompare(`${b.path} ${b.method}`));
 }
 
-export type TokenKind = 'none' | 'admin' | 'encode' | 'encode2' | 'wrong' | 'truncated' | 'malformed' | 'basic';
+/**
+ * The bootstrap tokens (API_TOKEN, two of ENCODE_TOKENS), managed keys that work (`key-admin`:
+ * every scope; `key-reader`: read and encode; `key-model`: read and encode one protected model),
+ * managed keys that must not (`key-revoked`: created, used, revoked; `key-expired`;
+ * `key-forged`: a real key's id with a made-up secret, or a made-up id; `key-truncated`: a real
+ * secret cut short; `key-flipped`: a real secret with one character changed), and broken headers.
+ */
+export type TokenKind =
+  | 'none'
+  | 'admin'
+  | 'encode'
+  | 'encode2'
+  | 'wrong'
+  | 'truncated'
+  | 'malformed'
+  | 'basic'
+  | 'key-admin'
+  | 'key-reader'
+  | 'key-model'
+  | 'key-revoked'
+  | 'key-expired'
+  | 'key-forged'
+  | 'key-truncated'
+  | 'key-flipped';
+
+/** Tokens that may do everything: admin cases (they never target protected objects). */
+export const ADMIN_TOKENS: readonly TokenKind[] = ['admin', 'key-admin'];
+/** Tokens that must be refused with 401 on every secured route. */
+export const REFUSED_TOKENS: readonly TokenKind[] = ['none', 'wrong', 'truncated', 'malformed', 'basic', 'key-revoked', 'key-expired', 'key-forged', 'key-truncated', 'key-flipped'];
 export type IdKind = 'protected' | 'scratch' | 'valid-unknown' | 'garbage';
 export type BodyKind =
   | 'none'
@@ -83,6 +115,8 @@ export interface FuzzCase {
   corsOrigins: string;
   /** Send through the Worker's own fetch (SELF) rather than app.request (non-admin cases only). */
   viaWorker: boolean;
+  /** 32 base32 characters: the made-up part of a forged key, and which character a flipped key changes. */
+  forgery: string;
 }
 
 /** Values that break numeric code: edges of float32/float64, wrong types. */
@@ -157,6 +191,14 @@ const training = fc.record(
 
 const name = option(fc.string({ maxLength: 40 }));
 
+/** Wrong values for each field of a key request (undefined = the field left out: name and scopes are required). */
+const BROKEN_KEY_FIELDS = {
+  name: ['', ' ', 'a'.repeat(201), '\u0000', 42, ['mobile-app']],
+  scopes: [[], ['models:fly'], ['models:read', 'models:read'], 'models:read', ['MODELS:READ'], [null], [...SCOPE_NAMES, 'keys:root'], ['models:*'], ['models:read,models:encode']],
+  models: [[], ['not-an-id'], 'x', ['@model-upper'], ['@model', null], Array<string>(101).fill('@model'), [' @model'], null],
+  expiresAt: ['2000-01-01T00:00:00Z', '@in:-1000', '@in:0', 'tomorrow', '2099-01-01', '2099-13-01T00:00:00Z', '2099-01-01T00:00:00', '+275760-09-13T00:00:00.000Z', '9999-12-31T23:59:59.999Z', 1e15, 0],
+} as const;
+
 /** JSON bodies shaped like each route's, with any field possibly wrong. */
 const shapedBodies: Record<string, fc.Arbitrary<unknown>> = {
   train: withUnknown(fc.record({ data: matrix(width), name, config: withUnknown(config), training: withUnknown(training) }, { requiredKeys: ['data'] })),
@@ -186,6 +228,32 @@ const shapedBodies: Record<string, fc.Arbitrary<unknown>> = {
   ),
   // A part's raw bytes (fuzz.test.ts sends them as they are): float32 values, NaN and ±Infinity included, of any count.
   part: fc.array(fc.float(), { maxLength: 320 }).map((values) => new Uint8Array(Float32Array.from(values).buffer)),
+  // POST /v1/keys: a valid request (fuzz.test.ts puts real model ids for '@model' and a time from
+  // now for '@in:<ms>'), mostly with one field broken.
+  key: withUnknown(
+    fc.record(
+      {
+        name: fc.oneof({ arbitrary: fc.string({ minLength: 1, maxLength: 40 }), weight: 4 }, { arbitrary: fc.constant('mobile-app'), weight: 1 }),
+        scopes: fc.shuffledSubarray([...SCOPE_NAMES], { minLength: 1 }),
+        models: fc.array(fc.constantFrom('@model', '@model', '@unknown-model'), { minLength: 1, maxLength: 3 }),
+        expiresAt: fc.constantFrom('@in:3600000', '@in:31536000000', '2099-01-01T00:00:00Z', '2098-06-30T12:00:00+02:00'),
+      },
+      { requiredKeys: ['name', 'scopes'] },
+    ),
+  ).chain((valid) =>
+    fc.option(fc.constantFrom(...(Object.keys(BROKEN_KEY_FIELDS) as (keyof typeof BROKEN_KEY_FIELDS)[])), { freq: 4 }).chain((field) =>
+      field === null
+        ? fc.constant<unknown>(valid)
+        : fc.oneof(
+            { arbitrary: fc.constantFrom<unknown>(...BROKEN_KEY_FIELDS[field]), weight: 4 },
+            { arbitrary: fc.constantFrom(...weirdValues), weight: 1 },
+            { arbitrary: fc.constantFrom(...weirdNumbers), weight: 1 },
+            { arbitrary: fc.constant(undefined), weight: 1 },
+          ).map(
+            (value) => ({ ...valid, [field]: value }) as unknown,
+          ),
+    ),
+  ),
   // The import body is the exported file of a real model with one field changed (see mutateJson).
   import: fc.tuple(fc.nat(), fc.constantFrom('replace', 'delete', 'add', 'none'), fc.oneof(fc.constantFrom(...weirdNumbers), fc.constantFrom(...weirdValues), fc.jsonValue())),
 };
@@ -202,6 +270,7 @@ export function shapeOf(route: RouteTemplate): keyof typeof shapedBodies | 'any'
   if (path === '/v1/jobs') return 'job';
   if (path === '/v1/datasets') return 'dataset';
   if (path === '/v1/datasets/uploads') return 'upload';
+  if (path === '/v1/keys') return 'key';
   return 'any';
 }
 
@@ -278,9 +347,9 @@ export function fuzzCase(routes: RouteTemplate[]): fc.Arbitrary<FuzzCase> {
       .record({
         method: fc.oneof({ arbitrary: fc.constant(null), weight: 12 }, { arbitrary: fc.constantFrom('GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'HEAD', 'OPTIONS'), weight: 1 }),
         token: fc.oneof(
-          { arbitrary: fc.constant<TokenKind>('admin'), weight: 6 },
-          { arbitrary: fc.constantFrom<TokenKind>('encode', 'encode2'), weight: 4 },
-          { arbitrary: fc.constantFrom<TokenKind>('none', 'wrong', 'truncated', 'malformed', 'basic'), weight: 3 },
+          { arbitrary: fc.constantFrom<TokenKind>('admin', 'admin', 'key-admin'), weight: 6 },
+          { arbitrary: fc.constantFrom<TokenKind>('encode', 'encode2', 'key-reader', 'key-model'), weight: 4 },
+          { arbitrary: fc.constantFrom<TokenKind>(...REFUSED_TOKENS), weight: 3 },
         ),
         idKind: fc.constantFrom<IdKind>('protected', 'scratch', 'scratch', 'valid-unknown', 'garbage'),
         idPick: fc.nat(),
@@ -302,6 +371,7 @@ export function fuzzCase(routes: RouteTemplate[]): fc.Arbitrary<FuzzCase> {
         body: body(shape),
         corsOrigins: fc.constantFrom('', '', 'https://allowed.example', '*'),
         viaWorker: fc.boolean(),
+        forgery: fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz234567'), minLength: 32, maxLength: 32 }),
         mutation: fc.option(fc.tuple(fc.nat(), fc.constantFrom('replace', 'delete', 'add'), fc.oneof(fc.constantFrom(...weirdNumbers), fc.constantFrom(...weirdValues), fc.jsonValue())), { freq: 2 }),
       })
       .map((c): FuzzCase => ({
@@ -322,7 +392,8 @@ export function fuzzCase(routes: RouteTemplate[]): fc.Arbitrary<FuzzCase> {
         mutation: c.mutation,
         shape: c.body.kind === 'shaped' ? shape : c.body.kind,
         corsOrigins: c.corsOrigins,
-        viaWorker: c.viaWorker && c.token !== 'admin',
+        viaWorker: c.viaWorker && !ADMIN_TOKENS.includes(c.token),
+        forgery: c.forgery,
       }));
   });
 }

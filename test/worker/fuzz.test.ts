@@ -3,7 +3,11 @@
  * body, from almost-valid requests to garbage, with every kind of token. Each answer must be a
  * success or a 4xx problem+json, within a time limit, never a 5xx; no answer may contain a stack
  * trace, an internal path or a token the request did not itself send; a missing or wrong token
- * must get 401 and an encode-only token 403 on writes. After every batch, storage is compared
+ * must get 401 and a token without the route's scope 403. Managed keys are tokens too (a key of
+ * every scope, a read-and-encode key, one limited to a protected model) beside revoked, expired,
+ * forged, truncated and flipped ones (401 on every secured route), and POST /v1/keys gets valid
+ * requests with one field broken; no answer but the one that created a key may carry its secret
+ * (nor anything shaped like one). After every batch, storage is compared
  * with its state before: every object added, changed or removed must belong to a model, dataset
  * or job that an admin request of the fuzzer was answered a success for, and the protected
  * models (which admin cases never target) must be byte for byte what they were.
@@ -19,8 +23,10 @@ import { env } from 'cloudflare:workers';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { app } from '../../src/api/app.js';
+import { KEY_CACHE_MS } from '../../src/api/keys/lookup.js';
+import { ADMIN_SCOPES, ENCODE_SCOPES, isModelFamily, SCOPE_NAMES, type Scope } from '../../src/api/scopes.js';
 import { newId } from '../../src/api/storage-keys.js';
-import { fuzzCase, mutateJson, routesOf, type FuzzCase, type RouteTemplate } from './fuzz-cases.js';
+import { ADMIN_TOKENS, fuzzCase, mutateJson, REFUSED_TOKENS, routesOf, type FuzzCase, type RouteTemplate, type TokenKind } from './fuzz-cases.js';
 import { ADMIN, ENCODE, TRAINING_DATA } from './helpers.js';
 
 declare module 'vitest' {
@@ -78,12 +84,32 @@ interface Pools {
   models: { protected: string[]; scratch: string[] };
   datasets: { protected: string[]; scratch: string[] };
   jobs: { protected: string[]; scratch: string[] };
+  /** Managed keys: protected = the keys the cases use as tokens; scratch = keys admin cases may revoke. */
+  keys: { protected: string[]; scratch: string[] };
 }
 const pools: Pools = {
   models: { protected: [], scratch: [] },
   datasets: { protected: [], scratch: [] },
   jobs: { protected: [], scratch: [] },
+  keys: { protected: [], scratch: [] },
 };
+
+/** A managed key as POST /v1/keys answers it. */
+interface CreatedKey {
+  id: string;
+  secret: string;
+  scopes: Scope[];
+  models: string[] | null;
+}
+/** The managed keys used as tokens (beforeAll). */
+const tokenKeys = {} as Record<'admin' | 'reader' | 'model', CreatedKey>;
+/** The secrets of revoked keys: the one beforeAll revokes, then every scratch key an admin case revoked. */
+const revokedSecrets: string[] = [];
+let expiredSecret = '';
+/** Every managed key's secret the fuzzer has seen created, by key id: none may be in any other answer. */
+const keySecrets = new Map<string, string>();
+/** Anything shaped like a managed key's secret (src/api/keys/secret.ts). */
+const SECRET_SHAPE = /esk_[a-z2-7]{32}_[a-z2-7]{32}/g;
 /** Ids an admin request was answered a success for: storage changes to these are entitled. */
 const entitled = new Set<string>();
 const adminJobs = new Set<string>();
@@ -102,6 +128,10 @@ const stats = {
   msByShape: new Map<string, number>(),
   /** Answers to admin requests with shaped bodies: how deep they got. */
   shapedOutcomes: new Map<string, number>(),
+  /** Statuses by token kind, e.g. "key-revoked 401". */
+  byToken: new Map<string, number>(),
+  keysCreated: 0,
+  keysRevoked: 0,
   batches: 0,
   storageChangesChecked: 0,
 };
@@ -137,16 +167,91 @@ beforeAll(async () => {
   pools.jobs.scratch.push(await created(await admin('/v1/jobs', { method: 'POST', body: job })));
   for (const id of [...pools.models.scratch, ...pools.datasets.scratch, ...pools.jobs.scratch]) entitled.add(id);
   for (const id of pools.jobs.scratch) adminJobs.add(id);
+
+  // Managed keys: three that work, one that expires in a moment, one revoked after being used
+  // (through app.request and through the Worker, so both have looked it up), and two scratch keys.
+  const key = async (body: Record<string, unknown>): Promise<CreatedKey> => {
+    const res = await admin('/v1/keys', { method: 'POST', body: JSON.stringify(body) });
+    const text = await res.text();
+    expect(res.status, text).toBe(201);
+    const created = JSON.parse(text) as CreatedKey;
+    keySecrets.set(created.id, created.secret);
+    return created;
+  };
+  tokenKeys.admin = await key({ name: 'fuzz-admin', scopes: [...SCOPE_NAMES] });
+  tokenKeys.reader = await key({ name: 'fuzz-reader', scopes: [...ENCODE_SCOPES] });
+  tokenKeys.model = await key({ name: 'fuzz-model', scopes: ['models:read', 'models:encode'], models: [pools.models.protected[0]] });
+  pools.keys.protected.push(tokenKeys.admin.id, tokenKeys.reader.id, tokenKeys.model.id);
+  const expiresAt = Date.now() + 1_000;
+  expiredSecret = (await key({ name: 'fuzz-expired', scopes: ['models:read'], expiresAt: new Date(expiresAt).toISOString() })).secret;
+  const revoked = await key({ name: 'fuzz-revoked', scopes: ['models:read'] });
+  const authorized = { headers: { authorization: `Bearer ${revoked.secret}` } };
+  expect((await app.request('http://edge-sae.test/v1/models', authorized, fuzzEnv(''))).status).toBe(200);
+  expect((await SELF.fetch('http://edge-sae.test/v1/models', authorized)).status).toBe(200);
+  const usedAt = Date.now();
+  expect((await admin(`/v1/keys/${revoked.id}`, { method: 'DELETE' })).status).toBe(204);
+  revokedSecrets.push(revoked.secret);
+  for (let i = 0; i < 2; i++) pools.keys.scratch.push((await key({ name: `fuzz-scratch-${i}`, scopes: ['models:read'] })).id);
+  // Past the expiry, and past the documented bound on revocation (KEY_CACHE_MS) for every isolate.
+  await sleep(Math.max(expiresAt, usedAt + KEY_CACHE_MS) - Date.now() + 50);
 }, 120_000);
 
 function poolOf(path: string): Pools[keyof Pools] {
   if (path.startsWith('/v1/datasets')) return pools.datasets;
   if (path.startsWith('/v1/jobs')) return pools.jobs;
+  if (path.startsWith('/v1/keys')) return pools.keys;
   return pools.models;
 }
 
-function authorization(kind: FuzzCase['token']): string | null {
+/** The scopes and model limit of a token that authenticates; null for one that must get 401. */
+function grantOf(kind: TokenKind): { scopes: readonly Scope[]; models: string[] | null } | null {
   switch (kind) {
+    case 'admin':
+      return { scopes: ADMIN_SCOPES, models: null };
+    case 'encode':
+    case 'encode2':
+      return { scopes: ENCODE_SCOPES, models: null };
+    case 'key-admin':
+      return tokenKeys.admin;
+    case 'key-reader':
+      return tokenKeys.reader;
+    case 'key-model':
+      return tokenKeys.model;
+    default:
+      return null;
+  }
+}
+
+function authorization(c: FuzzCase): string | null {
+  const kind = c.token;
+  switch (kind) {
+    case 'key-admin':
+      return `Bearer ${tokenKeys.admin.secret}`;
+    case 'key-reader':
+      return `Bearer ${tokenKeys.reader.secret}`;
+    case 'key-model':
+      return `Bearer ${tokenKeys.model.secret}`;
+    case 'key-revoked':
+      return `Bearer ${revokedSecrets[c.idPick % revokedSecrets.length]}`;
+    case 'key-expired':
+      return `Bearer ${expiredSecret}`;
+    case 'key-forged': {
+      // A real key's id with a made-up secret, or a made-up id.
+      const real = [tokenKeys.admin, tokenKeys.reader, tokenKeys.model][c.idPick % 3]!;
+      return `Bearer esk_${c.idPick % 2 === 0 ? real.id : c.forgery}_${c.forgery}`;
+    }
+    case 'key-truncated': {
+      const secret = tokenKeys.reader.secret;
+      return `Bearer ${secret.slice(0, secret.length - 1 - (c.idPick % secret.length))}`;
+    }
+    case 'key-flipped': {
+      // One character changed, to another of the alphabet where it is one (the token keeps its shape), anywhere in it.
+      const secret = tokenKeys.admin.secret;
+      const at = c.idPick % secret.length;
+      const was = secret[at]!;
+      const now = /[a-z2-7]/.test(was) ? (c.forgery[at % 32] === was ? (was === 'a' ? 'b' : 'a') : c.forgery[at % 32]!) : was === '_' ? '-' : 'E';
+      return `Bearer ${secret.slice(0, at)}${now}${secret.slice(at + 1)}`;
+    }
     case 'admin':
       return `Bearer ${ADMIN}`;
     case 'encode':
@@ -170,6 +275,8 @@ interface Built {
   request: Request;
   /** Everything the request carried, to tell a reflected string from a leaked one. */
   sent: string;
+  /** The same without the Authorization header: a key's secret sent as the token must never come back. */
+  sentButToken: string;
   /** The path matched a route exactly (so the access rules can be asserted). */
   exact: boolean;
   id: string | null;
@@ -184,7 +291,7 @@ function build(c: FuzzCase): Built | null {
   if (path.includes('{id}')) {
     let kind = c.idKind;
     // Admin cases never touch the protected objects: those must come out unchanged.
-    if (kind === 'protected' && c.token === 'admin') kind = 'scratch';
+    if (kind === 'protected' && ADMIN_TOKENS.includes(c.token)) kind = 'scratch';
     const list = kind === 'protected' ? pool.protected : pool.scratch;
     if ((kind === 'protected' || kind === 'scratch') && list.length > 0) id = list[c.idPick % list.length]!;
     else if (kind === 'garbage') id = c.garbageId;
@@ -217,7 +324,7 @@ function build(c: FuzzCase): Built | null {
   }
   const search = new URLSearchParams(c.query).toString();
   const headers = new Headers();
-  const auth = authorization(c.token);
+  const auth = authorization(c);
   if (auth !== null) headers.set('authorization', auth);
   if (c.contentType !== null) headers.set('content-type', c.contentType);
   if (c.origin !== null) headers.set('origin', c.origin);
@@ -233,6 +340,8 @@ function build(c: FuzzCase): Built | null {
         body = JSON.stringify(mutateJson(modelFile, pick, op, value));
       } else if (c.shape === 'part') {
         body = c.body as Uint8Array;
+      } else if (c.shape === 'key') {
+        body = JSON.stringify(c.body, (_, value: unknown) => (typeof value === 'string' ? keyPlaceholder(value, c.idPick) : value)) ?? 'null';
       } else if (c.shape === 'job' && (c.body as { datasetId?: unknown }).datasetId === '@dataset') {
         const datasetId = pools.datasets.scratch[c.idPick % Math.max(1, pools.datasets.scratch.length)] ?? 'none';
         body = JSON.stringify({ ...(c.body as object), datasetId });
@@ -260,8 +369,21 @@ function build(c: FuzzCase): Built | null {
   }
   const sentBody = body === undefined ? '' : typeof body === 'string' ? body : latin1(body);
   const sent = [decodeSafely(path), decodeSafely(search), ...[...headers].flat(), sentBody].join('\n');
+  const sentButToken = [decodeSafely(path), decodeSafely(search), ...[...headers].filter(([name]) => name !== 'authorization').flat(), sentBody].join('\n');
   const exact = c.method === null && c.pathMutation === 'none' && (id === null || /^[A-Za-z0-9_-]+$/.test(id));
-  return { request, sent, exact, id };
+  return { request, sent, sentButToken, exact, id };
+}
+
+/** A key request's placeholders: '@model' a real model's id (variants: upper case, a leading space), '@unknown-model' an id of none, '@in:<ms>' a time from now. */
+function keyPlaceholder(value: string, pick: number): string {
+  const models = [...pools.models.protected, ...pools.models.scratch];
+  const model = models[pick % models.length] ?? UNKNOWN_IDS[0]!;
+  if (value === '@model') return model;
+  if (value === '@model-upper') return model.toUpperCase();
+  if (value === ' @model') return ` ${model}`;
+  if (value === '@unknown-model') return UNKNOWN_IDS[pick % UNKNOWN_IDS.length]!;
+  if (value.startsWith('@in:')) return new Date(Date.now() + Number(value.slice(4))).toISOString();
+  return value;
 }
 
 function decodeSafely(text: string): string {
@@ -295,6 +417,16 @@ function latin1(bytes: Uint8Array): string {
   let text = '';
   for (let i = 0; i < bytes.length; i += 8192) text += String.fromCharCode(...bytes.subarray(i, i + 8192));
   return text;
+}
+
+/** The secret in POST /v1/keys's 201 answer. */
+function createdSecret(text: string): string | null {
+  try {
+    const secret = (JSON.parse(text) as { secret?: unknown }).secret;
+    return typeof secret === 'string' ? secret : null;
+  } catch {
+    return null;
+  }
 }
 
 function sleep(ms: number): Promise<void> {
@@ -369,6 +501,19 @@ async function runCase(c: FuzzCase): Promise<void> {
   for (const secret of SECRETS) {
     if (text.includes(secret) && !built.sent.includes(secret)) fail(`the token ${secret} in the answer`, c, built, status, text);
   }
+  // A managed key's secret: only in the answer that created it, never echoed back (not even to its own bearer).
+  const creating = status === 201 && route.path === '/v1/keys' && route.method === 'POST' ? createdSecret(text) : null;
+  for (const [found] of text.matchAll(SECRET_SHAPE)) {
+    if (found !== creating && !built.sentButToken.includes(found)) fail(`a key's secret in the answer (${found})`, c, built, status, text);
+  }
+  for (const secret of keySecrets.values()) {
+    if (secret !== creating && text.includes(secret) && !built.sentButToken.includes(secret)) fail('a key\'s secret in the answer', c, built, status, text);
+  }
+  if (creating !== null) {
+    const id = (JSON.parse(text) as { id: string }).id;
+    keySecrets.set(id, creating);
+    stats.keysCreated++;
+  }
   if (type.includes('json') || status >= 400) {
     for (const [what, pattern] of LEAKS) {
       const found = pattern.exec(text);
@@ -376,7 +521,8 @@ async function runCase(c: FuzzCase): Promise<void> {
     }
   }
 
-  if (c.bodyKind === 'shaped' && c.token === 'admin' && c.method === null) {
+  bump(stats.byToken, `${c.token} ${status}`);
+  if (c.bodyKind === 'shaped' && ADMIN_TOKENS.includes(c.token) && c.method === null) {
     let kind = '';
     try {
       kind = String((JSON.parse(text) as { type?: string }).type ?? '').replace('urn:edge-sae:problem:', '');
@@ -387,15 +533,21 @@ async function runCase(c: FuzzCase): Promise<void> {
     bump(stats.shapedOutcomes, `${c.shape} ${status}${status >= 400 ? ` ${kind}` : ''}`);
   }
 
-  // Access: who may do what.
-  const admin = c.token === 'admin';
-  const reader = c.token === 'encode' || c.token === 'encode2';
+  // Access: who may do what. Admin tokens (API_TOKEN, a managed key of every scope) may write;
+  // the rest get 401 (refused tokens) or 403 (no scope for the route, or another model).
+  const admin = ADMIN_TOKENS.includes(c.token);
+  const grant = grantOf(c.token);
   if (route.write && !admin && status < 300 && c.method === null && request.method !== 'OPTIONS') {
-    fail('a write answered a success without the admin token', c, built, status, text);
+    fail('a write answered a success without an admin token', c, built, status, text);
   }
   if (built.exact && !route.public) {
-    if (!admin && !reader && status !== 401) fail(`expected 401 for token "${c.token}"`, c, built, status, text);
-    if (reader && route.write && status !== 403 && !(viaWorker && status === 429)) fail('expected 403 for an encode-only token on a write', c, built, status, text);
+    if (grant === null) {
+      if (status !== 401) fail(`expected 401 for token "${c.token}"`, c, built, status, text);
+    } else if (!(viaWorker && status === 429)) {
+      const refused = !grant.scopes.includes(route.scope as Scope) || (grant.models !== null && isModelFamily(route.path) && !grant.models.includes(built.id ?? ''));
+      if (refused && status !== 403) fail(`expected 403 for token "${c.token}" on a route of scope ${route.scope}`, c, built, status, text);
+      if (!refused && (status === 401 || status === 403)) fail(`expected token "${c.token}" to pass on a route of scope ${route.scope}`, c, built, status, text);
+    }
   }
 
   // What an admin success may change: note it.
@@ -415,6 +567,12 @@ async function runCase(c: FuzzCase): Promise<void> {
     }
     if (request.method === 'DELETE' && status === 204 && built.id !== null) {
       pool.scratch = pool.scratch.filter((x) => x !== built.id);
+      // A revoked key: from now on a token that must get 401 everywhere.
+      const secret = route.path.startsWith('/v1/keys') ? keySecrets.get(built.id) : undefined;
+      if (secret !== undefined) {
+        revokedSecrets.push(secret);
+        stats.keysRevoked++;
+      }
     }
   }
 }
@@ -500,6 +658,9 @@ describe('fuzzing every route', () => {
         byShape: Object.fromEntries(stats.byShape),
         msByShape: Object.fromEntries(stats.msByShape),
         shapedOutcomes: Object.fromEntries([...stats.shapedOutcomes].sort()),
+        byToken: Object.fromEntries([...stats.byToken].sort()),
+        keysCreated: stats.keysCreated,
+        keysRevoked: stats.keysRevoked,
         routes: routes.length,
       };
       console.log(JSON.stringify(summary));

@@ -10,11 +10,11 @@
  * key ids cannot grow it without end.
  */
 import type { Bindings } from '../env.js';
+import { KEY_CACHE_MS } from '../limits.js';
 import { withKeyStore } from './durable-object.js';
 import type { KeyRecord } from './record.js';
 
-/** How long an isolate trusts a lookup: the documented bound on revocation. */
-export const KEY_CACHE_MS = 2_000;
+export { KEY_CACHE_MS };
 const KEY_CACHE_ENTRIES = 1_000;
 
 const cache = new Map<string, { record: KeyRecord | null; at: number }>();

@@ -2,6 +2,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { requireAccess } from '../auth.js';
 import { limitBody } from '../body-limit.js';
+import { KEY_CACHE_MS } from '../limits.js';
 import { accessErrors, inputErrors, notFoundResponse, security } from '../openapi.js';
 import { IdParamsSchema } from '../schemas.js';
 import { CreateKeyRequestSchema, CreatedKeySchema, KeyListSchema } from './schemas.js';
@@ -40,7 +41,7 @@ export const revokeKeyRoute = createRoute({
   method: 'delete',
   path: '/{id}',
   summary: 'Revoke an API key',
-  description: 'The key is refused (401) by this isolate at once and by every other within 2 seconds (docs/API.md, Keys).',
+  description: `The key is refused (401) by this isolate at once and by every other within ${KEY_CACHE_MS / 1000} seconds (docs/API.md, Keys).`,
   tags: ['keys'],
   security,
   middleware: [requireAccess('write')] as const,

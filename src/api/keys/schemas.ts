@@ -1,5 +1,6 @@
 /** The request and response schemas of /v1/keys and /v1/audit. */
 import { z } from '@hono/zod-openapi';
+import { KEY_CACHE_MS } from '../limits.js';
 import { NameSchema } from '../schemas.js';
 import { SCOPE_NAMES } from '../scopes.js';
 
@@ -38,7 +39,7 @@ export const KeySchema = z
     models: z.array(z.string()).nullable(),
     createdAt: z.string(),
     expiresAt: z.string().nullable(),
-    lastUsedAt: z.string().nullable().openapi({ description: 'Accurate to the key cache\'s lifetime (2 s).' }),
+    lastUsedAt: z.string().nullable().openapi({ description: `Accurate to the key cache's lifetime (${KEY_CACHE_MS / 1000} s).` }),
     createdBy: z.string().openapi({ description: 'The id of the key that created it (`API_TOKEN` for the bootstrap key).' }),
   })
   .openapi('Key');

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describeFsError } from '../data/read-file.js';
 import { InputError } from '../errors.js';
 import { buildOnnx } from '../export/onnx.js';
+import { architectureOf } from '../backends/types.js';
 import { checkExportable, type ExportableModel } from '../export/exportable.js';
 import { exportTfjsLayers } from '../export/tfjs-layers.js';
 import { UsageError, type ParsedOptions } from './args.js';
@@ -26,8 +27,8 @@ export async function exportModel(options: ParsedOptions, io: CliIo): Promise<vo
   }
 
   const state = readModelFileAt(modelPath); // JSON or binary, told apart by content
-  checkExportable(state.config.architecture);
-  const model: ExportableModel = { shape: state.shape, parameters: state.parameters, normalization: state.normalization };
+  checkExportable(state.config.architecture, format);
+  const model: ExportableModel = { shape: state.shape, parameters: state.parameters, normalization: state.normalization, architecture: architectureOf(state.config) };
   const { inputSize, hiddenSize } = state.shape;
   const what = whole ? `the autoencoder ${inputSize} → ${hiddenSize} → ${inputSize}` : `the encoder ${inputSize} → ${hiddenSize}`;
 

@@ -3,7 +3,7 @@
  * and the arithmetic that moves the scaling into (or beside) the first layer. Exporters take
  * this plain value, not a model, so they work from a model file as well as from a live model.
  */
-import type { ArchitectureName, LayerShape, Parameters } from '../backends/types.js';
+import { architectureOf, type Architecture, type ArchitectureName, type LayerShape, type Parameters } from '../backends/types.js';
 import { ConfigError } from '../errors.js';
 import type { Normalization } from '../model/normalization.js';
 import type { SparseAutoencoder } from '../model/sparse-autoencoder.js';
@@ -12,23 +12,32 @@ export interface ExportableModel {
   readonly shape: LayerShape;
   readonly parameters: Parameters;
   readonly normalization: Normalization;
+  /** The forward pass the graph computes (absent: the sigmoid model). */
+  readonly architecture?: Architecture;
 }
 
-/** The graphs the exporters write are the sigmoid model's; a relu or topk model is refused, not mis-exported. */
-export function checkExportable(architecture: ArchitectureName): void {
-  if (architecture !== 'sigmoid') {
-    throw new ConfigError('config.architecture', `is ${JSON.stringify(architecture)}, but export writes the sigmoid model's graphs only (relu and topk exports are not written yet)`);
+export type ExportFormat = 'onnx' | 'tfjs';
+
+/**
+ * Whether `format` can hold the model's forward pass: ONNX every architecture (TopK and
+ * ScatterElements carry topk's selection); a TF.js layers model the sigmoid model only (it has
+ * no layer that keeps each row's k largest values), so relu and topk are refused there, not
+ * mis-exported.
+ */
+export function checkExportable(architecture: ArchitectureName, format: ExportFormat): void {
+  if (format === 'tfjs' && architecture !== 'sigmoid') {
+    throw new ConfigError('config.architecture', `is ${JSON.stringify(architecture)}, but the TF.js layers export writes the sigmoid model only; export ${architecture} models as ONNX`);
   }
 }
 
 /** The parts of a trained model that an export holds (a copy of its parameters). */
-export function exportableModel(model: SparseAutoencoder): ExportableModel {
-  checkExportable(model.config.architecture);
+export function exportableModel(model: SparseAutoencoder, format: ExportFormat = 'onnx'): ExportableModel {
+  checkExportable(model.config.architecture, format);
   const normalization = model.inputNormalization;
   if (normalization === null) {
     throw new Error('cannot export a model before it has been trained: its normalisation is fitted on the training data');
   }
-  return { shape: model.shape, parameters: model.getParameters(), normalization };
+  return { shape: model.shape, parameters: model.getParameters(), normalization, architecture: architectureOf(model.config) };
 }
 
 /**

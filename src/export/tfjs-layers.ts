@@ -15,7 +15,7 @@
  * building it through tfjs-layers would need a tfjs backend and a tensor copy of every weight.
  * The test loads the result with tfjs-layers itself.
  */
-import { foldScaling, placeScaling, type ExportableModel, type ScalingPlacement } from './exportable.js';
+import { checkExportable, foldScaling, placeScaling, type ExportableModel, type ScalingPlacement } from './exportable.js';
 import { float32LittleEndian } from '../data/float32-bytes.js';
 
 export interface TfjsExportOptions {
@@ -55,6 +55,7 @@ interface Weight {
 
 /** Builds the model.json and weights of a layers model; see the file's comment for the layers. */
 export function exportTfjsLayers(model: ExportableModel, options: TfjsExportOptions = {}): TfjsLayersExport {
+  checkExportable(model.architecture?.architecture ?? 'sigmoid', 'tfjs');
   const { inputSize: n, hiddenSize: h } = model.shape;
   const { W1, b1, W2, b2 } = model.parameters;
   const { scaling, placement } = placeScaling(model.normalization);

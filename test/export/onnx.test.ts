@@ -8,6 +8,9 @@ import { referenceForward } from '../../src/reference/sae-reference.js';
 import { expectAllClose } from '../helpers/allclose.js';
 import { runOnnx } from '../helpers/onnx-runtime.js';
 import { CASES, rowsFor, trainedModel } from './trained-models.js';
+import { loadNodeBackend } from '../../src/backends/node-providers.js';
+import { SparseAutoencoder as Model } from '../../src/model/sparse-autoencoder.js';
+import { mulberry32, randomMatrix } from '../helpers/random.js';
 
 const { onnx } = onnxProto;
 
@@ -54,6 +57,48 @@ describe.each(CASES)('ONNX export of $label', (c) => {
     expectAllClose(out.codes!.data, model.encode(rows).data, { atol: 1e-5, rtol: 0 });
     // Outputs are in the data's units: the tolerance scales with the data's range.
     expectAllClose(out.reconstruction!.data, model.reconstruct(rows).outputs.data, { atol: 1e-5 * (c.hi - c.lo), rtol: 1e-6 });
+  });
+});
+
+describe.each([
+  { architecture: 'relu', normalize: 'minmax', lo: -3, hi: 3 },
+  { architecture: 'relu', normalize: 'none', lo: -2, hi: 2 },
+  { architecture: 'topk', normalize: 'minmax', lo: 0, hi: 5 },
+  { architecture: 'topk', normalize: 'none', lo: -1, hi: 1 },
+] as const)('ONNX export of a $architecture model, normalize $normalize', (c) => {
+  let model: SparseAutoencoder;
+  const rows = (count: number, seed: number) => randomMatrix(mulberry32(seed), count, 16, c.lo, c.hi);
+  beforeAll(async () => {
+    const { backend } = await loadNodeBackend('assemblyscript');
+    model = Model.create(16, { architecture: c.architecture, hiddenSize: 48, k: 6, normalize: c.normalize, sparsityWeight: 0.01 }, backend, { seed: 5 });
+    model.fit(rows(128, 1), { epochs: 3, batchSize: 32, learningRate: 0.01, seed: 5 });
+  });
+  afterAll(() => model.dispose());
+
+  it('should give the codes of model.encode in ONNX Runtime (topk: the same k units of every row)', async () => {
+    const bytes = exportOnnx(exportableModel(model));
+    const x = rows(64, 99);
+    const out = await runOnnx(bytes, x);
+    expect(out.codes!.dims).toEqual([64, 48]);
+    const expected = model.encode(x).data;
+    expectAllClose(out.codes!.data, expected, { atol: 1e-5, rtol: 1e-5 });
+    if (c.architecture === 'topk') {
+      for (let i = 0; i < 64; i++) {
+        const kept = (codes: ArrayLike<number>) => Array.from({ length: 48 }, (_, j) => codes[i * 48 + j]! > 0);
+        expect(kept(out.codes!.data), `row ${i}`).toEqual(kept(expected));
+      }
+    }
+    expect(opTypes(bytes)).toEqual([
+      ...(c.normalize === 'minmax' ? ['Sub', 'Mul'] : []),
+      'Sub', 'Gemm',
+      ...(c.architecture === 'relu' ? ['Relu'] : ['TopK', 'Relu', 'Shape', 'ConstantOfShape', 'ScatterElements']),
+    ]);
+  });
+
+  it('should reconstruct in the caller\'s scale like model.reconstruct with --whole (a linear decoder)', async () => {
+    const x = rows(16, 7);
+    const out = await runOnnx(exportOnnx(exportableModel(model), { whole: true }), x);
+    expectAllClose(out.reconstruction!.data, model.reconstruct(x).outputs.data, { atol: 1e-5 * (c.hi - c.lo), rtol: 1e-5 });
   });
 });
 

@@ -22,7 +22,7 @@ export async function onnxExportResponse(service: ModelService, id: string, whol
 
 /** model.json or weights.bin of the TF.js export; the manifest names "weights.bin", its sibling route. */
 export async function tfjsExportResponse(service: ModelService, id: string, whole: boolean, part: 'model.json' | 'weights.bin'): Promise<Response> {
-  const exported = await service.withModel(id, 'auto', (model) => exportTfjsLayers(exportableModel(model), { whole, weightsFileName: 'weights.bin' }));
+  const exported = await service.withModel(id, 'auto', (model) => exportTfjsLayers(exportableModel(model, 'tfjs'), { whole, weightsFileName: 'weights.bin' }));
   if (part === 'model.json') return Response.json(exported.modelJson);
   return new Response(exported.weightData as Uint8Array<ArrayBuffer>, { status: 200, headers: { 'content-type': 'application/octet-stream' } });
 }

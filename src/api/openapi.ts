@@ -44,6 +44,7 @@ const errors = {
 export const accessErrors = {
   read: errors,
   encode: errors,
+  download: errors,
   write: errors,
 } satisfies Record<Access, object>;
 

@@ -1,6 +1,6 @@
 /**
  * The scopes of API keys, and which scope each route needs: the one list and the one mapping.
- * A route states only its access (`requireAccess('read' | 'encode' | 'write')`); the family of
+ * A route states only its access (`requireAccess('read' | 'encode' | 'download' | 'write')`); the family of
  * its path (/v1/models, /v1/datasets, /v1/jobs, /v1/sweeps, /v1/keys, /v1/audit) picks the scope, so a new
  * route in a family needs no edit here. The OpenAPI document lists each operation's scope in its
  * security requirement (app.ts), from this same mapping.
@@ -11,7 +11,8 @@ export const SCOPES = {
   'models:read': 'list models, read their summaries, export them, draw their pictures',
   'models:encode': 'encode, reconstruct and evaluate with a model',
   'models:write': 'train, retrain, import and delete models, and start a batch encode of one (its codes are stored as a new dataset)',
-  'datasets:read': 'list datasets, read their shapes and download them',
+  'datasets:read': 'list datasets and read their shapes (not their rows)',
+  'datasets:download': 'download a dataset\'s rows (GET /v1/datasets/{id}/download): the training data itself, so not an encode token\'s',
   'datasets:write': 'upload and delete datasets',
   'jobs:read': 'read and follow training jobs, sweeps and batch encodes',
   'jobs:write': 'start and cancel training jobs and sweeps (a job stores the model it trains), cancel batch encodes',
@@ -22,13 +23,16 @@ export type Scope = keyof typeof SCOPES;
 
 export const SCOPE_NAMES = Object.keys(SCOPES) as [Scope, ...Scope[]];
 
-/** What a route does: reads, uses a model (encode, reconstruct, evaluate), or writes. */
-export type Access = 'read' | 'encode' | 'write';
+/**
+ * What a route does: reads (summaries, shapes, status), uses a model (encode, reconstruct,
+ * evaluate), hands out stored rows (a dataset's download), or writes.
+ */
+export type Access = 'read' | 'encode' | 'download' | 'write';
 
 /** The families of routes, by the segment after /v1/, and the scope each access needs there. */
 const FAMILY_SCOPES: Record<string, Partial<Record<Access, Scope>>> = {
   models: { read: 'models:read', encode: 'models:encode', write: 'models:write' },
-  datasets: { read: 'datasets:read', write: 'datasets:write' },
+  datasets: { read: 'datasets:read', download: 'datasets:download', write: 'datasets:write' },
   jobs: { read: 'jobs:read', write: 'jobs:write' },
   // A sweep is jobs: starting one starts its trials' jobs.
   sweeps: { read: 'jobs:read', write: 'jobs:write' },

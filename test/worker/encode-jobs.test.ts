@@ -12,7 +12,7 @@ import { parseCsv } from '../../src/data/csv.js';
 import type { Matrix } from '../../src/data/matrix.js';
 import { parseNpy } from '../../src/data/npy.js';
 import { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
-import { call, expectProblem } from './helpers.js';
+import { call, ENCODE, expectProblem } from './helpers.js';
 import { exportModel, randomMatrix, uploadDataset } from './jobs-helpers.js';
 
 interface EncodeJobBody {
@@ -149,5 +149,12 @@ describe('dataset download', () => {
     expect(Buffer.from(parsed.data.buffer, parsed.data.byteOffset, parsed.data.byteLength).equals(Buffer.from(matrix.data.buffer))).toBe(true);
     await expectProblem(await call(`/v1/datasets/${datasetId}/download?format=xml`), 422);
     await expectProblem(await call(`/v1/datasets/${'f'.repeat(32)}/download`), 404);
+  });
+
+  it('should refuse an encode token, which may read a dataset\'s shape but not its rows', async () => {
+    const datasetId = await uploadDataset(randomMatrix(10, 4, 3));
+    expect((await call(`/v1/datasets/${datasetId}`, { token: ENCODE })).status).toBe(200);
+    const refused = await call(`/v1/datasets/${datasetId}/download`, { token: ENCODE });
+    await expectProblem(refused, 403);
   });
 });

@@ -22,7 +22,7 @@ export const downloadRoute = createRoute({
   summary: 'Download a dataset (CSV, .npy or raw float32), streamed',
   tags: ['datasets'],
   security,
-  middleware: [requireAccess('read')] as const,
+  middleware: [requireAccess('download')] as const,
   request: {
     params: IdParamsSchema,
     query: z.object({ format: z.enum(DOWNLOAD_FORMATS).optional().openapi({ description: 'csv (the default), npy or f32 (raw little-endian float32, row after row).' }) }).strict(),
@@ -32,7 +32,7 @@ export const downloadRoute = createRoute({
       description: 'The dataset, in the caller\'s scale (uint8 shards decoded).',
       content: { 'text/csv': { schema: z.string() }, 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } },
     },
-    ...accessErrors.read,
+    ...accessErrors.download,
     ...notFoundResponse('dataset'),
   },
 });

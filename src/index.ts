@@ -29,7 +29,7 @@ export {
   type OptimizerName,
   type TrainingOptions,
 } from './model/config.js';
-export type { Metrics } from './model/metrics.js';
+export { activeThreshold, DEAD_UNIT_THRESHOLD, DENSE_UNIT_FREQUENCY, type Metrics, type StoredMetrics } from './model/metrics.js';
 export { readModelFile, toModelFile, type ModelFile, type ModelState } from './model/model-file.js';
 export { readBinaryModelFile, toBinaryModelFile } from './model/model-file-binary.js';
 export { modelFileForm, readModelBytes, type ModelFileForm } from './model/model-bytes.js';

@@ -101,7 +101,10 @@ export const MetricsSchema = z
     sparsity: z.number(),
     meanActivation: z.number(),
     fvu: z.number().nullable().openapi({ description: 'Fraction of variance unexplained; null when the data has no variance.' }),
-    deadUnits: z.number().int(),
+    explainedVariance: z.number().nullable().openapi({ description: '1 − fvu; null when fvu is.' }),
+    l0: z.number().openapi({ description: 'Mean number of active codes per row (active: > 0 for relu and topk, > 0.01 for sigmoid).' }),
+    deadUnits: z.number().int().openapi({ description: 'Hidden units never active on the data.' }),
+    denseUnits: z.number().int().openapi({ description: 'Hidden units active on more than 10% of the rows.' }),
     rows: z.number().int().openapi({ description: 'Rows the metrics were computed on.' }),
   })
   .openapi('Metrics');

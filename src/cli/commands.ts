@@ -142,4 +142,20 @@ export const JOB: CommandSpec = {
   ],
 };
 
-export const COMMANDS: readonly CommandSpec[] = [TRAIN, ENCODE, EVALUATE, PLOT, FILTERS, EXPORT, SWEEP, UPLOAD, JOB];
+export const DENSITY: CommandSpec = {
+  name: 'density',
+  summary: "draw the feature-density histogram (log10 of each unit's firing frequency on data) as SVG",
+  options: [
+    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train (JSON or binary, told apart by content)' },
+    { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'rows to measure the firing frequencies on, CSV, JSON or .npy ("-" reads stdin)' },
+    { name: 'out', kind: 'path', value: 'FILE.svg|json', required: true, help: 'where to write the histogram (.svg), or each unit\'s firing frequency as a JSON array (.json)' },
+    { name: 'bins', kind: 'integer', value: 'N', help: 'bins over the log10 range (default 30, at most 200)' },
+    { name: 'width', kind: 'integer', value: 'N', help: 'picture width in pixels (default 640)' },
+    { name: 'height', kind: 'integer', value: 'N', help: 'picture height in pixels (default 400)' },
+    { name: 'title', kind: 'text', value: 'TEXT', help: 'chart title (default "Feature density")' },
+    JSON_FLAG,
+    QUIET_FLAG,
+  ],
+};
+
+export const COMMANDS: readonly CommandSpec[] = [TRAIN, ENCODE, EVALUATE, PLOT, FILTERS, EXPORT, SWEEP, UPLOAD, JOB, DENSITY];

@@ -138,7 +138,8 @@ function describeTraining(s: {
   return [
     `trained ${s.inputSize} → ${s.hiddenSize} on ${s.rows} row${s.rows === 1 ? '' : 's'}, ${s.epochs} epoch${s.epochs === 1 ? '' : 's'} in ${s.seconds.toFixed(1)} s (backend ${s.backend}${skipped})`,
     `loss ${m.loss.toPrecision(6)} = reconstruction ${m.reconstruction.toPrecision(6)} + weight decay ${m.weightDecay.toPrecision(6)} + sparsity ${m.sparsity.toPrecision(6)}`,
-    `mean activation ${m.meanActivation.toPrecision(4)}, fvu ${fvu}, dead units ${m.deadUnits}/${s.hiddenSize}`,
+    `mean activation ${m.meanActivation.toPrecision(4)}, fvu ${fvu}, explained variance ${m.explainedVariance === null ? 'n/a' : m.explainedVariance.toPrecision(4)}`,
+    `l0 ${m.l0.toPrecision(4)} active codes a row, dead units ${m.deadUnits}/${s.hiddenSize}, dense units ${m.denseUnits}/${s.hiddenSize}`,
     `wrote ${s.out}`,
     '',
   ].join('\n');

@@ -6,7 +6,7 @@ import { PARAMETER_NAMES, parameterShapes, type AdamState, type LayerShape, type
 import { shortestFloat32 } from '../data/float32.js';
 import { ConfigError, ModelFileError } from '../errors.js';
 import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type TrainingOptions } from './config.js';
-import type { Metrics } from './metrics.js';
+import type { StoredMetrics } from './metrics.js';
 import type { Normalization } from './normalization.js';
 
 export const MODEL_FORMAT = 'edge-sae';
@@ -57,7 +57,7 @@ export interface ModelFile {
   config: Omit<ModelConfig, 'hiddenSize'> & { hiddenSize: number };
   training: Omit<TrainingOptions, 'backend'> & { backend: string; epochsCompleted: number };
   optimizerState?: { kind: 'adam'; step: number; m: ParametersJson; v: ParametersJson };
-  metrics: Metrics | Record<string, never>;
+  metrics: StoredMetrics | Record<string, never>;
   lossHistory: number[];
   /** topk: training steps since each hidden unit last fired, [h] (dead units: ≥ deadSteps). */
   stepsSinceFired?: number[];
@@ -73,7 +73,8 @@ export interface ModelState {
   /** The backend that last trained the model (informational: files do not depend on it). */
   trainedWith: string;
   optimizerState: AdamState | null;
-  metrics: Metrics | null;
+  /** The last training's metrics; a file written before l0, explainedVariance and denseUnits lacks them. */
+  metrics: StoredMetrics | null;
   lossHistory: number[];
   /**
    * topk: the training steps since each hidden unit last fired, [h], so a continued run (a file,
@@ -295,7 +296,7 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
   const historyJson = file.lossHistory ?? [];
   if (!Array.isArray(historyJson)) read.fail('lossHistory', 'must be an array of numbers');
   const lossHistory = historyJson.map((v, k) => read.finite(v, `lossHistory[${k}]`));
-  const metrics = file.metrics && Object.keys(read.object(file.metrics, 'metrics')).length > 0 ? (file.metrics as Metrics) : null;
+  const metrics = file.metrics && Object.keys(read.object(file.metrics, 'metrics')).length > 0 ? (file.metrics as StoredMetrics) : null;
   let stepsSinceFired: Uint32Array | null = null;
   if (file.stepsSinceFired !== undefined && file.stepsSinceFired !== null) {
     const steps = file.stepsSinceFired;

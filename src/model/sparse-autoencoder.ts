@@ -25,7 +25,7 @@ import {
   type TrainingOptions,
 } from './config.js';
 import { decoderBiasFromData, initialParameters } from './initialization.js';
-import { computeMetrics, type Metrics } from './metrics.js';
+import { activeThreshold, addFiringCounts, computeMetrics, firingFrequencyOf, type Metrics, type StoredMetrics } from './metrics.js';
 import { readModelBytes } from './model-bytes.js';
 import { toBinaryModelFile } from './model-file-binary.js';
 import { readModelFile, toModelFile, type ModelFile, type ModelState } from './model-file.js';
@@ -86,7 +86,7 @@ export class SparseAutoencoder {
   private normalization: Normalization | null;
   private training: TrainingOptions & { epochsCompleted: number };
   private trainedWith: string;
-  private metrics: Metrics | null;
+  private metrics: StoredMetrics | null;
   private lossHistory: number[];
   private disposed = false;
   /** Optimizer state loaded from a file and not yet handed to the session (see the constructor). */
@@ -173,7 +173,7 @@ export class SparseAutoencoder {
     return this.config.architecture === 'topk' ? this.session.getStepsSinceFired() : null;
   }
 
-  get lastMetrics(): Metrics | null {
+  get lastMetrics(): StoredMetrics | null {
     return this.metrics;
   }
 
@@ -388,6 +388,18 @@ export class SparseAutoencoder {
     return this.metricsOn(x, rows);
   }
 
+  /**
+   * Per hidden unit, the fraction of the rows of `data` where it is active (src/model/metrics.ts:
+   * a code > 0 for relu and topk, > DEAD_UNIT_THRESHOLD for sigmoid) — what the feature-density
+   * histogram draws. Not part of Metrics: it is h numbers, too many for every job's progress.
+   */
+  firingFrequency(data: DataInput): Float64Array {
+    const { x, rows } = this.prepare(data);
+    const counts = new Float64Array(this.hiddenSize);
+    addFiringCounts(this.session.forward(x, rows).hidden, rows, this.hiddenSize, activeThreshold(this.config.architecture), counts);
+    return firingFrequencyOf(counts, rows);
+  }
+
   /** Frees the backend session. */
   dispose(): void {
     if (!this.disposed) this.session.dispose();
@@ -456,7 +468,7 @@ export class SparseAutoencoder {
   private metricsOn(x: Float32Array, rows: number): Metrics {
     const { terms, meanActivation } = this.session.gradients(x, rows, this.lossConfig());
     const forward = this.session.forward(x, rows);
-    return computeMetrics(terms, meanActivation, forward, x, rows, this.inputSize, this.hiddenSize);
+    return computeMetrics(terms, meanActivation, forward, x, rows, this.inputSize, this.hiddenSize, this.config.architecture);
   }
 
   private prepare(data: DataInput): { x: Float32Array; rows: number; original: Matrix } {

@@ -3,11 +3,12 @@
  * kernels) and forward pass are folded into running sums, so the whole data is never in memory.
  * The same quantities as computeMetrics on the whole data, but summed in another order (per
  * shard, in float64), so equal to evaluate's within float rounding, not bit for bit — except the
- * weight-decay term, which does not depend on the data and is the kernels' own number.
+ * weight-decay term, which does not depend on the data and is the kernels' own number — and the
+ * counts (l0's active codes, dead and dense units), which are whole numbers and so exactly equal.
  */
 import { KL_CLAMP } from '../backends/formulas.js';
 import type { ForwardResult, LossConfig, LossTerms } from '../backends/types.js';
-import { DEAD_UNIT_THRESHOLD, type Metrics } from './metrics.js';
+import { activeThreshold, addFiringCounts, unitCounts, type Metrics } from './metrics.js';
 
 export class StreamedMetrics {
   private rows = 0;
@@ -17,7 +18,9 @@ export class StreamedMetrics {
   /** relu, topk: Σ over shards of the shard's sparsity term × its rows (the term is a mean over rows). */
   private linearSparsity = 0;
   private readonly activationSum: Float64Array;
-  private readonly peak: Float32Array;
+  /** Per unit, the rows so far where it was active; and the active codes in all. */
+  private readonly firing: Float64Array;
+  private activeCodes = 0;
   private residual = 0;
   /** Per column: the mean and Σ(x − mean)² of the rows so far (Chan et al.'s pairwise update). */
   private readonly featureMean: Float64Array;
@@ -29,7 +32,7 @@ export class StreamedMetrics {
     private readonly hiddenSize: number,
   ) {
     this.activationSum = new Float64Array(hiddenSize);
-    this.peak = new Float32Array(hiddenSize);
+    this.firing = new Float64Array(hiddenSize);
     this.featureMean = new Float64Array(inputSize);
     this.featureM2 = new Float64Array(inputSize);
   }
@@ -65,9 +68,7 @@ export class StreamedMetrics {
     }
     this.rows = total;
 
-    for (let i = 0; i < rows; i++) {
-      for (let j = 0; j < h; j++) this.peak[j] = Math.max(this.peak[j]!, forward.hidden[i * h + j]!);
-    }
+    this.activeCodes += addFiringCounts(forward.hidden, rows, h, activeThreshold(this.loss.architecture), this.firing);
   }
 
   private get linear(): boolean {
@@ -91,16 +92,19 @@ export class StreamedMetrics {
     const sparsity = this.linear ? this.linearSparsity / this.rows : sparsityWeight * kl;
     let total = 0;
     for (let j = 0; j < this.inputSize; j++) total += this.featureM2[j]!;
-    let deadUnits = 0;
-    for (let j = 0; j < h; j++) if (this.peak[j]! <= DEAD_UNIT_THRESHOLD) deadUnits++;
+    const { deadUnits, denseUnits } = unitCounts(this.firing, this.rows);
+    const fvu = total > 0 ? this.residual / total : null;
     return {
       loss: reconstruction + this.weightDecay + sparsity,
       reconstruction,
       weightDecay: this.weightDecay,
       sparsity,
       meanActivation: meanOfMeans / h,
-      fvu: total > 0 ? this.residual / total : null,
+      fvu,
+      explainedVariance: fvu === null ? null : 1 - fvu,
+      l0: this.activeCodes / this.rows,
       deadUnits,
+      denseUnits,
       rows: this.rows,
     };
   }

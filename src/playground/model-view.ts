@@ -12,7 +12,7 @@ export interface ModelShown {
   metrics: Record<string, unknown> | null;
 }
 
-const METRICS = ['loss', 'reconstruction', 'weightDecay', 'sparsity', 'meanActivation', 'fvu', 'deadUnits'];
+const METRICS = ['loss', 'reconstruction', 'weightDecay', 'sparsity', 'meanActivation', 'fvu', 'explainedVariance', 'l0', 'deadUnits', 'denseUnits'];
 
 export function showMetrics(model: ModelShown): void {
   const rows: Array<[string, string]> = [

@@ -1,8 +1,10 @@
 /**
  * Pictures of a model, as strings and bytes, with no Node or DOM imports (the Worker uses them):
- * the loss curve (SVG) and the learned filters (SVG or PNG), plus the PNG encoder behind them.
+ * the loss curve (SVG), the feature-density histogram (SVG) and the learned filters (SVG or PNG),
+ * plus the PNG encoder behind them.
  */
 export { renderLossCurveSvg, type LossCurveOptions } from './loss-curve.js';
+export { densityBins, renderDensityHistogramSvg, type DensityBins, type DensityHistogramOptions } from './density.js';
 export {
   filterShape,
   filterTiles,

@@ -79,7 +79,7 @@ describe('train → encode → evaluate', () => {
     const evaluated = await runCli(['evaluate', '--model', 'm.json', '--data', 'd.csv'], { cwd: dir });
     expect(evaluated.code, evaluated.stderr).toBe(0);
     const metrics = JSON.parse(evaluated.stdout) as Record<string, number>;
-    for (const key of ['loss', 'reconstruction', 'weightDecay', 'sparsity', 'meanActivation', 'fvu', 'deadUnits']) {
+    for (const key of ['loss', 'reconstruction', 'weightDecay', 'sparsity', 'meanActivation', 'fvu', 'explainedVariance', 'l0', 'deadUnits', 'denseUnits']) {
       expect(metrics[key], key).toBeTypeOf('number');
       expect(metrics[key]!, key).toBeCloseTo(summary.metrics[key]!, 5);
     }

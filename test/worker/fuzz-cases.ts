@@ -39,7 +39,7 @@ export function routesOf(doc: { paths: Record<string, Record<string, { security?
     for (const [method, operation] of Object.entries(methods)) {
       if (!HTTP_METHODS.has(method)) continue;
       const upper = method.toUpperCase();
-      const read = upper === 'GET' || /\/(encode|reconstruct|evaluate)$/.test(path);
+      const read = upper === 'GET' || /\/(encode|reconstruct|evaluate|density\.svg)$/.test(path);
       const scope = Object.values(operation.security?.[0] ?? {})[0]?.[0] ?? null;
       routes.push({ method: upper, path, public: !operation.security?.length, write: !read, scope });
     }
@@ -266,7 +266,7 @@ export function shapeOf(route: RouteTemplate): keyof typeof shapedBodies | 'any'
   if (path === '/v1/models') return 'train';
   if (path === '/v1/models/import') return 'import';
   if (path.endsWith('/train')) return 'retrain';
-  if (/\/(encode|reconstruct|evaluate)$/.test(path)) return 'inputs';
+  if (/\/(encode|reconstruct|evaluate|density\.svg)$/.test(path)) return 'inputs';
   if (path === '/v1/jobs') return 'job';
   if (path === '/v1/datasets') return 'dataset';
   if (path === '/v1/datasets/uploads') return 'upload';
@@ -275,7 +275,7 @@ export function shapeOf(route: RouteTemplate): keyof typeof shapedBodies | 'any'
 }
 
 const queryKeys = [
-  'limit', 'cursor', 'name', 'header', 'hiddenSize', 'sparsityTarget', 'sparsityWeight', 'weightDecay', 'reduction',
+  'limit', 'cursor', 'name', 'header', 'bins', 'hiddenSize', 'sparsityTarget', 'sparsityWeight', 'weightDecay', 'reduction',
   'normalize', 'optimizer', 'learningRate', 'epochs', 'batchSize', 'seed', 'backend', 'rows', 'cols', 'shape', 'scale', 'count',
 ];
 const queryValues = [

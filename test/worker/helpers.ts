@@ -89,4 +89,4 @@ export interface TrainResponseBody {
   lossHistory: number[];
 }
 
-export const METRIC_KEYS = ['loss', 'reconstruction', 'weightDecay', 'sparsity', 'meanActivation', 'fvu', 'deadUnits'];
+export const METRIC_KEYS = ['loss', 'reconstruction', 'weightDecay', 'sparsity', 'meanActivation', 'fvu', 'explainedVariance', 'l0', 'deadUnits', 'denseUnits'];

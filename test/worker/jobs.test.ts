@@ -29,6 +29,10 @@ describe('jobs', () => {
 
     const file = await exportModel(done.modelId!);
     expect(file).toEqual(await oneGoFile(matrix, config, training));
+    // The job's view carries the metrics stored in the model, l0, explainedVariance and denseUnits among them.
+    const metrics = (done as unknown as { metrics: Record<string, unknown> }).metrics;
+    expect(metrics).toEqual((file as { metrics: unknown }).metrics);
+    for (const key of ['l0', 'explainedVariance', 'deadUnits', 'denseUnits']) expect(metrics).toHaveProperty(key);
 
     // The model is an ordinary model: encode (with an encode token) works on it.
     const res = await call(`/v1/models/${done.modelId}/encode`, { token: ENCODE, json: { input: Array.from(matrix.data.subarray(0, 8)) } });

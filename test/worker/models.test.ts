@@ -217,6 +217,7 @@ describe('model lifecycle', () => {
         '/v1/models/{id}',
         '/v1/models/{id}/encode',
         '/v1/models/{id}/encode-jobs',
+        '/v1/models/{id}/density.svg',
         '/v1/models/{id}/evaluate',
         '/v1/models/{id}/export',
         '/v1/models/{id}/export/tfjs/model.json',

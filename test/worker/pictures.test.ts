@@ -1,9 +1,12 @@
 /**
  * GET /v1/models/{id}/loss.svg, /filters.svg and /filters.png inside workerd: auth, content
- * types, the pictures' contents, ETag revalidation, and problem details for what cannot be drawn.
+ * types, the pictures' contents, ETag revalidation, and problem details for what cannot be drawn;
+ * POST /v1/models/{id}/density.svg on rows sent (its counts equal evaluate's, bounded by MAX_ROWS).
  */
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { call, ENCODE, expectProblem, trainModel } from './helpers.js';
+import { app } from '../../src/api/app.js';
+import { call, ENCODE, expectProblem, request, trainModel, TRAINING_DATA } from './helpers.js';
 
 function pngSize(bytes: Uint8Array): [number, number] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -56,9 +59,35 @@ describe('model pictures', () => {
     expect(shape.detail).toMatch(/3x1 has 3 pixels, but the model has 4 inputs/);
     expect(shape.errors).toEqual([expect.objectContaining({ parameter: 'shape' })]);
     await expectProblem(await call(`/v1/models/${model.id}/filters.png?shape=big`), 422);
+    const zero = await expectProblem(await call(`/v1/models/${model.id}/filters.svg?shape=0x10`), 422);
+    expect(zero.errors).toEqual([expect.objectContaining({ parameter: 'shape' })]);
     await expectProblem(await call(`/v1/models/${model.id}/filters.png?scale=100`), 422);
     await expectProblem(await call(`/v1/models/${model.id}/loss.svg?scale=cubic`), 422);
     await expectProblem(await call(`/v1/models/${'a'.repeat(32)}/loss.svg`), 404);
     await expectProblem(await call(`/v1/models/${model.id}/loss.svg`, { token: null }), 401);
+  });
+});
+
+describe('feature-density histogram', () => {
+  it('should draw the rows sent for an encode token, its dead and dense counts those of evaluate', async () => {
+    const model = await trainModel({ config: { hiddenSize: 6, architecture: 'relu' }, training: { epochs: 20, seed: 3 } });
+    const res = await call(`/v1/models/${model.id}/density.svg?bins=10`, { token: ENCODE, json: { inputs: TRAINING_DATA } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/svg+xml; charset=utf-8');
+    const svg = await res.text();
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    const evaluated = await call(`/v1/models/${model.id}/evaluate`, { token: ENCODE, json: { inputs: TRAINING_DATA } });
+    const metrics = (await evaluated.json()) as { deadUnits: number; denseUnits: number };
+    expect(svg).toContain(`<title id="density-title">Feature density: 6 units, ${metrics.deadUnits} dead, ${metrics.denseUnits} dense (above 0.1)</title>`);
+  });
+
+  it('should refuse bad bins, wrong widths, too many rows, no token and unknown models', async () => {
+    const model = await trainModel();
+    await expectProblem(await call(`/v1/models/${model.id}/density.svg?bins=0`, { json: { inputs: TRAINING_DATA } }), 422);
+    await expectProblem(await call(`/v1/models/${model.id}/density.svg`, { json: { inputs: [[1, 2]] } }), 422);
+    await expectProblem(await call(`/v1/models/${model.id}/density.svg`, { json: { inputs: TRAINING_DATA }, token: null }), 401);
+    await expectProblem(await call(`/v1/models/${'a'.repeat(32)}/density.svg`, { json: { inputs: TRAINING_DATA } }), 404);
+    const res = await app.request(request(`/v1/models/${model.id}/density.svg`, { json: { inputs: TRAINING_DATA } }), undefined, { ...env, MAX_ROWS: '5' });
+    expect((await expectProblem(res, 413)).limit).toBe('MAX_ROWS');
   });
 });

@@ -35,7 +35,7 @@ import { withoutUndefined } from '../../util/defined.js';
 const DEFAULT_PAGE_SIZE = 20;
 
 /** The rows of an inference request as a Matrix: `inputs`, or the single row `input`. */
-function inputsOf(body: { inputs?: unknown; input?: unknown }): { matrix: Matrix; source: string } {
+export function inputsOf(body: { inputs?: unknown; input?: unknown }): { matrix: Matrix; source: string } {
   if (body.inputs !== undefined) return { matrix: toMatrix(body.inputs, 'inputs'), source: 'inputs' };
   return { matrix: toMatrix([body.input], 'input'), source: 'input' };
 }

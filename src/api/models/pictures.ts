@@ -3,15 +3,21 @@
  * /v1/models/{id}/filters.svg or .png (each hidden unit's input weights in a grid, as UFLDL's
  * display_network draws them). Rendered from the model file by src/viz (no backend needed);
  * the response's ETag follows the stored model's, so a browser revalidates cheaply.
+ *
+ * POST /v1/models/{id}/density.svg is the feature-density histogram on rows sent in the body (as
+ * evaluate takes them, at most MAX_ROWS): it needs data and a forward pass, so it is a POST with
+ * the encode scope, not cached.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { encoderWeightsOf, parseShape, renderFiltersPng, renderFiltersSvg, renderLossCurveSvg } from '../../viz/index.js';
+import { encoderWeightsOf, parseShape, renderDensityHistogramSvg, renderFiltersPng, renderFiltersSvg, renderLossCurveSvg } from '../../viz/index.js';
 import { requireAccess } from '../auth.js';
+import { limitBody } from '../body-limit.js';
 import type { AppEnv } from '../env.js';
 import { ApiError, validationHook } from '../problem.js';
-import { accessErrors, notFoundResponse, problem, security } from '../openapi.js';
-import { ModelIdParamsSchema } from '../schemas.js';
+import { accessErrors, inputErrors, notFoundResponse, problem, security } from '../openapi.js';
+import { InputsRequestSchema, ModelIdParamsSchema } from '../schemas.js';
+import { inputsOf } from './index.js';
 import { ModelService } from './service.js';
 
 const errors = {
@@ -71,6 +77,28 @@ const filtersRoute = (format: 'svg' | 'png') =>
     },
   });
 
+const DensityQuerySchema = z.object({
+  bins: z.coerce.number().int().min(1).max(200).optional().openapi({ description: 'Bins over the log10 range (default 30).' }),
+});
+
+const densityRoute = createRoute({
+  method: 'post',
+  path: '/{id}/density.svg',
+  summary: 'The feature-density histogram (SVG)',
+  description:
+    "log10 of each hidden unit's firing frequency (the fraction of the rows sent where it is active: a code > 0 for relu and topk, > 0.01 for sigmoid), binned, with the dead units in their own bar at the left and a dashed line at the dense threshold (10% of rows). The rows come in the body as evaluate takes them (at most MAX_ROWS).",
+  tags: ['inference'],
+  security,
+  middleware: [requireAccess('encode'), limitBody('maxBodyBytes')] as const,
+  request: { params: ModelIdParamsSchema, query: DensityQuerySchema, body: { content: { 'application/json': { schema: InputsRequestSchema } }, required: true } },
+  responses: {
+    200: { description: 'An SVG document.', content: { 'image/svg+xml': { schema: z.string() } } },
+    ...accessErrors.read,
+    ...inputErrors,
+    ...notFoundResponse('model'),
+  },
+});
+
 /** The stored model file of `id`, decoded for drawing; 404 when there is none. */
 async function modelPicture(c: Context<AppEnv>, id: string) {
   const stored = await new ModelService(c.env).modelFile(id);
@@ -104,7 +132,13 @@ function cannotDraw(detail: string, parameter?: string): ApiError {
 function filterOptions(query: z.infer<typeof FiltersQuerySchema>, inputSize: number) {
   let shape;
   if (query.shape !== undefined) {
-    shape = parseShape(query.shape);
+    try {
+      shape = parseShape(query.shape);
+    } catch (error) {
+      // "0x10" passes the query's pattern but is no shape: a 422 naming it, not a 500
+      if (error instanceof RangeError) throw cannotDraw(error.message, 'shape');
+      throw error;
+    }
     if (shape.width * shape.height !== inputSize) {
       throw cannotDraw(`shape ${query.shape} has ${shape.width * shape.height} pixels, but the model has ${inputSize} inputs`, 'shape');
     }
@@ -141,4 +175,22 @@ export const pictures = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     const model = await modelPicture(c, id);
     const options = filterOptions(query, model.inputSize);
     return respond(c, model.etag, `filters-png-${variantOf(query)}`, 'image/png', () => renderFiltersPng(model, options)) as never;
+  })
+  .openapi(densityRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const { bins } = c.req.valid('query');
+    const { matrix, source } = inputsOf(c.req.valid('json'));
+    const service = new ModelService(c.env);
+    const frequencies = await service.withModel(id, 'auto', (model) => {
+      service.checkInputs(matrix, model.inputSize, source);
+      return model.firingFrequency(matrix);
+    });
+    let svg: string;
+    try {
+      svg = renderDensityHistogramSvg(frequencies, bins === undefined ? {} : { bins });
+    } catch (error) {
+      if (error instanceof RangeError) throw cannotDraw(error.message);
+      throw error;
+    }
+    return c.body(svg, 200, { 'content-type': 'image/svg+xml; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }) as never;
   });

@@ -45,7 +45,7 @@ export function createProgressReporter(style: ProgressStyle, options: ProgressOp
   let drawn = false;
   const write = options.write;
 
-  const update = ({ epoch, epochs, loss }: TrainingProgress): void => {
+  const update = ({ epoch, epochs, loss, validationLoss }: TrainingProgress): void => {
     const t = now();
     const elapsed = t - started;
     const eta = epoch > 0 ? (elapsed / epoch) * (epochs - epoch) : NaN;
@@ -54,7 +54,7 @@ export function createProgressReporter(style: ProgressStyle, options: ProgressOp
       if (!last && t - lastDraw < REDRAW_MS) return;
       lastDraw = t;
       drawn = true;
-      write(`\r${barLine(epoch, epochs, loss, elapsed, eta, options.columns ?? 80)}\x1b[K`);
+      write(`\r${barLine(epoch, epochs, loss, elapsed, eta, options.columns ?? 80, validationLoss)}\x1b[K`);
       return;
     }
     if (style === 'none') return;
@@ -64,9 +64,10 @@ export function createProgressReporter(style: ProgressStyle, options: ProgressOp
     lastMilestone = milestone;
     lastDraw = t;
     if (style === 'json-lines') {
-      write(`${JSON.stringify({ event: 'progress', epoch, epochs, loss, elapsedSeconds: round(elapsed / 1000), etaSeconds: round(eta / 1000) })}\n`);
+      write(`${JSON.stringify({ event: 'progress', epoch, epochs, loss, ...(validationLoss === undefined ? {} : { validationLoss }), elapsedSeconds: round(elapsed / 1000), etaSeconds: round(eta / 1000) })}\n`);
     } else {
-      write(`epoch ${epoch}/${epochs}  loss ${formatLoss(loss)}  elapsed ${formatDuration(elapsed)}  eta ${formatDuration(eta)}\n`);
+      const val = validationLoss === undefined ? '' : `  val ${formatLoss(validationLoss)}`;
+      write(`epoch ${epoch}/${epochs}  loss ${formatLoss(loss)}${val}  elapsed ${formatDuration(elapsed)}  eta ${formatDuration(eta)}\n`);
     }
   };
 
@@ -79,11 +80,11 @@ export function createProgressReporter(style: ProgressStyle, options: ProgressOp
 }
 
 /** `epoch  120/1000 [######------------]  12%  loss 0.123456  eta 0:42`, fitted to `columns`. */
-export function barLine(epoch: number, epochs: number, loss: number, elapsedMs: number, etaMs: number, columns: number): string {
+export function barLine(epoch: number, epochs: number, loss: number, elapsedMs: number, etaMs: number, columns: number, validationLoss?: number): string {
   const digits = String(epochs).length;
   const head = `epoch ${String(epoch).padStart(digits)}/${epochs}`;
   const percent = `${String(Math.floor((epoch / epochs) * 100)).padStart(3)}%`;
-  const tail = `loss ${formatLoss(loss)}  ${epoch === epochs ? `took ${formatDuration(elapsedMs)}` : `eta ${formatDuration(etaMs)}`}`;
+  const tail = `loss ${formatLoss(loss)}${validationLoss === undefined ? '' : `  val ${formatLoss(validationLoss)}`}  ${epoch === epochs ? `took ${formatDuration(elapsedMs)}` : `eta ${formatDuration(etaMs)}`}`;
   // Leave one column free: writing into the last one wraps on some terminals.
   const room = columns - 1 - head.length - percent.length - tail.length - 8;
   const barWidth = Math.max(0, Math.min(40, room));

@@ -94,12 +94,15 @@ async function trainOn(
       requestedBackend: report.requested,
       skippedBackends: report.skipped,
       initializedFrom: initPath ?? null,
-      rows: data.shards.rows,
+      rows: result.metrics.rows,
+      ...(result.validationMetrics ? { heldOutRows: result.validationMetrics.rows } : {}),
       inputSize: model.inputSize,
       hiddenSize: model.hiddenSize,
       epochs: result.lossHistory.length,
       seconds: (Date.now() - started) / 1000,
       metrics: result.metrics,
+      ...(result.validationMetrics ? { validationMetrics: result.validationMetrics, validationHistory: result.validationHistory } : {}),
+      ...(result.bestEpoch !== null ? { bestEpoch: result.bestEpoch } : {}),
     };
     if (json) io.stdout(`${JSON.stringify(summary)}\n`);
     else if (!quiet) io.stdout(describeTraining(summary));
@@ -131,15 +134,21 @@ function describeTraining(s: {
   epochs: number;
   seconds: number;
   metrics: Metrics;
+  validationMetrics?: Metrics;
+  heldOutRows?: number;
+  bestEpoch?: number;
 }): string {
   const m = s.metrics;
   const skipped = s.skippedBackends.map((b) => `; skipped ${b.name}: ${b.reason}`).join('');
   const fvu = m.fvu === null ? 'n/a' : m.fvu.toPrecision(4);
   return [
-    `trained ${s.inputSize} → ${s.hiddenSize} on ${s.rows} row${s.rows === 1 ? '' : 's'}, ${s.epochs} epoch${s.epochs === 1 ? '' : 's'} in ${s.seconds.toFixed(1)} s (backend ${s.backend}${skipped})`,
+    `trained ${s.inputSize} → ${s.hiddenSize} on ${s.rows} row${s.rows === 1 ? '' : 's'}${s.heldOutRows === undefined ? '' : ` (${s.heldOutRows} held out)`}, ${s.epochs} epoch${s.epochs === 1 ? '' : 's'} in ${s.seconds.toFixed(1)} s (backend ${s.backend}${skipped})`,
     `loss ${m.loss.toPrecision(6)} = reconstruction ${m.reconstruction.toPrecision(6)} + weight decay ${m.weightDecay.toPrecision(6)} + sparsity ${m.sparsity.toPrecision(6)}`,
     `mean activation ${m.meanActivation.toPrecision(4)}, fvu ${fvu}, explained variance ${m.explainedVariance === null ? 'n/a' : m.explainedVariance.toPrecision(4)}`,
     `l0 ${m.l0.toPrecision(4)} active codes a row, dead units ${m.deadUnits}/${s.hiddenSize}, dense units ${m.denseUnits}/${s.hiddenSize}`,
+    ...(s.validationMetrics
+      ? [`validation (${s.validationMetrics.rows} held-out rows): loss ${s.validationMetrics.loss.toPrecision(6)}, fvu ${s.validationMetrics.fvu === null ? 'n/a' : s.validationMetrics.fvu.toPrecision(4)}${s.bestEpoch === undefined ? '' : `; early stopping kept epoch ${s.bestEpoch}'s weights`}`]
+      : []),
     `wrote ${s.out}`,
     '',
   ].join('\n');

@@ -12,6 +12,7 @@
  * while (!trainer.done) { await trainer.runSteps(200); save(encodeCheckpoint(trainer.checkpoint())); }
  * const { state, metrics } = await trainer.finish();                    // toBinaryModelFile(state)
  */
+import { ConfigError } from '../errors.js';
 import type { KernelBackend } from '../backends/types.js';
 import type { ShardSource } from '../data/shard-source.js';
 import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type TrainingOptions } from '../model/config.js';
@@ -50,6 +51,19 @@ export function totalSteps(rows: number, batchSize: number, epochs: number): num
   return epochs * Math.ceil(rows / effectiveBatchRows(rows, batchSize));
 }
 
+/**
+ * What a job does not take yet: validation and early stopping run in the library and the CLI
+ * (fit, fitStream, edge-sae train), where the run keeps its best epoch in memory; a job would have
+ * to checkpoint that too. Refused at submit (and here), naming the option, rather than ignored.
+ */
+export function checkJobTraining(training: Pick<TrainingOptions, 'validationSplit' | 'patience'>): void {
+  for (const key of ['validationSplit', 'patience'] as const) {
+    if (training[key] > 0) {
+      throw new ConfigError(`training.${key}`, 'is not taken by jobs yet: validation and early stopping run in the library and the CLI (edge-sae train); a job trains on every row');
+    }
+  }
+}
+
 export class JobTrainer {
   private readonly history: number[];
 
@@ -70,6 +84,7 @@ export class JobTrainer {
   static start(backend: KernelBackend, source: ShardSource, spec: JobSpec, checkpoint?: Checkpoint): JobTrainer {
     const config = resolveModelConfig(source.cols, spec.config);
     const training = resolveTrainingOptions(spec.training);
+    checkJobTraining(training);
     let model: SparseAutoencoder;
     if (checkpoint) {
       const shape = { inputSize: source.cols, hiddenSize: config.hiddenSize };

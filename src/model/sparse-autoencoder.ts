@@ -13,7 +13,9 @@ import type { AdamState, BackendName, BackendSession, KernelBackend, LayerShape,
 import { architectureOf } from '../backends/types.js';
 import type { BackendReport } from '../backends/select.js';
 import { toMatrix, type Matrix } from '../data/matrix.js';
-import { DataError, TrainingDivergedError } from '../errors.js';
+import { splitMatrix, splitSource } from '../data/row-split.js';
+import { EarlyStopping } from './early-stopping.js';
+import { ConfigError, DataError, TrainingDivergedError } from '../errors.js';
 import {
   DEFAULT_TRAINING_OPTIONS,
   lossConfigOf,
@@ -45,13 +47,21 @@ export interface TrainingProgress {
   epochs: number;
   /** That epoch's loss (mean of its batch losses). */
   loss: number;
+  /** The validation loss after that epoch (with validationSplit). */
+  validationLoss?: number;
 }
 
 export interface FitResult {
-  /** Metrics of the trained model on the whole training data. */
+  /** Metrics of the trained model on the whole training data (the kept rows, with validationSplit). */
   metrics: Metrics;
   /** One loss per epoch of this fit. */
   lossHistory: number[];
+  /** With validationSplit: the validation loss after each epoch of this fit; else empty. */
+  validationHistory: number[];
+  /** With validationSplit: the model's metrics on the held-out rows; else null. */
+  validationMetrics: Metrics | null;
+  /** With early stopping (patience): the 1-based epoch whose weights the model kept; else null. */
+  bestEpoch: number | null;
 }
 
 export interface CreateOptions {
@@ -66,8 +76,22 @@ export interface TrainingSlice {
   readonly run: TrainingRun;
   /** Runs up to `maxSteps` steps; returns the epoch losses finished. Restores the model on divergence. */
   step(maxSteps: number): number[];
-  /** Computes the final metrics and records the run in the model. Call once the run is done. */
-  finish(): FitResult;
+  /** Held-out rows (validationSplit), 0 without. */
+  readonly validationRows: number;
+  /** The loss on the held-out rows at the current weights, or null without validationSplit. */
+  validate(): number | null;
+  /**
+   * Computes the final metrics and records the run in the model. Call once the run is done, or
+   * when early stopping ends it after `epochsRun` epochs (the default: all of them).
+   */
+  finish(outcome?: RunOutcome): FitResult;
+}
+
+/** How a run ended, for finish: the epochs it ran, its validation losses and the epoch kept. */
+export interface RunOutcome {
+  epochsRun: number;
+  validationHistory: number[];
+  bestEpoch: number | null;
 }
 
 /**
@@ -78,8 +102,12 @@ export interface StreamingSlice {
   readonly run: StreamingRun;
   /** Runs up to `maxSteps` steps, reading the shards they need; resolves to the epoch losses finished. Restores the model on divergence. */
   step(maxSteps: number): Promise<number[]>;
-  /** Computes the final metrics (streamed over the shards) and records the run in the model. Call once the run is done. */
-  finish(): Promise<FitResult>;
+  /** Held-out rows (validationSplit), 0 without. */
+  readonly validationRows: number;
+  /** The loss on the held-out rows at the current weights (streamed over them), or null without validationSplit. */
+  validate(): Promise<number | null>;
+  /** Computes the final metrics (streamed over the shards) and records the run in the model. Call once the run is done (see TrainingSlice.finish). */
+  finish(outcome?: RunOutcome): Promise<FitResult>;
 }
 
 export class SparseAutoencoder {
@@ -215,16 +243,16 @@ export class SparseAutoencoder {
    * before the call and TrainingDivergedError is thrown.
    */
   fit(data: DataInput, training: Partial<TrainingOptions> = {}, onProgress?: (p: TrainingProgress) => void): FitResult {
-    const slice = this.startTraining(data, training);
-    const lossHistory: number[] = [];
-    while (!slice.run.done) {
-      const losses = slice.step(64);
-      for (const loss of losses) {
-        lossHistory.push(loss);
-        onProgress?.({ epoch: lossHistory.length, epochs: slice.run.totalEpochs, loss });
+    const options = resolveTrainingOptions(training);
+    const slice = this.startTraining(data, options);
+    const epochs = new EpochLoop(options, slice.validationRows > 0, this.weightKeeper());
+    while (!slice.run.done && !epochs.stopped) {
+      // With validation, stop at each epoch's end to measure it there.
+      for (const loss of slice.step(epochs.validating ? slice.run.stepsLeftInEpoch : 64)) {
+        epochs.ended(loss, epochs.validating ? slice.validate() : null, onProgress, slice.run.totalEpochs);
       }
     }
-    return slice.finish();
+    return slice.finish(epochs.outcome());
   }
 
   /**
@@ -234,12 +262,15 @@ export class SparseAutoencoder {
    * columnMin / columnMax. Otherwise as `fit` (continuing, divergence, progress).
    */
   async fitStream(source: ShardSource, training: Partial<TrainingOptions> = {}, onProgress?: (p: TrainingProgress) => void): Promise<FitResult> {
-    const slice = this.startStreamTraining(source, training);
-    let epochs = 0;
-    while (!slice.run.done) {
-      for (const loss of await slice.step(64)) onProgress?.({ epoch: ++epochs, epochs: slice.run.totalEpochs, loss });
+    const options = resolveTrainingOptions(training);
+    const slice = this.startStreamTraining(source, options);
+    const epochs = new EpochLoop(options, slice.validationRows > 0, this.weightKeeper());
+    while (!slice.run.done && !epochs.stopped) {
+      for (const loss of await slice.step(epochs.validating ? slice.run.stepsLeftInEpoch : 64)) {
+        epochs.ended(loss, epochs.validating ? await slice.validate() : null, onProgress, slice.run.totalEpochs);
+      }
     }
-    return slice.finish();
+    return slice.finish(epochs.outcome());
   }
 
   /**
@@ -247,14 +278,19 @@ export class SparseAutoencoder {
    * position (a checkpoint's, with parameters and optimizer state restored by the caller).
    * Throws ConfigError (training.batchSize) for batchSize 0 on data of more than one window.
    */
-  startStreamTraining(source: ShardSource, training: Partial<TrainingOptions> = {}, position?: TrainingPosition): StreamingSlice {
+  startStreamTraining(whole: ShardSource, training: Partial<TrainingOptions> = {}, position?: TrainingPosition): StreamingSlice {
     this.checkUsable();
     const options = resolveTrainingOptions(training);
-    if (source.cols !== this.inputSize) {
-      throw new DataError(`rows have ${source.cols} columns but the model takes ${this.inputSize} inputs`, { source: 'data', row: 1 });
+    if (whole.cols !== this.inputSize) {
+      throw new DataError(`rows have ${whole.cols} columns but the model takes ${this.inputSize} inputs`, { source: 'data', row: 1 });
     }
-    const normalization = this.normalization ?? normalizationFromRange(this.config.normalize, source.columnMin, source.columnMax);
+    const normalization = this.normalization ?? normalizationFromRange(this.config.normalize, whole.columnMin, whole.columnMax);
+    const split = options.validationSplit > 0 ? splitSource(whole, options.validationSplit, options.seed) : null;
+    if (split) checkSplit(split.train.rows, split.validation.rows, options.validationSplit);
+    const source = split?.train ?? whole;
     const prepare: ShardPreparer = (index, rows, out, offset) => this.prepareShard(normalization, source, index, rows, out, offset);
+    const held = split?.validation ?? null;
+    const prepareHeld: ShardPreparer = (index, rows, out, offset) => this.prepareShard(normalization, held!, index, rows, out, offset);
     const loss = this.lossConfig();
     const { before, restore } = this.prepareToTrain();
     const run = new StreamingRun(this.session, source, prepare, loss, optimizerConfig(options), options.epochs, options.batchSize, options.seed, position, scheduleOf(options));
@@ -279,15 +315,14 @@ export class SparseAutoencoder {
           throw error;
         }
       },
-      finish: async () => {
-        this.checkFinite(options.epochs, restore);
+      validationRows: held?.rows ?? 0,
+      validate: async () => (held === null ? null : (await this.streamedMetrics(held, prepareHeld, null)).loss),
+      finish: async (outcome) => {
+        this.checkFinite(outcome?.epochsRun ?? options.epochs, restore);
         const metrics = await this.streamedMetrics(source, prepare, run.inMemoryData);
+        const validationMetrics = held === null ? null : await this.streamedMetrics(held, prepareHeld, null);
         this.normalization = normalization;
-        this.metrics = metrics;
-        this.lossHistory = [...this.lossHistory, ...lossHistory];
-        this.training = { ...options, epochsCompleted: this.training.epochsCompleted + options.epochs };
-        this.trainedWith = this.backendName;
-        return { metrics, lossHistory };
+        return this.recordRun(options, metrics, validationMetrics, lossHistory, outcome);
       },
     };
   }
@@ -300,9 +335,14 @@ export class SparseAutoencoder {
   startTraining(data: DataInput, training: Partial<TrainingOptions> = {}, position?: TrainingPosition): TrainingSlice {
     this.checkUsable();
     const options = resolveTrainingOptions(training);
-    const matrix = this.checkWidth(toMatrix(data, 'data'), 'data');
-    const normalization = this.normalization ?? fitNormalization(this.config.normalize, matrix.data, matrix.rows, matrix.cols);
+    const whole = this.checkWidth(toMatrix(data, 'data'), 'data');
+    // The scaling is fitted on all the rows, held-out ones included (row-split.ts says why).
+    const normalization = this.normalization ?? fitNormalization(this.config.normalize, whole.data, whole.rows, whole.cols);
+    const split = options.validationSplit > 0 ? splitMatrix(whole, options.validationSplit, options.seed) : null;
+    if (split) checkSplit(split.train.rows, split.validation.rows, options.validationSplit);
+    const matrix = split?.train ?? whole;
     const x = normalize(normalization, matrix.data, matrix.rows, matrix.cols, 'data', this.linear);
+    const held = split === null ? null : { x: normalize(normalization, split.validation.data, split.validation.rows, split.validation.cols, 'data', this.linear), rows: split.validation.rows };
     const loss = this.lossConfig();
 
     const { before, restore } = this.prepareToTrain();
@@ -335,15 +375,15 @@ export class SparseAutoencoder {
           throw error;
         }
       },
-      finish: () => {
-        this.checkFinite(options.epochs, restore);
+      validationRows: held?.rows ?? 0,
+      validate: () => (held === null ? null : this.metricsOn(held.x, held.rows).loss),
+      finish: (outcome) => {
+        const epochsRun = outcome?.epochsRun ?? options.epochs;
+        this.checkFinite(epochsRun, restore);
         this.normalization = normalization;
         const metrics = this.metricsOn(x, matrix.rows);
-        this.metrics = metrics;
-        this.lossHistory = [...this.lossHistory, ...lossHistory];
-        this.training = { ...options, epochsCompleted: this.training.epochsCompleted + options.epochs };
-        this.trainedWith = this.backendName;
-        return { metrics, lossHistory };
+        const validationMetrics = held === null ? null : this.metricsOn(held.x, held.rows);
+        return this.recordRun(options, metrics, validationMetrics, lossHistory, outcome);
       },
     };
   }
@@ -507,6 +547,27 @@ export class SparseAutoencoder {
    * it trains now, and the parameters and state are kept so that `restore` puts them back after a
    * divergence.
    */
+  /** Records a finished run in the model (metrics, losses, epochs) and says what it gave. */
+  private recordRun(options: TrainingOptions, metrics: Metrics, validationMetrics: Metrics | null, lossHistory: number[], outcome: RunOutcome | undefined): FitResult {
+    this.metrics = metrics;
+    this.lossHistory = [...this.lossHistory, ...lossHistory];
+    this.training = { ...options, epochsCompleted: this.training.epochsCompleted + (outcome?.epochsRun ?? options.epochs) };
+    this.trainedWith = this.backendName;
+    return { metrics, lossHistory, validationHistory: outcome?.validationHistory ?? [], validationMetrics, bestEpoch: outcome?.bestEpoch ?? null };
+  }
+
+  /** Takes and puts back the weights, optimizer state and dead-unit counts: early stopping's best epoch. */
+  private weightKeeper(): WeightKeeper {
+    return {
+      take: () => ({ parameters: this.session.getParameters(), optimizerState: this.session.getOptimizerState(), stepsSinceFired: this.session.getStepsSinceFired() }),
+      put: (kept) => {
+        this.session.setParameters(kept.parameters);
+        this.session.setOptimizerState(kept.optimizerState);
+        this.session.setStepsSinceFired(kept.stepsSinceFired);
+      },
+    };
+  }
+
   private prepareToTrain(): { before: { parameters: Parameters; optimizerState: AdamState | null }; restore: () => void } {
     this.flushOptimizerState();
     const before = { parameters: this.session.getParameters(), optimizerState: this.session.getOptimizerState() };
@@ -541,4 +602,63 @@ async function streamedColumnMean(source: ShardSource, prepare: ShardPreparer): 
     for (let i = 0; i < rows; i++) for (let c = 0; c < n; c++) sum[c]! += x[i * n + c]!;
   }
   return Float32Array.from(sum, (total) => total / source.rows);
+}
+
+interface KeptWeights {
+  parameters: Parameters;
+  optimizerState: AdamState | null;
+  stepsSinceFired: Uint32Array;
+}
+
+interface WeightKeeper {
+  take(): KeptWeights;
+  put(kept: KeptWeights): void;
+}
+
+/**
+ * The epoch bookkeeping of fit and fitStream: progress, the validation losses and early stopping
+ * (keeping the best epoch's weights, put back when the run stops or ends).
+ */
+class EpochLoop {
+  private epoch = 0;
+  private readonly validationHistory: number[] = [];
+  private readonly stopping: EarlyStopping | null;
+  private best: KeptWeights | null = null;
+  stopped = false;
+
+  constructor(
+    options: TrainingOptions,
+    readonly validating: boolean,
+    private readonly keeper: WeightKeeper,
+  ) {
+    this.stopping = validating && options.patience > 0 ? new EarlyStopping(options.patience, options.minDelta) : null;
+  }
+
+  ended(loss: number, validationLoss: number | null, onProgress: ((p: TrainingProgress) => void) | undefined, epochs: number): void {
+    if (this.stopped) return;
+    this.epoch += 1;
+    if (validationLoss !== null) this.validationHistory.push(validationLoss);
+    onProgress?.({ epoch: this.epoch, epochs, loss, ...(validationLoss === null ? {} : { validationLoss }) });
+    if (this.stopping === null || validationLoss === null) return;
+    const verdict = this.stopping.observe(this.epoch, validationLoss);
+    if (verdict === 'improved') this.best = this.keeper.take();
+    else if (verdict === 'stop') this.stopped = true;
+  }
+
+  /** How the run ended; with early stopping, the best epoch's weights are back in the model. */
+  outcome(): RunOutcome {
+    let bestEpoch: number | null = null;
+    if (this.stopping !== null && this.best !== null) {
+      bestEpoch = this.stopping.bestEpochSoFar;
+      if (bestEpoch !== this.epoch) this.keeper.put(this.best);
+    }
+    return { epochsRun: this.epoch, validationHistory: [...this.validationHistory], bestEpoch };
+  }
+}
+
+/** A validation split must leave rows on both sides. */
+function checkSplit(trainRows: number, heldRows: number, fraction: number): void {
+  if (heldRows === 0 || trainRows === 0) {
+    throw new ConfigError('training.validationSplit', `${fraction} holds out ${heldRows} of ${trainRows + heldRows} rows, leaving ${trainRows} to train on: it must leave rows on both sides`);
+  }
 }

@@ -143,6 +143,11 @@ export class StreamingRun {
     return this.batchesPerEpoch;
   }
 
+  /** Steps until the current epoch ends (a run that validates each epoch stops there). */
+  get stepsLeftInEpoch(): number {
+    return this.inMemory ? this.inMemory.run.stepsLeftInEpoch : this.batchesPerEpoch - this.position.batch;
+  }
+
   /** A copy of the current position, to checkpoint. */
   getPosition(): TrainingPosition {
     return this.inMemory ? this.inMemory.run.getPosition() : { ...this.position };

@@ -86,6 +86,11 @@ export class TrainingRun {
     return this.epochs;
   }
 
+  /** Steps until the current epoch ends (a run that validates each epoch stops there). */
+  get stepsLeftInEpoch(): number {
+    return this.batchesPerEpoch - this.position.batch;
+  }
+
   /** A copy of the current position, to checkpoint. */
   getPosition(): TrainingPosition {
     return { ...this.position };

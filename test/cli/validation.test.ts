@@ -1,0 +1,45 @@
+/**
+ * edge-sae train with --validation-split and early stopping: the summary counts the rows trained
+ * on and held out, reports the validation metrics and the epoch kept, progress lines carry the
+ * validation loss, and the written model is the best epoch's (equal to a run of that many epochs).
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { formatCsv } from '../../src/data/csv.js';
+import { runMain } from '../helpers/cli.js';
+import { mulberry32, randomMatrix } from '../helpers/random.js';
+
+const root = mkdtempSync(path.join(tmpdir(), 'edge-sae-validation-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const at = (name: string) => path.join(root, name);
+writeFileSync(at('d.csv'), formatCsv(randomMatrix(mulberry32(5), 120, 6, 0, 10)));
+const FLAGS = ['--data', at('d.csv'), '--hidden', '8', '--batch-size', '16', '--seed', '3', '--validation-split', '0.25', '--backend', 'assemblyscript'];
+
+describe('edge-sae train --validation-split', () => {
+  it('should stop early, keep the best epoch, and say so', async () => {
+    const stopped = await runMain(['train', ...FLAGS, '--out', at('stopped.json'), '--epochs', '30', '--patience', '2', '--min-delta', '1e9', '--json']);
+    expect(stopped.code, stopped.stderr).toBe(0);
+    const summary = JSON.parse(stopped.stdout) as { rows: number; heldOutRows: number; epochs: number; bestEpoch: number; validationHistory: number[]; validationMetrics: { rows: number } };
+    expect(summary.rows + summary.heldOutRows).toBe(120);
+    expect(summary.validationMetrics.rows).toBe(summary.heldOutRows);
+    expect([summary.epochs, summary.bestEpoch, summary.validationHistory.length]).toEqual([3, 1, 3]);
+    const lines = stopped.stderr.trim().split('\n').map((line) => JSON.parse(line) as { validationLoss?: number });
+    expect(lines.at(-1)!.validationLoss).toBe(summary.validationHistory.at(-1));
+
+    const one = await runMain(['train', ...FLAGS, '--out', at('one.json'), '--epochs', '1', '--quiet']);
+    expect(one.code, one.stderr).toBe(0);
+    const [a, b] = [at('stopped.json'), at('one.json')].map((file) => JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>);
+    expect(a.encoder).toEqual(b.encoder);
+    expect(a.optimizerState).toEqual(b.optimizerState);
+  });
+
+  it('should name the option when the split leaves no row to hold out', async () => {
+    const tiny = at('tiny.csv');
+    writeFileSync(tiny, '0,1\n1,0\n');
+    const result = await runMain(['train', '--data', tiny, '--out', at('t.json'), '--validation-split', '0.01', '--epochs', '1']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--validation-split: 0\.01 holds out 0 of 2 rows/);
+  });
+});

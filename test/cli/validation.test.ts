@@ -30,7 +30,8 @@ describe('edge-sae train --validation-split', () => {
 
     const one = await runMain(['train', ...FLAGS, '--out', at('one.json'), '--epochs', '1', '--quiet']);
     expect(one.code, one.stderr).toBe(0);
-    const [a, b] = [at('stopped.json'), at('one.json')].map((file) => JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>);
+    const read = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const [a, b] = [read(at('stopped.json')), read(at('one.json'))];
     expect(a.encoder).toEqual(b.encoder);
     expect(a.optimizerState).toEqual(b.optimizerState);
   });

@@ -5,10 +5,10 @@
  * is already running. A dropped event stream (the server restarting, say) is reopened: the job
  * goes on without us, and its events say where it is.
  */
-import { readEventStream } from '../util/event-stream.js';
 import { apiClientFrom, type ApiClient } from './api-client.js';
 import { UsageError, type ParsedOptions } from './args.js';
 import { createCountProgress, type CountProgress } from './count-progress.js';
+import { followEvents } from './follow-events.js';
 import type { CliIo } from './io.js';
 import { readTrainingFlags } from './option-flags.js';
 import { progressStyle } from './progress.js';
@@ -25,9 +25,6 @@ interface JobView {
   modelId: string | null;
   error: { type: string; detail: string } | null;
 }
-
-/** Event streams in a row that may end without one event before we give up on the server. */
-const EMPTY_STREAMS_ALLOWED = 5;
 
 export async function job(options: ParsedOptions, io: CliIo): Promise<void> {
   const follow = options.string('follow');
@@ -76,23 +73,7 @@ export async function job(options: ParsedOptions, io: CliIo): Promise<void> {
 export async function followJob(client: ApiClient, start: JobView, progress: CountProgress): Promise<JobView> {
   if (isEnded(start)) return client.call<JobView>('GET', `/v1/jobs/${start.id}`, { retry: true });
   show(start, progress);
-  let empty = 0;
-  for (;;) {
-    const response = await client.send('GET', `/v1/jobs/${start.id}/events`, { retry: true });
-    let seen = false;
-    try {
-      for await (const event of readEventStream(response.body!)) {
-        seen = true;
-        const job = JSON.parse(event.data) as JobView;
-        show(job, progress);
-        if (event.type === 'end') return job;
-      }
-    } catch {
-      // The connection dropped mid-stream: open it again below.
-    }
-    empty = seen ? 0 : empty + 1;
-    if (empty >= EMPTY_STREAMS_ALLOWED) throw new Error(`GET /v1/jobs/${start.id}/events: the stream ended ${empty} times in a row without an event`);
-  }
+  return followEvents<JobView>(client, `/v1/jobs/${start.id}/events`, (job) => show(job, progress));
 }
 
 function show(job: JobView, progress: CountProgress): void {

@@ -8,10 +8,10 @@ import { ConfigError } from '../errors.js';
 import type { Metrics } from '../model/metrics.js';
 import { parseGrid, splitTrial } from '../sweep/grid.js';
 import type { RankedTrial, SweepMetric } from '../sweep/ranking.js';
-import { readEventStream } from '../util/event-stream.js';
 import { apiClientFrom, type ApiClient } from './api-client.js';
 import { UsageError, type ParsedOptions } from './args.js';
 import { createCountProgress, type CountProgress } from './count-progress.js';
+import { followEvents } from './follow-events.js';
 import type { CliIo } from './io.js';
 import { readTrainingFlags } from './option-flags.js';
 import { progressStyle } from './progress.js';
@@ -40,7 +40,6 @@ interface SweepView {
 
 /** Flags of a local sweep that mean nothing on the API. */
 const LOCAL_ONLY = ['data', 'cols', 'jobs', 'out-dir', 'format'];
-const EMPTY_STREAMS_ALLOWED = 5;
 
 export async function sweepRemote(options: ParsedOptions, io: CliIo): Promise<void> {
   for (const flag of LOCAL_ONLY) if (options.has(flag)) throw new UsageError(`--${flag}: not with --api (the API sweeps a stored dataset, each trial a job; its models stay stored)`);
@@ -92,23 +91,7 @@ export async function sweepRemote(options: ParsedOptions, io: CliIo): Promise<vo
 async function followSweep(client: ApiClient, start: SweepView, progress: CountProgress): Promise<SweepView> {
   show(start, progress);
   if (start.status !== 'running') return start;
-  let empty = 0;
-  for (;;) {
-    const response = await client.send('GET', `/v1/sweeps/${start.id}/events`, { retry: true });
-    let seen = false;
-    try {
-      for await (const event of readEventStream(response.body!)) {
-        seen = true;
-        const sweep = JSON.parse(event.data) as SweepView;
-        show(sweep, progress);
-        if (event.type === 'end') return sweep;
-      }
-    } catch {
-      // The connection dropped: open it again.
-    }
-    empty = seen ? 0 : empty + 1;
-    if (empty >= EMPTY_STREAMS_ALLOWED) throw new Error(`GET /v1/sweeps/${start.id}/events: the stream ended ${empty} times in a row without an event`);
-  }
+  return followEvents<SweepView>(client, `/v1/sweeps/${start.id}/events`, (sweep) => show(sweep, progress));
 }
 
 /** Progress of all trials as epochs done of epochs in all (a failed or cancelled trial counts as done). */

@@ -2,10 +2,9 @@
  * A ShardSource over a Matrix already in memory: for tests, and for library callers who have the
  * rows at hand but want the streamed row order (e.g. to train exactly as a job on the same data).
  */
-import { DataError } from '../errors.js';
 import { ColumnScan } from './column-scan.js';
 import { toMatrix, type Matrix } from './matrix.js';
-import { shardRowsFor, type ShardSource } from './shard-source.js';
+import { checkShardIndex, shardRowsFor, type ShardSource } from './shard-source.js';
 
 /**
  * `matrix` cut into shards of `shardRows` rows (default: §2.1's size for its width). Smaller
@@ -26,11 +25,9 @@ export function matrixShardSource(matrix: Matrix, shardRows = shardRowsFor(matri
     shardCount,
     columnMin,
     columnMax,
-    readShard(index) {
-      if (!Number.isInteger(index) || index < 0 || index >= shardCount) {
-        return Promise.reject(new DataError(`there is no shard ${index} (the data has ${shardCount})`, { source: 'data' }));
-      }
-      return Promise.resolve(data.slice(index * shardRows * cols, Math.min((index + 1) * shardRows, rows) * cols));
+    async readShard(index) {
+      checkShardIndex(index, shardCount);
+      return data.slice(index * shardRows * cols, Math.min((index + 1) * shardRows, rows) * cols);
     },
   };
 }

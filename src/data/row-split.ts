@@ -10,9 +10,8 @@
  * The per-column min and max of both views are the whole data's (what minmax is fitted from
  * without a pass): a held-out row's values may set the scaling's range, nothing more.
  */
-import { DataError } from '../errors.js';
 import type { Matrix } from './matrix.js';
-import { shardRowCount, type ShardSource } from './shard-source.js';
+import { checkShardIndex, shardRowCount, type ShardSource } from './shard-source.js';
 
 /** Whether row `row` is held out (murmur3's 32-bit finaliser of the index, xor the seed). */
 export function isHeldOut(row: number, seed: number, fraction: number): boolean {
@@ -77,9 +76,7 @@ function filteredView(source: ShardSource, keptPerShard: Float64Array, keep: (ro
     columnMin: source.columnMin,
     columnMax: source.columnMax,
     async readShard(index) {
-      if (!Number.isInteger(index) || index < 0 || index >= shardCount) {
-        throw new DataError(`there is no shard ${index} (the data has ${shardCount})`, { source: 'data' });
-      }
+      checkShardIndex(index, shardCount);
       const start = index * shardRows;
       const wanted = Math.min(shardRows, rows - start);
       const out = new Float32Array(wanted * cols);

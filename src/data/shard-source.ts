@@ -7,6 +7,8 @@
  * Shard `i` holds rows `i·shardRows … min((i+1)·shardRows, rows) − 1`: every shard has
  * `shardRows` rows except the last, which may have fewer (never 0).
  */
+import { DataError } from '../errors.js';
+
 export interface ShardSource {
   /** Rows and columns of the whole data set. */
   readonly rows: number;
@@ -28,6 +30,13 @@ export interface ShardSource {
    * (a missing object, a wrong length, a checksum that does not match).
    */
   readShard(index: number): Promise<Float32Array>;
+}
+
+/** Throws the DataError a ShardSource's readShard gives for an index it does not have. */
+export function checkShardIndex(index: number, shardCount: number): void {
+  if (!Number.isInteger(index) || index < 0 || index >= shardCount) {
+    throw new DataError(`there is no shard ${index} (the data has ${shardCount})`, { source: 'data' });
+  }
 }
 
 /** Rows of shard `index` of `source`. */

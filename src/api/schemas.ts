@@ -288,10 +288,13 @@ export const JobSchema = z
     totalSteps: z.number().int(),
     loss: z.number().nullable().openapi({ description: 'Loss of the latest finished epoch.' }),
     lossHistory: z.array(z.number()).optional().openapi({ description: 'One loss per finished epoch (not in progress events).' }),
+    validationLoss: z.number().nullable().openapi({ description: 'With training.validationSplit: the loss on the held-out rows after the latest finished epoch.' }),
+    validationHistory: z.array(z.number()).optional().openapi({ description: 'With training.validationSplit: one validation loss per finished epoch (not in progress events).' }),
     etaSeconds: z.number().nullable().openapi({ description: 'Estimated seconds to go, from the measured time per step.' }),
     slices: z.number().int().openapi({ description: 'Slices (alarms) run so far.' }),
     modelId: z.string().nullable().openapi({ description: 'The trained model, once succeeded (use /v1/models/{modelId}).' }),
     metrics: MetricsSchema.nullable().openapi({ description: 'The trained model\'s metrics on its training data, once succeeded.' }),
+    validationMetrics: MetricsSchema.nullable().openapi({ description: 'With training.validationSplit: the model\'s metrics on the held-out rows, once succeeded.' }),
     error: z
       .object({ type: z.string(), detail: z.string() })
       .nullable()

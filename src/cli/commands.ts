@@ -4,6 +4,7 @@
  */
 import type { CommandSpec } from './args.js';
 import { OPTION_FLAGS } from './option-flags.js';
+import { SWEEP_METRICS } from '../sweep/ranking.js';
 
 export const TRAIN: CommandSpec = {
   name: 'train',
@@ -100,7 +101,7 @@ export const SWEEP: CommandSpec = {
     { name: 'data', kind: 'path', value: 'FILE', help: 'training data for every trial, as train takes it (CSV, JSON, .npy or raw float32 with --cols); not with --api' },
     { name: 'cols', kind: 'integer', value: 'N', help: 'columns of a raw float32 file (.f32); only for .f32' },
     { name: 'grid', kind: 'text', value: 'GRID', required: true, help: 'options and their values, "hiddenSize=32,64;sparsityWeight=0.1,1" (table keys or flag names); the trials are every combination' },
-    { name: 'metric', kind: 'choice', value: 'fvu|loss|reconstruction', choices: ['fvu', 'loss', 'reconstruction'], help: 'what the ranking orders by, lower first, on the training data (default fvu; loss includes the penalties, so compares only trials with the same ones)' },
+    { name: 'metric', kind: 'choice', value: SWEEP_METRICS.join('|'), choices: SWEEP_METRICS, help: 'what the ranking orders by, lower first (default fvu; loss includes the penalties, so compares only trials with the same ones; validationFvu and validationLoss: on the rows --validation-split holds out)' },
     { name: 'jobs', kind: 'integer', value: 'N', help: 'trials trained at once, each in its own worker thread (default: the cores)' },
     { name: 'out-dir', kind: 'path', value: 'DIR', help: 'keep each trial\'s model here, named after the trial (default: models are not kept)' },
     { name: 'format', kind: 'choice', value: 'json|safetensors', choices: ['json', 'safetensors'], help: 'the model files\' form in --out-dir (default json)' },

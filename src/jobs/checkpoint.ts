@@ -30,6 +30,8 @@ export interface Checkpoint {
   optimizerState: AdamState | null;
   /** topk's steps since each unit last fired (null for the other architectures). */
   stepsSinceFired: Uint32Array | null;
+  /** With validationSplit: the validation loss of every finished epoch (absent: none). */
+  validationHistory?: number[];
 }
 
 interface Header {
@@ -40,6 +42,7 @@ interface Header {
   adamStep: number | null;
   /** Absent in checkpoints written before topk saved it: all 0. */
   stepsSinceFired?: number[] | null;
+  validationHistory?: number[];
 }
 
 /** Serialises a checkpoint (little-endian, as every Workers and Node host is). */
@@ -51,6 +54,7 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
     lossHistory: checkpoint.lossHistory,
     adamStep: checkpoint.optimizerState?.step ?? null,
     stepsSinceFired: checkpoint.stepsSinceFired ? Array.from(checkpoint.stepsSinceFired) : null,
+    ...(checkpoint.validationHistory?.length ? { validationHistory: checkpoint.validationHistory } : {}),
   };
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
   const payloadOffset = align4(8 + headerBytes.length);
@@ -107,7 +111,7 @@ export function decodeCheckpoint(bytes: ArrayBuffer | Uint8Array): Checkpoint {
   const parameters = readSet();
   const optimizerState = header.adamStep === null ? null : { step: header.adamStep, m: readSet(), v: readSet() };
   const stepsSinceFired = header.stepsSinceFired ? Uint32Array.from(header.stepsSinceFired) : null;
-  return { shape: header.shape, position: header.position, lossHistory: header.lossHistory, parameters, optimizerState, stepsSinceFired };
+  return { shape: header.shape, position: header.position, lossHistory: header.lossHistory, parameters, optimizerState, stepsSinceFired, ...(header.validationHistory ? { validationHistory: header.validationHistory } : {}) };
 }
 
 function align4(n: number): number {

@@ -20,7 +20,6 @@ import type { Metrics } from '../model/metrics.js';
 import type { ModelState } from '../model/model-file.js';
 import { normalizationFromRange } from '../model/normalization.js';
 import { SparseAutoencoder, type StreamingSlice } from '../model/sparse-autoencoder.js';
-import { streamedStepsPerEpoch } from '../model/streaming-run.js';
 import type { Checkpoint } from './checkpoint.js';
 
 /** What a job trains: the model config and training options (partial; defaults as everywhere). */
@@ -34,6 +33,9 @@ export interface JobResult {
   state: ModelState;
   metrics: Metrics;
   lossHistory: number[];
+  /** With validationSplit: the validation loss of every epoch, and the metrics on the held-out rows at the end. */
+  validationHistory: number[];
+  validationMetrics: Metrics | null;
 }
 
 /** Floating-point operations of one optimizer step on `batchRows` rows (see limits.trainingFlops). */
@@ -52,28 +54,30 @@ export function totalSteps(rows: number, batchSize: number, epochs: number): num
 }
 
 /**
- * What a job does not take yet: validation and early stopping run in the library and the CLI
- * (fit, fitStream, edge-sae train), where the run keeps its best epoch in memory; a job would have
- * to checkpoint that too. Refused at submit (and here), naming the option, rather than ignored.
+ * What a job does not take yet: early stopping runs in the library and the CLI (fit, fitStream,
+ * edge-sae train), where the run keeps its best epoch in memory; a job would have to checkpoint
+ * that too. Refused at submit (and here), naming the option, rather than ignored. (A job does
+ * take validationSplit: it measures the held-out rows after every epoch.)
  */
-export function checkJobTraining(training: Pick<TrainingOptions, 'validationSplit' | 'patience'>): void {
-  for (const key of ['validationSplit', 'patience'] as const) {
-    if (training[key] > 0) {
-      throw new ConfigError(`training.${key}`, 'is not taken by jobs yet: validation and early stopping run in the library and the CLI (edge-sae train); a job trains on every row');
-    }
+export function checkJobTraining(training: Pick<TrainingOptions, 'patience'>): void {
+  if (training.patience > 0) {
+    throw new ConfigError('training.patience', 'is not taken by jobs yet: early stopping runs in the library and the CLI (edge-sae train); a job runs every epoch');
   }
 }
 
 export class JobTrainer {
   private readonly history: number[];
+  private readonly validationHistory: number[];
 
   private constructor(
     readonly model: SparseAutoencoder,
     private readonly slice: StreamingSlice,
     readonly stepsPerEpoch: number,
     history: number[],
+    validationHistory: number[],
   ) {
     this.history = history;
+    this.validationHistory = validationHistory;
   }
 
   /**
@@ -110,7 +114,8 @@ export class JobTrainer {
     }
     try {
       const slice = model.startStreamTraining(source, training, checkpoint?.position);
-      return new JobTrainer(model, slice, streamedStepsPerEpoch(source, training.batchSize), checkpoint ? [...checkpoint.lossHistory] : []);
+      // Steps of the rows it trains on (the kept rows, with validationSplit).
+      return new JobTrainer(model, slice, slice.run.stepsPerEpoch, checkpoint ? [...checkpoint.lossHistory] : [], [...(checkpoint?.validationHistory ?? [])]);
     } catch (error) {
       model.dispose();
       throw error;
@@ -141,10 +146,37 @@ export class JobTrainer {
     return this.history;
   }
 
-  /** Runs up to `maxSteps` steps, reading the shards they need; resolves to the losses of the epochs that finished. Rejects with TrainingDivergedError. */
+  /** Optimizer steps of the whole run (on the kept rows, with validationSplit). */
+  get totalSteps(): number {
+    return this.stepsPerEpoch * this.totalEpochs;
+  }
+
+  /** The validation loss of every finished epoch so far (empty without validationSplit). */
+  get validationLosses(): readonly number[] {
+    return this.validationHistory;
+  }
+
+  /**
+   * Runs up to `maxSteps` steps, reading the shards they need; resolves to the losses of the
+   * epochs that finished. With validationSplit it stops at each epoch's end to measure the
+   * held-out rows there, as fitStream does. Rejects with TrainingDivergedError.
+   */
   async runSteps(maxSteps: number): Promise<number[]> {
-    const losses = await this.slice.step(maxSteps);
-    this.history.push(...losses);
+    if (this.slice.validationRows === 0) {
+      const losses = await this.slice.step(maxSteps);
+      this.history.push(...losses);
+      return losses;
+    }
+    const losses: number[] = [];
+    for (let left = maxSteps; left > 0 && !this.done; ) {
+      const steps = Math.min(left, this.slice.run.stepsLeftInEpoch);
+      left -= steps;
+      for (const loss of await this.slice.step(steps)) {
+        losses.push(loss);
+        this.history.push(loss);
+        this.validationHistory.push((await this.slice.validate())!);
+      }
+    }
     return losses;
   }
 
@@ -157,13 +189,15 @@ export class JobTrainer {
       parameters: this.model.getParameters(),
       optimizerState: this.model.getOptimizerState(),
       stepsSinceFired: this.model.stepsSinceFired,
+      validationHistory: [...this.validationHistory],
     };
   }
 
   /** Metrics (streamed over the shards) and the model of the finished run. Rejects with TrainingDivergedError on non-finite weights. */
   async finish(): Promise<JobResult> {
-    const { metrics } = await this.slice.finish();
-    return { state: this.model.toState(), metrics, lossHistory: [...this.history] };
+    const outcome = { epochsRun: this.totalEpochs, validationHistory: [...this.validationHistory], bestEpoch: null };
+    const { metrics, validationMetrics } = await this.slice.finish(outcome);
+    return { state: this.model.toState(), metrics, lossHistory: [...this.history], validationHistory: [...this.validationHistory], validationMetrics };
   }
 
   dispose(): void {

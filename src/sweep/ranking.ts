@@ -9,9 +9,10 @@ import type { TrialOptions } from './grid.js';
 /**
  * What a sweep ranks by. `fvu` (the fraction of variance unexplained, the default) compares
  * models whatever their penalties; `loss` includes the penalties, so it only compares trials
- * whose sparsity and weight-decay settings are the same.
+ * whose sparsity and weight-decay settings are the same. `validationFvu` and `validationLoss`
+ * are the same on the held-out rows (trials trained with validationSplit).
  */
-export const SWEEP_METRICS = ['fvu', 'loss', 'reconstruction'] as const;
+export const SWEEP_METRICS = ['fvu', 'loss', 'reconstruction', 'validationFvu', 'validationLoss'] as const;
 export type SweepMetric = (typeof SWEEP_METRICS)[number];
 
 export interface TrialResult {
@@ -22,6 +23,8 @@ export interface TrialResult {
   readonly status: 'done' | 'running' | 'failed';
   /** The trained model's final metrics on its training data (done trials). */
   readonly metrics?: Metrics;
+  /** Its metrics on the held-out rows (trials trained with validationSplit). */
+  readonly validationMetrics?: Metrics;
   readonly epochs?: number;
   readonly seconds?: number;
   /** Where its model file was written (done trials). */
@@ -40,8 +43,11 @@ export interface RankedTrial extends TrialResult {
 }
 
 export function metricValue(trial: TrialResult, metric: SweepMetric): number | null {
-  if (trial.status !== 'done' || trial.metrics === undefined) return null;
-  const value = trial.metrics[metric];
+  if (trial.status !== 'done') return null;
+  const held = metric === 'validationFvu' || metric === 'validationLoss';
+  const metrics = held ? trial.validationMetrics : trial.metrics;
+  if (metrics === undefined) return null;
+  const value = metrics[held ? (metric === 'validationFvu' ? 'fvu' : 'loss') : (metric as 'fvu' | 'loss' | 'reconstruction')];
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 

@@ -12,6 +12,8 @@ import { matrixShardSource } from '../../src/data/matrix-shard-source.js';
 import { isHeldOut, splitMatrix, splitSource } from '../../src/data/row-split.js';
 import { shardRowCount, type ShardSource } from '../../src/data/shard-source.js';
 import { ConfigError } from '../../src/errors.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/jobs/checkpoint.js';
+import { JobTrainer } from '../../src/jobs/job-trainer.js';
 import { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
 import { mulberry32, randomMatrix } from '../helpers/random.js';
 
@@ -131,5 +133,30 @@ describe('early stopping', () => {
     const again = SparseAutoencoder.create(5, { hiddenSize: 7 }, backend, { seed: 4 });
     await again.fitStream(matrixShardSource(matrix, 3), { ...training, epochs: best, patience: 0 });
     expect(model.getParameters()).toEqual(again.getParameters());
+  });
+});
+
+describe('a job with validationSplit', () => {
+  it('should keep its validation losses in its checkpoints, resuming as the run in one go', async () => {
+    const backend = await backendPromise;
+    const source = matrixShardSource(randomMatrix(mulberry32(13), 53, 4, 0, 1), 5); // several windows
+    const spec = { config: { hiddenSize: 6 }, training: { epochs: 4, batchSize: 6, seed: 2, learningRate: 0.01, validationSplit: 0.3 } };
+    const whole = JobTrainer.start(backend, source, spec);
+    while (!whole.done) await whole.runSteps(100);
+    const expected = await whole.finish();
+    expect(expected.validationHistory).toHaveLength(4);
+
+    let trainer = JobTrainer.start(backend, source, spec);
+    expect(trainer.totalSteps).toBe(whole.totalSteps);
+    while (!trainer.done) {
+      await trainer.runSteps(3);
+      const bytes = encodeCheckpoint(trainer.checkpoint());
+      trainer.dispose();
+      trainer = JobTrainer.start(backend, source, spec, decodeCheckpoint(bytes));
+    }
+    const result = await trainer.finish();
+    expect(result.validationHistory).toEqual(expected.validationHistory);
+    expect(result.validationMetrics).toEqual(expected.validationMetrics);
+    expect(result.state.parameters).toEqual(expected.state.parameters);
   });
 });

@@ -6,6 +6,8 @@
 import { env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { TrainingJob } from '../../src/api/jobs/durable-object.js';
+import { loadWorkerBackend } from '../../src/api/backends.js';
+import { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
 import { call, ENCODE, expectProblem } from './helpers.js';
 import { exportModel, getJob, oneGoFile, randomMatrix, submitJob, uploadDataset, waitForJob, type JobBody } from './jobs-helpers.js';
 
@@ -67,6 +69,41 @@ describe('jobs', () => {
     expect(drops).toBeGreaterThan(0);
     expect(done.lossHistory).toHaveLength(600);
     expect(await exportModel(done.modelId!)).toEqual(await oneGoFile(matrix, config, training));
+  });
+
+  it('should hold out validationSplit of the rows, measure them every epoch across lost runs, and equal the library', async () => {
+    const matrix = randomMatrix(400, 8, 31);
+    const datasetId = await uploadDataset(matrix);
+    const config = { hiddenSize: 10 };
+    const training = { epochs: 30, batchSize: 16, seed: 5, learningRate: 0.01, validationSplit: 0.25 };
+    const job = await submitJob({ datasetId, config, training });
+    const stub = env.JOBS.get(env.JOBS.idFromName(job.id));
+    let drops = 0;
+    for (;;) {
+      const now = await getJob(job.id);
+      if (now.status !== 'queued' && now.status !== 'running') break;
+      if (now.step > 0 && drops < 3) {
+        await runInDurableObject(stub, (instance: TrainingJob) => instance.dropRun());
+        drops += 1;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const done = (await getJob(job.id)) as JobBody & { validationHistory: number[]; validationLoss: number; validationMetrics: { rows: number; loss: number } };
+    expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
+
+    const { backend } = await loadWorkerBackend('assemblyscript');
+    const model = SparseAutoencoder.create(8, config, backend, { seed: 5 });
+    const expected = model.fit(matrix, training);
+    expect(done.validationHistory).toEqual(expected.validationHistory);
+    expect(done.validationLoss).toBe(expected.validationHistory.at(-1));
+    expect(done.validationMetrics.rows).toBe(expected.validationMetrics!.rows);
+    expect(done.totalSteps).toBe(30 * Math.ceil((400 - expected.validationMetrics!.rows) / 16));
+    expect((await exportModel(done.modelId!)).encoder).toEqual(JSON.parse(JSON.stringify(model.toFile())).encoder);
+    model.dispose();
+
+    // Early stopping is the library's and the CLI's: a job refuses it, naming the option.
+    const refused = await call('/v1/jobs', { json: { datasetId, training: { ...training, patience: 2 } } });
+    expect((await expectProblem(refused, 422)).detail).toMatch(/training\.patience/);
   });
 
   it('should run two jobs at once without disturbing each other', async () => {

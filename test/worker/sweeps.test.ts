@@ -6,6 +6,7 @@
  */
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { isHeldOut } from '../../src/data/row-split.js';
 import { app } from '../../src/api/app.js';
 import { call, expectProblem, request } from './helpers.js';
 import { exportModel, getJob, oneGoFile, randomMatrix, uploadDataset } from './jobs-helpers.js';
@@ -84,6 +85,23 @@ describe('sweeps', () => {
       const expected = await oneGoFile(matrix, { hiddenSize: trial.options.hiddenSize as number }, { ...training, learningRate: trial.options.learningRate as number });
       expect(await exportModel(trial.modelId!), trial.name).toEqual(expected);
     }
+  });
+
+  it('should rank by the held-out rows with validationSplit, and refuse a validation metric without one', async () => {
+    const matrix = randomMatrix(300, 6, 8);
+    const datasetId = await uploadDataset(matrix);
+    const body = { datasetId, training: { epochs: 20, batchSize: 16, seed: 2 }, grid: { hiddenSize: [4, 12] }, metric: 'validationLoss' };
+    const refused = await call('/v1/sweeps', { json: body });
+    expect((await expectProblem(refused, 422)).detail).toMatch(/validationLoss ranks by the held-out rows: give validationSplit/);
+
+    const sweep = await startSweep({ ...body, validationSplit: 0.2 });
+    const done = await waitForSweep(sweep.id);
+    expect(done.trials.map((t) => t.status)).toEqual(['succeeded', 'succeeded']);
+    const trials = done.trials as unknown as { value: number; rank: number; validationMetrics: { loss: number; rows: number } }[];
+    for (const t of trials) expect(t.value).toBe(t.validationMetrics.loss);
+    expect(trials[0]!.value).toBeLessThanOrEqual(trials[1]!.value);
+    const held = Array.from({ length: 300 }, (_, i) => isHeldOut(i, 2, 0.2)).filter(Boolean).length;
+    expect(trials.every((t) => t.validationMetrics.rows === held)).toBe(true);
   });
 
   it('should fail a diverging trial and a refused one alone, and stream the sweep to its end', async () => {

@@ -141,7 +141,7 @@ export class TrainingJob extends DurableObject<Bindings> {
     await run.trainer.runSteps(steps);
     const computeMs = Date.now() - computeStart;
     const { trainer } = run;
-    const progress = { epoch: trainer.epoch, step: trainer.step, lossHistory: [...trainer.lossHistory] };
+    const progress = { epoch: trainer.epoch, step: trainer.step, lossHistory: [...trainer.lossHistory], validationHistory: [...trainer.validationLosses] };
 
     if (trainer.done) {
       const result = await trainer.finish();
@@ -152,7 +152,7 @@ export class TrainingJob extends DurableObject<Bindings> {
         await store.delete(modelId); // cancelled while saving: no model for a cancelled job
         return;
       }
-      Object.assign(record, progress, { status: 'succeeded', modelId, metrics: result.metrics, finishedAt: new Date().toISOString() });
+      Object.assign(record, progress, { status: 'succeeded', modelId, metrics: result.metrics, validationMetrics: result.validationMetrics, finishedAt: new Date().toISOString() });
       this.dropRun();
     } else {
       await bucket.put(checkpointKey(record.id), encodeCheckpoint(trainer.checkpoint()));
@@ -214,7 +214,10 @@ export class TrainingJob extends DurableObject<Bindings> {
     record.epoch = trainer.epoch;
     record.step = trainer.step;
     record.lossHistory = [...trainer.lossHistory];
+    record.validationHistory = [...trainer.validationLosses];
     record.loss = record.lossHistory.at(-1) ?? null;
+    // With validationSplit the run trains on the kept rows: its own count of steps is the truth.
+    record.totalSteps = trainer.totalSteps;
     return this.run;
   }
 

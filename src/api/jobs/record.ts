@@ -41,6 +41,9 @@ export interface JobRecord extends JobInit {
   modelId: string | null;
   /** The trained model's metrics on its training data, once succeeded (absent in records of older jobs). */
   metrics?: Metrics | null;
+  /** With validationSplit: the validation loss of every finished epoch, and the held-out rows' metrics once succeeded. */
+  validationHistory?: number[];
+  validationMetrics?: Metrics | null;
   /** The id the model will be stored under, fixed at creation so a retried last slice overwrites rather than duplicates it. */
   resultModelId: string;
   error: { type: string; detail: string } | null;
@@ -78,10 +81,13 @@ export function viewOf(record: JobRecord, withHistory = true): JobView {
     totalSteps: record.totalSteps,
     loss: record.loss,
     ...(withHistory ? { lossHistory: record.lossHistory } : {}),
+    validationLoss: record.validationHistory?.at(-1) ?? null,
+    ...(withHistory && record.validationHistory?.length ? { validationHistory: record.validationHistory } : {}),
     etaSeconds: eta,
     slices: record.slices,
     modelId: record.modelId,
     metrics: record.metrics ?? null,
+    validationMetrics: record.validationMetrics ?? null,
     error: record.error,
     createdAt: record.createdAt,
     startedAt: record.startedAt,

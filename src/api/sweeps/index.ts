@@ -29,6 +29,9 @@ export const sweeps = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     const trials = body.grid !== undefined ? expandGrid(asOption('grid', () => checkGrid(body.grid!))) : asOption('trials', () => checkTrials(body.trials!));
     if (trials.length > limits.maxSweepTrials) throw limitExceeded('maxSweepTrials', limits, `The sweep has ${trials.length} trials; it`);
     if (!(await new DatasetStore(c.env.MODELS).head(body.datasetId))) throw datasetNotFound(body.datasetId);
+    if (body.metric?.startsWith('validation') && !(body.validationSplit! > 0) && !((body.training?.validationSplit ?? 0) > 0) && !trials.some((trial) => Number(trial.validationSplit) > 0)) {
+      throw new ConfigError('metric', `${body.metric} ranks by the held-out rows: give validationSplit (e.g. 0.1)`);
+    }
 
     const id = newId();
     // Each trial is checked as POST /v1/jobs checks a job; one that is refused fails alone.
@@ -104,7 +107,7 @@ export const sweeps = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
 /** A trial's job, checked and ready to start, or why it cannot start. */
 async function prepareTrial(
   env: Bindings,
-  body: { datasetId: string; name?: string; config?: Record<string, unknown>; training?: Record<string, unknown> },
+  body: { datasetId: string; name?: string; config?: Record<string, unknown>; training?: Record<string, unknown>; validationSplit?: number },
   trial: TrialOptions,
   name: string,
 ): Promise<{ job: PreparedJob } | { error: { type: string; detail: string } }> {
@@ -114,7 +117,7 @@ async function prepareTrial(
       datasetId: body.datasetId,
       name: `${body.name ?? 'sweep'} ${name}`.slice(0, 200),
       config: { ...body.config, ...config } as never,
-      training: { ...body.training, ...training } as never,
+      training: { ...body.training, ...(body.validationSplit === undefined ? {} : { validationSplit: body.validationSplit }), ...training } as never,
     });
     return { job };
   } catch (error) {

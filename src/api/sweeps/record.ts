@@ -44,6 +44,7 @@ export function sweepView(record: SweepRecord, jobs: ReadonlyArray<JobView | nul
       totalEpochs: job?.totalEpochs ?? trial.totalEpochs,
       loss: job?.loss ?? null,
       metrics: job?.metrics ?? null,
+      validationMetrics: job?.validationMetrics ?? null,
       modelId: job?.modelId ?? null,
       error,
     };
@@ -53,6 +54,7 @@ export function sweepView(record: SweepRecord, jobs: ReadonlyArray<JobView | nul
     options: t.options,
     status: t.status === 'succeeded' ? 'done' : isTerminal(t.status) ? 'failed' : 'running',
     ...(t.metrics ? { metrics: t.metrics } : {}),
+    ...(t.validationMetrics ? { validationMetrics: t.validationMetrics } : {}),
   }));
   const ranked = rankTrials(results, record.metric);
   const byName = new Map(trials.map((t) => [t.name, t]));

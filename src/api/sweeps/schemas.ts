@@ -20,7 +20,8 @@ export const SweepRequestSchema = z
       .min(1)
       .optional()
       .openapi({ description: 'Or the trials listed: each its options (table keys) over the shared ones.' }),
-    metric: z.enum(SWEEP_METRICS).optional().openapi({ description: 'What the ranking orders by, lower first (default fvu; loss includes the penalties).' }),
+    validationSplit: z.number().min(0).lt(1).optional().openapi({ description: 'Shorthand for training.validationSplit: every trial holds out this fraction of the rows (seeded by row), so validationFvu and validationLoss can rank them.' }),
+    metric: z.enum(SWEEP_METRICS).optional().openapi({ description: 'What the ranking orders by, lower first (default fvu; loss includes the penalties; validationFvu and validationLoss need a validation split).' }),
   })
   .strict()
   .refine((body) => (body.grid === undefined) !== (body.trials === undefined), { message: 'give exactly one of "grid" or "trials"' })
@@ -36,6 +37,7 @@ export const SweepTrialSchema = z
     totalEpochs: z.number().int(),
     loss: z.number().nullable(),
     metrics: MetricsSchema.nullable(),
+    validationMetrics: MetricsSchema.nullable().openapi({ description: 'With training.validationSplit: its metrics on the held-out rows.' }),
     modelId: z.string().nullable(),
     error: z.object({ type: z.string(), detail: z.string() }).nullable(),
     rank: z.number().int().nullable().openapi({ description: '1 for the best; null until it succeeded (or when it has no value for the metric).' }),

@@ -291,6 +291,17 @@ export class SparseAutoencoder {
     const prepare: ShardPreparer = (index, rows, out, offset) => this.prepareShard(normalization, source, index, rows, out, offset);
     const held = split?.validation ?? null;
     const prepareHeld: ShardPreparer = (index, rows, out, offset) => this.prepareShard(normalization, held!, index, rows, out, offset);
+    // Held-out rows of one window are read and normalised once, not again every epoch; more
+    // than a window is streamed each time (the memory bound holds).
+    let heldCache: Float32Array | null = null;
+    const heldInMemory = async (): Promise<Float32Array | null> => {
+      if (held === null || isMultiWindow(held)) return null;
+      if (heldCache === null) {
+        heldCache = new Float32Array(held.rows * held.cols);
+        for (let i = 0; i < held.shardCount; i++) prepareHeld(i, await held.readShard(i), heldCache, i * held.shardRows * held.cols);
+      }
+      return heldCache;
+    };
     const loss = this.lossConfig();
     const { before, restore } = this.prepareToTrain();
     const run = new StreamingRun(this.session, source, prepare, loss, optimizerConfig(options), options.epochs, options.batchSize, options.seed, position, scheduleOf(options));
@@ -316,11 +327,11 @@ export class SparseAutoencoder {
         }
       },
       validationRows: held?.rows ?? 0,
-      validate: async () => (held === null ? null : (await this.streamedMetrics(held, prepareHeld, null)).loss),
+      validate: async () => (held === null ? null : (await this.streamedMetrics(held, prepareHeld, await heldInMemory())).loss),
       finish: async (outcome) => {
         this.checkFinite(outcome?.epochsRun ?? options.epochs, restore);
         const metrics = await this.streamedMetrics(source, prepare, run.inMemoryData);
-        const validationMetrics = held === null ? null : await this.streamedMetrics(held, prepareHeld, null);
+        const validationMetrics = held === null ? null : await this.streamedMetrics(held, prepareHeld, await heldInMemory());
         this.normalization = normalization;
         return this.recordRun(options, metrics, validationMetrics, lossHistory, outcome);
       },

@@ -2,6 +2,8 @@
  * Helpers for the job tests inside workerd: deterministic data, uploading it, waiting for a job,
  * and the library's one-go result to compare a job's model with.
  */
+import { env, runInDurableObject } from 'cloudflare:test';
+import type { TrainingJob } from '../../src/api/jobs/durable-object.js';
 import { expect } from 'vitest';
 import { loadWorkerBackend } from '../../src/api/backends.js';
 import type { Matrix } from '../../src/data/matrix.js';
@@ -86,4 +88,22 @@ export async function exportModel(id: string): Promise<Record<string, unknown>> 
   const res = await call(`/v1/models/${id}/export`);
   expect(res.status).toBe(200);
   return (await res.json()) as Record<string, unknown>;
+}
+
+/**
+ * Waits for job `id` to end, evicting its live run (as a restart would) between slices up to
+ * `maxDrops` times, so it resumes from its R2 checkpoint; returns the ended job and the drops made.
+ */
+export async function waitDroppingRuns(id: string, maxDrops: number): Promise<{ done: JobBody; drops: number }> {
+  const stub = env.JOBS.get(env.JOBS.idFromName(id));
+  let drops = 0;
+  for (;;) {
+    const now = await getJob(id);
+    if (now.status !== 'queued' && now.status !== 'running') return { done: now, drops };
+    if (now.step > 0 && drops < maxDrops) {
+      await runInDurableObject(stub, (instance: TrainingJob) => instance.dropRun());
+      drops += 1;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

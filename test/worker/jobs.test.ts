@@ -3,13 +3,12 @@
  * one-go result bit for bit, also when the object loses its in-memory run between slices and
  * resumes from the R2 checkpoint; progress, events, cancel, concurrency.
  */
-import { env, runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import type { TrainingJob } from '../../src/api/jobs/durable-object.js';
 import { loadWorkerBackend } from '../../src/api/backends.js';
 import { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
 import { call, ENCODE, expectProblem } from './helpers.js';
-import { exportModel, getJob, oneGoFile, randomMatrix, submitJob, uploadDataset, waitForJob, type JobBody } from './jobs-helpers.js';
+import { exportModel, getJob, oneGoFile, randomMatrix, submitJob, uploadDataset, waitDroppingRuns, waitForJob, type JobBody } from './jobs-helpers.js';
 
 describe('jobs', () => {
   it('should train a dataset in slices to exactly the one-go model, and store it for encode', async () => {
@@ -51,18 +50,7 @@ describe('jobs', () => {
     const training = { epochs: 600, batchSize: 16, seed: 8, learningRate: 0.005 };
     const rows = Array.from({ length: 1001 }, (_, i) => Array.from(matrix.data.subarray(i * 16, i * 16 + 16)));
     const job = await submitJob({ data: rows, config, training });
-    const stub = env.JOBS.get(env.JOBS.idFromName(job.id));
-    let drops = 0;
-    for (;;) {
-      const now = await getJob(job.id);
-      if (now.status !== 'queued' && now.status !== 'running') break;
-      // Evict the live run (as a restart would) between slices, several times.
-      if (now.step > 0 && drops < 5) {
-        await runInDurableObject(stub, (instance: TrainingJob) => instance.dropRun());
-        drops += 1;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 30));
-    }
+    const { drops } = await waitDroppingRuns(job.id, 5);
     const done = await getJob(job.id);
     expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
     expect(done.slices).toBeGreaterThan(1);
@@ -77,17 +65,7 @@ describe('jobs', () => {
     const config = { hiddenSize: 10 };
     const training = { epochs: 30, batchSize: 16, seed: 5, learningRate: 0.01, validationSplit: 0.25 };
     const job = await submitJob({ datasetId, config, training });
-    const stub = env.JOBS.get(env.JOBS.idFromName(job.id));
-    let drops = 0;
-    for (;;) {
-      const now = await getJob(job.id);
-      if (now.status !== 'queued' && now.status !== 'running') break;
-      if (now.step > 0 && drops < 3) {
-        await runInDurableObject(stub, (instance: TrainingJob) => instance.dropRun());
-        drops += 1;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await waitDroppingRuns(job.id, 3);
     const done = (await getJob(job.id)) as JobBody & { validationHistory: number[]; validationLoss: number; validationMetrics: { rows: number; loss: number } };
     expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
 

@@ -10,8 +10,7 @@ import { openDatasetSource } from '../../src/api/datasets/dataset-source.js';
 import { newId } from '../../src/api/storage-keys.js';
 import { DataError } from '../../src/errors.js';
 import { call, ENCODE, expectProblem } from './helpers.js';
-import { exportModel, getJob, randomMatrix, submitJob, uploadDataset, waitForJob } from './jobs-helpers.js';
-import type { TrainingJob } from '../../src/api/jobs/durable-object.js';
+import { exportModel, getJob, randomMatrix, submitJob, uploadDataset, waitDroppingRuns, waitForJob } from './jobs-helpers.js';
 import { loadWorkerBackend } from '../../src/api/backends.js';
 import { SeededRandom } from '../../src/model/random.js';
 import { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
@@ -279,17 +278,7 @@ describe('uploads in parts', () => {
     const config = { hiddenSize: 64 };
     const training = { epochs: 2, batchSize: 64, seed: 4, learningRate: 0.002 };
     const job = await submitJob({ datasetId: big.id, config, training });
-    const stub = env.JOBS.get(env.JOBS.idFromName(job.id));
-    let drops = 0;
-    for (;;) {
-      const now = await getJob(job.id);
-      if (now.status !== 'queued' && now.status !== 'running') break;
-      if (now.step > 0 && drops < 4) {
-        await runInDurableObject(stub, (instance: TrainingJob) => instance.dropRun());
-        drops += 1;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 30));
-    }
+    const { drops } = await waitDroppingRuns(job.id, 4);
     const done = await getJob(job.id);
     expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
     expect(done.slices).toBeGreaterThan(2);

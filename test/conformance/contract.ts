@@ -208,6 +208,31 @@ export function describeSessionContract(name: string, getBackend: () => KernelBa
       expect(run()).toEqual(run());
     });
 
+    it('should train the same after encoding as without (nothing an encode call leaves behind reaches training)', () => {
+      // The AssemblyScript session allocates its gradient and moment blocks on first training,
+      // over memory that encode calls used as scratch; they must start at zero all the same.
+      const { params, x } = randomParametersAndData(12, shape, 9, wide(shape));
+      const wideRows = randomArray(mulberry32(13), 200 * shape.inputSize, -3, 3);
+      const run = (encodeFirst: boolean, resumeFrom?: ReturnType<ReturnType<KernelBackend['createSession']>['getOptimizerState']>) => {
+        const session = getBackend().createSession(shape, params);
+        if (encodeFirst) {
+          session.forward(wideRows, 200);
+          session.decode(randomArray(mulberry32(14), 200 * shape.hiddenSize, -5, 5), 200);
+          session.gradients(wideRows, 200, SUM_LOSS);
+        }
+        if (resumeFrom) session.setOptimizerState(resumeFrom);
+        session.setTrainingData(x, 9);
+        const losses = [];
+        for (let t = 0; t < 3; t++) losses.push(session.trainStep(null, SUM_LOSS, ADAM).loss);
+        const out = { losses, params: session.getParameters(), state: session.getOptimizerState() };
+        session.dispose();
+        return out;
+      };
+      const direct = run(false);
+      expect(run(true)).toEqual(direct);
+      expect(run(true, direct.state)).toEqual(run(false, direct.state));
+    });
+
     it('should round-trip optimizer state and resume exactly', () => {
       const { params, x } = randomParametersAndData(6, shape, 8, wide(shape));
       const straight = getBackend().createSession(shape, params);

@@ -3,11 +3,14 @@
  *
  * Linear memory (all f32, each block 16-byte aligned, see arena.ts):
  * ```
- *  persistent: params [W1|b1|W2|b2]  grads [gW1|gb1|gW2|gb2]  Adam m [same]  Adam v [same]  X data
+ *  persistent: params [W1|b1|W2|b2]  steps since fired  │ grads [gW1|gb1|gW2|gb2]  Adam m [same]  Adam v [same]  X data
  *  scratch:    batch rows, indices, hidden a, output y, δ2, dA, ρ̂, KL gradient   (reset every call)
  * ```
  * Parameters, gradients and the Adam moments share one layout so the optimizer is one call over
- * the whole model. A training step copies nothing between JavaScript and wasm except scalars and
+ * the whole model. The training buffers (right of │: three times the parameters) are allocated
+ * when training first needs them, so a model loaded only to encode (the Worker's cold path) grows
+ * and touches a quarter of the memory: growing and first-touching fresh wasm pages is most of a
+ * 784 → 196 model's load. A training step copies nothing between JavaScript and wasm except scalars and
  * the batch's row indices.
  */
 import { adamStepSize, KL_CLAMP } from '../formulas.js';
@@ -21,6 +24,13 @@ const F32 = 4;
 /** Byte addresses of the four parts of a [W1|b1|W2|b2] block starting at `base`. */
 type Layout = Record<ParameterName, number>;
 
+/** What only training uses: the gradient block and the two Adam moment blocks. */
+interface TrainingBuffers {
+  grads: Layout;
+  adamM: number;
+  adamV: number;
+}
+
 export class AssemblyScriptSession implements BackendSession {
   readonly shape: LayerShape;
   private kernels: KernelExports | null;
@@ -31,13 +41,12 @@ export class AssemblyScriptSession implements BackendSession {
   private readonly sizes: Record<ParameterName, number>;
   private readonly total: number;
   private readonly params: Layout;
-  private readonly grads: Layout;
-  private readonly adamM: number;
-  private readonly adamV: number;
+  /** Gradients and Adam's moments; null until training first needs them (see ensureTraining). */
+  private trainingBuffers: TrainingBuffers | null = null;
   private adamStep = 0;
   private hasAdamState = false;
-  /** The persistent mark below the training data, so new data replaces the old. */
-  private readonly dataMark: number;
+  /** The persistent mark below the training data, so new data replaces the old (set with the training buffers). */
+  private dataMark = 0;
   private data = 0;
   private dataRows = 0;
   /** u32 [h]: training steps since each unit last fired (topk's dead units). */
@@ -53,17 +62,42 @@ export class AssemblyScriptSession implements BackendSession {
     this.total = parameterCount(shape);
     this.arena = new Arena(kernels.memory, kernels.heap_base());
     const blockBytes = this.total * F32;
-    this.params = this.layout(this.arena.allocatePersistent(blockBytes));
-    this.grads = this.layout(this.arena.allocatePersistent(blockBytes));
-    this.adamM = this.arena.allocatePersistent(blockBytes);
-    this.adamV = this.arena.allocatePersistent(blockBytes);
+    this.params = this.layout(this.arena.allocatePersistent(this.total * F32));
     this.stepsSinceFired = this.arena.allocatePersistent(this.h * 4);
     this.arena.u32(this.stepsSinceFired, this.h).fill(0);
-    this.dataMark = this.arena.persistentMark();
-    // Adam's moments and the gradients start at zero without a fill: the instance is this
-    // session's own and new, and wasm memory above heap_base is zero until written (memory.grow
-    // zero-fills too). Filling them anyway cost half of a model load (3·P floats written).
     this.setParameters(params);
+  }
+
+  /**
+   * The gradient and moment blocks, allocated (and zeroed) on first use. Only ever called while
+   * the persistent region ends at the parameters (no training data yet: setTrainingData calls it
+   * before allocating the data), so the blocks sit below the data and the data mark above them.
+   */
+  /** The training buffers inside a training call (trainStep, gradients), which allocated them first. */
+  private get training(): TrainingBuffers {
+    if (this.trainingBuffers === null) throw new Error('assemblyscript session: training buffers used before they were allocated');
+    return this.trainingBuffers;
+  }
+
+  private get grads(): Layout {
+    return this.training.grads;
+  }
+
+  private ensureTraining(): TrainingBuffers {
+    if (this.trainingBuffers !== null) return this.trainingBuffers;
+    const arena = this.arena;
+    arena.resetScratch();
+    const blockBytes = this.total * F32;
+    const grads = this.layout(arena.allocatePersistent(blockBytes));
+    const adamM = arena.allocatePersistent(blockBytes);
+    const adamV = arena.allocatePersistent(blockBytes);
+    // Zeroed, not assumed zero: encode calls before training wrote scratch blocks where these now lie.
+    this.zero(grads.W1, this.total);
+    this.zero(adamM, this.total);
+    this.zero(adamV, this.total);
+    this.dataMark = arena.persistentMark();
+    this.trainingBuffers = { grads, adamM, adamV };
+    return this.trainingBuffers;
   }
 
   private layout(base: number): Layout {
@@ -110,24 +144,28 @@ export class AssemblyScriptSession implements BackendSession {
   getOptimizerState(): AdamState | null {
     void this.k;
     if (!this.hasAdamState) return null;
+    const { adamM, adamV } = this.training;
     return {
       step: this.adamStep,
-      m: this.readBlock(this.layout(this.adamM)),
-      v: this.readBlock(this.layout(this.adamV)),
+      m: this.readBlock(this.layout(adamM)),
+      v: this.readBlock(this.layout(adamV)),
     };
   }
 
   setOptimizerState(state: AdamState | null): void {
     void this.k;
     if (state === null) {
-      this.zero(this.adamM, this.total);
-      this.zero(this.adamV, this.total);
+      if (this.trainingBuffers !== null) {
+        this.zero(this.trainingBuffers.adamM, this.total);
+        this.zero(this.trainingBuffers.adamV, this.total);
+      }
       this.adamStep = 0;
       this.hasAdamState = false;
       return;
     }
-    this.writeBlock(this.layout(this.adamM), state.m);
-    this.writeBlock(this.layout(this.adamV), state.v);
+    const { adamM, adamV } = this.ensureTraining();
+    this.writeBlock(this.layout(adamM), state.m);
+    this.writeBlock(this.layout(adamV), state.v);
     this.adamStep = state.step;
     this.hasAdamState = true;
   }
@@ -144,6 +182,7 @@ export class AssemblyScriptSession implements BackendSession {
 
   setTrainingData(x: Float32Array, rows: number): void {
     void this.k;
+    this.ensureTraining();
     this.arena.releasePersistent(this.dataMark);
     this.data = this.arena.allocatePersistent(x.length * F32);
     this.arena.f32(this.data, x.length).set(x);
@@ -192,6 +231,8 @@ export class AssemblyScriptSession implements BackendSession {
   }
 
   gradients(x: Float32Array, rows: number, loss: LossConfig): GradientResult {
+    void this.k;
+    this.ensureTraining(); // before withInput's scratch block: it allocates persistent blocks
     return this.withInput(x, (px) => {
       const { terms, rhoHat } = this.backward(px, rows, loss);
       return {
@@ -434,7 +475,8 @@ export class AssemblyScriptSession implements BackendSession {
     const { beta1, beta2, epsilon } = optimizer;
     const t = this.adamStep + 1;
     const lrT = adamStepSize(optimizer, t);
-    k.adam_update(this.params.W1, this.grads.W1, this.adamM, this.adamV, this.total, lrT, beta1, beta2, epsilon);
+    const { adamM, adamV } = this.training;
+    k.adam_update(this.params.W1, this.grads.W1, adamM, adamV, this.total, lrT, beta1, beta2, epsilon);
     this.adamStep = t;
     this.hasAdamState = true;
   }

@@ -5,7 +5,7 @@
  */
 import { architectureOf, type Architecture, type ArchitectureName, type LayerShape, type Parameters } from '../backends/types.js';
 import { ConfigError } from '../errors.js';
-import type { Normalization } from '../model/normalization.js';
+import { affineOf, type Normalization } from '../model/normalization.js';
 import type { SparseAutoencoder } from '../model/sparse-autoencoder.js';
 
 export interface ExportableModel {
@@ -46,23 +46,25 @@ export function exportableModel(model: SparseAutoencoder, format: ExportFormat =
  */
 export interface InputScaling {
   readonly offset: Float32Array;
-  /** 1 / (max − min) in float64, rounded to float32. */
+  /** 1 / range in float64, rounded to float32. */
   readonly scale: Float32Array;
-  /** max − min in float64, rounded to float32: what denormalize multiplies by. */
+  /** max − min (minmax) or the standard deviation (standardize), in float64, rounded to float32: what denormalize multiplies by. */
   readonly range: Float32Array;
 }
 
 export function inputScaling(norm: Normalization): InputScaling | null {
   if (norm.kind === 'none') return null;
-  const n = norm.min.length;
+  const n = norm.kind === 'minmax' ? norm.min.length : norm.mean.length;
+  const offset = new Float32Array(n);
   const scale = new Float32Array(n);
   const range = new Float32Array(n);
   for (let j = 0; j < n; j++) {
-    const r = norm.max[j]! - norm.min[j]!;
+    const [o, r] = affineOf(norm, j);
+    offset[j] = o;
     range[j] = r;
     scale[j] = r > 0 ? 1 / r : 0;
   }
-  return { offset: norm.min, scale, range };
+  return { offset, scale, range };
 }
 
 /**

@@ -6,7 +6,8 @@
  * ```
  * offset 0   "ESCK"                      magic
  *        4   u32 LE  header length L     (bytes of UTF-8 JSON)
- *        8   header JSON                 { version, shape, position, lossHistory, adamStep | null, stepsSinceFired | null }
+ *        8   header JSON                 { version, shape, position, lossHistory, adamStep | null, stepsSinceFired | null,
+ *                                          validationHistory?, standardization? }
  *   8+L..    zero padding to a multiple of 4
  *        P   float32 LE payload          W1 b1 W2 b2, then (Adam only) m.W1 m.b1 m.W2 m.b2 v.W1 v.b1 v.W2 v.b2
  *                                        (each set in PARAMETER_NAMES order, sized by parameterSizes)
@@ -15,6 +16,7 @@
  * The loss history is kept as JSON numbers (float64, which JSON round-trips exactly).
  */
 import { PARAMETER_NAMES, parameterCount, parameterSizes, type AdamState, type LayerShape, type Parameters } from '../backends/types.js';
+import type { Normalization } from '../model/normalization.js';
 import type { TrainingPosition } from '../model/training-run.js';
 
 const MAGIC = 0x4b435345; // "ESCK" read as a little-endian u32
@@ -32,6 +34,11 @@ export interface Checkpoint {
   stepsSinceFired: Uint32Array | null;
   /** With validationSplit: the validation loss of every finished epoch (absent: none). */
   validationHistory?: number[];
+  /**
+   * normalize "standardize": the scaling fitted in the run's first slice (two passes over the
+   * shards), so a resumed run neither repeats them nor could fit other values. Absent otherwise.
+   */
+  normalization?: Extract<Normalization, { kind: 'standardize' }>;
 }
 
 interface Header {
@@ -43,6 +50,8 @@ interface Header {
   /** Absent in checkpoints written before topk saved it: all 0. */
   stepsSinceFired?: number[] | null;
   validationHistory?: number[];
+  /** float32 values as JSON numbers (exact both ways). */
+  standardization?: { mean: number[]; std: number[] };
 }
 
 /** Serialises a checkpoint (little-endian, as every Workers and Node host is). */
@@ -55,6 +64,7 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
     adamStep: checkpoint.optimizerState?.step ?? null,
     stepsSinceFired: checkpoint.stepsSinceFired ? Array.from(checkpoint.stepsSinceFired) : null,
     ...(checkpoint.validationHistory?.length ? { validationHistory: checkpoint.validationHistory } : {}),
+    ...(checkpoint.normalization ? { standardization: { mean: Array.from(checkpoint.normalization.mean), std: Array.from(checkpoint.normalization.std) } } : {}),
   };
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
   const payloadOffset = align4(8 + headerBytes.length);
@@ -111,7 +121,17 @@ export function decodeCheckpoint(bytes: ArrayBuffer | Uint8Array): Checkpoint {
   const parameters = readSet();
   const optimizerState = header.adamStep === null ? null : { step: header.adamStep, m: readSet(), v: readSet() };
   const stepsSinceFired = header.stepsSinceFired ? Uint32Array.from(header.stepsSinceFired) : null;
-  return { shape: header.shape, position: header.position, lossHistory: header.lossHistory, parameters, optimizerState, stepsSinceFired, ...(header.validationHistory ? { validationHistory: header.validationHistory } : {}) };
+  const standardization = header.standardization;
+  return {
+    shape: header.shape,
+    position: header.position,
+    lossHistory: header.lossHistory,
+    parameters,
+    optimizerState,
+    stepsSinceFired,
+    ...(header.validationHistory ? { validationHistory: header.validationHistory } : {}),
+    ...(standardization ? { normalization: { kind: 'standardize', mean: Float32Array.from(standardization.mean), std: Float32Array.from(standardization.std) } } : {}),
+  };
 }
 
 function align4(n: number): number {

@@ -15,10 +15,10 @@
 import { ConfigError } from '../errors.js';
 import type { KernelBackend } from '../backends/types.js';
 import type { ShardSource } from '../data/shard-source.js';
-import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type TrainingOptions } from '../model/config.js';
+import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type NormalizationKind, type TrainingOptions } from '../model/config.js';
 import type { Metrics } from '../model/metrics.js';
 import type { ModelState } from '../model/model-file.js';
-import { normalizationFromRange } from '../model/normalization.js';
+import { normalizationFromRange, type Normalization } from '../model/normalization.js';
 import { SparseAutoencoder, type StreamingSlice } from '../model/sparse-autoencoder.js';
 import type { Checkpoint } from './checkpoint.js';
 
@@ -100,7 +100,7 @@ export class JobTrainer {
       model = SparseAutoencoder.fromState({
         shape,
         config,
-        normalization: normalizationFromRange(config.normalize, source.columnMin, source.columnMax),
+        normalization: checkpointNormalization(config.normalize, source, checkpoint),
         parameters: checkpoint.parameters,
         training: { ...training, epochsCompleted: 0 },
         trainedWith: backend.name,
@@ -190,6 +190,7 @@ export class JobTrainer {
       optimizerState: this.model.getOptimizerState(),
       stepsSinceFired: this.model.stepsSinceFired,
       validationHistory: [...this.validationHistory],
+      ...standardizationOf(this.slice.normalization()),
     };
   }
 
@@ -203,4 +204,19 @@ export class JobTrainer {
   dispose(): void {
     this.model.dispose();
   }
+}
+
+/**
+ * The scaling a resumed run continues with: what a fresh streamed run fits from the source's
+ * column range (minmax, none), or the standardisation its first slice fitted, kept in the checkpoint.
+ */
+function checkpointNormalization(kind: NormalizationKind, source: ShardSource, checkpoint: Checkpoint): Normalization {
+  if (kind !== 'standardize') return normalizationFromRange(kind, source.columnMin, source.columnMax);
+  // Checkpoints are written after a slice's steps, and the first step fits the standardisation.
+  if (!checkpoint.normalization) throw new Error('checkpoint of a standardize run lacks its fitted standardisation');
+  return checkpoint.normalization;
+}
+
+function standardizationOf(normalization: Normalization | null): Pick<Checkpoint, 'normalization'> {
+  return normalization?.kind === 'standardize' ? { normalization } : {};
 }

@@ -70,6 +70,10 @@ export function resolveModelConfig(inputSize: number, partial: Partial<ModelConf
     ...withoutUndefined(pick(partial, Object.keys(MODEL_OPTIONS))),
   } as ModelConfig;
   check('config', MODEL_OPTIONS, config as unknown as Record<string, unknown>, caps);
+  if (config.architecture === 'sigmoid' && config.normalize === 'standardize') {
+    // Standardised inputs lie outside [0, 1], where the sigmoid model's outputs cannot follow.
+    throw new ConfigError('config.normalize', 'standardize is for the relu and topk architectures (their output is linear); the sigmoid model reconstructs values in [0, 1]: use minmax');
+  }
   if (config.architecture === 'topk' && config.k > config.hiddenSize) {
     throw new ConfigError('config.k', `must be at most the hidden size ${config.hiddenSize} (topk keeps k of the h codes), got ${config.k}`);
   }

@@ -7,15 +7,17 @@
  * Tensors (float32, row-major; weights are [inputs, outputs] as SAELens's W_enc / W_dec, so the
  * bytes are W1 and W2 exactly as the backends hold them):
  *   encoder.weight [n, h]   encoder.bias [h]   decoder.weight [h, n]   decoder.bias [n]
- *   normalization.min [n]   normalization.max [n]                       (minmax only)
+ *   normalization.min [n]   normalization.max [n]                       (minmax)
+ *   normalization.mean [n]  normalization.std [n]                       (standardize)
  *   optimizer.m.<each of the four>   optimizer.v.<each of the four>      (with Adam's state)
  * Metadata (strings): format, version, inputSize, hiddenSize, weightLayout ("in,out"),
- * normalization ("minmax" | "none"), and as JSON: config, training, optimizer ({ kind, step }),
+ * normalization ("minmax" | "standardize" | "none"), and as JSON: config, training, optimizer ({ kind, step }),
  * metrics, lossHistory.
  */
 import { PARAMETER_NAMES, parameterShapes, type LayerShape, type ParameterName, type Parameters } from '../backends/types.js';
 import { shortestFloat32 } from '../data/float32.js';
 import { FieldReader, MODEL_FORMAT, MODEL_FORMAT_VERSION, readModelFields, tensorNameOf, type ModelState, type TensorSource } from './model-file.js';
+import { normalizationVectors } from './normalization.js';
 import { decodeSafetensors, encodeSafetensors, prefixLength, type Float32Tensor } from './safetensors.js';
 
 /** Weights are stored [inputs, outputs] (x·W), the transpose of torch.nn.Linear's [out, in]. */
@@ -39,10 +41,7 @@ export function toBinaryModelFile(state: ModelState): Uint8Array<ArrayBuffer> {
     for (const [name, key, dims] of parameterTensors(set, shape)) tensors.push([name, { shape: dims, data: p[key] }]);
   };
   addSet('parameters', state.parameters);
-  if (normalization.kind === 'minmax') {
-    tensors.push(['normalization.min', { shape: [shape.inputSize], data: normalization.min }]);
-    tensors.push(['normalization.max', { shape: [shape.inputSize], data: normalization.max }]);
-  }
+  for (const [name, data] of normalizationVectors(normalization)) tensors.push([`normalization.${name}`, { shape: [shape.inputSize], data }]);
   if (optimizerState) {
     addSet('m', optimizerState.m);
     addSet('v', optimizerState.v);
@@ -140,7 +139,7 @@ export function readBinaryModelFile(bytes: Uint8Array, source?: string, options:
       return out;
     },
     // A copy (n floats): the model keeps its normalisation, and a view would keep the whole file.
-    normalization: (bound, length) => tensor(`normalization.${bound}`, [length]).slice(),
+    normalization: (vector, length) => tensor(`normalization.${vector}`, [length]).slice(),
     momentName: (set, key) => `${PREFIX[set]}${tensorNameOf(key)}`,
   };
   const state = readModelFields(read, file, numbers);

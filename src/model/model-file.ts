@@ -5,9 +5,9 @@
 import { PARAMETER_NAMES, parameterShapes, type AdamState, type LayerShape, type ParameterName, type Parameters } from '../backends/types.js';
 import { shortestFloat32 } from '../data/float32.js';
 import { ConfigError, ModelFileError } from '../errors.js';
-import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type TrainingOptions } from './config.js';
+import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type NormalizationKind, type TrainingOptions } from './config.js';
 import type { StoredMetrics } from './metrics.js';
-import type { Normalization } from './normalization.js';
+import { NORMALIZATION_VECTORS, normalizationVectors, type Normalization } from './normalization.js';
 
 export const MODEL_FORMAT = 'edge-sae';
 export const MODEL_FORMAT_VERSION = 1;
@@ -51,7 +51,7 @@ export interface ModelFile {
   version: typeof MODEL_FORMAT_VERSION;
   inputSize: number;
   hiddenSize: number;
-  normalization: { kind: 'minmax'; min: number[]; max: number[] } | { kind: 'none' };
+  normalization: { kind: 'minmax'; min: number[]; max: number[] } | { kind: 'standardize'; mean: number[]; std: number[] } | { kind: 'none' };
   encoder: LayerJson;
   decoder: LayerJson;
   config: Omit<ModelConfig, 'hiddenSize'> & { hiddenSize: number };
@@ -113,7 +113,7 @@ export function toModelFile(state: ModelState): ModelFile {
     version: MODEL_FORMAT_VERSION,
     inputSize: shape.inputSize,
     hiddenSize: shape.hiddenSize,
-    normalization: norm.kind === 'minmax' ? { kind: 'minmax', min: listOf(norm.min), max: listOf(norm.max) } : { kind: 'none' },
+    normalization: { kind: norm.kind, ...Object.fromEntries(normalizationVectors(norm).map(([name, values]) => [name, listOf(values)])) } as ModelFile['normalization'],
     encoder: layers.encoder,
     decoder: layers.decoder,
     config: { ...state.config },
@@ -210,8 +210,8 @@ const MODEL_FILE_FIELDS: readonly string[] = [
 export interface TensorSource {
   /** The parameters (`set` "parameters") or one of Adam's moments ("m", "v"). */
   parameters(set: 'parameters' | 'm' | 'v', shape: LayerShape): Parameters;
-  /** normalization.min or normalization.max, when the normalisation is minmax. */
-  normalization(bound: 'min' | 'max', length: number): Float32Array;
+  /** One of the normalisation's vectors (NORMALIZATION_VECTORS: min and max, or mean and std). */
+  normalization(vector: string, length: number): Float32Array;
   /**
    * The field of one of Adam's moment tensors as the file names it (the JSON file
    * "optimizerState.v.encoder.weights", the binary file "optimizer.v.encoder.weight"), so a bad
@@ -235,10 +235,25 @@ export function readModelFile(json: Json, source?: string): ModelState {
       set === 'parameters'
         ? read.parameters(file, '', shape)
         : read.parameters(read.object(file.optimizerState, 'optimizerState')[set], `optimizerState.${set}`, shape),
-    normalization: (bound, length) => read.vector(read.object(file.normalization, 'normalization')[bound], `normalization.${bound}`, length),
+    normalization: (vector, length) => read.vector(read.object(file.normalization, 'normalization')[vector], `normalization.${vector}`, length),
     momentName: (set, key) => `optimizerState.${set}.${jsonFieldOf(key)}`,
   };
   return readModelFields(read, file, tensors);
+}
+
+/** The normalisation of a file: its kind, its vectors (NORMALIZATION_VECTORS) and what they must satisfy. */
+function readNormalization(read: FieldReader, kind: Json, n: number, tensors: TensorSource): Normalization {
+  if (typeof kind !== 'string' || !Object.hasOwn(NORMALIZATION_VECTORS, kind)) {
+    const kinds = Object.keys(NORMALIZATION_VECTORS).map((k) => JSON.stringify(k)).join(', ');
+    return read.fail('normalization.kind', `must be one of ${kinds}, got ${JSON.stringify(kind)}`);
+  }
+  const vectors = Object.fromEntries(NORMALIZATION_VECTORS[kind as NormalizationKind].map((name) => [name, tensors.normalization(name, n)]));
+  const normalization = { kind, ...vectors } as Normalization;
+  for (let j = 0; j < n; j++) {
+    if (normalization.kind === 'minmax' && normalization.max[j]! < normalization.min[j]!) read.fail(`normalization.max[${j}]`, `is below normalization.min[${j}]`);
+    if (normalization.kind === 'standardize' && normalization.std[j]! < 0) read.fail(`normalization.std[${j}]`, `must be at least 0 (a standard deviation), got ${normalization.std[j]}`);
+  }
+  return normalization;
 }
 
 /**
@@ -253,20 +268,7 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
   const shape = { inputSize: read.integer(file.inputSize, 'inputSize', 1), hiddenSize: read.integer(file.hiddenSize, 'hiddenSize', 1) };
   const parameters = tensors.parameters('parameters', shape);
 
-  const normJson = read.object(file.normalization, 'normalization');
-  let normalization: Normalization;
-  if (normJson.kind === 'minmax') {
-    const min = tensors.normalization('min', shape.inputSize);
-    const max = tensors.normalization('max', shape.inputSize);
-    for (let j = 0; j < shape.inputSize; j++) {
-      if (max[j]! < min[j]!) read.fail(`normalization.max[${j}]`, `is below normalization.min[${j}]`);
-    }
-    normalization = { kind: 'minmax', min, max };
-  } else if (normJson.kind === 'none') {
-    normalization = { kind: 'none' };
-  } else {
-    read.fail('normalization.kind', `must be "minmax" or "none", got ${JSON.stringify(normJson.kind)}`);
-  }
+  const normalization = readNormalization(read, read.object(file.normalization, 'normalization').kind, shape.inputSize, tensors);
 
   const configJson = read.object(file.config, 'config');
   if (configJson.hiddenSize !== undefined && configJson.hiddenSize !== shape.hiddenSize) {

@@ -1,19 +1,101 @@
 /**
- * Input scaling. The outputs are sigmoids in (0, 1), so inputs must live there too: "minmax"
- * maps each feature to [0, 1] with the min and max of the training data (a constant feature maps
- * to 0); "none" requires the values to be in [0, 1] already. Encode applies the fitted scaling
- * (values outside the training range extrapolate linearly); decode undoes it.
+ * Input scaling, each an affine map per feature x' = (x − offset) / range, fitted on the first
+ * training data. The sigmoid model's outputs are in (0, 1), so its inputs must live there too:
+ * "minmax" maps each feature to [0, 1] with the min and max of the training data; "none" requires
+ * the values to be in [0, 1] already. The relu and topk models have a linear output and take any
+ * finite values: "none" passes them through, and "standardize" maps each feature to mean 0 and
+ * variance 1 with the data's mean and (population) standard deviation. A constant feature maps
+ * to 0. Encode applies the fitted scaling (values outside the training range extrapolate
+ * linearly); decode undoes it.
  */
 import { DataError } from '../errors.js';
 import type { NormalizationKind } from './config.js';
 
 export type Normalization =
   | { readonly kind: 'minmax'; readonly min: Float32Array; readonly max: Float32Array }
+  | { readonly kind: 'standardize'; readonly mean: Float32Array; readonly std: Float32Array }
   | { readonly kind: 'none' };
+
+/** A fitted normalisation (one with vectors). */
+export type AffineNormalization = Exclude<Normalization, { kind: 'none' }>;
+
+/**
+ * The vectors of each kind, by the names the model files give them (the JSON file's
+ * normalization.min, the binary file's tensor "normalization.min"): the one list writers and
+ * readers of both forms take.
+ */
+export const NORMALIZATION_VECTORS = { minmax: ['min', 'max'], standardize: ['mean', 'std'], none: [] } as const satisfies Record<NormalizationKind, readonly string[]>;
+
+/** The normalisation's vectors with their file names, in NORMALIZATION_VECTORS order. */
+export function normalizationVectors(norm: Normalization): [string, Float32Array][] {
+  const vectors = norm as unknown as Record<string, Float32Array>;
+  return NORMALIZATION_VECTORS[norm.kind].map((name) => [name, vectors[name]!]);
+}
+
+/**
+ * Feature j's offset and range (x' = (x − offset) / range) as doubles: minmax's min and max − min,
+ * standardize's mean and standard deviation. Range 0 is a constant feature, mapped to 0.
+ */
+export function affineOf(norm: AffineNormalization, j: number): [offset: number, range: number] {
+  return norm.kind === 'minmax' ? [norm.min[j]!, norm.max[j]! - norm.min[j]!] : [norm.mean[j]!, norm.std[j]!];
+}
+
+/**
+ * The mean and standard deviation of each column in two passes over the rows, in row order and
+ * summed in float64 (the mean, then the squared deviations from it), so data met in shards (a
+ * streamed run) fits exactly as the same rows in one array. Population variance (÷ rows, as
+ * scikit-learn's StandardScaler); mean and standard deviation are each rounded to float32 once.
+ */
+export class StandardizationFit {
+  private readonly sum: Float64Array;
+  private readonly squares: Float64Array;
+  private mean: Float64Array | null = null;
+  private meanRows = 0;
+  private varianceRows = 0;
+
+  constructor(private readonly cols: number) {
+    this.sum = new Float64Array(cols);
+    this.squares = new Float64Array(cols);
+  }
+
+  /** The first pass: `rows` more rows (row-major) into the column sums. */
+  addToMean(x: Float32Array, rows: number): void {
+    if (this.mean !== null) throw new Error('StandardizationFit: the mean pass is over');
+    const { cols, sum } = this;
+    for (let i = 0; i < rows; i++) for (let c = 0; c < cols; c++) sum[c]! += x[i * cols + c]!;
+    this.meanRows += rows;
+  }
+
+  /** The second pass, over the same rows in the same order: their squared deviations from the mean. */
+  addToVariance(x: Float32Array, rows: number): void {
+    if (this.mean === null) this.mean = Float64Array.from(this.sum, (total) => total / this.meanRows);
+    const { cols, squares, mean } = this;
+    for (let i = 0; i < rows; i++) {
+      for (let c = 0; c < cols; c++) {
+        const d = x[i * cols + c]! - mean[c]!;
+        squares[c]! += d * d;
+      }
+    }
+    this.varianceRows += rows;
+  }
+
+  result(): Normalization {
+    if (this.mean === null || this.varianceRows !== this.meanRows || this.meanRows === 0) {
+      throw new Error(`StandardizationFit: the two passes saw ${this.meanRows} and ${this.varianceRows} rows`);
+    }
+    return { kind: 'standardize', mean: Float32Array.from(this.mean), std: Float32Array.from(this.squares, (m2) => Math.sqrt(m2 / this.varianceRows)) };
+  }
+}
 
 /** Fits the normalisation of `kind` to row-major data of `cols` features. */
 export function fitNormalization(kind: NormalizationKind, data: Float32Array, rows: number, cols: number): Normalization {
   if (kind === 'none') return { kind: 'none' };
+  if (kind === 'standardize') {
+    const fit = new StandardizationFit(cols);
+    fit.addToMean(data, rows);
+    fit.addToVariance(data, rows);
+    return fit.result();
+  }
   const min = new Float32Array(cols).fill(Infinity);
   const max = new Float32Array(cols).fill(-Infinity);
   for (let i = 0; i < rows; i++) {
@@ -27,10 +109,11 @@ export function fitNormalization(kind: NormalizationKind, data: Float32Array, ro
 }
 
 /**
- * The normalisation of `kind` from per-column minima and maxima already known (a ShardSource's
- * columnMin / columnMax): the same as fitNormalization on the rows they were taken from.
+ * The normalisation of `kind` ("minmax" or "none") from per-column minima and maxima already
+ * known (a ShardSource's columnMin / columnMax): the same as fitNormalization on the rows they
+ * were taken from. "standardize" needs passes over the rows (StandardizationFit).
  */
-export function normalizationFromRange(kind: NormalizationKind, min: Float32Array, max: Float32Array): Normalization {
+export function normalizationFromRange(kind: Exclude<NormalizationKind, 'standardize'>, min: Float32Array, max: Float32Array): Normalization {
   return kind === 'none' ? { kind: 'none' } : { kind: 'minmax', min: Float32Array.from(min), max: Float32Array.from(max) };
 }
 
@@ -70,20 +153,18 @@ export function normalizeInto(norm: Normalization, data: Float32Array, rows: num
     return;
   }
   for (let j = 0; j < cols; j++) {
-    const lo = norm.min[j]!;
-    const range = norm.max[j]! - lo;
+    const [lo, range] = affineOf(norm, j);
     const scale = range > 0 ? 1 / range : 0;
     for (let i = 0; i < rows; i++) out[offset + i * cols + j] = (data[i * cols + j]! - lo) * scale;
   }
 }
 
-/** Maps model outputs in [0, 1] back to the caller's original scale (a new array). */
+/** Maps model outputs back to the caller's original scale (a new array). */
 export function denormalize(norm: Normalization, data: Float32Array, rows: number, cols: number): Float32Array {
   if (norm.kind === 'none') return data.slice(0, rows * cols);
   const out = new Float32Array(rows * cols);
   for (let j = 0; j < cols; j++) {
-    const lo = norm.min[j]!;
-    const range = norm.max[j]! - lo;
+    const [lo, range] = affineOf(norm, j);
     for (let i = 0; i < rows; i++) out[i * cols + j] = lo + data[i * cols + j]! * range;
   }
   return out;

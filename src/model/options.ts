@@ -59,7 +59,7 @@ export const MODEL_OPTIONS = {
   auxCoefficient: { type: 'number', range: { min: 0 }, default: 0.03125, description: 'topk: weight of the AuxK loss (Gao et al. 2024: 1/32)' },
   deadSteps: { type: 'integer', range: { min: 1 }, default: 1000, description: 'topk: a unit that fires on no row of this many consecutive steps is dead (SAELens\' window)' },
   reduction: { type: 'choice', choices: ['sum', 'mean'], default: 'sum', description: 'reconstruction error summed or averaged over the rows of a batch (sigmoid; relu and topk average)' },
-  normalize: { type: 'choice', choices: ['minmax', 'none'], default: 'minmax', description: 'scale each column to [0, 1] with the training data\'s min and max, or require data already in [0, 1]' },
+  normalize: { type: 'choice', choices: ['minmax', 'standardize', 'none'], default: 'minmax', description: 'minmax: scale each column to [0, 1] with the training data\'s min and max; standardize (relu, topk): to mean 0 and variance 1 with its mean and standard deviation; none: take the data as it is (in [0, 1] for sigmoid, any finite values for relu and topk)' },
 } as const satisfies Record<string, OptionSpec>;
 
 /** How one training run goes (the model file's "training"). */

@@ -31,7 +31,7 @@ import { activeThreshold, addFiringCounts, computeMetrics, firingFrequencyOf, ty
 import { readModelBytes } from './model-bytes.js';
 import { toBinaryModelFile } from './model-file-binary.js';
 import { readModelFile, toModelFile, type ModelFile, type ModelState } from './model-file.js';
-import { denormalize, fitNormalization, normalizationFromRange, normalize, normalizeInto, type Normalization } from './normalization.js';
+import { denormalize, fitNormalization, normalizationFromRange, normalize, normalizeInto, StandardizationFit, type Normalization } from './normalization.js';
 import { shuffleSeed } from './random.js';
 import { StreamedMetrics } from './streamed-metrics.js';
 import { isMultiWindow, StreamingRun, type ShardPreparer } from './streaming-run.js';
@@ -104,6 +104,11 @@ export interface StreamingSlice {
   step(maxSteps: number): Promise<number[]>;
   /** Held-out rows (validationSplit), 0 without. */
   readonly validationRows: number;
+  /**
+   * The run's input scaling once it is known (a checkpoint keeps it): at once for minmax and
+   * none, after the first step for standardize (fitted in two passes over the shards); null before.
+   */
+  normalization(): Normalization | null;
   /** The loss on the held-out rows at the current weights (streamed over them), or null without validationSplit. */
   validate(): Promise<number | null>;
   /** Computes the final metrics (streamed over the shards) and records the run in the model. Call once the run is done (see TrainingSlice.finish). */
@@ -284,13 +289,18 @@ export class SparseAutoencoder {
     if (whole.cols !== this.inputSize) {
       throw new DataError(`rows have ${whole.cols} columns but the model takes ${this.inputSize} inputs`, { source: 'data', row: 1 });
     }
-    const normalization = this.normalization ?? normalizationFromRange(this.config.normalize, whole.columnMin, whole.columnMax);
+    // minmax and none come from the source's column range at once; standardize takes two passes
+    // over the shards (all of them, held-out rows too, as fit), run before the first step.
+    const normalize = this.config.normalize;
+    let normalization: Normalization | null = this.normalization ?? (normalize === 'standardize' ? null : normalizationFromRange(normalize, whole.columnMin, whole.columnMax));
+    const fitted = async (): Promise<Normalization> => (normalization ??= await streamedStandardization(whole));
     const split = options.validationSplit > 0 ? splitSource(whole, options.validationSplit, options.seed) : null;
     if (split) checkSplit(split.train.rows, split.validation.rows, options.validationSplit);
     const source = split?.train ?? whole;
-    const prepare: ShardPreparer = (index, rows, out, offset) => this.prepareShard(normalization, source, index, rows, out, offset);
+    // (normalization is known by the time a shard is prepared: step, validate and finish await fitted first)
+    const prepare: ShardPreparer = (index, rows, out, offset) => this.prepareShard(normalization!, source, index, rows, out, offset);
     const held = split?.validation ?? null;
-    const prepareHeld: ShardPreparer = (index, rows, out, offset) => this.prepareShard(normalization, held!, index, rows, out, offset);
+    const prepareHeld: ShardPreparer = (index, rows, out, offset) => this.prepareShard(normalization!, held!, index, rows, out, offset);
     // Held-out rows of one window are read and normalised once, not again every epoch; more
     // than a window is streamed each time (the memory bound holds).
     let heldCache: Float32Array | null = null;
@@ -313,6 +323,7 @@ export class SparseAutoencoder {
     return {
       run,
       step: async (maxSteps) => {
+        await fitted();
         if (decoderBiasPending) {
           decoderBiasPending = false;
           this.session.setParameters({ ...before.parameters, b2: await streamedColumnMean(source, prepare) });
@@ -327,12 +338,17 @@ export class SparseAutoencoder {
         }
       },
       validationRows: held?.rows ?? 0,
-      validate: async () => (held === null ? null : (await this.streamedMetrics(held, prepareHeld, await heldInMemory())).loss),
+      normalization: () => normalization,
+      validate: async () => {
+        await fitted();
+        return held === null ? null : (await this.streamedMetrics(held, prepareHeld, await heldInMemory())).loss;
+      },
       finish: async (outcome) => {
+        await fitted();
         this.checkFinite(outcome?.epochsRun ?? options.epochs, restore);
         const metrics = await this.streamedMetrics(source, prepare, run.inMemoryData);
         const validationMetrics = held === null ? null : await this.streamedMetrics(held, prepareHeld, await heldInMemory());
-        this.normalization = normalization;
+        this.normalization = normalization!;
         return this.recordRun(options, metrics, validationMetrics, lossHistory, outcome);
       },
     };
@@ -613,6 +629,34 @@ async function streamedColumnMean(source: ShardSource, prepare: ShardPreparer): 
     for (let i = 0; i < rows; i++) for (let c = 0; c < n; c++) sum[c]! += x[i * n + c]!;
   }
   return Float32Array.from(sum, (total) => total / source.rows);
+}
+
+/**
+ * normalize "standardize" of a ShardSource: its columns' mean and standard deviation in two
+ * passes over every shard in order, exactly as fitNormalization on the same rows in one array.
+ * A value that is not finite is a DataError naming its row and column.
+ */
+async function streamedStandardization(source: ShardSource): Promise<Normalization> {
+  const fit = new StandardizationFit(source.cols);
+  for (const pass of ['mean', 'variance'] as const) {
+    for (let index = 0; index < source.shardCount; index++) {
+      const rows = shardRowCount(source, index);
+      const raw = await source.readShard(index);
+      if (raw.length !== rows * source.cols) {
+        throw new DataError(`shard ${index} has ${raw.length} values, expected ${rows} rows × ${source.cols} columns`, { source: 'data' });
+      }
+      if (pass === 'mean') {
+        const bad = raw.findIndex((v) => !Number.isFinite(v));
+        if (bad >= 0) {
+          throw new DataError(`value ${raw[bad]} is not a finite number`, { source: 'data', row: index * source.shardRows + Math.floor(bad / source.cols) + 1, column: (bad % source.cols) + 1 });
+        }
+        fit.addToMean(raw, rows);
+      } else {
+        fit.addToVariance(raw, rows);
+      }
+    }
+  }
+  return fit.result();
 }
 
 interface KeptWeights {

@@ -99,6 +99,16 @@ describe('bad data files', () => {
     expect(ws.files()).toEqual(['d.csv']);
   });
 
+  it('train should refuse --normalize standardize for the sigmoid model, and take it for relu', async () => {
+    const ws = workspace({ 'd.csv': 'a,b\n1000,-3\n1010,-2.5\n1004,-2.9\n' });
+    const sigmoid = await ws.run(['train', '--data', 'd.csv', '--out', 'm.json', '--normalize', 'standardize', '--epochs', '1']);
+    expectOneLineError(sigmoid, /--normalize: standardize is for the relu and topk architectures/);
+    expect(ws.files()).toEqual(['d.csv']);
+    const relu = await ws.run(['train', '--data', 'd.csv', '--out', 'm.json', '--normalize', 'standardize', '--architecture', 'relu', '--hidden', '3', '--epochs', '1']);
+    expect(relu.code).toBe(0);
+    expect(JSON.parse(readFileSync(path.join(ws.dir, 'm.json'), 'utf8')).normalization.kind).toBe('standardize');
+  });
+
   it('encode should reject data of the wrong width for the model', async () => {
     const ws = workspace({ 'm.json': trainedModel(), 'd.csv': '0.1,0.2\n0.3,0.4\n' });
     const r = await ws.run(['encode', '--model', 'm.json', '--data', 'd.csv', '--out', 'codes.csv']);

@@ -20,8 +20,8 @@ function referenceCodes(model: SparseAutoencoder, rows: { rows: number; cols: nu
   const x = Float64Array.from(rows.data, (v, k) => {
     if (norm.kind === 'none') return v;
     const j = k % rows.cols;
-    const range = norm.max[j]! - norm.min[j]!;
-    return range > 0 ? (v - norm.min[j]!) / range : 0;
+    const [offset, range] = norm.kind === 'minmax' ? [norm.min[j]!, norm.max[j]! - norm.min[j]!] : [norm.mean[j]!, norm.std[j]!];
+    return range > 0 ? (v - offset) / range : 0;
   });
   return referenceForward(model.getParameters(), x, rows.rows, model.shape).hidden;
 }
@@ -65,6 +65,8 @@ describe.each([
   { architecture: 'relu', normalize: 'none', lo: -2, hi: 2 },
   { architecture: 'topk', normalize: 'minmax', lo: 0, hi: 5 },
   { architecture: 'topk', normalize: 'none', lo: -1, hi: 1 },
+  { architecture: 'relu', normalize: 'standardize', lo: 100, hi: 140 },
+  { architecture: 'topk', normalize: 'standardize', lo: -2, hi: 6 },
 ] as const)('ONNX export of a $architecture model, normalize $normalize', (c) => {
   let model: SparseAutoencoder;
   const rows = (count: number, seed: number) => randomMatrix(mulberry32(seed), count, 16, c.lo, c.hi);
@@ -89,7 +91,7 @@ describe.each([
       }
     }
     expect(opTypes(bytes)).toEqual([
-      ...(c.normalize === 'minmax' ? ['Sub', 'Mul'] : []),
+      ...(c.normalize !== 'none' ? ['Sub', 'Mul'] : []),
       'Sub', 'Gemm',
       ...(c.architecture === 'relu' ? ['Relu'] : ['TopK', 'Relu', 'Shape', 'ConstantOfShape', 'ScatterElements']),
     ]);

@@ -6,15 +6,26 @@
  * ```
  * offset 0   "ESCK"                      magic
  *        4   u32 LE  header length L     (bytes of UTF-8 JSON)
- *        8   header JSON                 { version, shape, position, lossHistory, adamStep | null, stepsSinceFired | null }
+ *        8   header JSON                 { version, shape, position, lossHistory, adamStep | null, stepsSinceFired | null,
+ *                                          validationHistory?, earlyStopping?, best? }
  *   8+L..    zero padding to a multiple of 4
  *        P   float32 LE payload          W1 b1 W2 b2, then (Adam only) m.W1 m.b1 m.W2 m.b2 v.W1 v.b1 v.W2 v.b2
- *                                        (each set in PARAMETER_NAMES order, sized by parameterSizes)
+ *                                        (each set in PARAMETER_NAMES order, sized by parameterSizes),
+ *                                        then with `best`: the best epoch's sets, in the same order
+ *                                        (its Adam moments when best.adamStep is not null)
  * ```
+ *
+ * With early stopping (patience) the run keeps its best epoch so far: the counters
+ * (`earlyStopping`: best validation loss, its epoch, epochs waited since) and that epoch's
+ * weights, Adam state and topk dead-unit counts (`best`) — all the library's EpochLoop keeps,
+ * since the finished model file holds the Adam state too. Files without these fields (written
+ * before jobs took early stopping) read as "no early-stopping state yet"; the version stays 1.
  *
  * The loss history is kept as JSON numbers (float64, which JSON round-trips exactly).
  */
 import { PARAMETER_NAMES, parameterCount, parameterSizes, type AdamState, type LayerShape, type Parameters } from '../backends/types.js';
+import type { EarlyStoppingState } from '../model/early-stopping.js';
+import type { KeptWeights } from '../model/epoch-loop.js';
 import type { TrainingPosition } from '../model/training-run.js';
 
 const MAGIC = 0x4b435345; // "ESCK" read as a little-endian u32
@@ -32,6 +43,10 @@ export interface Checkpoint {
   stepsSinceFired: Uint32Array | null;
   /** With validationSplit: the validation loss of every finished epoch (absent: none). */
   validationHistory?: number[];
+  /** With early stopping: its counters (absent: none yet, or no patience). */
+  earlyStopping?: EarlyStoppingState;
+  /** With early stopping: the best epoch's weights, Adam state and dead-unit counts so far. */
+  best?: KeptWeights;
 }
 
 interface Header {
@@ -43,6 +58,9 @@ interface Header {
   /** Absent in checkpoints written before topk saved it: all 0. */
   stepsSinceFired?: number[] | null;
   validationHistory?: number[];
+  earlyStopping?: EarlyStoppingState;
+  /** The best epoch's sets follow the run's in the payload. */
+  best?: { adamStep: number | null; stepsSinceFired: number[] | null };
 }
 
 /** Serialises a checkpoint (little-endian, as every Workers and Node host is). */
@@ -55,14 +73,18 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
     adamStep: checkpoint.optimizerState?.step ?? null,
     stepsSinceFired: checkpoint.stepsSinceFired ? Array.from(checkpoint.stepsSinceFired) : null,
     ...(checkpoint.validationHistory?.length ? { validationHistory: checkpoint.validationHistory } : {}),
+    ...(checkpoint.earlyStopping ? { earlyStopping: checkpoint.earlyStopping } : {}),
+    ...(checkpoint.best
+      ? { best: { adamStep: checkpoint.best.optimizerState?.step ?? null, stepsSinceFired: checkpoint.best.stepsSinceFired ? Array.from(checkpoint.best.stepsSinceFired) : null } }
+      : {}),
   };
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
   const payloadOffset = align4(8 + headerBytes.length);
   const blocks: Float32Array[] = [];
   const sizes = parameterSizes(checkpoint.shape);
-  const sets = checkpoint.optimizerState
-    ? [checkpoint.parameters, checkpoint.optimizerState.m, checkpoint.optimizerState.v]
-    : [checkpoint.parameters];
+  const setsOf = (parameters: Parameters, state: AdamState | null) => (state ? [parameters, state.m, state.v] : [parameters]);
+  const sets = setsOf(checkpoint.parameters, checkpoint.optimizerState);
+  if (checkpoint.best) sets.push(...setsOf(checkpoint.best.parameters, checkpoint.best.optimizerState));
   for (const set of sets) {
     for (const name of PARAMETER_NAMES) {
       if (set[name].length !== sizes[name]) throw new Error(`checkpoint: ${name} has ${set[name].length} values, expected ${sizes[name]}`);
@@ -96,7 +118,8 @@ export function decodeCheckpoint(bytes: ArrayBuffer | Uint8Array): Checkpoint {
   if (header.version !== FORMAT_VERSION) throw new Error(`checkpoint: unsupported version ${header.version}`);
   const sizes = parameterSizes(header.shape);
   const perSet = parameterCount(header.shape);
-  const sets = header.adamStep === null ? 1 : 3;
+  const setsWith = (adamStep: number | null) => (adamStep === null ? 1 : 3);
+  const sets = setsWith(header.adamStep) + (header.best ? setsWith(header.best.adamStep) : 0);
   const payloadOffset = align4(8 + headerLength);
   if (buffer.byteLength !== payloadOffset + sets * perSet * 4) throw new Error('checkpoint: truncated');
   let offset = payloadOffset;
@@ -111,7 +134,23 @@ export function decodeCheckpoint(bytes: ArrayBuffer | Uint8Array): Checkpoint {
   const parameters = readSet();
   const optimizerState = header.adamStep === null ? null : { step: header.adamStep, m: readSet(), v: readSet() };
   const stepsSinceFired = header.stepsSinceFired ? Uint32Array.from(header.stepsSinceFired) : null;
-  return { shape: header.shape, position: header.position, lossHistory: header.lossHistory, parameters, optimizerState, stepsSinceFired, ...(header.validationHistory ? { validationHistory: header.validationHistory } : {}) };
+  let best: KeptWeights | undefined;
+  if (header.best) {
+    const bestParameters = readSet();
+    const bestAdam = header.best.adamStep === null ? null : { step: header.best.adamStep, m: readSet(), v: readSet() };
+    best = { parameters: bestParameters, optimizerState: bestAdam, stepsSinceFired: header.best.stepsSinceFired ? Uint32Array.from(header.best.stepsSinceFired) : null };
+  }
+  return {
+    shape: header.shape,
+    position: header.position,
+    lossHistory: header.lossHistory,
+    parameters,
+    optimizerState,
+    stepsSinceFired,
+    ...(header.validationHistory ? { validationHistory: header.validationHistory } : {}),
+    ...(header.earlyStopping ? { earlyStopping: header.earlyStopping } : {}),
+    ...(best ? { best } : {}),
+  };
 }
 
 function align4(n: number): number {

@@ -5,24 +5,24 @@
  * resumed from that checkpoint. Slicing changes nothing in the math: the steps are the same steps
  * in the same order (the run's position holds the epoch, batch and shuffle state), so the final
  * model equals `SparseAutoencoder.fitStream` over the same shards, bit for bit on the same
- * backend — and, for data of one window, `fit` in memory.
+ * backend — and, for data of one window, `fit` in memory. Early stopping included: the epochs go
+ * through fitStream's own EpochLoop, whose counters and best weights the checkpoint carries.
  *
  * @example
  * const trainer = await JobTrainer.start(backend, source, spec);          // or with a checkpoint
  * while (!trainer.done) { await trainer.runSteps(200); save(encodeCheckpoint(trainer.checkpoint())); }
  * const { state, metrics } = await trainer.finish();                    // toBinaryModelFile(state)
  */
-import { ConfigError } from '../errors.js';
 import type { KernelBackend } from '../backends/types.js';
 import type { ShardSource } from '../data/shard-source.js';
 import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type TrainingOptions } from '../model/config.js';
+import { checkEarlyStopping } from '../model/early-stopping.js';
+import { EpochLoop } from '../model/epoch-loop.js';
 import type { Metrics } from '../model/metrics.js';
 import type { ModelState } from '../model/model-file.js';
 import { normalizationFromRange } from '../model/normalization.js';
 import { SparseAutoencoder, type StreamingSlice } from '../model/sparse-autoencoder.js';
 import type { Checkpoint } from './checkpoint.js';
-import { checkEarlyStopping } from '../model/early-stopping.js';
-import { EpochLoop } from '../model/epoch-loop.js';
 
 /** What a job trains: the model config and training options (partial; defaults as everywhere). */
 export interface JobSpec {

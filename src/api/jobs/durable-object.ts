@@ -202,10 +202,13 @@ export class TrainingJob extends DurableObject<Bindings> {
   /** The live run, or a new one from the data and the last checkpoint (after a restart or eviction). */
   private async ensureRun(record: JobRecord): Promise<LiveRun> {
     const bucket = this.env.MODELS;
-    if (this.run) {
+    const live = this.run;
+    if (live) {
       // A dataset deleted mid-job ends the job, even while its cells are still in memory.
       if (!(await bucket.head(record.dataKey))) throw datasetGone(record);
-      return this.run;
+      // Dropped while the head was in flight (an eviction, or a test's dropRun): rebuild it
+      // from the checkpoint below rather than hand back null.
+      if (this.run === live) return live;
     }
     const source = await openJobSource(bucket, record);
     const checkpointObject = await bucket.get(checkpointKey(record.id));

@@ -295,6 +295,8 @@ export const JobSchema = z
     modelId: z.string().nullable().openapi({ description: 'The trained model, once succeeded (use /v1/models/{modelId}).' }),
     metrics: MetricsSchema.nullable().openapi({ description: 'The trained model\'s metrics on its training data, once succeeded.' }),
     validationMetrics: MetricsSchema.nullable().openapi({ description: 'With training.validationSplit: the model\'s metrics on the held-out rows, once succeeded.' }),
+    bestEpoch: z.number().int().nullable().openapi({ description: 'With training.patience (early stopping): the epoch with the best validation loss so far; once succeeded, the epoch whose weights, Adam state and dead-unit counts the model kept (the library\'s and the CLI\'s bestEpoch). null without patience.' }),
+    stoppedEarly: z.boolean().openapi({ description: 'Whether early stopping ended the run before its last epoch (then epoch < totalEpochs and step < totalSteps once succeeded).' }),
     error: z
       .object({ type: z.string(), detail: z.string() })
       .nullable()

@@ -7,16 +7,26 @@
  * offset 0   "ESCK"                      magic
  *        4   u32 LE  header length L     (bytes of UTF-8 JSON)
  *        8   header JSON                 { version, shape, position, lossHistory, adamStep | null, stepsSinceFired | null,
- *                                          validationHistory?, standardization? }
+ *                                          validationHistory?, standardization?, earlyStopping?, best? }
  *   8+L..    zero padding to a multiple of 4
  *        P   float32 LE payload          W1 b1 W2 b2, then (Adam only) m.W1 m.b1 m.W2 m.b2 v.W1 v.b1 v.W2 v.b2
- *                                        (each set in PARAMETER_NAMES order, sized by parameterSizes)
+ *                                        (each set in PARAMETER_NAMES order, sized by parameterSizes),
+ *                                        then with `best`: the best epoch's sets, in the same order
+ *                                        (its Adam moments when best.adamStep is not null)
  * ```
+ *
+ * With early stopping (patience) the run keeps its best epoch so far: the counters
+ * (`earlyStopping`: best validation loss, its epoch, epochs waited since) and that epoch's
+ * weights, Adam state and topk dead-unit counts (`best`) — all the library's EpochLoop keeps,
+ * since the finished model file holds the Adam state too. Files without these fields (written
+ * before jobs took early stopping) read as "no early-stopping state yet"; the version stays 1.
  *
  * The loss history is kept as JSON numbers (float64, which JSON round-trips exactly).
  */
 import { PARAMETER_NAMES, parameterCount, parameterSizes, type AdamState, type LayerShape, type Parameters } from '../backends/types.js';
 import type { Normalization } from '../model/normalization.js';
+import type { EarlyStoppingState } from '../model/early-stopping.js';
+import type { KeptWeights } from '../model/epoch-loop.js';
 import type { TrainingPosition } from '../model/training-run.js';
 
 const MAGIC = 0x4b435345; // "ESCK" read as a little-endian u32
@@ -39,6 +49,10 @@ export interface Checkpoint {
    * shards), so a resumed run neither repeats them nor could fit other values. Absent otherwise.
    */
   normalization?: Extract<Normalization, { kind: 'standardize' }>;
+  /** With early stopping: its counters (absent: none yet, or no patience). */
+  earlyStopping?: EarlyStoppingState;
+  /** With early stopping: the best epoch's weights, Adam state and dead-unit counts so far. */
+  best?: KeptWeights;
 }
 
 interface Header {
@@ -52,6 +66,9 @@ interface Header {
   validationHistory?: number[];
   /** float32 values as JSON numbers (exact both ways). */
   standardization?: { mean: number[]; std: number[] };
+  earlyStopping?: EarlyStoppingState;
+  /** The best epoch's sets follow the run's in the payload. */
+  best?: { adamStep: number | null; stepsSinceFired: number[] | null };
 }
 
 /** Serialises a checkpoint (little-endian, as every Workers and Node host is). */
@@ -65,14 +82,18 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
     stepsSinceFired: checkpoint.stepsSinceFired ? Array.from(checkpoint.stepsSinceFired) : null,
     ...(checkpoint.validationHistory?.length ? { validationHistory: checkpoint.validationHistory } : {}),
     ...(checkpoint.normalization ? { standardization: { mean: Array.from(checkpoint.normalization.mean), std: Array.from(checkpoint.normalization.std) } } : {}),
+    ...(checkpoint.earlyStopping ? { earlyStopping: checkpoint.earlyStopping } : {}),
+    ...(checkpoint.best
+      ? { best: { adamStep: checkpoint.best.optimizerState?.step ?? null, stepsSinceFired: checkpoint.best.stepsSinceFired ? Array.from(checkpoint.best.stepsSinceFired) : null } }
+      : {}),
   };
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
   const payloadOffset = align4(8 + headerBytes.length);
   const blocks: Float32Array[] = [];
   const sizes = parameterSizes(checkpoint.shape);
-  const sets = checkpoint.optimizerState
-    ? [checkpoint.parameters, checkpoint.optimizerState.m, checkpoint.optimizerState.v]
-    : [checkpoint.parameters];
+  const setsOf = (parameters: Parameters, state: AdamState | null) => (state ? [parameters, state.m, state.v] : [parameters]);
+  const sets = setsOf(checkpoint.parameters, checkpoint.optimizerState);
+  if (checkpoint.best) sets.push(...setsOf(checkpoint.best.parameters, checkpoint.best.optimizerState));
   for (const set of sets) {
     for (const name of PARAMETER_NAMES) {
       if (set[name].length !== sizes[name]) throw new Error(`checkpoint: ${name} has ${set[name].length} values, expected ${sizes[name]}`);
@@ -106,7 +127,8 @@ export function decodeCheckpoint(bytes: ArrayBuffer | Uint8Array): Checkpoint {
   if (header.version !== FORMAT_VERSION) throw new Error(`checkpoint: unsupported version ${header.version}`);
   const sizes = parameterSizes(header.shape);
   const perSet = parameterCount(header.shape);
-  const sets = header.adamStep === null ? 1 : 3;
+  const setsWith = (adamStep: number | null) => (adamStep === null ? 1 : 3);
+  const sets = setsWith(header.adamStep) + (header.best ? setsWith(header.best.adamStep) : 0);
   const payloadOffset = align4(8 + headerLength);
   if (buffer.byteLength !== payloadOffset + sets * perSet * 4) throw new Error('checkpoint: truncated');
   let offset = payloadOffset;
@@ -122,6 +144,12 @@ export function decodeCheckpoint(bytes: ArrayBuffer | Uint8Array): Checkpoint {
   const optimizerState = header.adamStep === null ? null : { step: header.adamStep, m: readSet(), v: readSet() };
   const stepsSinceFired = header.stepsSinceFired ? Uint32Array.from(header.stepsSinceFired) : null;
   const standardization = header.standardization;
+  let best: KeptWeights | undefined;
+  if (header.best) {
+    const bestParameters = readSet();
+    const bestAdam = header.best.adamStep === null ? null : { step: header.best.adamStep, m: readSet(), v: readSet() };
+    best = { parameters: bestParameters, optimizerState: bestAdam, stepsSinceFired: header.best.stepsSinceFired ? Uint32Array.from(header.best.stepsSinceFired) : null };
+  }
   return {
     shape: header.shape,
     position: header.position,
@@ -131,6 +159,8 @@ export function decodeCheckpoint(bytes: ArrayBuffer | Uint8Array): Checkpoint {
     stepsSinceFired,
     ...(header.validationHistory ? { validationHistory: header.validationHistory } : {}),
     ...(standardization ? { normalization: { kind: 'standardize', mean: Float32Array.from(standardization.mean), std: Float32Array.from(standardization.std) } } : {}),
+    ...(header.earlyStopping ? { earlyStopping: header.earlyStopping } : {}),
+    ...(best ? { best } : {}),
   };
 }
 

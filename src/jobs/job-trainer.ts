@@ -5,17 +5,19 @@
  * resumed from that checkpoint. Slicing changes nothing in the math: the steps are the same steps
  * in the same order (the run's position holds the epoch, batch and shuffle state), so the final
  * model equals `SparseAutoencoder.fitStream` over the same shards, bit for bit on the same
- * backend — and, for data of one window, `fit` in memory.
+ * backend — and, for data of one window, `fit` in memory. Early stopping included: the epochs go
+ * through fitStream's own EpochLoop, whose counters and best weights the checkpoint carries.
  *
  * @example
  * const trainer = await JobTrainer.start(backend, source, spec);          // or with a checkpoint
  * while (!trainer.done) { await trainer.runSteps(200); save(encodeCheckpoint(trainer.checkpoint())); }
  * const { state, metrics } = await trainer.finish();                    // toBinaryModelFile(state)
  */
-import { ConfigError } from '../errors.js';
 import type { KernelBackend } from '../backends/types.js';
 import type { ShardSource } from '../data/shard-source.js';
 import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type NormalizationKind, type TrainingOptions } from '../model/config.js';
+import { checkEarlyStopping } from '../model/early-stopping.js';
+import { EpochLoop } from '../model/epoch-loop.js';
 import type { Metrics } from '../model/metrics.js';
 import type { ModelState } from '../model/model-file.js';
 import { normalizationFromRange, type Normalization } from '../model/normalization.js';
@@ -36,6 +38,10 @@ export interface JobResult {
   /** With validationSplit: the validation loss of every epoch, and the metrics on the held-out rows at the end. */
   validationHistory: number[];
   validationMetrics: Metrics | null;
+  /** With early stopping (patience): the 1-based epoch whose weights the model kept; else null (fit's bestEpoch). */
+  bestEpoch: number | null;
+  /** Epochs run: all of them, or fewer when early stopping ended the run. */
+  epochsRun: number;
 }
 
 /** Floating-point operations of one optimizer step on `batchRows` rows (see limits.trainingFlops). */
@@ -54,30 +60,25 @@ export function totalSteps(rows: number, batchSize: number, epochs: number): num
 }
 
 /**
- * What a job does not take yet: early stopping runs in the library and the CLI (fit, fitStream,
- * edge-sae train), where the run keeps its best epoch in memory; a job would have to checkpoint
- * that too. Refused at submit (and here), naming the option, rather than ignored. (A job does
- * take validationSplit: it measures the held-out rows after every epoch.)
+ * What a job refuses of the training options, at submit (and here) rather than in its first
+ * slice: early stopping without a validation split (the library's rule, checkEarlyStopping).
  */
-export function checkJobTraining(training: Pick<TrainingOptions, 'patience'>): void {
-  if (training.patience > 0) {
-    throw new ConfigError('training.patience', 'is not taken by jobs yet: early stopping runs in the library and the CLI (edge-sae train); a job runs every epoch');
-  }
+export function checkJobTraining(training: Pick<TrainingOptions, 'patience' | 'validationSplit'>): void {
+  checkEarlyStopping(training);
 }
 
 export class JobTrainer {
   private readonly history: number[];
-  private readonly validationHistory: number[];
 
   private constructor(
     readonly model: SparseAutoencoder,
     private readonly slice: StreamingSlice,
     readonly stepsPerEpoch: number,
     history: number[],
-    validationHistory: number[],
+    /** fitStream's epoch bookkeeping (validation losses, early stopping and its best weights). */
+    private readonly epochs: EpochLoop,
   ) {
     this.history = history;
-    this.validationHistory = validationHistory;
   }
 
   /**
@@ -114,16 +115,35 @@ export class JobTrainer {
     }
     try {
       const slice = model.startStreamTraining(source, training, checkpoint?.position);
+      // The loop resumes where the checkpoint left it; a checkpoint from before jobs took early
+      // stopping has no counters, which is right: such a job has no patience.
+      const epochs = new EpochLoop(training, slice.validationRows > 0, model.weightKeeper(), checkpoint && {
+        epoch: checkpoint.lossHistory.length,
+        validationHistory: checkpoint.validationHistory ?? [],
+        earlyStopping: checkpoint.earlyStopping ?? null,
+        best: checkpoint.best ?? null,
+      });
       // Steps of the rows it trains on (the kept rows, with validationSplit).
-      return new JobTrainer(model, slice, slice.run.stepsPerEpoch, checkpoint ? [...checkpoint.lossHistory] : [], [...(checkpoint?.validationHistory ?? [])]);
+      return new JobTrainer(model, slice, slice.run.stepsPerEpoch, checkpoint ? [...checkpoint.lossHistory] : [], epochs);
     } catch (error) {
       model.dispose();
       throw error;
     }
   }
 
+  /** The last epoch has run, or early stopping ended the run. */
   get done(): boolean {
-    return this.slice.run.done;
+    return this.slice.run.done || this.epochs.stopped;
+  }
+
+  /** Whether early stopping ended the run before its last epoch. */
+  get stoppedEarly(): boolean {
+    return this.epochs.stopped;
+  }
+
+  /** With early stopping: the epoch of the best validation loss so far (the one the model keeps); else null. */
+  get bestEpoch(): number | null {
+    return this.epochs.bestEpoch;
   }
 
   get totalEpochs(): number {
@@ -153,17 +173,19 @@ export class JobTrainer {
 
   /** The validation loss of every finished epoch so far (empty without validationSplit). */
   get validationLosses(): readonly number[] {
-    return this.validationHistory;
+    return this.epochs.state.validationHistory;
   }
 
   /**
    * Runs up to `maxSteps` steps, reading the shards they need; resolves to the losses of the
    * epochs that finished. With validationSplit it stops at each epoch's end to measure the
-   * held-out rows there, as fitStream does. Rejects with TrainingDivergedError.
+   * held-out rows there, and with patience ends the run when early stopping says so, as
+   * fitStream does (the same EpochLoop). Rejects with TrainingDivergedError.
    */
   async runSteps(maxSteps: number): Promise<number[]> {
     if (this.slice.validationRows === 0) {
       const losses = await this.slice.step(maxSteps);
+      for (const loss of losses) this.epochs.ended(loss, null, undefined, this.totalEpochs);
       this.history.push(...losses);
       return losses;
     }
@@ -174,7 +196,7 @@ export class JobTrainer {
       for (const loss of await this.slice.step(steps)) {
         losses.push(loss);
         this.history.push(loss);
-        this.validationHistory.push((await this.slice.validate())!);
+        this.epochs.ended(loss, await this.slice.validate(), undefined, this.totalEpochs);
       }
     }
     return losses;
@@ -189,16 +211,26 @@ export class JobTrainer {
       parameters: this.model.getParameters(),
       optimizerState: this.model.getOptimizerState(),
       stepsSinceFired: this.model.stepsSinceFired,
-      validationHistory: [...this.validationHistory],
+      ...this.earlyStoppingCheckpoint(),
       ...standardizationOf(this.slice.normalization()),
     };
   }
 
-  /** Metrics (streamed over the shards) and the model of the finished run. Rejects with TrainingDivergedError on non-finite weights. */
+  /** The loop's validation losses and, with early stopping, its counters and best weights. */
+  private earlyStoppingCheckpoint(): Pick<Checkpoint, 'validationHistory' | 'earlyStopping' | 'best'> {
+    const { validationHistory, earlyStopping, best } = this.epochs.state;
+    return { validationHistory, ...(earlyStopping ? { earlyStopping } : {}), ...(best ? { best } : {}) };
+  }
+
+  /**
+   * Metrics (streamed over the shards) and the model of the finished run; with early stopping,
+   * the best epoch's weights, Adam state and dead-unit counts go back into the model first, as
+   * fitStream's. Rejects with TrainingDivergedError on non-finite weights.
+   */
   async finish(): Promise<JobResult> {
-    const outcome = { epochsRun: this.totalEpochs, validationHistory: [...this.validationHistory], bestEpoch: null };
-    const { metrics, validationMetrics } = await this.slice.finish(outcome);
-    return { state: this.model.toState(), metrics, lossHistory: [...this.history], validationHistory: [...this.validationHistory], validationMetrics };
+    const outcome = this.epochs.outcome();
+    const { metrics, validationMetrics, validationHistory, bestEpoch } = await this.slice.finish(outcome);
+    return { state: this.model.toState(), metrics, lossHistory: [...this.history], validationHistory, validationMetrics, bestEpoch, epochsRun: outcome.epochsRun };
   }
 
   dispose(): void {

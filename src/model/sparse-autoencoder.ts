@@ -14,7 +14,8 @@ import { architectureOf } from '../backends/types.js';
 import type { BackendReport } from '../backends/select.js';
 import { toMatrix, type Matrix } from '../data/matrix.js';
 import { splitMatrix, splitSource } from '../data/row-split.js';
-import { EarlyStopping } from './early-stopping.js';
+import { checkEarlyStopping } from './early-stopping.js';
+import { EpochLoop, type RunOutcome, type TrainingProgress, type WeightKeeper } from './epoch-loop.js';
 import { ConfigError, DataError, TrainingDivergedError } from '../errors.js';
 import {
   DEFAULT_TRAINING_OPTIONS,
@@ -38,18 +39,10 @@ import { isMultiWindow, StreamingRun, type ShardPreparer } from './streaming-run
 import { TrainingRun, type TrainingPosition } from './training-run.js';
 import { shardRowCount, type ShardSource } from '../data/shard-source.js';
 
+export type { RunOutcome, TrainingProgress } from './epoch-loop.js';
+
 /** Rows as nested arrays, or a row-major Matrix. */
 export type DataInput = number[][] | Matrix;
-
-export interface TrainingProgress {
-  /** 1-based epoch just finished, within this fit. */
-  epoch: number;
-  epochs: number;
-  /** That epoch's loss (mean of its batch losses). */
-  loss: number;
-  /** The validation loss after that epoch (with validationSplit). */
-  validationLoss?: number;
-}
 
 export interface FitResult {
   /** Metrics of the trained model on the whole training data (the kept rows, with validationSplit). */
@@ -85,13 +78,6 @@ export interface TrainingSlice {
    * when early stopping ends it after `epochsRun` epochs (the default: all of them).
    */
   finish(outcome?: RunOutcome): FitResult;
-}
-
-/** How a run ended, for finish: the epochs it ran, its validation losses and the epoch kept. */
-export interface RunOutcome {
-  epochsRun: number;
-  validationHistory: number[];
-  bestEpoch: number | null;
 }
 
 /**
@@ -286,6 +272,7 @@ export class SparseAutoencoder {
   startStreamTraining(whole: ShardSource, training: Partial<TrainingOptions> = {}, position?: TrainingPosition): StreamingSlice {
     this.checkUsable();
     const options = resolveTrainingOptions(training);
+    checkEarlyStopping(options);
     if (whole.cols !== this.inputSize) {
       throw new DataError(`rows have ${whole.cols} columns but the model takes ${this.inputSize} inputs`, { source: 'data', row: 1 });
     }
@@ -362,6 +349,7 @@ export class SparseAutoencoder {
   startTraining(data: DataInput, training: Partial<TrainingOptions> = {}, position?: TrainingPosition): TrainingSlice {
     this.checkUsable();
     const options = resolveTrainingOptions(training);
+    checkEarlyStopping(options);
     const whole = this.checkWidth(toMatrix(data, 'data'), 'data');
     // The scaling is fitted on all the rows, held-out ones included (row-split.ts says why).
     const normalization = this.normalization ?? fitNormalization(this.config.normalize, whole.data, whole.rows, whole.cols);
@@ -583,14 +571,18 @@ export class SparseAutoencoder {
     return { metrics, lossHistory, validationHistory: outcome?.validationHistory ?? [], validationMetrics, bestEpoch: outcome?.bestEpoch ?? null };
   }
 
-  /** Takes and puts back the weights, optimizer state and dead-unit counts: early stopping's best epoch. */
-  private weightKeeper(): WeightKeeper {
+  /**
+   * Takes and puts back the weights, optimizer state and dead-unit counts: early stopping's best
+   * epoch (an EpochLoop's keeper; public for JobTrainer, which runs its own loop over a slice).
+   * The counts are topk's only (null otherwise, as in toState): nothing else reads them.
+   */
+  weightKeeper(): WeightKeeper {
     return {
-      take: () => ({ parameters: this.session.getParameters(), optimizerState: this.session.getOptimizerState(), stepsSinceFired: this.session.getStepsSinceFired() }),
+      take: () => ({ parameters: this.session.getParameters(), optimizerState: this.session.getOptimizerState(), stepsSinceFired: this.stepsSinceFired }),
       put: (kept) => {
         this.session.setParameters(kept.parameters);
         this.session.setOptimizerState(kept.optimizerState);
-        this.session.setStepsSinceFired(kept.stepsSinceFired);
+        if (kept.stepsSinceFired) this.session.setStepsSinceFired(kept.stepsSinceFired);
       },
     };
   }
@@ -657,58 +649,6 @@ async function streamedStandardization(source: ShardSource): Promise<Normalizati
     }
   }
   return fit.result();
-}
-
-interface KeptWeights {
-  parameters: Parameters;
-  optimizerState: AdamState | null;
-  stepsSinceFired: Uint32Array;
-}
-
-interface WeightKeeper {
-  take(): KeptWeights;
-  put(kept: KeptWeights): void;
-}
-
-/**
- * The epoch bookkeeping of fit and fitStream: progress, the validation losses and early stopping
- * (keeping the best epoch's weights, put back when the run stops or ends).
- */
-class EpochLoop {
-  private epoch = 0;
-  private readonly validationHistory: number[] = [];
-  private readonly stopping: EarlyStopping | null;
-  private best: KeptWeights | null = null;
-  stopped = false;
-
-  constructor(
-    options: TrainingOptions,
-    readonly validating: boolean,
-    private readonly keeper: WeightKeeper,
-  ) {
-    this.stopping = validating && options.patience > 0 ? new EarlyStopping(options.patience, options.minDelta) : null;
-  }
-
-  ended(loss: number, validationLoss: number | null, onProgress: ((p: TrainingProgress) => void) | undefined, epochs: number): void {
-    if (this.stopped) return;
-    this.epoch += 1;
-    if (validationLoss !== null) this.validationHistory.push(validationLoss);
-    onProgress?.({ epoch: this.epoch, epochs, loss, ...(validationLoss === null ? {} : { validationLoss }) });
-    if (this.stopping === null || validationLoss === null) return;
-    const verdict = this.stopping.observe(this.epoch, validationLoss);
-    if (verdict === 'improved') this.best = this.keeper.take();
-    else if (verdict === 'stop') this.stopped = true;
-  }
-
-  /** How the run ended; with early stopping, the best epoch's weights are back in the model. */
-  outcome(): RunOutcome {
-    let bestEpoch: number | null = null;
-    if (this.stopping !== null && this.best !== null) {
-      bestEpoch = this.stopping.bestEpochSoFar;
-      if (bestEpoch !== this.epoch) this.keeper.put(this.best);
-    }
-    return { epochsRun: this.epoch, validationHistory: [...this.validationHistory], bestEpoch };
-  }
 }
 
 /** A validation split must leave rows on both sides. */

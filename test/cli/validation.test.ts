@@ -43,4 +43,10 @@ describe('edge-sae train --validation-split', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--validation-split: 0\.01 holds out 0 of 2 rows/);
   });
+
+  it('should refuse --patience without a validation split, naming the flag, rather than ignore it', async () => {
+    const result = await runMain(['train', '--data', at('d.csv'), '--out', at('p.json'), '--epochs', '3', '--patience', '2']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--patience: 2 needs a validation split/);
+  });
 });

@@ -78,10 +78,7 @@ describe('jobs', () => {
     expect(done.totalSteps).toBe(30 * Math.ceil((400 - expected.validationMetrics!.rows) / 16));
     expect((await exportModel(done.modelId!)).encoder).toEqual(JSON.parse(JSON.stringify(model.toFile())).encoder);
     model.dispose();
-
-    // Early stopping is the library's and the CLI's: a job refuses it, naming the option.
-    const refused = await call('/v1/jobs', { json: { datasetId, training: { ...training, patience: 2 } } });
-    expect((await expectProblem(refused, 422)).detail).toMatch(/training\.patience/);
+    // Early stopping (patience) in jobs: jobs-early-stopping.test.ts.
   });
 
   it('should run two jobs at once without disturbing each other', async () => {

@@ -1,7 +1,8 @@
 /**
  * One training job = one Durable Object (SQLite-backed), driven by its alarm. Each alarm runs one
  * slice: a bounded number of optimizer steps sized to JOB_SLICE_MS, then a checkpoint to R2
- * (parameters, Adam state, position incl. the shuffle RNG state, loss history), then the record
+ * (parameters, Adam state, position incl. the shuffle RNG state, loss history; with early
+ * stopping its counters and best epoch's weights), then the record
  * in the object's storage, then the next alarm. If the process dies, the alarm fires again after
  * a restart and the run resumes from the last checkpoint; the math is the same either way (see
  * src/jobs/job-trainer.ts). Why Durable Objects and not Workflows: docs/JOBS.md.
@@ -141,7 +142,7 @@ export class TrainingJob extends DurableObject<Bindings> {
     await run.trainer.runSteps(steps);
     const computeMs = Date.now() - computeStart;
     const { trainer } = run;
-    const progress = { epoch: trainer.epoch, step: trainer.step, lossHistory: [...trainer.lossHistory], validationHistory: [...trainer.validationLosses] };
+    const progress = { epoch: trainer.epoch, step: trainer.step, lossHistory: [...trainer.lossHistory], validationHistory: [...trainer.validationLosses], bestEpoch: trainer.bestEpoch };
 
     if (trainer.done) {
       const result = await trainer.finish();
@@ -152,7 +153,15 @@ export class TrainingJob extends DurableObject<Bindings> {
         await store.delete(modelId); // cancelled while saving: no model for a cancelled job
         return;
       }
-      Object.assign(record, progress, { status: 'succeeded', modelId, metrics: result.metrics, validationMetrics: result.validationMetrics, finishedAt: new Date().toISOString() });
+      Object.assign(record, progress, {
+        status: 'succeeded',
+        modelId,
+        metrics: result.metrics,
+        validationMetrics: result.validationMetrics,
+        bestEpoch: result.bestEpoch,
+        stoppedEarly: trainer.stoppedEarly,
+        finishedAt: new Date().toISOString(),
+      });
       this.dropRun();
     } else {
       await bucket.put(checkpointKey(record.id), encodeCheckpoint(trainer.checkpoint()));
@@ -193,10 +202,13 @@ export class TrainingJob extends DurableObject<Bindings> {
   /** The live run, or a new one from the data and the last checkpoint (after a restart or eviction). */
   private async ensureRun(record: JobRecord): Promise<LiveRun> {
     const bucket = this.env.MODELS;
-    if (this.run) {
+    const live = this.run;
+    if (live) {
       // A dataset deleted mid-job ends the job, even while its cells are still in memory.
       if (!(await bucket.head(record.dataKey))) throw datasetGone(record);
-      return this.run;
+      // Dropped while the head was in flight (an eviction, or a test's dropRun): rebuild it
+      // from the checkpoint below rather than hand back null.
+      if (this.run === live) return live;
     }
     const source = await openJobSource(bucket, record);
     const checkpointObject = await bucket.get(checkpointKey(record.id));
@@ -215,6 +227,7 @@ export class TrainingJob extends DurableObject<Bindings> {
     record.step = trainer.step;
     record.lossHistory = [...trainer.lossHistory];
     record.validationHistory = [...trainer.validationLosses];
+    record.bestEpoch = trainer.bestEpoch;
     record.loss = record.lossHistory.at(-1) ?? null;
     // With validationSplit the run trains on the kept rows: its own count of steps is the truth.
     record.totalSteps = trainer.totalSteps;

@@ -44,6 +44,9 @@ export interface JobRecord extends JobInit {
   /** With validationSplit: the validation loss of every finished epoch, and the held-out rows' metrics once succeeded. */
   validationHistory?: number[];
   validationMetrics?: Metrics | null;
+  /** With patience: the epoch of the best validation loss so far (the one the model keeps), and whether early stopping ended the run (absent in older records). */
+  bestEpoch?: number | null;
+  stoppedEarly?: boolean;
   /** The id the model will be stored under, fixed at creation so a retried last slice overwrites rather than duplicates it. */
   resultModelId: string;
   error: { type: string; detail: string } | null;
@@ -88,6 +91,8 @@ export function viewOf(record: JobRecord, withHistory = true): JobView {
     modelId: record.modelId,
     metrics: record.metrics ?? null,
     validationMetrics: record.validationMetrics ?? null,
+    bestEpoch: record.bestEpoch ?? null,
+    stoppedEarly: record.stoppedEarly ?? false,
     error: record.error,
     createdAt: record.createdAt,
     startedAt: record.startedAt,

@@ -68,6 +68,8 @@ export function checkJobTraining(training: Pick<TrainingOptions, 'patience'>): v
 export class JobTrainer {
   private readonly history: number[];
   private readonly validationHistory: number[];
+  /** Validation losses that came with the checkpoint: the model holds them already. */
+  private readonly resumedValidations: number;
 
   private constructor(
     readonly model: SparseAutoencoder,
@@ -78,6 +80,7 @@ export class JobTrainer {
   ) {
     this.history = history;
     this.validationHistory = validationHistory;
+    this.resumedValidations = validationHistory.length;
   }
 
   /**
@@ -108,6 +111,8 @@ export class JobTrainer {
         metrics: null,
         lossHistory: checkpoint.lossHistory,
         stepsSinceFired: checkpoint.stepsSinceFired,
+        // One validation loss per epoch so far (validationSplit validates every epoch).
+        ...(checkpoint.validationHistory?.length ? { validationHistory: checkpoint.validationHistory } : {}),
       }, backend);
     } else {
       model = SparseAutoencoder.create(source.cols, config, backend, { seed: training.seed });
@@ -195,7 +200,8 @@ export class JobTrainer {
 
   /** Metrics (streamed over the shards) and the model of the finished run. Rejects with TrainingDivergedError on non-finite weights. */
   async finish(): Promise<JobResult> {
-    const outcome = { epochsRun: this.totalEpochs, validationHistory: [...this.validationHistory], bestEpoch: null };
+    // The slice's run covers the epochs since the checkpoint; so do the validation losses it records.
+    const outcome = { epochsRun: this.totalEpochs, validationHistory: this.validationHistory.slice(this.resumedValidations), bestEpoch: null };
     const { metrics, validationMetrics } = await this.slice.finish(outcome);
     return { state: this.model.toState(), metrics, lossHistory: [...this.history], validationHistory: [...this.validationHistory], validationMetrics };
   }

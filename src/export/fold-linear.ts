@@ -22,7 +22,9 @@ export interface AffineLayer {
 /**
  * The encoder z = x·weight + bias on the caller's input. `scaling` folds in when given (the caller
  * decides, as canFoldScaling says); null: the input arrives already scaled (a separate scaling
- * step before it, or normalize "none"), and only b_dec folds in.
+ * step before it), and only b_dec folds in. Safe for minmax models, whose b_dec is in the scaled
+ * units of inputs in about [0, 1]; with normalize "none" b_dec may be far larger than the data's
+ * spread, and the folded terms would cancel, so exporters keep it apart there.
  */
 export function foldLinearEncoder(scaling: InputScaling | null, { W1, b1, b2 }: Pick<Parameters, 'W1' | 'b1' | 'b2'>, { inputSize: n, hiddenSize: h }: LayerShape): AffineLayer {
   const weight = scaling === null ? W1 : new Float32Array(n * h);

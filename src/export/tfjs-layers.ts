@@ -4,12 +4,15 @@
  *
  *   sigmoid encoder:  [BatchNormalization "input_scaling"] ─ Dense "encoder" (sigmoid)        → codes
  *   sigmoid whole:    … ─ Dense "decoder" (sigmoid) ─ [BatchNormalization "output_scaling"]   → reconstruction
- *   relu encoder:     [BatchNormalization "input_scaling"] ─ Dense "encoder" (relu)           → codes
+ *   relu encoder:     [BatchNormalization "input_scaling" | "input_centring"] ─ Dense "encoder" (relu) → codes
  *   relu whole:       … ─ Dense "decoder" (linear)                                            → reconstruction
  *
- * relu: b_dec, subtracted before encoding, folds into the encoder's bias, and the way back to
- * the caller's scale into the linear decoder's kernel and bias (src/export/fold-linear.ts). topk
- * is refused (checkExportable): no built-in layer keeps each row's k largest codes.
+ * relu with minmax scaling: b_dec, subtracted before encoding, folds into the encoder's bias (in
+ * the scaled units, where b_dec and the inputs both lie about [0, 1], so nothing cancels), and the
+ * way back to the caller's scale into the linear decoder's kernel and bias
+ * (src/export/fold-linear.ts). With normalize "none" b_dec is subtracted by its own layer
+ * ("input_centring"). topk is refused (checkExportable): no built-in layer keeps each row's k
+ * largest codes.
  *
  * The input scaling folds into the encoder's kernel and bias where that keeps float32 precision
  * (see canFoldScaling), as in the ONNX export. Where it does not, and for the whole model's way
@@ -76,8 +79,22 @@ export function exportTfjsLayers(model: ExportableModel, options: TfjsExportOpti
     layers.push(affineLayer('input_scaling', inputShape()));
     weights.push(...affineWeights('input_scaling', { mean: scaling.offset, gamma: scaling.scale, beta: new Float32Array(n) }));
   }
+  // relu, normalize "none": nothing bounds b_dec against the data's spread (an input dimension
+  // around 1000 that varies by 1 has b_dec ≈ 1000), so folding it could cancel in float32 (1.9e-4
+  // off encode at [1000, 1001)); it is its own step, x − b_dec exactly, as the kernels compute it.
+  const centreApart = relu && scaling === null;
+  if (centreApart) {
+    layers.push(affineLayer('input_centring', inputShape()));
+    weights.push(...affineWeights('input_centring', { mean: b2, gamma: new Float32Array(n).fill(1), beta: new Float32Array(n) }));
+  }
   const folded = placement === 'folded' ? scaling : null;
-  const encoder = relu ? foldLinearEncoder(folded, model.parameters, model.shape) : folded !== null ? foldScaling(folded, model.parameters, model.shape) : { weight: W1, bias: b1 };
+  const encoder = centreApart
+    ? { weight: W1, bias: b1 }
+    : relu
+      ? foldLinearEncoder(folded, model.parameters, model.shape)
+      : folded !== null
+        ? foldScaling(folded, model.parameters, model.shape)
+        : { weight: W1, bias: b1 };
   layers.push(denseLayer('encoder', h, relu ? 'relu' : 'sigmoid', inputShape()));
   weights.push({ name: 'encoder/kernel', shape: [n, h], values: encoder.weight }, { name: 'encoder/bias', shape: [h], values: encoder.bias });
 

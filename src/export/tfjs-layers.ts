@@ -24,7 +24,7 @@
  * building it through tfjs-layers would need a tfjs backend and a tensor copy of every weight.
  * The test loads the result with tfjs-layers itself.
  */
-import { checkExportable, foldScaling, placeScaling, type ExportableModel, type ScalingPlacement } from './exportable.js';
+import { checkExportable, foldScaling, placeScaling, type ExportableModel, type InputScaling, type ScalingPlacement } from './exportable.js';
 import { float32LittleEndian } from '../data/float32-bytes.js';
 import { foldLinearDecoder, foldLinearEncoder } from './fold-linear.js';
 
@@ -87,14 +87,7 @@ export function exportTfjsLayers(model: ExportableModel, options: TfjsExportOpti
     layers.push(affineLayer('input_centring', inputShape()));
     weights.push(...affineWeights('input_centring', { mean: b2, gamma: new Float32Array(n).fill(1), beta: new Float32Array(n) }));
   }
-  const folded = placement === 'folded' ? scaling : null;
-  const encoder = centreApart
-    ? { weight: W1, bias: b1 }
-    : relu
-      ? foldLinearEncoder(folded, model.parameters, model.shape)
-      : folded !== null
-        ? foldScaling(folded, model.parameters, model.shape)
-        : { weight: W1, bias: b1 };
+  const encoder = encoderKernel(model, placement === 'folded' ? scaling : null, relu && !centreApart);
   layers.push(denseLayer('encoder', h, relu ? 'relu' : 'sigmoid', inputShape()));
   weights.push({ name: 'encoder/kernel', shape: [n, h], values: encoder.weight }, { name: 'encoder/bias', shape: [h], values: encoder.bias });
 
@@ -131,6 +124,12 @@ export function exportTfjsLayers(model: ExportableModel, options: TfjsExportOpti
     weightsFileName,
     scaling: placement,
   };
+}
+
+/** The encoder's kernel and bias: W1 and b1, with the scaling folded in when `folded`, and relu's b_dec when `foldCentre`. */
+function encoderKernel(model: ExportableModel, folded: InputScaling | null, foldCentre: boolean): { weight: Float32Array; bias: Float32Array } {
+  if (foldCentre) return foldLinearEncoder(folded, model.parameters, model.shape);
+  return folded === null ? { weight: model.parameters.W1, bias: model.parameters.b1 } : foldScaling(folded, model.parameters, model.shape);
 }
 
 function denseLayer(name: string, units: number, activation: 'sigmoid' | 'relu' | 'linear', extra: Record<string, unknown>): KerasLayer {

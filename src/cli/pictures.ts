@@ -1,5 +1,5 @@
 /**
- * `edge-sae plot` (the loss curve, SVG) and `edge-sae filters` (each hidden unit's input weights
+ * `edge-sae plot` (the loss curve, SVG; with the validation loss when the model has one) and `edge-sae filters` (each hidden unit's input weights
  * in a grid, PNG or SVG). Neither loads a kernel backend: they only read the model file.
  */
 import path from 'node:path';
@@ -14,7 +14,7 @@ export async function plot(options: ParsedOptions, io: CliIo): Promise<void> {
   const outPath = options.required('out');
   if (path.extname(outPath).toLowerCase() !== '.svg') throw new UsageError(`--out ${outPath}: plot writes SVG; name the file *.svg`);
   checkOutputPath(outPath, '--out');
-  const { lossHistory } = encoderWeightsOf(readModelFileAt(modelPath));
+  const { lossHistory, validationHistory, bestEpoch } = encoderWeightsOf(readModelFileAt(modelPath));
   const width = options.number('width');
   const height = options.number('height');
   const svg = picture('--width/--height', () =>
@@ -23,11 +23,19 @@ export async function plot(options: ParsedOptions, io: CliIo): Promise<void> {
       ...(width === undefined ? {} : { width }),
       ...(height === undefined ? {} : { height }),
       ...(options.has('title') ? { title: options.required('title') } : {}),
+      validationHistory,
+      bestEpoch,
     }),
     modelPath,
   );
   writeFileAtomic(outPath, svg);
-  reportWritten(options, io, { out: outPath, format: 'svg', epochs: lossHistory.length, lastLoss: lossHistory.at(-1) ?? null }, `wrote ${outPath}: loss over ${lossHistory.length} epochs`);
+  const validated = validationHistory?.some((v) => v !== null) ?? false;
+  reportWritten(
+    options,
+    io,
+    { out: outPath, format: 'svg', epochs: lossHistory.length, lastLoss: lossHistory.at(-1) ?? null, ...(validated ? { lastValidationLoss: validationHistory!.at(-1) ?? null } : {}), ...(bestEpoch !== null ? { bestEpoch } : {}) },
+    `wrote ${outPath}: loss over ${lossHistory.length} epochs${validated ? ', with the validation loss' : ''}`,
+  );
 }
 
 export async function filters(options: ParsedOptions, io: CliIo): Promise<void> {

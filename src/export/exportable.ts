@@ -20,13 +20,17 @@ export type ExportFormat = 'onnx' | 'tfjs';
 
 /**
  * Whether `format` can hold the model's forward pass: ONNX every architecture (TopK and
- * ScatterElements carry topk's selection); a TF.js layers model the sigmoid model only (it has
- * no layer that keeps each row's k largest values), so relu and topk are refused there, not
- * mis-exported.
+ * ScatterElements carry topk's selection); a TF.js layers model sigmoid and relu (Dense layers
+ * with the scaling and b_dec folded in) but not topk: no built-in TF.js layer keeps each row's k
+ * largest values, and a custom layer would have to be registered by every program that loads the
+ * model, so topk is refused there, not mis-exported.
  */
 export function checkExportable(architecture: ArchitectureName, format: ExportFormat): void {
-  if (format === 'tfjs' && architecture !== 'sigmoid') {
-    throw new ConfigError('config.architecture', `is ${JSON.stringify(architecture)}, but the TF.js layers export writes the sigmoid model only; export ${architecture} models as ONNX`);
+  if (format === 'tfjs' && architecture === 'topk') {
+    throw new ConfigError(
+      'config.architecture',
+      'is "topk", but a TF.js layers model has no built-in layer that keeps each row\'s k largest codes (a custom layer would need registering in every program that loads it); export topk models as ONNX, whose TopK operator carries the selection',
+    );
   }
 }
 

@@ -2,8 +2,17 @@
  * The model as a TensorFlow.js layers model: a `model.json` (Keras topology + weights manifest)
  * and one binary weights file, which `tf.loadLayersModel` loads. A Sequential model:
  *
- *   encoder:  [BatchNormalization "input_scaling"] ─ Dense "encoder" (sigmoid)            → codes
- *   whole:    … ─ Dense "decoder" (sigmoid) ─ [BatchNormalization "output_scaling"]       → reconstruction
+ *   sigmoid encoder:  [BatchNormalization "input_scaling"] ─ Dense "encoder" (sigmoid)        → codes
+ *   sigmoid whole:    … ─ Dense "decoder" (sigmoid) ─ [BatchNormalization "output_scaling"]   → reconstruction
+ *   relu encoder:     [BatchNormalization "input_scaling" | "input_centring"] ─ Dense "encoder" (relu) → codes
+ *   relu whole:       … ─ Dense "decoder" (linear)                                            → reconstruction
+ *
+ * relu with minmax scaling: b_dec, subtracted before encoding, folds into the encoder's bias (in
+ * the scaled units, where b_dec and the inputs both lie about [0, 1], so nothing cancels), and the
+ * way back to the caller's scale into the linear decoder's kernel and bias
+ * (src/export/fold-linear.ts). With normalize "none" b_dec is subtracted by its own layer
+ * ("input_centring"). topk is refused (checkExportable): no built-in layer keeps each row's k
+ * largest codes.
  *
  * The input scaling folds into the encoder's kernel and bias where that keeps float32 precision
  * (see canFoldScaling), as in the ONNX export. Where it does not, and for the whole model's way
@@ -15,8 +24,9 @@
  * building it through tfjs-layers would need a tfjs backend and a tensor copy of every weight.
  * The test loads the result with tfjs-layers itself.
  */
-import { checkExportable, foldScaling, placeScaling, type ExportableModel, type ScalingPlacement } from './exportable.js';
+import { checkExportable, foldScaling, placeScaling, type ExportableModel, type InputScaling, type ScalingPlacement } from './exportable.js';
 import { float32LittleEndian } from '../data/float32-bytes.js';
+import { foldLinearDecoder, foldLinearEncoder } from './fold-linear.js';
 
 export interface TfjsExportOptions {
   /** Export the whole autoencoder (output: the reconstruction), not only the encoder (output: codes). */
@@ -55,7 +65,9 @@ interface Weight {
 
 /** Builds the model.json and weights of a layers model; see the file's comment for the layers. */
 export function exportTfjsLayers(model: ExportableModel, options: TfjsExportOptions = {}): TfjsLayersExport {
-  checkExportable(model.architecture?.architecture ?? 'sigmoid', 'tfjs');
+  const architecture = model.architecture?.architecture ?? 'sigmoid';
+  checkExportable(architecture, 'tfjs');
+  const relu = architecture === 'relu';
   const { inputSize: n, hiddenSize: h } = model.shape;
   const { W1, b1, W2, b2 } = model.parameters;
   const { scaling, placement } = placeScaling(model.normalization);
@@ -63,17 +75,29 @@ export function exportTfjsLayers(model: ExportableModel, options: TfjsExportOpti
   const weights: Weight[] = [];
   const inputShape = () => (layers.length === 0 ? { batch_input_shape: [null, n] } : {});
 
-  let encoder = { weight: W1, bias: b1 };
-  if (scaling !== null && placement === 'folded') encoder = foldScaling(scaling, model.parameters, model.shape);
-  else if (scaling !== null) {
+  if (scaling !== null && placement === 'separate') {
     layers.push(affineLayer('input_scaling', inputShape()));
     weights.push(...affineWeights('input_scaling', { mean: scaling.offset, gamma: scaling.scale, beta: new Float32Array(n) }));
   }
-  layers.push(denseLayer('encoder', h, inputShape()));
+  // relu, normalize "none": nothing bounds b_dec against the data's spread (an input dimension
+  // around 1000 that varies by 1 has b_dec ≈ 1000), so folding it could cancel in float32 (1.9e-4
+  // off encode at [1000, 1001)); it is its own step, x − b_dec exactly, as the kernels compute it.
+  const centreApart = relu && scaling === null;
+  if (centreApart) {
+    layers.push(affineLayer('input_centring', inputShape()));
+    weights.push(...affineWeights('input_centring', { mean: b2, gamma: new Float32Array(n).fill(1), beta: new Float32Array(n) }));
+  }
+  const encoder = encoderKernel(model, placement === 'folded' ? scaling : null, relu && !centreApart);
+  layers.push(denseLayer('encoder', h, relu ? 'relu' : 'sigmoid', inputShape()));
   weights.push({ name: 'encoder/kernel', shape: [n, h], values: encoder.weight }, { name: 'encoder/bias', shape: [h], values: encoder.bias });
 
-  if (options.whole) {
-    layers.push(denseLayer('decoder', n, {}));
+  if (options.whole && relu) {
+    // A linear decoder takes the way back to the caller's scale into its own kernel and bias.
+    const decoder = foldLinearDecoder(scaling, model.parameters, model.shape);
+    layers.push(denseLayer('decoder', n, 'linear', {}));
+    weights.push({ name: 'decoder/kernel', shape: [h, n], values: decoder.weight }, { name: 'decoder/bias', shape: [n], values: decoder.bias });
+  } else if (options.whole) {
+    layers.push(denseLayer('decoder', n, 'sigmoid', {}));
     weights.push({ name: 'decoder/kernel', shape: [h, n], values: W2 }, { name: 'decoder/bias', shape: [n], values: b2 });
     if (scaling !== null) {
       layers.push(affineLayer('output_scaling', {}));
@@ -102,10 +126,16 @@ export function exportTfjsLayers(model: ExportableModel, options: TfjsExportOpti
   };
 }
 
-function denseLayer(name: string, units: number, extra: Record<string, unknown>): KerasLayer {
+/** The encoder's kernel and bias: W1 and b1, with the scaling folded in when `folded`, and relu's b_dec when `foldCentre`. */
+function encoderKernel(model: ExportableModel, folded: InputScaling | null, foldCentre: boolean): { weight: Float32Array; bias: Float32Array } {
+  if (foldCentre) return foldLinearEncoder(folded, model.parameters, model.shape);
+  return folded === null ? { weight: model.parameters.W1, bias: model.parameters.b1 } : foldScaling(folded, model.parameters, model.shape);
+}
+
+function denseLayer(name: string, units: number, activation: 'sigmoid' | 'relu' | 'linear', extra: Record<string, unknown>): KerasLayer {
   return {
     class_name: 'Dense',
-    config: { name, units, activation: 'sigmoid', use_bias: true, trainable: true, dtype: 'float32', ...extra },
+    config: { name, units, activation, use_bias: true, trainable: true, dtype: 'float32', ...extra },
   };
 }
 

@@ -69,6 +69,8 @@ export function checkJobTraining(training: Pick<TrainingOptions, 'patience' | 'v
 
 export class JobTrainer {
   private readonly history: number[];
+  /** Epochs that came with the checkpoint: the model holds their losses (and validation losses) already. */
+  private readonly resumedEpochs: number;
 
   private constructor(
     readonly model: SparseAutoencoder,
@@ -79,6 +81,7 @@ export class JobTrainer {
     private readonly epochs: EpochLoop,
   ) {
     this.history = history;
+    this.resumedEpochs = history.length;
   }
 
   /**
@@ -109,6 +112,8 @@ export class JobTrainer {
         metrics: null,
         lossHistory: checkpoint.lossHistory,
         stepsSinceFired: checkpoint.stepsSinceFired,
+        // One validation loss per epoch so far (validationSplit validates every epoch).
+        ...(checkpoint.validationHistory?.length ? { validationHistory: checkpoint.validationHistory } : {}),
       }, backend);
     } else {
       model = SparseAutoencoder.create(source.cols, config, backend, { seed: training.seed });
@@ -228,9 +233,14 @@ export class JobTrainer {
    * fitStream's. Rejects with TrainingDivergedError on non-finite weights.
    */
   async finish(): Promise<JobResult> {
-    const outcome = this.epochs.outcome();
-    const { metrics, validationMetrics, validationHistory, bestEpoch } = await this.slice.finish(outcome);
-    return { state: this.model.toState(), metrics, lossHistory: [...this.history], validationHistory, validationMetrics, bestEpoch, epochsRun: outcome.epochsRun };
+    const outcome = this.epochs.outcome(); // the whole job's run, resumed epochs included
+    // A resumed model holds the epochs before the checkpoint already (lossHistory and its
+    // validation losses): the slice records the epochs since, and the best epoch counted from
+    // them (≤ 0 when it came before the resume), which lands it at its place in the whole history.
+    const resumed = this.resumedEpochs;
+    const sinceResume = { ...outcome, validationHistory: outcome.validationHistory.slice(resumed), bestEpoch: outcome.bestEpoch === null ? null : outcome.bestEpoch - resumed };
+    const { metrics, validationMetrics } = await this.slice.finish(sinceResume);
+    return { state: this.model.toState(), metrics, lossHistory: [...this.history], validationHistory: outcome.validationHistory, validationMetrics, bestEpoch: outcome.bestEpoch, epochsRun: outcome.epochsRun };
   }
 
   dispose(): void {

@@ -12,11 +12,11 @@
  *   optimizer.m.<each of the four>   optimizer.v.<each of the four>      (with Adam's state)
  * Metadata (strings): format, version, inputSize, hiddenSize, weightLayout ("in,out"),
  * normalization ("minmax" | "standardize" | "none"), and as JSON: config, training, optimizer ({ kind, step }),
- * metrics, lossHistory.
+ * metrics, lossHistory, and when present stepsSinceFired, validationHistory, bestEpoch.
  */
 import { PARAMETER_NAMES, parameterShapes, type LayerShape, type ParameterName, type Parameters } from '../backends/types.js';
 import { shortestFloat32 } from '../data/float32.js';
-import { FieldReader, MODEL_FORMAT, MODEL_FORMAT_VERSION, readModelFields, tensorNameOf, type ModelState, type TensorSource } from './model-file.js';
+import { FieldReader, MODEL_FORMAT, MODEL_FORMAT_VERSION, readModelFields, tensorNameOf, validationToJson, type ModelState, type TensorSource } from './model-file.js';
 import { normalizationVectors } from './normalization.js';
 import { decodeSafetensors, encodeSafetensors, prefixLength, type Float32Tensor } from './safetensors.js';
 
@@ -61,6 +61,8 @@ export function toBinaryModelFile(state: ModelState): Uint8Array<ArrayBuffer> {
   };
   if (optimizerState) metadata.optimizer = JSON.stringify({ kind: 'adam', step: optimizerState.step });
   if (state.stepsSinceFired) metadata.stepsSinceFired = JSON.stringify(Array.from(state.stepsSinceFired));
+  if (state.validationHistory) metadata.validationHistory = JSON.stringify(validationToJson(state.validationHistory));
+  if (state.bestEpoch != null) metadata.bestEpoch = JSON.stringify(state.bestEpoch);
   return encodeSafetensors(tensors, metadata);
 }
 
@@ -119,6 +121,8 @@ export function readBinaryModelFile(bytes: Uint8Array, source?: string, options:
     metrics: json('metrics', {}),
     lossHistory: json('lossHistory', []),
     stepsSinceFired: json('stepsSinceFired', undefined),
+    validationHistory: json('validationHistory', undefined),
+    bestEpoch: json('bestEpoch', undefined),
   };
 
   const used = new Set<string>();

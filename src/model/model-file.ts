@@ -61,6 +61,10 @@ export interface ModelFile {
   lossHistory: number[];
   /** topk: training steps since each hidden unit last fired, [h] (dead units: ≥ deadSteps). */
   stepsSinceFired?: number[];
+  /** With validationSplit: the validation loss of each epoch of lossHistory (null: that epoch had none). */
+  validationHistory?: (number | null)[];
+  /** With early stopping: the 1-based epoch of lossHistory whose weights the last run kept. */
+  bestEpoch?: number;
 }
 
 /** Everything a model is made of, in memory: what the file is written from and read into. */
@@ -82,6 +86,14 @@ export interface ModelState {
    * and files written before it was saved).
    */
   stepsSinceFired?: Uint32Array | null;
+  /**
+   * The validation loss of every epoch of lossHistory, aligned with it (the same length; null for
+   * an epoch trained without validationSplit, e.g. an earlier fit); absent or null when the model
+   * was never validated, so those files stay as they were.
+   */
+  validationHistory?: (number | null)[] | null;
+  /** Early stopping: the 1-based epoch of lossHistory whose weights the last run kept; else absent or null. */
+  bestEpoch?: number | null;
 }
 
 function rowsOf(values: Float32Array, rows: number, cols: number): number[][] {
@@ -122,6 +134,8 @@ export function toModelFile(state: ModelState): ModelFile {
     lossHistory: state.lossHistory.map((v) => shortestFloat32(Math.fround(v))),
   };
   if (state.stepsSinceFired) file.stepsSinceFired = Array.from(state.stepsSinceFired);
+  if (state.validationHistory) file.validationHistory = validationToJson(state.validationHistory);
+  if (state.bestEpoch != null) file.bestEpoch = state.bestEpoch;
   if (state.optimizerState) {
     file.optimizerState = {
       kind: 'adam',
@@ -131,6 +145,11 @@ export function toModelFile(state: ModelState): ModelFile {
     };
   }
   return file;
+}
+
+/** The validation losses as both files write them: float32 shortest decimals, as lossHistory; null kept. */
+export function validationToJson(history: readonly (number | null)[]): (number | null)[] {
+  return history.map((v) => (v === null ? null : shortestFloat32(Math.fround(v))));
 }
 
 // ---- reading -------------------------------------------------------------------------------
@@ -200,7 +219,7 @@ export class FieldReader {
 /** The top-level fields of a model file; any other is refused (a typo would otherwise be lost). */
 const MODEL_FILE_FIELDS: readonly string[] = [
   'format', 'version', 'inputSize', 'hiddenSize', 'normalization', 'encoder', 'decoder',
-  'config', 'training', 'optimizerState', 'metrics', 'lossHistory', 'stepsSinceFired',
+  'config', 'training', 'optimizerState', 'metrics', 'lossHistory', 'stepsSinceFired', 'validationHistory', 'bestEpoch',
 ] satisfies (keyof ModelFile)[];
 
 /**
@@ -309,6 +328,13 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
     });
   }
 
+  const validationHistory = readValidationHistory(read, file.validationHistory, lossHistory.length);
+  let bestEpoch: number | null = null;
+  if (file.bestEpoch !== undefined && file.bestEpoch !== null) {
+    bestEpoch = read.integer(file.bestEpoch, 'bestEpoch', 1);
+    if (bestEpoch > lossHistory.length) read.fail('bestEpoch', `is epoch ${bestEpoch}, but lossHistory has ${lossHistory.length} epochs`);
+  }
+
   return {
     shape,
     config,
@@ -320,7 +346,18 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
     metrics,
     lossHistory,
     stepsSinceFired,
+    ...(validationHistory ? { validationHistory } : {}),
+    ...(bestEpoch !== null ? { bestEpoch } : {}),
   };
+}
+
+/** validationHistory: absent, or one finite loss or null per epoch of lossHistory. */
+function readValidationHistory(read: FieldReader, value: Json, epochs: number): (number | null)[] | null {
+  if (value === undefined || value === null) return null;
+  if (!Array.isArray(value) || value.length !== epochs) {
+    read.fail('validationHistory', `must be an array of ${epochs} entries (one per epoch of lossHistory), each a number or null`);
+  }
+  return value.map((v, k) => (v === null ? null : read.finite(v, `validationHistory[${k}]`)));
 }
 
 /**

@@ -107,6 +107,9 @@ export class SparseAutoencoder {
   private trainedWith: string;
   private metrics: StoredMetrics | null;
   private lossHistory: number[];
+  /** Aligned with lossHistory (see ModelState.validationHistory); null until a run validates. */
+  private validationHistory: (number | null)[] | null;
+  private bestEpoch: number | null;
   private disposed = false;
   /** Optimizer state loaded from a file and not yet handed to the session (see the constructor). */
   private pendingOptimizerState: AdamState | null = null;
@@ -126,6 +129,8 @@ export class SparseAutoencoder {
     this.trainedWith = state.trainedWith ?? backendName;
     this.metrics = state.metrics ?? null;
     this.lossHistory = state.lossHistory ?? [];
+    this.validationHistory = state.validationHistory ?? null;
+    this.bestEpoch = state.bestEpoch ?? null;
     // Adam's moments go into the session only when training needs them: a loaded model that only
     // encodes (the Worker's cold path) copies its weights into the backend, not twice as much again.
     this.pendingOptimizerState = state.optimizerState ?? null;
@@ -224,6 +229,9 @@ export class SparseAutoencoder {
       lossHistory: this.lossHistory,
       // Only topk reads it (its AuxK loss); the other files stay as they were.
       stepsSinceFired: this.stepsSinceFired,
+      // Only validated runs have them; a model trained without validationSplit writes neither.
+      ...(this.validationHistory ? { validationHistory: this.validationHistory } : {}),
+      ...(this.bestEpoch !== null ? { bestEpoch: this.bestEpoch } : {}),
     };
   }
 
@@ -565,6 +573,15 @@ export class SparseAutoencoder {
   /** Records a finished run in the model (metrics, losses, epochs) and says what it gave. */
   private recordRun(options: TrainingOptions, metrics: Metrics, validationMetrics: Metrics | null, lossHistory: number[], outcome: RunOutcome | undefined): FitResult {
     this.metrics = metrics;
+    const before = this.lossHistory.length;
+    const validation = outcome?.validationHistory ?? [];
+    // One validation loss per epoch of this run (fit, fitStream, a job's slice), at that epoch's
+    // place in the whole history; epochs of earlier runs without validation hold null.
+    if (validation.length > 0 || this.validationHistory !== null) {
+      const earlier = this.validationHistory ?? Array<number | null>(before).fill(null);
+      this.validationHistory = [...earlier, ...lossHistory.map((_, k) => validation[k] ?? null)];
+    }
+    this.bestEpoch = outcome?.bestEpoch != null ? before + outcome.bestEpoch : null;
     this.lossHistory = [...this.lossHistory, ...lossHistory];
     this.training = { ...options, epochsCompleted: this.training.epochsCompleted + (outcome?.epochsRun ?? options.epochs) };
     this.trainedWith = this.backendName;

@@ -18,5 +18,5 @@ export {
   type FilterShape,
 } from './filters.js';
 export { base64, crc32, encodePng, zlibDeflate, type GrayImage, type PngOptions, type ZlibDeflate } from './png.js';
-export { encoderWeightsOf } from './model-file.js';
+export { encoderWeightsOf, type ModelPictureData } from './model-file.js';
 export { PictureError, type PictureProblem } from './picture-error.js';

@@ -1,6 +1,8 @@
 /**
  * The loss curve as an SVG line chart, like the tutorial's `plt.plot(history)`: loss per epoch,
- * epochs on x, loss on y (linear, or logarithmic), axes with round ticks. Runtime-neutral.
+ * epochs on x, loss on y (linear, or logarithmic), axes with round ticks. A model trained with
+ * validationSplit also gets its validation loss (a second, dashed series on the same axes), the
+ * epoch early stopping kept, and a legend. Runtime-neutral.
  */
 import { PictureError } from './picture-error.js';
 import { coord, escapeXml, formatTick, niceTicks } from './svg.js';
@@ -11,13 +13,25 @@ export interface LossCurveOptions {
   height?: number;
   /** y axis: "linear" (default) or "log" (every loss must then be > 0). */
   scale?: 'linear' | 'log';
-  /** Chart title (default "Training loss"). */
+  /** Chart title (default "Training loss", or "Training and validation loss" with a validation loss). */
   title?: string;
+  /**
+   * The validation loss of each epoch, aligned with the loss history (entry k is epoch k + 1;
+   * null or non-finite: none that epoch), as ModelState.validationHistory holds it. Absent, or no
+   * finite entry: the picture is the training loss alone, as before validation existed.
+   */
+  validationHistory?: readonly (number | null)[] | null;
+  /** The 1-based epoch whose weights early stopping kept: marked with a vertical line. */
+  bestEpoch?: number | null;
 }
 
 const MARGIN = { top: 40, right: 24, bottom: 48, left: 72 };
 /** matplotlib's first colour, the tutorial's line. */
 const LINE_COLOUR = '#1f77b4';
+/** matplotlib's second colour, dashed as well, so the two series differ without colour too. */
+const VALIDATION_COLOUR = '#ff7f0e';
+const VALIDATION_DASH = '6 4';
+const BEST_COLOUR = '#555555';
 
 /**
  * Renders `lossHistory` (one loss per epoch; epoch k is `lossHistory[k - 1]`) as an SVG document.
@@ -31,18 +45,27 @@ export function renderLossCurveSvg(lossHistory: readonly number[], options: Loss
   const width = options.width ?? 640;
   const height = options.height ?? 400;
   const scale = options.scale ?? 'linear';
-  const title = options.title ?? 'Training loss';
   if (lossHistory.length === 0) throw new PictureError('content', 'the loss history is empty: the model has not been trained');
   if (!(width >= 160 && height >= 120)) throw new PictureError('layout', `a loss curve needs at least 160 × 120 pixels, got ${width} × ${height}`);
   const finite = lossHistory.filter((v) => Number.isFinite(v));
   if (finite.length === 0) throw new PictureError('content', 'the loss history holds no finite value');
   if (scale === 'log' && finite.some((v) => v <= 0)) throw new PictureError('content', 'a logarithmic loss axis needs every loss > 0');
+  const validation = validationSeries(lossHistory.length, options.validationHistory);
+  const validationFinite = validation === null ? [] : validation.filter((v) => Number.isFinite(v));
+  if (scale === 'log' && validationFinite.some((v) => v <= 0)) throw new PictureError('content', 'a logarithmic loss axis needs every validation loss > 0');
+  const title = options.title ?? (validation === null ? 'Training loss' : 'Training and validation loss');
+  const bestEpoch = options.bestEpoch ?? null;
+  if (bestEpoch !== null && !(Number.isInteger(bestEpoch) && bestEpoch >= 1 && bestEpoch <= lossHistory.length)) {
+    throw new PictureError('content', `the best epoch ${bestEpoch} is not an epoch of the loss history (1 to ${lossHistory.length})`);
+  }
 
   const plot = { x: MARGIN.left, y: MARGIN.top, w: width - MARGIN.left - MARGIN.right, h: height - MARGIN.top - MARGIN.bottom };
   const epochs = lossHistory.length;
   const t = scale === 'log' ? Math.log10 : (v: number) => v;
-  let low = Math.min(...finite.map(t));
-  let high = Math.max(...finite.map(t));
+  // The y range covers both series, so a validation loss above every training loss stays inside.
+  const plotted = validationFinite.length === 0 ? finite : [...finite, ...validationFinite];
+  let low = Math.min(...plotted.map(t));
+  let high = Math.max(...plotted.map(t));
   if (high === low) {
     const pad = scale === 'log' ? 0.5 : low === 0 ? 1 : Math.abs(low) * 0.05;
     low -= pad;
@@ -61,7 +84,7 @@ export function renderLossCurveSvg(lossHistory: readonly number[], options: Loss
   const parts: string[] = [];
   parts.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="loss-title" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12">`,
-    `<title id="loss-title">${escapeXml(title)}: ${epochs} epoch${epochs === 1 ? '' : 's'}, last loss ${escapeXml(formatLoss(lossHistory[epochs - 1]!))}</title>`,
+    `<title id="loss-title">${escapeXml(title)}: ${epochs} epoch${epochs === 1 ? '' : 's'}, last loss ${escapeXml(formatLoss(lossHistory[epochs - 1]!))}${validation === null ? '' : `, last validation loss ${escapeXml(formatLoss(validation[epochs - 1]!))}`}</title>`,
     `<rect class="background" width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text class="chart-title" x="${coord(plot.x + plot.w / 2)}" y="${MARGIN.top - 16}" text-anchor="middle" font-size="14">${escapeXml(title)}</text>`,
   );
@@ -88,9 +111,45 @@ export function renderLossCurveSvg(lossHistory: readonly number[], options: Loss
     `<text class="y-label" transform="translate(16 ${coord(plot.y + plot.h / 2)}) rotate(-90)" text-anchor="middle">loss${scale === 'log' ? ' (log scale)' : ''}</text>`,
   );
 
+  if (bestEpoch !== null) {
+    const x = coord(px(bestEpoch));
+    parts.push(`<line class="best-epoch" x1="${x}" x2="${x}" y1="${plot.y}" y2="${plot.y + plot.h}" stroke="${BEST_COLOUR}" stroke-width="1" stroke-dasharray="2 3"/>`);
+  }
+  const path = pathOf(linePoints(lossHistory, plot.w), px, py);
+  parts.push(`<path class="loss-line" d="${path}" fill="none" stroke="${LINE_COLOUR}" stroke-width="1.75" stroke-linejoin="round"/>`);
+  if (epochs === 1) parts.push(`<circle class="loss-point" cx="${coord(px(1))}" cy="${coord(py(finite[0]!))}" r="3" fill="${LINE_COLOUR}"/>`);
+  if (validation !== null) {
+    const d = pathOf(linePoints(validation, plot.w), px, py);
+    parts.push(`<path class="validation-line" d="${d}" fill="none" stroke="${VALIDATION_COLOUR}" stroke-width="1.75" stroke-dasharray="${VALIDATION_DASH}" stroke-linejoin="round"/>`);
+    // A lone point draws no line (one epoch, or one validated epoch between gaps): a dot shows it.
+    for (let k = 0; k < epochs; k++) {
+      const lone = Number.isFinite(validation[k]) && !Number.isFinite(validation[k - 1] ?? Number.NaN) && !Number.isFinite(validation[k + 1] ?? Number.NaN);
+      if (lone) parts.push(`<circle class="validation-point" cx="${coord(px(k + 1))}" cy="${coord(py(validation[k]!))}" r="3" fill="${VALIDATION_COLOUR}"/>`);
+    }
+    if (bestEpoch !== null && Number.isFinite(validation[bestEpoch - 1])) {
+      parts.push(`<circle class="best-point" cx="${coord(px(bestEpoch))}" cy="${coord(py(validation[bestEpoch - 1]!))}" r="4" fill="none" stroke="${BEST_COLOUR}" stroke-width="1.5"/>`);
+    }
+  }
+  if (validation !== null || bestEpoch !== null) parts.push(legend(plot, validation !== null, bestEpoch));
+  parts.push('</svg>');
+  return `${parts.join('\n')}\n`;
+}
+
+/** The validation losses as numbers (NaN where none), or null when there is no finite one to draw. */
+function validationSeries(epochs: number, history: readonly (number | null)[] | null | undefined): number[] | null {
+  if (!history) return null;
+  if (history.length !== epochs) {
+    throw new PictureError('content', `the validation history has ${history.length} entries but the loss history ${epochs} epochs: they must be aligned, one per epoch`);
+  }
+  const values = history.map((v) => (v === null ? Number.NaN : v));
+  return values.some((v) => Number.isFinite(v)) ? values : null;
+}
+
+/** An SVG path through the points; a non-finite loss lifts the pen (a gap). */
+function pathOf(points: Array<[number, number]>, px: (epoch: number) => number, py: (loss: number) => number): string {
   let path = '';
   let penDown = false;
-  for (const [epoch, loss] of linePoints(lossHistory, plot.w)) {
+  for (const [epoch, loss] of points) {
     if (!Number.isFinite(loss)) {
       penDown = false;
       continue;
@@ -98,10 +157,24 @@ export function renderLossCurveSvg(lossHistory: readonly number[], options: Loss
     path += `${penDown ? 'L' : 'M'}${coord(px(epoch))} ${coord(py(loss))}`;
     penDown = true;
   }
-  parts.push(`<path class="loss-line" d="${path}" fill="none" stroke="${LINE_COLOUR}" stroke-width="1.75" stroke-linejoin="round"/>`);
-  if (epochs === 1) parts.push(`<circle class="loss-point" cx="${coord(px(1))}" cy="${coord(py(finite[0]!))}" r="3" fill="${LINE_COLOUR}"/>`);
-  parts.push('</svg>');
-  return `${parts.join('\n')}\n`;
+  return path;
+}
+
+/** The legend, in the plot's top right corner over a translucent white box: each series' line sample and name. */
+function legend(plot: { x: number; y: number; w: number; h: number }, withValidation: boolean, bestEpoch: number | null): string {
+  const entries: Array<{ name: string; sample: string }> = [
+    { name: 'training', sample: `stroke="${LINE_COLOUR}" stroke-width="1.75"` },
+  ];
+  if (withValidation) entries.push({ name: 'validation', sample: `stroke="${VALIDATION_COLOUR}" stroke-width="1.75" stroke-dasharray="${VALIDATION_DASH}"` });
+  if (bestEpoch !== null) entries.push({ name: `kept epoch ${bestEpoch}`, sample: `stroke="${BEST_COLOUR}" stroke-width="1" stroke-dasharray="2 3"` });
+  const boxWidth = 132;
+  const x = plot.x + plot.w - boxWidth - 8;
+  const y = plot.y + 8;
+  const rows = entries.map(
+    (entry, k) =>
+      `<g class="legend-entry"><line x1="${x + 8}" x2="${x + 32}" y1="${y + 13 + k * 18}" y2="${y + 13 + k * 18}" ${entry.sample}/><text x="${x + 38}" y="${y + 17 + k * 18}">${escapeXml(entry.name)}</text></g>`,
+  );
+  return `<g class="legend" fill="#333333"><rect x="${x}" y="${y}" width="${boxWidth}" height="${entries.length * 18 + 8}" fill="#ffffff" fill-opacity="0.85" stroke="#cccccc"/>${rows.join('')}</g>`;
 }
 
 /**

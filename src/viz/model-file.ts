@@ -1,13 +1,23 @@
-/** What the pictures need out of a model: W1 and the loss history. */
+/** What the pictures need out of a model: W1 and the loss history (with its validation losses). */
 import type { ModelState } from '../model/model-file.js';
 import type { EncoderWeights } from './filters.js';
 
+export interface ModelPictureData extends EncoderWeights {
+  lossHistory: number[];
+  /** Aligned with lossHistory, or null: the model was never trained with validationSplit. */
+  validationHistory: (number | null)[] | null;
+  /** The epoch early stopping kept, or null. */
+  bestEpoch: number | null;
+}
+
 /** W1 and the loss history of a checked model (readModelBytes or readModelFile give one). */
-export function encoderWeightsOf(state: ModelState): EncoderWeights & { lossHistory: number[] } {
+export function encoderWeightsOf(state: ModelState): ModelPictureData {
   return {
     inputSize: state.shape.inputSize,
     hiddenSize: state.shape.hiddenSize,
     weights: state.parameters.W1,
     lossHistory: state.lossHistory,
+    validationHistory: state.validationHistory ?? null,
+    bestEpoch: state.bestEpoch ?? null,
   };
 }

@@ -57,6 +57,26 @@ describe('edge-sae export', () => {
     layers.dispose();
   });
 
+  it('should write a relu model as TF.js, and refuse a topk model with exit 2 naming ONNX, writing nothing', async () => {
+    const trained = await runMain(['train', '--data', at('d.csv'), '--out', at('relu.json'), '--architecture', 'relu', '--hidden', '12', '--epochs', '10', '--quiet']);
+    expect(trained.code, trained.stderr).toBe(0);
+    const r = await runMain(['export', '--model', at('relu.json'), '--out', at('relu-tfjs'), '--format', 'tfjs', '--whole', '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const { backend } = await loadNodeBackend('auto');
+    const relu = SparseAutoencoder.fromFile(JSON.parse(readFileSync(at('relu.json'), 'utf8')), backend);
+    const layers = await loadLayersModelFrom(readFileSync(at('relu-tfjs/model.json'), 'utf8'), (p) => readFileSync(path.join(at('relu-tfjs'), p)));
+    expectAllClose(predict(layers, rows), relu.reconstruct(rows).outputs.data, { atol: 5e-5, rtol: 1e-6 });
+    layers.dispose();
+    relu.dispose();
+
+    const topk = await runMain(['train', '--data', at('d.csv'), '--out', at('topk.json'), '--architecture', 'topk', '--k', '2', '--hidden', '12', '--epochs', '2', '--quiet']);
+    expect(topk.code, topk.stderr).toBe(0);
+    const refused = await runMain(['export', '--model', at('topk.json'), '--out', at('topk-tfjs'), '--format', 'tfjs']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/config\.architecture.*"topk".*no built-in layer.*export topk models as ONNX/);
+    expect(existsSync(at('topk-tfjs'))).toBe(false);
+  });
+
   it('should take a model.json path for TF.js, with the weights beside it', async () => {
     const r = await runMain(['export', '--model', at('m.json'), '--out', at('codes.json'), '--format', 'tfjs', '--whole', '--json']);
     expect(r.code, r.stderr).toBe(0);

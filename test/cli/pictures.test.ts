@@ -70,6 +70,9 @@ describe('edge-sae plot', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe(`wrote ${at('loss.svg')}: loss over 60 epochs\n`);
     const svg = parseXml(readFileSync(at('loss.svg'), 'utf8'));
+    // Trained without validation: the training loss alone.
+    expect(findAll(svg, 'path').filter((p) => p.attributes.class === 'validation-line')).toHaveLength(0);
+    expect(findAll(svg, 'g').filter((g) => g.attributes.class === 'legend')).toHaveLength(0);
     expect(svg.name).toBe('svg');
     const line = findAll(svg, 'path').find((p) => p.attributes.class === 'loss-line');
     expect(line?.attributes.d?.match(/[ML]/g)).toHaveLength(60);
@@ -82,6 +85,24 @@ describe('edge-sae plot', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ out: at('loss-log.svg'), format: 'svg', epochs: 60 });
     const svg = parseXml(readFileSync(at('loss-log.svg'), 'utf8'));
     expect([svg.attributes.width, svg.attributes.height]).toEqual(['800', '300']);
+  });
+
+  it('should draw the validation loss and the kept epoch of a model trained with --validation-split and --patience', async () => {
+    const trained = await runMain(['train', '--data', at('d.csv'), '--out', at('mv.json'), '--hidden', '6', '--epochs', '40', '--learning-rate', '0.05', '--validation-split', '0.25', '--patience', '2', '--min-delta', '1e9', '--json', '--quiet']);
+    expect(trained.code, trained.stderr).toBe(0);
+    const model = JSON.parse(readFileSync(at('mv.json'), 'utf8')) as { lossHistory: number[]; validationHistory: number[]; bestEpoch: number };
+    // minDelta too large to improve on: epoch 1 is kept, the run stops 2 epochs later.
+    expect(model.lossHistory).toHaveLength(3);
+    expect(model.validationHistory).toHaveLength(3);
+    expect(model.bestEpoch).toBe(1);
+    const r = await runMain(['plot', '--model', at('mv.json'), '--out', at('loss-v.svg'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ epochs: 3, lastValidationLoss: model.validationHistory[2], bestEpoch: 1 });
+    const svg = parseXml(readFileSync(at('loss-v.svg'), 'utf8'));
+    const validation = findAll(svg, 'path').find((p) => p.attributes.class === 'validation-line');
+    expect(validation?.attributes.d?.match(/[ML]/g)).toHaveLength(3);
+    expect(findAll(svg, 'line').filter((l) => l.attributes.class === 'best-epoch')).toHaveLength(1);
+    expect(findAll(svg, 'g').filter((g) => g.attributes.class === 'legend')).toHaveLength(1);
   });
 
   it.each([

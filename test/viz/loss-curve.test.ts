@@ -84,4 +84,75 @@ describe('renderLossCurveSvg', () => {
   it('should refuse an empty history', () => {
     expect(() => renderLossCurveSvg([])).toThrow(/empty/);
   });
+
+  it('should draw the validation loss as a second, dashed series at the epochs it was measured, with a legend', () => {
+    // Epochs 1-2 trained without validation (an earlier fit), 3-200 with: 198 points.
+    const validation = history.map((loss, k) => (k < 2 ? null : loss * 1.1 + 0.2));
+    const svg = parseXml(renderLossCurveSvg(history, { validationHistory: validation }));
+    const training = pathPoints(byClass(svg, 'path', 'loss-line')[0]!.attributes.d!);
+    const lines = byClass(svg, 'path', 'validation-line');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.attributes.stroke).not.toBe(byClass(svg, 'path', 'loss-line')[0]!.attributes.stroke);
+    expect(lines[0]!.attributes['stroke-dasharray']).toBeDefined();
+    const points = pathPoints(lines[0]!.attributes.d!);
+    expect(points).toHaveLength(198);
+    // Epoch k's validation loss lies above epoch k's training loss on the same x.
+    points.forEach(([x, y], k) => {
+      expect(x).toBe(training[k + 2]![0]);
+      expect(y).toBeLessThan(training[k + 2]![1]);
+    });
+    const legend = byClass(svg, 'g', 'legend');
+    expect(legend).toHaveLength(1);
+    expect(findAll(legend[0]!, 'text').map((e) => e.text)).toEqual(['training', 'validation']);
+    expect(findAll(svg, 'title')[0]!.text).toMatch(/last validation loss/);
+    expect(byClass(svg, 'line', 'best-epoch')).toHaveLength(0);
+  });
+
+  it('should stretch the y range over a validation loss above every training loss', () => {
+    const training = [4, 3, 2, 1];
+    const validation = [5, 6, 8, 9];
+    for (const scale of ['linear', 'log'] as const) {
+      const svg = parseXml(renderLossCurveSvg(training, { scale, validationHistory: validation }));
+      const points = pathPoints(byClass(svg, 'path', 'validation-line')[0]!.attributes.d!);
+      expect(points).toHaveLength(4);
+      for (const [, y] of points) {
+        expect(y).toBeGreaterThanOrEqual(40);
+        expect(y).toBeLessThanOrEqual(400 - 48);
+      }
+      // The highest validation loss (9) is near the top, above the highest training loss (4).
+      expect(points[3]![1]).toBeLessThan(60);
+      const labels = byClass(svg, 'g', 'y-axis')[0]!.children.filter((e) => e.name === 'text').map((e) => Number(e.text));
+      expect(Math.max(...labels)).toBeGreaterThan(4);
+    }
+  });
+
+  it('should mark the epoch early stopping kept, on the axis and in the legend', () => {
+    const svg = parseXml(renderLossCurveSvg([4, 3, 2, 1, 0.9], { validationHistory: [4.5, 3.5, 3, 3.2, 3.4], bestEpoch: 3 }));
+    const validationPoints = pathPoints(byClass(svg, 'path', 'validation-line')[0]!.attributes.d!);
+    const marker = byClass(svg, 'line', 'best-epoch');
+    expect(marker).toHaveLength(1);
+    expect(Number(marker[0]!.attributes.x1)).toBe(validationPoints[2]![0]);
+    const ring = byClass(svg, 'circle', 'best-point')[0]!;
+    expect([Number(ring.attributes.cx), Number(ring.attributes.cy)]).toEqual(validationPoints[2]);
+    expect(findAll(byClass(svg, 'g', 'legend')[0]!, 'text').map((e) => e.text)).toEqual(['training', 'validation', 'kept epoch 3']);
+    expect(() => renderLossCurveSvg([4, 3], { validationHistory: [4, 3], bestEpoch: 3 })).toThrow(/best epoch 3/);
+  });
+
+  it('should draw the training loss alone, byte for byte as before, without a validation loss', () => {
+    const alone = renderLossCurveSvg(history);
+    for (const none of [undefined, null, history.map(() => null)]) {
+      expect(renderLossCurveSvg(history, { validationHistory: none, bestEpoch: null })).toBe(alone);
+    }
+    const svg = parseXml(alone);
+    expect(byClass(svg, 'path', 'validation-line')).toHaveLength(0);
+    expect(byClass(svg, 'g', 'legend')).toHaveLength(0);
+    expect(findAll(svg, 'title')[0]!.text).not.toMatch(/validation/);
+  });
+
+  it('should show a single validated epoch as a point, and refuse a history of another length', () => {
+    const one = parseXml(renderLossCurveSvg([3], { validationHistory: [4] }));
+    expect(byClass(one, 'circle', 'validation-point')).toHaveLength(1);
+    expect(() => renderLossCurveSvg([3, 2], { validationHistory: [4] })).toThrow(/aligned/);
+    expect(() => renderLossCurveSvg([3, 2], { scale: 'log', validationHistory: [4, 0] })).toThrow(/validation loss > 0/);
+  });
 });

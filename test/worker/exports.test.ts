@@ -96,6 +96,29 @@ describe('TF.js export routes', () => {
     }
   });
 
+  it('should serve a relu model (codes equal to encode), and refuse a topk model with 422 naming ONNX', async () => {
+    const { id } = await trainModel({ config: { architecture: 'relu', hiddenSize: 12 }, training: { epochs: 20, seed: 4 } });
+    await import('@tensorflow/tfjs-backend-cpu');
+    const tf = await import('@tensorflow/tfjs-core');
+    const { loadLayersModel } = await import('@tensorflow/tfjs-layers');
+    await tf.setBackend('cpu');
+    const rows = TRAINING_DATA.slice(0, 5);
+    const { codes } = (await (await call(`/v1/models/${id}/encode`, { token: ENCODE, json: { inputs: rows } })).json()) as { codes: number[][] };
+    const layers = await loadLayersModel(`${BASE}/v1/models/${id}/export/tfjs/model.json`, {
+      requestInit: { headers: { authorization: `Bearer ${ENCODE}` } },
+      fetchFunc: (input: RequestInfo | URL, init?: RequestInit) => SELF.fetch(new Request(input, init)),
+    });
+    const out = layers.predict(tf.tensor2d(rows)) as InstanceType<typeof tf.Tensor>;
+    expectClose(Array.from(await out.data()), codes.flat(), 1e-5);
+    layers.dispose();
+
+    const topk = await trainModel({ config: { architecture: 'topk', k: 2, hiddenSize: 12 }, training: { epochs: 2, seed: 4 } });
+    for (const part of ['model.json', 'weights.bin']) {
+      const refused = await expectProblem(await call(`/v1/models/${topk.id}/export/tfjs/${part}`, { token: ENCODE }), 422);
+      expect(refused.detail).toMatch(/"topk".*no built-in layer.*export topk models as ONNX/);
+    }
+  });
+
   it('should give the library\'s bytes for the stored model, and 404/422 like the other routes', async () => {
     const { id } = await trainModel({ training: { epochs: 5 } });
     const state = readModelFile(await storedFile(id));

@@ -40,6 +40,22 @@ describe('model pictures', () => {
     expect(pngSize(new Uint8Array(await png.arrayBuffer()))).toEqual([(1 + 3 * 5) * 2, (1 + 2 * 2) * 2]);
   });
 
+  it('should draw the validation loss of a model trained with validationSplit, and none without', async () => {
+    const data = Array.from({ length: 40 }, (_, i) => [0, 1, 2, 3].map((j) => ((i * 7 + j * 3) % 10) / 10));
+    const res = await call('/v1/models', { json: { data, config: { hiddenSize: 5 }, training: { epochs: 12, seed: 3, validationSplit: 0.25 } } });
+    expect(res.status).toBe(201);
+    const model = (await res.json()) as { id: string };
+    const svg = await (await call(`/v1/models/${model.id}/loss.svg`, { token: ENCODE })).text();
+    const d = /<path class="validation-line" d="([^"]+)"/.exec(svg)?.[1] ?? '';
+    expect(d.match(/[ML]/g)).toHaveLength(12);
+    expect(svg).toContain('<g class="legend"');
+
+    const plain = await trainModel({ config: { hiddenSize: 5 }, training: { epochs: 12, seed: 3 } });
+    const plainSvg = await (await call(`/v1/models/${plain.id}/loss.svg`, { token: ENCODE })).text();
+    expect(plainSvg).not.toContain('validation-line');
+    expect(plainSvg).not.toContain('class="legend"');
+  });
+
   it('should answer 304 to a matching If-None-Match, and a new ETag after retraining', async () => {
     const model = await trainModel();
     const first = await call(`/v1/models/${model.id}/loss.svg`);

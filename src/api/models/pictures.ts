@@ -44,7 +44,8 @@ const lossRoute = createRoute({
   method: 'get',
   path: '/{id}/loss.svg',
   summary: 'The loss curve (SVG)',
-  description: 'The loss of every epoch the model was trained for, as an SVG line chart.',
+  description:
+    'The loss of every epoch the model was trained for, as an SVG line chart; for a model trained with validationSplit, also its validation loss (a dashed second series) and the epoch early stopping kept, with a legend.',
   tags: ['inference'],
   security,
   middleware: [requireAccess('read')] as const,
@@ -159,7 +160,7 @@ export const pictures = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     const model = await modelPicture(c, id);
     if (model.lossHistory.length === 0) throw cannotDraw(`model ${id} has no loss history (it was imported untrained)`);
     return respond(c, model.etag, `loss-${variantOf(query)}`, 'image/svg+xml; charset=utf-8', () =>
-      renderLossCurveSvg(model.lossHistory, { scale: query.scale ?? 'linear' }),
+      renderLossCurveSvg(model.lossHistory, { scale: query.scale ?? 'linear', validationHistory: model.validationHistory, bestEpoch: model.bestEpoch }),
     ) as never;
   })
   .openapi(filtersRoute('svg'), async (c) => {

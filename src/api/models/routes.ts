@@ -136,7 +136,7 @@ export const exportRoute = createRoute({
 });
 
 const tfjsDescription =
-  'A TF.js layers model: `tf.loadLayersModel(\'…/v1/models/{id}/export/tfjs/model.json\', { requestInit: { headers: { authorization } } })` fetches model.json, then weights.bin beside it (TF.js carries the query string, so `?whole=true` reaches both).';
+  'A TF.js layers model: `tf.loadLayersModel(\'…/v1/models/{id}/export/tfjs/model.json\', { requestInit: { headers: { authorization } } })` fetches model.json, then weights.bin beside it (TF.js carries the query string, so `?whole=true` reaches both). Sigmoid and relu models; a topk model is 422 (no built-in TF.js layer keeps each row\'s k largest codes: export it as ONNX).';
 
 export const tfjsModelRoute = createRoute({
   method: 'get',

@@ -39,6 +39,8 @@ export const RELU_CASES: readonly TrainedCase[] = [
   { label: 'relu 16 → 48, normalize none, data in [-2, 2)', inputSize: 16, hiddenSize: 48, lo: -2, hi: 2, normalize: 'none', scaling: 'none', architecture: 'relu' },
   { label: 'relu 128 → 512, normalize none, data in [-1, 1)', inputSize: 128, hiddenSize: 512, lo: -1, hi: 1, normalize: 'none', scaling: 'none', architecture: 'relu' },
   { label: 'relu 16 → 48, normalize none, data in [1000, 1001)', inputSize: 16, hiddenSize: 48, lo: 1000, hi: 1001, normalize: 'none', scaling: 'none', architecture: 'relu' },
+  { label: 'relu 16 → 48, standardize, data in [-3, 3)', inputSize: 16, hiddenSize: 48, lo: -3, hi: 3, normalize: 'standardize', scaling: 'folded', architecture: 'relu' },
+  { label: 'relu 16 → 48, standardize, data in [1000, 1010)', inputSize: 16, hiddenSize: 48, lo: 1000, hi: 1010, normalize: 'standardize', scaling: 'separate', architecture: 'relu' },
 ];
 
 /** Rows in the case's range (its constant columns 0), from `seed`. */

@@ -16,7 +16,7 @@ import type { ModelConfig } from './model/config.js';
 import { SparseAutoencoder } from './model/sparse-autoencoder.js';
 
 export { SparseAutoencoder } from './model/sparse-autoencoder.js';
-export type { CreateOptions, DataInput, FitResult, StreamingSlice, TrainingProgress, TrainingSlice } from './model/sparse-autoencoder.js';
+export type { CreateOptions, DataInput, FitExtras, FitResult, StreamingSlice, TrainingProgress, TrainingSlice } from './model/sparse-autoencoder.js';
 export { StreamingRun, shardOrder, streamedStepsPerEpoch } from './model/streaming-run.js';
 export {
   DEFAULT_MODEL_CONFIG,

@@ -13,6 +13,7 @@ export const TRAIN: CommandSpec = {
     { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'training data, CSV, JSON, .npy or raw float32 (.f32, with --cols); CSV, .npy and .f32 are streamed from disk, so they may be larger than memory ("-" reads stdin)' },
     { name: 'cols', kind: 'integer', value: 'N', help: 'columns of a raw float32 file (.f32: little-endian float32 values, row after row, no header); only for .f32' },
     { name: 'out', kind: 'path', value: 'MODEL.json', required: true, help: 'where to write the trained model: the binary form (safetensors layout) when it ends in .safetensors, else JSON' },
+    { name: 'validation-data', kind: 'path', value: 'FILE', help: 'rows to validate on after every epoch instead of --validation-split (any format --data takes, the same width; not part of the fitted scaling); --patience watches their loss' },
     ...OPTION_FLAGS,
     { name: 'init', kind: 'path', value: 'MODEL.json', help: 'continue training this model (JSON or binary; its normalisation, weights and optimizer state); training options not given default to the ones saved in it' },
     { name: 'json', kind: 'flag', value: '', help: 'print the summary as one JSON line on stdout, for scripts (progress lines on stderr become JSON too)' },

@@ -64,16 +64,22 @@ export function withDataSource<T>(data: Pick<DataFile, 'source' | 'firstRow'>, w
 }
 
 /** withDataSource for asynchronous work (streamed training). */
-export async function withDataSourceAsync<T>(data: Pick<DataFile, 'source' | 'firstRow'>, work: () => Promise<T>): Promise<T> {
+/**
+ * Runs `work`, naming `data`'s file in the DataErrors the library raises about the rows it calls
+ * `label` ("data", the default, and errors that name no source; "validation" for fit's
+ * validation set), with the row numbers as the file counts them.
+ */
+export async function withDataSourceAsync<T>(data: Pick<DataFile, 'source' | 'firstRow'>, work: () => Promise<T>, label = 'data'): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    throw relabel(error, data);
+    throw relabel(error, data, label);
   }
 }
 
-function relabel(error: unknown, data: Pick<DataFile, 'source' | 'firstRow'>): unknown {
-  if (error instanceof DataError && (error.location.source === undefined || error.location.source === 'data')) {
+function relabel(error: unknown, data: Pick<DataFile, 'source' | 'firstRow'>, label = 'data'): unknown {
+  const named = error instanceof DataError && (error.location.source === label || (label === 'data' && error.location.source === undefined));
+  if (named) {
     const { row, column } = error.location;
     return new DataError(error.reason, {
       source: data.source,

@@ -3,8 +3,8 @@
  * write the model file atomically, and print a summary (for people, or one JSON line with --json).
  */
 import { loadNodeBackend } from '../backends/node-providers.js';
-import { openDataSource } from '../data/open-data-source.js';
-import { ConfigError } from '../errors.js';
+import { isRawFloat32, openDataSource } from '../data/open-data-source.js';
+import { ConfigError, DataError } from '../errors.js';
 import { resolveModelConfig, type ModelConfig, type TrainingOptions } from '../model/config.js';
 import type { Metrics } from '../model/metrics.js';
 import { carriedOverTraining } from '../model/options.js';
@@ -28,20 +28,29 @@ export async function train(options: ParsedOptions, io: CliIo): Promise<void> {
   const { config, training } = readTrainingFlags(options);
   checkOutputPath(outPath, '--out');
   const cols = readColsFlag(options, dataPath);
+  const validationPath = options.string('validation-data');
 
   // Cheap checks first: a bad model file or data file fails before any backend loads.
   const initFile = initPath === undefined ? undefined : readModelFileAt(initPath);
   const data = await openDataSource(dataPath, cols);
+  let validation: OpenedDataSource | undefined;
   try {
-    await trainOn(data, options, io, { outPath, initPath, initFile, config, training });
+    // A raw float32 validation file has the training data's width (which --cols gave, or the data says).
+    validation = validationPath === undefined ? undefined : await openDataSource(validationPath, isRawFloat32(validationPath) ? data.shards.cols : undefined);
+    if (validation && validation.shards.cols !== data.shards.cols) {
+      throw new DataError(`rows have ${validation.shards.cols} columns, but the training data in ${data.source} has ${data.shards.cols}`, { source: validation.source, row: validation.firstRow, column: Math.min(validation.shards.cols, data.shards.cols) + 1 });
+    }
+    await trainOn(data, validation, options, io, { outPath, initPath, initFile, config, training });
   } finally {
     await data.close();
+    await validation?.close();
   }
 }
 
 /** Trains on the opened data: streamed from the file (docs/SPEC.md §2.1), at most a window of shards in memory. */
 async function trainOn(
   data: OpenedDataSource,
+  validation: OpenedDataSource | undefined,
   options: ParsedOptions,
   io: CliIo,
   { outPath, initPath, initFile, config, training }: { outPath: string; initPath: string | undefined; initFile: ModelState | undefined; config: Partial<ModelConfig>; training: Partial<TrainingOptions> },
@@ -63,12 +72,11 @@ async function trainOn(
   try {
     if (initPath !== undefined) checkWidth(model, data, initPath);
     if (model.config.normalize === 'none' && model.config.architecture === 'sigmoid') {
-      checkUnitRange(
-        data,
-        initPath === undefined
-          ? '--normalize none requires (use --normalize minmax to scale the data)'
-          : `the model in ${initPath} requires (it was trained with normalize none)`,
-      );
+      const requiredBy = initPath === undefined
+        ? '--normalize none requires (use --normalize minmax to scale the data)'
+        : `the model in ${initPath} requires (it was trained with normalize none)`;
+      checkUnitRange(data, requiredBy);
+      if (validation) checkUnitRange(validation, requiredBy);
     }
     const started = Date.now();
     const json = options.flag('json');
@@ -79,7 +87,8 @@ async function trainOn(
     });
     let result;
     try {
-      result = await withDataSourceAsync(data, () => model.fitStream(data.shards, fitOptions, progress.update));
+      const extras = { onProgress: progress.update, ...(validation ? { validation: validation.shards } : {}) };
+      result = await withDataSourceAsync(data, () => withDataSourceAsync(validation ?? data, () => model.fitStream(data.shards, fitOptions, extras), 'validation'));
     } catch (error) {
       const flag = error instanceof ConfigError ? flagOfField(error.field) : undefined;
       if (error instanceof ConfigError && flag) throw new UsageError(`${flag}: ${error.reason}`);

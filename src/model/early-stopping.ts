@@ -15,12 +15,13 @@ export interface EarlyStoppingState {
 }
 
 /**
- * Early stopping watches the held-out rows' loss, so it needs a validation split: refused
- * (naming patience) rather than silently ignored, by the library, the CLI and jobs alike.
+ * Early stopping watches the held-out rows' loss, so it needs a validation split or a validation
+ * set of its own: refused (naming patience) rather than silently ignored, by the library, the
+ * CLI and jobs alike.
  */
-export function checkEarlyStopping(options: Pick<TrainingOptions, 'patience' | 'validationSplit'>): void {
-  if (options.patience > 0 && !(options.validationSplit > 0)) {
-    throw new ConfigError('training.patience', `${options.patience} needs a validation split: early stopping watches the loss on held-out rows, so give validationSplit above 0 (e.g. 0.1), or patience 0`);
+export function checkEarlyStopping(options: Pick<TrainingOptions, 'patience' | 'validationSplit'>, hasValidationSet = false): void {
+  if (options.patience > 0 && !(options.validationSplit > 0) && !hasValidationSet) {
+    throw new ConfigError('training.patience', `${options.patience} needs validation rows: early stopping watches the loss on held-out rows, so give validationSplit above 0 (e.g. 0.1) or a validation set, or patience 0`);
   }
 }
 

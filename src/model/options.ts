@@ -73,7 +73,7 @@ export const TRAINING_OPTIONS = {
   batchSize: { type: 'integer', range: { min: 0 }, default: 0, description: 'rows a step; 0 = the whole data, one step an epoch' },
   seed: { type: 'integer', range: { min: 0, max: 2 ** 32 - 1 }, default: 42, description: 'fixes initialisation and batch order' },
   validationSplit: { type: 'number', range: { min: 0, max: 1, maxExclusive: true }, default: 0, description: 'hold out this fraction of the rows (seeded by the row index) and report the validation loss each epoch; in [0, 1), 0: none (README "Validation and early stopping")' },
-  patience: { type: 'integer', range: { min: 0 }, default: 0, description: 'early stopping: stop once the validation loss has not improved by minDelta for this many epochs, keeping the best epoch\'s weights; 0: off (needs validationSplit)' },
+  patience: { type: 'integer', range: { min: 0 }, default: 0, description: 'early stopping: stop once the validation loss has not improved by minDelta for this many epochs, keeping the best epoch\'s weights; 0: off (needs validation rows: validationSplit, or a validation set in the library and the CLI)' },
   minDelta: { type: 'number', range: { min: 0 }, default: 0, description: 'early stopping: the least drop of the validation loss that counts as an improvement' },
   clipNorm: { type: 'number', range: { min: 0 }, default: 0, description: 'gradient clipping: scale the gradients down to this global L2 norm when they exceed it (0: off)' },
   warmupSteps: { type: 'integer', range: { min: 0 }, default: 0, description: 'learning-rate warm-up: the first N steps of a run rise linearly to the learning rate (README "Learning-rate schedule")' },

@@ -49,12 +49,30 @@ export interface FitResult {
   metrics: Metrics;
   /** One loss per epoch of this fit. */
   lossHistory: number[];
-  /** With validationSplit: the validation loss after each epoch of this fit; else empty. */
+  /** With validation (validationSplit, or a validation set): the validation loss after each epoch of this fit; else empty. */
   validationHistory: number[];
-  /** With validationSplit: the model's metrics on the held-out rows; else null. */
+  /** With validation: the model's metrics on the held-out rows (or the validation set); else null. */
   validationMetrics: Metrics | null;
   /** With early stopping (patience): the 1-based epoch whose weights the model kept; else null. */
   bestEpoch: number | null;
+}
+
+/**
+ * What fit and fitStream take beside the training options: a progress callback, and a validation
+ * set of its own (`V`: rows for fit, a ShardSource for fitStream) measured after every epoch
+ * instead of a validationSplit of the training rows. The validation rows are in the caller's
+ * scale, and are not part of the fitted scaling (the training rows alone fit it).
+ */
+export interface FitExtras<V> {
+  onProgress?: (p: TrainingProgress) => void;
+  validation?: V;
+}
+
+/** fit's and fitStream's third argument: the progress callback alone, or FitExtras. */
+type ExtrasArgument<V> = ((p: TrainingProgress) => void) | FitExtras<V> | undefined;
+
+function extrasOf<V>(argument: ExtrasArgument<V>): FitExtras<V> {
+  return typeof argument === 'function' ? { onProgress: argument } : (argument ?? {});
 }
 
 export interface CreateOptions {
@@ -241,9 +259,10 @@ export class SparseAutoencoder {
    * state. On divergence (a non-finite loss or weight) the model is restored to what it was
    * before the call and TrainingDivergedError is thrown.
    */
-  fit(data: DataInput, training: Partial<TrainingOptions> = {}, onProgress?: (p: TrainingProgress) => void): FitResult {
+  fit(data: DataInput, training: Partial<TrainingOptions> = {}, extras?: ExtrasArgument<DataInput>): FitResult {
     const options = resolveTrainingOptions(training);
-    const slice = this.startTraining(data, options);
+    const { onProgress, validation } = extrasOf(extras);
+    const slice = this.startTraining(data, options, undefined, validation);
     const epochs = new EpochLoop(options, slice.validationRows > 0, this.weightKeeper());
     while (!slice.run.done && !epochs.stopped) {
       // With validation, stop at each epoch's end to measure it there.
@@ -260,9 +279,10 @@ export class SparseAutoencoder {
    * exactly as `fit` on the same rows, bit for bit. Minmax is fitted from the source's
    * columnMin / columnMax. Otherwise as `fit` (continuing, divergence, progress).
    */
-  async fitStream(source: ShardSource, training: Partial<TrainingOptions> = {}, onProgress?: (p: TrainingProgress) => void): Promise<FitResult> {
+  async fitStream(source: ShardSource, training: Partial<TrainingOptions> = {}, extras?: ExtrasArgument<ShardSource>): Promise<FitResult> {
     const options = resolveTrainingOptions(training);
-    const slice = this.startStreamTraining(source, options);
+    const { onProgress, validation } = extrasOf(extras);
+    const slice = this.startStreamTraining(source, options, undefined, validation);
     const epochs = new EpochLoop(options, slice.validationRows > 0, this.weightKeeper());
     while (!slice.run.done && !epochs.stopped) {
       for (const loss of await slice.step(epochs.validating ? slice.run.stepsLeftInEpoch : 64)) {
@@ -277,12 +297,14 @@ export class SparseAutoencoder {
    * position (a checkpoint's, with parameters and optimizer state restored by the caller).
    * Throws ConfigError (training.batchSize) for batchSize 0 on data of more than one window.
    */
-  startStreamTraining(whole: ShardSource, training: Partial<TrainingOptions> = {}, position?: TrainingPosition): StreamingSlice {
+  startStreamTraining(whole: ShardSource, training: Partial<TrainingOptions> = {}, position?: TrainingPosition, validation?: ShardSource): StreamingSlice {
     this.checkUsable();
     const options = resolveTrainingOptions(training);
-    checkEarlyStopping(options);
-    if (whole.cols !== this.inputSize) {
-      throw new DataError(`rows have ${whole.cols} columns but the model takes ${this.inputSize} inputs`, { source: 'data', row: 1 });
+    checkValidationChoice(options, validation !== undefined);
+    for (const [label, s] of [['data', whole], ['validation', validation]] as const) {
+      if (s !== undefined && s.cols !== this.inputSize) {
+        throw new DataError(`rows have ${s.cols} columns but the model takes ${this.inputSize} inputs`, { source: label, row: 1 });
+      }
     }
     // minmax and none come from the source's column range at once; standardize takes two passes
     // over the shards (all of them, held-out rows too, as fit), run before the first step.
@@ -294,8 +316,9 @@ export class SparseAutoencoder {
     const source = split?.train ?? whole;
     // (normalization is known by the time a shard is prepared: step, validate and finish await fitted first)
     const prepare: ShardPreparer = (index, rows, out, offset) => this.prepareShard(normalization!, source, index, rows, out, offset);
-    const held = split?.validation ?? null;
-    const prepareHeld: ShardPreparer = (index, rows, out, offset) => this.prepareShard(normalization!, held!, index, rows, out, offset);
+    const held = split?.validation ?? validation ?? null;
+    const heldLabel = validation ? 'validation' : 'data';
+    const prepareHeld: ShardPreparer = (index, rows, out, offset) => this.prepareShard(normalization!, held!, index, rows, out, offset, heldLabel);
     // Held-out rows of one window are read and normalised once, not again every epoch; more
     // than a window is streamed each time (the memory bound holds).
     let heldCache: Float32Array | null = null;
@@ -354,18 +377,21 @@ export class SparseAutoencoder {
    * between them. `position` resumes a run from a checkpoint (with the parameters and optimizer
    * state restored by the caller, e.g. through fromFile).
    */
-  startTraining(data: DataInput, training: Partial<TrainingOptions> = {}, position?: TrainingPosition): TrainingSlice {
+  startTraining(data: DataInput, training: Partial<TrainingOptions> = {}, position?: TrainingPosition, validation?: DataInput): TrainingSlice {
     this.checkUsable();
     const options = resolveTrainingOptions(training);
-    checkEarlyStopping(options);
+    checkValidationChoice(options, validation !== undefined);
     const whole = this.checkWidth(toMatrix(data, 'data'), 'data');
+    const separate = validation === undefined ? null : this.checkWidth(toMatrix(validation, 'validation'), 'validation');
     // The scaling is fitted on all the rows, held-out ones included (row-split.ts says why).
     const normalization = this.normalization ?? fitNormalization(this.config.normalize, whole.data, whole.rows, whole.cols);
     const split = options.validationSplit > 0 ? splitMatrix(whole, options.validationSplit, options.seed) : null;
     if (split) checkSplit(split.train.rows, split.validation.rows, options.validationSplit);
     const matrix = split?.train ?? whole;
     const x = normalize(normalization, matrix.data, matrix.rows, matrix.cols, 'data', this.linear);
-    const held = split === null ? null : { x: normalize(normalization, split.validation.data, split.validation.rows, split.validation.cols, 'data', this.linear), rows: split.validation.rows };
+    const heldRows = split?.validation ?? separate;
+    const heldLabel = separate ? 'validation' : 'data';
+    const held = heldRows === null ? null : { x: normalize(normalization, heldRows.data, heldRows.rows, heldRows.cols, heldLabel, this.linear), rows: heldRows.rows };
     const loss = this.lossConfig();
 
     const { before, restore } = this.prepareToTrain();
@@ -489,13 +515,13 @@ export class SparseAutoencoder {
   }
 
   /** Shard `index` in the model's input space; a value "none" refuses is named by its row in the whole data. */
-  private prepareShard(normalization: Normalization, source: ShardSource, index: number, rows: Float32Array, out: Float32Array, offset: number): void {
+  private prepareShard(normalization: Normalization, source: ShardSource, index: number, rows: Float32Array, out: Float32Array, offset: number, label = 'data'): void {
     const count = shardRowCount(source, index);
     if (rows.length !== count * source.cols) {
-      throw new DataError(`shard ${index} has ${rows.length} values, expected ${count} rows × ${source.cols} columns`, { source: 'data' });
+      throw new DataError(`shard ${index} has ${rows.length} values, expected ${count} rows × ${source.cols} columns`, { source: label });
     }
     try {
-      normalizeInto(normalization, rows, count, source.cols, out, offset, 'data', this.linear);
+      normalizeInto(normalization, rows, count, source.cols, out, offset, label, this.linear);
     } catch (error) {
       if (error instanceof DataError && error.location.row !== undefined) {
         throw new DataError(error.reason, { ...error.location, row: error.location.row + index * source.shardRows });
@@ -666,6 +692,14 @@ async function streamedStandardization(source: ShardSource): Promise<Normalizati
     }
   }
   return fit.result();
+}
+
+/** Early stopping needs validation rows; a validation set and a split are one or the other. */
+function checkValidationChoice(options: TrainingOptions, hasValidationSet: boolean): void {
+  if (hasValidationSet && options.validationSplit > 0) {
+    throw new ConfigError('training.validationSplit', `is ${options.validationSplit}, but a validation set was given too: validate on the set or on a split of the training rows, not both`);
+  }
+  checkEarlyStopping(options, hasValidationSet);
 }
 
 /** A validation split must leave rows on both sides. */

@@ -47,6 +47,40 @@ describe('edge-sae train --validation-split', () => {
   it('should refuse --patience without a validation split, naming the flag, rather than ignore it', async () => {
     const result = await runMain(['train', '--data', at('d.csv'), '--out', at('p.json'), '--epochs', '3', '--patience', '2']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/--patience: 2 needs a validation split/);
+    expect(result.stderr).toMatch(/--patience: 2 needs validation rows/);
+  });
+});
+
+describe('edge-sae train --validation-data', () => {
+  writeFileSync(at('v.csv'), formatCsv(randomMatrix(mulberry32(6), 30, 6, 0, 10)));
+  const SET_FLAGS = ['--data', at('d.csv'), '--hidden', '8', '--batch-size', '16', '--seed', '3', '--backend', 'assemblyscript', '--validation-data', at('v.csv')];
+
+  it('should validate on the file after every epoch, train as without it, and give the library\'s figures', async () => {
+    const result = await runMain(['train', ...SET_FLAGS, '--out', at('set.json'), '--epochs', '4', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout) as { rows: number; heldOutRows: number; validationHistory: number[]; validationMetrics: { rows: number; loss: number } };
+    expect([summary.rows, summary.heldOutRows, summary.validationHistory.length]).toEqual([120, 30, 4]);
+    const evaluated = await runMain(['evaluate', '--model', at('set.json'), '--data', at('v.csv')]);
+    expect((JSON.parse(evaluated.stdout) as { loss: number }).loss).toBe(summary.validationMetrics.loss);
+
+    const plain = await runMain(['train', '--data', at('d.csv'), '--hidden', '8', '--batch-size', '16', '--seed', '3', '--backend', 'assemblyscript', '--out', at('plain.json'), '--epochs', '4', '--quiet']);
+    expect(plain.code, plain.stderr).toBe(0);
+    const read = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    expect(read(at('set.json')).encoder).toEqual(read(at('plain.json')).encoder);
+  });
+
+  it('should refuse it beside --validation-split, a file of another width, or a bad value in it, naming the file and row', async () => {
+    const both = await runMain(['train', ...SET_FLAGS, '--validation-split', '0.2', '--out', at('x.json'), '--epochs', '1']);
+    expect([both.code, both.stderr]).toEqual([2, expect.stringMatching(/--validation-split: .*not both/)]);
+
+    writeFileSync(at('narrow.csv'), '1,2,3\n4,5,6\n');
+    const narrow = await runMain(['train', '--data', at('d.csv'), '--validation-data', at('narrow.csv'), '--out', at('x.json'), '--epochs', '1']);
+    expect([narrow.code, narrow.stderr]).toEqual([2, expect.stringMatching(/narrow\.csv, row 1, column 4: rows have 3 columns, but the training data in .*d\.csv has 6/)]);
+
+    writeFileSync(at('unit.csv'), '0.5,0.5\n0.25,0.75\n');
+    writeFileSync(at('outside.csv'), 'a,b\n0.5,0.5\n0.25,1.5\n');
+    const outside = await runMain(['train', '--data', at('unit.csv'), '--validation-data', at('outside.csv'), '--normalize', 'none', '--out', at('x.json'), '--epochs', '1']);
+    expect([outside.code, outside.stderr]).toEqual([2, expect.stringMatching(/outside\.csv, row 3, column 2: value 1\.5 is outside \[0, 1\]/)]);
+    expect(() => readFileSync(at('x.json'))).toThrow();
   });
 });

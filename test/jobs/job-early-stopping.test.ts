@@ -9,22 +9,14 @@
 import { describe, expect, it } from 'vitest';
 import { loadNodeBackend } from '../../src/backends/node-providers.js';
 import { matrixShardSource } from '../../src/data/matrix-shard-source.js';
-import type { Matrix } from '../../src/data/matrix.js';
 import { ConfigError } from '../../src/errors.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/jobs/checkpoint.js';
 import { JobTrainer, type JobSpec } from '../../src/jobs/job-trainer.js';
 import { toModelFile } from '../../src/model/model-file.js';
-import { SeededRandom } from '../../src/model/random.js';
+import { randomMatrix, runResumingEverySlice } from './sliced-run.js';
 import { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
 
 const backendPromise = loadNodeBackend('assemblyscript').then((loaded) => loaded.backend);
-
-function randomMatrix(rows: number, cols: number, seed: number): Matrix {
-  const rng = new SeededRandom(seed);
-  const data = new Float32Array(rows * cols);
-  for (let k = 0; k < data.length; k++) data[k] = rng.nextFloat() * 4 - 1;
-  return { rows, cols, data };
-}
 
 const same = (a: unknown, b: unknown) => expect(JSON.parse(JSON.stringify(a))).toEqual(JSON.parse(JSON.stringify(b)));
 
@@ -50,15 +42,7 @@ describe('a job with early stopping', () => {
       expect(expected.bestEpoch).toBe(expected.lossHistory.length - 3);
 
       const source = matrixShardSource(matrix);
-      let trainer = JobTrainer.start(backend, source, spec);
-      const sizes = [1, 4, 2, 9, 3];
-      let slices = 0;
-      while (!trainer.done) {
-        await trainer.runSteps(sizes[slices++ % sizes.length]!);
-        const bytes = encodeCheckpoint(trainer.checkpoint());
-        trainer.dispose();
-        trainer = JobTrainer.start(backend, source, spec, decodeCheckpoint(bytes));
-      }
+      const trainer = await runResumingEverySlice(backend, source, spec, [1, 4, 2, 9, 3]);
       expect(trainer.stoppedEarly).toBe(true);
       expect(trainer.epoch).toBe(expected.lossHistory.length);
       const result = await trainer.finish();

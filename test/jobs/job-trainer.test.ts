@@ -10,20 +10,12 @@ import { matrixShardSource } from '../../src/data/matrix-shard-source.js';
 import type { Matrix } from '../../src/data/matrix.js';
 import type { ShardSource } from '../../src/data/shard-source.js';
 import { TrainingDivergedError } from '../../src/errors.js';
-import { decodeCheckpoint, encodeCheckpoint } from '../../src/jobs/checkpoint.js';
 import { JobTrainer, totalSteps, type JobSpec } from '../../src/jobs/job-trainer.js';
 import { toModelFile } from '../../src/model/model-file.js';
 import { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
-import { SeededRandom } from '../../src/model/random.js';
+import { randomMatrix, runResumingEverySlice } from './sliced-run.js';
 
 type Backend = Awaited<ReturnType<typeof loadNodeBackend>>['backend'];
-
-function randomMatrix(rows: number, cols: number, seed: number): Matrix {
-  const rng = new SeededRandom(seed);
-  const data = new Float32Array(rows * cols);
-  for (let k = 0; k < data.length; k++) data[k] = rng.nextFloat() * 4 - 1;
-  return { rows, cols, data };
-}
 
 function oneGo(backend: Backend, matrix: Matrix, spec: JobSpec) {
   const model = SparseAutoencoder.create(matrix.cols, spec.config ?? {}, backend, { seed: spec.training?.seed });
@@ -43,15 +35,7 @@ async function oneGoStreamed(backend: Backend, source: ShardSource, spec: JobSpe
 
 /** Trains in slices of uneven sizes, checkpointing through bytes and resuming in a new model after every one. */
 async function sliced(backend: Backend, source: ShardSource, spec: JobSpec) {
-  let trainer = JobTrainer.start(backend, source, spec);
-  const sizes = [1, 3, 2, 5, 4, 7];
-  let slices = 0;
-  while (!trainer.done) {
-    await trainer.runSteps(sizes[slices++ % sizes.length]!);
-    const bytes = encodeCheckpoint(trainer.checkpoint());
-    trainer.dispose();
-    trainer = JobTrainer.start(backend, source, spec, decodeCheckpoint(bytes));
-  }
+  const trainer = await runResumingEverySlice(backend, source, spec, [1, 3, 2, 5, 4, 7]);
   const step = trainer.step;
   const result = await trainer.finish();
   trainer.dispose();

@@ -17,6 +17,7 @@ import { ApiError } from '../problem.js';
 import type { JobRequestSchema } from '../schemas.js';
 import { inlineDataKey, newId } from '../storage-keys.js';
 import type { JobInit, JobView } from './record.js';
+import { checkValidationDataset } from './validation-dataset.js';
 
 export type JobRequest = z.infer<typeof JobRequestSchema>;
 
@@ -67,13 +68,17 @@ export async function prepareJob(env: Bindings, body: JobRequest): Promise<Prepa
   // A job streams its dataset a window of shards at a time (docs/SPEC.md §2.1); the run refuses
   // what a window cannot take, and that is refused now rather than in the job's first slice.
   checkStreamable({ rows, shardRows, shardCount }, training.batchSize);
-  checkJobTraining(training);
+  // The validation dataset is streamed a window at a time too, so any size of it can be read.
+  const validation = body.validationDatasetId === undefined ? null : await checkValidationDataset(env.MODELS, body.validationDatasetId, cols, training.validationSplit);
+  checkJobTraining(training, validation !== null);
   await loadWorkerBackend(training.backend); // an unavailable backend is refused now, not later
   const init: JobInit = {
     id,
     name: body.name ?? null,
     datasetId: body.datasetId ?? null,
     dataKey,
+    validationDatasetId: body.validationDatasetId ?? null,
+    validationDataKey: validation?.key ?? null,
     rows,
     cols,
     config,

@@ -14,7 +14,8 @@ import { openDatasetSource } from '../../src/api/datasets/dataset-source.js';
 import type { Matrix } from '../../src/data/matrix.js';
 import type { ModelConfig, TrainingOptions } from '../../src/model/config.js';
 import { SparseAutoencoder, type FitResult } from '../../src/model/sparse-autoencoder.js';
-import { call, expectProblem } from './helpers.js';
+import { app } from '../../src/api/app.js';
+import { call, expectProblem, request } from './helpers.js';
 import { exportModel, getJob, randomMatrix, submitJob, uploadDataset, waitDroppingRuns, waitForJob, type JobBody } from './jobs-helpers.js';
 
 type ValidatedJob = JobBody & { validationDatasetId: string | null; validationHistory?: number[]; validationLoss: number | null; validationMetrics: unknown; bestEpoch: number | null; stoppedEarly: boolean };
@@ -140,6 +141,17 @@ describe('jobs with a validation dataset', () => {
     // With the validation dataset, patience has its validation rows.
     const accepted = (await submitJob({ datasetId, validationDatasetId: fits, training: { epochs: 5, patience: 2 } })) as ValidatedJob;
     expect((await waitForJob(accepted.id)).status).toBe('succeeded');
+  });
+
+  it('should count the validation rows in the job\'s work (MAX_JOB_FLOPS): measured after every epoch', async () => {
+    const datasetId = await uploadDataset(randomMatrix(40, 4, 8));
+    const validationDatasetId = await uploadDataset(randomMatrix(400, 4, 9));
+    // Training: 12·40·4·12·2 ≈ 4.6·10⁴; validating: 4·400·4·12·2 ≈ 1.5·10⁵ more.
+    const send = (body: unknown) => app.request(request('/v1/jobs', { json: body }), undefined, { ...env, MAX_JOB_FLOPS: '100000' });
+    const training = { epochs: 2 };
+    const problem = await expectProblem(await send({ datasetId, validationDatasetId, training }), 413);
+    expect(problem.detail).toMatch(/validated on 400 rows/);
+    expect((await send({ datasetId, validationDatasetId: datasetId, training })).status).toBe(202);
   });
 
   it('should give a key the same answer for validationDatasetId as for datasetId', async () => {

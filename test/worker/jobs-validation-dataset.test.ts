@@ -4,8 +4,9 @@
  * { validation })` over the stored datasets bit for bit (model file, validation losses, best
  * epoch), also when early stopping really ends it and its live run is dropped between slices;
  * the view names the validation dataset; the refusals at submit are 422s naming the field with
- * nothing stored; a key gets the same answer for validationDatasetId as for datasetId; a corrupt
- * validation shard fails the job with invalid-data naming that dataset.
+ * nothing stored; its rows count in the job's work; a key gets the same answer for
+ * validationDatasetId as for datasetId; deleting the validation dataset mid-job fails the job
+ * with dataset-not-found, and a corrupt validation shard with invalid-data naming that dataset.
  */
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
@@ -172,6 +173,18 @@ describe('jobs with a validation dataset', () => {
     const ok = await call('/v1/jobs', { token: jobsOnly, json: { datasetId, validationDatasetId: datasetId, training: { epochs: 1 } } });
     expect(ok.status).toBe(202);
     expect((await waitForJob(((await ok.json()) as { id: string }).id)).status).toBe('succeeded');
+  });
+
+  it('should fail the job with dataset-not-found when its validation dataset is deleted mid-job', async () => {
+    const datasetId = await uploadDataset(randomMatrix(2000, 16, 10));
+    const validationDatasetId = await uploadDataset(randomMatrix(100, 16, 11));
+    const job = await submitJob({ datasetId, validationDatasetId, training: { epochs: 2000, batchSize: 16, seed: 2 } });
+    await waitForJob(job.id, (j) => j.step > 0);
+    expect((await call(`/v1/datasets/${validationDatasetId}`, { method: 'DELETE' })).status).toBe(204);
+    const done = await waitForJob(job.id);
+    expect(done.status).toBe('failed');
+    expect(done.error).toEqual({ type: 'dataset-not-found', detail: `validation dataset ${validationDatasetId} was deleted while the job was running` });
+    expect(done.modelId).toBeNull();
   });
 
   it('should fail the job with invalid-data naming the validation dataset when one of its shards is corrupt', async () => {

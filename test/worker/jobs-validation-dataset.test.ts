@@ -6,7 +6,8 @@
  * the view names the validation dataset; the refusals at submit are 422s naming the field with
  * nothing stored; its rows count in the job's work; a key gets the same answer for
  * validationDatasetId as for datasetId; deleting the validation dataset mid-job fails the job
- * with dataset-not-found, and a corrupt validation shard with invalid-data naming that dataset.
+ * with dataset-not-found, and a corrupt validation shard or a value the model refuses in it with
+ * invalid-data naming that dataset.
  */
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
@@ -185,6 +186,20 @@ describe('jobs with a validation dataset', () => {
     expect(done.status).toBe('failed');
     expect(done.error).toEqual({ type: 'dataset-not-found', detail: `validation dataset ${validationDatasetId} was deleted while the job was running` });
     expect(done.modelId).toBeNull();
+  });
+
+  it('should fail the job with invalid-data naming the validation dataset and row of a value the model refuses', async () => {
+    // Sigmoid with normalize none takes values in [0, 1] only; the training rows are, row 7 of the validation rows is not.
+    const inRange = (m: Matrix): Matrix => ({ ...m, data: m.data.map((v) => (v + 1) / 4) });
+    const datasetId = await uploadDataset(inRange(randomMatrix(40, 4, 12)));
+    const held = inRange(randomMatrix(20, 4, 13));
+    held.data[6 * 4 + 2] = 2;
+    const validationDatasetId = await uploadDataset(held);
+    const job = await submitJob({ datasetId, validationDatasetId, config: { normalize: 'none' }, training: { epochs: 3 } });
+    const done = await waitForJob(job.id);
+    expect(done.status).toBe('failed');
+    expect(done.error?.type).toBe('invalid-data');
+    expect(done.error?.detail).toMatch(new RegExp(`^validation dataset ${validationDatasetId}, row 7, column 3: `));
   });
 
   it('should fail the job with invalid-data naming the validation dataset when one of its shards is corrupt', async () => {

@@ -236,8 +236,9 @@ export class TrainingJob extends DurableObject<Bindings> {
     return this.run;
   }
 
-  private async handleError(record: JobRecord, error: unknown): Promise<void> {
+  private async handleError(record: JobRecord, raw: unknown): Promise<void> {
     this.dropRun();
+    const error = namingValidationDataset(raw, record);
     if (isTerminal(record.status)) return;
     if (error instanceof JobFailure || error instanceof InputError) {
       const type =
@@ -317,6 +318,15 @@ async function openValidationSource(bucket: R2Bucket, record: JobRecord): Promis
   const source = await openDatasetSource(bucket, id);
   if (!source) throw validationDatasetGone(id);
   return source;
+}
+
+/**
+ * The library names the rows of a validation set "validation" (a value normalize "none" refuses,
+ * say); a job's failure names the dataset they came from instead, as the detail a caller can act on.
+ */
+function namingValidationDataset(error: unknown, record: JobRecord): unknown {
+  if (!(error instanceof DataError) || error.location.source !== 'validation' || !record.validationDatasetId) return error;
+  return new DataError(error.reason, { ...error.location, source: `validation dataset ${record.validationDatasetId}` }, error.problem);
 }
 
 function validationDatasetGone(id: string): JobFailure {

@@ -52,7 +52,7 @@ describe('sweeps with a validation dataset', () => {
     }
   });
 
-  it('should refuse an unknown validation dataset, another width and a split beside it, naming the field', async () => {
+  it('should refuse an unknown validation dataset, another width and a split beside it, naming the field, and fail a trial that adds a split alone', async () => {
     const datasetId = await uploadDataset(randomMatrix(40, 4, 1));
     const narrow = await uploadDataset(randomMatrix(10, 3, 2));
     const fits = await uploadDataset(randomMatrix(10, 4, 3));
@@ -68,5 +68,11 @@ describe('sweeps with a validation dataset', () => {
       expect(problem.type, JSON.stringify(extra)).toMatch(type);
       expect(problem.errors).toEqual([expect.objectContaining({ pointer })]);
     }
+
+    // A trial whose own options add a split fails alone, as POST /v1/jobs would refuse it.
+    const sweep = await startSweep({ datasetId, validationDatasetId: fits, training: { epochs: 2 }, grid: { validationSplit: [0, 0.2] }, metric: 'validationLoss' });
+    expect(sweep.trials.map((t) => [t.status, t.jobId === null, t.error?.type ?? null])).toEqual([['queued', false, null], ['failed', true, 'invalid-option']]);
+    expect(sweep.trials[1]!.error!.detail).toMatch(/training\.validationSplit.*validationDatasetId/);
+    expect((await waitForSweep(sweep.id)).trials.map((t) => t.status)).toEqual(['succeeded', 'failed']);
   });
 });

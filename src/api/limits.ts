@@ -40,7 +40,7 @@ export const LIMIT_VARS = {
   maxPartBytes: { name: 'MAX_PART_BYTES', default: 8 * 1024 * 1024, description: 'Largest part of an upload in parts, in bytes (a part is one shard: at most 2²⁰ values, 4 MiB as float32, unless one row is wider).' },
   uploadExpirySeconds: { name: 'UPLOAD_EXPIRY_SECONDS', default: 86_400, description: 'How long an upload in parts stays open after it starts or after its last part arrived; then it and its parts are deleted, in s.', over: '(404 after)' },
   maxJobEpochs: { name: 'MAX_JOB_EPOCHS', default: 50_000, description: 'Most epochs of one job.' },
-  maxJobFlops: { name: 'MAX_JOB_FLOPS', default: 1e14, description: 'Work budget of one job: estimated floating-point operations, ≈ 12·rows·n·h·epochs.' },
+  maxJobFlops: { name: 'MAX_JOB_FLOPS', default: 1e14, description: 'Work budget of one job: estimated floating-point operations, ≈ 12·rows·n·h·epochs, plus 4·rows·n·h·epochs over the rows of a validation dataset (validationDatasetId).' },
   jobSliceMs: { name: 'JOB_SLICE_MS', default: 1_000, description: 'Target wall time of one job slice (one alarm), in ms; kept well under the CPU cap.', over: '(sizes slices)' },
   jobFlopsPerMs: { name: 'JOB_FLOPS_PER_MS', default: 1e6, description: 'Assumed kernel throughput (FLOP per ms) that sizes a job\'s first slice; later slices use measured time.', over: '(sizes slices)' },
   maxRunningJobs: { name: 'MAX_RUNNING_JOBS', default: 32, description: 'Most jobs running at once in the deployment (jobs and sweep trials alike); one more is refused with 429 too-many-jobs.', over: '429 too-many-jobs' },
@@ -178,15 +178,20 @@ export function checkDatasetSize(limits: Limits, rows: number, columns: number):
   }
 }
 
-/** Checks the epochs and estimated work of a job; throws 413. */
-export function checkJobWork(limits: Limits, rows: number, inputSize: number, hiddenSize: number, epochs: number): void {
+/**
+ * Checks the epochs and estimated work of a job; throws 413. A validation dataset of
+ * `validationRows` is measured after every epoch, a forward pass (≈ 4·m·n·h) each time, so it
+ * counts too: a large one beside a small training set is work the training rows do not show.
+ */
+export function checkJobWork(limits: Limits, rows: number, inputSize: number, hiddenSize: number, epochs: number, validationRows = 0): void {
   if (epochs > limits.maxJobEpochs) throw limitExceeded('maxJobEpochs', limits, `training.epochs = ${epochs}`);
-  const flops = trainingFlops(rows, inputSize, hiddenSize, epochs);
+  const flops = trainingFlops(rows, inputSize, hiddenSize, epochs) + 4 * validationRows * inputSize * hiddenSize * epochs;
   if (flops > limits.maxJobFlops) {
+    const validating = validationRows > 0 ? `, validated on ${validationRows} rows after each,` : '';
     throw limitExceeded(
       'maxJobFlops',
       limits,
-      `Training ${rows} rows × ${inputSize} columns with ${hiddenSize} hidden units for ${epochs} epochs (≈ ${flops.toExponential(2)} floating-point operations)`,
+      `Training ${rows} rows × ${inputSize} columns with ${hiddenSize} hidden units for ${epochs} epochs${validating} (≈ ${flops.toExponential(2)} floating-point operations)`,
     );
   }
 }

@@ -1,6 +1,6 @@
 /**
  * `edge-sae job`: start a training job on a stored dataset (POST /v1/jobs) with the same option
- * flags as train, and with --wait follow it (GET /v1/jobs/{id}/events, server-sent events) with
+ * flags as train (and --validation-dataset, a stored dataset to validate on), and with --wait follow it (GET /v1/jobs/{id}/events, server-sent events) with
  * a progress bar until it ends, printing the trained model's id. --follow ID follows a job that
  * is already running. A dropped event stream (the server restarting, say) is reopened: the job
  * goes on without us, and its events say where it is.
@@ -30,6 +30,8 @@ export async function job(options: ParsedOptions, io: CliIo): Promise<void> {
   const follow = options.string('follow');
   const datasetId = options.string('dataset');
   if ((follow === undefined) === (datasetId === undefined)) throw new UsageError('give --dataset ID to start a job, or --follow JOB to follow one (one of them)');
+  const validationDatasetId = options.string('validation-dataset');
+  if (follow !== undefined && validationDatasetId !== undefined) throw new UsageError('--validation-dataset: only when starting a job (with --dataset), not with --follow');
   const client = apiClientFrom(options);
   const json = options.flag('json');
   const quiet = options.flag('quiet');
@@ -39,7 +41,7 @@ export async function job(options: ParsedOptions, io: CliIo): Promise<void> {
     const { config, training } = readTrainingFlags(options);
     const name = options.string('name');
     view = await client.call<JobView>('POST', '/v1/jobs', {
-      json: { datasetId, ...(name === undefined ? {} : { name }), ...(Object.keys(config).length ? { config } : {}), ...(Object.keys(training).length ? { training } : {}) },
+      json: { datasetId, ...(validationDatasetId === undefined ? {} : { validationDatasetId }), ...(name === undefined ? {} : { name }), ...(Object.keys(config).length ? { config } : {}), ...(Object.keys(training).length ? { training } : {}) },
     });
     if (!options.flag('wait')) {
       if (json) io.stdout(`${JSON.stringify(view)}\n`);

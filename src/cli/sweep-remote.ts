@@ -57,9 +57,11 @@ export async function sweepRemote(options: ParsedOptions, io: CliIo): Promise<vo
   const client = apiClientFrom(options);
   const metric = options.choice<SweepMetric>('metric') ?? 'fvu';
   const name = options.string('name');
+  const validationDatasetId = options.string('validation-dataset');
   const started = await client.call<SweepView>('POST', '/v1/sweeps', {
     json: {
       datasetId,
+      ...(validationDatasetId === undefined ? {} : { validationDatasetId }),
       grid,
       metric,
       ...(name === undefined ? {} : { name }),

@@ -16,7 +16,7 @@ import { formatDuration, progressStyle, type ProgressStyle } from './progress.js
 
 export async function sweep(options: ParsedOptions, io: CliIo): Promise<void> {
   if (options.has('api')) return (await import('./sweep-remote.js')).sweepRemote(options, io);
-  for (const flag of ['dataset', 'token', 'name']) if (options.has(flag)) throw new UsageError(`--${flag}: only with --api (a sweep on the API)`);
+  for (const flag of ['dataset', 'validation-dataset', 'token', 'name']) if (options.has(flag)) throw new UsageError(`--${flag}: only with --api (a sweep on the API)`);
   if (!options.has('data')) throw new UsageError('sweep: missing --data FILE (or --api URL --dataset ID to sweep on the API; see edge-sae sweep --help)');
   const trials = expandGrid(usage(() => parseGrid(options.required('grid')), '--grid'));
   const base: Record<string, SweepValue> = { ...readOptionFlags(options, MODEL_OPTIONS), ...readOptionFlags(options, TRAINING_OPTIONS) };

@@ -35,7 +35,7 @@ export interface JobResult {
   state: ModelState;
   metrics: Metrics;
   lossHistory: number[];
-  /** With validationSplit: the validation loss of every epoch, and the metrics on the held-out rows at the end. */
+  /** With validation (validationSplit or a validation set): the validation loss of every epoch, and the metrics on the held-out rows at the end. */
   validationHistory: number[];
   validationMetrics: Metrics | null;
   /** With early stopping (patience): the 1-based epoch whose weights the model kept; else null (fit's bestEpoch). */
@@ -61,10 +61,11 @@ export function totalSteps(rows: number, batchSize: number, epochs: number): num
 
 /**
  * What a job refuses of the training options, at submit (and here) rather than in its first
- * slice: early stopping without a validation split (the library's rule, checkEarlyStopping).
+ * slice: early stopping without validation rows, a split or a validation dataset (the library's
+ * rule, checkEarlyStopping).
  */
-export function checkJobTraining(training: Pick<TrainingOptions, 'patience' | 'validationSplit'>): void {
-  checkEarlyStopping(training);
+export function checkJobTraining(training: Pick<TrainingOptions, 'patience' | 'validationSplit'>, hasValidationSet = false): void {
+  checkEarlyStopping(training, hasValidationSet);
 }
 
 export class JobTrainer {
@@ -87,12 +88,14 @@ export class JobTrainer {
   /**
    * Starts a run over `source`, or resumes one from `checkpoint`: its parameters and Adam state go
    * into a model whose normalisation comes from the source's column range (what a fresh streamed
-   * run fits, so identical to the first slice's), and its position into the run.
+   * run fits, so identical to the first slice's), and its position into the run. `validation` is
+   * a validation set of its own, measured after every epoch instead of a split (fitStream's
+   * `validation`); a resumed run must be given the same one.
    */
-  static start(backend: KernelBackend, source: ShardSource, spec: JobSpec, checkpoint?: Checkpoint): JobTrainer {
+  static start(backend: KernelBackend, source: ShardSource, spec: JobSpec, checkpoint?: Checkpoint, validation?: ShardSource): JobTrainer {
     const config = resolveModelConfig(source.cols, spec.config);
     const training = resolveTrainingOptions(spec.training);
-    checkJobTraining(training);
+    checkJobTraining(training, validation !== undefined);
     let model: SparseAutoencoder;
     if (checkpoint) {
       const shape = { inputSize: source.cols, hiddenSize: config.hiddenSize };
@@ -119,7 +122,8 @@ export class JobTrainer {
       model = SparseAutoencoder.create(source.cols, config, backend, { seed: training.seed });
     }
     try {
-      const slice = model.startStreamTraining(source, training, checkpoint?.position);
+      // A validation set is read afresh by the slice (it holds no state), so resuming needs only the source.
+      const slice = model.startStreamTraining(source, training, checkpoint?.position, validation);
       // The loop resumes where the checkpoint left it; a checkpoint from before jobs took early
       // stopping has no counters, which is right: such a job has no patience.
       const epochs = new EpochLoop(training, slice.validationRows > 0, model.weightKeeper(), checkpoint && {

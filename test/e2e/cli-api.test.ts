@@ -5,7 +5,8 @@
  * `edge-sae job --wait` trains on the dataset and follows the job's events to the end, and its
  * model equals `edge-sae train` on the same file, with the same options, bit for bit (streamed
  * in two windows of shards on both sides); `edge-sae encode --api` encodes the dataset as a batch
- * encode job and downloads codes equal to the library's encode, bit for bit.
+ * encode job and downloads codes equal to the library's encode, bit for bit; `--validation-dataset`
+ * validates a job (equal to `edge-sae train --validation-data`) and a sweep on a dataset of its own.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -166,6 +167,34 @@ describe('edge-sae upload and job against wrangler dev', () => {
     const local = await runCli(['sweep', '--api', server.base, '--dataset', datasetId, '--grid', 'hidden=4', '--epochs', '1', '--batch-size', '4096', '--out-dir', dir], { env });
     expect(local.code).toBe(2);
     expect(local.stderr).toContain('--out-dir: not with --api');
+  });
+
+  it('should validate a job and a sweep on --validation-dataset, as edge-sae train --validation-data does', { timeout: 300_000 }, async () => {
+    // 500 other rows of the same width, uploaded as a dataset of their own.
+    const heldFile = join(dir, 'held.f32');
+    writeFileSync(heldFile, new Uint8Array(values.buffer, 0, 500 * COLS * 4).map((byte, i) => (i % 4 === 3 ? byte : byte ^ 1)));
+    const uploaded = await runCli(['upload', '--data', heldFile, '--cols', String(COLS), '--api', server.base, '--json', '--quiet'], { env, timeoutMs: 120_000 });
+    expect(uploaded.code, uploaded.stderr).toBe(0);
+    const validationDatasetId = (JSON.parse(uploaded.stdout) as { id: string }).id;
+    const flags = ['--hidden', '8', '--epochs', '2', '--batch-size', '4096', '--seed', '3'];
+
+    const job = await runCli(['job', '--api', server.base, '--dataset', datasetId, '--validation-dataset', validationDatasetId, ...flags, '--wait', '--json'], { env, timeoutMs: 240_000 });
+    expect(job.code, job.stderr).toBe(0);
+    const ended = JSON.parse(job.stdout) as { status: string; modelId: string; validationDatasetId: string; validationHistory: number[]; validationMetrics: { rows: number } };
+    expect(ended).toMatchObject({ status: 'succeeded', validationDatasetId, validationMetrics: { rows: 500 } });
+    expect(ended.validationHistory).toHaveLength(2);
+    const local = join(dir, 'local-validated.json');
+    const trained = await runCli(['train', '--data', file, '--cols', String(COLS), '--validation-data', heldFile, '--out', local, ...flags, '--quiet'], { timeoutMs: 240_000 });
+    expect(trained.code, trained.stderr).toBe(0);
+    const fromJob = (await (await call(`/v1/models/${ended.modelId}/export?format=json`)).json()) as Record<string, unknown>;
+    const fromCli = JSON.parse(readFileSync(local, 'utf8')) as Record<string, unknown>;
+    for (const field of ['encoder', 'decoder', 'lossHistory', 'validationHistory']) expect(fromJob[field], field).toEqual(fromCli[field]);
+
+    const sweep = await runCli(['sweep', '--api', server.base, '--dataset', datasetId, '--validation-dataset', validationDatasetId, '--grid', 'hidden=4,8', '--metric', 'validationLoss', '--epochs', '1', '--batch-size', '4096', '--json', '--quiet'], { env, timeoutMs: 240_000 });
+    expect(sweep.code, sweep.stderr).toBe(0);
+    const ranked = JSON.parse(sweep.stdout) as { validationDatasetId: string; trials: { status: string; value: number; validationMetrics: { rows: number; loss: number } }[] };
+    expect(ranked.validationDatasetId).toBe(validationDatasetId);
+    expect(ranked.trials.map((t) => [t.status, t.validationMetrics.rows, t.value === t.validationMetrics.loss])).toEqual([['succeeded', 500, true], ['succeeded', 500, true]]);
   });
 
   it('should say what the API refused, with exit code 2', { timeout: 60_000 }, async () => {

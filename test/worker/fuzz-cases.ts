@@ -209,7 +209,15 @@ const shapedBodies: Record<string, fc.Arbitrary<unknown>> = {
     { arbitrary: fc.record({ input: fc.array(cell, { maxLength: 6 }), inputs: matrix(width) }, { requiredKeys: [] }), weight: 1 },
   ).map((value) => value as unknown),
   job: fc.record(
-    { data: matrix(width), datasetId: fc.oneof(fc.constant('@dataset'), fc.string({ maxLength: 40 })), name, config: withUnknown(config), training: withUnknown(training) },
+    {
+      data: matrix(width),
+      datasetId: fc.oneof(fc.constant('@dataset'), fc.string({ maxLength: 40 })),
+      // A dataset to validate on, as datasetId: a real one ('@dataset'), or any string.
+      validationDatasetId: fc.oneof(fc.constant('@dataset'), fc.string({ maxLength: 40 })),
+      name,
+      config: withUnknown(config),
+      training: withUnknown(training),
+    },
     { requiredKeys: [] },
   ).map((job) => (job.data !== undefined && job.datasetId !== undefined && job.name === undefined ? { ...job, datasetId: undefined } : job)),
   dataset: fc.oneof(matrix(width), fc.record({ data: matrix(width) })),

@@ -342,9 +342,11 @@ function build(c: FuzzCase): Built | null {
         body = c.body as Uint8Array;
       } else if (c.shape === 'key') {
         body = JSON.stringify(c.body, (_, value: unknown) => (typeof value === 'string' ? keyPlaceholder(value, c.idPick) : value)) ?? 'null';
-      } else if (c.shape === 'job' && (c.body as { datasetId?: unknown }).datasetId === '@dataset') {
+      } else if (c.shape === 'job' && Object.values(c.body as object).includes('@dataset')) {
         const datasetId = pools.datasets.scratch[c.idPick % Math.max(1, pools.datasets.scratch.length)] ?? 'none';
-        body = JSON.stringify({ ...(c.body as object), datasetId });
+        const job = c.body as { datasetId?: unknown; validationDatasetId?: unknown };
+        const real = (field: 'datasetId' | 'validationDatasetId') => (job[field] === '@dataset' ? { [field]: datasetId } : {});
+        body = JSON.stringify({ ...job, ...real('datasetId'), ...real('validationDatasetId') });
       } else {
         // Half the shaped bodies get one field changed, anywhere in them.
         const value = c.mutation ? mutateJson({ body: c.body }, ...c.mutation) : { body: c.body };

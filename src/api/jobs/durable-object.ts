@@ -206,15 +206,17 @@ export class TrainingJob extends DurableObject<Bindings> {
     if (live) {
       // A dataset deleted mid-job ends the job, even while its cells are still in memory.
       if (!(await bucket.head(record.dataKey))) throw datasetGone(record);
+      if (record.validationDataKey && !(await bucket.head(record.validationDataKey))) throw validationDatasetGone(record.validationDatasetId!);
       // Dropped while the head was in flight (an eviction, or a test's dropRun): rebuild it
       // from the checkpoint below rather than hand back null.
       if (this.run === live) return live;
     }
     const source = await openJobSource(bucket, record);
+    const validation = await openValidationSource(bucket, record);
     const checkpointObject = await bucket.get(checkpointKey(record.id));
     const checkpoint = checkpointObject ? decodeCheckpoint(await checkpointObject.arrayBuffer()) : undefined;
     const { backend } = await loadWorkerBackend(record.training.backend);
-    const trainer = JobTrainer.start(backend, source, { config: record.config, training: record.training }, checkpoint);
+    const trainer = JobTrainer.start(backend, source, { config: record.config, training: record.training }, checkpoint, validation);
     if (this.run) {
       // Another event built one while this one awaited; keep the first.
       trainer.dispose();
@@ -234,8 +236,9 @@ export class TrainingJob extends DurableObject<Bindings> {
     return this.run;
   }
 
-  private async handleError(record: JobRecord, error: unknown): Promise<void> {
+  private async handleError(record: JobRecord, raw: unknown): Promise<void> {
     this.dropRun();
+    const error = namingValidationDataset(raw, record);
     if (isTerminal(record.status)) return;
     if (error instanceof JobFailure || error instanceof InputError) {
       const type =
@@ -302,6 +305,32 @@ async function openJobSource(bucket: R2Bucket, record: JobRecord): Promise<Shard
   const stored = await readMatrixObject(bucket, record.dataKey);
   if (!stored) throw datasetGone(record);
   return matrixShardSource(stored.matrix);
+}
+
+/**
+ * The job's validation dataset, read as its training dataset is (openDatasetSource: each shard's
+ * length and SHA-256 checked, so a corrupt one fails the job with invalid-data naming it); none
+ * without validationDatasetId.
+ */
+async function openValidationSource(bucket: R2Bucket, record: JobRecord): Promise<ShardSource | undefined> {
+  const id = record.validationDatasetId;
+  if (!id) return undefined;
+  const source = await openDatasetSource(bucket, id);
+  if (!source) throw validationDatasetGone(id);
+  return source;
+}
+
+/**
+ * The library names the rows of a validation set "validation" (a value normalize "none" refuses,
+ * say); a job's failure names the dataset they came from instead, as the detail a caller can act on.
+ */
+function namingValidationDataset(error: unknown, record: JobRecord): unknown {
+  if (!(error instanceof DataError) || error.location.source !== 'validation' || !record.validationDatasetId) return error;
+  return new DataError(error.reason, { ...error.location, source: `validation dataset ${record.validationDatasetId}` }, error.problem);
+}
+
+function validationDatasetGone(id: string): JobFailure {
+  return new JobFailure('dataset-not-found', `validation dataset ${id} was deleted while the job was running`);
 }
 
 function datasetGone(record: JobRecord): JobFailure {

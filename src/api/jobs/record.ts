@@ -17,6 +17,9 @@ export interface JobInit {
   datasetId: string | null;
   /** R2 key whose presence says the data still exists: a dataset's manifest (or its one object, in the first layout), or the job's own inline data. */
   dataKey: string;
+  /** The dataset it validates on after every epoch instead of a split, and its manifest's key (whose presence says it still exists); null without one (and absent in records of older jobs). */
+  validationDatasetId?: string | null;
+  validationDataKey?: string | null;
   rows: number;
   cols: number;
   config: ModelConfig;
@@ -41,7 +44,7 @@ export interface JobRecord extends JobInit {
   modelId: string | null;
   /** The trained model's metrics on its training data, once succeeded (absent in records of older jobs). */
   metrics?: Metrics | null;
-  /** With validationSplit: the validation loss of every finished epoch, and the held-out rows' metrics once succeeded. */
+  /** With validation (validationSplit or a validation dataset): the validation loss of every finished epoch, and the held-out rows' metrics once succeeded. */
   validationHistory?: number[];
   validationMetrics?: Metrics | null;
   /** With patience: the epoch of the best validation loss so far (the one the model keeps), and whether early stopping ended the run (absent in older records). */
@@ -74,6 +77,7 @@ export function viewOf(record: JobRecord, withHistory = true): JobView {
     name: record.name,
     status: record.status,
     datasetId: record.datasetId,
+    validationDatasetId: record.validationDatasetId ?? null,
     rows: record.rows,
     cols: record.cols,
     hiddenSize: record.config.hiddenSize,

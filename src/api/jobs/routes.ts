@@ -15,7 +15,7 @@ export const submitRoute = createRoute({
   path: '/',
   summary: 'Start a training job',
   description:
-    'Trains a new model asynchronously on a stored dataset (`datasetId`) or inline `data`, in slices driven by a Durable Object alarm, checkpointing after each. Answers 202 at once; follow it with GET /v1/jobs/{id} or /events. The model is stored like POST /v1/models stores one.',
+    'Trains a new model asynchronously on a stored dataset (`datasetId`) or inline `data`, validating on a split of it or on a stored `validationDatasetId` if asked, in slices driven by a Durable Object alarm, checkpointing after each. Answers 202 at once; follow it with GET /v1/jobs/{id} or /events. The model is stored like POST /v1/models stores one.',
   tags: ['jobs'],
   security,
   middleware: [requireAccess('write'), limitBody('maxBodyBytes')] as const,
@@ -25,7 +25,7 @@ export const submitRoute = createRoute({
     ...accessErrors.write,
     ...inputErrors,
     413: problem('A limit was exceeded (MAX_JOB_EPOCHS, MAX_JOB_FLOPS, model size…); the detail names it.'),
-    422: problem('Invalid options or data, or an unknown datasetId (type dataset-not-found).'),
+    422: problem('Invalid options or data, an unknown datasetId or validationDatasetId (type dataset-not-found), a validationDatasetId of another width than the training data or beside training.validationSplit.'),
   },
 });
 

@@ -17,6 +17,7 @@ import { ApiError } from '../problem.js';
 import type { JobRequestSchema } from '../schemas.js';
 import { inlineDataKey, newId } from '../storage-keys.js';
 import type { JobInit, JobView } from './record.js';
+import { checkValidationDataset } from './validation-dataset.js';
 
 export type JobRequest = z.infer<typeof JobRequestSchema>;
 
@@ -62,18 +63,23 @@ export async function prepareJob(env: Bindings, body: JobRequest): Promise<Prepa
   }
   const config = resolveModelConfig(cols, body.config, { hiddenSize: limits.maxHiddenSize });
   const training = resolveTrainingOptions(body.training, { epochs: limits.maxJobEpochs });
+  // The validation dataset is streamed a window at a time too, so any size of it can be read;
+  // its rows count in the job's work (measured after every epoch).
+  const validation = body.validationDatasetId === undefined ? null : await checkValidationDataset(env.MODELS, body.validationDatasetId, cols, training.validationSplit);
   checkModelSize(limits, cols, config.hiddenSize);
-  checkJobWork(limits, rows, cols, config.hiddenSize, training.epochs);
+  checkJobWork(limits, rows, cols, config.hiddenSize, training.epochs, validation?.rows ?? 0);
   // A job streams its dataset a window of shards at a time (docs/SPEC.md §2.1); the run refuses
   // what a window cannot take, and that is refused now rather than in the job's first slice.
   checkStreamable({ rows, shardRows, shardCount }, training.batchSize);
-  checkJobTraining(training);
+  checkJobTraining(training, validation !== null);
   await loadWorkerBackend(training.backend); // an unavailable backend is refused now, not later
   const init: JobInit = {
     id,
     name: body.name ?? null,
     datasetId: body.datasetId ?? null,
     dataKey,
+    validationDatasetId: body.validationDatasetId ?? null,
+    validationDataKey: validation?.key ?? null,
     rows,
     cols,
     config,

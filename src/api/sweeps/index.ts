@@ -11,6 +11,7 @@ import { DatasetStore } from '../datasets/store.js';
 import type { AppEnv, Bindings } from '../env.js';
 import { isTerminal, type JobView } from '../jobs/record.js';
 import { admitJobs } from '../jobs/running-jobs.js';
+import { checkValidationDataset } from '../jobs/validation-dataset.js';
 import { datasetNotFound, jobStub, launchJob, prepareJob, type PreparedJob } from '../jobs/submit.js';
 import { limitExceeded, readLimits } from '../limits.js';
 import { ApiError, validationHook } from '../problem.js';
@@ -28,9 +29,19 @@ export const sweeps = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     const limits = readLimits(c.env);
     const trials = body.grid !== undefined ? expandGrid(asOption('grid', () => checkGrid(body.grid!))) : asOption('trials', () => checkTrials(body.trials!));
     if (trials.length > limits.maxSweepTrials) throw limitExceeded('maxSweepTrials', limits, `The sweep has ${trials.length} trials; it`);
-    if (!(await new DatasetStore(c.env.MODELS).head(body.datasetId))) throw datasetNotFound(body.datasetId);
-    if (body.metric?.startsWith('validation') && !(body.validationSplit! > 0) && !((body.training?.validationSplit ?? 0) > 0) && !trials.some((trial) => Number(trial.validationSplit) > 0)) {
-      throw new ConfigError('metric', `${body.metric} ranks by the held-out rows: give validationSplit (e.g. 0.1)`);
+    const dataset = await new DatasetStore(c.env.MODELS).head(body.datasetId);
+    if (!dataset) throw datasetNotFound(body.datasetId);
+    // The sweep's validation dataset is checked once here (every trial shares it); a trial whose
+    // own options add a split fails alone, as prepareJob refuses it.
+    if (body.validationDatasetId !== undefined) await checkSweepValidation(c.env.MODELS, body, dataset.cols);
+    if (
+      body.metric?.startsWith('validation') &&
+      body.validationDatasetId === undefined &&
+      !(body.validationSplit! > 0) &&
+      !((body.training?.validationSplit ?? 0) > 0) &&
+      !trials.some((trial) => Number(trial.validationSplit) > 0)
+    ) {
+      throw new ConfigError('metric', `${body.metric} ranks by the held-out rows: give validationSplit (e.g. 0.1) or validationDatasetId`);
     }
 
     const id = newId();
@@ -42,6 +53,7 @@ export const sweeps = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
       id,
       name: body.name ?? null,
       datasetId: body.datasetId,
+      validationDatasetId: body.validationDatasetId ?? null,
       metric: body.metric ?? 'fvu',
       createdAt: new Date().toISOString(),
       cancelledAt: null,
@@ -107,7 +119,7 @@ export const sweeps = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
 /** A trial's job, checked and ready to start, or why it cannot start. */
 async function prepareTrial(
   env: Bindings,
-  body: { datasetId: string; name?: string; config?: Record<string, unknown>; training?: Record<string, unknown>; validationSplit?: number },
+  body: { datasetId: string; validationDatasetId?: string; name?: string; config?: Record<string, unknown>; training?: Record<string, unknown>; validationSplit?: number },
   trial: TrialOptions,
   name: string,
 ): Promise<{ job: PreparedJob } | { error: { type: string; detail: string } }> {
@@ -115,6 +127,7 @@ async function prepareTrial(
   try {
     const job = await prepareJob(env, {
       datasetId: body.datasetId,
+      ...(body.validationDatasetId === undefined ? {} : { validationDatasetId: body.validationDatasetId }),
       name: `${body.name ?? 'sweep'} ${name}`.slice(0, 200),
       config: { ...body.config, ...config } as never,
       training: { ...body.training, ...(body.validationSplit === undefined ? {} : { validationSplit: body.validationSplit }), ...training } as never,
@@ -126,6 +139,13 @@ async function prepareTrial(
     if (error instanceof InputError) return { error: { type: 'invalid-input', detail: error.message } };
     throw error;
   }
+}
+
+/** The sweep's validationDatasetId: stored, of the dataset's width, not beside the sweep's validationSplit (or its training's). */
+async function checkSweepValidation(bucket: R2Bucket, body: { validationDatasetId?: string; validationSplit?: number; training?: { validationSplit?: number } }, cols: number): Promise<void> {
+  const shorthand = body.validationSplit ?? 0;
+  const [split, field] = shorthand > 0 ? [shorthand, 'validationSplit'] : [body.training?.validationSplit ?? 0, 'training.validationSplit'];
+  await checkValidationDataset(bucket, body.validationDatasetId!, cols, split, field);
 }
 
 /** Runs a check of the request's grid or trials; its ConfigError names the body field. */

@@ -16,6 +16,8 @@ export interface SweepRecord {
   id: string;
   name: string | null;
   datasetId: string;
+  /** The dataset every trial validates on (absent in records of older sweeps). */
+  validationDatasetId?: string | null;
   metric: SweepMetric;
   createdAt: string;
   cancelledAt: string | null;
@@ -64,6 +66,7 @@ export function sweepView(record: SweepRecord, jobs: ReadonlyArray<JobView | nul
     id: record.id,
     name: record.name,
     datasetId: record.datasetId,
+    validationDatasetId: record.validationDatasetId ?? null,
     metric: record.metric,
     status: running ? 'running' : record.cancelledAt !== null ? 'cancelled' : 'finished',
     best: ordered.find((t) => t.best)?.name ?? null,

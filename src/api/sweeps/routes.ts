@@ -24,7 +24,7 @@ export const startRoute = createRoute({
     ...accessErrors.write,
     ...inputErrors,
     413: problem('More trials than MAX_SWEEP_TRIALS (the detail names it).'),
-    422: problem('Invalid options (an unknown option in the grid, a value out of range), or an unknown datasetId (type dataset-not-found).'),
+    422: problem('Invalid options (an unknown option in the grid, a value out of range), an unknown datasetId or validationDatasetId (type dataset-not-found), a validationDatasetId of another width or beside a validation split.'),
     429: problem('Starting the trials would pass MAX_RUNNING_JOBS (type too-many-jobs), or the token is over its rate limit.'),
   },
 });

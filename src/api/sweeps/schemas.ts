@@ -8,6 +8,7 @@ const OptionValueSchema = z.union([z.number(), z.string()]);
 export const SweepRequestSchema = z
   .object({
     datasetId: z.string().openapi({ description: 'The dataset every trial trains on (POST /v1/datasets or an upload in parts).' }),
+    validationDatasetId: z.string().optional().openapi({ description: 'A dataset of the training dataset\'s width that every trial validates on after every epoch (all its rows) instead of a validation split (not both); validationFvu and validationLoss can rank by it.' }),
     name: NameSchema.optional().openapi({ description: 'Name of the sweep; each trial\'s model is named "{name} {trial}".' }),
     config: ModelConfigSchema.optional().openapi({ description: 'Model options every trial shares.' }),
     training: TrainingOptionsSchema.optional().openapi({ description: 'Training options every trial shares.' }),
@@ -21,7 +22,7 @@ export const SweepRequestSchema = z
       .optional()
       .openapi({ description: 'Or the trials listed: each its options (table keys) over the shared ones.' }),
     validationSplit: z.number().min(0).lt(1).optional().openapi({ description: 'Shorthand for training.validationSplit: every trial holds out this fraction of the rows (seeded by row), so validationFvu and validationLoss can rank them.' }),
-    metric: z.enum(SWEEP_METRICS).optional().openapi({ description: 'What the ranking orders by, lower first (default fvu; loss includes the penalties; validationFvu and validationLoss need a validation split).' }),
+    metric: z.enum(SWEEP_METRICS).optional().openapi({ description: 'What the ranking orders by, lower first (default fvu; loss includes the penalties; validationFvu and validationLoss need a validation split or validationDatasetId).' }),
   })
   .strict()
   .refine((body) => (body.grid === undefined) !== (body.trials === undefined), { message: 'give exactly one of "grid" or "trials"' })
@@ -37,7 +38,7 @@ export const SweepTrialSchema = z
     totalEpochs: z.number().int(),
     loss: z.number().nullable(),
     metrics: MetricsSchema.nullable(),
-    validationMetrics: MetricsSchema.nullable().openapi({ description: 'With training.validationSplit: its metrics on the held-out rows.' }),
+    validationMetrics: MetricsSchema.nullable().openapi({ description: 'With training.validationSplit or validationDatasetId: its metrics on the held-out rows (or the validation dataset).' }),
     modelId: z.string().nullable(),
     error: z.object({ type: z.string(), detail: z.string() }).nullable(),
     rank: z.number().int().nullable().openapi({ description: '1 for the best; null until it succeeded (or when it has no value for the metric).' }),
@@ -51,6 +52,7 @@ export const SweepSchema = z
     id: z.string(),
     name: z.string().nullable(),
     datasetId: z.string(),
+    validationDatasetId: z.string().nullable().openapi({ description: 'The dataset every trial validates on; null without one.' }),
     metric: z.enum(SWEEP_METRICS),
     status: z.enum(['running', 'finished', 'cancelled']).openapi({ description: 'running while any trial is queued or running.' }),
     best: z.string().nullable().openapi({ description: 'The best trial\'s name, once one succeeded.' }),

@@ -6,7 +6,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { DatasetStore } from '../datasets/store.js';
 import type { AppEnv, Bindings } from '../env.js';
-import { datasetNotFound } from '../jobs/submit.js';
+import { unknownDatasetInBody } from '../jobs/dataset-reference.js';
 import { ModelStore } from '../model-store.js';
 import { ApiError, validationHook } from '../problem.js';
 import { isId, newId } from '../storage-keys.js';
@@ -27,7 +27,7 @@ export const modelEncodeJobs = new OpenAPIHono<AppEnv>({ defaultHook: validation
   const model = isId(modelId) ? await new ModelStore(c.env.MODELS).head(modelId) : null;
   if (!model) throw new ApiError(404, { type: 'model-not-found', title: 'Model not found', detail: `No model with id "${modelId.slice(0, 64)}".` });
   const dataset = await new DatasetStore(c.env.MODELS).head(body.datasetId);
-  if (!dataset) throw datasetNotFound(body.datasetId);
+  if (!dataset) throw unknownDatasetInBody(body.datasetId);
   if (dataset.cols !== model.summary.inputSize) {
     throw new ApiError(422, {
       type: 'invalid-input',

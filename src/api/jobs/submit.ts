@@ -13,10 +13,10 @@ import { loadWorkerBackend } from '../backends.js';
 import { DatasetStore, writeMatrixObject } from '../datasets/store.js';
 import type { Bindings } from '../env.js';
 import { checkDatasetSize, checkJobWork, checkModelSize, readLimits } from '../limits.js';
-import { ApiError } from '../problem.js';
 import type { JobRequestSchema } from '../schemas.js';
 import { inlineDataKey, newId } from '../storage-keys.js';
 import type { JobInit, JobView } from './record.js';
+import { unknownDatasetInBody } from './dataset-reference.js';
 import { checkValidationDataset } from './validation-dataset.js';
 
 export type JobRequest = z.infer<typeof JobRequestSchema>;
@@ -31,15 +31,6 @@ export function jobStub(env: Bindings, id: string) {
   return env.JOBS.get(env.JOBS.idFromName(id));
 }
 
-export function datasetNotFound(datasetId: string, pointer = '/datasetId'): ApiError {
-  return new ApiError(422, {
-    type: 'dataset-not-found',
-    title: 'Dataset not found',
-    detail: `No dataset with id "${datasetId.slice(0, 64)}"; upload one with POST /v1/datasets.`,
-    errors: [{ pointer, detail: 'no such dataset' }],
-  });
-}
-
 /** Checks a job request and builds its JobInit; throws the 4xx a bad one deserves. Stores nothing. */
 export async function prepareJob(env: Bindings, body: JobRequest): Promise<PreparedJob> {
   const limits = readLimits(env);
@@ -52,7 +43,7 @@ export async function prepareJob(env: Bindings, body: JobRequest): Promise<Prepa
   let shardRows = 0;
   if (body.datasetId !== undefined) {
     const dataset = await new DatasetStore(env.MODELS).head(body.datasetId);
-    if (!dataset) throw datasetNotFound(body.datasetId);
+    if (!dataset) throw unknownDatasetInBody(body.datasetId);
     ({ rows, cols, shardCount, shardRows } = dataset);
     dataKey = dataset.key;
   } else {

@@ -8,7 +8,7 @@ import { ConfigError } from '../../errors.js';
 import { DatasetStore, type DatasetHead } from '../datasets/store.js';
 import { ApiError } from '../problem.js';
 // (a cycle with submit.ts, harmless: used only when called)
-import { datasetNotFound } from './submit.js';
+import { unknownDatasetInBody } from './dataset-reference.js';
 
 const POINTER = '/validationDatasetId';
 
@@ -19,7 +19,7 @@ const POINTER = '/validationDatasetId';
  */
 export async function checkValidationDataset(bucket: R2Bucket, id: string, cols: number, validationSplit: number, splitField = 'training.validationSplit'): Promise<DatasetHead> {
   const dataset = await new DatasetStore(bucket).head(id);
-  if (!dataset) throw datasetNotFound(id, POINTER);
+  if (!dataset) throw unknownDatasetInBody(id, POINTER);
   if (dataset.cols !== cols) {
     throw new ApiError(422, {
       type: 'invalid-input',

@@ -12,7 +12,8 @@ import type { AppEnv, Bindings } from '../env.js';
 import { isTerminal, type JobView } from '../jobs/record.js';
 import { admitJobs } from '../jobs/running-jobs.js';
 import { checkValidationDataset } from '../jobs/validation-dataset.js';
-import { datasetNotFound, jobStub, launchJob, prepareJob, type PreparedJob } from '../jobs/submit.js';
+import { unknownDatasetInBody } from '../jobs/dataset-reference.js';
+import { jobStub, launchJob, prepareJob, type PreparedJob } from '../jobs/submit.js';
 import { limitExceeded, readLimits } from '../limits.js';
 import { ApiError, validationHook } from '../problem.js';
 import { isId, newId, SWEEP_KEYS } from '../storage-keys.js';
@@ -30,7 +31,7 @@ export const sweeps = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     const trials = body.grid !== undefined ? expandGrid(asOption('grid', () => checkGrid(body.grid!))) : asOption('trials', () => checkTrials(body.trials!));
     if (trials.length > limits.maxSweepTrials) throw limitExceeded('maxSweepTrials', limits, `The sweep has ${trials.length} trials; it`);
     const dataset = await new DatasetStore(c.env.MODELS).head(body.datasetId);
-    if (!dataset) throw datasetNotFound(body.datasetId);
+    if (!dataset) throw unknownDatasetInBody(body.datasetId);
     // The sweep's validation dataset is checked once here (every trial shares it); a trial whose
     // own options add a split fails alone, as prepareJob refuses it.
     if (body.validationDatasetId !== undefined) await checkSweepValidation(c.env.MODELS, body, dataset.cols);

@@ -7,7 +7,6 @@
 import { ConfigError } from '../../errors.js';
 import { DatasetStore, type DatasetHead } from '../datasets/store.js';
 import { ApiError } from '../problem.js';
-// (a cycle with submit.ts, harmless: used only when called)
 import { unknownDatasetInBody } from './dataset-reference.js';
 
 const POINTER = '/validationDatasetId';

@@ -39,7 +39,7 @@ interface SweepView {
 }
 
 /** Flags of a local sweep that mean nothing on the API. */
-const LOCAL_ONLY = ['data', 'cols', 'jobs', 'out-dir', 'format'];
+const LOCAL_ONLY = ['data', 'cols', 'validation-data', 'jobs', 'out-dir', 'format'];
 
 export async function sweepRemote(options: ParsedOptions, io: CliIo): Promise<void> {
   for (const flag of LOCAL_ONLY) if (options.has(flag)) throw new UsageError(`--${flag}: not with --api (the API sweeps a stored dataset, each trial a job; its models stay stored)`);

@@ -31,6 +31,7 @@ export async function sweep(options: ParsedOptions, io: CliIo): Promise<void> {
   const ranked = await runLocalSweep({
     data: options.required('data'),
     ...(options.has('cols') ? { cols: options.number('cols')! } : {}),
+    ...(options.has('validation-data') ? { validationData: options.string('validation-data')! } : {}),
     trials,
     base,
     jobs,

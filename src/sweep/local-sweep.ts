@@ -24,6 +24,8 @@ export interface LocalSweepOptions {
   /** The data file every trial trains on (CSV, .npy, .f32 with `cols`, JSON), streamed as `edge-sae train` streams it. */
   readonly data: string;
   readonly cols?: number;
+  /** A file every trial validates on after every epoch (train's --validation-data), instead of a split. */
+  readonly validationData?: string;
   readonly trials: readonly TrialOptions[];
   /** Options every trial shares (table keys), under each trial's own. */
   readonly base?: Readonly<Record<string, SweepValue>>;
@@ -87,6 +89,7 @@ export async function runLocalSweep(options: LocalSweepOptions): Promise<RankedT
 function trainArgv(options: LocalSweepOptions, trial: Readonly<Record<string, SweepValue>>, out: string): string[] {
   const argv = ['train', '--data', options.data, '--out', out, '--json'];
   if (options.cols !== undefined) argv.push('--cols', String(options.cols));
+  if (options.validationData !== undefined) argv.push('--validation-data', options.validationData);
   for (const [key, value] of Object.entries(trial)) {
     const option = tableOption(key);
     if (option === null || option.key !== key) throw new ConfigError(key, 'is not an option of the options table');

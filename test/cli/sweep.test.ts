@@ -65,6 +65,23 @@ describe('edge-sae sweep', () => {
     expect(summary.trials[0]!.out).toBeUndefined();
   }, 60_000);
 
+  it('should validate every trial on --validation-data and rank by it, each trial as train --validation-data', async () => {
+    const vrng = mulberry32(8);
+    writeFileSync(at('held.csv'), `${Array.from({ length: 30 }, () => Array.from({ length: 6 }, () => vrng().toFixed(4)).join(',')).join('\n')}\n`);
+    const result = await runMain(['sweep', '--data', at('data.csv'), '--validation-data', at('held.csv'), '--grid', 'hidden=4,8', '--metric', 'validationLoss', '--json', '--quiet', ...shared]);
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout) as SweepJson & { trials: Array<{ validationMetrics: { loss: number; rows: number } }> };
+    expect(summary.trials.map((t) => t.validationMetrics.rows)).toEqual([30, 30]);
+    expect(summary.trials.map((t) => t.value)).toEqual(summary.trials.map((t) => t.validationMetrics.loss));
+    expect(summary.trials[0]!.value! <= summary.trials[1]!.value!).toBe(true);
+    for (const trial of summary.trials) {
+      const train = await runMain(['train', '--data', at('data.csv'), '--validation-data', at('held.csv'), '--out', at(`v-${trial.name}.json`), '--json', ...shared, '--hidden', String(trial.options.hiddenSize)]);
+      expect((JSON.parse(train.stdout) as { validationMetrics: unknown }).validationMetrics, trial.name).toEqual(trial.validationMetrics);
+    }
+    const remote = await runMain(['sweep', '--api', 'http://127.0.0.1:9', '--dataset', 'x', '--validation-data', at('held.csv'), '--grid', 'hidden=4']);
+    expect([remote.code, remote.stderr]).toEqual([2, expect.stringMatching(/--validation-data: not with --api/)]);
+  }, 60_000);
+
   it('should print a ranked table for people, the best starred', async () => {
     const result = await runMain(['sweep', '--data', at('data.csv'), '--grid', 'learningRate=0.01,0.001', '--metric', 'loss', ...shared]);
     expect(result.code, result.stderr).toBe(0);

@@ -137,8 +137,18 @@ function startTrialWorker(data: TrialWorkerData): Worker {
 
 function resultOf(name: string, options: TrialOptions, exit: TrialExit, out: string | undefined): TrialResult {
   if (exit.code === 0) {
-    const summary = JSON.parse(exit.stdout.trim().split('\n').pop()!) as { metrics: Metrics; validationMetrics?: Metrics; epochs: number; seconds: number };
-    return { name, options, status: 'done', metrics: summary.metrics, ...(summary.validationMetrics ? { validationMetrics: summary.validationMetrics } : {}), epochs: summary.epochs, seconds: summary.seconds, ...(out ? { out } : {}) };
+    const summary = JSON.parse(exit.stdout.trim().split('\n').pop()!) as { metrics: Metrics; validationMetrics?: Metrics; bestEpoch?: number; epochs: number; seconds: number };
+    return {
+      name,
+      options,
+      status: 'done',
+      metrics: summary.metrics,
+      ...(summary.validationMetrics ? { validationMetrics: summary.validationMetrics } : {}),
+      ...(summary.bestEpoch !== undefined ? { bestEpoch: summary.bestEpoch } : {}),
+      epochs: summary.epochs,
+      seconds: summary.seconds,
+      ...(out ? { out } : {}),
+    };
   }
   const error = exit.stderr.trim().replace(/^edge-sae: (?:error: )?/, '') || `train exited with code ${exit.code}`;
   return { name, options, status: 'failed', error, exitCode: exit.code };

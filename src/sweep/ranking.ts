@@ -23,8 +23,10 @@ export interface TrialResult {
   readonly status: 'done' | 'running' | 'failed';
   /** The trained model's final metrics on its training data (done trials). */
   readonly metrics?: Metrics;
-  /** Its metrics on the held-out rows (trials trained with validationSplit). */
+  /** Its metrics on the held-out rows (trials trained with validationSplit or a validation set). */
   readonly validationMetrics?: Metrics;
+  /** With early stopping: the epoch whose weights its model kept. */
+  readonly bestEpoch?: number;
   readonly epochs?: number;
   readonly seconds?: number;
   /** Where its model file was written (done trials). */

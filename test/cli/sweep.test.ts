@@ -70,7 +70,7 @@ describe('edge-sae sweep', () => {
     writeFileSync(at('held.csv'), `${Array.from({ length: 30 }, () => Array.from({ length: 6 }, () => vrng().toFixed(4)).join(',')).join('\n')}\n`);
     const result = await runMain(['sweep', '--data', at('data.csv'), '--validation-data', at('held.csv'), '--grid', 'hidden=4,8', '--metric', 'validationLoss', '--json', '--quiet', ...shared]);
     expect(result.code, result.stderr).toBe(0);
-    const summary = JSON.parse(result.stdout) as SweepJson & { trials: Array<{ validationMetrics: { loss: number; rows: number } }> };
+    const summary = JSON.parse(result.stdout) as { trials: Array<SweepJson['trials'][number] & { validationMetrics: { loss: number; rows: number } }> };
     expect(summary.trials.map((t) => t.validationMetrics.rows)).toEqual([30, 30]);
     expect(summary.trials.map((t) => t.value)).toEqual(summary.trials.map((t) => t.validationMetrics.loss));
     expect(summary.trials[0]!.value! <= summary.trials[1]!.value!).toBe(true);
@@ -78,6 +78,9 @@ describe('edge-sae sweep', () => {
       const train = await runMain(['train', '--data', at('data.csv'), '--validation-data', at('held.csv'), '--out', at(`v-${trial.name}.json`), '--json', ...shared, '--hidden', String(trial.options.hiddenSize)]);
       expect((JSON.parse(train.stdout) as { validationMetrics: unknown }).validationMetrics, trial.name).toEqual(trial.validationMetrics);
     }
+    // With early stopping, each trial says the epoch it kept, as train's summary does.
+    const stopped = await runMain(['sweep', '--data', at('data.csv'), '--validation-data', at('held.csv'), '--grid', 'hidden=4', '--patience', '2', '--min-delta', '1e9', '--json', '--quiet', ...shared]);
+    expect((JSON.parse(stopped.stdout) as { trials: Array<{ bestEpoch: number; epochs: number }> }).trials.map((t) => [t.bestEpoch, t.epochs])).toEqual([[1, 3]]);
     const remote = await runMain(['sweep', '--api', 'http://127.0.0.1:9', '--dataset', 'x', '--validation-data', at('held.csv'), '--grid', 'hidden=4']);
     expect([remote.code, remote.stderr]).toEqual([2, expect.stringMatching(/--validation-data: not with --api/)]);
   }, 60_000);

@@ -13,6 +13,7 @@ import type { ModelConfig, TrainingOptions } from '../../src/model/config.js';
 import { SparseAutoencoder, type FitResult } from '../../src/model/sparse-autoencoder.js';
 import { call, ENCODE, expectProblem } from './helpers.js';
 import { exportModel, getJob, randomMatrix, submitJob, uploadDataset, waitDroppingRuns, type JobBody } from './jobs-helpers.js';
+import { startSweep, waitForSweep } from './sweeps-helpers.js';
 
 type EarlyStoppedJob = JobBody & { validationHistory: number[]; bestEpoch: number | null; stoppedEarly: boolean };
 
@@ -43,6 +44,19 @@ async function expectLibraryRun(done: EarlyStoppedJob, expected: { result: FitRe
 }
 
 describe('jobs with early stopping', () => {
+  it('should say each sweep trial\'s kept epoch and early stop, as the library\'s fit has them', async () => {
+    const matrix = randomMatrix(60, 6, 3);
+    const datasetId = await uploadDataset(matrix);
+    const training = { epochs: 60, batchSize: 8, seed: 5, learningRate: 0.1, validationSplit: 0.3, patience: 3 };
+    const sweep = await startSweep({ datasetId, grid: { hiddenSize: [16] }, training, metric: 'validationLoss' });
+    const done = await waitForSweep(sweep.id);
+    const trial = done.trials[0] as (typeof done.trials)[number] & { bestEpoch: number | null; stoppedEarly: boolean };
+    expect(trial.status, JSON.stringify(trial.error)).toBe('succeeded');
+    const expected = await libraryFit(matrix, { hiddenSize: 16 }, training);
+    expect(expected.result.lossHistory.length).toBeLessThan(60);
+    expect({ bestEpoch: trial.bestEpoch, stoppedEarly: trial.stoppedEarly }).toEqual({ bestEpoch: expected.result.bestEpoch, stoppedEarly: true });
+  });
+
   it('should stop where fit stops, keep the best epoch as fit does, and say so in the view and the last event', async () => {
     const matrix = randomMatrix(60, 6, 3);
     const datasetId = await uploadDataset(matrix);

@@ -47,6 +47,8 @@ export function sweepView(record: SweepRecord, jobs: ReadonlyArray<JobView | nul
       loss: job?.loss ?? null,
       metrics: job?.metrics ?? null,
       validationMetrics: job?.validationMetrics ?? null,
+      bestEpoch: job?.bestEpoch ?? null,
+      stoppedEarly: job?.stoppedEarly ?? false,
       modelId: job?.modelId ?? null,
       error,
     };

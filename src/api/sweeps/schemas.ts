@@ -39,6 +39,8 @@ export const SweepTrialSchema = z
     loss: z.number().nullable(),
     metrics: MetricsSchema.nullable(),
     validationMetrics: MetricsSchema.nullable().openapi({ description: 'With training.validationSplit or validationDatasetId: its metrics on the held-out rows (or the validation dataset).' }),
+    bestEpoch: z.number().int().nullable().openapi({ description: 'With early stopping (training.patience): the epoch whose weights its model keeps (the best so far while it runs); null without.' }),
+    stoppedEarly: z.boolean().openapi({ description: 'Whether early stopping ended it before its last epoch.' }),
     modelId: z.string().nullable(),
     error: z.object({ type: z.string(), detail: z.string() }).nullable(),
     rank: z.number().int().nullable().openapi({ description: '1 for the best; null until it succeeded (or when it has no value for the metric).' }),

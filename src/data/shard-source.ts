@@ -32,6 +32,18 @@ export interface ShardSource {
   readShard(index: number): Promise<Float32Array>;
 }
 
+/**
+ * The rows of shard `index` as read: a DataError (named by `label`) unless `values` holds exactly
+ * that shard's rows × cols numbers. Every reader of shards checks with this one.
+ */
+export function checkShardLength(source: ShardSource, index: number, values: Float32Array, label = 'data'): number {
+  const rows = shardRowCount(source, index);
+  if (values.length !== rows * source.cols) {
+    throw new DataError(`shard ${index} has ${values.length} values, expected ${rows} rows × ${source.cols} columns`, { source: label });
+  }
+  return rows;
+}
+
 /** Throws the DataError a ShardSource's readShard gives for an index it does not have. */
 export function checkShardIndex(index: number, shardCount: number): void {
   if (!Number.isInteger(index) || index < 0 || index >= shardCount) {

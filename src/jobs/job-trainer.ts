@@ -16,7 +16,6 @@
 import type { KernelBackend } from '../backends/types.js';
 import type { ShardSource } from '../data/shard-source.js';
 import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type NormalizationKind, type TrainingOptions } from '../model/config.js';
-import { checkEarlyStopping } from '../model/early-stopping.js';
 import { EpochLoop } from '../model/epoch-loop.js';
 import type { Metrics } from '../model/metrics.js';
 import type { ModelState } from '../model/model-file.js';
@@ -59,15 +58,6 @@ export function totalSteps(rows: number, batchSize: number, epochs: number): num
   return epochs * Math.ceil(rows / effectiveBatchRows(rows, batchSize));
 }
 
-/**
- * What a job refuses of the training options, at submit (and here) rather than in its first
- * slice: early stopping without validation rows, a split or a validation dataset (the library's
- * rule, checkEarlyStopping).
- */
-export function checkJobTraining(training: Pick<TrainingOptions, 'patience' | 'validationSplit'>, hasValidationSet = false): void {
-  checkEarlyStopping(training, hasValidationSet);
-}
-
 export class JobTrainer {
   private readonly history: number[];
   /** Epochs that came with the checkpoint: the model holds their losses (and validation losses) already. */
@@ -95,7 +85,6 @@ export class JobTrainer {
   static start(backend: KernelBackend, source: ShardSource, spec: JobSpec, checkpoint?: Checkpoint, validation?: ShardSource): JobTrainer {
     const config = resolveModelConfig(source.cols, spec.config);
     const training = resolveTrainingOptions(spec.training);
-    checkJobTraining(training, validation !== undefined);
     let model: SparseAutoencoder;
     if (checkpoint) {
       const shape = { inputSize: source.cols, hiddenSize: config.hiddenSize };

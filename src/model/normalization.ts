@@ -128,14 +128,19 @@ export function normalize(norm: Normalization, data: Float32Array, rows: number,
   return out;
 }
 
+/** A DataError naming the first value of `data` (rows × cols) that is not finite, its row counted from `firstRow`. */
+export function checkAllFinite(data: Float32Array, rows: number, cols: number, source?: string, firstRow = 1): void {
+  for (let k = 0; k < rows * cols; k++) {
+    if (!Number.isFinite(data[k]!)) {
+      throw new DataError(`value ${data[k]} is not a finite number`, { source, row: firstRow + Math.floor(k / cols), column: (k % cols) + 1 });
+    }
+  }
+}
+
 /** normalize, written into `out` from element `offset` (streamed training fills its window so). */
 export function normalizeInto(norm: Normalization, data: Float32Array, rows: number, cols: number, out: Float32Array, offset: number, source?: string, anyFinite = false): void {
   if (norm.kind === 'none' && anyFinite) {
-    for (let k = 0; k < rows * cols; k++) {
-      if (!Number.isFinite(data[k]!)) {
-        throw new DataError(`value ${data[k]} is not a finite number`, { source, row: Math.floor(k / cols) + 1, column: (k % cols) + 1 });
-      }
-    }
+    checkAllFinite(data, rows, cols, source);
     out.set(data.subarray(0, rows * cols), offset);
     return;
   }

@@ -32,12 +32,12 @@ import { activeThreshold, addFiringCounts, computeMetrics, firingFrequencyOf, ty
 import { readModelBytes } from './model-bytes.js';
 import { toBinaryModelFile } from './model-file-binary.js';
 import { readModelFile, toModelFile, type ModelFile, type ModelState } from './model-file.js';
-import { denormalize, fitNormalization, normalizationFromRange, normalize, normalizeInto, StandardizationFit, type Normalization } from './normalization.js';
+import { checkAllFinite, denormalize, fitNormalization, normalizationFromRange, normalize, normalizeInto, StandardizationFit, type Normalization } from './normalization.js';
 import { shuffleSeed } from './random.js';
 import { StreamedMetrics } from './streamed-metrics.js';
 import { isMultiWindow, StreamingRun, type ShardPreparer } from './streaming-run.js';
 import { TrainingRun, type TrainingPosition } from './training-run.js';
-import { shardRowCount, type ShardSource } from '../data/shard-source.js';
+import { checkShardLength, shardRowCount, type ShardSource } from '../data/shard-source.js';
 
 export type { RunOutcome, TrainingProgress } from './epoch-loop.js';
 
@@ -516,10 +516,7 @@ export class SparseAutoencoder {
 
   /** Shard `index` in the model's input space; a value "none" refuses is named by its row in the whole data. */
   private prepareShard(normalization: Normalization, source: ShardSource, index: number, rows: Float32Array, out: Float32Array, offset: number, label = 'data'): void {
-    const count = shardRowCount(source, index);
-    if (rows.length !== count * source.cols) {
-      throw new DataError(`shard ${index} has ${rows.length} values, expected ${count} rows × ${source.cols} columns`, { source: label });
-    }
+    const count = checkShardLength(source, index, rows, label);
     try {
       normalizeInto(normalization, rows, count, source.cols, out, offset, label, this.linear);
     } catch (error) {
@@ -675,16 +672,10 @@ async function streamedStandardization(source: ShardSource): Promise<Normalizati
   const fit = new StandardizationFit(source.cols);
   for (const pass of ['mean', 'variance'] as const) {
     for (let index = 0; index < source.shardCount; index++) {
-      const rows = shardRowCount(source, index);
       const raw = await source.readShard(index);
-      if (raw.length !== rows * source.cols) {
-        throw new DataError(`shard ${index} has ${raw.length} values, expected ${rows} rows × ${source.cols} columns`, { source: 'data' });
-      }
+      const rows = checkShardLength(source, index, raw);
       if (pass === 'mean') {
-        const bad = raw.findIndex((v) => !Number.isFinite(v));
-        if (bad >= 0) {
-          throw new DataError(`value ${raw[bad]} is not a finite number`, { source: 'data', row: index * source.shardRows + Math.floor(bad / source.cols) + 1, column: (bad % source.cols) + 1 });
-        }
+        checkAllFinite(raw, rows, source.cols, 'data', index * source.shardRows + 1);
         fit.addToMean(raw, rows);
       } else {
         fit.addToVariance(raw, rows);

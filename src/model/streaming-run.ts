@@ -13,8 +13,8 @@
  * session's training data.
  */
 import type { BackendSession, LossConfig, OptimizerConfig } from '../backends/types.js';
-import { shardRowCount, WINDOW_SHARDS, type ShardSource } from '../data/shard-source.js';
-import { ConfigError, DataError } from '../errors.js';
+import { checkShardLength, shardRowCount, WINDOW_SHARDS, type ShardSource } from '../data/shard-source.js';
+import { ConfigError } from '../errors.js';
 import { SeededRandom, shuffleSeed } from './random.js';
 import { CONSTANT_SCHEDULE, optimizerAt, type LearningRateSchedule } from './schedule.js';
 import { recordStep, TrainingRun, type EpochResult, type TrainingPosition } from './training-run.js';
@@ -301,10 +301,7 @@ export class StreamingRun {
     await Promise.all(
       shards.map(async (shard, i) => {
         const raw = await this.source.readShard(shard);
-        const rows = shardRowCount(this.source, shard);
-        if (raw.length !== rows * this.cols) {
-          throw new DataError(`shard ${shard} has ${raw.length} values, expected ${rows} rows × ${this.cols} columns`, { source: 'data' });
-        }
+        checkShardLength(this.source, shard, raw);
         this.prepare(shard, raw, target, offsets[i]! * this.cols);
       }),
     );

@@ -43,25 +43,31 @@ async function expectLibraryRun(done: EarlyStoppedJob, expected: { result: FitRe
   expect(await exportModel(done.modelId!)).toEqual(expected.file);
 }
 
+/** 60 rows under which the library stops well before the last of 60 epochs (the tests assert it does). */
+const STOPS_EARLY = {
+  matrix: () => randomMatrix(60, 6, 3),
+  config: { hiddenSize: 16 },
+  training: { epochs: 60, batchSize: 8, seed: 5, learningRate: 0.1, validationSplit: 0.3, patience: 3 },
+};
+
 describe('jobs with early stopping', () => {
   it('should say each sweep trial\'s kept epoch and early stop, as the library\'s fit has them', async () => {
-    const matrix = randomMatrix(60, 6, 3);
+    const matrix = STOPS_EARLY.matrix();
     const datasetId = await uploadDataset(matrix);
-    const training = { epochs: 60, batchSize: 8, seed: 5, learningRate: 0.1, validationSplit: 0.3, patience: 3 };
-    const sweep = await startSweep({ datasetId, grid: { hiddenSize: [16] }, training, metric: 'validationLoss' });
+    const { training } = STOPS_EARLY;
+    const sweep = await startSweep({ datasetId, grid: { hiddenSize: [STOPS_EARLY.config.hiddenSize] }, training, metric: 'validationLoss' });
     const done = await waitForSweep(sweep.id);
     const trial = done.trials[0] as (typeof done.trials)[number] & { bestEpoch: number | null; stoppedEarly: boolean };
     expect(trial.status, JSON.stringify(trial.error)).toBe('succeeded');
-    const expected = await libraryFit(matrix, { hiddenSize: 16 }, training);
+    const expected = await libraryFit(matrix, STOPS_EARLY.config, training);
     expect(expected.result.lossHistory.length).toBeLessThan(60);
     expect({ bestEpoch: trial.bestEpoch, stoppedEarly: trial.stoppedEarly }).toEqual({ bestEpoch: expected.result.bestEpoch, stoppedEarly: true });
   });
 
   it('should stop where fit stops, keep the best epoch as fit does, and say so in the view and the last event', async () => {
-    const matrix = randomMatrix(60, 6, 3);
+    const matrix = STOPS_EARLY.matrix();
     const datasetId = await uploadDataset(matrix);
-    const config = { hiddenSize: 16 };
-    const training = { epochs: 60, batchSize: 8, seed: 5, learningRate: 0.1, validationSplit: 0.3, patience: 3 };
+    const { config, training } = STOPS_EARLY;
     const job = await submitJob({ datasetId, config, training });
     expect(job).toMatchObject({ bestEpoch: null, stoppedEarly: false });
 

@@ -7,7 +7,7 @@ import type { z } from '@hono/zod-openapi';
 import { toMatrix, type Matrix } from '../../data/index.js';
 import { totalSteps } from '../../jobs/job-trainer.js';
 import { checkStreamable } from '../../model/streaming-run.js';
-import { checkJobTraining } from '../../jobs/job-trainer.js';
+import { checkEarlyStopping } from '../../model/early-stopping.js';
 import { resolveModelConfig, resolveTrainingOptions } from '../../model/config.js';
 import { loadWorkerBackend } from '../backends.js';
 import { DatasetStore, writeMatrixObject } from '../datasets/store.js';
@@ -62,7 +62,7 @@ export async function prepareJob(env: Bindings, body: JobRequest): Promise<Prepa
   // A job streams its dataset a window of shards at a time (docs/SPEC.md §2.1); the run refuses
   // what a window cannot take, and that is refused now rather than in the job's first slice.
   checkStreamable({ rows, shardRows, shardCount }, training.batchSize);
-  checkJobTraining(training, validation !== null);
+  checkEarlyStopping(training, validation !== null); // refused at submit, not in the job's first slice
   await loadWorkerBackend(training.backend); // an unavailable backend is refused now, not later
   const init: JobInit = {
     id,

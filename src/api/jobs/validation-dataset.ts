@@ -35,7 +35,7 @@ export async function checkValidationDataset(bucket: R2Bucket, id: string, cols:
  * A validation dataset replaces the split: both at once is refused, as the library refuses it,
  * naming the field that gave the split (a sweep's shorthand is `validationSplit`).
  */
-export function checkNotBesideSplit(validationSplit: number, field = 'training.validationSplit'): void {
+function checkNotBesideSplit(validationSplit: number, field = 'training.validationSplit'): void {
   if (validationSplit > 0) {
     throw new ConfigError(field, `is ${validationSplit}, but validationDatasetId was given too: validate on the dataset or on a split of the training rows, not both`);
   }

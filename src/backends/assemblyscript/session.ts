@@ -68,11 +68,6 @@ export class AssemblyScriptSession implements BackendSession {
     this.setParameters(params);
   }
 
-  /**
-   * The gradient and moment blocks, allocated (and zeroed) on first use. Only ever called while
-   * the persistent region ends at the parameters (no training data yet: setTrainingData calls it
-   * before allocating the data), so the blocks sit below the data and the data mark above them.
-   */
   /** The training buffers inside a training call (trainStep, gradients), which allocated them first. */
   private get training(): TrainingBuffers {
     if (this.trainingBuffers === null) throw new Error('assemblyscript session: training buffers used before they were allocated');
@@ -83,6 +78,11 @@ export class AssemblyScriptSession implements BackendSession {
     return this.training.grads;
   }
 
+  /**
+   * The gradient and moment blocks, allocated (and zeroed) on first use. Only ever called while
+   * the persistent region ends at the parameters (no training data yet: setTrainingData calls it
+   * before allocating the data), so the blocks sit below the data and the data mark above them.
+   */
   private ensureTraining(): TrainingBuffers {
     if (this.trainingBuffers !== null) return this.trainingBuffers;
     const arena = this.arena;

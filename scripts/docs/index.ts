@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import { renderEncodeLoad, type LoadResults } from '../../bench/encode-load-table.js';
 import { measureBundle, renderBundle } from './bundle.js';
 import { renderCliSynopsis } from './cli.js';
+import { renderCliWalk } from './cli-walk.js';
 import { renderFuzzRoutes } from './fuzz-routes.js';
 import { renderKeyCacheBound, renderScopes } from './keys.js';
 import { renderLimits } from './limits.js';
@@ -36,4 +37,5 @@ writeRegion(resolve(ROOT, REGION_FILES.bundle), 'bundle', renderBundle(measureBu
 const sparsity = await measureSparsity();
 for (const file of REGION_FILES.sparsity) writeRegion(resolve(ROOT, file), 'sparsity', renderSparsity(sparsity));
 for (const picture of pictureFiles(sparsity)) writeFileSync(resolve(ROOT, picture.path), picture.bytes);
-console.log('docs: problem types, limits, options, CLI synopsis, fuzz route count, scopes, key cache bound, encode load table, bundle size, sparsity figures and pictures written');
+writeRegion(resolve(ROOT, REGION_FILES.cliWalk), 'cli-walk', await renderCliWalk());
+console.log("docs: problem types, limits, options, CLI synopsis, fuzz route count, scopes, key cache bound, encode load table, bundle size, sparsity figures and pictures, the output of the README's CLI walk written");

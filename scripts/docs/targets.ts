@@ -14,4 +14,6 @@ export const REGION_FILES = {
   e2eScale: 'docs/DATA.md',
   /** What the presets of src/model/presets.ts reach on the sample data (scripts/docs/sparsity.ts). */
   sparsity: ['docs/SPARSITY.md', 'README.md'],
+  /** The output of the README's CLI walk, the CLI's own words (scripts/docs/cli-walk.ts). */
+  cliWalk: 'README.md',
 } as const;

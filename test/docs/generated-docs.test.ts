@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { renderEncodeLoad, type LoadResults } from '../../bench/encode-load-table.js';
 import { measureBundle } from '../../scripts/docs/bundle.js';
 import { renderCliSynopsis } from '../../scripts/docs/cli.js';
+import { renderCliWalk } from '../../scripts/docs/cli-walk.js';
 import { renderFuzzRoutes } from '../../scripts/docs/fuzz-routes.js';
 import { renderKeyCacheBound, renderScopes } from '../../scripts/docs/keys.js';
 import { renderLimits } from '../../scripts/docs/limits.js';
@@ -83,5 +84,9 @@ describe('generated docs', () => {
     expect(topk!.metrics.l0).toBeLessThanOrEqual(3);
     expect(sigmoid!.metrics.fvu).toBeLessThan(0.2);
     expect(topk!.metrics.fvu).toBeLessThan(0.2);
+  });
+
+  it('should give the README the output of its CLI walk, in the CLI\'s own words', { timeout: 120_000 }, async () => {
+    expect(readRegion(resolve(ROOT, REGION_FILES.cliWalk), 'cli-walk'), STALE).toBe(await renderCliWalk());
   });
 });

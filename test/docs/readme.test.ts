@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readDocBlocks } from '../helpers/doc-blocks.js';
 import { REPO_ROOT } from '../helpers/cli.js';
+import { SPARSE_PRESETS } from '../../src/model/presets.js';
+import { presetFlags } from '../../scripts/docs/sparsity.js';
 
 const README = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
 const headings = [...README.matchAll(/^(#{1,3}) (.+)$/gm)].map((m) => m[2]);
@@ -50,9 +52,16 @@ describe('the README', () => {
     const cli = blocks.find((b) => b.lang === 'sh' && b.code.includes('npx edge-sae train --data examples/data/bars.csv'));
     expect(cli, 'a CLI block on the sample data').toBeDefined();
     for (const command of ['encode', 'filters', 'density']) expect(cli!.code).toContain(`npx edge-sae ${command} `);
+    // The settings are the preset's, whose figures the sparsity table and the cli-walk output show.
+    expect(cli!.code.replace(/ \\\n\s*/g, ' ')).toContain(presetFlags(SPARSE_PRESETS.topk));
+    expect(walk).toMatch(/<!-- cli-walk:start/);
     expect(cli!.code, 'every CLI line runs as written in a clone').not.toMatch(/^edge-sae /m);
     expect(blocks.some((b) => b.lang === 'ts' && b.code.includes("readDataFile('examples/data/bars.csv')") && b.code.includes('.encode('))).toBe(true);
-    expect(blocks.some((b) => b.lang === 'sh' && b.code.includes('curl ') && b.code.includes("'content-type: text/csv' --data-binary @examples/data/bars.csv") && b.code.includes('/encode'))).toBe(true);
+    const settings = Object.entries({ ...SPARSE_PRESETS.topk.config, ...SPARSE_PRESETS.topk.training });
+    const curl = blocks.find((b) => b.lang === 'sh' && b.code.includes("'content-type: text/csv' --data-binary @examples/data/bars.csv"));
+    expect(curl, 'a curl block training on the sample data').toBeDefined();
+    expect(curl!.code).toContain('/encode');
+    for (const [key, value] of settings) expect(curl!.code, key).toContain(`${key}=${value}`);
   });
 
   it('should link into docs/ for the reference, and to the tutorial and the papers it names', () => {

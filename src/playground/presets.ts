@@ -5,6 +5,7 @@
  * README and docs/SPARSITY.md use; docs/SPARSITY.md has the l0 and fvu they reach, measured.
  */
 import { SPARSE_PRESETS } from '../model/presets.js';
-import type { ConfigValues, TrainingValues } from './hyperparameters.js';
 
-export const QUICK_DEMO: ConfigValues & TrainingValues = { ...SPARSE_PRESETS.sigmoid.config, ...SPARSE_PRESETS.sigmoid.training };
+// No import of hyperparameters.ts (DOM code): this module is DOM-free, so Node tests import it;
+// setHyperparameters takes it as its ConfigValues & TrainingValues.
+export const QUICK_DEMO = { ...SPARSE_PRESETS.sigmoid.config, ...SPARSE_PRESETS.sigmoid.training };

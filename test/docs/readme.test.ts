@@ -65,7 +65,7 @@ describe('the README', () => {
   });
 
   it('should link into docs/ for the reference, and to the tutorial and the papers it names', () => {
-    for (const doc of ['MODEL', 'ARCHITECTURES', 'SPARSITY', 'OPTIONS', 'LIBRARY', 'CLI', 'DATA', 'FORMATS', 'API', 'DEPLOY', 'BENCHMARKS', 'RELIABILITY']) {
+    for (const doc of ['MODEL', 'ARCHITECTURES', 'SPARSITY', 'OPTIONS', 'LIBRARY', 'CLI', 'DATA', 'MODEL-FILES', 'FORMATS', 'API', 'DEPLOY', 'BENCHMARKS', 'RELIABILITY']) {
       expect(README, doc).toContain(`](docs/${doc}.md)`);
     }
     for (const url of [

@@ -85,7 +85,7 @@ export function readNpy(bytes: Uint8Array, name: string, source?: string): Tenso
     );
   }
   if (fortranOrder) fail('the array is in Fortran (column-major) order; save it in C order (np.ascontiguousarray(a))');
-  if (!isShape(shape)) fail(`shape (${shape.join(', ')}) has a size beyond 2^53 − 1`);
+  if (!isShape(shape)) fail(`shape (${String(shape)}) has a size beyond 2^53 − 1`);
   const expected = byteLength(dtype!, shape, bytes.length);
   const actual = bytes.length - dataStart;
   if (expected === null) fail(`shape (${shape.join(', ')}) of '${descr}' takes more bytes than the whole file (${bytes.length} bytes) holds`);

@@ -4,8 +4,9 @@
  * - toFloat32: F32 as stored; F16, BF16, F8_E4M3, F8_E5M2, BOOL, U8, I8, U16 and I16 widen
  *   exactly (every value of those types is a float32); F64, I32, U32, I64 and U64 round once, to
  *   the nearest float32 (ties to even), as `Math.fround` of the exact value does. A finite F64
- *   beyond float32's range (|x| > 3.4028235e38) is refused rather than turned into Infinity, and
- *   so is a 64-bit integer beyond 2^53 (it could not be read exactly first).
+ *   that rounds beyond float32's range (|x| ≥ 3.40282357e38, the midpoint between float32's
+ *   largest number and 2^128) is refused rather than turned into Infinity, and so is a 64-bit
+ *   integer beyond 2^53 (it could not be read exactly first).
  * - toFloat64: exact for every dtype (64-bit integers beyond 2^53 refused).
  * - float32ToBf16: narrowing for export, round to nearest, ties to even (as torch's
  *   `.to(torch.bfloat16)` and safetensors' writers of bf16 do); NaN stays NaN, a value that
@@ -15,7 +16,6 @@ import { TensorFileError } from '../errors.js';
 import { describeTensor, DTYPE_BYTES, type Tensor } from './tensor.js';
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const FLOAT32_MAX = 3.4028234663852886e38;
 const TWO_53 = 2n ** 53n;
 
 /** The tensor's values as float32 (see the module comment for which dtypes round, and how). */
@@ -40,10 +40,10 @@ export function toFloat32(tensor: Tensor, source?: string): Float32Array {
     const out = new Float32Array(count);
     for (let k = 0; k < count; k++) {
       const value = view.getFloat64(8 * k, true);
-      if (Math.abs(value) > FLOAT32_MAX && Number.isFinite(value)) {
-        throw new TensorFileError(tensor.name, `value ${value} at index ${k} of ${describeTensor(tensor)} is beyond float32's range (±3.4028235e38)`, source);
-      }
       out[k] = value; // the one rounding, to nearest even
+      if (!Number.isFinite(out[k]!) && Number.isFinite(value)) {
+        throw new TensorFileError(tensor.name, `value ${value} at index ${k} of ${describeTensor(tensor)} rounds beyond float32's range (±3.4028235e38)`, source);
+      }
     }
     return out;
   }

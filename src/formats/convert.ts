@@ -26,6 +26,8 @@ export function toFloat32(tensor: Tensor, source?: string): Float32Array {
   if (dtype === 'F32') {
     // A view of the file's bytes when it can be one (the safetensors writers align the data).
     if (LITTLE_ENDIAN && bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, count);
+    // Unaligned (an .npz member's data, after its header): one copy to aligned memory.
+    if (LITTLE_ENDIAN) return new Float32Array(bytes.slice().buffer);
     const out = new Float32Array(count);
     for (let k = 0; k < count; k++) out[k] = view.getFloat32(4 * k, true);
     return out;
@@ -33,7 +35,12 @@ export function toFloat32(tensor: Tensor, source?: string): Float32Array {
   if (dtype === 'BF16') {
     // bf16 is the top half of a float32: shifting its bits up widens it exactly.
     const bits = new Uint32Array(count);
-    for (let k = 0; k < count; k++) bits[k] = view.getUint16(2 * k, true) << 16;
+    if (LITTLE_ENDIAN) {
+      const halves = bytes.byteOffset % 2 === 0 ? new Uint16Array(bytes.buffer, bytes.byteOffset, count) : new Uint16Array(bytes.slice().buffer);
+      for (let k = 0; k < count; k++) bits[k] = halves[k]! << 16;
+    } else {
+      for (let k = 0; k < count; k++) bits[k] = view.getUint16(2 * k, true) << 16;
+    }
     return new Float32Array(bits.buffer);
   }
   if (dtype === 'F64') {

@@ -211,21 +211,35 @@ function inflateBounded(compressed: Uint8Array, size: number, fail: (problem: st
   return out;
 }
 
-let crcTable: Uint32Array | undefined;
+let crcTables: Uint32Array[] | undefined;
 
-/** CRC-32 (the zip polynomial 0xEDB88320), table-driven. */
+/**
+ * CRC-32 (the zip polynomial 0xEDB88320), slicing-by-8: eight bytes a step through eight tables,
+ * several times faster than a byte a step (a stored storage of hundreds of MB is checked too).
+ */
 export function crc32Of(bytes: Uint8Array): number {
-  if (crcTable === undefined) {
-    crcTable = new Uint32Array(256);
+  if (crcTables === undefined) {
+    const tables = Array.from({ length: 8 }, () => new Uint32Array(256));
     for (let n = 0; n < 256; n++) {
       let c = n;
       for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
+      tables[0]![n] = c >>> 0;
     }
+    for (let n = 0; n < 256; n++) {
+      for (let t = 1; t < 8; t++) tables[t]![n] = (tables[t - 1]![n]! >>> 8) ^ tables[0]![tables[t - 1]![n]! & 0xff]!;
+    }
+    crcTables = tables;
   }
-  const table = crcTable;
+  const [t0, t1, t2, t3, t4, t5, t6, t7] = crcTables as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
   let crc = 0xffffffff;
-  for (let k = 0; k < bytes.length; k++) crc = table[(crc ^ bytes[k]!) & 0xff]! ^ (crc >>> 8);
+  let k = 0;
+  for (const end = bytes.length - 8; k <= end; k += 8) {
+    const low = (crc ^ (bytes[k]! | (bytes[k + 1]! << 8) | (bytes[k + 2]! << 16) | (bytes[k + 3]! << 24))) >>> 0;
+    crc =
+      t7[low & 0xff]! ^ t6[(low >>> 8) & 0xff]! ^ t5[(low >>> 16) & 0xff]! ^ t4[low >>> 24]! ^
+      t3[bytes[k + 4]!]! ^ t2[bytes[k + 5]!]! ^ t1[bytes[k + 6]!]! ^ t0[bytes[k + 7]!]!;
+  }
+  for (; k < bytes.length; k++) crc = t0[(crc ^ bytes[k]!) & 0xff]! ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }
 

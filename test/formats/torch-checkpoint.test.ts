@@ -3,9 +3,11 @@
  * read back equal to what was saved, and hostile ones refused by name with nothing run.
  */
 import { existsSync, rmSync } from 'node:fs';
+import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { TensorFileError } from '../../src/errors.js';
 import { readTorchCheckpoint } from '../../src/formats/torch-checkpoint.js';
+import { openZip } from '../../src/formats/zip.js';
 import { expected, expectTensors, fixture } from './fixtures.js';
 
 /** The file the hostile pickles' command would create if anything ran it. */
@@ -86,5 +88,13 @@ describe('readTorchCheckpoint', () => {
       view.setUint32(sizes + 4, 12, true);
     }
     expect(() => readTorchCheckpoint(bad, 'short.pt')).toThrowError(/storage 0 of 4 F32 needs 16 bytes; archive\/data\/0 has 12/);
+  });
+
+  it('should read the byteorder record PyTorch 2 writes: "little" read, "big" refused by name', () => {
+    const archive = openZip(fixture('dtypes.pt'));
+    const files = Object.fromEntries([...archive.members.keys()].map((member) => [member, archive.read(member).slice()]));
+    const withOrder = (order: string) => zipSync({ ...files, 'dtypes/byteorder': new TextEncoder().encode(order) }, { level: 0 });
+    expectTensors(readTorchCheckpoint(withOrder('little'), 'dtypes.pt').tensors, 'dtypes.pt');
+    expect(() => readTorchCheckpoint(withOrder('big'), 'b.pt')).toThrowError(/^b\.pt: dtypes\/byteorder: is "big"; only little-endian checkpoints are read$/);
   });
 });

@@ -234,10 +234,10 @@ export function readPickle(bytes: Uint8Array, options: PickleOptions): PickleVal
         stack.push(utf8(u64()));
         break;
       case 0x55: // SHORT_BINSTRING (Python 2 str, read as Latin-1 as Python 3 does with encoding='latin1')
-        stack.push(new TextDecoder('latin1').decode(take(u8(), 'a string')));
+        stack.push(latin1(take(u8(), 'a string')));
         break;
       case 0x54: // BINSTRING
-        stack.push(new TextDecoder('latin1').decode(take(u32(), 'a string')));
+        stack.push(latin1(take(u32(), 'a string')));
         break;
       case 0x43: // SHORT_BINBYTES
         stack.push(take(u8(), 'bytes').slice());
@@ -369,6 +369,13 @@ export function readPickle(bytes: Uint8Array, options: PickleOptions): PickleVal
         fail(`opcode 0x${op.toString(16).padStart(2, '0')}${REFUSED[op] ? ` (${REFUSED[op]})` : ''} is not one a state dict of tensors uses`);
     }
   }
+}
+
+/** Latin-1 bytes as a string, by hand: not every runtime's TextDecoder knows 'latin1'. */
+function latin1(bytes: Uint8Array): string {
+  let text = '';
+  for (let at = 0; at < bytes.length; at += 8192) text += String.fromCharCode(...bytes.subarray(at, at + 8192));
+  return text;
 }
 
 /** A value's kind, in errors. */

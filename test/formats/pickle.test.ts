@@ -50,6 +50,8 @@ describe('readPickle', () => {
       'h\x02', // BINGET 2: the same list
       ...unicode('tuple'),
       'N\x88\x89\x87', // (None, True, False)
+      ...unicode('py2'),
+      'U\x03\xe9t\xe9', // SHORT_BINSTRING, Latin-1
       'u.', // SETITEMS, STOP
     );
     const value = readPickle(bytes, OPTIONS) as PickleDict;
@@ -58,6 +60,7 @@ describe('readPickle', () => {
     expect(entries).toMatchObject({ k: 32, neg: -7, long: 2n ** 64n, pi: Math.PI, list: [1, 2] });
     expect(entries.again).toBe(entries.list);
     expect((entries.tuple as PickleTuple).items).toEqual([null, true, false]);
+    expect(entries.py2).toBe('été');
   });
 
   it.each([

@@ -64,10 +64,23 @@ describe('readTorchCheckpoint', () => {
     expect(existsSync(MARKER)).toBe(false);
   });
 
-  it('should refuse a file that is not a zip, and the legacy format by name', () => {
+  it('should refuse a file that is not a zip, and the legacy format (torch.save without the zip) by name', () => {
     expect(() => readTorchCheckpoint(new TextEncoder().encode('hello'), 'x.pt')).toThrowError(/^x\.pt: \(format\): is not a PyTorch zip checkpoint/);
-    const legacy = Uint8Array.from([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e]);
-    expect(() => readTorchCheckpoint(legacy, 'old.pt')).toThrowError(/legacy checkpoint format \(before 1\.6\)/);
+    expect(() => readTorchCheckpoint(fixture('legacy.pt'), 'old.pt')).toThrowError(/^old\.pt: \(format\): is PyTorch's legacy checkpoint format \(before 1\.6\)/);
+  });
+
+  it('should refuse a state dict that contains itself, or shares a dict exponentially often, without walking it all', () => {
+    const text = (...parts: (string | number[])[]) => Uint8Array.from(parts.flatMap((p) => (typeof p === 'string' ? [...p].map((c) => c.charCodeAt(0)) : p)));
+    const checkpoint = (pickle: Uint8Array) => zipSync({ 'archive/data.pkl': pickle }, { level: 0 });
+    // d = {}; d['a'] = d
+    const cycle = text([0x80, 0x02], '}q\x00X\x01\x00\x00\x00ah\x00s.');
+    expect(() => readTorchCheckpoint(checkpoint(cycle), 'c.pt')).toThrowError(/^c\.pt: archive\/data\.pkl: the dict at "a" contains itself$/);
+    // d0 = {'x': 1}; d(k) = {'a': d(k-1), 'b': d(k-1)} for 40 levels: 2^40 paths through 41 dicts
+    // (each level's dict is popped from the stack once the next is begun: it stays in the memo)
+    const levels: (string | number[])[] = [[0x80, 0x02], '}q\x00X\x01\x00\x00\x00xK\x01s'];
+    for (let k = 1; k <= 40; k++) levels.push('0}q', [k], 'X\x01\x00\x00\x00ah', [k - 1], 'sX\x01\x00\x00\x00bh', [k - 1], 's');
+    levels.push('.');
+    expect(() => readTorchCheckpoint(checkpoint(text(...levels)), 's.pt')).toThrowError(/^s\.pt: archive\/data\.pkl: holds more values than its bytes can write/);
   });
 
   it('should refuse a checkpoint whose storage member is shorter than its element count', () => {

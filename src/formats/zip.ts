@@ -215,7 +215,8 @@ let crcTables: Uint32Array[] | undefined;
 
 /**
  * CRC-32 (the zip polynomial 0xEDB88320), slicing-by-8: eight bytes a step through eight tables,
- * several times faster than a byte a step (a stored storage of hundreds of MB is checked too).
+ * about twice as fast as a byte a step (2.1× on 32 MB in Node 20, measured on a loaded machine);
+ * a stored storage of hundreds of MB is checked too.
  */
 export function crc32Of(bytes: Uint8Array): number {
   if (crcTables === undefined) {

@@ -13,6 +13,10 @@
  *  5. A batch encode of the whole dataset with the job's model, wrangler dev killed again a third
  *     of the way through, resumed; its codes, downloaded as raw float32, must equal the library's
  *     `model.encode` of every row bit for bit.
+ *     Throughout the job (before the kill and after the restart) its status is read every second,
+ *     each answer's latency recorded; every answer must come within STATUS_BOUND_MS
+ *     (docs/JOBS.md, Answering while running), and the longest slice's wall time is taken from
+ *     wrangler dev's `job.slice` log lines.
  *  6. The job's model must equal the CLI's bit for bit (weights, Adam state, normalisation, loss
  *     history, metrics); the resident memory of each CLI run and of workerd is sampled every
  *     250 ms from /proc (workerd's alone, without wrangler's own Node), and the CLI's peak must
@@ -20,6 +24,7 @@
  *
  *   npm run e2e:scale                 # 2,000,000 × 64
  *   SCALE_ROWS=200000 npm run e2e:scale   # a quicker look (figures are not written)
+ *   SCALE_OUT=bench/other.json npm run e2e:scale   # the figures written there instead
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +44,8 @@ const ROWS = Number(process.env.SCALE_ROWS ?? DEFAULT_ROWS);
 const COLS = 64;
 const TRAINING = ['--hidden', '32', '--epochs', '2', '--batch-size', '1024', '--seed', '11', '--learning-rate', '0.001'];
 const CLI_RSS_BOUND_MB = 300;
+/** The bound docs/JOBS.md states on a status read while a job runs (JOB_SLICE_MS, 1 s). */
+const STATUS_BOUND_MS = 1000;
 export const RESULTS = join(REPO_ROOT, 'bench', 'e2e-scale.json');
 
 /**
@@ -85,6 +92,45 @@ function sampler(pid: () => number | undefined, only?: string): { stop(): number
       return peak;
     },
   };
+}
+
+/**
+ * Reads a job's status every second until stopped, recording each answer's latency (a read the
+ * kill cut off is counted apart, not as a latency).
+ */
+function statusPoller(base: () => string, id: string): { stop(): Promise<{ latencies: number[]; cutOff: number }> } {
+  const latencies: number[] = [];
+  let cutOff = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const tick = performance.now();
+      try {
+        const res = await fetch(`${base()}/v1/jobs/${id}`, { headers: { authorization: `Bearer ${DEV_ADMIN_TOKEN}` }, signal: AbortSignal.timeout(120_000) });
+        await res.arrayBuffer();
+        if (res.ok) latencies.push(performance.now() - tick);
+        else cutOff++;
+      } catch {
+        cutOff++;
+      }
+      await sleep(Math.max(0, 1000 - (performance.now() - tick)));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { latencies, cutOff };
+    },
+  };
+}
+
+/** The `job.slice` log lines of job `id` in a wrangler dev log. */
+function sliceLines(log: string, id: string): { wallMs: number; phase?: string }[] {
+  return log
+    .split('\n')
+    .filter((line) => line.includes('"event":"job.slice"') && line.includes(id))
+    .map((line) => JSON.parse(line.slice(line.indexOf('{'))) as { wallMs: number; phase?: string });
 }
 
 /** Runs the CLI (the built bin when there is one), sampling its memory; returns stdout and the peak RSS. */
@@ -232,6 +278,8 @@ async function main(): Promise<void> {
     const jobStarted = performance.now();
     const stepsPerEpoch = job.totalSteps / 2;
     memory = workerd();
+    let base = server.base;
+    const poller = statusPoller(() => base, job.id);
     let seen: JobView;
     for (;;) {
       seen = await getJob(server.base, job.id);
@@ -241,12 +289,17 @@ async function main(): Promise<void> {
     }
     await server.kill();
     const beforeKillWorkerdMb = memory.stop();
+    const slices = sliceLines(server.log(), job.id);
     console.error(`killed wrangler dev at step ${seen.step} of ${job.totalSteps} (epoch 1 of 2)`);
 
     server = await startWranglerDev(state);
+    base = server.base;
     memory = workerd();
     const followed = await cli(['job', '--api', server.base, '--follow', job.id, '--wait', '--json']);
     const afterKillWorkerdMb = memory.stop();
+    const status = await poller.stop();
+    slices.push(...sliceLines(server.log(), job.id));
+    const sorted = [...status.latencies].sort((a, b) => a - b);
     const jobSeconds = (performance.now() - jobStarted) / 1000;
     const ended = JSON.parse(followed.stdout) as JobView;
     if (ended.status !== 'succeeded') throw new Error(`the job did not succeed: ${followed.stdout}`);
@@ -305,6 +358,14 @@ async function main(): Promise<void> {
       killedAtStep: seen.step,
       totalSteps: job.totalSteps,
       jobSeconds: round(jobSeconds),
+      jobSlices: slices.length,
+      jobMetricsSlices: slices.filter((slice) => slice.phase === 'metrics').length,
+      longestSliceMs: Math.max(...slices.map((slice) => slice.wallMs)),
+      statusReads: sorted.length,
+      statusReadsCutByKill: status.cutOff,
+      statusMedianMs: round(sorted[sorted.length >> 1] ?? NaN),
+      statusP99Ms: round(sorted[Math.floor(sorted.length * 0.99)] ?? NaN),
+      statusMaxMs: round(sorted.at(-1) ?? NaN),
       workerdPeakRssMb: round(Math.max(beforeKillWorkerdMb, afterKillWorkerdMb)),
       cliTrainSeconds: round(trained.seconds),
       cliTrainRowsPerSecond: Math.round((ROWS * 2) / trained.seconds),
@@ -318,9 +379,10 @@ async function main(): Promise<void> {
       codesEqualEncode: codesEqual,
     };
     console.log(JSON.stringify(figures, null, 2));
-    if (ROWS === DEFAULT_ROWS) writeFileSync(RESULTS, `${JSON.stringify(figures, null, 2)}\n`);
+    if (ROWS === DEFAULT_ROWS) writeFileSync(process.env.SCALE_OUT ? join(REPO_ROOT, process.env.SCALE_OUT) : RESULTS, `${JSON.stringify(figures, null, 2)}\n`);
     if (differing.length > 0) throw new Error(`the job's model differs from the CLI's in ${differing.join(', ')}`);
     if (!codesEqual) throw new Error("the batch encode's codes differ from model.encode's");
+    if (figures.statusMaxMs > STATUS_BOUND_MS) throw new Error(`a status read took ${figures.statusMaxMs} ms while the job ran, over the ${STATUS_BOUND_MS} ms bound`);
     for (const [what, mb] of [['upload', uploaded.peakRssMb], ['train', trained.peakRssMb]] as const) {
       if (mb > CLI_RSS_BOUND_MB) throw new Error(`edge-sae ${what} peaked at ${mb.toFixed(0)} MB resident, over the ${CLI_RSS_BOUND_MB} MB bound`);
     }

@@ -13,6 +13,7 @@
  *
  *   npx tsx scripts/workerd-memory.ts              # 12 rounds, 60 s idle → bench/workerd-memory.json
  *   MEMORY_ROUNDS=4 MEMORY_IDLE_SECONDS=10 npx tsx scripts/workerd-memory.ts   # a quick look (not written)
+ *   MEMORY_ROUNDS=30 MEMORY_OUT=bench/workerd-memory-30.json npx tsx scripts/workerd-memory.ts   # written there
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -105,7 +106,8 @@ async function main(): Promise<void> {
       idle,
     };
     console.log(JSON.stringify(figures, null, 2));
-    if (ROUNDS === DEFAULT_ROUNDS) writeFileSync(RESULTS, `${JSON.stringify(figures, null, 2)}\n`);
+    const out = process.env.MEMORY_OUT ? join(REPO_ROOT, process.env.MEMORY_OUT) : ROUNDS === DEFAULT_ROUNDS ? RESULTS : null;
+    if (out) writeFileSync(out, `${JSON.stringify(figures, null, 2)}\n`);
   } finally {
     clearInterval(sampler);
     await server.stop();

@@ -14,6 +14,8 @@
  *   npx tsx scripts/workerd-memory.ts              # 12 rounds, 60 s idle → bench/workerd-memory.json
  *   MEMORY_ROUNDS=4 MEMORY_IDLE_SECONDS=10 npx tsx scripts/workerd-memory.ts   # a quick look (not written)
  *   MEMORY_ROUNDS=30 MEMORY_OUT=bench/workerd-memory-30.json npx tsx scripts/workerd-memory.ts   # written there
+ *   MEMORY_LOAD=jobs …       # each round only the dataset, the job, the download and the deletes
+ *   MEMORY_LOAD=requests …   # each round only the 200 encodes and 200 status reads, on one model and job made once
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +32,8 @@ const IDLE_SECONDS = Number(process.env.MEMORY_IDLE_SECONDS ?? 60);
 const ROWS = 20_000;
 const COLS = 64;
 const RESULTS = join(REPO_ROOT, 'bench', 'workerd-memory.json');
+/** Which part of a round runs: all of it, the jobs part, or the requests part (see the file comment). */
+const LOAD = (process.env.MEMORY_LOAD ?? 'all') as 'all' | 'jobs' | 'requests';
 
 const auth = { authorization: `Bearer ${DEV_ADMIN_TOKEN}` };
 
@@ -49,7 +53,8 @@ async function concurrently(count: number, width: number, call: (i: number) => P
   }));
 }
 
-async function round(base: string, seed: number): Promise<void> {
+/** A dataset and a finished job on it (its model); the data too. */
+async function datasetAndJob(base: string, seed: number): Promise<{ data: Float32Array; datasetId: string; jobId: string; modelId: string }> {
   const rng = new SeededRandom(seed);
   const data = new Float32Array(ROWS * COLS);
   for (let k = 0; k < data.length; k++) data[k] = rng.nextFloat() * 2 - 1;
@@ -60,12 +65,29 @@ async function round(base: string, seed: number): Promise<void> {
     job = (await (await request(base, `/v1/jobs/${job.id}`)).json()) as typeof job;
   }
   if (job.status !== 'succeeded' || !job.modelId) throw new Error(`job ${job.id} ended ${job.status}`);
+  return { data, datasetId: dataset.id, jobId: job.id, modelId: job.modelId };
+}
+
+/** The requests part of a round: 200 encodes of 64 rows and 200 status reads, 8 at a time. */
+async function requests(base: string, { data, jobId, modelId }: { data: Float32Array; jobId: string; modelId: string }): Promise<void> {
   const inputs = Array.from({ length: 64 }, (_, r) => Array.from(data.subarray(r * COLS, (r + 1) * COLS)));
-  await concurrently(200, 8, async () => (await request(base, `/v1/models/${job.modelId}/encode`, json({ inputs }))).arrayBuffer());
-  await concurrently(200, 8, async () => (await request(base, `/v1/jobs/${job.id}`)).arrayBuffer());
-  await (await request(base, `/v1/datasets/${dataset.id}/download?format=f32`)).arrayBuffer();
-  await request(base, `/v1/models/${job.modelId}`, { method: 'DELETE' });
-  await request(base, `/v1/datasets/${dataset.id}`, { method: 'DELETE' });
+  await concurrently(200, 8, async () => (await request(base, `/v1/models/${modelId}/encode`, json({ inputs }))).arrayBuffer());
+  await concurrently(200, 8, async () => (await request(base, `/v1/jobs/${jobId}`)).arrayBuffer());
+}
+
+let kept: Awaited<ReturnType<typeof datasetAndJob>> | undefined;
+
+async function round(base: string, seed: number): Promise<void> {
+  if (LOAD === 'requests') {
+    kept ??= await datasetAndJob(base, 0);
+    await requests(base, kept);
+    return;
+  }
+  const made = await datasetAndJob(base, seed);
+  if (LOAD === 'all') await requests(base, made);
+  await (await request(base, `/v1/datasets/${made.datasetId}/download?format=f32`)).arrayBuffer();
+  await request(base, `/v1/models/${made.modelId}`, { method: 'DELETE' });
+  await request(base, `/v1/datasets/${made.datasetId}`, { method: 'DELETE' });
 }
 
 async function main(): Promise<void> {
@@ -96,6 +118,7 @@ async function main(): Promise<void> {
     const half = Math.floor(rounds.length / 2);
     const figures = {
       date: new Date().toISOString(),
+      part: LOAD,
       load: `${ROUNDS} rounds of: a ${ROWS} × ${COLS} dataset uploaded, a job on it (hidden 32, 2 epochs), 200 encodes of 64 rows, 200 status reads, a download, the model and dataset deleted`,
       startMb: round2(startMb),
       rounds,
@@ -108,6 +131,9 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(figures, null, 2));
     const out = process.env.MEMORY_OUT ? join(REPO_ROOT, process.env.MEMORY_OUT) : ROUNDS === DEFAULT_ROUNDS ? RESULTS : null;
     if (out) writeFileSync(out, `${JSON.stringify(figures, null, 2)}\n`);
+  } catch (error) {
+    console.error(`wrangler dev's log, last lines:\n${server.log().slice(-3000)}`);
+    throw error;
   } finally {
     clearInterval(sampler);
     await server.stop();

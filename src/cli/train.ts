@@ -13,7 +13,7 @@ import type { OpenedDataSource } from '../data/open-data-source.js';
 import { UsageError, type ParsedOptions } from './args.js';
 import { checkUnitRange, checkWidth, loadModel, withDataSourceAsync } from './common.js';
 import type { ModelState } from '../model/model-file.js';
-import { flagOfField, readTrainingFlags } from './option-flags.js';
+import { flagOfField, readTrainingFlags, withFlagNames } from './option-flags.js';
 import { readColsFlag } from './data-flags.js';
 import { checkOutputPath, modelBytesFor, readModelFileAt, writeFileAtomic, type CliIo } from './io.js';
 import { createProgressReporter, progressStyle } from './progress.js';
@@ -60,13 +60,14 @@ async function trainOn(
   let fitOptions: Partial<TrainingOptions> = training;
   if (initPath !== undefined) {
     const { hiddenSize, normalize, ...loss } = config;
-    model = loadModel(withLossOverrides(initFile!, loss), backend);
+    model = loadModel(withFlagNames(() => withLossOverrides(initFile!, loss)), backend);
     checkSameAsModel('--hidden', hiddenSize, model.hiddenSize, initPath);
     checkSameAsModel('--normalize', normalize, model.config.normalize, initPath);
     // Continuing a run: options not given keep the values the model was last trained with.
     fitOptions = { ...(carriedOverTraining(model.trainingOptions) as Partial<TrainingOptions>), ...training };
   } else {
-    model = SparseAutoencoder.create(data.shards.cols, config, backend, { seed: training.seed });
+    // k is checked against the hidden size here, where the data's width (3 × it by default) is known.
+    model = withFlagNames(() => SparseAutoencoder.create(data.shards.cols, config, backend, { seed: training.seed }));
   }
 
   try {

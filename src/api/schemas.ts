@@ -242,7 +242,9 @@ export const UploadSchema = z
 
 export const UploadPartParamsSchema = z.object({
   id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'q3x7w2mbn4d5kfy6hj2a7c5v3t4rplzs' }),
-  n: z.coerce.number().int().min(0).openapi({ param: { name: 'n', in: 'path' }, example: 0, description: 'The part number, 0-based: part n is shard n.' }),
+  // A coerced number's input is `unknown`, which the generator writes as optional and nullable;
+  // a path parameter is always present (OpenAPI 3.1 requires `required: true`), and an integer.
+  n: z.coerce.number().int().min(0).openapi({ param: { name: 'n', in: 'path', required: true }, type: 'integer', minimum: 0, example: 0, description: 'The part number, 0-based: part n is shard n.' }),
 });
 
 export const DatasetListSchema = z

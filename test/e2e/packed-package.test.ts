@@ -1,5 +1,5 @@
 /**
- * What a new user does first, done for real: pack an unbuilt clone (prepack builds it), install
+ * What a new user does first, done for real: pack an unbuilt clone (the prepare script builds it), install
  * the tarball into a scratch project, run its bin and import it, type-check the typed client in
  * that project, and run every code block of the README and docs/*.md that is meant to run
  * (test/helpers/doc-blocks.ts says which): the library examples against the installed package,

@@ -1,6 +1,6 @@
 /**
  * The package as a user gets it: the repository's files copied into a directory with no dist/
- * and no build/ (an unbuilt clone), `npm pack` there (its prepack builds), and the tarball
+ * and no build/ (an unbuilt clone), `npm pack` there (its prepare script builds, as `npm ci` does in a clone), and the tarball
  * installed into a new scratch project beside the optional peers the typed client needs.
  */
 import { execFileSync, type ExecFileSyncOptions } from 'node:child_process';

@@ -17,6 +17,8 @@ export interface PackedPackage {
   files: string[];
   /** The working directory everything ran under (remove it when done). */
   workDir: string;
+  /** The packed tarball. */
+  tarball: string;
 }
 
 const run = (command: string, args: string[], options: ExecFileSyncOptions) =>
@@ -57,7 +59,7 @@ export function packAndInstall(): PackedPackage {
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }));
   const peers = ['hono', '@hono/zod-openapi', 'zod'].map((name) => `${name}@${devVersion(name)}`);
   run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(workDir, tarball), ...peers], { cwd: project, env });
-  return { project, files, workDir };
+  return { project, files, workDir, tarball: join(workDir, tarball) };
 }
 
 /** The version of a dev dependency the repository pins (the peers are installed at the same). */

@@ -1,0 +1,314 @@
+/**
+ * The encoder's pre-activation z = x·W_enc + b_enc with W_enc int8 (per output column symmetric
+ * scales), in integer arithmetic over a quantised input row.
+ *
+ * Weights: W[k, j] ≈ scale_j · q[k, j], q ∈ [−127, 127] (src/backends/assemblyscript/int8-quantize.ts).
+ * Input row: x_k ≈ m + s · u_k with u_k ∈ [0, 127] (quantize_rows_u7 below: per row, asymmetric,
+ * 128 levels from the row's min to its max). Then, exactly in integers,
+ *
+ *   z_j = scale_j · (s · Σ_k u_k q[k, j] + m · Σ_k q[k, j]) + b_j
+ *
+ * with colsum_j = Σ_k q[k, j] fixed at load (passed as off_j = scale_j · colsum_j, f32).
+ *
+ * Why the input is the 7-bit operand: i32x4.relaxed_dot_i8x16_i7x16_add_s(a, b, c) is deterministic
+ * only when b ∈ [0, 127] (x86 lowers it to pmaddubsw, which reads b unsigned and saturates pairs;
+ * with b ≤ 127 no pair can saturate). The weights keep their full int8 range as a; the input row,
+ * quantised per call, is b. The input's quantisation error (step (max − min)/127 of each row) is the
+ * dominant error of this path: see docs/ENCODING.md for the measured figures.
+ *
+ * Layout (laid out once at load): h → hp = 16·⌈h/16⌉, n → nq = 4·⌈n/4⌉, zero padded; panel p
+ * (columns 16p .. 16p+15) holds, for each k4 in 0 .. nq/4, 64 bytes: four groups of four columns,
+ * group g = 16 bytes [c0: k..k+3][c1: k..k+3][c2: …][c3: …] (k = 4·k4, cᵢ = 16p + 4g + i). One
+ * dot instruction then gives the four columns' sums over four k.
+ *
+ * The relaxed build uses the relaxed dot; the portable build (plain SIMD128) computes the same
+ * integer sums with i16x8 extension and i32x4.dot_i16x8_s on pairs of k, adding the pairs at the
+ * end: both builds give the same integers and, with the same f32 epilogue (no fused multiply-add),
+ * the same z, bit for bit. Integer sums are exact while n·127·127 < 2³¹ (n < 133 000).
+ */
+
+// @ts-ignore: decorator
+@inline const PW: i32 = 16;
+// @ts-ignore: decorator
+@inline const MR: i32 = 4;
+
+/** A tile whose columns run past h is stored here (4 rows × 16 floats), then its columns copied to z. */
+const EDGE: usize = memory.data(MR * PW * 4, 16);
+
+/**
+ * Quantises rows of x [rows × n] f32 to u ∈ [0, 127]: per row m = min, s = (max − min)/127,
+ * u_k = round((x_k − m)/s) (0 when max = min), u_k = 0 for k in [n, nq). Writes u as bytes
+ * (xu8 [rows × nq], read by the relaxed build) and as i16 (xi16 [rows × nq], the portable build),
+ * and params [rows × 2] f32 = (s, m).
+ */
+export function quantize_rows_u7(x: usize, rows: i32, n: i32, nq: i32, xu8: usize, xi16: usize, params: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const xr = x + (<usize>(r * n) << 2);
+    let lo = load<f32>(xr), hi = lo;
+    for (let k = 1; k < n; k++) {
+      const v = load<f32>(xr + (<usize>k << 2));
+      lo = min(lo, v);
+      hi = max(hi, v);
+    }
+    const s: f32 = (hi - lo) / 127;
+    const inv: f32 = s > 0 ? <f32>1 / s : 0;
+    const ur = xu8 + <usize>(r * nq), ir = xi16 + (<usize>(r * nq) << 1);
+    for (let k = 0; k < nq; k++) {
+      let u: i32 = 0;
+      if (k < n) u = min(127, max(0, <i32>nearest<f32>((load<f32>(xr + (<usize>k << 2)) - lo) * inv)));
+      store<u8>(ur + <usize>k, <u8>u);
+      store<i16>(ir + (<usize>k << 1), <i16>u);
+    }
+    store<f32>(params + (<usize>r << 3), s);
+    store<f32>(params + (<usize>r << 3), lo, 4);
+  }
+}
+
+/** Σ over 4 k of q·u for 4 columns, added to acc (relaxed build: one instruction). */
+// @ts-ignore: decorator
+@inline
+function dotRelaxed(w: v128, u8: v128, acc: v128): v128 {
+  return i32x4.relaxed_dot_i8x16_i7x16_add_s(w, u8, acc);
+}
+
+/** Portable: pair sums of the 2 low columns added to lo, of the 2 high columns to hi (u16: u as i16, 4 lanes twice). */
+// @ts-ignore: decorator
+@inline
+function dotPairsLo(w: v128, u16: v128, lo: v128): v128 {
+  return i32x4.add(lo, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w), u16));
+}
+// @ts-ignore: decorator
+@inline
+function dotPairsHi(w: v128, u16: v128, hi: v128): v128 {
+  return i32x4.add(hi, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w), u16));
+}
+/** The four columns' sums from the pair sums: [lo0+lo1, lo2+lo3, hi0+hi1, hi2+hi3]. */
+// @ts-ignore: decorator
+@inline
+function joinPairs(lo: v128, hi: v128): v128 {
+  return i32x4.add(v128.shuffle<i32>(lo, hi, 0, 2, 4, 6), v128.shuffle<i32>(lo, hi, 1, 3, 5, 7));
+}
+
+/** z = scale·(s·acc + m·colsum) + b as scale·acc·s + off·m + b (plain mul/add: both builds alike), ReLU, stored. */
+// @ts-ignore: decorator
+@inline
+function finish(dst: usize, acc: v128, s: v128, m: v128, scale: usize, off: usize, bias: usize, relu: bool): void {
+  const a = f32x4.convert_i32x4_s(acc);
+  let v = f32x4.mul(f32x4.mul(a, v128.load(scale)), s);
+  v = f32x4.add(v, f32x4.mul(v128.load(off), m));
+  v = f32x4.add(v, v128.load(bias));
+  if (relu) v = f32x4.max(v, f32x4.splat(0));
+  v128.store(dst, v);
+}
+
+// @ts-ignore: decorator
+@inline
+function copyEdge(z: usize, ldz: usize, rows: i32, w: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const d = z + <usize>r * ldz, src = EDGE + (<usize>r << 6);
+    for (let jj = 0; jj < w; jj++) store<f32>(d + (<usize>jj << 2), load<f32>(src + (<usize>jj << 2)));
+  }
+}
+
+/** One row × one panel (16 columns) at dst. u: the row's u8 (relaxed) or i16 (portable) values. */
+// @ts-ignore: decorator
+@inline
+function rowPanel(u: usize, wp: usize, nq: i32, prm: usize, dst: usize, scale: usize, off: usize, bias: usize, relu: bool): void {
+  const s = v128.load32_splat(prm), m = v128.load32_splat(prm, 4);
+  const steps = nq >> 2;
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    let c0 = i32x4.splat(0), c1 = i32x4.splat(0), c2 = i32x4.splat(0), c3 = i32x4.splat(0);
+    let pu = u, pw = wp;
+    for (let t = 0; t < steps; t++) {
+      const a = v128.load32_splat(pu);
+      c0 = dotRelaxed(v128.load(pw), a, c0);
+      c1 = dotRelaxed(v128.load(pw, 16), a, c1);
+      c2 = dotRelaxed(v128.load(pw, 32), a, c2);
+      c3 = dotRelaxed(v128.load(pw, 48), a, c3);
+      pu += 4;
+      pw += 64;
+    }
+    finish(dst, c0, s, m, scale, off, bias, relu);
+    finish(dst + 16, c1, s, m, scale + 16, off + 16, bias + 16, relu);
+    finish(dst + 32, c2, s, m, scale + 32, off + 32, bias + 32, relu);
+    finish(dst + 48, c3, s, m, scale + 48, off + 48, bias + 48, relu);
+  } else {
+    let l0 = i32x4.splat(0), h0 = i32x4.splat(0), l1 = i32x4.splat(0), h1 = i32x4.splat(0);
+    let l2 = i32x4.splat(0), h2 = i32x4.splat(0), l3 = i32x4.splat(0), h3 = i32x4.splat(0);
+    let pu = u, pw = wp;
+    for (let t = 0; t < steps; t++) {
+      const a = v128.load64_splat(pu);
+      const w0 = v128.load(pw), w1 = v128.load(pw, 16), w2 = v128.load(pw, 32), w3 = v128.load(pw, 48);
+      l0 = dotPairsLo(w0, a, l0);
+      h0 = dotPairsHi(w0, a, h0);
+      l1 = dotPairsLo(w1, a, l1);
+      h1 = dotPairsHi(w1, a, h1);
+      l2 = dotPairsLo(w2, a, l2);
+      h2 = dotPairsHi(w2, a, h2);
+      l3 = dotPairsLo(w3, a, l3);
+      h3 = dotPairsHi(w3, a, h3);
+      pu += 8;
+      pw += 64;
+    }
+    finish(dst, joinPairs(l0, h0), s, m, scale, off, bias, relu);
+    finish(dst + 16, joinPairs(l1, h1), s, m, scale + 16, off + 16, bias + 16, relu);
+    finish(dst + 32, joinPairs(l2, h2), s, m, scale + 32, off + 32, bias + 32, relu);
+    finish(dst + 48, joinPairs(l3, h3), s, m, scale + 48, off + 48, bias + 48, relu);
+  }
+}
+
+/** The input operand of row r: its u8 (relaxed) or i16 (portable) values. */
+// @ts-ignore: decorator
+@inline
+function rowInput(xu8: usize, xi16: usize, r: i32, nq: i32): usize {
+  return ASC_FEATURE_RELAXED_SIMD ? xu8 + <usize>(r * nq) : xi16 + (<usize>(r * nq) << 1);
+}
+
+/**
+ * z[rows × h] = dequantised x · W + b (ReLU when relu ≠ 0), few rows: each panel streamed once,
+ * each row down it in turn. xu8/xi16/params from quantize_rows_u7; w, scale, off, bias as laid out
+ * at load (see the header; scale, off and bias padded to hp).
+ */
+export function encode_i8_rows(xu8: usize, xi16: usize, params: usize, w: usize, scale: usize, off: usize, bias: usize, z: usize, rows: i32, nq: i32, h: i32, relu: i32): void {
+  const ldz = <usize>h << 2;
+  const panelBytes = <usize>nq << 4;
+  const panels = (h + PW - 1) / PW;
+  for (let p = 0; p < panels; p++) {
+    const wp = w + <usize>p * panelBytes;
+    const j0 = p * PW, cols = min(PW, h - j0);
+    const jo = <usize>j0 << 2;
+    for (let r = 0; r < rows; r++) {
+      const zr = z + <usize>r * ldz + jo;
+      const dst = cols == PW ? zr : EDGE;
+      rowPanel(rowInput(xu8, xi16, r, nq), wp, nq, params + (<usize>r << 3), dst, scale + jo, off + jo, bias + jo, relu != 0);
+      if (cols < PW) copyEdge(zr, ldz, 1, cols);
+    }
+  }
+}
+
+/** Tiles of up to 4 rows × 8 columns (two groups at wp, k4 step 64 bytes), stored at dst. */
+// @ts-ignore: decorator
+@inline
+function tile(rows: i32, xu8: usize, xi16: usize, r0: i32, nq: i32, params: usize, wp: usize, dst: usize, ldd: usize, scale: usize, off: usize, bias: usize, relu: bool): void {
+  const steps = nq >> 2;
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    let c00 = i32x4.splat(0), c01 = i32x4.splat(0), c10 = i32x4.splat(0), c11 = i32x4.splat(0);
+    let c20 = i32x4.splat(0), c21 = i32x4.splat(0), c30 = i32x4.splat(0), c31 = i32x4.splat(0);
+    const u0 = xu8 + <usize>(r0 * nq);
+    const ld = <usize>nq;
+    let pw = wp;
+    for (let t = 0; t < steps; t++) {
+      const o = <usize>t << 2;
+      const w0 = v128.load(pw), w1 = v128.load(pw, 16);
+      const a0 = v128.load32_splat(u0 + o);
+      c00 = dotRelaxed(w0, a0, c00);
+      c01 = dotRelaxed(w1, a0, c01);
+      if (rows > 1) {
+        const a1 = v128.load32_splat(u0 + ld + o);
+        c10 = dotRelaxed(w0, a1, c10);
+        c11 = dotRelaxed(w1, a1, c11);
+        const a2 = v128.load32_splat(u0 + 2 * ld + o);
+        c20 = dotRelaxed(w0, a2, c20);
+        c21 = dotRelaxed(w1, a2, c21);
+        const a3 = v128.load32_splat(u0 + 3 * ld + o);
+        c30 = dotRelaxed(w0, a3, c30);
+        c31 = dotRelaxed(w1, a3, c31);
+      }
+      pw += 64;
+    }
+    storeTile(rows, c00, c01, c10, c11, c20, c21, c30, c31, params + (<usize>r0 << 3), dst, ldd, scale, off, bias, relu);
+  } else {
+    let l00 = i32x4.splat(0), h00 = i32x4.splat(0), l01 = i32x4.splat(0), h01 = i32x4.splat(0);
+    let l10 = i32x4.splat(0), h10 = i32x4.splat(0), l11 = i32x4.splat(0), h11 = i32x4.splat(0);
+    let l20 = i32x4.splat(0), h20 = i32x4.splat(0), l21 = i32x4.splat(0), h21 = i32x4.splat(0);
+    let l30 = i32x4.splat(0), h30 = i32x4.splat(0), l31 = i32x4.splat(0), h31 = i32x4.splat(0);
+    const u0 = xi16 + (<usize>(r0 * nq) << 1);
+    const ld = <usize>nq << 1;
+    let pw = wp;
+    for (let t = 0; t < steps; t++) {
+      const o = <usize>t << 3;
+      const w0 = v128.load(pw), w1 = v128.load(pw, 16);
+      // the weights widened once, used by every row of the tile
+      const e0l = i16x8.extend_low_i8x16_s(w0), e0h = i16x8.extend_high_i8x16_s(w0);
+      const e1l = i16x8.extend_low_i8x16_s(w1), e1h = i16x8.extend_high_i8x16_s(w1);
+      const a0 = v128.load64_splat(u0 + o);
+      l00 = i32x4.add(l00, i32x4.dot_i16x8_s(e0l, a0));
+      h00 = i32x4.add(h00, i32x4.dot_i16x8_s(e0h, a0));
+      l01 = i32x4.add(l01, i32x4.dot_i16x8_s(e1l, a0));
+      h01 = i32x4.add(h01, i32x4.dot_i16x8_s(e1h, a0));
+      if (rows > 1) {
+        const a1 = v128.load64_splat(u0 + ld + o);
+        l10 = i32x4.add(l10, i32x4.dot_i16x8_s(e0l, a1));
+        h10 = i32x4.add(h10, i32x4.dot_i16x8_s(e0h, a1));
+        l11 = i32x4.add(l11, i32x4.dot_i16x8_s(e1l, a1));
+        h11 = i32x4.add(h11, i32x4.dot_i16x8_s(e1h, a1));
+        const a2 = v128.load64_splat(u0 + 2 * ld + o);
+        l20 = i32x4.add(l20, i32x4.dot_i16x8_s(e0l, a2));
+        h20 = i32x4.add(h20, i32x4.dot_i16x8_s(e0h, a2));
+        l21 = i32x4.add(l21, i32x4.dot_i16x8_s(e1l, a2));
+        h21 = i32x4.add(h21, i32x4.dot_i16x8_s(e1h, a2));
+        const a3 = v128.load64_splat(u0 + 3 * ld + o);
+        l30 = i32x4.add(l30, i32x4.dot_i16x8_s(e0l, a3));
+        h30 = i32x4.add(h30, i32x4.dot_i16x8_s(e0h, a3));
+        l31 = i32x4.add(l31, i32x4.dot_i16x8_s(e1l, a3));
+        h31 = i32x4.add(h31, i32x4.dot_i16x8_s(e1h, a3));
+      }
+      pw += 64;
+    }
+    storeTile(rows, joinPairs(l00, h00), joinPairs(l01, h01), joinPairs(l10, h10), joinPairs(l11, h11),
+      joinPairs(l20, h20), joinPairs(l21, h21), joinPairs(l30, h30), joinPairs(l31, h31),
+      params + (<usize>r0 << 3), dst, ldd, scale, off, bias, relu);
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function storeTile(rows: i32, c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128,
+  prm: usize, dst: usize, ldd: usize, scale: usize, off: usize, bias: usize, relu: bool): void {
+  finish(dst, c00, v128.load32_splat(prm), v128.load32_splat(prm, 4), scale, off, bias, relu);
+  finish(dst + 16, c01, v128.load32_splat(prm), v128.load32_splat(prm, 4), scale + 16, off + 16, bias + 16, relu);
+  if (rows == 1) return;
+  finish(dst + ldd, c10, v128.load32_splat(prm, 8), v128.load32_splat(prm, 12), scale, off, bias, relu);
+  finish(dst + ldd + 16, c11, v128.load32_splat(prm, 8), v128.load32_splat(prm, 12), scale + 16, off + 16, bias + 16, relu);
+  finish(dst + 2 * ldd, c20, v128.load32_splat(prm, 16), v128.load32_splat(prm, 20), scale, off, bias, relu);
+  finish(dst + 2 * ldd + 16, c21, v128.load32_splat(prm, 16), v128.load32_splat(prm, 20), scale + 16, off + 16, bias + 16, relu);
+  finish(dst + 3 * ldd, c30, v128.load32_splat(prm, 24), v128.load32_splat(prm, 28), scale, off, bias, relu);
+  finish(dst + 3 * ldd + 16, c31, v128.load32_splat(prm, 24), v128.load32_splat(prm, 28), scale + 16, off + 16, bias + 16, relu);
+}
+
+/** As encode_i8_rows, in tiles of 4 rows × 8 columns (many rows). */
+export function encode_i8_gemm(xu8: usize, xi16: usize, params: usize, w: usize, scale: usize, off: usize, bias: usize, z: usize, rows: i32, nq: i32, h: i32, relu: i32): void {
+  const ldz = <usize>h << 2;
+  const panelBytes = <usize>nq << 4;
+  const panels = (h + PW - 1) / PW;
+  const rows4 = rows & ~(MR - 1);
+  const rl = relu != 0;
+  for (let p = 0; p < panels; p++) {
+    for (let half = 0; half < 2; half++) {
+      const j0 = p * PW + half * 8;
+      const cols = min(8, h - j0);
+      if (cols <= 0) break;
+      const wp = w + <usize>p * panelBytes + (half ? 32 : 0);
+      const jo = <usize>j0 << 2;
+      let i = 0;
+      for (; i < rows4; i += MR) {
+        const zi = z + <usize>i * ldz + jo;
+        if (cols == 8) {
+          tile(MR, xu8, xi16, i, nq, params, wp, zi, ldz, scale + jo, off + jo, bias + jo, rl);
+        } else {
+          tile(MR, xu8, xi16, i, nq, params, wp, EDGE, PW << 2, scale + jo, off + jo, bias + jo, rl);
+          copyEdge(zi, ldz, MR, cols);
+        }
+      }
+      for (; i < rows; i++) {
+        const zi = z + <usize>i * ldz + jo;
+        if (cols == 8) {
+          tile(1, xu8, xi16, i, nq, params, wp, zi, ldz, scale + jo, off + jo, bias + jo, rl);
+        } else {
+          tile(1, xu8, xi16, i, nq, params, wp, EDGE, PW << 2, scale + jo, off + jo, bias + jo, rl);
+          copyEdge(zi, ldz, 1, cols);
+        }
+      }
+    }
+  }
+}

@@ -68,7 +68,8 @@ export function quantize_rows_u7(x: usize, rows: i32, n: i32, nq: i32, xu8: usiz
 // @ts-ignore: decorator
 @inline
 function dotRelaxed(w: v128, u8: v128, acc: v128): v128 {
-  return i32x4.relaxed_dot_i8x16_i7x16_add_s(w, u8, acc);
+  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.relaxed_dot_i8x16_i7x16_add_s(w, u8, acc);
+  return unreachable(); // never called in the plain build (every caller passes dot = the feature flag)
 }
 
 /** Portable: pair sums of the 2 low columns added to lo, of the 2 high columns to hi (u16: u as i16, 4 lanes twice). */
@@ -113,10 +114,10 @@ function copyEdge(z: usize, ldz: usize, rows: i32, w: i32): void {
 /** One row × one panel (16 columns) at dst. u: the row's u8 (relaxed) or i16 (portable) values. */
 // @ts-ignore: decorator
 @inline
-function rowPanel(u: usize, wp: usize, nq: i32, prm: usize, dst: usize, scale: usize, off: usize, bias: usize, relu: bool): void {
+function rowPanel(dot: bool, u: usize, wp: usize, nq: i32, prm: usize, dst: usize, scale: usize, off: usize, bias: usize, relu: bool): void {
   const s = v128.load32_splat(prm), m = v128.load32_splat(prm, 4);
   const steps = nq >> 2;
-  if (ASC_FEATURE_RELAXED_SIMD) {
+  if (dot) {
     let c0 = i32x4.splat(0), c1 = i32x4.splat(0), c2 = i32x4.splat(0), c3 = i32x4.splat(0);
     let pu = u, pw = wp;
     for (let t = 0; t < steps; t++) {
@@ -160,16 +161,14 @@ function rowPanel(u: usize, wp: usize, nq: i32, prm: usize, dst: usize, scale: u
 /** The input operand of row r: its u8 (relaxed) or i16 (portable) values. */
 // @ts-ignore: decorator
 @inline
-function rowInput(xu8: usize, xi16: usize, r: i32, nq: i32): usize {
-  return ASC_FEATURE_RELAXED_SIMD ? xu8 + <usize>(r * nq) : xi16 + (<usize>(r * nq) << 1);
+function rowInput(dot: bool, xu8: usize, xi16: usize, r: i32, nq: i32): usize {
+  return dot ? xu8 + <usize>(r * nq) : xi16 + (<usize>(r * nq) << 1);
 }
 
-/**
- * z[rows × h] = dequantised x · W + b (ReLU when relu ≠ 0), few rows: each panel streamed once,
- * each row down it in turn. xu8/xi16/params from quantize_rows_u7; w, scale, off, bias as laid out
- * at load (see the header; scale, off and bias padded to hp).
- */
-export function encode_i8_rows(xu8: usize, xi16: usize, params: usize, w: usize, scale: usize, off: usize, bias: usize, z: usize, rows: i32, nq: i32, h: i32, relu: i32): void {
+/** The rows kernel: each panel streamed once, each row down it in turn. */
+// @ts-ignore: decorator
+@inline
+function encodeRows(dot: bool, xu8: usize, xi16: usize, params: usize, w: usize, scale: usize, off: usize, bias: usize, z: usize, rows: i32, nq: i32, h: i32, relu: i32): void {
   const ldz = <usize>h << 2;
   const panelBytes = <usize>nq << 4;
   const panels = (h + PW - 1) / PW;
@@ -180,7 +179,7 @@ export function encode_i8_rows(xu8: usize, xi16: usize, params: usize, w: usize,
     for (let r = 0; r < rows; r++) {
       const zr = z + <usize>r * ldz + jo;
       const dst = cols == PW ? zr : EDGE;
-      rowPanel(rowInput(xu8, xi16, r, nq), wp, nq, params + (<usize>r << 3), dst, scale + jo, off + jo, bias + jo, relu != 0);
+      rowPanel(dot, rowInput(dot, xu8, xi16, r, nq), wp, nq, params + (<usize>r << 3), dst, scale + jo, off + jo, bias + jo, relu != 0);
       if (cols < PW) copyEdge(zr, ldz, 1, cols);
     }
   }
@@ -189,9 +188,9 @@ export function encode_i8_rows(xu8: usize, xi16: usize, params: usize, w: usize,
 /** Tiles of up to 4 rows × 8 columns (two groups at wp, k4 step 64 bytes), stored at dst. */
 // @ts-ignore: decorator
 @inline
-function tile(rows: i32, xu8: usize, xi16: usize, r0: i32, nq: i32, params: usize, wp: usize, dst: usize, ldd: usize, scale: usize, off: usize, bias: usize, relu: bool): void {
+function tile(dot: bool, rows: i32, xu8: usize, xi16: usize, r0: i32, nq: i32, params: usize, wp: usize, dst: usize, ldd: usize, scale: usize, off: usize, bias: usize, relu: bool): void {
   const steps = nq >> 2;
-  if (ASC_FEATURE_RELAXED_SIMD) {
+  if (dot) {
     let c00 = i32x4.splat(0), c01 = i32x4.splat(0), c10 = i32x4.splat(0), c11 = i32x4.splat(0);
     let c20 = i32x4.splat(0), c21 = i32x4.splat(0), c30 = i32x4.splat(0), c31 = i32x4.splat(0);
     const u0 = xu8 + <usize>(r0 * nq);
@@ -276,8 +275,10 @@ function storeTile(rows: i32, c00: v128, c01: v128, c10: v128, c11: v128, c20: v
   finish(dst + 3 * ldd + 16, c31, v128.load32_splat(prm, 24), v128.load32_splat(prm, 28), scale + 16, off + 16, bias + 16, relu);
 }
 
-/** As encode_i8_rows, in tiles of 4 rows × 8 columns (many rows). */
-export function encode_i8_gemm(xu8: usize, xi16: usize, params: usize, w: usize, scale: usize, off: usize, bias: usize, z: usize, rows: i32, nq: i32, h: i32, relu: i32): void {
+/** The GEMM: tiles of 4 rows × 8 columns. */
+// @ts-ignore: decorator
+@inline
+function encodeGemm(dot: bool, xu8: usize, xi16: usize, params: usize, w: usize, scale: usize, off: usize, bias: usize, z: usize, rows: i32, nq: i32, h: i32, relu: i32): void {
   const ldz = <usize>h << 2;
   const panelBytes = <usize>nq << 4;
   const panels = (h + PW - 1) / PW;
@@ -294,21 +295,81 @@ export function encode_i8_gemm(xu8: usize, xi16: usize, params: usize, w: usize,
       for (; i < rows4; i += MR) {
         const zi = z + <usize>i * ldz + jo;
         if (cols == 8) {
-          tile(MR, xu8, xi16, i, nq, params, wp, zi, ldz, scale + jo, off + jo, bias + jo, rl);
+          tile(dot, MR, xu8, xi16, i, nq, params, wp, zi, ldz, scale + jo, off + jo, bias + jo, rl);
         } else {
-          tile(MR, xu8, xi16, i, nq, params, wp, EDGE, PW << 2, scale + jo, off + jo, bias + jo, rl);
+          tile(dot, MR, xu8, xi16, i, nq, params, wp, EDGE, PW << 2, scale + jo, off + jo, bias + jo, rl);
           copyEdge(zi, ldz, MR, cols);
         }
       }
       for (; i < rows; i++) {
         const zi = z + <usize>i * ldz + jo;
         if (cols == 8) {
-          tile(1, xu8, xi16, i, nq, params, wp, zi, ldz, scale + jo, off + jo, bias + jo, rl);
+          tile(dot, 1, xu8, xi16, i, nq, params, wp, zi, ldz, scale + jo, off + jo, bias + jo, rl);
         } else {
-          tile(1, xu8, xi16, i, nq, params, wp, EDGE, PW << 2, scale + jo, off + jo, bias + jo, rl);
+          tile(dot, 1, xu8, xi16, i, nq, params, wp, EDGE, PW << 2, scale + jo, off + jo, bias + jo, rl);
           copyEdge(zi, ldz, 1, cols);
         }
       }
     }
   }
+}
+
+/**
+ * z[rows × h] = dequantised x · W + b (ReLU when relu ≠ 0), few rows, portable integer sums (every
+ * build). xu8/xi16/params from quantize_rows_u7; w, scale, off, bias as laid out at load (see the
+ * header; scale, off and bias padded to hp).
+ */
+export function encode_i8_rows(xu8: usize, xi16: usize, params: usize, w: usize, scale: usize, off: usize, bias: usize, z: usize, rows: i32, nq: i32, h: i32, relu: i32): void {
+  encodeRows(false, xu8, xi16, params, w, scale, off, bias, z, rows, nq, h, relu);
+}
+
+/** As encode_i8_rows, in tiles of 4 rows × 8 columns (many rows). */
+export function encode_i8_gemm(xu8: usize, xi16: usize, params: usize, w: usize, scale: usize, off: usize, bias: usize, z: usize, rows: i32, nq: i32, h: i32, relu: i32): void {
+  encodeGemm(false, xu8, xi16, params, w, scale, off, bias, z, rows, nq, h, relu);
+}
+
+/**
+ * As encode_i8_rows with the relaxed integer dot (the relaxed build; the portable sums in the
+ * plain build). Use only where i8_dot_works() says the engine computes it as specified: Node 20's
+ * V8 (11.3, relaxed SIMD behind a flag) returns 2·dot and drops the accumulator.
+ */
+export function encode_i8_rows_dot(xu8: usize, xi16: usize, params: usize, w: usize, scale: usize, off: usize, bias: usize, z: usize, rows: i32, nq: i32, h: i32, relu: i32): void {
+  encodeRows(ASC_FEATURE_RELAXED_SIMD, xu8, xi16, params, w, scale, off, bias, z, rows, nq, h, relu);
+}
+
+/** As encode_i8_gemm with the relaxed integer dot (see encode_i8_rows_dot). */
+export function encode_i8_gemm_dot(xu8: usize, xi16: usize, params: usize, w: usize, scale: usize, off: usize, bias: usize, z: usize, rows: i32, nq: i32, h: i32, relu: i32): void {
+  encodeGemm(ASC_FEATURE_RELAXED_SIMD, xu8, xi16, params, w, scale, off, bias, z, rows, nq, h, relu);
+}
+
+/** Scratch for the probe: a 16-column panel over 8 k (128 bytes), an input row (8 bytes, 16 as i16), params, two outputs. */
+const PROBE: usize = memory.data(128 + 16 + 16 + 16 + 64 + 64 + 64 + 64 + 64, 16);
+
+/**
+ * 1 when this build has the relaxed integer dot and the engine computes it as specified, judged by
+ * running both kernels' code on a fixed panel (weights over the whole int8 range, inputs in
+ * [0, 127]) and comparing; 0 otherwise (the plain build, or an engine that gets it wrong).
+ */
+export function i8_dot_works(): i32 {
+  if (!ASC_FEATURE_RELAXED_SIMD) return 0;
+  const w = PROBE, u8 = PROBE + 128, u16 = PROBE + 144, prm = PROBE + 160;
+  const scale = PROBE + 176, off = scale + 64, bias = off + 64, z0 = bias + 64, z1 = z0 + 64;
+  for (let i = 0; i < 128; i++) store<i8>(w + <usize>i, <i8>(((i * 37 + 11) % 255) - 127));
+  for (let k = 0; k < 8; k++) {
+    store<u8>(u8 + <usize>k, <u8>((k * 53 + 7) % 128));
+    store<i16>(u16 + (<usize>k << 1), <i16>((k * 53 + 7) % 128));
+  }
+  store<f32>(prm, 1);
+  store<f32>(prm, 0, 4);
+  for (let j = 0; j < 16; j++) {
+    store<f32>(scale + (<usize>j << 2), 1);
+    store<f32>(off + (<usize>j << 2), 0);
+    store<f32>(bias + (<usize>j << 2), <f32>j);
+  }
+  encodeRows(ASC_FEATURE_RELAXED_SIMD, u8, u16, prm, w, scale, off, bias, z0, 1, 8, 16, 0);
+  encodeRows(false, u8, u16, prm, w, scale, off, bias, z1, 1, 8, 16, 0);
+  for (let j = 0; j < 16; j++) {
+    if (load<f32>(z0 + (<usize>j << 2)) != load<f32>(z1 + (<usize>j << 2))) return 0;
+  }
+  return 1;
 }

@@ -37,11 +37,15 @@ export interface EncodeKernelExports {
   quantize_rows_u7(x: number, rows: number, n: number, nq: number, xu8: number, xi16: number, params: number): void;
   encode_i8_rows(xu8: number, xi16: number, params: number, w: number, scale: number, off: number, b: number, z: number, rows: number, nq: number, h: number, relu: number): void;
   encode_i8_gemm(xu8: number, xi16: number, params: number, w: number, scale: number, off: number, b: number, z: number, rows: number, nq: number, h: number, relu: number): void;
+  encode_i8_rows_dot(xu8: number, xi16: number, params: number, w: number, scale: number, off: number, b: number, z: number, rows: number, nq: number, h: number, relu: number): void;
+  encode_i8_gemm_dot(xu8: number, xi16: number, params: number, w: number, scale: number, off: number, b: number, z: number, rows: number, nq: number, h: number, relu: number): void;
+  /** 1 when the build has the relaxed integer dot and this engine computes it as specified. */
+  i8_dot_works(): number;
 }
 
 const REQUIRED = [
   'heap_base', 'encode_f32_rows', 'encode_f32_gemm', 'encode_bf16_rows', 'encode_bf16_gemm',
-  'quantize_rows_u7', 'encode_i8_rows', 'encode_i8_gemm',
+  'quantize_rows_u7', 'encode_i8_rows', 'encode_i8_gemm', 'encode_i8_rows_dot', 'encode_i8_gemm_dot', 'i8_dot_works',
 ] as const;
 
 /**
@@ -122,6 +126,11 @@ export class EncoderKernels {
   /** Bytes of the laid-out weights (what one row's encode must read). */
   readonly weightBytes: number;
   readonly gemmFromRows: number;
+  /**
+   * The int8 integer sums: 'relaxed-dot' (the relaxed build, on an engine whose relaxed dot passes
+   * the kernel's own probe) or 'portable'. Both give the same z, bit for bit.
+   */
+  readonly int8Path: 'relaxed-dot' | 'portable';
   private readonly arena: Arena;
   private readonly w: number;
   private readonly b: number;
@@ -137,6 +146,7 @@ export class EncoderKernels {
     this.h = h;
     this.gemmFromRows = gemmFromRows ?? DEFAULT_GEMM_FROM_ROWS[weights.dtype];
     this.arena = new Arena(k.memory, k.heap_base());
+    this.int8Path = k.i8_dot_works() === 1 ? 'relaxed-dot' : 'portable';
     const hp = Math.ceil(h / PW) * PW;
     this.nq = Math.ceil(n / 4) * 4;
     const count = (weights.dtype === 'int8' ? this.nq : n) * hp;
@@ -213,7 +223,8 @@ export class EncoderKernels {
       const nq = this.nq;
       const pu8 = arena.allocateScratch(rows * nq), pi16 = arena.allocateScratch(rows * nq * 2), prm = arena.allocateScratch(rows * 8);
       k.quantize_rows_u7(px, rows, n, nq, pu8, pi16, prm);
-      (gemm ? k.encode_i8_gemm : k.encode_i8_rows)(pu8, pi16, prm, this.w, this.scale, this.off, this.b, pz, rows, nq, h, relu);
+      const dot = this.int8Path === 'relaxed-dot';
+      (gemm ? (dot ? k.encode_i8_gemm_dot : k.encode_i8_gemm) : dot ? k.encode_i8_rows_dot : k.encode_i8_rows)(pu8, pi16, prm, this.w, this.scale, this.off, this.b, pz, rows, nq, h, relu);
     } else if (this.dtype === 'bf16') {
       (gemm ? k.encode_bf16_gemm : k.encode_bf16_rows)(px, this.w, this.b, pz, rows, n, h, relu);
     } else {

@@ -155,7 +155,7 @@ export async function benchEncodeKernels(): Promise<BenchRecord[]> {
       // the crossover: both kernel shapes at small row counts
       for (const d of DTYPES) {
         const calls: Record<string, Call> = {};
-        const counts = [1, 2, 3, 4, 6, 8, 16];
+        const counts = [1, 2, 3, 4, 6, 8, 12, 16];
         for (const rows of counts) {
           const xr = x.subarray(0, rows * n);
           calls[`rows|${rows}`] = () => encoders[d].encode(xr, rows, { relu: true, kernel: 'rows' });

@@ -49,10 +49,12 @@ const REQUIRED = [
 ] as const;
 
 /**
- * Rows from which the GEMM kernel is used (below: the rows kernel). Measured by
- * bench/encode-kernels.ts (its "crossover" records; docs/ENCODING.md).
+ * Rows from which the GEMM kernel is used (below: the rows kernel), from bench/encode-kernels.ts's
+ * "gemm time ÷ rows-kernel time" records at 768 → 24576 (docs/ENCODING.md): the f32 GEMM overtakes
+ * the rows kernel between 8 and 16 rows, the bf16 one at 4, the int8 one at about 4 (within noise
+ * from 4 to 16). Measured on a loaded machine: to be rechecked on a quiet one.
  */
-export const DEFAULT_GEMM_FROM_ROWS: Record<EncoderDtype, number> = { f32: 4, bf16: 4, int8: 4 };
+export const DEFAULT_GEMM_FROM_ROWS: Record<EncoderDtype, number> = { f32: 12, bf16: 4, int8: 4 };
 
 export type EncodeKernelChoice = 'auto' | 'rows' | 'gemm';
 

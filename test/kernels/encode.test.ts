@@ -208,3 +208,22 @@ describe('the relaxed integer dot', () => {
     both(enc, x, rows);
   });
 });
+
+describe('EncoderKernels.fromTensor', () => {
+  it('should keep a BF16 tensor as stored, and narrow or quantise an F32 one when asked', async () => {
+    const { bf16Tensor } = await import('../../src/formats/convert.js');
+    const [rows, n, h] = [3, 10, 21];
+    const rng = mulberry32(31);
+    const x = randomArray(rng, rows * n, -1, 1), w = randomArray(rng, n * h, -1, 1), b = randomArray(rng, h, -1, 1);
+    const f32Tensor = { name: 'W_enc', dtype: 'F32' as const, shape: [n, h], bytes: new Uint8Array(w.buffer.slice(0)) };
+    const bits = float32ToBf16(w);
+    const viaBits = EncoderKernels.create(module, { dtype: 'bf16', bits }, b, n, h).encode(x, rows);
+    expect(Array.from(EncoderKernels.fromTensor(module, bf16Tensor('W_enc', [n, h], w), b, 'bf16').encode(x, rows))).toEqual(Array.from(viaBits));
+    expect(Array.from(EncoderKernels.fromTensor(module, f32Tensor, b, 'bf16').encode(x, rows))).toEqual(Array.from(viaBits));
+    const viaQ = EncoderKernels.create(module, { dtype: 'int8', ...quantizeInt8PerUnit(w, n, h) }, b, n, h).encode(x, rows);
+    expect(Array.from(EncoderKernels.fromTensor(module, f32Tensor, b, 'int8').encode(x, rows))).toEqual(Array.from(viaQ));
+    const viaF = EncoderKernels.create(module, { dtype: 'f32', values: w }, b, n, h).encode(x, rows);
+    expect(Array.from(EncoderKernels.fromTensor(module, f32Tensor, b, 'f32').encode(x, rows))).toEqual(Array.from(viaF));
+    expect(() => EncoderKernels.fromTensor(module, { ...f32Tensor, shape: [n * h] }, b, 'f32')).toThrow(/W_enc must be 2-D \[n, h\]/);
+  });
+});

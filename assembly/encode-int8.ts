@@ -3,28 +3,28 @@
  * scales), in integer arithmetic over a quantised input row.
  *
  * Weights: W[k, j] ≈ scale_j · q[k, j], q ∈ [−127, 127] (src/backends/assemblyscript/int8-quantize.ts).
- * Input row: x_k ≈ m + s · u_k with u_k ∈ [0, 127] (quantize_rows_u7 below: per row, asymmetric,
- * 128 levels from the row's min to its max). Then, exactly in integers,
+ * Input row: x_k ≈ m + s · u_k with u_k ∈ [0, L] (quantize_rows below: per row, asymmetric, L + 1
+ * levels from the row's min to its max; L = 4095, 12 bits, unless n is so large that
+ * n · 127 · L would pass 2³¹: the wrapper picks L, src/backends/assemblyscript/encoder-kernels.ts).
+ * Then, exactly in integers,
  *
  *   z_j = scale_j · (s · Σ_k u_k q[k, j] + m · Σ_k q[k, j]) + b_j
  *
  * with colsum_j = Σ_k q[k, j] fixed at load (passed as off_j = scale_j · colsum_j, f32).
  *
- * Why the input is the 7-bit operand: i32x4.relaxed_dot_i8x16_i7x16_add_s(a, b, c) is deterministic
- * only when b ∈ [0, 127] (x86 lowers it to pmaddubsw, which reads b unsigned and saturates pairs;
- * with b ≤ 127 no pair can saturate). The weights keep their full int8 range as a; the input row,
- * quantised per call, is b. The input's quantisation error (step (max − min)/127 of each row) is the
- * dominant error of this path: see docs/ENCODING.md for the measured figures.
+ * The portable kernels multiply q (widened to i16) by u (i16) with i32x4.dot_i16x8_s over pairs of
+ * k, adding the pairs at the end. The relaxed dot, i32x4.relaxed_dot_i8x16_i7x16_add_s(a, b, c),
+ * is deterministic only when b ∈ [0, 127] (x86 lowers it to pmaddubsw, which reads b unsigned and
+ * saturates pairs; with b ≤ 127 no pair can saturate), so there the weights keep their full int8
+ * range as a and u goes in as two base-64 digits (u >> 6, u & 63), two dots, joined as 64·hi + lo:
+ * the same integers. With the same f32 epilogue (no fused multiply-add) both give the same z, bit
+ * for bit. (An input quantised to 7 bits, one digit, measured top-32 overlap 0.962 on the accuracy
+ * test's data; 12 bits cost the portable kernels nothing, their input is i16 anyway.)
  *
  * Layout (laid out once at load): h → hp = 16·⌈h/16⌉, n → nq = 4·⌈n/4⌉, zero padded; panel p
  * (columns 16p .. 16p+15) holds, for each k4 in 0 .. nq/4, 64 bytes: four groups of four columns,
  * group g = 16 bytes [c0: k..k+3][c1: k..k+3][c2: …][c3: …] (k = 4·k4, cᵢ = 16p + 4g + i). One
  * dot instruction then gives the four columns' sums over four k.
- *
- * The relaxed build uses the relaxed dot; the portable build (plain SIMD128) computes the same
- * integer sums with i16x8 extension and i32x4.dot_i16x8_s on pairs of k, adding the pairs at the
- * end: both builds give the same integers and, with the same f32 epilogue (no fused multiply-add),
- * the same z, bit for bit. Integer sums are exact while n·127·127 < 2³¹ (n < 133 000).
  */
 
 // @ts-ignore: decorator
@@ -36,12 +36,13 @@
 const EDGE: usize = memory.data(MR * PW * 4, 16);
 
 /**
- * Quantises rows of x [rows × n] f32 to u ∈ [0, 127]: per row m = min, s = (max − min)/127,
- * u_k = round((x_k − m)/s) (0 when max = min), u_k = 0 for k in [n, nq). Writes u as bytes
- * (xu8 [rows × nq], read by the relaxed build) and as i16 (xi16 [rows × nq], the portable build),
- * and params [rows × 2] f32 = (s, m).
+ * Quantises rows of x [rows × n] f32 to u ∈ [0, levels] (levels ≤ 4095, 12 bits): per row m = min,
+ * s = (max − min)/levels, u_k = round((x_k − m)/s) (0 when max = min), u_k = 0 for k in [n, nq).
+ * Writes u as i16 (xi16 [rows × nq], the portable kernels) and as two base-64 digits for the
+ * relaxed dot (xu8 [rows × 2nq]: per 4 k, 4 bytes of u >> 6 then 4 bytes of u & 63, all in
+ * [0, 63] ⊂ [0, 127]), and params [rows × 2] f32 = (s, m).
  */
-export function quantize_rows_u7(x: usize, rows: i32, n: i32, nq: i32, xu8: usize, xi16: usize, params: usize): void {
+export function quantize_rows(x: usize, rows: i32, n: i32, nq: i32, levels: i32, xu8: usize, xi16: usize, params: usize): void {
   for (let r = 0; r < rows; r++) {
     const xr = x + (<usize>(r * n) << 2);
     let lo = load<f32>(xr), hi = lo;
@@ -50,13 +51,15 @@ export function quantize_rows_u7(x: usize, rows: i32, n: i32, nq: i32, xu8: usiz
       lo = min(lo, v);
       hi = max(hi, v);
     }
-    const s: f32 = (hi - lo) / 127;
+    const s: f32 = (hi - lo) / <f32>levels;
     const inv: f32 = s > 0 ? <f32>1 / s : 0;
-    const ur = xu8 + <usize>(r * nq), ir = xi16 + (<usize>(r * nq) << 1);
+    const ur = xu8 + <usize>(r * nq * 2), ir = xi16 + (<usize>(r * nq) << 1);
     for (let k = 0; k < nq; k++) {
       let u: i32 = 0;
-      if (k < n) u = min(127, max(0, <i32>nearest<f32>((load<f32>(xr + (<usize>k << 2)) - lo) * inv)));
-      store<u8>(ur + <usize>k, <u8>u);
+      if (k < n) u = min(levels, max(0, <i32>nearest<f32>((load<f32>(xr + (<usize>k << 2)) - lo) * inv)));
+      const d = ur + (<usize>(k >> 2) << 3) + <usize>(k & 3);
+      store<u8>(d, <u8>(u >> 6));
+      store<u8>(d, <u8>(u & 63), 4);
       store<i16>(ir + (<usize>k << 1), <i16>u);
     }
     store<f32>(params + (<usize>r << 3), s);
@@ -90,6 +93,13 @@ function joinPairs(lo: v128, hi: v128): v128 {
   return i32x4.add(v128.shuffle<i32>(lo, hi, 0, 2, 4, 6), v128.shuffle<i32>(lo, hi, 1, 3, 5, 7));
 }
 
+/** The sums from the base-64 digits' sums: 64·hi + lo. */
+// @ts-ignore: decorator
+@inline
+function joinDigits(hi: v128, lo: v128): v128 {
+  return i32x4.add(i32x4.shl(hi, 6), lo);
+}
+
 /** z = scale·(s·acc + m·colsum) + b as scale·acc·s + off·m + b (plain mul/add: both builds alike), ReLU, stored. */
 // @ts-ignore: decorator
 @inline
@@ -111,7 +121,7 @@ function copyEdge(z: usize, ldz: usize, rows: i32, w: i32): void {
   }
 }
 
-/** One row × one panel (16 columns) at dst. u: the row's u8 (relaxed) or i16 (portable) values. */
+/** One row × one panel (16 columns) at dst. u: the row's base-64 digits (relaxed) or i16 (portable) values. */
 // @ts-ignore: decorator
 @inline
 function rowPanel(dot: bool, u: usize, wp: usize, nq: i32, prm: usize, dst: usize, scale: usize, off: usize, bias: usize, relu: bool): void {
@@ -119,20 +129,26 @@ function rowPanel(dot: bool, u: usize, wp: usize, nq: i32, prm: usize, dst: usiz
   const steps = nq >> 2;
   if (dot) {
     let c0 = i32x4.splat(0), c1 = i32x4.splat(0), c2 = i32x4.splat(0), c3 = i32x4.splat(0);
+    let e0 = i32x4.splat(0), e1 = i32x4.splat(0), e2 = i32x4.splat(0), e3 = i32x4.splat(0);
     let pu = u, pw = wp;
     for (let t = 0; t < steps; t++) {
-      const a = v128.load32_splat(pu);
-      c0 = dotRelaxed(v128.load(pw), a, c0);
-      c1 = dotRelaxed(v128.load(pw, 16), a, c1);
-      c2 = dotRelaxed(v128.load(pw, 32), a, c2);
-      c3 = dotRelaxed(v128.load(pw, 48), a, c3);
-      pu += 4;
+      const a = v128.load32_splat(pu), b = v128.load32_splat(pu, 4);
+      const w0 = v128.load(pw), w1 = v128.load(pw, 16), w2 = v128.load(pw, 32), w3 = v128.load(pw, 48);
+      c0 = dotRelaxed(w0, a, c0);
+      e0 = dotRelaxed(w0, b, e0);
+      c1 = dotRelaxed(w1, a, c1);
+      e1 = dotRelaxed(w1, b, e1);
+      c2 = dotRelaxed(w2, a, c2);
+      e2 = dotRelaxed(w2, b, e2);
+      c3 = dotRelaxed(w3, a, c3);
+      e3 = dotRelaxed(w3, b, e3);
+      pu += 8;
       pw += 64;
     }
-    finish(dst, c0, s, m, scale, off, bias, relu);
-    finish(dst + 16, c1, s, m, scale + 16, off + 16, bias + 16, relu);
-    finish(dst + 32, c2, s, m, scale + 32, off + 32, bias + 32, relu);
-    finish(dst + 48, c3, s, m, scale + 48, off + 48, bias + 48, relu);
+    finish(dst, joinDigits(c0, e0), s, m, scale, off, bias, relu);
+    finish(dst + 16, joinDigits(c1, e1), s, m, scale + 16, off + 16, bias + 16, relu);
+    finish(dst + 32, joinDigits(c2, e2), s, m, scale + 32, off + 32, bias + 32, relu);
+    finish(dst + 48, joinDigits(c3, e3), s, m, scale + 48, off + 48, bias + 48, relu);
   } else {
     let l0 = i32x4.splat(0), h0 = i32x4.splat(0), l1 = i32x4.splat(0), h1 = i32x4.splat(0);
     let l2 = i32x4.splat(0), h2 = i32x4.splat(0), l3 = i32x4.splat(0), h3 = i32x4.splat(0);
@@ -158,11 +174,11 @@ function rowPanel(dot: bool, u: usize, wp: usize, nq: i32, prm: usize, dst: usiz
   }
 }
 
-/** The input operand of row r: its u8 (relaxed) or i16 (portable) values. */
+/** The input operand of row r: its digits (relaxed) or i16 (portable) values. */
 // @ts-ignore: decorator
 @inline
 function rowInput(dot: bool, xu8: usize, xi16: usize, r: i32, nq: i32): usize {
-  return dot ? xu8 + <usize>(r * nq) : xi16 + (<usize>(r * nq) << 1);
+  return dot ? xu8 + <usize>(r * nq * 2) : xi16 + (<usize>(r * nq) << 1);
 }
 
 /** The rows kernel: each panel streamed once, each row down it in turn. */
@@ -191,31 +207,44 @@ function encodeRows(dot: bool, xu8: usize, xi16: usize, params: usize, w: usize,
 function tile(dot: bool, rows: i32, xu8: usize, xi16: usize, r0: i32, nq: i32, params: usize, wp: usize, dst: usize, ldd: usize, scale: usize, off: usize, bias: usize, relu: bool): void {
   const steps = nq >> 2;
   if (dot) {
+    // c: sums with the high digits, e: with the low ones
     let c00 = i32x4.splat(0), c01 = i32x4.splat(0), c10 = i32x4.splat(0), c11 = i32x4.splat(0);
     let c20 = i32x4.splat(0), c21 = i32x4.splat(0), c30 = i32x4.splat(0), c31 = i32x4.splat(0);
-    const u0 = xu8 + <usize>(r0 * nq);
-    const ld = <usize>nq;
+    let e00 = i32x4.splat(0), e01 = i32x4.splat(0), e10 = i32x4.splat(0), e11 = i32x4.splat(0);
+    let e20 = i32x4.splat(0), e21 = i32x4.splat(0), e30 = i32x4.splat(0), e31 = i32x4.splat(0);
+    const ld = <usize>nq << 1;
+    const u0 = xu8 + <usize>r0 * ld;
     let pw = wp;
     for (let t = 0; t < steps; t++) {
-      const o = <usize>t << 2;
+      const o = <usize>t << 3;
       const w0 = v128.load(pw), w1 = v128.load(pw, 16);
-      const a0 = v128.load32_splat(u0 + o);
+      const a0 = v128.load32_splat(u0 + o), b0 = v128.load32_splat(u0 + o, 4);
       c00 = dotRelaxed(w0, a0, c00);
       c01 = dotRelaxed(w1, a0, c01);
+      e00 = dotRelaxed(w0, b0, e00);
+      e01 = dotRelaxed(w1, b0, e01);
       if (rows > 1) {
-        const a1 = v128.load32_splat(u0 + ld + o);
+        const a1 = v128.load32_splat(u0 + ld + o), b1 = v128.load32_splat(u0 + ld + o, 4);
         c10 = dotRelaxed(w0, a1, c10);
         c11 = dotRelaxed(w1, a1, c11);
-        const a2 = v128.load32_splat(u0 + 2 * ld + o);
+        e10 = dotRelaxed(w0, b1, e10);
+        e11 = dotRelaxed(w1, b1, e11);
+        const a2 = v128.load32_splat(u0 + 2 * ld + o), b2 = v128.load32_splat(u0 + 2 * ld + o, 4);
         c20 = dotRelaxed(w0, a2, c20);
         c21 = dotRelaxed(w1, a2, c21);
-        const a3 = v128.load32_splat(u0 + 3 * ld + o);
+        e20 = dotRelaxed(w0, b2, e20);
+        e21 = dotRelaxed(w1, b2, e21);
+        const a3 = v128.load32_splat(u0 + 3 * ld + o), b3 = v128.load32_splat(u0 + 3 * ld + o, 4);
         c30 = dotRelaxed(w0, a3, c30);
         c31 = dotRelaxed(w1, a3, c31);
+        e30 = dotRelaxed(w0, b3, e30);
+        e31 = dotRelaxed(w1, b3, e31);
       }
       pw += 64;
     }
-    storeTile(rows, c00, c01, c10, c11, c20, c21, c30, c31, params + (<usize>r0 << 3), dst, ldd, scale, off, bias, relu);
+    storeTile(rows, joinDigits(c00, e00), joinDigits(c01, e01), joinDigits(c10, e10), joinDigits(c11, e11),
+      joinDigits(c20, e20), joinDigits(c21, e21), joinDigits(c30, e30), joinDigits(c31, e31),
+      params + (<usize>r0 << 3), dst, ldd, scale, off, bias, relu);
   } else {
     let l00 = i32x4.splat(0), h00 = i32x4.splat(0), l01 = i32x4.splat(0), h01 = i32x4.splat(0);
     let l10 = i32x4.splat(0), h10 = i32x4.splat(0), l11 = i32x4.splat(0), h11 = i32x4.splat(0);
@@ -316,7 +345,7 @@ function encodeGemm(dot: bool, xu8: usize, xi16: usize, params: usize, w: usize,
 
 /**
  * z[rows × h] = dequantised x · W + b (ReLU when relu ≠ 0), few rows, portable integer sums (every
- * build). xu8/xi16/params from quantize_rows_u7; w, scale, off, bias as laid out at load (see the
+ * build). xu8/xi16/params from quantize_rows; w, scale, off, bias as laid out at load (see the
  * header; scale, off and bias padded to hp).
  */
 export function encode_i8_rows(xu8: usize, xi16: usize, params: usize, w: usize, scale: usize, off: usize, bias: usize, z: usize, rows: i32, nq: i32, h: i32, relu: i32): void {
@@ -347,17 +376,20 @@ const PROBE: usize = memory.data(128 + 16 + 16 + 16 + 64 + 64 + 64 + 64 + 64, 16
 
 /**
  * 1 when this build has the relaxed integer dot and the engine computes it as specified, judged by
- * running both kernels' code on a fixed panel (weights over the whole int8 range, inputs in
- * [0, 127]) and comparing; 0 otherwise (the plain build, or an engine that gets it wrong).
+ * running both kernels' code on a fixed panel (weights over the whole int8 range, inputs over
+ * [0, 4095]) and comparing; 0 otherwise (the plain build, or an engine that gets it wrong).
  */
 export function i8_dot_works(): i32 {
   if (!ASC_FEATURE_RELAXED_SIMD) return 0;
-  const w = PROBE, u8 = PROBE + 128, u16 = PROBE + 144, prm = PROBE + 160;
+  const w = PROBE, u8 = PROBE + 128, u16 = PROBE + 144, prm = PROBE + 160; // u8: 2 k4 steps × 8 digit bytes
   const scale = PROBE + 176, off = scale + 64, bias = off + 64, z0 = bias + 64, z1 = z0 + 64;
   for (let i = 0; i < 128; i++) store<i8>(w + <usize>i, <i8>(((i * 37 + 11) % 255) - 127));
   for (let k = 0; k < 8; k++) {
-    store<u8>(u8 + <usize>k, <u8>((k * 53 + 7) % 128));
-    store<i16>(u16 + (<usize>k << 1), <i16>((k * 53 + 7) % 128));
+    const u = (k * 1553 + 7) % 4096;
+    const d = u8 + (<usize>(k >> 2) << 3) + <usize>(k & 3);
+    store<u8>(d, <u8>(u >> 6));
+    store<u8>(d, <u8>(u & 63), 4);
+    store<i16>(u16 + (<usize>k << 1), <i16>u);
   }
   store<f32>(prm, 1);
   store<f32>(prm, 0, 4);

@@ -134,14 +134,14 @@ describe('encode kernels, int8 weights', () => {
       const { q, scales } = quantizeInt8PerUnit(w, n, h);
       const enc = EncoderKernels.create(module, { dtype: 'int8', q, scales }, b, n, h);
       const z = both(enc, x, rows);
-      const ref = encodeInt8Reference(x, rows, n, q, scales, b, h, false);
+      const ref = encodeInt8Reference(x, rows, n, q, scales, b, h, false, enc.inputLevels);
       // the epilogue's terms: |scale·s·dot|, |off·m|, |b|: a few f32 roundings of each
       for (let r = 0; r < rows; r++) {
-        const { s: sx, m } = quantizeRowReference(x.subarray(r * n, (r + 1) * n));
+        const { s: sx, m } = quantizeRowReference(x.subarray(r * n, (r + 1) * n), enc.inputLevels);
         for (let j = 0; j < h; j++) {
           let dot = 0, colsum = 0;
           for (let k = 0; k < n; k++) {
-            dot += Math.abs(q[k * h + j]!) * 127;
+            dot += Math.abs(q[k * h + j]!) * enc.inputLevels;
             colsum += q[k * h + j]!;
           }
           const scale = 8 * 2 ** -24 * (scales[j]! * sx * dot + Math.abs(scales[j]! * colsum * m) + Math.abs(b[j]!));
@@ -156,10 +156,11 @@ describe('encode kernels, int8 weights', () => {
       const rng = mulberry32(400 + s);
       const x = randomArray(rng, rows * n, -1, 3), w = randomArray(rng, n * h, -1, 1), b = randomArray(rng, h, -1, 1);
       const { q, scales } = quantizeInt8PerUnit(w, n, h);
-      const z = both(EncoderKernels.create(module, { dtype: 'int8', q, scales }, b, n, h), x, rows);
+      const enc = EncoderKernels.create(module, { dtype: 'int8', q, scales }, b, n, h);
+      const z = both(enc, x, rows);
       const exact = reference(x, w, b, rows, n, h);
       for (let r = 0; r < rows; r++) {
-        const { s: sx } = quantizeRowReference(x.subarray(r * n, (r + 1) * n));
+        const { s: sx } = quantizeRowReference(x.subarray(r * n, (r + 1) * n), enc.inputLevels);
         for (let j = 0; j < h; j++) {
           let bound = 0;
           for (let k = 0; k < n; k++) bound += (sx / 2) * (Math.abs(w[k * h + j]!) + scales[j]! / 2) + Math.abs(x[r * n + k]!) * scales[j]! / 2;
@@ -177,8 +178,23 @@ describe('encode kernels, int8 weights', () => {
     const enc = EncoderKernels.create(module, { dtype: 'int8', q, scales }, b, n, h);
     const x = new Float32Array(n).fill(0.75);
     const z = both(enc, x, 1);
-    const ref = encodeInt8Reference(x, 1, n, q, scales, b, h, false);
+    const ref = encodeInt8Reference(x, 1, n, q, scales, b, h, false, enc.inputLevels);
     for (let j = 0; j < h; j++) expect(z[j]).toBeCloseTo(ref[j]!, 5);
+  });
+});
+
+describe('int8 input levels', () => {
+  it('should use 12 bits up to n = 4128 and fewer beyond, so that the integer sums cannot overflow', () => {
+    const h = 3;
+    for (const n of [768, 4128, 6000]) {
+      const w = new Float32Array(n * h).fill(0.5); // every q = 127: the largest sums
+      const x = Float32Array.from({ length: n }, (_, k) => (k === 0 ? 0 : 1)); // u = L on all but one k
+      const enc = EncoderKernels.create(module, { dtype: 'int8', ...quantizeInt8PerUnit(w, n, h) }, new Float32Array(h), n, h);
+      expect(enc.inputLevels).toBe(n <= 4128 ? 4095 : Math.floor((2 ** 31 - 1) / (n * 127)));
+      expect(n * 127 * enc.inputLevels).toBeLessThan(2 ** 31);
+      const z = both(enc, x, 1);
+      for (let j = 0; j < h; j++) expect(z[j]! / (0.5 * (n - 1))).toBeCloseTo(1, 5);
+    }
   });
 });
 

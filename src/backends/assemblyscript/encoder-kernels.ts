@@ -34,7 +34,7 @@ export interface EncodeKernelExports {
   encode_f32_gemm(x: number, w: number, b: number, z: number, rows: number, n: number, h: number, relu: number): void;
   encode_bf16_rows(x: number, w: number, b: number, z: number, rows: number, n: number, h: number, relu: number): void;
   encode_bf16_gemm(x: number, w: number, b: number, z: number, rows: number, n: number, h: number, relu: number): void;
-  quantize_rows_u7(x: number, rows: number, n: number, nq: number, xu8: number, xi16: number, params: number): void;
+  quantize_rows(x: number, rows: number, n: number, nq: number, levels: number, xu8: number, xi16: number, params: number): void;
   encode_i8_rows(xu8: number, xi16: number, params: number, w: number, scale: number, off: number, b: number, z: number, rows: number, nq: number, h: number, relu: number): void;
   encode_i8_gemm(xu8: number, xi16: number, params: number, w: number, scale: number, off: number, b: number, z: number, rows: number, nq: number, h: number, relu: number): void;
   encode_i8_rows_dot(xu8: number, xi16: number, params: number, w: number, scale: number, off: number, b: number, z: number, rows: number, nq: number, h: number, relu: number): void;
@@ -45,7 +45,7 @@ export interface EncodeKernelExports {
 
 const REQUIRED = [
   'heap_base', 'encode_f32_rows', 'encode_f32_gemm', 'encode_bf16_rows', 'encode_bf16_gemm',
-  'quantize_rows_u7', 'encode_i8_rows', 'encode_i8_gemm', 'encode_i8_rows_dot', 'encode_i8_gemm_dot', 'i8_dot_works',
+  'quantize_rows', 'encode_i8_rows', 'encode_i8_gemm', 'encode_i8_rows_dot', 'encode_i8_gemm_dot', 'i8_dot_works',
 ] as const;
 
 /**
@@ -139,6 +139,11 @@ export class EncoderKernels {
   private readonly scale: number;
   private readonly off: number;
   private readonly nq: number;
+  /**
+   * int8: the input row's top quantisation level L (u ∈ [0, L]): 4095 (12 bits) while the integer
+   * sums n·127·L stay below 2³¹ (n ≤ 4128), fewer levels beyond.
+   */
+  readonly inputLevels: number;
 
   private constructor(private readonly k: EncodeKernelExports, weights: EncoderWeightValues, b: Float32Array, n: number, h: number, gemmFromRows?: number) {
     if (!Number.isInteger(n) || !Number.isInteger(h) || n < 1 || h < 1) throw new RangeError(`EncoderKernels: bad shape ${n} × ${h}`);
@@ -151,6 +156,8 @@ export class EncoderKernels {
     this.int8Path = k.i8_dot_works() === 1 ? 'relaxed-dot' : 'portable';
     const hp = Math.ceil(h / PW) * PW;
     this.nq = Math.ceil(n / 4) * 4;
+    this.inputLevels = Math.min(4095, Math.floor((2 ** 31 - 1) / (this.nq * 127)));
+    if (weights.dtype === 'int8' && this.inputLevels < 1) throw new RangeError(`EncoderKernels: n = ${n} is too large for int8 sums in 32 bits`);
     const count = (weights.dtype === 'int8' ? this.nq : n) * hp;
     const expect = n * h;
     const given = weights.dtype === 'f32' ? weights.values.length : weights.dtype === 'bf16' ? weights.bits.length : weights.q.length;
@@ -223,8 +230,8 @@ export class EncoderKernels {
     arena.f32(px, rows * n).set(x);
     if (this.dtype === 'int8') {
       const nq = this.nq;
-      const pu8 = arena.allocateScratch(rows * nq), pi16 = arena.allocateScratch(rows * nq * 2), prm = arena.allocateScratch(rows * 8);
-      k.quantize_rows_u7(px, rows, n, nq, pu8, pi16, prm);
+      const pu8 = arena.allocateScratch(rows * nq * 2), pi16 = arena.allocateScratch(rows * nq * 2), prm = arena.allocateScratch(rows * 8);
+      k.quantize_rows(px, rows, n, nq, this.inputLevels, pu8, pi16, prm);
       const dot = this.int8Path === 'relaxed-dot';
       (gemm ? (dot ? k.encode_i8_gemm_dot : k.encode_i8_gemm) : dot ? k.encode_i8_rows_dot : k.encode_i8_rows)(pu8, pi16, prm, this.w, this.scale, this.off, this.b, pz, rows, nq, h, relu);
     } else if (this.dtype === 'bf16') {

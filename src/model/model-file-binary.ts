@@ -16,7 +16,9 @@
  */
 import { PARAMETER_NAMES, parameterShapes, type LayerShape, type ParameterName, type Parameters } from '../backends/types.js';
 import { shortestFloat32 } from '../data/float32.js';
+import { describeValue } from '../util/describe-value.js';
 import { FieldReader, MODEL_FORMAT, MODEL_FORMAT_VERSION, readModelFields, tensorNameOf, validationToJson, type ModelState, type TensorSource } from './model-file.js';
+import { checkJsonDepth } from './model-file-checks.js';
 import { normalizationVectors } from './normalization.js';
 import { decodeSafetensors, encodeSafetensors, prefixLength, type Float32Tensor } from './safetensors.js';
 
@@ -97,11 +99,12 @@ export function readBinaryModelFile(bytes: Uint8Array, source?: string, options:
   if (cut !== undefined) read.fail(`${cut}.data_offsets`, 'is past the end of the bytes read (only Adam\'s moments may be left out)');
   const withoutOptimizer = options.withoutOptimizer === true;
   if (metadata.weightLayout !== WEIGHT_LAYOUT) {
-    read.fail('__metadata__.weightLayout', `must be "${WEIGHT_LAYOUT}" (weights stored [inputs, outputs]), got ${JSON.stringify(metadata.weightLayout)}`);
+    read.fail('__metadata__.weightLayout', `must be "${WEIGHT_LAYOUT}" (weights stored [inputs, outputs]), got ${describeValue(metadata.weightLayout)}`);
   }
   const json = (key: string, fallback: unknown): unknown => {
     const text = metadata[key];
     if (text === undefined) return fallback;
+    checkJsonDepth(text, () => `__metadata__.${key}`, source);
     try {
       return JSON.parse(text);
     } catch {

@@ -5,8 +5,10 @@
 import { PARAMETER_NAMES, parameterShapes, type AdamState, type LayerShape, type ParameterName, type Parameters } from '../backends/types.js';
 import { shortestFloat32 } from '../data/float32.js';
 import { ConfigError, ModelFileError } from '../errors.js';
+import { describeValue } from '../util/describe-value.js';
 import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type NormalizationKind, type TrainingOptions } from './config.js';
 import type { StoredMetrics } from './metrics.js';
+import { checkConfigKeys, checkTrainingKeys, readMetrics } from './model-file-checks.js';
 import { NORMALIZATION_VECTORS, normalizationVectors, type Normalization } from './normalization.js';
 
 export const MODEL_FORMAT = 'edge-sae';
@@ -171,14 +173,14 @@ export class FieldReader {
 
   integer(value: Json, field: string, min: number): number {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-      this.fail(field, `must be an integer of at least ${min}, got ${JSON.stringify(value)}`);
+      this.fail(field, `must be an integer of at least ${min}, got ${describeValue(value)}`);
     }
     return value;
   }
 
   finite(value: Json, field: string): number {
     if (typeof value !== 'number' || !Number.isFinite(value) || !Number.isFinite(Math.fround(value))) {
-      this.fail(field, `must be a finite float32 number, got ${JSON.stringify(value)}`);
+      this.fail(field, `must be a finite float32 number, got ${describeValue(value)}`);
     }
     return value;
   }
@@ -264,7 +266,7 @@ export function readModelFile(json: Json, source?: string): ModelState {
 function readNormalization(read: FieldReader, kind: Json, n: number, tensors: TensorSource): Normalization {
   if (typeof kind !== 'string' || !Object.hasOwn(NORMALIZATION_VECTORS, kind)) {
     const kinds = Object.keys(NORMALIZATION_VECTORS).map((k) => JSON.stringify(k)).join(', ');
-    return read.fail('normalization.kind', `must be one of ${kinds}, got ${JSON.stringify(kind)}`);
+    return read.fail('normalization.kind', `must be one of ${kinds}, got ${describeValue(kind)}`);
   }
   const vectors = Object.fromEntries(NORMALIZATION_VECTORS[kind as NormalizationKind].map((name) => [name, tensors.normalization(name, n)]));
   const normalization = { kind, ...vectors } as Normalization;
@@ -280,9 +282,9 @@ function readNormalization(read: FieldReader, kind: Json, n: number, tensors: Te
  * binary file's metadata is laid out the same way), taking the numbers from `tensors`.
  */
 export function readModelFields(read: FieldReader, file: Record<string, Json>, tensors: TensorSource): ModelState {
-  if (file.format !== MODEL_FORMAT) read.fail('format', `must be "${MODEL_FORMAT}", got ${JSON.stringify(file.format)}`);
+  if (file.format !== MODEL_FORMAT) read.fail('format', `must be "${MODEL_FORMAT}", got ${describeValue(file.format)}`);
   if (file.version !== MODEL_FORMAT_VERSION) {
-    read.fail('version', `version ${JSON.stringify(file.version)} is not supported (this edge-sae reads version ${MODEL_FORMAT_VERSION})`);
+    read.fail('version', `version ${describeValue(file.version)} is not supported (this edge-sae reads version ${MODEL_FORMAT_VERSION})`);
   }
   const shape = { inputSize: read.integer(file.inputSize, 'inputSize', 1), hiddenSize: read.integer(file.hiddenSize, 'hiddenSize', 1) };
   const parameters = tensors.parameters('parameters', shape);
@@ -290,14 +292,16 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
   const normalization = readNormalization(read, read.object(file.normalization, 'normalization').kind, shape.inputSize, tensors);
 
   const configJson = read.object(file.config, 'config');
+  checkConfigKeys(read, configJson);
   if (configJson.hiddenSize !== undefined && configJson.hiddenSize !== shape.hiddenSize) {
-    read.fail('config.hiddenSize', `is ${JSON.stringify(configJson.hiddenSize)} but hiddenSize is ${shape.hiddenSize}`);
+    read.fail('config.hiddenSize', `is ${describeValue(configJson.hiddenSize)} but hiddenSize is ${shape.hiddenSize}`);
   }
   const config = withFieldPrefix(read, () =>
     resolveModelConfig(shape.inputSize, { ...(configJson as Partial<ModelConfig>), hiddenSize: shape.hiddenSize, normalize: normalization.kind }),
   );
 
   const trainingJson = read.object(file.training ?? {}, 'training');
+  checkTrainingKeys(read, trainingJson);
   const { backend: trainedWith, epochsCompleted, ...trainingFields } = trainingJson;
   const training = withFieldPrefix(read, () => resolveTrainingOptions({ ...(trainingFields as Partial<TrainingOptions>), backend: 'auto' }));
   const completed = epochsCompleted === undefined ? 0 : read.integer(epochsCompleted, 'training.epochsCompleted', 0);
@@ -305,7 +309,7 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
   let optimizerState: AdamState | null = null;
   if (file.optimizerState !== undefined && file.optimizerState !== null) {
     const opt = read.object(file.optimizerState, 'optimizerState');
-    if (opt.kind !== 'adam') read.fail('optimizerState.kind', `must be "adam", got ${JSON.stringify(opt.kind)}`);
+    if (opt.kind !== 'adam') read.fail('optimizerState.kind', `must be "adam", got ${describeValue(opt.kind)}`);
     optimizerState = {
       step: read.integer(opt.step, 'optimizerState.step', 0),
       m: tensors.parameters('m', shape),
@@ -317,7 +321,7 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
   const historyJson = file.lossHistory ?? [];
   if (!Array.isArray(historyJson)) read.fail('lossHistory', 'must be an array of numbers');
   const lossHistory = historyJson.map((v, k) => read.finite(v, `lossHistory[${k}]`));
-  const metrics = file.metrics && Object.keys(read.object(file.metrics, 'metrics')).length > 0 ? (file.metrics as StoredMetrics) : null;
+  const metrics = readMetrics(read, file.metrics, shape.hiddenSize);
   let stepsSinceFired: Uint32Array | null = null;
   if (file.stepsSinceFired !== undefined && file.stepsSinceFired !== null) {
     const steps = file.stepsSinceFired;

@@ -13,6 +13,8 @@
  * A problem throws ModelFileError whose `field` is the header entry at fault.
  */
 import { ModelFileError } from '../errors.js';
+import { checkJsonDepth } from './model-file-checks.js';
+import { describeValue } from '../util/describe-value.js';
 
 export interface Float32Tensor {
   readonly shape: readonly number[];
@@ -102,8 +104,11 @@ export function decodeSafetensors(bytes: Uint8Array, source?: string, options: D
 
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + headerLength)));
+    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + headerLength));
+    checkJsonDepth(text, (key) => key ?? HEADER_FIELD, source);
+    header = JSON.parse(text);
   } catch (error) {
+    if (error instanceof ModelFileError) throw error;
     fail(HEADER_FIELD, `is not UTF-8 JSON (${error instanceof Error ? error.message : String(error)})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail(HEADER_FIELD, 'must be a JSON object');
@@ -118,10 +123,10 @@ export function decodeSafetensors(bytes: Uint8Array, source?: string, options: D
     if (name === METADATA_KEY) continue;
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) fail(name, 'must be an object { dtype, shape, data_offsets }');
     const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
-    if (dtype !== 'F32') fail(`${name}.dtype`, `must be "F32" (edge-sae models are float32), got ${JSON.stringify(dtype)}`);
-    if (!Array.isArray(shape) || !shape.every(isCount)) fail(`${name}.shape`, `must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    if (dtype !== 'F32') fail(`${name}.dtype`, `must be "F32" (edge-sae models are float32), got ${describeValue(dtype)}`);
+    if (!Array.isArray(shape) || !shape.every(isCount)) fail(`${name}.shape`, `must be an array of non-negative integers, got ${describeValue(shape)}`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
-      fail(`${name}.data_offsets`, `must be [begin, end], two non-negative integers, got ${JSON.stringify(offsets)}`);
+      fail(`${name}.data_offsets`, `must be [begin, end], two non-negative integers, got ${describeValue(offsets)}`);
     }
     const [begin, end] = offsets as [number, number];
     if (end < begin) fail(`${name}.data_offsets`, `end ${end} is before begin ${begin}`);
@@ -181,7 +186,7 @@ function readMetadata(value: unknown, fail: (field: string, problem: string) => 
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(METADATA_KEY, 'must be an object of strings');
   const metadata = value as Record<string, unknown>;
   for (const [key, entry] of Object.entries(metadata)) {
-    if (typeof entry !== 'string') fail(`${METADATA_KEY}.${key}`, `must be a string, got ${JSON.stringify(entry)}`);
+    if (typeof entry !== 'string') fail(`${METADATA_KEY}.${key}`, `must be a string, got ${describeValue(entry)}`);
   }
   return metadata as Record<string, string>;
 }

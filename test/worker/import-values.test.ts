@@ -1,0 +1,78 @@
+/**
+ * Issue 24, item 8, through the Worker: POST /v1/models/import checks `metrics`, `training` and
+ * `config` against their schemas and refuses JSON nested past the bound before parsing it, as a
+ * 422 naming the field, in either media type and either form; never a 500, never a value stored
+ * and echoed unchecked.
+ */
+import { describe, expect, it } from 'vitest';
+import { withHeader } from '../helpers/bad-binary-models.js';
+import { call, expectProblem, trainModel } from './helpers.js';
+
+const nested = (depth: number) => `${'['.repeat(depth)}1${']'.repeat(depth)}`;
+
+async function modelFileText(): Promise<string> {
+  const { id } = await trainModel();
+  const res = await call(`/v1/models/${id}/export`);
+  expect(res.status).toBe(200);
+  return res.text();
+}
+
+async function binaryFile(): Promise<Uint8Array> {
+  const { id } = await trainModel();
+  const res = await call(`/v1/models/${id}/export?format=safetensors`);
+  expect(res.status).toBe(200);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+const asJson = (text: string) => ({ body: text, headers: { 'content-type': 'application/json' } });
+const asBytes = (body: string | Uint8Array) => ({ body, headers: { 'content-type': 'application/octet-stream' } });
+
+async function expectRefused(res: Response, field: string): Promise<void> {
+  const problem = await expectProblem(res, 422);
+  expect(problem.type).toBe('urn:edge-sae:problem:invalid-model-file');
+  expect(problem.field).toBe(field);
+  expect(JSON.stringify(problem).length).toBeLessThan(2000);
+}
+
+describe('POST /v1/models/import: metrics, training and nesting', () => {
+  it.each([5_223, 200_000])('should answer metrics nested %i levels deep with a 422 naming metrics (JSON body and octet-stream)', async (depth) => {
+    const text = (await modelFileText()).replace(/"metrics":\{[^}]*\}/, `"metrics":{"loss":${nested(depth)}}`);
+    expect(text).toContain(nested(depth));
+    await expectRefused(await call('/v1/models/import', asJson(text)), 'metrics');
+    await expectRefused(await call('/v1/models/import', asBytes(text)), 'metrics');
+  });
+
+  it('should answer a binary file whose metadata metrics nest deeply with a 422 naming __metadata__.metrics', async () => {
+    const bytes = withHeader(await binaryFile(), (header) => {
+      header.__metadata__.metrics = `{"loss":${nested(6_000)}}`;
+    });
+    await expectRefused(await call('/v1/models/import', asBytes(bytes)), '__metadata__.metrics');
+  });
+
+  it('should refuse metrics that are not the metrics (a 1 MB string, an unknown key, a nested value)', async () => {
+    const file = JSON.parse(await modelFileText()) as Record<string, unknown>;
+    const metrics = file.metrics as Record<string, unknown>;
+    const cases: [unknown, string][] = [
+      ['x'.repeat(1_000_000), 'metrics'],
+      [{ ...metrics, note: 'x'.repeat(1_000_000) }, 'metrics.note'],
+      [{ ...metrics, loss: { a: [1] } }, 'metrics.loss'],
+    ];
+    for (const [value, field] of cases) {
+      await expectRefused(await call('/v1/models/import', { json: { ...file, metrics: value } }), field);
+    }
+  });
+
+  it('should refuse unknown training and config keys instead of storing and echoing them', async () => {
+    const file = JSON.parse(await modelFileText()) as Record<string, Record<string, unknown>>;
+    await expectRefused(await call('/v1/models/import', { json: { ...file, training: { ...file.training, injected: 'x' } } }), 'training.injected');
+    await expectRefused(await call('/v1/models/import', { json: { ...file, config: { ...file.config, injected: 1 } } }), 'config.injected');
+  });
+
+  it('should still import a good file, with its metrics served back as stored', async () => {
+    const text = await modelFileText();
+    const res = await call('/v1/models/import', asJson(text));
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { metrics: Record<string, unknown>; training: Record<string, unknown> };
+    expect(body.metrics).toEqual((JSON.parse(text) as { metrics: unknown }).metrics);
+  });
+});

@@ -32,6 +32,7 @@ import { activeThreshold, addFiringCounts, computeMetrics, firingFrequencyOf, ty
 import { readModelBytes } from './model-bytes.js';
 import { toBinaryModelFile } from './model-file-binary.js';
 import { readModelFile, toModelFile, type ModelFile, type ModelState } from './model-file.js';
+import { checkFiniteMetrics, checkFiniteOutput } from './output-check.js';
 import { checkAllFinite, denormalize, fitNormalization, normalizationFromRange, normalize, normalizeInto, StandardizationFit, type Normalization } from './normalization.js';
 import { shuffleSeed } from './random.js';
 import { StreamedMetrics } from './streamed-metrics.js';
@@ -440,7 +441,9 @@ export class SparseAutoencoder {
   /** Hidden codes a = σ(x·W1 + b1) of each row, h numbers a row. */
   encode(data: DataInput): Matrix {
     const { x, rows } = this.prepare(data);
-    return { rows, cols: this.hiddenSize, data: this.session.forward(x, rows).hidden };
+    const codes = this.session.forward(x, rows).hidden;
+    checkFiniteOutput(codes, this.hiddenSize, 'codes');
+    return { rows, cols: this.hiddenSize, data: codes };
   }
 
   /** decode(a) = σ(a·W2 + b2), mapped back to the caller's scale. */
@@ -450,8 +453,9 @@ export class SparseAutoencoder {
     if (matrix.cols !== this.hiddenSize) {
       throw new DataError(`codes have ${matrix.cols} columns but the model has ${this.hiddenSize} hidden units`, { source: 'codes' });
     }
-    const output = this.session.decode(matrix.data, matrix.rows);
-    return { rows: matrix.rows, cols: this.inputSize, data: denormalize(this.requireNormalization(), output, matrix.rows, this.inputSize) };
+    const output = denormalize(this.requireNormalization(), this.session.decode(matrix.data, matrix.rows), matrix.rows, this.inputSize);
+    checkFiniteOutput(output, this.inputSize, 'outputs');
+    return { rows: matrix.rows, cols: this.inputSize, data: output };
   }
 
   /**
@@ -468,13 +472,17 @@ export class SparseAutoencoder {
       for (let j = 0; j < n; j++) sum += (outputs[i * n + j]! - original.data[i * n + j]!) ** 2;
       errors[i] = sum;
     }
+    checkFiniteOutput(outputs, n, 'outputs');
+    checkFiniteOutput(errors, 1, 'errors');
     return { outputs: { rows, cols: n, data: outputs }, errors };
   }
 
   /** The metrics of docs/SPEC.md section 2 on `data`. */
   evaluate(data: DataInput): Metrics {
     const { x, rows } = this.prepare(data);
-    return this.metricsOn(x, rows);
+    const metrics = this.metricsOn(x, rows);
+    checkFiniteMetrics(metrics);
+    return metrics;
   }
 
   /**
@@ -561,6 +569,9 @@ export class SparseAutoencoder {
     this.checkUsable();
     const original = this.checkWidth(toMatrix(data, 'data'), 'data');
     const x = normalize(this.requireNormalization(), original.data, original.rows, original.cols, 'data', this.linear);
+    // Finite rows scaled by a finite but extreme scaling (a range of 1e-30) can overflow here, and
+    // a kernel may turn the Infinity into a plausible 0 (relu of NaN): refused before any kernel runs.
+    checkFiniteOutput(x, original.cols, 'scaled inputs');
     return { x, rows: original.rows, original };
   }
 

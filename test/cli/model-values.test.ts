@@ -59,3 +59,15 @@ describe('edge-sae loading a model file with bad metrics', () => {
     expectRefusal(await runMain(['encode', '--model', at('text.json'), '--data', at('d.csv')]), /field "metrics\.loss": must be a finite number, got "x+"… \(1000000 characters\)/);
   });
 });
+
+describe('edge-sae with a model whose values are extreme (item 10)', () => {
+  it('should exit 2 naming what overflowed, writing no code', async () => {
+    const file = JSON.parse(modelText) as { normalization: Record<string, unknown> };
+    file.normalization = { kind: 'minmax', min: [0, 0, 0], max: [1e-30, 1e-30, 1e-30] };
+    writeFileSync(at('tiny-range.json'), JSON.stringify(file));
+    writeFileSync(at('big.csv'), 'a,b,c\n1e9,2e9,3e9\n');
+    for (const command of ['encode', 'evaluate']) {
+      expectRefusal(await runMain([command, '--model', at('tiny-range.json'), '--data', at('big.csv')]), /the model's scaled inputs overflowed float32 \(Infinity at row 1 of the rows given\)/);
+    }
+  });
+});

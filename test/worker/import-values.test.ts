@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { withHeader } from '../helpers/bad-binary-models.js';
-import { call, expectProblem, trainModel } from './helpers.js';
+import { call, expectProblem, trainModel, TRAINING_DATA } from './helpers.js';
 
 const nested = (depth: number) => `${'['.repeat(depth)}1${']'.repeat(depth)}`;
 
@@ -74,5 +74,48 @@ describe('POST /v1/models/import: metrics, training and nesting', () => {
     expect(res.status).toBe(201);
     const body = (await res.json()) as { metrics: Record<string, unknown>; training: Record<string, unknown> };
     expect(body.metrics).toEqual((JSON.parse(text) as { metrics: unknown }).metrics);
+  });
+});
+
+describe('answers of an imported model with extreme values (item 10)', () => {
+  async function imported(edit: (file: Record<string, any>) => void): Promise<{ id: string; trained: string }> {
+    const { id: trained } = await trainModel({ config: { architecture: 'relu', hiddenSize: 6 } });
+    const file = (await (await call(`/v1/models/${trained}/export`)).json()) as Record<string, any>;
+    edit(file);
+    const res = await call('/v1/models/import', { json: file });
+    expect(res.status, await res.clone().text()).toBe(201);
+    return { id: ((await res.json()) as { id: string }).id, trained };
+  }
+
+  async function expectOverflow(id: string, route: string, inputs: number[][], output: string | RegExp): Promise<void> {
+    const answer = await call(`/v1/models/${id}/${route}`, { json: { inputs } });
+    const problem = await expectProblem(answer, 422);
+    expect(problem).toMatchObject({ type: 'urn:edge-sae:problem:model-overflow', model: id });
+    expect(problem.output).toMatch(output);
+    expect(problem.detail).toMatch(new RegExp(`^model "${id}": the model's .* overflowed float32`));
+  }
+
+  it('should answer encode, reconstruct and evaluate of a model scaled by a range of 1e-30 with a 422 naming the model, never null', async () => {
+    const { id, trained } = await imported((file) => {
+      file.normalization = { kind: 'minmax', min: [0, 0, 0, 0], max: [1e-30, 1e-30, 1e-30, 1e-30] };
+    });
+    const inputs = TRAINING_DATA.map((row) => row.map((v) => v * 1e9 + 1e9));
+    for (const route of ['encode', 'reconstruct', 'evaluate']) await expectOverflow(id, route, inputs, 'scaled inputs');
+    // Ordinary rows of an ordinary model are answered (numbers, no null).
+    const ok = await call(`/v1/models/${trained}/encode`, { json: { inputs: TRAINING_DATA } });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).not.toContain('null');
+  });
+
+  it('should answer a model whose weights near 3.4e38 overflow with a 422 naming codes, outputs or the metric', async () => {
+    const { id } = await imported((file) => {
+      file.encoder.weights = file.encoder.weights.map((row: number[]) => row.map(() => 3.4e38));
+      file.decoder.weights = file.decoder.weights.map((row: number[]) => row.map(() => 3.4e38));
+      file.decoder.bias = file.decoder.bias.map(() => 0);
+    });
+    const inputs = TRAINING_DATA.map((row) => row.map((v) => v + 1));
+    await expectOverflow(id, 'encode', inputs, 'codes');
+    await expectOverflow(id, 'reconstruct', inputs, /^(codes|outputs)$/);
+    await expectOverflow(id, 'evaluate', inputs, /^metrics\./);
   });
 });

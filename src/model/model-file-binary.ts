@@ -15,9 +15,8 @@
  * metrics, lossHistory, and when present stepsSinceFired, validationHistory, bestEpoch.
  */
 import { PARAMETER_NAMES, parameterShapes, type LayerShape, type ParameterName, type Parameters } from '../backends/types.js';
-import { shortestFloat32 } from '../data/float32.js';
 import { describeValue } from '../util/describe-value.js';
-import { FieldReader, MODEL_FORMAT, MODEL_FORMAT_VERSION, readModelFields, tensorNameOf, validationToJson, type ModelState, type TensorSource } from './model-file.js';
+import { FieldReader, keptHistory, lossToJson, MODEL_FORMAT, MODEL_FORMAT_VERSION, readModelFields, tensorNameOf, validationToJson, type ModelState, type TensorSource } from './model-file.js';
 import { checkJsonDepth } from './model-file-checks.js';
 import { normalizationVectors } from './normalization.js';
 import { decodeSafetensors, encodeSafetensors, prefixLength, type Float32Tensor } from './safetensors.js';
@@ -58,13 +57,15 @@ export function toBinaryModelFile(state: ModelState): Uint8Array<ArrayBuffer> {
     config: JSON.stringify(state.config),
     training: JSON.stringify({ ...state.training, backend: state.trainedWith }),
     metrics: JSON.stringify(state.metrics ?? {}),
-    // As the JSON file writes it, so either file converts to the other and back unchanged.
-    lossHistory: JSON.stringify(state.lossHistory.map((v) => shortestFloat32(Math.fround(v)))),
   };
+  // As the JSON file writes it, so either file converts to the other and back unchanged.
+  const history = keptHistory(state);
+  metadata.lossHistory = JSON.stringify(lossToJson(history.lossHistory));
   if (optimizerState) metadata.optimizer = JSON.stringify({ kind: 'adam', step: optimizerState.step });
   if (state.stepsSinceFired) metadata.stepsSinceFired = JSON.stringify(Array.from(state.stepsSinceFired));
-  if (state.validationHistory) metadata.validationHistory = JSON.stringify(validationToJson(state.validationHistory));
-  if (state.bestEpoch != null) metadata.bestEpoch = JSON.stringify(state.bestEpoch);
+  if (history.validationHistory) metadata.validationHistory = JSON.stringify(validationToJson(history.validationHistory));
+  if (history.bestEpoch !== null) metadata.bestEpoch = JSON.stringify(history.bestEpoch);
+  if (history.historyEpochs) metadata.historyEpochs = JSON.stringify(history.historyEpochs);
   return encodeSafetensors(tensors, metadata);
 }
 
@@ -85,6 +86,11 @@ export interface BinaryReadOptions {
    * model is read without optimizer state, for inference.
    */
   withoutOptimizer?: boolean;
+  /**
+   * Leave the histories (lossHistory, validationHistory, bestEpoch, historyEpochs) unparsed and
+   * empty: inference does not need them (the Worker's cold encode path), only pictures and training do.
+   */
+  withoutHistory?: boolean;
 }
 
 /**
@@ -122,10 +128,15 @@ export function readBinaryModelFile(bytes: Uint8Array, source?: string, options:
     training: json('training', {}),
     optimizerState: withoutOptimizer ? undefined : json('optimizer', undefined),
     metrics: json('metrics', {}),
-    lossHistory: json('lossHistory', []),
     stepsSinceFired: json('stepsSinceFired', undefined),
-    validationHistory: json('validationHistory', undefined),
-    bestEpoch: json('bestEpoch', undefined),
+    ...(options.withoutHistory === true
+      ? { lossHistory: [] }
+      : {
+          lossHistory: json('lossHistory', []),
+          validationHistory: json('validationHistory', undefined),
+          bestEpoch: json('bestEpoch', undefined),
+          historyEpochs: json('historyEpochs', undefined),
+        }),
   };
 
   const used = new Set<string>();

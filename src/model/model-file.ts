@@ -8,6 +8,7 @@ import { ConfigError, ModelFileError } from '../errors.js';
 import { describeValue } from '../util/describe-value.js';
 import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type NormalizationKind, type TrainingOptions } from './config.js';
 import type { StoredMetrics } from './metrics.js';
+import { lastEpochOf, readHistoryEpochs, summariseHistory, type History } from './history.js';
 import { checkConfigKeys, checkTrainingKeys, readMetrics } from './model-file-checks.js';
 import { NORMALIZATION_VECTORS, normalizationVectors, type Normalization } from './normalization.js';
 
@@ -65,8 +66,10 @@ export interface ModelFile {
   stepsSinceFired?: number[];
   /** With validationSplit: the validation loss of each epoch of lossHistory (null: that epoch had none). */
   validationHistory?: (number | null)[];
-  /** With early stopping: the 1-based epoch of lossHistory whose weights the last run kept. */
+  /** With early stopping: the 1-based epoch whose weights the last run kept. */
   bestEpoch?: number;
+  /** A summarised history (past MAX_HISTORY_POINTS epochs, history.ts): the epoch of each entry of lossHistory. */
+  historyEpochs?: number[];
 }
 
 /** Everything a model is made of, in memory: what the file is written from and read into. */
@@ -96,6 +99,11 @@ export interface ModelState {
   validationHistory?: (number | null)[] | null;
   /** Early stopping: the 1-based epoch of lossHistory whose weights the last run kept; else absent or null. */
   bestEpoch?: number | null;
+  /**
+   * The epoch of each entry of lossHistory (and validationHistory) once the history is summarised
+   * (history.ts, past MAX_HISTORY_POINTS epochs); absent or null: entry k is epoch k + 1.
+   */
+  historyEpochs?: number[] | null;
 }
 
 function rowsOf(values: Float32Array, rows: number, cols: number): number[][] {
@@ -133,11 +141,14 @@ export function toModelFile(state: ModelState): ModelFile {
     config: { ...state.config },
     training: { ...state.training, backend: state.trainedWith },
     metrics: state.metrics ?? {},
-    lossHistory: state.lossHistory.map((v) => shortestFloat32(Math.fround(v))),
+    lossHistory: [],
   };
+  const history = keptHistory(state);
+  file.lossHistory = lossToJson(history.lossHistory);
   if (state.stepsSinceFired) file.stepsSinceFired = Array.from(state.stepsSinceFired);
-  if (state.validationHistory) file.validationHistory = validationToJson(state.validationHistory);
-  if (state.bestEpoch != null) file.bestEpoch = state.bestEpoch;
+  if (history.validationHistory) file.validationHistory = validationToJson(history.validationHistory);
+  if (history.bestEpoch !== null) file.bestEpoch = history.bestEpoch;
+  if (history.historyEpochs) file.historyEpochs = history.historyEpochs;
   if (state.optimizerState) {
     file.optimizerState = {
       kind: 'adam',
@@ -147,6 +158,21 @@ export function toModelFile(state: ModelState): ModelFile {
     };
   }
   return file;
+}
+
+/** The history a file of `state` holds: summarised past MAX_HISTORY_POINTS entries (history.ts). */
+export function keptHistory(state: ModelState): History {
+  return summariseHistory({
+    lossHistory: state.lossHistory,
+    validationHistory: state.validationHistory ?? null,
+    historyEpochs: state.historyEpochs ?? null,
+    bestEpoch: state.bestEpoch ?? null,
+  });
+}
+
+/** The training losses as both files write them: float32 shortest decimals. */
+export function lossToJson(history: readonly number[]): number[] {
+  return history.map((v) => shortestFloat32(Math.fround(v)));
 }
 
 /** The validation losses as both files write them: float32 shortest decimals, as lossHistory; null kept. */
@@ -221,7 +247,7 @@ export class FieldReader {
 /** The top-level fields of a model file; any other is refused (a typo would otherwise be lost). */
 const MODEL_FILE_FIELDS: readonly string[] = [
   'format', 'version', 'inputSize', 'hiddenSize', 'normalization', 'encoder', 'decoder',
-  'config', 'training', 'optimizerState', 'metrics', 'lossHistory', 'stepsSinceFired', 'validationHistory', 'bestEpoch',
+  'config', 'training', 'optimizerState', 'metrics', 'lossHistory', 'stepsSinceFired', 'validationHistory', 'bestEpoch', 'historyEpochs',
 ] satisfies (keyof ModelFile)[];
 
 /**
@@ -333,11 +359,16 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
   }
 
   const validationHistory = readValidationHistory(read, file.validationHistory, lossHistory.length);
+  const historyEpochs = readHistoryEpochs(read, file.historyEpochs, lossHistory.length);
   let bestEpoch: number | null = null;
   if (file.bestEpoch !== undefined && file.bestEpoch !== null) {
     bestEpoch = read.integer(file.bestEpoch, 'bestEpoch', 1);
-    if (bestEpoch > lossHistory.length) read.fail('bestEpoch', `is epoch ${bestEpoch}, but lossHistory has ${lossHistory.length} epochs`);
+    const last = lastEpochOf({ lossHistory, historyEpochs });
+    if (bestEpoch > last) read.fail('bestEpoch', `is epoch ${bestEpoch}, but lossHistory has ${last} epochs`);
+    if (historyEpochs && !historyEpochs.includes(bestEpoch)) read.fail('bestEpoch', `is epoch ${bestEpoch}, which historyEpochs does not hold (a summary keeps the best epoch)`);
   }
+  // A history longer than a file keeps (an older file, or one written elsewhere) is summarised on reading.
+  const history = summariseHistory({ lossHistory, validationHistory, historyEpochs, bestEpoch });
 
   return {
     shape,
@@ -348,10 +379,11 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
     trainedWith: typeof trainedWith === 'string' ? trainedWith : 'unknown',
     optimizerState,
     metrics,
-    lossHistory,
+    lossHistory: history.lossHistory,
     stepsSinceFired,
-    ...(validationHistory ? { validationHistory } : {}),
-    ...(bestEpoch !== null ? { bestEpoch } : {}),
+    ...(history.validationHistory ? { validationHistory: history.validationHistory } : {}),
+    ...(history.bestEpoch !== null ? { bestEpoch: history.bestEpoch } : {}),
+    ...(history.historyEpochs ? { historyEpochs: history.historyEpochs } : {}),
   };
 }
 

@@ -204,7 +204,8 @@ export class ModelService {
     // Between the awaits above another request may have cached it; check again, synchronously.
     const again = cache.get(id, stored.summary.version);
     if (again) return use(again);
-    const state = readModelBytes(stored.bytes, `model ${id}`, { withoutOptimizer: stored.partial });
+    // Nor its histories: a model's loss history is read only by pictures and training.
+    const state = readModelBytes(stored.bytes, `model ${id}`, { withoutOptimizer: stored.partial, withoutHistory: true });
     const model = SparseAutoencoder.fromState(state, backend);
     const owned = cache.set(id, stored.summary.version, model, parameterCount(model.inputSize, model.hiddenSize));
     try {

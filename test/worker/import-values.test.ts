@@ -4,7 +4,10 @@
  * 422 naming the field, in either media type and either form; never a 500, never a value stored
  * and echoed unchecked.
  */
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { clearModelCache } from '../../src/api/models/service.js';
+import { inferenceBytes } from '../../src/model/model-file-binary.js';
 import { withHeader } from '../helpers/bad-binary-models.js';
 import { call, expectProblem, trainModel, TRAINING_DATA } from './helpers.js';
 
@@ -117,5 +120,44 @@ describe('answers of an imported model with extreme values (item 10)', () => {
     await expectOverflow(id, 'encode', inputs, 'codes');
     await expectOverflow(id, 'reconstruct', inputs, /^(codes|outputs)$/);
     await expectOverflow(id, 'evaluate', inputs, /^metrics\./);
+  });
+});
+
+describe('long histories (item 9)', () => {
+  const epochs = 100_000;
+  const loss = Array.from({ length: epochs }, (_, k) => 1 / (1 + k / 100));
+  const validation = loss.map((v) => v * 1.1);
+
+  it('should import a file of 200,000 history values summarised, and draw its loss curve', async () => {
+    const file = JSON.parse(await modelFileText()) as Record<string, unknown>;
+    const res = await call('/v1/models/import', { json: { ...file, lossHistory: loss, validationHistory: validation, bestEpoch: 99_000 } });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    const svg = await call(`/v1/models/${id}/loss.svg`);
+    expect(svg.status, await svg.clone().text()).toBe(200);
+    expect(await svg.text()).toContain(`${epochs} epochs`);
+    const exported = (await (await call(`/v1/models/${id}/export`)).json()) as { lossHistory: number[]; historyEpochs: number[]; bestEpoch: number };
+    expect(exported.lossHistory.length).toBeLessThanOrEqual(10_000);
+    expect(exported.historyEpochs.at(-1)).toBe(epochs);
+    expect(exported.bestEpoch).toBe(99_000);
+  });
+
+  it('should draw and encode a model stored with its whole history before the bound', async () => {
+    const { id } = await trainModel();
+    const key = `models/${id}.json`;
+    const object = await env.MODELS.get(key);
+    const bytes = withHeader(new Uint8Array(await object!.arrayBuffer()), (header) => {
+      header.__metadata__.lossHistory = JSON.stringify(loss);
+      header.__metadata__.validationHistory = JSON.stringify(validation);
+    });
+    // As the store wrote it then: the inference prefix moves with the header (model-store.ts).
+    const customMetadata = { ...object!.customMetadata, inferenceBytes: String(inferenceBytes(bytes)) };
+    await env.MODELS.put(key, bytes, { customMetadata, httpMetadata: object!.httpMetadata });
+    clearModelCache();
+    const svg = await call(`/v1/models/${id}/loss.svg`);
+    expect(svg.status, await svg.clone().text()).toBe(200);
+    clearModelCache();
+    const encoded = await call(`/v1/models/${id}/encode`, { json: { inputs: TRAINING_DATA } });
+    expect(encoded.status).toBe(200);
   });
 });

@@ -25,44 +25,54 @@ export interface DeepNesting {
  */
 export function findDeepNesting(text: string, maxDepth: number): DeepNesting | null {
   let depth = 0;
-  // The root object's key being read or last read: the field a refusal names.
+  // The root object's key last read: the field a refusal names.
   let key: string | null = null;
-  let keyStart = -1;
-  let inString = false;
   const objectRoot = rootIsObject(text);
-  for (let k = 0; k < text.length; k++) {
+  // Jumps from one bracket or quote to the next, and through a string to its closing quote, with
+  // native regular-expression scans: a character loop took ≈ 110 ms over the 8.7 MB header of a
+  // binary file holding 200,000 history values, this ≈ 12 ms (most of such text is in strings).
+  const structural = /["[\]{}]/g;
+  const stringEnd = /["\\]/g;
+  let k = 0;
+  for (;;) {
+    structural.lastIndex = k;
+    const found = structural.exec(text);
+    if (found === null) return null;
+    k = found.index;
     const ch = text.charCodeAt(k);
-    if (inString) {
-      if (ch === BACKSLASH) k++;
-      else if (ch === QUOTE) {
-        inString = false;
-        if (keyStart >= 0) {
-          key = text.slice(keyStart, k);
-          keyStart = -1;
+    if (ch === QUOTE) {
+      // A string at depth 1 that follows "{" or "," is a key of the root object.
+      const isKey = depth === 1 && objectRoot && followsKeyPosition(text, k);
+      let end = k + 1;
+      for (;;) {
+        stringEnd.lastIndex = end;
+        const stop = stringEnd.exec(text);
+        if (stop === null) return null; // unterminated: JSON.parse says so
+        if (text.charCodeAt(stop.index) === BACKSLASH) {
+          end = stop.index + 2;
+          continue;
         }
+        end = stop.index;
+        break;
       }
+      if (isKey) key = text.slice(k + 1, end);
+      k = end + 1;
       continue;
     }
-    if (ch === QUOTE) {
-      inString = true;
-      // A string at depth 1 that follows "{" or "," is a key of the root object.
-      if (depth === 1 && objectRoot && followsKeyPosition(text, k)) keyStart = k + 1;
-    } else if (ch === OPEN_BRACE || ch === OPEN_BRACKET) {
+    if (ch === OPEN_BRACE || ch === OPEN_BRACKET) {
       depth++;
       if (depth > maxDepth) return { key: depth === 1 ? null : key, offset: k };
-    } else if (ch === CLOSE_BRACE || ch === CLOSE_BRACKET) {
+    } else {
       depth--;
     }
+    k++;
   }
-  return null;
 }
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
 
 function rootIsObject(text: string): boolean {
   for (let k = 0; k < text.length; k++) {

@@ -10,6 +10,7 @@ import { clearModelCache } from '../../src/api/models/service.js';
 import { inferenceBytes } from '../../src/model/model-file-binary.js';
 import { withHeader } from '../helpers/bad-binary-models.js';
 import { call, expectProblem, trainModel, TRAINING_DATA } from './helpers.js';
+import { uploadDataset } from './jobs-helpers.js';
 
 const nested = (depth: number) => `${'['.repeat(depth)}1${']'.repeat(depth)}`;
 
@@ -108,6 +109,25 @@ describe('answers of an imported model with extreme values (item 10)', () => {
     const ok = await call(`/v1/models/${trained}/encode`, { json: { inputs: TRAINING_DATA } });
     expect(ok.status).toBe(200);
     expect(await ok.text()).not.toContain('null');
+  });
+
+  it('should fail a batch encode of such a model as model-overflow, naming the model', async () => {
+    const { id } = await imported((file) => {
+      file.normalization = { kind: 'minmax', min: [0, 0, 0, 0], max: [1e-30, 1e-30, 1e-30, 1e-30] };
+    });
+    const rows = TRAINING_DATA.map((row) => row.map((v) => v * 1e9 + 1e9));
+    const datasetId = await uploadDataset({ rows: rows.length, cols: 4, data: Float32Array.from(rows.flat()) });
+    const started = await call(`/v1/models/${id}/encode-jobs`, { json: { datasetId } });
+    expect(started.status, await started.clone().text()).toBe(202);
+    const job = (await started.json()) as { id: string };
+    let body: { status: string; error: { type: string; detail: string } | null } = { status: 'queued', error: null };
+    for (const deadline = Date.now() + 30_000; ['queued', 'running'].includes(body.status) && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      body = (await (await call(`/v1/encode-jobs/${job.id}`)).json()) as typeof body;
+    }
+    expect(body.status).toBe('failed');
+    expect(body.error?.type).toBe('model-overflow');
+    expect(body.error?.detail).toMatch(new RegExp(`^model "${id}": the model's scaled inputs overflowed float32`));
   });
 
   it('should answer a model whose weights near 3.4e38 overflow with a 422 naming codes, outputs or the metric', async () => {

@@ -12,7 +12,7 @@
  *   optimizer.m.<each of the four>   optimizer.v.<each of the four>      (with Adam's state)
  * Metadata (strings): format, version, inputSize, hiddenSize, weightLayout ("in,out"),
  * normalization ("minmax" | "standardize" | "none"), and as JSON: config, training, optimizer ({ kind, step }),
- * metrics, lossHistory, and when present stepsSinceFired, validationHistory, bestEpoch.
+ * metrics, lossHistory, and when present stepsSinceFired, validationHistory, bestEpoch, historyEpochs.
  */
 import { PARAMETER_NAMES, parameterShapes, type LayerShape, type ParameterName, type Parameters } from '../backends/types.js';
 import { describeValue } from '../util/describe-value.js';

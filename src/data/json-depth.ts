@@ -8,6 +8,14 @@
  * Runtime-neutral (the Worker uses it).
  */
 
+/**
+ * The deepest nesting of arrays and objects edge-sae reads in a file's JSON (a model file, a
+ * safetensors header). The JSON model file needs 6 (the root, optimizerState, m, encoder, weights,
+ * a row); a binary file's header 3 and its metadata values 1. The margin is for readers of later
+ * versions, not for content.
+ */
+export const MAX_JSON_DEPTH = 32;
+
 export interface DeepNesting {
   /** The key of the root object under which the limit was passed; null for the root itself, or when the root is an array. */
   key: string | null;

@@ -5,18 +5,13 @@
  * holds nothing but what the format defines, so what is stored and served back is what the
  * schemas promise (issue 24, item 8).
  */
-import { findDeepNesting } from '../data/json-depth.js';
+import { findDeepNesting, MAX_JSON_DEPTH } from '../data/json-depth.js';
 import { describeValue } from '../util/describe-value.js';
 import { ModelFileError } from '../errors.js';
 import type { StoredMetrics } from './metrics.js';
 import { MODEL_OPTIONS, TRAINING_OPTIONS } from './options.js';
 
-/**
- * The deepest nesting of arrays and objects a model file's JSON may have. The JSON file needs 6
- * (the root, optimizerState, m, encoder, weights, a row); a binary file's header 3 and its
- * metadata values 1. The margin is for readers of later versions, not for content.
- */
-export const MAX_JSON_DEPTH = 32;
+export { MAX_JSON_DEPTH };
 
 /** Refuses `text` (JSON of a model file, or of one of its parts) when it nests deeper than MAX_JSON_DEPTH. */
 export function checkJsonDepth(text: string, fieldOf: (key: string | null) => string, source?: string): void {

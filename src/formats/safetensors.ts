@@ -15,7 +15,7 @@
  * problem throws TensorFileError naming the file and the header entry. src/model/safetensors.ts
  * (edge-sae's own float32 files) reads through this module.
  */
-import { findDeepNesting, MAX_JSON_DEPTH } from '../data/json-depth.js';
+import { findDeepNesting, MAX_JSON_DEPTH } from '../util/json-depth.js';
 import { TensorFileError } from '../errors.js';
 import { describeValue } from '../util/describe-value.js';
 import { byteLength, describeTensor, DTYPE_BYTES, isDtype, isShape, type Dtype, type Tensor } from './tensor.js';
@@ -65,7 +65,7 @@ export function readSafetensors(bytes: Uint8Array, source?: string, options: Rea
   try {
     const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + headerLength));
     // Refused before parsing: a header nested thousands of levels deep overflows the stack of
-    // whatever walks it after JSON.parse (data/json-depth.ts); a header needs 3 levels.
+    // whatever walks it after JSON.parse (util/json-depth.ts); a header needs 3 levels.
     const deep = findDeepNesting(text, MAX_JSON_DEPTH);
     if (deep !== null) {
       fail(deep.key ?? HEADER_FIELD, `nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep (at character ${deep.offset}); no header entry does, so the header is refused before it is parsed`);

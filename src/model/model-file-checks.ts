@@ -5,7 +5,7 @@
  * holds nothing but what the format defines, so what is stored and served back is what the
  * schemas promise (issue 24, item 8).
  */
-import { findDeepNesting, MAX_JSON_DEPTH } from '../data/json-depth.js';
+import { findDeepNesting, MAX_JSON_DEPTH } from '../util/json-depth.js';
 import { describeValue } from '../util/describe-value.js';
 import { ModelFileError } from '../errors.js';
 import type { StoredMetrics } from './metrics.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findDeepNesting } from '../../src/data/json-depth.js';
+import { findDeepNesting } from '../../src/util/json-depth.js';
 
 describe('findDeepNesting', () => {
   it('should find where the text first passes the depth, naming the root key', () => {

@@ -1,0 +1,148 @@
+/**
+ * The audit trail: one Durable Object (SQLite-backed, binding AUDIT) for the Worker, apart from
+ * the key store (KEYS), so writing and paging the trail never queues in front of a key lookup.
+ *
+ * Bounded three ways (docs/API.md, The audit trail):
+ * - each entry's fields are bounded by ./record.ts (and again here, for what older versions stored);
+ * - refused writes (403) of one key on one route within AUDIT_FOLD_SECONDS are one entry with a
+ *   count, so a read-only credential sending writes adds one row a window per route, not one a request;
+ * - retention: entries older than AUDIT_RETENTION_DAYS, and all but the newest AUDIT_MAX_ENTRIES,
+ *   are pruned as entries arrive (both deletes use an index, so a trail with nothing to prune costs a seek).
+ */
+import { DurableObject } from 'cloudflare:workers';
+import type { Bindings } from '../env.js';
+import { readLimits } from '../limits.js';
+import { ApiError } from '../problem.js';
+import { AUDIT_FIELD_MAX, type AuditEntry, type AuditInput } from './entry.js';
+
+interface AuditRow extends Record<string, SqlStorageValue> {
+  seq: number;
+  at: string;
+  last_at: string;
+  count: number;
+  key_id: string;
+  key_name: string;
+  action: string;
+  path: string;
+  target: string | null;
+  model: string | null;
+  status: number;
+}
+
+const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+
+function entryOf(row: AuditRow): AuditEntry {
+  return {
+    seq: row.seq,
+    at: row.at,
+    lastAt: row.last_at,
+    count: row.count,
+    keyId: clip(row.key_id, AUDIT_FIELD_MAX.keyId),
+    keyName: clip(row.key_name, AUDIT_FIELD_MAX.keyName),
+    action: clip(row.action, AUDIT_FIELD_MAX.action),
+    path: clip(row.path, AUDIT_FIELD_MAX.path),
+    target: row.target === null ? null : clip(row.target, AUDIT_FIELD_MAX.target),
+    model: row.model,
+    status: row.status,
+  };
+}
+
+export class AuditTrail extends DurableObject<Bindings> {
+  constructor(ctx: DurableObjectState, env: Bindings) {
+    super(ctx, env);
+    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS audit (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, last_at TEXT NOT NULL, count INTEGER NOT NULL,
+      key_id TEXT NOT NULL, key_name TEXT NOT NULL, action TEXT NOT NULL, path TEXT NOT NULL, target TEXT,
+      model TEXT, status INTEGER NOT NULL)`);
+    ctx.storage.sql.exec('CREATE INDEX IF NOT EXISTS audit_at ON audit (at)');
+    ctx.storage.sql.exec('CREATE INDEX IF NOT EXISTS audit_model ON audit (model, seq)');
+    ctx.storage.sql.exec('CREATE INDEX IF NOT EXISTS audit_refused ON audit (key_id, action, status, seq)');
+  }
+
+  /** Appends one entry (or counts a refused write into the open entry of its key and route), then prunes. */
+  record(entry: AuditInput): void {
+    const limits = readLimits(this.env);
+    const sql = this.ctx.storage.sql;
+    if (entry.status === 403) {
+      const since = new Date(Date.parse(entry.at) - limits.auditFoldSeconds * 1000).toISOString();
+      // The newest such entry only (one index seek), then its age: a filter on `at` in the query
+      // would walk every older refusal of the key when the newest is too old.
+      const open = sql
+        .exec<{ seq: number; at: string; path: string; target: string | null; model: string | null }>(
+          'SELECT seq, at, path, target, model FROM audit WHERE key_id = ? AND action = ? AND status = 403 ORDER BY seq DESC LIMIT 1',
+          entry.keyId,
+          entry.action,
+        )
+        .toArray()[0];
+      if (open && open.at >= since) {
+        // Requests on other ids than the first: the entry names the route, not one of them.
+        const template = entry.action.replace(/^[A-Z]+ /, '');
+        sql.exec(
+          'UPDATE audit SET count = count + 1, last_at = ?, path = ?, target = ?, model = ? WHERE seq = ?',
+          entry.at,
+          open.path === entry.path ? open.path : template,
+          open.target === entry.target ? open.target : null,
+          open.model === entry.model ? open.model : null,
+          open.seq,
+        );
+        return;
+      }
+    }
+    const newest = sql.exec<{ seq: number }>(
+      'INSERT INTO audit (at, last_at, count, key_id, key_name, action, path, target, model, status) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?) RETURNING seq',
+      entry.at,
+      entry.at,
+      clip(entry.keyId, AUDIT_FIELD_MAX.keyId),
+      clip(entry.keyName, AUDIT_FIELD_MAX.keyName),
+      clip(entry.action, AUDIT_FIELD_MAX.action),
+      clip(entry.path, AUDIT_FIELD_MAX.path),
+      entry.target === null ? null : clip(entry.target, AUDIT_FIELD_MAX.target),
+      entry.model === null ? null : clip(entry.model, AUDIT_FIELD_MAX.model),
+      entry.status,
+    ).one().seq;
+    sql.exec('DELETE FROM audit WHERE seq <= ?', newest - limits.auditMaxEntries);
+    sql.exec('DELETE FROM audit WHERE at < ?', new Date(Date.now() - limits.auditRetentionDays * 86_400_000).toISOString());
+  }
+
+  /**
+   * Up to `limit` entries, newest first, before position `before` (exclusive; null = from the
+   * newest); with `models`, only the entries about one of those models.
+   */
+  page(limit: number, before: number | null, models: readonly string[] | null): AuditEntry[] {
+    const where: string[] = [];
+    const args: SqlStorageValue[] = [];
+    if (before !== null) {
+      where.push('seq < ?');
+      args.push(before);
+    }
+    if (models !== null) {
+      where.push(`model IN (${models.map(() => '?').join(', ')})`);
+      args.push(...models);
+    }
+    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    return this.ctx.storage.sql
+      .exec<AuditRow>(`SELECT * FROM audit ${clause} ORDER BY seq DESC LIMIT ?`, ...args, limit)
+      .toArray()
+      .map(entryOf);
+  }
+}
+
+/** The one trail's stub (binding AUDIT in wrangler.toml). */
+export function auditTrail(env: Pick<Bindings, 'AUDIT'>): DurableObjectStub<AuditTrail> {
+  return env.AUDIT.get(env.AUDIT.idFromName('audit'));
+}
+
+/** Reads a page of the trail; a failure is a 503 `storage-unavailable` (and logged). */
+export async function readAuditPage(env: Pick<Bindings, 'AUDIT'>, limit: number, before: number | null, models: readonly string[] | null): Promise<AuditEntry[]> {
+  try {
+    return await auditTrail(env).page(limit, before, models);
+  } catch (error) {
+    console.error('edge-sae: the audit trail failed while reading a page', error);
+    throw new ApiError(503, {
+      type: 'storage-unavailable',
+      title: 'Service Unavailable',
+      detail: 'The audit trail failed while reading a page. Retry later.',
+      headers: { 'retry-after': '1' },
+    });
+  }
+}

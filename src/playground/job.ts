@@ -28,13 +28,26 @@ let current: string | null = null;
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
-/** Follows a job's events until its end event, which it returns; progress events go to `onProgress`. */
+/**
+ * Follows a job's events until its end event, which it returns; progress events go to `onProgress`.
+ * The stream is opened again with Last-Event-ID: at once after a `reconnect` event (the server's
+ * stream reached its maximum duration), after a second on a drop (up to ATTEMPTS drops in a row).
+ */
 async function followJob(client: Api, id: string, onProgress: (job: JobView) => void): Promise<JobView> {
+  let lastEventId = '';
   for (let attempt = 1; ; attempt++) {
+    let rotated = false;
     try {
-      const res = await ok(await client.v1.jobs[':id'].events.$get({ param: { id } }, { headers: { accept: 'text/event-stream' } }));
+      const headers: Record<string, string> = { accept: 'text/event-stream', ...(lastEventId === '' ? {} : { 'last-event-id': lastEventId }) };
+      const res = await ok(await client.v1.jobs[':id'].events.$get({ param: { id } }, { headers }));
       if (!res.body) throw new Error('the events answer has no body');
       for await (const event of readEventStream(res.body)) {
+        lastEventId = event.lastEventId;
+        attempt = 0; // an event came: the count of drops in a row starts again
+        if (event.type === 'reconnect') {
+          rotated = true;
+          break;
+        }
         const job = JSON.parse(event.data) as JobView;
         if (event.type === 'end') return job;
         if (event.type === 'progress') onProgress(job);
@@ -42,6 +55,7 @@ async function followJob(client: Api, id: string, onProgress: (job: JobView) => 
     } catch (error) {
       if (error instanceof ApiError || attempt >= ATTEMPTS) throw error; // an HTTP error (401, 404) will not mend itself
     }
+    if (rotated) continue;
     if (attempt >= ATTEMPTS) throw new Error(`Lost the events of job ${id}; GET /v1/jobs/${id} says where it is.`);
     await sleep(1000);
   }

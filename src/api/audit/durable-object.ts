@@ -11,9 +11,12 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Bindings } from '../env.js';
-import { readLimits } from '../limits.js';
+import type { Limits } from '../limits.js';
 import { ApiError } from '../problem.js';
 import { AUDIT_FIELD_MAX, type AuditEntry, type AuditInput } from './entry.js';
+
+/** The bounds of the trail (limits.ts: AUDIT_FOLD_SECONDS, AUDIT_MAX_ENTRIES, AUDIT_RETENTION_DAYS). */
+export type AuditPolicy = Pick<Limits, 'auditFoldSeconds' | 'auditMaxEntries' | 'auditRetentionDays'>;
 
 interface AuditRow extends Record<string, SqlStorageValue> {
   seq: number;
@@ -59,9 +62,13 @@ export class AuditTrail extends DurableObject<Bindings> {
     ctx.storage.sql.exec('CREATE INDEX IF NOT EXISTS audit_refused ON audit (key_id, action, status, seq)');
   }
 
-  /** Appends one entry (or counts a refused write into the open entry of its key and route), then prunes. */
-  record(entry: AuditInput): void {
-    const limits = readLimits(this.env);
+  /**
+   * Appends one entry (or counts a refused write into the open entry of its key and route), then
+   * prunes. The bounds come from the calling Worker's vars (AUDIT_*), so they are the ones the
+   * request ran under.
+   */
+  record(entry: AuditInput, policy: AuditPolicy): void {
+    const limits = policy;
     const sql = this.ctx.storage.sql;
     if (entry.status === 403) {
       const since = new Date(Date.parse(entry.at) - limits.auditFoldSeconds * 1000).toISOString();

@@ -11,6 +11,7 @@
  */
 import type { Context } from 'hono';
 import type { AppEnv, Principal } from '../env.js';
+import { readLimits } from '../limits.js';
 import { isId } from '../storage-keys.js';
 import { auditTrail } from './durable-object.js';
 import type { AuditInput } from './entry.js';
@@ -58,7 +59,8 @@ async function record(c: Context<AppEnv>, principal: Principal, status: number, 
   };
   if (!c.env.AUDIT) return;
   try {
-    await auditTrail(c.env).record(entry);
+    const { auditFoldSeconds, auditMaxEntries, auditRetentionDays } = readLimits(c.env);
+    await auditTrail(c.env).record(entry, { auditFoldSeconds, auditMaxEntries, auditRetentionDays });
   } catch (error) {
     console.error('edge-sae: an audit record was lost', JSON.stringify(entry), error);
   }

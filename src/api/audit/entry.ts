@@ -1,7 +1,8 @@
 /**
  * One entry of the audit trail, as ./durable-object.ts keeps it and GET /v1/audit answers it.
- * Every text field is bounded (./record.ts builds them): an entry is at most ~1 KB of JSON
- * whatever the request was, so a page of MAX_LIST_LIMIT entries is at most ~100 KB.
+ * Every text field is bounded (./record.ts builds them): an entry is at most ~2 KB of JSON
+ * whatever the request was (a key name of 200 characters that all need escaping is 1.2 KB of it),
+ * so a page of MAX_LIST_LIMIT (100) entries is at most ~200 KB.
  */
 
 export interface AuditEntry {

@@ -4,11 +4,11 @@
  * entry each, retention by count and by age (the AUDIT_* vars), pages bounded in bytes, and the
  * trail in its own Durable Object (AUDIT), apart from the key store every lookup needs.
  */
-import { env } from 'cloudflare:workers';
+import { env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { app } from '../../src/api/app.js';
-import { auditTrail } from '../../src/api/audit/durable-object.js';
-import { KeyStore } from '../../src/api/keys/durable-object.js';
+import { auditTrail, LEGACY_SEQ_FLOOR, type AuditTrail } from '../../src/api/audit/durable-object.js';
+import { keyStore, KeyStore } from '../../src/api/keys/durable-object.js';
 import { newId } from '../../src/api/storage-keys.js';
 import { ENCODE, request, trainModel, TRAINING_DATA, type CallOptions } from './helpers.js';
 
@@ -99,5 +99,45 @@ describe('the audit trail is bounded', () => {
     expect(res.status).toBe(404);
     const down = await send('/v1/audit', {}, { AUDIT: { idFromName: () => ({}), get: () => ({ page: () => Promise.reject(new Error('trail down')) }) } });
     expect(down.status).toBe(503);
+  });
+});
+
+describe('the trail of versions before its own object', () => {
+  it('should move KeyStore\'s legacy audit table here once, bounded, older than every new entry, and drop it there', async () => {
+    const long = `/v1/models/${'z'.repeat(60_000)}/train`;
+    const id = newId();
+    await runInDurableObject(keyStore(env), (store: KeyStore, state: DurableObjectState) => {
+      state.storage.sql.exec(`CREATE TABLE IF NOT EXISTS audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, key_id TEXT NOT NULL, key_name TEXT NOT NULL,
+        action TEXT NOT NULL, path TEXT NOT NULL, target TEXT, status INTEGER NOT NULL)`);
+      const insert = 'INSERT INTO audit (at, key_id, key_name, action, path, target, status) VALUES (?, ?, ?, ?, ?, ?, ?)';
+      const at = new Date().toISOString();
+      state.storage.sql.exec(insert, at, 'ENCODE_TOKENS', 'ENCODE_TOKENS', 'POST /v1/models/:id/train', long, 'z'.repeat(60_000), 403);
+      state.storage.sql.exec(insert, at, 'API_TOKEN', 'API_TOKEN', 'DELETE /v1/models/:id', `/v1/models/${id}`, id, 204);
+      state.storage.sql.exec(insert, at, 'API_TOKEN', 'API_TOKEN', 'POST /v1/datasets', '/v1/datasets', null, 201);
+      return store;
+    });
+    await send(`/v1/datasets/${newId()}`, { method: 'DELETE' });
+    const moved = await runInDurableObject(auditTrail(env), async (trail: AuditTrail, state: DurableObjectState) => {
+      state.storage.sql.exec("DELETE FROM meta WHERE name IN ('legacy-done')");
+      state.storage.sql.exec("UPDATE meta SET value = '0' WHERE name = 'legacy-after'");
+      return [await trail.importLegacy(2), await trail.importLegacy(2)];
+    });
+    expect(moved).toEqual([2, 1]);
+    const { entries, bytes } = await newest(100);
+    expect(bytes).toBeLessThan(64 * 1024);
+    // Newest first: every entry written by this object, then the legacy ones, oldest last.
+    const legacy = entries.filter((e) => e.seq < LEGACY_SEQ_FLOOR);
+    expect(entries.slice(-3)).toEqual(legacy);
+    expect(entries[0]!.seq).toBeGreaterThan(LEGACY_SEQ_FLOOR);
+    expect(legacy.map((e) => [e.action, e.path, e.target, e.model])).toEqual([
+      ['POST /v1/datasets', '/v1/datasets', null, null],
+      ['DELETE /v1/models/:id', `/v1/models/${id}`, id, id],
+      ['POST /v1/models/:id/train', '/v1/models/:id/train', null, null],
+    ]);
+    const tables = await runInDurableObject(keyStore(env), (_store: KeyStore, state: DurableObjectState) =>
+      state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'audit'").toArray(),
+    );
+    expect(tables).toEqual([]);
   });
 });

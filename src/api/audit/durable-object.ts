@@ -8,11 +8,16 @@
  *   count, so a read-only credential sending writes adds one row a window per route, not one a request;
  * - retention: entries older than AUDIT_RETENTION_DAYS, and all but the newest AUDIT_MAX_ENTRIES,
  *   are pruned as entries arrive (both deletes use an index, so a trail with nothing to prune costs a seek).
+ *
+ * Versions before v6 kept the trail in KeyStore's own table; this object moves it here once, a
+ * batch an alarm (`importLegacy`), bounded as new entries are, then drops it there.
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Bindings } from '../env.js';
-import type { Limits } from '../limits.js';
+import { readLimits, type Limits } from '../limits.js';
+import { keyStore } from '../keys/durable-object.js';
 import { ApiError } from '../problem.js';
+import { isId } from '../storage-keys.js';
 import { AUDIT_FIELD_MAX, type AuditEntry, type AuditInput } from './entry.js';
 
 /** The bounds of the trail (limits.ts: AUDIT_FOLD_SECONDS, AUDIT_MAX_ENTRIES, AUDIT_RETENTION_DAYS). */
@@ -31,6 +36,11 @@ interface AuditRow extends Record<string, SqlStorageValue> {
   model: string | null;
   status: number;
 }
+
+/** Where the numbering of entries written by this object starts: above any legacy entry's. */
+export const LEGACY_SEQ_FLOOR = 1_000_000_000;
+/** Legacy entries moved per alarm. */
+const LEGACY_BATCH = 1_000;
 
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
@@ -51,6 +61,9 @@ function entryOf(row: AuditRow): AuditEntry {
 }
 
 export class AuditTrail extends DurableObject<Bindings> {
+  /** Entries stored: counted once when the object starts, then kept up to date, so pruning by count needs no scan. */
+  private count: number;
+
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS audit (
@@ -60,6 +73,75 @@ export class AuditTrail extends DurableObject<Bindings> {
     ctx.storage.sql.exec('CREATE INDEX IF NOT EXISTS audit_at ON audit (at)');
     ctx.storage.sql.exec('CREATE INDEX IF NOT EXISTS audit_model ON audit (model, seq)');
     ctx.storage.sql.exec('CREATE INDEX IF NOT EXISTS audit_refused ON audit (key_id, action, status, seq)');
+    ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    if (this.meta('legacy-after') === null) {
+      // New entries are numbered from LEGACY_SEQ_FLOOR on, so the entries moved from KeyStore keep
+      // their own (smaller) numbers, stay older in the order, and cursors stay valid.
+      ctx.storage.sql.exec('INSERT INTO audit (seq, at, last_at, count, key_id, key_name, action, path, status) VALUES (?, ?, ?, 1, ?, ?, ?, ?, 0)', LEGACY_SEQ_FLOOR, '', '', '', '', '', '');
+      ctx.storage.sql.exec('DELETE FROM audit WHERE seq = ?', LEGACY_SEQ_FLOOR);
+      this.setMeta('legacy-after', '0');
+    }
+    this.count = ctx.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM audit').one().n;
+    if (this.meta('legacy-done') === null) void ctx.blockConcurrencyWhile(() => ctx.storage.setAlarm(Date.now()));
+  }
+
+  /** Deletes entries older than the retention, then the oldest beyond the count; both by index. */
+  private prune(policy: AuditPolicy): void {
+    const sql = this.ctx.storage.sql;
+    const cutoff = new Date(Date.now() - policy.auditRetentionDays * 86_400_000).toISOString();
+    this.count -= sql.exec('DELETE FROM audit WHERE at < ? RETURNING seq', cutoff).toArray().length;
+    const over = this.count - Math.floor(policy.auditMaxEntries);
+    if (over > 0) this.count -= sql.exec('DELETE FROM audit WHERE seq IN (SELECT seq FROM audit ORDER BY seq LIMIT ?) RETURNING seq', over).toArray().length;
+  }
+
+  private meta(name: string): string | null {
+    return this.ctx.storage.sql.exec<{ value: string }>('SELECT value FROM meta WHERE name = ?', name).toArray()[0]?.value ?? null;
+  }
+
+  private setMeta(name: string, value: string): void {
+    this.ctx.storage.sql.exec('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value', name, value);
+  }
+
+  /** Moves the trail of versions before v6 out of KeyStore, a batch an alarm, then drops it there. */
+  override async alarm(): Promise<void> {
+    if ((await this.importLegacy(LEGACY_BATCH)) === LEGACY_BATCH) await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  /**
+   * Moves up to `batch` entries of the legacy trail (KeyStore's `audit` table) here, bounded as
+   * new ones are: a path that is not plain becomes its route's template, a target that is not an
+   * id becomes null. Returns how many it moved; fewer than `batch` means done.
+   */
+  async importLegacy(batch: number, policy: AuditPolicy = readLimits(this.env)): Promise<number> {
+    if (this.meta('legacy-done') !== null) return 0;
+    const after = Number(this.meta('legacy-after') ?? '0');
+    const rows = await keyStore(this.env).takeLegacyAudit(after, batch);
+    for (const row of rows) {
+      const route = row.action.replace(/^[A-Z]+ /, '');
+      const path = /^[A-Za-z0-9_\-/:]{1,300}$/.test(row.path) ? row.path : clip(route, AUDIT_FIELD_MAX.path);
+      const target = row.target !== null && isId(row.target) ? row.target : null;
+      const model = /^\/v1\/models\/:id(\/|$)/.test(route) ? target : null;
+      this.count += this.ctx.storage.sql.exec(
+        'INSERT OR IGNORE INTO audit (seq, at, last_at, count, key_id, key_name, action, path, target, model, status) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?) RETURNING seq',
+        row.seq,
+        row.at,
+        row.at,
+        row.keyId,
+        row.keyName,
+        row.action,
+        path,
+        target,
+        model,
+        row.status,
+      ).toArray().length;
+    }
+    this.prune(policy);
+    if (rows.length > 0) this.setMeta('legacy-after', String(rows[rows.length - 1]!.seq));
+    if (rows.length < batch) {
+      await keyStore(this.env).dropLegacyAudit();
+      this.setMeta('legacy-done', new Date().toISOString());
+    }
+    return rows.length;
   }
 
   /**
@@ -68,10 +150,9 @@ export class AuditTrail extends DurableObject<Bindings> {
    * request ran under.
    */
   record(entry: AuditInput, policy: AuditPolicy): void {
-    const limits = policy;
     const sql = this.ctx.storage.sql;
     if (entry.status === 403) {
-      const since = new Date(Date.parse(entry.at) - limits.auditFoldSeconds * 1000).toISOString();
+      const since = new Date(Date.parse(entry.at) - policy.auditFoldSeconds * 1000).toISOString();
       // The newest such entry only (one index seek), then its age: a filter on `at` in the query
       // would walk every older refusal of the key when the newest is too old.
       const open = sql
@@ -95,8 +176,8 @@ export class AuditTrail extends DurableObject<Bindings> {
         return;
       }
     }
-    const newest = sql.exec<{ seq: number }>(
-      'INSERT INTO audit (at, last_at, count, key_id, key_name, action, path, target, model, status) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?) RETURNING seq',
+    sql.exec(
+      'INSERT INTO audit (at, last_at, count, key_id, key_name, action, path, target, model, status) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)',
       entry.at,
       entry.at,
       clip(entry.keyId, AUDIT_FIELD_MAX.keyId),
@@ -106,9 +187,9 @@ export class AuditTrail extends DurableObject<Bindings> {
       entry.target === null ? null : clip(entry.target, AUDIT_FIELD_MAX.target),
       entry.model === null ? null : clip(entry.model, AUDIT_FIELD_MAX.model),
       entry.status,
-    ).one().seq;
-    sql.exec('DELETE FROM audit WHERE seq <= ?', newest - limits.auditMaxEntries);
-    sql.exec('DELETE FROM audit WHERE at < ?', new Date(Date.now() - limits.auditRetentionDays * 86_400_000).toISOString());
+    );
+    this.count++;
+    this.prune(policy);
   }
 
   /**

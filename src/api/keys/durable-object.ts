@@ -61,6 +61,18 @@ export function beyondHolder(holder: KeyHolder, key: Pick<KeyView, 'scopes' | 'm
 /** Deepest chain of creators a lookup follows (a chain is at most MAX_KEYS long; this guards a corrupt loop). */
 const MAX_CHAIN = 1_000;
 
+/** A row of the audit table versions before v6 kept in this object. */
+export interface LegacyAuditRow extends Record<string, SqlStorageValue> {
+  seq: number;
+  at: string;
+  keyId: string;
+  keyName: string;
+  action: string;
+  path: string;
+  target: string | null;
+  status: number;
+}
+
 /** A create's outcome: the key, or null when `count` keys are stored already (MAX_KEYS). One shape, not a union: RPC stubs type unions badly. */
 export interface CreateResult {
   created: KeyView | null;
@@ -143,6 +155,28 @@ export class KeyStore extends DurableObject<Bindings> {
       last = row.pos;
     }
     return { keys, cursor: null };
+  }
+
+  /**
+   * Up to `limit` entries of the audit trail versions before v6 kept here (table `audit`), after
+   * position `after`, oldest first, each text field cut to the new bounds in the query (a legacy
+   * row may hold a 60 KB path); none when there is no such table. For AuditTrail's one-time move.
+   */
+  takeLegacyAudit(after: number, limit: number): LegacyAuditRow[] {
+    const sql = this.ctx.storage.sql;
+    if (sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'audit'").toArray().length === 0) return [];
+    return sql
+      .exec<LegacyAuditRow>(
+        'SELECT seq, at, substr(key_id, 1, 64) AS keyId, substr(key_name, 1, 200) AS keyName, substr(action, 1, 200) AS action, substr(path, 1, 301) AS path, substr(target, 1, 65) AS target, status FROM audit WHERE seq > ? ORDER BY seq LIMIT ?',
+        after,
+        limit,
+      )
+      .toArray();
+  }
+
+  /** Drops the legacy audit table once AuditTrail has moved every row. */
+  dropLegacyAudit(): void {
+    this.ctx.storage.sql.exec('DROP TABLE IF EXISTS audit');
   }
 
   /** Revokes the key and every key it created, transitively, if the key is within `holder`. */

@@ -236,7 +236,7 @@ export interface TensorSource {
    * "optimizerState.v.encoder.weights", the binary file "optimizer.v.encoder.weight"), so a bad
    * value found after reading is named in the file's own terms.
    */
-  momentName(set: 'm' | 'v', key: keyof Parameters): string;
+  momentName(set: 'm' | 'v', key: ParameterName): string;
 }
 
 /**
@@ -367,7 +367,7 @@ function readValidationHistory(read: FieldReader, value: Json, epochs: number): 
  * the file's own terms (optimizerState.v.decoder.weights[1][2], optimizer.v.decoder.weight[1][2]).
  */
 function checkSecondMoment(read: FieldReader, v: Parameters, { inputSize: n, hiddenSize: h }: LayerShape, tensors: TensorSource): void {
-  const columns: Record<keyof Parameters, number | null> = { W1: h, b1: null, W2: n, b2: null };
+  const columns: Record<ParameterName, number | null> = { W1: h, b1: null, W2: n, b2: null };
   for (const key of PARAMETER_NAMES) {
     const values = v[key];
     // A plain loop: this runs on every model load (a closure per value cost more than the decode).

@@ -89,6 +89,9 @@ class ReferenceSession implements BackendSession {
     const { hidden, output } = referenceForward(this.params, x, rows, this.shape, this.architecture);
     return { hidden: Float32Array.from(hidden), output: Float32Array.from(output) };
   }
+  encode(x: Float32Array, rows: number): Float32Array {
+    return this.forward(x, rows).hidden;
+  }
   decode(hidden: Float32Array, rows: number): Float32Array {
     if (this.architecture.architecture !== 'sigmoid') return Float32Array.from(linearDecode(this.params, hidden, rows, this.shape));
     const { inputSize: n, hiddenSize: h } = this.shape;

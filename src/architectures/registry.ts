@@ -1,0 +1,31 @@
+/**
+ * The architectures, in one table: adding one is its module (src/architectures/<name>/) and one
+ * line here. Everything that depends on the architecture reads it from this table (the options
+ * table, the model, the backends' sessions, the model file, the exports, the API's schemas, the
+ * CLI's flags, the docs), as SAELens registers each of its SAE classes with its config class.
+ */
+import type { ArchitectureModule } from './contract.js';
+import { relu } from './relu/index.js';
+import { sigmoid } from './sigmoid/index.js';
+import { topk } from './topk/index.js';
+
+export const ARCHITECTURE_MODULES = {
+  sigmoid,
+  relu,
+  topk,
+} as const satisfies Record<string, ArchitectureModule>;
+
+export type ArchitectureName = keyof typeof ARCHITECTURE_MODULES;
+
+/** The architectures' names, in the table's order (the first is the default). */
+export const ARCHITECTURES = Object.keys(ARCHITECTURE_MODULES) as [ArchitectureName, ...ArchitectureName[]];
+
+/** Whether `name` is a registered architecture. */
+export function isArchitectureName(name: unknown): name is ArchitectureName {
+  return typeof name === 'string' && Object.hasOwn(ARCHITECTURE_MODULES, name);
+}
+
+/** The module of a registered architecture (absent: sigmoid, the tutorial's model). */
+export function architectureModule(name: ArchitectureName | undefined): ArchitectureModule {
+  return ARCHITECTURE_MODULES[name ?? 'sigmoid'];
+}

@@ -10,6 +10,8 @@
  * const codes = model.encode(rows); // rows × 48 hidden activations
  */
 import type { AdamState, BackendName, BackendSession, KernelBackend, LayerShape, LossConfig, Parameters } from '../backends/types.js';
+import type { ArchitectureModule } from '../architectures/contract.js';
+import { architectureModule } from '../architectures/registry.js';
 import { architectureOf } from '../backends/types.js';
 import type { BackendReport } from '../backends/select.js';
 import { toMatrix, type Matrix } from '../data/matrix.js';
@@ -210,9 +212,9 @@ export class SparseAutoencoder {
     return { ...this.training };
   }
 
-  /** topk: the training steps since each hidden unit last fired (null for the other architectures). */
+  /** The training steps since each hidden unit last fired, for an architecture whose training reads them (topk); null for the others. */
   get stepsSinceFired(): Uint32Array | null {
-    return this.config.architecture === 'topk' ? this.session.getStepsSinceFired() : null;
+    return this.module.keepsFiringCounts ? this.session.getStepsSinceFired() : null;
   }
 
   get lastMetrics(): StoredMetrics | null {
@@ -337,7 +339,7 @@ export class SparseAutoencoder {
     // relu, topk: b_dec starts at the mean of the training data, as in startTraining; streamed,
     // that takes one pass over the shards before the first step (summed in the same row order,
     // so data of one window starts exactly as in memory).
-    let decoderBiasPending = this.linear && this.normalization === null && position === undefined;
+    let decoderBiasPending = this.module.decoderBiasFromData && this.normalization === null && position === undefined;
     return {
       run,
       step: async (maxSteps) => {
@@ -395,7 +397,7 @@ export class SparseAutoencoder {
     const loss = this.lossConfig();
 
     const { before, restore } = this.prepareToTrain();
-    if (this.linear && this.normalization === null && position === undefined) {
+    if (this.module.decoderBiasFromData && this.normalization === null && position === undefined) {
       // relu, topk: b_dec starts at the mean of the first training data (initialization.ts)
       this.session.setParameters({ ...before.parameters, b2: decoderBiasFromData(x, matrix.rows, this.inputSize) });
     }
@@ -437,10 +439,10 @@ export class SparseAutoencoder {
     };
   }
 
-  /** Hidden codes a = σ(x·W1 + b1) of each row, h numbers a row. */
+  /** Hidden codes of each row (sigmoid: a = σ(x·W1 + b1)), h numbers a row; the encoder alone runs. */
   encode(data: DataInput): Matrix {
     const { x, rows } = this.prepare(data);
-    return { rows, cols: this.hiddenSize, data: this.session.forward(x, rows).hidden };
+    return { rows, cols: this.hiddenSize, data: this.session.encode(x, rows) };
   }
 
   /** decode(a) = σ(a·W2 + b2), mapped back to the caller's scale. */
@@ -485,7 +487,7 @@ export class SparseAutoencoder {
   firingFrequency(data: DataInput): Float64Array {
     const { x, rows } = this.prepare(data);
     const counts = new Float64Array(this.hiddenSize);
-    addFiringCounts(this.session.forward(x, rows).hidden, rows, this.hiddenSize, activeThreshold(this.config.architecture), counts);
+    addFiringCounts(this.session.encode(x, rows), rows, this.hiddenSize, activeThreshold(this.config.architecture), counts);
     return firingFrequencyOf(counts, rows);
   }
 
@@ -499,9 +501,14 @@ export class SparseAutoencoder {
     return lossConfigOf(this.config);
   }
 
-  /** relu and topk: a linear decoder (any finite inputs under normalize "none"). */
+  /** The model's architecture, as its module (src/architectures/) describes it. */
+  private get module(): ArchitectureModule {
+    return architectureModule(this.config.architecture);
+  }
+
+  /** A linear decoder (relu, topk): any finite inputs under normalize "none". */
   private get linear(): boolean {
-    return this.config.architecture !== 'sigmoid';
+    return this.module.linearOutput;
   }
 
   /** Throws TrainingDivergedError (after `restore`) when a parameter is no longer finite. */

@@ -6,6 +6,7 @@
  * weight-decay term, which does not depend on the data and is the kernels' own number — and the
  * counts (l0's active codes, dead and dense units), which are whole numbers and so exactly equal.
  */
+import { architectureModule } from '../architectures/registry.js';
 import { KL_CLAMP } from '../backends/formulas.js';
 import type { ForwardResult, LossConfig, LossTerms } from '../backends/types.js';
 import { activeThreshold, addFiringCounts, unitCounts, type Metrics } from './metrics.js';
@@ -71,8 +72,9 @@ export class StreamedMetrics {
     this.activeCodes += addFiringCounts(forward.hidden, rows, h, activeThreshold(this.loss.architecture), this.firing);
   }
 
+  /** The dictionary SAEs' terms are means over the rows (linear-sae-reference.ts); the sigmoid model's KL is of the whole data's ρ̂. */
   private get linear(): boolean {
-    return (this.loss.architecture ?? 'sigmoid') !== 'sigmoid';
+    return architectureModule(this.loss.architecture).linearOutput;
   }
 
   result(): Metrics {

@@ -5,7 +5,8 @@
  */
 import { checkedBackend } from '../../src/backends/checked-session.js';
 import type { AdamState, Architecture, BackendSession, KernelBackend, LayerShape, LossConfig, OptimizerConfig, Parameters } from '../../src/backends/types.js';
-import { deadMask, linearDecode, renormalizeDecoder, updateStepsSinceFired } from '../../src/reference/linear-sae-reference.js';
+import { referenceOf } from '../../src/reference/architectures.js';
+import { linearDecode, updateStepsSinceFired } from '../../src/reference/linear-sae-reference.js';
 import {
   referenceAdamStep,
   referenceForward,
@@ -38,7 +39,7 @@ class ReferenceSession implements BackendSession {
   }
   /** What the loss holds constant: the units dead now (topk). */
   private lossState(loss: LossConfig) {
-    return { dead: this.architecture.architecture === 'topk' ? deadMask(this.stepsSinceFired, loss.deadSteps ?? 1) : null };
+    return referenceOf(this.architecture.architecture).lossState(this.stepsSinceFired, loss);
   }
 
   getParameters(): Parameters {
@@ -73,7 +74,7 @@ class ReferenceSession implements BackendSession {
     }
     const state = this.adam ?? { step: 0, m: zeroParameters64(this.shape), v: zeroParameters64(this.shape) };
     referenceAdamStep(this.params, gradients, state, optimizer);
-    if (this.architecture.architecture === 'topk') renormalizeDecoder(this.params, this.shape);
+    referenceOf(this.architecture.architecture).afterUpdate?.(this.params, this.shape);
     // Keep parameters and moments float32 between steps, as every real backend does.
     const round = (p: Parameters64) => {
       for (const name of PARAMETER_NAMES) p[name] = Float64Array.from(Float32Array.from(p[name]));

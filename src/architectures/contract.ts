@@ -155,8 +155,12 @@ export interface AsKernels {
 
 // --- the tfjs backends ----------------------------------------------------------------------
 
-/** tfjs-core's namespace, as the tfjs session hands it over (the modules import no tfjs code themselves). */
-export type TfNamespace = typeof Tf;
+/**
+ * The tfjs-core ops the architectures are written in, as the tfjs session hands them over (the
+ * modules import no tfjs code themselves). A list, not the whole namespace: the Worker's bundle
+ * keeps only what is named here (src/backends/tfjs/ops.ts). An architecture that needs another op adds it there.
+ */
+export type TfNamespace = Pick<typeof Tf, 'add' | 'broadcastTo' | 'cast' | 'clipByValue' | 'cumsum' | 'div' | 'equal' | 'expandDims' | 'fill' | 'greater' | 'lessEqual' | 'log' | 'logicalAnd' | 'logicalOr' | 'matMul' | 'mean' | 'mul' | 'onesLike' | 'relu' | 'reshape' | 'scalar' | 'slice' | 'sqrt' | 'square' | 'stack' | 'sub' | 'sum' | 'tensor1d' | 'topk' | 'transpose' | 'where' | 'zerosLike'> & { readonly fused: Pick<typeof Tf.fused, 'matMul'> };
 
 /** What a tfjs session lends an architecture's ops: tfjs-core, its parameter variables, the dead-unit counts. */
 export interface TfjsContext {

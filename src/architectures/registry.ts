@@ -29,3 +29,11 @@ export function isArchitectureName(name: unknown): name is ArchitectureName {
 export function architectureModule(name: ArchitectureName | undefined): ArchitectureModule {
   return ARCHITECTURE_MODULES[name ?? 'sigmoid'];
 }
+
+/** What "active" means for each architecture, for descriptions: "> 0 for relu and topk, > 0.01 for sigmoid". */
+export function describeActive(): string {
+  const byThreshold = new Map<number, string[]>();
+  for (const module of Object.values(ARCHITECTURE_MODULES)) byThreshold.set(module.activeThreshold, [...(byThreshold.get(module.activeThreshold) ?? []), module.name]);
+  const and = (names: string[]) => (names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`);
+  return [...byThreshold].sort(([a], [b]) => a - b).map(([threshold, names]) => `> ${threshold} for ${and(names)}`).join(', ');
+}

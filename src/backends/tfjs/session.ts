@@ -13,6 +13,7 @@ import type { ParameterSpec, TfjsContext, TfjsKernels } from '../../architecture
 import { architectureModule } from '../../architectures/registry.js';
 import { adamStepSize } from '../formulas.js';
 import type { AdamState, Architecture, BackendName, BackendSession, ForwardResult, GradientResult, LayerShape, LossConfig, LossTerms, OptimizerConfig, Parameters } from '../types.js';
+import { TF_OPS } from './ops.js';
 import { activateTfjsBackend } from './runtime.js';
 
 /** One variable per declared parameter. */
@@ -180,7 +181,7 @@ export class TfjsSession implements BackendSession {
 
   /** What the architecture's ops see of this session. */
   private context(): TfjsContext {
-    return { tf, shape: this.shape, architecture: this.architecture, params: this.params as TfjsContext['params'], stepsSinceFired: this.stepsSinceFired };
+    return { tf: TF_OPS, shape: this.shape, architecture: this.architecture, params: this.params as TfjsContext['params'], stepsSinceFired: this.stepsSinceFired };
   }
 
   /** Applies one optimizer update to the variables. Call inside tidy. */

@@ -78,6 +78,10 @@ export interface BaseLossConfig {
   readonly auxCoefficient?: number;
   /** topk: a unit is dead when it has not fired on any row of this many consecutive steps. */
   readonly deadSteps?: number;
+  /** jumprelu: λ, the weight of the L0 penalty λ·(1/m)·Σ H(z − θ). */
+  readonly l0Coefficient?: number;
+  /** jumprelu: ε, the width of the rectangle kernel of θ's pseudo-derivatives. */
+  readonly bandwidth?: number;
   /** ρ: target mean activation of each hidden unit, in (0, 1). */
   readonly sparsityTarget: number;
   /** β: weight of the KL sparsity penalty. */
@@ -108,6 +112,8 @@ export interface BaseArchitecture {
 /** The model config fields the modules' checks read (ModelConfig, without its literal types). */
 export interface ConfigView extends BaseLossConfig {
   readonly architecture: string;
+  /** jumprelu: θ's initial value. */
+  readonly initialThreshold?: number;
   readonly hiddenSize: number;
   readonly normalize: string;
 }
@@ -160,7 +166,7 @@ export interface AsKernels {
  * modules import no tfjs code themselves). A list, not the whole namespace: the Worker's bundle
  * keeps only what is named here (src/backends/tfjs/ops.ts). An architecture that needs another op adds it there.
  */
-export type TfNamespace = Pick<typeof Tf, 'add' | 'broadcastTo' | 'cast' | 'clipByValue' | 'cumsum' | 'div' | 'equal' | 'expandDims' | 'fill' | 'greater' | 'lessEqual' | 'log' | 'logicalAnd' | 'logicalOr' | 'matMul' | 'mean' | 'mul' | 'onesLike' | 'relu' | 'reshape' | 'scalar' | 'slice' | 'sqrt' | 'square' | 'stack' | 'sub' | 'sum' | 'tensor1d' | 'topk' | 'transpose' | 'where' | 'zerosLike'> & { readonly fused: Pick<typeof Tf.fused, 'matMul'> };
+export type TfNamespace = Pick<typeof Tf, 'abs' | 'add' | 'broadcastTo' | 'cast' | 'clipByValue' | 'cumsum' | 'div' | 'equal' | 'expandDims' | 'fill' | 'greater' | 'less' | 'lessEqual' | 'log' | 'logicalAnd' | 'logicalOr' | 'matMul' | 'mean' | 'mul' | 'onesLike' | 'relu' | 'reshape' | 'scalar' | 'slice' | 'sqrt' | 'square' | 'stack' | 'sub' | 'sum' | 'tensor1d' | 'topk' | 'transpose' | 'where' | 'zerosLike'> & { readonly fused: Pick<typeof Tf.fused, 'matMul'> };
 
 /** What a tfjs session lends an architecture's ops: tfjs-core, its parameter variables, the dead-unit counts. */
 export interface TfjsContext {
@@ -261,8 +267,8 @@ export interface ArchitectureModule {
   readonly decoderBiasFromData: boolean;
   /** Its parameters, in storage order. */
   parameters(shape: LayerShape): ParameterSpec[];
-  /** Fresh parameters drawn from `seed`. */
-  initialise(shape: LayerShape, seed: number): Parameters;
+  /** Fresh parameters drawn from `seed` (the config's own initial values, e.g. jumprelu's θ₀, when given). */
+  initialise(shape: LayerShape, seed: number, config?: Partial<ConfigView>): Parameters;
   /** A problem of the resolved config (field, message), or null. */
   checkConfig(config: ConfigView): { field: string; message: string } | null;
   /** The session's architecture of a config or loss (k for topk, 0 for the others). */

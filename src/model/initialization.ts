@@ -1,3 +1,4 @@
+import type { ConfigView } from '../architectures/contract.js';
 import { architectureModule } from '../architectures/registry.js';
 import type { ArchitectureName, LayerShape, Parameters } from '../backends/types.js';
 
@@ -6,8 +7,8 @@ import type { ArchitectureName, LayerShape, Parameters } from '../backends/types
  * them (sigmoid: docs/SPEC.md section 2, weights uniform in ±√(6/(n+h+1)); the dictionary SAEs:
  * unit-norm decoder rows and the encoder their transpose, src/architectures/linear/initialization.ts).
  */
-export function initialParameters(shape: LayerShape, seed: number, architecture: ArchitectureName = 'sigmoid'): Parameters {
-  return architectureModule(architecture).initialise(shape, seed);
+export function initialParameters(shape: LayerShape, seed: number, architecture: ArchitectureName = 'sigmoid', config?: Partial<ConfigView>): Parameters {
+  return architectureModule(architecture).initialise(shape, seed, config);
 }
 
 /** b_dec of the architectures whose decoder bias starts from the data (decoderBiasFromData: relu, topk): the mean of each column of the (normalised) training data x [rows×n]. */

@@ -161,7 +161,7 @@ export class SparseAutoencoder {
     const resolved = resolveModelConfig(inputSize, config);
     const shape = { inputSize, hiddenSize: resolved.hiddenSize };
     const seed = resolveTrainingOptions({ seed: options.seed }).seed;
-    const session = backend.createSession(shape, initialParameters(shape, seed, resolved.architecture), architectureOf(resolved));
+    const session = backend.createSession(shape, initialParameters(shape, seed, resolved.architecture, resolved), architectureOf(resolved));
     return new SparseAutoencoder(session, backend.name, resolved, {}, options.backendReport);
   }
 

@@ -26,6 +26,12 @@ export interface LinearAsCodes {
    * gW_dec to the gradient; returns the term.
    */
   penalty?(ctx: AsContext, m: number, loss: BaseLossConfig, a: number, add: number): number;
+  /**
+   * The mask that makes δz of δa (in place in dZ, [m×h]), with any gradient it gives the
+   * architecture's own parameters; returns the loss term it adds. Absent: δz = (δa + add) ⊙ 1[a > 0]
+   * (code_delta).
+   */
+  mask?(ctx: AsContext, dZ: number, pre: number, a: number, add: number, m: number, loss: BaseLossConfig): number;
   /** A term added after the mask: adds to δz [m×h] and gW_dec; returns the term. */
   auxiliary?(ctx: AsContext, x: number, m: number, loss: BaseLossConfig, pre: number, y: number, dZ: number): number;
   afterUpdate?(ctx: AsContext): void;
@@ -107,8 +113,9 @@ export function linearAssemblyScript(codes: LinearAsCodes): AsKernels {
     else k.gemm_nt(d, params.W2, dZ, m, n, h);
 
     let sparsity = codes.penalty ? codes.penalty(ctx, m, loss, a, add) : 0;
-    // δz = (δa + add)·1[a > 0]
-    k.code_delta(dZ, a, add, m, h);
+    // δz = (δa + add)·1[a > 0], or the architecture's own mask
+    if (codes.mask) sparsity += codes.mask(ctx, dZ, pre, a, add, m, loss);
+    else k.code_delta(dZ, a, add, m, h);
     if (codes.auxiliary) sparsity += codes.auxiliary(ctx, x, m, loss, pre, y, dZ);
 
     // gW_enc = (X − b_dec)ᵀ·δz; gb_enc = Σ_i δz_i; gb_dec −= W_enc·gb_enc

@@ -20,6 +20,11 @@ export interface LinearTfjsCodes {
   codes(ctx: TfjsContext, pre: Tf.Tensor2D): Tf.Tensor2D;
   /** A penalty on the codes a: its parts of δa and gW_dec, and its value; null: none. */
   penalty?(ctx: TfjsContext, m: number, loss: BaseLossConfig, a: Tf.Tensor2D, deltaA: Tf.Tensor, gW2: Tf.Tensor): LinearTfjsTerm | null;
+  /**
+   * The mask that makes δz of δa, with the gradients it gives the architecture's own parameters
+   * and the loss term it adds (null: none). Absent: δz = δa ⊙ 1[a > 0].
+   */
+  mask?(ctx: TfjsContext, m: number, loss: BaseLossConfig, pre: Tf.Tensor2D, deltaA: Tf.Tensor): { deltaZ: Tf.Tensor; gradients: Record<string, Tf.Tensor>; sparsity: Tf.Tensor | null };
   /** A term after the mask (diff = x̂ − x): its parts of δz and gW_dec, and its value; null: none. */
   auxiliary?(ctx: TfjsContext, m: number, loss: BaseLossConfig, pre: Tf.Tensor2D, diff: Tf.Tensor, deltaZ: Tf.Tensor, gW2: Tf.Tensor): LinearTfjsTerm | null;
   afterUpdate?(ctx: TfjsContext): void;
@@ -57,7 +62,15 @@ export function linearTfjs(codes: LinearTfjsCodes): TfjsKernels {
     let sparsity: Tf.Tensor | null = null;
     const penalty = codes.penalty?.(ctx, m, loss, a, deltaA, gW2) ?? null;
     if (penalty !== null) ({ delta: deltaA, gW2, sparsity } = penalty);
-    let deltaZ: Tf.Tensor = tf.mul(deltaA, tf.cast(tf.greater(a, 0), 'float32'));
+    let deltaZ: Tf.Tensor;
+    let own: Record<string, Tf.Tensor> = {};
+    if (codes.mask) {
+      const masked = codes.mask(ctx, m, loss, pre, deltaA);
+      ({ deltaZ, gradients: own } = masked);
+      if (masked.sparsity !== null) sparsity = sparsity === null ? masked.sparsity : tf.add(sparsity, masked.sparsity);
+    } else {
+      deltaZ = tf.mul(deltaA, tf.cast(tf.greater(a, 0), 'float32'));
+    }
     const auxiliary = codes.auxiliary?.(ctx, m, loss, pre, diff, deltaZ, gW2) ?? null;
     if (auxiliary !== null) {
       ({ delta: deltaZ, gW2 } = auxiliary);
@@ -72,7 +85,7 @@ export function linearTfjs(codes: LinearTfjsCodes): TfjsKernels {
       terms: tf.stack([reconstruction, tf.scalar(0), sparsity ?? tf.scalar(0)]) as Tf.Tensor1D,
       hidden: a,
       meanActivation: tf.mean(a, 0) as Tf.Tensor1D,
-      gradients: { W1: gW1, b1: gb1, W2: gW2, b2: gb2 },
+      gradients: { W1: gW1, b1: gb1, W2: gW2, b2: gb2, ...own },
     };
   };
 

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { TfNamespace } from '../../architectures/contract.js';
 
 export const TF_OPS: TfNamespace = {
+  abs: tf.abs,
   add: tf.add,
   broadcastTo: tf.broadcastTo,
   cast: tf.cast,
@@ -18,6 +19,7 @@ export const TF_OPS: TfNamespace = {
   expandDims: tf.expandDims,
   fill: tf.fill,
   greater: tf.greater,
+  less: tf.less,
   lessEqual: tf.lessEqual,
   log: tf.log,
   logicalAnd: tf.logicalAnd,

@@ -10,3 +10,4 @@ export * from './optimizers';
 export * from './memory';
 export * from './sparse-codes';
 export * from './sparse-gemm';
+export * from './jump-codes';

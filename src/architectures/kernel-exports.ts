@@ -47,4 +47,7 @@ export interface KernelExports {
   sparse_gemm_tn(a: number, index: number, b: number, c: number, work: number, M: number, K: number, N: number): void;
   masked_gemm_nt(a: number, b: number, c: number, index: number, M: number, K: number, N: number): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
+  // jumprelu (assembly/jump-codes.ts)
+  jump_codes(z: number, theta: number, a: number, rows: number, cols: number): void;
+  jump_delta(dZ: number, z: number, theta: number, gTheta: number, rows: number, cols: number, inverseBandwidth: number, l0: number): number;
 }

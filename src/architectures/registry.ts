@@ -5,6 +5,7 @@
  * CLI's flags, the docs), as SAELens registers each of its SAE classes with its config class.
  */
 import type { ArchitectureModule } from './contract.js';
+import { jumprelu } from './jumprelu/index.js';
 import { relu } from './relu/index.js';
 import { sigmoid } from './sigmoid/index.js';
 import { topk } from './topk/index.js';
@@ -13,6 +14,7 @@ export const ARCHITECTURE_MODULES = {
   sigmoid,
   relu,
   topk,
+  jumprelu,
 } as const satisfies Record<string, ArchitectureModule>;
 
 export type ArchitectureName = keyof typeof ARCHITECTURE_MODULES;

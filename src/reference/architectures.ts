@@ -14,6 +14,7 @@ import {
   renormalizeDecoder,
   type LinearLossState,
 } from './linear-sae-reference.js';
+import { jumpReluForward, jumpReluGradients, jumpReluLoss } from './jumprelu-reference.js';
 import type { Parameters64 } from './parameters64.js';
 import { sigmoidDecode, sigmoidForward, sigmoidGradients, sigmoidLoss } from './sigmoid-reference.js';
 
@@ -50,6 +51,16 @@ export const REFERENCES: Record<ArchitectureName, ArchitectureReference> = {
     lossState: () => ({}),
   },
   relu: linear,
+  jumprelu: {
+    forward: (p, x, rows, shape) => {
+      const { hidden, output } = jumpReluForward(p, x, rows, shape);
+      return { hidden, output };
+    },
+    decode: (p, a, rows, shape) => linearDecode(p, a, rows, shape),
+    loss: (p, x, rows, shape, loss) => jumpReluLoss(p, x, rows, shape, loss),
+    gradients: (p, x, rows, shape, loss) => jumpReluGradients(p, x, rows, shape, loss),
+    lossState: () => ({}),
+  },
   topk: {
     ...linear,
     lossState: (stepsSinceFired, loss) => ({ dead: deadMask(stepsSinceFired, loss.deadSteps ?? 1) }),

@@ -69,15 +69,17 @@ class ReferenceSession implements BackendSession {
     }
     const { terms, gradients } = referenceGradients(this.params, x, rows, this.shape, loss, this.lossState(loss));
     updateStepsSinceFired(this.stepsSinceFired, referenceForward(this.params, x, rows, this.shape, this.architecture).hidden, rows, this.shape.hiddenSize);
+    // moments for every parameter the architecture declares (jumprelu's θ too)
+    const zeros = () => ({ ...zeroParameters64(this.shape), ...Object.fromEntries(Object.entries(this.params).map(([k, v]) => [k, new Float64Array(v.length)])) }) as Parameters64;
     if (optimizer.kind === 'adam' && this.adam === null) {
-      this.adam = { step: 0, m: zeroParameters64(this.shape), v: zeroParameters64(this.shape) };
+      this.adam = { step: 0, m: zeros(), v: zeros() };
     }
-    const state = this.adam ?? { step: 0, m: zeroParameters64(this.shape), v: zeroParameters64(this.shape) };
+    const state = this.adam ?? { step: 0, m: zeros(), v: zeros() };
     referenceAdamStep(this.params, gradients, state, optimizer);
     referenceOf(this.architecture.architecture).afterUpdate?.(this.params, this.shape);
     // Keep parameters and moments float32 between steps, as every real backend does.
     const round = (p: Parameters64) => {
-      for (const name of PARAMETER_NAMES) p[name] = Float64Array.from(Float32Array.from(p[name]));
+      for (const name of Object.keys(p)) p[name] = Float64Array.from(Float32Array.from(p[name]!));
     };
     round(this.params);
     if (this.adam) {

@@ -42,6 +42,11 @@ export interface ParameterSpec {
   readonly dims: readonly number[];
   /** Whether encoding (input → codes) reads it; the decoder's parameters are not touched by encode. */
   readonly encoder: boolean;
+  /**
+   * Where the model files keep a parameter beyond the dictionary's four: its layer and its name
+   * there ("encoder.threshold" in both the JSON and the binary file, as SAELens names θ).
+   */
+  readonly file?: { readonly layer: 'encoder' | 'decoder'; readonly name: string };
 }
 
 /** The number of values of a parameter of `dims`. */

@@ -2,7 +2,8 @@
  * The model file, format version 1 (docs/SPEC.md section 3): writing it, and reading it back with a
  * check of every field, so that a file that does not match is rejected with the field's name.
  */
-import { PARAMETER_NAMES, parameterShapes, type AdamState, type LayerShape, type ParameterName, type Parameters } from '../backends/types.js';
+import { architectureModule } from '../architectures/registry.js';
+import { PARAMETER_NAMES, parameterShapes, sizeOf, type AdamState, type ArchitectureName, type LayerShape, type ParameterName, type Parameters } from '../backends/types.js';
 import { shortestFloat32 } from '../data/float32.js';
 import { ConfigError, ModelFileError } from '../errors.js';
 import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type NormalizationKind, type TrainingOptions } from './config.js';
@@ -115,10 +116,28 @@ function parametersToJson(p: Parameters, shape: LayerShape): ParametersJson {
   return out as unknown as ParametersJson;
 }
 
+/**
+ * The parameters an architecture declares beyond the dictionary's four (jumprelu's θ), each with
+ * where both files keep it (ParameterSpec.file; default: the encoder, under its own name).
+ */
+export function extraParameters(architecture: ArchitectureName, shape: LayerShape): { name: string; dims: readonly number[]; layer: LayerName; field: string }[] {
+  return architectureModule(architecture)
+    .parameters(shape)
+    .filter((spec) => !(PARAMETER_NAMES as readonly string[]).includes(spec.name))
+    .map((spec) => ({ name: spec.name, dims: spec.dims, layer: spec.file?.layer ?? 'encoder', field: spec.file?.name ?? spec.name }));
+}
+
+/** The dictionary's layers with an architecture's own parameters added (vectors). */
+function withExtras(layers: ParametersJson, p: Parameters, architecture: ArchitectureName, shape: LayerShape): ParametersJson {
+  for (const extra of extraParameters(architecture, shape)) (layers[extra.layer] as unknown as Record<string, unknown>)[extra.field] = listOf(p[extra.name]!);
+  return layers;
+}
+
 /** Writes the model file of a model state. */
 export function toModelFile(state: ModelState): ModelFile {
   const { shape, parameters } = state;
-  const layers = parametersToJson(parameters, shape);
+  const architecture = state.config.architecture;
+  const layers = withExtras(parametersToJson(parameters, shape), parameters, architecture, shape);
   const norm = state.normalization;
   const file: ModelFile = {
     format: MODEL_FORMAT,
@@ -140,8 +159,8 @@ export function toModelFile(state: ModelState): ModelFile {
     file.optimizerState = {
       kind: 'adam',
       step: state.optimizerState.step,
-      m: parametersToJson(state.optimizerState.m, shape),
-      v: parametersToJson(state.optimizerState.v, shape),
+      m: withExtras(parametersToJson(state.optimizerState.m, shape), state.optimizerState.m, architecture, shape),
+      v: withExtras(parametersToJson(state.optimizerState.v, shape), state.optimizerState.v, architecture, shape),
     };
   }
   return file;
@@ -229,6 +248,8 @@ const MODEL_FILE_FIELDS: readonly string[] = [
 export interface TensorSource {
   /** The parameters (`set` "parameters") or one of Adam's moments ("m", "v"). */
   parameters(set: 'parameters' | 'm' | 'v', shape: LayerShape): Parameters;
+  /** A parameter an architecture adds (extraParameters), of the parameters ("parameters") or of one of Adam's moments. */
+  extra(set: 'parameters' | 'm' | 'v', extra: { layer: LayerName; field: string; dims: readonly number[] }): Float32Array;
   /** One of the normalisation's vectors (NORMALIZATION_VECTORS: min and max, or mean and std). */
   normalization(vector: string, length: number): Float32Array;
   /**
@@ -255,6 +276,11 @@ export function readModelFile(json: Json, source?: string): ModelState {
         ? read.parameters(file, '', shape)
         : read.parameters(read.object(file.optimizerState, 'optimizerState')[set], `optimizerState.${set}`, shape),
     normalization: (vector, length) => read.vector(read.object(file.normalization, 'normalization')[vector], `normalization.${vector}`, length),
+    extra: (set, { layer, field, dims }) => {
+      const holder = set === 'parameters' ? file : read.object(read.object(file.optimizerState, 'optimizerState')[set], `optimizerState.${set}`);
+      const prefix = set === 'parameters' ? '' : `optimizerState.${set}.`;
+      return read.vector(read.object(holder[layer], `${prefix}${layer}`)[field], `${prefix}${layer}.${field}`, sizeOf(dims));
+    },
     momentName: (set, key) => `optimizerState.${set}.${jsonFieldOf(key)}`,
   };
   return readModelFields(read, file, tensors);
@@ -296,6 +322,9 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
   const config = withFieldPrefix(read, () =>
     resolveModelConfig(shape.inputSize, { ...(configJson as Partial<ModelConfig>), hiddenSize: shape.hiddenSize, normalize: normalization.kind }),
   );
+  // the architecture's own parameters (jumprelu's θ), now that the config names it
+  const extras = extraParameters(config.architecture, shape);
+  for (const extra of extras) parameters[extra.name] = tensors.extra('parameters', extra);
 
   const trainingJson = read.object(file.training ?? {}, 'training');
   const { backend: trainedWith, epochsCompleted, ...trainingFields } = trainingJson;
@@ -311,6 +340,10 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
       m: tensors.parameters('m', shape),
       v: tensors.parameters('v', shape),
     };
+    for (const extra of extras) {
+      optimizerState.m[extra.name] = tensors.extra('m', extra);
+      optimizerState.v[extra.name] = tensors.extra('v', extra);
+    }
     checkSecondMoment(read, optimizerState.v, shape, tensors);
   }
 

@@ -17,7 +17,7 @@ import { jumpReluAssemblyScript } from './assemblyscript.js';
 import { jumpReluTfjs } from './tfjs.js';
 
 const OPTIONS = {
-  l0Coefficient: { type: 'number', range: { min: 0 }, default: 0.03, description: 'jumprelu: weight λ of the L0 penalty λ·(mean over rows of the active codes) (Rajamanoharan et al. 2024)' },
+  l0Coefficient: { type: 'number', range: { min: 0 }, default: 0.1, description: 'jumprelu: weight λ of the L0 penalty λ·(mean over rows of the active codes) (Rajamanoharan et al. 2024)' },
   bandwidth: { type: 'number', range: { min: 0, minExclusive: true }, default: 0.05, description: 'jumprelu: width ε of the rectangle kernel of the thresholds\' straight-through gradients (SAELens\' default)' },
   initialThreshold: { type: 'number', range: { min: 0 }, default: 0.01, description: 'jumprelu: every unit\'s threshold θ before training (SAELens\' default)' },
 } as const;
@@ -42,7 +42,7 @@ export const jumprelu = {
   activeThreshold: 0,
   keepsFiringCounts: false,
   decoderBiasFromData: true,
-  parameters: (shape) => [...dictionaryParameters(shape), { name: 'theta', dims: [shape.hiddenSize], encoder: true }],
+  parameters: (shape) => [...dictionaryParameters(shape), { name: 'theta', dims: [shape.hiddenSize], encoder: true, file: { layer: 'encoder', name: 'threshold' } }],
   initialise,
   checkConfig: () => null,
   sessionArchitecture: () => ({ architecture: 'jumprelu', k: 0 }),

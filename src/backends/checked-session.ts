@@ -166,7 +166,7 @@ class CheckedSession implements BackendSession {
     inner.dispose();
   }
 
-  /** The loss must name the session's architecture, and carry what its module reads (topk: its counts). */
+  /** The loss must name the session's architecture, and carry what its module reads (TopK: its counts). */
   private checkLoss(method: string, loss: LossConfig): void {
     if (loss.architecture !== undefined && !isArchitectureName(loss.architecture)) {
       throw new RangeError(`${method}: loss is for ${String(loss.architecture)} but the session computes ${show(this.architecture)}`);
@@ -189,7 +189,7 @@ function show(architecture: Architecture): string {
   return architectureModule(architecture.architecture).describeSession(architecture);
 }
 
-/** A registered architecture, as its module accepts it (topk: k an integer from 1 to h). Returns the session's own copy. */
+/** A registered architecture, as its module accepts it (TopK: k an integer from 1 to h). Returns the session's own copy. */
 function checkArchitecture(architecture: Architecture, hiddenSize: number): Architecture {
   if (typeof architecture !== 'object' || architecture === null || !isArchitectureName(architecture.architecture)) {
     throw new RangeError(`createSession: architecture must be one of ${ARCHITECTURES.join(', ')}, got ${JSON.stringify(architecture?.architecture)}`);

@@ -50,19 +50,19 @@ export function parameterCount(shape: LayerShape, architecture: ArchitectureName
 }
 
 /**
- * What fixes the forward pass: the architecture and, for topk, k (the codes kept per row). A
+ * What fixes the forward pass: the architecture and, for TopK, k (the codes kept per row). A
  * session is made for one; every LossConfig it is given must name the same.
  */
 export interface Architecture extends BaseArchitecture {
   readonly architecture: ArchitectureName;
-  /** topk only: the number of codes kept per row, 1 ≤ k ≤ h (0 for the others). */
+  /** TopK only: the number of codes kept per row, 1 ≤ k ≤ h (0 for the others). */
   readonly k: number;
 }
 
 /** The tutorial's model; what a session is made for when no architecture is given. */
 export const SIGMOID_ARCHITECTURE: Architecture = { architecture: 'sigmoid', k: 0 };
 
-/** The architecture a loss config names (absent: sigmoid), as its module reads it (k is kept only for topk). */
+/** The architecture a loss config names (absent: sigmoid), as its module reads it (k is kept only for TopK). */
 export function architectureOf(loss: Partial<Pick<LossConfig, 'architecture' | 'k'>>): Architecture {
   const name = loss.architecture ?? 'sigmoid';
   // an unregistered name is kept as it is, for the caller's check to name it (checked-session.ts)
@@ -106,9 +106,9 @@ export interface AdamState {
 
 
 export interface ForwardResult {
-  /** Hidden activations a = σ(X·W1 + b1), [m×h] (relu, topk: the codes). */
+  /** Hidden activations a = σ(X·W1 + b1), [m×h] (relu, TopK: the codes). */
   hidden: Float32Array;
-  /** Outputs y = σ(a·W2 + b2), [m×n] (relu, topk: x̂ = a·W2 + b2). */
+  /** Outputs y = σ(a·W2 + b2), [m×n] (relu, TopK: x̂ = a·W2 + b2). */
   output: Float32Array;
 }
 
@@ -135,7 +135,7 @@ export interface BackendSession {
   setOptimizerState(state: AdamState | null): void;
 
   /**
-   * topk's dead-unit bookkeeping: for each hidden unit, the training steps since it last fired
+   * TopK's dead-unit bookkeeping: for each hidden unit, the training steps since it last fired
    * (a > 0 on some row of a batch), [h]; all 0 for a new session. A unit is dead when its count
    * is at least the loss's deadSteps. Every trainStep updates it (for every architecture).
    */
@@ -148,7 +148,7 @@ export interface BackendSession {
   /**
    * One optimizer step on the training-data rows named by `rowIndices` (in that order), or on
    * all rows in their stored order when `rowIndices` is null (full batch).
-   * Returns the loss terms of that batch before the update. topk: the AuxK term uses the units
+   * Returns the loss terms of that batch before the update. TopK: the AuxK term uses the units
    * dead before the step; after the update the decoder rows are scaled to unit norm.
    */
   trainStep(rowIndices: Uint32Array | null, loss: LossConfig, optimizer: OptimizerConfig): LossTerms;
@@ -160,9 +160,9 @@ export interface BackendSession {
    * the encoder's parameters alone (no decoder pass).
    */
   encode(x: Float32Array, rows: number): Float32Array;
-  /** decode(a) = σ(a·W2 + b2) (sigmoid), a·W2 + b2 (relu, topk). */
+  /** decode(a) = σ(a·W2 + b2) (sigmoid), a·W2 + b2 (relu, TopK). */
   decode(hidden: Float32Array, rows: number): Float32Array;
-  /** Loss terms and the full gradient (weight decay included) on a batch; no update (topk: the units dead now). */
+  /** Loss terms and the full gradient (weight decay included) on a batch; no update (TopK: the units dead now). */
   gradients(x: Float32Array, rows: number, loss: LossConfig): GradientResult;
 
   /** Frees what the session holds (wasm instance, tensors). The session is unusable after. */

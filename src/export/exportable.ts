@@ -21,9 +21,9 @@ export type ExportFormat = 'onnx' | 'tfjs';
 
 /**
  * Whether `format` can hold the model's forward pass, as its architecture's module says: ONNX
- * every architecture (each module builds its graph; topk's TopK and ScatterElements carry its
+ * every architecture (each module builds its graph; TopK's TopK and ScatterElements carry its
  * selection); a TF.js layers model only the architectures with a Dense-layer plan (sigmoid, relu),
- * the others refused with their module's reason, not mis-exported (topk: no built-in TF.js layer
+ * the others refused with their module's reason, not mis-exported (TopK: no built-in TF.js layer
  * keeps each row's k largest values, and a custom layer would have to be registered by every
  * program that loads the model).
  */

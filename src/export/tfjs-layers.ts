@@ -11,7 +11,7 @@
  * the scaled units, where b_dec and the inputs both lie about [0, 1], so nothing cancels), and the
  * way back to the caller's scale into the linear decoder's kernel and bias
  * (src/export/fold-linear.ts). With normalize "none" b_dec is subtracted by its own layer
- * ("input_centring"). topk is refused (checkExportable): no built-in layer keeps each row's k
+ * ("input_centring"). TopK is refused (checkExportable): no built-in layer keeps each row's k
  * largest codes.
  *
  * The input scaling folds into the encoder's kernel and bias where that keeps float32 precision

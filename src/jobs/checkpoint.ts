@@ -18,7 +18,7 @@
  *
  * With early stopping (patience) the run keeps its best epoch so far: the counters
  * (`earlyStopping`: best validation loss, its epoch, epochs waited since) and that epoch's
- * weights, Adam state and topk dead-unit counts (`best`) — all the library's EpochLoop keeps,
+ * weights, Adam state and TopK dead-unit counts (`best`) — all the library's EpochLoop keeps,
  * since the finished model file holds the Adam state too. Files without these fields (written
  * before jobs took early stopping) read as "no early-stopping state yet"; the version stays 1.
  *
@@ -41,7 +41,7 @@ export interface Checkpoint {
   lossHistory: number[];
   parameters: Parameters;
   optimizerState: AdamState | null;
-  /** topk's steps since each unit last fired (null for the other architectures). */
+  /** TopK's steps since each unit last fired (null for the other architectures). */
   stepsSinceFired: Uint32Array | null;
   /** With validationSplit: the validation loss of every finished epoch (absent: none). */
   validationHistory?: number[];
@@ -62,7 +62,7 @@ interface Header {
   position: TrainingPosition;
   lossHistory: number[];
   adamStep: number | null;
-  /** Absent in checkpoints written before topk saved it: all 0. */
+  /** Absent in checkpoints written before TopK saved it: all 0. */
   stepsSinceFired?: number[] | null;
   validationHistory?: number[];
   /** float32 values as JSON numbers (exact both ways). */

@@ -71,7 +71,7 @@ export function resolveModelConfig(inputSize: number, partial: Partial<ModelConf
     ...withoutUndefined(pick(partial, Object.keys(MODEL_OPTIONS))),
   } as ModelConfig;
   check('config', MODEL_OPTIONS, config as unknown as Record<string, unknown>, caps);
-  // what the architecture's module asks of the rest of the config (sigmoid: no standardize; topk: k ≤ h)
+  // what the architecture's module asks of the rest of the config (sigmoid: no standardize; TopK: k ≤ h)
   const problem = architectureModule(config.architecture).checkConfig(config);
   if (problem !== null) throw new ConfigError(problem.field, problem.message);
   return config;

@@ -11,7 +11,7 @@ export function initialParameters(shape: LayerShape, seed: number, architecture:
   return architectureModule(architecture).initialise(shape, seed, config);
 }
 
-/** b_dec of the architectures whose decoder bias starts from the data (decoderBiasFromData: relu, topk): the mean of each column of the (normalised) training data x [rows×n]. */
+/** b_dec of the architectures whose decoder bias starts from the data (decoderBiasFromData: relu, TopK): the mean of each column of the (normalised) training data x [rows×n]. */
 export function decoderBiasFromData(x: Float32Array, rows: number, n: number): Float32Array {
   const mean = new Float64Array(n);
   for (let i = 0; i < rows; i++) for (let c = 0; c < n; c++) mean[c]! += x[i * n + c]!;

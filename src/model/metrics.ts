@@ -3,7 +3,7 @@
  * from the backend (the same kernels that train); the rest is computed here from a forward pass.
  *
  * "Active" (one definition for l0, deadUnits, denseUnits and the firing frequency): a code is
- * active when it is > activeThreshold(architecture) — 0 for relu and topk (their codes are
+ * active when it is > activeThreshold(architecture) — 0 for relu and TopK (their codes are
  * exactly 0 when off, and training's dead-unit bookkeeping calls a unit fired when a > 0), and
  * DEAD_UNIT_THRESHOLD (0.01) for sigmoid, whose codes σ(z) are never exactly 0. So a unit is dead
  * exactly when its firing frequency is 0, for every architecture.
@@ -48,7 +48,7 @@ export const DEAD_UNIT_THRESHOLD = SIGMOID_ACTIVE_THRESHOLD;
  */
 export const DENSE_UNIT_FREQUENCY = 0.1;
 
-/** The activation a code must exceed to count as active, as its architecture's module says: 0 for relu and topk, DEAD_UNIT_THRESHOLD for sigmoid. */
+/** The activation a code must exceed to count as active, as its architecture's module says: 0 for relu and TopK, DEAD_UNIT_THRESHOLD for sigmoid. */
 export function activeThreshold(architecture: ArchitectureName | undefined): number {
   return architectureModule(architecture).activeThreshold;
 }

@@ -60,7 +60,7 @@ export interface ModelFile {
   optimizerState?: { kind: 'adam'; step: number; m: ParametersJson; v: ParametersJson };
   metrics: StoredMetrics | Record<string, never>;
   lossHistory: number[];
-  /** topk: training steps since each hidden unit last fired, [h] (dead units: ≥ deadSteps). */
+  /** TopK: training steps since each hidden unit last fired, [h] (dead units: ≥ deadSteps). */
   stepsSinceFired?: number[];
   /** With validationSplit: the validation loss of each epoch of lossHistory (null: that epoch had none). */
   validationHistory?: (number | null)[];
@@ -82,7 +82,7 @@ export interface ModelState {
   metrics: StoredMetrics | null;
   lossHistory: number[];
   /**
-   * topk: the training steps since each hidden unit last fired, [h], so a continued run (a file,
+   * TopK: the training steps since each hidden unit last fired, [h], so a continued run (a file,
    * a job's checkpoint) treats the same units as dead; absent or null: all 0 (other architectures,
    * and files written before it was saved).
    */

@@ -212,7 +212,7 @@ export class SparseAutoencoder {
     return { ...this.training };
   }
 
-  /** The training steps since each hidden unit last fired, for an architecture whose training reads them (topk); null for the others. */
+  /** The training steps since each hidden unit last fired, for an architecture whose training reads them (TopK); null for the others. */
   get stepsSinceFired(): Uint32Array | null {
     return this.module.keepsFiringCounts ? this.session.getStepsSinceFired() : null;
   }
@@ -247,7 +247,7 @@ export class SparseAutoencoder {
       optimizerState: this.getOptimizerState(),
       metrics: this.metrics,
       lossHistory: this.lossHistory,
-      // Only topk reads it (its AuxK loss); the other files stay as they were.
+      // Only TopK reads it (its AuxK loss); the other files stay as they were.
       stepsSinceFired: this.stepsSinceFired,
       // Only validated runs have them; a model trained without validationSplit writes neither.
       ...(this.validationHistory ? { validationHistory: this.validationHistory } : {}),
@@ -336,7 +336,7 @@ export class SparseAutoencoder {
     const { before, restore } = this.prepareToTrain();
     const run = new StreamingRun(this.session, source, prepare, loss, optimizerConfig(options), options.epochs, options.batchSize, options.seed, position, scheduleOf(options));
     const lossHistory: number[] = [];
-    // relu, topk: b_dec starts at the mean of the training data, as in startTraining; streamed,
+    // relu, TopK: b_dec starts at the mean of the training data, as in startTraining; streamed,
     // that takes one pass over the shards before the first step (summed in the same row order,
     // so data of one window starts exactly as in memory).
     let decoderBiasPending = this.module.decoderBiasFromData && this.normalization === null && position === undefined;
@@ -398,7 +398,7 @@ export class SparseAutoencoder {
 
     const { before, restore } = this.prepareToTrain();
     if (this.module.decoderBiasFromData && this.normalization === null && position === undefined) {
-      // relu, topk: b_dec starts at the mean of the first training data (initialization.ts)
+      // relu, TopK: b_dec starts at the mean of the first training data (initialization.ts)
       this.session.setParameters({ ...before.parameters, b2: decoderBiasFromData(x, matrix.rows, this.inputSize) });
     }
     this.session.setTrainingData(x, matrix.rows);
@@ -481,7 +481,7 @@ export class SparseAutoencoder {
 
   /**
    * Per hidden unit, the fraction of the rows of `data` where it is active (src/model/metrics.ts:
-   * a code > 0 for relu and topk, > DEAD_UNIT_THRESHOLD for sigmoid) — what the feature-density
+   * a code > 0 for relu and TopK, > DEAD_UNIT_THRESHOLD for sigmoid) — what the feature-density
    * histogram draws. Not part of Metrics: it is h numbers, too many for every job's progress.
    */
   firingFrequency(data: DataInput): Float64Array {
@@ -506,7 +506,7 @@ export class SparseAutoencoder {
     return architectureModule(this.config.architecture);
   }
 
-  /** A linear decoder (relu, topk): any finite inputs under normalize "none". */
+  /** A linear decoder (relu, TopK): any finite inputs under normalize "none". */
   private get linear(): boolean {
     return this.module.linearOutput;
   }
@@ -621,7 +621,7 @@ export class SparseAutoencoder {
   /**
    * Takes and puts back the weights, optimizer state and dead-unit counts: early stopping's best
    * epoch (an EpochLoop's keeper; public for JobTrainer, which runs its own loop over a slice).
-   * The counts are topk's only (null otherwise, as in toState): nothing else reads them.
+   * The counts are TopK's only (null otherwise, as in toState): nothing else reads them.
    */
   weightKeeper(): WeightKeeper {
     return {

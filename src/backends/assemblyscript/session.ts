@@ -57,7 +57,7 @@ export class AssemblyScriptSession implements BackendSession {
   private dataMark = 0;
   private data = 0;
   private dataRows = 0;
-  /** u32 [h]: training steps since each unit last fired (topk's dead units). */
+  /** u32 [h]: training steps since each unit last fired (TopK's dead units). */
   private readonly stepsSinceFired: number;
 
   /** Arguments are checked by checked-session.ts (as they are for every backend), not here. */

@@ -28,7 +28,7 @@ export class TfjsSession implements BackendSession {
   private adam: { step: number; m: TensorSet; v: TensorSet } | null = null;
   private data: { x: tf.Tensor2D; rows: number } | null = null;
   private disposed = false;
-  /** Training steps since each unit last fired (topk's dead units); kept in JavaScript. */
+  /** Training steps since each unit last fired (TopK's dead units); kept in JavaScript. */
   private stepsSinceFired: Uint32Array;
   /** The architecture's parameters, in storage order, and its ops. */
   private readonly specs: readonly ParameterSpec[];

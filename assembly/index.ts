@@ -11,3 +11,5 @@ export * from './memory';
 export * from './sparse-codes';
 export * from './sparse-gemm';
 export * from './jump-codes';
+export * from './encode-float';
+export * from './encode-int8';

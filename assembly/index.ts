@@ -10,5 +10,6 @@ export * from './optimizers';
 export * from './memory';
 export * from './sparse-codes';
 export * from './sparse-gemm';
+export * from './jump-codes';
 export * from './encode-float';
 export * from './encode-int8';

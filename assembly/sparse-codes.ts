@@ -1,23 +1,23 @@
 /**
- * The relu and topk models' kernels (src/reference/linear-sae-reference.ts has the math, the
+ * The relu and TopK models' kernels (src/reference/linear-sae-reference.ts has the math, the
  * formulas and their gradients in its header):
  *
  *   forward   z = (X − b_dec)·W_enc + b_enc        add_row_vector, gemm_nn, add_row_vector
  *             relu: a = max(z, 0)                  relu
- *             topk: a = max(z, 0) on the k largest of each row (ties to the lower index), else 0
+ *             TopK: a = max(z, 0) on the k largest of each row (ties to the lower index), else 0
  *                                                  top_k_codes (also the AuxK codes, over the dead units)
  *             x̂ = a·W_dec + b_dec                  gemm_nn, add_row_vector
  *   backward  d = (2/m)·(x̂ − x)                    linear_output_delta (returns Σ(x̂ − x)²)
- *             δz = (d·W_decᵀ + add[j]) ⊙ 1[a > 0]   gemm_nt, code_delta (add = (λ/m)·ν for relu, 0 for topk)
+ *             δz = (d·W_decᵀ + add[j]) ⊙ 1[a > 0]   gemm_nt, code_delta (add = (λ/m)·ν for relu, 0 for TopK)
  *             relu: gW_dec[j,:] += (λ/m)·(Σ_i a_ij)/ν_j · W_dec[j,:]   l1_decoder_gradient (returns Σ_j (Σ_i a_ij)·ν_j)
  *             AuxK: d_aux = (2c/m)·(ê − e), e = x − x̂ constant   aux_delta (returns Σ(ê − e)²)
  *                   δz += (d_aux·W_decᵀ) ⊙ 1[a_aux > 0]           masked_add
- *   after a topk step: W_dec[j,:] /= ν_j           normalize_rows
+ *   after a TopK step: W_dec[j,:] /= ν_j           normalize_rows
  *   bookkeeping: steps since each unit fired      update_steps_since_fired, dead_mask
  *
  * ν_j = ‖W_dec[j,:]‖₂ (row_norms). Sums that are returned accumulate in f64.
  *
- * topk's products with its codes (x̂, gW_dec, d·W_decᵀ at the kept codes, the AuxK ones, gW_enc from
+ * TopK's products with its codes (x̂, gW_dec, d·W_decᵀ at the kept codes, the AuxK ones, gW_enc from
  * the sparse δz) go through sparse-gemm.ts, which gives the dense products' bits at the cost of the
  * non-zeros; relu's codes are dense enough for gemm.ts.
  */

@@ -1,5 +1,5 @@
 /**
- * Matrix products with a sparse operand, for topk's codes (k of h non-zero a row) and their
+ * Matrix products with a sparse operand, for TopK's codes (k of h non-zero a row) and their
  * gradients: the same numbers as the dense gemm.ts, bit for bit, at a cost proportional to the
  * non-zeros.
  *

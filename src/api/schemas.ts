@@ -6,6 +6,7 @@
  * types and shapes. Data matrices are checked by src/data (a DataError names row and column), not
  * by zod, so a body of a million bad numbers costs one pass and one error, not a million issues.
  */
+import { describeActive } from '../architectures/registry.js';
 import { z } from '@hono/zod-openapi';
 import { MODEL_OPTIONS, TRAINING_OPTIONS } from '../model/options.js';
 import { optionalQueryShape, optionalShape } from './option-schemas.js';
@@ -102,7 +103,7 @@ export const MetricsSchema = z
     meanActivation: z.number(),
     fvu: z.number().nullable().openapi({ description: 'Fraction of variance unexplained; null when the data has no variance.' }),
     explainedVariance: z.number().nullable().openapi({ description: '1 − fvu; null when fvu is.' }),
-    l0: z.number().openapi({ description: 'Mean number of active codes per row (active: > 0 for relu and topk, > 0.01 for sigmoid).' }),
+    l0: z.number().openapi({ description: `Mean number of active codes per row (active: ${describeActive()}).` }),
     deadUnits: z.number().int().openapi({ description: 'Hidden units never active on the data.' }),
     denseUnits: z.number().int().openapi({ description: 'Hidden units active on more than 10% of the rows.' }),
     rows: z.number().int().openapi({ description: 'Rows the metrics were computed on.' }),

@@ -8,8 +8,12 @@
  * Messages name the method and the argument, e.g. "forward: x has 7 values, expected 2 × 5 = 10 values
  * (rows × inputSize)".
  */
-import { ARCHITECTURES, architectureOf, PARAMETER_NAMES, parameterSizes, SIGMOID_ARCHITECTURE } from './types.js';
-import type { AdamState, Architecture, BackendName, BackendSession, ForwardResult, GradientResult, KernelBackend, LayerShape, LossConfig, LossTerms, OptimizerConfig, ParameterName, Parameters } from './types.js';
+import { architectureModule, isArchitectureName } from '../architectures/registry.js';
+import { ARCHITECTURES, architectureOf, SIGMOID_ARCHITECTURE, sizeOf } from './types.js';
+import type { AdamState, Architecture, BackendName, BackendSession, ForwardResult, GradientResult, KernelBackend, LayerShape, LossConfig, LossTerms, OptimizerConfig, Parameters } from './types.js';
+
+/** Values in each of an architecture's parameters, by name, in its storage order. */
+type Sizes = ReadonlyMap<string, number>;
 
 /** Makes a backend's session for a shape and parameters already checked. */
 export type SessionFactory = (shape: LayerShape, params: Parameters, architecture: Architecture) => BackendSession;
@@ -27,9 +31,9 @@ export function checkedBackend(name: BackendName, create: SessionFactory): Kerne
       checkPositiveInteger('createSession: inputSize', shape.inputSize);
       checkPositiveInteger('createSession: hiddenSize', shape.hiddenSize);
       const own: LayerShape = { inputSize: shape.inputSize, hiddenSize: shape.hiddenSize };
-      const sizes = parameterSizes(own);
-      checkParameters('createSession: parameters', params, sizes);
       const ownArchitecture = checkArchitecture(architecture, own.hiddenSize);
+      const sizes: Sizes = new Map(architectureModule(ownArchitecture.architecture).parameters(own).map((spec) => [spec.name, sizeOf(spec.dims)]));
+      checkParameters('createSession: parameters', params, sizes);
       return new CheckedSession(name, create(own, params, ownArchitecture), own, sizes, ownArchitecture);
     },
   };
@@ -44,7 +48,7 @@ class CheckedSession implements BackendSession {
     private readonly backendName: BackendName,
     inner: BackendSession,
     readonly shape: LayerShape,
-    private readonly sizes: Record<ParameterName, number>,
+    private readonly sizes: Sizes,
     readonly architecture: Architecture,
   ) {
     this.inner = inner;
@@ -130,6 +134,14 @@ class CheckedSession implements BackendSession {
     return inner.forward(x, rows);
   }
 
+  encode(x: Float32Array, rows: number): Float32Array {
+    const inner = this.use('encode');
+    checkNonNegativeInteger('encode: rows', rows);
+    checkMatrix('encode', 'x', x, rows, this.shape.inputSize, 'inputSize');
+    if (rows === 0) return new Float32Array(0);
+    return inner.encode(x, rows);
+  }
+
   decode(hidden: Float32Array, rows: number): Float32Array {
     const inner = this.use('decode');
     checkNonNegativeInteger('decode: rows', rows);
@@ -154,18 +166,17 @@ class CheckedSession implements BackendSession {
     inner.dispose();
   }
 
-  /** The loss must name the session's architecture, and topk's loss its counts. */
+  /** The loss must name the session's architecture, and carry what its module reads (TopK: its counts). */
   private checkLoss(method: string, loss: LossConfig): void {
+    if (loss.architecture !== undefined && !isArchitectureName(loss.architecture)) {
+      throw new RangeError(`${method}: loss is for ${String(loss.architecture)} but the session computes ${show(this.architecture)}`);
+    }
     const named = architectureOf(loss);
     if (named.architecture !== this.architecture.architecture || named.k !== this.architecture.k) {
       throw new RangeError(`${method}: loss is for ${show(named)} but the session computes ${show(this.architecture)}`);
     }
-    if (named.architecture === 'topk') {
-      checkPositiveInteger(`${method}: loss.auxK`, loss.auxK ?? NaN);
-      checkPositiveInteger(`${method}: loss.deadSteps`, loss.deadSteps ?? NaN);
-      const c = loss.auxCoefficient;
-      if (typeof c !== 'number' || !(c >= 0) || !Number.isFinite(c)) throw new RangeError(`${method}: loss.auxCoefficient must be a finite number ≥ 0, got ${c}`);
-    }
+    const problem = architectureModule(named.architecture).checkLoss(method, loss);
+    if (problem !== null) throw new RangeError(problem);
   }
 
   private use(method: string): BackendSession {
@@ -175,19 +186,19 @@ class CheckedSession implements BackendSession {
 }
 
 function show(architecture: Architecture): string {
-  return architecture.architecture === 'topk' ? `topk with k = ${architecture.k}` : architecture.architecture;
+  return architectureModule(architecture.architecture).describeSession(architecture);
 }
 
-/** A known architecture; topk's k an integer from 1 to h. Returns the session's own copy. */
+/** A registered architecture, as its module accepts it (TopK: k an integer from 1 to h). Returns the session's own copy. */
 function checkArchitecture(architecture: Architecture, hiddenSize: number): Architecture {
-  if (typeof architecture !== 'object' || architecture === null || !(ARCHITECTURES as readonly string[]).includes(architecture.architecture)) {
+  if (typeof architecture !== 'object' || architecture === null || !isArchitectureName(architecture.architecture)) {
     throw new RangeError(`createSession: architecture must be one of ${ARCHITECTURES.join(', ')}, got ${JSON.stringify(architecture?.architecture)}`);
   }
-  if (architecture.architecture !== 'topk') return { architecture: architecture.architecture, k: 0 };
-  if (!Number.isInteger(architecture.k) || architecture.k < 1 || architecture.k > hiddenSize) {
-    throw new RangeError(`createSession: k must be an integer from 1 to hiddenSize = ${hiddenSize}, got ${architecture.k}`);
-  }
-  return { architecture: 'topk', k: architecture.k };
+  const module = architectureModule(architecture.architecture);
+  const own: Architecture = { ...module.sessionArchitecture(architecture), architecture: architecture.architecture };
+  const problem = module.checkSessionArchitecture(own, hiddenSize);
+  if (problem !== null) throw new RangeError(problem);
+  return own;
 }
 
 function checkPositiveInteger(name: string, value: number): void {
@@ -206,12 +217,12 @@ function checkMatrix(method: string, name: string, values: Float32Array, rows: n
   }
 }
 
-function checkParameters(what: string, params: Parameters, sizes: Record<ParameterName, number>): void {
-  if (typeof params !== 'object' || params === null) throw new TypeError(`${what} must be an object of ${PARAMETER_NAMES.join(', ')}, got ${describe(params)}`);
-  for (const name of PARAMETER_NAMES) {
+function checkParameters(what: string, params: Parameters, sizes: Sizes): void {
+  if (typeof params !== 'object' || params === null) throw new TypeError(`${what} must be an object of ${[...sizes.keys()].join(', ')}, got ${describe(params)}`);
+  for (const [name, size] of sizes) {
     const value: unknown = params[name];
-    if (!(value instanceof Float32Array) || value.length !== sizes[name]) {
-      const message = `${what}: ${name} must be a Float32Array of ${sizes[name]} values, got ${describe(value)}`;
+    if (!(value instanceof Float32Array) || value.length !== size) {
+      const message = `${what}: ${name} must be a Float32Array of ${size} values, got ${describe(value)}`;
       throw value instanceof Float32Array ? new RangeError(message) : new TypeError(message);
     }
   }

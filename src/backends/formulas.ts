@@ -6,11 +6,8 @@
  */
 import type { OptimizerConfig } from './types.js';
 
-/**
- * ρ̂ is clamped to [KL_CLAMP, 1 − KL_CLAMP] inside the KL term and its gradient, so that a unit
- * whose float32 sigmoid saturates to exactly 0 or 1 gives a large but finite penalty.
- */
-export const KL_CLAMP = 1e-6;
+/** ρ̂'s clamp inside the KL term: the sigmoid module's (src/architectures/sigmoid/formulas.ts), named here for the streamed metrics. */
+export { KL_CLAMP } from '../architectures/sigmoid/formulas.js';
 
 /**
  * Adam's step size for update number `t` (1 for the first), Keras / tfjs form:

@@ -21,94 +21,62 @@
  *   returned later changes nothing inside.
  * - `dispose()` may be called again (it does nothing the second time).
  */
+import { sizeOf, type BaseArchitecture, type BaseLossConfig, type LayerShape, type LossTerms, type ParameterName, type Parameters } from '../architectures/contract.js';
+import { architectureModule, isArchitectureName, type ArchitectureName } from '../architectures/registry.js';
 
 export type BackendName = 'assemblyscript' | 'tfjs-wasm' | 'tfjs-cpu';
 export type BackendChoice = 'auto' | BackendName;
-export type Reduction = 'sum' | 'mean';
 
-/** The layer sizes of a model: input n, hidden h. */
-export interface LayerShape {
-  readonly inputSize: number;
-  readonly hiddenSize: number;
-}
+export { dictionaryParameters, PARAMETER_NAMES, sizeOf } from '../architectures/contract.js';
+export type { LayerShape, LossTerms, ParameterName, Parameters, ParameterSpec, Reduction } from '../architectures/contract.js';
+export { ARCHITECTURES } from '../architectures/registry.js';
+export type { ArchitectureName } from '../architectures/registry.js';
 
-/** The four parameter arrays, in the order they are stored, drawn and written everywhere. */
-export const PARAMETER_NAMES = ['W1', 'b1', 'W2', 'b2'] as const;
-export type ParameterName = (typeof PARAMETER_NAMES)[number];
-
-/** The model's parameters, row-major float32. */
-export type Parameters = Record<ParameterName, Float32Array>;
-
-/** The dimensions of each parameter: W1 [n, h], b1 [h], W2 [h, n], b2 [n]. */
+/** The dimensions of each of the dictionary's parameters: W1 [n, h], b1 [h], W2 [h, n], b2 [n]. */
 export function parameterShapes(shape: LayerShape): Record<ParameterName, number[]> {
   const { inputSize: n, hiddenSize: h } = shape;
   return { W1: [n, h], b1: [h], W2: [h, n], b2: [n] };
 }
 
-/** How many values each parameter holds: n·h, h, h·n, n. */
+/** How many values each of the dictionary's parameters holds: n·h, h, h·n, n. */
 export function parameterSizes(shape: LayerShape): Record<ParameterName, number> {
   const { inputSize: n, hiddenSize: h } = shape;
   return { W1: n * h, b1: h, W2: h * n, b2: n };
 }
 
-/** All the model's learned values: 2·n·h + h + n. */
-export function parameterCount(shape: LayerShape): number {
-  const sizes = parameterSizes(shape);
-  return PARAMETER_NAMES.reduce((total, name) => total + sizes[name], 0);
+/** All the model's learned values: Σ over the architecture's parameters (default: the dictionary's 2·n·h + h + n). */
+export function parameterCount(shape: LayerShape, architecture: ArchitectureName = 'sigmoid'): number {
+  return architectureModule(architecture).parameters(shape).reduce((total, spec) => total + sizeOf(spec.dims), 0);
 }
 
 /**
- * The three models (docs/ARCHITECTURES.md): the tutorial's sigmoid autoencoder, and the two
- * dictionary-learning SAEs with a linear decoder, ReLU + decoder-norm-weighted L1 and TopK.
- */
-export const ARCHITECTURES = ['sigmoid', 'relu', 'topk'] as const;
-export type ArchitectureName = (typeof ARCHITECTURES)[number];
-
-/**
- * What fixes the forward pass: the architecture and, for topk, k (the codes kept per row). A
+ * What fixes the forward pass: the architecture and, for TopK, k (the codes kept per row). A
  * session is made for one; every LossConfig it is given must name the same.
  */
-export interface Architecture {
+export interface Architecture extends BaseArchitecture {
   readonly architecture: ArchitectureName;
-  /** topk only: the number of codes kept per row, 1 ≤ k ≤ h. */
+  /** TopK only: the number of codes kept per row, 1 ≤ k ≤ h (0 for the others). */
   readonly k: number;
 }
 
 /** The tutorial's model; what a session is made for when no architecture is given. */
 export const SIGMOID_ARCHITECTURE: Architecture = { architecture: 'sigmoid', k: 0 };
 
-/** The architecture a loss config names (absent: sigmoid); k is kept only for topk. */
+/** The architecture a loss config names (absent: sigmoid), as its module reads it (k is kept only for TopK). */
 export function architectureOf(loss: Partial<Pick<LossConfig, 'architecture' | 'k'>>): Architecture {
-  const architecture = loss.architecture ?? 'sigmoid';
-  return architecture === 'topk' ? { architecture, k: loss.k ?? 0 } : { architecture, k: 0 };
+  const name = loss.architecture ?? 'sigmoid';
+  // an unregistered name is kept as it is, for the caller's check to name it (checked-session.ts)
+  if (!isArchitectureName(name)) return { architecture: name, k: 0 };
+  return { ...architectureModule(name).sessionArchitecture(loss), architecture: name };
 }
 
 /**
- * The hyperparameters of the loss in docs/SPEC.md section 2.
- *
- * sigmoid uses ρ, β, α and the reduction. relu and topk use the loss of Anthropic (2024) and Gao
- * et al. (2024), with the mean over the batch fixed and no weight decay: relu uses β as the L1
- * weight λ; topk uses k, auxK, auxCoefficient and deadSteps (src/reference/linear-sae-reference.ts).
+ * The hyperparameters of the loss in docs/SPEC.md section 2; each architecture reads its own
+ * (src/architectures/contract.ts, BaseLossConfig).
  */
-export interface LossConfig {
+export interface LossConfig extends BaseLossConfig {
   /** Absent: "sigmoid". */
   readonly architecture?: ArchitectureName;
-  /** topk: codes kept per row. */
-  readonly k?: number;
-  /** topk: dead units whose pre-activations reconstruct the residual in the AuxK loss. */
-  readonly auxK?: number;
-  /** topk: weight of the AuxK loss. */
-  readonly auxCoefficient?: number;
-  /** topk: a unit is dead when it has not fired on any row of this many consecutive steps. */
-  readonly deadSteps?: number;
-  /** ρ: target mean activation of each hidden unit, in (0, 1). */
-  readonly sparsityTarget: number;
-  /** β: weight of the KL sparsity penalty. */
-  readonly sparsityWeight: number;
-  /** α: weight decay on W1 and W2 (biases are not decayed). */
-  readonly weightDecay: number;
-  /** "sum" (r = 1) or "mean" (r = 1/m) for the reconstruction term. */
-  readonly reduction: Reduction;
 }
 
 export type OptimizerConfig = (
@@ -136,18 +104,11 @@ export interface AdamState {
   v: Parameters;
 }
 
-/** The three terms of the loss on one batch, and their sum. */
-export interface LossTerms {
-  loss: number;
-  reconstruction: number;
-  weightDecay: number;
-  sparsity: number;
-}
 
 export interface ForwardResult {
-  /** Hidden activations a = σ(X·W1 + b1), [m×h] (relu, topk: the codes). */
+  /** Hidden activations a = σ(X·W1 + b1), [m×h] (relu, TopK: the codes). */
   hidden: Float32Array;
-  /** Outputs y = σ(a·W2 + b2), [m×n] (relu, topk: x̂ = a·W2 + b2). */
+  /** Outputs y = σ(a·W2 + b2), [m×n] (relu, TopK: x̂ = a·W2 + b2). */
   output: Float32Array;
 }
 
@@ -174,7 +135,7 @@ export interface BackendSession {
   setOptimizerState(state: AdamState | null): void;
 
   /**
-   * topk's dead-unit bookkeeping: for each hidden unit, the training steps since it last fired
+   * TopK's dead-unit bookkeeping: for each hidden unit, the training steps since it last fired
    * (a > 0 on some row of a batch), [h]; all 0 for a new session. A unit is dead when its count
    * is at least the loss's deadSteps. Every trainStep updates it (for every architecture).
    */
@@ -187,16 +148,21 @@ export interface BackendSession {
   /**
    * One optimizer step on the training-data rows named by `rowIndices` (in that order), or on
    * all rows in their stored order when `rowIndices` is null (full batch).
-   * Returns the loss terms of that batch before the update. topk: the AuxK term uses the units
+   * Returns the loss terms of that batch before the update. TopK: the AuxK term uses the units
    * dead before the step; after the update the decoder rows are scaled to unit norm.
    */
   trainStep(rowIndices: Uint32Array | null, loss: LossConfig, optimizer: OptimizerConfig): LossTerms;
 
   /** Forward pass on `rows` rows of x (normalised). */
   forward(x: Float32Array, rows: number): ForwardResult;
-  /** decode(a) = σ(a·W2 + b2) (sigmoid), a·W2 + b2 (relu, topk). */
+  /**
+   * The codes of `rows` rows of x (normalised), [rows×h]: forward's `hidden`, bit for bit, from
+   * the encoder's parameters alone (no decoder pass).
+   */
+  encode(x: Float32Array, rows: number): Float32Array;
+  /** decode(a) = σ(a·W2 + b2) (sigmoid), a·W2 + b2 (relu, TopK). */
   decode(hidden: Float32Array, rows: number): Float32Array;
-  /** Loss terms and the full gradient (weight decay included) on a batch; no update (topk: the units dead now). */
+  /** Loss terms and the full gradient (weight decay included) on a batch; no update (TopK: the units dead now). */
   gradients(x: Float32Array, rows: number, loss: LossConfig): GradientResult;
 
   /** Frees what the session holds (wasm instance, tensors). The session is unusable after. */

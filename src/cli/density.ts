@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { loadNodeBackend } from '../backends/node-providers.js';
+import { architectureModule } from '../architectures/registry.js';
 import { readDataFile } from '../data/read-file.js';
 import { InputError } from '../errors.js';
 import { DENSE_UNIT_FREQUENCY } from '../model/metrics.js';
@@ -26,7 +27,7 @@ export async function density(options: ParsedOptions, io: CliIo): Promise<void> 
   let frequencies: Float64Array;
   try {
     checkWidth(model, data, modelPath);
-    if (model.config.normalize === 'none' && model.config.architecture === 'sigmoid') checkUnitRange(data, `the model in ${modelPath} requires (it was trained with normalize none)`);
+    if (model.config.normalize === 'none' && !architectureModule(model.config.architecture).linearOutput) checkUnitRange(data, `the model in ${modelPath} requires (it was trained with normalize none)`);
     frequencies = withDataSource(data, () => model.firingFrequency(data.matrix));
   } finally {
     model.dispose();

@@ -1,5 +1,6 @@
 /** `edge-sae encode`: the hidden codes of each data row, as CSV, JSON or .npy, to a file or stdout. */
 import { loadNodeBackend } from '../backends/node-providers.js';
+import { architectureModule } from '../architectures/registry.js';
 import { formatCsv } from '../data/csv.js';
 import { formatJsonRows } from '../data/json.js';
 import { formatNpy } from '../data/npy.js';
@@ -29,7 +30,7 @@ export async function encode(options: ParsedOptions, io: CliIo): Promise<void> {
   const model = loadModel(modelFile, backend);
   try {
     checkWidth(model, data, modelPath);
-    if (model.config.normalize === 'none' && model.config.architecture === 'sigmoid') checkUnitRange(data, `the model in ${modelPath} requires (it was trained with normalize none)`);
+    if (model.config.normalize === 'none' && !architectureModule(model.config.architecture).linearOutput) checkUnitRange(data, `the model in ${modelPath} requires (it was trained with normalize none)`);
     const codes = withDataSource(data, () => model.encode(data.matrix));
     const output = format === 'npy' ? formatNpy(codes) : format === 'f32' ? float32LittleEndian(codes.data) : format === 'json' ? formatJsonRows(codes) : formatCsv(codes);
     // npy and f32 (bytes) were refused above without --out, so what goes to stdout is text.

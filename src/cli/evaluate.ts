@@ -1,5 +1,6 @@
 /** `edge-sae evaluate`: the metrics of docs/SPEC.md section 2 of a model on data, as one line of JSON. */
 import { loadNodeBackend } from '../backends/node-providers.js';
+import { architectureModule } from '../architectures/registry.js';
 import { readDataFile } from '../data/read-file.js';
 import type { ParsedOptions } from './args.js';
 import { checkUnitRange, checkWidth, loadModel, withDataSource } from './common.js';
@@ -13,7 +14,7 @@ export async function evaluate(options: ParsedOptions, io: CliIo): Promise<void>
   const model = loadModel(modelFile, backend);
   try {
     checkWidth(model, data, modelPath);
-    if (model.config.normalize === 'none' && model.config.architecture === 'sigmoid') checkUnitRange(data, `the model in ${modelPath} requires (it was trained with normalize none)`);
+    if (model.config.normalize === 'none' && !architectureModule(model.config.architecture).linearOutput) checkUnitRange(data, `the model in ${modelPath} requires (it was trained with normalize none)`);
     const metrics = withDataSource(data, () => model.evaluate(data.matrix));
     io.stdout(`${JSON.stringify(metrics)}\n`);
   } finally {

@@ -3,6 +3,7 @@
  * write the model file atomically, and print a summary (for people, or one JSON line with --json).
  */
 import { loadNodeBackend } from '../backends/node-providers.js';
+import { architectureModule } from '../architectures/registry.js';
 import { isRawFloat32, openDataSource } from '../data/open-data-source.js';
 import { ConfigError, DataError } from '../errors.js';
 import { resolveModelConfig, type ModelConfig, type TrainingOptions } from '../model/config.js';
@@ -73,7 +74,7 @@ async function trainOn(
 
   try {
     if (initPath !== undefined) checkWidth(model, data, initPath);
-    if (model.config.normalize === 'none' && model.config.architecture === 'sigmoid') {
+    if (model.config.normalize === 'none' && !architectureModule(model.config.architecture).linearOutput) {
       const requiredBy = initPath === undefined
         ? '--normalize none requires (use --normalize minmax to scale the data)'
         : `the model in ${initPath} requires (it was trained with normalize none)`;

@@ -3,6 +3,7 @@
  * and the arithmetic that moves the scaling into (or beside) the first layer. Exporters take
  * this plain value, not a model, so they work from a model file as well as from a live model.
  */
+import { architectureModule } from '../architectures/registry.js';
 import { architectureOf, type Architecture, type ArchitectureName, type LayerShape, type Parameters } from '../backends/types.js';
 import { ConfigError } from '../errors.js';
 import { affineOf, type Normalization } from '../model/normalization.js';
@@ -19,19 +20,16 @@ export interface ExportableModel {
 export type ExportFormat = 'onnx' | 'tfjs';
 
 /**
- * Whether `format` can hold the model's forward pass: ONNX every architecture (TopK and
- * ScatterElements carry topk's selection); a TF.js layers model sigmoid and relu (Dense layers
- * with the scaling and b_dec folded in) but not topk: no built-in TF.js layer keeps each row's k
- * largest values, and a custom layer would have to be registered by every program that loads the
- * model, so topk is refused there, not mis-exported.
+ * Whether `format` can hold the model's forward pass, as its architecture's module says: ONNX
+ * every architecture (each module builds its graph; TopK's TopK and ScatterElements carry its
+ * selection); a TF.js layers model only the architectures with a Dense-layer plan (sigmoid, relu),
+ * the others refused with their module's reason, not mis-exported (TopK: no built-in TF.js layer
+ * keeps each row's k largest values, and a custom layer would have to be registered by every
+ * program that loads the model).
  */
 export function checkExportable(architecture: ArchitectureName, format: ExportFormat): void {
-  if (format === 'tfjs' && architecture === 'topk') {
-    throw new ConfigError(
-      'config.architecture',
-      'is "topk", but a TF.js layers model has no built-in layer that keeps each row\'s k largest codes (a custom layer would need registering in every program that loads it); export topk models as ONNX, whose TopK operator carries the selection',
-    );
-  }
+  const plan = architectureModule(architecture).tfjsLayers;
+  if (format === 'tfjs' && plan.kind === 'refused') throw new ConfigError('config.architecture', plan.reason);
 }
 
 /** The parts of a trained model that an export holds (a copy of its parameters). */

@@ -4,6 +4,7 @@
  * dimension is symbolic ("batch"). The protobuf is written by ./protobuf-writer.ts (why by hand:
  * see there), field for field as protobufjs with the `onnx-proto` definitions writes it.
  *
+ * The nodes are the architecture's module's (src/architectures/<name>/), e.g. the sigmoid model's
  *   encoder:  input ─[Sub offset ─ Mul scale]─ Gemm(W1, b1) ─ Sigmoid ─ codes
  *   whole:    … codes ─ Gemm(W2, b2) ─ Sigmoid ─[Mul range ─ Add offset]─ reconstruction
  *
@@ -14,8 +15,10 @@
  * const bytes = exportOnnx(exportableModel(model)); // write to encoder.onnx
  */
 import { ProtoMessage } from './protobuf-writer.js';
-import type { Architecture } from '../backends/types.js';
-import { foldScaling, inputScaling, placeScaling, type ExportableModel, type ScalingPlacement } from './exportable.js';
+import type { OnnxGraph } from '../architectures/contract.js';
+import { architectureModule } from '../architectures/registry.js';
+import { SIGMOID_ARCHITECTURE } from '../backends/types.js';
+import { foldScaling, placeScaling, type ExportableModel, type ScalingPlacement } from './exportable.js';
 import { float32LittleEndian } from '../data/float32-bytes.js';
 
 /** TensorProto.DataType.FLOAT and INT64. */
@@ -40,107 +43,39 @@ export function exportOnnx(model: ExportableModel, options: OnnxExportOptions = 
   return buildOnnx(model, options).bytes;
 }
 
-/** exportOnnx, also saying where the scaling went (for messages and tests). */
+/**
+ * exportOnnx, also saying where the scaling went (for messages and tests). The graph's nodes are
+ * the architecture's module's (src/architectures/<name>/: sigmoid/onnx.ts, linear/onnx.ts).
+ */
 export function buildOnnx(model: ExportableModel, options: OnnxExportOptions = {}): { bytes: Uint8Array; scaling: ScalingPlacement } {
-  const { inputSize: n, hiddenSize: h } = model.shape;
-  const { W1, b1, W2, b2 } = model.parameters;
   const graph = new GraphBuilder();
   const { scaling, placement } = placeScaling(model.normalization);
-
-  const architecture = model.architecture ?? { architecture: 'sigmoid', k: 0 };
-  if (architecture.architecture !== 'sigmoid') return buildLinearOnnx(model, architecture, graph, options);
-
-  let x: string = ONNX_NAMES.input;
-  let encoder = { weight: W1, bias: b1 };
-  if (scaling !== null && placement === 'folded') {
-    encoder = foldScaling(scaling, model.parameters, model.shape);
-  } else if (scaling !== null) {
-    x = graph.node('Sub', [x, graph.constant('scaling.offset', scaling.offset, [n])], 'input_shifted');
-    x = graph.node('Mul', [x, graph.constant('scaling.scale', scaling.scale, [n])], 'input_scaled');
-  }
-  const encoderLogits = graph.node('Gemm', [x, graph.constant('encoder.weight', encoder.weight, [n, h]), graph.constant('encoder.bias', encoder.bias, [h])], 'encoder_logits');
-  graph.node('Sigmoid', [encoderLogits], ONNX_NAMES.codes);
-  graph.output(ONNX_NAMES.codes, h);
-
-  if (options.whole) {
-    const decoderLogits = graph.node('Gemm', [ONNX_NAMES.codes, graph.constant('decoder.weight', W2, [h, n]), graph.constant('decoder.bias', b2, [n])], 'decoder_logits');
-    if (scaling === null) {
-      graph.node('Sigmoid', [decoderLogits], ONNX_NAMES.reconstruction);
-    } else {
-      const unit = graph.node('Sigmoid', [decoderLogits], 'reconstruction_unit');
-      const stretched = graph.node('Mul', [unit, graph.constant('scaling.range', scaling.range, [n])], 'reconstruction_stretched');
-      // The decoder's Add reuses the encoder's offset when the graph already holds it.
-      const offset = graph.has('scaling.offset') ? 'scaling.offset' : graph.constant('scaling.offset', scaling.offset, [n]);
-      graph.node('Add', [stretched, offset], ONNX_NAMES.reconstruction);
-    }
-    graph.output(ONNX_NAMES.reconstruction, n);
-  }
-
-  const docString = options.whole
-    ? 'edge-sae sparse autoencoder: input in the training data\'s scale -> codes and reconstruction (same scale as the input)'
-    : 'edge-sae sparse autoencoder encoder: input in the training data\'s scale -> codes in (0, 1)';
-  return { bytes: finishModel(model, graph, options, docString, placement), scaling: placement };
-}
-
-/**
- * relu and topk (docs/ARCHITECTURES.md): the kernels' own order of operations, nothing folded,
- * so topk selects the same k units the kernels select (a folded bias would round z differently
- * and could swap two nearly tied units):
- *
- *   encoder:  input ─[Sub offset ─ Mul scale]─ Sub b_dec ─ Gemm(W_enc, b_enc) ─ Relu ─ codes
- *   topk:     … Gemm ─ TopK(k) ─ Relu on the values ─ ScatterElements into zeros ─ codes
- *   whole:    … codes ─ Gemm(W_dec, b_dec) ─[Mul range ─ Add offset]─ reconstruction (linear)
- *
- * ONNX's TopK puts the lower index first among equal values, as the kernels break ties.
- */
-function buildLinearOnnx(model: ExportableModel, architecture: Architecture, graph: GraphBuilder, options: OnnxExportOptions): { bytes: Uint8Array; scaling: ScalingPlacement } {
-  const { inputSize: n, hiddenSize: h } = model.shape;
-  const { W1, b1, W2, b2 } = model.parameters;
-  const scaling = inputScaling(model.normalization);
-  const placement: ScalingPlacement = scaling === null ? 'none' : 'separate';
-  let x: string = ONNX_NAMES.input;
-  if (scaling !== null) {
-    x = graph.node('Sub', [x, graph.constant('scaling.offset', scaling.offset, [n])], 'input_shifted');
-    x = graph.node('Mul', [x, graph.constant('scaling.scale', scaling.scale, [n])], 'input_scaled');
-  }
-  const centred = graph.node('Sub', [x, graph.constant('decoder.bias', b2, [n])], 'input_centred');
-  const z = graph.node('Gemm', [centred, graph.constant('encoder.weight', W1, [n, h]), graph.constant('encoder.bias', b1, [h])], 'pre_activations');
-  if (architecture.architecture === 'relu') {
-    graph.node('Relu', [z], ONNX_NAMES.codes);
-  } else {
-    const [values, indices] = ['topk_values', 'topk_indices'] as const;
-    graph.nodeOutputs('TopK', [z, graph.int64Constant('topk.k', [architecture.k], [1])], [values, indices]);
-    const kept = graph.node('Relu', [values], 'topk_kept');
-    const zeros = graph.node('ConstantOfShape', [graph.node('Shape', [z], 'pre_activations_shape')], 'zeros');
-    graph.node('ScatterElements', [zeros, indices, kept], ONNX_NAMES.codes, [['axis', 1]]);
-  }
-  graph.output(ONNX_NAMES.codes, h);
-
-  if (options.whole) {
-    if (scaling === null) {
-      graph.node('Gemm', [ONNX_NAMES.codes, graph.constant('decoder.weight', W2, [h, n]), 'decoder.bias'], ONNX_NAMES.reconstruction);
-    } else {
-      const unit = graph.node('Gemm', [ONNX_NAMES.codes, graph.constant('decoder.weight', W2, [h, n]), 'decoder.bias'], 'reconstruction_normalised');
-      const stretched = graph.node('Mul', [unit, graph.constant('scaling.range', scaling.range, [n])], 'reconstruction_stretched');
-      graph.node('Add', [stretched, 'scaling.offset'], ONNX_NAMES.reconstruction);
-    }
-    graph.output(ONNX_NAMES.reconstruction, n);
-  }
-  const docString = `edge-sae ${architecture.architecture} sparse autoencoder${options.whole ? '' : ' encoder'}: input in the training data's scale -> codes${options.whole ? ' and reconstruction (same scale as the input)' : ''}`;
-  return { bytes: finishModel(model, graph, options, docString, placement), scaling: placement };
+  const architecture = model.architecture ?? SIGMOID_ARCHITECTURE;
+  const built = architectureModule(architecture.architecture).buildOnnx({
+    graph,
+    shape: model.shape,
+    parameters: model.parameters,
+    architecture,
+    scaling,
+    foldable: placement === 'folded',
+    whole: options.whole === true,
+    foldScaling: () => foldScaling(scaling!, model.parameters, model.shape),
+    names: ONNX_NAMES,
+  });
+  return { bytes: finishModel(model, graph, options, built.docString, built.placement), scaling: built.placement };
 }
 
 /** The ModelProto around a built graph. */
 function finishModel(model: ExportableModel, graph: GraphBuilder, options: OnnxExportOptions, docString: string, placement: ScalingPlacement): Uint8Array {
   const { inputSize: n, hiddenSize: h } = model.shape;
-  const architecture = model.architecture ?? { architecture: 'sigmoid', k: 0 };
+  const architecture = model.architecture ?? SIGMOID_ARCHITECTURE;
   const metadata: [string, string][] = [
     ['edge-sae.inputSize', String(n)],
     ['edge-sae.hiddenSize', String(h)],
     ['edge-sae.normalization', model.normalization.kind],
     ['edge-sae.scaling', placement],
     ['edge-sae.architecture', architecture.architecture],
-    ...(architecture.architecture === 'topk' ? ([['edge-sae.k', String(architecture.k)]] as [string, string][]) : []),
+    ...architectureModule(architecture.architecture).onnxMetadata(architecture),
   ];
   // GraphProto: node 1, name 2, initializer 5, input 11, output 12.
   const graphProto = new ProtoMessage();
@@ -165,7 +100,7 @@ function valueInfo(name: string, width: number): ProtoMessage {
 }
 
 /** Collects nodes, initializers and outputs in order; names each node after its output. */
-class GraphBuilder {
+class GraphBuilder implements OnnxGraph {
   readonly nodes: ProtoMessage[] = [];
   readonly initializers: ProtoMessage[] = [];
   readonly outputs: ProtoMessage[] = [];

@@ -11,7 +11,7 @@
  * the scaled units, where b_dec and the inputs both lie about [0, 1], so nothing cancels), and the
  * way back to the caller's scale into the linear decoder's kernel and bias
  * (src/export/fold-linear.ts). With normalize "none" b_dec is subtracted by its own layer
- * ("input_centring"). topk is refused (checkExportable): no built-in layer keeps each row's k
+ * ("input_centring"). TopK is refused (checkExportable): no built-in layer keeps each row's k
  * largest codes.
  *
  * The input scaling folds into the encoder's kernel and bias where that keeps float32 precision
@@ -24,6 +24,8 @@
  * building it through tfjs-layers would need a tfjs backend and a tensor copy of every weight.
  * The test loads the result with tfjs-layers itself.
  */
+import type { TfjsLayersPlan } from '../architectures/contract.js';
+import { architectureModule } from '../architectures/registry.js';
 import { checkExportable, foldScaling, placeScaling, type ExportableModel, type InputScaling, type ScalingPlacement } from './exportable.js';
 import { float32LittleEndian } from '../data/float32-bytes.js';
 import { foldLinearDecoder, foldLinearEncoder } from './fold-linear.js';
@@ -67,7 +69,9 @@ interface Weight {
 export function exportTfjsLayers(model: ExportableModel, options: TfjsExportOptions = {}): TfjsLayersExport {
   const architecture = model.architecture?.architecture ?? 'sigmoid';
   checkExportable(architecture, 'tfjs');
-  const relu = architecture === 'relu';
+  // the architecture's module's plan (checkExportable refused the others): its encoder's activation, and a linear decoder (relu)
+  const plan = architectureModule(architecture).tfjsLayers as Extract<TfjsLayersPlan, { kind: 'dense' }>;
+  const linear = plan.linearDecoder;
   const { inputSize: n, hiddenSize: h } = model.shape;
   const { W1, b1, W2, b2 } = model.parameters;
   const { scaling, placement } = placeScaling(model.normalization);
@@ -82,16 +86,16 @@ export function exportTfjsLayers(model: ExportableModel, options: TfjsExportOpti
   // relu, normalize "none": nothing bounds b_dec against the data's spread (an input dimension
   // around 1000 that varies by 1 has b_dec ≈ 1000), so folding it could cancel in float32 (1.9e-4
   // off encode at [1000, 1001)); it is its own step, x − b_dec exactly, as the kernels compute it.
-  const centreApart = relu && scaling === null;
+  const centreApart = linear && scaling === null;
   if (centreApart) {
     layers.push(affineLayer('input_centring', inputShape()));
     weights.push(...affineWeights('input_centring', { mean: b2, gamma: new Float32Array(n).fill(1), beta: new Float32Array(n) }));
   }
-  const encoder = encoderKernel(model, placement === 'folded' ? scaling : null, relu && !centreApart);
-  layers.push(denseLayer('encoder', h, relu ? 'relu' : 'sigmoid', inputShape()));
+  const encoder = encoderKernel(model, placement === 'folded' ? scaling : null, linear && !centreApart);
+  layers.push(denseLayer('encoder', h, plan.encoderActivation, inputShape()));
   weights.push({ name: 'encoder/kernel', shape: [n, h], values: encoder.weight }, { name: 'encoder/bias', shape: [h], values: encoder.bias });
 
-  if (options.whole && relu) {
+  if (options.whole && linear) {
     // A linear decoder takes the way back to the caller's scale into its own kernel and bias.
     const decoder = foldLinearDecoder(scaling, model.parameters, model.shape);
     layers.push(denseLayer('decoder', n, 'linear', {}));

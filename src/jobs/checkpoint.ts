@@ -10,14 +10,15 @@
  *                                          validationHistory?, standardization?, earlyStopping?, best?, metrics? }
  *   8+L..    zero padding to a multiple of 4
  *        P   float32 LE payload          W1 b1 W2 b2, then (Adam only) m.W1 m.b1 m.W2 m.b2 v.W1 v.b1 v.W2 v.b2
- *                                        (each set in PARAMETER_NAMES order, sized by parameterSizes),
+ *                                        (each set in PARAMETER_NAMES order, sized by parameterSizes; or
+ *                                        the header's `parameters` layout, e.g. with jumprelu's θ last),
  *                                        then with `best`: the best epoch's sets, in the same order
  *                                        (its Adam moments when best.adamStep is not null)
  * ```
  *
  * With early stopping (patience) the run keeps its best epoch so far: the counters
  * (`earlyStopping`: best validation loss, its epoch, epochs waited since) and that epoch's
- * weights, Adam state and topk dead-unit counts (`best`) — all the library's EpochLoop keeps,
+ * weights, Adam state and TopK dead-unit counts (`best`) — all the library's EpochLoop keeps,
  * since the finished model file holds the Adam state too. Files without these fields (written
  * before jobs took early stopping) read as "no early-stopping state yet"; the version stays 1.
  *
@@ -28,7 +29,7 @@
  * JSON cannot carry (NaN, ±Infinity, −0) written as strings, so a resumed pass ends bit for bit
  * where an unbroken one does.
  */
-import { PARAMETER_NAMES, parameterCount, parameterSizes, type AdamState, type LayerShape, type Parameters } from '../backends/types.js';
+import { PARAMETER_NAMES, parameterSizes, type AdamState, type LayerShape, type Parameters } from '../backends/types.js';
 import type { Normalization } from '../model/normalization.js';
 import type { EarlyStoppingState } from '../model/early-stopping.js';
 import type { KeptWeights } from '../model/epoch-loop.js';
@@ -46,7 +47,7 @@ export interface Checkpoint {
   lossHistory: number[];
   parameters: Parameters;
   optimizerState: AdamState | null;
-  /** topk's steps since each unit last fired (null for the other architectures). */
+  /** TopK's steps since each unit last fired (null for the other architectures). */
   stepsSinceFired: Uint32Array | null;
   /** With validationSplit: the validation loss of every finished epoch (absent: none). */
   validationHistory?: number[];
@@ -69,7 +70,7 @@ interface Header {
   position: TrainingPosition;
   lossHistory: number[];
   adamStep: number | null;
-  /** Absent in checkpoints written before topk saved it: all 0. */
+  /** Absent in checkpoints written before TopK saved it: all 0. */
   stepsSinceFired?: number[] | null;
   validationHistory?: number[];
   /** float32 values as JSON numbers (exact both ways). */
@@ -79,6 +80,18 @@ interface Header {
   best?: { adamStep: number | null; stepsSinceFired: number[] | null };
   /** MetricsProgress with its numbers through exactNumbers. */
   metrics?: unknown;
+  /**
+   * Each set's parameters and sizes, in payload order, when the architecture declares more than
+   * the dictionary's four (jumprelu's θ); absent: W1 b1 W2 b2 (PARAMETER_NAMES, parameterSizes).
+   */
+  parameters?: [string, number][];
+}
+
+/** The names and sizes of one parameter set in the payload. */
+function layoutOf(header: Pick<Header, 'shape' | 'parameters'>): [string, number][] {
+  if (header.parameters) return header.parameters;
+  const sizes = parameterSizes(header.shape);
+  return PARAMETER_NAMES.map((name) => [name, sizes[name]]);
 }
 
 /** Serialises a checkpoint (little-endian, as every Workers and Node host is). */
@@ -98,17 +111,21 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
       : {}),
     ...(checkpoint.metrics ? { metrics: exactNumbers(checkpoint.metrics) } : {}),
   };
+  const names = Object.keys(checkpoint.parameters);
+  const dictionaryOnly = names.length === PARAMETER_NAMES.length && PARAMETER_NAMES.every((name, k) => names[k] === name);
+  if (!dictionaryOnly) header.parameters = names.map((name) => [name, checkpoint.parameters[name]!.length]);
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
   const payloadOffset = align4(8 + headerBytes.length);
   const blocks: Float32Array[] = [];
-  const sizes = parameterSizes(checkpoint.shape);
+  const layout = layoutOf(header);
   const setsOf = (parameters: Parameters, state: AdamState | null) => (state ? [parameters, state.m, state.v] : [parameters]);
   const sets = setsOf(checkpoint.parameters, checkpoint.optimizerState);
   if (checkpoint.best) sets.push(...setsOf(checkpoint.best.parameters, checkpoint.best.optimizerState));
   for (const set of sets) {
-    for (const name of PARAMETER_NAMES) {
-      if (set[name].length !== sizes[name]) throw new Error(`checkpoint: ${name} has ${set[name].length} values, expected ${sizes[name]}`);
-      blocks.push(set[name]);
+    for (const [name, size] of layout) {
+      const values = set[name];
+      if (values?.length !== size) throw new Error(`checkpoint: ${name} has ${values?.length ?? 0} values, expected ${size}`);
+      blocks.push(values);
     }
   }
   const floats = blocks.reduce((sum, block) => sum + block.length, 0);
@@ -136,8 +153,8 @@ export function decodeCheckpoint(bytes: ArrayBuffer | Uint8Array): Checkpoint {
   const headerLength = view.getUint32(4, true);
   const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 8, headerLength))) as Header;
   if (header.version !== FORMAT_VERSION) throw new Error(`checkpoint: unsupported version ${header.version}`);
-  const sizes = parameterSizes(header.shape);
-  const perSet = parameterCount(header.shape);
+  const layout = layoutOf(header);
+  const perSet = layout.reduce((sum, [, size]) => sum + size, 0);
   const setsWith = (adamStep: number | null) => (adamStep === null ? 1 : 3);
   const sets = setsWith(header.adamStep) + (header.best ? setsWith(header.best.adamStep) : 0);
   const payloadOffset = align4(8 + headerLength);
@@ -145,9 +162,9 @@ export function decodeCheckpoint(bytes: ArrayBuffer | Uint8Array): Checkpoint {
   let offset = payloadOffset;
   const readSet = (): Parameters => {
     const set = {} as Parameters;
-    for (const name of PARAMETER_NAMES) {
-      set[name] = new Float32Array(buffer.slice(offset, offset + sizes[name] * 4));
-      offset += sizes[name] * 4;
+    for (const [name, size] of layout) {
+      set[name] = new Float32Array(buffer.slice(offset, offset + size * 4));
+      offset += size * 4;
     }
     return set;
   };

@@ -3,6 +3,7 @@
  * TensorFlow tutorial's, docs/SPEC.md section 2) and the resolve that fills and checks them. The facts
  * themselves (ranges, defaults, descriptions) are in the options table, ./options.ts.
  */
+import { architectureModule } from '../architectures/registry.js';
 import type { ArchitectureName, BackendChoice, LossConfig, OptimizerConfig, Reduction } from '../backends/types.js';
 import { ConfigError } from '../errors.js';
 import { checkOption, MODEL_OPTIONS, TRAINING_OPTIONS, type OptionCaps, type OptionSpec, type ValueOf } from './options.js';
@@ -71,13 +72,9 @@ export function resolveModelConfig(inputSize: number, partial: Partial<ModelConf
     ...withoutUndefined(pick(partial, Object.keys(MODEL_OPTIONS))),
   } as ModelConfig;
   check('config', MODEL_OPTIONS, config as unknown as Record<string, unknown>, caps);
-  if (config.architecture === 'sigmoid' && config.normalize === 'standardize') {
-    // Standardised inputs lie outside [0, 1], where the sigmoid model's outputs cannot follow.
-    throw new ConfigError('config.normalize', 'standardize is for the relu and topk architectures (their output is linear); the sigmoid model reconstructs values in [0, 1]: use minmax');
-  }
-  if (config.architecture === 'topk' && config.k > config.hiddenSize) {
-    throw new ConfigError('config.k', `must be at most the hidden size ${config.hiddenSize} (topk keeps k of the h codes), got ${config.k}`);
-  }
+  // what the architecture's module asks of the rest of the config (sigmoid: no standardize; TopK: k ≤ h)
+  const problem = architectureModule(config.architecture).checkConfig(config);
+  if (problem !== null) throw new ConfigError(problem.field, problem.message);
   return config;
 }
 
@@ -97,16 +94,9 @@ export function scheduleOf(options: TrainingOptions): LearningRateSchedule {
   return { warmupSteps: options.warmupSteps, decay: options.decay, decayStart: options.decayStart, decayTo: options.decayTo };
 }
 
-/**
- * The loss a model of `config` trains with, as the backends take it: the sigmoid model's four
- * fields exactly as before; relu and topk add their own (architecture, k, auxK, auxCoefficient,
- * deadSteps).
- */
+/** The loss a model of `config` trains with, as the backends take it: the fields its architecture's module names. */
 export function lossConfigOf(config: ModelConfig): LossConfig {
-  const { sparsityTarget, sparsityWeight, weightDecay, reduction } = config;
-  if (config.architecture === 'sigmoid') return { sparsityTarget, sparsityWeight, weightDecay, reduction };
-  const { architecture, k, auxK, auxCoefficient, deadSteps } = config;
-  return { sparsityTarget, sparsityWeight, weightDecay, reduction, architecture, k, auxK, auxCoefficient, deadSteps };
+  return architectureModule(config.architecture).lossFields(config) as LossConfig;
 }
 
 /** The optimizer part of the training options, as the kernels take it. */

@@ -12,7 +12,7 @@ import { EarlyStopping, type EarlyStoppingState } from './early-stopping.js';
 export interface KeptWeights {
   parameters: Parameters;
   optimizerState: AdamState | null;
-  /** topk's dead-unit counts (null for the architectures that keep none). */
+  /** TopK's dead-unit counts (null for the architectures that keep none). */
   stepsSinceFired: Uint32Array | null;
 }
 

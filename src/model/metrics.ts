@@ -3,11 +3,13 @@
  * from the backend (the same kernels that train); the rest is computed here from a forward pass.
  *
  * "Active" (one definition for l0, deadUnits, denseUnits and the firing frequency): a code is
- * active when it is > activeThreshold(architecture) — 0 for relu and topk (their codes are
+ * active when it is > activeThreshold(architecture) — 0 for relu and TopK (their codes are
  * exactly 0 when off, and training's dead-unit bookkeeping calls a unit fired when a > 0), and
  * DEAD_UNIT_THRESHOLD (0.01) for sigmoid, whose codes σ(z) are never exactly 0. So a unit is dead
  * exactly when its firing frequency is 0, for every architecture.
  */
+import { architectureModule } from '../architectures/registry.js';
+import { SIGMOID_ACTIVE_THRESHOLD } from '../architectures/sigmoid/index.js';
 import type { ArchitectureName, ForwardResult, LossTerms } from '../backends/types.js';
 
 export interface Metrics extends LossTerms {
@@ -37,7 +39,7 @@ export type AddedMetricKeys = 'explainedVariance' | 'l0' | 'denseUnits';
 export type StoredMetrics = Omit<Metrics, AddedMetricKeys> & Partial<Pick<Metrics, AddedMetricKeys>>;
 
 /** A sigmoid unit is active above this activation (and dead when it never is). */
-export const DEAD_UNIT_THRESHOLD = 0.01;
+export const DEAD_UNIT_THRESHOLD = SIGMOID_ACTIVE_THRESHOLD;
 
 /**
  * A unit is dense when it is active on more than this fraction of the rows: the usual line for
@@ -46,9 +48,9 @@ export const DEAD_UNIT_THRESHOLD = 0.01;
  */
 export const DENSE_UNIT_FREQUENCY = 0.1;
 
-/** The activation a code must exceed to count as active: 0 for relu and topk, DEAD_UNIT_THRESHOLD for sigmoid. */
+/** The activation a code must exceed to count as active, as its architecture's module says: 0 for relu and TopK, DEAD_UNIT_THRESHOLD for sigmoid. */
 export function activeThreshold(architecture: ArchitectureName | undefined): number {
-  return (architecture ?? 'sigmoid') === 'sigmoid' ? DEAD_UNIT_THRESHOLD : 0;
+  return architectureModule(architecture).activeThreshold;
 }
 
 /**

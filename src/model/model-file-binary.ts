@@ -15,8 +15,9 @@
  * metrics, lossHistory, and when present stepsSinceFired, validationHistory, bestEpoch, historyEpochs.
  */
 import { PARAMETER_NAMES, parameterShapes, type LayerShape, type ParameterName, type Parameters } from '../backends/types.js';
+import { shortestFloat32 } from '../data/float32.js';
 import { describeValue } from '../util/describe-value.js';
-import { FieldReader, keptHistory, lossToJson, MODEL_FORMAT, MODEL_FORMAT_VERSION, readModelFields, tensorNameOf, validationToJson, type ModelState, type TensorSource } from './model-file.js';
+import { extraParameters, FieldReader, keptHistory, lossToJson, MODEL_FORMAT, MODEL_FORMAT_VERSION, readModelFields, tensorNameOf, validationToJson, type ModelState, type TensorSource } from './model-file.js';
 import { checkJsonDepth } from './model-file-checks.js';
 import { normalizationVectors } from './normalization.js';
 import { decodeSafetensors, encodeSafetensors, prefixLength, type Float32Tensor } from './safetensors.js';
@@ -38,8 +39,10 @@ function parameterTensors(set: ParameterSet, shape: LayerShape): [string, Parame
 export function toBinaryModelFile(state: ModelState): Uint8Array<ArrayBuffer> {
   const { shape, normalization, optimizerState } = state;
   const tensors: [string, Float32Tensor][] = [];
+  const extras = extraParameters(state.config.architecture, shape);
   const addSet = (set: ParameterSet, p: Parameters) => {
     for (const [name, key, dims] of parameterTensors(set, shape)) tensors.push([name, { shape: dims, data: p[key] }]);
+    for (const extra of extras) tensors.push([`${PREFIX[set]}${extra.layer}.${extra.field}`, { shape: [...extra.dims], data: p[extra.name]! }]);
   };
   addSet('parameters', state.parameters);
   for (const [name, data] of normalizationVectors(normalization)) tensors.push([`normalization.${name}`, { shape: [shape.inputSize], data }]);
@@ -158,6 +161,7 @@ export function readBinaryModelFile(bytes: Uint8Array, source?: string, options:
     },
     // A copy (n floats): the model keeps its normalisation, and a view would keep the whole file.
     normalization: (vector, length) => tensor(`normalization.${vector}`, [length]).slice(),
+    extra: (set, { layer, field, dims }) => tensor(`${PREFIX[set]}${layer}.${field}`, [...dims]),
     momentName: (set, key) => `${PREFIX[set]}${tensorNameOf(key)}`,
   };
   const state = readModelFields(read, file, numbers);

@@ -2,7 +2,8 @@
  * The model file, format version 1 (docs/SPEC.md section 3): writing it, and reading it back with a
  * check of every field, so that a file that does not match is rejected with the field's name.
  */
-import { PARAMETER_NAMES, parameterShapes, type AdamState, type LayerShape, type ParameterName, type Parameters } from '../backends/types.js';
+import { architectureModule } from '../architectures/registry.js';
+import { PARAMETER_NAMES, parameterShapes, sizeOf, type AdamState, type ArchitectureName, type LayerShape, type ParameterName, type Parameters } from '../backends/types.js';
 import { shortestFloat32 } from '../data/float32.js';
 import { ConfigError, ModelFileError } from '../errors.js';
 import { describeValue } from '../util/describe-value.js';
@@ -62,7 +63,7 @@ export interface ModelFile {
   optimizerState?: { kind: 'adam'; step: number; m: ParametersJson; v: ParametersJson };
   metrics: StoredMetrics | Record<string, never>;
   lossHistory: number[];
-  /** topk: training steps since each hidden unit last fired, [h] (dead units: ≥ deadSteps). */
+  /** TopK: training steps since each hidden unit last fired, [h] (dead units: ≥ deadSteps). */
   stepsSinceFired?: number[];
   /** With validationSplit: the validation loss of each epoch of lossHistory (null: that epoch had none). */
   validationHistory?: (number | null)[];
@@ -86,7 +87,7 @@ export interface ModelState {
   metrics: StoredMetrics | null;
   lossHistory: number[];
   /**
-   * topk: the training steps since each hidden unit last fired, [h], so a continued run (a file,
+   * TopK: the training steps since each hidden unit last fired, [h], so a continued run (a file,
    * a job's checkpoint) treats the same units as dead; absent or null: all 0 (other architectures,
    * and files written before it was saved).
    */
@@ -125,10 +126,28 @@ function parametersToJson(p: Parameters, shape: LayerShape): ParametersJson {
   return out as unknown as ParametersJson;
 }
 
+/**
+ * The parameters an architecture declares beyond the dictionary's four (jumprelu's θ), each with
+ * where both files keep it (ParameterSpec.file; default: the encoder, under its own name).
+ */
+export function extraParameters(architecture: ArchitectureName, shape: LayerShape): { name: string; dims: readonly number[]; layer: LayerName; field: string }[] {
+  return architectureModule(architecture)
+    .parameters(shape)
+    .filter((spec) => !(PARAMETER_NAMES as readonly string[]).includes(spec.name))
+    .map((spec) => ({ name: spec.name, dims: spec.dims, layer: spec.file?.layer ?? 'encoder', field: spec.file?.name ?? spec.name }));
+}
+
+/** The dictionary's layers with an architecture's own parameters added (vectors). */
+function withExtras(layers: ParametersJson, p: Parameters, architecture: ArchitectureName, shape: LayerShape): ParametersJson {
+  for (const extra of extraParameters(architecture, shape)) (layers[extra.layer] as unknown as Record<string, unknown>)[extra.field] = listOf(p[extra.name]!);
+  return layers;
+}
+
 /** Writes the model file of a model state. */
 export function toModelFile(state: ModelState): ModelFile {
   const { shape, parameters } = state;
-  const layers = parametersToJson(parameters, shape);
+  const architecture = state.config.architecture;
+  const layers = withExtras(parametersToJson(parameters, shape), parameters, architecture, shape);
   const norm = state.normalization;
   const file: ModelFile = {
     format: MODEL_FORMAT,
@@ -153,8 +172,8 @@ export function toModelFile(state: ModelState): ModelFile {
     file.optimizerState = {
       kind: 'adam',
       step: state.optimizerState.step,
-      m: parametersToJson(state.optimizerState.m, shape),
-      v: parametersToJson(state.optimizerState.v, shape),
+      m: withExtras(parametersToJson(state.optimizerState.m, shape), state.optimizerState.m, architecture, shape),
+      v: withExtras(parametersToJson(state.optimizerState.v, shape), state.optimizerState.v, architecture, shape),
     };
   }
   return file;
@@ -257,6 +276,8 @@ const MODEL_FILE_FIELDS: readonly string[] = [
 export interface TensorSource {
   /** The parameters (`set` "parameters") or one of Adam's moments ("m", "v"). */
   parameters(set: 'parameters' | 'm' | 'v', shape: LayerShape): Parameters;
+  /** A parameter an architecture adds (extraParameters), of the parameters ("parameters") or of one of Adam's moments. */
+  extra(set: 'parameters' | 'm' | 'v', extra: { layer: LayerName; field: string; dims: readonly number[] }): Float32Array;
   /** One of the normalisation's vectors (NORMALIZATION_VECTORS: min and max, or mean and std). */
   normalization(vector: string, length: number): Float32Array;
   /**
@@ -264,7 +285,7 @@ export interface TensorSource {
    * "optimizerState.v.encoder.weights", the binary file "optimizer.v.encoder.weight"), so a bad
    * value found after reading is named in the file's own terms.
    */
-  momentName(set: 'm' | 'v', key: keyof Parameters): string;
+  momentName(set: 'm' | 'v', key: ParameterName): string;
 }
 
 /**
@@ -283,6 +304,11 @@ export function readModelFile(json: Json, source?: string): ModelState {
         ? read.parameters(file, '', shape)
         : read.parameters(read.object(file.optimizerState, 'optimizerState')[set], `optimizerState.${set}`, shape),
     normalization: (vector, length) => read.vector(read.object(file.normalization, 'normalization')[vector], `normalization.${vector}`, length),
+    extra: (set, { layer, field, dims }) => {
+      const holder = set === 'parameters' ? file : read.object(read.object(file.optimizerState, 'optimizerState')[set], `optimizerState.${set}`);
+      const prefix = set === 'parameters' ? '' : `optimizerState.${set}.`;
+      return read.vector(read.object(holder[layer], `${prefix}${layer}`)[field], `${prefix}${layer}.${field}`, sizeOf(dims));
+    },
     momentName: (set, key) => `optimizerState.${set}.${jsonFieldOf(key)}`,
   };
   return readModelFields(read, file, tensors);
@@ -325,6 +351,9 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
   const config = withFieldPrefix(read, () =>
     resolveModelConfig(shape.inputSize, { ...(configJson as Partial<ModelConfig>), hiddenSize: shape.hiddenSize, normalize: normalization.kind }),
   );
+  // the architecture's own parameters (jumprelu's θ), now that the config names it
+  const extras = extraParameters(config.architecture, shape);
+  for (const extra of extras) parameters[extra.name] = tensors.extra('parameters', extra);
 
   const trainingJson = read.object(file.training ?? {}, 'training');
   checkTrainingKeys(read, trainingJson);
@@ -341,6 +370,10 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
       m: tensors.parameters('m', shape),
       v: tensors.parameters('v', shape),
     };
+    for (const extra of extras) {
+      optimizerState.m[extra.name] = tensors.extra('m', extra);
+      optimizerState.v[extra.name] = tensors.extra('v', extra);
+    }
     checkSecondMoment(read, optimizerState.v, shape, tensors);
   }
 
@@ -403,7 +436,7 @@ function readValidationHistory(read: FieldReader, value: Json, epochs: number): 
  * the file's own terms (optimizerState.v.decoder.weights[1][2], optimizer.v.decoder.weight[1][2]).
  */
 function checkSecondMoment(read: FieldReader, v: Parameters, { inputSize: n, hiddenSize: h }: LayerShape, tensors: TensorSource): void {
-  const columns: Record<keyof Parameters, number | null> = { W1: h, b1: null, W2: n, b2: null };
+  const columns: Record<ParameterName, number | null> = { W1: h, b1: null, W2: n, b2: null };
   for (const key of PARAMETER_NAMES) {
     const values = v[key];
     // A plain loop: this runs on every model load (a closure per value cost more than the decode).

@@ -2,7 +2,7 @@
  * Input scaling, each an affine map per feature x' = (x − offset) / range, fitted on the first
  * training data. The sigmoid model's outputs are in (0, 1), so its inputs must live there too:
  * "minmax" maps each feature to [0, 1] with the min and max of the training data; "none" requires
- * the values to be in [0, 1] already. The relu and topk models have a linear output and take any
+ * the values to be in [0, 1] already. The relu and TopK models have a linear output and take any
  * finite values: "none" passes them through, and "standardize" maps each feature to mean 0 and
  * variance 1 with the data's mean and (population) standard deviation. A constant feature maps
  * to 0. Encode applies the fitted scaling (values outside the training range extrapolate
@@ -120,7 +120,7 @@ export function normalizationFromRange(kind: Exclude<NormalizationKind, 'standar
 /**
  * Returns the data scaled into the model's input space (a new array). With "none", a value
  * outside [0, 1] is a DataError naming its row and column (1-based) — unless `anyFinite` (the
- * relu and topk models, whose linear output needs no [0, 1]), where only a non-finite value is.
+ * relu and TopK models, whose linear output needs no [0, 1]), where only a non-finite value is.
  */
 export function normalize(norm: Normalization, data: Float32Array, rows: number, cols: number, source?: string, anyFinite = false): Float32Array {
   const out = new Float32Array(rows * cols);

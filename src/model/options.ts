@@ -14,53 +14,34 @@
  */
 import { describeValue } from '../util/describe-value.js';
 
-/** A range of numbers; an absent bound is unbounded. */
-export interface Range {
-  readonly min?: number;
-  readonly max?: number;
-  /** The bounds themselves excluded (e.g. ρ in (0, 1)). */
-  readonly minExclusive?: boolean;
-  readonly maxExclusive?: boolean;
-}
+import { ARCHITECTURE_MODULES, ARCHITECTURES, type ArchitectureName } from '../architectures/registry.js';
+import type { ChoiceOption, NumericOption, OptionSpec, Range } from '../util/option-spec.js';
 
-interface NumericOption {
-  readonly type: 'integer' | 'number';
-  readonly range: Range;
-  /** null: computed (the hidden size's 3·n). */
-  readonly default: number | null;
-  readonly description: string;
-  /** The CLI flag, when it is not the kebab-case of the key. */
-  readonly flag?: string;
-}
+export type { ChoiceOption, NumericOption, OptionSpec, Range };
 
-interface ChoiceOption {
-  readonly type: 'choice';
-  readonly choices: readonly [string, ...string[]];
-  readonly default: string;
-  readonly description: string;
-  readonly flag?: string;
-  /**
-   * false: a continued run does not take this option from the model's last run (where a run
-   * happens is not a property of the model). Every other training option carries over.
-   */
-  readonly carriesOver?: false;
-}
+/** Turns a union into the intersection of its members (the architectures' option slices into one table). */
+type Intersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+type ArchitectureOptions = Intersection<(typeof ARCHITECTURE_MODULES)[ArchitectureName]['options']>;
 
-export type OptionSpec = NumericOption | ChoiceOption;
+const MODULES = Object.values(ARCHITECTURE_MODULES);
+/** "a, b, or c" / "a or b". */
+const alternatives = (items: readonly string[]) => (items.length < 3 ? items.join(' or ') : `${items.slice(0, -1).join(', ')}, or ${items.at(-1)}`);
+/** "a, b and c" / "a and b". */
+const conjunction = (items: readonly string[]) => (items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`);
+const LINEAR = MODULES.filter((m) => m.linearOutput).map((m) => m.name);
+const BOUNDED = MODULES.filter((m) => !m.linearOutput).map((m) => m.name);
 
-/** What defines a model (the model file's "config"). */
+/**
+ * What defines a model (the model file's "config"): the architecture, the hidden size, each
+ * architecture's slice of options (its module's, src/architectures/), the reduction and the input
+ * scaling.
+ */
 export const MODEL_OPTIONS = {
-  architecture: { type: 'choice', choices: ['sigmoid', 'relu', 'topk'], default: 'sigmoid', description: 'the model: the tutorial\'s sigmoid units with KL sparsity, ReLU codes with a decoder-norm-weighted L1 penalty, or TopK codes (docs/ARCHITECTURES.md)' },
+  architecture: { type: 'choice', choices: ARCHITECTURES, default: 'sigmoid', description: `the model: ${alternatives(MODULES.map((m) => m.summary))} (docs/ARCHITECTURES.md)` },
   hiddenSize: { type: 'integer', range: { min: 1 }, default: null, description: 'hidden units h (default 3 × input columns)', flag: 'hidden' },
-  sparsityTarget: { type: 'number', range: { min: 0, max: 1, minExclusive: true, maxExclusive: true }, default: 0.1, description: 'target mean activation ρ, in (0, 1) (sigmoid)' },
-  sparsityWeight: { type: 'number', range: { min: 0 }, default: 0.1, description: 'weight β of the KL sparsity penalty (sigmoid); the L1 weight λ (relu)' },
-  weightDecay: { type: 'number', range: { min: 0 }, default: 0.1, description: 'weight α of the L2 penalty on W1 and W2 (sigmoid)' },
-  k: { type: 'integer', range: { min: 1 }, default: 32, description: 'topk: codes kept per row, at most the hidden size (Gao et al. 2024)' },
-  auxK: { type: 'integer', range: { min: 1 }, default: 512, description: 'topk: dead units whose largest pre-activations reconstruct the residual in the AuxK loss (Gao et al. 2024)' },
-  auxCoefficient: { type: 'number', range: { min: 0 }, default: 0.03125, description: 'topk: weight of the AuxK loss (Gao et al. 2024: 1/32)' },
-  deadSteps: { type: 'integer', range: { min: 1 }, default: 1000, description: 'topk: a unit that fires on no row of this many consecutive steps is dead (SAELens\' window)' },
-  reduction: { type: 'choice', choices: ['sum', 'mean'], default: 'sum', description: 'reconstruction error summed or averaged over the rows of a batch (sigmoid; relu and topk average)' },
-  normalize: { type: 'choice', choices: ['minmax', 'standardize', 'none'], default: 'minmax', description: 'minmax: scale each column to [0, 1] with the training data\'s min and max; standardize (relu, topk): to mean 0 and variance 1 with its mean and standard deviation; none: take the data as it is (in [0, 1] for sigmoid, any finite values for relu and topk)' },
+  ...(Object.assign({}, ...MODULES.map((m) => m.options)) as ArchitectureOptions),
+  reduction: { type: 'choice', choices: ['sum', 'mean'], default: 'sum', description: `reconstruction error summed or averaged over the rows of a batch (${BOUNDED.join(', ')}; ${conjunction(LINEAR)} average)` },
+  normalize: { type: 'choice', choices: ['minmax', 'standardize', 'none'], default: 'minmax', description: `minmax: scale each column to [0, 1] with the training data's min and max; standardize (${LINEAR.join(', ')}): to mean 0 and variance 1 with its mean and standard deviation; none: take the data as it is (in [0, 1] for ${conjunction(BOUNDED)}, any finite values for ${conjunction(LINEAR)})` },
 } as const satisfies Record<string, OptionSpec>;
 
 /** How one training run goes (the model file's "training"). */

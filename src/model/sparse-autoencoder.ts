@@ -10,6 +10,8 @@
  * const codes = model.encode(rows); // rows × 48 hidden activations
  */
 import type { AdamState, BackendName, BackendSession, KernelBackend, LayerShape, LossConfig, Parameters } from '../backends/types.js';
+import type { ArchitectureModule } from '../architectures/contract.js';
+import { architectureModule } from '../architectures/registry.js';
 import { architectureOf } from '../backends/types.js';
 import type { BackendReport } from '../backends/select.js';
 import { toMatrix, type Matrix } from '../data/matrix.js';
@@ -180,7 +182,7 @@ export class SparseAutoencoder {
     const resolved = resolveModelConfig(inputSize, config);
     const shape = { inputSize, hiddenSize: resolved.hiddenSize };
     const seed = resolveTrainingOptions({ seed: options.seed }).seed;
-    const session = backend.createSession(shape, initialParameters(shape, seed, resolved.architecture), architectureOf(resolved));
+    const session = backend.createSession(shape, initialParameters(shape, seed, resolved.architecture, resolved), architectureOf(resolved));
     return new SparseAutoencoder(session, backend.name, resolved, {}, options.backendReport);
   }
 
@@ -231,9 +233,9 @@ export class SparseAutoencoder {
     return { ...this.training };
   }
 
-  /** topk: the training steps since each hidden unit last fired (null for the other architectures). */
+  /** The training steps since each hidden unit last fired, for an architecture whose training reads them (TopK); null for the others. */
   get stepsSinceFired(): Uint32Array | null {
-    return this.config.architecture === 'topk' ? this.session.getStepsSinceFired() : null;
+    return this.module.keepsFiringCounts ? this.session.getStepsSinceFired() : null;
   }
 
   get lastMetrics(): StoredMetrics | null {
@@ -266,7 +268,7 @@ export class SparseAutoencoder {
       optimizerState: this.getOptimizerState(),
       metrics: this.metrics,
       lossHistory: this.lossHistory,
-      // Only topk reads it (its AuxK loss); the other files stay as they were.
+      // Only TopK reads it (its AuxK loss); the other files stay as they were.
       stepsSinceFired: this.stepsSinceFired,
       // Only validated runs have them; a model trained without validationSplit writes neither.
       ...(this.validationHistory ? { validationHistory: this.validationHistory } : {}),
@@ -356,10 +358,10 @@ export class SparseAutoencoder {
     const { before, restore } = this.prepareToTrain();
     const run = new StreamingRun(this.session, source, prepare, loss, optimizerConfig(options), options.epochs, options.batchSize, options.seed, position, scheduleOf(options));
     const lossHistory: number[] = [];
-    // relu, topk: b_dec starts at the mean of the training data, as in startTraining; streamed,
+    // relu, TopK: b_dec starts at the mean of the training data, as in startTraining; streamed,
     // that takes one pass over the shards before the first step (summed in the same row order,
     // so data of one window starts exactly as in memory).
-    let decoderBiasPending = this.linear && this.normalization === null && position === undefined;
+    let decoderBiasPending = this.module.decoderBiasFromData && this.normalization === null && position === undefined;
     const slice: StreamingSlice = {
       run,
       step: async (maxSteps) => {
@@ -434,8 +436,8 @@ export class SparseAutoencoder {
     const loss = this.lossConfig();
 
     const { before, restore } = this.prepareToTrain();
-    if (this.linear && this.normalization === null && position === undefined) {
-      // relu, topk: b_dec starts at the mean of the first training data (initialization.ts)
+    if (this.module.decoderBiasFromData && this.normalization === null && position === undefined) {
+      // relu, TopK: b_dec starts at the mean of the first training data (initialization.ts)
       this.session.setParameters({ ...before.parameters, b2: decoderBiasFromData(x, matrix.rows, this.inputSize) });
     }
     this.session.setTrainingData(x, matrix.rows);
@@ -476,10 +478,10 @@ export class SparseAutoencoder {
     };
   }
 
-  /** Hidden codes a = σ(x·W1 + b1) of each row, h numbers a row. */
+  /** Hidden codes of each row (sigmoid: a = σ(x·W1 + b1)), h numbers a row; the encoder alone runs. */
   encode(data: DataInput): Matrix {
     const { x, rows } = this.prepare(data);
-    const codes = this.session.forward(x, rows).hidden;
+    const codes = this.session.encode(x, rows);
     checkFiniteOutput(codes, this.hiddenSize, 'codes');
     return { rows, cols: this.hiddenSize, data: codes };
   }
@@ -525,13 +527,13 @@ export class SparseAutoencoder {
 
   /**
    * Per hidden unit, the fraction of the rows of `data` where it is active (src/model/metrics.ts:
-   * a code > 0 for relu and topk, > DEAD_UNIT_THRESHOLD for sigmoid) — what the feature-density
+   * a code > 0 for relu and TopK, > DEAD_UNIT_THRESHOLD for sigmoid) — what the feature-density
    * histogram draws. Not part of Metrics: it is h numbers, too many for every job's progress.
    */
   firingFrequency(data: DataInput): Float64Array {
     const { x, rows } = this.prepare(data);
     const counts = new Float64Array(this.hiddenSize);
-    addFiringCounts(this.session.forward(x, rows).hidden, rows, this.hiddenSize, activeThreshold(this.config.architecture), counts);
+    addFiringCounts(this.session.encode(x, rows), rows, this.hiddenSize, activeThreshold(this.config.architecture), counts);
     return firingFrequencyOf(counts, rows);
   }
 
@@ -545,9 +547,14 @@ export class SparseAutoencoder {
     return lossConfigOf(this.config);
   }
 
-  /** relu and topk: a linear decoder (any finite inputs under normalize "none"). */
+  /** The model's architecture, as its module (src/architectures/) describes it. */
+  private get module(): ArchitectureModule {
+    return architectureModule(this.config.architecture);
+  }
+
+  /** A linear decoder (relu, TopK): any finite inputs under normalize "none". */
   private get linear(): boolean {
-    return this.config.architecture !== 'sigmoid';
+    return this.module.linearOutput;
   }
 
   /** Throws TrainingDivergedError (after `restore`) when a parameter is no longer finite. */
@@ -672,7 +679,7 @@ export class SparseAutoencoder {
   /**
    * Takes and puts back the weights, optimizer state and dead-unit counts: early stopping's best
    * epoch (an EpochLoop's keeper; public for JobTrainer, which runs its own loop over a slice).
-   * The counts are topk's only (null otherwise, as in toState): nothing else reads them.
+   * The counts are TopK's only (null otherwise, as in toState): nothing else reads them.
    */
   weightKeeper(): WeightKeeper {
     return {

@@ -6,6 +6,7 @@
  * weight-decay term, which does not depend on the data and is the kernels' own number — and the
  * counts (l0's active codes, dead and dense units), which are whole numbers and so exactly equal.
  */
+import { architectureModule } from '../architectures/registry.js';
 import { KL_CLAMP } from '../backends/formulas.js';
 import type { ForwardResult, LossConfig, LossTerms } from '../backends/types.js';
 import { activeThreshold, addFiringCounts, unitCounts, type Metrics } from './metrics.js';
@@ -26,10 +27,10 @@ export interface StreamedMetricsState {
 
 export class StreamedMetrics {
   private rows = 0;
-  /** Σ over rows of the reconstruction term before its scale r: ½·Σ(y − x)² (sigmoid), Σ(y − x)² (relu, topk). */
+  /** Σ over rows of the reconstruction term before its scale r: ½·Σ(y − x)² (sigmoid), Σ(y − x)² (relu, TopK). */
   private halfSquaredError = 0;
   private weightDecay = 0;
-  /** relu, topk: Σ over shards of the shard's sparsity term × its rows (the term is a mean over rows). */
+  /** relu, TopK: Σ over shards of the shard's sparsity term × its rows (the term is a mean over rows). */
   private linearSparsity = 0;
   private readonly activationSum: Float64Array;
   /** Per unit, the rows so far where it was active; and the active codes in all. */
@@ -85,7 +86,7 @@ export class StreamedMetrics {
     const n = this.inputSize;
     const h = this.hiddenSize;
     // sigmoid: the reconstruction is ½·Σ(y − x)², divided by the rows with reduction "mean";
-    // relu, topk: both terms are means over the rows (linear-sae-reference.ts), so weigh by rows.
+    // relu, TopK: both terms are means over the rows (linear-sae-reference.ts), so weigh by rows.
     const r = this.linear || this.loss.reduction === 'mean' ? rows : 1;
     this.halfSquaredError += terms.reconstruction * r;
     this.weightDecay = terms.weightDecay;
@@ -114,8 +115,9 @@ export class StreamedMetrics {
     this.activeCodes += addFiringCounts(forward.hidden, rows, h, activeThreshold(this.loss.architecture), this.firing);
   }
 
+  /** The dictionary SAEs' terms are means over the rows (linear-sae-reference.ts); the sigmoid model's KL is of the whole data's ρ̂. */
   private get linear(): boolean {
-    return (this.loss.architecture ?? 'sigmoid') !== 'sigmoid';
+    return architectureModule(this.loss.architecture).linearOutput;
   }
 
   result(): Metrics {
@@ -131,7 +133,7 @@ export class StreamedMetrics {
       kl += rho * Math.log(rho / c) + (1 - rho) * Math.log((1 - rho) / (1 - c));
     }
     // The KL penalty needs every row's mean activation, so it is built here from the sums; the
-    // relu and topk penalties are row means, summed as they came.
+    // relu and TopK penalties are row means, summed as they came.
     const sparsity = this.linear ? this.linearSparsity / this.rows : sparsityWeight * kl;
     let total = 0;
     for (let j = 0; j < this.inputSize; j++) total += this.featureM2[j]!;

@@ -1,8 +1,8 @@
 /**
- * The reference's parameters: the model's four arrays (backends/types.ts) in float64. A leaf
+ * The reference's parameters: the architecture's arrays (backends/types.ts) in float64. A leaf
  * module, so that sae-reference.ts and linear-sae-reference.ts, which use each other's math, both
  * import the type from here rather than one from the other.
  */
 import type { ParameterName } from '../backends/types.js';
 
-export type Parameters64 = Record<ParameterName, Float64Array>;
+export type Parameters64 = Record<ParameterName, Float64Array> & Record<string, Float64Array>;

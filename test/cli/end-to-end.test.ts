@@ -102,6 +102,37 @@ describe('train → encode → evaluate', () => {
 });
 
 describe('train --init', () => {
+  it('should take exactly one full-batch SGD step of the reference gradient (jumprelu, θ included)', async () => {
+    const dir = mkdtempSync(path.join(root, 'init-jumprelu-'));
+    const rows = randomRows(mulberry32(22), 8, 3, -1, 1);
+    const data = path.join(dir, 'd.csv');
+    writeFileSync(data, csvOf(rows));
+    const before = path.join(dir, 'before.json');
+    const after = path.join(dir, 'after.json');
+    const flags = ['--architecture', 'jumprelu', '--l0-coefficient', '0.05', '--bandwidth', '0.6', '--initial-threshold', '0.05'];
+    const first = await runMain(['train', '--data', data, '--out', before, '--normalize', 'none', '--hidden', '5', '--epochs', '5', '--learning-rate', '0.05', '--seed', '4', ...flags]);
+    expect(first.code, first.stderr).toBe(0);
+    const step = await runMain(['train', '--init', before, '--data', data, '--out', after, '--optimizer', 'sgd', '--learning-rate', '0.5', '--epochs', '1', '--batch-size', '0', '--normalize', 'none']);
+    expect(step.code, step.stderr).toBe(0);
+    const m0 = readModel(before);
+    const m1 = readModel(after);
+    expect(m0.config).toMatchObject({ architecture: 'jumprelu', l0Coefficient: 0.05, bandwidth: 0.6, initialThreshold: 0.05 });
+    const paramsOf = (m: typeof m0) => ({
+      W1: flat(m.encoder.weights), b1: Float64Array.from(m.encoder.bias), W2: flat(m.decoder.weights), b2: Float64Array.from(m.decoder.bias),
+      theta: Float64Array.from((m.encoder as unknown as { threshold: number[] }).threshold),
+    });
+    const [params0, params1] = [paramsOf(m0), paramsOf(m1)];
+    const x = Float64Array.from(rows.flat(), Math.fround);
+    const reference = referenceGradients(params0, x, rows.length, { inputSize: 3, hiddenSize: 5 }, m0.config);
+    expect(reference.gradients.theta!.some((g) => g !== 0)).toBe(true);
+    for (const name of ['W1', 'b1', 'W2', 'b2', 'theta'] as const) {
+      const stepTaken = params0[name].map((w, k) => (w - params1[name][k]!) / 0.5);
+      const expected = reference.gradients[name]!;
+      const scale = Math.max(...Array.from(expected, Math.abs));
+      expectAllClose(stepTaken, expected, { atol: 1e-4 * scale, rtol: 1e-4 }, `(${name} before − after) / lr`);
+    }
+  });
+
   for (const architecture of ['sigmoid', 'relu', 'topk'] as const) it(`should take exactly one full-batch SGD step of the reference gradient (${architecture})`, async () => {
     const dir = mkdtempSync(path.join(root, `init-${architecture}-`));
     const extra = architecture === 'sigmoid' ? [] : ['--architecture', architecture, ...(architecture === 'topk' ? ['--k', '2'] : [])];

@@ -149,4 +149,76 @@ export function describeArchitectureConformance(name: string, load: () => Promis
       session.dispose();
     });
   });
+
+  describe(`${name} backend: jumprelu against the reference`, () => {
+    let backend: KernelBackend;
+    beforeAll(async () => {
+      backend = await load();
+    });
+    const architecture = { architecture: 'jumprelu', k: 0 } as const;
+    const loss: LossConfig = { ...BASE, sparsityWeight: 0, architecture: 'jumprelu', l0Coefficient: 0.2, bandwidth: 0.3 };
+    /** The dictionary of dataFor and thresholds in [0, 0.6): some units fire, some do not, some z lie in the kernel's window. */
+    const jumpData = (seed: number, shape: LayerShape, m: number) => {
+      const { params, x } = dataFor(seed, shape, m);
+      return { params: { ...params, theta: Float32Array.from({ length: shape.hiddenSize }, (_, j) => (0.6 * ((j * 7) % 11)) / 11) }, x };
+    };
+    const names = [...PARAMETER_NAMES, 'theta'];
+
+    it.each(SIZES)('should match the reference forward pass, loss terms and gradients, θ\'s pseudo-derivatives included (m=$m)', ({ m, shape }) => {
+      const { params: p, x } = jumpData(401 + m, shape, m);
+      const session = backend.createSession(shape, p, architecture);
+      const tag = `${name} jumprelu ${m}×${shape.inputSize}×${shape.hiddenSize}`;
+      const { hidden, output } = session.forward(x, m);
+      const ref = referenceForward(p, x, m, shape, architecture);
+      expectAllClose(hidden, ref.hidden, FORWARD_TOL, 'hidden');
+      expectAllClose(output, ref.output, FORWARD_TOL, 'output');
+      expect(Array.from(session.encode(x, m))).toEqual(Array.from(hidden));
+      expectAllClose(session.decode(hidden, m), ref.output, FORWARD_TOL, 'decode');
+      const got = session.gradients(x, m, loss);
+      const expected = referenceGradients(p, x, m, shape, loss);
+      report(`${tag} terms`, termsArray(got.terms), termsArray(expected.terms));
+      expectAllClose(termsArray(got.terms), termsArray(expected.terms), TERMS_TOL, 'loss terms');
+      for (const k of names) {
+        report(`${tag} g${k}`, got.gradients[k]!, expected.gradients[k]!);
+        expectAllClose(got.gradients[k]!, expected.gradients[k]!, gradientTolerance(expected.gradients[k]!), `gradient ${k}`);
+      }
+      if (m > 1) expect(expected.gradients.theta!.some((g) => g !== 0)).toBe(true);
+      session.dispose();
+    });
+
+    it('should take five Adam steps as the reference backend does, θ included', () => {
+      const shape = { inputSize: 5, hiddenSize: 11 };
+      const { params: p, x } = jumpData(501, shape, 9);
+      const sessions = [backend.createSession(shape, p, architecture), referenceBackend.createSession(shape, p, architecture)];
+      for (const s of sessions) s.setTrainingData(x, 9);
+      for (const r of [null, Uint32Array.from([0, 4, 8]), null, Uint32Array.from([2, 2, 7, 1]), null]) {
+        const [got, ref] = sessions.map((s) => s.trainStep(r, loss, { ...ADAM, learningRate: 0.01 }));
+        expectAllClose(termsArray(got!), termsArray(ref!), TERMS_TOL, 'loss terms');
+      }
+      const [got, ref] = sessions.map((s) => s.getParameters());
+      for (const k of names) expectAllClose(got![k]!, ref![k]!, STEPPED_TOL, `${k} after five steps`);
+      expect(Array.from(got!.theta!)).not.toEqual(Array.from(p.theta)); // θ learns
+      for (const s of sessions) s.dispose();
+    });
+
+    it('should encode every architecture with the encoder alone, equal to forward\'s codes bit for bit', () => {
+      const shape = { inputSize: 6, hiddenSize: 13 };
+      const { params: p, x } = jumpData(601, shape, 5);
+      for (const a of [{ architecture: 'sigmoid', k: 0 }, { architecture: 'relu', k: 0 }, { architecture: 'topk', k: 4 }, architecture] as const) {
+        const session = backend.createSession(shape, a.architecture === 'jumprelu' ? p : { W1: p.W1, b1: p.b1, W2: p.W2, b2: p.b2 }, a);
+        expect(Array.from(session.encode(x, 5)), a.architecture).toEqual(Array.from(session.forward(x, 5).hidden));
+        expect(session.encode(new Float32Array(0), 0).length).toBe(0);
+        session.dispose();
+      }
+    });
+
+    it('should refuse a jumprelu loss without a positive bandwidth, and parameters without θ', () => {
+      const shape = { inputSize: 2, hiddenSize: 3 };
+      const { params: p, x } = jumpData(5, shape, 2);
+      const session = backend.createSession(shape, p, architecture);
+      expect(() => session.gradients(x, 2, { ...loss, bandwidth: 0 })).toThrow(/gradients: loss.bandwidth must be a finite number > 0, got 0/);
+      expect(() => backend.createSession(shape, { W1: p.W1, b1: p.b1, W2: p.W2, b2: p.b2 }, architecture)).toThrow(/theta must be a Float32Array of 3 values/);
+      session.dispose();
+    });
+  });
 }

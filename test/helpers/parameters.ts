@@ -52,8 +52,9 @@ export function randomParametersAndData(
 }
 
 /** A set of four arrays (float64 reference parameters, moments) as float32 Parameters. */
-export function toFloat32Parameters(p: Record<ParameterName, ArrayLike<number>>): Parameters {
-  return { W1: Float32Array.from(p.W1), b1: Float32Array.from(p.b1), W2: Float32Array.from(p.W2), b2: Float32Array.from(p.b2) };
+export function toFloat32Parameters(p: Record<ParameterName, ArrayLike<number>> & Record<string, ArrayLike<number>>): Parameters {
+  // every parameter the architecture declares (the dictionary's four, and e.g. jumprelu's θ)
+  return Object.fromEntries(Object.entries(p).map(([name, values]) => [name, Float32Array.from(values)])) as Parameters;
 }
 
 /** The loss terms as one array, to compare with expectAllClose. */

@@ -5,7 +5,8 @@
  */
 import { checkedBackend } from '../../src/backends/checked-session.js';
 import type { AdamState, Architecture, BackendSession, KernelBackend, LayerShape, LossConfig, OptimizerConfig, Parameters } from '../../src/backends/types.js';
-import { deadMask, linearDecode, renormalizeDecoder, updateStepsSinceFired } from '../../src/reference/linear-sae-reference.js';
+import { referenceOf } from '../../src/reference/architectures.js';
+import { linearDecode, updateStepsSinceFired } from '../../src/reference/linear-sae-reference.js';
 import {
   referenceAdamStep,
   referenceForward,
@@ -38,7 +39,7 @@ class ReferenceSession implements BackendSession {
   }
   /** What the loss holds constant: the units dead now (topk). */
   private lossState(loss: LossConfig) {
-    return { dead: this.architecture.architecture === 'topk' ? deadMask(this.stepsSinceFired, loss.deadSteps ?? 1) : null };
+    return referenceOf(this.architecture.architecture).lossState(this.stepsSinceFired, loss);
   }
 
   getParameters(): Parameters {
@@ -68,15 +69,17 @@ class ReferenceSession implements BackendSession {
     }
     const { terms, gradients } = referenceGradients(this.params, x, rows, this.shape, loss, this.lossState(loss));
     updateStepsSinceFired(this.stepsSinceFired, referenceForward(this.params, x, rows, this.shape, this.architecture).hidden, rows, this.shape.hiddenSize);
+    // moments for every parameter the architecture declares (jumprelu's θ too)
+    const zeros = () => ({ ...zeroParameters64(this.shape), ...Object.fromEntries(Object.entries(this.params).map(([k, v]) => [k, new Float64Array(v.length)])) }) as Parameters64;
     if (optimizer.kind === 'adam' && this.adam === null) {
-      this.adam = { step: 0, m: zeroParameters64(this.shape), v: zeroParameters64(this.shape) };
+      this.adam = { step: 0, m: zeros(), v: zeros() };
     }
-    const state = this.adam ?? { step: 0, m: zeroParameters64(this.shape), v: zeroParameters64(this.shape) };
+    const state = this.adam ?? { step: 0, m: zeros(), v: zeros() };
     referenceAdamStep(this.params, gradients, state, optimizer);
-    if (this.architecture.architecture === 'topk') renormalizeDecoder(this.params, this.shape);
+    referenceOf(this.architecture.architecture).afterUpdate?.(this.params, this.shape);
     // Keep parameters and moments float32 between steps, as every real backend does.
     const round = (p: Parameters64) => {
-      for (const name of PARAMETER_NAMES) p[name] = Float64Array.from(Float32Array.from(p[name]));
+      for (const name of Object.keys(p)) p[name] = Float64Array.from(Float32Array.from(p[name]!));
     };
     round(this.params);
     if (this.adam) {
@@ -88,6 +91,9 @@ class ReferenceSession implements BackendSession {
   forward(x: Float32Array, rows: number) {
     const { hidden, output } = referenceForward(this.params, x, rows, this.shape, this.architecture);
     return { hidden: Float32Array.from(hidden), output: Float32Array.from(output) };
+  }
+  encode(x: Float32Array, rows: number): Float32Array {
+    return this.forward(x, rows).hidden;
   }
   decode(hidden: Float32Array, rows: number): Float32Array {
     if (this.architecture.architecture !== 'sigmoid') return Float32Array.from(linearDecode(this.params, hidden, rows, this.shape));

@@ -61,6 +61,19 @@ describe('JobTrainer', () => {
     });
   }
 
+  it('should resume a jumprelu job bit for bit: θ and its Adam moments go through the checkpoint', async () => {
+    const { backend } = await loadNodeBackend('assemblyscript');
+    const matrix = randomMatrix(60, 6, 4);
+    const spec: JobSpec = { config: { architecture: 'jumprelu', hiddenSize: 12, normalize: 'standardize', l0Coefficient: 0.05, bandwidth: 0.2, initialThreshold: 0.1 }, training: { epochs: 6, batchSize: 11, seed: 3, learningRate: 0.01 } };
+    const { step, result } = await sliced(backend, matrixShardSource(matrix), spec);
+    expect(step).toBe(totalSteps(60, 11, 6));
+    const file = toModelFile(result.state);
+    same(file, oneGo(backend, matrix, spec));
+    const theta = (file.encoder as unknown as { threshold: number[] }).threshold;
+    expect(theta).toHaveLength(12);
+    expect(theta.some((t) => t !== 0.1)).toBe(true); // θ was trained, and kept
+  });
+
   it('should equal fitStream in one go bit for bit on many windows, resumed mid-epoch after every slice', async () => {
     const { backend } = await loadNodeBackend('assemblyscript');
     // 3-row shards: 67 rows are 23 shards, 6 windows of at most 4 shards; batches of 5 span windows.

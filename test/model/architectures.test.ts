@@ -145,3 +145,42 @@ describe('relu and topk models', () => {
     model.dispose();
   });
 });
+
+describe('jumprelu models', () => {
+  it('should recover a planted dictionary with the default λ, ε and θ₀ (mean best cosine ≥ 0.9), at an L0 near the 3 atoms a row', () => {
+    // The topk test's data and settings: 512 rows of 3 of 24 atoms in 16 dimensions, h = 48,
+    // 300 epochs, batch 64, lr 0.01. Measured (assemblyscript): λ = 0.1, ε = 0.05, θ₀ = 0.01 (the
+    // defaults): 0.971 at L0 2.79; λ = 0.01: 0.619 (L0 12.4), 0.03: 0.739 (L0 7.6), 0.3: 0.963
+    // (L0 2.60); ε = θ₀ = 0.001 (the paper's, on normalised data): 0.954 (L0 2.96); ε = 0.2: 0.976.
+    const { data, dictionary } = plantedData(11, 512, 16, 24, 3);
+    const model = SparseAutoencoder.create(16, { architecture: 'jumprelu', hiddenSize: 48, normalize: 'none' }, backend, { seed: 5 });
+    expect(model.config).toMatchObject({ l0Coefficient: 0.1, bandwidth: 0.05, initialThreshold: 0.01 });
+    model.fit(data, { epochs: 300, batchSize: 64, learningRate: 0.01 });
+    expect(recovery(model, dictionary)).toBeGreaterThanOrEqual(0.9);
+    const { l0 } = model.evaluate(data);
+    expect(l0).toBeGreaterThan(2);
+    expect(l0).toBeLessThan(4);
+    model.dispose();
+  });
+
+  it('should start θ at initialThreshold and keep it through both model files, encoding the same after', () => {
+    const { data } = plantedData(3, 40, 4, 6, 2);
+    const model = SparseAutoencoder.create(4, { architecture: 'jumprelu', hiddenSize: 8, normalize: 'none', initialThreshold: 0.25 }, backend, { seed: 1 });
+    expect(Array.from(model.getParameters().theta!)).toEqual(new Array(8).fill(0.25));
+    model.fit(data, { epochs: 5, batchSize: 8, learningRate: 0.01 });
+    const theta = Array.from(model.getParameters().theta!);
+    expect(theta).not.toEqual(new Array(8).fill(0.25));
+    const json = JSON.parse(JSON.stringify(model.toFile()));
+    expect(json.encoder.threshold).toHaveLength(8);
+    expect(json.optimizerState.m.encoder.threshold).toHaveLength(8);
+    for (const loaded of [SparseAutoencoder.fromFile(json, backend), SparseAutoencoder.fromBytes(model.toBinaryFile(), backend)]) {
+      expect(Array.from(loaded.getParameters().theta!)).toEqual(theta);
+      expect(Array.from(loaded.encode(data).data)).toEqual(Array.from(model.encode(data).data));
+      loaded.dispose();
+    }
+    delete json.encoder.threshold;
+    expect(() => SparseAutoencoder.fromFile(json, backend)).toThrow(/encoder\.threshold/);
+    expect(() => exportableModel(model, 'tfjs')).toThrow(/"jumprelu", but a TF\.js layers model has no built-in layer with a threshold per unit/);
+    model.dispose();
+  });
+});

@@ -8,6 +8,7 @@
  * evaluate takes them, at most MAX_ROWS): it needs data and a forward pass, so it is a POST with
  * the encode scope, not cached.
  */
+import { describeActive } from '../../architectures/registry.js';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { encoderWeightsOf, parseShape, renderDensityHistogramSvg, renderFiltersPng, renderFiltersSvg, renderLossCurveSvg } from '../../viz/index.js';
@@ -87,7 +88,7 @@ const densityRoute = createRoute({
   path: '/{id}/density.svg',
   summary: 'The feature-density histogram (SVG)',
   description:
-    "log10 of each hidden unit's firing frequency (the fraction of the rows sent where it is active: a code > 0 for relu and topk, > 0.01 for sigmoid), binned, with the dead units in their own bar at the left and a dashed line at the dense threshold (10% of rows). The rows come in the body as evaluate takes them (at most MAX_ROWS).",
+    `log10 of each hidden unit's firing frequency (the fraction of the rows sent where it is active: a code ${describeActive()}), binned, with the dead units in their own bar at the left and a dashed line at the dense threshold (10% of rows). The rows come in the body as evaluate takes them (at most MAX_ROWS).`,
   tags: ['inference'],
   security,
   middleware: [requireAccess('encode'), limitBody('maxBodyBytes')] as const,

@@ -2,6 +2,7 @@
  * The route definitions of /v1/models: paths, auth, body limits, request schemas and responses.
  * The OpenAPI document and the typed `hc` client both come from these.
  */
+import { architectureModule, ARCHITECTURES } from '../../architectures/registry.js';
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireAccess } from '../auth.js';
 import { limitBody } from '../body-limit.js';
@@ -136,8 +137,13 @@ export const exportRoute = createRoute({
   },
 });
 
+/** The architectures a TF.js layers model holds, and those it refuses (their modules' plans). */
+const TFJS_LAYERS = ARCHITECTURES.filter((name) => architectureModule(name).tfjsLayers.kind === 'dense');
+const REFUSED = ARCHITECTURES.filter((name) => architectureModule(name).tfjsLayers.kind === 'refused');
+
 const tfjsDescription =
-  'A TF.js layers model: `tf.loadLayersModel(\'…/v1/models/{id}/export/tfjs/model.json\', { requestInit: { headers: { authorization } } })` fetches model.json, then weights.bin beside it (TF.js carries the query string, so `?whole=true` reaches both). Sigmoid and relu models; a topk model is 422 (no built-in TF.js layer keeps each row\'s k largest codes: export it as ONNX).';
+  'A TF.js layers model: `tf.loadLayersModel(\'…/v1/models/{id}/export/tfjs/model.json\', { requestInit: { headers: { authorization } } })` fetches model.json, then weights.bin beside it (TF.js carries the query string, so `?whole=true` reaches both). ' +
+  `${TFJS_LAYERS.join(' and ')} models; a ${REFUSED.join(' or ')} model is 422 (no built-in TF.js layer computes its codes: export it as ONNX).`;
 
 export const tfjsModelRoute = createRoute({
   method: 'get',

@@ -1,10 +1,13 @@
 /**
- * One model inside one instance of the kernel module.
+ * One model inside one instance of the kernel module. The forward and backward passes are the
+ * architecture's composition of kernels (src/architectures/<name>/assemblyscript.ts); this file
+ * keeps the memory, the optimizer and the training step around them.
  *
  * Linear memory (all f32, each block 16-byte aligned, see arena.ts):
  * ```
- *  persistent: params [W1|b1|W2|b2]  steps since fired  │ grads [gW1|gb1|gW2|gb2]  Adam m [same]  Adam v [same]  X data
- *  scratch:    batch rows, indices, hidden a, output y, δ2, dA, ρ̂, KL gradient   (reset every call)
+ *  persistent: params [the architecture's parameters, in its order, e.g. W1|b1|W2|b2]  steps since fired
+ *              │ grads [same]  Adam m [same]  Adam v [same]  X data
+ *  scratch:    batch rows, indices, and what the architecture's passes allocate   (reset every call)
  * ```
  * Parameters, gradients and the Adam moments share one layout so the optimizer is one call over
  * the whole model. The training buffers (right of │: three times the parameters) are allocated
@@ -13,16 +16,18 @@
  * 784 → 196 model's load. A training step copies nothing between JavaScript and wasm except scalars and
  * the batch's row indices.
  */
-import { adamStepSize, KL_CLAMP } from '../formulas.js';
-import { PARAMETER_NAMES, parameterCount, parameterSizes } from '../types.js';
+import type { AsContext, AsKernels, ParameterSpec } from '../../architectures/contract.js';
+import { architectureModule } from '../../architectures/registry.js';
+import { adamStepSize } from '../formulas.js';
+import { sizeOf } from '../types.js';
 import type { AdamState, Architecture, BackendSession, ForwardResult, GradientResult, LayerShape, LossConfig, LossTerms, OptimizerConfig, ParameterName, Parameters } from '../types.js';
 import { Arena } from './arena.js';
 import type { KernelExports } from './kernel-module.js';
 
 const F32 = 4;
 
-/** Byte addresses of the four parts of a [W1|b1|W2|b2] block starting at `base`. */
-type Layout = Record<ParameterName, number>;
+/** Byte addresses of the parts of a parameter block (one per declared parameter) starting at `base`. */
+type Layout = Record<string, number> & Record<ParameterName, number>;
 
 /** What only training uses: the gradient block and the two Adam moment blocks. */
 interface TrainingBuffers {
@@ -37,9 +42,12 @@ export class AssemblyScriptSession implements BackendSession {
   private readonly arena: Arena;
   private readonly n: number;
   private readonly h: number;
-  /** Floats in each part of [W1|b1|W2|b2], and in all of it. */
-  private readonly sizes: Record<ParameterName, number>;
+  /** The architecture's parameters, in storage order; floats in each, and in all of them. */
+  private readonly specs: readonly ParameterSpec[];
+  private readonly sizes: Record<string, number>;
   private readonly total: number;
+  /** The architecture's forward and backward passes. */
+  private readonly passes: AsKernels;
   private readonly params: Layout;
   /** Gradients and Adam's moments; null until training first needs them (see ensureTraining). */
   private trainingBuffers: TrainingBuffers | null = null;
@@ -49,7 +57,7 @@ export class AssemblyScriptSession implements BackendSession {
   private dataMark = 0;
   private data = 0;
   private dataRows = 0;
-  /** u32 [h]: training steps since each unit last fired (topk's dead units). */
+  /** u32 [h]: training steps since each unit last fired (TopK's dead units). */
   private readonly stepsSinceFired: number;
 
   /** Arguments are checked by checked-session.ts (as they are for every backend), not here. */
@@ -58,10 +66,12 @@ export class AssemblyScriptSession implements BackendSession {
     this.kernels = kernels;
     this.n = shape.inputSize;
     this.h = shape.hiddenSize;
-    this.sizes = parameterSizes(shape);
-    this.total = parameterCount(shape);
+    const module = architectureModule(architecture.architecture);
+    this.passes = module.assemblyscript;
+    this.specs = module.parameters(shape);
+    this.sizes = Object.fromEntries(this.specs.map((spec) => [spec.name, sizeOf(spec.dims)]));
+    this.total = this.specs.reduce((sum, spec) => sum + sizeOf(spec.dims), 0);
     this.arena = new Arena(kernels.memory, kernels.heap_base());
-    const blockBytes = this.total * F32;
     this.params = this.layout(this.arena.allocatePersistent(this.total * F32));
     this.stepsSinceFired = this.arena.allocatePersistent(this.h * 4);
     this.arena.u32(this.stepsSinceFired, this.h).fill(0);
@@ -92,7 +102,7 @@ export class AssemblyScriptSession implements BackendSession {
     const adamM = arena.allocatePersistent(blockBytes);
     const adamV = arena.allocatePersistent(blockBytes);
     // Zeroed, not assumed zero: encode calls before training wrote scratch blocks where these now lie.
-    this.zero(grads.W1, this.total);
+    this.zero(this.base(grads), this.total);
     this.zero(adamM, this.total);
     this.zero(adamV, this.total);
     this.dataMark = arena.persistentMark();
@@ -103,11 +113,16 @@ export class AssemblyScriptSession implements BackendSession {
   private layout(base: number): Layout {
     const layout = {} as Layout;
     let address = base;
-    for (const name of PARAMETER_NAMES) {
+    for (const { name } of this.specs) {
       layout[name] = address;
-      address += this.sizes[name] * F32;
+      address += this.sizes[name]! * F32;
     }
     return layout;
+  }
+
+  /** The address of a block's first parameter: the block is contiguous, so the optimizer is one call over it. */
+  private base(layout: Layout): number {
+    return layout[this.specs[0]!.name]!;
   }
 
   private get k(): KernelExports {
@@ -120,15 +135,35 @@ export class AssemblyScriptSession implements BackendSession {
     this.arena.f32(address, count).fill(0);
   }
 
-  /** Copies a [W1|b1|W2|b2] block out as Parameters. */
+  /** Copies a parameter block out as Parameters. */
   private readBlock(layout: Layout): Parameters {
     const block = {} as Parameters;
-    for (const name of PARAMETER_NAMES) block[name] = this.arena.f32(layout[name], this.sizes[name]).slice();
+    for (const { name } of this.specs) block[name] = this.arena.f32(layout[name]!, this.sizes[name]!).slice();
     return block;
   }
 
   private writeBlock(layout: Layout, p: Parameters): void {
-    for (const name of PARAMETER_NAMES) this.arena.f32(layout[name], this.sizes[name]).set(p[name]);
+    for (const { name } of this.specs) this.arena.f32(layout[name]!, this.sizes[name]!).set(p[name]!);
+  }
+
+  /** What the architecture's passes see of this session (the gradients only inside training calls). */
+  private context(): AsContext {
+    const session = this;
+    const arena = this.arena;
+    return {
+      kernels: this.k,
+      n: this.n,
+      h: this.h,
+      architecture: this.architecture,
+      params: this.params,
+      get grads() {
+        return session.grads;
+      },
+      stepsSinceFired: this.stepsSinceFired,
+      scratch: (bytes) => arena.allocateScratch(bytes),
+      f32: (address, count) => arena.f32(address, count),
+      u32: (address, count) => arena.u32(address, count),
+    };
   }
 
   getParameters(): Parameters {
@@ -203,10 +238,11 @@ export class AssemblyScriptSession implements BackendSession {
         x = arena.allocateScratch(m * this.n * F32);
         k.gather_rows(this.data, indices, x, m, this.n);
       }
-      const { terms, hidden } = this.backward(x, m, loss);
+      const ctx = this.context();
+      const { terms, hidden } = this.passes.backward(ctx, x, m, loss);
       k.update_steps_since_fired(hidden, this.stepsSinceFired, m, this.h);
       this.update(optimizer);
-      if (this.architecture.architecture === 'topk') k.normalize_rows(this.params.W2, this.h, this.n);
+      this.passes.afterUpdate?.(ctx);
       return terms;
     } finally {
       arena.resetScratch();
@@ -215,18 +251,20 @@ export class AssemblyScriptSession implements BackendSession {
 
   forward(x: Float32Array, rows: number): ForwardResult {
     return this.withInput(x, (px) => {
-      const { hidden, output } = this.forwardAt(px, rows);
+      const { hidden, output } = this.passes.forward(this.context(), px, rows);
       return { hidden: this.arena.f32(hidden, rows * this.h).slice(), output: this.arena.f32(output, rows * this.n).slice() };
     });
   }
 
+  encode(x: Float32Array, rows: number): Float32Array {
+    return this.withInput(x, (px) => this.arena.f32(this.passes.encode(this.context(), px, rows), rows * this.h).slice());
+  }
+
   decode(hidden: Float32Array, rows: number): Float32Array {
     return this.withInput(hidden, (pa) => {
-      const { n, h, arena } = this;
-      const py = arena.allocateScratch(rows * n * F32);
-      if (this.architecture.architecture === 'sigmoid') this.k.gemm_nn_bias_sigmoid(pa, this.params.W2, this.params.b2, py, rows, h, n);
-      else this.linearDecode(pa, py, rows);
-      return arena.f32(py, rows * n).slice();
+      const py = this.arena.allocateScratch(rows * this.n * F32);
+      this.passes.decode(this.context(), pa, py, rows);
+      return this.arena.f32(py, rows * this.n).slice();
     });
   }
 
@@ -234,7 +272,7 @@ export class AssemblyScriptSession implements BackendSession {
     void this.k;
     this.ensureTraining(); // before withInput's scratch block: it allocates persistent blocks
     return this.withInput(x, (px) => {
-      const { terms, rhoHat } = this.backward(px, rows, loss);
+      const { terms, rhoHat } = this.passes.backward(this.context(), px, rows, loss);
       return {
         terms,
         meanActivation: this.arena.f32(rhoHat, this.h).slice(),
@@ -266,217 +304,19 @@ export class AssemblyScriptSession implements BackendSession {
     }
   }
 
-  /**
-   * sigmoid: a = σ(X·W1 + b1), y = σ(a·W2 + b2) into new scratch blocks; x is [rows×n] in wasm
-   * memory. relu, topk: linearForwardAt.
-   */
-  private forwardAt(x: number, rows: number): { hidden: number; output: number } {
-    if (this.architecture.architecture !== 'sigmoid') return this.linearForwardAt(x, rows);
-    const k = this.k;
-    const { n, h, arena, params } = this;
-    const hidden = arena.allocateScratch(rows * h * F32);
-    const output = arena.allocateScratch(rows * n * F32);
-    k.gemm_nn_bias_sigmoid(x, params.W1, params.b1, hidden, rows, n, h);
-    k.gemm_nn_bias_sigmoid(hidden, params.W2, params.b2, output, rows, h, n);
-    return { hidden, output };
-  }
-
-  /**
-   * relu, topk (assembly/sparse-codes.ts): centred = X − b_dec, z = centred·W_enc + b_enc,
-   * a = max(z, 0) (topk: on each row's k largest z), x̂ = a·W_dec + b_dec.
-   */
-  private linearForwardAt(x: number, rows: number): { hidden: number; output: number; centred: number; pre: number; codes: number } {
-    const k = this.k;
-    const { n, h, arena, params } = this;
-    const centred = arena.allocateScratch(rows * n * F32);
-    arena.f32(centred, rows * n).set(arena.f32(x, rows * n));
-    k.add_row_vector(centred, params.b2, rows, n, -1);
-    const pre = arena.allocateScratch(rows * h * F32);
-    k.gemm_nn(centred, params.W1, pre, rows, n, h);
-    k.add_row_vector(pre, params.b1, rows, h, 1);
-    const hidden = arena.allocateScratch(rows * h * F32);
-    const output = arena.allocateScratch(rows * n * F32);
-    let codes = 0;
-    if (this.architecture.architecture === 'topk') {
-      const scratch = arena.allocateScratch(h * F32);
-      k.top_k_codes(pre, 0, hidden, scratch, rows, h, this.architecture.k);
-      // k of h codes a row: the products with the codes go through their index (assembly/sparse-gemm.ts)
-      codes = this.nonzeroIndex(hidden, rows, h);
-      k.sparse_gemm_nn(hidden, codes, params.W2, output, arena.allocateScratch(n * F32), rows, h, n);
-      k.add_row_vector(output, params.b2, rows, n, 1);
-    } else {
-      k.relu(pre, hidden, rows * h);
-      this.linearDecode(hidden, output, rows);
-    }
-    return { hidden, output, centred, pre, codes };
-  }
-
-  /** nonzero_index of a [rows×cols] into new scratch; returns its address. */
-  private nonzeroIndex(a: number, rows: number, cols: number): number {
-    const index = this.arena.allocateScratch((rows + 1 + rows * cols) * 4);
-    this.k.nonzero_index(a, rows, cols, index);
-    return index;
-  }
-
-  /** Scratch for sparse_gemm_tn producing [M×N] from K rows (only used when K > 256). */
-  private sparseTnWork(M: number, K: number, N: number): number {
-    return K > 256 ? this.arena.allocateScratch(M * N * F32 + 2 * M * 4) : 0;
-  }
-
-  /** out = a·W_dec + b_dec. */
-  private linearDecode(a: number, out: number, rows: number): void {
-    const { n, h, params } = this;
-    this.k.gemm_nn(a, params.W2, out, rows, h, n);
-    this.k.add_row_vector(out, params.b2, rows, n, 1);
-  }
-
-  /**
-   * relu and topk forward and backward on x [m×n] (src/reference/linear-sae-reference.ts has
-   * every formula): fills the gradient block.
-   */
-  private linearBackward(x: number, m: number, loss: LossConfig): { terms: LossTerms; rhoHat: number; hidden: number } {
-    const k = this.k;
-    const { n, h, arena, params, grads } = this;
-    const { hidden: a, output: y, centred, pre, codes } = this.linearForwardAt(x, m);
-    const topk = this.architecture.architecture === 'topk';
-    const d = arena.allocateScratch(m * n * F32);
-    const dZ = arena.allocateScratch(m * h * F32);
-    const add = arena.allocateScratch(h * F32);
-    this.zero(add, h);
-
-    // d = (2/m)·(x̂ − x); gW_dec = aᵀ·d; Σ_i d_i is b_dec's direct part
-    const squaredError = k.linear_output_delta(y, x, d, m * n, 2 / m);
-    if (topk) k.sparse_gemm_tn(a, codes, d, grads.W2, this.sparseTnWork(h, m, n), h, m, n);
-    else k.gemm_tn(a, d, grads.W2, h, m, n);
-    k.column_sum(d, grads.b2, m, n);
-    // topk: d·W_decᵀ only where a > 0 (code_delta zeroes the rest)
-    if (topk) k.masked_gemm_nt(d, params.W2, dZ, codes, m, n, h);
-    else k.gemm_nt(d, params.W2, dZ, m, n, h);
-
-    let sparsity = 0;
-    if (this.architecture.architecture === 'relu') {
-      // L1 weighted by ν_j = ‖W_dec[j,:]‖: δa += (λ/m)·ν_j, gW_dec[j,:] += (λ/m)·(Σ_i a_ij)/ν_j·W_dec[j,:]
-      const scale = loss.sparsityWeight / m;
-      const norms = arena.allocateScratch(h * F32);
-      const codeSum = arena.allocateScratch(h * F32);
-      k.row_norms(params.W2, norms, h, n);
-      k.add_scaled(add, norms, h, scale);
-      k.column_sum(a, codeSum, m, h);
-      sparsity = scale * k.l1_decoder_gradient(grads.W2, params.W2, codeSum, norms, h, n, scale);
-    }
-    // δz = (δa + add)·1[a > 0]
-    k.code_delta(dZ, a, add, m, h);
-    if (topk) sparsity = this.auxK(x, m, loss, pre, y, dZ);
-
-    // gW_enc = (X − b_dec)ᵀ·δz; gb_enc = Σ_i δz_i; gb_dec −= W_enc·gb_enc
-    if (topk) {
-      // δz is non-zero only where a or a_aux is: gW_encᵀ = δzᵀ·(X − b_dec) through δz's index, transposed
-      const transposed = arena.allocateScratch(h * n * F32);
-      k.sparse_gemm_tn(dZ, this.nonzeroIndex(dZ, m, h), centred, transposed, this.sparseTnWork(h, m, n), h, m, n);
-      k.transpose(transposed, grads.W1, h, n);
-    } else {
-      k.gemm_tn(centred, dZ, grads.W1, n, m, h);
-    }
-    k.column_sum(dZ, grads.b1, m, h);
-    const encoderPart = arena.allocateScratch(n * F32);
-    k.gemm_nn(params.W1, grads.b1, encoderPart, n, h, 1);
-    k.add_scaled(grads.b2, encoderPart, n, -1);
-
-    const rhoHat = arena.allocateScratch(h * F32);
-    k.column_mean(a, rhoHat, m, h);
-    const reconstruction = squaredError / m;
-    return { terms: { loss: reconstruction + sparsity, reconstruction, weightDecay: 0, sparsity }, rhoHat, hidden: a };
-  }
-
-  /**
-   * topk's AuxK term, when some unit is dead: ê = a_aux·W_dec from each row's auxK largest dead
-   * pre-activations; d_aux = (2c/m)·(ê − e), e = x − x̂ held constant; gW_dec += a_auxᵀ·d_aux,
-   * δz += (d_aux·W_decᵀ)·1[a_aux > 0]. Returns the term, (c/m)·Σ‖e − ê‖².
-   */
-  private auxK(x: number, m: number, loss: LossConfig, pre: number, y: number, dZ: number): number {
-    const k = this.k;
-    const { n, h, arena, params, grads } = this;
-    const mask = arena.allocateScratch(h);
-    const dead = k.dead_mask(this.stepsSinceFired, mask, h, loss.deadSteps ?? 1);
-    if (dead === 0) return 0;
-    const c = loss.auxCoefficient ?? 0;
-    const aAux = arena.allocateScratch(m * h * F32);
-    const scratch = arena.allocateScratch(h * F32);
-    k.top_k_codes(pre, mask, aAux, scratch, m, h, loss.auxK ?? 0);
-    // at most auxK of h codes a row: the products go through their index (assembly/sparse-gemm.ts)
-    const auxCodes = this.nonzeroIndex(aAux, m, h);
-    const eHat = arena.allocateScratch(m * n * F32);
-    k.sparse_gemm_nn(aAux, auxCodes, params.W2, eHat, arena.allocateScratch(n * F32), m, h, n);
-    const dAux = arena.allocateScratch(m * n * F32);
-    const auxError = k.aux_delta(eHat, x, y, dAux, m * n, (2 * c) / m);
-    const decoderPart = arena.allocateScratch(h * n * F32);
-    k.sparse_gemm_tn(aAux, auxCodes, dAux, decoderPart, this.sparseTnWork(h, m, n), h, m, n);
-    k.add_scaled(grads.W2, decoderPart, h * n, 1);
-    // d_aux·W_decᵀ only where a_aux > 0 (what masked_add takes)
-    const codePart = arena.allocateScratch(m * h * F32);
-    k.masked_gemm_nt(dAux, params.W2, codePart, auxCodes, m, n, h);
-    k.masked_add(dZ, codePart, aAux, m * h);
-    return (c / m) * auxError;
-  }
-
-  /**
-   * Forward and backward on the batch x [m×n] (in wasm memory): fills the gradient block and
-   * returns the loss terms (of the parameters as they are) and the address of ρ̂ [h].
-   */
-  private backward(x: number, m: number, loss: LossConfig): { terms: LossTerms; rhoHat: number; hidden: number } {
-    if (this.architecture.architecture !== 'sigmoid') return this.linearBackward(x, m, loss);
-    const k = this.k;
-    const { n, h, arena, params, grads } = this;
-    const r = loss.reduction === 'mean' ? 1 / m : 1;
-    const alpha = loss.weightDecay;
-    const beta = loss.sparsityWeight;
-
-    const { hidden: a, output: y } = this.forwardAt(x, m);
-    const delta2 = arena.allocateScratch(m * n * F32);
-    const dA = arena.allocateScratch(m * h * F32);
-    const rhoHat = arena.allocateScratch(h * F32);
-    const klGrad = arena.allocateScratch(h * F32);
-
-    // output layer: δ2 = r·(y − x)·y·(1 − y); gb2 = Σ_rows δ2; gW2 = aᵀ·δ2
-    const squaredError = k.output_delta(y, x, delta2, m * n, r);
-    k.column_sum(delta2, grads.b2, m, n);
-    k.gemm_tn(a, delta2, grads.W2, h, m, n);
-    // hidden layer: dA = (δ2·W2ᵀ + β·∂KL/∂a)·a·(1 − a); gb1 = Σ_rows dA; gW1 = Xᵀ·dA
-    k.gemm_nt(delta2, params.W2, dA, m, n, h);
-    k.column_mean(a, rhoHat, m, h);
-    const kl = k.kl_gradient(rhoHat, klGrad, h, loss.sparsityTarget, beta, 1 / m, KL_CLAMP);
-    k.hidden_delta(dA, a, klGrad, m, h);
-    k.column_sum(dA, grads.b1, m, h);
-    k.gemm_tn(x, dA, grads.W1, n, m, h);
-
-    let decay = 0;
-    if (alpha !== 0) {
-      decay = (alpha / 2) * (k.sum_squares(params.W1, n * h) + k.sum_squares(params.W2, h * n));
-      k.add_scaled(grads.W1, params.W1, n * h, alpha);
-      k.add_scaled(grads.W2, params.W2, h * n, alpha);
-    }
-    const reconstruction = r * 0.5 * squaredError;
-    const sparsity = beta * kl;
-    return {
-      terms: { loss: reconstruction + decay + sparsity, reconstruction, weightDecay: decay, sparsity },
-      rhoHat,
-      hidden: a,
-    };
-  }
-
   /** Applies the optimizer to the whole parameter block with the gradient block. */
   private update(optimizer: OptimizerConfig): void {
     const k = this.k;
     if (optimizer.clipNorm) this.clipGradients(optimizer.clipNorm);
     if (optimizer.kind === 'sgd') {
-      k.sgd_update(this.params.W1, this.grads.W1, this.total, optimizer.learningRate);
+      k.sgd_update(this.base(this.params), this.base(this.grads), this.total, optimizer.learningRate);
       return;
     }
     const { beta1, beta2, epsilon } = optimizer;
     const t = this.adamStep + 1;
     const lrT = adamStepSize(optimizer, t);
     const { adamM, adamV } = this.training;
-    k.adam_update(this.params.W1, this.grads.W1, adamM, adamV, this.total, lrT, beta1, beta2, epsilon);
+    k.adam_update(this.base(this.params), this.base(this.grads), adamM, adamV, this.total, lrT, beta1, beta2, epsilon);
     this.adamStep = t;
     this.hasAdamState = true;
   }
@@ -488,10 +328,10 @@ export class AssemblyScriptSession implements BackendSession {
    * each product rounded to float32 as f32.mul would round it (exact in float64, then fround).
    */
   private clipGradients(clipNorm: number): void {
-    const norm = Math.sqrt(this.k.sum_squares(this.grads.W1, this.total));
+    const norm = Math.sqrt(this.k.sum_squares(this.base(this.grads), this.total));
     if (!(norm > clipNorm)) return;
     const factor = Math.fround(clipNorm / norm);
-    const g = this.arena.f32(this.grads.W1, this.total);
+    const g = this.arena.f32(this.base(this.grads), this.total);
     for (let i = 0; i < g.length; i++) g[i] = Math.fround(g[i]! * factor);
   }
 }

@@ -31,10 +31,13 @@ interface TrainingBuffers {
   adamV: number;
 }
 
+/** Scratch memory a session keeps between calls; beyond it, `compact` gives the memory back. */
+export const SCRATCH_KEPT_BYTES = 8 * 1024 * 1024;
+
 export class AssemblyScriptSession implements BackendSession {
   readonly shape: LayerShape;
   private kernels: KernelExports | null;
-  private readonly arena: Arena;
+  private arena: Arena;
   private readonly n: number;
   private readonly h: number;
   /** Floats in each part of [W1|b1|W2|b2], and in all of it. */
@@ -53,7 +56,14 @@ export class AssemblyScriptSession implements BackendSession {
   private readonly stepsSinceFired: number;
 
   /** Arguments are checked by checked-session.ts (as they are for every backend), not here. */
-  constructor(kernels: KernelExports, shape: LayerShape, params: Parameters, readonly architecture: Architecture) {
+  constructor(
+    kernels: KernelExports,
+    shape: LayerShape,
+    params: Parameters,
+    readonly architecture: Architecture,
+    /** A fresh instance of the same module, for `compact`; without it the memory only grows. */
+    private readonly renew?: () => KernelExports,
+  ) {
     this.shape = shape;
     this.kernels = kernels;
     this.n = shape.inputSize;
@@ -210,6 +220,7 @@ export class AssemblyScriptSession implements BackendSession {
       return terms;
     } finally {
       arena.resetScratch();
+      this.compact();
     }
   }
 
@@ -243,6 +254,11 @@ export class AssemblyScriptSession implements BackendSession {
     });
   }
 
+  /** Bytes of the instance's linear memory (what this session keeps resident). */
+  get memoryBytes(): number {
+    return this.arena.memory.buffer.byteLength;
+  }
+
   dispose(): void {
     this.kernels = null;
     this.data = 0;
@@ -263,7 +279,23 @@ export class AssemblyScriptSession implements BackendSession {
       return body(address);
     } finally {
       arena.resetScratch();
+      this.compact();
     }
+  }
+
+  /**
+   * Gives back what a large call grew: a WebAssembly.Memory never shrinks, so a session whose
+   * memory passed its persistent blocks by more than SCRATCH_KEPT_BYTES after a call moves them to
+   * a fresh instance of the module, and the old memory goes with the next garbage collection.
+   * Without it, a cached model kept the scratch of its largest encode (10,000 rows × 512 hidden:
+   * ~30 MB) resident for as long as it stayed cached (docs/API.md, Memory).
+   */
+  private compact(): void {
+    if (!this.renew || this.kernels === null) return;
+    if (this.arena.memory.buffer.byteLength - this.arena.persistentMark() <= SCRATCH_KEPT_BYTES) return;
+    const kernels = this.renew();
+    this.arena = this.arena.movedTo(kernels.memory, kernels.heap_base());
+    this.kernels = kernels;
   }
 
   /**

@@ -31,8 +31,12 @@ interface TrainingBuffers {
   adamV: number;
 }
 
-/** Scratch memory a session keeps between calls; beyond it, `compact` gives the memory back. */
-export const SCRATCH_KEPT_BYTES = 8 * 1024 * 1024;
+/**
+ * Scratch memory a session keeps between calls; beyond it, `compact` gives the memory back. Small,
+ * since the isolate's model cache holds up to 16 sessions (128 MB isolate); encodes of up to
+ * ~800 rows at hidden 512 fit in it and never pay for a new instance.
+ */
+export const SCRATCH_KEPT_BYTES = 2 * 1024 * 1024;
 
 export class AssemblyScriptSession implements BackendSession {
   readonly shape: LayerShape;
@@ -220,7 +224,6 @@ export class AssemblyScriptSession implements BackendSession {
       return terms;
     } finally {
       arena.resetScratch();
-      this.compact();
     }
   }
 
@@ -284,14 +287,17 @@ export class AssemblyScriptSession implements BackendSession {
   }
 
   /**
-   * Gives back what a large call grew: a WebAssembly.Memory never shrinks, so a session whose
-   * memory passed its persistent blocks by more than SCRATCH_KEPT_BYTES after a call moves them to
-   * a fresh instance of the module, and the old memory goes with the next garbage collection.
-   * Without it, a cached model kept the scratch of its largest encode (10,000 rows × 512 hidden:
-   * ~30 MB) resident for as long as it stayed cached (docs/API.md, Memory).
+   * Gives back what a large call grew, in inference-only sessions such as the API's cached models.
+   * A WebAssembly.Memory never shrinks, so a session whose memory passed its persistent blocks by
+   * more than SCRATCH_KEPT_BYTES after a call moves them to a fresh instance of the module, and the
+   * old memory goes with the next garbage collection. Without it, a cached model kept the scratch
+   * of its largest encode (10,000 rows × 512 hidden: 25.9 MB) resident for as long as it stayed
+   * cached (docs/API.md, Memory).
    */
   private compact(): void {
-    if (!this.renew || this.kernels === null) return;
+    // A training session (a job's, a fit's) keeps its memory: it lives only as long as its run, and
+    // moving its Adam state and data after every step would cost more than the memory.
+    if (!this.renew || this.kernels === null || this.trainingBuffers !== null) return;
     if (this.arena.memory.buffer.byteLength - this.arena.persistentMark() <= SCRATCH_KEPT_BYTES) return;
     const kernels = this.renew();
     this.arena = this.arena.movedTo(kernels.memory, kernels.heap_base());

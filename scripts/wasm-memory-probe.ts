@@ -14,7 +14,10 @@ const HIDDEN = Number(process.env.PROBE_HIDDEN ?? 512);
 const data = (rows: number): Float32Array => new Float32Array(rows * INPUT).map(() => Math.random());
 const shape = { inputSize: INPUT, hiddenSize: HIDDEN };
 const params = initialParameters(shape, 1);
-const open = () => { const s = backend.createSession(shape, params); return { encode: (x: Float32Array) => s.forward(x, x.length / INPUT), dispose: () => s.dispose() }; };
+const open = (): { session: unknown; encode: (x: Float32Array) => unknown; dispose: () => void } => {
+  const session = backend.createSession(shape, params);
+  return { session, encode: (x) => session.forward(x, x.length / INPUT), dispose: () => session.dispose() };
+};
 const gc = (globalThis as { gc?: () => void }).gc;
 function report(label: string): void {
   gc?.();
@@ -32,11 +35,20 @@ for (const rows of [64, 1000, 10_000]) {
 for (let i = 0; i < 200; i++) cached.encode(data(64));
 report('after 200 encodes of 64 rows (same model)');
 const small = data(64);
+// Counts disposed sessions the collector has freed (their wasm memory with them).
+let freed = 0;
+const registry = new FinalizationRegistry(() => freed++);
 for (let i = 0; i < 200; i++) {
   const model = open();
+  registry.register(model, i);
   model.encode(i % 20 === 0 ? data(10_000) : small);
   model.dispose();
 }
 report('after 200 models created, used, disposed');
+for (let i = 0; i < 5; i++) {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  gc?.();
+}
+console.log(`disposed sessions freed by the collector: ${freed} of 200`);
 cached.dispose();
 report('after disposing the first');

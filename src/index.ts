@@ -34,7 +34,7 @@ export { readModelFile, toModelFile, type ModelFile, type ModelState } from './m
 export { readBinaryModelFile, toBinaryModelFile } from './model/model-file-binary.js';
 export { modelFileForm, readModelBytes, type ModelFileForm } from './model/model-bytes.js';
 export type { TrainingPosition } from './model/training-run.js';
-export { ConfigError, DataError, InputError, ModelFileError, TrainingDivergedError, type DataProblem } from './errors.js';
+export { ConfigError, DataError, InputError, ModelFileError, ModelOutputError, TrainingDivergedError, type DataProblem } from './errors.js';
 export * from './data/index.js';
 export { readDataFile } from './data/read-file.js';
 export { openDataSource, type OpenedDataSource } from './data/open-data-source.js';

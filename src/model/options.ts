@@ -12,6 +12,7 @@
  *
  * Adding an option is one entry here plus its use.
  */
+import { describeValue } from '../util/describe-value.js';
 
 /** A range of numbers; an absent bound is unbounded. */
 export interface Range {
@@ -135,7 +136,7 @@ function rangeProblem(spec: NumericOption, value: number, cap?: number): string 
   return maxExclusive ? `must be less than ${max}, got ${value}` : `must be ${max} or less, got ${value}`;
 }
 
-const show = (value: unknown) => (typeof value === 'number' ? String(value) : JSON.stringify(value));
+const show = describeValue;
 
 /**
  * What is wrong with `value` as option `spec` ("must be greater than 0, got -1"), or null when it

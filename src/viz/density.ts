@@ -89,7 +89,9 @@ export function renderDensityHistogramSvg(frequencies: ArrayLike<number>, option
   const binsW = plot.x + plot.w - binsX;
   const binW = binsW / counts.length;
   const px = (exponent: number) => binsX + ((exponent - low) / (high - low)) * binsW;
-  const top = Math.max(1, dead, ...counts);
+  // A loop, not Math.max(...counts): no picture spreads an array into a call (its length is the caller's).
+  let top = Math.max(1, dead);
+  for (const count of counts) if (count > top) top = count;
   const yTicks = niceTicks(0, top, 5);
   const yMax = Math.max(top, yTicks.ticks.at(-1) ?? top);
   const py = (count: number) => plot.y + plot.h - (count / yMax) * plot.h;

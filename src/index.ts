@@ -13,6 +13,7 @@
 import { loadNodeBackend } from './backends/node-providers.js';
 import type { BackendChoice } from './backends/types.js';
 import type { ModelConfig } from './model/config.js';
+export { SPARSE_PRESETS, type Preset, type PresetName } from './model/presets.js';
 import { SparseAutoencoder } from './model/sparse-autoencoder.js';
 
 export { SparseAutoencoder } from './model/sparse-autoencoder.js';

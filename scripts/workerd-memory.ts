@@ -16,6 +16,7 @@
  *   MEMORY_ROUNDS=30 MEMORY_OUT=bench/workerd-memory-30.json npx tsx scripts/workerd-memory.ts   # written there
  *   MEMORY_LOAD=jobs …       # each round only the dataset, the job, the download and the deletes
  *   MEMORY_LOAD=requests …   # each round only the 200 encodes and 200 status reads, on one model and job made once
+ *   MEMORY_LOAD=requests MEMORY_REQUESTS=encodes|reads|health …   # only the encodes, only the reads, or 400 GET /healthz
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +35,8 @@ const COLS = 64;
 const RESULTS = join(REPO_ROOT, 'bench', 'workerd-memory.json');
 /** Which part of a round runs: all of it, the jobs part, or the requests part (see the file comment). */
 const LOAD = (process.env.MEMORY_LOAD ?? 'all') as 'all' | 'jobs' | 'requests';
+/** Which requests the requests part sends: both kinds, only the encodes, only the status reads, or 400 GET /healthz (no work of ours). */
+const REQUESTS = (process.env.MEMORY_REQUESTS ?? 'both') as 'both' | 'encodes' | 'reads' | 'health';
 
 const auth = { authorization: `Bearer ${DEV_ADMIN_TOKEN}` };
 
@@ -71,8 +74,9 @@ async function datasetAndJob(base: string, seed: number): Promise<{ data: Float3
 /** The requests part of a round: 200 encodes of 64 rows and 200 status reads, 8 at a time. */
 async function requests(base: string, { data, jobId, modelId }: { data: Float32Array; jobId: string; modelId: string }): Promise<void> {
   const inputs = Array.from({ length: 64 }, (_, r) => Array.from(data.subarray(r * COLS, (r + 1) * COLS)));
-  await concurrently(200, 8, async () => (await request(base, `/v1/models/${modelId}/encode`, json({ inputs }))).arrayBuffer());
-  await concurrently(200, 8, async () => (await request(base, `/v1/jobs/${jobId}`)).arrayBuffer());
+  if (REQUESTS === 'both' || REQUESTS === 'encodes') await concurrently(200, 8, async () => (await request(base, `/v1/models/${modelId}/encode`, json({ inputs }))).arrayBuffer());
+  if (REQUESTS === 'both' || REQUESTS === 'reads') await concurrently(200, 8, async () => (await request(base, `/v1/jobs/${jobId}`)).arrayBuffer());
+  if (REQUESTS === 'health') await concurrently(400, 8, async () => (await request(base, '/healthz')).arrayBuffer());
 }
 
 let kept: Awaited<ReturnType<typeof datasetAndJob>> | undefined;
@@ -118,7 +122,7 @@ async function main(): Promise<void> {
     const half = Math.floor(rounds.length / 2);
     const figures = {
       date: new Date().toISOString(),
-      part: LOAD,
+      part: LOAD === 'requests' ? `requests (${REQUESTS})` : LOAD,
       load: `${ROUNDS} rounds of: a ${ROWS} × ${COLS} dataset uploaded, a job on it (hidden 32, 2 epochs), 200 encodes of 64 rows, 200 status reads, a download, the model and dataset deleted`,
       startMb: round2(startMb),
       rounds,

@@ -89,6 +89,22 @@ export class Arena {
     this.top = to;
   }
 
+  /**
+   * The same blocks in another instance's memory (same module, so the same base): the persistent
+   * region is copied, the scratch region must be empty. A WebAssembly.Memory never shrinks, so
+   * this is how a session gives back what one large call grew (session.ts, `compact`).
+   */
+  movedTo(memory: WebAssembly.Memory, base: number): Arena {
+    if (this.top !== this.persistentTop) throw new Error('Arena: cannot move while scratch blocks are live');
+    const moved = new Arena(memory, base);
+    if (moved.base !== this.base) throw new Error(`Arena: cannot move to a memory with another base (${moved.base}, not ${this.base})`);
+    moved.ensure(this.persistentTop);
+    new Uint8Array(memory.buffer, this.base, this.persistentTop - this.base).set(new Uint8Array(this.memory.buffer, this.base, this.persistentTop - this.base));
+    moved.persistentTop = this.persistentTop;
+    moved.top = this.persistentTop;
+    return moved;
+  }
+
   /** A fresh Float32Array view of `count` floats at `address`. */
   f32(address: number, count: number): Float32Array {
     return new Float32Array(this.memory.buffer, address, count);

@@ -1,7 +1,7 @@
 /**
  * The AssemblyScript backend's entry: instantiates the kernel module (build/kernels.wasm, given
  * as an already compiled WebAssembly.Module so the same code serves Node and Cloudflare Workers,
- * which cannot compile wasm from bytes) once per session.
+ * which cannot compile wasm from bytes) once per session (and again when a session gives back memory a large call grew).
  */
 import { checkedBackend } from '../checked-session.js';
 import type { KernelBackend } from '../types.js';
@@ -20,5 +20,5 @@ export function createAssemblyScriptBackend(module: WebAssembly.Module): KernelB
   if (Object.prototype.toString.call(module) !== '[object WebAssembly.Module]') {
     throw new TypeError('createAssemblyScriptBackend: expected a compiled WebAssembly.Module');
   }
-  return checkedBackend('assemblyscript', (shape, params, architecture) => new AssemblyScriptSession(instantiateKernels(module), shape, params, architecture));
+  return checkedBackend('assemblyscript', (shape, params, architecture) => new AssemblyScriptSession(instantiateKernels(module), shape, params, architecture, () => instantiateKernels(module)));
 }

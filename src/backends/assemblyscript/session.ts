@@ -36,10 +36,17 @@ interface TrainingBuffers {
   adamV: number;
 }
 
+/**
+ * Scratch memory a session keeps between calls; beyond it, `compact` gives the memory back. Small,
+ * since the isolate's model cache holds up to 16 sessions (128 MB isolate); encodes of up to
+ * ~800 rows at hidden 512 fit in it and never pay for a new instance.
+ */
+export const SCRATCH_KEPT_BYTES = 2 * 1024 * 1024;
+
 export class AssemblyScriptSession implements BackendSession {
   readonly shape: LayerShape;
   private kernels: KernelExports | null;
-  private readonly arena: Arena;
+  private arena: Arena;
   private readonly n: number;
   private readonly h: number;
   /** The architecture's parameters, in storage order; floats in each, and in all of them. */
@@ -61,7 +68,14 @@ export class AssemblyScriptSession implements BackendSession {
   private readonly stepsSinceFired: number;
 
   /** Arguments are checked by checked-session.ts (as they are for every backend), not here. */
-  constructor(kernels: KernelExports, shape: LayerShape, params: Parameters, readonly architecture: Architecture) {
+  constructor(
+    kernels: KernelExports,
+    shape: LayerShape,
+    params: Parameters,
+    readonly architecture: Architecture,
+    /** A fresh instance of the same module, for `compact`; without it the memory only grows. */
+    private readonly renew?: () => KernelExports,
+  ) {
     this.shape = shape;
     this.kernels = kernels;
     this.n = shape.inputSize;
@@ -281,6 +295,11 @@ export class AssemblyScriptSession implements BackendSession {
     });
   }
 
+  /** Bytes of the instance's linear memory (what this session keeps resident). */
+  get memoryBytes(): number {
+    return this.arena.memory.buffer.byteLength;
+  }
+
   dispose(): void {
     this.kernels = null;
     this.data = 0;
@@ -301,7 +320,26 @@ export class AssemblyScriptSession implements BackendSession {
       return body(address);
     } finally {
       arena.resetScratch();
+      this.compact();
     }
+  }
+
+  /**
+   * Gives back what a large call grew, in inference-only sessions such as the API's cached models.
+   * A WebAssembly.Memory never shrinks, so a session whose memory passed its persistent blocks by
+   * more than SCRATCH_KEPT_BYTES after a call moves them to a fresh instance of the module, and the
+   * old memory goes with the next garbage collection. Without it, a cached model kept the scratch
+   * of its largest encode (10,000 rows × 512 hidden: 25.9 MB) resident for as long as it stayed
+   * cached (docs/API.md, Memory).
+   */
+  private compact(): void {
+    // A training session (a job's, a fit's) keeps its memory: it lives only as long as its run, and
+    // moving its Adam state and data after every step would cost more than the memory.
+    if (!this.renew || this.kernels === null || this.trainingBuffers !== null) return;
+    if (this.arena.memory.buffer.byteLength - this.arena.persistentMark() <= SCRATCH_KEPT_BYTES) return;
+    const kernels = this.renew();
+    this.arena = this.arena.movedTo(kernels.memory, kernels.heap_base());
+    this.kernels = kernels;
   }
 
   /** Applies the optimizer to the whole parameter block with the gradient block. */

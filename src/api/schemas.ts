@@ -54,7 +54,7 @@ export const ContinueTrainingRequestSchema = z
 export const TrainQuerySchema = z
   .object({
     name: NameSchema.optional(),
-    header: z.enum(['true', 'false', 'auto']).optional().openapi({ description: 'Whether the CSV has a header row (default auto).' }),
+    header: z.enum(['true', 'false', 'auto']).optional().openapi({ description: 'Whether the CSV has a header row: auto (the default) takes a first row without a number in it for one; true takes the first row whatever it holds (a header of numbers: years, column numbers); false takes it as data.' }),
     ...optionalQueryShape(MODEL_OPTIONS),
     ...optionalQueryShape(TRAINING_OPTIONS),
   })
@@ -122,7 +122,7 @@ export const ModelSummarySchema = z
   .openapi('ModelSummary');
 
 export const ModelDetailSchema = ModelSummarySchema.extend({
-  config: z.record(z.string(), z.unknown()),
+  config: z.record(z.string(), z.unknown()).openapi({ description: 'The model options of its architecture (ModelConfig); the options only other architectures use are left out (a sigmoid model has no k).' }),
   training: z.record(z.string(), z.unknown()),
   metrics: z.record(z.string(), z.unknown()).nullable(),
 }).openapi('ModelDetail');
@@ -131,6 +131,7 @@ export const TrainResponseSchema = ModelDetailSchema.extend({
   backend: z.string().openapi({ description: 'The kernel backend that trained it.' }),
   metrics: MetricsSchema,
   lossHistory: z.array(z.number()),
+  warnings: z.array(z.string()).optional().openapi({ description: 'What the model was trained on that may not be what was meant (a text/csv body whose first row looks like a header of numbers, trained on as data); absent when there is nothing to say.' }),
 }).openapi('TrainResponse');
 
 export const ModelListSchema = z

@@ -32,7 +32,7 @@ import { ModelStore, type ModelSummary, type StoredModel } from '../model-store.
 import { newId } from '../storage-keys.js';
 import { ApiError } from '../problem.js';
 import { withoutUndefined } from '../../util/defined.js';
-import { carriedOverTraining } from '../../model/options.js';
+import { carriedOverTraining, configInEffect } from '../../model/options.js';
 
 /** One cache per isolate; its bounds follow the limits of the latest request. */
 const cache = new ModelCache<SparseAutoencoder>(DEFAULT_LIMITS.modelCacheEntries, DEFAULT_LIMITS.modelCacheParameters);
@@ -254,11 +254,15 @@ function previousTraining(state: ModelState): Partial<TrainingOptions> {
   return carriedOverTraining(state.training) as Partial<TrainingOptions>;
 }
 
-/** The summary with config, training options (as the model file writes them) and metrics. */
+/**
+ * The summary with config, training options (as the model file writes them) and metrics. The
+ * config lists only the options of the model's architecture (the options table's
+ * ARCHITECTURE_OPTIONS): a sigmoid model's has no topk k, which it does not use.
+ */
 function detailOf(summary: ModelSummary, state: ModelState): ModelDetail {
   return {
     ...summary,
-    config: asRecord({ ...state.config }),
+    config: asRecord(configInEffect({ ...state.config })),
     training: asRecord({ ...state.training, backend: state.trainedWith }),
     metrics: state.metrics ? asRecord(state.metrics) : null,
   };

@@ -131,6 +131,8 @@ export const TrainResponseSchema = ModelDetailSchema.extend({
   backend: z.string().openapi({ description: 'The kernel backend that trained it.' }),
   metrics: MetricsSchema,
   lossHistory: z.array(z.number()),
+  validationMetrics: MetricsSchema.nullable().openapi({ description: 'With training.validationSplit: the metrics on the held-out rows; null without.' }),
+  bestEpoch: z.number().int().nullable().openapi({ description: 'With early stopping (training.patience): the epoch whose weights the model kept; null without.' }),
   warnings: z.array(z.string()).optional().openapi({ description: 'What the model was trained on that may not be what was meant (a text/csv body whose first row looks like a header of numbers, trained on as data); absent when there is nothing to say.' }),
 }).openapi('TrainResponse');
 

@@ -169,3 +169,17 @@ describe('JSON answers', () => {
     expect(await problem.text()).toMatch(/}\n$/);
   });
 });
+
+describe('a training answer with validation', () => {
+  it('should carry the held-out rows\' metrics and the kept epoch (null without)', async () => {
+    const data = Array.from({ length: 40 }, (_, i) => [((i * 7) % 10) / 10, ((i * 3) % 10) / 10, (i % 4) / 4]);
+    const res = await call('/v1/models', { json: { data, training: { epochs: 30, seed: 3, validationSplit: 0.25, patience: 5, learningRate: 0.05 } } });
+    const body = (await res.json()) as { validationMetrics: { rows: number; fvu: number } | null; bestEpoch: number | null; lossHistory: number[] };
+    expect(res.status).toBe(201);
+    expect(body.validationMetrics?.rows).toBe(40 - keptRowCount(40, 3, 0.25));
+    expect(body.bestEpoch).toBeGreaterThanOrEqual(1);
+    expect(body.bestEpoch).toBeLessThanOrEqual(body.lossHistory.length);
+    const plain = await trainModel();
+    expect(plain).toMatchObject({ validationMetrics: null, bestEpoch: null });
+  });
+});

@@ -39,14 +39,14 @@ function curlExample(type: string): string {
 
 /**
  * The detail and extension members of a 415 for a request whose content type is `got` ('' when
- * it has none) on a route that takes `expected`.
+ * it has none) on a route that takes `expected`; `also` says more about the types (their shape).
  */
-export function mediaTypeProblem(got: string, expected: readonly string[]): { detail: string; extra: { acceptedMediaTypes: string[] } } {
+export function mediaTypeProblem(got: string, expected: readonly string[], also = ''): { detail: string; extra: { acceptedMediaTypes: string[] } } {
   const sent = got === '' ? 'The request has no content-type header' : `The request's content-type is ${JSON.stringify(got)}`;
   if (expected.length === 0) return { detail: `${sent}, which this endpoint does not take: see its request body in /openapi.json.`, extra: { acceptedMediaTypes: [] } };
   const list = expected.length === 1 ? expected[0]! : `${expected.slice(0, -1).join(', ')} or ${expected.at(-1)!}`;
   return {
-    detail: `${sent}; this endpoint takes ${list}. Send the header with the body, e.g. ${curlExample(expected[0]!)} (curl -d alone sends application/x-www-form-urlencoded).`,
+    detail: `${sent}; this endpoint takes ${list}.${also ? ` ${also}` : ''} Send the header with the body, e.g. ${curlExample(expected[0]!)} (curl -d alone sends application/x-www-form-urlencoded).`,
     extra: { acceptedMediaTypes: [...expected] },
   };
 }

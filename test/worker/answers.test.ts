@@ -34,6 +34,12 @@ describe('415 Unsupported Media Type', () => {
     expect(problem.detail).toMatch(/content-type is "text\/csv"; this endpoint takes application\/json\. .*curl -H 'content-type: application\/json'/);
   });
 
+  it('should name the media types of a dataset upload, with their shapes', async () => {
+    const problem = await expectProblem(await call('/v1/datasets', { method: 'POST', body: 'hello', headers: { 'content-type': 'text/plain' } }), 415);
+    expect(problem.acceptedMediaTypes).toEqual(['text/csv', 'application/json', 'application/octet-stream']);
+    expect(problem.detail).toMatch(/content-type is "text\/plain"; this endpoint takes text\/csv, application\/json or application\/octet-stream\. JSON: rows.* curl -H 'content-type: text\/csv' --data-binary @data\.csv/);
+  });
+
   it('should name the media types of the import route', async () => {
     const problem = await expectProblem(await call('/v1/models/import', { method: 'POST', body: '{}' }), 415);
     expect(problem.acceptedMediaTypes).toEqual(['application/json', 'application/octet-stream']);

@@ -8,6 +8,7 @@ import { DataError } from '../../errors.js';
 import type { AppEnv } from '../env.js';
 import { checkDatasetSize, readLimits } from '../limits.js';
 import { ApiError, validationHook } from '../problem.js';
+import { mediaTypeProblem } from '../media-types.js';
 import { openDatasetSource } from './dataset-source.js';
 import { downloadResponse, downloadRoute } from './download.js';
 import { deleteRoute, getRoute, listRoute, uploadRoute } from './routes.js';
@@ -53,9 +54,7 @@ export const datasets = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
       matrix = parseJsonData(await c.req.text(), 'body');
       format = 'json';
     } else {
-      throw new ApiError(415, {
-        detail: 'Send the dataset as text/csv, application/json (rows, or { "data": rows }) or application/octet-stream (float32, with ?rows=&cols=).',
-      });
+      throw new ApiError(415, mediaTypeProblem(mediaType, ['text/csv', 'application/json', 'application/octet-stream'], 'JSON: rows, or { "data": rows }; octet-stream: float32, with ?rows=&cols=.'));
     }
     checkDatasetSize(limits, matrix.rows, matrix.cols);
     const summary = await new DatasetStore(c.env.MODELS).create(matrix, query.name ?? null, format);

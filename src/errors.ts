@@ -54,6 +54,23 @@ export class ModelFileError extends InputError {
   }
 }
 
+/**
+ * A tensor file of another library (safetensors, .npy/.npz, a zip, a PyTorch checkpoint's pickle)
+ * that is malformed or hostile. `source` is the file, `field` what in it is wrong: a header entry
+ * (`W_enc.data_offsets`), a zip member (`archive/data.pkl`), a pickle global. A ModelFileError, so
+ * the API answers 422 naming the field and the CLI exits 2, as for edge-sae's own files.
+ */
+export class TensorFileError extends ModelFileError {
+  override name = 'TensorFileError';
+  readonly source: string | undefined;
+
+  constructor(field: string, problem: string, source?: string) {
+    super(field, problem, source);
+    this.source = source;
+    this.message = `${source ? `${source}: ` : ''}${field}: ${problem}`;
+  }
+}
+
 /** A hyperparameter or option out of its range; `field` names it, e.g. "training.learningRate". */
 export class ConfigError extends InputError {
   override name = 'ConfigError';

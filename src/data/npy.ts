@@ -5,20 +5,17 @@
  *   \x93NUMPY | major minor | header length (u16 LE in v1, u32 LE in v2/v3) | header | data
  *   header:   {'descr': '<f4', 'fortran_order': False, 'shape': (rows, cols), }  spaces… \n
  *
- * Hand-written: the format is this prelude and raw bytes, and the one parser on the registry
- * (npyjs) reads the header by rewriting it into JSON and passes Fortran order, big-endian data
- * and trailing bytes through without a word, where this reader must name each problem.
+ * The preamble and header are read by src/formats/npy.ts (which reads .npy tensors of any shape
+ * and dtype); this module adds a data set's rules: 2-D, float32 or float64, finite values.
  */
 import { DataError } from '../errors.js';
+import { isNpy, readNpyHeader } from '../formats/npy.js';
 import { float32LittleEndian } from './float32-bytes.js';
 import { describeBadValue, type Matrix } from './matrix.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
-/** True when `bytes` start with the .npy magic string. */
-export function isNpy(bytes: Uint8Array): boolean {
-  return bytes.length >= MAGIC.length && MAGIC.every((b, i) => bytes[i] === b);
-}
+export { isNpy };
 
 /**
  * Reads a .npy file holding a 2-D float32 or float64 little-endian C-order array. Throws a
@@ -57,21 +54,7 @@ export function parseNpyPrelude(bytes: Uint8Array, fileLength: number, source?: 
   const fail = (problem: string): never => {
     throw new DataError(problem, { source });
   };
-  if (!isNpy(bytes)) fail('not a .npy file (it does not start with the \\x93NUMPY magic string)');
-  if (bytes.length < 10) fail('the .npy file ends inside its preamble');
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const major = bytes[6]!;
-  if (major < 1 || major > 3) fail(`.npy format version ${major}.${bytes[7]} is not one this reader knows (1.0, 2.0, 3.0)`);
-  const lengthBytes = major === 1 ? 2 : 4;
-  if (bytes.length < 8 + lengthBytes) fail('the .npy file ends inside its header length');
-  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  const dataStart = 8 + lengthBytes + headerLength;
-  if (dataStart > fileLength) fail(`the .npy header says it is ${headerLength} bytes long, past the end of the file (${fileLength} bytes)`);
-  if (dataStart > bytes.length) fail(`the .npy header is longer (${headerLength} bytes) than this reader takes`);
-  const headerText = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(8 + lengthBytes, dataStart));
-  const header = parseHeader(headerText, fail);
-
-  const { descr, fortranOrder, shape } = header;
+  const { descr, fortranOrder, shape, dataStart } = readNpyHeader(bytes, fileLength, fail);
   const itemSize = descr === '<f4' ? 4 : descr === '<f8' ? 8 : 0;
   if (itemSize === 0) {
     const bigEndian = descr === '>f4' || descr === '>f8';
@@ -124,87 +107,4 @@ export function npyPrelude(rows: number, cols: number): Uint8Array {
   new DataView(out.buffer).setUint16(8, header.length, true);
   for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
   return out;
-}
-
-interface NpyHeader {
-  descr: string;
-  fortranOrder: boolean;
-  shape: number[];
-}
-
-/**
- * Parses the header: a Python dict literal with exactly the keys descr (a string),
- * fortran_order (True/False) and shape (a tuple of whole numbers), as numpy writes and requires.
- */
-function parseHeader(text: string, fail: (problem: string) => never): NpyHeader {
-  const bad = (what: string): never => fail(`the .npy header is malformed (${what}): ${JSON.stringify(text.trim().slice(0, 120))}`);
-  let i = 0;
-  const skip = () => {
-    while (i < text.length && /\s/.test(text[i]!)) i++;
-  };
-  const expect = (char: string) => {
-    skip();
-    if (text[i] !== char) bad(`expected "${char}" at character ${i + 1}`);
-    i++;
-  };
-  const string = (): string => {
-    skip();
-    const quote = text[i];
-    if (quote !== "'" && quote !== '"') return bad(`expected a quoted string at character ${i + 1}`);
-    const end = text.indexOf(quote, i + 1);
-    if (end < 0) return bad('a string is not closed');
-    const value = text.slice(i + 1, end);
-    i = end + 1;
-    return value;
-  };
-  const value = (): string | boolean | number[] => {
-    skip();
-    if (text.startsWith('True', i)) return (i += 4), true;
-    if (text.startsWith('False', i)) return (i += 5), false;
-    if (text[i] === '(') {
-      i++;
-      const items: number[] = [];
-      for (;;) {
-        skip();
-        if (text[i] === ')') break;
-        const digits = /^\d+/.exec(text.slice(i))?.[0];
-        if (digits === undefined) return bad(`expected a whole number in shape at character ${i + 1}`);
-        items.push(Number(digits));
-        i += digits.length;
-        skip();
-        if (text[i] === ',') i++;
-        else if (text[i] !== ')') return bad(`expected "," or ")" in shape at character ${i + 1}`);
-      }
-      i++;
-      return items;
-    }
-    return string();
-  };
-
-  expect('{');
-  const entries = new Map<string, string | boolean | number[]>();
-  for (;;) {
-    skip();
-    if (text[i] === '}') break;
-    const key = string();
-    expect(':');
-    if (entries.has(key)) bad(`the key '${key}' appears twice`);
-    entries.set(key, value());
-    skip();
-    if (text[i] === ',') i++;
-    else if (text[i] !== '}') bad(`expected "," or "}" at character ${i + 1}`);
-  }
-  i++;
-  skip();
-  if (i !== text.length) bad('something follows the dict');
-
-  const keys = [...entries.keys()].sort().join(', ');
-  if (keys !== 'descr, fortran_order, shape') bad(`expected the keys descr, fortran_order and shape, got ${keys || 'none'}`);
-  const descr = entries.get('descr');
-  const fortranOrder = entries.get('fortran_order');
-  const shape = entries.get('shape');
-  if (typeof descr !== 'string') bad('descr is not a string (structured dtypes are not supported)');
-  if (typeof fortranOrder !== 'boolean') bad('fortran_order is not True or False');
-  if (!Array.isArray(shape)) bad('shape is not a tuple');
-  return { descr: descr as string, fortranOrder: fortranOrder as boolean, shape: shape as number[] };
 }

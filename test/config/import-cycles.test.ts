@@ -107,6 +107,7 @@ function findCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
  */
 const TIERS: readonly (readonly string[])[] = [
   ['errors.ts', 'util'],
+  ['formats'],
   ['backends', 'data'],
   ['model'],
   ['export', 'viz', 'jobs', 'sweep'],

@@ -13,7 +13,9 @@ export function unknownKeyDetail(key: string, parent: readonly string[]): string
   const home = has(MODEL_OPTIONS, key) ? 'config' : has(TRAINING_OPTIONS, key) ? 'training' : null;
   if (home !== null && under !== home) {
     const what = home === 'config' ? 'a model option' : 'a training option';
-    return `"${key}" is ${what}: it belongs under "${home}", as in {"${home}": {"${key}": …}}`;
+    // A model option is set when a model is created (a continued training has no "config").
+    const when = home === 'config' ? ' when the model is created' : '';
+    return `"${key}" is ${what}: it belongs under "${home}", as in {"${home}": {"${key}": …}}${when}`;
   }
   return `unrecognized key "${key}"`;
 }

@@ -202,6 +202,7 @@ export const DatasetSchema = z
     shardRows: z.number().int().openapi({ description: 'Rows of every shard but the last: max(1, ⌊2²⁰ / cols⌋).' }),
     shardCount: z.number().int(),
     createdAt: z.string().openapi({ format: 'date-time' }),
+    warnings: z.array(z.string()).optional().openapi({ description: 'In the answer of an upload only: what was stored that may not be what was meant (a text/csv body whose first row looks like a header of numbers, stored as data); absent when there is nothing to say.' }),
   })
   .openapi('Dataset');
 

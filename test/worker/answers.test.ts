@@ -73,6 +73,16 @@ describe('a CSV whose first row looks like a header of numbers', () => {
     }
   });
 
+  it('should say so in the answer of a dataset upload too', async () => {
+    const upload = (csv: string) => call('/v1/datasets', { method: 'POST', body: csv, headers: { 'content-type': 'text/csv' } });
+    const res = await upload(`2019,2020,2021\n${rows.join('\n')}\n`);
+    const body = (await res.json()) as { rows: number; warnings?: string[] };
+    expect(res.status).toBe(201);
+    expect(body.rows).toBe(rows.length + 1);
+    expect(body.warnings).toEqual([expect.stringMatching(/first row of the text\/csv body \(2019,2020,2021\) looks like a header of numbers/)]);
+    expect(await (await upload(`${rows.join('\n')}\n`)).json()).not.toHaveProperty('warnings');
+  });
+
   it('should take the first row as data with ?header=false, silently', async () => {
     const body = (await (await trainCsv(`2019,2020,2021\n${rows.join('\n')}\n`, '&header=false')).json()) as { warnings?: string[] };
     expect(body.warnings).toBeUndefined();

@@ -94,7 +94,9 @@ export function renderDensityHistogramSvg(frequencies: ArrayLike<number>, option
   const binW = binsW / counts.length;
   const px = (exponent: number) => binsX + ((exponent - low) / (high - low)) * binsW;
   // The count axis runs to a round value at or above what leaves the tallest bar HEADROOM under the top.
-  const top = Math.max(1, dead, ...counts);
+  // A loop, not Math.max(...counts): no picture spreads an array into a call (its length is the caller's).
+  let top = Math.max(1, dead);
+  for (const count of counts) if (count > top) top = count;
   const needed = (top * plot.h) / (plot.h - HEADROOM);
   const step = niceTicks(0, needed, 5).step;
   const yMax = Math.ceil(needed / step - 1e-9) * step;

@@ -13,6 +13,10 @@
  *  5. A batch encode of the whole dataset with the job's model, wrangler dev killed again a third
  *     of the way through, resumed; its codes, downloaded as raw float32, must equal the library's
  *     `model.encode` of every row bit for bit.
+ *     Throughout the job (before the kill and after the restart) its status is read every second,
+ *     each answer's latency recorded; every answer must come within STATUS_BOUND_MS
+ *     (docs/JOBS.md, Answering while running), and the longest slice's wall time is taken from
+ *     wrangler dev's `job.slice` log lines.
  *  6. The job's model must equal the CLI's bit for bit (weights, Adam state, normalisation, loss
  *     history, metrics); the resident memory of each CLI run and of workerd is sampled every
  *     250 ms from /proc (workerd's alone, without wrangler's own Node), and the CLI's peak must
@@ -20,9 +24,11 @@
  *
  *   npm run e2e:scale                 # 2,000,000 × 64
  *   SCALE_ROWS=200000 npm run e2e:scale   # a quicker look (figures are not written)
+ *   SCALE_OUT=bench/other.json npm run e2e:scale   # the figures written there instead
+ *   SCALE_SKIP_ENCODE=1 npm run e2e:scale          # steps 1–4 and 6 only (no batch encode)
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,44 +39,16 @@ import { loadModel } from '../src/index.js';
 import { SeededRandom } from '../src/model/random.js';
 import { DEV_ADMIN_TOKEN, killAllWranglerDev, sleep, startWranglerDev, type DevServer } from '../test/helpers/wrangler-dev.js';
 import { REPO_ROOT } from '../test/helpers/cli.js';
+import { treeRssMb } from '../test/helpers/process-rss.js';
 
 const DEFAULT_ROWS = 2_000_000;
 const ROWS = Number(process.env.SCALE_ROWS ?? DEFAULT_ROWS);
 const COLS = 64;
 const TRAINING = ['--hidden', '32', '--epochs', '2', '--batch-size', '1024', '--seed', '11', '--learning-rate', '0.001'];
 const CLI_RSS_BOUND_MB = 300;
+/** The bound docs/JOBS.md states on a status read while a job runs (JOB_SLICE_MS, 1 s). */
+const STATUS_BOUND_MS = 1000;
 export const RESULTS = join(REPO_ROOT, 'bench', 'e2e-scale.json');
-
-/**
- * Resident memory (MB) of `pid` and every process under it, from /proc; with `only`, of those
- * whose name starts with it (workerd, without wrangler's own Node and esbuild).
- */
-function treeRssMb(pid: number, only?: string): number {
-  const children = new Map<number, number[]>();
-  let rss = 0;
-  const rssOf = new Map<number, number>();
-  const nameOf = new Map<number, string>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
-      const parent = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]);
-      const kb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-      rssOf.set(Number(entry), kb);
-      nameOf.set(Number(entry), /^Name:\s+(\S+)/m.exec(status)?.[1] ?? '');
-      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const stack = [pid];
-  while (stack.length > 0) {
-    const next = stack.pop()!;
-    if (only === undefined || nameOf.get(next)?.startsWith(only)) rss += rssOf.get(next) ?? 0;
-    stack.push(...(children.get(next) ?? []));
-  }
-  return rss / 1024;
-}
 
 /** Samples the peak resident memory of a process tree until stopped. */
 function sampler(pid: () => number | undefined, only?: string): { stop(): number } {
@@ -85,6 +63,45 @@ function sampler(pid: () => number | undefined, only?: string): { stop(): number
       return peak;
     },
   };
+}
+
+/**
+ * Reads a job's status every second until stopped, recording each answer's latency (a read the
+ * kill cut off is counted apart, not as a latency).
+ */
+function statusPoller(base: () => string, id: string): { stop(): Promise<{ latencies: number[]; cutOff: number }> } {
+  const latencies: number[] = [];
+  let cutOff = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const tick = performance.now();
+      try {
+        const res = await fetch(`${base()}/v1/jobs/${id}`, { headers: { authorization: `Bearer ${DEV_ADMIN_TOKEN}` }, signal: AbortSignal.timeout(120_000) });
+        await res.arrayBuffer();
+        if (res.ok) latencies.push(performance.now() - tick);
+        else cutOff++;
+      } catch {
+        cutOff++;
+      }
+      await sleep(Math.max(0, 1000 - (performance.now() - tick)));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { latencies, cutOff };
+    },
+  };
+}
+
+/** The `job.slice` log lines of job `id` in a wrangler dev log. */
+function sliceLines(log: string, id: string): { wallMs: number; phase?: string }[] {
+  return log
+    .split('\n')
+    .filter((line) => line.includes('"event":"job.slice"') && line.includes(id))
+    .map((line) => JSON.parse(line.slice(line.indexOf('{'))) as { wallMs: number; phase?: string });
 }
 
 /** Runs the CLI (the built bin when there is one), sampling its memory; returns stdout and the peak RSS. */
@@ -209,6 +226,57 @@ async function codesMatchEncode(modelFile: unknown, dataFile: string, codesFile:
   }
 }
 
+/**
+ * Step 5: a batch encode of the whole dataset with the job's model, wrangler dev killed a third of
+ * the way through and started again (`setServer` takes the new one); its codes, downloaded, must
+ * equal model.encode's of every row.
+ */
+async function batchEncode(
+  dir: string,
+  modelId: string,
+  datasetId: string,
+  file: string,
+  fromJob: unknown,
+  state: string,
+  setServer: (server: DevServer) => void,
+  server: () => DevServer,
+): Promise<{ encodeShards: number; encodeKilledAtShard: number; encodeSeconds: number; encodeRowsPerSecond: number; codesEqualEncode: boolean }> {
+  const encodeStarted = performance.now();
+  let encodeJob = await post<EncodeJobView>(server().base, `/v1/models/${modelId}/encode-jobs`, { datasetId });
+  for (;;) {
+    encodeJob = await get<EncodeJobView>(server().base, `/v1/encode-jobs/${encodeJob.id}`);
+    if (encodeJob.status !== 'queued' && encodeJob.status !== 'running') throw new Error(`the encode job ended before the kill: ${JSON.stringify(encodeJob)}`);
+    if (encodeJob.shardsDone >= 0.3 * encodeJob.shardCount) break;
+    await sleep(50);
+  }
+  await server().kill();
+  const encodeKilledAt = encodeJob.shardsDone;
+  console.error(`killed wrangler dev with ${encodeKilledAt} of ${encodeJob.shardCount} shards of codes written`);
+  setServer(await startWranglerDev(state));
+  while (encodeJob.status === 'queued' || encodeJob.status === 'running') {
+    await sleep(200);
+    encodeJob = await get<EncodeJobView>(server().base, `/v1/encode-jobs/${encodeJob.id}`);
+  }
+  if (encodeJob.status !== 'succeeded') throw new Error(`the encode job did not succeed: ${JSON.stringify(encodeJob)}`);
+  const encodeSeconds = (performance.now() - encodeStarted) / 1000;
+  const codesFile = join(dir, 'codes.f32');
+  const expectedBytes = ROWS * 32 * 4;
+  const downloaded = await downloadTo(`${server().base}/v1/datasets/${encodeJob.outputDatasetId}/download?format=f32`, codesFile);
+  if (downloaded !== expectedBytes) {
+    // Say so, with the server's side of it, rather than compare a short file.
+    console.error(`the download ended at ${downloaded} of ${expectedBytes} bytes; wrangler dev's log:\n${server().log().slice(-4000)}`);
+    throw new Error(`the codes download was short: ${downloaded} of ${expectedBytes} bytes`);
+  }
+  const codesEqual = await codesMatchEncode(fromJob, file, codesFile);
+  return {
+    encodeShards: encodeJob.shardCount,
+    encodeKilledAtShard: encodeKilledAt,
+    encodeSeconds: round(encodeSeconds),
+    encodeRowsPerSecond: Math.round(ROWS / encodeSeconds),
+    codesEqualEncode: codesEqual,
+  };
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'edge-sae-scale-'));
   const state = join(dir, 'wrangler-state');
@@ -232,6 +300,8 @@ async function main(): Promise<void> {
     const jobStarted = performance.now();
     const stepsPerEpoch = job.totalSteps / 2;
     memory = workerd();
+    let base = server.base;
+    const poller = statusPoller(() => base, job.id);
     let seen: JobView;
     for (;;) {
       seen = await getJob(server.base, job.id);
@@ -241,12 +311,17 @@ async function main(): Promise<void> {
     }
     await server.kill();
     const beforeKillWorkerdMb = memory.stop();
+    const slices = sliceLines(server.log(), job.id);
     console.error(`killed wrangler dev at step ${seen.step} of ${job.totalSteps} (epoch 1 of 2)`);
 
     server = await startWranglerDev(state);
+    base = server.base;
     memory = workerd();
     const followed = await cli(['job', '--api', server.base, '--follow', job.id, '--wait', '--json']);
     const afterKillWorkerdMb = memory.stop();
+    const status = await poller.stop();
+    slices.push(...sliceLines(server.log(), job.id));
+    const sorted = [...status.latencies].sort((a, b) => a - b);
     const jobSeconds = (performance.now() - jobStarted) / 1000;
     const ended = JSON.parse(followed.stdout) as JobView;
     if (ended.status !== 'succeeded') throw new Error(`the job did not succeed: ${followed.stdout}`);
@@ -255,35 +330,9 @@ async function main(): Promise<void> {
     const fromJob = (await exported.json()) as Record<string, unknown>;
 
     // A batch encode of the whole dataset with that model, killed mid-run too.
-    const encodeStarted = performance.now();
-    let encodeJob = await post<EncodeJobView>(server.base, `/v1/models/${ended.modelId}/encode-jobs`, { datasetId: dataset.id });
-    for (;;) {
-      encodeJob = await get<EncodeJobView>(server.base, `/v1/encode-jobs/${encodeJob.id}`);
-      if (encodeJob.status !== 'queued' && encodeJob.status !== 'running') throw new Error(`the encode job ended before the kill: ${JSON.stringify(encodeJob)}`);
-      if (encodeJob.shardsDone >= 0.3 * encodeJob.shardCount) break;
-      await sleep(50);
-    }
-    await server.kill();
-    const encodeKilledAt = encodeJob.shardsDone;
-    console.error(`killed wrangler dev with ${encodeKilledAt} of ${encodeJob.shardCount} shards of codes written`);
-    server = await startWranglerDev(state);
-    while (encodeJob.status === 'queued' || encodeJob.status === 'running') {
-      await sleep(200);
-      encodeJob = await get<EncodeJobView>(server.base, `/v1/encode-jobs/${encodeJob.id}`);
-    }
-    if (encodeJob.status !== 'succeeded') throw new Error(`the encode job did not succeed: ${JSON.stringify(encodeJob)}`);
-    const encodeSeconds = (performance.now() - encodeStarted) / 1000;
-    const codesFile = join(dir, 'codes.f32');
-    const expectedBytes = ROWS * 32 * 4;
-    const downloaded = await downloadTo(`${server.base}/v1/datasets/${encodeJob.outputDatasetId}/download?format=f32`, codesFile);
-    if (downloaded !== expectedBytes) {
-      // Say so, with the server's side of it, rather than compare a short file.
-      console.error(`the download ended at ${downloaded} of ${expectedBytes} bytes; wrangler dev's log:\n${server.log().slice(-4000)}`);
-      throw new Error(`the codes download was short: ${downloaded} of ${expectedBytes} bytes`);
-    }
-    await server.stop();
+    const encode = process.env.SCALE_SKIP_ENCODE ? null : await batchEncode(dir, ended.modelId!, dataset.id, file, fromJob, state, (next) => (server = next), () => server!);
+    await server?.stop();
     server = undefined;
-    const codesEqual = await codesMatchEncode(fromJob, file, codesFile);
 
     const local = join(dir, 'local.json');
     const trained = await cli(['train', '--data', file, '--cols', String(COLS), '--out', local, ...TRAINING, '--json', '--quiet']);
@@ -305,22 +354,30 @@ async function main(): Promise<void> {
       killedAtStep: seen.step,
       totalSteps: job.totalSteps,
       jobSeconds: round(jobSeconds),
+      jobSlices: slices.length,
+      jobMetricsSlices: slices.filter((slice) => slice.phase === 'metrics').length,
+      longestSliceMs: Math.max(...slices.map((slice) => slice.wallMs)),
+      longestStepsSliceMs: Math.max(...slices.filter((slice) => slice.phase === 'steps').map((slice) => slice.wallMs)),
+      longestMetricsSliceMs: Math.max(...slices.filter((slice) => slice.phase === 'metrics').map((slice) => slice.wallMs)),
+      slicesOverBudget: slices.filter((slice) => slice.wallMs > 1000).length,
+      statusReads: sorted.length,
+      statusReadsCutByKill: status.cutOff,
+      statusMedianMs: round(sorted[sorted.length >> 1] ?? NaN),
+      statusP99Ms: round(sorted[Math.floor(sorted.length * 0.99)] ?? NaN),
+      statusMaxMs: round(sorted.at(-1) ?? NaN),
       workerdPeakRssMb: round(Math.max(beforeKillWorkerdMb, afterKillWorkerdMb)),
       cliTrainSeconds: round(trained.seconds),
       cliTrainRowsPerSecond: Math.round((ROWS * 2) / trained.seconds),
       cliTrainPeakRssMb: round(trained.peakRssMb),
       jobModelEqualsCli: differing.length === 0,
       differingFields: differing,
-      encodeShards: encodeJob.shardCount,
-      encodeKilledAtShard: encodeKilledAt,
-      encodeSeconds: round(encodeSeconds),
-      encodeRowsPerSecond: Math.round(ROWS / encodeSeconds),
-      codesEqualEncode: codesEqual,
+      ...(encode ?? {}),
     };
     console.log(JSON.stringify(figures, null, 2));
-    if (ROWS === DEFAULT_ROWS) writeFileSync(RESULTS, `${JSON.stringify(figures, null, 2)}\n`);
+    if (ROWS === DEFAULT_ROWS) writeFileSync(process.env.SCALE_OUT ? join(REPO_ROOT, process.env.SCALE_OUT) : RESULTS, `${JSON.stringify(figures, null, 2)}\n`);
     if (differing.length > 0) throw new Error(`the job's model differs from the CLI's in ${differing.join(', ')}`);
-    if (!codesEqual) throw new Error("the batch encode's codes differ from model.encode's");
+    if (encode && !encode.codesEqualEncode) throw new Error("the batch encode's codes differ from model.encode's");
+    if (figures.statusMaxMs > STATUS_BOUND_MS) throw new Error(`a status read took ${figures.statusMaxMs} ms while the job ran, over the ${STATUS_BOUND_MS} ms bound`);
     for (const [what, mb] of [['upload', uploaded.peakRssMb], ['train', trained.peakRssMb]] as const) {
       if (mb > CLI_RSS_BOUND_MB) throw new Error(`edge-sae ${what} peaked at ${mb.toFixed(0)} MB resident, over the ${CLI_RSS_BOUND_MB} MB bound`);
     }

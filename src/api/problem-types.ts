@@ -17,6 +17,7 @@ export const PROBLEM_TYPES = {
   'too-many-jobs': 'starting these jobs (one, or a sweep\'s trials) would pass MAX_RUNNING_JOBS, the jobs running at once in the deployment (429, `Retry-After`; `limit`, `value` and `running` name it)',
   'model-not-found': 'no model with that id (404)',
   'dataset-not-found': 'no dataset with that id (404), or it was deleted while a job trained on it',
+  'dataset-corrupt': 'a stored dataset fails its own check: a shard missing, of another length than its manifest says, or (shard 0) another SHA-256; a download is refused before it starts (409, the shard named)',
   'job-not-found': 'no job with that id (404)',
   'sweep-not-found': 'no sweep with that id (404)',
   'upload-not-found': 'no open upload in parts with that id: never started, aborted, or expired (404)',

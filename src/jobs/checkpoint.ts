@@ -7,7 +7,7 @@
  * offset 0   "ESCK"                      magic
  *        4   u32 LE  header length L     (bytes of UTF-8 JSON)
  *        8   header JSON                 { version, shape, position, lossHistory, adamStep | null, stepsSinceFired | null,
- *                                          validationHistory?, standardization?, earlyStopping?, best? }
+ *                                          validationHistory?, standardization?, earlyStopping?, best?, metrics? }
  *   8+L..    zero padding to a multiple of 4
  *        P   float32 LE payload          W1 b1 W2 b2, then (Adam only) m.W1 m.b1 m.W2 m.b2 v.W1 v.b1 v.W2 v.b2
  *                                        (each set in PARAMETER_NAMES order, sized by parameterSizes),
@@ -22,12 +22,18 @@
  * before jobs took early stopping) read as "no early-stopping state yet"; the version stays 1.
  *
  * The loss history is kept as JSON numbers (float64, which JSON round-trips exactly).
+ *
+ * Once the run's steps are done, the final metrics pass runs over slices too (MetricsPass): `metrics`
+ * is where it is (the parts finished, the next shard, the float64 sums so far), with the numbers
+ * JSON cannot carry (NaN, ±Infinity, −0) written as strings, so a resumed pass ends bit for bit
+ * where an unbroken one does.
  */
 import { PARAMETER_NAMES, parameterCount, parameterSizes, type AdamState, type LayerShape, type Parameters } from '../backends/types.js';
 import type { Normalization } from '../model/normalization.js';
 import type { EarlyStoppingState } from '../model/early-stopping.js';
 import type { KeptWeights } from '../model/epoch-loop.js';
 import type { TrainingPosition } from '../model/training-run.js';
+import type { MetricsProgress } from '../model/metrics-pass.js';
 
 const MAGIC = 0x4b435345; // "ESCK" read as a little-endian u32
 const FORMAT_VERSION = 1;
@@ -53,6 +59,8 @@ export interface Checkpoint {
   earlyStopping?: EarlyStoppingState;
   /** With early stopping: the best epoch's weights, Adam state and dead-unit counts so far. */
   best?: KeptWeights;
+  /** Once every step has run: how far the final metrics pass has got (absent: not begun). */
+  metrics?: MetricsProgress;
 }
 
 interface Header {
@@ -69,6 +77,8 @@ interface Header {
   earlyStopping?: EarlyStoppingState;
   /** The best epoch's sets follow the run's in the payload. */
   best?: { adamStep: number | null; stepsSinceFired: number[] | null };
+  /** MetricsProgress with its numbers through exactNumbers. */
+  metrics?: unknown;
 }
 
 /** Serialises a checkpoint (little-endian, as every Workers and Node host is). */
@@ -86,6 +96,7 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
     ...(checkpoint.best
       ? { best: { adamStep: checkpoint.best.optimizerState?.step ?? null, stepsSinceFired: checkpoint.best.stepsSinceFired ? Array.from(checkpoint.best.stepsSinceFired) : null } }
       : {}),
+    ...(checkpoint.metrics ? { metrics: exactNumbers(checkpoint.metrics) } : {}),
   };
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
   const payloadOffset = align4(8 + headerBytes.length);
@@ -161,7 +172,26 @@ export function decodeCheckpoint(bytes: ArrayBuffer | Uint8Array): Checkpoint {
     ...(standardization ? { normalization: { kind: 'standardize', mean: Float32Array.from(standardization.mean), std: Float32Array.from(standardization.std) } } : {}),
     ...(header.earlyStopping ? { earlyStopping: header.earlyStopping } : {}),
     ...(best ? { best } : {}),
+    ...(header.metrics ? { metrics: fromExactNumbers(header.metrics) as MetricsProgress } : {}),
   };
+}
+
+/** Numbers JSON would lose or change, as strings: NaN, ±Infinity (JSON null) and −0 (JSON 0). */
+const INEXACT: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity, '-0': -0 };
+
+/** `value` with every number JSON cannot carry exactly written as its INEXACT string. */
+function exactNumbers(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0) ? value : Object.is(value, -0) ? '-0' : String(value);
+  if (Array.isArray(value)) return value.map(exactNumbers);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, exactNumbers(v)]));
+  return value;
+}
+
+function fromExactNumbers(value: unknown): unknown {
+  if (typeof value === 'string' && value in INEXACT) return INEXACT[value];
+  if (Array.isArray(value)) return value.map(fromExactNumbers);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fromExactNumbers(v)]));
+  return value;
 }
 
 function align4(n: number): number {

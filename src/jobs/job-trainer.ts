@@ -20,7 +20,9 @@ import { EpochLoop } from '../model/epoch-loop.js';
 import type { Metrics } from '../model/metrics.js';
 import type { ModelState } from '../model/model-file.js';
 import { normalizationFromRange, type Normalization } from '../model/normalization.js';
-import { SparseAutoencoder, type StreamingSlice } from '../model/sparse-autoencoder.js';
+import { SparseAutoencoder, type FinishingPass, type StreamingSlice } from '../model/sparse-autoencoder.js';
+import type { MetricsProgress } from '../model/metrics-pass.js';
+import type { RunOutcome } from '../model/epoch-loop.js';
 import type { Checkpoint } from './checkpoint.js';
 
 /** What a job trains: the model config and training options (partial; defaults as everywhere). */
@@ -62,6 +64,10 @@ export class JobTrainer {
   private readonly history: number[];
   /** Epochs that came with the checkpoint: the model holds their losses (and validation losses) already. */
   private readonly resumedEpochs: number;
+  /** The final metrics pass, once begun (measure); with the run's outcome it was begun with. */
+  private finishing: { pass: FinishingPass; outcome: RunOutcome } | null = null;
+  /** Where a checkpoint left the final metrics pass, to resume it there. */
+  private resumedMetrics: MetricsProgress | undefined;
 
   private constructor(
     readonly model: SparseAutoencoder,
@@ -122,7 +128,9 @@ export class JobTrainer {
         best: checkpoint.best ?? null,
       });
       // Steps of the rows it trains on (the kept rows, with validationSplit).
-      return new JobTrainer(model, slice, slice.run.stepsPerEpoch, checkpoint ? [...checkpoint.lossHistory] : [], epochs);
+      const trainer = new JobTrainer(model, slice, slice.run.stepsPerEpoch, checkpoint ? [...checkpoint.lossHistory] : [], epochs);
+      trainer.resumedMetrics = checkpoint?.metrics;
+      return trainer;
     } catch (error) {
       model.dispose();
       throw error;
@@ -211,6 +219,7 @@ export class JobTrainer {
       stepsSinceFired: this.model.stepsSinceFired,
       ...this.earlyStoppingCheckpoint(),
       ...standardizationOf(this.slice.normalization()),
+      ...(this.finishing ? { metrics: this.finishing.pass.progress() } : {}),
     };
   }
 
@@ -221,19 +230,47 @@ export class JobTrainer {
   }
 
   /**
-   * Metrics (streamed over the shards) and the model of the finished run; with early stopping,
-   * the best epoch's weights, Adam state and dead-unit counts go back into the model first, as
-   * fitStream's. Rejects with TrainingDivergedError on non-finite weights.
+   * Runs up to `maxUnits` units of the final metrics pass (a shard, or a source of one window; see
+   * src/model/metrics-pass.ts), once the run is done; resolves whether the pass has finished. A
+   * checkpoint taken between calls resumes the pass where it stopped, with the same sums, so the
+   * metrics are finish()'s in one go, bit for bit. Rejects with TrainingDivergedError on
+   * non-finite weights.
+   */
+  async measure(maxUnits: number): Promise<boolean> {
+    const { pass } = await this.finishingPass();
+    await pass.step(maxUnits);
+    return pass.done;
+  }
+
+  /** Whether the final metrics pass has begun (measure, or a checkpoint taken during it). */
+  get measuring(): boolean {
+    return this.finishing !== null || this.resumedMetrics !== undefined;
+  }
+
+  /**
+   * Metrics (streamed over the shards; the rest of the pass measure began) and the model of the
+   * finished run; with early stopping, the best epoch's weights, Adam state and dead-unit counts
+   * go back into the model first, as fitStream's. Rejects with TrainingDivergedError on
+   * non-finite weights.
    */
   async finish(): Promise<JobResult> {
+    const { pass, outcome } = await this.finishingPass();
+    await pass.step(Infinity);
+    const { metrics, validationMetrics } = pass.result();
+    return { state: this.model.toState(), metrics, lossHistory: [...this.history], validationHistory: outcome.validationHistory, validationMetrics, bestEpoch: outcome.bestEpoch, epochsRun: outcome.epochsRun };
+  }
+
+  private async finishingPass(): Promise<{ pass: FinishingPass; outcome: RunOutcome }> {
+    if (this.finishing) return this.finishing;
     const outcome = this.epochs.outcome(); // the whole job's run, resumed epochs included
     // A resumed model holds the epochs before the checkpoint already (lossHistory and its
     // validation losses): the slice records the epochs since, and the best epoch counted from
     // them (≤ 0 when it came before the resume), which lands it at its place in the whole history.
     const resumed = this.resumedEpochs;
     const sinceResume = { ...outcome, validationHistory: outcome.validationHistory.slice(resumed), bestEpoch: outcome.bestEpoch === null ? null : outcome.bestEpoch - resumed };
-    const { metrics, validationMetrics } = await this.slice.finish(sinceResume);
-    return { state: this.model.toState(), metrics, lossHistory: [...this.history], validationHistory: outcome.validationHistory, validationMetrics, bestEpoch: outcome.bestEpoch, epochsRun: outcome.epochsRun };
+    const pass = await this.slice.finishInParts(sinceResume, this.resumedMetrics);
+    this.finishing = { pass, outcome };
+    return this.finishing;
   }
 
   dispose(): void {

@@ -36,6 +36,7 @@ import { checkAllFinite, denormalize, fitNormalization, normalizationFromRange, 
 import { shuffleSeed } from './random.js';
 import { StreamedMetrics } from './streamed-metrics.js';
 import { isMultiWindow, StreamingRun, type ShardPreparer } from './streaming-run.js';
+import { MetricsPass, type MetricsOps, type MetricsPart, type MetricsProgress } from './metrics-pass.js';
 import { TrainingRun, type TrainingPosition } from './training-run.js';
 import { checkShardLength, shardRowCount, type ShardSource } from '../data/shard-source.js';
 
@@ -117,6 +118,21 @@ export interface StreamingSlice {
   validate(): Promise<number | null>;
   /** Computes the final metrics (streamed over the shards) and records the run in the model. Call once the run is done (see TrainingSlice.finish). */
   finish(outcome?: RunOutcome): Promise<FitResult>;
+  /**
+   * finish() in parts, for callers with a time budget (jobs): the final metrics pass a shard at a
+   * time (./metrics-pass.ts), resumable from a `progress` it gave; the result is finish()'s, bit for bit.
+   */
+  finishInParts(outcome?: RunOutcome, progress?: MetricsProgress): Promise<FinishingPass>;
+}
+
+/** The end of a streamed run, a unit of its metrics pass at a time (StreamingSlice.finishInParts). */
+export interface FinishingPass {
+  readonly done: boolean;
+  /** Runs up to `maxUnits` units of the pass (a shard, or a source of one window). */
+  step(maxUnits: number): Promise<void>;
+  progress(): MetricsProgress;
+  /** Once done: records the run in the model and says what it gave (as finish). */
+  result(): FitResult;
 }
 
 export class SparseAutoencoder {
@@ -338,7 +354,7 @@ export class SparseAutoencoder {
     // that takes one pass over the shards before the first step (summed in the same row order,
     // so data of one window starts exactly as in memory).
     let decoderBiasPending = this.linear && this.normalization === null && position === undefined;
-    return {
+    const slice: StreamingSlice = {
       run,
       step: async (maxSteps) => {
         await fitted();
@@ -361,15 +377,32 @@ export class SparseAutoencoder {
         await fitted();
         return held === null ? null : (await this.streamedMetrics(held, prepareHeld, await heldInMemory())).loss;
       },
-      finish: async (outcome) => {
+      finishInParts: async (outcome, progress) => {
         await fitted();
         this.checkFinite(outcome?.epochsRun ?? options.epochs, restore);
-        const metrics = await this.streamedMetrics(source, prepare, run.inMemoryData);
-        const validationMetrics = held === null ? null : await this.streamedMetrics(held, prepareHeld, await heldInMemory());
-        this.normalization = normalization!;
-        return this.recordRun(options, metrics, validationMetrics, lossHistory, outcome);
+        const parts: MetricsPart[] = [{ source, prepare, inMemory: async () => run.inMemoryData }];
+        if (held !== null) parts.push({ source: held, prepare: prepareHeld, inMemory: heldInMemory });
+        const pass = new MetricsPass(parts, this.metricsOps(), progress);
+        return {
+          get done() {
+            return pass.done;
+          },
+          step: (maxUnits) => pass.step(maxUnits),
+          progress: () => pass.progress(),
+          result: () => {
+            if (!pass.done) throw new Error('the metrics pass has not finished');
+            this.normalization = normalization!;
+            return this.recordRun(options, pass.results[0]!, pass.results[1] ?? null, lossHistory, outcome);
+          },
+        };
+      },
+      finish: async (outcome) => {
+        const pass = await slice.finishInParts(outcome);
+        await pass.step(Infinity);
+        return pass.result();
       },
     };
+    return slice;
   }
 
   /**
@@ -532,23 +565,21 @@ export class SparseAutoencoder {
    * else folded shard by shard (StreamedMetrics: equal within float rounding).
    */
   private async streamedMetrics(source: ShardSource, prepare: ShardPreparer, whole: Float32Array | null): Promise<Metrics> {
-    if (!isMultiWindow(source)) {
-      let x = whole;
-      if (x === null) {
-        x = new Float32Array(source.rows * source.cols);
-        for (let i = 0; i < source.shardCount; i++) prepare(i, await source.readShard(i), x, i * source.shardRows * source.cols);
-      }
-      return this.metricsOn(x, source.rows);
-    }
-    const sums = new StreamedMetrics(this.lossConfig(), this.inputSize, this.hiddenSize);
-    for (let i = 0; i < source.shardCount; i++) {
-      const rows = shardRowCount(source, i);
-      const x = new Float32Array(rows * source.cols);
-      prepare(i, await source.readShard(i), x, 0);
-      const { terms, meanActivation } = this.session.gradients(x, rows, this.lossConfig());
-      sums.add(terms, meanActivation, this.session.forward(x, rows), x, rows);
-    }
-    return sums.result();
+    const pass = new MetricsPass([{ source, prepare, inMemory: async () => whole }], this.metricsOps());
+    await pass.step(Infinity);
+    return pass.results[0]!;
+  }
+
+  /** The model's side of a metrics pass (./metrics-pass.ts). */
+  private metricsOps(): MetricsOps {
+    return {
+      whole: (x, rows) => this.metricsOn(x, rows),
+      sums: () => new StreamedMetrics(this.lossConfig(), this.inputSize, this.hiddenSize),
+      add: (sums, x, rows) => {
+        const { terms, meanActivation } = this.session.gradients(x, rows, this.lossConfig());
+        sums.add(terms, meanActivation, this.session.forward(x, rows), x, rows);
+      },
+    };
   }
 
   private metricsOn(x: Float32Array, rows: number): Metrics {

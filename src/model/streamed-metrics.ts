@@ -10,6 +10,20 @@ import { KL_CLAMP } from '../backends/formulas.js';
 import type { ForwardResult, LossConfig, LossTerms } from '../backends/types.js';
 import { activeThreshold, addFiringCounts, unitCounts, type Metrics } from './metrics.js';
 
+/** Everything StreamedMetrics has summed so far, as plain numbers (a job's checkpoint keeps it mid-pass). */
+export interface StreamedMetricsState {
+  rows: number;
+  halfSquaredError: number;
+  weightDecay: number;
+  linearSparsity: number;
+  activeCodes: number;
+  residual: number;
+  activationSum: number[];
+  firing: number[];
+  featureMean: number[];
+  featureM2: number[];
+}
+
 export class StreamedMetrics {
   private rows = 0;
   /** Σ over rows of the reconstruction term before its scale r: ½·Σ(y − x)² (sigmoid), Σ(y − x)² (relu, topk). */
@@ -35,6 +49,35 @@ export class StreamedMetrics {
     this.firing = new Float64Array(hiddenSize);
     this.featureMean = new Float64Array(inputSize);
     this.featureM2 = new Float64Array(inputSize);
+  }
+
+  /** The sums so far (float64 numbers, exact through JSON but for non-finite values and −0: see metrics-pass.ts). */
+  snapshot(): StreamedMetricsState {
+    return {
+      rows: this.rows,
+      halfSquaredError: this.halfSquaredError,
+      weightDecay: this.weightDecay,
+      linearSparsity: this.linearSparsity,
+      activeCodes: this.activeCodes,
+      residual: this.residual,
+      activationSum: Array.from(this.activationSum),
+      firing: Array.from(this.firing),
+      featureMean: Array.from(this.featureMean),
+      featureM2: Array.from(this.featureM2),
+    };
+  }
+
+  /** Continues from a snapshot: the same sums, so the result is the one an unbroken pass gives. */
+  restore(state: StreamedMetricsState): this {
+    if (state.activationSum.length !== this.hiddenSize || state.firing.length !== this.hiddenSize || state.featureMean.length !== this.inputSize || state.featureM2.length !== this.inputSize) {
+      throw new Error('metrics snapshot does not match the model shape');
+    }
+    ({ rows: this.rows, halfSquaredError: this.halfSquaredError, weightDecay: this.weightDecay, linearSparsity: this.linearSparsity, activeCodes: this.activeCodes, residual: this.residual } = state);
+    this.activationSum.set(state.activationSum);
+    this.firing.set(state.firing);
+    this.featureMean.set(state.featureMean);
+    this.featureM2.set(state.featureM2);
+    return this;
   }
 
   /** Folds in `rows` rows of normalised `x`, with the kernels' terms, mean activation and forward pass on them. */

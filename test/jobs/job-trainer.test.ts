@@ -14,6 +14,7 @@ import { JobTrainer, totalSteps, type JobSpec } from '../../src/jobs/job-trainer
 import { toModelFile } from '../../src/model/model-file.js';
 import { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
 import { randomMatrix, runResumingEverySlice } from './sliced-run.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/jobs/checkpoint.js';
 
 type Backend = Awaited<ReturnType<typeof loadNodeBackend>>['backend'];
 
@@ -69,6 +70,38 @@ describe('JobTrainer', () => {
     expect(step).toBe(totalSteps(67, 5, 4));
     same(toModelFile(result.state), await oneGoStreamed(backend, source, spec));
   });
+
+  for (const [label, training] of [
+    ['no validation', { epochs: 3, batchSize: 5, seed: 12, learningRate: 0.02 }],
+    ['validationSplit, early stopping', { epochs: 6, batchSize: 4, seed: 3, learningRate: 0.05, validationSplit: 0.3, patience: 1 }],
+  ] as const) {
+    it(`should end the final metrics pass bit for bit as fitStream, resumed from a checkpoint after every shard of it (${label})`, async () => {
+      const { backend } = await loadNodeBackend('assemblyscript');
+      const source = matrixShardSource(randomMatrix(67, 5, 8), 3);
+      const spec: JobSpec = { config: { hiddenSize: 7 }, training };
+      let trainer = await runResumingEverySlice(backend, source, spec, [2, 9]);
+      let units = 0;
+      while (!(await trainer.measure(1))) {
+        units++;
+        const checkpoint = trainer.checkpoint();
+        expect(checkpoint.metrics).toBeDefined();
+        const bytes = encodeCheckpoint(checkpoint);
+        trainer.dispose();
+        trainer = JobTrainer.start(backend, source, spec, decodeCheckpoint(bytes));
+        expect(trainer.measuring).toBe(true);
+      }
+      // Every shard of the training rows is a unit of its own (23 shards, some held out with the split).
+      expect(units).toBeGreaterThan(10);
+      const result = await trainer.finish();
+      trainer.dispose();
+      const model = SparseAutoencoder.create(source.cols, spec.config ?? {}, backend, { seed: training.seed });
+      const expected = await model.fitStream(source, training);
+      expect(result.metrics).toEqual(expected.metrics);
+      expect(result.validationMetrics).toEqual(expected.validationMetrics);
+      expect(toModelFile(result.state)).toEqual(model.toFile());
+      model.dispose();
+    });
+  }
 
   it('should throw TrainingDivergedError when the loss turns non-finite', async () => {
     const { backend } = await loadNodeBackend('assemblyscript');

@@ -13,8 +13,20 @@ import { layoutOf, type DatasetManifest } from './manifest.js';
 import { decodeShard, sha256Hex } from './shard-codec.js';
 import { float32Layout, readMatrixObject } from './store.js';
 
+/** A stored dataset's ShardSource, which can also check that every shard is there at its length. */
+export interface StoredDatasetSource extends ShardSource {
+  /**
+   * Throws DataError naming the first shard that is missing or not the length its manifest says
+   * (one HEAD per shard, no body read: the SHA-256 is checked as each shard is read).
+   */
+  checkStored(): Promise<void>;
+}
+
+/** HEADs in flight at once in checkStored. */
+const HEAD_BATCH = 32;
+
 /** The dataset `id` in `bucket` as a ShardSource; null when there is no such dataset. */
-export async function openDatasetSource(bucket: R2Bucket, id: string): Promise<ShardSource | null> {
+export async function openDatasetSource(bucket: R2Bucket, id: string): Promise<StoredDatasetSource | null> {
   if (!isId(id)) return null;
   const object = await bucket.get(DATASET_KEYS.key(id));
   if (object) {
@@ -27,10 +39,11 @@ export async function openDatasetSource(bucket: R2Bucket, id: string): Promise<S
     return manifestSource(bucket, manifest);
   }
   const legacy = await readMatrixObject(bucket, LEGACY_DATASET_KEYS.key(id));
-  return legacy ? matrixSource(legacy.matrix) : null;
+  // (read whole and checked against its shape at open: nothing more to check)
+  return legacy ? { ...matrixSource(legacy.matrix), checkStored: () => Promise.resolve() } : null;
 }
 
-function manifestSource(bucket: R2Bucket, manifest: DatasetManifest): ShardSource {
+function manifestSource(bucket: R2Bucket, manifest: DatasetManifest): StoredDatasetSource {
   const layout = layoutOf(manifest);
   const label = (index: number) => `dataset ${manifest.id} shard ${index}`;
   return {
@@ -40,6 +53,16 @@ function manifestSource(bucket: R2Bucket, manifest: DatasetManifest): ShardSourc
     shardCount: manifest.shards.length,
     columnMin: Float32Array.from(manifest.columnMin),
     columnMax: Float32Array.from(manifest.columnMax),
+    async checkStored() {
+      for (let start = 0; start < manifest.shards.length; start += HEAD_BATCH) {
+        const batch = manifest.shards.slice(start, start + HEAD_BATCH);
+        const heads = await Promise.all(batch.map((_, k) => bucket.head(shardKey(manifest.id, start + k))));
+        for (const [k, head] of heads.entries()) {
+          if (!head) throw new DataError('is missing from storage (was the dataset deleted?)', { source: label(start + k) }, 'missing');
+          if (head.size !== batch[k]!.bytes) throw new DataError(`has ${head.size} bytes; its manifest says ${batch[k]!.bytes}`, { source: label(start + k) });
+        }
+      }
+    },
     async readShard(index) {
       const entry = manifest.shards[index];
       if (!Number.isInteger(index) || !entry) {

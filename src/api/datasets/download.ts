@@ -2,15 +2,24 @@
  * GET /v1/datasets/{id}/download: a dataset streamed back shard by shard (each read and checked
  * against its manifest as a job reads it), never whole in memory: CSV (one row a line, the
  * shortest decimal that reads back to the same float32), .npy (float32, C order, as np.save
- * writes it) or raw little-endian float32 (.f32). A shard that fails its check mid-stream ends
- * the stream early (the answer has begun), so a client sees a short body, never wrong numbers.
+ * writes it) or raw little-endian float32 (.f32).
+ *
+ * A corrupt dataset is refused before the status is sent (409 dataset-corrupt, the shard named):
+ * every shard is looked at (HEAD: there, and of its manifest's length) and shard 0 read and
+ * checked whole. A shard of the right length whose bytes changed is found only when the stream
+ * reaches it; the answer has begun by then, so the stream is aborted: the client sees a transfer
+ * that fails (short of its Content-Length for npy and f32; no final chunk for CSV), never wrong
+ * numbers and never a body that looks complete.
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import { formatFloat32 } from '../../data/csv.js';
 import { npyPrelude } from '../../data/npy.js';
 import { shardRowCount, type ShardSource } from '../../data/shard-source.js';
+import { DataError } from '../../errors.js';
+import { ApiError } from '../problem.js';
+import type { StoredDatasetSource } from './dataset-source.js';
 import { requireAccess } from '../auth.js';
-import { accessErrors, notFoundResponse, security } from '../openapi.js';
+import { accessErrors, notFoundResponse, problem, security } from '../openapi.js';
 import { IdParamsSchema } from '../schemas.js';
 
 export const DOWNLOAD_FORMATS = ['csv', 'npy', 'f32'] as const;
@@ -34,13 +43,32 @@ export const downloadRoute = createRoute({
     },
     ...accessErrors.download,
     ...notFoundResponse('dataset'),
+    409: problem('The stored dataset is corrupt (type dataset-corrupt; the shard is named): a shard missing, of another length than its manifest says, or shard 0 not matching its SHA-256. Delete it and upload it again.'),
   },
 });
 
+/**
+ * Checks a dataset before its download starts (file comment) and reads its first shard; a
+ * corrupt one is an ApiError 409 naming the shard.
+ */
+export async function checkForDownload(source: StoredDatasetSource): Promise<Float32Array> {
+  try {
+    await source.checkStored();
+    return await source.readShard(0);
+  } catch (error) {
+    if (!(error instanceof DataError)) throw error;
+    throw new ApiError(409, {
+      type: 'dataset-corrupt',
+      title: 'Dataset corrupt',
+      detail: `${error.message}. The dataset cannot be downloaded; delete it and upload it again.`,
+    });
+  }
+}
+
 const CONTENT_TYPES: Record<DownloadFormat, string> = { csv: 'text/csv; charset=utf-8', npy: 'application/octet-stream', f32: 'application/octet-stream' };
 
-/** The streamed body and headers of a download of `source` (dataset `id`) in `format`. */
-export function downloadResponse(id: string, source: ShardSource, format: DownloadFormat): Response {
+/** The streamed body and headers of a download of `source` (dataset `id`) in `format`; `first` is shard 0, read already. */
+export function downloadResponse(id: string, source: ShardSource, format: DownloadFormat, first?: Float32Array): Response {
   const encoder = new TextEncoder();
   let next = 0;
   const body = new ReadableStream<Uint8Array>({
@@ -55,7 +83,7 @@ export function downloadResponse(id: string, source: ShardSource, format: Downlo
       const index = next++;
       let values: Float32Array;
       try {
-        values = await source.readShard(index);
+        values = index === 0 && first ? first : await source.readShard(index);
       } catch (error) {
         console.error(`edge-sae: download of dataset ${id} stopped at shard ${index}`, error);
         controller.error(error);

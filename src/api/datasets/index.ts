@@ -11,7 +11,7 @@ import { ApiError, validationHook } from '../problem.js';
 import { mediaTypeProblem } from '../media-types.js';
 import { numericHeaderWarningOf } from '../../data/numeric-header.js';
 import { openDatasetSource } from './dataset-source.js';
-import { downloadResponse, downloadRoute } from './download.js';
+import { checkForDownload, downloadResponse, downloadRoute } from './download.js';
 import { deleteRoute, getRoute, listRoute, uploadRoute } from './routes.js';
 import { DatasetStore, datasetNotFound, type DatasetSummary } from './store.js';
 
@@ -88,7 +88,8 @@ export const datasets = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     const { id } = c.req.valid('param');
     const source = await openDatasetSource(c.env.MODELS, id);
     if (!source) throw datasetNotFound(id);
-    return downloadResponse(id, source, c.req.valid('query').format ?? 'csv') as never;
+    const first = await checkForDownload(source);
+    return downloadResponse(id, source, c.req.valid('query').format ?? 'csv', first) as never;
   })
   .openapi(deleteRoute, async (c) => {
     const { id } = c.req.valid('param');

@@ -6,8 +6,21 @@
  *
  * Part n is written straight to its final place, shard n of the dataset (dataset-shards/{id}/n.bin);
  * completing writes the manifest, the one step that makes the dataset exist. Every write (a part,
- * the completion) runs through one queue, so a part's R2 object and its record always come from
- * the same bytes, and a completion sees every part that was answered before it.
+ * the completion) runs through one queue, so a completion sees every part answered before it.
+ *
+ * Two stores (this object's storage and R2) cannot be written in one step, so each two-write
+ * operation first records its intent here, where a crash between the writes is found later:
+ * - Completing: `status = 'completing'` (with the manifest's createdAt) is saved before the
+ *   manifest is written. From then on no part is written and nothing is deleted; whoever next
+ *   touches the upload (a part, complete, abort, a status read, the alarm) finishes the completion
+ *   first (writes the manifest again, the same one, and saves `completed`). So once the manifest
+ *   can exist, the upload can only end as that dataset.
+ * - Replacing a received part: its record is deleted (and the part taken out of `received`)
+ *   before the new bytes are written; the new record and `received` are saved together after.
+ *   A crash between leaves the part missing (complete names it), never new bytes under the old
+ *   record, so a part's stored bytes and its record always agree.
+ * The paths that delete parts (abort, the expiry) also look for the manifest first, and treat an
+ * upload whose manifest exists as completed (an upload left `open` by a crash before this scheme).
  *
  * Cleanup: each part (and the start) moves `expiresAt` to now + UPLOAD_EXPIRY_SECONDS and sets the
  * object's alarm there. When the alarm finds the upload still open and expired, it deletes every
@@ -22,8 +35,8 @@ import type { Bindings } from '../env.js';
 import { readLimits } from '../limits.js';
 import { uploadNotFound, type UploadProblem, type UploadResult } from './upload-problems.js';
 import type { UploadSchema } from '../schemas.js';
-import { shardKey } from '../storage-keys.js';
-import { buildManifest, ColumnRange, summaryOf, type DatasetSummary } from './manifest.js';
+import { DATASET_KEYS, shardKey } from '../storage-keys.js';
+import { buildManifest, ColumnRange, summaryOf, type DatasetManifest, type DatasetSummary } from './manifest.js';
 import { checkShard, shardByteLength, type ShardEntry, type ShardLayout, type ShardStats } from './shard-codec.js';
 import { deleteShards, writeManifest } from './store.js';
 
@@ -39,8 +52,11 @@ export interface UploadInit {
 }
 
 interface UploadState extends UploadInit {
-  status: 'open' | 'completed';
+  /** 'completing': the manifest may exist; the completion is finished before anything else (file comment). */
+  status: 'open' | 'completing' | 'completed';
   createdAt: string;
+  /** The manifest's createdAt, fixed when the completion starts, so writing it again writes the same manifest. */
+  completedAt?: string;
   /** ms since the epoch. */
   expiresAt: number;
   /** Parts that have arrived, ascending. */
@@ -69,7 +85,7 @@ export class DatasetUpload extends DurableObject<Bindings> {
 
   /** The upload, or null when there is none (never started, aborted, or cleaned up). */
   async view(): Promise<UploadView | null> {
-    const state = await this.live();
+    const state = await this.serially(() => this.settled());
     return state ? viewOf(state) : null;
   }
 
@@ -92,13 +108,20 @@ export class DatasetUpload extends DurableObject<Bindings> {
       });
     }
     return this.serially(async () => {
-      const current = await this.live();
+      const current = await this.settled();
       if (!current) return refuse(uploadNotFound());
       if (current.status !== 'open') return refuse(alreadyCompleted(current.id));
+      if (current.received.includes(n)) {
+        // Replacing: the old record goes first (see the file comment), in one transaction with `received`.
+        current.received = current.received.filter((m) => m !== n);
+        await this.ctx.storage.transaction(async (txn) => {
+          await txn.delete(partKey(n));
+          await txn.put(STATE_KEY, current);
+        });
+      }
       await this.env.MODELS.put(shardKey(current.id, n), bytes);
-      await this.ctx.storage.put(partKey(n), stats);
-      if (!current.received.includes(n)) current.received = [...current.received, n].sort((a, b) => a - b);
-      await this.touch(current);
+      current.received = [...current.received, n].sort((a, b) => a - b);
+      await this.touch(current, { [partKey(n)]: stats });
       return ok(viewOf(current));
     });
   }
@@ -106,6 +129,9 @@ export class DatasetUpload extends DurableObject<Bindings> {
   /** Writes the manifest once every part is there; refuses, naming the missing parts, before. */
   async complete(): Promise<UploadResult<DatasetSummary>> {
     return this.serially(async () => {
+      // A completion cut short (a crash, a failed write) is finished, and answered as this one.
+      const loaded = await this.load();
+      if (loaded?.status === 'completing') return ok(summaryOf(await this.finishCompletion(loaded)));
       const state = await this.live();
       if (!state) return refuse(uploadNotFound());
       const { layout } = state;
@@ -121,34 +147,47 @@ export class DatasetUpload extends DurableObject<Bindings> {
           extra: { missing: shown, missingCount: missing.length },
         });
       }
-      // The column range is merged a batch of records at a time: all of them at once could be
-      // thousands of parts × columns of numbers.
-      const shards: ShardEntry[] = [];
-      const range = new ColumnRange(layout.cols);
-      for (let start = 0; start < layout.shardCount; start += GET_BATCH) {
-        const keys = Array.from({ length: Math.min(GET_BATCH, layout.shardCount - start) }, (_, i) => partKey(start + i));
-        const records = await this.ctx.storage.get<ShardStats>(keys);
-        for (const key of keys) {
-          const record = records.get(key);
-          if (!record) throw new Error(`upload ${state.id}: the record of ${key} is missing although the part was received`);
-          shards.push(record);
-          range.add(record);
-        }
-      }
-      const manifest = buildManifest(state.id, state.name, layout.type, layout, shards, range, new Date().toISOString());
-      await writeManifest(this.env.MODELS, manifest);
-      state.status = 'completed';
-      await this.touch(state);
-      return ok(summaryOf(manifest));
+      // The intent first: from here on the upload can only end as this dataset (file comment).
+      state.status = 'completing';
+      state.completedAt = new Date().toISOString();
+      await this.save(state);
+      return ok(summaryOf(await this.finishCompletion(state)));
     });
+  }
+
+  /**
+   * Writes the manifest of a completing upload from the parts' records, then saves it completed.
+   * Run again after a crash it writes the same manifest (the records cannot change meanwhile).
+   */
+  private async finishCompletion(state: UploadState): Promise<DatasetManifest> {
+    const { layout } = state;
+    // The column range is merged a batch of records at a time: all of them at once could be
+    // thousands of parts × columns of numbers.
+    const shards: ShardEntry[] = [];
+    const range = new ColumnRange(layout.cols);
+    for (let start = 0; start < layout.shardCount; start += GET_BATCH) {
+      const keys = Array.from({ length: Math.min(GET_BATCH, layout.shardCount - start) }, (_, i) => partKey(start + i));
+      const records = await this.ctx.storage.get<ShardStats>(keys);
+      for (const key of keys) {
+        const record = records.get(key);
+        if (!record) throw new Error(`upload ${state.id}: the record of ${key} is missing although the part was received`);
+        shards.push(record);
+        range.add(record);
+      }
+    }
+    const manifest = buildManifest(state.id, state.name, layout.type, layout, shards, range, state.completedAt ?? new Date().toISOString());
+    await writeManifest(this.env.MODELS, manifest);
+    state.status = 'completed';
+    await this.touch(state);
+    return manifest;
   }
 
   /** Aborts an open upload: its parts and its state are deleted at once. */
   async abort(): Promise<UploadResult<null>> {
     return this.serially(async () => {
-      const state = await this.live();
+      const state = await this.settled();
       if (!state) return refuse(uploadNotFound());
-      if (state.status === 'completed') return refuse(alreadyCompleted(state.id));
+      if (state.status === 'completed' || (await this.completedBefore(state))) return refuse(alreadyCompleted(state.id));
       await this.forget(state, true);
       return ok(null);
     });
@@ -158,14 +197,17 @@ export class DatasetUpload extends DurableObject<Bindings> {
   override async alarm(): Promise<void> {
     await this.serially(async () => {
       this.state = undefined;
-      const state = await this.load();
+      let state = await this.load();
       if (!state) return;
+      // A completion cut short is finished first: its parts are the dataset's now.
+      if (state.status === 'completing') state = await this.completeCutShort(state);
       if (Date.now() < state.expiresAt) {
         await this.ctx.storage.setAlarm(state.expiresAt);
         return;
       }
-      console.log(JSON.stringify({ event: 'upload.expired', upload: state.id, status: state.status, received: state.received.length }));
-      await this.forget(state, state.status === 'open');
+      const deleteParts = state.status === 'open' && !(await this.completedBefore(state));
+      console.log(JSON.stringify({ event: 'upload.expired', upload: state.id, status: state.status, received: state.received.length, partsDeleted: deleteParts }));
+      await this.forget(state, deleteParts);
     });
   }
 
@@ -186,11 +228,44 @@ export class DatasetUpload extends DurableObject<Bindings> {
     return null;
   }
 
-  /** Saves the state with its expiry moved on, and the alarm set to it. */
-  private async touch(state: UploadState): Promise<void> {
-    state.expiresAt = Date.now() + readLimits(this.env).uploadExpirySeconds * 1000;
+  /**
+   * The live state (live()) with a completion cut short finished first: what every operation but
+   * complete itself works on, so none of them writes or deletes a part of a completing upload.
+   */
+  private async settled(): Promise<UploadState | null> {
+    const state = await this.live();
+    return state?.status === 'completing' ? this.completeCutShort(state) : state;
+  }
+
+  private async completeCutShort(state: UploadState): Promise<UploadState> {
+    console.log(JSON.stringify({ event: 'upload.completion-resumed', upload: state.id }));
+    await this.finishCompletion(state);
+    return state;
+  }
+
+  /**
+   * Whether an open upload's manifest exists all the same: completed by a version of this object
+   * that saved `completed` after the manifest and was cut off between the two. Its state is then
+   * put right (completed), and the caller must not delete or write its parts.
+   */
+  private async completedBefore(state: UploadState): Promise<boolean> {
+    if (state.status !== 'open' || !(await this.env.MODELS.head(DATASET_KEYS.key(state.id)))) return false;
+    console.log(JSON.stringify({ event: 'upload.found-completed', upload: state.id }));
+    state.status = 'completed';
+    await this.touch(state);
+    return true;
+  }
+
+  /** Saves the state (and any other entries with it, in one write) as it is. */
+  private async save(state: UploadState, entries: Record<string, unknown> = {}): Promise<void> {
     this.state = state;
-    await this.ctx.storage.put(STATE_KEY, state);
+    await this.ctx.storage.put({ ...entries, [STATE_KEY]: state });
+  }
+
+  /** Saves the state (with `entries`, in one write) with its expiry moved on, and the alarm set to it. */
+  private async touch(state: UploadState, entries: Record<string, unknown> = {}): Promise<void> {
+    state.expiresAt = Date.now() + readLimits(this.env).uploadExpirySeconds * 1000;
+    await this.save(state, entries);
     await this.ctx.storage.setAlarm(state.expiresAt);
   }
 
@@ -226,7 +301,8 @@ function viewOf(state: UploadState): UploadView {
     lastPartBytes: shardByteLength(state.layout, shardCount - 1),
     received: state.received,
     missing: shardCount - state.received.length,
-    status: state.status,
+    // (never 'completing' here but in create's answer to a repeated start: the dataset exists or will)
+    status: state.status === 'open' ? 'open' : 'completed',
     createdAt: state.createdAt,
     expiresAt: new Date(state.expiresAt).toISOString(),
   };

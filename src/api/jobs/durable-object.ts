@@ -7,6 +7,12 @@
  * a restart and the run resumes from the last checkpoint; the math is the same either way (see
  * src/jobs/job-trainer.ts). Why Durable Objects and not Workflows: docs/JOBS.md.
  *
+ * Once every step is taken, the final metrics pass (over every shard, and the validation rows)
+ * runs in slices too, a shard at a time until 70 % of the budget is spent, its running sums kept in
+ * the checkpoint; the slice that finishes it saves the model. A slice never holds the object for
+ * long: its compute runs in pieces of about YIELD_MS, with a yield between pieces, where the
+ * requests that arrived meanwhile (status, cancel, an event stream's poll) are answered.
+ *
  * Time: inside workerd, Date.now() only advances across I/O, so a slice's time is measured from
  * its start to the end of its checkpoint write (which includes the compute before it), and logged
  * as one JSON line: { event: "job.slice", wallMs, computeMs, … } (computeMs may read 0 where the
@@ -45,6 +51,16 @@ class JobFailure extends Error {
 interface LiveRun {
   trainer: JobTrainer;
 }
+
+/**
+ * Compute between two yields of a slice, aimed at: the object answers status, cancel and events
+ * only between pieces of compute, so this (plus one piece's misestimate) bounds their wait
+ * (docs/JOBS.md, Answering while running).
+ */
+const YIELD_MS = 50;
+
+/** How a slice's work ended: steps taken (or part of the metrics pass), the metrics pass finished, or stopped by a cancel or a dropped run. */
+type SliceOutcome = 'stepped' | 'measured' | 'stopped';
 
 export class TrainingJob extends DurableObject<Bindings> {
   private record: JobRecord | null | undefined;
@@ -137,14 +153,23 @@ export class TrainingJob extends DurableObject<Bindings> {
     const run = await this.ensureRun(record);
     if (record.status !== 'running') return; // cancelled while loading
 
-    const steps = Math.max(1, record.stepsPerSlice);
-    const computeStart = Date.now();
-    await run.trainer.runSteps(steps);
-    const computeMs = Date.now() - computeStart;
     const { trainer } = run;
+    const budgetMs = limits.jobSliceMs;
+    // A slice either takes optimizer steps or, once they are all taken, runs part of the final
+    // metrics pass: both in pieces, with a yield between pieces (file comment).
+    const training = !trainer.done;
+    const steps = training ? Math.max(1, record.stepsPerSlice) : 0;
+    const computeStart = Date.now();
+    const outcome = training ? await this.trainInPieces(run, record, steps, budgetMs) : await this.measureInPieces(run, record, sliceStart, budgetMs);
+    if (outcome === 'stopped') {
+      // Cancelled meanwhile (cancel cleaned up), or the run dropped: the next slice resumes from the last checkpoint.
+      if (record.status === 'running') await this.ctx.storage.setAlarm(Date.now());
+      return;
+    }
+    const computeMs = Date.now() - computeStart;
     const progress = { epoch: trainer.epoch, step: trainer.step, lossHistory: [...trainer.lossHistory], validationHistory: [...trainer.validationLosses], bestEpoch: trainer.bestEpoch };
 
-    if (trainer.done) {
+    if (outcome === 'measured') {
       const result = await trainer.finish();
       const modelId = record.resultModelId;
       const store = new ModelStore(bucket);
@@ -173,8 +198,8 @@ export class TrainingJob extends DurableObject<Bindings> {
     record.slices += 1;
     record.sliceMs += wallMs;
     record.failures = 0;
-    const budgetMs = limits.jobSliceMs;
-    record.stepsPerSlice = nextStepsPerSlice(steps, wallMs, budgetMs);
+    // Only a slice of steps measures the steps' speed (a metrics slice is sized by time).
+    if (training) record.stepsPerSlice = nextStepsPerSlice(steps, wallMs, budgetMs);
     await this.save(record);
     if (record.status === 'running') await this.ctx.storage.setAlarm(Date.now());
     else await this.cleanUp(record);
@@ -184,6 +209,7 @@ export class TrainingJob extends DurableObject<Bindings> {
         event: 'job.slice',
         job: record.id,
         slice: record.slices,
+        phase: training ? 'steps' : 'metrics',
         steps,
         step: record.step,
         totalSteps: record.totalSteps,
@@ -197,6 +223,47 @@ export class TrainingJob extends DurableObject<Bindings> {
         status: record.status,
       }),
     );
+  }
+
+  /**
+   * Takes `steps` optimizer steps in pieces of about YIELD_MS of compute each (sized from the
+   * steps per slice, which aim at 70 % of the budget), yielding between pieces. The steps are the
+   * same steps in the same order however they are cut (src/jobs/job-trainer.ts).
+   */
+  private async trainInPieces(run: LiveRun, record: JobRecord, steps: number, budgetMs: number): Promise<SliceOutcome> {
+    const piece = Math.max(1, Math.floor((steps * YIELD_MS) / (budgetMs * 0.7)));
+    for (let left = steps; left > 0 && !run.trainer.done; ) {
+      const n = Math.min(piece, left);
+      await run.trainer.runSteps(n);
+      left -= n;
+      if (left > 0 && !run.trainer.done && !(await this.yieldToRequests(run, record))) return 'stopped';
+    }
+    return this.run === run && record.status === 'running' ? 'stepped' : 'stopped';
+  }
+
+  /**
+   * Runs the final metrics pass a unit at a time (a shard; a dataset of one window is one unit)
+   * until it ends or 70 % of the budget is spent, yielding between units; the checkpoint after
+   * the slice keeps the pass's sums, so a restart resumes it where it stopped.
+   */
+  private async measureInPieces(run: LiveRun, record: JobRecord, sliceStart: number, budgetMs: number): Promise<SliceOutcome> {
+    for (;;) {
+      const finished = await run.trainer.measure(1);
+      if (this.run !== run || record.status !== 'running') return 'stopped';
+      if (finished) return 'measured';
+      if (Date.now() - sliceStart >= budgetMs * 0.7) return 'stepped';
+      if (!(await this.yieldToRequests(run, record))) return 'stopped';
+    }
+  }
+
+  /**
+   * Lets the requests that arrived during the last piece run (status, cancel, an event stream's
+   * poll: the object handles one event at a time, and a piece of compute holds it); false when
+   * one of them cancelled the job or the run was dropped meanwhile.
+   */
+  private async yieldToRequests(run: LiveRun, record: JobRecord): Promise<boolean> {
+    await new Promise<void>((resume) => setTimeout(resume, 0));
+    return this.run === run && record.status === 'running';
   }
 
   /** The live run, or a new one from the data and the last checkpoint (after a restart or eviction). */

@@ -10,3 +10,5 @@ export * from './optimizers';
 export * from './memory';
 export * from './sparse-codes';
 export * from './sparse-gemm';
+export * from './encode-float';
+export * from './encode-int8';

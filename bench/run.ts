@@ -17,7 +17,9 @@
  * (streaming.bench.ts: training streamed from a file against rows in memory at 784→196; ≈ 40 s),
  * workerd-data (workerd-data.bench.ts: upload and batch encode through wrangler dev; ≈ 60 s),
  * sae-step (sae-step.bench.ts: one training step of sigmoid, relu and topk at 256 × 768 → 6144 on
- * AssemblyScript and tfjs-wasm, paired ratios; ≈ 60–90 s).
+ * AssemblyScript and tfjs-wasm, paired ratios; ≈ 60–90 s), encode-kernels (encode-kernels.ts: the
+ * encode kernels' z + ReLU in f32, bf16 and int8 against onnxruntime-web and the read-bandwidth floor,
+ * at 768 → 24576 and 2304 → 16384; the rows/GEMM crossover).
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -25,6 +27,7 @@ import { cpus, loadavg, platform, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { benchEncodeKernels } from './encode-kernels.js';
 import { benchExports } from './exports.bench.js';
 import { benchGemm } from './gemm.bench.js';
 import type { BenchRecord } from './harness.js';
@@ -73,6 +76,7 @@ const SUITES: Record<string, () => Promise<BenchRecord[]>> = {
   'workerd-data': benchWorkerdData,
   // (a round is ≈ 7 s, mostly tfjs-wasm's steps: five rounds after one warm-up step each)
   'sae-step': () => benchSaeStep({ repeats: 5 }),
+  'encode-kernels': benchEncodeKernels,
 };
 
 function table(records: readonly BenchRecord[]): string {

@@ -2,7 +2,8 @@
  * The typed HTTP client for the edge-sae API (`edge-sae/client`): hono/client's `hc` over the
  * app's own route types, so paths, bodies, queries and answers are checked by the compiler.
  * Needs `hono`, `@hono/zod-openapi` and `zod` installed beside edge-sae (optional peer
- * dependencies: library users who never call the API install none of them).
+ * dependencies: library users who never call the API install none of them; without hono, Node's
+ * entry ./client-node.ts says so). `followJob` follows a job's server-sent events.
  *
  * @example
  * import { createClient } from 'edge-sae/client';
@@ -14,6 +15,7 @@ import { hc, type ClientRequestOptions } from 'hono/client';
 import type { AppType } from './api/app.js';
 
 export type { AppType } from './api/app.js';
+export { followJob, type FollowOptions, type Job, type JobEvent } from './client/follow-job.js';
 
 export interface ClientOptions extends ClientRequestOptions {
   /** A bearer token (API_TOKEN, an encode token, or a managed key from POST /v1/keys), sent as `Authorization: Bearer …` on every call. */

@@ -46,3 +46,21 @@ export function simd_peak_variable(iterations: i32, seed: f32): f32 {
 
 /** Does nothing: a cheap call for measuring the JS → wasm call overhead. */
 export function nop(): void {}
+
+/**
+ * Reads `bytes` bytes from `ptr` (a multiple of 64) as v128, four independent xor chains: this
+ * thread's streaming read bandwidth when the block is far larger than the caches (the floor of an
+ * encode that reads each weight byte once: bench/encode-kernels.ts). Returns a lane so the reads
+ * stay.
+ */
+export function stream_read(ptr: usize, bytes: usize): i32 {
+  let a = i32x4.splat(0), b = i32x4.splat(0), c = i32x4.splat(0), d = i32x4.splat(0);
+  const end = ptr + bytes;
+  for (let p = ptr; p < end; p += 64) {
+    a = v128.xor(a, v128.load(p));
+    b = v128.xor(b, v128.load(p, 16));
+    c = v128.xor(c, v128.load(p, 32));
+    d = v128.xor(d, v128.load(p, 48));
+  }
+  return i32x4.extract_lane(v128.xor(v128.xor(a, b), v128.xor(c, d)), 0);
+}

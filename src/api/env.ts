@@ -25,6 +25,18 @@ export interface Settings {
 /** What wrangler.toml, secrets and `--var` give the Worker. Every limit var is optional (src/api/limits.ts). */
 export type Bindings = Cloudflare.Env & Settings & LimitBindings;
 
+declare global {
+  /**
+   * `Cloudflare.Env` is declared by worker-configuration.d.ts (`wrangler types`), which is not
+   * shipped: this empty declaration merges with it here, and in the package's declarations
+   * (dist/src/api/env.d.ts, which the typed client's types reach) it lets a project without
+   * wrangler's types compile with `skipLibCheck` off, the bindings being nothing it uses.
+   */
+  namespace Cloudflare {
+    interface Env {}
+  }
+}
+
 /** Who sent a request, and what they may do (src/api/auth.ts). */
 export interface Principal {
   /** A managed key's id, or `API_TOKEN` / `ENCODE_TOKENS` for the bootstrap keys. */

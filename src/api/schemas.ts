@@ -246,13 +246,14 @@ export const UploadSchema = z
 
 export const UploadPartParamsSchema = z.object({
   id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'q3x7w2mbn4d5kfy6hj2a7c5v3t4rplzs' }),
+  // A path parameter is always present (OpenAPI 3.1 requires `required: true`), and an integer.
   // Only the canonical decimal form: a number coerced from "0x1", "+1", "1e0", "00" or "-0" would
   // name a part the client did not write.
   n: z
     .string()
     .regex(/^(0|[1-9][0-9]{0,8})$/, 'must be a part number written in decimal digits: 0, 1, 2, … (no sign, leading zero, exponent, fraction or hex)')
     .transform(Number)
-    .openapi({ param: { name: 'n', in: 'path' }, type: 'integer', minimum: 0, example: 0, description: 'The part number, 0-based, in decimal digits: part n is shard n.' }),
+    .openapi({ param: { name: 'n', in: 'path', required: true }, type: 'integer', minimum: 0, example: 0, description: 'The part number, 0-based, in decimal digits: part n is shard n.' }),
 });
 
 export const DatasetListSchema = z

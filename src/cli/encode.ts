@@ -5,6 +5,9 @@ import { formatJsonRows } from '../data/json.js';
 import { formatNpy } from '../data/npy.js';
 import { float32LittleEndian } from '../data/float32-bytes.js';
 import { readDataFile } from '../data/read-file.js';
+import type { ArchitectureName } from '../backends/types.js';
+import type { Matrix } from '../data/matrix.js';
+import { activeThreshold } from '../model/metrics.js';
 import { UsageError, type ParsedOptions } from './args.js';
 import { checkUnitRange, checkWidth, loadModel, withDataSource } from './common.js';
 import { checkOutputPath, readModelFileAt, writeFileAtomic, type CliIo } from './io.js';
@@ -32,6 +35,9 @@ export async function encode(options: ParsedOptions, io: CliIo): Promise<void> {
     // npy and f32 (bytes) were refused above without --out, so what goes to stdout is text.
     if (outPath === undefined) io.stdout(output as string);
     else writeFileAtomic(outPath, output);
+    // What was done, on stderr (stdout may carry the codes). With the codes on stdout it is only for
+    // a person at a terminal: a pipe or a log (`| head`, a script) gets the codes alone.
+    if (outPath !== undefined || io.stderrIsTTY) io.stderr(`${describeEncoding(codes, model.config.architecture, format, outPath)}\n`);
   } finally {
     model.dispose();
   }
@@ -41,4 +47,13 @@ export async function encode(options: ParsedOptions, io: CliIo): Promise<void> {
 export function formatOf(outPath: string | undefined): 'csv' | 'json' | 'npy' | 'f32' {
   const name = outPath?.toLowerCase() ?? '';
   return name.endsWith('.json') ? 'json' : name.endsWith('.npy') ? 'npy' : name.endsWith('.f32') ? 'f32' : 'csv';
+}
+
+/** `encoded 30 rows → 12 codes each (l0 4.20 active a row), wrote codes.json (json)`. */
+function describeEncoding(codes: Matrix, architecture: ArchitectureName, format: string, outPath: string | undefined): string {
+  const threshold = activeThreshold(architecture);
+  let active = 0;
+  for (const value of codes.data) if (value > threshold) active++;
+  const l0 = codes.rows === 0 ? 0 : active / codes.rows;
+  return `encoded ${codes.rows} row${codes.rows === 1 ? '' : 's'} → ${codes.cols} codes each (l0 ${l0.toPrecision(3)} active a row), ${outPath === undefined ? 'to stdout' : `wrote ${outPath}`} (${format})`;
 }

@@ -46,14 +46,24 @@ export function readOptionFlags(options: ParsedOptions, table: Record<string, Ta
 export function readTrainingFlags(options: ParsedOptions): { config: Partial<ModelConfig>; training: Partial<TrainingOptions> } {
   const config = readOptionFlags(options, MODEL_OPTIONS) as Partial<ModelConfig>;
   const training = readOptionFlags(options, TRAINING_OPTIONS) as Partial<TrainingOptions>;
-  try {
-    // The input size is not known yet; 1 stands in (it only sets the default hidden size).
-    resolveModelConfig(1, config);
+  withFlagNames(() => {
+    // The data's width is not known yet. Without --hidden the hidden size is 3 × that width, so a
+    // stand-in as large as any k is checked here, and k against the real hidden size once the
+    // data is read (the library's create, the API's submit). With --hidden, k is checked now.
+    const hiddenSize = config.hiddenSize ?? Number.MAX_SAFE_INTEGER;
+    resolveModelConfig(1, { ...config, hiddenSize });
     resolveTrainingOptions(training);
+  });
+  return { config, training };
+}
+
+/** Runs `work`, a ConfigError about an option it throws reported under the option's flag ("--k: …"). */
+export function withFlagNames<T>(work: () => T): T {
+  try {
+    return work();
   } catch (error) {
     const flag = error instanceof ConfigError ? flagOfField(error.field) : undefined;
     if (error instanceof ConfigError && flag) throw new UsageError(`${flag}: ${error.reason}`);
     throw error;
   }
-  return { config, training };
 }

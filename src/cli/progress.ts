@@ -45,11 +45,18 @@ export function createProgressReporter(style: ProgressStyle, options: ProgressOp
   let drawn = false;
   const write = options.write;
 
+  // The time left is estimated from the epochs since the first one reported, not from the start:
+  // the first epoch also pays the run's one-time costs (loading the kernels, the first pass over
+  // the data to initialise b_dec), which on a short run are most of its time (a 0.1 s run's first
+  // estimate used to say 23 s). Until a second epoch has ended the time left is unknown ("?").
+  let first: { epoch: number; t: number } | undefined;
+
   const update = ({ epoch, epochs, loss, validationLoss }: TrainingProgress): void => {
     const t = now();
     const elapsed = t - started;
-    const eta = epoch > 0 ? (elapsed / epoch) * (epochs - epoch) : NaN;
+    first ??= { epoch, t };
     const last = epoch === epochs;
+    const eta = last ? 0 : epoch > first.epoch ? ((t - first.t) / (epoch - first.epoch)) * (epochs - epoch) : NaN;
     if (style === 'bar') {
       if (!last && t - lastDraw < REDRAW_MS) return;
       lastDraw = t;

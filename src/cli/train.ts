@@ -7,6 +7,7 @@ import { isRawFloat32, openDataSource } from '../data/open-data-source.js';
 import { numericHeaderWarning } from '../data/numeric-header.js';
 import { ConfigError, DataError } from '../errors.js';
 import { resolveModelConfig, type ModelConfig, type TrainingOptions } from '../model/config.js';
+import type { ArchitectureName } from '../backends/types.js';
 import type { Metrics } from '../model/metrics.js';
 import { carriedOverTraining } from '../model/options.js';
 import { SparseAutoencoder } from '../model/sparse-autoencoder.js';
@@ -14,7 +15,7 @@ import type { OpenedDataSource } from '../data/open-data-source.js';
 import { UsageError, type ParsedOptions } from './args.js';
 import { checkUnitRange, checkWidth, loadModel, withDataSourceAsync } from './common.js';
 import type { ModelState } from '../model/model-file.js';
-import { flagOfField, readTrainingFlags } from './option-flags.js';
+import { flagOfField, readTrainingFlags, withFlagNames } from './option-flags.js';
 import { readColsFlag } from './data-flags.js';
 import { checkOutputPath, modelBytesFor, readModelFileAt, writeFileAtomic, type CliIo } from './io.js';
 import { createProgressReporter, progressStyle } from './progress.js';
@@ -61,13 +62,14 @@ async function trainOn(
   let fitOptions: Partial<TrainingOptions> = training;
   if (initPath !== undefined) {
     const { hiddenSize, normalize, ...loss } = config;
-    model = loadModel(withLossOverrides(initFile!, loss), backend);
+    model = loadModel(withFlagNames(() => withLossOverrides(initFile!, loss)), backend);
     checkSameAsModel('--hidden', hiddenSize, model.hiddenSize, initPath);
     checkSameAsModel('--normalize', normalize, model.config.normalize, initPath);
     // Continuing a run: options not given keep the values the model was last trained with.
     fitOptions = { ...(carriedOverTraining(model.trainingOptions) as Partial<TrainingOptions>), ...training };
   } else {
-    model = SparseAutoencoder.create(data.shards.cols, config, backend, { seed: training.seed });
+    // k is checked against the hidden size here, where the data's width (3 × it by default) is known.
+    model = withFlagNames(() => SparseAutoencoder.create(data.shards.cols, config, backend, { seed: training.seed }));
   }
 
   try {
@@ -117,7 +119,7 @@ async function trainOn(
       ...(warnings.length > 0 ? { warnings } : {}),
     };
     if (json) io.stdout(`${JSON.stringify(summary)}\n`);
-    else if (!quiet) io.stdout(describeTraining(summary));
+    else if (!quiet) io.stdout(describeTraining({ ...summary, architecture: model.config.architecture }));
   } finally {
     model.dispose();
   }
@@ -151,6 +153,7 @@ function checkSameAsModel(flag: string, given: unknown, actual: unknown, initPat
 /** The summary for people: what was trained, how well, and where it went. */
 function describeTraining(s: {
   out: string;
+  architecture: ArchitectureName;
   backend: string;
   skippedBackends: ReadonlyArray<{ name: string; reason: string }>;
   rows: number;
@@ -169,7 +172,7 @@ function describeTraining(s: {
   const fvu = m.fvu === null ? 'n/a' : m.fvu.toPrecision(4);
   return [
     `trained ${s.inputSize} → ${s.hiddenSize} on ${s.rows} row${s.rows === 1 ? '' : 's'}${s.heldOutRows === undefined ? '' : ` (${s.heldOutRows} held out)`}, ${s.epochs} epoch${s.epochs === 1 ? '' : 's'} in ${s.seconds.toFixed(1)} s (backend ${s.backend}${skipped})`,
-    `loss ${m.loss.toPrecision(6)} = reconstruction ${m.reconstruction.toPrecision(6)} + weight decay ${m.weightDecay.toPrecision(6)} + sparsity ${m.sparsity.toPrecision(6)}`,
+    lossLine(m, s.architecture),
     `mean activation ${m.meanActivation.toPrecision(4)}, fvu ${fvu}, explained variance ${m.explainedVariance === null ? 'n/a' : m.explainedVariance.toPrecision(4)}`,
     `l0 ${m.l0.toPrecision(4)} active codes a row, dead units ${m.deadUnits}/${s.hiddenSize}, dense units ${m.denseUnits}/${s.hiddenSize}`,
     ...(s.validationMetrics
@@ -179,4 +182,16 @@ function describeTraining(s: {
     ...(s.warnings ?? []).map((warning) => `warning: ${warning}`),
     '',
   ].join('\n');
+}
+
+/**
+ * `loss = reconstruction + …` with the terms the architecture's loss has (docs/SPEC.md section 2):
+ * the sigmoid model's L2 weight decay and KL sparsity penalty; relu's L1 penalty (the backends
+ * report it as `sparsity`); topk's AuxK loss (reported as `sparsity`, 0 while no unit is dead).
+ * relu and topk have no weight decay, so a "weight decay 0" term would only mislead.
+ */
+export function lossLine(m: Metrics, architecture: ArchitectureName): string {
+  const f = (value: number) => value.toPrecision(6);
+  const terms = architecture === 'relu' ? [`L1 ${f(m.sparsity)}`] : architecture === 'topk' ? [`AuxK ${f(m.sparsity)}`] : [`weight decay ${f(m.weightDecay)}`, `sparsity ${f(m.sparsity)}`];
+  return `loss ${f(m.loss)} = reconstruction ${f(m.reconstruction)} + ${terms.join(' + ')}`;
 }

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isCliBuilt, runCli, type CliResult } from '../helpers/cli.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'edge-sae-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -56,11 +56,5 @@ describe('edge-sae (child process)', () => {
     writeFileSync(path.join(dir, 'd.csv'), '0.1,0.2\n');
     const r = await runCli(['evaluate', '--model', 'm.json', '--data', 'd.csv'], { cwd: dir });
     expectOneLineError(r, /^edge-sae: m\.json: invalid JSON at line 1, column 22: unexpected end of input/);
-  });
-
-  it.skipIf(!isCliBuilt())('bin/edge-sae.js should run the built CLI', async () => {
-    const r = await runCli(['--help'], { mode: 'bin' });
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain('edge-sae train');
   });
 });

@@ -29,7 +29,8 @@ describe('progress', () => {
     // 5 s of training at ≤ 10 frames a second, plus the last epoch.
     expect(frames.length).toBeGreaterThan(40);
     expect(frames.length).toBeLessThanOrEqual(52);
-    expect(frames[0]).toMatch(/^epoch +\d+\/1000 \[#*-+\] +\d+%  loss \S+  eta \d+:\d\d\x1b\[K$/);
+    expect(frames[0]).toMatch(/^epoch +1\/1000 \[-+\] +0%  loss \S+  eta \?\x1b\[K$/);
+    expect(frames[1]).toMatch(/^epoch +\d+\/1000 \[#*-+\] +\d+%  loss \S+  eta \d+:\d\d\x1b\[K$/);
     expect(frames.at(-1)).toMatch(/^epoch 1000\/1000 \[#{40}\] 100%  loss 0\.00100000  took 0:05\x1b\[K\n$/);
     for (const frame of frames) expect(frame.replace('\x1b[K', '').trimEnd().length).toBeLessThan(100);
   });
@@ -43,9 +44,26 @@ describe('progress', () => {
   it('should print a plain line at every tenth of the run when not a terminal', () => {
     const lines = run('lines', 1000, 1).trimEnd().split('\n');
     expect(lines).toHaveLength(11); // epoch 1, then 100, 200, …, 1000
-    expect(lines[0]).toMatch(/^epoch 1\/1000  loss 1\.00000  elapsed 0:00  eta 0:01$/);
+    expect(lines[0]).toMatch(/^epoch 1\/1000  loss 1\.00000  elapsed 0:00  eta \?$/); // one epoch gives no rate yet
+    expect(lines[1]).toMatch(/^epoch 100\/1000  loss 0\.0100000  elapsed 0:00  eta 0:01$/);
     expect(lines.at(-1)).toMatch(/^epoch 1000\/1000  loss 0\.00100000  elapsed 0:01  eta 0:00$/);
     expect(lines.join('')).not.toContain('\r');
+  });
+
+  it('should estimate the time left from the epochs after the first, which also pays the run\'s start-up', () => {
+    // 2.3 s before the first epoch ends (kernels loading, b_dec's pass over the data), then 1 ms an epoch.
+    let clock = 0;
+    let out = '';
+    const progress = createProgressReporter('json-lines', { write: (t) => void (out += t), now: () => clock });
+    for (let epoch = 1; epoch <= 100; epoch++) {
+      clock += epoch === 1 ? 2300 : 1;
+      progress.update({ epoch, epochs: 100, loss: 1 });
+    }
+    const lines = out.trimEnd().split('\n').map((l) => JSON.parse(l) as { epoch: number; etaSeconds: number | null });
+    expect(lines[0]).toMatchObject({ epoch: 1, etaSeconds: null });
+    // At epoch 10: 9 epochs in 9 ms since the first, 90 left: 0.09 s (from the start it said 20.8 s).
+    expect(lines[1]).toMatchObject({ epoch: 10, etaSeconds: 0.09 });
+    expect(lines.at(-1)).toMatchObject({ epoch: 100, etaSeconds: 0 });
   });
 
   it('should also print a line every ten seconds of a slow run', () => {

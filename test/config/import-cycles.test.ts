@@ -112,8 +112,9 @@ const TIERS: readonly (readonly string[])[] = [
   ['model'],
   ['export', 'viz', 'jobs', 'sweep'],
   ['api', 'cli'],
+  ['client'],
   ['worker.ts', 'client.ts', 'index.ts'],
-  ['playground'],
+  ['client-node.ts', 'playground'],
 ];
 /** The one module against the order (docs/ARCHITECTURE.md): a worker thread's entry that runs the CLI. */
 const AGAINST_THE_ORDER = new Set(['sweep/trial-worker.ts → cli/main.ts']);

@@ -32,6 +32,10 @@ describe('what the package ships', () => {
     expect(paths.filter((path) => path.startsWith('dist/src/reference/') || path.startsWith('src/reference/'))).toEqual([]);
     expect(build.exclude).toContain('src/playground');
     expect(paths.filter((path) => path.startsWith('dist/src/playground/'))).toEqual([]);
+    // The license package.json names, as a file beside it.
+    expect(paths).toContain('LICENSE');
+    expect((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { license: string }).license).toBe('MIT');
+    expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} .+\n\nPermission is hereby granted, free of charge,/);
   }, 30_000);
 
   it('should have no source outside src/reference import it', () => {

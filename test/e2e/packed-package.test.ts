@@ -1,5 +1,5 @@
 /**
- * What a new user does first, done for real: pack an unbuilt clone (prepack builds it), install
+ * What a new user does first, done for real: pack an unbuilt clone (the prepare script builds it), install
  * the tarball into a scratch project, run its bin and import it, type-check the typed client in
  * that project, and run every code block of the README and docs/*.md that is meant to run
  * (test/helpers/doc-blocks.ts says which): the library examples against the installed package,
@@ -132,6 +132,42 @@ describe('the packed package', () => {
     expect(checked.stdout + checked.stderr).toBe('');
     expect(checked.status).toBe(0);
   });
+});
+
+describe('the typed client of the packed package', () => {
+  it('should compile the client examples in a strict project without skipLibCheck', () => {
+    // skipLibCheck would hide an error inside the package's own declarations (dist/src/**/*.d.ts),
+    // such as a name only wrangler's generated types declare (Cloudflare.Env).
+    const dir = join(pkg.project, 'client-strict');
+    mkdirSync(dir, { recursive: true });
+    const clientBlocks = blocks.filter((block) => block.mode === 'client');
+    expect(clientBlocks.length).toBeGreaterThan(0);
+    clientBlocks.forEach((block, i) => writeFileSync(join(dir, `block${i}.ts`), `export {};\n${block.code}`));
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022', 'DOM'], strict: true, noEmit: true, skipLibCheck: false },
+        include: ['*.ts'],
+      }),
+    );
+    const checked = spawnSync(TSC, ['-p', dir], { cwd: dir, encoding: 'utf8' });
+    expect(checked.stdout + checked.stderr).toBe('');
+    expect(checked.status).toBe(0);
+  });
+
+  it('should say what to install when imported without hono, not fail with Node\'s bare error', () => {
+    const dir = join(pkg.workDir, 'no-peers');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'no-peers', private: true, type: 'module' }));
+    execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', pkg.tarball], { cwd: dir, stdio: 'ignore', timeout: 240_000 });
+    writeFileSync(join(dir, 'client.mjs'), "import { createClient } from 'edge-sae/client';\ncreateClient('http://127.0.0.1:8787');\n");
+    const result = spawnSync(process.execPath, ['client.mjs'], { cwd: dir, encoding: 'utf8' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('edge-sae/client needs hono, an optional peer dependency of edge-sae that is not installed here: npm install hono @hono/zod-openapi zod');
+    // The library itself needs none of the peers.
+    writeFileSync(join(dir, 'library.mjs'), "import { createModel } from 'edge-sae';\nconsole.log(typeof createModel);\n");
+    expect(execFileSync(process.execPath, ['library.mjs'], { cwd: dir, encoding: 'utf8' })).toBe('function\n');
+  }, 300_000);
 });
 
 describe('npm run dev\'s server', () => {

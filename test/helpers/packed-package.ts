@@ -1,6 +1,6 @@
 /**
  * The package as a user gets it: the repository's files copied into a directory with no dist/
- * and no build/ (an unbuilt clone), `npm pack` there (its prepack builds), and the tarball
+ * and no build/ (an unbuilt clone), `npm pack` there (its prepare script builds, as `npm ci` does in a clone), and the tarball
  * installed into a new scratch project beside the optional peers the typed client needs.
  */
 import { execFileSync, type ExecFileSyncOptions } from 'node:child_process';
@@ -17,6 +17,8 @@ export interface PackedPackage {
   files: string[];
   /** The working directory everything ran under (remove it when done). */
   workDir: string;
+  /** The packed tarball. */
+  tarball: string;
 }
 
 const run = (command: string, args: string[], options: ExecFileSyncOptions) =>
@@ -57,7 +59,7 @@ export function packAndInstall(): PackedPackage {
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }));
   const peers = ['hono', '@hono/zod-openapi', 'zod'].map((name) => `${name}@${devVersion(name)}`);
   run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(workDir, tarball), ...peers], { cwd: project, env });
-  return { project, files, workDir };
+  return { project, files, workDir, tarball: join(workDir, tarball) };
 }
 
 /** The version of a dev dependency the repository pins (the peers are installed at the same). */

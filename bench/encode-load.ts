@@ -18,13 +18,14 @@
  * at once, 16 connections each for DURATION_S ("together"): the same moments of the machine for
  * both, the comparison least moved by other work on it.
  *
- * Run: npm run bench:load   (writes bench/encode-load.json and the README's encode-load region)
+ * Run: npm run bench:load   (writes bench/encode-load.json and the encode-load region of docs/BENCHMARKS.md)
  */
 import autocannon from 'autocannon';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeRegion } from '../scripts/docs/regions.js';
+import { REGION_FILES } from '../scripts/docs/targets.js';
 import { api, DEV_ADMIN_TOKEN, DEV_ENCODE_TOKEN, killAllWranglerDev, ROOT, startWranglerDev } from '../test/helpers/wrangler-dev.js';
 import { mulberry32, randomRows } from '../test/helpers/random.js';
 import { managedRatios, renderEncodeLoad, type LoadRecord, type LoadResults } from './encode-load-table.js';
@@ -161,7 +162,7 @@ async function main(): Promise<void> {
   const results: LoadResults = { ...stamp, records };
   writeFileSync(new URL('./encode-load.json', import.meta.url), `${JSON.stringify({ ...results, managedVsEncodeTokens: managedRatios(results) }, null, 2)}\n`);
   const table = renderEncodeLoad(results);
-  writeRegion(join(ROOT, 'README.md'), 'encode-load', table);
+  writeRegion(join(ROOT, REGION_FILES.encodeLoad), 'encode-load', table);
   console.log(table);
 }
 

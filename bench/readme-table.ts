@@ -1,6 +1,7 @@
 /**
- * Renders bench/results.json as the README's benchmark tables, with the issue's targets checked,
- * and writes them into README.md between the bench-table markers (or prints them with --print).
+ * Renders bench/results.json as the benchmark tables of docs/BENCHMARKS.md, with the issue's targets
+ * checked, and writes them between its bench-table markers (or prints them with --print); and
+ * bench/e2e-scale.json as the e2e-scale table of docs/DATA.md (scripts/docs/targets.ts says where).
  *
  *   npm run bench && npx tsx bench/readme-table.ts
  */
@@ -8,6 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+import { REGION_FILES } from '../scripts/docs/targets.js';
 import type { BenchRecord } from './harness.js';
 import type { BenchResults } from './run.js';
 
@@ -430,7 +432,7 @@ export function renderScale(f: ScaleFigures): string {
 export function replaceRegion(text: string, start: string, end: string, body: string): string {
   const from = text.indexOf(start.slice(0, 20));
   const to = text.indexOf(end);
-  if (from < 0 || to < from) throw new Error(`README.md lacks the ${start.slice(5, 20)} markers`);
+  if (from < 0 || to < from) throw new Error(`the document lacks the ${start.slice(5, 20)} markers`);
   return text.slice(0, from) + `${start}\n${body}\n${end}` + text.slice(to + end.length);
 }
 
@@ -441,19 +443,12 @@ async function main(): Promise<void> {
     console.log(tables);
     return;
   }
-  const readmePath = join(ROOT, 'README.md');
-  const readme = await readFile(readmePath, 'utf8');
-  const block = `${START}\n${tables}\n${END}`;
-  let next: string;
-  const start = readme.indexOf(START.slice(0, 20));
-  const end = readme.indexOf(END);
-  if (start >= 0 && end > start) next = readme.slice(0, start) + block + readme.slice(end + END.length);
-  else if (readme.includes('BENCH_TABLE')) next = readme.replace('BENCH_TABLE', block);
-  else throw new Error('README.md has neither the bench-table markers nor the BENCH_TABLE placeholder');
+  const benchPath = join(ROOT, REGION_FILES.benchTable);
+  await writeFile(benchPath, replaceRegion(await readFile(benchPath, 'utf8'), START, END, tables));
   const scale = JSON.parse(await readFile(join(ROOT, 'bench', 'e2e-scale.json'), 'utf8')) as ScaleFigures;
-  next = replaceRegion(next, SCALE_START, SCALE_END, renderScale(scale));
-  await writeFile(readmePath, next);
-  console.log(`updated the benchmark tables in ${readmePath}`);
+  const scalePath = join(ROOT, REGION_FILES.e2eScale);
+  await writeFile(scalePath, replaceRegion(await readFile(scalePath, 'utf8'), SCALE_START, SCALE_END, renderScale(scale)));
+  console.log(`updated the benchmark tables in ${benchPath} and ${scalePath}`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

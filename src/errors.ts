@@ -85,6 +85,42 @@ export class ConfigError extends InputError {
   }
 }
 
+/**
+ * A model's answer overflowed: a code, output, error or metric became ±Infinity or NaN although
+ * every weight and scaling value is finite (float32 weights near ±3.4e38, a scaling range of
+ * 1e-30 that blows inputs up). Refused rather than answered, since JSON would carry it as null.
+ */
+export class ModelOutputError extends InputError {
+  override name = 'ModelOutputError';
+  /** What overflowed: "scaled inputs" (the input scaling), "codes", "outputs", "errors" or "metrics.<name>". */
+  readonly output: string;
+  /** The 1-based row of the first value that overflowed; null for a metric (of all the rows). */
+  readonly row: number | null;
+  /** The model's id or file when the caller named it (the API: its id; the CLI: its file), else undefined. */
+  readonly model: string | undefined;
+  /** The first value that overflowed: Infinity, -Infinity or NaN. */
+  readonly value: number;
+  /** What is wrong, without the model label in front. */
+  readonly reason: string;
+
+  constructor(output: string, value: number, row: number | null, model?: string) {
+    const reason =
+      `the model's ${output} overflowed float32 (${value}${row === null ? '' : ` at row ${row} of the rows given`}): its weights or input scaling are too extreme ` +
+      'for these rows (finite, but their products pass ±3.4e38); retrain it, or check the values of the model file it came from';
+    super(`${model !== undefined ? `model ${JSON.stringify(model)}: ` : ''}${reason}`);
+    this.output = output;
+    this.row = row;
+    this.model = model;
+    this.value = value;
+    this.reason = reason;
+  }
+
+  /** The same error naming the model (its id or file). */
+  forModel(model: string): ModelOutputError {
+    return new ModelOutputError(this.output, this.value, this.row, model);
+  }
+}
+
 /** Training diverged (a loss or weight became NaN or Infinity); nothing was saved as trained. */
 export class TrainingDivergedError extends InputError {
   override name = 'TrainingDivergedError';

@@ -13,6 +13,7 @@
 import { loadNodeBackend } from './backends/node-providers.js';
 import type { BackendChoice } from './backends/types.js';
 import type { ModelConfig } from './model/config.js';
+export { SPARSE_PRESETS, type Preset, type PresetName } from './model/presets.js';
 import { SparseAutoencoder } from './model/sparse-autoencoder.js';
 
 export { SparseAutoencoder } from './model/sparse-autoencoder.js';
@@ -34,7 +35,7 @@ export { readModelFile, toModelFile, type ModelFile, type ModelState } from './m
 export { readBinaryModelFile, toBinaryModelFile } from './model/model-file-binary.js';
 export { modelFileForm, readModelBytes, type ModelFileForm } from './model/model-bytes.js';
 export type { TrainingPosition } from './model/training-run.js';
-export { ConfigError, DataError, InputError, ModelFileError, TrainingDivergedError, type DataProblem } from './errors.js';
+export { ConfigError, DataError, InputError, ModelFileError, ModelOutputError, TrainingDivergedError, type DataProblem } from './errors.js';
 export * from './data/index.js';
 export { readDataFile } from './data/read-file.js';
 export { openDataSource, type OpenedDataSource } from './data/open-data-source.js';

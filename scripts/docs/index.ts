@@ -1,15 +1,17 @@
 /**
  * `npm run docs`: writes every generated region of the README and docs (the problem types, the
  * limits, the bundle size, the options table, the CLI synopsis, the fuzz suite's route count, the
- * scopes and the key cache bound of docs/API.md's Keys, the encode load table from bench/encode-load.json);
+ * scopes and the key cache bound of docs/API.md's Keys, the encode load table from bench/encode-load.json,
+ * the sparsity figures of the presets on the sample data and their pictures; where each lives: targets.ts);
  * test/docs/generated-docs.test.ts
  * fails when one is stale.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { renderEncodeLoad, type LoadResults } from '../../bench/encode-load-table.js';
 import { measureBundle, renderBundle } from './bundle.js';
 import { renderCliSynopsis } from './cli.js';
+import { renderCliWalk } from './cli-walk.js';
 import { renderFuzzRoutes } from './fuzz-routes.js';
 import { renderKeyCacheBound, renderScopes } from './keys.js';
 import { renderLimits } from './limits.js';
@@ -17,18 +19,23 @@ import { openApiDocument } from './openapi.js';
 import { renderOptions } from './options.js';
 import { renderProblemTypes } from './problem-types.js';
 import { writeRegion } from './regions.js';
+import { measureSparsity, pictureFiles, renderSparsity } from './sparsity.js';
+import { REGION_FILES } from './targets.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
 writeRegion(resolve(ROOT, 'docs/API.md'), 'problem-types', renderProblemTypes());
 writeRegion(resolve(ROOT, 'docs/API.md'), 'limits', renderLimits());
-writeRegion(resolve(ROOT, 'README.md'), 'options', renderOptions());
-writeRegion(resolve(ROOT, 'README.md'), 'cli', renderCliSynopsis());
-writeRegion(resolve(ROOT, 'docs/SPEC.md'), 'cli', renderCliSynopsis());
+writeRegion(resolve(ROOT, REGION_FILES.options), 'options', renderOptions());
+for (const file of REGION_FILES.cli) writeRegion(resolve(ROOT, file), 'cli', renderCliSynopsis());
 const doc = await openApiDocument();
-writeRegion(resolve(ROOT, 'README.md'), 'fuzz-routes', renderFuzzRoutes(doc));
+writeRegion(resolve(ROOT, REGION_FILES.fuzzRoutes), 'fuzz-routes', renderFuzzRoutes(doc));
 writeRegion(resolve(ROOT, 'docs/API.md'), 'scopes', renderScopes(doc));
 writeRegion(resolve(ROOT, 'docs/API.md'), 'key-cache-bound', renderKeyCacheBound());
-writeRegion(resolve(ROOT, 'README.md'), 'encode-load', renderEncodeLoad(JSON.parse(readFileSync(resolve(ROOT, 'bench/encode-load.json'), 'utf8')) as LoadResults));
-writeRegion(resolve(ROOT, 'README.md'), 'bundle', renderBundle(measureBundle()));
-console.log('docs: problem types, limits, options, CLI synopsis, fuzz route count, scopes, key cache bound, encode load table and bundle size written');
+writeRegion(resolve(ROOT, REGION_FILES.encodeLoad), 'encode-load', renderEncodeLoad(JSON.parse(readFileSync(resolve(ROOT, 'bench/encode-load.json'), 'utf8')) as LoadResults));
+writeRegion(resolve(ROOT, REGION_FILES.bundle), 'bundle', renderBundle(measureBundle()));
+const sparsity = await measureSparsity();
+for (const file of REGION_FILES.sparsity) writeRegion(resolve(ROOT, file), 'sparsity', renderSparsity(sparsity));
+for (const picture of pictureFiles(sparsity)) writeFileSync(resolve(ROOT, picture.path), picture.bytes);
+writeRegion(resolve(ROOT, REGION_FILES.cliWalk), 'cli-walk', await renderCliWalk());
+console.log("docs: problem types, limits, options, CLI synopsis, fuzz route count, scopes, key cache bound, encode load table, bundle size, sparsity figures and pictures, the output of the README's CLI walk written");

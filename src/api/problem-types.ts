@@ -9,6 +9,7 @@ export const PROBLEM_TYPES = {
   'invalid-option': 'a model or training option is out of its range (the option named)',
   'invalid-input': 'data that the options cannot take, e.g. values outside [0, 1] with `normalize: "none"`',
   'invalid-model-file': 'an imported model file is malformed (the field named)',
+  'model-overflow': 'a model\'s answer overflowed float32 on these rows (a code, output, error or metric became ±Infinity or NaN although its weights and scaling are finite, e.g. an imported model with weights near ±3.4e38): `model` and `output` name them, `row` the first row; never answered as null (422)',
   'training-diverged': 'a batch loss or a weight became NaN or Infinity; nothing is saved',
   'limit-exceeded': 'a configured limit was passed (`limit` and `value` name it; 413)',
   unauthorized: 'no token, a malformed one, an unknown, revoked or expired one (401)',

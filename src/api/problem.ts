@@ -8,7 +8,7 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
-import { ConfigError, DataError, InputError, ModelFileError, TrainingDivergedError } from '../errors.js';
+import { ConfigError, DataError, InputError, ModelFileError, ModelOutputError, TrainingDivergedError } from '../errors.js';
 import { type ProblemType } from './problem-types.js';
 import { expectedMediaTypes, mediaTypeProblem } from './media-types.js';
 import { jsonText } from './json-text.js';
@@ -168,6 +168,16 @@ function inputProblem(c: Context, error: InputError): Response {
       // The field as the model file names it (a JSON path, or a binary file's tensor or header entry).
       field: error.field,
       errors: [{ pointer: pathToPointer(error.field), detail: error.message }],
+    });
+  }
+  if (error instanceof ModelOutputError) {
+    return problemResponse(c, 422, {
+      type: problemType('model-overflow'),
+      title: 'Model output overflowed',
+      detail: error.message,
+      ...(error.model !== undefined ? { model: error.model } : {}),
+      output: error.output,
+      ...(error.row !== null ? { row: error.row } : {}),
     });
   }
   if (error instanceof TrainingDivergedError) {

@@ -58,7 +58,7 @@ export function parameterCount(shape: LayerShape): number {
 }
 
 /**
- * The three models (README "Architectures"): the tutorial's sigmoid autoencoder, and the two
+ * The three models (docs/ARCHITECTURES.md): the tutorial's sigmoid autoencoder, and the two
  * dictionary-learning SAEs with a linear decoder, ReLU + decoder-norm-weighted L1 and TopK.
  */
 export const ARCHITECTURES = ['sigmoid', 'relu', 'topk'] as const;

@@ -14,7 +14,8 @@ export async function plot(options: ParsedOptions, io: CliIo): Promise<void> {
   const outPath = options.required('out');
   if (path.extname(outPath).toLowerCase() !== '.svg') throw new UsageError(`--out ${outPath}: plot writes SVG; name the file *.svg`);
   checkOutputPath(outPath, '--out');
-  const { lossHistory, validationHistory, bestEpoch } = encoderWeightsOf(readModelFileAt(modelPath));
+  const { lossHistory, validationHistory, bestEpoch, historyEpochs } = encoderWeightsOf(readModelFileAt(modelPath));
+  const epochs = historyEpochs?.at(-1) ?? lossHistory.length;
   const width = options.number('width');
   const height = options.number('height');
   const svg = picture('--width/--height', () =>
@@ -25,6 +26,7 @@ export async function plot(options: ParsedOptions, io: CliIo): Promise<void> {
       ...(options.has('title') ? { title: options.required('title') } : {}),
       validationHistory,
       bestEpoch,
+      epochs: historyEpochs,
     }),
     modelPath,
   );
@@ -33,8 +35,8 @@ export async function plot(options: ParsedOptions, io: CliIo): Promise<void> {
   reportWritten(
     options,
     io,
-    { out: outPath, format: 'svg', epochs: lossHistory.length, lastLoss: lossHistory.at(-1) ?? null, ...(validated ? { lastValidationLoss: validationHistory!.at(-1) ?? null } : {}), ...(bestEpoch !== null ? { bestEpoch } : {}) },
-    `wrote ${outPath}: loss over ${lossHistory.length} epochs${validated ? ', with the validation loss' : ''}`,
+    { out: outPath, format: 'svg', epochs, lastLoss: lossHistory.at(-1) ?? null, ...(validated ? { lastValidationLoss: validationHistory!.at(-1) ?? null } : {}), ...(bestEpoch !== null ? { bestEpoch } : {}) },
+    `wrote ${outPath}: loss over ${epochs} epochs${validated ? ', with the validation loss' : ''}`,
   );
 }
 

@@ -83,7 +83,7 @@ export function buildOnnx(model: ExportableModel, options: OnnxExportOptions = {
 }
 
 /**
- * relu and topk (README "Architectures"): the kernels' own order of operations, nothing folded,
+ * relu and topk (docs/ARCHITECTURES.md): the kernels' own order of operations, nothing folded,
  * so topk selects the same k units the kernels select (a folded bias would round z differently
  * and could swap two nearly tied units):
  *

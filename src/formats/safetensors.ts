@@ -15,7 +15,9 @@
  * problem throws TensorFileError naming the file and the header entry. src/model/safetensors.ts
  * (edge-sae's own float32 files) reads through this module.
  */
+import { findDeepNesting, MAX_JSON_DEPTH } from '../util/json-depth.js';
 import { TensorFileError } from '../errors.js';
+import { describeValue } from '../util/describe-value.js';
 import { byteLength, describeTensor, DTYPE_BYTES, isDtype, isShape, type Dtype, type Tensor } from './tensor.js';
 
 /** The field of the 8-byte header length, and of the header as a whole, in errors. */
@@ -61,8 +63,16 @@ export function readSafetensors(bytes: Uint8Array, source?: string, options: Rea
 
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + headerLength)));
+    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + headerLength));
+    // Refused before parsing: a header nested thousands of levels deep overflows the stack of
+    // whatever walks it after JSON.parse (util/json-depth.ts); a header needs 3 levels.
+    const deep = findDeepNesting(text, MAX_JSON_DEPTH);
+    if (deep !== null) {
+      fail(deep.key ?? HEADER_FIELD, `nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep (at character ${deep.offset}); no header entry does, so the header is refused before it is parsed`);
+    }
+    header = JSON.parse(text);
   } catch (error) {
+    if (error instanceof TensorFileError) throw error;
     fail(HEADER_FIELD, `is not UTF-8 JSON (${error instanceof Error ? error.message : String(error)})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail(HEADER_FIELD, 'must be a JSON object');
@@ -77,13 +87,13 @@ export function readSafetensors(bytes: Uint8Array, source?: string, options: Rea
     if (name === METADATA_KEY) continue;
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) fail(name, 'must be an object { dtype, shape, data_offsets }');
     const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
-    if (!isDtype(dtype)) fail(`${name}.dtype`, `${JSON.stringify(dtype)} is not a safetensors dtype this reader knows (${Object.keys(DTYPE_BYTES).join(', ')})`);
+    if (!isDtype(dtype)) fail(`${name}.dtype`, `${describeValue(dtype)} is not a safetensors dtype this reader knows (${Object.keys(DTYPE_BYTES).join(', ')})`);
     if (options.onlyDtype && dtype !== options.onlyDtype.dtype) {
-      fail(`${name}.dtype`, `must be "${options.onlyDtype.dtype}" (${options.onlyDtype.why}), got ${JSON.stringify(dtype)}`);
+      fail(`${name}.dtype`, `must be "${options.onlyDtype.dtype}" (${options.onlyDtype.why}), got ${describeValue(dtype)}`);
     }
-    if (!isShape(shape)) fail(`${name}.shape`, `must be an array of whole numbers from 0 to 2^53 − 1, got ${JSON.stringify(shape)}`);
+    if (!isShape(shape)) fail(`${name}.shape`, `must be an array of whole numbers from 0 to 2^53 − 1, got ${describeValue(shape)}`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !isShape(offsets)) {
-      fail(`${name}.data_offsets`, `must be [begin, end], two non-negative integers, got ${JSON.stringify(offsets)}`);
+      fail(`${name}.data_offsets`, `must be [begin, end], two non-negative integers, got ${describeValue(offsets)}`);
     }
     const [begin, end] = offsets as [number, number];
     if (end < begin) fail(`${name}.data_offsets`, `end ${end} is before begin ${begin}`);
@@ -159,7 +169,7 @@ function readMetadata(value: unknown, fail: (field: string, problem: string) => 
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(METADATA_KEY, 'must be an object of strings');
   const metadata = value as Record<string, unknown>;
   for (const [key, entry] of Object.entries(metadata)) {
-    if (typeof entry !== 'string') fail(`${METADATA_KEY}.${key}`, `must be a string, got ${JSON.stringify(entry)}`);
+    if (typeof entry !== 'string') fail(`${METADATA_KEY}.${key}`, `must be a string, got ${describeValue(entry)}`);
   }
   return metadata as Record<string, string>;
 }

@@ -7,6 +7,7 @@ import type { ArchitectureName, BackendChoice, LossConfig, OptimizerConfig, Redu
 import { ConfigError } from '../errors.js';
 import { checkOption, MODEL_OPTIONS, TRAINING_OPTIONS, type OptionCaps, type OptionSpec, type ValueOf } from './options.js';
 import { withoutUndefined } from '../util/defined.js';
+import { describeValue } from '../util/describe-value.js';
 import type { LearningRateSchedule } from './schedule.js';
 
 export type NormalizationKind = (typeof MODEL_OPTIONS.normalize.choices)[number];
@@ -62,7 +63,7 @@ function check(prefix: string, table: Record<string, OptionSpec>, values: Record
  */
 export function resolveModelConfig(inputSize: number, partial: Partial<ModelConfig> = {}, caps: OptionCaps = {}): ModelConfig {
   if (!Number.isInteger(inputSize) || inputSize < 1) {
-    throw new ConfigError('inputSize', Number.isFinite(inputSize) ? `must be an integer from 1 up, got ${inputSize}` : `must be a finite number, got ${JSON.stringify(inputSize)}`);
+    throw new ConfigError('inputSize', Number.isFinite(inputSize) ? `must be an integer from 1 up, got ${inputSize}` : `must be a finite number, got ${describeValue(inputSize)}`);
   }
   const config: ModelConfig = {
     ...DEFAULT_MODEL_CONFIG,
@@ -80,9 +81,13 @@ export function resolveModelConfig(inputSize: number, partial: Partial<ModelConf
   return config;
 }
 
-/** Fills defaults into partial training options and checks every field; throws ConfigError. */
+/**
+ * Fills defaults into partial training options and checks every field; throws ConfigError. Keys
+ * that are no training option are dropped (as resolveModelConfig drops them), so they never reach
+ * a model file, whose reader refuses them.
+ */
 export function resolveTrainingOptions(partial: Partial<TrainingOptions> = {}, caps: OptionCaps = {}): TrainingOptions {
-  const options: TrainingOptions = { ...DEFAULT_TRAINING_OPTIONS, ...withoutUndefined(partial) };
+  const options: TrainingOptions = { ...DEFAULT_TRAINING_OPTIONS, ...withoutUndefined(pick(partial, Object.keys(TRAINING_OPTIONS))) };
   check('training', TRAINING_OPTIONS, options as unknown as Record<string, unknown>, caps);
   return options;
 }

@@ -63,7 +63,8 @@ export class EpochLoop {
     this.stopping = stopping ? new EarlyStopping(options.patience, options.minDelta, resume?.earlyStopping ?? undefined) : null;
     if (resume) {
       this.epoch = resume.epoch;
-      this.validationHistory.push(...resume.validationHistory);
+      // A loop, not push(...history): spreading a long history into a call overflows the stack.
+      for (const loss of resume.validationHistory) this.validationHistory.push(loss);
       this.best = stopping ? resume.best : null;
       // A state saved at the stop resumes stopped: the counters say so, nothing else need be kept.
       this.stopped = this.stopping?.exhausted ?? false;

@@ -5,6 +5,7 @@
  */
 import { parseJsonText } from '../data/json.js';
 import { readBinaryModelFile, type BinaryReadOptions } from './model-file-binary.js';
+import { checkJsonDepth } from './model-file-checks.js';
 import { readModelFile, type ModelState } from './model-file.js';
 import { looksLikeSafetensors } from './safetensors.js';
 
@@ -22,5 +23,7 @@ export function modelFileForm(bytes: Uint8Array): ModelFileForm {
  */
 export function readModelBytes(bytes: Uint8Array, source?: string, options: BinaryReadOptions = {}): ModelState {
   if (modelFileForm(bytes) === 'safetensors') return readBinaryModelFile(bytes, source, options);
-  return readModelFile(parseJsonText(new TextDecoder().decode(bytes), source ?? 'model file'), source);
+  const text = new TextDecoder().decode(bytes);
+  checkJsonDepth(text, (key) => key ?? '(root)', source);
+  return readModelFile(parseJsonText(text, source ?? 'model file'), source);
 }

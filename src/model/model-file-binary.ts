@@ -12,11 +12,12 @@
  *   optimizer.m.<each of the four>   optimizer.v.<each of the four>      (with Adam's state)
  * Metadata (strings): format, version, inputSize, hiddenSize, weightLayout ("in,out"),
  * normalization ("minmax" | "standardize" | "none"), and as JSON: config, training, optimizer ({ kind, step }),
- * metrics, lossHistory, and when present stepsSinceFired, validationHistory, bestEpoch.
+ * metrics, lossHistory, and when present stepsSinceFired, validationHistory, bestEpoch, historyEpochs.
  */
 import { PARAMETER_NAMES, parameterShapes, type LayerShape, type ParameterName, type Parameters } from '../backends/types.js';
-import { shortestFloat32 } from '../data/float32.js';
-import { FieldReader, MODEL_FORMAT, MODEL_FORMAT_VERSION, readModelFields, tensorNameOf, validationToJson, type ModelState, type TensorSource } from './model-file.js';
+import { describeValue } from '../util/describe-value.js';
+import { FieldReader, keptHistory, lossToJson, MODEL_FORMAT, MODEL_FORMAT_VERSION, readModelFields, tensorNameOf, validationToJson, type ModelState, type TensorSource } from './model-file.js';
+import { checkJsonDepth } from './model-file-checks.js';
 import { normalizationVectors } from './normalization.js';
 import { decodeSafetensors, encodeSafetensors, prefixLength, type Float32Tensor } from './safetensors.js';
 
@@ -56,13 +57,15 @@ export function toBinaryModelFile(state: ModelState): Uint8Array<ArrayBuffer> {
     config: JSON.stringify(state.config),
     training: JSON.stringify({ ...state.training, backend: state.trainedWith }),
     metrics: JSON.stringify(state.metrics ?? {}),
-    // As the JSON file writes it, so either file converts to the other and back unchanged.
-    lossHistory: JSON.stringify(state.lossHistory.map((v) => shortestFloat32(Math.fround(v)))),
   };
+  // As the JSON file writes it, so either file converts to the other and back unchanged.
+  const history = keptHistory(state);
+  metadata.lossHistory = JSON.stringify(lossToJson(history.lossHistory));
   if (optimizerState) metadata.optimizer = JSON.stringify({ kind: 'adam', step: optimizerState.step });
   if (state.stepsSinceFired) metadata.stepsSinceFired = JSON.stringify(Array.from(state.stepsSinceFired));
-  if (state.validationHistory) metadata.validationHistory = JSON.stringify(validationToJson(state.validationHistory));
-  if (state.bestEpoch != null) metadata.bestEpoch = JSON.stringify(state.bestEpoch);
+  if (history.validationHistory) metadata.validationHistory = JSON.stringify(validationToJson(history.validationHistory));
+  if (history.bestEpoch !== null) metadata.bestEpoch = JSON.stringify(history.bestEpoch);
+  if (history.historyEpochs) metadata.historyEpochs = JSON.stringify(history.historyEpochs);
   return encodeSafetensors(tensors, metadata);
 }
 
@@ -83,6 +86,11 @@ export interface BinaryReadOptions {
    * model is read without optimizer state, for inference.
    */
   withoutOptimizer?: boolean;
+  /**
+   * Leave the histories (lossHistory, validationHistory, bestEpoch, historyEpochs) unparsed and
+   * empty: inference does not need them (the Worker's cold encode path), only pictures and training do.
+   */
+  withoutHistory?: boolean;
 }
 
 /**
@@ -97,11 +105,12 @@ export function readBinaryModelFile(bytes: Uint8Array, source?: string, options:
   if (cut !== undefined) read.fail(`${cut}.data_offsets`, 'is past the end of the bytes read (only Adam\'s moments may be left out)');
   const withoutOptimizer = options.withoutOptimizer === true;
   if (metadata.weightLayout !== WEIGHT_LAYOUT) {
-    read.fail('__metadata__.weightLayout', `must be "${WEIGHT_LAYOUT}" (weights stored [inputs, outputs]), got ${JSON.stringify(metadata.weightLayout)}`);
+    read.fail('__metadata__.weightLayout', `must be "${WEIGHT_LAYOUT}" (weights stored [inputs, outputs]), got ${describeValue(metadata.weightLayout)}`);
   }
   const json = (key: string, fallback: unknown): unknown => {
     const text = metadata[key];
     if (text === undefined) return fallback;
+    checkJsonDepth(text, () => `__metadata__.${key}`, source);
     try {
       return JSON.parse(text);
     } catch {
@@ -119,10 +128,15 @@ export function readBinaryModelFile(bytes: Uint8Array, source?: string, options:
     training: json('training', {}),
     optimizerState: withoutOptimizer ? undefined : json('optimizer', undefined),
     metrics: json('metrics', {}),
-    lossHistory: json('lossHistory', []),
     stepsSinceFired: json('stepsSinceFired', undefined),
-    validationHistory: json('validationHistory', undefined),
-    bestEpoch: json('bestEpoch', undefined),
+    ...(options.withoutHistory === true
+      ? { lossHistory: [] }
+      : {
+          lossHistory: json('lossHistory', []),
+          validationHistory: json('validationHistory', undefined),
+          bestEpoch: json('bestEpoch', undefined),
+          historyEpochs: json('historyEpochs', undefined),
+        }),
   };
 
   const used = new Set<string>();

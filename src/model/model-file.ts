@@ -5,8 +5,11 @@
 import { PARAMETER_NAMES, parameterShapes, type AdamState, type LayerShape, type ParameterName, type Parameters } from '../backends/types.js';
 import { shortestFloat32 } from '../data/float32.js';
 import { ConfigError, ModelFileError } from '../errors.js';
+import { describeValue } from '../util/describe-value.js';
 import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type NormalizationKind, type TrainingOptions } from './config.js';
 import type { StoredMetrics } from './metrics.js';
+import { lastEpochOf, readHistoryEpochs, summariseHistory, type History } from './history.js';
+import { checkConfigKeys, checkTrainingKeys, readMetrics } from './model-file-checks.js';
 import { NORMALIZATION_VECTORS, normalizationVectors, type Normalization } from './normalization.js';
 
 export const MODEL_FORMAT = 'edge-sae';
@@ -63,8 +66,10 @@ export interface ModelFile {
   stepsSinceFired?: number[];
   /** With validationSplit: the validation loss of each epoch of lossHistory (null: that epoch had none). */
   validationHistory?: (number | null)[];
-  /** With early stopping: the 1-based epoch of lossHistory whose weights the last run kept. */
+  /** With early stopping: the 1-based epoch whose weights the last run kept. */
   bestEpoch?: number;
+  /** A summarised history (past MAX_HISTORY_POINTS epochs, history.ts): the epoch of each entry of lossHistory. */
+  historyEpochs?: number[];
 }
 
 /** Everything a model is made of, in memory: what the file is written from and read into. */
@@ -94,6 +99,11 @@ export interface ModelState {
   validationHistory?: (number | null)[] | null;
   /** Early stopping: the 1-based epoch of lossHistory whose weights the last run kept; else absent or null. */
   bestEpoch?: number | null;
+  /**
+   * The epoch of each entry of lossHistory (and validationHistory) once the history is summarised
+   * (history.ts, past MAX_HISTORY_POINTS epochs); absent or null: entry k is epoch k + 1.
+   */
+  historyEpochs?: number[] | null;
 }
 
 function rowsOf(values: Float32Array, rows: number, cols: number): number[][] {
@@ -131,11 +141,14 @@ export function toModelFile(state: ModelState): ModelFile {
     config: { ...state.config },
     training: { ...state.training, backend: state.trainedWith },
     metrics: state.metrics ?? {},
-    lossHistory: state.lossHistory.map((v) => shortestFloat32(Math.fround(v))),
+    lossHistory: [],
   };
+  const history = keptHistory(state);
+  file.lossHistory = lossToJson(history.lossHistory);
   if (state.stepsSinceFired) file.stepsSinceFired = Array.from(state.stepsSinceFired);
-  if (state.validationHistory) file.validationHistory = validationToJson(state.validationHistory);
-  if (state.bestEpoch != null) file.bestEpoch = state.bestEpoch;
+  if (history.validationHistory) file.validationHistory = validationToJson(history.validationHistory);
+  if (history.bestEpoch !== null) file.bestEpoch = history.bestEpoch;
+  if (history.historyEpochs) file.historyEpochs = history.historyEpochs;
   if (state.optimizerState) {
     file.optimizerState = {
       kind: 'adam',
@@ -145,6 +158,21 @@ export function toModelFile(state: ModelState): ModelFile {
     };
   }
   return file;
+}
+
+/** The history a file of `state` holds: summarised past MAX_HISTORY_POINTS entries (history.ts). */
+export function keptHistory(state: ModelState): History {
+  return summariseHistory({
+    lossHistory: state.lossHistory,
+    validationHistory: state.validationHistory ?? null,
+    historyEpochs: state.historyEpochs ?? null,
+    bestEpoch: state.bestEpoch ?? null,
+  });
+}
+
+/** The training losses as both files write them: float32 shortest decimals. */
+export function lossToJson(history: readonly number[]): number[] {
+  return history.map((v) => shortestFloat32(Math.fround(v)));
 }
 
 /** The validation losses as both files write them: float32 shortest decimals, as lossHistory; null kept. */
@@ -171,14 +199,14 @@ export class FieldReader {
 
   integer(value: Json, field: string, min: number): number {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-      this.fail(field, `must be an integer of at least ${min}, got ${JSON.stringify(value)}`);
+      this.fail(field, `must be an integer of at least ${min}, got ${describeValue(value)}`);
     }
     return value;
   }
 
   finite(value: Json, field: string): number {
     if (typeof value !== 'number' || !Number.isFinite(value) || !Number.isFinite(Math.fround(value))) {
-      this.fail(field, `must be a finite float32 number, got ${JSON.stringify(value)}`);
+      this.fail(field, `must be a finite float32 number, got ${describeValue(value)}`);
     }
     return value;
   }
@@ -219,7 +247,7 @@ export class FieldReader {
 /** The top-level fields of a model file; any other is refused (a typo would otherwise be lost). */
 const MODEL_FILE_FIELDS: readonly string[] = [
   'format', 'version', 'inputSize', 'hiddenSize', 'normalization', 'encoder', 'decoder',
-  'config', 'training', 'optimizerState', 'metrics', 'lossHistory', 'stepsSinceFired', 'validationHistory', 'bestEpoch',
+  'config', 'training', 'optimizerState', 'metrics', 'lossHistory', 'stepsSinceFired', 'validationHistory', 'bestEpoch', 'historyEpochs',
 ] satisfies (keyof ModelFile)[];
 
 /**
@@ -264,7 +292,7 @@ export function readModelFile(json: Json, source?: string): ModelState {
 function readNormalization(read: FieldReader, kind: Json, n: number, tensors: TensorSource): Normalization {
   if (typeof kind !== 'string' || !Object.hasOwn(NORMALIZATION_VECTORS, kind)) {
     const kinds = Object.keys(NORMALIZATION_VECTORS).map((k) => JSON.stringify(k)).join(', ');
-    return read.fail('normalization.kind', `must be one of ${kinds}, got ${JSON.stringify(kind)}`);
+    return read.fail('normalization.kind', `must be one of ${kinds}, got ${describeValue(kind)}`);
   }
   const vectors = Object.fromEntries(NORMALIZATION_VECTORS[kind as NormalizationKind].map((name) => [name, tensors.normalization(name, n)]));
   const normalization = { kind, ...vectors } as Normalization;
@@ -280,9 +308,9 @@ function readNormalization(read: FieldReader, kind: Json, n: number, tensors: Te
  * binary file's metadata is laid out the same way), taking the numbers from `tensors`.
  */
 export function readModelFields(read: FieldReader, file: Record<string, Json>, tensors: TensorSource): ModelState {
-  if (file.format !== MODEL_FORMAT) read.fail('format', `must be "${MODEL_FORMAT}", got ${JSON.stringify(file.format)}`);
+  if (file.format !== MODEL_FORMAT) read.fail('format', `must be "${MODEL_FORMAT}", got ${describeValue(file.format)}`);
   if (file.version !== MODEL_FORMAT_VERSION) {
-    read.fail('version', `version ${JSON.stringify(file.version)} is not supported (this edge-sae reads version ${MODEL_FORMAT_VERSION})`);
+    read.fail('version', `version ${describeValue(file.version)} is not supported (this edge-sae reads version ${MODEL_FORMAT_VERSION})`);
   }
   const shape = { inputSize: read.integer(file.inputSize, 'inputSize', 1), hiddenSize: read.integer(file.hiddenSize, 'hiddenSize', 1) };
   const parameters = tensors.parameters('parameters', shape);
@@ -290,14 +318,16 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
   const normalization = readNormalization(read, read.object(file.normalization, 'normalization').kind, shape.inputSize, tensors);
 
   const configJson = read.object(file.config, 'config');
+  checkConfigKeys(read, configJson);
   if (configJson.hiddenSize !== undefined && configJson.hiddenSize !== shape.hiddenSize) {
-    read.fail('config.hiddenSize', `is ${JSON.stringify(configJson.hiddenSize)} but hiddenSize is ${shape.hiddenSize}`);
+    read.fail('config.hiddenSize', `is ${describeValue(configJson.hiddenSize)} but hiddenSize is ${shape.hiddenSize}`);
   }
   const config = withFieldPrefix(read, () =>
     resolveModelConfig(shape.inputSize, { ...(configJson as Partial<ModelConfig>), hiddenSize: shape.hiddenSize, normalize: normalization.kind }),
   );
 
   const trainingJson = read.object(file.training ?? {}, 'training');
+  checkTrainingKeys(read, trainingJson);
   const { backend: trainedWith, epochsCompleted, ...trainingFields } = trainingJson;
   const training = withFieldPrefix(read, () => resolveTrainingOptions({ ...(trainingFields as Partial<TrainingOptions>), backend: 'auto' }));
   const completed = epochsCompleted === undefined ? 0 : read.integer(epochsCompleted, 'training.epochsCompleted', 0);
@@ -305,7 +335,7 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
   let optimizerState: AdamState | null = null;
   if (file.optimizerState !== undefined && file.optimizerState !== null) {
     const opt = read.object(file.optimizerState, 'optimizerState');
-    if (opt.kind !== 'adam') read.fail('optimizerState.kind', `must be "adam", got ${JSON.stringify(opt.kind)}`);
+    if (opt.kind !== 'adam') read.fail('optimizerState.kind', `must be "adam", got ${describeValue(opt.kind)}`);
     optimizerState = {
       step: read.integer(opt.step, 'optimizerState.step', 0),
       m: tensors.parameters('m', shape),
@@ -317,7 +347,7 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
   const historyJson = file.lossHistory ?? [];
   if (!Array.isArray(historyJson)) read.fail('lossHistory', 'must be an array of numbers');
   const lossHistory = historyJson.map((v, k) => read.finite(v, `lossHistory[${k}]`));
-  const metrics = file.metrics && Object.keys(read.object(file.metrics, 'metrics')).length > 0 ? (file.metrics as StoredMetrics) : null;
+  const metrics = readMetrics(read, file.metrics, shape.hiddenSize);
   let stepsSinceFired: Uint32Array | null = null;
   if (file.stepsSinceFired !== undefined && file.stepsSinceFired !== null) {
     const steps = file.stepsSinceFired;
@@ -329,11 +359,16 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
   }
 
   const validationHistory = readValidationHistory(read, file.validationHistory, lossHistory.length);
+  const historyEpochs = readHistoryEpochs(read, file.historyEpochs, lossHistory.length);
   let bestEpoch: number | null = null;
   if (file.bestEpoch !== undefined && file.bestEpoch !== null) {
     bestEpoch = read.integer(file.bestEpoch, 'bestEpoch', 1);
-    if (bestEpoch > lossHistory.length) read.fail('bestEpoch', `is epoch ${bestEpoch}, but lossHistory has ${lossHistory.length} epochs`);
+    const last = lastEpochOf({ lossHistory, historyEpochs });
+    if (bestEpoch > last) read.fail('bestEpoch', `is epoch ${bestEpoch}, but lossHistory has ${last} epochs`);
+    if (historyEpochs && !historyEpochs.includes(bestEpoch)) read.fail('bestEpoch', `is epoch ${bestEpoch}, which historyEpochs does not hold (a summary keeps the best epoch)`);
   }
+  // A history longer than a file keeps (an older file, or one written elsewhere) is summarised on reading.
+  const history = summariseHistory({ lossHistory, validationHistory, historyEpochs, bestEpoch });
 
   return {
     shape,
@@ -344,10 +379,11 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
     trainedWith: typeof trainedWith === 'string' ? trainedWith : 'unknown',
     optimizerState,
     metrics,
-    lossHistory,
+    lossHistory: history.lossHistory,
     stepsSinceFired,
-    ...(validationHistory ? { validationHistory } : {}),
-    ...(bestEpoch !== null ? { bestEpoch } : {}),
+    ...(history.validationHistory ? { validationHistory: history.validationHistory } : {}),
+    ...(history.bestEpoch !== null ? { bestEpoch: history.bestEpoch } : {}),
+    ...(history.historyEpochs ? { historyEpochs: history.historyEpochs } : {}),
   };
 }
 

@@ -3,7 +3,7 @@
  * and description. Everything else is derived from it: the library's resolve (checkOption, whose
  * problems become ConfigErrors naming the field), the HTTP API's zod schemas of bodies and queries
  * (src/api/option-schemas.ts), the CLI's flags and their help (src/cli/option-flags.ts), the
- * playground's form, and the README's options table (`npm run docs`).
+ * playground's form, and the options table of docs/OPTIONS.md (`npm run docs`).
  *
  * The table is plain data and its check plain code, not zod, on purpose: importing zod costs a
  * Node process ≈ 60 ms (its 40 locales load with it), more than one 784 → 196 training epoch, and
@@ -12,6 +12,7 @@
  *
  * Adding an option is one entry here plus its use.
  */
+import { describeValue } from '../util/describe-value.js';
 
 /** A range of numbers; an absent bound is unbounded. */
 export interface Range {
@@ -49,7 +50,7 @@ export type OptionSpec = NumericOption | ChoiceOption;
 
 /** What defines a model (the model file's "config"). */
 export const MODEL_OPTIONS = {
-  architecture: { type: 'choice', choices: ['sigmoid', 'relu', 'topk'], default: 'sigmoid', description: 'the model: the tutorial\'s sigmoid units with KL sparsity, ReLU codes with a decoder-norm-weighted L1 penalty, or TopK codes (README "Architectures")' },
+  architecture: { type: 'choice', choices: ['sigmoid', 'relu', 'topk'], default: 'sigmoid', description: 'the model: the tutorial\'s sigmoid units with KL sparsity, ReLU codes with a decoder-norm-weighted L1 penalty, or TopK codes (docs/ARCHITECTURES.md)' },
   hiddenSize: { type: 'integer', range: { min: 1 }, default: null, description: 'hidden units h (default 3 × input columns)', flag: 'hidden' },
   sparsityTarget: { type: 'number', range: { min: 0, max: 1, minExclusive: true, maxExclusive: true }, default: 0.1, description: 'target mean activation ρ, in (0, 1) (sigmoid)' },
   sparsityWeight: { type: 'number', range: { min: 0 }, default: 0.1, description: 'weight β of the KL sparsity penalty (sigmoid); the L1 weight λ (relu)' },
@@ -72,11 +73,11 @@ export const TRAINING_OPTIONS = {
   epochs: { type: 'integer', range: { min: 0 }, default: 1000, description: 'passes over the data' },
   batchSize: { type: 'integer', range: { min: 0 }, default: 0, description: 'rows a step; 0 = the whole data, one step an epoch' },
   seed: { type: 'integer', range: { min: 0, max: 2 ** 32 - 1 }, default: 42, description: 'fixes initialisation and batch order' },
-  validationSplit: { type: 'number', range: { min: 0, max: 1, maxExclusive: true }, default: 0, description: 'hold out this fraction of the rows (seeded by the row index) and report the validation loss each epoch; in [0, 1), 0: none (README "Validation and early stopping")' },
+  validationSplit: { type: 'number', range: { min: 0, max: 1, maxExclusive: true }, default: 0, description: 'hold out this fraction of the rows (seeded by the row index) and report the validation loss each epoch; in [0, 1), 0: none (docs/MODEL.md, "Validation and early stopping")' },
   patience: { type: 'integer', range: { min: 0 }, default: 0, description: 'early stopping: stop once the validation loss has not improved by minDelta for this many epochs, keeping the best epoch\'s weights; 0: off (needs validation rows: validationSplit, or a validation set: the validation of fit, --validation-data in the CLI, validationDatasetId in jobs and sweeps)' },
   minDelta: { type: 'number', range: { min: 0 }, default: 0, description: 'early stopping: the least drop of the validation loss that counts as an improvement' },
   clipNorm: { type: 'number', range: { min: 0 }, default: 0, description: 'gradient clipping: scale the gradients down to this global L2 norm when they exceed it (0: off)' },
-  warmupSteps: { type: 'integer', range: { min: 0 }, default: 0, description: 'learning-rate warm-up: the first N steps of a run rise linearly to the learning rate (README "Learning-rate schedule")' },
+  warmupSteps: { type: 'integer', range: { min: 0 }, default: 0, description: 'learning-rate warm-up: the first N steps of a run rise linearly to the learning rate (docs/MODEL.md, "Learning-rate schedule")' },
   decay: { type: 'choice', choices: ['constant', 'linear', 'cosine'], default: 'constant', description: 'the learning rate after the warm-up: held, or decayed linearly or along a cosine from decayStart to decayTo' },
   decayStart: { type: 'number', range: { min: 0, max: 1, maxExclusive: true }, default: 0.8, description: 'where the decay starts, as a fraction of the run\'s steps, in [0, 1)' },
   decayTo: { type: 'number', range: { min: 0, max: 1 }, default: 0.1, description: 'the last step\'s learning rate, as a fraction of the learning rate, in [0, 1]' },
@@ -167,7 +168,7 @@ function rangeProblem(spec: NumericOption, value: number, cap?: number): string 
   return maxExclusive ? `must be less than ${max}, got ${value}` : `must be ${max} or less, got ${value}`;
 }
 
-const show = (value: unknown) => (typeof value === 'number' ? String(value) : JSON.stringify(value));
+const show = describeValue;
 
 /**
  * What is wrong with `value` as option `spec` ("must be greater than 0, got -1"), or null when it

@@ -32,6 +32,8 @@ import { activeThreshold, addFiringCounts, computeMetrics, firingFrequencyOf, ty
 import { readModelBytes } from './model-bytes.js';
 import { toBinaryModelFile } from './model-file-binary.js';
 import { readModelFile, toModelFile, type ModelFile, type ModelState } from './model-file.js';
+import { checkFiniteMetrics, checkFiniteOutput } from './output-check.js';
+import { lastEpochOf, summariseHistory } from './history.js';
 import { checkAllFinite, denormalize, fitNormalization, normalizationFromRange, normalize, normalizeInto, StandardizationFit, type Normalization } from './normalization.js';
 import { shuffleSeed } from './random.js';
 import { StreamedMetrics } from './streamed-metrics.js';
@@ -144,6 +146,8 @@ export class SparseAutoencoder {
   /** Aligned with lossHistory (see ModelState.validationHistory); null until a run validates. */
   private validationHistory: (number | null)[] | null;
   private bestEpoch: number | null;
+  /** The epoch of each lossHistory entry once the history is summarised (history.ts); null: every epoch. */
+  private historyEpochs: number[] | null;
   private disposed = false;
   /** Optimizer state loaded from a file and not yet handed to the session (see the constructor). */
   private pendingOptimizerState: AdamState | null = null;
@@ -165,6 +169,7 @@ export class SparseAutoencoder {
     this.lossHistory = state.lossHistory ?? [];
     this.validationHistory = state.validationHistory ?? null;
     this.bestEpoch = state.bestEpoch ?? null;
+    this.historyEpochs = state.historyEpochs ?? null;
     // Adam's moments go into the session only when training needs them: a loaded model that only
     // encodes (the Worker's cold path) copies its weights into the backend, not twice as much again.
     this.pendingOptimizerState = state.optimizerState ?? null;
@@ -266,6 +271,7 @@ export class SparseAutoencoder {
       // Only validated runs have them; a model trained without validationSplit writes neither.
       ...(this.validationHistory ? { validationHistory: this.validationHistory } : {}),
       ...(this.bestEpoch !== null ? { bestEpoch: this.bestEpoch } : {}),
+      ...(this.historyEpochs !== null ? { historyEpochs: this.historyEpochs } : {}),
     };
   }
 
@@ -473,7 +479,9 @@ export class SparseAutoencoder {
   /** Hidden codes a = σ(x·W1 + b1) of each row, h numbers a row. */
   encode(data: DataInput): Matrix {
     const { x, rows } = this.prepare(data);
-    return { rows, cols: this.hiddenSize, data: this.session.forward(x, rows).hidden };
+    const codes = this.session.forward(x, rows).hidden;
+    checkFiniteOutput(codes, this.hiddenSize, 'codes');
+    return { rows, cols: this.hiddenSize, data: codes };
   }
 
   /** decode(a) = σ(a·W2 + b2), mapped back to the caller's scale. */
@@ -483,8 +491,9 @@ export class SparseAutoencoder {
     if (matrix.cols !== this.hiddenSize) {
       throw new DataError(`codes have ${matrix.cols} columns but the model has ${this.hiddenSize} hidden units`, { source: 'codes' });
     }
-    const output = this.session.decode(matrix.data, matrix.rows);
-    return { rows: matrix.rows, cols: this.inputSize, data: denormalize(this.requireNormalization(), output, matrix.rows, this.inputSize) };
+    const output = denormalize(this.requireNormalization(), this.session.decode(matrix.data, matrix.rows), matrix.rows, this.inputSize);
+    checkFiniteOutput(output, this.inputSize, 'outputs');
+    return { rows: matrix.rows, cols: this.inputSize, data: output };
   }
 
   /**
@@ -501,13 +510,17 @@ export class SparseAutoencoder {
       for (let j = 0; j < n; j++) sum += (outputs[i * n + j]! - original.data[i * n + j]!) ** 2;
       errors[i] = sum;
     }
+    checkFiniteOutput(outputs, n, 'outputs');
+    checkFiniteOutput(errors, 1, 'errors');
     return { outputs: { rows, cols: n, data: outputs }, errors };
   }
 
   /** The metrics of docs/SPEC.md section 2 on `data`. */
   evaluate(data: DataInput): Metrics {
     const { x, rows } = this.prepare(data);
-    return this.metricsOn(x, rows);
+    const metrics = this.metricsOn(x, rows);
+    checkFiniteMetrics(metrics);
+    return metrics;
   }
 
   /**
@@ -592,6 +605,9 @@ export class SparseAutoencoder {
     this.checkUsable();
     const original = this.checkWidth(toMatrix(data, 'data'), 'data');
     const x = normalize(this.requireNormalization(), original.data, original.rows, original.cols, 'data', this.linear);
+    // Finite rows scaled by a finite but extreme scaling (a range of 1e-30) can overflow here, and
+    // a kernel may turn the Infinity into a plausible 0 (relu of NaN): refused before any kernel runs.
+    checkFiniteOutput(x, original.cols, 'scaled inputs');
     return { x, rows: original.rows, original };
   }
 
@@ -627,16 +643,27 @@ export class SparseAutoencoder {
   /** Records a finished run in the model (metrics, losses, epochs) and says what it gave. */
   private recordRun(options: TrainingOptions, metrics: Metrics, validationMetrics: Metrics | null, lossHistory: number[], outcome: RunOutcome | undefined): FitResult {
     this.metrics = metrics;
-    const before = this.lossHistory.length;
+    // The epochs so far (a summarised history holds fewer entries than epochs: history.ts).
+    const before = lastEpochOf({ lossHistory: this.lossHistory, historyEpochs: this.historyEpochs });
     const validation = outcome?.validationHistory ?? [];
     // One validation loss per epoch of this run (fit, fitStream, a job's slice), at that epoch's
     // place in the whole history; epochs of earlier runs without validation hold null.
-    if (validation.length > 0 || this.validationHistory !== null) {
-      const earlier = this.validationHistory ?? Array<number | null>(before).fill(null);
-      this.validationHistory = [...earlier, ...lossHistory.map((_, k) => validation[k] ?? null)];
+    let validationHistory = this.validationHistory;
+    if (validation.length > 0 || validationHistory !== null) {
+      const earlier = validationHistory ?? Array<number | null>(this.lossHistory.length).fill(null);
+      validationHistory = [...earlier, ...lossHistory.map((_, k) => validation[k] ?? null)];
     }
-    this.bestEpoch = outcome?.bestEpoch != null ? before + outcome.bestEpoch : null;
-    this.lossHistory = [...this.lossHistory, ...lossHistory];
+    // Kept as a file keeps it: summarised past MAX_HISTORY_POINTS entries, so memory is bounded too.
+    const history = summariseHistory({
+      lossHistory: [...this.lossHistory, ...lossHistory],
+      validationHistory,
+      historyEpochs: this.historyEpochs === null ? null : [...this.historyEpochs, ...lossHistory.map((_, k) => before + k + 1)],
+      bestEpoch: outcome?.bestEpoch != null ? before + outcome.bestEpoch : null,
+    });
+    this.lossHistory = history.lossHistory;
+    this.validationHistory = history.validationHistory;
+    this.historyEpochs = history.historyEpochs;
+    this.bestEpoch = history.bestEpoch;
     this.training = { ...options, epochsCompleted: this.training.epochsCompleted + (outcome?.epochsRun ?? options.epochs) };
     this.trainedWith = this.backendName;
     return { metrics, lossHistory, validationHistory: outcome?.validationHistory ?? [], validationMetrics, bestEpoch: outcome?.bestEpoch ?? null };

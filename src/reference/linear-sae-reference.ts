@@ -1,5 +1,5 @@
 /**
- * The float64 reference of the two dictionary-learning SAEs (README "Architectures"): `relu`
+ * The float64 reference of the two dictionary-learning SAEs (docs/ARCHITECTURES.md): `relu`
  * (Anthropic, "Towards Monosemanticity" updates, 2024: ReLU codes, L1 weighted by decoder row
  * norms) and `topk` (Gao et al. 2024, "Scaling and evaluating sparse autoencoders": TopK codes,
  * the AuxK loss, unit-norm decoder rows). Like sae-reference.ts it is slow and obvious on purpose:

@@ -23,6 +23,11 @@ export interface LossCurveOptions {
   validationHistory?: readonly (number | null)[] | null;
   /** The 1-based epoch whose weights early stopping kept: marked with a vertical line. */
   bestEpoch?: number | null;
+  /**
+   * The epoch of each entry of the histories, strictly increasing (a summarised history,
+   * src/model/history.ts); absent or null: entry k is epoch k + 1.
+   */
+  epochs?: readonly number[] | null;
 }
 
 const MARGIN = { top: 40, right: 24, bottom: 48, left: 72 };
@@ -54,10 +59,16 @@ export function renderLossCurveSvg(lossHistory: readonly number[], options: Loss
   const validationFinite = validation === null ? [] : validation.filter((v) => Number.isFinite(v));
   if (scale === 'log' && validationFinite.some((v) => v <= 0)) throw new PictureError('content', 'a logarithmic loss axis needs every validation loss > 0');
   const title = options.title ?? (validation === null ? 'Training loss' : 'Training and validation loss');
+  const epochOf = epochsOf(lossHistory.length, options.epochs ?? null);
+  const entries = lossHistory.length;
+  const epochs = epochOf(entries - 1);
   const bestEpoch = options.bestEpoch ?? null;
-  if (bestEpoch !== null && !(Number.isInteger(bestEpoch) && bestEpoch >= 1 && bestEpoch <= lossHistory.length)) {
-    throw new PictureError('content', `the best epoch ${bestEpoch} is not an epoch of the loss history (1 to ${lossHistory.length})`);
+  if (bestEpoch !== null && !(Number.isInteger(bestEpoch) && bestEpoch >= 1 && bestEpoch <= epochs)) {
+    throw new PictureError('content', `the best epoch ${bestEpoch} is not an epoch of the loss history (1 to ${epochs})`);
   }
+  // The entry of the best epoch (a summary keeps it; -1 when it does not).
+  let bestEntry = -1;
+  for (let k = 0; k < entries && bestEpoch !== null; k++) if (epochOf(k) === bestEpoch) bestEntry = k;
 
   // The legend (with validation or a kept epoch) gets a band of its own between the title and the
   // plot, so it can cover no part of either curve, wherever they run.
@@ -65,12 +76,18 @@ export function renderLossCurveSvg(lossHistory: readonly number[], options: Loss
   const top = MARGIN.top + (legendBox ? legendBox.height + 8 : 0);
   const plot = { x: MARGIN.left, y: top, w: width - MARGIN.left - MARGIN.right, h: height - top - MARGIN.bottom };
   if (plot.h < 40) throw new PictureError('layout', `a loss curve with a legend needs at least ${height - plot.h + 40} pixels of height, got ${height}`);
-  const epochs = lossHistory.length;
   const t = scale === 'log' ? Math.log10 : (v: number) => v;
   // The y range covers both series, so a validation loss above every training loss stays inside.
-  const plotted = validationFinite.length === 0 ? finite : [...finite, ...validationFinite];
-  let low = Math.min(...plotted.map(t));
-  let high = Math.max(...plotted.map(t));
+  // A loop, not Math.min(...values): spreading a long history overflows the call stack.
+  let low = Number.POSITIVE_INFINITY;
+  let high = Number.NEGATIVE_INFINITY;
+  for (const series of [finite, validationFinite]) {
+    for (const v of series) {
+      const y = t(v);
+      if (y < low) low = y;
+      if (y > high) high = y;
+    }
+  }
   if (high === low) {
     const pad = scale === 'log' ? 0.5 : low === 0 ? 1 : Math.abs(low) * 0.05;
     low -= pad;
@@ -89,7 +106,7 @@ export function renderLossCurveSvg(lossHistory: readonly number[], options: Loss
   const parts: string[] = [];
   parts.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="loss-title" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12">`,
-    `<title id="loss-title">${escapeXml(title)}: ${epochs} epoch${epochs === 1 ? '' : 's'}, last loss ${escapeXml(formatLoss(lossHistory[epochs - 1]!))}${validation === null ? '' : `, last validation loss ${escapeXml(formatLoss(validation[epochs - 1]!))}`}</title>`,
+    `<title id="loss-title">${escapeXml(title)}: ${epochs} epoch${epochs === 1 ? '' : 's'}, last loss ${escapeXml(formatLoss(lossHistory[entries - 1]!))}${validation === null ? '' : `, last validation loss ${escapeXml(formatLoss(validation[entries - 1]!))}`}</title>`,
     `<rect class="background" width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text class="chart-title" x="${coord(plot.x + plot.w / 2)}" y="${MARGIN.top - 16}" text-anchor="middle" font-size="14">${escapeXml(title)}</text>`,
   );
@@ -120,19 +137,19 @@ export function renderLossCurveSvg(lossHistory: readonly number[], options: Loss
     const x = coord(px(bestEpoch));
     parts.push(`<line class="best-epoch" x1="${x}" x2="${x}" y1="${plot.y}" y2="${plot.y + plot.h}" stroke="${BEST_COLOUR}" stroke-width="1" stroke-dasharray="2 3"/>`);
   }
-  const path = pathOf(linePoints(lossHistory, plot.w), px, py);
+  const path = pathOf(linePoints(lossHistory, epochOf, plot.w), px, py);
   parts.push(`<path class="loss-line" d="${path}" fill="none" stroke="${LINE_COLOUR}" stroke-width="1.75" stroke-linejoin="round"/>`);
   if (epochs === 1) parts.push(`<circle class="loss-point" cx="${coord(px(1))}" cy="${coord(py(finite[0]!))}" r="3" fill="${LINE_COLOUR}"/>`);
   if (validation !== null) {
-    const d = pathOf(linePoints(validation, plot.w), px, py);
+    const d = pathOf(linePoints(validation, epochOf, plot.w), px, py);
     parts.push(`<path class="validation-line" d="${d}" fill="none" stroke="${VALIDATION_COLOUR}" stroke-width="1.75" stroke-dasharray="${VALIDATION_DASH}" stroke-linejoin="round"/>`);
     // A lone point draws no line (one epoch, or one validated epoch between gaps): a dot shows it.
-    for (let k = 0; k < epochs; k++) {
+    for (let k = 0; k < entries; k++) {
       const lone = Number.isFinite(validation[k]) && !Number.isFinite(validation[k - 1] ?? Number.NaN) && !Number.isFinite(validation[k + 1] ?? Number.NaN);
-      if (lone) parts.push(`<circle class="validation-point" cx="${coord(px(k + 1))}" cy="${coord(py(validation[k]!))}" r="3" fill="${VALIDATION_COLOUR}"/>`);
+      if (lone) parts.push(`<circle class="validation-point" cx="${coord(px(epochOf(k)))}" cy="${coord(py(validation[k]!))}" r="3" fill="${VALIDATION_COLOUR}"/>`);
     }
-    if (bestEpoch !== null && Number.isFinite(validation[bestEpoch - 1])) {
-      parts.push(`<circle class="best-point" cx="${coord(px(bestEpoch))}" cy="${coord(py(validation[bestEpoch - 1]!))}" r="4" fill="none" stroke="${BEST_COLOUR}" stroke-width="1.5"/>`);
+    if (bestEntry >= 0 && Number.isFinite(validation[bestEntry])) {
+      parts.push(`<circle class="best-point" cx="${coord(px(bestEpoch!))}" cy="${coord(py(validation[bestEntry]!))}" r="4" fill="none" stroke="${BEST_COLOUR}" stroke-width="1.5"/>`);
     }
   }
   if (legendBox) parts.push(legendBox.svg);
@@ -213,18 +230,31 @@ function layOutLegend(entries: LegendEntry[], width: number): { svg: string; hei
   };
 }
 
+/** The epoch of entry k: `epochs[k]` of a summarised history, else k + 1. Checks the list. */
+function epochsOf(entries: number, epochs: readonly number[] | null): (k: number) => number {
+  if (epochs === null) return (k) => k + 1;
+  if (epochs.length !== entries) throw new PictureError('content', `the history has ${entries} entries but ${epochs.length} epochs: they must be aligned, one per entry`);
+  for (let k = 0; k < entries; k++) {
+    if (!(Number.isInteger(epochs[k]) && epochs[k]! >= 1 && (k === 0 || epochs[k]! > epochs[k - 1]!))) {
+      throw new PictureError('content', `the epochs of the history must be whole numbers from 1, strictly increasing; entry ${k} is ${epochs[k]}`);
+    }
+  }
+  return (k) => epochs[k]!;
+}
+
 /**
- * The points to draw: every epoch when there are few; otherwise, per horizontal pixel, the
- * first, lowest and highest loss in it, so a long run stays a small file and keeps its spikes.
+ * The points to draw (epoch, loss): every entry when there are few; otherwise, per horizontal
+ * pixel, the first, lowest, highest and last loss of the entries in it, so a long run stays a
+ * small file and keeps its spikes.
  */
-function linePoints(history: readonly number[], pixels: number): Array<[number, number]> {
-  const epochs = history.length;
-  if (epochs <= pixels * 2) return history.map((loss, k) => [k + 1, loss]);
+function linePoints(history: readonly number[], epochOf: (k: number) => number, pixels: number): Array<[number, number]> {
+  const entries = history.length;
+  if (entries <= pixels * 2) return history.map((loss, k) => [epochOf(k), loss]);
   const out: Array<[number, number]> = [];
-  const perPixel = epochs / pixels;
+  const perPixel = entries / pixels;
   for (let p = 0; p < pixels; p++) {
     const start = Math.floor(p * perPixel);
-    const end = Math.min(epochs, Math.floor((p + 1) * perPixel));
+    const end = Math.min(entries, Math.floor((p + 1) * perPixel));
     let lo = start;
     let hi = start;
     for (let k = start; k < end; k++) {
@@ -232,7 +262,7 @@ function linePoints(history: readonly number[], pixels: number): Array<[number, 
       if (!(history[k]! <= history[hi]!)) hi = k;
     }
     const picked = [...new Set([start, lo, hi, end - 1])].sort((a, b) => a - b);
-    for (const k of picked) out.push([k + 1, history[k]!]);
+    for (const k of picked) out.push([epochOf(k), history[k]!]);
   }
   return out;
 }

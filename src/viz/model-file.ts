@@ -8,6 +8,8 @@ export interface ModelPictureData extends EncoderWeights {
   validationHistory: (number | null)[] | null;
   /** The epoch early stopping kept, or null. */
   bestEpoch: number | null;
+  /** The epoch of each lossHistory entry of a summarised history (src/model/history.ts), or null: entry k is epoch k + 1. */
+  historyEpochs: number[] | null;
 }
 
 /** W1 and the loss history of a checked model (readModelBytes or readModelFile give one). */
@@ -19,5 +21,6 @@ export function encoderWeightsOf(state: ModelState): ModelPictureData {
     lossHistory: state.lossHistory,
     validationHistory: state.validationHistory ?? null,
     bestEpoch: state.bestEpoch ?? null,
+    historyEpochs: state.historyEpochs ?? null,
   };
 }

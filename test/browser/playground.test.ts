@@ -14,6 +14,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
+import { SPARSE_PRESETS } from '../../src/model/presets.js';
 import { MODEL_OPTIONS, TRAINING_OPTIONS } from '../../src/model/options.js';
 import { CHROMIUM, DEV_ADMIN_TOKEN, launchChromium, ROOT, startDevServer, type DevServer } from './dev-server.js';
 
@@ -106,7 +107,9 @@ describe.skipIf(!hasChromium)(`playground in Chromium (needs ${CHROMIUM})`, () =
     }
     expect(await page.textContent('#preset')).toBe('quick demo preset');
     await page.click('#preset');
-    expect(await page.inputValue('#learningRate')).toBe('0.03');
+    // The preset is src/model/presets.ts's sparse sigmoid settings (docs/SPARSITY.md measures them).
+    expect(await page.inputValue('#learningRate')).toBe(String(SPARSE_PRESETS.sigmoid.training.learningRate));
+    expect(await page.inputValue('#sparsityTarget')).toBe(String(SPARSE_PRESETS.sigmoid.config.sparsityTarget));
     expect(await page.inputValue('#reduction')).toBe('mean');
     await page.click('#defaults');
     expect(await page.inputValue('#learningRate')).toBe(String(TRAINING_OPTIONS.learningRate.default));

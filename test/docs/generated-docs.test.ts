@@ -1,6 +1,6 @@
 /**
  * The generated regions of the README and docs are current: each is what its script writes now
- * (`npm run docs` rewrites them). The bundle size moves with every code change, so it is allowed
+ * (`npm run docs` rewrites them; scripts/docs/targets.ts says which file holds which). The bundle size moves with every code change, so it is allowed
  * 3% of drift before the test asks for a rerun; everything else must match exactly.
  */
 import { readFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { renderEncodeLoad, type LoadResults } from '../../bench/encode-load-table.js';
 import { measureBundle } from '../../scripts/docs/bundle.js';
 import { renderCliSynopsis } from '../../scripts/docs/cli.js';
+import { renderCliWalk } from '../../scripts/docs/cli-walk.js';
 import { renderFuzzRoutes } from '../../scripts/docs/fuzz-routes.js';
 import { renderKeyCacheBound, renderScopes } from '../../scripts/docs/keys.js';
 import { renderLimits } from '../../scripts/docs/limits.js';
@@ -16,6 +17,8 @@ import { openApiDocument } from '../../scripts/docs/openapi.js';
 import { renderOptions } from '../../scripts/docs/options.js';
 import { renderProblemTypes } from '../../scripts/docs/problem-types.js';
 import { readRegion } from '../../scripts/docs/regions.js';
+import { measureSparsity, pictureFiles, renderSparsity } from '../../scripts/docs/sparsity.js';
+import { REGION_FILES } from '../../scripts/docs/targets.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const STALE = 'stale: run `npm run docs`';
@@ -29,22 +32,21 @@ describe('generated docs', () => {
     expect(readRegion(resolve(ROOT, 'docs/API.md'), 'limits'), STALE).toBe(renderLimits());
   });
 
-  it('should give the README the options table of src/model/options.ts', () => {
-    expect(readRegion(resolve(ROOT, 'README.md'), 'options'), STALE).toBe(renderOptions());
+  it('should give docs/OPTIONS.md the options table of src/model/options.ts', () => {
+    expect(readRegion(resolve(ROOT, REGION_FILES.options), 'options'), STALE).toBe(renderOptions());
   });
 
-  it('should give the README and docs/SPEC.md the CLI synopsis of src/cli/commands.ts', () => {
-    expect(readRegion(resolve(ROOT, 'README.md'), 'cli'), STALE).toBe(renderCliSynopsis());
-    expect(readRegion(resolve(ROOT, 'docs/SPEC.md'), 'cli'), STALE).toBe(renderCliSynopsis());
+  it('should give docs/CLI.md and docs/SPEC.md the CLI synopsis of src/cli/commands.ts', () => {
+    for (const file of REGION_FILES.cli) expect(readRegion(resolve(ROOT, file), 'cli'), `${file}: ${STALE}`).toBe(renderCliSynopsis());
   });
 
-  it('should give the README the count of the routes the fuzz suite calls, from the OpenAPI document', { timeout: 60_000 }, async () => {
+  it('should give docs/RELIABILITY.md the count of the routes the fuzz suite calls, from the OpenAPI document', { timeout: 60_000 }, async () => {
     const doc = await openApiDocument();
     const operations = Object.values(doc.paths).reduce((n, methods) => n + Object.keys(methods).length, 0);
     expect(operations, 'the document has the routes').toBeGreaterThan(30);
-    expect(readRegion(resolve(ROOT, 'README.md'), 'fuzz-routes'), STALE).toBe(renderFuzzRoutes(doc));
+    expect(readRegion(resolve(ROOT, REGION_FILES.fuzzRoutes), 'fuzz-routes'), STALE).toBe(renderFuzzRoutes(doc));
     // No hand-typed count of routes left beside it.
-    const row = readFileSync(resolve(ROOT, 'README.md'), 'utf8').split('\n').find((line) => line.includes('fuzz-routes:start'))!;
+    const row = readFileSync(resolve(ROOT, REGION_FILES.fuzzRoutes), 'utf8').split('\n').find((line) => line.includes('fuzz-routes:start'))!;
     expect(row.replace(/<!-- fuzz-routes:start -->.*<!-- fuzz-routes:end -->/, '')).not.toMatch(/\b\d+ routes\b/);
   });
 
@@ -58,16 +60,33 @@ describe('generated docs', () => {
     expect(readRegion(resolve(ROOT, 'docs/API.md'), 'key-cache-bound'), STALE).toBe(renderKeyCacheBound());
   });
 
-  it('should give the README the encode load table of bench/encode-load.json', () => {
+  it('should give docs/BENCHMARKS.md the encode load table of bench/encode-load.json', () => {
     const results = JSON.parse(readFileSync(resolve(ROOT, 'bench/encode-load.json'), 'utf8')) as LoadResults;
-    expect(readRegion(resolve(ROOT, 'README.md'), 'encode-load'), STALE).toBe(renderEncodeLoad(results));
+    expect(readRegion(resolve(ROOT, REGION_FILES.encodeLoad), 'encode-load'), STALE).toBe(renderEncodeLoad(results));
   });
 
-  it('should give the README the bundle size wrangler measures now (within 3%)', { timeout: 60_000 }, () => {
-    const written = /\*\*(\d+) KiB, (\d+) KiB gzip\*\*/.exec(readRegion(resolve(ROOT, 'README.md'), 'bundle'));
-    expect(written, 'README bundle region has no "**N KiB, M KiB gzip**"').not.toBeNull();
+  it('should give docs/BACKENDS.md the bundle size wrangler measures now (within 3%)', { timeout: 60_000 }, () => {
+    const written = /\*\*(\d+) KiB, (\d+) KiB gzip\*\*/.exec(readRegion(resolve(ROOT, REGION_FILES.bundle), 'bundle'));
+    expect(written, 'the bundle region has no "**N KiB, M KiB gzip**"').not.toBeNull();
     const now = measureBundle();
     expect(Math.abs(now.totalKiB / Number(written![1]) - 1), STALE).toBeLessThan(0.03);
     expect(Math.abs(now.gzipKiB / Number(written![2]) - 1), STALE).toBeLessThan(0.03);
+  });
+
+  it('should give docs/SPARSITY.md and the README the l0 and fvu the presets reach on the sample data, and their pictures', { timeout: 120_000 }, async () => {
+    const measured = await measureSparsity();
+    for (const file of REGION_FILES.sparsity) expect(readRegion(resolve(ROOT, file), 'sparsity'), `${file}: ${STALE}`).toBe(renderSparsity(measured));
+    for (const picture of pictureFiles(measured)) expect(Buffer.from(readFileSync(resolve(ROOT, picture.path))).equals(Buffer.from(picture.bytes)), `${picture.path}: ${STALE}`).toBe(true);
+    // What the docs say of them: the tutorial's defaults are not sparse on the sample data, the presets are.
+    const [defaults, sigmoid, topk] = measured;
+    expect(defaults!.metrics.l0 / defaults!.hiddenSize).toBeGreaterThan(0.9);
+    expect(sigmoid!.metrics.l0 / sigmoid!.hiddenSize).toBeLessThan(0.35);
+    expect(topk!.metrics.l0).toBeLessThanOrEqual(3);
+    expect(sigmoid!.metrics.fvu).toBeLessThan(0.2);
+    expect(topk!.metrics.fvu).toBeLessThan(0.2);
+  });
+
+  it('should give the README the output of its CLI walk, in the CLI\'s own words', { timeout: 120_000 }, async () => {
+    expect(readRegion(resolve(ROOT, REGION_FILES.cliWalk), 'cli-walk'), STALE).toBe(await renderCliWalk());
   });
 });

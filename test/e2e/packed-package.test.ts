@@ -7,7 +7,7 @@
  * `wrangler dev`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDocBlocks, where, type DocBlock } from '../helpers/doc-blocks.js';
@@ -30,11 +30,13 @@ function writeExampleData(dir: string): void {
 
 /**
  * A fresh directory inside the scratch project (so `edge-sae` resolves) for one block, holding
- * what the examples name: data.csv, and m.json, a model trained on it.
+ * what the examples name: the repository's sample data (examples/data/bars.csv, where a clone has
+ * it), data.csv, and m.json, a model trained on it.
  */
 function blockDir(block: DocBlock): string {
   const dir = join(pkg.project, 'blocks', `${block.file.replace(/\W/g, '_')}_${block.line}`);
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(join(dir, 'examples', 'data'), { recursive: true });
+  copyFileSync(join(ROOT, 'examples', 'data', 'bars.csv'), join(dir, 'examples', 'data', 'bars.csv'));
   writeExampleData(dir);
   execFileSync(join(pkg.project, 'node_modules', '.bin', 'edge-sae'), ['train', '--data', 'data.csv', '--out', 'm.json', '--epochs', '5', '--quiet'], { cwd: dir });
   return dir;

@@ -7,7 +7,7 @@
  * overwrites the same object: no row is skipped or written twice. The manifest comes last.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { DataError, InputError } from '../../errors.js';
+import { DataError, InputError, ModelOutputError } from '../../errors.js';
 import type { ShardSource } from '../../data/shard-source.js';
 import { shardCountFor, shardRowsFor } from '../../data/shard-source.js';
 import { SparseAutoencoder } from '../../model/sparse-autoencoder.js';
@@ -193,7 +193,9 @@ export class EncodeJob extends DurableObject<Bindings> {
         return;
       }
     }
-    const type = error instanceof EncodeFailure ? error.type : error instanceof DataError ? (error.problem === 'missing' ? 'dataset-not-found' : 'invalid-data') : error instanceof InputError ? 'invalid-input' : 'storage-unavailable';
+    // The model's answer overflowed float32 (finite but extreme values): said as the encode route says it.
+    if (error instanceof ModelOutputError) error = error.forModel(record.modelId);
+    const type = error instanceof EncodeFailure ? error.type : error instanceof ModelOutputError ? 'model-overflow' : error instanceof DataError ? (error.problem === 'missing' ? 'dataset-not-found' : 'invalid-data') : error instanceof InputError ? 'invalid-input' : 'storage-unavailable';
     record.status = 'failed';
     record.error = { type, detail: error instanceof Error ? error.message : String(error) };
     record.finishedAt = new Date().toISOString();

@@ -160,7 +160,7 @@ export const pictures = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     const model = await modelPicture(c, id);
     if (model.lossHistory.length === 0) throw cannotDraw(`model ${id} has no loss history (it was imported untrained)`);
     return respond(c, model.etag, `loss-${variantOf(query)}`, 'image/svg+xml; charset=utf-8', () =>
-      renderLossCurveSvg(model.lossHistory, { scale: query.scale ?? 'linear', validationHistory: model.validationHistory, bestEpoch: model.bestEpoch }),
+      renderLossCurveSvg(model.lossHistory, { scale: query.scale ?? 'linear', validationHistory: model.validationHistory, bestEpoch: model.bestEpoch, epochs: model.historyEpochs }),
     ) as never;
   })
   .openapi(filtersRoute('svg'), async (c) => {

@@ -5,6 +5,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireAccess } from '../auth.js';
 import { limitBody } from '../body-limit.js';
+import { refuseDeepModelJson } from '../json-depth-limit.js';
 import {
   ContinueTrainingRequestSchema,
   EncodeResponseSchema,
@@ -80,7 +81,7 @@ export const importRoute = createRoute({
     'Stores a model file (as exported, either form) under a new id. `application/json`: the JSON form. `application/octet-stream`: either form, told apart by content (the binary form, or JSON text). Its size is bounded by MAX_MODEL_BYTES.',
   tags: ['models'],
   security,
-  middleware: [requireAccess('write'), limitBody('maxModelBytes')] as const,
+  middleware: [requireAccess('write'), limitBody('maxModelBytes'), refuseDeepModelJson()] as const,
   request: {
     query: z.object({ name: NameSchema.optional() }),
     body: {

@@ -4,7 +4,7 @@
  */
 import type { BackendName, BackendChoice } from '../../backends/types.js';
 import { toMatrix, type Matrix } from '../../data/index.js';
-import { DataError } from '../../errors.js';
+import { DataError, ModelOutputError } from '../../errors.js';
 import {
   resolveModelConfig,
   resolveTrainingOptions,
@@ -191,6 +191,19 @@ export class ModelService {
    * stale for at most that window.
    */
   async withModel<T>(id: string, backendChoice: BackendChoice, use: (model: SparseAutoencoder) => T): Promise<T> {
+    // An answer that overflowed is refused naming the model (a 422), never sent as null.
+    const named = (model: SparseAutoencoder): T => {
+      try {
+        return use(model);
+      } catch (error) {
+        if (error instanceof ModelOutputError) throw error.forModel(id);
+        throw error;
+      }
+    };
+    return this.withModelUnnamed(id, backendChoice, named);
+  }
+
+  private async withModelUnnamed<T>(id: string, backendChoice: BackendChoice, use: (model: SparseAutoencoder) => T): Promise<T> {
     const fresh = cache.getFresh(id, this.limits.modelCacheRevalidateMs);
     if (fresh) return use(fresh);
     const head = await this.store.head(id);
@@ -206,7 +219,8 @@ export class ModelService {
     // Between the awaits above another request may have cached it; check again, synchronously.
     const again = cache.get(id, stored.summary.version);
     if (again) return use(again);
-    const state = readModelBytes(stored.bytes, `model ${id}`, { withoutOptimizer: stored.partial });
+    // Nor its histories: a model's loss history is read only by pictures and training.
+    const state = readModelBytes(stored.bytes, `model ${id}`, { withoutOptimizer: stored.partial, withoutHistory: true });
     const model = SparseAutoencoder.fromState(state, backend);
     const owned = cache.set(id, stored.summary.version, model, parameterCount(model.inputSize, model.hiddenSize));
     try {

@@ -1,0 +1,19 @@
+/**
+ * Where each generated region lives, once: `npm run docs`, bench/readme-table.ts,
+ * bench/encode-load.ts and the tests that check the regions are current all read it. The README is
+ * a short way in; the reference it used to hold (and these tables with it) is in docs/.
+ */
+export const REGION_FILES = {
+  options: 'docs/OPTIONS.md',
+  /** The CLI synopsis: the CLI's reference and the contract. */
+  cli: ['docs/CLI.md', 'docs/SPEC.md'],
+  fuzzRoutes: 'docs/RELIABILITY.md',
+  encodeLoad: 'docs/BENCHMARKS.md',
+  bundle: 'docs/BACKENDS.md',
+  benchTable: 'docs/BENCHMARKS.md',
+  e2eScale: 'docs/DATA.md',
+  /** What the presets of src/model/presets.ts reach on the sample data (scripts/docs/sparsity.ts). */
+  sparsity: ['docs/SPARSITY.md', 'README.md'],
+  /** The output of the README's CLI walk, the CLI's own words (scripts/docs/cli-walk.ts). */
+  cliWalk: 'README.md',
+} as const;

@@ -6,8 +6,10 @@ export type { AppType } from './api/app.js';
 export { TrainingJob } from './api/jobs/durable-object.js';
 /** The Durable Object class of uploads in parts (binding UPLOADS). */
 export { DatasetUpload } from './api/datasets/upload-object.js';
-/** The Durable Object of API keys and the audit trail (binding KEYS). */
+/** The Durable Object of API keys (binding KEYS). */
 export { KeyStore } from './api/keys/durable-object.js';
+/** The Durable Object of the audit trail (binding AUDIT). */
+export { AuditTrail } from './api/audit/durable-object.js';
 /** The Durable Object of the running-jobs cap (binding RUNNING_JOBS). */
 export { RunningJobs } from './api/jobs/running-jobs.js';
 /** The Durable Object class of batch encodes (binding ENCODE_JOBS). */

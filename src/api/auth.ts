@@ -14,7 +14,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { auditWrite } from './audit/record.js';
 import type { AppEnv, Bindings, Principal } from './env.js';
-import { lookupKey } from './keys/lookup.js';
+import { cachedKey, refreshKey } from './keys/lookup.js';
+import type { LookedUpKey } from './keys/record.js';
 import { keyIdOf, sha256, toHex } from './keys/secret.js';
 import { RATE_LIMIT_PERIOD_SECONDS } from './limits.js';
 import { ApiError } from './problem.js';
@@ -36,8 +37,8 @@ export type AccessMiddleware = MiddlewareHandler<AppEnv> & { readonly access: Ac
  */
 export function requireAccess(access: Access): AccessMiddleware {
   const middleware: MiddlewareHandler<AppEnv> = async (c, next) => {
-    const { principal, digest } = await identify(c.req.header('authorization'), c.env);
-    await enforceRateLimit(c.env, digest);
+    const { principal, digest } = await identify(c.req.header('authorization'), c.env, clientAddress(c));
+    await enforceRateLimit(c.env, `token:${toHex(digest.subarray(0, 16))}`, 'This token has sent more requests than its rate limit allows');
     c.set('principal', principal);
     if (access !== 'write') {
       authorize(c, principal, access);
@@ -84,7 +85,7 @@ const API_TOKEN_ID = 'API_TOKEN';
 const ENCODE_TOKENS_ID = 'ENCODE_TOKENS';
 
 /** Who sent the Authorization header, and the token's SHA-256 digest (the rate limiter's key); throws 401. */
-async function identify(header: string | undefined, env: Partial<Bindings>): Promise<{ principal: Principal; digest: Uint8Array }> {
+async function identify(header: string | undefined, env: Partial<Bindings>, address: string): Promise<{ principal: Principal; digest: Uint8Array }> {
   const token = parseBearer(header);
   if (token === null) {
     throw unauthorized(
@@ -102,9 +103,9 @@ async function identify(header: string | undefined, env: Partial<Bindings>): Pro
   for (const candidate of configured.encode) {
     if (constantTimeEqual(digest, candidate)) encode = true;
   }
-  if (admin) return { principal: { keyId: API_TOKEN_ID, name: API_TOKEN_ID, scopes: ADMIN_SCOPES, models: null }, digest };
-  if (encode) return { principal: { keyId: ENCODE_TOKENS_ID, name: ENCODE_TOKENS_ID, scopes: ENCODE_SCOPES, models: null }, digest };
-  const managed = await managedKey(token, digest, env);
+  if (admin) return { principal: { keyId: API_TOKEN_ID, name: API_TOKEN_ID, scopes: ADMIN_SCOPES, models: null, expiresAt: null }, digest };
+  if (encode) return { principal: { keyId: ENCODE_TOKENS_ID, name: ENCODE_TOKENS_ID, scopes: ENCODE_SCOPES, models: null, expiresAt: null }, digest };
+  const managed = await managedKey(token, digest, env, address);
   if (managed) return { principal: managed, digest };
   throw unauthorized(
     configured.admin === null
@@ -113,32 +114,75 @@ async function identify(header: string | undefined, env: Partial<Bindings>): Pro
   );
 }
 
-/** The managed key this token is, or null; throws 401 when it has expired, 503 when the store fails. */
-async function managedKey(token: string, digest: Uint8Array, env: Partial<Bindings>): Promise<Principal | null> {
+/**
+ * The managed key this token is, or null; throws 401 when it (or a key that created it) has
+ * expired, 429 when this client address has sent too many tokens the isolate does not know,
+ * 503 when the store fails. Only a token of the managed form (`esk_<id>_<secret>`, both parts
+ * well-formed ids) is looked up, and an id not cached counts against the address's own rate
+ * limit before it reaches the store: forged ids cannot hammer the key store.
+ */
+async function managedKey(token: string, digest: Uint8Array, env: Partial<Bindings>, address: string): Promise<Principal | null> {
   const id = keyIdOf(token);
   if (id === null || !env.KEYS) return null;
-  const record = await lookupKey({ KEYS: env.KEYS }, id);
-  if (record === null || !constantTimeEqual(digest, fromHex(record.digest))) return null;
-  if (record.expiresAt !== null && Date.parse(record.expiresAt) <= Date.now()) {
-    throw unauthorized(`This key expired at ${record.expiresAt}.`);
+  let record = cachedKey(id);
+  if (record === undefined) {
+    await enforceRateLimit(env, `lookup:${address}`, 'This client address has sent more managed keys this Worker had not seen than its rate limit allows');
+    record = await refreshKey({ KEYS: env.KEYS }, id);
   }
-  return { keyId: record.id, name: record.name, scopes: record.scopes, models: record.models };
+  if (record === null || !constantTimeEqual(digest, fromHex(record.digest))) return null;
+  checkExpiry(record);
+  return { keyId: record.id, name: record.name, scopes: record.scopes, models: record.models, expiresAt: record.expiresAt };
+}
+
+/** Throws 401 when the key, or a key that created it, has expired. */
+function checkExpiry(record: LookedUpKey): void {
+  if (record.expiresAt === null || Date.parse(record.expiresAt) > Date.now()) return;
+  throw unauthorized(
+    record.expiryOf === record.id
+      ? `This key expired at ${record.expiresAt}.`
+      : `This key stopped working at ${record.expiresAt}, when the key that created it (${record.expiryOf}) expired.`,
+  );
+}
+
+/** The client's address as Cloudflare gives it (`cf-connecting-ip`); "unknown" where there is none (tests, local). */
+function clientAddress(c: Context<AppEnv>): string {
+  return c.req.header('cf-connecting-ip') ?? 'unknown';
+}
+
+/**
+ * Whether the request's key still works, asked of the key store itself (not the isolate's cache):
+ * an open event stream calls it every KEY_CACHE_MS and closes when it answers false (revoked, a
+ * creator revoked, expired, or the store failing: closed rather than open on a key it cannot check).
+ * The bootstrap keys change only with a redeploy, which ends every stream anyway.
+ */
+export async function stillAuthorized(c: Context<AppEnv>): Promise<boolean> {
+  const principal = c.var.principal;
+  if (principal.keyId === API_TOKEN_ID || principal.keyId === ENCODE_TOKENS_ID) return true;
+  if (!c.env.KEYS) return false;
+  try {
+    const record = await refreshKey({ KEYS: c.env.KEYS }, principal.keyId);
+    if (record === null) return false;
+    checkExpiry(record);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Seconds a refused caller should wait: the limiter's period. */
 const RETRY_AFTER_SECONDS = String(RATE_LIMIT_PERIOD_SECONDS);
 
 /**
- * Counts the request against its token's limit (wrangler.toml `[[ratelimits]]` RATE_LIMITER);
- * 429 when over it. Without the binding there is no limit. If the limiter itself fails, the
+ * Counts the request against a limit of wrangler.toml's `[[ratelimits]]` RATE_LIMITER (its
+ * token's, or for a key id this isolate has no answer for, its client address's); 429 when over it. Without the binding there is no limit. If the limiter itself fails, the
  * request is allowed (and logged): an outage of the limiter must not take the API down.
  */
-async function enforceRateLimit(env: Partial<Bindings>, digest: Uint8Array): Promise<void> {
+async function enforceRateLimit(env: Partial<Bindings>, key: string, who: string): Promise<void> {
   const limiter = env.RATE_LIMITER;
   if (!limiter) return;
   let success: boolean;
   try {
-    ({ success } = await limiter.limit({ key: `token:${toHex(digest.subarray(0, 16))}` }));
+    ({ success } = await limiter.limit({ key }));
   } catch (error) {
     console.warn('edge-sae: the rate limiter failed; request allowed', error);
     return;
@@ -147,7 +191,7 @@ async function enforceRateLimit(env: Partial<Bindings>, digest: Uint8Array): Pro
     throw new ApiError(429, {
       type: 'rate-limited',
       title: 'Too Many Requests',
-      detail: `This token has sent more requests than its rate limit allows; retry after ${RETRY_AFTER_SECONDS} seconds.`,
+      detail: `${who}; retry after ${RETRY_AFTER_SECONDS} seconds.`,
       headers: { 'retry-after': RETRY_AFTER_SECONDS },
     });
   }

@@ -45,11 +45,15 @@ export interface Principal {
   scopes: readonly Scope[];
   /** The model ids the key is limited to; null = every model. */
   models: readonly string[] | null;
+  /** When the key stops working (its own expiry or a creator's, the earlier); null = never. */
+  expiresAt: string | null;
 }
 
 /** Per-request values set by middleware. */
 export interface Variables {
   principal: Principal;
+  /** The model a write was about when its path does not say (a batch encode's), for the audit trail (audit/record.ts). */
+  auditModel?: string;
 }
 
 /** The Hono environment of every router in the app. */

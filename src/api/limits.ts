@@ -30,7 +30,7 @@ export const LIMIT_VARS = {
   maxParameters: { name: 'MAX_PARAMETERS', default: 1_000_000, description: 'Most learned parameters of a model: 2·n·h + n + h (784→196 MNIST: 308,308).' },
   maxEpochs: { name: 'MAX_EPOCHS', default: 10_000, description: 'Most epochs in one synchronous training request.' },
   maxTrainFlops: { name: 'MAX_TRAIN_FLOPS', default: 2e10, description: 'Synchronous work budget: estimated floating-point operations of one training request, ≈ 12·rows·n·h·epochs.' },
-  maxListLimit: { name: 'MAX_LIST_LIMIT', default: 100, description: 'Largest page of a listing: GET /v1/models, /v1/datasets, /v1/audit.', over: '422' },
+  maxListLimit: { name: 'MAX_LIST_LIMIT', default: 100, description: 'Largest page of a listing: GET /v1/models, /v1/datasets, /v1/keys, /v1/audit.', over: '422' },
   modelCacheEntries: { name: 'MODEL_CACHE_ENTRIES', default: 16, description: 'Models kept decoded in one isolate\'s cache.', over: '(evicts)' },
   modelCacheParameters: { name: 'MODEL_CACHE_PARAMETERS', default: 2_000_000, description: 'Total parameters the isolate\'s model cache may hold.', over: '(evicts)' },
   modelCacheRevalidateMs: { name: 'MODEL_CACHE_REVALIDATE_MS', default: 5_000, description: 'How long a cached model serves encode without reading R2 at all, in ms; after it, one metadata read re-confirms its version. Another isolate\'s retrain or delete is seen within this window (this isolate\'s at once); 1 = check on every request.', over: '—' },
@@ -46,6 +46,11 @@ export const LIMIT_VARS = {
   maxRunningJobs: { name: 'MAX_RUNNING_JOBS', default: 32, description: 'Most jobs running at once in the deployment (jobs and sweep trials alike); one more is refused with 429 too-many-jobs.', over: '429 too-many-jobs' },
   maxSweepTrials: { name: 'MAX_SWEEP_TRIALS', default: 16, description: 'Most trials of one sweep (the grid\'s product, or the trials listed).' },
   jobEventsIntervalMs: { name: 'JOB_EVENTS_INTERVAL_MS', default: 500, description: 'How often GET /v1/jobs/{id}/events looks for progress, in ms.', over: '—' },
+  eventStreamMaxMs: { name: 'EVENT_STREAM_MAX_MS', default: 300_000, description: 'Longest life of one event stream (GET /v1/jobs/{id}/events, /v1/sweeps/{id}/events), in ms; then it sends a `reconnect` event and closes, and the client reconnects with Last-Event-ID.', over: '(reconnect)' },
+  maxKeys: { name: 'MAX_KEYS', default: 1_000, description: 'Most managed keys stored at once (expired ones count until revoked); one more is refused with 409 too-many-keys.', over: '409 too-many-keys' },
+  auditMaxEntries: { name: 'AUDIT_MAX_ENTRIES', default: 100_000, description: 'Most entries the audit trail keeps; the oldest are pruned as new ones arrive.', over: '(prunes)' },
+  auditRetentionDays: { name: 'AUDIT_RETENTION_DAYS', default: 90, description: 'Age after which an audit entry is pruned, in days.', over: '(prunes)' },
+  auditFoldSeconds: { name: 'AUDIT_FOLD_SECONDS', default: 60, description: 'Window in which refused (403) writes of one key on one route are counted in one audit entry, not one entry each, in s.', over: '(counts)' },
 } as const satisfies Record<string, LimitSpec>;
 
 export type LimitKey = keyof typeof LIMIT_VARS;

@@ -13,8 +13,8 @@ export const PROBLEM_TYPES = {
   'training-diverged': 'a batch loss or a weight became NaN or Infinity; nothing is saved',
   'limit-exceeded': 'a configured limit was passed (`limit` and `value` name it; 413)',
   unauthorized: 'no token, a malformed one, an unknown, revoked or expired one (401)',
-  forbidden: 'the token lacks the scope the route needs (`scope` names it; an encode-only token on a write), or is limited to other models (403)',
-  'rate-limited': 'the token\'s request rate is over the limit (429, `Retry-After`)',
+  forbidden: 'the token lacks the scope the route needs (`scope` names it; an encode-only token on a write), or is limited to other models, or acts on a key beyond its own scopes, models or expiry (403)',
+  'rate-limited': 'the token\'s request rate is over the limit, or its client address sent too many managed keys the Worker had not seen (429, `Retry-After`)',
   'too-many-jobs': 'starting these jobs (one, or a sweep\'s trials) would pass MAX_RUNNING_JOBS, the jobs running at once in the deployment (429, `Retry-After`; `limit`, `value` and `running` name it)',
   'model-not-found': 'no model with that id (404)',
   'dataset-not-found': 'no dataset with that id (404), or it was deleted while a job trained on it',
@@ -23,11 +23,12 @@ export const PROBLEM_TYPES = {
   'sweep-not-found': 'no sweep with that id (404)',
   'upload-not-found': 'no open upload in parts with that id: never started, aborted, or expired (404)',
   'upload-incomplete': 'an upload completed before all its parts arrived (409, `missing` lists the first of them)',
+  'too-many-keys': 'MAX_KEYS managed keys are stored already; revoke some first (409; `limit` and `value` name it)',
   'key-not-found': 'no API key with that id (404), e.g. one already revoked',
   conflict: 'a concurrent write won (a retrain racing another, or a delete), or a finished job was cancelled (409)',
   'cannot-draw': 'the picture asked for cannot be drawn for this model, e.g. a `shape` that does not match its inputs (422)',
   'backend-unavailable': 'no kernel backend could be loaded in this Worker (503)',
-  'storage-unavailable': 'R2 or the key store failed; nothing was changed, or the answer of a save was lost (503, `Retry-After`)',
+  'storage-unavailable': 'R2, the key store or the audit trail failed; nothing was changed, or the answer of a save was lost (503, `Retry-After`)',
 } as const satisfies Record<string, string>;
 
 export type ProblemType = keyof typeof PROBLEM_TYPES;

@@ -16,7 +16,7 @@ export const SCOPES = {
   'datasets:write': 'upload and delete datasets',
   'jobs:read': 'read and follow training jobs, sweeps and batch encodes',
   'jobs:write': 'start and cancel training jobs and sweeps (a job stores the model it trains), cancel batch encodes',
-  'keys:admin': 'create, list and revoke keys, and read the audit trail',
+  'keys:admin': 'create, list and revoke the keys within its own scopes and models, and read the audit trail (of its models, for a key limited to some)',
 } as const satisfies Record<string, string>;
 
 export type Scope = keyof typeof SCOPES;

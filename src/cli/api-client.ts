@@ -33,6 +33,8 @@ export interface ApiRequest {
    * requests that may run twice: reads, a part sent again (it replaces itself), deletes.
    */
   retry?: boolean;
+  /** More request headers (e.g. Last-Event-ID on an event stream opened again). */
+  headers?: Record<string, string>;
 }
 
 /** Waits between retries, in ms; a restarting server (wrangler dev after a crash) takes seconds. */
@@ -64,7 +66,7 @@ export class ApiClient {
   /** Sends the request and returns the Response (2xx only; the body not yet read). */
   async send(method: string, path: string, request: ApiRequest = {}): Promise<Response> {
     const url = `${this.base}${path}`;
-    const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
+    const headers: Record<string, string> = { ...request.headers, authorization: `Bearer ${this.token}` };
     let body: BodyInit | undefined;
     if (request.json !== undefined) {
       headers['content-type'] = 'application/json';

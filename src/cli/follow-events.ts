@@ -1,7 +1,10 @@
 /**
  * Follows a server-sent event stream of the API (a job's or a sweep's events) to its `end` event:
- * each event's JSON goes to `onEvent`, and a stream that drops (the server restarting, a proxy
- * timing out) is opened again, since the job goes on without us and its next events say where it is.
+ * each `progress` and `end` event's JSON goes to `onEvent`. The stream is opened again, with
+ * `Last-Event-ID` (the last id received) so the server resumes without repeating what we have:
+ * at once after a `reconnect` event (the server's stream reached EVENT_STREAM_MAX_MS), and after
+ * a drop (the server restarting, a proxy timing out), since the job goes on without us and its
+ * next events say where it is. An HTTP error on reopening (401 once the key is revoked) ends it.
  */
 import { readEventStream } from '../util/event-stream.js';
 import type { ApiClient } from './api-client.js';
@@ -12,12 +15,17 @@ const EMPTY_STREAMS_ALLOWED = 5;
 /** Resolves to the `end` event's value. */
 export async function followEvents<T>(client: ApiClient, path: string, onEvent: (value: T) => void): Promise<T> {
   let empty = 0;
+  let lastEventId = '';
   for (;;) {
-    const response = await client.send('GET', path, { retry: true });
+    const headers: Record<string, string> = lastEventId === '' ? {} : { 'last-event-id': lastEventId };
+    const response = await client.send('GET', path, { retry: true, headers });
     let seen = false;
     try {
       for await (const event of readEventStream(response.body!)) {
         seen = true;
+        lastEventId = event.lastEventId;
+        if (event.type === 'reconnect') break;
+        if (event.type !== 'progress' && event.type !== 'end') continue;
         const value = JSON.parse(event.data) as T;
         onEvent(value);
         if (event.type === 'end') return value;

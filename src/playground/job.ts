@@ -1,12 +1,13 @@
 /**
  * "Train as a job": POST /v1/jobs with the rows and the form's options, then follow
- * /v1/jobs/{id}/events with the shared event-stream reader (src/util/event-stream.ts; EventSource
- * cannot send the bearer token), showing the progress and the loss so far, drawn by the same
+ * /v1/jobs/{id}/events with the shared event-stream reader (src/util/event-stream.ts, through
+ * ./follow-job.ts, which reopens a rotated stream with Last-Event-ID; EventSource cannot send the
+ * bearer token), showing the progress and the loss so far, drawn by the same
  * renderer as the server's loss.svg (src/viz/loss-curve.ts); at the end the job's model is loaded
  * as a synchronous training's is.
  */
-import { readEventStream } from '../util/event-stream.js';
 import { renderLossCurveSvg } from '../viz/loss-curve.js';
+import { followStream } from './follow-job.js';
 import { lossSoFar } from './live-loss.js';
 import { ApiError, api, ok, type Api } from './api.js';
 import { element, errorMessage, setStatus, showSvg } from './page.js';
@@ -26,25 +27,21 @@ const ATTEMPTS = 5;
 
 let current: string | null = null;
 
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-
-/** Follows a job's events until its end event, which it returns; progress events go to `onProgress`. */
-async function followJob(client: Api, id: string, onProgress: (job: JobView) => void): Promise<JobView> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const res = await ok(await client.v1.jobs[':id'].events.$get({ param: { id } }, { headers: { accept: 'text/event-stream' } }));
+/** Follows a job's events until its end event, which it returns; progress events go to `onProgress` (./follow-job.ts). */
+function followJob(client: Api, id: string, onProgress: (job: JobView) => void): Promise<JobView> {
+  return followStream<JobView>({
+    open: async (lastEventId) => {
+      const headers: Record<string, string> = { accept: 'text/event-stream', ...(lastEventId === '' ? {} : { 'last-event-id': lastEventId }) };
+      const res = await ok(await client.v1.jobs[':id'].events.$get({ param: { id } }, { headers }));
       if (!res.body) throw new Error('the events answer has no body');
-      for await (const event of readEventStream(res.body)) {
-        const job = JSON.parse(event.data) as JobView;
-        if (event.type === 'end') return job;
-        if (event.type === 'progress') onProgress(job);
-      }
-    } catch (error) {
-      if (error instanceof ApiError || attempt >= ATTEMPTS) throw error; // an HTTP error (401, 404) will not mend itself
-    }
-    if (attempt >= ATTEMPTS) throw new Error(`Lost the events of job ${id}; GET /v1/jobs/${id} says where it is.`);
-    await sleep(1000);
-  }
+      return res.body;
+    },
+    onProgress,
+    fatal: (error) => error instanceof ApiError, // an HTTP error (401, 404) will not mend itself
+    attempts: ATTEMPTS,
+    waitMs: 1000,
+    lost: `Lost the events of job ${id}; GET /v1/jobs/${id} says where it is.`,
+  });
 }
 
 function formatSeconds(seconds: number | null): string {

@@ -272,3 +272,34 @@ describe('rate limiting', () => {
     expect(ok).toBeGreaterThanOrEqual(1000);
   }, 60_000);
 });
+
+describe('batch encodes and keys limited to models (issue 24, item 12)', () => {
+  it('should let a key limited to one model read and cancel only the batch encodes of it, and audit the created job', async () => {
+    const otherModel = (await trainModel({ training: { epochs: 5, seed: 9 } })).id;
+    const start = async (model: string) => {
+      const res = await send(`/v1/models/${model}/encode-jobs`, { json: { datasetId } });
+      expect(res.status).toBe(202);
+      return ((await res.json()) as { id: string; outputId: string }).id;
+    };
+    const mine = await start(modelId);
+    const theirs = await start(otherModel);
+    // The audit entry of a start names the created batch encode, and the model it is on.
+    const [entry] = ((await (await send('/v1/audit?limit=1')).json()) as { entries: { action: string; target: string; model: string }[] }).entries;
+    expect(entry).toMatchObject({ action: 'POST /v1/models/:id/encode-jobs', target: theirs, model: otherModel });
+
+    const created = await send('/v1/keys', { json: { name: 'one-model-jobs', scopes: ['jobs:read', 'jobs:write'], models: [modelId] } });
+    const key = ((await created.json()) as { secret: string }).secret;
+    expect((await send(`/v1/encode-jobs/${mine}`, { token: key })).status).toBe(200);
+    const read = await expectProblem(await send(`/v1/encode-jobs/${theirs}`, { token: key }), 403);
+    expect(read.detail).toContain(otherModel);
+    await expectProblem(await send(`/v1/encode-jobs/${theirs}`, { method: 'DELETE', token: key }), 403);
+    // Refused: the other model's encode is not cancelled.
+    const after = (await (await send(`/v1/encode-jobs/${theirs}`)).json()) as { status: string };
+    expect(after.status).not.toBe('cancelled');
+    const cancelled = await send(`/v1/encode-jobs/${mine}`, { method: 'DELETE', token: key });
+    expect(cancelled.status).toBe(200);
+    const [cancelEntry] = ((await (await send('/v1/audit?limit=1')).json()) as { entries: { target: string; model: string }[] }).entries;
+    expect(cancelEntry).toMatchObject({ target: mine, model: modelId });
+    await send(`/v1/encode-jobs/${theirs}`, { method: 'DELETE' });
+  }, 60_000);
+});

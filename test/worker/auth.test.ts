@@ -6,6 +6,8 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { app } from '../../src/api/app.js';
+import { cachedKey, keyCacheSizes, KEY_CACHE_ENTRIES, MISSING_ENTRIES } from '../../src/api/keys/lookup.js';
+import { newId } from '../../src/api/storage-keys.js';
 import { ADMIN, call, ENCODE, expectProblem, request, trainModel, TRAINING_DATA } from './helpers.js';
 
 let id = '';
@@ -126,4 +128,42 @@ describe('auth without API_TOKEN configured', () => {
     await expectProblem(await app.request(request('/v1/models', { token: null, headers: { authorization: 'Bearer ' } }), undefined, bindings), 401);
     expect((await app.request(request('/v1/models', { token: 'x-token' }), undefined, bindings)).status).toBe(200);
   });
+});
+
+describe('unknown managed key ids (issue 24, item 12)', () => {
+  const send = (token: string, bindings: Record<string, unknown>, address = '203.0.113.7') =>
+    app.request(request('/v1/models', { token, headers: { 'cf-connecting-ip': address } }), undefined, { ...env, ...bindings });
+
+  it('should count an id the isolate has no answer for against its address\'s rate limit before the key store sees it', async () => {
+    let lookups = 0;
+    const KEYS = { idFromName: () => ({}), get: () => ({ lookup: async () => (lookups++, null) }) };
+    const counts = new Map<string, number>();
+    const RATE_LIMITER = {
+      async limit({ key }: { key: string }) {
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+        return { success: !key.startsWith('lookup:') || counts.get(key)! <= 3 };
+      },
+    };
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) statuses.push((await send(`esk_${newId()}_${newId()}`, { KEYS, RATE_LIMITER })).status);
+    expect(statuses).toEqual([401, 401, 401, 429, 429, 429, 429, 429, 429, 429]);
+    expect(lookups).toBe(3);
+    // Another address has its own budget; a token not of the managed form never reaches the store.
+    expect((await send(`esk_${newId()}_${newId()}`, { KEYS, RATE_LIMITER }, '198.51.100.1')).status).toBe(401);
+    expect((await send(`esk_${'A'.repeat(32)}_${newId()}`, { KEYS, RATE_LIMITER }, '198.51.100.2')).status).toBe(401);
+    expect(lookups).toBe(4);
+    expect(counts.has('lookup:198.51.100.2')).toBe(false);
+  });
+
+  it('should keep forged ids in a small cache of their own, never pushing real keys out', async () => {
+    const created = await app.request(request('/v1/keys', { json: { name: 'stays-cached', scopes: ['models:read'] } }), undefined, env);
+    const key = (await created.json()) as { id: string; secret: string };
+    expect((await send(key.secret, { RATE_LIMITER: undefined })).status).toBe(200);
+    const cachedAt = Date.now(); // asked "as of then" below, so a slow flood does not age the entry out
+    const KEYS = { idFromName: () => ({}), get: () => ({ lookup: async () => null }) };
+    for (let i = 0; i < KEY_CACHE_ENTRIES + 100; i++) await send(`esk_${newId()}_${newId()}`, { KEYS, RATE_LIMITER: undefined });
+    const sizes = keyCacheSizes();
+    expect(sizes.missing).toBeLessThanOrEqual(MISSING_ENTRIES);
+    expect(cachedKey(key.id, cachedAt)?.id).toBe(key.id);
+  }, 60_000);
 });

@@ -44,7 +44,7 @@ describe('hc client', () => {
     const withKey = hc<AppType>(BASE, { fetch: fetchThroughWorker, headers: { authorization: `Bearer ${key.secret}` } });
     expect((await withKey.v1.models.$get({ query: {} })).status).toBe(200);
 
-    const listed = await admin.v1.keys.$get();
+    const listed = await admin.v1.keys.$get({ query: {} });
     expect(listed.status).toBe(200);
     if (listed.status !== 200) return;
     const { keys } = await listed.json();

@@ -1,9 +1,12 @@
-/** /v1/audit: the audit trail of writes (./record.ts writes it), newest first, in pages. */
+/**
+ * /v1/audit: the audit trail of writes (./record.ts writes it, ./durable-object.ts keeps it),
+ * newest first, in pages. A key limited to some models reads only the entries about those models.
+ */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../env.js';
-import { withKeyStore } from '../keys/durable-object.js';
 import { readLimits } from '../limits.js';
 import { ApiError, validationHook } from '../problem.js';
+import { readAuditPage } from './durable-object.js';
 import { auditRoute } from './routes.js';
 
 const DEFAULT_PAGE_SIZE = 20;
@@ -21,7 +24,7 @@ export const audit = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).op
   }
   // One more than asked tells whether there is a next page.
   const before = cursor === undefined ? null : Number(cursor);
-  const entries = await withKeyStore(c.env, 'reading the audit trail', (store) => store.auditPage(limit + 1, before));
+  const entries = await readAuditPage(c.env, limit + 1, before, c.var.principal.models);
   const page = entries.slice(0, limit);
   const next = entries.length > limit ? String(page[page.length - 1]!.seq) : null;
   return c.json({ entries: page, cursor: next }, 200);

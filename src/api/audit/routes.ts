@@ -8,7 +8,8 @@ export const auditRoute = createRoute({
   method: 'get',
   path: '/',
   summary: 'The audit trail: every write, newest first',
-  description: 'One entry per write request that was authenticated (train, retrain, import, delete, datasets, jobs, keys): when, which key, the route, the id it was about, the status.',
+  description:
+    'One entry per write request that was authenticated (train, retrain, import, delete, datasets, jobs, keys): when, which key, the route, the id it was about, the model, the status. Refused (403) writes of one key on one route within AUDIT_FOLD_SECONDS are one entry with a `count`. Fields are bounded (the path is the route with plain parameters filled in; target and model are ids), so an entry is at most ~2 KB. Kept for AUDIT_RETENTION_DAYS, at most AUDIT_MAX_ENTRIES. A key limited to some models reads only the entries of those models.',
   tags: ['keys'],
   security,
   middleware: [requireAccess('read')] as const,

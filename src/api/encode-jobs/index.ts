@@ -4,12 +4,14 @@
  * Batch encode.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { DatasetStore } from '../datasets/store.js';
 import type { AppEnv, Bindings } from '../env.js';
 import { unknownDatasetInBody } from '../jobs/dataset-reference.js';
 import { ModelStore } from '../model-store.js';
 import { ApiError, validationHook } from '../problem.js';
 import { isId, newId } from '../storage-keys.js';
+import type { EncodeJobView } from './record.js';
 import { cancelRoute, getRoute, startRoute } from './routes.js';
 
 function encodeJobStub(env: Bindings, id: string) {
@@ -51,17 +53,32 @@ export const modelEncodeJobs = new OpenAPIHono<AppEnv>({ defaultHook: validation
   return c.json(view, 202, { location: `/v1/encode-jobs/${id}` });
 });
 
+/**
+ * The batch encode with this id, checked against the caller's models: starting one is a route on
+ * its model (/v1/models/{id}/encode-jobs), so a key limited to some models may read or cancel
+ * only the batch encodes of those (403 otherwise, as on the model's own routes).
+ */
+async function ownEncodeJob(c: Context<AppEnv>, id: string): Promise<EncodeJobView> {
+  const view = isId(id) ? await encodeJobStub(c.env, id).status() : null;
+  if (!view) throw notFound(id);
+  c.set('auditModel', view.modelId);
+  const { models } = c.var.principal;
+  if (models !== null && !models.includes(view.modelId)) {
+    throw new ApiError(403, { type: 'forbidden', detail: `This key is limited to some models, and batch encode ${id} is of model ${view.modelId}, not one of them.` });
+  }
+  return view;
+}
+
 /** Mounted at /v1/encode-jobs. */
 export const encodeJobs = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(getRoute, async (c) => {
     const { id } = c.req.valid('param');
-    const view = isId(id) ? await encodeJobStub(c.env, id).status() : null;
-    if (!view) throw notFound(id);
-    return c.json(view, 200);
+    return c.json(await ownEncodeJob(c, id), 200);
   })
   .openapi(cancelRoute, async (c) => {
     const { id } = c.req.valid('param');
-    const view = isId(id) ? await encodeJobStub(c.env, id).cancel() : null;
+    await ownEncodeJob(c, id);
+    const view = await encodeJobStub(c.env, id).cancel();
     if (!view) throw notFound(id);
     return c.json(view, 200);
   });

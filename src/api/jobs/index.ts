@@ -4,10 +4,9 @@
  * (./durable-object.ts), which trains it in slices; see docs/JOBS.md.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { streamSSE } from 'hono/streaming';
 import type { AppEnv } from '../env.js';
-import { readLimits } from '../limits.js';
 import { ApiError, validationHook } from '../problem.js';
+import { snapshotStream, type Snapshot } from '../snapshot-stream.js';
 import { isId } from '../storage-keys.js';
 import { isTerminal } from './record.js';
 import { admitJobs } from './running-jobs.js';
@@ -36,28 +35,14 @@ export const jobs = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     const stub = isId(id) ? jobStub(c.env, id) : null;
     const first = stub ? await stub.status(false) : null;
     if (!stub || !first) throw jobNotFound(id);
-    const intervalMs = readLimits(c.env).jobEventsIntervalMs;
-    return streamSSE(c, async (stream) => {
-      let aborted = false;
-      stream.onAbort(() => {
-        aborted = true;
-      });
-      let last = '';
-      let view = first;
-      while (!aborted) {
-        if (isTerminal(view.status)) {
-          const full = await stub.status(true);
-          await stream.writeSSE({ event: 'end', id: String(view.step), data: JSON.stringify(full ?? view) });
-          break;
-        }
-        const text = JSON.stringify({ ...view, updatedAt: undefined });
-        if (text !== last) {
-          last = text;
-          await stream.writeSSE({ event: 'progress', id: String(view.step), data: JSON.stringify(view) });
-        }
-        await stream.sleep(intervalMs);
-        view = (await stub.status(false)) ?? view;
-      }
+    let view = first;
+    const snapshot = async (): Promise<Snapshot> => {
+      if (isTerminal(view.status)) return { ended: true, id: String(view.step), data: JSON.stringify((await stub.status(true)) ?? view), compare: '' };
+      return { ended: false, id: String(view.step), data: JSON.stringify(view), compare: JSON.stringify({ ...view, updatedAt: undefined }) };
+    };
+    return snapshotStream(c, await snapshot(), async () => {
+      view = (await stub.status(false)) ?? view;
+      return snapshot();
     }) as never;
   })
   .openapi(cancelRoute, async (c) => {

@@ -3,6 +3,7 @@
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireAccess } from '../auth.js';
+import { STREAM_BOUNDS } from '../snapshot-stream.js';
 import { limitBody } from '../body-limit.js';
 import { accessErrors, inputErrors, notFoundResponse, problem, security } from '../openapi.js';
 import { IdParamsSchema, JobRequestSchema, JobSchema } from '../schemas.js';
@@ -45,7 +46,7 @@ export const eventsRoute = createRoute({
   path: '/{id}/events',
   summary: 'Follow a job (server-sent events)',
   description:
-    'A text/event-stream: a `progress` event (the job without its lossHistory) whenever it changes, then one `end` event (the whole job) when it succeeds, fails or is cancelled, and the stream closes.',
+    'A text/event-stream: a `progress` event (the job without its lossHistory) whenever it changes, then one `end` event (the whole job) when it succeeds, fails or is cancelled, and the stream closes. ' + STREAM_BOUNDS,
   tags: ['jobs'],
   security,
   middleware: [requireAccess('read')] as const,

@@ -1,6 +1,6 @@
 /**
- * What the key store keeps: a key (its secret's SHA-256, never the secret) and an audit entry.
- * Shared by the Durable Object (./durable-object.ts), the lookup cache and the routes.
+ * What the key store keeps: a key (its secret's SHA-256, never the secret). Shared by the Durable
+ * Object (./durable-object.ts), the lookup cache and the routes. (The audit trail: ../audit/entry.ts.)
  */
 import type { Scope } from '../scopes.js';
 
@@ -25,22 +25,17 @@ export interface KeyRecord extends KeyView {
   digest: string;
 }
 
-/** One write, as the audit trail records it. */
-export interface AuditEntry {
-  /** Position in the trail (increasing). */
-  seq: number;
-  at: string;
-  /** The key that sent it: a managed key's id, or `API_TOKEN` / `ENCODE_TOKENS` for the bootstrap keys. */
-  keyId: string;
-  keyName: string;
-  /** The route, e.g. `POST /v1/models/:id/train`. */
-  action: string;
-  /** The path as sent. */
-  path: string;
-  /** The id the write was about: the one in the path, or the one it created. */
-  target: string | null;
-  /** The HTTP status it was answered. */
-  status: number;
+/**
+ * A key as a lookup answers it: its `expiresAt` is the earliest of its own and its creators'
+ * (a key stops working when the key that made it expires), and `expiryOf` names whose it is.
+ */
+export interface LookedUpKey extends KeyRecord {
+  /** The id of the key whose expiry `expiresAt` is: its own id, or a creator's. */
+  expiryOf: string;
 }
 
-export type AuditInput = Omit<AuditEntry, 'seq'>;
+/** Who asks the key store to list or revoke: what the asking key holds (a key acts only on keys within it). */
+export interface KeyHolder {
+  scopes: readonly Scope[];
+  models: readonly string[] | null;
+}

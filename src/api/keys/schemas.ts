@@ -26,7 +26,10 @@ export const CreateKeyRequestSchema = z
       .datetime({ offset: true })
       .refine((at) => Date.parse(at) > Date.now(), 'must be in the future')
       .optional()
-      .openapi({ description: 'When the key stops working (ISO 8601); omitted = never.', example: '2027-01-01T00:00:00Z' }),
+      .openapi({
+        description: "When the key stops working (ISO 8601); omitted = never, or its creator's expiry when the creating key expires. Later than the creating key's own expiry: 403 (a key never outlives the key that made it).",
+        example: '2027-01-01T00:00:00Z',
+      }),
   })
   .strict()
   .openapi('CreateKeyRequest');
@@ -38,7 +41,7 @@ export const KeySchema = z
     scopes: z.array(ScopeSchema),
     models: z.array(z.string()).nullable(),
     createdAt: z.string(),
-    expiresAt: z.string().nullable(),
+    expiresAt: z.string().nullable().openapi({ description: "Its own expiry; it also stops working when a key that created it expires, and is revoked with it." }),
     lastUsedAt: z.string().nullable().openapi({ description: `Accurate to the key cache's lifetime (${KEY_CACHE_MS / 1000} s).` }),
     createdBy: z.string().openapi({ description: 'The id of the key that created it (`API_TOKEN` for the bootstrap key).' }),
   })
@@ -48,17 +51,32 @@ export const CreatedKeySchema = KeySchema.extend({
   secret: z.string().openapi({ description: 'The key itself, shown only in this answer.', example: `esk_${ID_EXAMPLE}_ab2cd3ef4gh5ij6kl7mn2op3qr4st5uv` }),
 }).openapi('CreatedKey');
 
-export const KeyListSchema = z.object({ keys: z.array(KeySchema) }).openapi('KeyList');
+export const KeyListSchema = z
+  .object({
+    keys: z.array(KeySchema),
+    cursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last.' }),
+  })
+  .openapi('KeyList');
+
+const CursorSchema = z.string().regex(/^[1-9][0-9]{0,15}$/, 'a cursor of this listing').optional().openapi({ description: 'The `cursor` of the previous page.' });
+
+export const KeyListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).optional().openapi({ description: 'Page size (default 100, at most MAX_LIST_LIMIT).' }),
+  cursor: CursorSchema,
+});
 
 export const AuditEntrySchema = z
   .object({
     seq: z.number().int(),
-    at: z.string(),
-    keyId: z.string(),
-    keyName: z.string(),
-    action: z.string().openapi({ example: 'POST /v1/models/:id/train' }),
-    path: z.string(),
-    target: z.string().nullable(),
+    at: z.string().openapi({ description: 'When it happened (the first request, for a counted entry).' }),
+    lastAt: z.string().openapi({ description: 'When the last request counted in it happened (= at when count is 1).' }),
+    count: z.number().int().min(1).openapi({ description: 'Requests it stands for: refused (403) writes of one key on one route within AUDIT_FOLD_SECONDS are one entry.' }),
+    keyId: z.string().max(64),
+    keyName: z.string().max(200),
+    action: z.string().max(200).openapi({ example: 'POST /v1/models/:id/train' }),
+    path: z.string().max(300).openapi({ description: 'The route with its parameters filled in where they are plain (an id, a part number); a placeholder where they are not.', example: '/v1/models/q3x7w2mbn4d5kfy6hj2a7c5v3t4rplzs/train' }),
+    target: z.string().max(64).nullable().openapi({ description: 'The id it created, or the id in its path; null when neither is a well-formed id.' }),
+    model: z.string().max(64).nullable().openapi({ description: 'The model it was about, when there is one.' }),
     status: z.number().int(),
   })
   .openapi('AuditEntry');
@@ -69,5 +87,5 @@ export const AuditPageSchema = z
 
 export const AuditQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).optional().openapi({ description: 'Page size (default 20, at most MAX_LIST_LIMIT).' }),
-  cursor: z.string().regex(/^[1-9][0-9]{0,15}$/, 'a cursor of this listing').optional().openapi({ description: 'The `cursor` of the previous page.' }),
+  cursor: CursorSchema,
 });

@@ -4,7 +4,6 @@
  * one R2 object naming its trials' jobs; its status is read from them. See docs/JOBS.md, Sweeps.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { streamSSE } from 'hono/streaming';
 import { ConfigError, InputError } from '../../errors.js';
 import { checkGrid, checkTrials, expandGrid, splitTrial, trialName, type TrialOptions } from '../../sweep/grid.js';
 import { DatasetStore } from '../datasets/store.js';
@@ -16,6 +15,7 @@ import { unknownDatasetInBody } from '../jobs/dataset-reference.js';
 import { jobStub, launchJob, prepareJob, type PreparedJob } from '../jobs/submit.js';
 import { limitExceeded, readLimits } from '../limits.js';
 import { ApiError, validationHook } from '../problem.js';
+import { snapshotStream, type Snapshot } from '../snapshot-stream.js';
 import { isId, newId, SWEEP_KEYS } from '../storage-keys.js';
 import { sweepView, type SweepRecord } from './record.js';
 import { cancelRoute, eventsRoute, getRoute, startRoute } from './routes.js';
@@ -81,27 +81,16 @@ export const sweeps = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(eventsRoute, async (c) => {
     const { id } = c.req.valid('param');
     const record = await readRecord(c.env, id);
-    const intervalMs = readLimits(c.env).jobEventsIntervalMs;
-    return streamSSE(c, async (stream) => {
-      let aborted = false;
-      stream.onAbort(() => {
-        aborted = true;
-      });
-      let last = '';
-      while (!aborted) {
-        const view = sweepView(record, await trialJobs(c.env, record));
-        if (view.status !== 'running') {
-          await stream.writeSSE({ event: 'end', data: JSON.stringify(view) });
-          break;
-        }
-        const text = JSON.stringify(view);
-        if (text !== last) {
-          last = text;
-          await stream.writeSSE({ event: 'progress', data: text });
-        }
-        await stream.sleep(intervalMs);
-      }
-    }) as never;
+    const snapshot = async (): Promise<Snapshot> => {
+      const jobs = await trialJobs(c.env, record);
+      const view = sweepView(record, jobs);
+      const text = JSON.stringify(view);
+      // The id moves with every step of any trial and every trial that ends.
+      const steps = jobs.reduce((sum, job) => sum + (job?.step ?? 0), 0);
+      const ended = jobs.filter((job) => job === null || isTerminal(job.status)).length;
+      return { ended: view.status !== 'running', id: `${steps}.${ended}`, data: text, compare: text };
+    };
+    return snapshotStream(c, await snapshot(), snapshot) as never;
   })
   .openapi(cancelRoute, async (c) => {
     const { id } = c.req.valid('param');

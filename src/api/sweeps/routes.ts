@@ -1,6 +1,7 @@
 /** The route definitions of /v1/sweeps: start, read, follow (server-sent events), cancel. */
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireAccess } from '../auth.js';
+import { STREAM_BOUNDS } from '../snapshot-stream.js';
 import { limitBody } from '../body-limit.js';
 import { accessErrors, inputErrors, notFoundResponse, problem, security } from '../openapi.js';
 import { IdParamsSchema } from '../schemas.js';
@@ -44,7 +45,7 @@ export const eventsRoute = createRoute({
   method: 'get',
   path: '/{id}/events',
   summary: 'Follow a sweep (server-sent events)',
-  description: 'A text/event-stream: a `progress` event (the sweep) whenever a trial changes, then one `end` event when every trial has ended, and the stream closes.',
+  description: 'A text/event-stream: a `progress` event (the sweep) whenever a trial changes, then one `end` event when every trial has ended, and the stream closes. ' + STREAM_BOUNDS,
   tags: ['jobs'],
   security,
   middleware: [requireAccess('read')] as const,

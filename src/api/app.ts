@@ -23,6 +23,8 @@ import { keys } from './keys/index.js';
 import { models } from './models/index.js';
 import { pictures } from './models/pictures.js';
 import { BEARER_AUTH, BEARER_AUTH_SCHEME } from './openapi.js';
+import { registerMediaTypes } from './media-types.js';
+import { jsonAnswers } from './json-text.js';
 import { notFound, onError, validationHook } from './problem.js';
 import { scopeFor } from './scopes.js';
 
@@ -33,9 +35,12 @@ export function createApp() {
   app.notFound(notFound);
   // Before every route, so errors and 404s carry the CORS headers too (docs/API.md, CORS).
   app.use('*', corsPolicy());
+  // Every JSON answer ends with a newline (json-text.ts).
+  app.use('*', jsonAnswers());
   app.openAPIRegistry.registerComponent('securitySchemes', BEARER_AUTH, BEARER_AUTH_SCHEME);
   const routes = app.route('/', health).route('/v1/models', models).route('/v1/models', pictures).route('/v1/datasets/uploads', uploads).route('/v1/datasets', datasets).route('/v1/jobs', jobs).route('/v1/sweeps', sweeps).route('/v1/models', modelEncodeJobs).route('/v1/encode-jobs', encodeJobs).route('/v1/keys', keys).route('/v1/audit', audit);
   withScopes(app);
+  registerMediaTypes(app);
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

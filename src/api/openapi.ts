@@ -52,9 +52,14 @@ export const accessErrors = {
 export const inputErrors = {
   400: problem('Malformed JSON.'),
   413: problem('A limit was exceeded; the detail names it.'),
-  415: problem('Unsupported content type.'),
+  415: problem('Unsupported content type: the detail names the media types the route takes (also in `acceptedMediaTypes`) and how curl sends one.'),
   422: problem('Invalid input; `errors` lists each field at fault.'),
 };
+
+/** The Location header of a 201 that created something: where to GET it. */
+export const locationHeader = (what: string) => ({
+  location: { description: `The path of the new ${what}.`, schema: { type: 'string' as const, example: `/v1/${what}s/…` } },
+});
 
 /** 404 for a route on one stored thing. */
 export const notFoundResponse = (what: 'model' | 'dataset' | 'job' | 'key' | 'sweep') => ({ 404: problem(`No ${what} with this id.`) });

@@ -10,6 +10,14 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
 import { ConfigError, DataError, InputError, ModelFileError, ModelOutputError, TrainingDivergedError } from '../errors.js';
 import { type ProblemType } from './problem-types.js';
+import { expectedMediaTypes, mediaTypeProblem } from './media-types.js';
+import { jsonText } from './json-text.js';
+import { unknownKeyDetail } from './misplaced-options.js';
+
+/** The request's media type, lower case without parameters ('' when it has none). */
+export function mediaTypeOf(c: Context): string {
+  return (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+}
 
 /** One field-level failure: where (a JSON pointer into the body, or a query/path parameter) and what. */
 export interface FieldError {
@@ -84,7 +92,7 @@ export function problemResponse(
     body.errors = body.errors.slice(0, MAX_FIELD_ERRORS);
     body.detail = `${body.detail ?? ''} (${extra} more errors not listed)`.trim();
   }
-  return new Response(JSON.stringify(body), {
+  return new Response(jsonText(body), {
     status,
     headers: { 'content-type': 'application/problem+json', ...headers },
   });
@@ -97,6 +105,11 @@ export const onError: ErrorHandler = (error, c) => {
   if (error instanceof HTTPException) {
     // Hono's own: malformed JSON (400), unsupported media type (415), body limit (413)…
     const status = error.status as ContentfulStatusCode;
+    if (status === 415) {
+      // zod-openapi's bare "Unsupported Media Type": say what the route takes and how to send it.
+      const { detail, extra } = mediaTypeProblem(mediaTypeOf(c), expectedMediaTypes(c));
+      return problemResponse(c, 415, { type: 'about:blank', title: statusTitle(415), detail, ...extra });
+    }
     const known = status >= 400 && status < 500;
     return problemResponse(c, known ? status : 500, {
       type: 'about:blank',
@@ -188,11 +201,17 @@ export function validationHook(
 ): Response | undefined {
   if (result.success) return undefined;
   const inBody = result.target === 'json' || result.target === 'form';
-  const errors: FieldError[] = result.error.issues.map((issue) => {
+  const errors: FieldError[] = result.error.issues.flatMap((issue): FieldError[] => {
     const path = issue.path.map(String);
-    return inBody
-      ? { pointer: '/' + path.map(escapePointer).join('/'), detail: issue.message }
-      : { parameter: path.join('.') || result.target, detail: issue.message };
+    // An unknown body key: one entry per key, pointing at it, saying where an option in the wrong place belongs.
+    if (inBody && issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ pointer: '/' + [...path, key].map(escapePointer).join('/'), detail: unknownKeyDetail(key, path) }));
+    }
+    return [
+      inBody
+        ? { pointer: '/' + path.map(escapePointer).join('/'), detail: issue.message }
+        : { parameter: path.join('.') || result.target, detail: issue.message },
+    ];
   });
   const first = errors[0];
   const where = first ? (first.pointer ?? first.parameter ?? '') : '';

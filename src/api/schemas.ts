@@ -55,7 +55,7 @@ export const ContinueTrainingRequestSchema = z
 export const TrainQuerySchema = z
   .object({
     name: NameSchema.optional(),
-    header: z.enum(['true', 'false', 'auto']).optional().openapi({ description: 'Whether the CSV has a header row (default auto).' }),
+    header: z.enum(['true', 'false', 'auto']).optional().openapi({ description: 'Whether the CSV has a header row: auto (the default) takes a first row without a number in it for one; true takes the first row whatever it holds (a header of numbers: years, column numbers); false takes it as data.' }),
     ...optionalQueryShape(MODEL_OPTIONS),
     ...optionalQueryShape(TRAINING_OPTIONS),
   })
@@ -123,7 +123,7 @@ export const ModelSummarySchema = z
   .openapi('ModelSummary');
 
 export const ModelDetailSchema = ModelSummarySchema.extend({
-  config: z.record(z.string(), z.unknown()),
+  config: z.record(z.string(), z.unknown()).openapi({ description: 'The model options of its architecture (ModelConfig); the options only other architectures use are left out (a sigmoid model has no k).' }),
   training: z.record(z.string(), z.unknown()),
   metrics: z.record(z.string(), z.unknown()).nullable(),
 }).openapi('ModelDetail');
@@ -132,6 +132,9 @@ export const TrainResponseSchema = ModelDetailSchema.extend({
   backend: z.string().openapi({ description: 'The kernel backend that trained it.' }),
   metrics: MetricsSchema,
   lossHistory: z.array(z.number()),
+  validationMetrics: MetricsSchema.nullable().openapi({ description: 'With training.validationSplit: the metrics on the held-out rows; null without.' }),
+  bestEpoch: z.number().int().nullable().openapi({ description: 'With early stopping (training.patience): the epoch whose weights the model kept; null without.' }),
+  warnings: z.array(z.string()).optional().openapi({ description: 'What the model was trained on that may not be what was meant (a text/csv body whose first row looks like a header of numbers, trained on as data); absent when there is nothing to say.' }),
 }).openapi('TrainResponse');
 
 export const ModelListSchema = z
@@ -200,6 +203,7 @@ export const DatasetSchema = z
     shardRows: z.number().int().openapi({ description: 'Rows of every shard but the last: max(1, ⌊2²⁰ / cols⌋).' }),
     shardCount: z.number().int(),
     createdAt: z.string().openapi({ format: 'date-time' }),
+    warnings: z.array(z.string()).optional().openapi({ description: 'In the answer of an upload only: what was stored that may not be what was meant (a text/csv body whose first row looks like a header of numbers, stored as data); absent when there is nothing to say.' }),
   })
   .openapi('Dataset');
 

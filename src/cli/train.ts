@@ -5,6 +5,7 @@
 import { loadNodeBackend } from '../backends/node-providers.js';
 import { architectureModule } from '../architectures/registry.js';
 import { isRawFloat32, openDataSource } from '../data/open-data-source.js';
+import { numericHeaderWarning } from '../data/numeric-header.js';
 import { ConfigError, DataError } from '../errors.js';
 import { resolveModelConfig, type ModelConfig, type TrainingOptions } from '../model/config.js';
 import type { ArchitectureName } from '../backends/types.js';
@@ -81,6 +82,7 @@ async function trainOn(
       checkUnitRange(data, requiredBy);
       if (validation) checkUnitRange(validation, requiredBy);
     }
+    const warnings = await dataWarnings(data);
     const started = Date.now();
     const json = options.flag('json');
     const quiet = options.flag('quiet');
@@ -115,12 +117,26 @@ async function trainOn(
       metrics: result.metrics,
       ...(result.validationMetrics ? { validationMetrics: result.validationMetrics, validationHistory: result.validationHistory } : {}),
       ...(result.bestEpoch !== null ? { bestEpoch: result.bestEpoch } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
     };
     if (json) io.stdout(`${JSON.stringify(summary)}\n`);
     else if (!quiet) io.stdout(describeTraining({ ...summary, architecture: model.config.architecture }));
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * What the data may hold that was not meant (src/data/numeric-header.ts): a CSV without a header
+ * whose first row looks like one of numbers. Reads the first shard only.
+ */
+async function dataWarnings(data: OpenedDataSource): Promise<string[]> {
+  if (data.format !== 'csv' || data.header !== null) return [];
+  const { cols, rows } = data.shards;
+  const first = (await data.shards.readShard(0)).subarray(0, Math.min(rows, 2) * cols);
+  const fix = 'if it is a header, give its columns names (a header row has no number in it) or delete the line';
+  const warning = numericHeaderWarning(first.subarray(0, cols), rows > 1 ? first.subarray(cols, 2 * cols) : null, data.source, fix);
+  return warning === null ? [] : [warning];
 }
 
 /** Applies loss flags to a loaded model's config, so --init can continue with new ones. */
@@ -150,6 +166,7 @@ function describeTraining(s: {
   validationMetrics?: Metrics;
   heldOutRows?: number;
   bestEpoch?: number;
+  warnings?: string[];
 }): string {
   const m = s.metrics;
   const skipped = s.skippedBackends.map((b) => `; skipped ${b.name}: ${b.reason}`).join('');
@@ -163,6 +180,7 @@ function describeTraining(s: {
       ? [`validation (${s.validationMetrics.rows} held-out rows): loss ${s.validationMetrics.loss.toPrecision(6)}, fvu ${s.validationMetrics.fvu === null ? 'n/a' : s.validationMetrics.fvu.toPrecision(4)}${s.bestEpoch === undefined ? '' : `; early stopping kept epoch ${s.bestEpoch}'s weights`}`]
       : []),
     `wrote ${s.out}`,
+    ...(s.warnings ?? []).map((warning) => `warning: ${warning}`),
     '',
   ].join('\n');
 }

@@ -30,11 +30,13 @@ const NON_FINITE = /^[+-]?(?:nan|inf|infinity)$/i;
  * a number (so a typo in the first data row is reported, not silently taken for a header). Blank
  * lines at the start and end are ignored; CRLF line ends, a UTF-8 byte-order mark, spaces around
  * values and double-quoted cells are accepted. Throws DataError naming `source`, line and column.
+ * `header` true takes the first line for a header whatever it holds (a header of numbers, e.g.
+ * years), false for data; 'auto' (the default) decides by the rule above.
  *
  * @example
  * parseCsv('a,b\n0.1,0.2\n0.3,0.4\n', 'data.csv'); // rows 2, cols 2, header ['a', 'b'], firstLine 2
  */
-export function parseCsv(text: string, source = 'csv'): CsvData {
+export function parseCsv(text: string, source = 'csv', header: boolean | 'auto' = 'auto'): CsvData {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   let start = 0;
   while (start < lines.length && isBlank(lines[start]!)) start++;
@@ -43,13 +45,13 @@ export function parseCsv(text: string, source = 'csv'): CsvData {
   if (start === end) throw new DataError('no data: the file is empty', { source });
 
   const firstCells = splitCsvLine(lines[start]!, source, start + 1);
-  const header = isCsvHeader(firstCells) ? firstCells.map((c) => c.text) : null;
-  const firstDataIndex = header === null ? start : start + 1;
+  const names = (header === 'auto' ? isCsvHeader(firstCells) : header) ? firstCells.map((c) => c.text) : null;
+  const firstDataIndex = names === null ? start : start + 1;
   if (firstDataIndex === end) {
     throw new DataError('no data: the file has a header row but no data rows', { source, row: start + 1 });
   }
 
-  const cols = header?.length ?? firstCells.length;
+  const cols = names?.length ?? firstCells.length;
   const rows = end - firstDataIndex;
   const data = new Float32Array(rows * cols);
   for (let index = firstDataIndex; index < end; index++) {
@@ -59,7 +61,7 @@ export function parseCsv(text: string, source = 'csv'): CsvData {
     const cells = index === start ? firstCells : splitCsvLine(line, source, lineNumber);
     parseCsvCells(cells, cols, data, (index - firstDataIndex) * cols, source, lineNumber);
   }
-  return { rows, cols, data, header, firstLine: firstDataIndex + 1 };
+  return { rows, cols, data, header: names, firstLine: firstDataIndex + 1 };
 }
 
 /**

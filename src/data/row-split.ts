@@ -23,6 +23,13 @@ export function isHeldOut(row: number, seed: number, fraction: number): boolean 
   return (h >>> 0) / 2 ** 32 < fraction;
 }
 
+/** How many of `rows` rows are kept for training (not held out): one pass of hashes, no data read. */
+export function keptRowCount(rows: number, seed: number, fraction: number): number {
+  let held = 0;
+  for (let i = 0; i < rows; i++) if (isHeldOut(i, seed, fraction)) held++;
+  return rows - held;
+}
+
 /** The kept and the held-out rows of `matrix`, each in stored order (copies). */
 export function splitMatrix(matrix: Matrix, fraction: number, seed: number): { train: Matrix; validation: Matrix } {
   const { rows, cols, data } = matrix;

@@ -68,6 +68,38 @@ export const TRAINING_OPTIONS = {
 export type ModelOptionName = keyof typeof MODEL_OPTIONS;
 export type TrainingOptionName = keyof typeof TRAINING_OPTIONS;
 
+/** An architecture's name (the architecture option's choices). */
+export type ArchitectureOptionValue = (typeof MODEL_OPTIONS.architecture.choices)[number];
+
+/**
+ * The model options that only some architectures use, and which: every model option not named
+ * here (architecture, hiddenSize, normalize) applies to all of them, and every training option
+ * does. The one place the API's answers (a sigmoid model's config without topk's k) and the
+ * playground's form (the options of the chosen architecture) learn it from.
+ */
+export const ARCHITECTURE_OPTIONS = {
+  sparsityTarget: ['sigmoid'],
+  sparsityWeight: ['sigmoid', 'relu'],
+  weightDecay: ['sigmoid'],
+  reduction: ['sigmoid'],
+  k: ['topk'],
+  auxK: ['topk'],
+  auxCoefficient: ['topk'],
+  deadSteps: ['topk'],
+} as const satisfies Partial<Record<ModelOptionName, readonly ArchitectureOptionValue[]>>;
+
+/** Whether model option `key` takes part in a model of `architecture` (an unknown key: yes, it is not ours to hide). */
+export function optionApplies(key: string, architecture: string): boolean {
+  const only = (ARCHITECTURE_OPTIONS as Record<string, readonly string[] | undefined>)[key];
+  return only === undefined || only.includes(architecture);
+}
+
+/** A model config with only the options its architecture uses (no topk k in a sigmoid model's answer). */
+export function configInEffect<T extends Record<string, unknown>>(config: T): Partial<T> {
+  const architecture = typeof config.architecture === 'string' ? config.architecture : MODEL_OPTIONS.architecture.default;
+  return Object.fromEntries(Object.entries(config).filter(([key]) => optionApplies(key, architecture))) as Partial<T>;
+}
+
 /** The value type of an option. */
 export type ValueOf<S extends OptionSpec> = S extends { readonly type: 'choice'; readonly choices: readonly (infer C)[] } ? C : number;
 

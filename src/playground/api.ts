@@ -8,6 +8,25 @@ import { input } from './page.js';
 
 export type Api = ReturnType<typeof createClient>;
 
+/** Whether the page is served from this machine (`npm run dev`), whose admin token is known. */
+export function servedLocally(): boolean {
+  return ['localhost', '127.0.0.1', '[::1]', '::1'].includes(location.hostname);
+}
+
+/** The local server's tokens (`npm run dev` sets them: package.json). */
+export const LOCAL_ADMIN_TOKEN = 'dev-admin-token';
+export const LOCAL_ENCODE_TOKEN = 'dev-encode-token';
+
+/** What to type in step 1, for the messages that ask for a token. */
+export function tokenAdvice(): string {
+  return servedLocally() ? `the local server's admin token is ${LOCAL_ADMIN_TOKEN}` : 'ask whoever runs this server for one';
+}
+
+/** The message of a request the page will not send: no token typed. */
+export function missingToken(action: string): string | null {
+  return input('token').value.trim() === '' ? `Type an API token in step 1 to ${action} (${tokenAdvice()}).` : null;
+}
+
 /** A client for this page's origin, with the page's token (none when the field is empty). */
 export function api(): Api {
   const token = input('token').value.trim();
@@ -50,5 +69,8 @@ export async function ok<R extends Answer>(res: R): Promise<Success<R>> {
   } catch {
     // not problem details: the status line it is
   }
+  // Access problems in the page's terms (step 1), not the API's advice about headers.
+  if (res.status === 401) message = `The API token in step 1 was not accepted (${tokenAdvice()}).`;
+  if (res.status === 403) message = `The API token in step 1 may not do this (${message}); training needs an admin token.`;
   throw new ApiError(res.status, message);
 }

@@ -1,9 +1,12 @@
 /**
  * The hyperparameter inputs, generated from the options table (src/model/options.ts): one input
  * per model and training option, with its type, range, default and description, so the page's
- * defaults are the library's and the CLI's, and a new option appears here by itself.
+ * defaults are the library's and the CLI's, and a new option appears here by itself. They are
+ * grouped (option-groups.ts); the options only other architectures use are hidden and not sent.
  */
 import { MODEL_OPTIONS, TRAINING_OPTIONS, type OptionSpec, type ValueOf } from '../model/options.js';
+import { GROUP_TITLES, groupOf, shownFor, type GroupId } from './option-groups.js';
+import { PAGE_HELP } from './option-help.js';
 
 type Values<T extends Record<string, OptionSpec>> = { -readonly [K in keyof T]?: ValueOf<T[K]> };
 export type ConfigValues = Values<typeof MODEL_OPTIONS>;
@@ -39,17 +42,63 @@ function field(key: string, spec: OptionSpec): HTMLElement {
     else control.value = String(spec.default);
   }
   control.id = key;
-  control.title = spec.description;
+  const help = PAGE_HELP[key];
+  control.title = help?.text ?? spec.description;
   const hint = document.createElement('small');
-  hint.textContent = spec.description;
+  hint.textContent = help?.text ?? spec.description;
+  if (help?.link) {
+    const link = document.createElement('a');
+    link.href = help.link.href;
+    link.textContent = help.link.label;
+    link.target = '_blank';
+    link.rel = 'noopener noreferrer';
+    hint.appendChild(document.createTextNode(' ('));
+    hint.appendChild(link);
+    hint.appendChild(document.createTextNode(')'));
+  }
+  wrapper.dataset.option = key;
   // appendChild, not append: @cloudflare/workers-types' HTMLRewriter Element merges into the DOM's and retypes append.
   for (const child of [label, control, hint]) wrapper.appendChild(child);
   return wrapper;
 }
 
-/** Fills `container` with the inputs, model options first. */
+/** The architecture chosen in the form. */
+function architecture(): string {
+  const select = document.getElementById('architecture');
+  return select instanceof HTMLSelectElement ? select.value : MODEL_OPTIONS.architecture.default;
+}
+
+/** Shows the options of the chosen architecture and hides the others' (and names it in its group's title). */
+export function showArchitectureOptions(): void {
+  const chosen = architecture();
+  for (const wrapper of document.querySelectorAll<HTMLElement>('#hyperparameters .field')) {
+    wrapper.hidden = !shownFor(wrapper.dataset.option ?? '', chosen);
+  }
+  const legend = document.querySelector('#group-architecture legend');
+  if (legend) legend.textContent = `${GROUP_TITLES.architecture}: ${chosen}`;
+}
+
+/** Fills `container` with the inputs, one fieldset a group, in the options table's order within it. */
 export function renderHyperparameters(container: HTMLElement): void {
-  container.replaceChildren(...Object.values(TABLES).flatMap((table) => entries(table).map(([key, spec]) => field(key, spec))));
+  const groups = new Map<GroupId, HTMLFieldSetElement>();
+  for (const id of Object.keys(GROUP_TITLES) as GroupId[]) {
+    const fieldset = document.createElement('fieldset');
+    fieldset.id = `group-${id}`;
+    fieldset.className = 'group';
+    const legend = document.createElement('legend');
+    legend.textContent = GROUP_TITLES[id];
+    const grid = document.createElement('div');
+    grid.className = 'grid';
+    fieldset.appendChild(legend);
+    fieldset.appendChild(grid);
+    groups.set(id, fieldset);
+  }
+  for (const table of Object.values(TABLES)) {
+    for (const [key, spec] of entries(table)) groups.get(groupOf(key))!.querySelector('.grid')!.appendChild(field(key, spec));
+  }
+  container.replaceChildren(...groups.values());
+  document.getElementById('architecture')?.addEventListener('change', showArchitectureOptions);
+  showArchitectureOptions();
 }
 
 function valueOf(key: string, spec: OptionSpec): string | number | undefined {
@@ -68,6 +117,7 @@ export function readHyperparameters(): { config: ConfigValues; training: Trainin
   const read = (table: Record<string, OptionSpec>) => {
     const out: Record<string, string | number> = {};
     for (const [key, spec] of entries(table)) {
+      if (!shownFor(key, architecture())) continue; // another architecture's option: not this model's
       const value = valueOf(key, spec);
       if (value !== undefined) out[key] = value;
     }
@@ -82,6 +132,7 @@ export function setHyperparameters(values: ConfigValues & TrainingValues): void 
     const control = document.getElementById(key);
     if (control instanceof HTMLInputElement || control instanceof HTMLSelectElement) control.value = String(value);
   }
+  showArchitectureOptions();
 }
 
 /** Every input back to the options table's default. */
@@ -92,4 +143,5 @@ export function resetHyperparameters(): void {
       if (control instanceof HTMLInputElement || control instanceof HTMLSelectElement) control.value = spec.default === null ? '' : String(spec.default);
     }
   }
+  showArchitectureOptions();
 }

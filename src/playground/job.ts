@@ -93,8 +93,9 @@ export async function trainJob(request: JobRequest): Promise<void> {
       setStatus(`Trained ${end.totalEpochs} epochs as job ${end.id} in ${seconds} s (${end.slices} slices).`);
       element('modelId', HTMLInputElement).value = end.modelId;
       const model = await (await ok(await client.v1.models[':id'].$get({ param: { id: end.modelId } }))).json();
-      showMetrics(model);
-      await loadPictures(client, end.modelId);
+      // The held-out rows' metrics and the kept epoch are the job's (a stored model keeps neither).
+      showMetrics({ ...model, validationMetrics: end.validationMetrics, bestEpoch: end.bestEpoch });
+      await loadPictures(client, end.modelId, request.data);
     } else if (end.status === 'failed') {
       setStatus(`Job failed${end.error ? ` (${end.error.type}): ${end.error.detail}` : '.'}`, true);
     } else {

@@ -4,7 +4,8 @@
  * with the token typed into the page. index.html and playground.css are in assets/.
  */
 import type { CsvData } from '../data/csv.js';
-import { api, ok } from './api.js';
+import { LOCAL_ADMIN_TOKEN, api, missingToken, ok, servedLocally } from './api.js';
+import { numericHeaderWarningOf } from '../data/numeric-header.js';
 import { readHyperparameters, renderHyperparameters, resetHyperparameters, setHyperparameters } from './hyperparameters.js';
 import { cancelJob, trainJob, type JobRequest } from './job.js';
 import { encodeRow, loadPictures, showMetrics } from './model-view.js';
@@ -29,7 +30,9 @@ function readData(): void {
   }
   try {
     data = parsePasted(csvField().value);
-    info.textContent = describeData(data);
+    // A first row of numbers is data by the CSV rules; one that looks like a header is said so.
+    const warning = numericHeaderWarningOf(data, 'the CSV', 'if it is a header, give its columns names or delete the line');
+    info.textContent = describeData(data) + (warning ? `. Note: ${warning}.` : '');
     if (!input('row').value) input('row').value = rowText(data, 0);
   } catch (error) {
     info.textContent = errorMessage(error);
@@ -47,6 +50,8 @@ async function train(): Promise<void> {
     setStatus(csvField().value.trim() === '' ? 'Paste or upload a CSV first.' : `The CSV cannot be used: ${element('data-info', HTMLElement).textContent}`, true);
     return;
   }
+  const noToken = missingToken('train');
+  if (noToken) return setStatus(noToken, true);
   let request: JobRequest;
   try {
     request = trainRequest(data);
@@ -65,7 +70,7 @@ async function train(): Promise<void> {
     setStatus(`Trained ${model.lossHistory.length} epochs in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
     input('modelId').value = model.id;
     showMetrics(model);
-    await loadPictures(client, model.id);
+    await loadPictures(client, model.id, request.data);
   } catch (error) {
     setStatus(errorMessage(error), true);
   } finally {
@@ -76,16 +81,41 @@ async function train(): Promise<void> {
 async function load(): Promise<void> {
   const id = input('modelId').value.trim();
   if (!id) return setStatus('Enter a model id.', true);
+  const noToken = missingToken('load a model');
+  if (noToken) return setStatus(noToken, true);
   setStatus('Loading…');
   try {
     const client = api();
     const model = await (await ok(await client.v1.models[':id'].$get({ param: { id } }))).json();
     setStatus(`Loaded ${model.name ?? model.id}.`);
     showMetrics(model);
-    await loadPictures(client, id);
+    await loadPictures(client, id, dataFor(model.inputSize));
   } catch (error) {
     setStatus(errorMessage(error), true);
   }
+}
+
+/** The page's rows when they fit a model of `inputSize` inputs (the density picture's data), else null. */
+function dataFor(inputSize: number): number[][] | null {
+  return data !== null && data.cols === inputSize ? rowsOf(data) : null;
+}
+
+/** Says which token to type when the page is served from this machine, with a button that types it. */
+function showLocalToken(): void {
+  if (!servedLocally()) return;
+  const note = element('local-token', HTMLElement);
+  const code = document.createElement('code');
+  code.textContent = LOCAL_ADMIN_TOKEN;
+  const use = document.createElement('button');
+  use.type = 'button';
+  use.id = 'use-local-token';
+  use.textContent = 'use it';
+  use.addEventListener('click', () => {
+    input('token').value = LOCAL_ADMIN_TOKEN;
+    input('token').dispatchEvent(new Event('change'));
+  });
+  note.replaceChildren('Served from this machine (npm run dev): its admin token is ', code, '. ', use);
+  note.hidden = false;
 }
 
 async function encode(): Promise<void> {
@@ -98,11 +128,14 @@ async function encode(): Promise<void> {
   } catch (error) {
     return showError(element('encode-result', HTMLElement), error);
   }
+  const noToken = missingToken('encode');
+  if (noToken) return showError(element('encode-result', HTMLElement), new Error(noToken));
   await encodeRow(api(), id, row);
 }
 
 document.addEventListener('DOMContentLoaded', () => {
   renderHyperparameters(element('hyperparameters', HTMLElement));
+  showLocalToken();
   const token = input('token');
   try {
     token.value = sessionStorage.getItem(TOKEN_KEY) ?? '';
@@ -139,7 +172,7 @@ document.addEventListener('DOMContentLoaded', () => {
   element('encode', HTMLButtonElement).addEventListener('click', () => void encode());
   input('shape').addEventListener('change', () => {
     const id = input('modelId').value.trim();
-    if (id) void loadPictures(api(), id);
+    if (id) void loadPictures(api(), id, data ? rowsOf(data) : null);
   });
   document.body.dataset.ready = 'true';
 });

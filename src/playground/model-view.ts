@@ -2,7 +2,7 @@
 import { ok, type Answer, type Api } from './api.js';
 import { element, input, showError, showSvg } from './page.js';
 
-/** What the metrics table shows of a model (the answer of a train or GET /v1/models/{id}). */
+/** What the metrics table shows of a model (the answer of a train, or GET /v1/models/{id} with its job's validation). */
 export interface ModelShown {
   id: string;
   inputSize: number;
@@ -10,32 +10,49 @@ export interface ModelShown {
   version: number;
   backend?: string;
   metrics: Record<string, unknown> | null;
+  /** With validation: the metrics on the held-out rows (a column of their own). */
+  validationMetrics?: Record<string, unknown> | null;
+  /** With early stopping: the epoch whose weights the model kept. */
+  bestEpoch?: number | null;
 }
 
 const METRICS = ['loss', 'reconstruction', 'weightDecay', 'sparsity', 'meanActivation', 'fvu', 'explainedVariance', 'l0', 'deadUnits', 'denseUnits'];
 
+const shown = (value: unknown) => (value === undefined || value === null ? '' : typeof value === 'number' ? String(Number(value.toPrecision(5))) : String(value));
+
 export function showMetrics(model: ModelShown): void {
-  const rows: Array<[string, string]> = [
+  const validation = model.validationMetrics ?? null;
+  const rows: string[][] = [
     ['id', model.id],
     ['size', `${model.inputSize} → ${model.hiddenSize}`],
     ['version', String(model.version)],
   ];
   if (model.backend) rows.push(['backend', model.backend]);
+  if (model.bestEpoch !== undefined && model.bestEpoch !== null) rows.push(['kept epoch', `${model.bestEpoch} (early stopping kept its weights)`]);
+  if (validation) rows.push(['', 'training', `validation (${shown(validation.rows)} held-out rows)`]);
   for (const key of METRICS) {
     const value = model.metrics?.[key];
-    if (value !== undefined && value !== null) rows.push([key, typeof value === 'number' ? String(Number(value.toPrecision(5))) : String(value)]);
+    if (value !== undefined && value !== null) rows.push(validation ? [key, shown(value), shown(validation[key])] : [key, shown(value)]);
   }
   element('metrics', HTMLTableElement).replaceChildren(
-    ...rows.map((pair) => {
+    ...rows.map((cells) => {
       const tr = document.createElement('tr');
-      for (const value of pair) tr.insertCell().textContent = value;
+      const heading = cells[0] === '';
+      for (const value of cells) {
+        const cell = document.createElement(heading ? 'th' : 'td');
+        cell.textContent = value;
+        tr.appendChild(cell);
+      }
       return tr;
     }),
   );
 }
 
-/** Loads the model's loss curve and filters (the shape field, "W×H", picks the filters' image shape). */
-export async function loadPictures(client: Api, id: string): Promise<void> {
+/**
+ * Loads the model's loss curve and filters (the shape field, "W×H", picks the filters' image
+ * shape), and its feature density on `rows` (the page's data; none: a note says what it needs).
+ */
+export async function loadPictures(client: Api, id: string, rows: number[][] | null = null): Promise<void> {
   const shape = input('shape').value.trim().replace(/\s+/g, '').replace('×', 'x');
   const model = client.v1.models[':id'];
   const show = async (container: HTMLElement, answer: Promise<Answer>) => {
@@ -48,6 +65,9 @@ export async function loadPictures(client: Api, id: string): Promise<void> {
   await Promise.all([
     show(element('loss-chart', HTMLElement), model['loss.svg'].$get({ param: { id }, query: {} })),
     show(element('filters', HTMLElement), model['filters.svg'].$get({ param: { id }, query: shape ? { shape } : {} })),
+    rows === null || rows.length === 0
+      ? Promise.resolve(void (element('density', HTMLElement).textContent = 'Paste or upload the data (step 2) to draw how often each unit fires on it.'))
+      : show(element('density', HTMLElement), model['density.svg'].$post({ param: { id }, query: {}, json: { inputs: rows } })),
   ]);
 }
 

@@ -5,7 +5,7 @@
  * bar at the left, labelled "dead"; a dashed line marks the dense threshold. Runtime-neutral.
  */
 import { PictureError } from './picture-error.js';
-import { coord, escapeXml, formatTick, niceTicks } from './svg.js';
+import { coord, escapeXml, formatTick, niceTicks, textWidth } from './svg.js';
 
 export interface DensityHistogramOptions {
   /** Picture size in CSS pixels (default 640 × 400). */
@@ -29,6 +29,8 @@ export interface DensityBins {
 }
 
 const MARGIN = { top: 40, right: 24, bottom: 48, left: 64 };
+/** A band at the top of the plot that no bar reaches: the bars' headroom, where the dense line's label sits. */
+const HEADROOM = 18;
 const BAR_COLOUR = '#1f77b4';
 const DEAD_COLOUR = '#7f7f7f';
 const DENSE_COLOUR = '#d62728';
@@ -82,19 +84,28 @@ export function renderDensityHistogramSvg(frequencies: ArrayLike<number>, option
   if (dense !== null) for (let j = 0; j < units; j++) if (frequencies[j]! > dense) denseUnits++;
 
   const plot = { x: MARGIN.left, y: MARGIN.top, w: width - MARGIN.left - MARGIN.right, h: height - MARGIN.top - MARGIN.bottom };
-  // The dead bar takes one slot of the bins' width (at least 14 px) at the left, then a gap.
+  // The dead bar takes one slot of the bins' width (at least 14 px) at the left, then a gap wide
+  // enough that its "dead" label and the first decade's label (at the bins' left edge) keep apart.
   const slot = Math.max(14, plot.w / (counts.length + 4));
   const deadX = plot.x + slot * 0.4;
-  const binsX = plot.x + slot * 2.6;
+  const deadCentre = deadX + slot / 2;
+  const binsX = Math.max(plot.x + slot * 2.6, deadCentre + textWidth('dead') / 2 + textWidth(formatTick(low, 1)) / 2 + 6);
   const binsW = plot.x + plot.w - binsX;
   const binW = binsW / counts.length;
   const px = (exponent: number) => binsX + ((exponent - low) / (high - low)) * binsW;
+  // The count axis runs to a round value at or above what leaves the tallest bar HEADROOM under the top.
   // A loop, not Math.max(...counts): no picture spreads an array into a call (its length is the caller's).
   let top = Math.max(1, dead);
   for (const count of counts) if (count > top) top = count;
-  const yTicks = niceTicks(0, top, 5);
-  const yMax = Math.max(top, yTicks.ticks.at(-1) ?? top);
+  const needed = (top * plot.h) / (plot.h - HEADROOM);
+  const step = niceTicks(0, needed, 5).step;
+  const yMax = Math.ceil(needed / step - 1e-9) * step;
+  const yTicks: number[] = [];
+  for (let k = 0; k * step <= yMax + 1e-9; k++) yTicks.push(Number.parseFloat((k * step).toPrecision(12)));
   const py = (count: number) => plot.y + plot.h - (count / yMax) * plot.h;
+  // Every unit in one bar (all dead, or all firing alike: a dense sigmoid model's units fire on
+  // every row) is no distribution to draw: a note says what the one bar would have.
+  const oneBar = (dead > 0 ? 1 : 0) + counts.filter((count) => count > 0).length === 1;
 
   const parts: string[] = [];
   parts.push(
@@ -106,19 +117,20 @@ export function renderDensityHistogramSvg(frequencies: ArrayLike<number>, option
 
   const grid: string[] = [];
   const yAxis: string[] = [];
-  for (const tick of yTicks.ticks) {
-    if (!Number.isInteger(tick) || tick > yMax) continue;
+  for (const tick of oneBar ? [] : yTicks) {
+    if (!Number.isInteger(tick)) continue;
     const y = py(tick);
     grid.push(`<line x1="${plot.x}" x2="${plot.x + plot.w}" y1="${coord(y)}" y2="${coord(y)}"/>`);
     yAxis.push(`<line x1="${plot.x - 5}" x2="${plot.x}" y1="${coord(y)}" y2="${coord(y)}"/><text x="${plot.x - 8}" y="${coord(y + 4)}" text-anchor="end" stroke="none">${tick}</text>`);
   }
   const xAxis: string[] = [];
-  const xTicks = niceTicks(low, high, Math.min(8, high - low)).ticks.filter((e) => Number.isInteger(e) && e >= low && e <= high);
+  // As many decades labelled as fit side by side (the widest label, low's, with 10 px between).
+  const fitting = Math.max(1, Math.floor(binsW / (textWidth(formatTick(low, 1)) + 10)));
+  const xTicks = niceTicks(low, high, Math.min(8, high - low, fitting)).ticks.filter((e) => Number.isInteger(e) && e >= low && e <= high);
   for (const exponent of xTicks) {
     const x = px(exponent);
     xAxis.push(`<line x1="${coord(x)}" x2="${coord(x)}" y1="${plot.y + plot.h}" y2="${plot.y + plot.h + 5}"/><text x="${coord(x)}" y="${plot.y + plot.h + 18}" text-anchor="middle" stroke="none">${escapeXml(formatTick(exponent, 1))}</text>`);
   }
-  const deadCentre = deadX + slot / 2;
   xAxis.push(`<text class="dead-label" x="${coord(deadCentre)}" y="${plot.y + plot.h + 18}" text-anchor="middle" stroke="none">dead</text>`);
   parts.push(
     `<g class="grid" stroke="#e6e6e6" stroke-width="1">${grid.join('')}</g>`,
@@ -134,8 +146,8 @@ export function renderDensityHistogramSvg(frequencies: ArrayLike<number>, option
     const y = py(count);
     bars.push(`<rect class="${cls}" x="${coord(x)}" y="${coord(y)}" width="${coord(Math.max(0.5, w))}" height="${coord(plot.y + plot.h - y)}" fill="${colour}"><title>${escapeXml(label)}</title></rect>`);
   };
-  bar('dead-bar', deadX, slot, dead, DEAD_COLOUR, `${dead} dead unit${dead === 1 ? '' : 's'} (never active)`);
-  counts.forEach((count, k) => {
+  if (!oneBar) bar('dead-bar', deadX, slot, dead, DEAD_COLOUR, `${dead} dead unit${dead === 1 ? '' : 's'} (never active)`);
+  if (!oneBar) counts.forEach((count, k) => {
     const from = low + ((high - low) * k) / counts.length;
     const to = low + ((high - low) * (k + 1)) / counts.length;
     bar('bin', binsX + k * binW + 0.5, binW - 1, count, BAR_COLOUR, `${count} unit${count === 1 ? '' : 's'} with log10 frequency in [${from.toFixed(2)}, ${to.toFixed(2)}${k === counts.length - 1 ? ']' : ')'}`);
@@ -143,10 +155,45 @@ export function renderDensityHistogramSvg(frequencies: ArrayLike<number>, option
   parts.push(`<g class="bars">${bars.join('')}</g>`);
   if (dense !== null && dense > 0 && Math.log10(dense) > low) {
     const x = px(Math.log10(dense));
+    // In the headroom band, right of the line, or left of it where the plot ends first.
+    const label = `dense: ${denseUnits}`;
+    const right = x + 4 + textWidth(label) <= plot.x + plot.w;
     parts.push(
-      `<g class="dense-line" stroke="${DENSE_COLOUR}" fill="${DENSE_COLOUR}"><line x1="${coord(x)}" x2="${coord(x)}" y1="${plot.y}" y2="${plot.y + plot.h}" stroke-dasharray="4 3"/><text x="${coord(x + 4)}" y="${plot.y + 12}" stroke="none">dense: ${denseUnits}</text></g>`,
+      `<g class="dense-line" stroke="${DENSE_COLOUR}" fill="${DENSE_COLOUR}"><line x1="${coord(x)}" x2="${coord(x)}" y1="${plot.y}" y2="${plot.y + plot.h}" stroke-dasharray="4 3"/><text x="${coord(right ? x + 4 : x - 4)}" y="${plot.y + 13}"${right ? '' : ' text-anchor="end"'} stroke="none">${escapeXml(label)}</text></g>`,
     );
   }
+  if (oneBar) parts.push(oneBarNote(frequencies, dead, dense, denseUnits, plot));
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
+}
+
+/** Percent of rows, to three significant digits ("99.5", "100"). */
+const percent = (frequency: number) => String(Number((frequency * 100).toPrecision(3)));
+
+/**
+ * What a chart whose units all fall in one bar says instead of the bar: what the units do, and
+ * (when every unit is dense) that the codes are not sparse. On a white box, over the dense line.
+ */
+function oneBarNote(frequencies: ArrayLike<number>, dead: number, dense: number | null, denseUnits: number, plot: { x: number; y: number; w: number; h: number }): string {
+  const units = frequencies.length;
+  const lines: string[] = [];
+  if (dead === units) {
+    lines.push(`all ${units} units are dead (never active)`);
+  } else {
+    let lowest = 1;
+    let highest = 0;
+    for (let j = 0; j < units; j++) {
+      lowest = Math.min(lowest, frequencies[j]!);
+      highest = Math.max(highest, frequencies[j]!);
+    }
+    const range = percent(lowest) === percent(highest) ? `${percent(highest)}%` : `${percent(lowest)}% to ${percent(highest)}%`;
+    lines.push(`all ${units} units fire on ${range} of rows`);
+    lines.push(dense !== null && denseUnits === units ? 'every unit is dense: the codes are not sparse' : 'one bin of the histogram holds every unit');
+  }
+  const boxW = Math.min(plot.w - 8, Math.max(...lines.map((line) => textWidth(line))) + 16);
+  const boxH = lines.length * 18 + 10;
+  const cx = plot.x + plot.w / 2;
+  const y = plot.y + (plot.h - boxH) / 2;
+  const texts = lines.map((line, k) => `<text x="${coord(cx)}" y="${coord(y + 18 + k * 18)}" text-anchor="middle">${escapeXml(line)}</text>`);
+  return `<g class="single-bin-note" fill="#333333"><rect x="${coord(cx - boxW / 2)}" y="${coord(y)}" width="${coord(boxW)}" height="${boxH}" fill="#ffffff" stroke="#cccccc"/>${texts.join('')}</g>`;
 }

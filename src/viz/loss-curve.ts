@@ -5,7 +5,7 @@
  * epoch early stopping kept, and a legend. Runtime-neutral.
  */
 import { PictureError } from './picture-error.js';
-import { coord, escapeXml, formatTick, niceTicks } from './svg.js';
+import { coord, escapeXml, formatTick, niceTicks, textWidth } from './svg.js';
 
 export interface LossCurveOptions {
   /** Picture size in CSS pixels (default 640 × 400). */
@@ -70,7 +70,12 @@ export function renderLossCurveSvg(lossHistory: readonly number[], options: Loss
   let bestEntry = -1;
   for (let k = 0; k < entries && bestEpoch !== null; k++) if (epochOf(k) === bestEpoch) bestEntry = k;
 
-  const plot = { x: MARGIN.left, y: MARGIN.top, w: width - MARGIN.left - MARGIN.right, h: height - MARGIN.top - MARGIN.bottom };
+  // The legend (with validation or a kept epoch) gets a band of its own between the title and the
+  // plot, so it can cover no part of either curve, wherever they run.
+  const legendBox = validation !== null || bestEpoch !== null ? layOutLegend(legendEntries(validation !== null, bestEpoch), width) : null;
+  const top = MARGIN.top + (legendBox ? legendBox.height + 8 : 0);
+  const plot = { x: MARGIN.left, y: top, w: width - MARGIN.left - MARGIN.right, h: height - top - MARGIN.bottom };
+  if (plot.h < 40) throw new PictureError('layout', `a loss curve with a legend needs at least ${height - plot.h + 40} pixels of height, got ${height}`);
   const t = scale === 'log' ? Math.log10 : (v: number) => v;
   // The y range covers both series, so a validation loss above every training loss stays inside.
   // A loop, not Math.min(...values): spreading a long history overflows the call stack.
@@ -147,7 +152,7 @@ export function renderLossCurveSvg(lossHistory: readonly number[], options: Loss
       parts.push(`<circle class="best-point" cx="${coord(px(bestEpoch!))}" cy="${coord(py(validation[bestEntry]!))}" r="4" fill="none" stroke="${BEST_COLOUR}" stroke-width="1.5"/>`);
     }
   }
-  if (validation !== null || bestEpoch !== null) parts.push(legend(plot, validation !== null, bestEpoch));
+  if (legendBox) parts.push(legendBox.svg);
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
 }
@@ -177,21 +182,52 @@ function pathOf(points: Array<[number, number]>, px: (epoch: number) => number, 
   return path;
 }
 
-/** The legend, in the plot's top right corner over a translucent white box: each series' line sample and name. */
-function legend(plot: { x: number; y: number; w: number; h: number }, withValidation: boolean, bestEpoch: number | null): string {
-  const entries: Array<{ name: string; sample: string }> = [
-    { name: 'training', sample: `stroke="${LINE_COLOUR}" stroke-width="1.75"` },
-  ];
+interface LegendEntry {
+  name: string;
+  sample: string;
+}
+
+function legendEntries(withValidation: boolean, bestEpoch: number | null): LegendEntry[] {
+  const entries: LegendEntry[] = [{ name: 'training', sample: `stroke="${LINE_COLOUR}" stroke-width="1.75"` }];
   if (withValidation) entries.push({ name: 'validation', sample: `stroke="${VALIDATION_COLOUR}" stroke-width="1.75" stroke-dasharray="${VALIDATION_DASH}"` });
   if (bestEpoch !== null) entries.push({ name: `kept epoch ${bestEpoch}`, sample: `stroke="${BEST_COLOUR}" stroke-width="1" stroke-dasharray="2 3"` });
-  const boxWidth = 132;
-  const x = plot.x + plot.w - boxWidth - 8;
-  const y = plot.y + 8;
-  const rows = entries.map(
-    (entry, k) =>
-      `<g class="legend-entry"><line x1="${x + 8}" x2="${x + 32}" y1="${y + 13 + k * 18}" y2="${y + 13 + k * 18}" ${entry.sample}/><text x="${x + 38}" y="${y + 17 + k * 18}">${escapeXml(entry.name)}</text></g>`,
-  );
-  return `<g class="legend" fill="#333333"><rect x="${x}" y="${y}" width="${boxWidth}" height="${entries.length * 18 + 8}" fill="#ffffff" fill-opacity="0.85" stroke="#cccccc"/>${rows.join('')}</g>`;
+  return entries;
+}
+
+/** Height of a legend row, and the band's top (under the title). */
+const LEGEND_ROW = 18;
+const LEGEND_TOP = MARGIN.top - 8;
+
+/**
+ * The legend as a box under the title, right-aligned: each series' line sample and name, side
+ * by side, wrapped onto more rows when the picture is too narrow for one. Its height is what the
+ * plot moves down by.
+ */
+function layOutLegend(entries: LegendEntry[], width: number): { svg: string; height: number } {
+  const entryWidth = (entry: LegendEntry) => 30 + textWidth(entry.name) + 14;
+  const room = width - 16;
+  const rows: LegendEntry[][] = [];
+  for (const entry of entries) {
+    const row = rows.at(-1);
+    if (row && row.reduce((sum, e) => sum + entryWidth(e), 0) + entryWidth(entry) <= room - 8) row.push(entry);
+    else rows.push([entry]);
+  }
+  const boxWidth = Math.max(...rows.map((row) => row.reduce((sum, e) => sum + entryWidth(e), 0))) + 8;
+  const height = rows.length * LEGEND_ROW + 6;
+  const x = width - 8 - boxWidth;
+  const parts = rows.flatMap((row, r) => {
+    let at = x + 8;
+    return row.map((entry) => {
+      const y = LEGEND_TOP + 3 + r * LEGEND_ROW;
+      const out = `<g class="legend-entry"><line x1="${coord(at)}" x2="${coord(at + 24)}" y1="${y + 9}" y2="${y + 9}" ${entry.sample}/><text x="${coord(at + 30)}" y="${y + 13}">${escapeXml(entry.name)}</text></g>`;
+      at += entryWidth(entry);
+      return out;
+    });
+  });
+  return {
+    svg: `<g class="legend" fill="#333333"><rect x="${coord(x)}" y="${LEGEND_TOP}" width="${coord(boxWidth)}" height="${height}" fill="#ffffff" stroke="#cccccc"/>${parts.join('')}</g>`,
+    height,
+  };
 }
 
 /** The epoch of entry k: `epochs[k]` of a summarised history, else k + 1. Checks the list. */

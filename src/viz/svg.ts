@@ -47,3 +47,12 @@ function significantDecimals(value: number): number {
 function cleanFloat(value: number): number {
   return Number.parseFloat(value.toPrecision(12));
 }
+
+/**
+ * The width a line of text takes, estimated (an SVG renderer cannot measure text before it is
+ * drawn): 0.6 em a character, wider than system-ui's digits and lower-case letters, so labels
+ * laid out by it keep clear of each other in any common sans-serif.
+ */
+export function textWidth(text: string, fontSize = 12): number {
+  return text.length * fontSize * 0.6;
+}

@@ -115,20 +115,49 @@ describe.skipIf(!hasChromium)(`playground in Chromium (needs ${CHROMIUM})`, () =
     expect(await page.inputValue('#learningRate')).toBe(String(TRAINING_OPTIONS.learningRate.default));
     expect(await page.inputValue('#reduction')).toBe(MODEL_OPTIONS.reduction.default);
 
+    // The options grouped (issue 23): basic, this architecture's, the schedule, advanced; the
+    // options only other architectures use hidden, and shown when their architecture is chosen.
+    expect(await page.locator('#hyperparameters fieldset legend').allTextContents()).toEqual(['Basic', "This architecture's options: sigmoid", 'Training schedule', 'Advanced']);
+    expect(await page.isHidden('#k')).toBe(true);
+    expect(await page.isVisible('#weightDecay')).toBe(true);
+    await page.selectOption('#architecture', 'topk');
+    expect(await page.isVisible('#k')).toBe(true);
+    expect(await page.isHidden('#weightDecay')).toBe(true);
+    expect(await page.textContent('#group-architecture legend')).toBe("This architecture's options: topk");
+    await page.selectOption('#architecture', 'sigmoid');
+    expect(await page.isHidden('#auxK')).toBe(true);
+    // Help written for this page: no CLI flags, no bare document references; papers as links.
+    const help = (await page.locator('#hyperparameters small').allTextContents()).join('\n');
+    expect(help).not.toMatch(/--[a-z]|in the CLI|README|docs\//);
+    expect(await page.locator('#hyperparameters small a[href^="https://arxiv.org/"]').count()).toBeGreaterThan(0);
+    // Served from this machine: the page names the local token.
+    expect(await page.textContent('#local-token')).toContain('dev-admin-token');
+
     // The CSV by the project's rules (src/data/csv.ts): a bad cell is named before anything is sent.
     await page.fill('#csv', 'a,b\n0.5,1\n0.25,0x1f\n');
     await expect.poll(() => page.textContent('#data-info')).toBe('the CSV, row 3, column 2: expected a number, got "0x1f"');
     await page.click('#train');
     expect(await page.textContent('#status')).toBe('The CSV cannot be used: the CSV, row 3, column 2: expected a number, got "0x1f"');
 
-    await page.fill('#token', DEV_ADMIN_TOKEN);
     await page.setInputFiles('#file', { name: 'bars.csv', mimeType: 'text/csv', buffer: Buffer.from(barsCsv()) });
     // Polled from here: a waitForFunction predicate is evaluated in the page, which its CSP forbids once it retries.
     await expect.poll(() => page.inputValue('#csv').then((v) => v.length)).toBeGreaterThan(100);
     await expect.poll(() => page.textContent('#data-info')).toBe('60 rows × 16 columns, with a header row');
+    // Train before a token is typed: the page says which token, not how HTTP headers work.
+    await page.click('#train');
+    expect(await page.textContent('#status')).toBe("Type an API token in step 1 to train (the local server's admin token is dev-admin-token).");
+    // A wrong token: the 401 in the page's terms.
+    await page.fill('#token', 'not-a-token');
+    await page.click('#train');
+    await expect.poll(() => page.textContent('#status'), { timeout: 30_000 }).toBe("The API token in step 1 was not accepted (the local server's admin token is dev-admin-token).");
+    // (Chromium logs the refused request itself; that is the one console error this test expects.)
+    problems.splice(0, problems.length, ...problems.filter((problem) => !/status of 401/.test(problem)));
+    await page.click('#use-local-token');
+    expect(await page.inputValue('#token')).toBe(DEV_ADMIN_TOKEN);
     await page.fill('#hiddenSize', '8');
     await page.fill('#epochs', '150');
     await page.fill('#learningRate', '0.05');
+    await page.fill('#validationSplit', '0.25');
     await page.click('#train');
 
     // The loss curve: the server's SVG, drawn in the page, one point an epoch.
@@ -142,6 +171,16 @@ describe.skipIf(!hasChromium)(`playground in Chromium (needs ${CHROMIUM})`, () =
     // The filters: one image a hidden unit, 4×4 by default (16 inputs is a square).
     await page.waitForSelector('#filters svg image.filter');
     expect(await page.locator('#filters svg image.filter').count()).toBe(8);
+    // The validation split: a validation curve, and the held-out rows' metrics beside the training's.
+    expect(await page.locator('#loss-chart svg path.validation-line').count()).toBe(1);
+    expect(await page.locator('#metrics th').allTextContents()).toEqual(['', 'training', expect.stringMatching(/^validation \(\d+ held-out rows\)$/)]);
+    const fvu = await page.locator('#metrics tr', { hasText: 'fvu' }).first().locator('td').allTextContents();
+    expect(fvu[0]).toBe('fvu');
+    expect(fvu.slice(1).map(Number).every(Number.isFinite)).toBe(true);
+    expect(fvu).toHaveLength(3);
+    // The feature density of the page's data: the server's histogram.
+    await page.waitForSelector('#density svg .x-label');
+    expect(await page.locator('#density svg title').first().textContent()).toMatch(/^Feature density: 8 units, \d+ dead/);
     const id = await page.inputValue('#modelId');
     expect(id).toMatch(/^[a-z2-7]{32}$/);
 
@@ -169,6 +208,15 @@ describe.skipIf(!hasChromium)(`playground in Chromium (needs ${CHROMIUM})`, () =
     mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(existsSync(SCREENSHOT)).toBe(true);
+
+    // Early stopping: the epoch it kept is shown (and marked on the loss chart).
+    await page.fill('#patience', '3');
+    await page.fill('#learningRate', '0.5');
+    await page.click('#train');
+    await expect.poll(() => page.textContent('#status'), { timeout: 60_000 }).toMatch(/^Trained \d+ epochs in [\d.]+ s\.$/);
+    await expect.poll(() => page.locator('#metrics tr', { hasText: 'kept epoch' }).count()).toBe(1);
+    expect(await page.locator('#metrics tr', { hasText: 'kept epoch' }).locator('td').nth(1).textContent()).toMatch(/^\d+ \(early stopping kept its weights\)$/);
+    await page.waitForSelector('#loss-chart svg line.best-epoch', { state: 'attached' }); // a vertical line: no width, so never "visible"
     expect(problems).toEqual([]);
   });
   it('should train as a job, showing its progress, then the filters, and encode a row; and cancel a job', { timeout: 120_000 }, async () => {

@@ -115,12 +115,16 @@ describe('renderLossCurveSvg', () => {
       const svg = parseXml(renderLossCurveSvg(training, { scale, validationHistory: validation }));
       const points = pathPoints(byClass(svg, 'path', 'validation-line')[0]!.attributes.d!);
       expect(points).toHaveLength(4);
+      // The plot: the y axis line (it starts under the legend's band).
+      const axis = byClass(svg, 'g', 'y-axis')[0]!.children.find((e) => e.name === 'line')!;
+      const [top, bottom] = [Number(axis.attributes.y1), Number(axis.attributes.y2)];
+      expect(bottom).toBe(400 - 48);
       for (const [, y] of points) {
-        expect(y).toBeGreaterThanOrEqual(40);
-        expect(y).toBeLessThanOrEqual(400 - 48);
+        expect(y).toBeGreaterThanOrEqual(top);
+        expect(y).toBeLessThanOrEqual(bottom);
       }
       // The highest validation loss (9) is near the top, above the highest training loss (4).
-      expect(points[3]![1]).toBeLessThan(60);
+      expect(points[3]![1]).toBeLessThan(top + 20);
       const labels = byClass(svg, 'g', 'y-axis')[0]!.children.filter((e) => e.name === 'text').map((e) => Number(e.text));
       expect(Math.max(...labels)).toBeGreaterThan(4);
     }

@@ -8,6 +8,8 @@ import { DataError } from '../../errors.js';
 import type { AppEnv } from '../env.js';
 import { checkDatasetSize, readLimits } from '../limits.js';
 import { ApiError, validationHook } from '../problem.js';
+import { mediaTypeProblem } from '../media-types.js';
+import { numericHeaderWarningOf } from '../../data/numeric-header.js';
 import { openDatasetSource } from './dataset-source.js';
 import { checkForDownload, downloadResponse, downloadRoute } from './download.js';
 import { deleteRoute, getRoute, listRoute, uploadRoute } from './routes.js';
@@ -22,6 +24,7 @@ export const datasets = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     const mediaType = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     let matrix: Matrix;
     let format: DatasetSummary['format'];
+    let warning: string | null = null;
     if (mediaType === 'application/octet-stream') {
       const { rows, cols } = query;
       if (rows === undefined || cols === undefined) {
@@ -49,17 +52,17 @@ export const datasets = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     } else if (mediaType === 'text/csv') {
       matrix = parseCsv(await c.req.text(), 'text/csv body');
       format = 'csv';
+      // A first row of numbers is data by the CSV rules; one that looks like a header is said so (src/data/numeric-header.ts).
+      warning = numericHeaderWarningOf(matrix, 'the text/csv body', 'if it is a header, give its columns names or delete the line');
     } else if (mediaType === 'application/json') {
       matrix = parseJsonData(await c.req.text(), 'body');
       format = 'json';
     } else {
-      throw new ApiError(415, {
-        detail: 'Send the dataset as text/csv, application/json (rows, or { "data": rows }) or application/octet-stream (float32, with ?rows=&cols=).',
-      });
+      throw new ApiError(415, mediaTypeProblem(mediaType, ['text/csv', 'application/json', 'application/octet-stream'], 'JSON: rows, or { "data": rows }; octet-stream: float32, with ?rows=&cols=.'));
     }
     checkDatasetSize(limits, matrix.rows, matrix.cols);
     const summary = await new DatasetStore(c.env.MODELS).create(matrix, query.name ?? null, format);
-    return c.json(summary, 201, { location: `/v1/datasets/${summary.id}` });
+    return c.json({ ...summary, ...(warning ? { warnings: [warning] } : {}) }, 201, { location: `/v1/datasets/${summary.id}` });
   })
   .openapi(listRoute, async (c) => {
     const limits = readLimits(c.env);

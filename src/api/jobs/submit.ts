@@ -5,6 +5,7 @@
  */
 import type { z } from '@hono/zod-openapi';
 import { toMatrix, type Matrix } from '../../data/index.js';
+import { keptRowCount } from '../../data/row-split.js';
 import { totalSteps } from '../../jobs/job-trainer.js';
 import { checkStreamable } from '../../model/streaming-run.js';
 import { checkEarlyStopping } from '../../model/early-stopping.js';
@@ -75,7 +76,9 @@ export async function prepareJob(env: Bindings, body: JobRequest): Promise<Prepa
     cols,
     config,
     training,
-    totalSteps: totalSteps(rows, training.batchSize, training.epochs),
+    // The steps of the rows it trains on: with validationSplit the kept rows, as its trainer
+    // counts them, so the submit answer's totalSteps is the job's from the start.
+    totalSteps: totalSteps(training.validationSplit > 0 ? keptRowCount(rows, training.seed, training.validationSplit) : rows, training.batchSize, training.epochs),
   };
   return { init, inline };
 }

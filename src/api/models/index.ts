@@ -12,6 +12,8 @@ import { toBinaryModelFile } from '../../model/model-file-binary.js';
 import { toModelFile } from '../../model/model-file.js';
 import type { AppEnv } from '../env.js';
 import { ApiError, validationHook } from '../problem.js';
+import { mediaTypeProblem } from '../media-types.js';
+import { numericHeaderWarningOf } from '../../data/numeric-header.js';
 import type { TrainQuerySchema, TrainRequestSchema } from '../schemas.js';
 import type { z } from '@hono/zod-openapi';
 import {
@@ -33,6 +35,13 @@ import { ModelService } from './service.js';
 import { withoutUndefined } from '../../util/defined.js';
 
 const DEFAULT_PAGE_SIZE = 20;
+
+/** Where a created model is (the Location of a 201). */
+const modelLocation = (id: string) => `/v1/models/${id}`;
+
+/** A 415 for a body without a content type, naming what `route` takes (its declared media types). */
+const noMediaType = (route: { request: { body: { content: Record<string, unknown> } } }) =>
+  new ApiError(415, mediaTypeProblem('', Object.keys(route.request.body.content)));
 
 /** The rows of an inference request as a Matrix: `inputs`, or the single row `input`. */
 export function inputsOf(body: { inputs?: unknown; input?: unknown }): { matrix: Matrix; source: string } {
@@ -58,17 +67,16 @@ export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     const mediaType = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     const query = c.req.valid('query');
     if (mediaType === 'text/csv') {
-      const csv = parseCsv(await c.req.text(), 'text/csv body');
+      const header = query.header === undefined || query.header === 'auto' ? 'auto' : query.header === 'true';
+      const csv = parseCsv(await c.req.text(), 'text/csv body', header);
       const { config, training } = csvOptions(query);
       // parseCsv has already checked every cell; hand the rows on as a Matrix.
       const result = await service.trainNew({ data: csv as Matrix, source: 'text/csv body', name: query.name, config, training });
-      return c.json(result, 201);
+      // A first row of numbers is data by the CSV rules; one that looks like a header is said so (auto only: a caller who said header=false meant it).
+      const warning = header === 'auto' ? numericHeaderWarningOf(csv, 'the text/csv body', 'send ?header=true to take it as the header') : null;
+      return c.json({ ...result, ...(warning ? { warnings: [warning] } : {}) }, 201, { location: modelLocation(result.id) });
     }
-    if (mediaType === '') {
-      throw new ApiError(415, {
-        detail: 'Send the training data as application/json ({ "data": [[…]] }) or as text/csv.',
-      });
-    }
+    if (mediaType === '') throw noMediaType(trainRoute);
     // Declared as JSON or text/csv; the text/csv case returned above.
     const body = c.req.valid('json') as z.infer<typeof TrainRequestSchema>;
     const result = await service.trainNew({
@@ -78,7 +86,7 @@ export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
       config: body.config,
       training: body.training,
     });
-    return c.json(result, 201);
+    return c.json(result, 201, { location: modelLocation(result.id) });
   })
   .openapi(listRoute, async (c) => {
     const service = new ModelService(c.env);
@@ -100,15 +108,11 @@ export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     if (mediaType === 'application/octet-stream') {
       // Either form, told apart by content; the body limit has already bounded its size.
       const detail = await service.importFile(new Uint8Array(await c.req.arrayBuffer()), name);
-      return c.json(detail, 201);
+      return c.json(detail, 201, { location: modelLocation(detail.id) });
     }
-    if (mediaType === '') {
-      throw new ApiError(415, {
-        detail: 'Send the model file as application/json (the JSON form) or application/octet-stream (either form).',
-      });
-    }
+    if (mediaType === '') throw noMediaType(importRoute);
     const detail = await service.importFile(c.req.valid('json'), name);
-    return c.json(detail, 201);
+    return c.json(detail, 201, { location: modelLocation(detail.id) });
   })
   .openapi(getRoute, async (c) => {
     const service = new ModelService(c.env);

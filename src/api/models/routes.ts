@@ -25,7 +25,7 @@ import {
   TrainRequestSchema,
   TrainResponseSchema,
 } from '../schemas.js';
-import { accessErrors, inputErrors, notFoundResponse, problem, security } from '../openapi.js';
+import { accessErrors, inputErrors, locationHeader, notFoundResponse, problem, security } from '../openapi.js';
 
 const notFound = notFoundResponse('model');
 
@@ -50,7 +50,7 @@ export const trainRoute = createRoute({
     },
   },
   responses: {
-    201: { description: 'The trained model.', content: { 'application/json': { schema: TrainResponseSchema } } },
+    201: { description: 'The trained model.', headers: locationHeader('model'), content: { 'application/json': { schema: TrainResponseSchema } } },
     ...accessErrors.write,
     ...inputErrors,
   },
@@ -95,7 +95,7 @@ export const importRoute = createRoute({
     },
   },
   responses: {
-    201: { description: 'The imported model.', content: { 'application/json': { schema: ModelDetailSchema } } },
+    201: { description: 'The imported model.', headers: locationHeader('model'), content: { 'application/json': { schema: ModelDetailSchema } } },
     ...accessErrors.write,
     ...inputErrors,
   },

@@ -14,7 +14,7 @@ import {
 import { readModelBytes } from '../../model/model-bytes.js';
 import { toBinaryModelFile } from '../../model/model-file-binary.js';
 import { readModelFile, type ModelState } from '../../model/model-file.js';
-import { SparseAutoencoder } from '../../model/sparse-autoencoder.js';
+import { SparseAutoencoder, type FitResult } from '../../model/sparse-autoencoder.js';
 import type { Metrics } from '../../model/metrics.js';
 import { loadWorkerBackend } from '../backends.js';
 import type { Bindings } from '../env.js';
@@ -32,7 +32,7 @@ import { ModelStore, type ModelSummary, type StoredModel } from '../model-store.
 import { newId } from '../storage-keys.js';
 import { ApiError } from '../problem.js';
 import { withoutUndefined } from '../../util/defined.js';
-import { carriedOverTraining } from '../../model/options.js';
+import { carriedOverTraining, configInEffect } from '../../model/options.js';
 
 /** One cache per isolate; its bounds follow the limits of the latest request. */
 const cache = new ModelCache<SparseAutoencoder>(DEFAULT_LIMITS.modelCacheEntries, DEFAULT_LIMITS.modelCacheParameters);
@@ -52,6 +52,21 @@ export interface TrainResult extends ModelDetail {
   backend: BackendName;
   metrics: Metrics & Record<string, unknown>;
   lossHistory: number[];
+  /** With validation (validationSplit): the metrics on the held-out rows; else null. */
+  validationMetrics: (Metrics & Record<string, unknown>) | null;
+  /** With early stopping (patience): the epoch whose weights the model kept; else null. */
+  bestEpoch: number | null;
+}
+
+/** What a run adds to a model's detail in a training answer. */
+function runOf(backend: BackendName, result: FitResult): Pick<TrainResult, 'backend' | 'metrics' | 'lossHistory' | 'validationMetrics' | 'bestEpoch'> {
+  return {
+    backend,
+    metrics: asRecord(result.metrics),
+    lossHistory: result.lossHistory,
+    validationMetrics: result.validationMetrics ? asRecord(result.validationMetrics) : null,
+    bestEpoch: result.bestEpoch,
+  };
 }
 
 export interface TrainInput {
@@ -89,12 +104,12 @@ export class ModelService {
     const model = SparseAutoencoder.create(cols, config, backend, { seed: training.seed });
     let owned = false;
     try {
-      const { metrics, lossHistory } = model.fit(matrix, training);
+      const result = model.fit(matrix, training);
       const state = model.toState();
       const id = newId();
       const summary = await this.store.create(id, { name: input.name ?? null, inputSize: cols, hiddenSize: config.hiddenSize }, toBinaryModelFile(state));
       owned = cache.set(id, summary.version, model, parameterCount(cols, config.hiddenSize));
-      return { ...detailOf(summary, state), backend: model.backendName, metrics: asRecord(metrics), lossHistory };
+      return { ...detailOf(summary, state), ...runOf(model.backendName, result) };
     } finally {
       if (!owned) model.dispose();
     }
@@ -122,11 +137,11 @@ export class ModelService {
     const model = SparseAutoencoder.fromState(stored.state, backend);
     let owned = false;
     try {
-      const { metrics, lossHistory } = model.fit(matrix, training);
+      const result = model.fit(matrix, training);
       const state = model.toState();
       const summary = await this.store.update(stored, { name: null, inputSize, hiddenSize }, toBinaryModelFile(state));
       owned = cache.set(id, summary.version, model, parameterCount(inputSize, hiddenSize));
-      return { ...detailOf(summary, state), backend: model.backendName, metrics: asRecord(metrics), lossHistory };
+      return { ...detailOf(summary, state), ...runOf(model.backendName, result) };
     } finally {
       if (!owned) model.dispose();
     }
@@ -268,11 +283,15 @@ function previousTraining(state: ModelState): Partial<TrainingOptions> {
   return carriedOverTraining(state.training) as Partial<TrainingOptions>;
 }
 
-/** The summary with config, training options (as the model file writes them) and metrics. */
+/**
+ * The summary with config, training options (as the model file writes them) and metrics. The
+ * config lists only the options of the model's architecture (the options table's
+ * ARCHITECTURE_OPTIONS): a sigmoid model's has no topk k, which it does not use.
+ */
 function detailOf(summary: ModelSummary, state: ModelState): ModelDetail {
   return {
     ...summary,
-    config: asRecord({ ...state.config }),
+    config: asRecord(configInEffect({ ...state.config })),
     training: asRecord({ ...state.training, backend: state.trainedWith }),
     metrics: state.metrics ? asRecord(state.metrics) : null,
   };

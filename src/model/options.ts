@@ -74,19 +74,15 @@ export type ArchitectureOptionValue = (typeof MODEL_OPTIONS.architecture.choices
 /**
  * The model options that only some architectures use, and which: every model option not named
  * here (architecture, hiddenSize, normalize) applies to all of them, and every training option
- * does. The one place the API's answers (a sigmoid model's config without topk's k) and the
- * playground's form (the options of the chosen architecture) learn it from.
+ * does. Derived from each module's `reads` (src/architectures/), so a new architecture's options
+ * arrive with its registry line. The API's answers (a sigmoid model's config without topk's k) and
+ * the playground's form (the options of the chosen architecture) learn it from here.
  */
-export const ARCHITECTURE_OPTIONS = {
-  sparsityTarget: ['sigmoid'],
-  sparsityWeight: ['sigmoid', 'relu'],
-  weightDecay: ['sigmoid'],
-  reduction: ['sigmoid'],
-  k: ['topk'],
-  auxK: ['topk'],
-  auxCoefficient: ['topk'],
-  deadSteps: ['topk'],
-} as const satisfies Partial<Record<ModelOptionName, readonly ArchitectureOptionValue[]>>;
+export const ARCHITECTURE_OPTIONS: Readonly<Record<string, readonly ArchitectureName[]>> = (() => {
+  const users: Record<string, ArchitectureName[]> = {};
+  for (const name of ARCHITECTURES) for (const key of ARCHITECTURE_MODULES[name].reads) (users[key] ??= []).push(name);
+  return users;
+})();
 
 /** Whether model option `key` takes part in a model of `architecture` (an unknown key: yes, it is not ours to hide). */
 export function optionApplies(key: string, architecture: string): boolean {

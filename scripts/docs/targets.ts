@@ -5,6 +5,8 @@
  */
 export const REGION_FILES = {
   options: 'docs/OPTIONS.md',
+  /** The registered architectures (scripts/docs/architectures.ts). */
+  architectures: 'docs/ARCHITECTURES.md',
   /** The CLI synopsis: the CLI's reference and the contract. */
   cli: ['docs/CLI.md', 'docs/SPEC.md'],
   fuzzRoutes: 'docs/RELIABILITY.md',

@@ -54,16 +54,23 @@ export function sizeOf(dims: readonly number[]): number {
   return dims.reduce((product, d) => product * d, 1);
 }
 
-/** W1 [n, h] and b1 [h] (the encoder), W2 [h, n] and b2 [n] (the decoder): the dictionary every architecture so far keeps. */
-export function dictionaryParameters(shape: LayerShape): ParameterSpec[] {
+/**
+ * W1 [n, h] and b1 [h] (the encoder), W2 [h, n] and b2 [n] (the decoder): the dictionary every
+ * architecture so far keeps. The dictionary SAEs centre the input on the decoder bias before
+ * encoding (z = (x − b_dec)·W_enc + b_enc), so for them encode reads b2 too.
+ */
+export function dictionaryParameters(shape: LayerShape, encodeReadsDecoderBias = false): ParameterSpec[] {
   const { inputSize: n, hiddenSize: h } = shape;
   return [
     { name: 'W1', dims: [n, h], encoder: true },
     { name: 'b1', dims: [h], encoder: true },
     { name: 'W2', dims: [h, n], encoder: false },
-    { name: 'b2', dims: [n], encoder: false },
+    { name: 'b2', dims: [n], encoder: encodeReadsDecoderBias },
   ];
 }
+
+/** The dictionary of the SAEs with a linear decoder (relu, topk, jumprelu): encode reads b_dec. */
+export const centredDictionaryParameters = (shape: LayerShape): ParameterSpec[] => dictionaryParameters(shape, true);
 
 export type Reduction = 'sum' | 'mean';
 

@@ -10,6 +10,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 
+import { architectureModule } from '../../src/architectures/registry.js';
 import type { Architecture, KernelBackend, LayerShape, LossConfig } from '../../src/backends/types.js';
 import { deadMask } from '../../src/reference/linear-sae-reference.js';
 import { referenceForward, referenceGradients } from '../../src/reference/sae-reference.js';
@@ -209,6 +210,27 @@ export function describeArchitectureConformance(name: string, load: () => Promis
         expect(Array.from(session.encode(x, 5)), a.architecture).toEqual(Array.from(session.forward(x, 5).hidden));
         expect(session.encode(new Float32Array(0), 0).length).toBe(0);
         session.dispose();
+      }
+    });
+
+    it('should encode from exactly the parameters each module declares as the encoder\'s (others changed: same codes; one of its own changed: other codes)', () => {
+      const shape = { inputSize: 6, hiddenSize: 13 };
+      const { params: p, x } = jumpData(611, shape, 5);
+      for (const a of [{ architecture: 'sigmoid', k: 0 }, { architecture: 'relu', k: 0 }, { architecture: 'topk', k: 4 }, architecture] as const) {
+        const specs = architectureModule(a.architecture).parameters(shape);
+        const own = Object.fromEntries(specs.map((spec) => [spec.name, p[spec.name as keyof typeof p]!.slice()]));
+        const codesWith = (changed: string | null) => {
+          const params = Object.fromEntries(Object.entries(own).map(([name, v]) => [name, name === changed ? v.map((value) => value + 0.25) : v.slice()]));
+          const session = backend.createSession(shape, params as typeof p, a);
+          const codes = Array.from(session.encode(x, 5));
+          session.dispose();
+          return codes;
+        };
+        const base = codesWith(null);
+        for (const spec of specs) {
+          if (spec.encoder) expect(codesWith(spec.name), `${a.architecture}: ${spec.name} is read by encode`).not.toEqual(base);
+          else expect(codesWith(spec.name), `${a.architecture}: ${spec.name} is not read by encode`).toEqual(base);
+        }
       }
     });
 

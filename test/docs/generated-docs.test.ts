@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { renderArchitectures } from '../../scripts/docs/architectures.js';
 import { renderEncodeLoad, type LoadResults } from '../../bench/encode-load-table.js';
 import { measureBundle } from '../../scripts/docs/bundle.js';
 import { renderCliSynopsis } from '../../scripts/docs/cli.js';
@@ -34,6 +35,12 @@ describe('generated docs', () => {
 
   it('should give docs/OPTIONS.md the options table of src/model/options.ts', () => {
     expect(readRegion(resolve(ROOT, REGION_FILES.options), 'options'), STALE).toBe(renderOptions());
+  });
+
+  it('should give docs/ARCHITECTURES.md the table of every registered architecture', () => {
+    const table = readRegion(resolve(ROOT, REGION_FILES.architectures), 'architectures');
+    expect(table, STALE).toBe(renderArchitectures());
+    expect(table).toMatch(/\| `jumprelu` \|/);
   });
 
   it('should give docs/CLI.md and docs/SPEC.md the CLI synopsis of src/cli/commands.ts', () => {

@@ -10,7 +10,7 @@
  * issue #494). The decoder rows are not renormalised (as SAELens' jumprelu).
  * Float64 reference, every formula written out: src/reference/jumprelu-reference.ts.
  */
-import { dictionaryParameters, type ArchitectureModule, type ConfigView, type LayerShape, type Parameters } from '../contract.js';
+import { centredDictionaryParameters, type ArchitectureModule, type ConfigView, type LayerShape, type Parameters } from '../contract.js';
 import { dictionaryInitialisation } from '../linear/initialization.js';
 import { linearOnnx } from '../linear/onnx.js';
 import { jumpReluAssemblyScript } from './assemblyscript.js';
@@ -42,7 +42,7 @@ export const jumprelu = {
   activeThreshold: 0,
   keepsFiringCounts: false,
   decoderBiasFromData: true,
-  parameters: (shape) => [...dictionaryParameters(shape), { name: 'theta', dims: [shape.hiddenSize], encoder: true, file: { layer: 'encoder', name: 'threshold' } }],
+  parameters: (shape) => [...centredDictionaryParameters(shape), { name: 'theta', dims: [shape.hiddenSize], encoder: true, file: { layer: 'encoder', name: 'threshold' } }],
   initialise,
   checkConfig: () => null,
   sessionArchitecture: () => ({ architecture: 'jumprelu', k: 0 }),

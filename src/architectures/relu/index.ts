@@ -4,7 +4,7 @@
  *   L = (1/m)·Σ_i ‖x_i − x̂_i‖² + λ·(1/m)·Σ_i Σ_j a_ij·‖W_dec[j,:]‖₂      λ = sparsityWeight
  * Float64 reference: src/reference/linear-sae-reference.ts (every formula and the gradient).
  */
-import { dictionaryParameters, type ArchitectureModule } from '../contract.js';
+import { centredDictionaryParameters, type ArchitectureModule } from '../contract.js';
 import { dictionaryInitialisation } from '../linear/initialization.js';
 import { linearOnnx } from '../linear/onnx.js';
 import { reluAssemblyScript } from './assemblyscript.js';
@@ -20,7 +20,7 @@ export const relu = {
   activeThreshold: 0,
   keepsFiringCounts: false,
   decoderBiasFromData: true,
-  parameters: dictionaryParameters,
+  parameters: centredDictionaryParameters,
   initialise: dictionaryInitialisation,
   checkConfig: () => null,
   sessionArchitecture: () => ({ architecture: 'relu', k: 0 }),

@@ -6,7 +6,7 @@
  * and the decoder rows scaled to unit norm after every step.
  * Float64 reference: src/reference/linear-sae-reference.ts (every formula and the gradient).
  */
-import { dictionaryParameters, type ArchitectureModule } from '../contract.js';
+import { centredDictionaryParameters, type ArchitectureModule } from '../contract.js';
 import { dictionaryInitialisation } from '../linear/initialization.js';
 import { linearOnnx } from '../linear/onnx.js';
 import { topkAssemblyScript } from './assemblyscript.js';
@@ -32,7 +32,7 @@ export const topk = {
   activeThreshold: 0,
   keepsFiringCounts: true,
   decoderBiasFromData: true,
-  parameters: dictionaryParameters,
+  parameters: centredDictionaryParameters,
   initialise: dictionaryInitialisation,
   checkConfig(config) {
     if ((config.k ?? 0) > config.hiddenSize) {

@@ -4,24 +4,17 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../env.js';
+import { pageLimit } from '../page-limit.js';
 import { readLimits } from '../limits.js';
-import { ApiError, validationHook } from '../problem.js';
+import { validationHook } from '../problem.js';
 import { readAuditPage } from './durable-object.js';
 import { auditRoute } from './routes.js';
 
 const DEFAULT_PAGE_SIZE = 20;
 
 export const audit = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).openapi(auditRoute, async (c) => {
-  const { limit = DEFAULT_PAGE_SIZE, cursor } = c.req.valid('query');
-  const max = readLimits(c.env).maxListLimit;
-  if (limit > max) {
-    throw new ApiError(422, {
-      type: 'validation-failed',
-      title: 'Validation failed',
-      detail: `limit = ${limit} exceeds MAX_LIST_LIMIT = ${max}.`,
-      errors: [{ parameter: 'limit', detail: `at most ${max}` }],
-    });
-  }
+  const { limit: asked, cursor } = c.req.valid('query');
+  const limit = pageLimit(asked, DEFAULT_PAGE_SIZE, readLimits(c.env).maxListLimit);
   // One more than asked tells whether there is a next page.
   const before = cursor === undefined ? null : Number(cursor);
   const entries = await readAuditPage(c.env, limit + 1, before, c.var.principal.models);

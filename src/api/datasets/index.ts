@@ -6,6 +6,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { parseCsv, parseJsonData, toMatrix, type Matrix } from '../../data/index.js';
 import { DataError } from '../../errors.js';
 import type { AppEnv } from '../env.js';
+import { pageLimit } from '../page-limit.js';
 import { checkDatasetSize, readLimits } from '../limits.js';
 import { ApiError, validationHook } from '../problem.js';
 import { mediaTypeProblem } from '../media-types.js';
@@ -66,15 +67,8 @@ export const datasets = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   })
   .openapi(listRoute, async (c) => {
     const limits = readLimits(c.env);
-    const { limit = DEFAULT_PAGE_SIZE, cursor } = c.req.valid('query');
-    if (limit > limits.maxListLimit) {
-      throw new ApiError(422, {
-        type: 'validation-failed',
-        title: 'Validation failed',
-        detail: `limit = ${limit} exceeds MAX_LIST_LIMIT = ${limits.maxListLimit}.`,
-        errors: [{ parameter: 'limit', detail: `at most ${limits.maxListLimit}` }],
-      });
-    }
+    const { limit: asked, cursor } = c.req.valid('query');
+    const limit = pageLimit(asked, DEFAULT_PAGE_SIZE, limits.maxListLimit);
     return c.json(await new DatasetStore(c.env.MODELS).list(limit, cursor), 200);
   })
   .openapi(getRoute, async (c) => {

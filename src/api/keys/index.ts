@@ -8,6 +8,7 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../env.js';
+import { pageLimit } from '../page-limit.js';
 import { readLimits } from '../limits.js';
 import { ApiError, validationHook } from '../problem.js';
 import { isId } from '../storage-keys.js';
@@ -67,16 +68,8 @@ export const keys = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     return c.json({ ...result.created, secret }, 201);
   })
   .openapi(listKeysRoute, async (c) => {
-    const { limit = DEFAULT_PAGE_SIZE, cursor } = c.req.valid('query');
-    const max = readLimits(c.env).maxListLimit;
-    if (limit > max) {
-      throw new ApiError(422, {
-        type: 'validation-failed',
-        title: 'Validation failed',
-        detail: `limit = ${limit} exceeds MAX_LIST_LIMIT = ${max}.`,
-        errors: [{ parameter: 'limit', detail: `at most ${max}` }],
-      });
-    }
+    const { limit: asked, cursor } = c.req.valid('query');
+    const limit = pageLimit(asked, DEFAULT_PAGE_SIZE, readLimits(c.env).maxListLimit);
     const { scopes, models } = c.var.principal;
     const page = await withKeyStore(c.env, 'listing keys', (store) => store.list({ scopes, models }, limit, cursor === undefined ? null : Number(cursor)));
     return c.json(page, 200);

@@ -11,6 +11,7 @@ import { modelFileForm } from '../../model/model-bytes.js';
 import { toBinaryModelFile } from '../../model/model-file-binary.js';
 import { toModelFile } from '../../model/model-file.js';
 import type { AppEnv } from '../env.js';
+import { pageLimit } from '../page-limit.js';
 import { ApiError, validationHook } from '../problem.js';
 import { mediaTypeProblem } from '../media-types.js';
 import { numericHeaderWarningOf } from '../../data/numeric-header.js';
@@ -90,15 +91,8 @@ export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   })
   .openapi(listRoute, async (c) => {
     const service = new ModelService(c.env);
-    const { limit = DEFAULT_PAGE_SIZE, cursor } = c.req.valid('query');
-    if (limit > service.limits.maxListLimit) {
-      throw new ApiError(422, {
-        type: 'validation-failed',
-        title: 'Validation failed',
-        detail: `limit = ${limit} exceeds MAX_LIST_LIMIT = ${service.limits.maxListLimit}.`,
-        errors: [{ parameter: 'limit', detail: `at most ${service.limits.maxListLimit}` }],
-      });
-    }
+    const { limit: asked, cursor } = c.req.valid('query');
+    const limit = pageLimit(asked, DEFAULT_PAGE_SIZE, service.limits.maxListLimit);
     return c.json(await service.store.list(limit, cursor), 200);
   })
   .openapi(importRoute, async (c) => {

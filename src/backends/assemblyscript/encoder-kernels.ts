@@ -85,22 +85,10 @@ export function instantiateEncodeKernels(module: WebAssembly.Module): EncodeKern
   return exports;
 }
 
-/** W [n × h] f32 → panels (see the module comment), hp = 16·⌈h/16⌉ columns. */
-function panelsF32(w: Float32Array, n: number, h: number, out: Float32Array): void {
-  const panels = Math.ceil(h / PW);
-  for (let p = 0; p < panels; p++) {
-    const j0 = p * PW, cols = Math.min(PW, h - j0), base = p * n * PW;
-    for (let k = 0; k < n; k++) {
-      const src = k * h + j0, dst = base + k * PW;
-      for (let c = 0; c < cols; c++) out[dst + c] = w[src + c]!;
-    }
-  }
-}
-
-/** The same panels for 16-bit words (bf16 bits). */
-function panelsU16(w: Uint16Array, n: number, h: number, out: Uint16Array): void {
-  const panels = Math.ceil(h / PW);
-  for (let p = 0; p < panels; p++) {
+/** W [n × h] → panels (see the module comment), hp = 16·⌈h/16⌉ columns: f32 values or bf16 bits alike. */
+function panels<T extends Float32Array | Uint16Array>(w: T, n: number, h: number, out: T): void {
+  const count = Math.ceil(h / PW);
+  for (let p = 0; p < count; p++) {
     const j0 = p * PW, cols = Math.min(PW, h - j0), base = p * n * PW;
     for (let k = 0; k < n; k++) {
       const src = k * h + j0, dst = base + k * PW;
@@ -171,8 +159,8 @@ export class EncoderKernels {
     this.w = this.arena.allocatePersistent(this.weightBytes);
     const buffer = k.memory.buffer;
     new Float32Array(buffer, this.b, h).set(b);
-    if (weights.dtype === 'f32') panelsF32(weights.values, n, h, new Float32Array(buffer, this.w, count));
-    else if (weights.dtype === 'bf16') panelsU16(weights.bits, n, h, new Uint16Array(buffer, this.w, count));
+    if (weights.dtype === 'f32') panels(weights.values, n, h, new Float32Array(buffer, this.w, count));
+    else if (weights.dtype === 'bf16') panels(weights.bits, n, h, new Uint16Array(buffer, this.w, count));
     else {
       const { q, scales } = weights;
       if (scales.length !== h) throw new RangeError(`EncoderKernels: int8 scales have ${scales.length} values, expected h = ${h}`);

@@ -36,3 +36,14 @@ export function expectTensors(tensors: ReadonlyMap<string, Tensor>, file: string
     expect(Array.from(toFloat64(tensor)), name).toEqual(want[name]!.values);
   }
 }
+
+/** A .npy file with this header dict and data (the header padded as numpy pads it). */
+export function npy(dict: string, data: Uint8Array): Uint8Array {
+  const header = `${dict}${' '.repeat(64 - ((10 + dict.length + 1) % 64))}\n`;
+  const out = new Uint8Array(10 + header.length + data.length);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
+  out.set(data, 10 + header.length);
+  return out;
+}

@@ -5,18 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { TensorFileError } from '../../src/errors.js';
 import { readNpy, readNpz } from '../../src/formats/npy.js';
-import { expectTensors, fixture } from './fixtures.js';
-
-/** A .npy file with this header dict and data. */
-function npy(dict: string, data: Uint8Array): Uint8Array {
-  const header = `${dict}${' '.repeat(64 - ((10 + dict.length + 1) % 64))}\n`;
-  const out = new Uint8Array(10 + header.length + data.length);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
-  new DataView(out.buffer).setUint16(8, header.length, true);
-  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
-  out.set(data, 10 + header.length);
-  return out;
-}
+import { expectTensors, fixture, npy } from './fixtures.js';
 
 describe('readNpz', () => {
   it.each(['params.npz', 'params-compressed.npz'])('should read every array of %s exactly (float32, float16, float64, int64, bool; 1-D to 3-D)', (file) => {

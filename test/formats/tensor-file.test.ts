@@ -1,7 +1,7 @@
 /** Telling the formats apart by content: each fixture found as what it is and read; others refused by name. */
 import { describe, expect, it } from 'vitest';
 import { readTensorFile, tensorFileFormat } from '../../src/formats/tensor-file.js';
-import { expectTensors, fixture } from './fixtures.js';
+import { expectTensors, fixture, npy } from './fixtures.js';
 
 describe('readTensorFile', () => {
   it.each([
@@ -35,13 +35,4 @@ describe('readTensorFile', () => {
 });
 
 /** A 1-D '<f4' .npy of these bytes. */
-function npyOf(data: Uint8Array): Uint8Array {
-  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${data.length / 4},), }`;
-  const header = `${dict}${' '.repeat(64 - ((10 + dict.length + 1) % 64))}\n`;
-  const out = new Uint8Array(10 + header.length + data.length);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
-  new DataView(out.buffer).setUint16(8, header.length, true);
-  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
-  out.set(data, 10 + header.length);
-  return out;
-}
+const npyOf = (data: Uint8Array): Uint8Array => npy(`{'descr': '<f4', 'fortran_order': False, 'shape': (${data.length / 4},), }`, data);

@@ -7,29 +7,11 @@
  */
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { app } from '../../src/api/app.js';
 import { keyStore } from '../../src/api/keys/durable-object.js';
 import { SCOPE_NAMES, type Scope } from '../../src/api/scopes.js';
-import { ADMIN, expectProblem, request, trainModel, TRAINING_DATA, type CallOptions } from './helpers.js';
+import { ADMIN, expectProblem, trainModel, TRAINING_DATA } from './helpers.js';
+import { createKey, send, type CreatedKey } from './keys-helpers.js';
 
-interface CreatedKey {
-  id: string;
-  secret: string;
-  scopes: Scope[];
-  models: string[] | null;
-  expiresAt: string | null;
-  createdBy: string;
-}
-
-const send = (path: string, options: CallOptions = {}, bindings: Record<string, unknown> = {}) =>
-  app.request(request(path, options), undefined, { ...env, RATE_LIMITER: undefined, ...bindings });
-
-async function createKey(body: Record<string, unknown>, token: string = ADMIN): Promise<CreatedKey> {
-  const res = await send('/v1/keys', { token, json: body });
-  const text = await res.text();
-  expect(res.status, text).toBe(201);
-  return JSON.parse(text) as CreatedKey;
-}
 
 async function listedIds(token: string): Promise<string[]> {
   const ids: string[] = [];

@@ -13,7 +13,8 @@ import { keyStore } from '../../src/api/keys/durable-object.js';
 import { KEY_CACHE_MS } from '../../src/api/keys/lookup.js';
 import { SCOPE_NAMES, type Scope } from '../../src/api/scopes.js';
 import { newId } from '../../src/api/storage-keys.js';
-import { ADMIN, expectProblem, request, trainModel, TRAINING_DATA, type CallOptions } from './helpers.js';
+import { ADMIN, expectProblem, request, trainModel, TRAINING_DATA } from './helpers.js';
+import { createKey, send, type CreatedKey } from './keys-helpers.js';
 
 interface Operation {
   method: string;
@@ -21,30 +22,12 @@ interface Operation {
   scope: Scope;
 }
 
-interface CreatedKey {
-  id: string;
-  name: string;
-  secret: string;
-  scopes: Scope[];
-  models: string[] | null;
-  expiresAt: string | null;
-}
 
 let operations: Operation[] = [];
 let modelId = '';
 let otherModelId = '';
 let datasetId = '';
 let jobId = '';
-
-const send = (path: string, options: CallOptions = {}, bindings: Record<string, unknown> = {}) =>
-  app.request(request(path, options), undefined, { ...env, RATE_LIMITER: undefined, ...bindings });
-
-async function createKey(body: Record<string, unknown>, token: string = ADMIN): Promise<CreatedKey> {
-  const res = await send('/v1/keys', { token, json: body });
-  const text = await res.text();
-  expect(res.status, text).toBe(201);
-  return JSON.parse(text) as CreatedKey;
-}
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 

@@ -7,17 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { TensorFileError } from '../../src/errors.js';
 import { readSafetensors, writeSafetensors } from '../../src/formats/safetensors.js';
 import { DTYPE_BYTES, DTYPES, type Tensor } from '../../src/formats/tensor.js';
+import { safetensorsFile } from '../helpers/bad-binary-models.js';
 import { expected, expectTensors, fixture } from './fixtures.js';
 
 /** A file with this header (JSON, unpadded) and data. */
-function file(header: unknown, data: Uint8Array = new Uint8Array(0)): Uint8Array {
-  const text = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(8 + text.length + data.length);
-  new DataView(out.buffer).setBigUint64(0, BigInt(text.length), true);
-  out.set(text, 8);
-  out.set(data, 8 + text.length);
-  return out;
-}
+const file = safetensorsFile;
 
 function refusal(bytes: Uint8Array, source = 'w.safetensors'): TensorFileError {
   try {

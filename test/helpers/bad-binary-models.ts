@@ -13,6 +13,11 @@ export function splitBinary(bytes: Uint8Array): { header: Record<string, any>; d
 export function withHeader(bytes: Uint8Array, edit: (header: Record<string, any>) => void): Uint8Array {
   const { header, data } = splitBinary(bytes);
   edit(header);
+  return safetensorsFile(header, data);
+}
+
+/** A safetensors file of this header (JSON, unpadded) and data. */
+export function safetensorsFile(header: unknown, data: Uint8Array = new Uint8Array(0)): Uint8Array {
   const text = new TextEncoder().encode(JSON.stringify(header));
   const out = new Uint8Array(8 + text.length + data.length);
   new DataView(out.buffer).setBigUint64(0, BigInt(text.length), true);

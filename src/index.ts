@@ -70,3 +70,18 @@ export async function loadModel(file: Uint8Array | unknown, options: { backend?:
 export { runLocalSweep, type LocalSweepOptions, type SweepEvent } from './sweep/local-sweep.js';
 export { checkGrid, checkTrials, expandGrid, parseGrid, trialName, type Grid, type TrialOptions } from './sweep/grid.js';
 export { rankTrials, SWEEP_METRICS, type RankedTrial, type SweepMetric, type TrialResult } from './sweep/ranking.js';
+
+// Feature statistics over a data set (docs/FEATURES.md): streamed, resumable, per feature.
+export {
+  binOf,
+  DEFAULT_FEATURE_STATS_OPTIONS,
+  featureStats,
+  FeatureStatsRun,
+  resolveFeatureStatsOptions,
+  type FeatureRow,
+  type FeatureStatsOptions,
+  type FeatureStatsResult,
+  type FeatureStatsState,
+  type FeatureSummary,
+  type RowLabels,
+} from './features/feature-stats.js';

@@ -39,6 +39,7 @@ export { ConfigError, DataError, InputError, ModelFileError, ModelOutputError, T
 export * from './data/index.js';
 export { readDataFile } from './data/read-file.js';
 export { openDataSource, type OpenedDataSource } from './data/open-data-source.js';
+export { checkLabelRows, labelsFromArray, openLabelFile, type RowLabels } from './data/labels.js';
 export * from './export/index.js';
 export { loadNodeBackend, nodeBackendProviders } from './backends/node-providers.js';
 export { memoisedProvider, resolveBackend, simdSupported, type BackendProvider, type BackendReport } from './backends/select.js';
@@ -83,5 +84,4 @@ export {
   type FeatureStatsResult,
   type FeatureStatsState,
   type FeatureSummary,
-  type RowLabels,
 } from './features/feature-stats.js';

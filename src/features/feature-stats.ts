@@ -22,6 +22,7 @@ import { activeThreshold } from '../model/metrics.js';
 import { checkShardLength, type ShardSource } from '../data/shard-source.js';
 import { ConfigError, DataError } from '../errors.js';
 import { FLOAT32_MAX } from '../data/matrix.js';
+import type { RowLabels } from '../data/labels.js';
 import { neighbourBlock, rowNorms } from './neighbours.js';
 import { offer, ranked, sampleKey, type Entry } from './ranked.js';
 
@@ -129,11 +130,7 @@ export interface FeatureStatsResult {
   features: FeatureSummary[];
 }
 
-/** Labels of rows, when the data carries them: resolved only for the rows a result shows. */
-export interface RowLabels {
-  readonly rows: number;
-  labelsOf(rows: readonly number[]): Promise<Map<number, string>>;
-}
+export type { RowLabels };
 
 /**
  * Bin of `value` in `bins` equal bins over (lo, hi]: ⌈(v − lo) / (hi − lo) · bins⌉ − 1, clamped

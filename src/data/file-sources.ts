@@ -11,7 +11,7 @@ import { blankLineError, isBlank, isCsvHeader, parseCsvCells, splitCsvLine, type
 import { ColumnScan, type CellLocation } from './column-scan.js';
 import { describeBadValue, FLOAT32_MAX } from './matrix.js';
 import { shardRowCount, shardRowsFor, type ShardSource } from './shard-source.js';
-import type { RowLabels } from './labels.js';
+import type { RowLabels } from './row-labels.js';
 
 /** What the first pass over a file found, besides the shards themselves. */
 export interface ScannedSource {

@@ -12,17 +12,9 @@ import { DataError } from '../errors.js';
 import { forEachLine } from './file-sources.js';
 import { describeFsError } from './read-file.js';
 
-export interface RowLabels {
-  /** Rows labelled (must equal the data's rows). */
-  readonly rows: number;
-  /** The labels of `rows` (0-based row indices). */
-  labelsOf(rows: readonly number[]): Promise<Map<number, string>>;
-}
+import type { RowLabels } from './row-labels.js';
 
-/** Labels held in memory (the library, the API's stored labels). */
-export function labelsFromArray(labels: readonly string[]): RowLabels {
-  return { rows: labels.length, labelsOf: async (rows) => new Map(rows.map((r) => [r, labels[r] ?? ''])) };
-}
+export { labelsFromArray, type RowLabels } from './row-labels.js';
 
 /**
  * A file of labels, one line per row (\n or \r\n; a last line without its newline counts; a

@@ -22,7 +22,7 @@ import { activeThreshold } from '../model/metrics.js';
 import { checkShardLength, type ShardSource } from '../data/shard-source.js';
 import { ConfigError, DataError } from '../errors.js';
 import { FLOAT32_MAX } from '../data/matrix.js';
-import type { RowLabels } from '../data/labels.js';
+import type { RowLabels } from '../data/row-labels.js';
 import { neighbourBlock, rowNorms } from './neighbours.js';
 import { offer, ranked, sampleKey, type Entry } from './ranked.js';
 

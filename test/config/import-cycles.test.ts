@@ -111,6 +111,7 @@ const TIERS: readonly (readonly string[])[] = [
   ['backends', 'data'],
   ['model'],
   ['export', 'viz', 'jobs', 'sweep'],
+  ['features'],
   ['api', 'cli'],
   ['client'],
   ['worker.ts', 'client.ts', 'index.ts'],

@@ -19,6 +19,8 @@ const F32 = 4;
 export interface LinearAsCodes {
   /** hidden [rows×h] ← the codes of the pre-activations z [rows×h]. */
   codes(ctx: AsContext, pre: number, hidden: number, rows: number): void;
+  /** The codes a training step uses, when they are not `codes` (batchtopk: the batch's selection; `codes` is its inference). */
+  trainingCodes?(ctx: AsContext, pre: number, hidden: number, rows: number): void;
   /** Few non-zeros a row: the products with the codes go through their index. */
   readonly sparse: boolean;
   /**
@@ -34,7 +36,7 @@ export interface LinearAsCodes {
   mask?(ctx: AsContext, dZ: number, pre: number, a: number, add: number, m: number, loss: BaseLossConfig): number;
   /** A term added after the mask: adds to δz [m×h] and gW_dec; returns the term. */
   auxiliary?(ctx: AsContext, x: number, m: number, loss: BaseLossConfig, pre: number, y: number, dZ: number): number;
-  afterUpdate?(ctx: AsContext): void;
+  afterUpdate?: AsKernels['afterUpdate'];
 }
 
 /** nonzero_index of a [rows×cols] into new scratch; returns its address. */
@@ -77,13 +79,13 @@ function denseDecode(ctx: AsContext, a: number, out: number, rows: number): void
 
 export function linearAssemblyScript(codes: LinearAsCodes): AsKernels {
   /** The forward pass, with what the backward pass reads of it. */
-  const forwardAt = (ctx: AsContext, x: number, rows: number) => {
+  const forwardAt = (ctx: AsContext, x: number, rows: number, training = false) => {
     const k = ctx.kernels;
     const { n, h, params } = ctx;
     const { centred, pre } = preActivations(ctx, x, rows);
     const hidden = ctx.scratch(rows * h * F32);
     const output = ctx.scratch(rows * n * F32);
-    codes.codes(ctx, pre, hidden, rows);
+    (training ? (codes.trainingCodes ?? codes.codes) : codes.codes)(ctx, pre, hidden, rows);
     let index = 0;
     if (codes.sparse) {
       index = nonzeroIndex(ctx, hidden, rows, h);
@@ -98,7 +100,7 @@ export function linearAssemblyScript(codes: LinearAsCodes): AsKernels {
   const backward = (ctx: AsContext, x: number, m: number, loss: BaseLossConfig): { terms: LossTerms; rhoHat: number; hidden: number } => {
     const k = ctx.kernels;
     const { n, h, params, grads } = ctx;
-    const { hidden: a, output: y, centred, pre, index } = forwardAt(ctx, x, m);
+    const { hidden: a, output: y, centred, pre, index } = forwardAt(ctx, x, m, true);
     const d = ctx.scratch(m * n * F32);
     const dZ = ctx.scratch(m * h * F32);
     const add = zeroedScratch(ctx, h);

@@ -18,6 +18,8 @@ export interface LinearTfjsTerm {
 export interface LinearTfjsCodes {
   /** The codes of the pre-activations z. */
   codes(ctx: TfjsContext, pre: Tf.Tensor2D): Tf.Tensor2D;
+  /** The codes a training step uses, when they are not `codes` (batchtopk: the batch's selection). */
+  trainingCodes?(ctx: TfjsContext, pre: Tf.Tensor2D): Tf.Tensor2D;
   /** A penalty on the codes a: its parts of δa and gW_dec, and its value; null: none. */
   penalty?(ctx: TfjsContext, m: number, loss: BaseLossConfig, a: Tf.Tensor2D, deltaA: Tf.Tensor, gW2: Tf.Tensor): LinearTfjsTerm | null;
   /**
@@ -27,7 +29,7 @@ export interface LinearTfjsCodes {
   mask?(ctx: TfjsContext, m: number, loss: BaseLossConfig, pre: Tf.Tensor2D, deltaA: Tf.Tensor): { deltaZ: Tf.Tensor; gradients: Record<string, Tf.Tensor>; sparsity: Tf.Tensor | null };
   /** A term after the mask (diff = x̂ − x): its parts of δz and gW_dec, and its value; null: none. */
   auxiliary?(ctx: TfjsContext, m: number, loss: BaseLossConfig, pre: Tf.Tensor2D, diff: Tf.Tensor, deltaZ: Tf.Tensor, gW2: Tf.Tensor): LinearTfjsTerm | null;
-  afterUpdate?(ctx: TfjsContext): void;
+  afterUpdate?: TfjsKernels['afterUpdate'];
 }
 
 /** W_dec[j,:] /= ‖W_dec[j,:]‖ (rows of norm 0 left alone). Call inside tidy. */
@@ -39,11 +41,11 @@ export function renormalizeDecoder({ tf, params }: TfjsContext): void {
 
 export function linearTfjs(codes: LinearTfjsCodes): TfjsKernels {
   /** centred = X − b_dec, z = centred·W_enc + b_enc, a = codes(z). */
-  const linearEncode = (ctx: TfjsContext, x: Tf.Tensor2D) => {
+  const linearEncode = (ctx: TfjsContext, x: Tf.Tensor2D, training = false) => {
     const { tf, params } = ctx;
     const centred = tf.sub(x, params.b2) as Tf.Tensor2D;
     const pre = tf.fused.matMul({ a: centred, b: params.W1 as Tf.Tensor2D, bias: params.b1 }) as Tf.Tensor2D;
-    return { centred, pre, a: codes.codes(ctx, pre) };
+    return { centred, pre, a: (training ? (codes.trainingCodes ?? codes.codes) : codes.codes)(ctx, pre) };
   };
 
   /** x̂ = a·W2 + b2, one fused kernel. */
@@ -52,7 +54,7 @@ export function linearTfjs(codes: LinearTfjsCodes): TfjsKernels {
   const batchGradients = (ctx: TfjsContext, x: Tf.Tensor2D, m: number, loss: BaseLossConfig): TfjsBatchGradients => {
     const { tf, shape } = ctx;
     const { W1, W2 } = ctx.params;
-    const { centred, pre, a } = linearEncode(ctx, x);
+    const { centred, pre, a } = linearEncode(ctx, x, true);
     const y = decode(ctx, a);
     const diff = tf.sub(y, x);
     // d = (2/m)·(x̂ − x); gW_dec = aᵀ·d; δa = d·W_decᵀ
@@ -85,7 +87,8 @@ export function linearTfjs(codes: LinearTfjsCodes): TfjsKernels {
       terms: tf.stack([reconstruction, tf.scalar(0), sparsity ?? tf.scalar(0)]) as Tf.Tensor1D,
       hidden: a,
       meanActivation: tf.mean(a, 0) as Tf.Tensor1D,
-      gradients: { W1: gW1, b1: gb1, W2: gW2, b2: gb2, ...own },
+      // a parameter no gradient trains (batchtopk's θ, its step counter) gets a zero one
+      gradients: { ...Object.fromEntries(Object.entries(ctx.params).map(([name, v]) => [name, tf.zerosLike(v)])), W1: gW1, b1: gb1, W2: gW2, b2: gb2, ...own },
     };
   };
 

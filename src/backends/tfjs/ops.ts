@@ -26,6 +26,7 @@ export const TF_OPS: TfNamespace = {
   logicalOr: tf.logicalOr,
   matMul: tf.matMul,
   mean: tf.mean,
+  min: tf.min,
   mul: tf.mul,
   onesLike: tf.onesLike,
   relu: tf.relu,

@@ -187,7 +187,7 @@ export interface AsKernels {
  * modules import no tfjs code themselves). A list, not the whole namespace: the Worker's bundle
  * keeps only what is named here (src/backends/tfjs/ops.ts). An architecture that needs another op adds it there.
  */
-export type TfNamespace = Pick<typeof Tf, 'abs' | 'add' | 'broadcastTo' | 'cast' | 'clipByValue' | 'cumsum' | 'div' | 'equal' | 'expandDims' | 'fill' | 'greater' | 'less' | 'lessEqual' | 'log' | 'logicalAnd' | 'logicalOr' | 'matMul' | 'mean' | 'min' | 'mul' | 'onesLike' | 'relu' | 'reshape' | 'scalar' | 'slice' | 'sqrt' | 'square' | 'stack' | 'sub' | 'sum' | 'tensor1d' | 'topk' | 'transpose' | 'where' | 'zerosLike'> & { readonly fused: Pick<typeof Tf.fused, 'matMul'> };
+export type TfNamespace = Pick<typeof Tf, 'abs' | 'add' | 'broadcastTo' | 'cast' | 'clipByValue' | 'concat' | 'cumsum' | 'div' | 'equal' | 'expandDims' | 'fill' | 'greater' | 'less' | 'lessEqual' | 'log' | 'logicalAnd' | 'logicalOr' | 'matMul' | 'mean' | 'min' | 'mul' | 'onesLike' | 'relu' | 'reshape' | 'scalar' | 'slice' | 'sqrt' | 'square' | 'stack' | 'sub' | 'sum' | 'tensor1d' | 'topk' | 'transpose' | 'where' | 'zerosLike'> & { readonly fused: Pick<typeof Tf.fused, 'matMul'> };
 
 /** What a tfjs session lends an architecture's ops: tfjs-core, its parameter variables, the dead-unit counts. */
 export interface TfjsContext {
@@ -298,8 +298,8 @@ export interface ArchitectureModule {
   checkSessionArchitecture(architecture: BaseArchitecture, hiddenSize: number): string | null;
   /** How a session's architecture reads in messages ("topk with k = 3"). */
   describeSession(architecture: BaseArchitecture): string;
-  /** A problem of the loss fields this architecture reads, or null (`method: loss.auxK must …`). */
-  checkLoss(method: string, loss: BaseLossConfig): string | null;
+  /** A problem of the loss fields this architecture reads, or null (`method: loss.auxK must …`); h: the session's hidden size. */
+  checkLoss(method: string, loss: BaseLossConfig, hiddenSize: number): string | null;
   /** The loss fields a backend takes for a config of this architecture. */
   lossFields(config: BaseLossConfig): BaseLossConfig;
   readonly assemblyscript: AsKernels;

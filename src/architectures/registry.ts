@@ -7,6 +7,7 @@
 import { batchtopk } from './batchtopk/index.js';
 import type { ArchitectureModule } from './contract.js';
 import { jumprelu } from './jumprelu/index.js';
+import { matryoshka } from './matryoshka/index.js';
 import { relu } from './relu/index.js';
 import { sigmoid } from './sigmoid/index.js';
 import { topk } from './topk/index.js';
@@ -17,6 +18,7 @@ export const ARCHITECTURE_MODULES = {
   topk,
   jumprelu,
   batchtopk,
+  matryoshka,
 } as const satisfies Record<string, ArchitectureModule>;
 
 export type ArchitectureName = keyof typeof ARCHITECTURE_MODULES;

@@ -46,6 +46,27 @@ const linear = {
   lossState: () => ({ dead: null }),
 } satisfies ArchitectureReference;
 
+/** batchtopk, and matryoshka (batchtopk with groups: the loss reads loss.groupSizes). */
+const batchTopK = {
+  forward: (p, x, rows, shape) => {
+    const { hidden, output } = batchTopKForward(p, x, rows, shape);
+    return { hidden, output };
+  },
+  decode: (p, a, rows, shape) => linearDecode(p, a, rows, shape),
+  loss: batchTopKLoss,
+  gradients: batchTopKGradients,
+  lossState: (stepsSinceFired, loss) => ({ dead: deadMask(stepsSinceFired, loss.deadSteps ?? 1) }),
+  trainingCodes: batchTopKTrainingCodes,
+  afterUpdate: (p, shape, step) => {
+    renormalizeDecoder(p, shape);
+    let smallest = Infinity;
+    for (const v of step.hidden) if (v > 0 && v < smallest) smallest = v;
+    const next = nextThreshold(p.theta![0]!, p.thetaSteps![0]!, Number.isFinite(smallest) ? smallest : 0, step.loss);
+    p.theta![0] = next.theta;
+    p.thetaSteps![0] = next.steps;
+  },
+} satisfies ArchitectureReference;
+
 export const REFERENCES: Record<ArchitectureName, ArchitectureReference> = {
   sigmoid: {
     forward: (p, x, rows, shape) => sigmoidForward(p, x, rows, shape),
@@ -65,25 +86,8 @@ export const REFERENCES: Record<ArchitectureName, ArchitectureReference> = {
     gradients: (p, x, rows, shape, loss) => jumpReluGradients(p, x, rows, shape, loss),
     lossState: () => ({}),
   },
-  batchtopk: {
-    forward: (p, x, rows, shape) => {
-      const { hidden, output } = batchTopKForward(p, x, rows, shape);
-      return { hidden, output };
-    },
-    decode: (p, a, rows, shape) => linearDecode(p, a, rows, shape),
-    loss: batchTopKLoss,
-    gradients: batchTopKGradients,
-    lossState: (stepsSinceFired, loss) => ({ dead: deadMask(stepsSinceFired, loss.deadSteps ?? 1) }),
-    trainingCodes: batchTopKTrainingCodes,
-    afterUpdate: (p, shape, step) => {
-      renormalizeDecoder(p, shape);
-      let smallest = Infinity;
-      for (const v of step.hidden) if (v > 0 && v < smallest) smallest = v;
-      const next = nextThreshold(p.theta![0]!, p.thetaSteps![0]!, Number.isFinite(smallest) ? smallest : 0, step.loss);
-      p.theta![0] = next.theta;
-      p.thetaSteps![0] = next.steps;
-    },
-  },
+  batchtopk: batchTopK,
+  matryoshka: batchTopK,
   topk: {
     ...linear,
     lossState: (stepsSinceFired, loss) => ({ dead: deadMask(stepsSinceFired, loss.deadSteps ?? 1) }),

@@ -8,6 +8,8 @@ import { checkOption, flagOf, MODEL_OPTIONS, TRAINING_OPTIONS, type OptionSpec }
 
 /** An option a sweep may vary, by its table key ("hiddenSize"). */
 export type SweepValue = number | string;
+/** An option value every trial shares (a list too: matryoshka's group sizes, given once, never swept). */
+export type BaseValue = SweepValue | readonly number[];
 /** One trial's options: table key → value. */
 export type TrialOptions = Readonly<Record<string, SweepValue>>;
 export type Grid = Readonly<Record<string, readonly SweepValue[]>>;
@@ -120,6 +122,7 @@ export function splitTrial(trial: TrialOptions): { config: Record<string, SweepV
 function parseValue(key: string, spec: OptionSpec, raw: string): SweepValue {
   if (raw === '') throw new ConfigError(`grid.${key}`, 'has an empty value');
   if (spec.type === 'choice') return checkValue(key, spec, raw);
+  if (spec.type === 'integers') throw new ConfigError(`grid.${key}`, 'is a list (matryoshka\'s group sizes): set it in the sweep\'s config, it is not swept');
   const value = Number(raw);
   if (!Number.isFinite(value)) throw new ConfigError(`grid.${key}`, `must be numbers, got ${JSON.stringify(raw)}`);
   return checkValue(key, spec, value);

@@ -38,6 +38,19 @@ export const BATCH_CASES: Case[] = [
   { label: 'batchtopk, every third unit dead', architecture: { architecture: 'batchtopk', k: 3 }, loss: { ...BASE, architecture: 'batchtopk', k: 3 }, dead: (j) => j % 3 === 0 },
 ];
 
+/** matryoshka: three groups (the sizes fit the cases' h = 11 and h = 51 through groupsFor). */
+const MATRYOSHKA: Case[] = [
+  { label: 'matryoshka', architecture: { architecture: 'matryoshka', k: 3 }, loss: { ...BASE, architecture: 'matryoshka', k: 3 }, dead: null },
+  { label: 'matryoshka, every third unit dead', architecture: { architecture: 'matryoshka', k: 3 }, loss: { ...BASE, architecture: 'matryoshka', k: 3 }, dead: (j) => j % 3 === 0 },
+];
+
+/** Three nested groups of h units (¼, ¼, the rest), for matryoshka's loss; other losses as they are. */
+function withGroups(loss: LossConfig, h: number): LossConfig {
+  if (loss.architecture !== 'matryoshka') return loss;
+  const quarter = Math.max(1, Math.floor(h / 4));
+  return { ...loss, groupSizes: [quarter, quarter, h - 2 * quarter] };
+}
+
 const SIZES: { m: number; shape: LayerShape }[] = [
   { m: 7, shape: { inputSize: 5, hiddenSize: 11 } },
   { m: 1, shape: { inputSize: 5, hiddenSize: 11 } },
@@ -73,11 +86,13 @@ export function describeBatchConformance(name: string, load: () => Promise<Kerne
         expect(Array.from(session.encode(x, m))).toEqual(Array.from(hidden));
         const steps = stepsFor(c, shape.hiddenSize);
         session.setStepsSinceFired(steps);
-        const got = session.gradients(x, m, c.loss);
-        const expected = referenceGradients(p, x, m, shape, c.loss, { dead: deadMask(steps, c.loss.deadSteps ?? 1) });
+        const loss = withGroups(c.loss, shape.hiddenSize);
+        const got = session.gradients(x, m, loss);
+        const expected = referenceGradients(p, x, m, shape, loss, { dead: deadMask(steps, c.loss.deadSteps ?? 1) });
         report(`${tag} terms`, termsArray(got.terms), termsArray(expected.terms));
         expectAllClose(termsArray(got.terms), termsArray(expected.terms), TERMS_TOL, 'loss terms');
         if (c.dead !== null) expect(got.terms.sparsity).toBeGreaterThan(0);
+        if (loss.groupSizes) expect(got.terms.reconstruction).not.toBeCloseTo(referenceGradients(p, x, m, shape, { ...loss, groupSizes: [shape.hiddenSize] }, {}).terms.reconstruction, 3);
         expectAllClose(got.meanActivation, expected.meanActivation, FORWARD_TOL, 'meanActivation');
         // the training codes keep k·m of the batch (meanActivation is theirs)
         for (const k of names) {
@@ -96,7 +111,7 @@ export function describeBatchConformance(name: string, load: () => Promise<Kerne
           s.setStepsSinceFired(stepsFor(c, shape.hiddenSize));
         }
         for (const r of [null, Uint32Array.from([0, 4, 8]), null, Uint32Array.from([2, 2, 7, 1]), null]) {
-          const [got, ref] = sessions.map((s) => s.trainStep(r, c.loss, { ...ADAM, learningRate: 0.01 }));
+          const [got, ref] = sessions.map((s) => s.trainStep(r, withGroups(c.loss, shape.hiddenSize), { ...ADAM, learningRate: 0.01 }));
           expectAllClose(termsArray(got!), termsArray(ref!), TERMS_TOL, 'loss terms');
         }
         const [got, ref] = sessions.map((s) => s.getParameters());
@@ -142,6 +157,12 @@ export function describeBatchConformance(name: string, load: () => Promise<Kerne
       expect(() => backend.createSession(shape, p, { ...a.architecture, k: 4 })).toThrow(/k must be an integer from 1 to hiddenSize = 3, got 4/);
       expect(() => backend.createSession(shape, { ...p, theta: new Float32Array(3) }, a.architecture)).toThrow(/theta must be a Float32Array of 1 value/);
       const session = backend.createSession(shape, p, a.architecture);
+      if (a.architecture.architecture === 'matryoshka') {
+        expect(() => session.gradients(x, 2, { ...a.loss, groupSizes: [1, 1] })).toThrow(/gradients: loss.groupSizes must sum to the hidden size 3 \(the groups split the dictionary\), got 1 \+ 1 = 2/);
+        expect(() => session.gradients(x, 2, { ...a.loss, groupSizes: [3, 0] })).toThrow(/loss.groupSizes \[1\] must be an integer ≥ 1/);
+      }
+      const good = withGroups(a.loss, 3);
+      expect(() => session.gradients(x, 2, good)).not.toThrow();
       expect(() => session.gradients(x, 2, { ...a.loss, thresholdDecay: 1 })).toThrow(/loss.thresholdDecay must be a number in \[0, 1\), got 1/);
       expect(() => session.gradients(x, 2, { ...a.loss, thresholdStart: -1 })).toThrow(/loss.thresholdStart must be an integer from 0/);
       session.dispose();
@@ -150,3 +171,4 @@ export function describeBatchConformance(name: string, load: () => Promise<Kerne
 }
 
 for (const name of REAL_BACKENDS) describeBatchConformance(name, () => loadBackend(name), BATCH_CASES);
+for (const name of REAL_BACKENDS) describeBatchConformance(name, () => loadBackend(name), MATRYOSHKA);

@@ -27,6 +27,11 @@ export interface LinearTfjsCodes {
    * and the loss term it adds (null: none). Absent: δz = δa ⊙ 1[a > 0].
    */
   mask?(ctx: TfjsContext, m: number, loss: BaseLossConfig, pre: Tf.Tensor2D, deltaA: Tf.Tensor): { deltaZ: Tf.Tensor; gradients: Record<string, Tf.Tensor>; sparsity: Tf.Tensor | null };
+  /**
+   * The reconstruction's part of the gradient, when it is not (1/m)·Σ‖x − x̂‖² (matryoshka's prefix
+   * losses): gW_dec, δa, b_dec's direct part (Σ_i ∂/∂x̂_i) and the term.
+   */
+  reconstruction?(ctx: TfjsContext, m: number, loss: BaseLossConfig, x: Tf.Tensor2D, a: Tf.Tensor2D): { gW2: Tf.Tensor; deltaA: Tf.Tensor; biasGradient: Tf.Tensor; term: Tf.Tensor };
   /** A term after the mask (diff = x̂ − x): its parts of δz and gW_dec, and its value; null: none. */
   auxiliary?(ctx: TfjsContext, m: number, loss: BaseLossConfig, pre: Tf.Tensor2D, diff: Tf.Tensor, deltaZ: Tf.Tensor, gW2: Tf.Tensor): LinearTfjsTerm | null;
   afterUpdate?: TfjsKernels['afterUpdate'];
@@ -57,10 +62,17 @@ export function linearTfjs(codes: LinearTfjsCodes): TfjsKernels {
     const { centred, pre, a } = linearEncode(ctx, x, true);
     const y = decode(ctx, a);
     const diff = tf.sub(y, x);
-    // d = (2/m)·(x̂ − x); gW_dec = aᵀ·d; δa = d·W_decᵀ
-    const d = tf.mul(diff, 2 / m);
-    let gW2: Tf.Tensor = tf.matMul(tf.transpose(a), d);
-    let deltaA: Tf.Tensor = tf.matMul(d, tf.transpose(W2));
+    // d = (2/m)·(x̂ − x); gW_dec = aᵀ·d; δa = d·W_decᵀ; b_dec's direct part Σ_i d_i
+    let gW2: Tf.Tensor, deltaA: Tf.Tensor, biasGradient: Tf.Tensor, reconstruction: Tf.Tensor;
+    if (codes.reconstruction) {
+      ({ gW2, deltaA, biasGradient, term: reconstruction } = codes.reconstruction(ctx, m, loss, x, a));
+    } else {
+      const d = tf.mul(diff, 2 / m);
+      gW2 = tf.matMul(tf.transpose(a), d);
+      deltaA = tf.matMul(d, tf.transpose(W2));
+      biasGradient = tf.sum(d, 0);
+      reconstruction = tf.div(tf.sum(tf.square(diff)), m);
+    }
     let sparsity: Tf.Tensor | null = null;
     const penalty = codes.penalty?.(ctx, m, loss, a, deltaA, gW2) ?? null;
     if (penalty !== null) ({ delta: deltaA, gW2, sparsity } = penalty);
@@ -81,8 +93,7 @@ export function linearTfjs(codes: LinearTfjsCodes): TfjsKernels {
     // gW_enc = (X − b_dec)ᵀ·δz; gb_enc = Σ_i δz_i; gb_dec = Σ_i d_i − W_enc·gb_enc
     const gW1 = tf.matMul(tf.transpose(centred), deltaZ);
     const gb1 = tf.sum(deltaZ, 0);
-    const gb2 = tf.sub(tf.sum(d, 0), tf.reshape(tf.matMul(W1, tf.expandDims(gb1, 1)), [shape.inputSize]));
-    const reconstruction = tf.div(tf.sum(tf.square(diff)), m);
+    const gb2 = tf.sub(biasGradient, tf.reshape(tf.matMul(W1, tf.expandDims(gb1, 1)), [shape.inputSize]));
     return {
       terms: tf.stack([reconstruction, tf.scalar(0), sparsity ?? tf.scalar(0)]) as Tf.Tensor1D,
       hidden: a,

@@ -13,6 +13,7 @@ export const TF_OPS: TfNamespace = {
   broadcastTo: tf.broadcastTo,
   cast: tf.cast,
   clipByValue: tf.clipByValue,
+  concat: tf.concat,
   cumsum: tf.cumsum,
   div: tf.div,
   equal: tf.equal,

@@ -14,10 +14,9 @@ import {
   renormalizeDecoder,
   type LinearLossState,
 } from './linear-sae-reference.js';
-import { batchTopKForward, batchTopKGradients, batchTopKLoss, batchTopKTrainingCodes } from './batchtopk-reference.js';
+import { batchTopKForward, batchTopKGradients, batchTopKLoss, batchTopKTrainingCodes, thresholdAfterStep } from './batchtopk-reference.js';
 import { jumpReluForward, jumpReluGradients, jumpReluLoss } from './jumprelu-reference.js';
 import type { Parameters64 } from './parameters64.js';
-import { nextThreshold } from '../architectures/batchtopk/threshold.js';
 import { sigmoidDecode, sigmoidForward, sigmoidGradients, sigmoidLoss } from './sigmoid-reference.js';
 
 type Params = Parameters | Parameters64;
@@ -59,9 +58,7 @@ const batchTopK = {
   trainingCodes: batchTopKTrainingCodes,
   afterUpdate: (p, shape, step) => {
     renormalizeDecoder(p, shape);
-    let smallest = Infinity;
-    for (const v of step.hidden) if (v > 0 && v < smallest) smallest = v;
-    const next = nextThreshold(p.theta![0]!, p.thetaSteps![0]!, Number.isFinite(smallest) ? smallest : 0, step.loss);
+    const next = thresholdAfterStep(p.theta![0]!, p.thetaSteps![0]!, step.hidden, step.loss);
     p.theta![0] = next.theta;
     p.thetaSteps![0] = next.steps;
   },

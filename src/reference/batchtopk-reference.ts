@@ -35,8 +35,8 @@
  *   gθ = 0, gthetaSteps = 0 (state, not trained by the optimizer: a zero gradient leaves them as
  *   they are under SGD and Adam alike).
  *
- * θ's update after a training step (nextThreshold, src/architectures/batchtopk/threshold.ts, the
- * same function on every backend), with μ = the smallest positive code a of the step's batch (0
+ * θ's update after a training step (thresholdAfterStep here; the backends share nextThreshold of
+ * src/architectures/batchtopk/threshold.ts), with μ = the smallest positive code a of the step's batch (0
  * if none), c = thetaSteps, β = thresholdDecay, s = thresholdStart:
  *   c < s: θ unchanged (warm-up);  c = s: θ ← μ;  c > s: θ ← β·θ + (1 − β)·μ;  then c ← min(c + 1, s + 1)
  */
@@ -191,4 +191,19 @@ export function batchTopKGradients(p: Params, x: ArrayLike<number>, rows: number
   for (let col = 0; col < n; col++) for (let j = 0; j < h; j++) gb2[col]! -= p.W1[col * h + j]! * gb1[j]!;
   const gradients: Parameters64 = { W1: gW1, b1: gb1, W2: gW2, b2: gb2, theta: new Float64Array(1), thetaSteps: new Float64Array(1) };
   return { terms, meanActivation, gradients };
+}
+
+/**
+ * θ and the counter c after a training step whose codes were `hidden` (the header's rule): μ = the
+ * smallest positive code (0 if none); c < s: θ kept; c = s: θ ← μ; c > s: θ ← β·θ + (1 − β)·μ;
+ * c ← min(c + 1, s + 1). In float64 (the reference backend rounds the parameters to float32 after a step).
+ */
+export function thresholdAfterStep(theta: number, steps: number, hidden: ArrayLike<number>, loss: LossConfig): { theta: number; steps: number } {
+  let smallest = Infinity;
+  for (let q = 0; q < hidden.length; q++) if (hidden[q]! > 0 && hidden[q]! < smallest) smallest = hidden[q]!;
+  const mu = Number.isFinite(smallest) ? smallest : 0;
+  const start = loss.thresholdStart ?? 1000;
+  const beta = loss.thresholdDecay ?? 0.999;
+  const next = steps < start ? theta : steps === start ? mu : beta * theta + (1 - beta) * mu;
+  return { theta: next, steps: Math.min(steps + 1, start + 1) };
 }

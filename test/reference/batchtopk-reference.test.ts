@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { nextThreshold } from '../../src/architectures/batchtopk/threshold.js';
 import type { LayerShape, LossConfig } from '../../src/backends/types.js';
-import { batchTopKCodes, batchTopKForward, batchTopKGradients, batchTopKLoss, prefixEnds } from '../../src/reference/batchtopk-reference.js';
+import { batchTopKCodes, batchTopKForward, batchTopKGradients, batchTopKLoss, prefixEnds, thresholdAfterStep } from '../../src/reference/batchtopk-reference.js';
 import { linearDecode } from '../../src/reference/linear-sae-reference.js';
 import { referenceGradients, toParameters64, zeroParameters64 } from '../../src/reference/sae-reference.js';
 import { PARAMETER_NAMES, randomParameters } from '../helpers/parameters.js';
@@ -56,6 +56,15 @@ describe('float64 reference: batchtopk and matryoshka', () => {
     s = nextThreshold(s.theta, s.steps, 1.5, loss); // θ ← 0.9·0.5 + 0.1·1.5
     expect(s).toEqual({ theta: Math.fround(0.6), steps: 3 }); // the counter stops at s + 1
     expect(nextThreshold(0, 0, 0.7, { thresholdDecay: 0.5, thresholdStart: 0 })).toEqual({ theta: Math.fround(0.7), steps: 1 });
+    // the reference's own rule (float64, μ found in the codes) agrees with the backends' function
+    const codes = [0, 0.25, -1, 0.125, 3];
+    for (const [theta, steps] of [[0, 0], [0, 2], [0.5, 3], [0.5, 7]] as const) {
+      const reference = thresholdAfterStep(theta, steps, codes, { ...LOSS, thresholdStart: 2, thresholdDecay: 0.9 });
+      const backends = nextThreshold(theta, steps, 0.125, loss);
+      expect(Math.fround(reference.theta)).toBe(backends.theta);
+      expect(reference.steps).toBe(backends.steps);
+    }
+    expect(thresholdAfterStep(0.5, 3, [0, -2], { ...LOSS, thresholdStart: 2, thresholdDecay: 0.9 }).theta).toBeCloseTo(0.45, 12); // no positive code: μ = 0
   });
 
   it('should make the matryoshka loss the mean of the weighted prefix losses (weights 1/G), batchtopk its one-group case', () => {

@@ -18,7 +18,8 @@ export type Grid = Readonly<Record<string, readonly SweepValue[]>>;
  * Options a sweep may not vary: the backend changes where a trial runs, not what it trains, and
  * the seed is varied by the trials' own list when it is wanted (a grid over seeds is allowed).
  */
-const NOT_SWEPT = new Set(['backend']);
+// groupSizes is a list (matryoshka's group sizes): every trial's, given once (a flag, the base config), not swept
+const NOT_SWEPT = new Set(['backend', 'groupSizes']);
 
 /** The table entry of `name`, a table key ("hiddenSize") or its CLI flag ("hidden"), or null. */
 export function tableOption(name: string): { key: string; group: 'config' | 'training'; spec: OptionSpec } | null {
@@ -122,7 +123,6 @@ export function splitTrial(trial: TrialOptions): { config: Record<string, SweepV
 function parseValue(key: string, spec: OptionSpec, raw: string): SweepValue {
   if (raw === '') throw new ConfigError(`grid.${key}`, 'has an empty value');
   if (spec.type === 'choice') return checkValue(key, spec, raw);
-  if (spec.type === 'integers') throw new ConfigError(`grid.${key}`, 'is a list (matryoshka\'s group sizes): set it in the sweep\'s config, it is not swept');
   const value = Number(raw);
   if (!Number.isFinite(value)) throw new ConfigError(`grid.${key}`, `must be numbers, got ${JSON.stringify(raw)}`);
   return checkValue(key, spec, value);

@@ -131,6 +131,15 @@ function modelTensorDtype(name: string, metadata: Record<string, string>): { dty
 const isOptimizerTensor = (name: string) => name.startsWith('optimizer.');
 
 /**
+ * The bytes of a binary model file an encoder needs (readBinaryModelFile's encoderOnly): all but
+ * the decoder's weights and Adam's moments when those come last (bf16 and int8 files), else the
+ * inference bytes.
+ */
+export function encoderBytes(bytes: Uint8Array): number {
+  return prefixLength(bytes, (name) => !isOptimizerTensor(name) && !isDecoderWeight(name)) ?? inferenceBytes(bytes);
+}
+
+/**
  * The bytes of a binary model file that inference needs: the header, the parameters and the
  * normalisation, which the writer stores before Adam's moments (a third of the file with them).
  * A reader of `inferenceBytes(file)` bytes of it reads it with `{ withoutOptimizer: true }`.
@@ -150,7 +159,19 @@ export interface BinaryReadOptions {
    * empty: inference does not need them (the Worker's cold encode path), only pictures and training do.
    */
   withoutHistory?: boolean;
+  /**
+   * Only what encoding reads (src/model/encoder-file.ts): the decoder's weights are not read (the
+   * bytes may stop before them, a bf16 / int8 file's encoder prefix) and come back empty, and a
+   * bf16 or int8 W_enc is left as stored (`stored.W1`; parameters.W1 empty), not widened. Implies
+   * withoutOptimizer. Such a state encodes; it is no model (do not write or train it).
+   */
+  encoderOnly?: boolean;
 }
+
+const EMPTY = new Float32Array(0);
+
+/** The decoder's weight tensors, which an encoder-only read leaves out. */
+const isDecoderWeight = (name: string) => name === tensorNameOf('W2') || name === scaleTensorName('W2');
 
 /**
  * Reads and checks a binary model file. Throws ModelFileError naming the first field that does
@@ -158,11 +179,12 @@ export interface BinaryReadOptions {
  * non-finite value), or a metadata field as the JSON reader names it (e.g. config.sparsityTarget).
  */
 export function readBinaryModelFile(bytes: Uint8Array, source?: string, options: BinaryReadOptions = {}): ModelState {
-  const { tensors, raw, metadata, omitted } = decodeSafetensors(bytes, source, { prefix: options.withoutOptimizer === true, dtypeOf: modelTensorDtype });
+  const encoderOnly = options.encoderOnly === true;
+  const withoutOptimizer = options.withoutOptimizer === true || encoderOnly;
+  const { tensors, raw, metadata, omitted } = decodeSafetensors(bytes, source, { prefix: withoutOptimizer, dtypeOf: modelTensorDtype });
   const read: FieldReader = new FieldReader(source);
-  const cut = omitted.find((name) => !isOptimizerTensor(name));
-  if (cut !== undefined) read.fail(`${cut}.data_offsets`, 'is past the end of the bytes read (only Adam\'s moments may be left out)');
-  const withoutOptimizer = options.withoutOptimizer === true;
+  const cut = omitted.find((name) => !isOptimizerTensor(name) && !(encoderOnly && isDecoderWeight(name)));
+  if (cut !== undefined) read.fail(`${cut}.data_offsets`, encoderOnly ? 'is past the end of the bytes read (an encoder needs every tensor but the decoder\'s weights)' : 'is past the end of the bytes read (only Adam\'s moments may be left out)');
   if (metadata.weightLayout !== WEIGHT_LAYOUT) {
     read.fail('__metadata__.weightLayout', `must be "${WEIGHT_LAYOUT}" (weights stored [inputs, outputs]), got ${describeValue(metadata.weightLayout)}`);
   }
@@ -218,15 +240,15 @@ export function readBinaryModelFile(bytes: Uint8Array, source?: string, options:
         if (metadata.optimizer !== undefined) read.fail('__metadata__.optimizer', `a ${weightDtype} model has no optimizer state (it cannot train: docs/MODEL-FORMAT.md)`);
         const dims = parameterShapes(shape);
         const W1 = storedMatrix(raw, tensors, 'W1', dims.W1, weightDtype, read, used, file);
-        const W2 = storedMatrix(raw, tensors, 'W2', dims.W2, weightDtype, read, used, file);
+        const W2: StoredMatrix = encoderOnly ? { dtype: 'f32', values: EMPTY } : storedMatrix(raw, tensors, 'W2', dims.W2, weightDtype, read, used, file);
         kept.stored = { dtype: weightDtype, W1, W2 };
-        out.W1 = widenMatrix(W1, dims.W1[0]!, dims.W1[1]!, UNIT_AXIS.W1);
+        out.W1 = encoderOnly ? EMPTY : widenMatrix(W1, dims.W1[0]!, dims.W1[1]!, UNIT_AXIS.W1);
         out.b1 = tensor(tensorNameOf('b1'), dims.b1);
-        out.W2 = widenMatrix(W2, dims.W2[0]!, dims.W2[1]!, UNIT_AXIS.W2);
+        out.W2 = encoderOnly ? EMPTY : widenMatrix(W2, dims.W2[0]!, dims.W2[1]!, UNIT_AXIS.W2);
         out.b2 = tensor(tensorNameOf('b2'), dims.b2);
         return out;
       }
-      for (const [name, key, dims] of parameterTensors(set, shape)) out[key] = tensor(name, dims);
+      for (const [name, key, dims] of parameterTensors(set, shape)) out[key] = encoderOnly && key === 'W2' ? EMPTY : tensor(name, dims);
       return out;
     },
     // A copy (n floats): the model keeps its normalisation, and a view would keep the whole file.
@@ -238,6 +260,7 @@ export function readBinaryModelFile(bytes: Uint8Array, source?: string, options:
   if (kept.stored) state.stored = kept.stored;
   for (const name of [...tensors.keys(), ...raw.keys()]) {
     if (withoutOptimizer && isOptimizerTensor(name)) continue;
+    if (encoderOnly && isDecoderWeight(name)) continue;
     if (!used.has(name)) read.fail(name, 'is not a tensor of this model (see docs/MODEL-FORMAT.md for the names)');
   }
   return state;

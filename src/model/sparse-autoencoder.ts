@@ -35,6 +35,7 @@ import { readModelBytes } from './model-bytes.js';
 import { toBinaryModelFile } from './model-file-binary.js';
 import { readModelFile, toModelFile, type ModelFile, type ModelState } from './model-file.js';
 import { convertWeightDtype } from './convert-dtype.js';
+import { EncodingSession } from './encoding-session.js';
 import { isWeightDtype, WEIGHT_DTYPES, type StoredWeights, type WeightDtype } from './weight-dtype.js';
 import { describeValue } from '../util/describe-value.js';
 import { checkFiniteMetrics, checkFiniteOutput } from './output-check.js';
@@ -160,6 +161,12 @@ export class SparseAutoencoder {
   readonly backendReport: BackendReport | null;
   /** A bf16 or int8 model's weight matrices as stored (the session holds them widened); null: float32. */
   private readonly stored: StoredWeights | null;
+  /**
+   * The encode-only session encode runs (./encoding-session.ts): made on the first encode, dropped
+   * whenever the weights may change (a training run's steps, a restore); null when the backend has
+   * none (tfjs: encode runs the full session's), undefined until first asked.
+   */
+  private encoding: EncodingSession | null | undefined = undefined;
 
   private constructor(
     private readonly session: BackendSession,
@@ -420,6 +427,8 @@ export class SparseAutoencoder {
         } catch (error) {
           if (error instanceof TrainingDivergedError) restore();
           throw error;
+        } finally {
+          this.weightsChanged();
         }
       },
       validationRows: held?.rows ?? 0,
@@ -507,6 +516,8 @@ export class SparseAutoencoder {
         } catch (error) {
           if (error instanceof TrainingDivergedError) restore();
           throw error;
+        } finally {
+          this.weightsChanged();
         }
       },
       validationRows: held?.rows ?? 0,
@@ -525,6 +536,8 @@ export class SparseAutoencoder {
   /** Hidden codes of each row (sigmoid: a = σ(x·W1 + b1)), h numbers a row; the encoder alone runs. */
   encode(data: DataInput): Matrix {
     const { x, rows } = this.prepare(data);
+    const encoding = this.encodingSession();
+    if (encoding !== null) return encoding.encodeScaled(x, rows);
     const codes = this.session.encode(x, rows);
     checkFiniteOutput(codes, this.hiddenSize, 'codes');
     return { rows, cols: this.hiddenSize, data: codes };
@@ -583,8 +596,29 @@ export class SparseAutoencoder {
 
   /** Frees the backend session. */
   dispose(): void {
-    if (!this.disposed) this.session.dispose();
+    if (!this.disposed) {
+      this.weightsChanged();
+      this.session.dispose();
+    }
     this.disposed = true;
+  }
+
+  /**
+   * The encode-only session of the current weights (W_enc as stored: bf16 and int8 models keep
+   * their own bytes), made once and kept until the weights change; null on a backend without one.
+   */
+  private encodingSession(): EncodingSession | null {
+    if (this.encoding === undefined) {
+      const parameters = this.session.getParameters();
+      this.encoding = EncodingSession.fromState({ shape: this.shape, config: this.config, parameters, stored: this.stored, normalization: this.requireNormalization() }, this.backend);
+    }
+    return this.encoding;
+  }
+
+  /** The weights may have changed: the encode session is dropped (made again by the next encode). */
+  private weightsChanged(): void {
+    this.encoding?.dispose();
+    this.encoding = undefined;
   }
 
   private lossConfig(): LossConfig {
@@ -740,6 +774,7 @@ export class SparseAutoencoder {
     return {
       take: () => ({ parameters: this.session.getParameters(), optimizerState: this.session.getOptimizerState(), stepsSinceFired: this.stepsSinceFired }),
       put: (kept) => {
+        this.weightsChanged();
         this.session.setParameters(kept.parameters);
         this.session.setOptimizerState(kept.optimizerState);
         if (kept.stepsSinceFired) this.session.setStepsSinceFired(kept.stepsSinceFired);
@@ -748,9 +783,11 @@ export class SparseAutoencoder {
   }
 
   private prepareToTrain(): { before: { parameters: Parameters; optimizerState: AdamState | null }; restore: () => void } {
+    this.weightsChanged();
     this.flushOptimizerState();
     const before = { parameters: this.session.getParameters(), optimizerState: this.session.getOptimizerState() };
     const restore = () => {
+      this.weightsChanged();
       this.session.setParameters(before.parameters);
       this.session.setOptimizerState(before.optimizerState);
     };

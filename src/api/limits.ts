@@ -34,6 +34,7 @@ export const LIMIT_VARS = {
   modelCacheEntries: { name: 'MODEL_CACHE_ENTRIES', default: 16, description: 'Models kept decoded in one isolate\'s cache.', over: '(evicts)' },
   modelCacheParameters: { name: 'MODEL_CACHE_PARAMETERS', default: 2_000_000, description: 'Total parameters the isolate\'s model cache may hold.', over: '(evicts)' },
   modelCacheRevalidateMs: { name: 'MODEL_CACHE_REVALIDATE_MS', default: 5_000, description: 'How long a cached model serves encode without reading R2 at all, in ms; after it, one metadata read re-confirms its version. Another isolate\'s retrain or delete is seen within this window (this isolate\'s at once); 1 = check on every request.', over: '—' },
+  decodeRangeReads: { name: 'DECODE_RANGE_READS', default: 16, description: 'Most R2 range reads one sparse decode makes for the decoder rows its features name: nearby rows are read together, and beyond this count the smallest gaps between them are read too (streamed, one row held at a time).', over: '(merges reads)' },
   maxDatasetBytes: { name: 'MAX_DATASET_BYTES', default: 32 * 1024 * 1024, description: 'Largest body of POST /v1/datasets (a dataset sent in one request), in bytes.' },
   maxDatasetRows: { name: 'MAX_DATASET_ROWS', default: 2 ** 31, description: 'Most rows of a stored dataset.' },
   maxDatasetCells: { name: 'MAX_DATASET_CELLS', default: 2 ** 31, description: 'Most numbers (rows × columns) of a stored dataset (8 GiB as float32, 2 GiB as uint8).' },

@@ -505,8 +505,10 @@ export class SparseAutoencoder {
 
   /**
    * decode of sparse codes (encodeSparse's answer, or its JSON form `[{ indices, values }, …]`): the
-   * rows of W2 the features name are summed, nothing else of the decoder is multiplied; equal to
-   * decode of the dense codes within float rounding.
+   * rows of W2 the features name are summed, nothing else of the decoder is multiplied (O(entries·n),
+   * not O(rows·h·n)); equal to decode of the dense codes within float rounding. The rows are read
+   * from the session's parameters, which it copies out whole (4 bytes a parameter) on every call;
+   * the Worker's sparse decode reads only the named rows from storage instead.
    */
   decodeSparse(codes: SparseCodes | readonly FeatureList[]): Matrix {
     this.checkUsable();

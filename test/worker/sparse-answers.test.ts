@@ -115,6 +115,24 @@ describe('POST /v1/models/{id}/decode', () => {
     expect(reads.reduce((a, b) => a + b, 0) - headerBytes).toBe((rowsUsed + 3) * n * 4);
   });
 
+  it('should decode the binary form encode answers, as the JSON one', async () => {
+    const { id } = await reluModel();
+    const binary = new Uint8Array(await (await encode(id, { top: 3, threshold: 0 }, { accept: 'application/octet-stream' })).arrayBuffer());
+    const sparse = await json<{ features: Features }>(await encode(id, { top: 3, threshold: 0 }));
+    const decode = (body: BodyInit, type: string) => call(`/v1/models/${id}/decode`, { token: ENCODE, body, headers: { 'content-type': type } });
+    const fromBinary = await json<{ outputs: number[][] }>(await decode(binary, 'application/octet-stream'));
+    const fromJson = await json<{ outputs: number[][] }>(await decode(JSON.stringify({ features: sparse.features }), 'application/json'));
+    expect(fromBinary.outputs).toEqual(fromJson.outputs);
+    const dense = new Uint8Array(await (await encode(id, {}, { accept: 'application/octet-stream' })).arrayBuffer());
+    const fromDense = await json<{ outputs: number[][] }>(await decode(dense, 'application/octet-stream'));
+    expect(fromDense.outputs).toHaveLength(TRAINING_DATA.length);
+    // A truncated body, or one whose h is not the model's, is a 422 naming what is wrong.
+    expect((await expectProblem(await decode(binary.subarray(0, binary.length - 4), 'application/octet-stream'), 422)).detail).toMatch(/take \d+ bytes; got/);
+    const other = binary.slice();
+    new DataView(other.buffer).setUint32(8, 17, true);
+    expect((await expectProblem(await decode(other, 'application/octet-stream'), 422)).detail).toContain('range over 17 features but the model has 16');
+  });
+
   it('should refuse an index beyond h, a repeated one, and both or neither of features and codes', async () => {
     const { id } = await reluModel();
     const decode = (body: unknown) => call(`/v1/models/${id}/decode`, { token: ENCODE, json: body });

@@ -15,7 +15,7 @@ import { pageLimit } from '../page-limit.js';
 import { ApiError, validationHook } from '../problem.js';
 import { mediaTypeProblem } from '../media-types.js';
 import { numericHeaderWarningOf } from '../../data/numeric-header.js';
-import type { TrainQuerySchema, TrainRequestSchema } from '../schemas.js';
+import type { DecodeRequestSchema, TrainQuerySchema, TrainRequestSchema } from '../schemas.js';
 import type { z } from '@hono/zod-openapi';
 import {
   continueTrainingRoute,
@@ -37,7 +37,7 @@ import { onnxExportResponse, tfjsExportResponse } from './runtime-exports.js';
 import { ModelService } from './service.js';
 import { decodeCodes, readFeature } from './sparse-service.js';
 import { checkSelection, selectSparse, toFeatureLists } from '../../model/sparse-codes.js';
-import { denseCodesToBytes, sparseCodesToBytes } from '../../model/codes-binary.js';
+import { codesFromBytes, denseCodesToBytes, sparseCodesToBytes } from '../../model/codes-binary.js';
 import { withoutUndefined } from '../../util/defined.js';
 
 const DEFAULT_PAGE_SIZE = 20;
@@ -194,7 +194,11 @@ export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   })
   .openapi(decodeRoute, async (c) => {
     const service = new ModelService(c.env);
-    const outputs = await decodeCodes(service, c.env.MODELS, c.req.valid('param').id, c.req.valid('json'));
+    const mediaType = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (mediaType === '') throw noMediaType(decodeRoute);
+    // The binary form (ESSC or ESDC), read by content; the body limit has already bounded its size.
+    const body = mediaType === 'application/octet-stream' ? codesFromBytes(new Uint8Array(await c.req.arrayBuffer())) : (c.req.valid('json') as z.infer<typeof DecodeRequestSchema>);
+    const outputs = await decodeCodes(service, c.env.MODELS, c.req.valid('param').id, body);
     return c.json({ outputs: matrixToRows(outputs) }, 200);
   })
   .openapi(featureRoute, async (c) => {

@@ -260,11 +260,18 @@ export const decodeRoute = createRoute({
   path: '/{id}/decode',
   summary: 'Decode codes into reconstructions (sparse codes read only their decoder rows)',
   description:
-    '`features`: sparse codes as encode with top or threshold answers them; only the decoder rows they name are read from storage. `codes`: dense codes, hiddenSize numbers a row. The answer is in the caller\'s original scale, as reconstruct\'s.',
+    '`features`: sparse codes as encode with top or threshold answers them; only the decoder rows they name are read from storage. `codes`: dense codes, hiddenSize numbers a row. `application/octet-stream`: either in the binary form encode answers (`ESSC` sparse, `ESDC` dense). The answer is in the caller\'s original scale, as reconstruct\'s.',
   tags: ['inference'],
   security,
   middleware: [requireAccess('encode'), limitBody('maxBodyBytes')] as const,
-  request: { params: ModelIdParamsSchema, body: { content: { 'application/json': { schema: DecodeRequestSchema } }, required: true } },
+  request: {
+    params: ModelIdParamsSchema,
+    body: {
+      content: { 'application/json': { schema: DecodeRequestSchema }, 'application/octet-stream': { schema: BinaryCodesSchema } },
+      // Either media type (the JSON one alone is validated by schema); the handler refuses no body.
+      required: false,
+    },
+  },
   responses: {
     200: { description: 'One output row per row of codes.', content: { 'application/json': { schema: DecodeResponseSchema } } },
     ...accessErrors.read,

@@ -74,17 +74,24 @@ export async function readFeature(service: ModelService, bucket: R2Bucket, id: s
  * decode of sparse codes (`features`) reading only the decoder rows they name, or of dense codes
  * (`codes`, through the cached model: a dense row touches every decoder row anyway).
  */
-export async function decodeCodes(service: ModelService, bucket: R2Bucket, id: string, body: { features?: unknown; codes?: unknown }): Promise<Matrix> {
-  if (body.codes !== undefined) {
+export async function decodeCodes(
+  service: ModelService,
+  bucket: R2Bucket,
+  id: string,
+  body: { features?: unknown; codes?: unknown } | { sparse: SparseCodes } | { dense: Matrix },
+): Promise<Matrix> {
+  const dense = 'dense' in body ? body.dense : 'codes' in body && body.codes !== undefined ? body.codes : undefined;
+  if (dense !== undefined) {
     return service.withModel(id, 'auto', (model) => {
-      checkDataSize(service.limits, Array.isArray(body.codes) ? body.codes.length : 0, model.hiddenSize, false);
-      return model.decode(body.codes as number[][]);
+      const rows = Array.isArray(dense) ? dense.length : (dense as Matrix).rows;
+      checkDataSize(service.limits, rows, model.hiddenSize, false);
+      return model.decode(dense as number[][] | Matrix);
     });
   }
   const head = await service.store.head(id);
   if (!head) throw modelNotFound(id);
   const { inputSize: n, hiddenSize: h } = head.summary;
-  const sparse = fromFeatureLists(body.features, h);
+  const sparse = 'sparse' in body ? checkedSparse(body.sparse, h) : fromFeatureLists((body as { features?: unknown }).features, h);
   // The answer is rows × n numbers: bounded as an encode request's rows are.
   checkDataSize(service.limits, sparse.rows, n, false);
   const tensors = await StoredTensors.open(bucket, head);
@@ -94,6 +101,18 @@ export async function decodeCodes(service: ModelService, bucket: R2Bucket, id: s
   const decoder = new SparseDecoder(sparse, n, bias);
   await tensors.streamRows('decoder.weight', decoder.features, service.limits.decodeRangeReads, (j, row) => decoder.add(j, row));
   return finish(decoder, sparse, n, linear, normalization, id);
+}
+
+/** Binary sparse codes checked as the JSON ones are: h as the model's, indices below it, each once a row, values finite. */
+function checkedSparse(sparse: SparseCodes, hiddenSize: number): SparseCodes {
+  if (sparse.cols !== hiddenSize) throw new DataError(`the binary codes range over ${sparse.cols} features but the model has ${hiddenSize}`, { source: 'body' });
+  const rows = [];
+  for (let i = 0; i < sparse.rows; i++) {
+    const from = sparse.offsets[i]!;
+    const to = sparse.offsets[i + 1]!;
+    rows.push({ indices: Array.from(sparse.indices.subarray(from, to)), values: Array.from(sparse.values.subarray(from, to)) });
+  }
+  return fromFeatureLists(rows, hiddenSize, 'body rows');
 }
 
 function finish(decoder: SparseDecoder, sparse: SparseCodes, n: number, linear: boolean, normalization: Normalization, id: string): Matrix {

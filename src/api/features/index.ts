@@ -17,7 +17,7 @@ import { ModelService } from '../models/service.js';
 import { ApiError, validationHook } from '../problem.js';
 import { isId, newId } from '../storage-keys.js';
 import type { FeatureJobView } from './record.js';
-import { cancelFeatureJobRoute, explainRoute, featureDetailRoute, getFeatureJobRoute, listFeaturesRoute, startFeaturesRoute } from './routes.js';
+import { cancelFeatureJobRoute, explainRoute, getFeatureJobRoute, listFeaturesRoute, startFeaturesRoute } from './routes.js';
 import { readFeatures, writeLabels, type StoredFeatures } from './store.js';
 
 function featureJobStub(env: Bindings, id: string) {
@@ -55,7 +55,7 @@ const SORTS = {
   max: (a: FeatureSummary, b: FeatureSummary) => b.maxActivation - a.maxActivation || a.index - b.index,
 };
 
-/** Mounted at /v1/models. */
+/** Mounted at /v1/models (GET /v1/models/{id}/features/{j} is the models' route, with featureStatisticsOf's answer). */
 export const modelFeatures = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(startFeaturesRoute, async (c) => {
     const { id: modelId } = c.req.valid('param');
@@ -107,18 +107,6 @@ export const modelFeatures = new OpenAPIHono<AppEnv>({ defaultHook: validationHo
       },
       200,
     );
-  })
-  .openapi(featureDetailRoute, async (c) => {
-    const { id, j: text } = c.req.valid('param');
-    const head = await modelHead(c, id);
-    const j = Number(text);
-    if (!(/^\d+$/.test(text) && j < head.summary.hiddenSize)) {
-      throw new ApiError(404, { type: 'model-not-found', title: 'No such feature', detail: `Model ${id} has ${head.summary.hiddenSize} features (0 to ${head.summary.hiddenSize - 1}); there is no feature ${JSON.stringify(text.slice(0, 32))}.` });
-    }
-    const service = new ModelService(c.env);
-    const decoder = await service.withModel(id, 'auto', (model) => Array.from(model.getParameters().W2.subarray(j * model.inputSize, (j + 1) * model.inputSize)));
-    const stored = await currentFeatures(c, id);
-    return c.json({ feature: j, decoder, statistics: stored?.features[j] ?? null }, 200);
   })
   .openapi(explainRoute, async (c) => {
     const { id } = c.req.valid('param');

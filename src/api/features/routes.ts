@@ -7,12 +7,10 @@ import { IdParamsSchema, ModelIdParamsSchema } from '../schemas.js';
 import {
   ExplainRequestSchema,
   ExplainResponseSchema,
-  FeatureDetailSchema,
   FeatureJobRequestSchema,
   FeatureJobSchema,
   FeatureListQuerySchema,
   FeatureListSchema,
-  FeatureParamsSchema,
 } from './schemas.js';
 
 const jobResponse = (description: string) => ({ description, content: { 'application/json': { schema: FeatureJobSchema } } });
@@ -47,23 +45,6 @@ export const listFeaturesRoute = createRoute({
   middleware: [requireAccess('read')] as const,
   request: { params: ModelIdParamsSchema, query: FeatureListQuerySchema },
   responses: { 200: { description: 'A page of features.', content: { 'application/json': { schema: FeatureListSchema } } }, ...accessErrors.read, 404: noFeatures, 422: inputErrors[422] },
-});
-
-export const featureDetailRoute = createRoute({
-  method: 'get',
-  path: '/{id}/features/{j}',
-  summary: 'One feature: its decoder row and its statistics',
-  description: 'The decoder row of feature j, and its statistics (top rows, interval samples, histogram, neighbours) when a features job has finished for this version of the model (else `statistics: null`).',
-  tags: ['inference'],
-  security,
-  middleware: [requireAccess('read')] as const,
-  request: { params: FeatureParamsSchema },
-  responses: {
-    200: { description: 'Feature j.', content: { 'application/json': { schema: FeatureDetailSchema } } },
-    ...accessErrors.read,
-    422: inputErrors[422],
-    404: problem('No model with this id, or the model has no feature j (j ≥ hiddenSize).'),
-  },
 });
 
 export const explainRoute = createRoute({

@@ -2,6 +2,8 @@
 import { z } from '@hono/zod-openapi';
 import { JobStatusSchema, MatrixSchema, RowSchema } from '../schemas.js';
 
+export { FeatureStatisticsSchema } from './statistics-schema.js';
+
 export const FeatureJobRequestSchema = z
   .object({
     datasetId: z.string().openapi({ description: 'The stored dataset whose rows the statistics are gathered over.' }),
@@ -32,21 +34,6 @@ export const FeatureJobSchema = z
   })
   .openapi('FeatureJob');
 
-const FeatureRowSchema = z.object({ row: z.number().int(), value: z.number(), label: z.string().optional() }).openapi('FeatureRow');
-
-export const FeatureStatisticsSchema = z
-  .object({
-    index: z.number().int(),
-    frequency: z.number().openapi({ description: 'Fraction of rows where the code is active (> the architecture\'s threshold), as the metrics count.' }),
-    meanActivation: z.number(),
-    maxActivation: z.number(),
-    histogram: z.object({ min: z.number(), max: z.number(), counts: z.array(z.number().int()) }),
-    top: z.array(FeatureRowSchema),
-    quantileSamples: z.array(z.object({ lower: z.number(), upper: z.number(), count: z.number().int(), rows: z.array(FeatureRowSchema) })),
-    neighbours: z.array(z.object({ index: z.number().int(), cosine: z.number() })),
-  })
-  .openapi('FeatureStatistics');
-
 export const FeatureListQuerySchema = z.object({
   sort: z.enum(['index', 'frequency', 'max']).optional().openapi({ description: 'index (default), frequency or max (maxActivation), the last two largest first.' }),
   cursor: z.string().optional().openapi({ description: 'nextCursor of the page before.' }),
@@ -65,19 +52,6 @@ export const FeatureListSchema = z
     nextCursor: z.string().nullable(),
   })
   .openapi('FeatureStatisticsList');
-
-export const FeatureParamsSchema = z.object({
-  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'q3x7w2mbn4d5kfy6hj2a7c5v3t4rplzs' }),
-  j: z.string().openapi({ param: { name: 'j', in: 'path' }, example: '42', description: 'The feature (hidden unit), 0 to hiddenSize − 1.' }),
-});
-
-export const FeatureDetailSchema = z
-  .object({
-    feature: z.number().int(),
-    decoder: z.array(z.number()).openapi({ description: 'Row j of the decoder W2 (inputSize numbers): the direction feature j adds to the reconstruction, in the model\'s scaled input space.' }),
-    statistics: FeatureStatisticsSchema.nullable().openapi({ description: 'Feature j\'s statistics from the model\'s last features job, or null when none has finished for this version of the model.' }),
-  })
-  .openapi('FeatureDetail');
 
 export const ExplainRequestSchema = z
   .object({

@@ -35,3 +35,12 @@ export const writeLabels = (bucket: R2Bucket, jobId: string, labels: readonly st
 export async function deleteJobObjects(bucket: R2Bucket, jobId: string): Promise<void> {
   await bucket.delete([stateKey(jobId), labelsKey(jobId)]);
 }
+
+/**
+ * Feature j's statistics for GET /v1/models/{id}/features/{j}: from the model's last features job
+ * when it was gathered with the model's current version, else null.
+ */
+export async function featureStatisticsOf(bucket: R2Bucket, modelId: string, modelVersion: number, j: number): Promise<StoredFeatures['features'][number] | null> {
+  const stored = await readFeatures(bucket, modelId);
+  return stored !== null && stored.modelVersion === modelVersion ? (stored.features[j] ?? null) : null;
+}

@@ -1,9 +1,11 @@
 /**
  * A small Chrome DevTools protocol client for `wrangler dev --inspector-port` (the Worker's V8
  * isolate, reached through wrangler's inspector proxy): heap usage, a forced collection and heap
- * snapshots, for scripts/workerd-memory.ts. Needs a global WebSocket: Node 22, or Node 20 with
- * `--experimental-websocket` (NODE_OPTIONS).
+ * snapshots, for scripts/workerd-memory.ts. The proxy refuses an upgrade without an allowed
+ * `Origin` header, which the standard WebSocket cannot set, so this uses `ws` (miniflare's own
+ * dependency, installed with wrangler's test pool).
  */
+import { WebSocket } from 'ws';
 
 interface Pending {
   resolve(value: unknown): void;
@@ -19,20 +21,19 @@ export interface Inspector {
 
 /** Connects to the first target wrangler's inspector proxy lists on `port` (the Worker). */
 export async function connectInspector(port: number): Promise<Inspector> {
-  if (typeof WebSocket === 'undefined') throw new Error('no global WebSocket: run with NODE_OPTIONS=--experimental-websocket on Node 20');
   const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as { webSocketDebuggerUrl: string; title?: string }[];
   const target = targets[0];
   if (!target) throw new Error(`no inspector target on port ${port}`);
-  const socket = new WebSocket(target.webSocketDebuggerUrl);
+  const socket = new WebSocket(target.webSocketDebuggerUrl, { origin: 'http://localhost', maxPayload: 2 ** 30 });
   await new Promise<void>((resolve, reject) => {
-    socket.addEventListener('open', () => resolve(), { once: true });
-    socket.addEventListener('error', () => reject(new Error(`cannot open ${target.webSocketDebuggerUrl}`)), { once: true });
+    socket.once('open', () => resolve());
+    socket.once('error', (error) => reject(new Error(`cannot open ${target.webSocketDebuggerUrl}: ${error.message}`)));
   });
   let next = 1;
   const pending = new Map<number, Pending>();
   let chunks: string[] | null = null;
-  socket.addEventListener('message', (event: MessageEvent) => {
-    const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown; error?: { message: string }; method?: string; params?: { chunk?: string } };
+  socket.on('message', (data) => {
+    const message = JSON.parse(String(data)) as { id?: number; result?: unknown; error?: { message: string }; method?: string; params?: { chunk?: string } };
     if (message.method === 'HeapProfiler.addHeapSnapshotChunk') chunks?.push(message.params!.chunk!);
     if (message.id === undefined) return;
     const waiting = pending.get(message.id);

@@ -17,10 +17,9 @@
  *   MEMORY_LOAD=jobs …       # each round only the dataset, the job, the download and the deletes
  *   MEMORY_LOAD=requests …   # each round only the 200 encodes and 200 status reads, on one model and job made once
  *   MEMORY_LOAD=requests MEMORY_REQUESTS=encodes|reads|health …   # only the encodes, only the reads, or 400 GET /healthz
- *   NODE_OPTIONS=--experimental-websocket MEMORY_HEAP=1 …   # also the Worker isolate's V8 heap after each round, before
- *                                                          # and after a forced collection, through the inspector
- *                                                          # (scripts/inspector.ts), and a heap snapshot's largest
- *                                                          # kinds of object after the first and the last round
+ *   MEMORY_HEAP=1 …   # also the Worker isolate's V8 heap after each round and at the end of the idle,
+ *                     # before and after a full collection, through the inspector (scripts/inspector.ts),
+ *                     # with the heap snapshot's largest kinds of object
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,24 +46,45 @@ const REQUESTS = (process.env.MEMORY_REQUESTS ?? 'both') as 'both' | 'encodes' |
 const HEAP = process.env.MEMORY_HEAP === '1';
 
 interface HeapFigures {
-  /** V8's heap of the Worker's isolate (Runtime.getHeapUsage), used and allocated, MB. */
+  /** V8's heap of the Worker's isolate (Runtime.getHeapUsage), used and allocated, and ArrayBuffer backing stores, MB. */
   usedMb: number;
   totalMb: number;
-  /** The same after HeapProfiler.collectGarbage, and workerd's RSS then. */
+  backingMb: number;
+  /** The same after a full collection (a heap snapshot collects first), and workerd's RSS then. */
   usedAfterGcMb: number;
   totalAfterGcMb: number;
+  backingAfterGcMb: number;
   rssAfterGcMb: number;
+  /** The snapshot's live objects: their self sizes summed, and the largest kinds. */
+  snapshot: ReturnType<typeof summariseSnapshot>;
 }
 
 const mb = (bytes: number) => round2(bytes / 2 ** 20);
 
-/** The heap before and after a forced collection, and the RSS after it. */
+interface HeapUsage {
+  usedSize: number;
+  totalSize: number;
+  backingStorageSize?: number;
+}
+
+/**
+ * The heap before and after a full collection, and the RSS after it. workerd's inspector does not
+ * answer HeapProfiler.collectGarbage, but a heap snapshot collects before it counts.
+ */
 async function heapFigures(inspector: Inspector, rss: () => number): Promise<HeapFigures> {
-  const before = await inspector.send<{ usedSize: number; totalSize: number }>('Runtime.getHeapUsage');
-  await inspector.send('HeapProfiler.collectGarbage');
-  await sleep(500);
-  const after = await inspector.send<{ usedSize: number; totalSize: number }>('Runtime.getHeapUsage');
-  return { usedMb: mb(before.usedSize), totalMb: mb(before.totalSize), usedAfterGcMb: mb(after.usedSize), totalAfterGcMb: mb(after.totalSize), rssAfterGcMb: round2(rss()) };
+  const before = await inspector.send<HeapUsage>('Runtime.getHeapUsage');
+  const snapshot = summariseSnapshot(await inspector.snapshot(), 8);
+  const after = await inspector.send<HeapUsage>('Runtime.getHeapUsage');
+  return {
+    usedMb: mb(before.usedSize),
+    totalMb: mb(before.totalSize),
+    backingMb: mb(before.backingStorageSize ?? NaN),
+    usedAfterGcMb: mb(after.usedSize),
+    totalAfterGcMb: mb(after.totalSize),
+    backingAfterGcMb: mb(after.backingStorageSize ?? NaN),
+    rssAfterGcMb: round2(rss()),
+    snapshot,
+  };
 }
 
 const auth = { authorization: `Bearer ${DEV_ADMIN_TOKEN}` };
@@ -129,7 +149,6 @@ async function main(): Promise<void> {
   const server = await startWranglerDev(dir, {}, { inspectorPort });
   const rss = () => treeRssMb(server.child.pid!, 'workerd');
   const inspector = inspectorPort === undefined ? null : await connectInspector(inspectorPort);
-  const snapshots: { afterRound: number; summary: ReturnType<typeof summariseSnapshot> }[] = [];
   let peak = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, rss())), 250);
   try {
@@ -142,7 +161,6 @@ async function main(): Promise<void> {
       await round(server.base, r);
       const entry = { round: r, seconds: round2((performance.now() - started) / 1000), rssMb: round2(rss()), peakMb: round2(peak), ...(inspector ? { heap: await heapFigures(inspector, rss) } : {}) };
       rounds.push(entry);
-      if (inspector && (r === 1 || r === ROUNDS)) snapshots.push({ afterRound: r, summary: summariseSnapshot(await inspector.snapshot()) });
       console.error(JSON.stringify(entry));
     }
     const idle: { seconds: number; rssMb: number; heap?: HeapFigures }[] = [];
@@ -164,7 +182,6 @@ async function main(): Promise<void> {
       meanGrowthFirstHalfMb: round2(mean(growth.slice(0, half))),
       meanGrowthSecondHalfMb: round2(mean(growth.slice(half))),
       idle,
-      ...(inspector ? { snapshots } : {}),
     };
     console.log(JSON.stringify(figures, null, 2));
     const out = process.env.MEMORY_OUT ? join(REPO_ROOT, process.env.MEMORY_OUT) : ROUNDS === DEFAULT_ROUNDS ? RESULTS : null;

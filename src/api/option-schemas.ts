@@ -7,13 +7,14 @@
  */
 import { z } from '@hono/zod-openapi';
 import { describe, type OptionSpec, type ValueOf } from '../model/options.js';
-import { decimalInteger, decimalNumber } from './query-numbers.js';
+import { decimalInteger, decimalIntegers, decimalNumber } from './query-numbers.js';
 
 /** The schema of one option in a JSON body. */
 export function typeSchema<S extends OptionSpec>(spec: S): z.ZodType<ValueOf<S>, ValueOf<S>> {
   const meta = { description: describe(spec) };
   if (spec.type === 'choice') return z.enum(spec.choices).meta(meta) as unknown as z.ZodType<ValueOf<S>, ValueOf<S>>;
   if (spec.type === 'number') return z.number().meta(meta) as unknown as z.ZodType<ValueOf<S>, ValueOf<S>>;
+  if (spec.type === 'integers') return z.array(z.number().refine(Number.isInteger, { message: 'must be an integer' })).meta(meta) as unknown as z.ZodType<ValueOf<S>, ValueOf<S>>;
   // Any integer-valued number (zod's .int() also refuses integers above 2^53, which are a limit's business).
   return z.number().refine(Number.isInteger, { message: 'must be an integer' }).meta({ ...meta, type: 'integer' }) as unknown as z.ZodType<ValueOf<S>, ValueOf<S>>;
 }
@@ -24,6 +25,8 @@ export function typeSchema<S extends OptionSpec>(spec: S): z.ZodType<ValueOf<S>,
  */
 export function queryTypeSchema<S extends OptionSpec>(spec: S): z.ZodType<ValueOf<S>, string> {
   if (spec.type === 'choice') return typeSchema(spec) as unknown as z.ZodType<ValueOf<S>, string>;
+  // a list as text: 12,12,24
+  if (spec.type === 'integers') return decimalIntegers().openapi({ description: describe(spec) }) as unknown as z.ZodType<ValueOf<S>, string>;
   const number = spec.type === 'integer' ? decimalInteger({ signed: true }) : decimalNumber();
   return number.openapi({ description: describe(spec) }) as unknown as z.ZodType<ValueOf<S>, string>;
 }

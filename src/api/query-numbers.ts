@@ -49,3 +49,12 @@ export function decimalInteger(bounds: IntegerBounds = {}) {
 export function decimalNumber() {
   return z.string().regex(NUMBER, NUMBER_MESSAGE).transform(Number).pipe(z.number()).openapi({ type: 'number' });
 }
+
+/** A list of integers as text, comma-separated, each in canonical decimal (groupSizes=12,12,24; no blanks); their ranges are left to the caller. */
+export function decimalIntegers() {
+  return z
+    .string()
+    .regex(/^(0|-?[1-9][0-9]*)(,(0|-?[1-9][0-9]*))*$/, 'must be integers in decimal digits separated by commas, such as 12,12,24 (no blanks, plus signs, leading zeros, exponents or hex)')
+    .transform((text) => text.split(',').map(Number))
+    .openapi({ type: 'string', example: '12,12,24' });
+}

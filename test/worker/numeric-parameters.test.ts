@@ -133,6 +133,7 @@ describe('numeric query and path parameters', () => {
       'POST /v1/models epochs integer',
       'POST /v1/models seed integer',
       'POST /v1/models learningRate number',
+      'GET /v1/models/{id}/features/{j} j integer',
     ]) {
       expect(names, known).toContain(known);
     }
@@ -144,6 +145,15 @@ describe('numeric query and path parameters', () => {
 
   it('should refuse a number that is not a decimal literal, naming the parameter', async () => {
     expect(await notRefused(parameters.filter((p) => p.type === 'number'), NOT_NUMBERS)).toEqual([]);
+  });
+
+  it('should refuse a list of integers (groupSizes of a CSV body) unless each is in canonical decimal, comma-separated', async () => {
+    const csv = (groupSizes: string) =>
+      call(`/v1/models?architecture=matryoshka&hiddenSize=6&k=2&epochs=1&groupSizes=${encodeURIComponent(groupSizes)}`, { method: 'POST', body: '0.1,0.2\n0.3,0.4\n', headers: { 'content-type': 'text/csv' } });
+    for (const value of ['3, 3', '03,3', '0x3,3', '+3,3', '3,,3', '3,', '', '3e0,3', ' 3,3']) {
+      expect([...(await namedInErrors(await csv(value)))], value).toContain('groupSizes');
+    }
+    expect([...(await namedInErrors(await csv('3,3')))]).not.toContain('groupSizes');
   });
 
   it('should take the canonical forms (1; for numbers also 0.5 and 1e-3)', async () => {

@@ -50,4 +50,6 @@ export interface KernelExports {
   // jumprelu (assembly/jump-codes.ts)
   jump_codes(z: number, theta: number, a: number, rows: number, cols: number): void;
   jump_delta(dZ: number, z: number, theta: number, gTheta: number, rows: number, cols: number, inverseBandwidth: number, l0: number): number;
+  // gated (assembly/gated-codes.ts)
+  gated_codes(e: number, bGate: number, scale: number, bMag: number, a: number, rows: number, cols: number): void;
 }

@@ -5,6 +5,7 @@
  * CLI's flags, the docs), as SAELens registers each of its SAE classes with its config class.
  */
 import type { ArchitectureModule } from './contract.js';
+import { gated } from './gated/index.js';
 import { jumprelu } from './jumprelu/index.js';
 import { relu } from './relu/index.js';
 import { sigmoid } from './sigmoid/index.js';
@@ -15,6 +16,7 @@ export const ARCHITECTURE_MODULES = {
   relu,
   topk,
   jumprelu,
+  gated,
 } as const satisfies Record<string, ArchitectureModule>;
 
 export type ArchitectureName = keyof typeof ARCHITECTURE_MODULES;
@@ -30,6 +32,15 @@ export function isArchitectureName(name: unknown): name is ArchitectureName {
 /** The module of a registered architecture (absent: sigmoid, the tutorial's model). */
 export function architectureModule(name: ArchitectureName | undefined): ArchitectureModule {
   return ARCHITECTURE_MODULES[name ?? 'sigmoid'];
+}
+
+/**
+ * Why a model of architecture `name` cannot be trained (an inference-only module: gated), or null.
+ * The one message every training path (library, CLI, API, jobs, sweeps) gives.
+ */
+export function trainingRefusal(name: ArchitectureName | undefined): string | null {
+  const module = architectureModule(name);
+  return module.trainable === false ? `"${module.name}" is inference only: a ${module.name} model (e.g. an imported SAELens or dictionary_learning one) encodes and decodes, but edge-sae does not train it` : null;
 }
 
 /** What "active" means for each architecture, for descriptions: "> 0 for relu and topk, > 0.01 for sigmoid". */

@@ -14,7 +14,7 @@
  * normalization ("minmax" | "standardize" | "none"), and as JSON: config, training, optimizer ({ kind, step }),
  * metrics, lossHistory, and when present stepsSinceFired, validationHistory, bestEpoch, historyEpochs.
  */
-import { PARAMETER_NAMES, parameterShapes, type LayerShape, type ParameterName, type Parameters } from '../backends/types.js';
+import { PARAMETER_NAMES, parameterShapes, type ArchitectureName, type LayerShape, type ParameterName, type Parameters } from '../backends/types.js';
 import { shortestFloat32 } from '../data/float32.js';
 import { describeValue } from '../util/describe-value.js';
 import { extraParameters, FieldReader, keptHistory, lossToJson, MODEL_FORMAT, MODEL_FORMAT_VERSION, readModelFields, tensorNameOf, validationToJson, type ModelState, type TensorSource } from './model-file.js';
@@ -30,9 +30,9 @@ type ParameterSet = 'parameters' | 'm' | 'v';
 const PREFIX: Record<ParameterSet, string> = { parameters: '', m: 'optimizer.m.', v: 'optimizer.v.' };
 
 /** Tensor names and shapes of one parameter set, in storage order (PARAMETER_NAMES). */
-function parameterTensors(set: ParameterSet, shape: LayerShape): [string, ParameterName, number[]][] {
+function parameterTensors(set: ParameterSet, shape: LayerShape, architecture: ArchitectureName): [string, ParameterName, number[]][] {
   const dims = parameterShapes(shape);
-  return PARAMETER_NAMES.map((name) => [`${PREFIX[set]}${tensorNameOf(name)}`, name, dims[name]]);
+  return PARAMETER_NAMES.map((name) => [`${PREFIX[set]}${tensorNameOf(name, architecture)}`, name, dims[name]]);
 }
 
 /** Writes the binary model file of a model state. */
@@ -41,7 +41,7 @@ export function toBinaryModelFile(state: ModelState): Uint8Array<ArrayBuffer> {
   const tensors: [string, Float32Tensor][] = [];
   const extras = extraParameters(state.config.architecture, shape);
   const addSet = (set: ParameterSet, p: Parameters) => {
-    for (const [name, key, dims] of parameterTensors(set, shape)) tensors.push([name, { shape: dims, data: p[key] }]);
+    for (const [name, key, dims] of parameterTensors(set, shape, state.config.architecture)) tensors.push([name, { shape: dims, data: p[key] }]);
     for (const extra of extras) tensors.push([`${PREFIX[set]}${extra.layer}.${extra.field}`, { shape: [...extra.dims], data: p[extra.name]! }]);
   };
   addSet('parameters', state.parameters);
@@ -154,15 +154,15 @@ export function readBinaryModelFile(bytes: Uint8Array, source?: string, options:
     return found.data;
   };
   const numbers: TensorSource = {
-    parameters: (set, shape) => {
+    parameters: (set, shape, architecture) => {
       const out = {} as Parameters;
-      for (const [name, key, dims] of parameterTensors(set, shape)) out[key] = tensor(name, dims);
+      for (const [name, key, dims] of parameterTensors(set, shape, architecture)) out[key] = tensor(name, dims);
       return out;
     },
     // A copy (n floats): the model keeps its normalisation, and a view would keep the whole file.
     normalization: (vector, length) => tensor(`normalization.${vector}`, [length]).slice(),
     extra: (set, { layer, field, dims }) => tensor(`${PREFIX[set]}${layer}.${field}`, [...dims]),
-    momentName: (set, key) => `${PREFIX[set]}${tensorNameOf(key)}`,
+    momentName: (set, key, architecture) => `${PREFIX[set]}${tensorNameOf(key, architecture)}`,
   };
   const state = readModelFields(read, file, numbers);
   for (const name of tensors.keys()) {

@@ -14,6 +14,7 @@ import {
   renormalizeDecoder,
   type LinearLossState,
 } from './linear-sae-reference.js';
+import { gatedForward } from './gated-reference.js';
 import { jumpReluForward, jumpReluGradients, jumpReluLoss } from './jumprelu-reference.js';
 import type { Parameters64 } from './parameters64.js';
 import { sigmoidDecode, sigmoidForward, sigmoidGradients, sigmoidLoss } from './sigmoid-reference.js';
@@ -23,8 +24,10 @@ type Params = Parameters | Parameters64;
 export interface ArchitectureReference {
   forward(p: Params, x: ArrayLike<number>, rows: number, shape: LayerShape, architecture: Architecture): { hidden: Float64Array; output: Float64Array };
   decode(p: Params, a: ArrayLike<number>, rows: number, shape: LayerShape): Float64Array;
-  loss(p: Params, x: ArrayLike<number>, rows: number, shape: LayerShape, loss: LossConfig, state: LinearLossState): LossTerms & { meanActivation: Float64Array };
-  gradients(p: Params, x: ArrayLike<number>, rows: number, shape: LayerShape, loss: LossConfig, state: LinearLossState): { terms: LossTerms; meanActivation: Float64Array; gradients: Parameters64 };
+  /** Absent for an inference-only architecture (gated). */
+  loss?(p: Params, x: ArrayLike<number>, rows: number, shape: LayerShape, loss: LossConfig, state: LinearLossState): LossTerms & { meanActivation: Float64Array };
+  /** Absent for an inference-only architecture (gated). */
+  gradients?(p: Params, x: ArrayLike<number>, rows: number, shape: LayerShape, loss: LossConfig, state: LinearLossState): { terms: LossTerms; meanActivation: Float64Array; gradients: Parameters64 };
   /** What the loss holds constant that is not a function of the parameters (topk: the dead units). */
   lossState(stepsSinceFired: Uint32Array, loss: LossConfig): LinearLossState;
   /** What a training step does after the update (topk: unit-norm decoder rows). */
@@ -61,12 +64,27 @@ export const REFERENCES: Record<ArchitectureName, ArchitectureReference> = {
     gradients: (p, x, rows, shape, loss) => jumpReluGradients(p, x, rows, shape, loss),
     lossState: () => ({}),
   },
+  gated: {
+    forward: (p, x, rows, shape) => {
+      const { hidden, output } = gatedForward(p, x, rows, shape);
+      return { hidden, output };
+    },
+    decode: (p, a, rows, shape) => linearDecode(p, a, rows, shape),
+    lossState: () => ({}),
+  },
   topk: {
     ...linear,
     lossState: (stepsSinceFired, loss) => ({ dead: deadMask(stepsSinceFired, loss.deadSteps ?? 1) }),
     afterUpdate: renormalizeDecoder,
   },
 };
+
+/** The loss and gradient of a reference, or an error naming an inference-only architecture. */
+export function trainingReference(name: ArchitectureName | undefined): Required<Pick<ArchitectureReference, 'loss' | 'gradients'>> {
+  const { loss, gradients } = referenceOf(name);
+  if (loss === undefined || gradients === undefined) throw new Error(`reference: ${name} is inference only (no loss, no gradient)`);
+  return { loss, gradients };
+}
 
 /** The reference of a registered architecture (absent: sigmoid). */
 export function referenceOf(name: ArchitectureName | undefined): ArchitectureReference {

@@ -93,6 +93,8 @@ export interface BaseLossConfig {
   readonly deadSteps?: number;
   /** jumprelu: λ, the weight of the L0 penalty λ·(1/m)·Σ H(z − θ). */
   readonly l0Coefficient?: number;
+  /** jumprelu: λ grows linearly from 0 over this many steps (the training runs apply it: src/model/schedule.ts lossAt); the kernels read l0Coefficient alone. */
+  readonly l0WarmupSteps?: number;
   /** jumprelu: ε, the width of the rectangle kernel of θ's pseudo-derivatives. */
   readonly bandwidth?: number;
   /** ρ: target mean activation of each hidden unit, in (0, 1). */

@@ -12,6 +12,7 @@ import { activeThreshold } from '../model/metrics.js';
 import { UsageError, type ParsedOptions } from './args.js';
 import { checkUnitRange, checkWidth, loadModel, withDataSource } from './common.js';
 import { checkOutputPath, readModelFileAt, writeFileAtomic, type CliIo } from './io.js';
+import { formatOf } from './output-format.js';
 
 export async function encode(options: ParsedOptions, io: CliIo): Promise<void> {
   if (options.has('api')) return (await import('./encode-remote.js')).encodeRemote(options, io);
@@ -42,12 +43,6 @@ export async function encode(options: ParsedOptions, io: CliIo): Promise<void> {
   } finally {
     model.dispose();
   }
-}
-
-/** The output format --out's name implies: .json, .npy, .f32, else CSV. */
-export function formatOf(outPath: string | undefined): 'csv' | 'json' | 'npy' | 'f32' {
-  const name = outPath?.toLowerCase() ?? '';
-  return name.endsWith('.json') ? 'json' : name.endsWith('.npy') ? 'npy' : name.endsWith('.f32') ? 'f32' : 'csv';
 }
 
 /** `encoded 30 rows → 12 codes each (l0 4.20 active a row), wrote codes.json (json)`. */

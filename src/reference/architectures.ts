@@ -5,15 +5,9 @@
  * not compile.
  */
 import type { Architecture, ArchitectureName, LayerShape, LossConfig, LossTerms, Parameters } from '../backends/types.js';
-import {
-  deadMask,
-  linearDecode,
-  linearForward,
-  linearGradients,
-  linearLoss,
-  renormalizeDecoder,
-  type LinearLossState,
-} from './linear-sae-reference.js';
+import { linearDecode, type LinearLossState } from './linear-dictionary-reference.js';
+import { reluForward, reluGradients, reluLoss } from './relu-reference.js';
+import { deadMask, renormalizeDecoder, topkForward, topkGradients, topkLoss } from './topk-reference.js';
 import { gatedForward } from './gated-reference.js';
 import { jumpReluForward, jumpReluGradients, jumpReluLoss } from './jumprelu-reference.js';
 import type { Parameters64 } from './parameters64.js';
@@ -34,16 +28,6 @@ export interface ArchitectureReference {
   afterUpdate?(p: Parameters64, shape: LayerShape): void;
 }
 
-const linear = {
-  forward: (p, x, rows, shape, architecture) => {
-    const { hidden, output } = linearForward(p, x, rows, shape, architecture);
-    return { hidden, output };
-  },
-  decode: (p, a, rows, shape) => linearDecode(p, a, rows, shape),
-  loss: linearLoss,
-  gradients: linearGradients,
-  lossState: () => ({ dead: null }),
-} satisfies ArchitectureReference;
 
 export const REFERENCES: Record<ArchitectureName, ArchitectureReference> = {
   sigmoid: {
@@ -53,7 +37,16 @@ export const REFERENCES: Record<ArchitectureName, ArchitectureReference> = {
     gradients: (p, x, rows, shape, loss) => sigmoidGradients(p, x, rows, shape, loss),
     lossState: () => ({}),
   },
-  relu: linear,
+  relu: {
+    forward: (p, x, rows, shape) => {
+      const { hidden, output } = reluForward(p, x, rows, shape);
+      return { hidden, output };
+    },
+    decode: (p, a, rows, shape) => linearDecode(p, a, rows, shape),
+    loss: (p, x, rows, shape, loss) => reluLoss(p, x, rows, shape, loss),
+    gradients: (p, x, rows, shape, loss) => reluGradients(p, x, rows, shape, loss),
+    lossState: () => ({ dead: null }),
+  },
   jumprelu: {
     forward: (p, x, rows, shape) => {
       const { hidden, output } = jumpReluForward(p, x, rows, shape);
@@ -73,7 +66,13 @@ export const REFERENCES: Record<ArchitectureName, ArchitectureReference> = {
     lossState: () => ({}),
   },
   topk: {
-    ...linear,
+    forward: (p, x, rows, shape, architecture) => {
+      const { hidden, output } = topkForward(p, x, rows, shape, architecture.k);
+      return { hidden, output };
+    },
+    decode: (p, a, rows, shape) => linearDecode(p, a, rows, shape),
+    loss: topkLoss,
+    gradients: topkGradients,
     lossState: (stepsSinceFired, loss) => ({ dead: deadMask(stepsSinceFired, loss.deadSteps ?? 1) }),
     afterUpdate: renormalizeDecoder,
   },

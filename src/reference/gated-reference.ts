@@ -17,7 +17,7 @@
  */
 import type { LayerShape, Parameters } from '../backends/types.js';
 import { gemmReference } from './gemm-reference.js';
-import { linearDecode } from './linear-sae-reference.js';
+import { linearDecode } from './linear-dictionary-reference.js';
 import type { Parameters64 } from './parameters64.js';
 
 type Params = Parameters | Parameters64;

@@ -28,7 +28,7 @@
  */
 import type { LayerShape, LossConfig, LossTerms, Parameters } from '../backends/types.js';
 import { gemmReference } from './gemm-reference.js';
-import { linearDecode, preActivations } from './linear-sae-reference.js';
+import { linearDecode, preActivations } from './linear-dictionary-reference.js';
 import type { Parameters64 } from './parameters64.js';
 
 type Params = Parameters | Parameters64;

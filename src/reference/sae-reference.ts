@@ -6,7 +6,7 @@
 import { SIGMOID_ARCHITECTURE } from '../backends/types.js';
 import type { Architecture, LayerShape, LossConfig, LossTerms, OptimizerConfig, Parameters } from '../backends/types.js';
 import { referenceOf, trainingReference } from './architectures.js';
-import type { LinearLossState } from './linear-sae-reference.js';
+import type { LinearLossState } from './linear-dictionary-reference.js';
 import type { Parameters64 } from './parameters64.js';
 
 export { gemmReference } from './gemm-reference.js';
@@ -36,7 +36,7 @@ export function referenceForward(
 
 /**
  * The loss terms, term by term, and ρ̂, by the architecture's reference (sigmoid: sigmoid-reference.ts;
- * relu and topk: linear-sae-reference.ts, where `state` — the dead units, the held residual — is used).
+ * relu: relu-reference.ts; topk: topk-reference.ts, where `state` — the dead units, the held residual — is used).
  */
 export function referenceLoss(
   p: Parameters | Parameters64,

@@ -15,7 +15,8 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../errors.js';
-import { splitTrial, tableOption, trialName, type SweepValue, type TrialOptions } from './grid.js';
+import { MODEL_OPTIONS } from '../model/options.js';
+import { tableOption, trialName, type BaseValue, type TrialOptions } from './grid.js';
 import { rankTrials, type RankedTrial, type SweepMetric, type TrialResult } from './ranking.js';
 import type { TrialMessage, TrialSpec } from './trial-messages.js';
 
@@ -27,7 +28,7 @@ export interface LocalSweepOptions {
   readonly validationData?: string;
   readonly trials: readonly TrialOptions[];
   /** Options every trial shares (table keys), under each trial's own. */
-  readonly base?: Readonly<Record<string, SweepValue>>;
+  readonly base?: Readonly<Record<string, BaseValue>>;
   /** Trials at once (default: the cores). */
   readonly jobs?: number;
   /** Where each trial's model file goes, named after the trial; absent: models are not kept. */
@@ -85,12 +86,15 @@ export async function runLocalSweep(options: LocalSweepOptions): Promise<RankedT
 }
 
 /** One trial: the data, its options split into the model's and the training's, its model file. */
-function trialSpec(options: LocalSweepOptions, trial: Readonly<Record<string, SweepValue>>, out: string): TrialSpec {
-  for (const key of Object.keys(trial)) {
+function trialSpec(options: LocalSweepOptions, trial: Readonly<Record<string, BaseValue>>, out: string): TrialSpec {
+  const config: Record<string, BaseValue> = {};
+  const training: Record<string, BaseValue> = {};
+  for (const [key, value] of Object.entries(trial)) {
     const option = tableOption(key);
     if (option === null || option.key !== key) throw new ConfigError(key, 'is not an option of the options table');
+    if (key in MODEL_OPTIONS) config[key] = value;
+    else training[key] = value;
   }
-  const { config, training } = splitTrial(trial);
   return {
     data: options.data,
     ...(options.cols !== undefined ? { cols: options.cols } : {}),

@@ -16,7 +16,7 @@ import type { BackendSession, LossConfig, OptimizerConfig } from '../backends/ty
 import { checkShardLength, shardRowCount, WINDOW_SHARDS, type ShardSource } from '../data/shard-source.js';
 import { ConfigError } from '../errors.js';
 import { SeededRandom, shuffleSeed } from './random.js';
-import { CONSTANT_SCHEDULE, optimizerAt, type LearningRateSchedule } from './schedule.js';
+import { CONSTANT_SCHEDULE, lossAt, optimizerAt, type LearningRateSchedule } from './schedule.js';
 import { recordStep, TrainingRun, type EpochResult, type TrainingPosition } from './training-run.js';
 
 /** Maps shard `index`'s rows (the caller's scale) into the model's input space, written into `out` from element `offset`. */
@@ -196,7 +196,7 @@ export class StreamingRun {
       const indices = await this.nextBatch();
       const step = this.position.epoch * this.batchesPerEpoch + this.position.batch;
       const optimizer = optimizerAt(this.optimizer, this.schedule, step, this.epochs * this.batchesPerEpoch);
-      const terms = this.session.trainStep(indices, this.loss, optimizer);
+      const terms = this.session.trainStep(indices, lossAt(this.loss, step), optimizer);
       // Every window of the epoch has been drawn by its last batch, so the generator is at the next epoch's start.
       const epoch = recordStep(this.position, terms, this.batchesPerEpoch, this.rng);
       if (epoch) {

@@ -147,8 +147,8 @@ describe('POST /v1/models/{id}/decode', () => {
 
 describe('GET /v1/models/{id}/features/{j}', () => {
   it('should give feature j\'s decoder row and encoder bias as the model file has them', async () => {
-    for (const architecture of ['relu', 'jumprelu'] as const) {
-      const { id } = await trainModel({ config: { architecture, hiddenSize: 16, normalize: 'standardize' } });
+    for (const architecture of ['relu', 'jumprelu', 'batchtopk'] as const) {
+      const { id } = await trainModel({ config: { architecture, hiddenSize: 16, normalize: 'standardize', ...(architecture === 'batchtopk' ? { k: 3 } : {}) } });
       const file = readBinaryModelFile(new Uint8Array(await (await call(`/v1/models/${id}/export?format=safetensors`)).arrayBuffer()));
       const n = file.shape.inputSize;
       for (const j of [0, 7, 15]) {
@@ -157,6 +157,7 @@ describe('GET /v1/models/{id}/features/{j}', () => {
         expect(feature.decoder).toEqual(Array.from(file.parameters.W2.subarray(j * n, (j + 1) * n)));
         expect(feature.encoderBias).toBe(file.parameters.b1[j]);
         if (architecture === 'jumprelu') expect(feature.threshold).toBe(file.parameters.theta![j]);
+        else if (architecture === 'batchtopk') expect(feature.threshold).toBe(file.parameters.theta![0]);
         else expect(feature.threshold).toBeUndefined();
       }
     }

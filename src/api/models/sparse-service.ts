@@ -52,10 +52,12 @@ export async function readFeature(service: ModelService, bucket: R2Bucket, id: s
   const j = featureNumber(raw, h, id);
   const tensors = await StoredTensors.open(bucket, head);
   if (tensors) {
+    // θ is one per unit (jumprelu, [h]) or one for every unit (batchtopk, matryoshka, [1]).
+    const theta = tensors.entry('encoder.threshold');
     const [decoder, bias, threshold] = await Promise.all([
       tensors.read('decoder.weight', j * n, n),
       tensors.read('encoder.bias', j, 1),
-      tensors.entry('encoder.threshold') ? tensors.read('encoder.threshold', j, 1) : Promise.resolve(null),
+      theta ? tensors.read('encoder.threshold', theta.shape[0] === 1 ? 0 : j, 1) : Promise.resolve(null),
     ]);
     return { feature: j, decoder: Array.from(decoder), encoderBias: bias[0]!, ...(threshold ? { threshold: threshold[0]! } : {}) };
   }
@@ -65,7 +67,7 @@ export async function readFeature(service: ModelService, bucket: R2Bucket, id: s
       feature: j,
       decoder: Array.from(parameters.W2.subarray(j * n, (j + 1) * n)),
       encoderBias: parameters.b1[j]!,
-      ...(parameters.theta ? { threshold: parameters.theta[j]! } : {}),
+      ...(parameters.theta ? { threshold: parameters.theta[parameters.theta.length === 1 ? 0 : j]! } : {}),
     };
   });
 }

@@ -23,17 +23,8 @@ export interface FeatureAnswer {
   threshold?: number;
 }
 
-/** Feature j as the path gives it: a whole number below h, else 422 (not a number) or 404 (no such feature). */
-function featureNumber(raw: string, hiddenSize: number, id: string): number {
-  if (!/^\d{1,10}$/.test(raw)) {
-    throw new ApiError(422, {
-      type: 'validation-failed',
-      title: 'Validation failed',
-      detail: `The feature number must be a whole number from 0 to ${hiddenSize - 1}; got "${raw.slice(0, 32)}".`,
-      errors: [{ parameter: 'j', detail: `a whole number from 0 to ${hiddenSize - 1}` }],
-    });
-  }
-  const j = Number(raw);
+/** Feature j (a whole number in canonical decimal, checked by the route's schema): below h, else 404 (no such feature). */
+function featureNumber(j: number, hiddenSize: number, id: string): number {
   if (j >= hiddenSize) {
     throw new ApiError(404, {
       type: 'feature-not-found',
@@ -45,12 +36,14 @@ function featureNumber(raw: string, hiddenSize: number, id: string): number {
 }
 
 /** Feature j's decoder row, encoder bias and (jumprelu) threshold. */
-export async function readFeature(service: ModelService, bucket: R2Bucket, id: string, raw: string): Promise<FeatureAnswer> {
+export async function readFeature(service: ModelService, bucket: R2Bucket, id: string, raw: number): Promise<FeatureAnswer> {
   const head = await service.store.head(id);
   if (!head) throw modelNotFound(id);
   const { inputSize: n, hiddenSize: h } = head.summary;
   const j = featureNumber(raw, h, id);
-  const tensors = await StoredTensors.open(bucket, head);
+  const opened = await StoredTensors.open(bucket, head);
+  // An architecture that names its tensors otherwise (gated's encoder.b_gate) is read whole.
+  const tensors = opened && opened.entry('decoder.weight') && opened.entry('encoder.bias') ? opened : null;
   if (tensors) {
     // θ is one per unit (jumprelu, [h]) or one for every unit (batchtopk, matryoshka, [1]).
     const theta = tensors.entry('encoder.threshold');
@@ -96,7 +89,11 @@ export async function decodeCodes(
   const sparse = 'sparse' in body ? checkedSparse(body.sparse, h) : fromFeatureLists((body as { features?: unknown }).features, h);
   // The answer is rows × n numbers: bounded as an encode request's rows are.
   checkDataSize(service.limits, sparse.rows, n, false);
-  const tensors = await StoredTensors.open(bucket, head);
+  const opened = await StoredTensors.open(bucket, head);
+  const kind = opened?.header.metadata.normalization;
+  const named = ['decoder.weight', 'decoder.bias', ...(kind === 'minmax' ? ['normalization.min', 'normalization.max'] : kind === 'standardize' ? ['normalization.mean', 'normalization.std'] : [])];
+  // A JSON body, another dtype, or tensors named otherwise: the model read whole.
+  const tensors = opened && named.every((name) => opened.entry(name)) ? opened : null;
   if (!tensors) return service.withModel(id, 'auto', (model) => model.decodeSparse(sparse));
   const linear = linearOf(tensors.header.metadata, id);
   const [bias, normalization] = await Promise.all([tensors.readAll('decoder.bias'), normalizationOf(tensors, id)]);

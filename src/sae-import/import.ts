@@ -5,7 +5,9 @@
  */
 import { ConfigError, TensorFileError } from '../errors.js';
 import type { ModelState } from '../model/model-file.js';
+import { filesFromArchive, isFolderArchive } from './archive.js';
 import { saeFiles, type SaeFiles } from './files.js';
+import { tensorFileFormat } from '../formats/tensor-file.js';
 import type { SaeFormat } from './format.js';
 import { detectFormat, isSaeFormatName, SAE_FORMAT_NAMES, SAE_FORMATS } from './registry.js';
 import { toModelState } from './sae.js';
@@ -33,4 +35,18 @@ export function importSaeState(files: SaeFiles | Record<string, Uint8Array>, opt
     if (error instanceof ConfigError) throw new TensorFileError(error.field, error.reason, format.name);
     throw error;
   }
+}
+
+/** What importSae takes besides a path: a map of file names to bytes, or the bytes of a zip of the folder or of one .pt / .npz file. */
+export type SaeSource = Uint8Array | ReadonlyMap<string, Uint8Array> | Record<string, Uint8Array>;
+
+/** The files of a source that is not a path (every runtime). */
+export function filesOfSource(source: SaeSource, name = 'upload'): SaeFiles {
+  if (!(source instanceof Uint8Array)) return source instanceof Map ? saeFiles(source) : saeFiles(source as Record<string, Uint8Array>);
+  if (isFolderArchive(source)) return filesFromArchive(source, name);
+  const format = tensorFileFormat(source);
+  // one file alone: an OpenAI checkpoint or a Gemma Scope params.npz, named as their folders name them
+  if (format === 'torch') return new Map([[name.endsWith('.pt') ? name : 'sae.pt', source]]);
+  if (format === 'npz') return new Map([['params.npz', source]]);
+  throw new TensorFileError('(format)', 'is neither a zip of an SAE folder nor a .pt or .npz file (a safetensors file needs its config beside it: send the folder as a zip)', name);
 }

@@ -86,7 +86,7 @@ export interface Reference {
 export function saelens(folder: string, x: Float64Array, rows: number): Reference {
   const raw = fixtureJson(folder, 'cfg.json');
   const pre6 = !raw.metadata?.sae_lens_version;
-  const cfg = { ...raw, architecture: raw.architecture ?? (raw.activation_fn_str === 'topk' ? 'topk' : 'standard'), k: raw.k ?? raw.activation_fn_kwargs?.k, apply_b_dec_to_input: raw.apply_b_dec_to_input ?? true, normalize_activations: typeof raw.normalize_activations === 'boolean' ? 'none' : raw.normalize_activations };
+  const cfg: Record<string, any> = { ...raw, architecture: raw.architecture ?? (raw.activation_fn_str === 'topk' ? 'topk' : 'standard'), k: raw.k ?? raw.activation_fn_kwargs?.k, apply_b_dec_to_input: raw.apply_b_dec_to_input ?? true, normalize_activations: typeof raw.normalize_activations === 'boolean' ? 'none' : raw.normalize_activations };
   if (pre6 && raw.activation_fn_str === 'topk') cfg.architecture = 'topk';
   const f = fixtureFile(folder, 'sae_weights.safetensors');
   const W_enc = get(f, 'W_enc');

@@ -82,6 +82,7 @@ export async function importSae(source: string | SaeSource, options: { format?: 
 }
 export { filesOfSource, importSaeState, type ImportOptions, type SaeSource } from './sae-import/import.js';
 export { SAE_FORMATS, SAE_FORMAT_NAMES, type SaeFormatName } from './sae-import/registry.js';
+export { exportSae, EXPORT_DTYPES, EXPORT_FORMATS, type ExportDtype, type ExportFormat, type ExportSaeOptions } from './sae-import/export.js';
 export type { SourceMetadata } from './model/source-metadata.js';
 
 // Sweeps on this machine: each trial `edge-sae train` in its own worker thread (Node only).

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importSae } from '../../src/index.js';
 import { mulberry32 } from '../helpers/random.js';
+import { compareRows } from './compare.js';
 import * as lib from './library-formulas.js';
 
 const ROWS = 64;
@@ -20,23 +21,6 @@ function rows(seed: number): number[][] {
   return Array.from({ length: ROWS }, () => Array.from({ length: N }, () => Math.fround((rng() - 0.5) * 4)));
 }
 const flat = (x: number[][]) => Float64Array.from(x.flat());
-
-/** The largest |a − b| over a row, divided by the row's largest |b|; and rows whose active sets differ. */
-export function compareRows(actual: Float32Array, expected: Float64Array, rowsCount: number, width: number): { worst: number; activeMismatches: number } {
-  let worst = 0;
-  let activeMismatches = 0;
-  for (let r = 0; r < rowsCount; r++) {
-    let scale = 0;
-    for (let j = 0; j < width; j++) scale = Math.max(scale, Math.abs(expected[r * width + j]!));
-    for (let j = 0; j < width; j++) {
-      const a = actual[r * width + j]!;
-      const b = expected[r * width + j]!;
-      worst = Math.max(worst, Math.abs(a - b) / Math.max(scale, 1e-12));
-      if ((a !== 0) !== (b !== 0)) activeMismatches++;
-    }
-  }
-  return { worst, activeMismatches };
-}
 
 const CASES: [folder: string, architecture: string, reference: (x: Float64Array) => lib.Reference][] = [
   ['saelens-standard', 'relu', (x) => lib.saelens('saelens-standard', x, ROWS)],

@@ -110,7 +110,7 @@ const TIERS: readonly (readonly string[])[] = [
   ['architectures', 'formats'],
   ['backends', 'data'],
   ['model'],
-  ['export', 'viz', 'jobs', 'sweep'],
+  ['export', 'viz', 'jobs', 'sweep', 'sae-import'],
   ['api', 'cli'],
   ['client'],
   ['worker.ts', 'client.ts', 'index.ts'],

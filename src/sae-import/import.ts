@@ -5,9 +5,10 @@
  */
 import { ConfigError, TensorFileError } from '../errors.js';
 import type { ModelState } from '../model/model-file.js';
-import { filesFromArchive, isFolderArchive } from './archive.js';
+import { checkInflatedSize, filesFromArchive, isFolderArchive } from './archive.js';
 import { saeFiles, type SaeFiles } from './files.js';
 import { tensorFileFormat } from '../formats/tensor-file.js';
+import { isZip } from '../formats/zip.js';
 import type { SaeFormat } from './format.js';
 import { detectFormat, isSaeFormatName, SAE_FORMAT_NAMES, SAE_FORMATS } from './registry.js';
 import { toModelState } from './sae.js';
@@ -45,6 +46,7 @@ export function filesOfSource(source: SaeSource, name = 'upload'): SaeFiles {
   if (!(source instanceof Uint8Array)) return source instanceof Map ? saeFiles(source) : saeFiles(source as Record<string, Uint8Array>);
   if (isFolderArchive(source)) return filesFromArchive(source, name);
   const format = tensorFileFormat(source);
+  if ((format === 'torch' || format === 'npz') && isZip(source)) checkInflatedSize(source, name);
   // one file alone: an OpenAI checkpoint or a Gemma Scope params.npz, named as their folders name them
   if (format === 'torch') return new Map([[name.endsWith('.pt') ? name : 'sae.pt', source]]);
   if (format === 'npz') return new Map([['params.npz', source]]);

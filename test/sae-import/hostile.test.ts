@@ -31,6 +31,13 @@ describe('importSae refuses hostile files, naming the file and the field', () =>
     await expect(importSae(zip.subarray(0, zip.length - 30))).rejects.toThrow(/upload.*(end of central directory|end record|truncated)/i);
   });
 
+  it('an archive that would inflate far beyond its size (a zip bomb of zeros), before inflating', async () => {
+    const zeros = zipOf(new Map([['cfg.json', new Uint8Array(2)], ['sae_weights.safetensors', new Uint8Array(40 << 20)]]));
+    expect(zeros.length).toBeLessThan(1 << 20);
+    await expect(importSae(zeros)).rejects.toThrow(/upload: \(members\): declare 41943042 bytes uncompressed.*refused before inflating/);
+    await expect(importSae(zipOf(new Map([['W_enc.npy', new Uint8Array(40 << 20)]])))).rejects.toThrow(/refused before inflating/);
+  });
+
   it('gated SAEs, until the gated architecture lands', () => {
     expect(refusal(() => importSaeState(folderFiles('saelens-gated'))).message).toMatch(/cfg\.json: architecture: .*gated/);
     expect(refusal(() => importSaeState(folderFiles('dictionary-learning-gated'))).message).toMatch(/config\.json: trainer\.dict_class: .*GatedAutoEncoder/);

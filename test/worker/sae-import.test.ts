@@ -13,7 +13,7 @@ import { app } from '../../src/api/app.js';
 import { writeSafetensors } from '../../src/formats/safetensors.js';
 import type { Tensor } from '../../src/formats/tensor.js';
 import { importSaeState } from '../../src/sae-import/import.js';
-import { call, expectProblem, request } from './helpers.js';
+import { call, expectProblem, request, trainModel } from './helpers.js';
 
 const N = 4;
 const H = 6;
@@ -109,6 +109,12 @@ describe('SAEs of other libraries through the API', () => {
     const problem = await expectProblem(await importZip(bytes, 'application/octet-stream'), 422);
     expect(`${problem.detail} ${JSON.stringify(problem)}`).toMatch(names);
     expect(await storedKeys()).toEqual(before);
+  });
+
+  it('a sigmoid model exported as saelens is 422 naming ONNX', async () => {
+    const model = await trainModel();
+    const problem = await expectProblem(await call(`/v1/models/${model.id}/export?format=saelens`), 422);
+    expect(JSON.stringify(problem)).toMatch(/sigmoid.*ONNX/);
   });
 
   it('a folder above MAX_MODEL_BYTES is 413', async () => {

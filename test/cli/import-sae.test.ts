@@ -6,7 +6,10 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createServer } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
+import { unzipSync } from 'fflate';
+import { importSaeState } from '../../src/index.js';
 import { importSae, loadModel } from '../../src/index.js';
 import { runMain } from '../helpers/cli.js';
 import { hostileCases } from '../sae-import/folders.js';
@@ -60,6 +63,45 @@ describe('edge-sae import', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/notes\.json.*saelens/);
     expect((await runMain(['import', '--from', dir])).stderr).toMatch(/--out: missing/);
+  });
+});
+
+describe('edge-sae import --api', () => {
+  it('sends the folder as a zip to POST /v1/models/import and prints the id', async () => {
+    let received: { url: string; type: string; auth: string; body: Uint8Array } | null = null;
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received = { url: req.url ?? '', type: req.headers['content-type'] ?? '', auth: req.headers.authorization ?? '', body: new Uint8Array(Buffer.concat(chunks)) };
+        res.writeHead(201, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id: 'm123', name: 'llama-scope', inputSize: 8, hiddenSize: 16, config: { architecture: 'jumprelu' } }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const r = await runMain(['import', '--from', path.join(FIXTURES, 'llama-scope'), '--api', `http://127.0.0.1:${port}`, '--token', 't0k']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^model m123: jumprelu 8 → 16 from llama-scope/);
+      expect(received!.url).toBe('/v1/models/import?name=llama-scope');
+      expect(received!.auth).toBe('Bearer t0k');
+      // the zip holds the folder, and reads as the folder does
+      const files = new Map(Object.entries(unzipSync(received!.body)));
+      expect([...files.keys()].sort()).toEqual(['checkpoints/final.safetensors', 'hyperparams.json']);
+      expect(importSaeState(files).state.parameters.W1).toEqual((await importSae(path.join(FIXTURES, 'llama-scope'))).toState().parameters.W1);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a hostile folder is refused before anything is sent (exit 2)', async () => {
+    const dir = mkdtempSync(path.join(root, 'hostile-api-'));
+    const { files } = hostileCases()[0]!;
+    for (const [name, bytes] of files) writeFileSync(path.join(dir, name), bytes);
+    const r = await runMain(['import', '--from', dir, '--api', 'http://127.0.0.1:9', '--token', 't']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/os\.system/);
   });
 });
 

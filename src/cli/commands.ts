@@ -34,7 +34,9 @@ export const ENCODE: CommandSpec = {
     { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train (JSON or binary, told apart by content); with --api, a stored model\'s id' },
     { name: 'data', kind: 'path', value: 'FILE', help: 'rows to encode, CSV, JSON or .npy ("-" reads stdin); not with --api' },
     { name: 'out', kind: 'path', value: 'FILE', help: 'where to write the codes (default: stdout; needed with --api)' },
-    { name: 'format', kind: 'choice', value: 'csv|json|npy|f32', choices: ['csv', 'json', 'npy', 'f32'], help: 'csv: one row a line; json: an array of rows; npy: NumPy float32 rows × hidden, needs --out; f32: raw little-endian float32 rows, needs --out (default: from --out ending in .json, .npy or .f32, else csv)' },
+    { name: 'format', kind: 'choice', value: 'csv|json|npy|f32|bin', choices: ['csv', 'json', 'npy', 'f32', 'bin'], help: 'csv: one row a line; json: an array of rows; npy: NumPy float32 rows × hidden, needs --out; f32: raw little-endian float32 rows, needs --out; bin: the API\'s binary codes form (docs/API.md, Binary answers), needs --out (default: from --out ending in .json, .npy or .f32, else csv). With --top or --threshold: json is [{"indices":[…],"values":[…]}, …], csv one row a line of index:value pairs, bin the sparse binary form' },
+    { name: 'top', kind: 'integer', value: 'K', help: 'write each row\'s K largest features only (1 to hidden size; value descending, ties by index)' },
+    { name: 'threshold', kind: 'number', value: 'T', help: 'write only the features whose value is above T (with --top: the K largest of those)' },
     { name: 'dataset', kind: 'text', value: 'ID', help: 'with --api: the stored dataset to encode, every row (edge-sae upload prints its id)' },
     { name: 'api', kind: 'text', value: 'URL', help: 'encode a stored dataset with a stored model as a job of this API, and download the codes into --out' },
     { name: 'token', kind: 'text', value: 'TOKEN', help: 'with --api: a token that may write datasets and read the model (default: $EDGE_SAE_TOKEN)' },
@@ -112,6 +114,18 @@ export const IMPORT: CommandSpec = {
   ],
 };
 
+export const CONVERT: CommandSpec = {
+  name: 'convert',
+  summary: 'rewrite a model file with its weights in another dtype (f32, bf16, int8), or in the other file form',
+  options: [
+    { name: 'model', kind: 'path', value: 'MODEL', required: true, help: 'a model file (JSON or .safetensors)' },
+    { name: 'out', kind: 'path', value: 'FILE', required: true, help: 'the model file to write: binary when it ends in .safetensors (bf16 and int8 need it), else JSON' },
+    { name: 'dtype', kind: 'choice', value: 'f32|bf16|int8', choices: ['f32', 'bf16', 'int8'], help: 'the weights\' dtype: f32, bf16 (half the bytes, rounded), int8 (a quarter, one scale per hidden unit); default the model\'s own. bf16 and int8 models encode but do not train' },
+    JSON_FLAG,
+    QUIET_FLAG,
+  ],
+};
+
 export const SWEEP: CommandSpec = {
   name: 'sweep',
   summary: 'train every trial of an options grid on one data file, in parallel, and rank them',
@@ -180,4 +194,4 @@ export const DENSITY: CommandSpec = {
   ],
 };
 
-export const COMMANDS: readonly CommandSpec[] = [TRAIN, ENCODE, EVALUATE, PLOT, FILTERS, EXPORT, IMPORT, SWEEP, UPLOAD, JOB, DENSITY];
+export const COMMANDS: readonly CommandSpec[] = [TRAIN, ENCODE, EVALUATE, PLOT, FILTERS, EXPORT, CONVERT, IMPORT, SWEEP, UPLOAD, JOB, DENSITY];

@@ -13,6 +13,7 @@ import { lastEpochOf, readHistoryEpochs, summariseHistory, type History } from '
 import { checkConfigKeys, checkTrainingKeys, readMetrics } from './model-file-checks.js';
 import { isRowNormalization, NORMALIZATION_VECTORS, normalizationVectors, ROW_NORMALIZATIONS, type Normalization, type RowNormalization } from './normalization.js';
 import { readSourceMetadata, type SourceMetadata } from './source-metadata.js';
+import type { StoredWeights, WeightDtype } from './weight-dtype.js';
 
 export const MODEL_FORMAT = 'edge-sae';
 export const MODEL_FORMAT_VERSION = 1;
@@ -120,11 +121,21 @@ export interface ModelState {
   rowNormalization?: RowNormalization | null;
   /** Where an imported model came from; absent or null for models trained here. */
   source?: SourceMetadata | null;
+  /**
+   * A bf16 or int8 model (./weight-dtype.ts): its two weight matrices as stored; `parameters`
+   * holds them widened to float32 (exactly). Absent or null: float32 weights.
+   */
+  stored?: StoredWeights | null;
 }
 
 /** The version a file of `state` is written as: 2 when it holds a field of version 2, else 1. */
 export function versionOf(state: Pick<ModelState, 'rowNormalization' | 'source'>): 1 | 2 {
   return state.rowNormalization || state.source ? MODEL_FORMAT_VERSION_2 : MODEL_FORMAT_VERSION;
+}
+
+/** The dtype of a model state's weights. */
+export function weightDtypeOf(state: Pick<ModelState, 'stored'>): WeightDtype {
+  return state.stored?.dtype ?? 'f32';
 }
 
 function rowsOf(values: Float32Array, rows: number, cols: number): number[][] {
@@ -166,6 +177,11 @@ function withExtras(layers: ParametersJson, p: Parameters, architecture: Archite
 /** Writes the model file of a model state. */
 export function toModelFile(state: ModelState): ModelFile {
   const { shape, parameters } = state;
+  // The JSON file writes decimals of float32 weights: a bf16 or int8 model (and its scales) has
+  // only the binary file, so that reading it back gives the same stored weights.
+  if (state.stored) {
+    throw new ConfigError('weightDtype', `is ${state.stored.dtype}: the JSON model file holds float32 weights only; write the binary (safetensors) model file instead, or convert the model to f32 first`);
+  }
   const architecture = state.config.architecture;
   const layers = withExtras(parametersToJson(parameters, shape), parameters, architecture, shape);
   const norm = state.normalization;

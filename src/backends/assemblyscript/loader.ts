@@ -6,6 +6,7 @@
 import { checkedBackend } from '../checked-session.js';
 import type { KernelBackend } from '../types.js';
 import { instantiateKernels } from './kernel-module.js';
+import { AsEncodeSession } from './encode-session.js';
 import { AssemblyScriptSession } from './session.js';
 
 /**
@@ -20,5 +21,7 @@ export function createAssemblyScriptBackend(module: WebAssembly.Module): KernelB
   if (Object.prototype.toString.call(module) !== '[object WebAssembly.Module]') {
     throw new TypeError('createAssemblyScriptBackend: expected a compiled WebAssembly.Module');
   }
-  return checkedBackend('assemblyscript', (shape, params, architecture) => new AssemblyScriptSession(instantiateKernels(module), shape, params, architecture, () => instantiateKernels(module)));
+  const backend = checkedBackend('assemblyscript', (shape, params, architecture) => new AssemblyScriptSession(instantiateKernels(module), shape, params, architecture, () => instantiateKernels(module)));
+  // encode-only sessions (encode-session.ts): what model.encode runs on this backend
+  return { ...backend, createEncoder: (parts) => AsEncodeSession.create(module, parts) };
 }

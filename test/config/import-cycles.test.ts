@@ -123,6 +123,7 @@ const TIERS: readonly (readonly string[])[] = [
   ['backends', 'data'],
   ['model'],
   ['export', 'viz', 'jobs', 'sweep', 'sae-import'],
+  ['features'],
   ['api', 'cli'],
   ['client'],
   ['worker.ts', 'client.ts', 'index.ts'],

@@ -37,7 +37,7 @@ export const dictionaryLearning = {
     const trainer = top.object('trainer') ?? top.fail('trainer', 'is missing (dictionary_learning writes {"trainer": {...}, "buffer": {...}})');
     const dictClass = trainer.string('dict_class');
     if (!(CLASSES as readonly string[]).includes(dictClass)) trainer.fail('dict_class', `is ${JSON.stringify(dictClass)}; edge-sae imports ${CLASSES.join(', ')}`);
-    if (dictClass === 'GatedAutoEncoder') trainer.fail('dict_class', 'is "GatedAutoEncoder", which edge-sae does not import yet (the gated architecture module has not landed)');
+    if (dictClass === 'GatedAutoEncoder') trainer.fail('dict_class', 'is "GatedAutoEncoder", which edge-sae does not import yet (gated not yet supported by the importer)');
     const checkpoint = readTensors(files, 'ae.pt', 'dictionary_learning saves the state dict there');
     const file = checkpoint.name;
     const inParams = dictClass === 'JumpReluAutoEncoder' || dictClass === 'MatryoshkaBatchTopKSAE'; // W_enc [n, h] parameters, not nn.Linear

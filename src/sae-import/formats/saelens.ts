@@ -59,7 +59,7 @@ export const saelens = {
     const cfgFile = readJsonObject(files, 'cfg.json', 'SAELens keeps the SAE\'s config there');
     const { cfg, version, pre6 } = normaliseSaeLensConfig(new ConfigReader(cfgFile.name, cfgFile.json));
     const named = cfg.choice('architecture', KNOWN, 'standard');
-    if (named === 'gated') cfg.fail('architecture', 'is "gated", which edge-sae does not import yet (the gated architecture module has not landed)');
+    if (named === 'gated') cfg.fail('architecture', 'is "gated", which edge-sae does not import yet (gated not yet supported by the importer)');
     if (named !== 'standard' && named !== 'topk' && named !== 'jumprelu') {
       cfg.fail('architecture', `is "${named}", a transcoder (its output is another hook's activations, d_out and W_skip), which edge-sae does not import yet`);
     }

@@ -15,6 +15,8 @@ import type { BackendChoice } from './backends/types.js';
 import type { ModelConfig } from './model/config.js';
 export { SPARSE_PRESETS, type Preset, type PresetName } from './model/presets.js';
 import { SparseAutoencoder } from './model/sparse-autoencoder.js';
+import { filesOfSource, importSaeState, type SaeSource } from './sae-import/import.js';
+import { readSaeSource } from './sae-import/node-files.js';
 
 export { SparseAutoencoder } from './model/sparse-autoencoder.js';
 export type { CreateOptions, DataInput, FitExtras, FitResult, StreamingSlice, TrainingProgress, TrainingSlice } from './model/sparse-autoencoder.js';
@@ -68,6 +70,23 @@ export async function loadModel(file: Uint8Array | unknown, options: { backend?:
     ? SparseAutoencoder.fromBytes(file, backend, options.source, report)
     : SparseAutoencoder.fromFile(file, backend, options.source, report);
 }
+
+/**
+ * An SAE written by another library (SAELens, sparsify, Gemma Scope, Llama Scope,
+ * dictionary_learning, OpenAI's sparse_autoencoder) as an edge-sae model that encodes, decodes and
+ * reconstructs as that library does (docs/IMPORT.md). `source`: a folder or file path, the bytes of
+ * a zip of the folder (or of one .pt / .npz), or a map of file names to bytes.
+ */
+export async function importSae(source: string | SaeSource, options: { format?: string; backend?: BackendChoice } = {}): Promise<SparseAutoencoder> {
+  const files = typeof source === 'string' ? await readSaeSource(source) : filesOfSource(source);
+  const { state } = importSaeState(files, { format: options.format });
+  const { backend, report } = await loadNodeBackend(options.backend ?? 'auto');
+  return SparseAutoencoder.fromState(state, backend, report);
+}
+export { filesOfSource, importSaeState, type ImportOptions, type SaeSource } from './sae-import/import.js';
+export { SAE_FORMATS, SAE_FORMAT_NAMES, type SaeFormatName } from './sae-import/registry.js';
+export { exportSae, EXPORT_DTYPES, EXPORT_FORMATS, type ExportDtype, type ExportFormat, type ExportSaeOptions } from './sae-import/export.js';
+export type { SourceMetadata } from './model/source-metadata.js';
 
 // Sweeps on this machine: each trial `edge-sae train` in its own worker thread (Node only).
 export { runLocalSweep, type LocalSweepOptions, type SweepEvent } from './sweep/local-sweep.js';

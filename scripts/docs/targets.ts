@@ -7,6 +7,8 @@ export const REGION_FILES = {
   options: 'docs/OPTIONS.md',
   /** The registered architectures (scripts/docs/architectures.ts). */
   architectures: 'docs/ARCHITECTURES.md',
+  /** What each imported format's fields become (scripts/docs/sae-formats.ts). */
+  saeFormats: 'docs/IMPORT.md',
   /** The CLI synopsis: the CLI's reference and the contract. */
   cli: ['docs/CLI.md', 'docs/SPEC.md'],
   fuzzRoutes: 'docs/RELIABILITY.md',

@@ -40,7 +40,12 @@ interface StoredMetadata {
   updatedAt: string;
   /** Bytes of the body that inference reads (binary form: all but Adam's moments); absent for JSON bodies. */
   inferenceBytes?: string;
+  /** Imported models: their source (JSON, at most SOURCE_METADATA_BYTES), so the list shows it without reading bodies. */
+  source?: string;
 }
+
+/** R2 keeps 2 KB of custom metadata an object: the source's JSON takes at most this much of it. */
+const SOURCE_METADATA_BYTES = 1024;
 
 export interface StoredModel {
   summary: ModelSummary;
@@ -53,6 +58,7 @@ export interface NewModelRecord {
   name: string | null;
   inputSize: number;
   hiddenSize: number;
+  source?: ModelSummary['source'];
 }
 
 export class ModelStore {
@@ -192,6 +198,7 @@ function toMetadata(summary: ModelSummary, body: Uint8Array): Record<string, str
     version: String(summary.version),
     createdAt: summary.createdAt,
     updatedAt: summary.updatedAt,
+    ...(summary.source ? { source: sourceText(summary.source) } : {}),
   };
   return { ...metadata };
 }
@@ -211,6 +218,28 @@ function stored(id: string, object: R2Object): StoredModel {
       version: Number(meta.version ?? 1),
       createdAt: meta.createdAt ?? uploaded,
       updatedAt: meta.updatedAt ?? uploaded,
+      ...(meta.source ? sourceOf(meta.source) : {}),
     },
   };
+}
+
+/** The source as JSON within SOURCE_METADATA_BYTES: long texts cut to 128 characters, then optional fields dropped. */
+function sourceText(source: NonNullable<ModelSummary['source']>): string {
+  const short = Object.fromEntries(Object.entries(source).map(([k, v]) => [k, typeof v === 'string' ? v.slice(0, 128) : v]));
+  let text = JSON.stringify(short);
+  for (const drop of ['dtype', 'libraryVersion', 'hookName', 'neuronpediaId', 'modelName']) {
+    if (new TextEncoder().encode(text).length <= SOURCE_METADATA_BYTES) break;
+    delete short[drop];
+    text = JSON.stringify(short);
+  }
+  return text;
+}
+
+function sourceOf(text: string): { source?: ModelSummary['source'] } {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return typeof value === 'object' && value !== null && typeof (value as { format?: unknown }).format === 'string' ? { source: value as ModelSummary['source'] } : {};
+  } catch {
+    return {}; // metadata written by someone else: the summary goes without it
+  }
 }

@@ -141,9 +141,10 @@ const WholeSchema = z
 
 export const ExportQuerySchema = z.object({
   format: z
-    .enum(['json', 'safetensors', 'onnx'])
+    .enum(['json', 'safetensors', 'onnx', 'saelens', 'sparsify'])
     .optional()
-    .openapi({ description: 'json (default): the JSON model file; safetensors: the binary one (docs/MODEL-FORMAT.md); onnx: an ONNX graph (opset 13) for other runtimes.' }),
+    .openapi({ description: 'json (default): the JSON model file; safetensors: the binary one (docs/MODEL-FORMAT.md); onnx: an ONNX graph (opset 13) for other runtimes; saelens, sparsify: a zip of the folder SAELens\' SAE.load_from_disk or sparsify\'s SparseCoder.load_from_disk loads (docs/IMPORT.md).' }),
+  dtype: z.enum(['f32', 'bf16']).optional().openapi({ description: 'saelens, sparsify: the weights\' dtype in the folder (default f32).' }),
   whole: WholeSchema,
 });
 
@@ -170,12 +171,28 @@ export const MetricsSchema = z
   })
   .openapi('Metrics');
 
+/** Where an imported model came from (src/model/source-metadata.ts), as the summary keeps it. */
+export const ModelSourceSchema = z
+  .object({
+    format: z.string().openapi({ description: 'The format it was imported from (saelens, sparsify, gemma-scope, gemma-scope-2, llama-scope, dictionary-learning, openai).' }),
+    library: z.string(),
+    libraryVersion: z.string().optional(),
+    architecture: z.string().optional().openapi({ description: 'The architecture as the source names it (standard, AutoEncoderTopK, …).' }),
+    modelName: z.string().optional(),
+    hookName: z.string().optional(),
+    contextSize: z.number().int().optional(),
+    neuronpediaId: z.string().optional(),
+    dtype: z.string().optional().openapi({ description: 'The dtype its weights were stored in; edge-sae holds them as float32.' }),
+  })
+  .openapi('ModelSource');
+
 export const ModelSummarySchema = z
   .object({
     id: z.string(),
     name: z.string().nullable(),
     inputSize: z.number().int(),
     hiddenSize: z.number().int(),
+    source: ModelSourceSchema.optional().openapi({ description: 'Imported models: where they came from (POST /v1/models/import with an SAE folder); absent for models trained here.' }),
     version: z.number().int().openapi({ description: 'Increases with every training run.' }),
     createdAt: z.string().openapi({ format: 'date-time' }),
     updatedAt: z.string().openapi({ format: 'date-time' }),

@@ -5,6 +5,7 @@
 import type { CommandSpec } from './args.js';
 import { OPTION_FLAGS } from './option-flags.js';
 import { SWEEP_METRICS } from '../sweep/ranking.js';
+import { SAE_FORMAT_NAMES } from '../sae-import/registry.js';
 
 export const TRAIN: CommandSpec = {
   name: 'train',
@@ -86,12 +87,28 @@ export const FILTERS: CommandSpec = {
 
 export const EXPORT: CommandSpec = {
   name: 'export',
-  summary: 'write the model for other runtimes: ONNX, or a TF.js layers model',
+  summary: 'write the model for other runtimes (ONNX, a TF.js layers model) or other libraries (SAELens, sparsify)',
   options: [
-    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train' },
-    { name: 'out', kind: 'path', value: 'FILE|DIR', required: true, help: 'onnx: the .onnx file; tfjs: a directory for model.json and weights.bin, or a model.json path (weights beside it as NAME.weights.bin)' },
-    { name: 'format', kind: 'choice', value: 'onnx|tfjs', choices: ['onnx', 'tfjs'], help: 'onnx: opset 13 graph; tfjs: TF.js layers model for tf.loadLayersModel (default onnx)' },
+    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train or edge-sae import' },
+    { name: 'out', kind: 'path', value: 'FILE|DIR', required: true, help: 'onnx: the .onnx file; tfjs: a directory for model.json and weights.bin, or a model.json path (weights beside it as NAME.weights.bin); saelens, sparsify: the folder to write (made if missing)' },
+    { name: 'format', kind: 'choice', value: 'onnx|tfjs|saelens|sparsify', choices: ['onnx', 'tfjs', 'saelens', 'sparsify'], help: 'onnx: opset 13 graph; tfjs: TF.js layers model for tf.loadLayersModel; saelens: a folder SAE.load_from_disk loads (relu, topk, jumprelu); sparsify: a folder SparseCoder.load_from_disk loads (topk) (default onnx)' },
+    { name: 'dtype', kind: 'choice', value: 'f32|bf16', choices: ['f32', 'bf16'], help: 'saelens, sparsify: the weights\' dtype in the folder (default f32)' },
     { name: 'whole', kind: 'flag', value: '', help: 'the whole autoencoder (input → reconstruction, in the data\'s scale) instead of the encoder (input → codes)' },
+    JSON_FLAG,
+    QUIET_FLAG,
+  ],
+};
+
+export const IMPORT: CommandSpec = {
+  name: 'import',
+  summary: 'read an SAE written by SAELens, sparsify, Gemma Scope, Llama Scope, dictionary_learning or OpenAI into an edge-sae model',
+  options: [
+    { name: 'from', kind: 'path', value: 'PATH', required: true, help: 'the SAE\'s folder (cfg.json + sae_weights.safetensors, params.npz, ae.pt + config.json, …), a zip of it, or one .pt / .npz file' },
+    { name: 'out', kind: 'path', value: 'MODEL.safetensors', help: 'the model file to write (binary when it ends in .safetensors, else JSON); not with --api' },
+    { name: 'format', kind: 'choice', value: SAE_FORMAT_NAMES.join('|'), choices: SAE_FORMAT_NAMES, help: 'the source\'s format (default: found from its files; when it cannot be, the error lists what was found)' },
+    { name: 'api', kind: 'text', value: 'URL', help: 'import into this API instead (POST /v1/models/import, the folder as a zip) and print the model\'s id' },
+    { name: 'token', kind: 'text', value: 'TOKEN', help: 'with --api: a token with the write scope (default: $EDGE_SAE_TOKEN)' },
+    { name: 'name', kind: 'text', value: 'NAME', help: 'with --api: the model\'s name' },
     JSON_FLAG,
     QUIET_FLAG,
   ],
@@ -195,4 +212,4 @@ export const FEATURES: CommandSpec = {
   ],
 };
 
-export const COMMANDS: readonly CommandSpec[] = [TRAIN, ENCODE, EVALUATE, PLOT, FILTERS, EXPORT, CONVERT, SWEEP, UPLOAD, JOB, DENSITY, FEATURES];
+export const COMMANDS: readonly CommandSpec[] = [TRAIN, ENCODE, EVALUATE, PLOT, FILTERS, EXPORT, CONVERT, IMPORT, SWEEP, UPLOAD, JOB, DENSITY, FEATURES];

@@ -10,13 +10,16 @@ import { buildOnnx } from '../export/onnx.js';
 import { architectureOf } from '../backends/types.js';
 import { checkExportable, type ExportableModel } from '../export/exportable.js';
 import { exportTfjsLayers } from '../export/tfjs-layers.js';
+import { exportSae, type ExportDtype } from '../sae-import/export.js';
 import { UsageError, type ParsedOptions } from './args.js';
 import { checkOutputPath, readModelFileAt, reportWritten, writeFileAtomic, type CliIo } from './io.js';
 
 export async function exportModel(options: ParsedOptions, io: CliIo): Promise<void> {
   const modelPath = options.required('model');
   const outPath = options.required('out');
-  const format = options.choice<'onnx' | 'tfjs'>('format') ?? 'onnx';
+  const format = options.choice<'onnx' | 'tfjs' | 'saelens' | 'sparsify'>('format') ?? 'onnx';
+  if (format === 'saelens' || format === 'sparsify') return exportFolder(options, io, format, modelPath, outPath);
+  if (options.string('dtype') !== undefined) throw new UsageError('--dtype: only for --format saelens or sparsify (the weights\' dtype in their folder)');
   const whole = options.flag('whole');
   const ext = path.extname(outPath).toLowerCase();
   if (format === 'onnx' && ext === '.json') {
@@ -51,6 +54,21 @@ export async function exportModel(options: ParsedOptions, io: CliIo): Promise<vo
     { out: modelJsonPath, weights: weightsPath, format, whole, inputSize, hiddenSize, scaling: exported.scaling, bytes: exported.weightData.length },
     `wrote ${modelJsonPath} and ${weightsPath}: ${what} as a TF.js layers model (scaling ${exported.scaling})`,
   );
+}
+
+/** `--format saelens|sparsify`: the folder those libraries load (src/sae-import/export.ts), made if missing. */
+function exportFolder(options: ParsedOptions, io: CliIo, format: 'saelens' | 'sparsify', modelPath: string, outPath: string): void {
+  const state = readModelFileAt(modelPath);
+  const dtype = options.choice<ExportDtype>('dtype') ?? 'f32';
+  const files = exportSae({ toState: () => state }, format, { dtype });
+  try {
+    mkdirSync(outPath, { recursive: true });
+  } catch (error) {
+    throw new InputError(`--out ${outPath}: cannot make the directory: ${describeFsError(error)}`);
+  }
+  for (const [name, bytes] of files) writeFileAtomic(path.join(outPath, name), bytes);
+  const names = [...files.keys()];
+  reportWritten(options, io, { out: outPath, format, dtype, files: names, inputSize: state.shape.inputSize, hiddenSize: state.shape.hiddenSize }, `wrote ${outPath}: ${names.join(' and ')} (${format}, ${dtype})`);
 }
 
 /**

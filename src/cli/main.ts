@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InputError } from '../errors.js';
 import { parseCommandArgs, UsageError, type CommandSpec, type ParsedOptions } from './args.js';
-import { CONVERT, DENSITY, ENCODE, EVALUATE, EXPORT, FEATURES, FILTERS, JOB, PLOT, SWEEP, TRAIN, UPLOAD } from './commands.js';
+import { CONVERT, DENSITY, ENCODE, EVALUATE, EXPORT, FEATURES, FILTERS, IMPORT, JOB, PLOT, SWEEP, TRAIN, UPLOAD } from './commands.js';
 import { commandHelp, mainHelp } from './help.js';
 import { processIo, type CliIo } from './io.js';
 
@@ -22,13 +22,14 @@ const COMMANDS: Record<string, { spec: CommandSpec; load: () => Promise<Command>
   filters: { spec: FILTERS, load: async () => (await import('./pictures.js')).filters },
   export: { spec: EXPORT, load: async () => (await import('./export.js')).exportModel },
   convert: { spec: CONVERT, load: async () => (await import('./convert.js')).convert },
+  import: { spec: IMPORT, load: async () => (await import('./import-sae.js')).importCommand },
   sweep: { spec: SWEEP, load: async () => (await import('./sweep.js')).sweep },
   upload: { spec: UPLOAD, load: async () => (await import('./upload.js')).upload },
   job: { spec: JOB, load: async () => (await import('./job.js')).job },
   density: { spec: DENSITY, load: async () => (await import('./density.js')).density },
   features: { spec: FEATURES, load: async () => (await import('./features.js')).features },
 };
-const NAMES = 'train, encode, evaluate, plot, filters, export, convert, sweep, upload, job, density or features';
+const NAMES = 'train, encode, evaluate, plot, filters, export, convert, import, sweep, upload, job, density or features';
 
 /**
  * Runs the CLI on `argv` (the arguments after the program name) and returns the exit code.

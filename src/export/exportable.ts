@@ -35,6 +35,10 @@ export function checkExportable(architecture: ArchitectureName, format: ExportFo
 /** The parts of a trained model that an export holds (a copy of its parameters). */
 export function exportableModel(model: SparseAutoencoder, format: ExportFormat = 'onnx'): ExportableModel {
   checkExportable(model.config.architecture, format);
+  if (model.rowNormalization !== null) {
+    // ONNX and TF.js graphs here apply a per-feature scaling only; a per-row one would be silently lost
+    throw new ConfigError('normalization.perRow', `is "${model.rowNormalization}" (an imported SAE's per-row input normalisation), which the ${format === 'onnx' ? 'ONNX' : 'TF.js'} export does not write yet; export it to its library's format instead (exportSae, docs/IMPORT.md)`);
+  }
   const normalization = model.inputNormalization;
   if (normalization === null) {
     throw new Error('cannot export a model before it has been trained: its normalisation is fitted on the training data');

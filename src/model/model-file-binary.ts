@@ -21,7 +21,7 @@
 import { PARAMETER_NAMES, parameterShapes, type ArchitectureName, type LayerShape, type ParameterName, type Parameters } from '../backends/types.js';
 import { shortestFloat32 } from '../data/float32.js';
 import { describeValue } from '../util/describe-value.js';
-import { extraParameters, FieldReader, keptHistory, lossToJson, MODEL_FORMAT, MODEL_FORMAT_VERSION, readModelFields, tensorNameOf, validationToJson, type ModelState, type TensorSource } from './model-file.js';
+import { extraParameters, FieldReader, keptHistory, lossToJson, MODEL_FORMAT, readModelFields, versionOf, tensorNameOf, validationToJson, type ModelState, type TensorSource } from './model-file.js';
 import { checkJsonDepth } from './model-file-checks.js';
 import { normalizationVectors } from './normalization.js';
 import { decodeSafetensors, encodeSafetensors, prefixLength, type Float32Tensor, type RawTensor } from './safetensors.js';
@@ -77,7 +77,7 @@ export function toBinaryModelFile(state: ModelState): Uint8Array<ArrayBuffer> {
   }
   const metadata: Record<string, string> = {
     format: MODEL_FORMAT,
-    version: String(MODEL_FORMAT_VERSION),
+    version: String(versionOf(state)),
     inputSize: String(shape.inputSize),
     hiddenSize: String(shape.hiddenSize),
     weightLayout: WEIGHT_LAYOUT,
@@ -96,6 +96,9 @@ export function toBinaryModelFile(state: ModelState): Uint8Array<ArrayBuffer> {
   if (history.validationHistory) metadata.validationHistory = JSON.stringify(validationToJson(history.validationHistory));
   if (history.bestEpoch !== null) metadata.bestEpoch = JSON.stringify(history.bestEpoch);
   if (history.historyEpochs) metadata.historyEpochs = JSON.stringify(history.historyEpochs);
+  // version 2 (model-file.ts): an imported model's per-row normalisation and its source
+  if (state.rowNormalization) metadata.normalizationPerRow = state.rowNormalization;
+  if (state.source) metadata.source = JSON.stringify(state.source);
   return encodeSafetensors(tensors, metadata);
 }
 
@@ -204,7 +207,8 @@ export function readBinaryModelFile(bytes: Uint8Array, source?: string, options:
     version: integerText(metadata.version),
     inputSize: integerText(metadata.inputSize),
     hiddenSize: integerText(metadata.hiddenSize),
-    normalization: { kind: metadata.normalization },
+    normalization: { kind: metadata.normalization, ...(metadata.normalizationPerRow !== undefined ? { perRow: metadata.normalizationPerRow } : {}) },
+    ...(metadata.source !== undefined ? { source: json('source', undefined) } : {}),
     config: json('config', undefined),
     training: json('training', {}),
     optimizerState: withoutOptimizer ? undefined : json('optimizer', undefined),

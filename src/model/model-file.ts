@@ -11,11 +11,20 @@ import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type Norm
 import type { StoredMetrics } from './metrics.js';
 import { lastEpochOf, readHistoryEpochs, summariseHistory, type History } from './history.js';
 import { checkConfigKeys, checkTrainingKeys, readMetrics } from './model-file-checks.js';
-import { NORMALIZATION_VECTORS, normalizationVectors, type Normalization } from './normalization.js';
+import { isRowNormalization, NORMALIZATION_VECTORS, normalizationVectors, ROW_NORMALIZATIONS, type Normalization, type RowNormalization } from './normalization.js';
+import { readSourceMetadata, type SourceMetadata } from './source-metadata.js';
 import type { StoredWeights, WeightDtype } from './weight-dtype.js';
 
 export const MODEL_FORMAT = 'edge-sae';
 export const MODEL_FORMAT_VERSION = 1;
+/**
+ * Version 2 (issue 26, imported SAEs) adds two optional fields: `normalization.perRow` (a per-row
+ * input normalisation, normalization.ts's RowNormalization) and `source` (where the model came
+ * from, source-metadata.ts). A file is written as version 2 only when it holds one of them, so
+ * every other file stays version 1, byte for byte; readers take both versions.
+ */
+export const MODEL_FORMAT_VERSION_2 = 2;
+export const MODEL_FORMAT_VERSIONS: readonly number[] = [MODEL_FORMAT_VERSION, MODEL_FORMAT_VERSION_2];
 
 interface LayerJson {
   weights: number[][];
@@ -62,10 +71,12 @@ const LAYERS: readonly LayerName[] = [...new Set(PARAMETER_NAMES.map((name) => P
 /** What a model file holds, as JSON. */
 export interface ModelFile {
   format: typeof MODEL_FORMAT;
-  version: typeof MODEL_FORMAT_VERSION;
+  version: typeof MODEL_FORMAT_VERSION | typeof MODEL_FORMAT_VERSION_2;
   inputSize: number;
   hiddenSize: number;
-  normalization: { kind: 'minmax'; min: number[]; max: number[] } | { kind: 'standardize'; mean: number[]; std: number[] } | { kind: 'none' };
+  normalization: ({ kind: 'minmax'; min: number[]; max: number[] } | { kind: 'standardize'; mean: number[]; std: number[] } | { kind: 'none' }) & { perRow?: RowNormalization };
+  /** Version 2: where an imported model came from. */
+  source?: SourceMetadata;
   encoder: LayerJson;
   decoder: LayerJson;
   config: Omit<ModelConfig, 'hiddenSize'> & { hiddenSize: number };
@@ -115,11 +126,20 @@ export interface ModelState {
    * (history.ts, past MAX_HISTORY_POINTS epochs); absent or null: entry k is epoch k + 1.
    */
   historyEpochs?: number[] | null;
+  /** An imported model's per-row input normalisation (normalization.ts), applied before `normalization`; absent or null: none. */
+  rowNormalization?: RowNormalization | null;
+  /** Where an imported model came from; absent or null for models trained here. */
+  source?: SourceMetadata | null;
   /**
    * A bf16 or int8 model (./weight-dtype.ts): its two weight matrices as stored; `parameters`
    * holds them widened to float32 (exactly). Absent or null: float32 weights.
    */
   stored?: StoredWeights | null;
+}
+
+/** The version a file of `state` is written as: 2 when it holds a field of version 2, else 1. */
+export function versionOf(state: Pick<ModelState, 'rowNormalization' | 'source'>): 1 | 2 {
+  return state.rowNormalization || state.source ? MODEL_FORMAT_VERSION_2 : MODEL_FORMAT_VERSION;
 }
 
 /** The dtype of a model state's weights. */
@@ -176,10 +196,15 @@ export function toModelFile(state: ModelState): ModelFile {
   const norm = state.normalization;
   const file: ModelFile = {
     format: MODEL_FORMAT,
-    version: MODEL_FORMAT_VERSION,
+    version: versionOf(state),
     inputSize: shape.inputSize,
     hiddenSize: shape.hiddenSize,
-    normalization: { kind: norm.kind, ...Object.fromEntries(normalizationVectors(norm).map(([name, values]) => [name, listOf(values)])) } as ModelFile['normalization'],
+    normalization: {
+      kind: norm.kind,
+      ...Object.fromEntries(normalizationVectors(norm).map(([name, values]) => [name, listOf(values)])),
+      ...(state.rowNormalization ? { perRow: state.rowNormalization } : {}),
+    } as ModelFile['normalization'],
+    ...(state.source ? { source: { ...state.source } } : {}),
     encoder: layers.encoder,
     decoder: layers.decoder,
     config: { ...state.config },
@@ -291,7 +316,7 @@ export class FieldReader {
 /** The top-level fields of a model file; any other is refused (a typo would otherwise be lost). */
 const MODEL_FILE_FIELDS: readonly string[] = [
   'format', 'version', 'inputSize', 'hiddenSize', 'normalization', 'encoder', 'decoder',
-  'config', 'training', 'optimizerState', 'metrics', 'lossHistory', 'stepsSinceFired', 'validationHistory', 'bestEpoch', 'historyEpochs',
+  'config', 'training', 'optimizerState', 'metrics', 'lossHistory', 'stepsSinceFired', 'validationHistory', 'bestEpoch', 'historyEpochs', 'source',
 ] satisfies (keyof ModelFile)[];
 
 /**
@@ -360,8 +385,8 @@ function readNormalization(read: FieldReader, kind: Json, n: number, tensors: Te
  */
 export function readModelFields(read: FieldReader, file: Record<string, Json>, tensors: TensorSource): ModelState {
   if (file.format !== MODEL_FORMAT) read.fail('format', `must be "${MODEL_FORMAT}", got ${describeValue(file.format)}`);
-  if (file.version !== MODEL_FORMAT_VERSION) {
-    read.fail('version', `version ${describeValue(file.version)} is not supported (this edge-sae reads version ${MODEL_FORMAT_VERSION})`);
+  if (!MODEL_FORMAT_VERSIONS.includes(file.version as number)) {
+    read.fail('version', `version ${describeValue(file.version)} is not supported (this edge-sae reads versions ${MODEL_FORMAT_VERSIONS.join(' and ')})`);
   }
   const shape = { inputSize: read.integer(file.inputSize, 'inputSize', 1), hiddenSize: read.integer(file.hiddenSize, 'hiddenSize', 1) };
   // The names the parameters are under depend on the architecture (gated's b1 is encoder.b_gate),
@@ -370,7 +395,10 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
   const named = typeof file.config === 'object' && file.config !== null ? (file.config as Record<string, Json>).architecture : undefined;
   const parameters = tensors.parameters('parameters', shape, isArchitectureName(named) ? named : 'sigmoid');
 
-  const normalization = readNormalization(read, read.object(file.normalization, 'normalization').kind, shape.inputSize, tensors);
+  const normalizationJson = read.object(file.normalization, 'normalization');
+  const normalization = readNormalization(read, normalizationJson.kind, shape.inputSize, tensors);
+  const rowNormalization = readRowNormalization(read, normalizationJson.perRow, file.version);
+  const source = file.source === undefined || file.source === null ? null : versionTwo(read, 'source', file.version, () => readSourceMetadata(read, file.source));
 
   const configJson = read.object(file.config, 'config');
   checkConfigKeys(read, configJson);
@@ -446,7 +474,23 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
     ...(history.validationHistory ? { validationHistory: history.validationHistory } : {}),
     ...(history.bestEpoch !== null ? { bestEpoch: history.bestEpoch } : {}),
     ...(history.historyEpochs ? { historyEpochs: history.historyEpochs } : {}),
+    ...(rowNormalization ? { rowNormalization } : {}),
+    ...(source ? { source } : {}),
   };
+}
+
+/** A field of version 2 in a version 1 file is refused (the version says which reader it needs). */
+function versionTwo<T>(read: FieldReader, field: string, version: Json, value: () => T): T {
+  if (version !== MODEL_FORMAT_VERSION_2) read.fail(field, `is a field of version ${MODEL_FORMAT_VERSION_2} files, but this file says version ${describeValue(version)}`);
+  return value();
+}
+
+/** normalization.perRow: absent, or one of ROW_NORMALIZATIONS (version 2). */
+function readRowNormalization(read: FieldReader, value: Json, version: Json): RowNormalization | null {
+  if (value === undefined || value === null) return null;
+  return versionTwo(read, 'normalization.perRow', version, () =>
+    isRowNormalization(value) ? value : read.fail('normalization.perRow', `must be one of ${ROW_NORMALIZATIONS.map((k) => JSON.stringify(k)).join(', ')}, got ${describeValue(value)}`),
+  );
 }
 
 /** validationHistory: absent, or one finite loss or null per epoch of lossHistory. */

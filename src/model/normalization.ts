@@ -174,3 +174,72 @@ export function denormalize(norm: Normalization, data: Float32Array, rows: numbe
   }
   return out;
 }
+
+/**
+ * A per-row input normalisation an imported SAE brings (docs/IMPORT.md), applied to each row before
+ * the per-feature scaling above and undone on that row's reconstruction:
+ * - "layer_norm": x' = (x − μ) / (σ + 1e-5), μ the row's mean, σ its standard deviation with
+ *   Bessel's correction (torch's `x.std(dim=-1)`), as SAELens' normalize_activations "layer_norm"
+ *   (sae_lens/saes/sae.py, run_time_activation_ln_in) and OpenAI's v5 SAEs (sparse_autoencoder/model.py, LN);
+ *   undone as x̂·σ + μ (the ε is not put back, as both libraries undo it).
+ * - "constant_norm_rescale": x' = x·√n / ‖x‖, undone as x̂·‖x‖/√n (SAELens, run_time_activation_norm_fn_in).
+ * It depends on the row, so decoding codes alone (no row) cannot undo it: decode answers in the
+ * normalised space, reconstruct in the caller's.
+ */
+export const ROW_NORMALIZATIONS = ['layer_norm', 'constant_norm_rescale'] as const;
+export type RowNormalization = (typeof ROW_NORMALIZATIONS)[number];
+
+export function isRowNormalization(value: unknown): value is RowNormalization {
+  return typeof value === 'string' && (ROW_NORMALIZATIONS as readonly string[]).includes(value);
+}
+
+/** Each row's (shift, scale): x' = (x − shift) / scale. Computed in float64. */
+export function rowStatistics(kind: RowNormalization, data: Float32Array, rows: number, cols: number): Float64Array {
+  const stats = new Float64Array(2 * rows);
+  for (let i = 0; i < rows; i++) {
+    const row = data.subarray(i * cols, (i + 1) * cols);
+    if (kind === 'layer_norm') {
+      let sum = 0;
+      for (let j = 0; j < cols; j++) sum += row[j]!;
+      const mean = sum / cols;
+      let squares = 0;
+      for (let j = 0; j < cols; j++) squares += (row[j]! - mean) ** 2;
+      // torch's std is unbiased (÷ n − 1); one column has none: NaN in torch, refused by the caller's finite check
+      stats[2 * i] = mean;
+      stats[2 * i + 1] = Math.sqrt(squares / (cols - 1));
+    } else {
+      let squares = 0;
+      for (let j = 0; j < cols; j++) squares += row[j]! ** 2;
+      stats[2 * i] = 0;
+      stats[2 * i + 1] = Math.sqrt(squares) / Math.sqrt(cols);
+    }
+  }
+  return stats;
+}
+
+/** The divisor of a row: layer_norm adds its ε to σ. */
+function rowDivisor(kind: RowNormalization, scale: number): number {
+  return kind === 'layer_norm' ? scale + 1e-5 : scale;
+}
+
+/** The rows normalised (a new array) and their statistics, for rowDenormalize. */
+export function rowNormalize(kind: RowNormalization, data: Float32Array, rows: number, cols: number): { x: Float32Array; stats: Float64Array } {
+  const stats = rowStatistics(kind, data, rows, cols);
+  const x = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const shift = stats[2 * i]!;
+    const divisor = rowDivisor(kind, stats[2 * i + 1]!);
+    for (let j = 0; j < cols; j++) x[i * cols + j] = (data[i * cols + j]! - shift) / divisor;
+  }
+  return { x, stats };
+}
+
+/** Undoes rowNormalize on outputs, in place: x = x'·scale + shift (as SAELens and OpenAI undo it). */
+export function rowDenormalize(data: Float32Array, stats: Float64Array, rows: number, cols: number): Float32Array {
+  for (let i = 0; i < rows; i++) {
+    const shift = stats[2 * i]!;
+    const scale = stats[2 * i + 1]!;
+    for (let j = 0; j < cols; j++) data[i * cols + j] = data[i * cols + j]! * scale + shift;
+  }
+  return data;
+}

@@ -42,7 +42,8 @@ import { isWeightDtype, WEIGHT_DTYPES, type StoredWeights, type WeightDtype } fr
 import { describeValue } from '../util/describe-value.js';
 import { checkFiniteMetrics, checkFiniteOutput } from './output-check.js';
 import { lastEpochOf, summariseHistory } from './history.js';
-import { checkAllFinite, denormalize, fitNormalization, normalizationFromRange, normalizationVectors, normalize, normalizeInto, StandardizationFit, type Normalization } from './normalization.js';
+import { checkAllFinite, denormalize, fitNormalization, normalizationFromRange, normalizationVectors, normalize, normalizeInto, rowDenormalize, rowNormalize, StandardizationFit, type Normalization, type RowNormalization } from './normalization.js';
+import type { SourceMetadata } from './source-metadata.js';
 import { shuffleSeed } from './random.js';
 import { checkSelection, fromFeatureLists, selectSparse, SparseDecoder, type FeatureList, type SparseCodes, type SparseSelection } from './sparse-codes.js';
 import { decoderOutput } from './sparse-decode.js';
@@ -149,6 +150,10 @@ export interface FinishingPass {
 
 export class SparseAutoencoder {
   private normalization: Normalization | null;
+  /** An imported model's per-row input normalisation (normalization.ts), before `normalization`; null: none. */
+  readonly rowNormalization: RowNormalization | null;
+  /** Where an imported model came from (source-metadata.ts); null for models trained here. */
+  readonly source: SourceMetadata | null;
   private training: TrainingOptions & { epochsCompleted: number };
   private trainedWith: string;
   private metrics: StoredMetrics | null;
@@ -182,6 +187,8 @@ export class SparseAutoencoder {
   ) {
     this.backendReport = backendReport ?? null;
     this.normalization = state.normalization ?? null;
+    this.rowNormalization = state.rowNormalization ?? null;
+    this.source = state.source ?? null;
     this.training = state.training ?? { ...DEFAULT_TRAINING_OPTIONS, epochsCompleted: 0 };
     this.trainedWith = state.trainedWith ?? backendName;
     this.metrics = state.metrics ?? null;
@@ -363,6 +370,8 @@ export class SparseAutoencoder {
       ...(this.validationHistory ? { validationHistory: this.validationHistory } : {}),
       ...(this.bestEpoch !== null ? { bestEpoch: this.bestEpoch } : {}),
       ...(this.historyEpochs !== null ? { historyEpochs: this.historyEpochs } : {}),
+      ...(this.rowNormalization !== null ? { rowNormalization: this.rowNormalization } : {}),
+      ...(this.source !== null ? { source: this.source } : {}),
       ...(this.stored ? { stored: this.stored } : {}),
     };
   }
@@ -623,7 +632,11 @@ export class SparseAutoencoder {
     return { rows: sparse.rows, cols: n, data: output };
   }
 
-  /** decode(a) = σ(a·W2 + b2), mapped back to the caller's scale. */
+  /**
+   * decode(a) = σ(a·W2 + b2), mapped back to the caller's scale. A per-row normalisation
+   * (rowNormalization) depends on the row the codes came from, so it is not undone here: with
+   * one, decode answers in the normalised space (reconstruct undoes it, knowing the rows).
+   */
   decode(codes: DataInput): Matrix {
     this.checkUsable();
     const matrix = toMatrix(codes, 'codes');
@@ -640,9 +653,10 @@ export class SparseAutoencoder {
    * also in the caller's scale.
    */
   reconstruct(data: DataInput): { outputs: Matrix; errors: Float64Array } {
-    const { x, rows, original } = this.prepare(data);
+    const { x, rows, original, rowStats } = this.prepare(data);
     const n = this.inputSize;
     const outputs = denormalize(this.requireNormalization(), this.session.forward(x, rows).output, rows, n);
+    if (rowStats !== null) rowDenormalize(outputs, rowStats, rows, n);
     const errors = new Float64Array(rows);
     for (let i = 0; i < rows; i++) {
       let sum = 0;
@@ -766,14 +780,20 @@ export class SparseAutoencoder {
     return computeMetrics(terms, meanActivation, forward, x, rows, this.inputSize, this.hiddenSize, this.config.architecture);
   }
 
-  private prepare(data: DataInput): { x: Float32Array; rows: number; original: Matrix } {
+  private prepare(data: DataInput): { x: Float32Array; rows: number; original: Matrix; rowStats: Float64Array | null } {
     this.checkUsable();
     const original = this.checkWidth(toMatrix(data, 'data'), 'data');
-    const x = normalize(this.requireNormalization(), original.data, original.rows, original.cols, 'data', this.linear);
+    let rowStats: Float64Array | null = null;
+    let input = original.data;
+    if (this.rowNormalization !== null) {
+      checkAllFinite(original.data, original.rows, original.cols, 'data');
+      ({ x: input, stats: rowStats } = rowNormalize(this.rowNormalization, original.data, original.rows, original.cols));
+    }
+    const x = normalize(this.requireNormalization(), input, original.rows, original.cols, 'data', this.linear);
     // Finite rows scaled by a finite but extreme scaling (a range of 1e-30) can overflow here, and
     // a kernel may turn the Infinity into a plausible 0 (relu of NaN): refused before any kernel runs.
     checkFiniteOutput(x, original.cols, 'scaled inputs');
-    return { x, rows: original.rows, original };
+    return { x, rows: original.rows, original, rowStats };
   }
 
   private requireNormalization(): Normalization {
@@ -799,6 +819,10 @@ export class SparseAutoencoder {
    * float32 and silently rounded again, or saved wider than it was loaded).
    */
   private checkTrainable(): void {
+    // Training runs in the per-feature scaling only: a per-row normalisation (an imported SAE's) is not trained through.
+    if (this.rowNormalization !== null) {
+      throw new ConfigError('normalization.perRow', `is "${this.rowNormalization}" (an imported SAE's per-row input normalisation); training does not apply it yet, so this model can encode, decode and reconstruct but not be trained further`);
+    }
     if (this.stored !== null) {
       throw new ConfigError('weightDtype', `this model's weights are ${this.stored.dtype}; training needs float32 weights: convert it first (model.withWeightDtype('f32'), or edge-sae convert --dtype f32; widening is exact), train, and convert back`);
     }

@@ -122,7 +122,7 @@ const TIERS: readonly (readonly string[])[] = [
   ['architectures', 'formats'],
   ['backends', 'data'],
   ['model'],
-  ['export', 'viz', 'jobs', 'sweep'],
+  ['export', 'viz', 'jobs', 'sweep', 'sae-import'],
   ['features'],
   ['api', 'cli'],
   ['client'],

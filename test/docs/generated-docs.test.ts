@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderArchitectures } from '../../scripts/docs/architectures.js';
+import { renderSaeFormats } from '../../scripts/docs/sae-formats.js';
 import { renderEncodeLoad, type LoadResults } from '../../bench/encode-load-table.js';
 import { measureBundle } from '../../scripts/docs/bundle.js';
 import { renderCliSynopsis } from '../../scripts/docs/cli.js';
@@ -41,6 +42,12 @@ describe('generated docs', () => {
     const table = readRegion(resolve(ROOT, REGION_FILES.architectures), 'architectures');
     expect(table, STALE).toBe(renderArchitectures());
     expect(table).toMatch(/\| `jumprelu` \|/);
+  });
+
+  it('should give docs/IMPORT.md the table of every imported format\'s fields', () => {
+    const tables = readRegion(resolve(ROOT, REGION_FILES.saeFormats), 'sae-formats');
+    expect(tables, STALE).toBe(renderSaeFormats());
+    expect(tables).toMatch(/### `llama-scope`/);
   });
 
   it('should give docs/CLI.md and docs/SPEC.md the CLI synopsis of src/cli/commands.ts', () => {

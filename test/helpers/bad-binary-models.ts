@@ -99,7 +99,7 @@ export function badBinaryModels(file: Uint8Array): BadBinaryCase[] {
       field: 'config.sparsityTarget',
     },
     { what: 'config not JSON', bytes: withHeader(good, (h) => void (h.__metadata__.config = '{')), field: '__metadata__.config' },
-    { what: 'another version', bytes: withHeader(good, (h) => void (h.__metadata__.version = '2')), field: 'version' },
+    { what: 'another version', bytes: withHeader(good, (h) => void (h.__metadata__.version = '3')), field: 'version' },
     { what: 'another format', bytes: withHeader(good, (h) => void (h.__metadata__.format = 'keras')), field: 'format' },
     {
       what: 'sizes that do not match the tensors',

@@ -144,6 +144,6 @@ describe('binary model file (safetensors layout)', () => {
     const model = trained();
     const text = new TextEncoder().encode(JSON.stringify(model.toFile()));
     expect(readModelBytes(text).parameters.W1).toEqual(model.getParameters().W1);
-    expect(fieldOf(() => readModelBytes(new TextEncoder().encode(JSON.stringify({ ...model.toFile(), version: 2 }))))).toBe('version');
+    expect(fieldOf(() => readModelBytes(new TextEncoder().encode(JSON.stringify({ ...model.toFile(), version: 3 }))))).toBe('version');
   });
 });

@@ -139,7 +139,7 @@ describe('SparseAutoencoder (model logic, on the float64 reference backend)', ()
     const file = trainedModel().model.toFile();
     const cases: [unknown, RegExp][] = [
       [{ ...file, format: 'keras' }, /"format"/],
-      [{ ...file, version: 2 }, /"version".*not supported/],
+      [{ ...file, version: 3 }, /"version".*not supported/],
       [{ ...file, hiddenSize: 7 }, /encoder\.weights\[0\]/],
       [{ ...file, encoder: { ...file.encoder, bias: [1, 2] } }, /"encoder\.bias"/],
       [{ ...file, decoder: { ...file.decoder, weights: file.decoder.weights.map((r, i) => (i === 2 ? [...r.slice(0, 3), 'x'] : r)) } }, /decoder\.weights\[2\]\[3\]/],

@@ -274,7 +274,7 @@ describe('import', () => {
     expect(problem.type).toMatch(/invalid-model-file$/);
     problem = await expectProblem(await importFile({ ...file, format: 'keras' }), 422);
     expect(pointers(problem)).toContain('/format');
-    problem = await expectProblem(await importFile({ ...file, version: 2 }), 422);
+    problem = await expectProblem(await importFile({ ...file, version: 3 }), 422);
     expect(pointers(problem)).toContain('/version');
     const badWeight = structuredClone(file);
     badWeight.encoder.weights[2][5] = 'x';

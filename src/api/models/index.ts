@@ -10,6 +10,8 @@ import { MODEL_OPTIONS, TRAINING_OPTIONS } from '../../model/options.js';
 import { modelFileForm } from '../../model/model-bytes.js';
 import { toBinaryModelFile } from '../../model/model-file-binary.js';
 import { toModelFile } from '../../model/model-file.js';
+import { exportSae } from '../../sae-import/export.js';
+import { zipSync } from 'fflate';
 import type { AppEnv } from '../env.js';
 import { pageLimit } from '../page-limit.js';
 import { ApiError, validationHook } from '../problem.js';
@@ -115,10 +117,10 @@ export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(importRoute, async (c) => {
     const service = new ModelService(c.env);
     const mediaType = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    const name = c.req.valid('query').name;
-    if (mediaType === 'application/octet-stream') {
-      // Either form, told apart by content; the body limit has already bounded its size.
-      const detail = await service.importFile(new Uint8Array(await c.req.arrayBuffer()), name);
+    const { name, format } = c.req.valid('query');
+    if (mediaType === 'application/octet-stream' || mediaType === 'application/zip') {
+      // Either form, or another library's SAE, told apart by content; the body limit has already bounded its size.
+      const detail = await service.importFile(new Uint8Array(await c.req.arrayBuffer()), name, format);
       return c.json(detail, 201, { location: modelLocation(detail.id) });
     }
     if (mediaType === '') throw noMediaType(importRoute);
@@ -132,8 +134,26 @@ export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(exportRoute, async (c) => {
     const service = new ModelService(c.env);
     const { id } = c.req.valid('param');
-    const { format: asked, whole } = c.req.valid('query');
+    const { format: asked, whole, dtype } = c.req.valid('query');
     if (asked === 'onnx') return (await onnxExportResponse(service, id, whole === 'true')) as never;
+    if (asked === 'saelens' || asked === 'sparsify') {
+      // the folder SAELens or sparsify loads, as a zip (src/sae-import/export.ts)
+      const stored = await service.modelFile(id);
+      const files = exportSae({ toState: () => stored.state }, asked, { dtype: dtype ?? 'f32' });
+      return c.body(zipSync(Object.fromEntries(files), { level: 0 }), 200, {
+        'content-type': 'application/zip',
+        'content-disposition': `attachment; filename="${id}-${asked}.zip"`,
+        etag: `"${stored.etag}-${asked}-${dtype ?? 'f32'}"`,
+      }) as never;
+    }
+    if (dtype !== undefined) {
+      throw new ApiError(422, {
+        type: 'validation-failed',
+        title: 'Validation failed',
+        detail: 'dtype applies to format=saelens and format=sparsify only.',
+        errors: [{ parameter: 'dtype', detail: 'only with format=saelens or sparsify' }],
+      });
+    }
     if (whole !== undefined) {
       throw new ApiError(422, {
         type: 'validation-failed',

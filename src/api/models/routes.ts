@@ -3,6 +3,7 @@
  * The OpenAPI document and the typed `hc` client both come from these.
  */
 import { architectureModule, ARCHITECTURES } from '../../architectures/registry.js';
+import { SAE_FORMAT_NAMES, type SaeFormatName } from '../../sae-import/registry.js';
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireAccess } from '../auth.js';
 import { limitBody } from '../body-limit.js';
@@ -83,18 +84,22 @@ const BinaryModelFileSchema = z.string().openapi({ format: 'binary', description
 export const importRoute = createRoute({
   method: 'post',
   path: '/import',
-  summary: 'Import a model file',
+  summary: 'Import a model file, or an SAE of another library',
   description:
-    'Stores a model file (as exported, either form) under a new id. `application/json`: the JSON form. `application/octet-stream`: either form, told apart by content (the binary form, or JSON text). Its size is bounded by MAX_MODEL_BYTES.',
+    'Stores a model file (as exported, either form) under a new id. `application/json`: the JSON form. `application/octet-stream`: either form, told apart by content (the binary form, or JSON text), or an SAE written by SAELens, sparsify, Gemma Scope, Llama Scope, dictionary_learning or OpenAI\'s sparse_autoencoder: a zip of its folder (or one .pt / .npz), its format found from the files or named by `format` (docs/IMPORT.md). `application/zip`: such a zip. A bad file is refused with 422 naming the file and the field, before anything is stored. Its size is bounded by MAX_MODEL_BYTES (413 above).',
   tags: ['models'],
   security,
   middleware: [requireAccess('write'), limitBody('maxModelBytes'), refuseDeepModelJson()] as const,
   request: {
-    query: z.object({ name: NameSchema.optional() }),
+    query: z.object({
+      name: NameSchema.optional(),
+      format: z.enum(SAE_FORMAT_NAMES as [SaeFormatName, ...SaeFormatName[]]).optional().openapi({ description: 'The SAE\'s format when the body is another library\'s (default: found from its files).' }),
+    }),
     body: {
       content: {
         'application/json': { schema: ModelFileSchema },
         'application/octet-stream': { schema: BinaryModelFileSchema },
+        'application/zip': { schema: z.string().openapi({ format: 'binary', description: 'A zip of an SAE folder (docs/IMPORT.md).' }) },
       },
       // Either media type (the JSON one alone is validated by schema); the handler refuses no body.
       required: false,
@@ -134,8 +139,12 @@ export const exportRoute = createRoute({
   request: { params: ModelIdParamsSchema, query: ExportQuerySchema },
   responses: {
     200: {
-      description: 'The model file (format "edge-sae", version 1) in the form asked for (json or safetensors), or with format=onnx the ONNX model.',
-      content: { 'application/json': { schema: ModelFileSchema }, 'application/octet-stream': { schema: BinaryModelFileSchema } },
+      description: 'The model file (format "edge-sae", version 1, or 2 for imported models) in the form asked for (json or safetensors), with format=onnx the ONNX model, with format=saelens or sparsify a zip of that library\'s folder.',
+      content: {
+        'application/json': { schema: ModelFileSchema },
+        'application/octet-stream': { schema: BinaryModelFileSchema },
+        'application/zip': { schema: z.string().openapi({ format: 'binary' }) },
+      },
     },
     ...accessErrors.read,
     422: inputErrors[422],

@@ -13,6 +13,9 @@ import {
   type TrainingOptions,
 } from '../../model/config.js';
 import { readModelBytes } from '../../model/model-bytes.js';
+import { tensorFileFormat } from '../../formats/tensor-file.js';
+import { isFolderArchive } from '../../sae-import/archive.js';
+import { filesOfSource, importSaeState } from '../../sae-import/import.js';
 import { inferenceBytes, toBinaryModelFile } from '../../model/model-file-binary.js';
 import { readModelFile, type ModelState } from '../../model/model-file.js';
 import { SparseAutoencoder, type FitResult } from '../../model/sparse-autoencoder.js';
@@ -172,9 +175,15 @@ export class ModelService {
    * Validates a model file, then stores it (in the binary form) under a new id: a parsed JSON
    * file, or the bytes of a file of either form (told apart by content).
    */
-  async importFile(file: unknown, name: string | undefined): Promise<ModelDetail> {
-    // Checked in full before anything is stored: a bad file throws ModelFileError (422).
-    const state = file instanceof Uint8Array ? readModelBytes(file, 'body') : readModelFile(file, 'body');
+  async importFile(file: unknown, name: string | undefined, format?: string): Promise<ModelDetail> {
+    // Checked in full before anything is stored: a bad file throws ModelFileError (422). An SAE of
+    // another library (a zip of its folder, a .pt, an .npz; or format named) goes through importSaeState.
+    const state =
+      file instanceof Uint8Array
+        ? format !== undefined || isSaeUpload(file)
+          ? importSaeState(filesOfSource(file, 'body'), { format }).state
+          : readModelBytes(file, 'body')
+        : readModelFile(file, 'body');
     // Stored as written from the checked state: the binary form, whatever form came in. Its size
     // in bytes is what bounds an import (not the training limits: the model is served, not trained).
     const binary = toBinaryModelFile(state);
@@ -186,7 +195,7 @@ export class ModelService {
     let owned = false;
     try {
       const id = newId();
-      const summary = await this.store.create(id, { name: name ?? null, inputSize: model.inputSize, hiddenSize: model.hiddenSize }, binary);
+      const summary = await this.store.create(id, { name: name ?? null, inputSize: model.inputSize, hiddenSize: model.hiddenSize, ...(state.source ? { source: state.source } : {}) }, binary);
       owned = cache.set(id, summary.version, model, cacheWeight(state.shape.inputSize, state.shape.hiddenSize, servedBytes, false));
       return detailOf(summary, state);
     } finally {
@@ -313,9 +322,16 @@ function previousTraining(state: ModelState): Partial<TrainingOptions> {
  * config lists only the options of the model's architecture (the options table's
  * ARCHITECTURE_OPTIONS): a sigmoid model's has no topk k, which it does not use.
  */
+/** Whether an octet-stream body is another library's SAE (a zip of a folder, a .pt, an .npz), not an edge-sae model file. */
+function isSaeUpload(bytes: Uint8Array): boolean {
+  const format = tensorFileFormat(bytes);
+  return format === 'torch' || format === 'npz' || isFolderArchive(bytes);
+}
+
 function detailOf(summary: ModelSummary, state: ModelState): ModelDetail {
   return {
     ...summary,
+    ...(state.source ? { source: state.source } : {}),
     config: asRecord(configInEffect({ ...state.config })),
     training: asRecord({ ...state.training, backend: state.trainedWith }),
     metrics: state.metrics ? asRecord(state.metrics) : null,

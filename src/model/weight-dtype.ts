@@ -29,6 +29,15 @@ export type StoredMatrix =
   | { readonly dtype: 'bf16'; readonly bits: Uint16Array }
   | { readonly dtype: 'int8'; readonly q: Int8Array; readonly scales: Float32Array };
 
+/**
+ * A weight matrix [rows × cols] handed over a block of rows at a time, in order (a file read
+ * piecewise: src/model/encoder-file.ts), so it is never whole in JavaScript memory.
+ */
+export type StreamedMatrix =
+  | { readonly dtype: 'f32'; rows(first: number, count: number): Float32Array }
+  | { readonly dtype: 'bf16'; rows(first: number, count: number): Uint16Array }
+  | { readonly dtype: 'int8'; rows(first: number, count: number): Int8Array; readonly scales: Float32Array };
+
 /** The two weight matrices of a bf16 or int8 model, as stored (W1 [n × h], W2 [h × n]). */
 export interface StoredWeights {
   readonly dtype: 'bf16' | 'int8';

@@ -28,6 +28,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { benchEncodeKernels } from './encode-kernels.js';
+import { benchEncodeMemory } from './encode-memory.js';
 import { benchEncodeModel } from './encode-model.js';
 import { benchExports } from './exports.bench.js';
 import { benchGemm } from './gemm.bench.js';
@@ -79,6 +80,7 @@ const SUITES: Record<string, () => Promise<BenchRecord[]>> = {
   'sae-step': () => benchSaeStep({ repeats: 5 }),
   'encode-kernels': benchEncodeKernels,
   'encode-model': benchEncodeModel,
+  'encode-memory': benchEncodeMemory,
 };
 
 function table(records: readonly BenchRecord[]): string {

@@ -23,7 +23,7 @@ import { METADATA_KEY } from '../formats/safetensors.js';
 import { DTYPE_BYTES, type Dtype } from '../formats/tensor.js';
 import { EncodingSession } from './encoding-session.js';
 import { readBinaryModelFile } from './model-file-binary.js';
-import type { StreamedMatrix } from './weight-dtype.js';
+import { bf16AllFinite, type StreamedMatrix } from './weight-dtype.js';
 
 const TENSOR_DTYPE = { f32: 'F32', bf16: 'BF16', int8: 'I8' } as const;
 /** The tensors read apart (encoder.weight) or not at all (the decoder's weights). */
@@ -119,7 +119,7 @@ export function openEncoderFile(path: string, backend: KernelBackend): EncodingS
         rows(first, count) {
           const bytes = block(first, count);
           const bits = new Uint16Array(bytes.buffer, bytes.byteOffset, count * h);
-          for (let k = 0; k < bits.length; k++) if ((bits[k]! & 0x7f80) === 0x7f80) fail(cell(first, k), 'must be a finite bfloat16 number');
+          if (!bf16AllFinite(bits)) for (let k = 0; k < bits.length; k++) if ((bits[k]! & 0x7f80) === 0x7f80) fail(cell(first, k), 'must be a finite bfloat16 number');
           return bits;
         },
       };

@@ -25,7 +25,7 @@ import { extraParameters, FieldReader, keptHistory, lossToJson, MODEL_FORMAT, MO
 import { checkJsonDepth } from './model-file-checks.js';
 import { normalizationVectors } from './normalization.js';
 import { decodeSafetensors, encodeSafetensors, prefixLength, type Float32Tensor, type RawTensor } from './safetensors.js';
-import { isWeightDtype, UNIT_AXIS, widenMatrix, type StoredMatrix, type StoredWeights, type WeightDtype } from './weight-dtype.js';
+import { bf16AllFinite, isWeightDtype, UNIT_AXIS, widenMatrix, type StoredMatrix, type StoredWeights, type WeightDtype } from './weight-dtype.js';
 import { ModelFileError } from '../errors.js';
 import type { Dtype, Tensor } from '../formats/tensor.js';
 
@@ -302,7 +302,7 @@ function storedMatrix(
   const cols = dims[1]!;
   if (dtype === 'bf16') {
     const bits = uint16s(found.bytes);
-    for (let k = 0; k < bits.length; k++) {
+    if (!bf16AllFinite(bits)) for (let k = 0; k < bits.length; k++) {
       if ((bits[k]! & 0x7f80) === 0x7f80) read.fail(`${name}[${Math.floor(k / cols)}][${k % cols}]`, `must be a finite bfloat16 number, got ${(bits[k]! & 0x7f) === 0 ? (bits[k]! & 0x8000 ? '-Infinity' : 'Infinity') : 'NaN'}`);
     }
     return { dtype, bits };

@@ -104,6 +104,19 @@ export function widenMatrix(matrix: StoredMatrix, rows: number, cols: number, ax
   return out;
 }
 
+/**
+ * Whether no bf16 value is NaN or ±Infinity (exponent all ones), two values a Uint32 at a time:
+ * (e & 0x7f80) + 0x80 carries into bit 15 exactly when e is all ones, and stays in its half.
+ */
+export function bf16AllFinite(bits: Uint16Array): boolean {
+  if (bits.byteOffset % 4 !== 0) return bits.every((b) => (b & 0x7f80) !== 0x7f80);
+  const pairs = new Uint32Array(bits.buffer, bits.byteOffset, bits.length >> 1);
+  let acc = 0;
+  for (let k = 0; k < pairs.length; k++) acc |= (pairs[k]! & 0x7f807f80) + 0x00800080;
+  if ((acc & 0x80008000) !== 0) return false;
+  return bits.length % 2 === 0 || (bits[bits.length - 1]! & 0x7f80) !== 0x7f80;
+}
+
 /** Bytes a stored matrix takes (its scales included). */
 export function storedBytes(matrix: StoredMatrix): number {
   return matrix.dtype === 'f32' ? matrix.values.byteLength : matrix.dtype === 'bf16' ? matrix.bits.byteLength : matrix.q.byteLength + matrix.scales.byteLength;

@@ -15,6 +15,8 @@ import type { BackendChoice } from './backends/types.js';
 import type { ModelConfig } from './model/config.js';
 export { SPARSE_PRESETS, type Preset, type PresetName } from './model/presets.js';
 import { SparseAutoencoder } from './model/sparse-autoencoder.js';
+import { EncodingSession } from './model/encoding-session.js';
+import { openEncoderFile } from './model/encoder-file-node.js';
 
 export { SparseAutoencoder } from './model/sparse-autoencoder.js';
 export type { CreateOptions, DataInput, FitExtras, FitResult, StreamingSlice, TrainingProgress, TrainingSlice } from './model/sparse-autoencoder.js';
@@ -34,6 +36,10 @@ export { activeThreshold, DEAD_UNIT_THRESHOLD, DENSE_UNIT_FREQUENCY, type Metric
 export { readModelFile, toModelFile, type ModelFile, type ModelState } from './model/model-file.js';
 export { readBinaryModelFile, toBinaryModelFile } from './model/model-file-binary.js';
 export { modelFileForm, readModelBytes, type ModelFileForm } from './model/model-bytes.js';
+export { EncodingSession } from './model/encoding-session.js';
+export { openEncoderFile } from './model/encoder-file-node.js';
+export { convertWeightDtype } from './model/convert-dtype.js';
+export { WEIGHT_DTYPES, type StoredMatrix, type StoredWeights, type WeightDtype } from './model/weight-dtype.js';
 export type { TrainingPosition } from './model/training-run.js';
 export { ConfigError, DataError, InputError, ModelFileError, ModelOutputError, TrainingDivergedError, type DataProblem } from './errors.js';
 export * from './data/index.js';
@@ -64,6 +70,16 @@ export async function loadModel(file: Uint8Array | unknown, options: { backend?:
   return file instanceof Uint8Array
     ? SparseAutoencoder.fromBytes(file, backend, options.source, report)
     : SparseAutoencoder.fromFile(file, backend, options.source, report);
+}
+
+/**
+ * An encode-only session (docs/ENCODING.md) on the AssemblyScript kernels: from a binary model
+ * file's path (its encoder read a block of rows at a time, the decoder never: the memory of W_enc
+ * as stored, once) or its bytes. Refuses a JSON model file (load it with loadModel).
+ */
+export async function loadEncoder(file: string | Uint8Array, options: { source?: string } = {}): Promise<EncodingSession> {
+  const { backend } = await loadNodeBackend('assemblyscript');
+  return typeof file === 'string' ? openEncoderFile(file, backend) : EncodingSession.fromBytes(file, backend, options.source);
 }
 
 // Sweeps on this machine: each trial `edge-sae train` in its own worker thread (Node only).

@@ -24,7 +24,7 @@ import { referenceBackend } from '../helpers/reference-backend.js';
 
 const N = 24;
 const H = 40;
-const ARCHITECTURES = ['sigmoid', 'relu', 'topk', 'jumprelu'] as const;
+const ARCHITECTURES = ['sigmoid', 'relu', 'topk', 'jumprelu', 'batchtopk', 'matryoshka'] as const;
 type Arch = (typeof ARCHITECTURES)[number];
 const rows = randomRows(mulberry32(11), 70, N, -2, 3);
 // a row of larger values, so int8's per-row input scale differs from the others'
@@ -38,7 +38,7 @@ beforeAll(async () => {
   as = (await loadNodeBackend('assemblyscript')).backend;
   tfjs = (await loadNodeBackend('tfjs-cpu')).backend;
   for (const architecture of ARCHITECTURES) {
-    const config = { hiddenSize: H, architecture, normalize: architecture === 'sigmoid' ? ('minmax' as const) : ('standardize' as const), ...(architecture === 'topk' ? { k: 6 } : {}), ...(architecture === 'jumprelu' ? { initialThreshold: 0.05 } : {}) };
+    const config = { hiddenSize: H, architecture, normalize: architecture === 'sigmoid' ? ('minmax' as const) : ('standardize' as const), ...(architecture === 'topk' || architecture === 'batchtopk' || architecture === 'matryoshka' ? { k: 6 } : {}), ...(architecture === 'matryoshka' ? { groupSizes: [10, 30] } : {}), ...(architecture === 'jumprelu' ? { initialThreshold: 0.05 } : {}) };
     const model = SparseAutoencoder.create(N, config, as, { seed: 5 });
     model.fit(rows, { epochs: 4, learningRate: 0.01, batchSize: 16 });
     trained.set(architecture, model.toBinaryFile());

@@ -21,7 +21,7 @@
  *   returned later changes nothing inside.
  * - `dispose()` may be called again (it does nothing the second time).
  */
-import type { StoredMatrix, StreamedMatrix } from '../model/weight-dtype.js';
+import type { StoredMatrix, StreamedMatrix } from './weight-matrix.js';
 import { sizeOf, type BaseArchitecture, type BaseLossConfig, type LayerShape, type LossTerms, type ParameterName, type Parameters } from '../architectures/contract.js';
 import { architectureModule, isArchitectureName, type ArchitectureName } from '../architectures/registry.js';
 

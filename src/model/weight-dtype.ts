@@ -23,20 +23,9 @@ export function isWeightDtype(value: unknown): value is WeightDtype {
   return typeof value === 'string' && (WEIGHT_DTYPES as readonly string[]).includes(value);
 }
 
-/** A weight matrix in its stored dtype. */
-export type StoredMatrix =
-  | { readonly dtype: 'f32'; readonly values: Float32Array }
-  | { readonly dtype: 'bf16'; readonly bits: Uint16Array }
-  | { readonly dtype: 'int8'; readonly q: Int8Array; readonly scales: Float32Array };
+import type { StoredMatrix } from '../backends/weight-matrix.js';
 
-/**
- * A weight matrix [rows × cols] handed over a block of rows at a time, in order (a file read
- * piecewise: src/model/encoder-file.ts), so it is never whole in JavaScript memory.
- */
-export type StreamedMatrix =
-  | { readonly dtype: 'f32'; rows(first: number, count: number): Float32Array }
-  | { readonly dtype: 'bf16'; rows(first: number, count: number): Uint16Array }
-  | { readonly dtype: 'int8'; rows(first: number, count: number): Int8Array; readonly scales: Float32Array };
+export type { StoredMatrix, StreamedMatrix } from '../backends/weight-matrix.js';
 
 /** The two weight matrices of a bf16 or int8 model, as stored (W1 [n × h], W2 [h × n]). */
 export interface StoredWeights {

@@ -16,7 +16,7 @@
  */
 import { float32ToBf16, toFloat32 } from '../../formats/convert.js';
 import { describeTensor, type Tensor } from '../../formats/tensor.js';
-import type { StreamedMatrix } from '../../model/weight-dtype.js';
+import type { StreamedMatrix } from '../weight-matrix.js';
 import { Arena } from './arena.js';
 import { quantizeInt8PerUnit } from './int8-quantize.js';
 

@@ -3,7 +3,7 @@
 declare namespace Cloudflare {
 	interface GlobalProps {
 		mainModule: typeof import("./src/worker");
-		durableNamespaces: "TrainingJob" | "DatasetUpload" | "KeyStore" | "RunningJobs" | "EncodeJob" | "AuditTrail";
+		durableNamespaces: "TrainingJob" | "DatasetUpload" | "KeyStore" | "RunningJobs" | "EncodeJob" | "AuditTrail" | "FeatureJob";
 	}
 	interface Env {
 		MODELS: R2Bucket;
@@ -14,6 +14,7 @@ declare namespace Cloudflare {
 		AUDIT: DurableObjectNamespace<import("./src/worker").AuditTrail>;
 		RUNNING_JOBS: DurableObjectNamespace<import("./src/worker").RunningJobs>;
 		ENCODE_JOBS: DurableObjectNamespace<import("./src/worker").EncodeJob>;
+		FEATURE_JOBS: DurableObjectNamespace<import("./src/worker").FeatureJob>;
 	}
 }
 interface Env extends Cloudflare.Env {}

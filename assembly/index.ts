@@ -14,3 +14,4 @@ export * from './jump-codes';
 export * from './encode-float';
 export * from './encode-int8';
 export * from './batch-top-k';
+export * from './gated-codes';

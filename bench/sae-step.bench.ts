@@ -1,7 +1,8 @@
 /**
  * The SAE training step (issue 16): one Adam step on the full batch at m = 256 rows, n = 768 →
- * h = 6144 (4.7 M parameters) of `sigmoid`, `relu`, `topk` and `batchtopk` (k = 32, auxK as the
- * options table says), on the AssemblyScript kernels and on tfjs-backend-wasm doing the same math.
+ * h = 6144 (4.7 M parameters) of `sigmoid`, `relu`, `topk`, `batchtopk` (k = 32, auxK as the
+ * options table says) and `jumprelu` (its default λ, ε, θ₀; issue 25's target: ≤ 1.2× relu's step),
+ * on the AssemblyScript kernels and on tfjs-backend-wasm doing the same math.
  * batchtopk's step is topk's with the batch-wide selection (a radix select over the m·h codes)
  * in place of each row's, and θ's running mean (the batch's smallest code) after the update.
  *
@@ -34,8 +35,8 @@ import { median, pairedRatio, randomArray, timeInterleavedRounds, type BenchReco
 export const SAE_STEP_SHAPE = { inputSize: 768, hiddenSize: 6144, rows: 256 } as const;
 export const SAE_STEP_K = 32;
 export const SAE_STEP_BACKENDS: readonly BackendName[] = ['assemblyscript', 'tfjs-wasm'];
-/** What is timed: the four architectures, and topk with the AuxK pass running. */
-export const SAE_STEP_VARIANTS = ['sigmoid', 'relu', 'topk', 'topk+auxK', 'batchtopk'] as const;
+/** What is timed: the five trainable architectures, and topk with the AuxK pass running. */
+export const SAE_STEP_VARIANTS = ['sigmoid', 'relu', 'topk', 'topk+auxK', 'batchtopk', 'jumprelu'] as const;
 export type SaeStepVariant = (typeof SAE_STEP_VARIANTS)[number];
 
 export interface SaeStepBenchOptions {
@@ -122,6 +123,8 @@ export async function benchSaeStep(options: SaeStepBenchOptions = {}): Promise<B
   ratio('topk / relu (tfjs-wasm)', key(tw, 'topk'), key(tw, 'relu'));
   ratio('batchtopk / topk (assemblyscript)', key(as, 'batchtopk'), key(as, 'topk'));
   ratio('batchtopk / topk (tfjs-wasm)', key(tw, 'batchtopk'), key(tw, 'topk'));
+  ratio('jumprelu / relu (assemblyscript)', key(as, 'jumprelu'), key(as, 'relu'));
+  ratio('jumprelu / relu (tfjs-wasm)', key(tw, 'jumprelu'), key(tw, 'relu'));
   for (const r of records) console.log(`[sae-step] ${r.name}  ${r.backend}  ${r.figure.toFixed(r.unit === 'ms' ? 1 : 2)} ${r.unit}`);
   return records;
 }

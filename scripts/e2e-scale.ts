@@ -30,7 +30,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openDataSource } from '../src/data/open-data-source.js';
@@ -96,12 +96,23 @@ function statusPoller(base: () => string, id: string): { stop(): Promise<{ laten
   };
 }
 
+/** A `job.slice` log line: its wall time, phase and what the time went on (src/api/jobs/slice-stats.ts). */
+type SliceLine = { wallMs: number; phase?: string } & Record<string, unknown>;
+
 /** The `job.slice` log lines of job `id` in a wrangler dev log. */
-function sliceLines(log: string, id: string): { wallMs: number; phase?: string }[] {
+function sliceLines(log: string, id: string): SliceLine[] {
   return log
     .split('\n')
     .filter((line) => line.includes('"event":"job.slice"') && line.includes(id))
-    .map((line) => JSON.parse(line.slice(line.indexOf('{'))) as { wallMs: number; phase?: string });
+    .map((line) => JSON.parse(line.slice(line.indexOf('{'))) as SliceLine);
+}
+
+/** The slice with the longest wall time, without the fields every slice has alike. */
+function longestSlice(slices: SliceLine[]): Record<string, unknown> | null {
+  const longest = slices.reduce<SliceLine | null>((a, b) => (a === null || b.wallMs > a.wallMs ? b : a), null);
+  if (longest === null) return null;
+  const { event: _event, job: _job, budgetMs: _budget, flops: _flops, ...rest } = longest;
+  return rest;
 }
 
 /** Runs the CLI (the built bin when there is one), sampling its memory; returns stdout and the peak RSS. */
@@ -282,6 +293,7 @@ async function main(): Promise<void> {
   const state = join(dir, 'wrangler-state');
   const file = join(dir, 'data.f32');
   let server: DevServer | undefined;
+  const loadAtStart = loadavg();
   try {
     console.error(`generating ${ROWS} × ${COLS} (${(ROWS * COLS * 4) / 1e6} MB) …`);
     await writeData(file);
@@ -360,6 +372,11 @@ async function main(): Promise<void> {
       longestStepsSliceMs: Math.max(...slices.filter((slice) => slice.phase === 'steps').map((slice) => slice.wallMs)),
       longestMetricsSliceMs: Math.max(...slices.filter((slice) => slice.phase === 'metrics').map((slice) => slice.wallMs)),
       slicesOverBudget: slices.filter((slice) => slice.wallMs > 1000).length,
+      longestSlice: longestSlice(slices),
+      overBudget: slices.filter((slice) => slice.wallMs > 1000).map((slice) => longestSlice([slice])),
+      // The machine's load (1, 5, 15 minutes) when the run began and when it ended: the slices' wall times depend on it.
+      loadAverageAtStart: loadAtStart.map((x) => round(x)),
+      loadAverageAtEnd: loadavg().map((x) => round(x)),
       statusReads: sorted.length,
       statusReadsCutByKill: status.cutOff,
       statusMedianMs: round(sorted[sorted.length >> 1] ?? NaN),

@@ -17,6 +17,9 @@
  *   MEMORY_LOAD=jobs …       # each round only the dataset, the job, the download and the deletes
  *   MEMORY_LOAD=requests …   # each round only the 200 encodes and 200 status reads, on one model and job made once
  *   MEMORY_LOAD=requests MEMORY_REQUESTS=encodes|reads|health …   # only the encodes, only the reads, or 400 GET /healthz
+ *   MEMORY_HEAP=1 …   # also the Worker isolate's V8 heap after each round and at the end of the idle,
+ *                     # before and after a full collection, through the inspector (scripts/inspector.ts),
+ *                     # with the heap snapshot's largest kinds of object
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +28,8 @@ import { performance } from 'node:perf_hooks';
 import { SeededRandom } from '../src/model/random.js';
 import { REPO_ROOT } from '../test/helpers/cli.js';
 import { treeRssMb } from '../test/helpers/process-rss.js';
-import { DEV_ADMIN_TOKEN, killAllWranglerDev, sleep, startWranglerDev } from '../test/helpers/wrangler-dev.js';
+import { DEV_ADMIN_TOKEN, freePort, killAllWranglerDev, sleep, startWranglerDev } from '../test/helpers/wrangler-dev.js';
+import { connectInspector, summariseSnapshot, type Inspector } from './inspector.js';
 
 const DEFAULT_ROUNDS = 12;
 const ROUNDS = Number(process.env.MEMORY_ROUNDS ?? DEFAULT_ROUNDS);
@@ -37,6 +41,51 @@ const RESULTS = join(REPO_ROOT, 'bench', 'workerd-memory.json');
 const LOAD = (process.env.MEMORY_LOAD ?? 'all') as 'all' | 'jobs' | 'requests';
 /** Which requests the requests part sends: both kinds, only the encodes, only the status reads, or 400 GET /healthz (no work of ours). */
 const REQUESTS = (process.env.MEMORY_REQUESTS ?? 'both') as 'both' | 'encodes' | 'reads' | 'health';
+
+/** Read the isolate's heap through the inspector after each round (file comment). */
+const HEAP = process.env.MEMORY_HEAP === '1';
+
+interface HeapFigures {
+  /** V8's heap of the Worker's isolate (Runtime.getHeapUsage), used and allocated, and ArrayBuffer backing stores, MB. */
+  usedMb: number;
+  totalMb: number;
+  backingMb: number;
+  /** The same after a full collection (a heap snapshot collects first), and workerd's RSS then. */
+  usedAfterGcMb: number;
+  totalAfterGcMb: number;
+  backingAfterGcMb: number;
+  rssAfterGcMb: number;
+  /** The snapshot's live objects: their self sizes summed, and the largest kinds. */
+  snapshot: ReturnType<typeof summariseSnapshot>;
+}
+
+const mb = (bytes: number) => round2(bytes / 2 ** 20);
+
+interface HeapUsage {
+  usedSize: number;
+  totalSize: number;
+  backingStorageSize?: number;
+}
+
+/**
+ * The heap before and after a full collection, and the RSS after it. workerd's inspector does not
+ * answer HeapProfiler.collectGarbage, but a heap snapshot collects before it counts.
+ */
+async function heapFigures(inspector: Inspector, rss: () => number): Promise<HeapFigures> {
+  const before = await inspector.send<HeapUsage>('Runtime.getHeapUsage');
+  const snapshot = summariseSnapshot(await inspector.snapshot(), 8);
+  const after = await inspector.send<HeapUsage>('Runtime.getHeapUsage');
+  return {
+    usedMb: mb(before.usedSize),
+    totalMb: mb(before.totalSize),
+    backingMb: mb(before.backingStorageSize ?? NaN),
+    usedAfterGcMb: mb(after.usedSize),
+    totalAfterGcMb: mb(after.totalSize),
+    backingAfterGcMb: mb(after.backingStorageSize ?? NaN),
+    rssAfterGcMb: round2(rss()),
+    snapshot,
+  };
+}
 
 const auth = { authorization: `Bearer ${DEV_ADMIN_TOKEN}` };
 
@@ -96,25 +145,27 @@ async function round(base: string, seed: number): Promise<void> {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'edge-sae-memory-'));
-  const server = await startWranglerDev(dir);
+  const inspectorPort = HEAP ? await freePort() : undefined;
+  const server = await startWranglerDev(dir, {}, { inspectorPort });
   const rss = () => treeRssMb(server.child.pid!, 'workerd');
+  const inspector = inspectorPort === undefined ? null : await connectInspector(inspectorPort);
   let peak = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, rss())), 250);
   try {
     const startMb = rss();
     console.error(`workerd at start: ${startMb.toFixed(1)} MB`);
-    const rounds: { round: number; seconds: number; rssMb: number; peakMb: number }[] = [];
+    const rounds: { round: number; seconds: number; rssMb: number; peakMb: number; heap?: HeapFigures }[] = [];
     for (let r = 1; r <= ROUNDS; r++) {
       peak = 0;
       const started = performance.now();
       await round(server.base, r);
-      const entry = { round: r, seconds: round2((performance.now() - started) / 1000), rssMb: round2(rss()), peakMb: round2(peak) };
+      const entry = { round: r, seconds: round2((performance.now() - started) / 1000), rssMb: round2(rss()), peakMb: round2(peak), ...(inspector ? { heap: await heapFigures(inspector, rss) } : {}) };
       rounds.push(entry);
       console.error(JSON.stringify(entry));
     }
-    const idle: { seconds: number; rssMb: number }[] = [];
+    const idle: { seconds: number; rssMb: number; heap?: HeapFigures }[] = [];
     for (let s = 0; s <= IDLE_SECONDS; s += 5) {
-      idle.push({ seconds: s, rssMb: round2(rss()) });
+      idle.push({ seconds: s, rssMb: round2(rss()), ...(inspector && s === IDLE_SECONDS ? { heap: await heapFigures(inspector, rss) } : {}) });
       if (s < IDLE_SECONDS) await sleep(5000);
     }
     console.error(`idle: ${JSON.stringify(idle)}`);
@@ -139,6 +190,7 @@ async function main(): Promise<void> {
     console.error(`wrangler dev's log, last lines:\n${server.log().slice(-3000)}`);
     throw error;
   } finally {
+    inspector?.close();
     clearInterval(sampler);
     await server.stop();
     killAllWranglerDev();

@@ -47,6 +47,7 @@ export { ConfigError, DataError, InputError, ModelFileError, ModelOutputError, T
 export * from './data/index.js';
 export { readDataFile } from './data/read-file.js';
 export { openDataSource, type OpenedDataSource } from './data/open-data-source.js';
+export { checkLabelRows, labelsFromArray, openLabelFile, type RowLabels } from './data/labels.js';
 export * from './export/index.js';
 export { loadNodeBackend, nodeBackendProviders } from './backends/node-providers.js';
 export { memoisedProvider, resolveBackend, simdSupported, type BackendProvider, type BackendReport } from './backends/select.js';
@@ -88,3 +89,17 @@ export async function loadEncoder(file: string | Uint8Array, options: { source?:
 export { runLocalSweep, type LocalSweepOptions, type SweepEvent } from './sweep/local-sweep.js';
 export { checkGrid, checkTrials, expandGrid, parseGrid, trialName, type Grid, type TrialOptions } from './sweep/grid.js';
 export { rankTrials, SWEEP_METRICS, type RankedTrial, type SweepMetric, type TrialResult } from './sweep/ranking.js';
+
+// Feature statistics over a data set (docs/FEATURES.md): streamed, resumable, per feature.
+export {
+  binOf,
+  DEFAULT_FEATURE_STATS_OPTIONS,
+  featureStats,
+  FeatureStatsRun,
+  resolveFeatureStatsOptions,
+  type FeatureRow,
+  type FeatureStatsOptions,
+  type FeatureStatsResult,
+  type FeatureStatsState,
+  type FeatureSummary,
+} from './features/feature-stats.js';

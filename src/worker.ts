@@ -15,3 +15,5 @@ export { RunningJobs } from './api/jobs/running-jobs.js';
 /** The Durable Object class of batch encodes (binding ENCODE_JOBS). */
 export { EncodeJob } from './api/encode-jobs/durable-object.js';
 export default app;
+/** The Durable Object class of features jobs (binding FEATURE_JOBS). */
+export { FeatureJob } from './api/features/durable-object.js';

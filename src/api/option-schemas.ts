@@ -7,6 +7,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import { describe, type OptionSpec, type ValueOf } from '../model/options.js';
+import { decimalInteger, decimalIntegers, decimalNumber } from './query-numbers.js';
 
 /** The schema of one option in a JSON body. */
 export function typeSchema<S extends OptionSpec>(spec: S): z.ZodType<ValueOf<S>, ValueOf<S>> {
@@ -18,13 +19,16 @@ export function typeSchema<S extends OptionSpec>(spec: S): z.ZodType<ValueOf<S>,
   return z.number().refine(Number.isInteger, { message: 'must be an integer' }).meta({ ...meta, type: 'integer' }) as unknown as z.ZodType<ValueOf<S>, ValueOf<S>>;
 }
 
-/** The same as a query parameter (text): numbers coerced from their decimal form. */
+/**
+ * The same as a query parameter (text): an integer in canonical decimal (a minus sign allowed: the
+ * range is the model's resolve's to judge, as in a body), a number as a decimal literal.
+ */
 export function queryTypeSchema<S extends OptionSpec>(spec: S): z.ZodType<ValueOf<S>, string> {
   if (spec.type === 'choice') return typeSchema(spec) as unknown as z.ZodType<ValueOf<S>, string>;
   // a list as text: 12,12,24
-  if (spec.type === 'integers') return z.string().meta({ description: describe(spec) }).transform((text) => text.split(',').map((item) => Number(item.trim()))) as unknown as z.ZodType<ValueOf<S>, string>;
-  const number = z.coerce.number().meta({ description: describe(spec) });
-  return (spec.type === 'integer' ? number.refine(Number.isInteger, { message: 'must be an integer' }) : number) as unknown as z.ZodType<ValueOf<S>, string>;
+  if (spec.type === 'integers') return decimalIntegers().openapi({ description: describe(spec) }) as unknown as z.ZodType<ValueOf<S>, string>;
+  const number = spec.type === 'integer' ? decimalInteger({ signed: true }) : decimalNumber();
+  return number.openapi({ description: describe(spec) }) as unknown as z.ZodType<ValueOf<S>, string>;
 }
 
 /** Every option of `table`, optional, as a zod object shape (a JSON body's `config` or `training`). */

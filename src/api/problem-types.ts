@@ -21,6 +21,7 @@ export const PROBLEM_TYPES = {
   'dataset-not-found': 'no dataset with that id (404), or it was deleted while a job trained on it',
   'dataset-corrupt': 'a stored dataset fails its own check: a shard missing, of another length than its manifest says, or (shard 0) another SHA-256; a download is refused before it starts (409, the shard named)',
   'job-not-found': 'no job with that id (404)',
+  'features-not-found': 'the model has no finished features job for its current version (404): start one with POST /v1/models/{id}/features',
   'sweep-not-found': 'no sweep with that id (404)',
   'upload-not-found': 'no open upload in parts with that id: never started, aborted, or expired (404)',
   'upload-incomplete': 'an upload completed before all its parts arrived (409, `missing` lists the first of them)',

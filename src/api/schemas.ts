@@ -8,8 +8,10 @@
  */
 import { describeActive } from '../architectures/registry.js';
 import { z } from '@hono/zod-openapi';
+import { FeatureStatisticsSchema } from './features/statistics-schema.js';
 import { MODEL_OPTIONS, TRAINING_OPTIONS } from '../model/options.js';
 import { optionalQueryShape, optionalShape } from './option-schemas.js';
+import { decimalInteger } from './query-numbers.js';
 
 /** A rows × columns matrix of numbers; its cells are checked by the data module. */
 export const MatrixSchema = z
@@ -114,7 +116,8 @@ export const DecodeResponseSchema = z
 
 export const FeatureParamsSchema = z.object({
   id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'q3x7w2mbn4d5kfy6hj2a7c5v3t4rplzs' }),
-  j: z.string().openapi({ param: { name: 'j', in: 'path' }, example: '42', description: 'The feature (hidden unit), 0 to hiddenSize − 1.' }),
+  // Canonical decimal only ("01", "0x1", "+1" are 422 naming j), as every number in a path (query-numbers.ts).
+  j: decimalInteger().openapi({ param: { name: 'j', in: 'path', required: true }, example: 42, description: 'The feature (hidden unit), 0 to hiddenSize − 1, in decimal digits.' }),
 });
 
 export const FeatureResponseSchema = z
@@ -123,6 +126,7 @@ export const FeatureResponseSchema = z
     decoder: z.array(z.number()).openapi({ description: 'Row j of the decoder W2 (inputSize numbers): the direction feature j adds to the reconstruction, in the model\'s scaled input space (before the inverse of its normalisation).' }),
     encoderBias: z.number().openapi({ description: 'b1[j], the encoder bias of feature j.' }),
     threshold: z.number().optional().openapi({ description: 'jumprelu: θ[j], the threshold feature j must exceed to fire.' }),
+    statistics: FeatureStatisticsSchema.nullable().openapi({ description: 'Feature j\'s statistics (frequency, mean and max, histogram, top rows, interval samples, neighbours) from the model\'s last features job, or null when none has finished for this version of the model (docs/FEATURES.md).' }),
   })
   .openapi('Feature');
 
@@ -146,7 +150,7 @@ export const ExportQuerySchema = z.object({
 export const TfjsExportQuerySchema = z.object({ whole: WholeSchema });
 
 export const ListQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).optional().openapi({ description: 'Page size (default 20, at most MAX_LIST_LIMIT).' }),
+  limit: decimalInteger({ min: 1 }).optional().openapi({ description: 'Page size (default 20, at most MAX_LIST_LIMIT).' }),
   cursor: z.string().max(1024).optional().openapi({ description: 'The `cursor` of the previous page.' }),
 });
 
@@ -306,11 +310,7 @@ export const UploadPartParamsSchema = z.object({
   // A path parameter is always present (OpenAPI 3.1 requires `required: true`), and an integer.
   // Only the canonical decimal form: a number coerced from "0x1", "+1", "1e0", "00" or "-0" would
   // name a part the client did not write.
-  n: z
-    .string()
-    .regex(/^(0|[1-9][0-9]{0,8})$/, 'must be a part number written in decimal digits: 0, 1, 2, … (no sign, leading zero, exponent, fraction or hex)')
-    .transform(Number)
-    .openapi({ param: { name: 'n', in: 'path', required: true }, type: 'integer', minimum: 0, example: 0, description: 'The part number, 0-based, in decimal digits: part n is shard n.' }),
+  n: decimalInteger({ max: 999_999_999 }).openapi({ param: { name: 'n', in: 'path', required: true }, type: 'integer', minimum: 0, example: 0, description: 'The part number, 0-based, in decimal digits: part n is shard n.' }),
 });
 
 export const DatasetListSchema = z
@@ -320,8 +320,8 @@ export const DatasetListSchema = z
 /** Query of POST /v1/datasets: the shape of a binary body, the header of a CSV one, a name. */
 export const DatasetUploadQuerySchema = z.object({
   name: NameSchema.optional(),
-  rows: z.coerce.number().int().min(1).optional().openapi({ description: 'Rows of an application/octet-stream body (required there).' }),
-  cols: z.coerce.number().int().min(1).optional().openapi({ description: 'Columns of an application/octet-stream body (required there).' }),
+  rows: decimalInteger({ min: 1 }).optional().openapi({ description: 'Rows of an application/octet-stream body (required there).' }),
+  cols: decimalInteger({ min: 1 }).optional().openapi({ description: 'Columns of an application/octet-stream body (required there).' }),
 });
 
 export const JobRequestSchema = z

@@ -37,6 +37,7 @@ const FAMILY_SCOPES: Record<string, Partial<Record<Access, Scope>>> = {
   // A sweep is jobs: starting one starts its trials' jobs.
   sweeps: { read: 'jobs:read', write: 'jobs:write' },
   'encode-jobs': { read: 'jobs:read', write: 'jobs:write' },
+  'feature-jobs': { read: 'jobs:read', write: 'jobs:write' },
   keys: { read: 'keys:admin', write: 'keys:admin' },
   audit: { read: 'keys:admin' },
 };

@@ -44,7 +44,8 @@ export interface ParameterSpec {
   readonly encoder: boolean;
   /**
    * Where the model files keep a parameter beyond the dictionary's four: its layer and its name
-   * there ("encoder.threshold" in both the JSON and the binary file, as SAELens names θ).
+   * there ("encoder.threshold" in both the JSON and the binary file, as SAELens names θ). On one of
+   * the four it renames that one in both files (gated's b1 is SAELens' b_gate: "encoder.b_gate").
    */
   readonly file?: { readonly layer: 'encoder' | 'decoder'; readonly name: string };
 }
@@ -92,6 +93,8 @@ export interface BaseLossConfig {
   readonly deadSteps?: number;
   /** jumprelu: λ, the weight of the L0 penalty λ·(1/m)·Σ H(z − θ). */
   readonly l0Coefficient?: number;
+  /** jumprelu: λ grows linearly from 0 over this many steps (the training runs apply it: src/model/schedule.ts lossAt); the kernels read l0Coefficient alone. */
+  readonly l0WarmupSteps?: number;
   /** jumprelu: ε, the width of the rectangle kernel of θ's pseudo-derivatives. */
   readonly bandwidth?: number;
   /** batchtopk, matryoshka: β of θ's running mean of the batches' smallest kept code. */
@@ -191,8 +194,10 @@ export interface AsKernels {
   /**
    * Forward and backward on the batch x [m×n]: fills the gradient blocks and returns the loss
    * terms (of the parameters as they are), the address of ρ̂ [h] and of the batch's codes [m×h].
+   * Absent for an inference-only architecture (ArchitectureModule.trainable false).
    */
-  backward(ctx: AsContext, x: number, m: number, loss: BaseLossConfig): { terms: LossTerms; rhoHat: number; hidden: number };
+  /** Absent for an inference-only architecture (ArchitectureModule.trainable false). */
+  backward?(ctx: AsContext, x: number, m: number, loss: BaseLossConfig): { terms: LossTerms; rhoHat: number; hidden: number };
   /**
    * What a training step does after the optimizer's update (topk: unit-norm decoder rows;
    * batchtopk: θ's running mean, from the step's codes `hidden` [rows×h], backward's).
@@ -207,7 +212,7 @@ export interface AsKernels {
  * modules import no tfjs code themselves). A list, not the whole namespace: the Worker's bundle
  * keeps only what is named here (src/backends/tfjs/ops.ts). An architecture that needs another op adds it there.
  */
-export type TfNamespace = Pick<typeof Tf, 'abs' | 'add' | 'broadcastTo' | 'cast' | 'clipByValue' | 'concat' | 'cumsum' | 'div' | 'equal' | 'expandDims' | 'fill' | 'greater' | 'less' | 'lessEqual' | 'log' | 'logicalAnd' | 'logicalOr' | 'matMul' | 'mean' | 'min' | 'mul' | 'onesLike' | 'relu' | 'reshape' | 'scalar' | 'slice' | 'sqrt' | 'square' | 'stack' | 'sub' | 'sum' | 'tensor1d' | 'topk' | 'transpose' | 'where' | 'zerosLike'> & { readonly fused: Pick<typeof Tf.fused, 'matMul'> };
+export type TfNamespace = Pick<typeof Tf, 'abs' | 'add' | 'broadcastTo' | 'cast' | 'clipByValue' | 'concat' | 'cumsum' | 'div' | 'equal' | 'exp' | 'expandDims' | 'fill' | 'greater' | 'less' | 'lessEqual' | 'log' | 'logicalAnd' | 'logicalOr' | 'matMul' | 'mean' | 'min' | 'mul' | 'onesLike' | 'relu' | 'reshape' | 'scalar' | 'slice' | 'sqrt' | 'square' | 'stack' | 'sub' | 'sum' | 'tensor1d' | 'topk' | 'transpose' | 'where' | 'zerosLike'> & { readonly fused: Pick<typeof Tf.fused, 'matMul'> };
 
 /** What a tfjs session lends an architecture's ops: tfjs-core, its parameter variables, the dead-unit counts. */
 export interface TfjsContext {
@@ -235,7 +240,8 @@ export interface TfjsKernels {
   /** The codes of x; reads only the encoder's parameters. */
   encode(ctx: TfjsContext, x: Tf.Tensor2D): Tf.Tensor2D;
   decode(ctx: TfjsContext, a: Tf.Tensor2D): Tf.Tensor2D;
-  batchGradients(ctx: TfjsContext, x: Tf.Tensor2D, m: number, loss: BaseLossConfig): TfjsBatchGradients;
+  /** Absent for an inference-only architecture (ArchitectureModule.trainable false). */
+  batchGradients?(ctx: TfjsContext, x: Tf.Tensor2D, m: number, loss: BaseLossConfig): TfjsBatchGradients;
   /** What a training step does after the optimizer's update (topk: unit-norm decoder rows; batchtopk: θ's running mean from the step's codes). */
   afterUpdate?(ctx: TfjsContext, step: { hidden: Tf.Tensor2D; rows: number; loss: BaseLossConfig }): void;
 }
@@ -298,6 +304,12 @@ export interface ArchitectureModule {
   readonly options: Readonly<Record<string, OptionSpec>>;
   /** Every model option its loss reads (owned or shared). */
   readonly reads: readonly string[];
+  /**
+   * False for an architecture that encodes and decodes but does not train (gated: imported
+   * models only); every way to train one refuses it with trainingRefusal's message (registry.ts).
+   * Absent: trainable.
+   */
+  readonly trainable?: boolean;
   /** A linear decoder: takes standardised or any finite inputs (normalize standardize, none). */
   readonly linearOutput: boolean;
   /** The activation a code must exceed to count as active (metrics, the density picture). */

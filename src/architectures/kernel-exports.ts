@@ -54,4 +54,6 @@ export interface KernelExports {
   batch_top_k_codes(z: number, a: number, hist: number, count: number, keep: number): void;
   min_positive(a: number, count: number): number;
   copy_block(src: number, srcStride: number, dst: number, dstStride: number, rows: number, cols: number): void;
+  // gated (assembly/gated-codes.ts)
+  gated_codes(e: number, bGate: number, scale: number, bMag: number, a: number, rows: number, cols: number): void;
 }

@@ -6,6 +6,7 @@
  */
 import { batchtopk } from './batchtopk/index.js';
 import type { ArchitectureModule } from './contract.js';
+import { gated } from './gated/index.js';
 import { jumprelu } from './jumprelu/index.js';
 import { matryoshka } from './matryoshka/index.js';
 import { relu } from './relu/index.js';
@@ -19,6 +20,7 @@ export const ARCHITECTURE_MODULES = {
   jumprelu,
   batchtopk,
   matryoshka,
+  gated,
 } as const satisfies Record<string, ArchitectureModule>;
 
 export type ArchitectureName = keyof typeof ARCHITECTURE_MODULES;
@@ -34,6 +36,15 @@ export function isArchitectureName(name: unknown): name is ArchitectureName {
 /** The module of a registered architecture (absent: sigmoid, the tutorial's model). */
 export function architectureModule(name: ArchitectureName | undefined): ArchitectureModule {
   return ARCHITECTURE_MODULES[name ?? 'sigmoid'];
+}
+
+/**
+ * Why a model of architecture `name` cannot be trained (an inference-only module: gated), or null.
+ * The one message every training path (library, CLI, API, jobs, sweeps) gives.
+ */
+export function trainingRefusal(name: ArchitectureName | undefined): string | null {
+  const module = architectureModule(name);
+  return module.trainable === false ? `"${module.name}" is inference only: a ${module.name} model (e.g. an imported SAELens or dictionary_learning one) encodes and decodes, but edge-sae does not train it` : null;
 }
 
 /** What "active" means for each architecture, for descriptions: "> 0 for relu and topk, > 0.01 for sigmoid". */

@@ -8,7 +8,7 @@
  * Messages name the method and the argument, e.g. "forward: x has 7 values, expected 2 × 5 = 10 values
  * (rows × inputSize)".
  */
-import { architectureModule, isArchitectureName } from '../architectures/registry.js';
+import { architectureModule, isArchitectureName, trainingRefusal } from '../architectures/registry.js';
 import { ARCHITECTURES, architectureOf, SIGMOID_ARCHITECTURE, sizeOf } from './types.js';
 import type { AdamState, Architecture, BackendName, BackendSession, ForwardResult, GradientResult, KernelBackend, LayerShape, LossConfig, LossTerms, OptimizerConfig, Parameters } from './types.js';
 
@@ -95,6 +95,7 @@ class CheckedSession implements BackendSession {
 
   setTrainingData(x: Float32Array, rows: number): void {
     const inner = this.use('setTrainingData');
+    this.refuseTraining('setTrainingData');
     checkPositiveInteger('setTrainingData: rows', rows);
     checkMatrix('setTrainingData', 'x', x, rows, this.shape.inputSize, 'inputSize');
     inner.setTrainingData(x, rows);
@@ -103,6 +104,7 @@ class CheckedSession implements BackendSession {
 
   trainStep(rowIndices: Uint32Array | null, loss: LossConfig, optimizer: OptimizerConfig): LossTerms {
     const inner = this.use('trainStep');
+    this.refuseTraining('trainStep');
     if (this.trainingRows === 0) throw new Error('trainStep: no training data (call setTrainingData first)');
     if (rowIndices !== null) {
       if (!(rowIndices instanceof Uint32Array)) throw new TypeError(`trainStep: rowIndices must be a Uint32Array or null, got ${describe(rowIndices)}`);
@@ -152,6 +154,7 @@ class CheckedSession implements BackendSession {
 
   gradients(x: Float32Array, rows: number, loss: LossConfig): GradientResult {
     const inner = this.use('gradients');
+    this.refuseTraining('gradients');
     checkNonNegativeInteger('gradients: rows', rows);
     if (rows === 0) throw new RangeError('gradients: the batch is empty (rows is 0)');
     checkMatrix('gradients', 'x', x, rows, this.shape.inputSize, 'inputSize');
@@ -177,6 +180,12 @@ class CheckedSession implements BackendSession {
     }
     const problem = architectureModule(named.architecture).checkLoss(method, loss, this.shape.hiddenSize);
     if (problem !== null) throw new RangeError(problem);
+  }
+
+  /** An inference-only architecture (gated) has no backward pass: its training calls are refused. */
+  private refuseTraining(method: string): void {
+    const refusal = trainingRefusal(this.architecture.architecture);
+    if (refusal !== null) throw new RangeError(`${method}: ${refusal}`);
   }
 
   private use(method: string): BackendSession {

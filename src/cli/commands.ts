@@ -177,4 +177,22 @@ export const DENSITY: CommandSpec = {
   ],
 };
 
-export const COMMANDS: readonly CommandSpec[] = [TRAIN, ENCODE, EVALUATE, PLOT, FILTERS, EXPORT, CONVERT, SWEEP, UPLOAD, JOB, DENSITY];
+export const FEATURES: CommandSpec = {
+  name: 'features',
+  summary: "each feature's statistics on data (frequency, mean and max, histogram, top rows, interval samples, nearest features) as JSON, and a page of feature cards",
+  options: [
+    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train (JSON or binary, told apart by content)' },
+    { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'rows to gather the statistics on, CSV, JSON, .npy or raw float32 (.f32, with --cols); CSV, .npy and .f32 are streamed from disk, so they may be larger than memory' },
+    { name: 'cols', kind: 'integer', value: 'N', help: 'columns of a raw float32 file (.f32); only for .f32' },
+    { name: 'labels', kind: 'path', value: 'FILE', help: 'a label or text for each row, one line per row (shown beside the top rows)' },
+    { name: 'label-column', kind: 'text', value: 'NAME', help: 'the CSV column (by its header name) that holds each row\'s label: set aside from the numbers' },
+    { name: 'top', kind: 'integer', value: 'N', help: 'top rows kept per feature (default 20)' },
+    { name: 'seed', kind: 'integer', value: 'N', help: 'seed of the rows sampled from each interval (default 0)' },
+    { name: 'out', kind: 'path', value: 'DIR', required: true, help: 'the directory to write features.json (and features.html) into; made if missing' },
+    { name: 'html', kind: 'flag', value: '', help: 'also write DIR/features.html: a self-contained page of the feature cards (top rows as images when the input is square)' },
+    JSON_FLAG,
+    QUIET_FLAG,
+  ],
+};
+
+export const COMMANDS: readonly CommandSpec[] = [TRAIN, ENCODE, EVALUATE, PLOT, FILTERS, EXPORT, CONVERT, SWEEP, UPLOAD, JOB, DENSITY, FEATURES];

@@ -14,7 +14,7 @@ import { npyPrelude } from '../data/npy.js';
 import { apiClientFrom, type ApiClient } from './api-client.js';
 import { UsageError, type ParsedOptions } from './args.js';
 import { createCountProgress, formatBytes, type CountProgress } from './count-progress.js';
-import { formatOf } from './encode.js';
+import { formatOf } from './output-format.js';
 import { checkOutputPath, type CliIo } from './io.js';
 import { progressStyle } from './progress.js';
 

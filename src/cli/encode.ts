@@ -15,6 +15,7 @@ import { checkSelection, toFeatureLists, type SparseCodes } from '../model/spars
 import { denseCodesToBytes, sparseCodesToBytes } from '../model/codes-binary.js';
 import { checkUnitRange, checkWidth, loadModel, withDataSource } from './common.js';
 import { checkOutputPath, readModelFileAt, writeFileAtomic, type CliIo } from './io.js';
+import { formatOf } from './output-format.js';
 
 export async function encode(options: ParsedOptions, io: CliIo): Promise<void> {
   if (options.has('api') && (options.has('top') || options.has('threshold'))) throw new UsageError('--top and --threshold: not with --api (a batch encode job writes dense codes)');
@@ -77,12 +78,6 @@ function formatSparseCsv(codes: SparseCodes): string {
     lines.push(pairs.join(','));
   }
   return `${lines.join('\n')}\n`;
-}
-
-/** The output format --out's name implies: .json, .npy, .f32, else CSV. */
-export function formatOf(outPath: string | undefined): 'csv' | 'json' | 'npy' | 'f32' {
-  const name = outPath?.toLowerCase() ?? '';
-  return name.endsWith('.json') ? 'json' : name.endsWith('.npy') ? 'npy' : name.endsWith('.f32') ? 'f32' : 'csv';
 }
 
 /** `encoded 30 rows → 12 codes each (l0 4.20 active a row), wrote codes.json (json)`. */

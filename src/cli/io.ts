@@ -3,8 +3,7 @@
  * files, and writing outputs atomically (a temp file in the same directory, then a rename), so a
  * failed or interrupted run never leaves a partial file behind.
  */
-import { randomBytes } from 'node:crypto';
-import { renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.js';
 import { parseJsonText } from '../data/json.js';
@@ -12,6 +11,9 @@ import { describeFsError, readBytes, readText } from '../data/read-file.js';
 import { readModelBytes } from '../model/model-bytes.js';
 import type { ModelState } from '../model/model-file.js';
 import type { ParsedOptions } from './args.js';
+
+export { modelBytesFor } from '../model/model-bytes.js';
+export { writeFileAtomic } from '../data/write-file.js';
 
 export interface CliIo {
   stdout(text: string): void;
@@ -41,10 +43,6 @@ export function readModelFileAt(file: string): ModelState {
   return readModelBytes(readBytes(file), file);
 }
 
-/** The form a model is written in: binary when the path ends in `.safetensors`, else JSON. */
-export function modelBytesFor(file: string, model: { toFile(): unknown; toBinaryFile(): Uint8Array }): string | Uint8Array {
-  return file.toLowerCase().endsWith('.safetensors') ? model.toBinaryFile() : `${JSON.stringify(model.toFile())}\n`;
-}
 
 /**
  * Checks, before any long work, that `file` can be written: its directory exists and it is not a
@@ -67,23 +65,6 @@ export function checkOutputPath(file: string, flag: string): void {
   }
 }
 
-/** Writes `content` to `file` all or nothing: a temp file beside it, then an atomic rename. */
-export function writeFileAtomic(file: string, content: string | Uint8Array): void {
-  const dir = path.dirname(path.resolve(file));
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    writeFileSync(temp, content, typeof content === 'string' ? { encoding: 'utf8', flag: 'wx' } : { flag: 'wx' });
-    renameSync(temp, file);
-  } catch (error) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // The temp file was never created, or is already gone.
-    }
-    // Not an InputError: the path was checked up front, so this is the disk failing (exit 1).
-    throw new Error(`cannot write ${file}: ${describeFsError(error)}`, { cause: error });
-  }
-}
 
 /** What a command that writes a file prints: one JSON line with --json, nothing with --quiet, else `text`. */
 export function reportWritten(options: ParsedOptions, io: CliIo, summary: Record<string, unknown>, text: string): void {

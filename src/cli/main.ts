@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InputError } from '../errors.js';
 import { parseCommandArgs, UsageError, type CommandSpec, type ParsedOptions } from './args.js';
-import { CONVERT, DENSITY, ENCODE, EVALUATE, EXPORT, FILTERS, JOB, PLOT, SWEEP, TRAIN, UPLOAD } from './commands.js';
+import { CONVERT, DENSITY, ENCODE, EVALUATE, EXPORT, FEATURES, FILTERS, JOB, PLOT, SWEEP, TRAIN, UPLOAD } from './commands.js';
 import { commandHelp, mainHelp } from './help.js';
 import { processIo, type CliIo } from './io.js';
 
@@ -26,8 +26,9 @@ const COMMANDS: Record<string, { spec: CommandSpec; load: () => Promise<Command>
   upload: { spec: UPLOAD, load: async () => (await import('./upload.js')).upload },
   job: { spec: JOB, load: async () => (await import('./job.js')).job },
   density: { spec: DENSITY, load: async () => (await import('./density.js')).density },
+  features: { spec: FEATURES, load: async () => (await import('./features.js')).features },
 };
-const NAMES = 'train, encode, evaluate, plot, filters, export, convert, sweep, upload, job or density';
+const NAMES = 'train, encode, evaluate, plot, filters, export, convert, sweep, upload, job, density or features';
 
 /**
  * Runs the CLI on `argv` (the arguments after the program name) and returns the exit code.

@@ -15,7 +15,7 @@ import { followEvents } from './follow-events.js';
 import type { CliIo } from './io.js';
 import { readTrainingFlags } from './option-flags.js';
 import { progressStyle } from './progress.js';
-import { rankedTable } from './sweep.js';
+import { rankedTable } from './sweep-table.js';
 
 /** The fields of the API's Sweep answer that the CLI reads (all of it is printed with --json). */
 interface SweepView {

@@ -8,11 +8,12 @@ import { ConfigError } from '../errors.js';
 import { MODEL_OPTIONS, TRAINING_OPTIONS } from '../model/options.js';
 import { expandGrid, parseGrid, type BaseValue } from '../sweep/grid.js';
 import { runLocalSweep, type SweepEvent } from '../sweep/local-sweep.js';
-import type { RankedTrial, SweepMetric } from '../sweep/ranking.js';
+import type { SweepMetric } from '../sweep/ranking.js';
 import { UsageError, type ParsedOptions } from './args.js';
 import type { CliIo } from './io.js';
 import { flagOfField, readOptionFlags } from './option-flags.js';
 import { formatDuration, progressStyle, type ProgressStyle } from './progress.js';
+import { rankedTable } from './sweep-table.js';
 
 export async function sweep(options: ParsedOptions, io: CliIo): Promise<void> {
   if (options.has('api')) return (await import('./sweep-remote.js')).sweepRemote(options, io);
@@ -109,21 +110,4 @@ function sweepDisplay(style: ProgressStyle, count: number, io: CliIo): { event(e
       if (style === 'bar' && drawn) io.stderr('\n');
     },
   };
-}
-
-/** The ranked trials for people: rank (the best starred), the metric, loss, epochs, time, file. */
-export function rankedTable(trials: readonly RankedTrial[], metric: SweepMetric): string {
-  const rows = trials.map((t) => [
-    t.rank === null ? '-' : `${t.rank}${t.best ? '*' : ''}`,
-    t.name,
-    t.value === null ? (t.status === 'failed' ? 'failed' : 'n/a') : t.value.toPrecision(4),
-    t.metrics ? t.metrics.loss.toPrecision(6) : '',
-    t.epochs === undefined ? '' : String(t.epochs),
-    t.seconds === undefined ? '' : t.seconds.toFixed(2),
-    t.status === 'failed' ? (t.error ?? '') : (t.out ?? ''),
-  ]);
-  const header = ['rank', 'trial', metric, 'loss', 'epochs', 'seconds', 'model / error'];
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (cells: readonly string[]) => cells.map((cell, c) => (c === cells.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd();
-  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
 }

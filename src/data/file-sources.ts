@@ -7,10 +7,11 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { DataError } from '../errors.js';
-import { blankLineError, isBlank, isCsvHeader, parseCsvCells, splitCsvLine } from './csv.js';
+import { blankLineError, isBlank, isCsvHeader, parseCsvCells, splitCsvLine, type Cell } from './csv.js';
 import { ColumnScan, type CellLocation } from './column-scan.js';
 import { describeBadValue, FLOAT32_MAX } from './matrix.js';
 import { shardRowCount, shardRowsFor, type ShardSource } from './shard-source.js';
+import type { RowLabels } from './row-labels.js';
 
 /** What the first pass over a file found, besides the shards themselves. */
 export interface ScannedSource {
@@ -21,6 +22,8 @@ export interface ScannedSource {
   readonly firstRow: number;
   /** The first value outside [0, 1] in row order (what normalize "none" refuses), or null. */
   readonly outsideUnitRange: CellLocation | null;
+  /** Each row's label, when a CSV file was opened with a label column (src/data/labels.ts). */
+  readonly labels?: RowLabels;
 }
 
 /** Where the float values of a binary file are: `rows × cols` items of 4 or 8 bytes from `dataStart`. */
@@ -82,8 +85,11 @@ const CHUNK_BYTES = 1 << 20;
  * line in chunks, parses every row, and records the byte offset of each shard's first row, so a
  * shard is read again by seeking there and parsing its `shardRows` lines.
  */
-export async function scanCsvFile(handle: FileHandle, source: string): Promise<ScannedSource> {
+export async function scanCsvFile(handle: FileHandle, source: string, labelColumn?: string): Promise<ScannedSource> {
   let cols = 0;
+  /** The label column's index among the cells (−1: none): its cell is set aside, not parsed. */
+  let labelIndex = -1;
+  const numbersOf = (cells: Cell[]): Cell[] => (labelIndex < 0 ? cells : cells.filter((_, c) => c !== labelIndex));
   let header: string[] | null = null;
   let firstLine = 0;
   let rows = 0;
@@ -105,15 +111,27 @@ export async function scanCsvFile(handle: FileHandle, source: string): Promise<S
       return;
     }
     if (blankAfterData !== null) throw blankLineError(source, blankAfterData);
-    const cells = splitCsvLine(line, source, lineNumber);
+    let cells = splitCsvLine(line, source, lineNumber);
     if (rows === 0 && header === null && cols === 0) {
       cols = cells.length;
       if (isCsvHeader(cells)) {
-        header = cells.map((c) => c.text);
+        const names = cells.map((c) => c.text.trim());
+        if (labelColumn !== undefined) {
+          labelIndex = names.indexOf(labelColumn);
+          if (labelIndex < 0) throw new DataError(`there is no column named ${JSON.stringify(labelColumn)} for the labels (the header names ${names.map((n) => JSON.stringify(n)).join(', ')})`, { source, row: lineNumber });
+          if (cols < 2) throw new DataError(`the label column ${JSON.stringify(labelColumn)} is the only column: there are no numbers left`, { source, row: lineNumber });
+          cols -= 1;
+        }
+        header = numbersOf(cells).map((c) => c.text);
         firstLine = lineNumber + 1;
         return;
       }
+      if (labelColumn !== undefined) throw new DataError(`the file has no header row, so no column named ${JSON.stringify(labelColumn)} for the labels`, { source, row: lineNumber });
       firstLine = lineNumber;
+    }
+    if (labelIndex >= 0) {
+      if (cells.length !== cols + 1) throw new DataError(`expected ${cols + 1} cells (with the label), got ${cells.length}`, { source, row: lineNumber });
+      cells = numbersOf(cells);
     }
     if (shardRows === 0) {
       shardRows = shardRowsFor(cols);
@@ -148,16 +166,46 @@ export async function scanCsvFile(handle: FileHandle, source: string): Promise<S
     const first = firstLine + index * shardRows;
     for (let r = 0; r < count; r++) {
       const line = lines[r]?.replace(/\r$/, '') ?? '';
-      parseCsvCells(splitCsvLine(line, source, first + r), cols, out, r * cols, source, first + r);
+      parseCsvCells(numbersOf(splitCsvLine(line, source, first + r)), cols, out, r * cols, source, first + r);
     }
     return out;
   };
+  /** The label cells of shard `index`'s rows. */
+  const shardLabels = async (index: number): Promise<string[]> => {
+    const start = offsets[index]!;
+    const end = index + 1 < shardCount ? offsets[index + 1]! : dataEnd;
+    const bytes = Buffer.alloc(end - start);
+    await handle.read(bytes, 0, bytes.length, start);
+    const lines = bytes.toString('utf8').split('\n');
+    const first = firstLine + index * shardRows;
+    return Array.from({ length: shardRowCount(geometry, index) }, (_, r) => splitCsvLine(lines[r]?.replace(/\r$/, '') ?? '', source, first + r)[labelIndex]?.text ?? '');
+  };
+  const labels: RowLabels | undefined =
+    labelIndex < 0
+      ? undefined
+      : {
+          rows,
+          async labelsOf(wanted) {
+            const found = new Map<number, string>();
+            let shard = -1;
+            let texts: string[] = [];
+            for (const row of [...wanted].sort((a, b) => a - b)) {
+              if (Math.floor(row / shardRows) !== shard) {
+                shard = Math.floor(row / shardRows);
+                texts = await shardLabels(shard);
+              }
+              found.set(row, texts[row - shard * shardRows]!);
+            }
+            return found;
+          },
+        };
   const done = scan as ColumnScan | null;
   return {
     shards: { rows, cols, shardRows, shardCount, columnMin: done!.min, columnMax: done!.max, readShard },
     header,
     firstRow: firstLine,
     outsideUnitRange: done!.outside,
+    ...(labels === undefined ? {} : { labels }),
   };
 }
 
@@ -165,7 +213,7 @@ export async function scanCsvFile(handle: FileHandle, source: string): Promise<S
  * Calls `onLine(text, lineNumber, startByte, endByte)` for each line of the file (\n or \r\n
  * ends, a UTF-8 byte-order mark skipped), reading it in chunks; `endByte` is past the line end.
  */
-async function forEachLine(handle: FileHandle, onLine: (text: string, lineNumber: number, start: number, end: number) => void): Promise<void> {
+export async function forEachLine(handle: FileHandle, onLine: (text: string, lineNumber: number, start: number, end: number) => void): Promise<void> {
   const bom = Buffer.alloc(3);
   const { bytesRead: bomRead } = await handle.read(bom, 0, 3, 0);
   let position = bomRead === 3 && bom[0] === 0xef && bom[1] === 0xbb && bom[2] === 0xbf ? 3 : 0;

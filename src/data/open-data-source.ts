@@ -37,9 +37,14 @@ export function isRawFloat32(file: string): boolean {
  * float32 file (required for `.f32`, ignored otherwise). Throws DataError naming the file (and
  * the row and column of a bad value).
  */
-export async function openDataSource(file: string, cols?: number): Promise<OpenedDataSource> {
+export async function openDataSource(file: string, cols?: number, options: { labelColumn?: string } = {}): Promise<OpenedDataSource> {
   const source = file === '-' ? 'stdin' : file;
-  if (file === '-') return inMemory(file);
+  const { labelColumn } = options;
+  const noLabelColumn = () => new DataError(`a label column (${JSON.stringify(labelColumn)}) needs a CSV file with a header row: give the labels as a file of lines instead (--labels)`, { source });
+  if (file === '-') {
+    if (labelColumn !== undefined) throw noLabelColumn();
+    return inMemory(file);
+  }
   let handle: FileHandle;
   try {
     handle = await open(file, 'r');
@@ -65,12 +70,14 @@ export async function openDataSource(file: string, cols?: number): Promise<Opene
       format = 'npy';
       scanned = await scanBinaryFile(handle, source, parseNpyPrelude(prefix, size, source));
     } else if (ext === '.json' || (ext !== '.csv' && looksLikeJson(prefix))) {
+      if (labelColumn !== undefined) throw noLabelColumn();
       await handle.close();
       return inMemory(file);
     } else {
       format = 'csv';
-      scanned = await scanCsvFile(handle, source);
+      scanned = await scanCsvFile(handle, source, labelColumn);
     }
+    if (labelColumn !== undefined && format !== 'csv') throw noLabelColumn();
     return { ...scanned, source, format, streamed: true, close: () => handle.close() };
   } catch (error) {
     await handle.close().catch(() => undefined);

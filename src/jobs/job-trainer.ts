@@ -167,6 +167,15 @@ export class JobTrainer {
     return epoch * this.stepsPerEpoch + batch;
   }
 
+  /**
+   * Steps that run without reading a shard (StreamingRun.stepsBeforeRead); with validation, the
+   * step that ends an epoch reads the held-out rows, so it counts as a read.
+   */
+  get stepsBeforeRead(): number {
+    const steps = this.slice.run.stepsBeforeRead;
+    return this.slice.validationRows > 0 ? Math.min(steps, this.slice.run.stepsLeftInEpoch - 1) : steps;
+  }
+
   /** Loss of every finished epoch so far. */
   get lossHistory(): readonly number[] {
     return this.history;

@@ -3,7 +3,7 @@
  * TensorFlow tutorial's, docs/SPEC.md section 2) and the resolve that fills and checks them. The facts
  * themselves (ranges, defaults, descriptions) are in the options table, ./options.ts.
  */
-import { architectureModule } from '../architectures/registry.js';
+import { architectureModule, trainingRefusal } from '../architectures/registry.js';
 import type { ArchitectureName, BackendChoice, LossConfig, OptimizerConfig, Reduction } from '../backends/types.js';
 import { ConfigError } from '../errors.js';
 import { checkOption, MODEL_OPTIONS, TRAINING_OPTIONS, type OptionCaps, type OptionSpec, type ValueOf } from './options.js';
@@ -76,6 +76,15 @@ export function resolveModelConfig(inputSize: number, partial: Partial<ModelConf
   const problem = architectureModule(config.architecture).checkConfig(config);
   if (problem !== null) throw new ConfigError(problem.field, problem.message);
   return config;
+}
+
+/**
+ * Throws ConfigError (config.architecture) for a config whose architecture does not train (gated:
+ * inference only): every way to train a model (the library, the CLI, the API, jobs, sweeps) calls it.
+ */
+export function checkTrainable(config: Pick<ModelConfig, 'architecture'>): void {
+  const refusal = trainingRefusal(config.architecture);
+  if (refusal !== null) throw new ConfigError('config.architecture', refusal);
 }
 
 /**

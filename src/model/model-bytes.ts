@@ -27,3 +27,8 @@ export function readModelBytes(bytes: Uint8Array, source?: string, options: Bina
   checkJsonDepth(text, (key) => key ?? '(root)', source);
   return readModelFile(parseJsonText(text, source ?? 'model file'), source);
 }
+
+/** The form a model is written in: binary when the path ends in `.safetensors`, else JSON. */
+export function modelBytesFor(file: string, model: { toFile(): unknown; toBinaryFile(): Uint8Array }): string | Uint8Array {
+  return file.toLowerCase().endsWith('.safetensors') ? model.toBinaryFile() : `${JSON.stringify(model.toFile())}\n`;
+}

@@ -18,7 +18,7 @@
  * normalization ("minmax" | "standardize" | "none"), and as JSON: config, training, optimizer ({ kind, step }),
  * metrics, lossHistory, and when present stepsSinceFired, validationHistory, bestEpoch, historyEpochs.
  */
-import { PARAMETER_NAMES, parameterShapes, type LayerShape, type ParameterName, type Parameters } from '../backends/types.js';
+import { PARAMETER_NAMES, parameterShapes, type ArchitectureName, type LayerShape, type ParameterName, type Parameters } from '../backends/types.js';
 import { shortestFloat32 } from '../data/float32.js';
 import { describeValue } from '../util/describe-value.js';
 import { extraParameters, FieldReader, keptHistory, lossToJson, MODEL_FORMAT, MODEL_FORMAT_VERSION, readModelFields, tensorNameOf, validationToJson, type ModelState, type TensorSource } from './model-file.js';
@@ -37,9 +37,9 @@ type ParameterSet = 'parameters' | 'm' | 'v';
 const PREFIX: Record<ParameterSet, string> = { parameters: '', m: 'optimizer.m.', v: 'optimizer.v.' };
 
 /** Tensor names and shapes of one parameter set, in storage order (PARAMETER_NAMES). */
-function parameterTensors(set: ParameterSet, shape: LayerShape): [string, ParameterName, number[]][] {
+function parameterTensors(set: ParameterSet, shape: LayerShape, architecture: ArchitectureName): [string, ParameterName, number[]][] {
   const dims = parameterShapes(shape);
-  return PARAMETER_NAMES.map((name) => [`${PREFIX[set]}${tensorNameOf(name)}`, name, dims[name]]);
+  return PARAMETER_NAMES.map((name) => [`${PREFIX[set]}${tensorNameOf(name, architecture)}`, name, dims[name]]);
 }
 
 /** Writes the binary model file of a model state. */
@@ -50,7 +50,7 @@ export function toBinaryModelFile(state: ModelState): Uint8Array<ArrayBuffer> {
   const tensors: [string, Float32Tensor | RawTensor][] = [];
   const extras = extraParameters(state.config.architecture, shape);
   const addSet = (set: ParameterSet, p: Parameters) => {
-    for (const [name, key, dims] of parameterTensors(set, shape)) tensors.push([name, { shape: dims, data: p[key] }]);
+    for (const [name, key, dims] of parameterTensors(set, shape, state.config.architecture)) tensors.push([name, { shape: dims, data: p[key] }]);
     for (const extra of extras) tensors.push([`${PREFIX[set]}${extra.layer}.${extra.field}`, { shape: [...extra.dims], data: p[extra.name]! }]);
   };
   const normalizationTensors = () => {
@@ -241,7 +241,7 @@ export function readBinaryModelFile(bytes: Uint8Array, source?: string, options:
   const weightDtype = (metadata.weightDtype ?? 'f32') as WeightDtype;
   const kept: { stored: StoredWeights | null } = { stored: null };
   const numbers: TensorSource = {
-    parameters: (set, shape) => {
+    parameters: (set, shape, architecture) => {
       const out = {} as Parameters;
       if (set === 'parameters' && weightDtype !== 'f32') {
         if (metadata.optimizer !== undefined) read.fail('__metadata__.optimizer', `a ${weightDtype} model has no optimizer state (it cannot train: docs/MODEL-FORMAT.md)`);
@@ -254,18 +254,18 @@ export function readBinaryModelFile(bytes: Uint8Array, source?: string, options:
         const W2: StoredMatrix = encoderOnly ? { dtype: 'f32', values: EMPTY } : storedMatrix(raw, tensors, 'W2', dims.W2, weightDtype, read, used, file);
         kept.stored = { dtype: weightDtype, W1, W2 };
         out.W1 = encoderOnly ? EMPTY : widenMatrix(W1, dims.W1[0]!, dims.W1[1]!, UNIT_AXIS.W1);
-        out.b1 = tensor(tensorNameOf('b1'), dims.b1);
+        out.b1 = tensor(tensorNameOf('b1', architecture), dims.b1);
         out.W2 = encoderOnly ? EMPTY : widenMatrix(W2, dims.W2[0]!, dims.W2[1]!, UNIT_AXIS.W2);
-        out.b2 = tensor(tensorNameOf('b2'), dims.b2);
+        out.b2 = tensor(tensorNameOf('b2', architecture), dims.b2);
         return out;
       }
-      for (const [name, key, dims] of parameterTensors(set, shape)) out[key] = (encoderOnly && key === 'W2') || (apart && key === 'W1') ? EMPTY : tensor(name, dims);
+      for (const [name, key, dims] of parameterTensors(set, shape, architecture)) out[key] = (encoderOnly && key === 'W2') || (apart && key === 'W1') ? EMPTY : tensor(name, dims);
       return out;
     },
     // A copy (n floats): the model keeps its normalisation, and a view would keep the whole file.
     normalization: (vector, length) => tensor(`normalization.${vector}`, [length]).slice(),
     extra: (set, { layer, field, dims }) => tensor(`${PREFIX[set]}${layer}.${field}`, [...dims]),
-    momentName: (set, key) => `${PREFIX[set]}${tensorNameOf(key)}`,
+    momentName: (set, key, architecture) => `${PREFIX[set]}${tensorNameOf(key, architecture)}`,
   };
   const state = readModelFields(read, file, numbers);
   if (kept.stored) state.stored = kept.stored;

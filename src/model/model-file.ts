@@ -2,7 +2,7 @@
  * The model file, format version 1 (docs/SPEC.md section 3): writing it, and reading it back with a
  * check of every field, so that a file that does not match is rejected with the field's name.
  */
-import { architectureModule } from '../architectures/registry.js';
+import { architectureModule, isArchitectureName } from '../architectures/registry.js';
 import { PARAMETER_NAMES, parameterShapes, sizeOf, type AdamState, type ArchitectureName, type LayerShape, type ParameterName, type Parameters } from '../backends/types.js';
 import { shortestFloat32 } from '../data/float32.js';
 import { ConfigError, ModelFileError } from '../errors.js';
@@ -41,11 +41,20 @@ export const PARAMETER_FILE_NAMES = {
   b2: { layer: 'decoder', json: 'bias', tensor: 'bias' },
 } as const satisfies Record<ParameterName, { layer: LayerName; json: keyof LayerJson; tensor: string }>;
 
+/**
+ * Where an architecture's files keep one of the four: PARAMETER_FILE_NAMES, or the name its module
+ * gives it (ParameterSpec.file: gated's b1 is SAELens' b_gate, "encoder.b_gate" in both files).
+ */
+export function fileNamesOf(name: ParameterName, architecture?: ArchitectureName): { layer: LayerName; json: string; tensor: string } {
+  const renamed = architectureModule(architecture).parameters({ inputSize: 1, hiddenSize: 1 }).find((spec) => spec.name === name)?.file;
+  return renamed ? { layer: renamed.layer, json: renamed.name, tensor: renamed.name } : PARAMETER_FILE_NAMES[name];
+}
+
 /** A parameter's field in the JSON file, e.g. "encoder.weights". */
-export const jsonFieldOf = (name: ParameterName): string => `${PARAMETER_FILE_NAMES[name].layer}.${PARAMETER_FILE_NAMES[name].json}`;
+export const jsonFieldOf = (name: ParameterName, architecture?: ArchitectureName): string => `${fileNamesOf(name, architecture).layer}.${fileNamesOf(name, architecture).json}`;
 
 /** A parameter's tensor in the binary file, e.g. "encoder.weight". */
-export const tensorNameOf = (name: ParameterName): string => `${PARAMETER_FILE_NAMES[name].layer}.${PARAMETER_FILE_NAMES[name].tensor}`;
+export const tensorNameOf = (name: ParameterName, architecture?: ArchitectureName): string => `${fileNamesOf(name, architecture).layer}.${fileNamesOf(name, architecture).tensor}`;
 
 /** The layers of the JSON file, in the order they are written. */
 const LAYERS: readonly LayerName[] = [...new Set(PARAMETER_NAMES.map((name) => PARAMETER_FILE_NAMES[name].layer))];
@@ -126,12 +135,12 @@ function listOf(values: Float32Array): number[] {
   return Array.from(values, shortestFloat32);
 }
 
-function parametersToJson(p: Parameters, shape: LayerShape): ParametersJson {
+function parametersToJson(p: Parameters, shape: LayerShape, architecture: ArchitectureName): ParametersJson {
   const dims = parameterShapes(shape);
   const out = { encoder: {}, decoder: {} } as Record<LayerName, Record<string, unknown>>;
   for (const name of PARAMETER_NAMES) {
     const [rows, cols] = dims[name];
-    const { layer, json } = PARAMETER_FILE_NAMES[name];
+    const { layer, json } = fileNamesOf(name, architecture);
     out[layer][json] = cols === undefined ? listOf(p[name]) : rowsOf(p[name], rows!, cols);
   }
   return out as unknown as ParametersJson;
@@ -163,7 +172,7 @@ export function toModelFile(state: ModelState): ModelFile {
     throw new ConfigError('weightDtype', `is ${state.stored.dtype}: the JSON model file holds float32 weights only; write the binary (safetensors) model file instead, or convert the model to f32 first`);
   }
   const architecture = state.config.architecture;
-  const layers = withExtras(parametersToJson(parameters, shape), parameters, architecture, shape);
+  const layers = withExtras(parametersToJson(parameters, shape, architecture), parameters, architecture, shape);
   const norm = state.normalization;
   const file: ModelFile = {
     format: MODEL_FORMAT,
@@ -188,8 +197,8 @@ export function toModelFile(state: ModelState): ModelFile {
     file.optimizerState = {
       kind: 'adam',
       step: state.optimizerState.step,
-      m: withExtras(parametersToJson(state.optimizerState.m, shape), state.optimizerState.m, architecture, shape),
-      v: withExtras(parametersToJson(state.optimizerState.v, shape), state.optimizerState.v, architecture, shape),
+      m: withExtras(parametersToJson(state.optimizerState.m, shape, architecture), state.optimizerState.m, architecture, shape),
+      v: withExtras(parametersToJson(state.optimizerState.v, shape, architecture), state.optimizerState.v, architecture, shape),
     };
   }
   return file;
@@ -262,7 +271,7 @@ export class FieldReader {
     return out;
   }
 
-  parameters(value: Json, field: string, shape: LayerShape): Parameters {
+  parameters(value: Json, field: string, shape: LayerShape, architecture: ArchitectureName): Parameters {
     const prefix = field === '' ? '' : `${field}.`;
     const obj = field === '' ? (value as Record<string, Json>) : this.object(value, field);
     const layers = {} as Record<LayerName, Record<string, Json>>;
@@ -271,8 +280,8 @@ export class FieldReader {
     const out = {} as Parameters;
     for (const name of PARAMETER_NAMES) {
       const [rows, cols] = dims[name];
-      const { layer, json } = PARAMETER_FILE_NAMES[name];
-      const at = `${prefix}${jsonFieldOf(name)}`;
+      const { layer, json } = fileNamesOf(name, architecture);
+      const at = `${prefix}${jsonFieldOf(name, architecture)}`;
       out[name] = cols === undefined ? this.vector(layers[layer][json], at, rows!) : this.matrix(layers[layer][json], at, rows!, cols);
     }
     return out;
@@ -291,7 +300,7 @@ const MODEL_FILE_FIELDS: readonly string[] = [
  */
 export interface TensorSource {
   /** The parameters (`set` "parameters") or one of Adam's moments ("m", "v"). */
-  parameters(set: 'parameters' | 'm' | 'v', shape: LayerShape): Parameters;
+  parameters(set: 'parameters' | 'm' | 'v', shape: LayerShape, architecture: ArchitectureName): Parameters;
   /** A parameter an architecture adds (extraParameters), of the parameters ("parameters") or of one of Adam's moments. */
   extra(set: 'parameters' | 'm' | 'v', extra: { layer: LayerName; field: string; dims: readonly number[] }): Float32Array;
   /** One of the normalisation's vectors (NORMALIZATION_VECTORS: min and max, or mean and std). */
@@ -301,7 +310,7 @@ export interface TensorSource {
    * "optimizerState.v.encoder.weights", the binary file "optimizer.v.encoder.weight"), so a bad
    * value found after reading is named in the file's own terms.
    */
-  momentName(set: 'm' | 'v', key: ParameterName): string;
+  momentName(set: 'm' | 'v', key: ParameterName, architecture: ArchitectureName): string;
 }
 
 /**
@@ -315,17 +324,17 @@ export function readModelFile(json: Json, source?: string): ModelState {
     if (!MODEL_FILE_FIELDS.includes(key)) read.fail(key, `is not a field of a model file (known: ${MODEL_FILE_FIELDS.join(', ')})`);
   }
   const tensors: TensorSource = {
-    parameters: (set, shape) =>
+    parameters: (set, shape, architecture) =>
       set === 'parameters'
-        ? read.parameters(file, '', shape)
-        : read.parameters(read.object(file.optimizerState, 'optimizerState')[set], `optimizerState.${set}`, shape),
+        ? read.parameters(file, '', shape, architecture)
+        : read.parameters(read.object(file.optimizerState, 'optimizerState')[set], `optimizerState.${set}`, shape, architecture),
     normalization: (vector, length) => read.vector(read.object(file.normalization, 'normalization')[vector], `normalization.${vector}`, length),
     extra: (set, { layer, field, dims }) => {
       const holder = set === 'parameters' ? file : read.object(read.object(file.optimizerState, 'optimizerState')[set], `optimizerState.${set}`);
       const prefix = set === 'parameters' ? '' : `optimizerState.${set}.`;
       return read.vector(read.object(holder[layer], `${prefix}${layer}`)[field], `${prefix}${layer}.${field}`, sizeOf(dims));
     },
-    momentName: (set, key) => `optimizerState.${set}.${jsonFieldOf(key)}`,
+    momentName: (set, key, architecture) => `optimizerState.${set}.${jsonFieldOf(key, architecture)}`,
   };
   return readModelFields(read, file, tensors);
 }
@@ -355,7 +364,11 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
     read.fail('version', `version ${describeValue(file.version)} is not supported (this edge-sae reads version ${MODEL_FORMAT_VERSION})`);
   }
   const shape = { inputSize: read.integer(file.inputSize, 'inputSize', 1), hiddenSize: read.integer(file.hiddenSize, 'hiddenSize', 1) };
-  const parameters = tensors.parameters('parameters', shape);
+  // The names the parameters are under depend on the architecture (gated's b1 is encoder.b_gate),
+  // read before the config is checked so a file's problems are named in the same order as ever;
+  // an unknown architecture reads the usual names and is refused with the config below.
+  const named = typeof file.config === 'object' && file.config !== null ? (file.config as Record<string, Json>).architecture : undefined;
+  const parameters = tensors.parameters('parameters', shape, isArchitectureName(named) ? named : 'sigmoid');
 
   const normalization = readNormalization(read, read.object(file.normalization, 'normalization').kind, shape.inputSize, tensors);
 
@@ -383,14 +396,14 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
     if (opt.kind !== 'adam') read.fail('optimizerState.kind', `must be "adam", got ${describeValue(opt.kind)}`);
     optimizerState = {
       step: read.integer(opt.step, 'optimizerState.step', 0),
-      m: tensors.parameters('m', shape),
-      v: tensors.parameters('v', shape),
+      m: tensors.parameters('m', shape, config.architecture),
+      v: tensors.parameters('v', shape, config.architecture),
     };
     for (const extra of extras) {
       optimizerState.m[extra.name] = tensors.extra('m', extra);
       optimizerState.v[extra.name] = tensors.extra('v', extra);
     }
-    checkSecondMoment(read, optimizerState.v, shape, tensors);
+    checkSecondMoment(read, optimizerState.v, shape, tensors, config.architecture);
   }
 
   const historyJson = file.lossHistory ?? [];
@@ -451,7 +464,7 @@ function readValidationHistory(read: FieldReader, value: Json, epochs: number): 
  * divergence with the wrong advice), so a file holding one is refused here, naming the cell in
  * the file's own terms (optimizerState.v.decoder.weights[1][2], optimizer.v.decoder.weight[1][2]).
  */
-function checkSecondMoment(read: FieldReader, v: Parameters, { inputSize: n, hiddenSize: h }: LayerShape, tensors: TensorSource): void {
+function checkSecondMoment(read: FieldReader, v: Parameters, { inputSize: n, hiddenSize: h }: LayerShape, tensors: TensorSource, architecture: ArchitectureName): void {
   const columns: Record<ParameterName, number | null> = { W1: h, b1: null, W2: n, b2: null };
   for (const key of PARAMETER_NAMES) {
     const values = v[key];
@@ -460,7 +473,7 @@ function checkSecondMoment(read: FieldReader, v: Parameters, { inputSize: n, hid
       if (values[k]! < 0) {
         const cols = columns[key];
         const at = cols === null ? `[${k}]` : `[${Math.floor(k / cols)}][${k % cols}]`;
-        read.fail(`${tensors.momentName('v', key)}${at}`, `must hold no negative value (Adam's second moment is a mean of squared gradients), got ${values[k]}`);
+        read.fail(`${tensors.momentName('v', key, architecture)}${at}`, `must hold no negative value (Adam's second moment is a mean of squared gradients), got ${values[k]}`);
       }
     }
   }

@@ -13,7 +13,7 @@
  *   cosine:              η·(f + (1 − f)·(1 + cos(π·p))/2)
  * A continued run (`--init`, retraining a stored model) is a new run: its schedule starts again.
  */
-import type { OptimizerConfig } from '../backends/types.js';
+import type { LossConfig, OptimizerConfig } from '../backends/types.js';
 
 export interface LearningRateSchedule {
   readonly warmupSteps: number;
@@ -42,4 +42,16 @@ export function optimizerAt(optimizer: OptimizerConfig, schedule: LearningRateSc
   if (schedule.warmupSteps === 0 && schedule.decay === 'constant') return optimizer;
   const learningRate = learningRateAt(optimizer.learningRate, schedule, step, totalSteps);
   return learningRate === optimizer.learningRate ? optimizer : { ...optimizer, learningRate };
+}
+
+/**
+ * The loss of step `step` (0-based, of the run): jumprelu's λ warms up linearly from 0 over the
+ * first W = l0WarmupSteps steps, as SAELens' CoefficientScheduler (l0_warm_up_steps) gives it to
+ * its training step: λ_t = λ·t/W for t < W (0 at the first step), λ after. Like the learning rate,
+ * it depends only on the step's index, so a run resumed from a checkpoint continues it exactly.
+ */
+export function lossAt(loss: LossConfig, step: number): LossConfig {
+  const w = loss.l0WarmupSteps ?? 0;
+  if (w === 0 || step >= w || loss.l0Coefficient === undefined) return loss;
+  return { ...loss, l0Coefficient: (loss.l0Coefficient * step) / w };
 }

@@ -20,6 +20,7 @@ import { checkEarlyStopping } from './early-stopping.js';
 import { EpochLoop, type RunOutcome, type TrainingProgress, type WeightKeeper } from './epoch-loop.js';
 import { ConfigError, DataError, TrainingDivergedError } from '../errors.js';
 import {
+  checkTrainable,
   DEFAULT_TRAINING_OPTIONS,
   lossConfigOf,
   optimizerConfig,
@@ -29,6 +30,7 @@ import {
   type ModelConfig,
   type TrainingOptions,
 } from './config.js';
+import { checkGivenParameters } from './given-parameters.js';
 import { decoderBiasFromData, initialParameters } from './initialization.js';
 import { activeThreshold, addFiringCounts, computeMetrics, firingFrequencyOf, type Metrics, type StoredMetrics } from './metrics.js';
 import { readModelBytes } from './model-bytes.js';
@@ -40,7 +42,7 @@ import { isWeightDtype, WEIGHT_DTYPES, type StoredWeights, type WeightDtype } fr
 import { describeValue } from '../util/describe-value.js';
 import { checkFiniteMetrics, checkFiniteOutput } from './output-check.js';
 import { lastEpochOf, summariseHistory } from './history.js';
-import { checkAllFinite, denormalize, fitNormalization, normalizationFromRange, normalize, normalizeInto, StandardizationFit, type Normalization } from './normalization.js';
+import { checkAllFinite, denormalize, fitNormalization, normalizationFromRange, normalizationVectors, normalize, normalizeInto, StandardizationFit, type Normalization } from './normalization.js';
 import { shuffleSeed } from './random.js';
 import { checkSelection, fromFeatureLists, selectSparse, SparseDecoder, type FeatureList, type SparseCodes, type SparseSelection } from './sparse-codes.js';
 import { decoderOutput } from './sparse-decode.js';
@@ -200,6 +202,43 @@ export class SparseAutoencoder {
     const seed = resolveTrainingOptions({ seed: options.seed }).seed;
     const session = backend.createSession(shape, initialParameters(shape, seed, resolved.architecture, resolved), architectureOf(resolved));
     return new SparseAutoencoder(session, backend, backend.name, resolved, {}, options.backendReport);
+  }
+
+  /**
+   * A model from given parameters, e.g. an imported SAE's tensors: each parameter the config's
+   * architecture declares (architectureModule(name).parameters(shape): W1 [n×h], b1 [h], W2 [h×n],
+   * b2 [n], then its own, such as gated's r_mag and b_mag), row-major float32, weights
+   * [inputs, outputs]. inputSize is b2's length; hiddenSize is the config's (default: from
+   * inputSize, so give it). The input scaling defaults to none (the tensors take the data as it
+   * is). The model encodes and decodes at once; it trains if its architecture does. Throws
+   * ConfigError naming a missing, mis-sized, non-finite or unknown parameter.
+   */
+  static fromParameters(
+    config: Partial<ModelConfig>,
+    parameters: Readonly<Record<string, Float32Array>>,
+    backend: KernelBackend,
+    options: { normalization?: Normalization; backendReport?: BackendReport } = {},
+  ): SparseAutoencoder {
+    const b2 = parameters?.b2;
+    if (!(b2 instanceof Float32Array) || b2.length === 0) throw new ConfigError('parameters.b2', 'must be a Float32Array of inputSize values (the decoder bias, b_dec)');
+    const normalization = options.normalization ?? { kind: 'none' };
+    for (const [name, values] of normalizationVectors(normalization)) {
+      if (!(values instanceof Float32Array) || values.length !== b2.length) throw new ConfigError(`normalization.${name}`, `must be a Float32Array of ${b2.length} values (one per input)`);
+    }
+    const resolved = resolveModelConfig(b2.length, { ...config, normalize: normalization.kind });
+    const shape = { inputSize: b2.length, hiddenSize: resolved.hiddenSize };
+    const state: ModelState = {
+      shape,
+      config: resolved,
+      normalization,
+      parameters: checkGivenParameters(resolved.architecture, shape, parameters),
+      training: { ...DEFAULT_TRAINING_OPTIONS, epochsCompleted: 0 },
+      trainedWith: backend.name,
+      optimizerState: null,
+      metrics: null,
+      lossHistory: [],
+    };
+    return SparseAutoencoder.fromState(state, backend, options.backendReport);
   }
 
   /** A model from its file (docs/SPEC.md section 3, parsed JSON); throws ModelFileError naming the bad field. */
@@ -375,6 +414,7 @@ export class SparseAutoencoder {
   startStreamTraining(whole: ShardSource, training: Partial<TrainingOptions> = {}, position?: TrainingPosition, validation?: ShardSource): StreamingSlice {
     this.checkUsable();
     this.checkTrainable();
+    checkTrainable(this.config);
     const options = resolveTrainingOptions(training);
     checkValidationChoice(options, validation !== undefined);
     for (const [label, s] of [['data', whole], ['validation', validation]] as const) {
@@ -475,6 +515,7 @@ export class SparseAutoencoder {
   startTraining(data: DataInput, training: Partial<TrainingOptions> = {}, position?: TrainingPosition, validation?: DataInput): TrainingSlice {
     this.checkUsable();
     this.checkTrainable();
+    checkTrainable(this.config);
     const options = resolveTrainingOptions(training);
     checkValidationChoice(options, validation !== undefined);
     const whole = this.checkWidth(toMatrix(data, 'data'), 'data');

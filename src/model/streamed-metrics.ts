@@ -86,7 +86,7 @@ export class StreamedMetrics {
     const n = this.inputSize;
     const h = this.hiddenSize;
     // sigmoid: the reconstruction is ½·Σ(y − x)², divided by the rows with reduction "mean";
-    // relu, TopK: both terms are means over the rows (linear-sae-reference.ts), so weigh by rows.
+    // relu, TopK: both terms are means over the rows (src/reference/linear-dictionary-reference.ts), so weigh by rows.
     const r = this.linear || this.loss.reduction === 'mean' ? rows : 1;
     this.halfSquaredError += terms.reconstruction * r;
     this.weightDecay = terms.weightDecay;
@@ -115,7 +115,7 @@ export class StreamedMetrics {
     this.activeCodes += addFiringCounts(forward.hidden, rows, h, activeThreshold(this.loss.architecture), this.firing);
   }
 
-  /** The dictionary SAEs' terms are means over the rows (linear-sae-reference.ts); the sigmoid model's KL is of the whole data's ρ̂. */
+  /** The dictionary SAEs' terms are means over the rows (src/reference/linear-dictionary-reference.ts); the sigmoid model's KL is of the whole data's ρ̂. */
   private get linear(): boolean {
     return architectureModule(this.loss.architecture).linearOutput;
   }

@@ -16,7 +16,7 @@ import type { BackendSession, LossConfig, OptimizerConfig } from '../backends/ty
 import { checkShardLength, shardRowCount, WINDOW_SHARDS, type ShardSource } from '../data/shard-source.js';
 import { ConfigError } from '../errors.js';
 import { SeededRandom, shuffleSeed } from './random.js';
-import { CONSTANT_SCHEDULE, optimizerAt, type LearningRateSchedule } from './schedule.js';
+import { CONSTANT_SCHEDULE, lossAt, optimizerAt, type LearningRateSchedule } from './schedule.js';
 import { recordStep, TrainingRun, type EpochResult, type TrainingPosition } from './training-run.js';
 
 /** Maps shard `index`'s rows (the caller's scale) into the model's input space, written into `out` from element `offset`. */
@@ -148,6 +148,25 @@ export class StreamingRun {
     return this.inMemory ? this.inMemory.run.stepsLeftInEpoch : this.batchesPerEpoch - this.position.batch;
   }
 
+  /**
+   * Steps that can run on the rows already held, without reading a shard (Infinity once data of
+   * one window is read; 0 when the next step reads). A job's slice ends before a window's read it
+   * has no time left for (src/api/jobs/durable-object.ts), rather than run past its budget.
+   */
+  get stepsBeforeRead(): number {
+    if (this.done) return 0;
+    if (!isMultiWindow(this.source)) return this.inMemory ? Number.POSITIVE_INFINITY : 0;
+    if (this.window === null || this.plan === null) return 0;
+    const start = this.position.batch * this.batchSize;
+    if (start < this.window.carryStart) return 0;
+    const room = this.plan[this.window.index]!.end - start;
+    if (room <= 0) return 0;
+    // The batches that end inside the window: the whole ones, and the epoch's short last one when it is there.
+    const whole = Math.floor(room / this.batchSize);
+    const steps = whole + (start + room === this.source.rows && room % this.batchSize !== 0 ? 1 : 0);
+    return Math.min(steps, this.batchesPerEpoch - this.position.batch);
+  }
+
   /** A copy of the current position, to checkpoint. */
   getPosition(): TrainingPosition {
     return this.inMemory ? this.inMemory.run.getPosition() : { ...this.position };
@@ -177,7 +196,7 @@ export class StreamingRun {
       const indices = await this.nextBatch();
       const step = this.position.epoch * this.batchesPerEpoch + this.position.batch;
       const optimizer = optimizerAt(this.optimizer, this.schedule, step, this.epochs * this.batchesPerEpoch);
-      const terms = this.session.trainStep(indices, this.loss, optimizer);
+      const terms = this.session.trainStep(indices, lossAt(this.loss, step), optimizer);
       // Every window of the epoch has been drawn by its last batch, so the generator is at the next epoch's start.
       const epoch = recordStep(this.position, terms, this.batchesPerEpoch, this.rng);
       if (epoch) {

@@ -7,7 +7,7 @@
 import type { BackendSession, LossConfig, LossTerms, OptimizerConfig } from '../backends/types.js';
 import { TrainingDivergedError } from '../errors.js';
 import { SeededRandom } from './random.js';
-import { CONSTANT_SCHEDULE, optimizerAt, type LearningRateSchedule } from './schedule.js';
+import { CONSTANT_SCHEDULE, lossAt, optimizerAt, type LearningRateSchedule } from './schedule.js';
 
 /** Where a run is: everything, besides the session's parameters and optimizer state, needed to resume. */
 export interface TrainingPosition {
@@ -106,7 +106,7 @@ export class TrainingRun {
     for (let s = 0; s < maxSteps && !this.done; s++) {
       const step = this.position.epoch * this.batchesPerEpoch + this.position.batch;
       const optimizer = optimizerAt(this.optimizer, this.schedule, step, this.epochs * this.batchesPerEpoch);
-      const terms = this.session.trainStep(this.nextBatch(), this.loss, optimizer);
+      const terms = this.session.trainStep(this.nextBatch(), lossAt(this.loss, step), optimizer);
       const epoch = recordStep(this.position, terms, this.batchesPerEpoch, this.rng);
       if (epoch) {
         finished.push(epoch);

@@ -6,7 +6,7 @@
  */
 import { MODEL_OPTIONS, TRAINING_OPTIONS, type OptionSpec, type ValueOf } from '../model/options.js';
 import { GROUP_TITLES, groupOf, shownFor, type GroupId } from './option-groups.js';
-import { PAGE_HELP } from './option-help.js';
+import { helpOf, pageChoices } from './option-help.js';
 
 type Values<T extends Record<string, OptionSpec>> = { -readonly [K in keyof T]?: ValueOf<T[K]> };
 export type ConfigValues = Values<typeof MODEL_OPTIONS>;
@@ -25,7 +25,7 @@ function field(key: string, spec: OptionSpec): HTMLElement {
   let control: HTMLInputElement | HTMLSelectElement;
   if (spec.type === 'choice') {
     control = document.createElement('select');
-    for (const choice of spec.choices) {
+    for (const choice of pageChoices(key, spec)) {
       const option = document.createElement('option');
       option.value = option.textContent = choice;
       option.selected = choice === spec.default;
@@ -47,11 +47,11 @@ function field(key: string, spec: OptionSpec): HTMLElement {
     else control.value = String(spec.default);
   }
   control.id = key;
-  const help = PAGE_HELP[key];
-  control.title = help?.text ?? spec.description;
+  const help = helpOf(key);
+  control.title = help.text;
   const hint = document.createElement('small');
-  hint.textContent = help?.text ?? spec.description;
-  if (help?.link) {
+  hint.textContent = help.text;
+  if (help.link) {
     const link = document.createElement('a');
     link.href = help.link.href;
     link.textContent = help.link.label;

@@ -9,6 +9,7 @@ import { numericHeaderWarningOf } from '../data/numeric-header.js';
 import { readHyperparameters, renderHyperparameters, resetHyperparameters, setHyperparameters } from './hyperparameters.js';
 import { cancelJob, trainJob, type JobRequest } from './job.js';
 import { encodeRow, loadPictures, showMetrics } from './model-view.js';
+import { explainRow, gatherFeatures, resortFeatures } from './feature-browser.js';
 import { element, errorMessage, input, setStatus, showError } from './page.js';
 import { describeData, exampleCsv, parsePasted, rowText, rowsOf } from './pasted-data.js';
 import { QUICK_DEMO } from './presets.js';
@@ -133,6 +134,30 @@ async function encode(): Promise<void> {
   await encodeRow(api(), id, row);
 }
 
+/** Section 6: a features job over the page's data, then the browser. */
+async function features(): Promise<void> {
+  const id = input('modelId').value.trim();
+  const status = element('features-status', HTMLElement);
+  if (!id) return void (status.textContent = 'Train or load a model first.');
+  if (data === null) return void (status.textContent = 'Paste or upload the data (step 2) first.');
+  const noToken = missingToken('gather feature statistics');
+  if (noToken) return void (status.textContent = noToken);
+  await gatherFeatures(id, rowsOf(data));
+}
+
+async function explain(): Promise<void> {
+  const id = input('modelId').value.trim();
+  const out = element('explain-result', HTMLElement);
+  if (!id) return showError(out, new Error('Train or load a model first.'));
+  let row: number[];
+  try {
+    row = rowsOf(parsePasted(input('explain-row').value, 'the row'))[0] ?? [];
+  } catch (error) {
+    return showError(out, error);
+  }
+  await explainRow(id, row);
+}
+
 document.addEventListener('DOMContentLoaded', () => {
   renderHyperparameters(element('hyperparameters', HTMLElement));
   showLocalToken();
@@ -170,6 +195,9 @@ document.addEventListener('DOMContentLoaded', () => {
   element('cancelJob', HTMLButtonElement).addEventListener('click', () => void cancelJob());
   element('load', HTMLButtonElement).addEventListener('click', () => void load());
   element('encode', HTMLButtonElement).addEventListener('click', () => void encode());
+  element('gather-features', HTMLButtonElement).addEventListener('click', () => void features());
+  document.getElementById('features-sort')?.addEventListener('change', () => void resortFeatures());
+  element('explain', HTMLButtonElement).addEventListener('click', () => void explain());
   input('shape').addEventListener('change', () => {
     const id = input('modelId').value.trim();
     if (id) void loadPictures(api(), id, data ? rowsOf(data) : null);

@@ -5,15 +5,10 @@
  * not compile.
  */
 import type { Architecture, ArchitectureName, LayerShape, LossConfig, LossTerms, Parameters } from '../backends/types.js';
-import {
-  deadMask,
-  linearDecode,
-  linearForward,
-  linearGradients,
-  linearLoss,
-  renormalizeDecoder,
-  type LinearLossState,
-} from './linear-sae-reference.js';
+import { linearDecode, type LinearLossState } from './linear-dictionary-reference.js';
+import { reluForward, reluGradients, reluLoss } from './relu-reference.js';
+import { deadMask, renormalizeDecoder, topkForward, topkGradients, topkLoss } from './topk-reference.js';
+import { gatedForward } from './gated-reference.js';
 import { batchTopKForward, batchTopKGradients, batchTopKLoss, batchTopKTrainingCodes, thresholdAfterStep } from './batchtopk-reference.js';
 import { jumpReluForward, jumpReluGradients, jumpReluLoss } from './jumprelu-reference.js';
 import type { Parameters64 } from './parameters64.js';
@@ -24,8 +19,10 @@ type Params = Parameters | Parameters64;
 export interface ArchitectureReference {
   forward(p: Params, x: ArrayLike<number>, rows: number, shape: LayerShape, architecture: Architecture): { hidden: Float64Array; output: Float64Array };
   decode(p: Params, a: ArrayLike<number>, rows: number, shape: LayerShape): Float64Array;
-  loss(p: Params, x: ArrayLike<number>, rows: number, shape: LayerShape, loss: LossConfig, state: LinearLossState): LossTerms & { meanActivation: Float64Array };
-  gradients(p: Params, x: ArrayLike<number>, rows: number, shape: LayerShape, loss: LossConfig, state: LinearLossState): { terms: LossTerms; meanActivation: Float64Array; gradients: Parameters64 };
+  /** Absent for an inference-only architecture (gated). */
+  loss?(p: Params, x: ArrayLike<number>, rows: number, shape: LayerShape, loss: LossConfig, state: LinearLossState): LossTerms & { meanActivation: Float64Array };
+  /** Absent for an inference-only architecture (gated). */
+  gradients?(p: Params, x: ArrayLike<number>, rows: number, shape: LayerShape, loss: LossConfig, state: LinearLossState): { terms: LossTerms; meanActivation: Float64Array; gradients: Parameters64 };
   /** What the loss holds constant that is not a function of the parameters (topk: the dead units). */
   lossState(stepsSinceFired: Uint32Array, loss: LossConfig): LinearLossState;
   /** What a training step does after the update (topk: unit-norm decoder rows; batchtopk: θ's running mean from the step's codes). */
@@ -34,16 +31,6 @@ export interface ArchitectureReference {
   trainingCodes?(p: Params, x: ArrayLike<number>, rows: number, shape: LayerShape, loss: LossConfig): Float64Array;
 }
 
-const linear = {
-  forward: (p, x, rows, shape, architecture) => {
-    const { hidden, output } = linearForward(p, x, rows, shape, architecture);
-    return { hidden, output };
-  },
-  decode: (p, a, rows, shape) => linearDecode(p, a, rows, shape),
-  loss: linearLoss,
-  gradients: linearGradients,
-  lossState: () => ({ dead: null }),
-} satisfies ArchitectureReference;
 
 /** batchtopk, and matryoshka (batchtopk with groups: the loss reads loss.groupSizes). */
 const batchTopK = {
@@ -72,7 +59,16 @@ export const REFERENCES: Record<ArchitectureName, ArchitectureReference> = {
     gradients: (p, x, rows, shape, loss) => sigmoidGradients(p, x, rows, shape, loss),
     lossState: () => ({}),
   },
-  relu: linear,
+  relu: {
+    forward: (p, x, rows, shape) => {
+      const { hidden, output } = reluForward(p, x, rows, shape);
+      return { hidden, output };
+    },
+    decode: (p, a, rows, shape) => linearDecode(p, a, rows, shape),
+    loss: (p, x, rows, shape, loss) => reluLoss(p, x, rows, shape, loss),
+    gradients: (p, x, rows, shape, loss) => reluGradients(p, x, rows, shape, loss),
+    lossState: () => ({ dead: null }),
+  },
   jumprelu: {
     forward: (p, x, rows, shape) => {
       const { hidden, output } = jumpReluForward(p, x, rows, shape);
@@ -85,12 +81,33 @@ export const REFERENCES: Record<ArchitectureName, ArchitectureReference> = {
   },
   batchtopk: batchTopK,
   matryoshka: batchTopK,
+  gated: {
+    forward: (p, x, rows, shape) => {
+      const { hidden, output } = gatedForward(p, x, rows, shape);
+      return { hidden, output };
+    },
+    decode: (p, a, rows, shape) => linearDecode(p, a, rows, shape),
+    lossState: () => ({}),
+  },
   topk: {
-    ...linear,
+    forward: (p, x, rows, shape, architecture) => {
+      const { hidden, output } = topkForward(p, x, rows, shape, architecture.k);
+      return { hidden, output };
+    },
+    decode: (p, a, rows, shape) => linearDecode(p, a, rows, shape),
+    loss: topkLoss,
+    gradients: topkGradients,
     lossState: (stepsSinceFired, loss) => ({ dead: deadMask(stepsSinceFired, loss.deadSteps ?? 1) }),
     afterUpdate: renormalizeDecoder,
   },
 };
+
+/** The loss and gradient of a reference, or an error naming an inference-only architecture. */
+export function trainingReference(name: ArchitectureName | undefined): Required<Pick<ArchitectureReference, 'loss' | 'gradients'>> {
+  const { loss, gradients } = referenceOf(name);
+  if (loss === undefined || gradients === undefined) throw new Error(`reference: ${name} is inference only (no loss, no gradient)`);
+  return { loss, gradients };
+}
 
 /** The reference of a registered architecture (absent: sigmoid). */
 export function referenceOf(name: ArchitectureName | undefined): ArchitectureReference {

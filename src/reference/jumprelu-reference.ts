@@ -28,7 +28,7 @@
  */
 import type { LayerShape, LossConfig, LossTerms, Parameters } from '../backends/types.js';
 import { gemmReference } from './gemm-reference.js';
-import { linearDecode, preActivations } from './linear-sae-reference.js';
+import { linearDecode, preActivations } from './linear-dictionary-reference.js';
 import type { Parameters64 } from './parameters64.js';
 
 type Params = Parameters | Parameters64;
@@ -103,4 +103,22 @@ export function jumpReluGradients(p: Params, x: ArrayLike<number>, rows: number,
   for (let c = 0; c < n; c++) for (let j = 0; j < h; j++) gb2[c]! -= p.W1[c * h + j]! * gb1[j]!;
   const gradients: Parameters64 = { W1: gW1, b1: gb1, W2: gW2, b2: gb2, theta: gTheta };
   return { terms, meanActivation, gradients };
+}
+
+/**
+ * λ at each of the first `steps` training steps with a warm-up of W = warmupSteps steps, as
+ * SAELens' CoefficientScheduler hands it to its training steps (sae_lens/training/optim.py, read
+ * by sae_trainer.py before the step, then advanced by scheduler.step()):
+ *   current_value = 0 (W > 0) or λ;  after step t: current_value = λ·(t + 1)/W while t < W, else λ
+ * so step t trains with λ·t/W for t < W and λ after. Simulated, not solved, so the closed form of
+ * src/model/schedule.ts (lossAt) is checked against the scheduler itself.
+ */
+export function warmedUpL0Coefficients(lambda: number, warmupSteps: number, steps: number): number[] {
+  let current = warmupSteps > 0 ? 0 : lambda;
+  const out: number[] = [];
+  for (let t = 0; t < steps; t++) {
+    out.push(current);
+    current = t < warmupSteps ? (lambda * (t + 1)) / warmupSteps : lambda;
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 /**
  * The reference's parameters: the architecture's arrays (backends/types.ts) in float64. A leaf
- * module, so that sae-reference.ts and linear-sae-reference.ts, which use each other's math, both
+ * module, so that sae-reference.ts and linear-dictionary-reference.ts, which use each other's math, both
  * import the type from here rather than one from the other.
  */
 import type { ParameterName } from '../backends/types.js';

@@ -5,8 +5,8 @@
  */
 import { SIGMOID_ARCHITECTURE } from '../backends/types.js';
 import type { Architecture, LayerShape, LossConfig, LossTerms, OptimizerConfig, Parameters } from '../backends/types.js';
-import { referenceOf } from './architectures.js';
-import type { LinearLossState } from './linear-sae-reference.js';
+import { referenceOf, trainingReference } from './architectures.js';
+import type { LinearLossState } from './linear-dictionary-reference.js';
 import type { Parameters64 } from './parameters64.js';
 
 export { gemmReference } from './gemm-reference.js';
@@ -36,7 +36,7 @@ export function referenceForward(
 
 /**
  * The loss terms, term by term, and ρ̂, by the architecture's reference (sigmoid: sigmoid-reference.ts;
- * relu and topk: linear-sae-reference.ts, where `state` — the dead units, the held residual — is used).
+ * relu: relu-reference.ts; topk: topk-reference.ts, where `state` — the dead units, the held residual — is used).
  */
 export function referenceLoss(
   p: Parameters | Parameters64,
@@ -46,7 +46,7 @@ export function referenceLoss(
   loss: LossConfig,
   state: LinearLossState = {},
 ): LossTerms & { meanActivation: Float64Array } {
-  return referenceOf(loss.architecture).loss(p, x, rows, shape, loss, state);
+  return trainingReference(loss.architecture).loss(p, x, rows, shape, loss, state);
 }
 
 /** The analytic gradient of referenceLoss, by the architecture's reference (its formulas written beside it). */
@@ -58,7 +58,7 @@ export function referenceGradients(
   loss: LossConfig,
   state: LinearLossState = {},
 ): { terms: LossTerms; meanActivation: Float64Array; gradients: Parameters64 } {
-  return referenceOf(loss.architecture).gradients(p, x, rows, shape, loss, state);
+  return trainingReference(loss.architecture).gradients(p, x, rows, shape, loss, state);
 }
 
 export function zeroParameters64(shape: LayerShape): Parameters64 {

@@ -1,6 +1,7 @@
 /**
- * A sweep on this machine: every trial is `edge-sae train` on the same data file with its own
- * options, run in its own worker thread (its own wasm instance), at most `jobs` at once. A trial
+ * A sweep on this machine: every trial trains on the same data file with its own options, as
+ * `edge-sae train` does, through the library (trial-run.ts), in its own worker thread (its own wasm
+ * instance), at most `jobs` at once. A trial
  * that fails (bad options for the data, divergence) fails alone and says why; the others go on.
  *
  * Why threads and not processes: a worker thread starts in tens of milliseconds and shares the
@@ -14,11 +15,10 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../errors.js';
-import type { Metrics } from '../model/metrics.js';
-import { flagOf } from '../model/options.js';
+import { MODEL_OPTIONS } from '../model/options.js';
 import { tableOption, trialName, type BaseValue, type TrialOptions } from './grid.js';
 import { rankTrials, type RankedTrial, type SweepMetric, type TrialResult } from './ranking.js';
-import type { TrialMessage, TrialWorkerData } from './trial-messages.js';
+import type { TrialMessage, TrialSpec } from './trial-messages.js';
 
 export interface LocalSweepOptions {
   /** The data file every trial trains on (CSV, .npy, .f32 with `cols`, JSON), streamed as `edge-sae train` streams it. */
@@ -72,8 +72,8 @@ export async function runLocalSweep(options: LocalSweepOptions): Promise<RankedT
         const name = trialName(index, options.trials.length, trial);
         options.onEvent?.({ type: 'start', trial: index, name });
         const out = path.join(outDir, `${name}.${format}`);
-        const argv = trainArgv(options, { ...base, ...trial }, out);
-        const result = await runTrial(argv, (progress) => options.onEvent?.({ type: 'progress', trial: index, ...progress }));
+        const spec = trialSpec(options, { ...base, ...trial }, out);
+        const result = await runTrialThread(spec, (progress) => options.onEvent?.({ type: 'progress', trial: index, ...progress }));
         results[index] = resultOf(name, trial, result, keepModels ? out : undefined);
         options.onEvent?.({ type: 'end', trial: index, result: results[index]! });
       }
@@ -85,38 +85,41 @@ export async function runLocalSweep(options: LocalSweepOptions): Promise<RankedT
   return rankTrials(results, options.metric ?? 'fvu');
 }
 
-/** `train`'s argv for one trial: the data, its options as flags, its model file, JSON output. */
-function trainArgv(options: LocalSweepOptions, trial: Readonly<Record<string, BaseValue>>, out: string): string[] {
-  const argv = ['train', '--data', options.data, '--out', out, '--json'];
-  if (options.cols !== undefined) argv.push('--cols', String(options.cols));
-  if (options.validationData !== undefined) argv.push('--validation-data', options.validationData);
+/** One trial: the data, its options split into the model's and the training's, its model file. */
+function trialSpec(options: LocalSweepOptions, trial: Readonly<Record<string, BaseValue>>, out: string): TrialSpec {
+  const config: Record<string, BaseValue> = {};
+  const training: Record<string, BaseValue> = {};
   for (const [key, value] of Object.entries(trial)) {
     const option = tableOption(key);
     if (option === null || option.key !== key) throw new ConfigError(key, 'is not an option of the options table');
-    argv.push(`--${flagOf(key, option.spec)}`, String(value));
+    if (key in MODEL_OPTIONS) config[key] = value;
+    else training[key] = value;
   }
-  return argv;
+  return {
+    data: options.data,
+    ...(options.cols !== undefined ? { cols: options.cols } : {}),
+    ...(options.validationData !== undefined ? { validationData: options.validationData } : {}),
+    config,
+    training,
+    out,
+  };
 }
 
-interface TrialExit {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type TrialEnd = Exclude<TrialMessage, { type: 'progress' }>;
 
-/** Runs one trial's `train` in a fresh worker thread; resolves with its exit, never rejects. */
-function runTrial(argv: readonly string[], onProgress: (progress: { epoch: number; epochs: number; loss: number }) => void): Promise<TrialExit> {
+/** Runs one trial in a fresh worker thread; resolves with its end, never rejects. */
+function runTrialThread(spec: TrialSpec, onProgress: (progress: { epoch: number; epochs: number; loss: number }) => void): Promise<TrialEnd> {
   return new Promise((resolve) => {
-    const worker = startTrialWorker({ argv });
-    let exit: TrialExit | undefined;
+    const worker = startTrialWorker(spec);
+    let end: TrialEnd | undefined;
     worker.on('message', (message: TrialMessage) => {
       if (message.type === 'progress') onProgress(message);
-      else exit = message;
+      else end = message;
     });
     worker.on('error', (error) => {
-      exit ??= { code: 1, stdout: '', stderr: `edge-sae: error: the trial's worker thread failed: ${error.message}\n` };
+      end ??= { type: 'failed', code: 1, error: `the trial's worker thread failed: ${error.message}` };
     });
-    worker.on('exit', (code) => resolve(exit ?? { code: code || 1, stdout: '', stderr: `edge-sae: error: the trial's worker thread exited with code ${code}\n` }));
+    worker.on('exit', (code) => resolve(end ?? { type: 'failed', code: code || 1, error: `the trial's worker thread exited with code ${code}` }));
   });
 }
 
@@ -125,7 +128,7 @@ function runTrial(argv: readonly string[], onProgress: (progress: { epoch: numbe
  * the TypeScript source (tests, `tsx`), the worker registers tsx first, since a worker thread
  * does not inherit its parent's module loader.
  */
-function startTrialWorker(data: TrialWorkerData): Worker {
+function startTrialWorker(data: TrialSpec): Worker {
   const fromSource = import.meta.url.endsWith('.ts');
   const entry = new URL(fromSource ? './trial-worker.ts' : './trial-worker.js', import.meta.url);
   if (!fromSource) return new Worker(entry, { workerData: data });
@@ -135,9 +138,9 @@ function startTrialWorker(data: TrialWorkerData): Worker {
   return new Worker(bootstrap, { eval: true, workerData: data });
 }
 
-function resultOf(name: string, options: TrialOptions, exit: TrialExit, out: string | undefined): TrialResult {
-  if (exit.code === 0) {
-    const summary = JSON.parse(exit.stdout.trim().split('\n').pop()!) as { metrics: Metrics; validationMetrics?: Metrics; bestEpoch?: number; epochs: number; seconds: number };
+function resultOf(name: string, options: TrialOptions, end: TrialEnd, out: string | undefined): TrialResult {
+  if (end.type === 'done') {
+    const { summary } = end;
     return {
       name,
       options,
@@ -150,6 +153,5 @@ function resultOf(name: string, options: TrialOptions, exit: TrialExit, out: str
       ...(out ? { out } : {}),
     };
   }
-  const error = exit.stderr.trim().replace(/^edge-sae: (?:error: )?/, '') || `train exited with code ${exit.code}`;
-  return { name, options, status: 'failed', error, exitCode: exit.code };
+  return { name, options, status: 'failed', error: end.error, exitCode: end.code };
 }

@@ -7,6 +7,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadNodeBackend } from '../../src/backends/node-providers.js';
+import { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
 import { runMain, type CliResult } from '../helpers/cli.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'edge-sae-bad-input-'));
@@ -107,6 +109,23 @@ describe('bad data files', () => {
     const relu = await ws.run(['train', '--data', 'd.csv', '--out', 'm.json', '--normalize', 'standardize', '--architecture', 'relu', '--hidden', '3', '--epochs', '1']);
     expect(relu.code).toBe(0);
     expect(JSON.parse(readFileSync(path.join(ws.dir, 'm.json'), 'utf8')).normalization.kind).toBe('standardize');
+  });
+
+  it('train should refuse the inference-only gated architecture (new or --init), whose model encodes', async () => {
+    const { backend } = await loadNodeBackend('assemblyscript');
+    const ones = (count: number, value: number) => new Float32Array(count).fill(value);
+    const model = SparseAutoencoder.fromParameters({ architecture: 'gated', hiddenSize: 2 }, { W1: ones(4, 1), b1: ones(2, 0), W2: ones(4, 0.5), b2: ones(2, 0), r_mag: ones(2, 0), b_mag: ones(2, 0) }, backend);
+    const ws = workspace({ 'd.csv': 'a,b\n0.5,0.5\n-1,-1\n', 'g.json': JSON.stringify(model.toFile()) });
+    model.dispose();
+    const fresh = await ws.run(['train', '--data', 'd.csv', '--out', 'm.json', '--architecture', 'gated', '--hidden', '2', '--epochs', '1']);
+    expectOneLineError(fresh, /"gated" is inference only/);
+    const init = await ws.run(['train', '--init', 'g.json', '--data', 'd.csv', '--out', 'm.json', '--epochs', '1']);
+    expectOneLineError(init, /"gated" is inference only/);
+    expect(ws.files()).toEqual(['d.csv', 'g.json']);
+    const encoded = await ws.run(['encode', '--model', 'g.json', '--data', 'd.csv', '--out', 'codes.csv']);
+    expect(encoded.code).toBe(0);
+    // row 1: e = 1 for both units, gates open, codes 1; row 2: e = −2, gates closed
+    expect(readFileSync(path.join(ws.dir, 'codes.csv'), 'utf8').trim().split('\n').slice(-2)).toEqual(['1,1', '0,0']);
   });
 
   it('encode should reject data of the wrong width for the model', async () => {

@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { architectureModule } from '../../src/architectures/registry.js';
 import type { Architecture, KernelBackend, LayerShape, LossConfig } from '../../src/backends/types.js';
+import { gatedForward } from '../../src/reference/gated-reference.js';
 import { deadMask } from '../../src/reference/linear-sae-reference.js';
 import { referenceForward, referenceGradients } from '../../src/reference/sae-reference.js';
 import { expectAllClose, type Tolerance } from '../helpers/allclose.js';
@@ -241,6 +242,73 @@ export function describeArchitectureConformance(name: string, load: () => Promis
       expect(() => session.gradients(x, 2, { ...loss, bandwidth: 0 })).toThrow(/gradients: loss.bandwidth must be a finite number > 0, got 0/);
       expect(() => backend.createSession(shape, { W1: p.W1, b1: p.b1, W2: p.W2, b2: p.b2 }, architecture)).toThrow(/theta must be a Float32Array of 3 values/);
       session.dispose();
+    });
+  });
+  describe(`${name} backend: gated (inference only) against the reference`, () => {
+    let backend: KernelBackend;
+    beforeAll(async () => {
+      backend = await load();
+    });
+    const architecture = { architecture: 'gated', k: 0 } as const;
+    /** The dictionary of dataFor, b_gate = b1 of both signs, r_mag in [−0.5, 0.5), b_mag in [−0.3, 0.3): some gates open, some magnitudes negative. */
+    const gatedData = (seed: number, shape: LayerShape, m: number) => {
+      const { params, x } = dataFor(seed, shape, m);
+      const h = shape.hiddenSize;
+      const r_mag = Float32Array.from({ length: h }, (_, j) => ((j * 5) % 11) / 11 - 0.5);
+      const b_mag = Float32Array.from({ length: h }, (_, j) => (0.6 * ((j * 3) % 7)) / 7 - 0.3);
+      return { params: { ...params, r_mag, b_mag }, x };
+    };
+
+    it.each(SIZES)('should match the reference encode, forward and decode (m=$m)', ({ m, shape }) => {
+      const { params: p, x } = gatedData(701 + m, shape, m);
+      const session = backend.createSession(shape, p, architecture);
+      const tag = `${name} gated ${m}×${shape.inputSize}×${shape.hiddenSize}`;
+      const { hidden, output } = session.forward(x, m);
+      const ref = referenceForward(p, x, m, shape, architecture);
+      report(`${tag} hidden`, hidden, ref.hidden);
+      report(`${tag} output`, output, ref.output);
+      expectAllClose(hidden, ref.hidden, FORWARD_TOL, 'hidden');
+      expectAllClose(output, ref.output, FORWARD_TOL, 'output');
+      expect(Array.from(session.encode(x, m))).toEqual(Array.from(hidden));
+      expectAllClose(session.decode(hidden, m), ref.output, FORWARD_TOL, 'decode');
+      if (m > 1) {
+        // the case exercises every branch: closed gates, open gates with a positive magnitude, open gates with a negative one
+        const { gate, magnitude } = gatedForward(p, x, m, shape);
+        expect(gate.some((g) => g <= 0)).toBe(true);
+        expect(gate.some((g, q) => g > 0 && magnitude[q]! > 0)).toBe(true);
+        expect(gate.some((g, q) => g > 0 && magnitude[q]! < 0)).toBe(true);
+      }
+      session.dispose();
+    });
+
+    it('should encode from the encoder\'s parameters only (W_enc, b_gate, r_mag, b_mag, b_dec), each changing the codes', () => {
+      const shape = { inputSize: 6, hiddenSize: 13 };
+      const { params: p, x } = gatedData(711, shape, 5);
+      const codesWith = (changed: string | null) => {
+        const params = Object.fromEntries(Object.entries(p).map(([key, v]) => [key, key === changed ? v.map((value) => value + 0.25) : v.slice()]));
+        const session = backend.createSession(shape, params as typeof p, architecture);
+        const codes = Array.from(session.encode(x, 5));
+        session.dispose();
+        return codes;
+      };
+      const base = codesWith(null);
+      for (const spec of architectureModule('gated').parameters(shape)) {
+        if (spec.encoder) expect(codesWith(spec.name), `${spec.name} is read by encode`).not.toEqual(base);
+        else expect(codesWith(spec.name), `${spec.name} is not read by encode`).toEqual(base);
+      }
+    });
+
+    it('should refuse every training call, naming gated as inference only, and parameters without r_mag', () => {
+      const shape = { inputSize: 2, hiddenSize: 3 };
+      const { params: p, x } = gatedData(5, shape, 2);
+      const session = backend.createSession(shape, p, architecture);
+      const loss: LossConfig = { ...BASE, sparsityWeight: 0, architecture: 'gated' };
+      expect(() => session.setTrainingData(x, 2)).toThrow(/setTrainingData: "gated" is inference only/);
+      expect(() => session.trainStep(null, loss, { ...ADAM, learningRate: 0.01 })).toThrow(/trainStep: "gated" is inference only/);
+      expect(() => session.gradients(x, 2, loss)).toThrow(/gradients: "gated" is inference only/);
+      expect(Array.from(session.getParameters().r_mag!)).toEqual(Array.from(p.r_mag)); // nothing moved
+      session.dispose();
+      expect(() => backend.createSession(shape, { W1: p.W1, b1: p.b1, W2: p.W2, b2: p.b2, b_mag: p.b_mag }, architecture)).toThrow(/r_mag must be a Float32Array of 3 values/);
     });
   });
 }

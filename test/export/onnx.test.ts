@@ -158,6 +158,35 @@ describe.each([
   });
 });
 
+describe.each([
+  { normalize: 'none', lo: -2, hi: 2 },
+  { normalize: 'minmax', lo: -2, hi: 6 },
+] as const)('ONNX export of a gated model (given tensors), normalize $normalize', (c) => {
+  let model: SparseAutoencoder;
+  const rows = (count: number, seed: number) => randomMatrix(mulberry32(seed), count, 16, c.lo, c.hi);
+  beforeAll(async () => {
+    const { backend } = await loadNodeBackend('assemblyscript');
+    const random = mulberry32(17);
+    const values = (count: number, scale: number) => Float32Array.from({ length: count }, () => scale * (2 * random() - 1));
+    const p = { W1: values(16 * 48, 0.5), b1: values(48, 0.3), W2: values(48 * 16, 0.5), b2: values(16, 0.3), r_mag: values(48, 0.5), b_mag: values(48, 0.3) };
+    const normalization = c.normalize === 'none' ? undefined : { kind: 'minmax' as const, min: new Float32Array(16).fill(c.lo), max: new Float32Array(16).fill(c.hi) };
+    model = Model.fromParameters({ architecture: 'gated', hiddenSize: 48 }, p, backend, normalization ? { normalization } : {});
+  });
+  afterAll(() => model.dispose());
+
+  it('should give the codes and reconstruction of model.encode in ONNX Runtime (gate and magnitude paths from one MatMul)', async () => {
+    const bytes = exportOnnx(exportableModel(model));
+    const x = rows(64, 99);
+    const out = await runOnnx(bytes, x);
+    const expected = model.encode(x).data;
+    expectAllClose(out.codes!.data, expected, { atol: 1e-5, rtol: 1e-5 });
+    expect(expected.some((v) => v === 0) && expected.some((v) => v > 0)).toBe(true);
+    expect(opTypes(bytes)).toEqual([...(c.normalize !== 'none' ? ['Sub', 'Mul'] : []), 'Sub', 'MatMul', 'Add', 'Greater', 'Cast', 'Mul', 'Add', 'Relu', 'Mul']);
+    const whole = await runOnnx(exportOnnx(exportableModel(model), { whole: true }), x);
+    expectAllClose(whole.reconstruction!.data, model.reconstruct(x).outputs.data, { atol: 1e-5 * (c.hi - c.lo), rtol: 1e-5 });
+  });
+});
+
 describe('ONNX export graph', () => {
   it('should be Gemm + Sigmoid when the scaling folds, with Sub/Mul before it when not', async () => {
     const [folded, , separate, none] = await Promise.all(CASES.map(trainedModel));

@@ -59,6 +59,8 @@ export interface DevOptions {
    * bench-only Worker (bench/workerd/wrangler.toml). Its Worker must answer GET /healthz with 200.
    */
   config?: string;
+  /** Open V8's inspector for the Worker on this port (`--inspector-port`; scripts/inspector.ts speaks to it). */
+  inspectorPort?: number;
 }
 
 /** Starts wrangler dev with state under `stateDir` (persisted across restarts on the same dir). */
@@ -70,6 +72,7 @@ export async function startWranglerDev(stateDir: string, extraVars: Record<strin
     [
       'dev',
       ...(options.config === undefined ? [] : ['--config', options.config]),
+      ...(options.inspectorPort === undefined ? [] : ['--inspector-port', String(options.inspectorPort)]),
       '--ip', '127.0.0.1',
       '--port', String(port),
       '--persist-to', join(stateDir, 'wrangler'),

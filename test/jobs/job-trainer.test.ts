@@ -92,6 +92,24 @@ describe('JobTrainer', () => {
     expect(encoder.threshold_steps).toEqual([11]);
   });
 
+  it.each([
+    { label: 'one window', shardRows: undefined },
+    { label: 'many windows', shardRows: 3 },
+  ])('should resume a jumprelu job bit for bit with slice boundaries inside the λ warm-up ($label)', async ({ shardRows }) => {
+    const { backend } = await loadNodeBackend('assemblyscript');
+    const matrix = randomMatrix(60, 6, 4);
+    const source = () => (shardRows === undefined ? matrixShardSource(matrix) : matrixShardSource(matrix, shardRows));
+    // 6 batches × 6 epochs = 36 steps; the slices end at steps 1, 4, 6, 11, 15, … : five inside the 20 warm-up steps
+    const config = { architecture: 'jumprelu', hiddenSize: 12, normalize: 'standardize', l0Coefficient: 0.5, bandwidth: 0.2, initialThreshold: 0.1 } as const;
+    const spec: JobSpec = { config: { ...config, l0WarmupSteps: 20 }, training: { epochs: 6, batchSize: 11, seed: 3, learningRate: 0.01 } };
+    const { step, result } = await sliced(backend, source(), spec);
+    expect(step).toBe(totalSteps(60, 11, 6));
+    const file = toModelFile(result.state);
+    same(file, await oneGoStreamed(backend, source(), spec));
+    // the warm-up was applied: without it the run ends elsewhere
+    expect(JSON.stringify(file.encoder)).not.toEqual(JSON.stringify((await oneGoStreamed(backend, source(), { ...spec, config })).encoder));
+  });
+
   it('should equal fitStream in one go bit for bit on many windows, resumed mid-epoch after every slice', async () => {
     const { backend } = await loadNodeBackend('assemblyscript');
     // 3-row shards: 67 rows are 23 shards, 6 windows of at most 4 shards; batches of 5 span windows.

@@ -10,6 +10,8 @@ import { ConfigError, DataError } from '../../src/errors.js';
 import { exportableModel } from '../../src/export/exportable.js';
 import type { ModelConfig } from '../../src/model/config.js';
 import { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
+import { gatedForward } from '../../src/reference/gated-reference.js';
+import { mulberry32 } from '../helpers/random.js';
 import { plantedData, recovery } from '../helpers/planted.js';
 
 let backend: KernelBackend;
@@ -138,5 +140,76 @@ describe('jumprelu models', () => {
     expect(() => SparseAutoencoder.fromFile(json, backend)).toThrow(/encoder\.threshold/);
     expect(() => exportableModel(model, 'tfjs')).toThrow(/"jumprelu", but a TF\.js layers model has no built-in layer with a threshold per unit/);
     model.dispose();
+  });
+});
+
+describe('gated models (inference only)', () => {
+  /** A gated model of given tensors, as an imported SAELens GatedSAE would arrive: b_gate is b1. */
+  const tensors = (n: number, h: number, seed: number) => {
+    const random = mulberry32(seed);
+    const values = (count: number, scale: number) => Float32Array.from({ length: count }, () => scale * (2 * random() - 1));
+    return { W1: values(n * h, 0.8), b1: values(h, 0.3), W2: values(h * n, 0.8), b2: values(n, 0.3), r_mag: values(h, 0.5), b_mag: values(h, 0.3) };
+  };
+  const rowsOf = (count: number, n: number, seed: number) => {
+    const random = mulberry32(seed);
+    return Array.from({ length: count }, () => Array.from({ length: n }, () => 4 * random() - 2));
+  };
+
+  it('should be built from given tensors and encode as the float64 reference, through both model files under SAELens\' names', () => {
+    const p = tensors(5, 9, 3);
+    const model = SparseAutoencoder.fromParameters({ architecture: 'gated', hiddenSize: 9 }, p, backend);
+    const data = rowsOf(12, 5, 4);
+    const x = Float32Array.from(data.flat());
+    const expected = gatedForward(p, x, 12, { inputSize: 5, hiddenSize: 9 });
+    const codes = model.encode(data).data;
+    for (let q = 0; q < codes.length; q++) expect(Math.abs(codes[q]! - expected.hidden[q]!)).toBeLessThan(1e-5);
+    expect(codes.some((v) => v === 0) && codes.some((v) => v > 0)).toBe(true);
+    const outputs = model.reconstruct(data).outputs.data;
+    for (let q = 0; q < outputs.length; q++) expect(Math.abs(outputs[q]! - expected.output[q]!)).toBeLessThan(1e-5);
+
+    const json = JSON.parse(JSON.stringify(model.toFile()));
+    expect(Object.keys(json.encoder).sort()).toEqual(['b_gate', 'b_mag', 'r_mag', 'weights']);
+    expect(json.encoder.b_gate).toHaveLength(9);
+    const bytes = model.toBinaryFile();
+    const header = new TextDecoder().decode(bytes.subarray(8, 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true))));
+    for (const name of ['encoder.weight', 'encoder.b_gate', 'encoder.r_mag', 'encoder.b_mag', 'decoder.weight', 'decoder.bias']) expect(header).toContain(`"${name}"`);
+    expect(header).not.toContain('"encoder.bias"');
+    for (const loaded of [SparseAutoencoder.fromFile(json, backend), SparseAutoencoder.fromBytes(bytes, backend)]) {
+      for (const name of ['W1', 'b1', 'W2', 'b2', 'r_mag', 'b_mag']) expect(Array.from(loaded.getParameters()[name]!), name).toEqual(Array.from(p[name as keyof typeof p]));
+      expect(Array.from(loaded.encode(data).data)).toEqual(Array.from(codes));
+      loaded.dispose();
+    }
+    delete json.encoder.r_mag;
+    expect(() => SparseAutoencoder.fromFile(json, backend)).toThrow(/encoder\.r_mag/);
+    expect(() => exportableModel(model, 'tfjs')).toThrow(/"gated", but a TF\.js layers model has no built-in layer/);
+    model.dispose();
+  });
+
+  it('should name a missing, mis-sized, non-finite or unknown parameter of fromParameters', () => {
+    const p = tensors(3, 4, 5);
+    const { r_mag: _r, ...withoutR } = p;
+    expect(() => SparseAutoencoder.fromParameters({ architecture: 'gated', hiddenSize: 4 }, withoutR, backend)).toThrow(/parameters\.r_mag: must be a Float32Array of 4 values \(4, row-major\) for a gated model, got undefined/);
+    expect(() => SparseAutoencoder.fromParameters({ architecture: 'gated', hiddenSize: 4 }, { ...p, b_mag: new Float32Array(3) }, backend)).toThrow(/parameters\.b_mag: must have 4 values \(4\), has 3/);
+    expect(() => SparseAutoencoder.fromParameters({ architecture: 'gated', hiddenSize: 4 }, { ...p, W1: p.W1.map((v, k) => (k === 5 ? NaN : v)) }, backend)).toThrow(/parameters\.W1: must hold finite values, has NaN at \[5\]/);
+    expect(() => SparseAutoencoder.fromParameters({ architecture: 'relu', hiddenSize: 4 }, p, backend)).toThrow(/parameters\.r_mag: is not a parameter of a relu model \(W1, b1, W2, b2\)/);
+    expect(() => SparseAutoencoder.fromParameters({ architecture: 'gated', hiddenSize: 4 }, { ...p, W1: new Float32Array(3 * 5) }, backend)).toThrow(ConfigError);
+  });
+
+  it('should refuse to train, naming gated as inference only (fit, a fresh model, a loaded one, a stream)', async () => {
+    const data = rowsOf(8, 3, 6);
+    const imported = SparseAutoencoder.fromParameters({ architecture: 'gated', hiddenSize: 4 }, tensors(3, 4, 7), backend);
+    const fresh = SparseAutoencoder.create(3, { architecture: 'gated', hiddenSize: 4, normalize: 'none' }, backend, { seed: 1 });
+    for (const model of [imported, fresh]) {
+      const before = model.getParameters();
+      expect(() => model.fit(data, { epochs: 1 })).toThrow(ConfigError);
+      expect(() => model.fit(data, { epochs: 1 })).toThrow(/config\.architecture: "gated" is inference only/);
+      expect(() => model.startTraining(data, { epochs: 1 })).toThrow(/"gated" is inference only/);
+      await expect(model.fitStream({ cols: 3, rows: 8, shardCount: 1, shard: async () => Float32Array.from(data.flat()) } as never, { epochs: 1 })).rejects.toThrow(/"gated" is inference only/);
+      expect(Array.from(model.getParameters().W1)).toEqual(Array.from(before.W1));
+      model.dispose();
+    }
+    // a fresh gated model starts as SAELens' does: b_gate = r_mag = b_mag = 0
+    const start = SparseAutoencoder.create(3, { architecture: 'gated', hiddenSize: 4, normalize: 'none' }, backend, { seed: 1 }).getParameters();
+    for (const name of ['b1', 'r_mag', 'b_mag']) expect(Array.from(start[name]!)).toEqual([0, 0, 0, 0]);
   });
 });

@@ -38,7 +38,7 @@ beforeAll(async () => {
   as = (await loadNodeBackend('assemblyscript')).backend;
   tfjs = (await loadNodeBackend('tfjs-cpu')).backend;
   for (const architecture of ARCHITECTURES) {
-    const config = { hiddenSize: H, architecture, normalize: architecture === 'sigmoid' ? ('minmax' as const) : ('standardize' as const), ...(architecture === 'topk' || architecture === 'batchtopk' || architecture === 'matryoshka' ? { k: 6 } : {}), ...(architecture === 'matryoshka' ? { groupSizes: [10, 30] } : {}), ...(architecture === 'jumprelu' ? { initialThreshold: 0.05 } : {}) };
+    const config = { hiddenSize: H, architecture, normalize: architecture === 'sigmoid' ? ('minmax' as const) : ('standardize' as const), ...(architecture === 'topk' ? { k: 6 } : {}), ...(architecture === 'jumprelu' ? { initialThreshold: 0.05 } : {}), ...(architecture === 'batchtopk' || architecture === 'matryoshka' ? { k: 6, thresholdStart: 2 } : {}), ...(architecture === 'matryoshka' ? { groupSizes: [10, 10, 20] } : {}) };
     const model = SparseAutoencoder.create(N, config, as, { seed: 5 });
     model.fit(rows, { epochs: 4, learningRate: 0.01, batchSize: 16 });
     trained.set(architecture, model.toBinaryFile());

@@ -224,6 +224,35 @@ describe('streamed training, more windows', () => {
     });
   }
 
+  // A job's slice ends before a read it has no time for (src/api/jobs/slice-runner.ts), so
+  // stepsBeforeRead must count exactly the steps that read nothing.
+  for (const [total, batchSize] of [[53, 7], [53, 20], [53, 1], [51, 19]] as const) {
+    it(`should say how many steps run before the next shard read (${total} rows, batches of ${batchSize})`, async () => {
+      const backend = await backendPromise;
+      const session = await freshSession(backend, cols, 6);
+      const inner = matrixShardSource(indexedMatrix(total, cols), shardRows);
+      let reads = 0;
+      const source: ShardSource = { ...inner, readShard: (index) => ((reads += 1), inner.readShard(index)) };
+      const run = new StreamingRun(session, source, identity, SUM_LOSS, ADAM, 3, batchSize, 9);
+      let zeros = 0;
+      while (!run.done) {
+        const before = run.stepsBeforeRead;
+        // Those steps read nothing, and the one after them reads.
+        const readsBefore = reads;
+        await run.runSteps(before);
+        expect(reads, `after ${before} steps said to read nothing`).toBe(readsBefore);
+        if (run.done) break;
+        expect(run.stepsBeforeRead).toBe(0);
+        zeros += 1;
+        await run.runSteps(1);
+        expect(reads).toBeGreaterThan(readsBefore);
+      }
+      // A read point at least every epoch (a batch spanning windows reads two at one step).
+      expect(zeros).toBeGreaterThanOrEqual(3);
+      session.dispose();
+    });
+  }
+
   for (const [total, batchSize] of [[53, 7], [51, 19]] as const) {
     it(`should be deterministic, and resume after every k steps exactly as in one go (mid-window and spanning batches; ${total} rows, batches of ${batchSize})`, async () => {
       const backend = await backendPromise;

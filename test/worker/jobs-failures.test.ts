@@ -23,6 +23,11 @@ describe('job failures', () => {
     expect(problem).toMatchObject({ row: 2, column: 2 });
     problem = await expectProblem(await call('/v1/jobs', { json: { data: [[1, 2]], training: { learningRate: -1 } } }), 422);
     expect(problem.type).toBe('urn:edge-sae:problem:invalid-option');
+    problem = await expectProblem(await call('/v1/jobs', { json: { data: [[1, 2]], config: { architecture: 'gated' } } }), 422);
+    expect(problem).toMatchObject({ type: 'urn:edge-sae:problem:invalid-option' });
+    expect(problem.detail).toMatch(/config\.architecture: "gated" is inference only/);
+    problem = await expectProblem(await call('/v1/models', { json: { data: [[1, 2]], config: { architecture: 'gated' } } }), 422);
+    expect(problem.detail).toMatch(/config\.architecture: "gated" is inference only/);
     problem = await expectProblem(await call('/v1/jobs', { json: { data: [[1, 2]], training: { epochs: 50_001 } } }), 413);
     expect(problem).toMatchObject({ limit: 'MAX_JOB_EPOCHS' });
     problem = await expectProblem(await call('/v1/jobs', { json: { data: [[1, 2]], config: { hiddenSize: 5000 } } }), 413);

@@ -73,12 +73,15 @@ describe('sweeps', () => {
       config: { hiddenSize: 8 },
       training: { epochs: 20, optimizer: 'sgd' },
       metric: 'loss',
-      trials: [{ learningRate: 0.1 }, { learningRate: 1e38 }, { architecture: 'topk', k: 50 }],
+      trials: [{ learningRate: 0.1 }, { learningRate: 1e38 }, { architecture: 'topk', k: 50 }, { architecture: 'gated' }],
     });
     const refused = sweep.trials.find((t) => t.options.k === 50)!;
     expect(refused).toMatchObject({ jobId: null, status: 'failed', rank: null });
     expect(refused.error).toMatchObject({ type: 'invalid-option' });
     expect(refused.error!.detail).toMatch(/k.*50/);
+    const gated = sweep.trials.find((t) => t.options.architecture === 'gated')!;
+    expect(gated).toMatchObject({ jobId: null, status: 'failed', rank: null, error: { type: 'invalid-option' } });
+    expect(gated.error!.detail).toMatch(/"gated" is inference only/);
 
     const events = await (await call(`/v1/sweeps/${sweep.id}/events`)).text();
     const last = events.trim().split('\n\n').at(-1)!;
@@ -86,10 +89,11 @@ describe('sweeps', () => {
     const end = JSON.parse(last.split('\n').find((line) => line.startsWith('data: '))!.slice(6)) as SweepBody;
     expect(end.status).toBe('finished');
     expect(end.metric).toBe('loss');
-    expect(end.trials.map((t) => [t.options.learningRate ?? t.options.k, t.status, t.rank])).toEqual([
+    expect(end.trials.map((t) => [t.options.learningRate ?? t.options.k ?? t.options.architecture, t.status, t.rank])).toEqual([
       [0.1, 'succeeded', 1],
       [1e38, 'failed', null],
       [50, 'failed', null],
+      ['gated', 'failed', null],
     ]);
     expect(end.trials[1]!.error!.type).toBe('training-diverged');
     expect(end.best).toBe(end.trials[0]!.name);

@@ -10,7 +10,7 @@
  * Once every step is taken, the final metrics pass (over every shard, and the validation rows)
  * runs in slices too, a shard at a time until 70 % of the budget is spent, its running sums kept in
  * the checkpoint; the slice that finishes it saves the model. A slice never holds the object for
- * long: its compute runs in pieces of about YIELD_MS, with a yield between pieces, where the
+ * long: its compute runs in pieces of about YIELD_MS (./slice-runner.ts), with a yield between pieces, where the
  * requests that arrived meanwhile (status, cancel, an event stream's poll) are answered.
  *
  * Time: inside workerd, Date.now() only advances across I/O, so a slice's time is measured from
@@ -33,6 +33,8 @@ import { readLimits, type Limits } from '../limits.js';
 import { ModelStore } from '../model-store.js';
 import { checkpointKey, inlineDataKey, newId } from '../storage-keys.js';
 import { isTerminal, viewOf, type JobInit, type JobRecord, type JobView } from './record.js';
+import { emptySliceStats, timedShardSource, type SliceStats } from './slice-stats.js';
+import { measureWithin, PieceTimes, runStepsWithin, type SliceClock, type SliceOutcome } from './slice-runner.js';
 
 const RECORD_KEY = 'job';
 /** Unexpected failures in a row after which the job fails rather than retrying. */
@@ -52,20 +54,14 @@ interface LiveRun {
   trainer: JobTrainer;
 }
 
-/**
- * Compute between two yields of a slice, aimed at: the object answers status, cancel and events
- * only between pieces of compute, so this (plus one piece's misestimate) bounds their wait
- * (docs/JOBS.md, Answering while running).
- */
-const YIELD_MS = 50;
-
-/** How a slice's work ended: steps taken (or part of the metrics pass), the metrics pass finished, or stopped by a cancel or a dropped run. */
-type SliceOutcome = 'stepped' | 'measured' | 'stopped';
-
 export class TrainingJob extends DurableObject<Bindings> {
   private record: JobRecord | null | undefined;
   private run: LiveRun | null = null;
   private sliceInProgress = false;
+  /** What the current slice spends its time on (its log line); the run's shard sources count into it. */
+  private stats: SliceStats = emptySliceStats();
+  /** Recent pieces' wall times, to begin no piece a slice has no time left for. */
+  private readonly pieceTimes = new PieceTimes();
 
   /** Creates the job and schedules its first slice. Idempotent for the same id. */
   async start(init: JobInit): Promise<JobView> {
@@ -146,6 +142,7 @@ export class TrainingJob extends DurableObject<Bindings> {
     const limits = readLimits(this.env);
     const bucket = this.env.MODELS;
     const sliceStart = Date.now();
+    const stats = (this.stats = emptySliceStats());
     if (record.status === 'queued') {
       record.status = 'running';
       record.startedAt = new Date(sliceStart).toISOString();
@@ -158,9 +155,13 @@ export class TrainingJob extends DurableObject<Bindings> {
     // A slice either takes optimizer steps or, once they are all taken, runs part of the final
     // metrics pass: both in pieces, with a yield between pieces (file comment).
     const training = !trainer.done;
-    const steps = training ? Math.max(1, record.stepsPerSlice) : 0;
     const computeStart = Date.now();
-    const outcome = training ? await this.trainInPieces(run, record, steps, budgetMs) : await this.measureInPieces(run, record, sliceStart, budgetMs);
+    const clock = this.clockFor(run, record);
+    let steps = 0;
+    let outcome: SliceOutcome;
+    if (training) ({ outcome, steps } = await runStepsWithin(trainer, clock, this.pieceTimes, sliceStart, Math.max(1, record.stepsPerSlice), budgetMs));
+    else outcome = await measureWithin(trainer, clock, this.pieceTimes, sliceStart, budgetMs);
+    if (this.run !== run || record.status !== 'running') outcome = 'stopped';
     if (outcome === 'stopped') {
       // Cancelled meanwhile (cancel cleaned up), or the run dropped: the next slice resumes from the last checkpoint.
       if (record.status === 'running') await this.ctx.storage.setAlarm(Date.now());
@@ -173,7 +174,9 @@ export class TrainingJob extends DurableObject<Bindings> {
       const result = await trainer.finish();
       const modelId = record.resultModelId;
       const store = new ModelStore(bucket);
+      const writeStart = Date.now();
       await store.create(modelId, { name: record.name, inputSize: record.cols, hiddenSize: record.config.hiddenSize }, toBinaryModelFile(result.state));
+      stats.writeMs = Date.now() - writeStart;
       if (record.status !== 'running') {
         await store.delete(modelId); // cancelled while saving: no model for a cancelled job
         return;
@@ -189,7 +192,9 @@ export class TrainingJob extends DurableObject<Bindings> {
       });
       this.dropRun();
     } else {
+      const writeStart = Date.now();
       await bucket.put(checkpointKey(record.id), encodeCheckpoint(trainer.checkpoint()));
+      stats.writeMs = Date.now() - writeStart;
       if (record.status !== 'running') return; // cancelled meanwhile: cancel() cleaned up
       Object.assign(record, progress);
     }
@@ -200,7 +205,9 @@ export class TrainingJob extends DurableObject<Bindings> {
     record.failures = 0;
     // Only a slice of steps measures the steps' speed (a metrics slice is sized by time).
     if (training) record.stepsPerSlice = nextStepsPerSlice(steps, wallMs, budgetMs);
+    const recordStart = Date.now();
     await this.save(record);
+    stats.recordMs = Date.now() - recordStart;
     if (record.status === 'running') await this.ctx.storage.setAlarm(Date.now());
     else await this.cleanUp(record);
     const batchRows = effectiveBatchRows(record.rows, record.training.batchSize);
@@ -221,39 +228,26 @@ export class TrainingJob extends DurableObject<Bindings> {
         overBudget: wallMs > budgetMs,
         flops: steps * stepFlops(batchRows, record.cols, record.config.hiddenSize),
         status: record.status,
+        ...stats,
       }),
     );
   }
 
-  /**
-   * Takes `steps` optimizer steps in pieces of about YIELD_MS of compute each (sized from the
-   * steps per slice, which aim at 70 % of the budget), yielding between pieces. The steps are the
-   * same steps in the same order however they are cut (src/jobs/job-trainer.ts).
-   */
-  private async trainInPieces(run: LiveRun, record: JobRecord, steps: number, budgetMs: number): Promise<SliceOutcome> {
-    const piece = Math.max(1, Math.floor((steps * YIELD_MS) / (budgetMs * 0.7)));
-    for (let left = steps; left > 0 && !run.trainer.done; ) {
-      const n = Math.min(piece, left);
-      await run.trainer.runSteps(n);
-      left -= n;
-      if (left > 0 && !run.trainer.done && !(await this.yieldToRequests(run, record))) return 'stopped';
-    }
-    return this.run === run && record.status === 'running' ? 'stepped' : 'stopped';
-  }
-
-  /**
-   * Runs the final metrics pass a unit at a time (a shard; a dataset of one window is one unit)
-   * until it ends or 70 % of the budget is spent, yielding between units; the checkpoint after
-   * the slice keeps the pass's sums, so a restart resumes it where it stopped.
-   */
-  private async measureInPieces(run: LiveRun, record: JobRecord, sliceStart: number, budgetMs: number): Promise<SliceOutcome> {
-    for (;;) {
-      const finished = await run.trainer.measure(1);
-      if (this.run !== run || record.status !== 'running') return 'stopped';
-      if (finished) return 'measured';
-      if (Date.now() - sliceStart >= budgetMs * 0.7) return 'stepped';
-      if (!(await this.yieldToRequests(run, record))) return 'stopped';
-    }
+  /** The slice's clock for src/api/jobs/slice-runner.ts: yields let requests in, pieces are counted into the stats. */
+  private clockFor(run: LiveRun, record: JobRecord): SliceClock {
+    return {
+      now: () => Date.now(),
+      yield: () => this.yieldToRequests(run, record),
+      piece: async (compute) => {
+        const start = Date.now();
+        try {
+          return await compute();
+        } finally {
+          this.stats.pieces += 1;
+          this.stats.longestPieceMs = Math.max(this.stats.longestPieceMs, Date.now() - start);
+        }
+      },
+    };
   }
 
   /**
@@ -278,8 +272,11 @@ export class TrainingJob extends DurableObject<Bindings> {
       // from the checkpoint below rather than hand back null.
       if (this.run === live) return live;
     }
-    const source = await openJobSource(bucket, record);
-    const validation = await openValidationSource(bucket, record);
+    const loadStart = Date.now();
+    const stats = () => this.stats;
+    const source = timedShardSource(await openJobSource(bucket, record), stats);
+    const opened = await openValidationSource(bucket, record);
+    const validation = opened && timedShardSource(opened, stats);
     const checkpointObject = await bucket.get(checkpointKey(record.id));
     const checkpoint = checkpointObject ? decodeCheckpoint(await checkpointObject.arrayBuffer()) : undefined;
     const { backend } = await loadWorkerBackend(record.training.backend);
@@ -290,6 +287,7 @@ export class TrainingJob extends DurableObject<Bindings> {
       return this.run;
     }
     this.run = { trainer };
+    this.stats.loadMs = Date.now() - loadStart;
     // The checkpoint is the truth about where the run is.
     record.backend = trainer.model.backendName;
     record.epoch = trainer.epoch;

@@ -9,7 +9,7 @@ import { keptRowCount } from '../../data/row-split.js';
 import { totalSteps } from '../../jobs/job-trainer.js';
 import { checkStreamable } from '../../model/streaming-run.js';
 import { checkEarlyStopping } from '../../model/early-stopping.js';
-import { resolveModelConfig, resolveTrainingOptions } from '../../model/config.js';
+import { checkTrainable, resolveModelConfig, resolveTrainingOptions } from '../../model/config.js';
 import { loadWorkerBackend } from '../backends.js';
 import { DatasetStore, writeMatrixObject } from '../datasets/store.js';
 import type { Bindings } from '../env.js';
@@ -54,6 +54,7 @@ export async function prepareJob(env: Bindings, body: JobRequest): Promise<Prepa
     dataKey = inlineDataKey(id);
   }
   const config = resolveModelConfig(cols, body.config, { hiddenSize: limits.maxHiddenSize });
+  checkTrainable(config);
   const training = resolveTrainingOptions(body.training, { epochs: limits.maxJobEpochs });
   // The validation dataset is streamed a window at a time too, so any size of it can be read;
   // its rows count in the job's work (measured after every epoch).

@@ -1,6 +1,7 @@
 /** The request and response schemas of /v1/keys and /v1/audit. */
 import { z } from '@hono/zod-openapi';
 import { KEY_CACHE_MS } from '../limits.js';
+import { decimalInteger } from '../query-numbers.js';
 import { NameSchema } from '../schemas.js';
 import { SCOPE_NAMES } from '../scopes.js';
 
@@ -61,7 +62,7 @@ export const KeyListSchema = z
 const CursorSchema = z.string().regex(/^[1-9][0-9]{0,15}$/, 'a cursor of this listing').optional().openapi({ description: 'The `cursor` of the previous page.' });
 
 export const KeyListQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).optional().openapi({ description: 'Page size (default 100, at most MAX_LIST_LIMIT).' }),
+  limit: decimalInteger({ min: 1 }).optional().openapi({ description: 'Page size (default 100, at most MAX_LIST_LIMIT).' }),
   cursor: CursorSchema,
 });
 
@@ -86,6 +87,6 @@ export const AuditPageSchema = z
   .openapi('AuditPage');
 
 export const AuditQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).optional().openapi({ description: 'Page size (default 20, at most MAX_LIST_LIMIT).' }),
+  limit: decimalInteger({ min: 1 }).optional().openapi({ description: 'Page size (default 20, at most MAX_LIST_LIMIT).' }),
   cursor: CursorSchema,
 });

@@ -36,6 +36,7 @@ import {
 import { onnxExportResponse, tfjsExportResponse } from './runtime-exports.js';
 import { ModelService } from './service.js';
 import { decodeCodes, readFeature } from './sparse-service.js';
+import { featureStatisticsOf } from '../features/store.js';
 import { checkSelection, selectSparse, toFeatureLists } from '../../model/sparse-codes.js';
 import { codesFromBytes, denseCodesToBytes, sparseCodesToBytes } from '../../model/codes-binary.js';
 import { withoutUndefined } from '../../util/defined.js';
@@ -204,7 +205,11 @@ export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(featureRoute, async (c) => {
     const service = new ModelService(c.env);
     const { id, j } = c.req.valid('param');
-    return c.json(await readFeature(service, c.env.MODELS, id, j), 200);
+    const feature = await readFeature(service, c.env.MODELS, id, j);
+    // Its statistics when a features job has finished for this version of the model (docs/FEATURES.md).
+    const head = await service.store.head(id);
+    const statistics = head === null ? null : await featureStatisticsOf(c.env.MODELS, id, head.summary.version, feature.feature);
+    return c.json({ ...feature, statistics }, 200);
   })
   .openapi(reconstructRoute, async (c) => {
     const service = new ModelService(c.env);

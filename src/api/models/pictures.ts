@@ -16,6 +16,7 @@ import { requireAccess } from '../auth.js';
 import { limitBody } from '../body-limit.js';
 import type { AppEnv } from '../env.js';
 import { ApiError, validationHook } from '../problem.js';
+import { decimalInteger } from '../query-numbers.js';
 import { accessErrors, inputErrors, notFoundResponse, problem, security } from '../openapi.js';
 import { InputsRequestSchema, ModelIdParamsSchema } from '../schemas.js';
 import { inputsOf } from './index.js';
@@ -37,8 +38,8 @@ const FiltersQuerySchema = z.object({
     .regex(/^\d+x\d+$/, 'expected WIDTHxHEIGHT, such as 28x28')
     .optional()
     .openapi({ description: 'How a filter\'s inputs lie, row by row (default: square when the input size is a square number, else the most nearly square).', example: '28x28' }),
-  scale: z.coerce.number().int().min(1).max(16).optional().openapi({ description: 'Pixels a weight (default: tiles of about 24 pixels).' }),
-  count: z.coerce.number().int().min(1).optional().openapi({ description: 'Draw only the first N hidden units.' }),
+  scale: decimalInteger({ min: 1, max: 16 }).optional().openapi({ description: 'Pixels a weight (default: tiles of about 24 pixels).' }),
+  count: decimalInteger({ min: 1 }).optional().openapi({ description: 'Draw only the first N hidden units.' }),
 });
 
 const lossRoute = createRoute({
@@ -80,7 +81,7 @@ const filtersRoute = (format: 'svg' | 'png') =>
   });
 
 const DensityQuerySchema = z.object({
-  bins: z.coerce.number().int().min(1).max(200).optional().openapi({ description: 'Bins over the log10 range (default 30).' }),
+  bins: decimalInteger({ min: 1, max: 200 }).optional().openapi({ description: 'Bins over the log10 range (default 30).' }),
 });
 
 const densityRoute = createRoute({

@@ -284,8 +284,8 @@ export const decodeRoute = createRoute({
 export const featureRoute = createRoute({
   method: 'get',
   path: '/{id}/features/{j}',
-  summary: 'One feature: its decoder row (the direction it steers), encoder bias and threshold',
-  description: 'Reads only feature j\'s bytes of the stored model. The encoder column is not given: the encoder is stored [inputs, features], so a column is inputSize reads apart (export the model for it).',
+  summary: 'One feature: its decoder row (the direction it steers), encoder bias and threshold, and its statistics',
+  description: 'Reads only feature j\'s bytes of the stored model. The encoder column is not given: the encoder is stored [inputs, features], so a column is inputSize reads apart (export the model for it). `statistics`: the feature\'s statistics from the model\'s last features job (POST /v1/models/{id}/features), or null.',
   tags: ['inference'],
   security,
   middleware: [requireAccess('encode')] as const,

@@ -6,6 +6,7 @@ import type { BackendName, BackendChoice } from '../../backends/types.js';
 import { toMatrix, type Matrix } from '../../data/index.js';
 import { DataError, ModelOutputError } from '../../errors.js';
 import {
+  checkTrainable,
   resolveModelConfig,
   resolveTrainingOptions,
   type ModelConfig,
@@ -104,6 +105,7 @@ export class ModelService {
     const { rows, cols } = peekShape(input.data, input.source);
     checkDataSize(limits, rows, cols, true);
     const config = resolveModelConfig(cols, input.config, { hiddenSize: limits.maxHiddenSize });
+    checkTrainable(config);
     const training = resolveTrainingOptions(input.training, { epochs: limits.maxEpochs });
     checkModelSize(limits, cols, config.hiddenSize);
     checkTrainingWork(limits, rows, cols, config.hiddenSize, training.epochs);

@@ -23,17 +23,8 @@ export interface FeatureAnswer {
   threshold?: number;
 }
 
-/** Feature j as the path gives it: a whole number below h, else 422 (not a number) or 404 (no such feature). */
-function featureNumber(raw: string, hiddenSize: number, id: string): number {
-  if (!/^\d{1,10}$/.test(raw)) {
-    throw new ApiError(422, {
-      type: 'validation-failed',
-      title: 'Validation failed',
-      detail: `The feature number must be a whole number from 0 to ${hiddenSize - 1}; got "${raw.slice(0, 32)}".`,
-      errors: [{ parameter: 'j', detail: `a whole number from 0 to ${hiddenSize - 1}` }],
-    });
-  }
-  const j = Number(raw);
+/** Feature j (a whole number in canonical decimal, checked by the route's schema): below h, else 404 (no such feature). */
+function featureNumber(j: number, hiddenSize: number, id: string): number {
   if (j >= hiddenSize) {
     throw new ApiError(404, {
       type: 'feature-not-found',
@@ -45,7 +36,7 @@ function featureNumber(raw: string, hiddenSize: number, id: string): number {
 }
 
 /** Feature j's decoder row, encoder bias and (jumprelu) threshold. */
-export async function readFeature(service: ModelService, bucket: R2Bucket, id: string, raw: string): Promise<FeatureAnswer> {
+export async function readFeature(service: ModelService, bucket: R2Bucket, id: string, raw: number): Promise<FeatureAnswer> {
   const head = await service.store.head(id);
   if (!head) throw modelNotFound(id);
   const { inputSize: n, hiddenSize: h } = head.summary;

@@ -18,6 +18,7 @@ import { jumpReluTfjs } from './tfjs.js';
 
 const OPTIONS = {
   l0Coefficient: { type: 'number', range: { min: 0 }, default: 0.1, description: 'jumprelu: weight λ of the L0 penalty λ·(mean over rows of the active codes) (Rajamanoharan et al. 2024)' },
+  l0WarmupSteps: { type: 'integer', range: { min: 0 }, default: 0, description: 'jumprelu: λ grows linearly from 0 to l0Coefficient over this many training steps (SAELens\' l0_warm_up_steps); 0: none' },
   bandwidth: { type: 'number', range: { min: 0, minExclusive: true }, default: 0.05, description: 'jumprelu: width ε of the rectangle kernel of the thresholds\' straight-through gradients (SAELens\' default)' },
   initialThreshold: { type: 'number', range: { min: 0 }, default: 0.01, description: 'jumprelu: every unit\'s threshold θ before training (SAELens\' default)' },
 } as const;
@@ -37,7 +38,7 @@ export const jumprelu = {
   name: 'jumprelu',
   summary: 'JumpReLU codes with a threshold learned per unit and an L0 penalty',
   options: OPTIONS,
-  reads: ['l0Coefficient', 'bandwidth', 'initialThreshold'],
+  reads: ['l0Coefficient', 'l0WarmupSteps', 'bandwidth', 'initialThreshold'],
   linearOutput: true,
   activeThreshold: 0,
   keepsFiringCounts: false,
@@ -49,8 +50,8 @@ export const jumprelu = {
   checkSessionArchitecture: () => null,
   describeSession: () => 'jumprelu',
   checkLoss: (method, loss) => finite(`${method}: loss.l0Coefficient`, loss.l0Coefficient, false) ?? finite(`${method}: loss.bandwidth`, loss.bandwidth, true),
-  lossFields: ({ sparsityTarget, sparsityWeight, weightDecay, reduction, l0Coefficient, bandwidth }) =>
-    ({ sparsityTarget, sparsityWeight, weightDecay, reduction, architecture: 'jumprelu', l0Coefficient, bandwidth }),
+  lossFields: ({ sparsityTarget, sparsityWeight, weightDecay, reduction, l0Coefficient, l0WarmupSteps, bandwidth }) =>
+    ({ sparsityTarget, sparsityWeight, weightDecay, reduction, architecture: 'jumprelu', l0Coefficient, l0WarmupSteps, bandwidth }),
   assemblyscript: jumpReluAssemblyScript,
   tfjs: jumpReluTfjs,
   /** codes = z ⊙ (z > θ): Greater, Cast, Mul. */

@@ -1,6 +1,6 @@
 /**
  * The dictionary-learning SAEs' shared skeleton on the AssemblyScript kernels
- * (assembly/sparse-codes.ts; src/reference/linear-sae-reference.ts has every formula):
+ * (assembly/sparse-codes.ts; src/reference/linear-dictionary-reference.ts, relu-reference.ts and topk-reference.ts have every formula):
  *
  *   centred = X − b_dec, z = centred·W_enc + b_enc, a = codes(z), x̂ = a·W_dec + b_dec
  *   d = (2/m)·(x̂ − x); gW_dec = aᵀ·d; δa = d·W_decᵀ (+ the penalty's part); δz = δa ⊙ 1[a > 0]

@@ -8,14 +8,26 @@
  */
 import type { OnnxBuild } from '../contract.js';
 
-/** Writes the codes of the pre-activations `z` into the node named `build.names.codes`. */
+/** Writes the codes of the pre-activations `z` (or, for centredOnnx, of the centred input) into the node named `build.names.codes`. */
 export type OnnxCodes = (build: OnnxBuild, z: string) => void;
 
 export function linearOnnx(codes: OnnxCodes) {
+  return centredOnnx((build, centred) => {
+    const { graph, parameters, shape } = build;
+    const z = graph.node('Gemm', [centred, graph.constant('encoder.weight', parameters.W1, [shape.inputSize, shape.hiddenSize]), graph.constant('encoder.bias', parameters.b1, [shape.hiddenSize])], 'pre_activations');
+    codes(build, z);
+  });
+}
+
+/**
+ * The same graph with the encoder after the centring written by `encoder` (gated: two paths from
+ * one product), which writes the node named `build.names.codes` from the centred input.
+ */
+export function centredOnnx(encoder: OnnxCodes) {
   return (build: OnnxBuild): { docString: string; placement: 'folded' | 'separate' | 'none' } => {
     const { graph, scaling, names } = build;
     const { inputSize: n, hiddenSize: h } = build.shape;
-    const { W1, b1, W2, b2 } = build.parameters;
+    const { W2, b2 } = build.parameters;
     const placement = scaling === null ? 'none' : 'separate';
     let x: string = names.input;
     if (scaling !== null) {
@@ -23,8 +35,7 @@ export function linearOnnx(codes: OnnxCodes) {
       x = graph.node('Mul', [x, graph.constant('scaling.scale', scaling.scale, [n])], 'input_scaled');
     }
     const centred = graph.node('Sub', [x, graph.constant('decoder.bias', b2, [n])], 'input_centred');
-    const z = graph.node('Gemm', [centred, graph.constant('encoder.weight', W1, [n, h]), graph.constant('encoder.bias', b1, [h])], 'pre_activations');
-    codes(build, z);
+    encoder(build, centred);
     graph.output(names.codes, h);
 
     if (build.whole) {

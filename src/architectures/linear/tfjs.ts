@@ -1,6 +1,6 @@
 /**
  * The dictionary-learning SAEs' shared skeleton as tfjs-core ops (the formulas of
- * src/reference/linear-sae-reference.ts; the AssemblyScript skeleton is ./assemblyscript.ts):
+ * src/reference/linear-dictionary-reference.ts, relu-reference.ts, topk-reference.ts; the AssemblyScript skeleton is ./assemblyscript.ts):
  * an architecture fills in its codes and the terms it adds to the loss, before the mask (a
  * penalty on the codes) and after it (an auxiliary term).
  */

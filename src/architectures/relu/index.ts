@@ -2,7 +2,7 @@
  * relu: the dictionary-learning SAE of Anthropic's "Towards Monosemanticity" updates (2024):
  *   z = (x − b_dec)·W_enc + b_enc, a = max(z, 0), x̂ = a·W_dec + b_dec
  *   L = (1/m)·Σ_i ‖x_i − x̂_i‖² + λ·(1/m)·Σ_i Σ_j a_ij·‖W_dec[j,:]‖₂      λ = sparsityWeight
- * Float64 reference: src/reference/linear-sae-reference.ts (every formula and the gradient).
+ * Float64 reference: src/reference/relu-reference.ts (every formula and the gradient).
  */
 import { centredDictionaryParameters, type ArchitectureModule } from '../contract.js';
 import { dictionaryInitialisation } from '../linear/initialization.js';

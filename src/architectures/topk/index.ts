@@ -4,7 +4,7 @@
  *   the lower index), else 0; x̂ = a·W_dec + b_dec
  *   L = (1/m)·Σ_i ‖x_i − x̂_i‖² + c·(1/m)·Σ_i ‖e_i − ê_i‖²   (AuxK over the dead units)
  * and the decoder rows scaled to unit norm after every step.
- * Float64 reference: src/reference/linear-sae-reference.ts (every formula and the gradient).
+ * Float64 reference: src/reference/topk-reference.ts (every formula and the gradient).
  */
 import { centredDictionaryParameters, type ArchitectureModule } from '../contract.js';
 import { dictionaryInitialisation } from '../linear/initialization.js';

@@ -18,6 +18,7 @@ const REQUIRED_FUNCTIONS = [
   'nonzero_index', 'sparse_gemm_nn', 'sparse_gemm_tn', 'masked_gemm_nt', 'transpose',
   'jump_codes', 'jump_delta',
   'batch_top_k_codes', 'min_positive', 'copy_block',
+  'gated_codes',
 ] as const;
 
 /** Reads the message AssemblyScript passes to abort (a UTF-16 string, length at ptr − 4). */

@@ -253,7 +253,7 @@ export class AssemblyScriptSession implements BackendSession {
         k.gather_rows(this.data, indices, x, m, this.n);
       }
       const ctx = this.context();
-      const { terms, hidden } = this.passes.backward(ctx, x, m, loss);
+      const { terms, hidden } = this.backward(ctx, x, m, loss);
       k.update_steps_since_fired(hidden, this.stepsSinceFired, m, this.h);
       this.update(optimizer);
       this.passes.afterUpdate?.(ctx, { hidden, rows: m, loss });
@@ -261,6 +261,12 @@ export class AssemblyScriptSession implements BackendSession {
     } finally {
       arena.resetScratch();
     }
+  }
+
+  /** The architecture's backward pass (the checked session refuses training an inference-only one before this). */
+  private backward(ctx: AsContext, x: number, m: number, loss: LossConfig): ReturnType<NonNullable<AsKernels['backward']>> {
+    if (this.passes.backward === undefined) throw new Error(`assemblyscript session: ${this.architecture.architecture} has no backward pass (inference only)`);
+    return this.passes.backward(ctx, x, m, loss);
   }
 
   forward(x: Float32Array, rows: number): ForwardResult {
@@ -286,7 +292,7 @@ export class AssemblyScriptSession implements BackendSession {
     void this.k;
     this.ensureTraining(); // before withInput's scratch block: it allocates persistent blocks
     return this.withInput(x, (px) => {
-      const { terms, rhoHat } = this.passes.backward(this.context(), px, rows, loss);
+      const { terms, rhoHat } = this.backward(this.context(), px, rows, loss);
       return {
         terms,
         meanActivation: this.arena.f32(rhoHat, this.h).slice(),

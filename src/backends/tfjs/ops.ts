@@ -17,6 +17,7 @@ export const TF_OPS: TfNamespace = {
   cumsum: tf.cumsum,
   div: tf.div,
   equal: tf.equal,
+  exp: tf.exp,
   expandDims: tf.expandDims,
   fill: tf.fill,
   greater: tf.greater,

@@ -112,7 +112,7 @@ export class TfjsSession implements BackendSession {
     const [terms, fired] = tf.tidy(() => {
       const x = rowIndices === null ? data.x : tf.gather(data.x, tf.tensor1d(Int32Array.from(rowIndices), 'int32'));
       const ctx = this.context();
-      const batch = this.passes.batchGradients(ctx, x, m, loss);
+      const batch = this.batchGradients(ctx, x, m, loss);
       this.applyUpdate(batch.gradients, optimizer);
       this.passes.afterUpdate?.(ctx, { hidden: batch.hidden, rows: m, loss });
       return [batch.terms, tf.any(tf.greater(batch.hidden, 0), 0)] as const;
@@ -121,6 +121,12 @@ export class TfjsSession implements BackendSession {
     fired.dispose();
     for (let j = 0; j < this.shape.hiddenSize; j++) this.stepsSinceFired[j] = firedValues[j] ? 0 : this.stepsSinceFired[j]! + 1;
     return readTerms(terms);
+  }
+
+  /** The architecture's backward pass (the checked session refuses training an inference-only one before this). */
+  private batchGradients(ctx: TfjsContext, x: tf.Tensor2D, m: number, loss: LossConfig): ReturnType<NonNullable<TfjsKernels['batchGradients']>> {
+    if (this.passes.batchGradients === undefined) throw new Error(`${this.backendName} session: ${this.architecture.architecture} has no backward pass (inference only)`);
+    return this.passes.batchGradients(ctx, x, m, loss);
   }
 
   forward(x: Float32Array, rows: number): ForwardResult {
@@ -149,7 +155,7 @@ export class TfjsSession implements BackendSession {
   gradients(x: Float32Array, rows: number, loss: LossConfig): GradientResult {
     this.use();
     const batch = tf.tidy(() => {
-      const result = this.passes.batchGradients(this.context(), tf.tensor2d(x, [rows, this.shape.inputSize]), rows, loss);
+      const result = this.batchGradients(this.context(), tf.tensor2d(x, [rows, this.shape.inputSize]), rows, loss);
       // tidy keeps tensors returned in nested objects/arrays.
       return [result.terms, result.meanActivation, ...this.specs.map(({ name }) => result.gradients[name]!)];
     });

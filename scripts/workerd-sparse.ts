@@ -15,7 +15,8 @@
  *
  *   npx tsx scripts/workerd-sparse.ts
  *   SPARSE_HIDDEN=1024 npx tsx scripts/workerd-sparse.ts   # a smaller model, a quick look (not written)
- *   SPARSE_BYTES=16777216 npx tsx scripts/workerd-sparse.ts   # the largest model of another byte budget (not written)
+ *   SPARSE_BYTES=33554432 SPARSE_OUT=bench/workerd-sparse-32mib.json npx tsx scripts/workerd-sparse.ts
+ *       # the largest model of another byte budget (given to the Worker as MAX_INFERENCE_BYTES); written only with SPARSE_OUT
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -72,10 +73,12 @@ async function main(): Promise<void> {
   const file = toBinaryModelFile({ ...model.toState(), optimizerState: null });
   const expected = toFeatureLists(model.encodeTop(rows, TOP));
   model.dispose();
-  console.error(`model 768 → ${hidden}: ${file.length} bytes (inference ${inferenceBytes(file)}; limit ${DEFAULT_LIMITS.maxInferenceBytes}), built in ${round1((performance.now() - built) / 1000)} s`);
+  console.error(`model 768 → ${hidden}: ${file.length} bytes (inference ${inferenceBytes(file)}; budget ${process.env.SPARSE_BYTES ?? DEFAULT_LIMITS.maxInferenceBytes}), built in ${round1((performance.now() - built) / 1000)} s`);
 
   const dir = mkdtempSync(join(tmpdir(), 'edge-sae-sparse-'));
-  let server: DevServer = await startWranglerDev(dir);
+  // Another byte budget (SPARSE_BYTES) is given to the Worker too, so it imports the model.
+  const vars: Record<string, string> = process.env.SPARSE_BYTES ? { MAX_INFERENCE_BYTES: process.env.SPARSE_BYTES, MAX_MODEL_BYTES: String(2 * Number(process.env.SPARSE_BYTES)) } : {};
+  let server: DevServer = await startWranglerDev(dir, vars);
   const rss = () => round1(treeRssMb(server.child.pid!, 'workerd'));
   let peak = 0;
   let sampler = setInterval(() => (peak = Math.max(peak, rss())), 100);
@@ -103,7 +106,7 @@ async function main(): Promise<void> {
     // A cold isolate: restart wrangler dev on the same state (R2 persists), then the first encode reads and builds the model.
     clearInterval(sampler);
     await server.stop();
-    server = await startWranglerDev(dir);
+    server = await startWranglerDev(dir, vars);
     sampler = setInterval(() => (peak = Math.max(peak, rss())), 100);
     await sleep(1000);
     memory.restartedMb = rss();
@@ -142,7 +145,7 @@ async function main(): Promise<void> {
     const figures = {
       date: new Date().toISOString(),
       machine: { loadAverage1m: round1(loadavg()[0]!), cpus: (readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm) ?? []).length },
-      model: { inputSize: N, hiddenSize: hidden, architecture: 'relu', fileBytes: file.length, inferenceBytes: inferenceBytes(file), maxInferenceBytes: DEFAULT_LIMITS.maxInferenceBytes },
+      model: { inputSize: N, hiddenSize: hidden, architecture: 'relu', fileBytes: file.length, inferenceBytes: inferenceBytes(file), maxInferenceBytes: Number(process.env.SPARSE_BYTES ?? DEFAULT_LIMITS.maxInferenceBytes) },
       importSeconds: round1(importSeconds),
       sameAsLibrary: { rows: ROWS, top: TOP, rowsWithOtherIndices: indexMismatches, worstRelativeValueDifference: Number(worstRelative.toExponential(2)) },
       encodeTop32Ms: { cold1Row: round1(coldMs), warm1RowMedian: warm1Ms, warm64RowsMedian: warm64Ms, repeats: WARM_REPEATS },
@@ -152,7 +155,8 @@ async function main(): Promise<void> {
       workerdRssMb: memory,
     };
     console.log(JSON.stringify(figures, null, 2));
-    if (process.env.SPARSE_HIDDEN === undefined && process.env.SPARSE_BYTES === undefined) writeFileSync(RESULTS, `${JSON.stringify(figures, null, 2)}\n`);
+    const out = process.env.SPARSE_OUT ? join(REPO_ROOT, process.env.SPARSE_OUT) : process.env.SPARSE_HIDDEN === undefined && process.env.SPARSE_BYTES === undefined ? RESULTS : null;
+    if (out) writeFileSync(out, `${JSON.stringify(figures, null, 2)}\n`);
   } catch (error) {
     console.error(`wrangler dev's log, last lines:\n${server.log().slice(-3000)}`);
     throw error;

@@ -125,7 +125,7 @@ export const FeatureResponseSchema = z
     feature: z.number().int(),
     decoder: z.array(z.number()).openapi({ description: 'Row j of the decoder W2 (inputSize numbers): the direction feature j adds to the reconstruction, in the model\'s scaled input space (before the inverse of its normalisation).' }),
     encoderBias: z.number().openapi({ description: 'b1[j], the encoder bias of feature j.' }),
-    threshold: z.number().optional().openapi({ description: 'jumprelu: θ[j], the threshold feature j must exceed to fire.' }),
+    threshold: z.number().optional().openapi({ description: 'The threshold feature j\'s pre-activation must exceed to fire: jumprelu\'s θ[j]; batchtopk\'s and matryoshka\'s one θ shared by every feature. Absent for the other architectures.' }),
     statistics: FeatureStatisticsSchema.nullable().openapi({ description: 'Feature j\'s statistics (frequency, mean and max, histogram, top rows, interval samples, neighbours) from the model\'s last features job, or null when none has finished for this version of the model (docs/FEATURES.md).' }),
   })
   .openapi('Feature');

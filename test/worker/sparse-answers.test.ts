@@ -7,7 +7,8 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { app } from '../../src/api/app.js';
 import { codesFromBytes } from '../../src/model/codes-binary.js';
-import { readBinaryModelFile } from '../../src/model/model-file-binary.js';
+import { readBinaryModelFile, toBinaryModelFile } from '../../src/model/model-file-binary.js';
+import { convertWeightDtype } from '../../src/model/convert-dtype.js';
 import { toFeatureLists } from '../../src/model/sparse-codes.js';
 import { call, ENCODE, expectProblem, request, trainModel, TRAINING_DATA } from './helpers.js';
 
@@ -146,8 +147,8 @@ describe('POST /v1/models/{id}/decode', () => {
 
 describe('GET /v1/models/{id}/features/{j}', () => {
   it('should give feature j\'s decoder row and encoder bias as the model file has them', async () => {
-    for (const architecture of ['relu', 'jumprelu'] as const) {
-      const { id } = await trainModel({ config: { architecture, hiddenSize: 16, normalize: 'standardize' } });
+    for (const architecture of ['relu', 'jumprelu', 'batchtopk'] as const) {
+      const { id } = await trainModel({ config: { architecture, hiddenSize: 16, normalize: 'standardize', ...(architecture === 'batchtopk' ? { k: 3 } : {}) } });
       const file = readBinaryModelFile(new Uint8Array(await (await call(`/v1/models/${id}/export?format=safetensors`)).arrayBuffer()));
       const n = file.shape.inputSize;
       for (const j of [0, 7, 15]) {
@@ -156,8 +157,28 @@ describe('GET /v1/models/{id}/features/{j}', () => {
         expect(feature.decoder).toEqual(Array.from(file.parameters.W2.subarray(j * n, (j + 1) * n)));
         expect(feature.encoderBias).toBe(file.parameters.b1[j]);
         if (architecture === 'jumprelu') expect(feature.threshold).toBe(file.parameters.theta![j]);
+        else if (architecture === 'batchtopk') expect(feature.threshold).toBe(file.parameters.theta![0]);
         else expect(feature.threshold).toBeUndefined();
       }
+    }
+  });
+
+  it('should read bf16 (by ranges) and int8 (the model whole) models\' rows as their widened weights, and decode sparse codes as the dense ones', async () => {
+    const { id } = await trainModel({ config: { architecture: 'relu', hiddenSize: 16, normalize: 'standardize' } });
+    const f32 = readBinaryModelFile(new Uint8Array(await (await call(`/v1/models/${id}/export?format=safetensors`)).arrayBuffer()));
+    for (const dtype of ['bf16', 'int8'] as const) {
+      const narrow = convertWeightDtype(f32, dtype);
+      const imported = await call('/v1/models/import', { body: toBinaryModelFile(narrow), headers: { 'content-type': 'application/octet-stream' } });
+      const { id: copy } = await json<{ id: string }>(imported, 201);
+      const n = narrow.shape.inputSize;
+      const feature = await json<{ decoder: number[] }>(await call(`/v1/models/${copy}/features/5`, { token: ENCODE }));
+      expect(feature.decoder).toEqual(Array.from(narrow.parameters.W2.subarray(5 * n, 6 * n)));
+      const { features } = await json<{ features: Features }>(await encode(copy, { threshold: 0 }));
+      const { outputs } = await json<{ outputs: number[][] }>(await call(`/v1/models/${copy}/decode`, { token: ENCODE, json: { features } }));
+      // Against the dense decode of the same codes (an int8 encode's codes differ a little from the float32 forward pass reconstruct runs).
+      const { codes } = await json<{ codes: number[][] }>(await encode(copy, {}));
+      const expected = await json<{ outputs: number[][] }>(await call(`/v1/models/${copy}/decode`, { token: ENCODE, json: { codes } }));
+      outputs.forEach((row, i) => row.forEach((v, c) => expect(v, `${dtype} row ${i}`).toBeCloseTo(expected.outputs[i]![c]!, 4)));
     }
   });
 

@@ -42,9 +42,15 @@ const cache = new ModelCache<SparseAutoencoder>(DEFAULT_LIMITS.modelCacheEntries
 /** Scratch a session keeps between calls at most (src/backends/assemblyscript: larger scratch moves to a fresh memory). */
 const SCRATCH_BYTES = 2 * 1024 * 1024;
 
-/** What a cached model weighs: its inference bytes and scratch, and when it has just trained, its gradients and Adam's moments (12 bytes a parameter). */
-function cacheWeight(inferenceBytes: number, parameters: number, trained: boolean): number {
-  return inferenceBytes + SCRATCH_BYTES + (trained ? 12 * parameters : 0);
+/**
+ * What a cached model weighs, in bytes: its full session's parameters (float32, 4·P, or the file's
+ * inference bytes when larger), the encode-only session model.encode makes on first use (W_enc laid
+ * out, float32 at most: 4·n·h), the scratch kept, and when it has just trained its gradients and
+ * Adam's moments (12·P). An upper bound for bf16 and int8 models, whose W_enc takes 2 or 1 bytes.
+ */
+function cacheWeight(inputSize: number, hiddenSize: number, inferenceBytes: number, trained: boolean): number {
+  const parameters = parameterCount(inputSize, hiddenSize);
+  return Math.max(inferenceBytes, 4 * parameters) + 4 * inputSize * hiddenSize + SCRATCH_BYTES + (trained ? 12 * parameters : 0);
 }
 
 /** For tests: drop every cached model. */
@@ -120,7 +126,7 @@ export class ModelService {
       const id = newId();
       const file = toBinaryModelFile(state);
       const summary = await this.store.create(id, { name: input.name ?? null, inputSize: cols, hiddenSize: config.hiddenSize }, file);
-      owned = cache.set(id, summary.version, model, cacheWeight(inferenceBytes(file), parameterCount(cols, config.hiddenSize), true));
+      owned = cache.set(id, summary.version, model, cacheWeight(cols, config.hiddenSize, inferenceBytes(file), true));
       return { ...detailOf(summary, state), ...runOf(model.backendName, result) };
     } finally {
       if (!owned) model.dispose();
@@ -155,7 +161,7 @@ export class ModelService {
       const state = model.toState();
       const file = toBinaryModelFile(state);
       const summary = await this.store.update(stored, { name: null, inputSize, hiddenSize }, file);
-      owned = cache.set(id, summary.version, model, cacheWeight(inferenceBytes(file), parameterCount(inputSize, hiddenSize), true));
+      owned = cache.set(id, summary.version, model, cacheWeight(inputSize, hiddenSize, inferenceBytes(file), true));
       return { ...detailOf(summary, state), ...runOf(model.backendName, result) };
     } finally {
       if (!owned) model.dispose();
@@ -174,14 +180,14 @@ export class ModelService {
     const binary = toBinaryModelFile(state);
     const servedBytes = inferenceBytes(binary);
     checkInferenceSize(this.limits, state.shape.inputSize, servedBytes);
-    cache.makeRoom(cacheWeight(servedBytes, 0, false));
+    cache.makeRoom(cacheWeight(state.shape.inputSize, state.shape.hiddenSize, servedBytes, false));
     const { backend } = await loadWorkerBackend('auto');
     const model = SparseAutoencoder.fromState(state, backend);
     let owned = false;
     try {
       const id = newId();
       const summary = await this.store.create(id, { name: name ?? null, inputSize: model.inputSize, hiddenSize: model.hiddenSize }, binary);
-      owned = cache.set(id, summary.version, model, cacheWeight(servedBytes, 0, false));
+      owned = cache.set(id, summary.version, model, cacheWeight(state.shape.inputSize, state.shape.hiddenSize, servedBytes, false));
       return detailOf(summary, state);
     } finally {
       if (!owned) model.dispose();
@@ -229,7 +235,7 @@ export class ModelService {
     // A model above MAX_INFERENCE_BYTES (stored before the var was lowered) is refused before it is read.
     const servedBytes = head.inferenceBytes ?? 4 * parameterCount(head.summary.inputSize, head.summary.hiddenSize);
     checkInferenceSize(this.limits, head.summary.inputSize, servedBytes);
-    cache.makeRoom(cacheWeight(servedBytes, 0, false));
+    cache.makeRoom(cacheWeight(head.summary.inputSize, head.summary.hiddenSize, servedBytes, false));
 
     // What inference needs only (a binary body without Adam's moments): a cached model serves
     // encode, reconstruct and evaluate; training always reads the whole file afresh.
@@ -241,7 +247,7 @@ export class ModelService {
     // Nor its histories: a model's loss history is read only by pictures and training.
     const state = readModelBytes(stored.bytes, `model ${id}`, { withoutOptimizer: stored.partial, withoutHistory: true });
     const model = SparseAutoencoder.fromState(state, backend);
-    const owned = cache.set(id, stored.summary.version, model, cacheWeight(servedBytes, 0, false));
+    const owned = cache.set(id, stored.summary.version, model, cacheWeight(head.summary.inputSize, head.summary.hiddenSize, servedBytes, false));
     try {
       return use(model);
     } finally {

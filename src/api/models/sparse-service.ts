@@ -41,12 +41,16 @@ export async function readFeature(service: ModelService, bucket: R2Bucket, id: s
   if (!head) throw modelNotFound(id);
   const { inputSize: n, hiddenSize: h } = head.summary;
   const j = featureNumber(raw, h, id);
-  const tensors = await StoredTensors.open(bucket, head);
+  const opened = await StoredTensors.open(bucket, head);
+  // An architecture that names its tensors otherwise (gated's encoder.b_gate) is read whole.
+  const tensors = opened && opened.entry('decoder.weight') && opened.entry('encoder.bias') ? opened : null;
   if (tensors) {
+    // θ is one per unit (jumprelu, [h]) or one for every unit (batchtopk, matryoshka, [1]).
+    const theta = tensors.entry('encoder.threshold');
     const [decoder, bias, threshold] = await Promise.all([
       tensors.read('decoder.weight', j * n, n),
       tensors.read('encoder.bias', j, 1),
-      tensors.entry('encoder.threshold') ? tensors.read('encoder.threshold', j, 1) : Promise.resolve(null),
+      theta ? tensors.read('encoder.threshold', theta.shape[0] === 1 ? 0 : j, 1) : Promise.resolve(null),
     ]);
     return { feature: j, decoder: Array.from(decoder), encoderBias: bias[0]!, ...(threshold ? { threshold: threshold[0]! } : {}) };
   }
@@ -56,7 +60,7 @@ export async function readFeature(service: ModelService, bucket: R2Bucket, id: s
       feature: j,
       decoder: Array.from(parameters.W2.subarray(j * n, (j + 1) * n)),
       encoderBias: parameters.b1[j]!,
-      ...(parameters.theta ? { threshold: parameters.theta[j]! } : {}),
+      ...(parameters.theta ? { threshold: parameters.theta[parameters.theta.length === 1 ? 0 : j]! } : {}),
     };
   });
 }
@@ -85,7 +89,11 @@ export async function decodeCodes(
   const sparse = 'sparse' in body ? checkedSparse(body.sparse, h) : fromFeatureLists((body as { features?: unknown }).features, h);
   // The answer is rows × n numbers: bounded as an encode request's rows are.
   checkDataSize(service.limits, sparse.rows, n, false);
-  const tensors = await StoredTensors.open(bucket, head);
+  const opened = await StoredTensors.open(bucket, head);
+  const kind = opened?.header.metadata.normalization;
+  const named = ['decoder.weight', 'decoder.bias', ...(kind === 'minmax' ? ['normalization.min', 'normalization.max'] : kind === 'standardize' ? ['normalization.mean', 'normalization.std'] : [])];
+  // A JSON body, another dtype, or tensors named otherwise: the model read whole.
+  const tensors = opened && named.every((name) => opened.entry(name)) ? opened : null;
   if (!tensors) return service.withModel(id, 'auto', (model) => model.decodeSparse(sparse));
   const linear = linearOf(tensors.header.metadata, id);
   const [bias, normalization] = await Promise.all([tensors.readAll('decoder.bias'), normalizationOf(tensors, id)]);

@@ -28,6 +28,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { benchEncodeKernels } from './encode-kernels.js';
+import { benchEncodeMemory } from './encode-memory.js';
+import { benchEncodeModel } from './encode-model.js';
 import { benchExports } from './exports.bench.js';
 import { benchGemm } from './gemm.bench.js';
 import type { BenchRecord } from './harness.js';
@@ -77,6 +79,8 @@ const SUITES: Record<string, () => Promise<BenchRecord[]>> = {
   // (a round is ≈ 7 s, mostly tfjs-wasm's steps: five rounds after one warm-up step each)
   'sae-step': () => benchSaeStep({ repeats: 5 }),
   'encode-kernels': benchEncodeKernels,
+  'encode-model': benchEncodeModel,
+  'encode-memory': benchEncodeMemory,
 };
 
 function table(records: readonly BenchRecord[]): string {

@@ -17,6 +17,8 @@ export { SPARSE_PRESETS, type Preset, type PresetName } from './model/presets.js
 import { SparseAutoencoder } from './model/sparse-autoencoder.js';
 import { filesOfSource, importSaeState, type SaeSource } from './sae-import/import.js';
 import { readSaeSource } from './sae-import/node-files.js';
+import { EncodingSession } from './model/encoding-session.js';
+import { openEncoderFile } from './model/encoder-file-node.js';
 
 export { SparseAutoencoder } from './model/sparse-autoencoder.js';
 export type { CreateOptions, DataInput, FitExtras, FitResult, StreamingSlice, TrainingProgress, TrainingSlice } from './model/sparse-autoencoder.js';
@@ -38,6 +40,10 @@ export { activeThreshold, DEAD_UNIT_THRESHOLD, DENSE_UNIT_FREQUENCY, type Metric
 export { readModelFile, toModelFile, type ModelFile, type ModelState } from './model/model-file.js';
 export { readBinaryModelFile, toBinaryModelFile } from './model/model-file-binary.js';
 export { modelFileForm, readModelBytes, type ModelFileForm } from './model/model-bytes.js';
+export { EncodingSession } from './model/encoding-session.js';
+export { openEncoderFile } from './model/encoder-file-node.js';
+export { convertWeightDtype } from './model/convert-dtype.js';
+export { WEIGHT_DTYPES, type StoredMatrix, type StoredWeights, type WeightDtype } from './model/weight-dtype.js';
 export type { TrainingPosition } from './model/training-run.js';
 export { ConfigError, DataError, InputError, ModelFileError, ModelOutputError, TrainingDivergedError, type DataProblem } from './errors.js';
 export * from './data/index.js';
@@ -88,7 +94,17 @@ export { SAE_FORMATS, SAE_FORMAT_NAMES, type SaeFormatName } from './sae-import/
 export { exportSae, EXPORT_DTYPES, EXPORT_FORMATS, type ExportDtype, type ExportFormat, type ExportSaeOptions } from './sae-import/export.js';
 export type { SourceMetadata } from './model/source-metadata.js';
 
-// Sweeps on this machine: each trial `edge-sae train` in its own worker thread (Node only).
+/**
+ * An encode-only session (docs/ENCODING.md) on the AssemblyScript kernels: from a binary model
+ * file's path (its encoder read a block of rows at a time, the decoder never: the memory of W_enc
+ * as stored, once) or its bytes. Refuses a JSON model file (load it with loadModel).
+ */
+export async function loadEncoder(file: string | Uint8Array, options: { source?: string } = {}): Promise<EncodingSession> {
+  const { backend } = await loadNodeBackend('assemblyscript');
+  return typeof file === 'string' ? openEncoderFile(file, backend) : EncodingSession.fromBytes(file, backend, options.source);
+}
+
+// Sweeps on this machine: each trial trained through the library in its own worker thread (Node only).
 export { runLocalSweep, type LocalSweepOptions, type SweepEvent } from './sweep/local-sweep.js';
 export { checkGrid, checkTrials, expandGrid, parseGrid, trialName, type Grid, type TrialOptions } from './sweep/grid.js';
 export { rankTrials, SWEEP_METRICS, type RankedTrial, type SweepMetric, type TrialResult } from './sweep/ranking.js';

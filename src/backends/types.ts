@@ -21,7 +21,7 @@
  *   returned later changes nothing inside.
  * - `dispose()` may be called again (it does nothing the second time).
  */
-import type { StoredMatrix } from '../model/weight-dtype.js';
+import type { StoredMatrix, StreamedMatrix } from './weight-matrix.js';
 import { sizeOf, type BaseArchitecture, type BaseLossConfig, type LayerShape, type LossTerms, type ParameterName, type Parameters } from '../architectures/contract.js';
 import { architectureModule, isArchitectureName, type ArchitectureName } from '../architectures/registry.js';
 
@@ -177,8 +177,8 @@ export interface BackendSession {
 export interface EncoderParts {
   readonly shape: LayerShape;
   readonly architecture: Architecture;
-  /** W_enc [n × h] as stored: f32 values, bf16 bits, or int8 with per-unit scales. */
-  readonly W1: StoredMatrix;
+  /** W_enc [n × h] as stored: f32 values, bf16 bits, or int8 with per-unit scales; or streamed from a file. */
+  readonly W1: StoredMatrix | StreamedMatrix;
   readonly b1: Float32Array;
   /** b_dec [n], read when the architecture centres its input (AsLinearEncoder.centred); else null. */
   readonly b2: Float32Array | null;

@@ -21,13 +21,13 @@ import { modelFileForm } from './model-bytes.js';
 import type { ModelState } from './model-file.js';
 import { normalize, type Normalization } from './normalization.js';
 import { checkFiniteOutput } from './output-check.js';
-import type { StoredMatrix, WeightDtype } from './weight-dtype.js';
+import type { StoredMatrix, StreamedMatrix, WeightDtype } from './weight-dtype.js';
 import { ModelFileError } from '../errors.js';
 
 /** The encoder's parameters of a model state (W_enc as stored when the model is bf16 or int8). */
-export function encoderParts(state: Pick<ModelState, 'shape' | 'config' | 'parameters' | 'stored'>): EncoderParts {
+export function encoderParts(state: Pick<ModelState, 'shape' | 'config' | 'parameters' | 'stored'>, streamedW1?: StreamedMatrix): EncoderParts {
   const { shape, config, parameters } = state;
-  const W1: StoredMatrix = state.stored ? state.stored.W1 : { dtype: 'f32', values: parameters.W1 };
+  const W1: StoredMatrix | StreamedMatrix = streamedW1 ?? (state.stored ? state.stored.W1 : { dtype: 'f32', values: parameters.W1 });
   const extras: Record<string, Float32Array> = {};
   for (const spec of architectureModule(config.architecture).parameters(shape)) {
     if (spec.encoder && !['W1', 'b1', 'W2', 'b2'].includes(spec.name)) extras[spec.name] = parameters[spec.name]!;
@@ -49,9 +49,9 @@ export class EncodingSession {
    * The encode-only session of a model state on `backend`, or null when the backend has none for
    * this architecture (the tfjs backends; an architecture whose encoder is not linear + activation).
    */
-  static fromState(state: Pick<ModelState, 'shape' | 'config' | 'parameters' | 'stored' | 'normalization'>, backend: KernelBackend): EncodingSession | null {
-    const inner = backend.createEncoder?.(encoderParts(state)) ?? null;
-    return inner === null ? null : new EncodingSession(inner, state.config, state.normalization, state.stored?.dtype ?? 'f32');
+  static fromState(state: Pick<ModelState, 'shape' | 'config' | 'parameters' | 'stored' | 'normalization'>, backend: KernelBackend, streamedW1?: StreamedMatrix): EncodingSession | null {
+    const inner = backend.createEncoder?.(encoderParts(state, streamedW1)) ?? null;
+    return inner === null ? null : new EncodingSession(inner, state.config, state.normalization, streamedW1?.dtype ?? state.stored?.dtype ?? 'f32');
   }
 
   /**

@@ -25,7 +25,7 @@ import { extraParameters, FieldReader, keptHistory, lossToJson, MODEL_FORMAT, re
 import { checkJsonDepth } from './model-file-checks.js';
 import { normalizationVectors } from './normalization.js';
 import { decodeSafetensors, encodeSafetensors, prefixLength, type Float32Tensor, type RawTensor } from './safetensors.js';
-import { isWeightDtype, UNIT_AXIS, widenMatrix, type StoredMatrix, type StoredWeights, type WeightDtype } from './weight-dtype.js';
+import { bf16AllFinite, isWeightDtype, UNIT_AXIS, widenMatrix, type StoredMatrix, type StoredWeights, type WeightDtype } from './weight-dtype.js';
 import { ModelFileError } from '../errors.js';
 import type { Dtype, Tensor } from '../formats/tensor.js';
 
@@ -169,6 +169,12 @@ export interface BinaryReadOptions {
    * withoutOptimizer. Such a state encodes; it is no model (do not write or train it).
    */
   encoderOnly?: boolean;
+  /**
+   * With encoderOnly: encoder.weight is not among the bytes (src/model/encoder-file-node.ts reads
+   * it from the file itself, a block of rows at a time). stored.W1 comes back empty (an int8 file's
+   * scales read and checked), parameters.W1 too.
+   */
+  encoderWeightApart?: boolean;
 }
 
 const EMPTY = new Float32Array(0);
@@ -183,6 +189,7 @@ const isDecoderWeight = (name: string) => name === tensorNameOf('W2') || name ==
  */
 export function readBinaryModelFile(bytes: Uint8Array, source?: string, options: BinaryReadOptions = {}): ModelState {
   const encoderOnly = options.encoderOnly === true;
+  const apart = encoderOnly && options.encoderWeightApart === true;
   const withoutOptimizer = options.withoutOptimizer === true || encoderOnly;
   const { tensors, raw, metadata, omitted } = decodeSafetensors(bytes, source, { prefix: withoutOptimizer, dtypeOf: modelTensorDtype });
   const read: FieldReader = new FieldReader(source);
@@ -243,7 +250,11 @@ export function readBinaryModelFile(bytes: Uint8Array, source?: string, options:
       if (set === 'parameters' && weightDtype !== 'f32') {
         if (metadata.optimizer !== undefined) read.fail('__metadata__.optimizer', `a ${weightDtype} model has no optimizer state (it cannot train: docs/MODEL-FORMAT.md)`);
         const dims = parameterShapes(shape);
-        const W1 = storedMatrix(raw, tensors, 'W1', dims.W1, weightDtype, read, used, file);
+        const W1: StoredMatrix = !apart
+          ? storedMatrix(raw, tensors, 'W1', dims.W1, weightDtype, read, used, file)
+          : weightDtype === 'int8'
+            ? { dtype: 'int8', q: new Int8Array(0), scales: readScales(tensors, 'W1', dims.W1[1]!, read, used) }
+            : { dtype: 'bf16', bits: new Uint16Array(0) };
         const W2: StoredMatrix = encoderOnly ? { dtype: 'f32', values: EMPTY } : storedMatrix(raw, tensors, 'W2', dims.W2, weightDtype, read, used, file);
         kept.stored = { dtype: weightDtype, W1, W2 };
         out.W1 = encoderOnly ? EMPTY : widenMatrix(W1, dims.W1[0]!, dims.W1[1]!, UNIT_AXIS.W1);
@@ -252,7 +263,7 @@ export function readBinaryModelFile(bytes: Uint8Array, source?: string, options:
         out.b2 = tensor(tensorNameOf('b2', architecture), dims.b2);
         return out;
       }
-      for (const [name, key, dims] of parameterTensors(set, shape, architecture)) out[key] = encoderOnly && key === 'W2' ? EMPTY : tensor(name, dims);
+      for (const [name, key, dims] of parameterTensors(set, shape, architecture)) out[key] = (encoderOnly && key === 'W2') || (apart && key === 'W1') ? EMPTY : tensor(name, dims);
       return out;
     },
     // A copy (n floats): the model keeps its normalisation, and a view would keep the whole file.
@@ -295,7 +306,7 @@ function storedMatrix(
   const cols = dims[1]!;
   if (dtype === 'bf16') {
     const bits = uint16s(found.bytes);
-    for (let k = 0; k < bits.length; k++) {
+    if (!bf16AllFinite(bits)) for (let k = 0; k < bits.length; k++) {
       if ((bits[k]! & 0x7f80) === 0x7f80) read.fail(`${name}[${Math.floor(k / cols)}][${k % cols}]`, `must be a finite bfloat16 number, got ${(bits[k]! & 0x7f) === 0 ? (bits[k]! & 0x8000 ? '-Infinity' : 'Infinity') : 'NaN'}`);
     }
     return { dtype, bits };
@@ -304,8 +315,12 @@ function storedMatrix(
   for (let k = 0; k < q.length; k++) {
     if (q[k] === -128) read.fail(`${name}[${Math.floor(k / cols)}][${k % cols}]`, 'must be in [-127, 127] (int8 weights are symmetric), got -128');
   }
+  return { dtype, q, scales: readScales(tensors, key, key === 'W1' ? dims[1]! : dims[0]!, read, used) };
+}
+
+/** An int8 weight's per-unit scales tensor [units], checked: finite and ≥ 0. */
+function readScales(tensors: Map<string, Float32Tensor>, key: 'W1' | 'W2', units: number, read: FieldReader, used: Set<string>): Float32Array {
   const scaleName = scaleTensorName(key);
-  const units = key === 'W1' ? dims[1]! : dims[0]!;
   const scale = tensors.get(scaleName);
   if (!scale) read.fail(scaleName, `is missing (the int8 weight's per-unit scales, an F32 tensor of shape [${units}])`);
   if (scale.shape.length !== 1 || scale.shape[0] !== units) read.fail(`${scaleName}.shape`, `must be [${units}] (one scale per hidden unit), got [${scale.shape.join(', ')}]`);
@@ -314,7 +329,7 @@ function storedMatrix(
     if (!Number.isFinite(v) || v < 0) read.fail(`${scaleName}[${j}]`, `must be a finite number ≥ 0, got ${v}`);
   }
   used.add(scaleName);
-  return { dtype, q, scales: scale.data };
+  return scale.data;
 }
 
 /** bf16 bits of little-endian bytes: a view when aligned on a little-endian machine, else a copy. */

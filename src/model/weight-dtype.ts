@@ -23,11 +23,9 @@ export function isWeightDtype(value: unknown): value is WeightDtype {
   return typeof value === 'string' && (WEIGHT_DTYPES as readonly string[]).includes(value);
 }
 
-/** A weight matrix in its stored dtype. */
-export type StoredMatrix =
-  | { readonly dtype: 'f32'; readonly values: Float32Array }
-  | { readonly dtype: 'bf16'; readonly bits: Uint16Array }
-  | { readonly dtype: 'int8'; readonly q: Int8Array; readonly scales: Float32Array };
+import type { StoredMatrix } from '../backends/weight-matrix.js';
+
+export type { StoredMatrix, StreamedMatrix } from '../backends/weight-matrix.js';
 
 /** The two weight matrices of a bf16 or int8 model, as stored (W1 [n × h], W2 [h × n]). */
 export interface StoredWeights {
@@ -93,6 +91,19 @@ export function widenMatrix(matrix: StoredMatrix, rows: number, cols: number, ax
     }
   }
   return out;
+}
+
+/**
+ * Whether no bf16 value is NaN or ±Infinity (exponent all ones), two values a Uint32 at a time:
+ * (e & 0x7f80) + 0x80 carries into bit 15 exactly when e is all ones, and stays in its half.
+ */
+export function bf16AllFinite(bits: Uint16Array): boolean {
+  if (bits.byteOffset % 4 !== 0) return bits.every((b) => (b & 0x7f80) !== 0x7f80);
+  const pairs = new Uint32Array(bits.buffer, bits.byteOffset, bits.length >> 1);
+  let acc = 0;
+  for (let k = 0; k < pairs.length; k++) acc |= (pairs[k]! & 0x7f807f80) + 0x00800080;
+  if ((acc & 0x80008000) !== 0) return false;
+  return bits.length % 2 === 0 || (bits[bits.length - 1]! & 0x7f80) !== 0x7f80;
 }
 
 /** Bytes a stored matrix takes (its scales included). */

@@ -7,7 +7,12 @@
  * from a file's bytes (the encoder's prefix alone) gives the model's codes bit for bit; and
  * training drops the session so encode follows the new weights.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { openEncoderFile } from '../../src/model/encoder-file-node.js';
+import { splitBinary } from '../helpers/bad-binary-models.js';
 import { loadNodeBackend } from '../../src/backends/node-providers.js';
 import type { KernelBackend } from '../../src/backends/types.js';
 import { ModelFileError } from '../../src/errors.js';
@@ -147,6 +152,32 @@ describe('encode through the encode-only session', () => {
         expect(session.encode(rows).data, `${architecture} ${dtype}`).toEqual(m.encode(rows).data);
         session.dispose();
       }
+    }
+  });
+
+  it('should give the same codes from a file on disk read a block of rows at a time, and name a bad weight', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'edge-sae-encoder-file-'));
+    try {
+      for (const architecture of ARCHITECTURES) {
+        for (const dtype of ['f32', 'bf16', 'int8'] as const) {
+          const m = model(architecture, as, dtype);
+          const file = path.join(dir, `${architecture}-${dtype}.safetensors`);
+          writeFileSync(file, m.toBinaryFile());
+          const session = openEncoderFile(file, as);
+          expect(session.weightDtype).toBe(dtype);
+          expect(session.encode(rows).data, `${architecture} ${dtype}`).toEqual(m.encode(rows).data);
+        }
+      }
+      const bytes = model('relu', as, 'bf16').toBinaryFile();
+      const { header, data } = splitBinary(bytes);
+      const bad = bytes.slice();
+      new DataView(bad.buffer).setUint16(bytes.length - data.length + header['encoder.weight'].data_offsets[0] + 2 * (H + 3), 0x7f80, true);
+      writeFileSync(path.join(dir, 'bad.safetensors'), bad);
+      expect(() => openEncoderFile(path.join(dir, 'bad.safetensors'), as)).toThrow(/model file field "encoder\.weight\[1\]\[3\]": must be a finite bfloat16 number/);
+      writeFileSync(path.join(dir, 'cut.safetensors'), bytes.subarray(0, 100));
+      expect(() => openEncoderFile(path.join(dir, 'cut.safetensors'), as)).toThrow(ModelFileError);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -18,7 +18,7 @@ import type { AsContext, AsLinearEncoder } from '../../architectures/contract.js
 import type { KernelExports } from '../../architectures/kernel-exports.js';
 import { architectureModule } from '../../architectures/registry.js';
 import type { EncoderParts, EncoderSession, LayerShape } from '../types.js';
-import { EncoderKernels, type EncodeKernelExports, type EncoderWeightValues } from './encoder-kernels.js';
+import { EncoderKernels, type EncodeKernelExports, type EncoderWeightValues, type StreamedEncoderWeights } from './encoder-kernels.js';
 import { instantiateKernels } from './kernel-module.js';
 
 const F32 = 4;
@@ -45,7 +45,7 @@ export class AsEncodeSession implements EncoderSession {
     this.encoder = encoder;
     this.exports = instantiateKernels(module) as KernelExports & EncodeKernelExports;
     const W = parts.W1;
-    const weights: EncoderWeightValues = W.dtype === 'f32' ? { dtype: 'f32', values: W.values } : W.dtype === 'bf16' ? { dtype: 'bf16', bits: W.bits } : { dtype: 'int8', q: W.q, scales: W.scales };
+    const weights: EncoderWeightValues | StreamedEncoderWeights = 'rows' in W ? W : W.dtype === 'f32' ? { dtype: 'f32', values: W.values } : W.dtype === 'bf16' ? { dtype: 'bf16', bits: W.bits } : { dtype: 'int8', q: W.q, scales: W.scales };
     this.kernels = EncoderKernels.onInstance(this.exports, weights, parts.b1, n, h);
     this.weightBytes = this.kernels.weightBytes;
     if (encoder.centred && (parts.b2 === null || parts.b2.length !== n)) throw new RangeError(`encode session: the ${parts.architecture.architecture} encoder centres on b_dec [${n}], which was not given`);

@@ -16,6 +16,7 @@
  */
 import { float32ToBf16, toFloat32 } from '../../formats/convert.js';
 import { describeTensor, type Tensor } from '../../formats/tensor.js';
+import type { StreamedMatrix } from '../weight-matrix.js';
 import { Arena } from './arena.js';
 import { quantizeInt8PerUnit } from './int8-quantize.js';
 
@@ -25,6 +26,16 @@ export type EncoderWeightValues =
   | { dtype: 'f32'; values: Float32Array }
   | { dtype: 'bf16'; bits: Uint16Array }
   | { dtype: 'int8'; q: Int8Array; scales: Float32Array };
+
+/**
+ * W_enc given a block of rows at a time (rows k0 .. k0 + count − 1 of [n × h], row-major), so the
+ * weights can be laid out from a file without ever being whole in JavaScript memory
+ * (src/model/encoder-file.ts): the layout asks for blocks of STREAM_ROWS rows in order.
+ */
+export type StreamedEncoderWeights = StreamedMatrix;
+
+/** Rows of W_enc a streamed layout asks for at a time. */
+export const STREAM_ROWS = 32;
 
 /** The exports of build/kernels*.wasm these use (assembly/encode-*.ts). */
 export interface EncodeKernelExports {
@@ -86,27 +97,66 @@ export function instantiateEncodeKernels(module: WebAssembly.Module): EncodeKern
 }
 
 /** W [n × h] → panels (see the module comment), hp = 16·⌈h/16⌉ columns: f32 values or bf16 bits alike. */
-function panels<T extends Float32Array | Uint16Array>(w: T, n: number, h: number, out: T): void {
+function panels<T extends Float32Array | Uint16Array>(w: T, n: number, h: number, out: T, k0 = 0, kCount = n): void {
   const count = Math.ceil(h / PW);
   for (let p = 0; p < count; p++) {
     const j0 = p * PW, cols = Math.min(PW, h - j0), base = p * n * PW;
-    for (let k = 0; k < n; k++) {
-      const src = k * h + j0, dst = base + k * PW;
+    for (let k = k0; k < k0 + kCount; k++) {
+      const src = (k - k0) * h + j0, dst = base + k * PW;
       for (let c = 0; c < cols; c++) out[dst + c] = w[src + c]!;
     }
   }
 }
 
+/**
+ * bf16 panels two values at a time (Uint32 pairs: half the loads and stores of `panels`, the
+ * layout's cost at load), for h even and 4-byte aligned bits; the last panel's odd edge by `panels`.
+ */
+function panelsBf16(bits: Uint16Array, n: number, h: number, out: Uint16Array, k0 = 0, kCount = n): void {
+  if (h % 2 !== 0 || bits.byteOffset % 4 !== 0 || out.byteOffset % 4 !== 0) return panels(bits, n, h, out, k0, kCount);
+  const w32 = new Uint32Array(bits.buffer, bits.byteOffset, bits.length >> 1);
+  const o32 = new Uint32Array(out.buffer, out.byteOffset, out.length >> 1);
+  const full = Math.floor(h / PW), half = h >> 1;
+  for (let p = 0; p < full; p++) {
+    const j2 = p * (PW >> 1), base = (p * n * PW) >> 1;
+    for (let k = k0; k < k0 + kCount; k++) {
+      const src = (k - k0) * half + j2, dst = base + k * (PW >> 1);
+      o32[dst] = w32[src]!;
+      o32[dst + 1] = w32[src + 1]!;
+      o32[dst + 2] = w32[src + 2]!;
+      o32[dst + 3] = w32[src + 3]!;
+      o32[dst + 4] = w32[src + 4]!;
+      o32[dst + 5] = w32[src + 5]!;
+      o32[dst + 6] = w32[src + 6]!;
+      o32[dst + 7] = w32[src + 7]!;
+    }
+  }
+  if (full * PW < h) {
+    // the edge panel, value by value
+    const j0 = full * PW, cols = h - j0, base = full * n * PW;
+    for (let k = k0; k < k0 + kCount; k++) {
+      const src = (k - k0) * h + j0, dst = base + k * PW;
+      for (let c = 0; c < cols; c++) out[dst + c] = bits[src + c]!;
+    }
+  }
+}
+
 /** int8 W [n × h] → panels of 4×4 blocks: byte (p, k4, g, c, t) = q[4·k4 + t, 16p + 4g + c]. */
-function panelsI8(q: Int8Array, n: number, h: number, nq: number, out: Int8Array): void {
+function panelsI8(q: Int8Array, n: number, h: number, nq: number, out: Int8Array, k0 = 0, kCount = n): void {
   const panels = Math.ceil(h / PW);
   for (let p = 0; p < panels; p++) {
     const j0 = p * PW, cols = Math.min(PW, h - j0), base = p * nq * PW;
-    for (let k = 0; k < n; k++) {
-      const k4 = k >> 2, t = k & 3, src = k * h + j0, dst = base + k4 * 64 + t;
+    for (let k = k0; k < k0 + kCount; k++) {
+      const k4 = k >> 2, t = k & 3, src = (k - k0) * h + j0, dst = base + k4 * 64 + t;
       for (let c = 0; c < cols; c++) out[dst + (c >> 2) * 16 + (c & 3) * 4] = q[src + c]!;
     }
   }
+}
+
+/** A streamed block of the length asked for. */
+function checkBlock<T extends { length: number }>(block: T, length: number): T {
+  if (block.length !== length) throw new RangeError(`EncoderKernels: a streamed block of W_enc has ${block.length} values, expected ${length}`);
+  return block;
 }
 
 export class EncoderKernels {
@@ -134,7 +184,7 @@ export class EncoderKernels {
    */
   readonly inputLevels: number;
 
-  private constructor(readonly k: EncodeKernelExports, weights: EncoderWeightValues, b: Float32Array, n: number, h: number, gemmFromRows?: number) {
+  private constructor(readonly k: EncodeKernelExports, weights: EncoderWeightValues | StreamedEncoderWeights, b: Float32Array, n: number, h: number, gemmFromRows?: number) {
     if (!Number.isInteger(n) || !Number.isInteger(h) || n < 1 || h < 1) throw new RangeError(`EncoderKernels: bad shape ${n} × ${h}`);
     if (b.length !== h) throw new RangeError(`EncoderKernels: b_enc has ${b.length} values, expected h = ${h}`);
     this.dtype = weights.dtype;
@@ -149,7 +199,7 @@ export class EncoderKernels {
     if (weights.dtype === 'int8' && this.inputLevels < 1) throw new RangeError(`EncoderKernels: n = ${n} is too large for int8 sums in 32 bits`);
     const count = (weights.dtype === 'int8' ? this.nq : n) * hp;
     const expect = n * h;
-    const given = weights.dtype === 'f32' ? weights.values.length : weights.dtype === 'bf16' ? weights.bits.length : weights.q.length;
+    const given = 'rows' in weights ? expect : weights.dtype === 'f32' ? weights.values.length : weights.dtype === 'bf16' ? weights.bits.length : weights.q.length;
     if (given !== expect) throw new RangeError(`EncoderKernels: W_enc (${weights.dtype}) has ${given} values, expected ${n} × ${h} = ${expect}`);
 
     this.b = this.arena.allocatePersistent(hp * 4);
@@ -160,14 +210,31 @@ export class EncoderKernels {
     this.w = this.arena.allocatePersistent(this.weightBytes);
     const buffer = k.memory.buffer;
     new Float32Array(buffer, this.b, h).set(b);
-    if (weights.dtype === 'f32') panels(weights.values, n, h, new Float32Array(buffer, this.w, count));
-    else if (weights.dtype === 'bf16') panels(weights.bits, n, h, new Uint16Array(buffer, this.w, count));
+    // (views of the memory taken after every allocation: none of these calls grows it)
+    const colsum = new Float64Array(weights.dtype === 'int8' ? h : 0);
+    const addColsum = (q: Int8Array, rows: number) => {
+      for (let kk = 0; kk < rows; kk++) for (let j = 0; j < h; j++) colsum[j]! += q[kk * h + j]!;
+    };
+    if ('rows' in weights) {
+      for (let k0 = 0; k0 < n; k0 += STREAM_ROWS) {
+        const kCount = Math.min(STREAM_ROWS, n - k0);
+        if (weights.dtype === 'f32') panels(checkBlock(weights.rows(k0, kCount), kCount * h), n, h, new Float32Array(k.memory.buffer, this.w, count), k0, kCount);
+        else if (weights.dtype === 'bf16') panelsBf16(checkBlock(weights.rows(k0, kCount), kCount * h), n, h, new Uint16Array(k.memory.buffer, this.w, count), k0, kCount);
+        else {
+          const q = checkBlock(weights.rows(k0, kCount), kCount * h);
+          panelsI8(q, n, h, this.nq, new Int8Array(k.memory.buffer, this.w, count), k0, kCount);
+          addColsum(q, kCount);
+        }
+      }
+    } else if (weights.dtype === 'f32') panels(weights.values, n, h, new Float32Array(buffer, this.w, count));
+    else if (weights.dtype === 'bf16') panelsBf16(weights.bits, n, h, new Uint16Array(buffer, this.w, count));
     else {
-      const { q, scales } = weights;
+      panelsI8(weights.q, n, h, this.nq, new Int8Array(buffer, this.w, count));
+      addColsum(weights.q, n);
+    }
+    if (weights.dtype === 'int8') {
+      const { scales } = weights;
       if (scales.length !== h) throw new RangeError(`EncoderKernels: int8 scales have ${scales.length} values, expected h = ${h}`);
-      panelsI8(q, n, h, this.nq, new Int8Array(buffer, this.w, count));
-      const colsum = new Float64Array(h);
-      for (let kk = 0; kk < n; kk++) for (let j = 0; j < h; j++) colsum[j]! += q[kk * h + j]!;
       const scale = new Float32Array(buffer, this.scale, h), off = new Float32Array(buffer, this.off, h);
       for (let j = 0; j < h; j++) {
         scale[j] = scales[j]!;
@@ -181,8 +248,8 @@ export class EncoderKernels {
     return new EncoderKernels(instantiateEncodeKernels(module), weights, b, n, h, options.gemmFromRows);
   }
 
-  /** As create, on an instance the caller made (the encode session instantiates the whole kernel module once). */
-  static onInstance(exports: EncodeKernelExports, weights: EncoderWeightValues, b: Float32Array, n: number, h: number, options: { gemmFromRows?: number } = {}): EncoderKernels {
+  /** As create, on an instance the caller made (the encode session instantiates the whole kernel module once); weights whole or streamed. */
+  static onInstance(exports: EncodeKernelExports, weights: EncoderWeightValues | StreamedEncoderWeights, b: Float32Array, n: number, h: number, options: { gemmFromRows?: number } = {}): EncoderKernels {
     return new EncoderKernels(exports, weights, b, n, h, options.gemmFromRows);
   }
 

@@ -20,3 +20,8 @@ export function renderArchitectures(): string {
     ...rows,
   ].join('\n') + '\n';
 }
+
+/** The README's list of the architectures, one line each from the registry (a new one appears with its line). */
+export function renderArchitectureList(): string {
+  return ARCHITECTURES.map((name) => `- \`${name}\`: ${ARCHITECTURE_MODULES[name].summary}`).join('\n') + '\n';
+}

@@ -21,3 +21,12 @@ export function renderSaeFormats(): string {
   );
   return `${sections.join('\n\n')}\n`;
 }
+
+/** The README's table of the formats importSae reads, one row each from the registry. */
+export function renderSaeFormatList(): string {
+  return [
+    '| `--format` | written by | files |',
+    '|---|---|---|',
+    ...(Object.values(SAE_FORMATS) as SaeFormat[]).map((format) => `| \`${format.name}\` | ${cell(format.library)} | ${cell(format.files)} |`),
+  ].join('\n') + '\n';
+}

@@ -9,6 +9,9 @@ export const REGION_FILES = {
   architectures: 'docs/ARCHITECTURES.md',
   /** What each imported format's fields become (scripts/docs/sae-formats.ts). */
   saeFormats: 'docs/IMPORT.md',
+  /** The README's one-line list of the architectures and table of the formats it imports. */
+  architectureList: 'README.md',
+  saeFormatList: 'README.md',
   /** The CLI synopsis: the CLI's reference and the contract. */
   cli: ['docs/CLI.md', 'docs/SPEC.md'],
   fuzzRoutes: 'docs/RELIABILITY.md',

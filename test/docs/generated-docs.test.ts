@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderArchitectures } from '../../scripts/docs/architectures.js';
-import { renderSaeFormats } from '../../scripts/docs/sae-formats.js';
+import { renderArchitectureList, renderArchitectures } from '../../scripts/docs/architectures.js';
+import { renderSaeFormatList, renderSaeFormats } from '../../scripts/docs/sae-formats.js';
 import { renderEncodeLoad, type LoadResults } from '../../bench/encode-load-table.js';
 import { measureBundle } from '../../scripts/docs/bundle.js';
 import { renderCliSynopsis } from '../../scripts/docs/cli.js';
@@ -48,6 +48,11 @@ describe('generated docs', () => {
     const tables = readRegion(resolve(ROOT, REGION_FILES.saeFormats), 'sae-formats');
     expect(tables, STALE).toBe(renderSaeFormats());
     expect(tables).toMatch(/### `llama-scope`/);
+  });
+
+  it('should give the README the list of architectures and the table of imported formats, from their registries', () => {
+    expect(readRegion(resolve(ROOT, REGION_FILES.architectureList), 'architecture-list'), STALE).toBe(renderArchitectureList());
+    expect(readRegion(resolve(ROOT, REGION_FILES.saeFormatList), 'sae-format-list'), STALE).toBe(renderSaeFormatList());
   });
 
   it('should give docs/CLI.md and docs/SPEC.md the CLI synopsis of src/cli/commands.ts', () => {

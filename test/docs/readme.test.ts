@@ -25,7 +25,7 @@ describe('the README', () => {
   });
 
   it('should have its sections, in order', () => {
-    const wanted = ['edge-sae', 'The two commands', 'Five minutes: from the sample data to a sparse model', 'With the CLI', 'With the library', 'With the HTTP API', 'Everything else', 'Reading'];
+    const wanted = ['edge-sae', 'The two commands', 'Five minutes: from the sample data to a sparse model', 'With the CLI', 'With the library', 'With the HTTP API', 'Bring your own SAE', 'Everything else', 'Reading'];
     expect(headings.filter((h) => wanted.includes(h!))).toEqual(wanted);
   });
 

@@ -7,7 +7,7 @@
  * `wrangler dev`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDocBlocks, where, type DocBlock } from '../helpers/doc-blocks.js';
@@ -37,6 +37,8 @@ function blockDir(block: DocBlock): string {
   const dir = join(pkg.project, 'blocks', `${block.file.replace(/\W/g, '_')}_${block.line}`);
   mkdirSync(join(dir, 'examples', 'data'), { recursive: true });
   copyFileSync(join(ROOT, 'examples', 'data', 'bars.csv'), join(dir, 'examples', 'data', 'bars.csv'));
+  // The README's bring-your-own-SAE examples import the tests' small fixture folders, as a clone has them.
+  cpSync(join(ROOT, 'test', 'fixtures', 'sae'), join(dir, 'test', 'fixtures', 'sae'), { recursive: true });
   writeExampleData(dir);
   execFileSync(join(pkg.project, 'node_modules', '.bin', 'edge-sae'), ['train', '--data', 'data.csv', '--out', 'm.json', '--epochs', '5', '--quiet'], { cwd: dir });
   return dir;

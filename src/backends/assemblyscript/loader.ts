@@ -5,8 +5,17 @@
  */
 import { checkedBackend } from '../checked-session.js';
 import type { KernelBackend } from '../types.js';
-import { instantiateKernels } from './kernel-module.js';
+import { instantiateKernels, sharedKernelMemory } from './kernel-module.js';
 import { AssemblyScriptSession } from './session.js';
+import { SessionThreads } from './threaded-kernels.js';
+
+/** Threads for every session of a backend (Node: node-providers.ts makes these). */
+export interface BackendThreads {
+  /** The shared-memory build (build/kernels-shared.wasm). */
+  readonly module: WebAssembly.Module;
+  /** Threads a session computes on (2 or more). */
+  readonly count: number;
+}
 
 /**
  * The AssemblyScript SIMD backend over a compiled kernel module.
@@ -15,10 +24,16 @@ import { AssemblyScriptSession } from './session.js';
  * const backend = createAssemblyScriptBackend(await loadKernelModule()); // Node
  * const session = backend.createSession({ inputSize: 4, hiddenSize: 12 }, params);
  */
-export function createAssemblyScriptBackend(module: WebAssembly.Module): KernelBackend {
+export function createAssemblyScriptBackend(module: WebAssembly.Module, options: { threads?: BackendThreads } = {}): KernelBackend {
   // (a tag check rather than instanceof, so a module from another realm is accepted too)
   if (Object.prototype.toString.call(module) !== '[object WebAssembly.Module]') {
     throw new TypeError('createAssemblyScriptBackend: expected a compiled WebAssembly.Module');
+  }
+  const threads = options.threads;
+  if (threads !== undefined && threads.count > 1) {
+    // each session its own shared memory, the shared build on it here and in every worker
+    const instantiate = () => instantiateKernels(threads.module, sharedKernelMemory());
+    return checkedBackend('assemblyscript', (shape, params, architecture) => new AssemblyScriptSession(instantiate(), shape, params, architecture, instantiate, new SessionThreads(threads.module, threads.count)));
   }
   return checkedBackend('assemblyscript', (shape, params, architecture) => new AssemblyScriptSession(instantiateKernels(module), shape, params, architecture, () => instantiateKernels(module)));
 }

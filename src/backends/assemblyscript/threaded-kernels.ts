@@ -1,0 +1,98 @@
+/**
+ * The kernel exports an AssemblyScript session hands its architecture when it runs on threads:
+ * the same KernelExports, with every kernel declared in kernel-splits.ts replaced by a function
+ * that cuts the call into parts by output tiles and runs them on the main thread and the pool's
+ * workers (thread-pool.ts) at once. Kernels not declared there, and calls below the cut-off, run
+ * whole on the main thread as before. An architecture module sees no difference.
+ *
+ * The workers are attached on the first call that splits, so a small model never starts a thread.
+ */
+import type { KernelExports } from '../../architectures/kernel-exports.js';
+import type { Arena } from './arena.js';
+import { KERNEL_SPLITS, PART_EXPORTS, type KernelSplit, type SplitContext } from './kernel-splits.js';
+import { PoolSession, type KernelPart } from './thread-pool.js';
+
+/**
+ * The smallest call that is split, by kind, from bench/thread-cutoff.ts on this 2-core machine:
+ * the size from which 2 threads beat 1 for gemm_nn (multiply-adds) and add_scaled (floats touched).
+ * Below it the hand-off (waking a worker and waiting for it, tens of µs) costs more than it saves.
+ */
+export const SPLIT_CUTOFF: Readonly<Record<KernelSplit['kind'], number>> = {
+  product: 1 << 19,
+  stream: 1 << 16,
+};
+
+/** The exports of the shared build the session also needs (gemm.ts). */
+interface SharedExports extends KernelExports {
+  gemm_scratch_bytes(): number;
+  set_scratch(block: number): void;
+}
+
+/**
+ * Threads for one session: bind it to the session's instance and arena (again after the session
+ * moves to a fresh instance), release it when the session is disposed.
+ */
+export class SessionThreads {
+  private readonly pool: PoolSession;
+  /** Each worker's gemm scratch (PANEL, EDGE) block, persistent in the session's memory. */
+  private scratchBlocks: number[] | null = null;
+
+  constructor(
+    /** The shared-memory build (build/kernels-shared.wasm), which the workers instantiate. */
+    private readonly module: WebAssembly.Module,
+    readonly threads: number,
+    private readonly cutoff: Readonly<Record<KernelSplit['kind'], number>> = SPLIT_CUTOFF,
+  ) {
+    if (!Number.isInteger(threads) || threads < 2) throw new RangeError(`SessionThreads: threads must be 2 or more, got ${threads}`);
+    this.pool = new PoolSession(threads - 1, PART_EXPORTS);
+  }
+
+  /**
+   * The threaded exports over `raw` (an instance of the shared build). The first bind allocates
+   * the workers' gemm scratch as persistent blocks, so it must come before any other persistent
+   * block the session may later move (a moved arena keeps their addresses).
+   */
+  bind(raw: KernelExports, arena: Arena): KernelExports {
+    const shared = raw as SharedExports;
+    if (typeof shared.set_scratch !== 'function' || typeof shared.gemm_scratch_bytes !== 'function') {
+      throw new Error('edge-sae: the shared kernel build lacks set_scratch; rebuild it with npm run build:wasm');
+    }
+    if (this.scratchBlocks === null) {
+      const bytes = shared.gemm_scratch_bytes();
+      this.scratchBlocks = Array.from({ length: this.threads - 1 }, () => arena.allocatePersistent(bytes));
+    }
+    const blocks = this.scratchBlocks;
+    this.pool.detach();
+    const pool = this.pool;
+    const module = this.module;
+    const threads = this.threads;
+    const cutoff = this.cutoff;
+    const ctx: SplitContext = {
+      threads,
+      scratch: (bytes) => arena.allocateScratch(bytes),
+      u32: (address) => arena.u32(address, 1)[0]!,
+    };
+    const callPart = (part: KernelPart): void => {
+      (raw as unknown as Record<string, (...args: number[]) => unknown>)[part.name]!(...part.args);
+    };
+    const wrapped: Record<string, unknown> = { ...raw };
+    for (const [name, split] of Object.entries(KERNEL_SPLITS)) {
+      const whole = (raw as unknown as Record<string, (...args: number[]) => unknown>)[name];
+      if (typeof whole !== 'function') continue;
+      wrapped[name] = (...args: number[]): unknown => {
+        if (split.work(args, ctx) < cutoff[split.kind]) return whole(...args);
+        const parts = split.parts(args, ctx);
+        if (parts.length < 2) return whole(...args);
+        pool.attach(module, raw.memory, blocks);
+        pool.run(parts, callPart);
+        return undefined;
+      };
+    }
+    return wrapped as unknown as KernelExports;
+  }
+
+  /** Drops the workers' instances of this session's memory. */
+  release(): void {
+    this.pool.detach();
+  }
+}

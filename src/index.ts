@@ -42,16 +42,18 @@ export { openDataSource, type OpenedDataSource } from './data/open-data-source.j
 export * from './export/index.js';
 export { loadNodeBackend, nodeBackendProviders } from './backends/node-providers.js';
 export { memoisedProvider, resolveBackend, simdSupported, type BackendProvider, type BackendReport } from './backends/select.js';
-export { createAssemblyScriptBackend } from './backends/assemblyscript/loader.js';
+export { createAssemblyScriptBackend, type BackendThreads } from './backends/assemblyscript/loader.js';
+export { MAX_DEFAULT_THREADS, MAX_THREADS, type ThreadsReport } from './backends/assemblyscript/threads.js';
+export { shutdownThreadPool } from './backends/assemblyscript/thread-pool.js';
 export type * from './backends/types.js';
 
 /** A fresh model on the backend `backend` (default "auto": the SIMD kernels, else the tfjs fallback). */
 export async function createModel(
   inputSize: number,
   config: Partial<ModelConfig> = {},
-  options: { seed?: number; backend?: BackendChoice } = {},
+  options: { seed?: number; backend?: BackendChoice; threads?: number } = {},
 ): Promise<SparseAutoencoder> {
-  const { backend, report } = await loadNodeBackend(options.backend ?? 'auto');
+  const { backend, report } = await loadNodeBackend(options.backend ?? 'auto', { threads: options.threads });
   return SparseAutoencoder.create(inputSize, config, backend, { seed: options.seed, backendReport: report });
 }
 
@@ -59,8 +61,8 @@ export async function createModel(
  * A model from a model file: its bytes, either form (binary or JSON text, told apart by content;
  * docs/MODEL-FORMAT.md), or a parsed JSON model file (docs/SPEC.md section 3).
  */
-export async function loadModel(file: Uint8Array | unknown, options: { backend?: BackendChoice; source?: string } = {}): Promise<SparseAutoencoder> {
-  const { backend, report } = await loadNodeBackend(options.backend ?? 'auto');
+export async function loadModel(file: Uint8Array | unknown, options: { backend?: BackendChoice; source?: string; threads?: number } = {}): Promise<SparseAutoencoder> {
+  const { backend, report } = await loadNodeBackend(options.backend ?? 'auto', { threads: options.threads });
   return file instanceof Uint8Array
     ? SparseAutoencoder.fromBytes(file, backend, options.source, report)
     : SparseAutoencoder.fromFile(file, backend, options.source, report);

@@ -1,5 +1,4 @@
 /** `edge-sae encode`: the hidden codes of each data row, as CSV, JSON or .npy, to a file or stdout. */
-import { loadNodeBackend } from '../backends/node-providers.js';
 import { architectureModule } from '../architectures/registry.js';
 import { formatCsv } from '../data/csv.js';
 import { formatJsonRows } from '../data/json.js';
@@ -10,7 +9,7 @@ import type { ArchitectureName } from '../backends/types.js';
 import type { Matrix } from '../data/matrix.js';
 import { activeThreshold } from '../model/metrics.js';
 import { UsageError, type ParsedOptions } from './args.js';
-import { checkUnitRange, checkWidth, loadModel, withDataSource } from './common.js';
+import { checkUnitRange, checkWidth, loadModel, withDataSource, commandBackend } from './common.js';
 import { checkOutputPath, readModelFileAt, writeFileAtomic, type CliIo } from './io.js';
 
 export async function encode(options: ParsedOptions, io: CliIo): Promise<void> {
@@ -26,7 +25,7 @@ export async function encode(options: ParsedOptions, io: CliIo): Promise<void> {
 
   const modelFile = readModelFileAt(modelPath);
   const data = readDataFile(dataPath);
-  const { backend } = await loadNodeBackend('auto');
+  const { backend } = await commandBackend(options);
   const model = loadModel(modelFile, backend);
   try {
     checkWidth(model, data, modelPath);

@@ -87,7 +87,8 @@ export async function runLocalSweep(options: LocalSweepOptions): Promise<RankedT
 
 /** `train`'s argv for one trial: the data, its options as flags, its model file, JSON output. */
 function trainArgv(options: LocalSweepOptions, trial: Readonly<Record<string, SweepValue>>, out: string): string[] {
-  const argv = ['train', '--data', options.data, '--out', out, '--json'];
+  // one thread a trial: the trials already run side by side (--jobs), one a core
+  const argv = ['train', '--data', options.data, '--out', out, '--json', '--threads', '1'];
   if (options.cols !== undefined) argv.push('--cols', String(options.cols));
   if (options.validationData !== undefined) argv.push('--validation-data', options.validationData);
   for (const [key, value] of Object.entries(trial)) {

@@ -7,6 +7,7 @@ import { checkedBackend } from '../checked-session.js';
 import type { KernelBackend } from '../types.js';
 import { instantiateKernels, sharedKernelMemory } from './kernel-module.js';
 import { AssemblyScriptSession } from './session.js';
+import type { KernelSplit } from './kernel-splits.js';
 import { SessionThreads } from './threaded-kernels.js';
 
 /** Threads for every session of a backend (Node: node-providers.ts makes these). */
@@ -15,6 +16,8 @@ export interface BackendThreads {
   readonly module: WebAssembly.Module;
   /** Threads a session computes on (2 or more). */
   readonly count: number;
+  /** The smallest calls split, by kind (default SPLIT_CUTOFF; tests pass 0 to split every call). */
+  readonly cutoff?: Readonly<Record<KernelSplit['kind'], number>>;
 }
 
 /**
@@ -33,7 +36,7 @@ export function createAssemblyScriptBackend(module: WebAssembly.Module, options:
   if (threads !== undefined && threads.count > 1) {
     // each session its own shared memory, the shared build on it here and in every worker
     const instantiate = () => instantiateKernels(threads.module, sharedKernelMemory());
-    return checkedBackend('assemblyscript', (shape, params, architecture) => new AssemblyScriptSession(instantiate(), shape, params, architecture, instantiate, new SessionThreads(threads.module, threads.count)));
+    return checkedBackend('assemblyscript', (shape, params, architecture) => new AssemblyScriptSession(instantiate(), shape, params, architecture, instantiate, new SessionThreads(threads.module, threads.count, threads.cutoff)));
   }
   return checkedBackend('assemblyscript', (shape, params, architecture) => new AssemblyScriptSession(instantiateKernels(module), shape, params, architecture, () => instantiateKernels(module)));
 }

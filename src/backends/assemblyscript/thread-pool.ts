@@ -262,6 +262,7 @@ export class PoolSession {
   }
 
   run(parts: readonly KernelPart[], own: (part: KernelPart) => void): void {
+    splitCalls++;
     if (pool === null || this.attachedTo === null || this.attachedGeneration !== generation) throw new Error('thread pool: run before attach');
     pool.run(this.id, this.nameIndex, parts, own);
   }
@@ -275,6 +276,13 @@ export class PoolSession {
     for (let w = 0; w < Math.min(this.workers, pool.size); w++) pool.message(w, { type: 'detach', session: this.id });
     this.attachedTo = null;
   }
+}
+
+let splitCalls = 0;
+
+/** Kernel calls run split across threads in this process so far (tests check that splits happened). */
+export function threadSplitCalls(): number {
+  return splitCalls;
 }
 
 /** Worker threads running now (0 before any threaded call, and after shutdownThreadPool). */

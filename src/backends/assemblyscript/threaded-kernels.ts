@@ -36,15 +36,17 @@ export class SessionThreads {
   private readonly pool: PoolSession;
   /** Each worker's gemm scratch (PANEL, EDGE) block, persistent in the session's memory. */
   private scratchBlocks: number[] | null = null;
+  private readonly cutoff: Readonly<Record<KernelSplit['kind'], number>>;
 
   constructor(
     /** The shared-memory build (build/kernels-shared.wasm), which the workers instantiate. */
     private readonly module: WebAssembly.Module,
     readonly threads: number,
-    private readonly cutoff: Readonly<Record<KernelSplit['kind'], number>> = SPLIT_CUTOFF,
+    cutoff?: Readonly<Record<KernelSplit['kind'], number>>,
   ) {
     if (!Number.isInteger(threads) || threads < 2) throw new RangeError(`SessionThreads: threads must be 2 or more, got ${threads}`);
     this.pool = new PoolSession(threads - 1, PART_EXPORTS);
+    this.cutoff = cutoff ?? SPLIT_CUTOFF;
   }
 
   /**

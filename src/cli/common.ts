@@ -9,23 +9,18 @@ import { formatFloat32 } from '../data/csv.js';
 import type { CellLocation } from '../data/column-scan.js';
 import type { OpenedDataSource } from '../data/open-data-source.js';
 import type { DataFile } from '../data/read-file.js';
-import { ConfigError, DataError } from '../errors.js';
+import { DataError } from '../errors.js';
 import type { ModelState } from '../model/model-file.js';
 import { SparseAutoencoder } from '../model/sparse-autoencoder.js';
-import { UsageError, type ParsedOptions } from './args.js';
+import type { ParsedOptions } from './args.js';
+import { threadsFlag } from './threads-flag.js';
 
 /**
  * The kernel backend a computing command uses, on the threads --threads asks for (default: the
  * cores, see src/backends/assemblyscript/threads.ts).
  */
 export async function commandBackend(options: ParsedOptions, choice: BackendChoice = 'auto'): Promise<{ backend: KernelBackend; report: BackendReport }> {
-  const threads = options.number('threads');
-  try {
-    return await loadNodeBackend(choice, { threads });
-  } catch (error) {
-    if (error instanceof ConfigError && error.field === 'threads') throw new UsageError(`--threads: ${error.reason}`);
-    throw error;
-  }
+  return loadNodeBackend(choice, { threads: threadsFlag(options) });
 }
 
 /** Builds a model from a checked model file (see readModelFileAt). */

@@ -13,6 +13,7 @@ import { createAssemblyScriptBackend } from '../../src/backends/assemblyscript/l
 import { loadKernelModule, loadSharedKernelModule } from '../../src/backends/assemblyscript/module-node.js';
 import { ranges } from '../../src/backends/assemblyscript/kernel-splits.js';
 import { shutdownThreadPool, threadPoolSize, threadSplitCalls } from '../../src/backends/assemblyscript/thread-pool.js';
+import { architectureOf } from '../../src/backends/types.js';
 import type { ArchitectureName, BackendSession, KernelBackend, LossConfig, OptimizerConfig, Parameters } from '../../src/backends/types.js';
 
 let single: KernelBackend;
@@ -75,7 +76,7 @@ function tenSteps(backend: KernelBackend, architecture: ArchitectureName): Run {
   const module = architectureModule(architecture);
   const shape = { inputSize: N, hiddenSize: H };
   const loss = lossFor(architecture);
-  const session: BackendSession = backend.createSession(shape, module.initialise(shape, 5), module.sessionArchitecture(loss));
+  const session: BackendSession = backend.createSession(shape, module.initialise(shape, 5), architectureOf(loss));
   try {
     const x = data(ROWS, N, 1);
     session.setTrainingData(x, ROWS);
@@ -124,7 +125,7 @@ describe('threads: the single-thread bits for any thread count', () => {
     const loss = lossFor('relu');
     const x = data(256, 128, 3);
     const run = (backend: KernelBackend) => {
-      const s = backend.createSession(shape, params, module.sessionArchitecture(loss));
+      const s = backend.createSession(shape, params, architectureOf(loss));
       s.setTrainingData(x, 256);
       s.trainStep(null, loss, ADAM);
       const out = { params: blockBits(s.getParameters()), codes: bits(s.encode(x, 256)) };
@@ -141,7 +142,7 @@ describe('threads: the single-thread bits for any thread count', () => {
     const module = architectureModule('relu');
     const shape = { inputSize: N, hiddenSize: H };
     const params = module.initialise(shape, 9);
-    const architecture = module.sessionArchitecture(lossFor('relu'));
+    const architecture = architectureOf(lossFor('relu'));
     const a = single.createSession(shape, params, architecture);
     const b = threaded.get(2)!.createSession(shape, params, architecture);
     try {
@@ -163,7 +164,7 @@ describe('threads: the single-thread bits for any thread count', () => {
     const shape = { inputSize: N, hiddenSize: H };
     const params = module.initialise(shape, 2);
     const x = data(31, N, 6);
-    const s = threaded.get(3)!.createSession(shape, params, module.sessionArchitecture(lossFor('sigmoid')));
+    const s = threaded.get(3)!.createSession(shape, params, architectureOf(lossFor('sigmoid')));
     const first = bits(s.encode(x, 31));
     expect(threadPoolSize()).toBe(2);
     shutdownThreadPool();

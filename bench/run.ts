@@ -19,7 +19,8 @@
  * sae-step (sae-step.bench.ts: one training step of sigmoid, relu and topk at 256 × 768 → 6144 on
  * AssemblyScript and tfjs-wasm, paired ratios; ≈ 60–90 s), encode-kernels (encode-kernels.ts: the
  * encode kernels' z + ReLU in f32, bf16 and int8 against onnxruntime-web and the read-bandwidth floor,
- * at 768 → 24576 and 2304 → 16384; the rows/GEMM crossover).
+ * at 768 → 24576 and 2304 → 16384; the rows/GEMM crossover), threads (threads.bench.ts: 2 threads against 1,
+ * the split cut-off, `edge-sae train --threads 2` on the e2e scale file).
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -38,6 +39,7 @@ import { benchRoofline } from './roofline.bench.js';
 import { benchSaeStep } from './sae-step.bench.js';
 import { benchStreaming } from './streaming.bench.js';
 import { benchSweep } from './sweep.bench.js';
+import { benchThreads } from './threads.bench.js';
 import { benchTraining } from './training.bench.js';
 import { benchWorkerdKernels } from './workerd-kernels.js';
 import { benchWorkerdData } from './workerd-data.bench.js';
@@ -77,6 +79,8 @@ const SUITES: Record<string, () => Promise<BenchRecord[]>> = {
   // (a round is ≈ 7 s, mostly tfjs-wasm's steps: five rounds after one warm-up step each)
   'sae-step': () => benchSaeStep({ repeats: 5 }),
   'encode-kernels': benchEncodeKernels,
+  // (2 threads against 1: steps, encode, the split cut-off, edge-sae train on the e2e scale file; ≈ 2–3 min)
+  threads: benchThreads,
 };
 
 function table(records: readonly BenchRecord[]): string {

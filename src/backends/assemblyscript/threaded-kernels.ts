@@ -13,13 +13,18 @@ import { KERNEL_SPLITS, PART_EXPORTS, type KernelSplit, type SplitContext } from
 import { PoolSession, type KernelPart } from './thread-pool.js';
 
 /**
- * The smallest call that is split, by kind, from bench/thread-cutoff.ts on this 2-core machine:
- * the size from which 2 threads beat 1 for gemm_nn (multiply-adds) and add_scaled (floats touched).
- * Below it the hand-off (waking a worker and waiting for it, tens of µs) costs more than it saves.
+ * The smallest call that is split, by kind: work in multiply-adds (products) or floats touched
+ * (streams). Below it the hand-off (waking a worker, waiting for it) costs more than it saves.
+ * Measured by bench/threads.bench.ts's cut-off part (gemm_nn at s³, add_scaled over 2^j floats,
+ * split on 2 threads against whole), taking the smallest size from which the split won at every
+ * larger size measured, or beyond the largest when it never did: on this 2-core machine under a
+ * load average of 15–19 (2026-12-08, docs/BACKENDS.md) no size up to 320³ = 3.3·10⁷ multiply-adds
+ * or 1.3·10⁷ floats touched won throughout, so both sit just past those. A quiet machine's rerun
+ * will lower them; they change only speed, never a result.
  */
 export const SPLIT_CUTOFF: Readonly<Record<KernelSplit['kind'], number>> = {
-  product: 1 << 19,
-  stream: 1 << 16,
+  product: 1 << 25,
+  stream: 1 << 24,
 };
 
 /** The exports of the shared build the session also needs (gemm.ts). */

@@ -119,11 +119,11 @@ describe('threads: the single-thread bits for any thread count', () => {
 
   it('should split through the real cut-off at a size above it, with the same bits', () => {
     const module = architectureModule('relu');
-    const shape = { inputSize: 128, hiddenSize: 512 };
+    const shape = { inputSize: 256, hiddenSize: 1024 };
     const defaultCutoff = createAssemblyScriptBackend(portable, { threads: { module: sharedModule, count: 2 } });
     const params = module.initialise(shape, 3);
     const loss = lossFor('relu');
-    const x = data(256, 128, 3);
+    const x = data(256, 256, 3);
     const run = (backend: KernelBackend) => {
       const s = backend.createSession(shape, params, architectureOf(loss));
       s.setTrainingData(x, 256);

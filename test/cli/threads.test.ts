@@ -13,8 +13,8 @@ let dir: string;
 let data: string;
 const ROWS = 3000;
 const COLS = 64;
-/** A model big enough that its products pass the split cut-off (1024 × 64 × 256 multiply-adds a product). */
-const TRAIN = ['--cols', String(COLS), '--hidden', '256', '--epochs', '1', '--batch-size', '1024', '--seed', '3', '--json', '--quiet'];
+/** A model big enough that its products pass the split cut-off (1024 × 64 × 1024 multiply-adds a product). */
+const TRAIN = ['--cols', String(COLS), '--hidden', '1024', '--epochs', '1', '--batch-size', '1024', '--seed', '3', '--json', '--quiet'];
 const TIMEOUT = 120_000;
 
 beforeAll(() => {
@@ -67,9 +67,9 @@ describe('--threads', () => {
     writeFileSync(
       script,
       `import { createModel } from ${JSON.stringify(path.join(REPO_ROOT, 'src', 'index.ts'))};
-const rows = Array.from({ length: 512 }, (_, i) => Array.from({ length: 64 }, (_, j) => Math.sin(i * 64 + j)));
-const model = await createModel(64, { hiddenSize: 512, architecture: 'relu', normalize: 'standardize' }, { threads: 2, seed: 1 });
-model.fit(rows, { epochs: 2, batchSize: 256 });
+const rows = Array.from({ length: 1024 }, (_, i) => Array.from({ length: 64 }, (_, j) => Math.sin(i * 64 + j)));
+const model = await createModel(64, { hiddenSize: 1024, architecture: 'relu', normalize: 'standardize' }, { threads: 2, seed: 1 });
+model.fit(rows, { epochs: 2, batchSize: 1024 });
 model.encode(rows);
 console.log(JSON.stringify(model.backendReport.threads));
 `,

@@ -154,8 +154,28 @@ export interface AsContext {
   u32(address: number, count: number): Uint32Array;
 }
 
+/**
+ * The encoder as a linear map and an activation, for the encode-only session
+ * (src/backends/assemblyscript/encode-session.ts): z = (x − b_dec)·W_enc + b_enc (centred) or
+ * x·W_enc + b_enc, computed by the encode kernels with W_enc laid out once (f32, bf16 or int8),
+ * then the activation. The session's AsContext has the encoder's own parameters beyond W1, b1 and
+ * b2 (jumprelu's θ) in `params`, no gradients, and scratch as in a session call.
+ */
+export interface AsLinearEncoder {
+  readonly centred: boolean;
+  /** The activation is max(z, 0): the product's kernel applies it (no `activate`). */
+  readonly fusedRelu: boolean;
+  /** The codes of z [rows×h] (may be z itself, changed in place); returns their address. */
+  activate?(ctx: AsContext, pre: number, rows: number): number;
+}
+
 /** An architecture's forward and backward pass as calls of the kernel module (addresses in, addresses out). */
 export interface AsKernels {
+  /**
+   * Its encoder as linear + activation, when it is one (every architecture so far): model.encode
+   * then runs the encode-only session. Absent: encode runs `encode` in a full session.
+   */
+  readonly encoder?: AsLinearEncoder;
   /** The codes of x [rows×n] into a new scratch block [rows×h]; reads only the encoder's parameters. */
   encode(ctx: AsContext, x: number, rows: number): number;
   /** Codes [rows×h] and outputs [rows×n] of x, in new scratch blocks. */

@@ -21,6 +21,7 @@
  *   returned later changes nothing inside.
  * - `dispose()` may be called again (it does nothing the second time).
  */
+import type { StoredMatrix } from '../model/weight-dtype.js';
 import { sizeOf, type BaseArchitecture, type BaseLossConfig, type LayerShape, type LossTerms, type ParameterName, type Parameters } from '../architectures/contract.js';
 import { architectureModule, isArchitectureName, type ArchitectureName } from '../architectures/registry.js';
 
@@ -169,8 +170,40 @@ export interface BackendSession {
   dispose(): void;
 }
 
+/**
+ * What an encode-only session is made of (src/backends/assemblyscript/encode-session.ts): the
+ * encoder's parameters alone, W_enc in its stored dtype (src/model/weight-dtype.ts).
+ */
+export interface EncoderParts {
+  readonly shape: LayerShape;
+  readonly architecture: Architecture;
+  /** W_enc [n × h] as stored: f32 values, bf16 bits, or int8 with per-unit scales. */
+  readonly W1: StoredMatrix;
+  readonly b1: Float32Array;
+  /** b_dec [n], read when the architecture centres its input (AsLinearEncoder.centred); else null. */
+  readonly b2: Float32Array | null;
+  /** The architecture's other encoder parameters (jumprelu's theta), by name. */
+  readonly extras: Readonly<Record<string, Float32Array>>;
+}
+
+/** A session that only encodes: the codes of normalised rows, nothing else. */
+export interface EncoderSession {
+  readonly shape: LayerShape;
+  /** Bytes of W_enc as the kernels read it (what one row's encode streams). */
+  readonly weightBytes: number;
+  /** The codes of `rows` rows of x (normalised, finite), [rows×h]. */
+  encode(x: Float32Array, rows: number): Float32Array;
+  dispose(): void;
+}
+
 export interface KernelBackend {
   readonly name: BackendName;
   /** A session for `architecture` (default: sigmoid). */
   createSession(shape: LayerShape, params: Parameters, architecture?: Architecture): BackendSession;
+  /**
+   * An encode-only session, when this backend has one for this architecture (the AssemblyScript
+   * backend, for an architecture whose encoder is linear + activation); null otherwise (then
+   * encoding runs a full session's encode).
+   */
+  createEncoder?(parts: EncoderParts): EncoderSession | null;
 }

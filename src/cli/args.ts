@@ -26,7 +26,7 @@ export interface OptionSpec {
 }
 
 export interface CommandSpec {
-  readonly name: 'train' | 'encode' | 'evaluate' | 'plot' | 'filters' | 'export' | 'sweep' | 'upload' | 'job' | 'density';
+  readonly name: 'train' | 'encode' | 'evaluate' | 'plot' | 'filters' | 'export' | 'convert' | 'sweep' | 'upload' | 'job' | 'density';
   readonly summary: string;
   readonly options: readonly OptionSpec[];
 }

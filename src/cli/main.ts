@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InputError } from '../errors.js';
 import { parseCommandArgs, UsageError, type CommandSpec, type ParsedOptions } from './args.js';
 import { threadsFlag } from './threads-flag.js';
-import { DENSITY, ENCODE, EVALUATE, EXPORT, FILTERS, JOB, PLOT, SWEEP, TRAIN, UPLOAD } from './commands.js';
+import { CONVERT, DENSITY, ENCODE, EVALUATE, EXPORT, FILTERS, JOB, PLOT, SWEEP, TRAIN, UPLOAD } from './commands.js';
 import { commandHelp, mainHelp } from './help.js';
 import { processIo, type CliIo } from './io.js';
 
@@ -22,12 +22,13 @@ const COMMANDS: Record<string, { spec: CommandSpec; load: () => Promise<Command>
   plot: { spec: PLOT, load: async () => (await import('./pictures.js')).plot },
   filters: { spec: FILTERS, load: async () => (await import('./pictures.js')).filters },
   export: { spec: EXPORT, load: async () => (await import('./export.js')).exportModel },
+  convert: { spec: CONVERT, load: async () => (await import('./convert.js')).convert },
   sweep: { spec: SWEEP, load: async () => (await import('./sweep.js')).sweep },
   upload: { spec: UPLOAD, load: async () => (await import('./upload.js')).upload },
   job: { spec: JOB, load: async () => (await import('./job.js')).job },
   density: { spec: DENSITY, load: async () => (await import('./density.js')).density },
 };
-const NAMES = 'train, encode, evaluate, plot, filters, export, sweep, upload, job or density';
+const NAMES = 'train, encode, evaluate, plot, filters, export, convert, sweep, upload, job or density';
 
 /**
  * Runs the CLI on `argv` (the arguments after the program name) and returns the exit code.

@@ -44,6 +44,8 @@ export interface ReadSafetensorsOptions {
   prefix?: boolean;
   /** When given, a tensor of another dtype is refused (at its `.dtype`), saying `why`. */
   onlyDtype?: { dtype: Dtype; why: string };
+  /** As onlyDtype, tensor by tensor: the dtype `name` must have in a file of this metadata (edge-sae's bf16 / int8 model files). */
+  dtypeOf?: (name: string, metadata: Record<string, string>) => { dtype: Dtype; why: string };
 }
 
 /** Reads a safetensors file; throws TensorFileError naming the file (`source`) and the entry at fault. */
@@ -88,8 +90,9 @@ export function readSafetensors(bytes: Uint8Array, source?: string, options: Rea
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) fail(name, 'must be an object { dtype, shape, data_offsets }');
     const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
     if (!isDtype(dtype)) fail(`${name}.dtype`, `${describeValue(dtype)} is not a safetensors dtype this reader knows (${Object.keys(DTYPE_BYTES).join(', ')})`);
-    if (options.onlyDtype && dtype !== options.onlyDtype.dtype) {
-      fail(`${name}.dtype`, `must be "${options.onlyDtype.dtype}" (${options.onlyDtype.why}), got ${describeValue(dtype)}`);
+    const expected = options.dtypeOf?.(name, metadata) ?? options.onlyDtype;
+    if (expected && dtype !== expected.dtype) {
+      fail(`${name}.dtype`, `must be "${expected.dtype}" (${expected.why}), got ${describeValue(dtype)}`);
     }
     if (!isShape(shape)) fail(`${name}.shape`, `must be an array of whole numbers from 0 to 2^53 − 1, got ${describeValue(shape)}`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !isShape(offsets)) {

@@ -10,6 +10,10 @@
  *   normalization.min [n]   normalization.max [n]                       (minmax)
  *   normalization.mean [n]  normalization.std [n]                       (standardize)
  *   optimizer.m.<each of the four>   optimizer.v.<each of the four>      (with Adam's state)
+ * A bf16 or int8 model (weight-dtype.ts) stores the two weight matrices as BF16 or I8 tensors,
+ * int8 with their per-unit scales beside them (encoder.weight_scale [h], decoder.weight_scale [h],
+ * F32), says weightDtype "bf16" | "int8" in its metadata (absent: float32), has no optimizer
+ * state, and stores the encoder's tensors first and decoder.weight last (an encoder reads a prefix).
  * Metadata (strings): format, version, inputSize, hiddenSize, weightLayout ("in,out"),
  * normalization ("minmax" | "standardize" | "none"), and as JSON: config, training, optimizer ({ kind, step }),
  * metrics, lossHistory, and when present stepsSinceFired, validationHistory, bestEpoch, historyEpochs.
@@ -20,7 +24,10 @@ import { describeValue } from '../util/describe-value.js';
 import { extraParameters, FieldReader, keptHistory, lossToJson, MODEL_FORMAT, MODEL_FORMAT_VERSION, readModelFields, tensorNameOf, validationToJson, type ModelState, type TensorSource } from './model-file.js';
 import { checkJsonDepth } from './model-file-checks.js';
 import { normalizationVectors } from './normalization.js';
-import { decodeSafetensors, encodeSafetensors, prefixLength, type Float32Tensor } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors, prefixLength, type Float32Tensor, type RawTensor } from './safetensors.js';
+import { isWeightDtype, UNIT_AXIS, widenMatrix, type StoredMatrix, type StoredWeights, type WeightDtype } from './weight-dtype.js';
+import { ModelFileError } from '../errors.js';
+import type { Dtype, Tensor } from '../formats/tensor.js';
 
 /** Weights are stored [inputs, outputs] (x·W), the transpose of torch.nn.Linear's [out, in]. */
 export const WEIGHT_LAYOUT = 'in,out';
@@ -38,14 +45,32 @@ function parameterTensors(set: ParameterSet, shape: LayerShape): [string, Parame
 /** Writes the binary model file of a model state. */
 export function toBinaryModelFile(state: ModelState): Uint8Array<ArrayBuffer> {
   const { shape, normalization, optimizerState } = state;
-  const tensors: [string, Float32Tensor][] = [];
+  const stored = state.stored ?? null;
+  if (stored && optimizerState) throw new Error(`toBinaryModelFile: a ${stored.dtype} model has no optimizer state (it cannot train)`);
+  const tensors: [string, Float32Tensor | RawTensor][] = [];
   const extras = extraParameters(state.config.architecture, shape);
   const addSet = (set: ParameterSet, p: Parameters) => {
     for (const [name, key, dims] of parameterTensors(set, shape)) tensors.push([name, { shape: dims, data: p[key] }]);
     for (const extra of extras) tensors.push([`${PREFIX[set]}${extra.layer}.${extra.field}`, { shape: [...extra.dims], data: p[extra.name]! }]);
   };
-  addSet('parameters', state.parameters);
-  for (const [name, data] of normalizationVectors(normalization)) tensors.push([`normalization.${name}`, { shape: [shape.inputSize], data }]);
+  const normalizationTensors = () => {
+    for (const [name, data] of normalizationVectors(normalization)) tensors.push([`normalization.${name}`, { shape: [shape.inputSize], data }]);
+  };
+  if (stored) {
+    // Encoder first, the decoder's weights last: the encode-only reader (encoder-file.ts) needs a
+    // prefix of the file, not the decoder's n·h weights.
+    const p = state.parameters;
+    const dims = parameterShapes(shape);
+    tensors.push(...storedTensors('W1', stored.W1, dims.W1));
+    tensors.push([tensorNameOf('b1'), { shape: dims.b1, data: p.b1 }]);
+    for (const extra of extras) tensors.push([`${extra.layer}.${extra.field}`, { shape: [...extra.dims], data: p[extra.name]! }]);
+    tensors.push([tensorNameOf('b2'), { shape: dims.b2, data: p.b2 }]);
+    normalizationTensors();
+    tensors.push(...storedTensors('W2', stored.W2, dims.W2));
+  } else {
+    addSet('parameters', state.parameters);
+    normalizationTensors();
+  }
   if (optimizerState) {
     addSet('m', optimizerState.m);
     addSet('v', optimizerState.v);
@@ -61,6 +86,8 @@ export function toBinaryModelFile(state: ModelState): Uint8Array<ArrayBuffer> {
     training: JSON.stringify({ ...state.training, backend: state.trainedWith }),
     metrics: JSON.stringify(state.metrics ?? {}),
   };
+  // Only bf16 and int8 files say so: a float32 file is byte for byte what it was before dtypes.
+  if (stored) metadata.weightDtype = stored.dtype;
   // As the JSON file writes it, so either file converts to the other and back unchanged.
   const history = keptHistory(state);
   metadata.lossHistory = JSON.stringify(lossToJson(history.lossHistory));
@@ -72,7 +99,45 @@ export function toBinaryModelFile(state: ModelState): Uint8Array<ArrayBuffer> {
   return encodeSafetensors(tensors, metadata);
 }
 
+/** The tensor of a stored weight matrix, and its per-unit scales (int8): `encoder.weight` and `encoder.weight_scale`. */
+function storedTensors(key: 'W1' | 'W2', matrix: StoredMatrix, dims: number[]): [string, Float32Tensor | RawTensor][] {
+  const name = tensorNameOf(key);
+  if (matrix.dtype === 'f32') return [[name, { shape: dims, data: matrix.values }]];
+  if (matrix.dtype === 'bf16') return [[name, { dtype: 'BF16', shape: dims, bytes: littleEndianBytes(matrix.bits) }]];
+  return [
+    [name, { dtype: 'I8', shape: dims, bytes: new Uint8Array(matrix.q.buffer, matrix.q.byteOffset, matrix.q.byteLength) }],
+    [scaleTensorName(key), { shape: [matrix.scales.length], data: matrix.scales }],
+  ];
+}
+
+/** An int8 weight's per-unit scales: "encoder.weight_scale" [h], "decoder.weight_scale" [h]. */
+export const scaleTensorName = (key: 'W1' | 'W2'): string => `${tensorNameOf(key)}_scale`;
+
+/** The safetensors dtype of each weight dtype. */
+const TENSOR_DTYPE = { f32: 'F32', bf16: 'BF16', int8: 'I8' } as const satisfies Record<WeightDtype, Dtype>;
+
+/** The dtype each tensor of a model file must have, from its metadata's weightDtype (safetensors.ts's dtypeOf). */
+function modelTensorDtype(name: string, metadata: Record<string, string>): { dtype: Dtype; why: string } {
+  const weightDtype = metadata.weightDtype ?? 'f32';
+  if (!isWeightDtype(weightDtype) || weightDtype === 'f32' && metadata.weightDtype !== undefined) {
+    throw new ModelFileError('__metadata__.weightDtype', `must be "bf16" or "int8" (absent: float32 weights), got ${describeValue(metadata.weightDtype)}`);
+  }
+  if (weightDtype !== 'f32' && (name === tensorNameOf('W1') || name === tensorNameOf('W2'))) {
+    return { dtype: TENSOR_DTYPE[weightDtype], why: `the file's weightDtype is ${weightDtype}` };
+  }
+  return { dtype: 'F32', why: weightDtype === 'f32' ? 'edge-sae models are float32' : 'only the weight matrices take the weightDtype' };
+}
+
 const isOptimizerTensor = (name: string) => name.startsWith('optimizer.');
+
+/**
+ * The bytes of a binary model file an encoder needs (readBinaryModelFile's encoderOnly): all but
+ * the decoder's weights and Adam's moments when those come last (bf16 and int8 files), else the
+ * inference bytes.
+ */
+export function encoderBytes(bytes: Uint8Array): number {
+  return prefixLength(bytes, (name) => !isOptimizerTensor(name) && !isDecoderWeight(name)) ?? inferenceBytes(bytes);
+}
 
 /**
  * The bytes of a binary model file that inference needs: the header, the parameters and the
@@ -94,7 +159,19 @@ export interface BinaryReadOptions {
    * empty: inference does not need them (the Worker's cold encode path), only pictures and training do.
    */
   withoutHistory?: boolean;
+  /**
+   * Only what encoding reads (src/model/encoder-file.ts): the decoder's weights are not read (the
+   * bytes may stop before them, a bf16 / int8 file's encoder prefix) and come back empty, and a
+   * bf16 or int8 W_enc is left as stored (`stored.W1`; parameters.W1 empty), not widened. Implies
+   * withoutOptimizer. Such a state encodes; it is no model (do not write or train it).
+   */
+  encoderOnly?: boolean;
 }
+
+const EMPTY = new Float32Array(0);
+
+/** The decoder's weight tensors, which an encoder-only read leaves out. */
+const isDecoderWeight = (name: string) => name === tensorNameOf('W2') || name === scaleTensorName('W2');
 
 /**
  * Reads and checks a binary model file. Throws ModelFileError naming the first field that does
@@ -102,11 +179,12 @@ export interface BinaryReadOptions {
  * non-finite value), or a metadata field as the JSON reader names it (e.g. config.sparsityTarget).
  */
 export function readBinaryModelFile(bytes: Uint8Array, source?: string, options: BinaryReadOptions = {}): ModelState {
-  const { tensors, metadata, omitted } = decodeSafetensors(bytes, source, { prefix: options.withoutOptimizer === true });
+  const encoderOnly = options.encoderOnly === true;
+  const withoutOptimizer = options.withoutOptimizer === true || encoderOnly;
+  const { tensors, raw, metadata, omitted } = decodeSafetensors(bytes, source, { prefix: withoutOptimizer, dtypeOf: modelTensorDtype });
   const read: FieldReader = new FieldReader(source);
-  const cut = omitted.find((name) => !isOptimizerTensor(name));
-  if (cut !== undefined) read.fail(`${cut}.data_offsets`, 'is past the end of the bytes read (only Adam\'s moments may be left out)');
-  const withoutOptimizer = options.withoutOptimizer === true;
+  const cut = omitted.find((name) => !isOptimizerTensor(name) && !(encoderOnly && isDecoderWeight(name)));
+  if (cut !== undefined) read.fail(`${cut}.data_offsets`, encoderOnly ? 'is past the end of the bytes read (an encoder needs every tensor but the decoder\'s weights)' : 'is past the end of the bytes read (only Adam\'s moments may be left out)');
   if (metadata.weightLayout !== WEIGHT_LAYOUT) {
     read.fail('__metadata__.weightLayout', `must be "${WEIGHT_LAYOUT}" (weights stored [inputs, outputs]), got ${describeValue(metadata.weightLayout)}`);
   }
@@ -153,10 +231,24 @@ export function readBinaryModelFile(bytes: Uint8Array, source?: string, options:
     used.add(name);
     return found.data;
   };
+  const weightDtype = (metadata.weightDtype ?? 'f32') as WeightDtype;
+  const kept: { stored: StoredWeights | null } = { stored: null };
   const numbers: TensorSource = {
     parameters: (set, shape) => {
       const out = {} as Parameters;
-      for (const [name, key, dims] of parameterTensors(set, shape)) out[key] = tensor(name, dims);
+      if (set === 'parameters' && weightDtype !== 'f32') {
+        if (metadata.optimizer !== undefined) read.fail('__metadata__.optimizer', `a ${weightDtype} model has no optimizer state (it cannot train: docs/MODEL-FORMAT.md)`);
+        const dims = parameterShapes(shape);
+        const W1 = storedMatrix(raw, tensors, 'W1', dims.W1, weightDtype, read, used, file);
+        const W2: StoredMatrix = encoderOnly ? { dtype: 'f32', values: EMPTY } : storedMatrix(raw, tensors, 'W2', dims.W2, weightDtype, read, used, file);
+        kept.stored = { dtype: weightDtype, W1, W2 };
+        out.W1 = encoderOnly ? EMPTY : widenMatrix(W1, dims.W1[0]!, dims.W1[1]!, UNIT_AXIS.W1);
+        out.b1 = tensor(tensorNameOf('b1'), dims.b1);
+        out.W2 = encoderOnly ? EMPTY : widenMatrix(W2, dims.W2[0]!, dims.W2[1]!, UNIT_AXIS.W2);
+        out.b2 = tensor(tensorNameOf('b2'), dims.b2);
+        return out;
+      }
+      for (const [name, key, dims] of parameterTensors(set, shape)) out[key] = encoderOnly && key === 'W2' ? EMPTY : tensor(name, dims);
       return out;
     },
     // A copy (n floats): the model keeps its normalisation, and a view would keep the whole file.
@@ -165,12 +257,81 @@ export function readBinaryModelFile(bytes: Uint8Array, source?: string, options:
     momentName: (set, key) => `${PREFIX[set]}${tensorNameOf(key)}`,
   };
   const state = readModelFields(read, file, numbers);
-  for (const name of tensors.keys()) {
+  if (kept.stored) state.stored = kept.stored;
+  for (const name of [...tensors.keys(), ...raw.keys()]) {
     if (withoutOptimizer && isOptimizerTensor(name)) continue;
+    if (encoderOnly && isDecoderWeight(name)) continue;
     if (!used.has(name)) read.fail(name, 'is not a tensor of this model (see docs/MODEL-FORMAT.md for the names)');
   }
   return state;
 }
+
+/**
+ * A bf16 or int8 weight matrix of the file, checked: its shape, no bf16 NaN or Infinity, no int8
+ * −128 (the quantiser's range is symmetric, and the kernels' integer sums assume it), and for
+ * int8 its scales tensor [h], finite and ≥ 0. Views of the file's bytes where aligned.
+ */
+function storedMatrix(
+  raw: Map<string, Tensor>,
+  tensors: Map<string, Float32Tensor>,
+  key: 'W1' | 'W2',
+  dims: number[],
+  dtype: 'bf16' | 'int8',
+  read: FieldReader,
+  used: Set<string>,
+  file: Record<string, unknown>,
+): StoredMatrix {
+  const name = tensorNameOf(key);
+  const found = raw.get(name);
+  if (!found) read.fail(name, `is missing (a ${TENSOR_DTYPE[dtype]} tensor of shape [${dims.join(', ')}])`);
+  if (found.shape.length !== 2 || found.shape[0] !== dims[0] || found.shape[1] !== dims[1]) {
+    read.fail(`${name}.shape`, `must be [${dims.join(', ')}] (inputSize ${file.inputSize}, hiddenSize ${file.hiddenSize}), got [${found.shape.join(', ')}]`);
+  }
+  used.add(name);
+  const cols = dims[1]!;
+  if (dtype === 'bf16') {
+    const bits = uint16s(found.bytes);
+    for (let k = 0; k < bits.length; k++) {
+      if ((bits[k]! & 0x7f80) === 0x7f80) read.fail(`${name}[${Math.floor(k / cols)}][${k % cols}]`, `must be a finite bfloat16 number, got ${(bits[k]! & 0x7f) === 0 ? (bits[k]! & 0x8000 ? '-Infinity' : 'Infinity') : 'NaN'}`);
+    }
+    return { dtype, bits };
+  }
+  const q = new Int8Array(found.bytes.buffer, found.bytes.byteOffset, found.bytes.byteLength);
+  for (let k = 0; k < q.length; k++) {
+    if (q[k] === -128) read.fail(`${name}[${Math.floor(k / cols)}][${k % cols}]`, 'must be in [-127, 127] (int8 weights are symmetric), got -128');
+  }
+  const scaleName = scaleTensorName(key);
+  const units = key === 'W1' ? dims[1]! : dims[0]!;
+  const scale = tensors.get(scaleName);
+  if (!scale) read.fail(scaleName, `is missing (the int8 weight's per-unit scales, an F32 tensor of shape [${units}])`);
+  if (scale.shape.length !== 1 || scale.shape[0] !== units) read.fail(`${scaleName}.shape`, `must be [${units}] (one scale per hidden unit), got [${scale.shape.join(', ')}]`);
+  for (let j = 0; j < units; j++) {
+    const v = scale.data[j]!;
+    if (!Number.isFinite(v) || v < 0) read.fail(`${scaleName}[${j}]`, `must be a finite number ≥ 0, got ${v}`);
+  }
+  used.add(scaleName);
+  return { dtype, q, scales: scale.data };
+}
+
+/** bf16 bits of little-endian bytes: a view when aligned on a little-endian machine, else a copy. */
+function uint16s(bytes: Uint8Array): Uint16Array {
+  if (LITTLE_ENDIAN && bytes.byteOffset % 2 === 0) return new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
+  const out = new Uint16Array(bytes.byteLength / 2);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let k = 0; k < out.length; k++) out[k] = view.getUint16(2 * k, true);
+  return out;
+}
+
+/** The little-endian bytes of bf16 bits (a view on a little-endian machine). */
+function littleEndianBytes(bits: Uint16Array): Uint8Array {
+  if (LITTLE_ENDIAN) return new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength);
+  const out = new Uint8Array(bits.byteLength);
+  const view = new DataView(out.buffer);
+  for (let k = 0; k < bits.length; k++) view.setUint16(2 * k, bits[k]!, true);
+  return out;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** "12" → 12, so the JSON reader's integer checks apply; anything else stays text and fails there. */
 function integerText(text: string | undefined): unknown {

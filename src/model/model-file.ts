@@ -12,6 +12,7 @@ import type { StoredMetrics } from './metrics.js';
 import { lastEpochOf, readHistoryEpochs, summariseHistory, type History } from './history.js';
 import { checkConfigKeys, checkTrainingKeys, readMetrics } from './model-file-checks.js';
 import { NORMALIZATION_VECTORS, normalizationVectors, type Normalization } from './normalization.js';
+import type { StoredWeights, WeightDtype } from './weight-dtype.js';
 
 export const MODEL_FORMAT = 'edge-sae';
 export const MODEL_FORMAT_VERSION = 1;
@@ -105,6 +106,16 @@ export interface ModelState {
    * (history.ts, past MAX_HISTORY_POINTS epochs); absent or null: entry k is epoch k + 1.
    */
   historyEpochs?: number[] | null;
+  /**
+   * A bf16 or int8 model (./weight-dtype.ts): its two weight matrices as stored; `parameters`
+   * holds them widened to float32 (exactly). Absent or null: float32 weights.
+   */
+  stored?: StoredWeights | null;
+}
+
+/** The dtype of a model state's weights. */
+export function weightDtypeOf(state: Pick<ModelState, 'stored'>): WeightDtype {
+  return state.stored?.dtype ?? 'f32';
 }
 
 function rowsOf(values: Float32Array, rows: number, cols: number): number[][] {
@@ -146,6 +157,11 @@ function withExtras(layers: ParametersJson, p: Parameters, architecture: Archite
 /** Writes the model file of a model state. */
 export function toModelFile(state: ModelState): ModelFile {
   const { shape, parameters } = state;
+  // The JSON file writes decimals of float32 weights: a bf16 or int8 model (and its scales) has
+  // only the binary file, so that reading it back gives the same stored weights.
+  if (state.stored) {
+    throw new ConfigError('weightDtype', `is ${state.stored.dtype}: the JSON model file holds float32 weights only; write the binary (safetensors) model file instead, or convert the model to f32 first`);
+  }
   const architecture = state.config.architecture;
   const layers = withExtras(parametersToJson(parameters, shape), parameters, architecture, shape);
   const norm = state.normalization;

@@ -1,5 +1,6 @@
 /**
- * edge-sae's own files in the safetensors container: float32 tensors only. The container itself
+ * edge-sae's own files in the safetensors container: float32 tensors, and the weight matrices of a
+ * bf16 or int8 model (src/model/weight-dtype.ts) as BF16 / I8 tensors kept raw. The container itself
  * (header checks, every dtype) is src/formats/safetensors.ts; this module reads and writes it
  * with float32 tensors as Float32Array views of the file's own bytes (no copy when aligned, no
  * per-number objects), and reports problems as ModelFileError whose `field` is the header entry
@@ -7,7 +8,7 @@
  */
 import { ModelFileError, TensorFileError } from '../errors.js';
 import { METADATA_KEY, readSafetensors, writeSafetensors } from '../formats/safetensors.js';
-import type { Tensor } from '../formats/tensor.js';
+import type { Dtype, Tensor } from '../formats/tensor.js';
 
 export interface Float32Tensor {
   readonly shape: readonly number[];
@@ -15,9 +16,18 @@ export interface Float32Tensor {
 }
 
 export interface SafetensorsFile {
-  /** Tensors by name, in the order their bytes are stored. */
+  /** The float32 tensors by name, in the order their bytes are stored. */
   tensors: Map<string, Float32Tensor>;
+  /** The tensors of another dtype (`DecodeOptions.dtypeOf` allowed them), raw (views of the file's bytes). */
+  raw: Map<string, Tensor>;
   metadata: Record<string, string>;
+}
+
+/** A tensor of another dtype than F32, given as its raw little-endian bytes (BF16, I8). */
+export interface RawTensor {
+  readonly dtype: Exclude<Dtype, 'F32'>;
+  readonly shape: readonly number[];
+  readonly bytes: Uint8Array;
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -26,8 +36,10 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * Writes tensors (stored in the order given) and metadata. The header lists `__metadata__`
  * first, then the tensors, as the reference writer does.
  */
-export function encodeSafetensors(tensors: ReadonlyArray<readonly [string, Float32Tensor]>, metadata: Record<string, string>): Uint8Array<ArrayBuffer> {
-  const stored: Tensor[] = tensors.map(([name, { shape, data }]) => {
+export function encodeSafetensors(tensors: ReadonlyArray<readonly [string, Float32Tensor | RawTensor]>, metadata: Record<string, string>): Uint8Array<ArrayBuffer> {
+  const stored: Tensor[] = tensors.map(([name, tensor]) => {
+    if ('dtype' in tensor) return { name, dtype: tensor.dtype, shape: tensor.shape, bytes: tensor.bytes };
+    const { shape, data } = tensor;
     if (elementCount(shape) !== data.length) throw new Error(`safetensors: ${name} has ${data.length} values for shape [${shape.join(', ')}]`);
     return { name, dtype: 'F32', shape, bytes: float32Bytes(data) };
   });
@@ -51,21 +63,32 @@ export interface DecodeOptions {
    * inside the prefix are checked as in a whole file.
    */
   prefix?: boolean;
+  /**
+   * The dtype a tensor must have, from its name and the file's metadata, and why (the error says
+   * it); default: F32 for every tensor, "edge-sae models are float32".
+   */
+  dtypeOf?: (name: string, metadata: Record<string, string>) => { dtype: Dtype; why: string };
 }
 
-/** Reads a safetensors file of float32 tensors; throws ModelFileError naming what is wrong. */
+const FLOAT32_ONLY = () => ({ dtype: 'F32' as const, why: 'edge-sae models are float32' });
+
+/** Reads a safetensors file of float32 tensors (and raw ones `dtypeOf` allows); throws ModelFileError naming what is wrong. */
 export function decodeSafetensors(bytes: Uint8Array, source?: string, options: DecodeOptions = {}): SafetensorsFile & { omitted: string[] } {
   let contents;
   try {
-    contents = readSafetensors(bytes, source, { prefix: options.prefix === true, onlyDtype: { dtype: 'F32', why: 'edge-sae models are float32' } });
+    contents = readSafetensors(bytes, source, { prefix: options.prefix === true, dtypeOf: options.dtypeOf ?? FLOAT32_ONLY });
   } catch (error) {
     // The same field and words, in the model file's own error (messages say "model file field").
     if (error instanceof TensorFileError) throw new ModelFileError(error.field, error.reason, source);
     throw error;
   }
   const tensors = new Map<string, Float32Tensor>();
-  for (const [name, { shape, bytes: data }] of contents.tensors) tensors.set(name, { shape, data: float32s(data) });
-  return { tensors, metadata: contents.metadata, omitted: contents.omitted };
+  const raw = new Map<string, Tensor>();
+  for (const [name, tensor] of contents.tensors) {
+    if (tensor.dtype === 'F32') tensors.set(name, { shape: tensor.shape, data: float32s(tensor.bytes) });
+    else raw.set(name, tensor);
+  }
+  return { tensors, raw, metadata: contents.metadata, omitted: contents.omitted };
 }
 
 /**

@@ -34,6 +34,10 @@ import { activeThreshold, addFiringCounts, computeMetrics, firingFrequencyOf, ty
 import { readModelBytes } from './model-bytes.js';
 import { toBinaryModelFile } from './model-file-binary.js';
 import { readModelFile, toModelFile, type ModelFile, type ModelState } from './model-file.js';
+import { convertWeightDtype } from './convert-dtype.js';
+import { EncodingSession } from './encoding-session.js';
+import { isWeightDtype, WEIGHT_DTYPES, type StoredWeights, type WeightDtype } from './weight-dtype.js';
+import { describeValue } from '../util/describe-value.js';
 import { checkFiniteMetrics, checkFiniteOutput } from './output-check.js';
 import { lastEpochOf, summariseHistory } from './history.js';
 import { checkAllFinite, denormalize, fitNormalization, normalizationFromRange, normalize, normalizeInto, StandardizationFit, type Normalization } from './normalization.js';
@@ -155,9 +159,18 @@ export class SparseAutoencoder {
   private pendingOptimizerState: AdamState | null = null;
   /** How the backend was chosen, when the caller said (see resolveBackend). */
   readonly backendReport: BackendReport | null;
+  /** A bf16 or int8 model's weight matrices as stored (the session holds them widened); null: float32. */
+  private readonly stored: StoredWeights | null;
+  /**
+   * The encode-only session encode runs (./encoding-session.ts): made on the first encode, dropped
+   * whenever the weights may change (a training run's steps, a restore); null when the backend has
+   * none (tfjs: encode runs the full session's), undefined until first asked.
+   */
+  private encoding: EncodingSession | null | undefined = undefined;
 
   private constructor(
     private readonly session: BackendSession,
+    private readonly backend: KernelBackend,
     readonly backendName: BackendName,
     readonly config: ModelConfig,
     state: Partial<ModelState>,
@@ -172,6 +185,7 @@ export class SparseAutoencoder {
     this.validationHistory = state.validationHistory ?? null;
     this.bestEpoch = state.bestEpoch ?? null;
     this.historyEpochs = state.historyEpochs ?? null;
+    this.stored = state.stored ?? null;
     // Adam's moments go into the session only when training needs them: a loaded model that only
     // encodes (the Worker's cold path) copies its weights into the backend, not twice as much again.
     this.pendingOptimizerState = state.optimizerState ?? null;
@@ -183,7 +197,7 @@ export class SparseAutoencoder {
     const shape = { inputSize, hiddenSize: resolved.hiddenSize };
     const seed = resolveTrainingOptions({ seed: options.seed }).seed;
     const session = backend.createSession(shape, initialParameters(shape, seed, resolved.architecture, resolved), architectureOf(resolved));
-    return new SparseAutoencoder(session, backend.name, resolved, {}, options.backendReport);
+    return new SparseAutoencoder(session, backend, backend.name, resolved, {}, options.backendReport);
   }
 
   /** A model from its file (docs/SPEC.md section 3, parsed JSON); throws ModelFileError naming the bad field. */
@@ -203,7 +217,31 @@ export class SparseAutoencoder {
   static fromState(state: ModelState, backend: KernelBackend, backendReport?: BackendReport): SparseAutoencoder {
     const session = backend.createSession(state.shape, state.parameters, architectureOf(state.config));
     if (state.stepsSinceFired) session.setStepsSinceFired(state.stepsSinceFired);
-    return new SparseAutoencoder(session, backend.name, state.config, state, backendReport);
+    return new SparseAutoencoder(session, backend, backend.name, state.config, state, backendReport);
+  }
+
+  /** The dtype the weight matrices are stored in: f32, or bf16 / int8 (src/model/weight-dtype.ts). */
+  get weightDtype(): WeightDtype {
+    return this.stored?.dtype ?? 'f32';
+  }
+
+  /**
+   * This model with its weight matrices in `dtype`, a new model on the same backend (this one is
+   * left as it is): narrowing rounds the weights (bf16) or quantises them per hidden unit (int8);
+   * widening back to f32 is exact. A bf16 or int8 model encodes, decodes, evaluates and is saved
+   * (as a binary file) but does not train: convert it to f32 to train on. Adam's state is dropped
+   * (src/model/convert-dtype.ts).
+   */
+  withWeightDtype(dtype: WeightDtype): SparseAutoencoder {
+    if (!isWeightDtype(dtype)) throw new ConfigError('weightDtype', `must be one of ${WEIGHT_DTYPES.join(', ')}, got ${describeValue(dtype)}`);
+    let state: ModelState;
+    try {
+      state = convertWeightDtype(this.toState(), dtype);
+    } catch (error) {
+      if (error instanceof RangeError) throw new ConfigError('weightDtype', `cannot convert to ${dtype}: ${error.message}`);
+      throw error;
+    }
+    return SparseAutoencoder.fromState(state, this.backend, this.backendReport ?? undefined);
   }
 
   get inputSize(): number {
@@ -247,9 +285,19 @@ export class SparseAutoencoder {
     return toModelFile(this.toState());
   }
 
-  /** The binary model file of this model (safetensors layout, docs/MODEL-FORMAT.md). */
-  toBinaryFile(): Uint8Array<ArrayBuffer> {
-    return toBinaryModelFile(this.toState());
+  /**
+   * The binary model file of this model (safetensors layout, docs/MODEL-FORMAT.md), with its
+   * weights in `options.dtype` (default: the model's own, weightDtype).
+   */
+  toBinaryFile(options: { dtype?: WeightDtype } = {}): Uint8Array<ArrayBuffer> {
+    if (options.dtype === undefined || options.dtype === this.weightDtype) return toBinaryModelFile(this.toState());
+    if (!isWeightDtype(options.dtype)) throw new ConfigError('dtype', `must be one of ${WEIGHT_DTYPES.join(', ')}, got ${describeValue(options.dtype)}`);
+    try {
+      return toBinaryModelFile(convertWeightDtype(this.toState(), options.dtype));
+    } catch (error) {
+      if (error instanceof RangeError) throw new ConfigError('dtype', `cannot convert to ${options.dtype}: ${error.message}`);
+      throw error;
+    }
   }
 
   /** Everything the model is made of, as the file writers take it (copies of the numbers). */
@@ -274,6 +322,7 @@ export class SparseAutoencoder {
       ...(this.validationHistory ? { validationHistory: this.validationHistory } : {}),
       ...(this.bestEpoch !== null ? { bestEpoch: this.bestEpoch } : {}),
       ...(this.historyEpochs !== null ? { historyEpochs: this.historyEpochs } : {}),
+      ...(this.stored ? { stored: this.stored } : {}),
     };
   }
 
@@ -323,6 +372,7 @@ export class SparseAutoencoder {
    */
   startStreamTraining(whole: ShardSource, training: Partial<TrainingOptions> = {}, position?: TrainingPosition, validation?: ShardSource): StreamingSlice {
     this.checkUsable();
+    this.checkTrainable();
     const options = resolveTrainingOptions(training);
     checkValidationChoice(options, validation !== undefined);
     for (const [label, s] of [['data', whole], ['validation', validation]] as const) {
@@ -377,6 +427,8 @@ export class SparseAutoencoder {
         } catch (error) {
           if (error instanceof TrainingDivergedError) restore();
           throw error;
+        } finally {
+          this.weightsChanged();
         }
       },
       validationRows: held?.rows ?? 0,
@@ -420,6 +472,7 @@ export class SparseAutoencoder {
    */
   startTraining(data: DataInput, training: Partial<TrainingOptions> = {}, position?: TrainingPosition, validation?: DataInput): TrainingSlice {
     this.checkUsable();
+    this.checkTrainable();
     const options = resolveTrainingOptions(training);
     checkValidationChoice(options, validation !== undefined);
     const whole = this.checkWidth(toMatrix(data, 'data'), 'data');
@@ -463,6 +516,8 @@ export class SparseAutoencoder {
         } catch (error) {
           if (error instanceof TrainingDivergedError) restore();
           throw error;
+        } finally {
+          this.weightsChanged();
         }
       },
       validationRows: held?.rows ?? 0,
@@ -481,6 +536,8 @@ export class SparseAutoencoder {
   /** Hidden codes of each row (sigmoid: a = σ(x·W1 + b1)), h numbers a row; the encoder alone runs. */
   encode(data: DataInput): Matrix {
     const { x, rows } = this.prepare(data);
+    const encoding = this.encodingSession();
+    if (encoding !== null) return encoding.encodeScaled(x, rows);
     const codes = this.session.encode(x, rows);
     checkFiniteOutput(codes, this.hiddenSize, 'codes');
     return { rows, cols: this.hiddenSize, data: codes };
@@ -539,8 +596,29 @@ export class SparseAutoencoder {
 
   /** Frees the backend session. */
   dispose(): void {
-    if (!this.disposed) this.session.dispose();
+    if (!this.disposed) {
+      this.weightsChanged();
+      this.session.dispose();
+    }
     this.disposed = true;
+  }
+
+  /**
+   * The encode-only session of the current weights (W_enc as stored: bf16 and int8 models keep
+   * their own bytes), made once and kept until the weights change; null on a backend without one.
+   */
+  private encodingSession(): EncodingSession | null {
+    if (this.encoding === undefined) {
+      const parameters = this.session.getParameters();
+      this.encoding = EncodingSession.fromState({ shape: this.shape, config: this.config, parameters, stored: this.stored, normalization: this.requireNormalization() }, this.backend);
+    }
+    return this.encoding;
+  }
+
+  /** The weights may have changed: the encode session is dropped (made again by the next encode). */
+  private weightsChanged(): void {
+    this.encoding?.dispose();
+    this.encoding = undefined;
   }
 
   private lossConfig(): LossConfig {
@@ -636,9 +714,20 @@ export class SparseAutoencoder {
     if (this.disposed) throw new Error('this model has been disposed');
   }
 
+  /**
+   * Training needs float32 weights: a bf16 or int8 model is refused (rather than trained in
+   * float32 and silently rounded again, or saved wider than it was loaded).
+   */
+  private checkTrainable(): void {
+    if (this.stored !== null) {
+      throw new ConfigError('weightDtype', `this model's weights are ${this.stored.dtype}; training needs float32 weights: convert it first (model.withWeightDtype('f32'), or edge-sae convert --dtype f32; widening is exact), train, and convert back`);
+    }
+  }
+
   /** The optimizer state, for tests and checkpoints. */
   getOptimizerState(): AdamState | null {
     this.checkUsable();
+    if (this.stored !== null) return null;
     return this.pendingOptimizerState ?? this.session.getOptimizerState();
   }
 
@@ -685,6 +774,7 @@ export class SparseAutoencoder {
     return {
       take: () => ({ parameters: this.session.getParameters(), optimizerState: this.session.getOptimizerState(), stepsSinceFired: this.stepsSinceFired }),
       put: (kept) => {
+        this.weightsChanged();
         this.session.setParameters(kept.parameters);
         this.session.setOptimizerState(kept.optimizerState);
         if (kept.stepsSinceFired) this.session.setStepsSinceFired(kept.stepsSinceFired);
@@ -693,9 +783,11 @@ export class SparseAutoencoder {
   }
 
   private prepareToTrain(): { before: { parameters: Parameters; optimizerState: AdamState | null }; restore: () => void } {
+    this.weightsChanged();
     this.flushOptimizerState();
     const before = { parameters: this.session.getParameters(), optimizerState: this.session.getOptimizerState() };
     const restore = () => {
+      this.weightsChanged();
       this.session.setParameters(before.parameters);
       this.session.setOptimizerState(before.optimizerState);
     };

@@ -21,6 +21,8 @@ export interface LinearAsCodes {
   codes(ctx: AsContext, pre: number, hidden: number, rows: number): void;
   /** Few non-zeros a row: the products with the codes go through their index. */
   readonly sparse: boolean;
+  /** The codes are max(z, 0) (relu): the encode-only session fuses it into the product's kernel. */
+  readonly fusedRelu?: boolean;
   /**
    * A penalty on the codes: adds its ∂/∂a (the same for every row) to `add` [h] and its part of
    * gW_dec to the gradient; returns the term.
@@ -139,6 +141,19 @@ export function linearAssemblyScript(codes: LinearAsCodes): AsKernels {
   };
 
   return {
+    encoder: {
+      centred: true,
+      fusedRelu: codes.fusedRelu === true,
+      ...(codes.fusedRelu === true
+        ? {}
+        : {
+            activate(ctx: AsContext, pre: number, rows: number): number {
+              const hidden = ctx.scratch(rows * ctx.h * F32);
+              codes.codes(ctx, pre, hidden, rows);
+              return hidden;
+            },
+          }),
+    },
     encode(ctx, x, rows) {
       const { pre } = preActivations(ctx, x, rows);
       const hidden = ctx.scratch(rows * ctx.h * F32);

@@ -9,6 +9,7 @@ const F32 = 4;
 
 export const reluAssemblyScript = linearAssemblyScript({
   sparse: false,
+  fusedRelu: true,
   codes(ctx, pre, hidden, rows) {
     ctx.kernels.relu(pre, hidden, rows * ctx.h);
   },

@@ -12,6 +12,18 @@ import { KL_CLAMP } from './formulas.js';
 const F32 = 4;
 
 export const sigmoidAssemblyScript: AsKernels = {
+  // a = σ(x·W1 + b1): the product with b1 by the encode kernels, then σ in place (bias_sigmoid
+  // with a zero bias, the same σ as gemm_nn_bias_sigmoid's)
+  encoder: {
+    centred: false,
+    fusedRelu: false,
+    activate(ctx, pre, rows) {
+      const zero = ctx.scratch(ctx.h * F32);
+      ctx.f32(zero, ctx.h).fill(0);
+      ctx.kernels.bias_sigmoid(pre, zero, rows, ctx.h);
+      return pre;
+    },
+  },
   encode(ctx, x, rows) {
     const hidden = ctx.scratch(rows * ctx.h * F32);
     ctx.kernels.gemm_nn_bias_sigmoid(x, ctx.params.W1, ctx.params.b1, hidden, rows, ctx.n, ctx.h);

@@ -121,7 +121,8 @@ export class EncoderKernels {
    * the kernel's own probe) or 'portable'. Both give the same z, bit for bit.
    */
   readonly int8Path: 'relaxed-dot' | 'portable';
-  private readonly arena: Arena;
+  /** The instance's memory: the weights persistent, each encode's blocks scratch (reset by encode and by run's caller). */
+  readonly arena: Arena;
   private readonly w: number;
   private readonly b: number;
   private readonly scale: number;
@@ -133,7 +134,7 @@ export class EncoderKernels {
    */
   readonly inputLevels: number;
 
-  private constructor(private readonly k: EncodeKernelExports, weights: EncoderWeightValues, b: Float32Array, n: number, h: number, gemmFromRows?: number) {
+  private constructor(readonly k: EncodeKernelExports, weights: EncoderWeightValues, b: Float32Array, n: number, h: number, gemmFromRows?: number) {
     if (!Number.isInteger(n) || !Number.isInteger(h) || n < 1 || h < 1) throw new RangeError(`EncoderKernels: bad shape ${n} × ${h}`);
     if (b.length !== h) throw new RangeError(`EncoderKernels: b_enc has ${b.length} values, expected h = ${h}`);
     this.dtype = weights.dtype;
@@ -180,6 +181,11 @@ export class EncoderKernels {
     return new EncoderKernels(instantiateEncodeKernels(module), weights, b, n, h, options.gemmFromRows);
   }
 
+  /** As create, on an instance the caller made (the encode session instantiates the whole kernel module once). */
+  static onInstance(exports: EncodeKernelExports, weights: EncoderWeightValues, b: Float32Array, n: number, h: number, options: { gemmFromRows?: number } = {}): EncoderKernels {
+    return new EncoderKernels(exports, weights, b, n, h, options.gemmFromRows);
+  }
+
   /**
    * An encoder from W_enc as a tensor of shape [n, h]: F32 or BF16 kept as stored when `dtype` is
    * theirs; F32 (or anything toFloat32 widens) narrowed to bf16 or quantised to int8 when asked.
@@ -209,26 +215,35 @@ export class EncoderKernels {
       if (!Number.isFinite(x[i]!)) throw new RangeError(`EncoderKernels.encode: x[${Math.floor(i / n)}, ${i % n}] is ${x[i]}; inputs must be finite`);
     }
     if (rows === 0) return new Float32Array(0);
-    const choice = options.kernel ?? 'auto';
-    const gemm = choice === 'gemm' || (choice === 'auto' && rows >= this.gemmFromRows);
-    const relu = options.relu ? 1 : 0;
     arena.resetScratch();
     const px = arena.allocateScratch(rows * n * 4);
     const pz = arena.allocateScratch(rows * h * 4);
     arena.f32(px, rows * n).set(x);
-    if (this.dtype === 'int8') {
-      const nq = this.nq;
-      const pu8 = arena.allocateScratch(rows * nq * 2), pi16 = arena.allocateScratch(rows * nq * 2), prm = arena.allocateScratch(rows * 8);
-      k.quantize_rows(px, rows, n, nq, this.inputLevels, pu8, pi16, prm);
-      const dot = this.int8Path === 'relaxed-dot';
-      (gemm ? (dot ? k.encode_i8_gemm_dot : k.encode_i8_gemm) : dot ? k.encode_i8_rows_dot : k.encode_i8_rows)(pu8, pi16, prm, this.w, this.scale, this.off, this.b, pz, rows, nq, h, relu);
-    } else if (this.dtype === 'bf16') {
-      (gemm ? k.encode_bf16_gemm : k.encode_bf16_rows)(px, this.w, this.b, pz, rows, n, h, relu);
-    } else {
-      (gemm ? k.encode_f32_gemm : k.encode_f32_rows)(px, this.w, this.b, pz, rows, n, h, relu);
-    }
+    this.run(px, rows, pz, options);
     const z = arena.f32(pz, rows * h).slice();
     arena.resetScratch();
     return z;
+  }
+
+  /**
+   * z [rows × h] at address pz = x [rows × n] at address px · W_enc + b_enc, both blocks in this
+   * instance's memory (the caller's scratch: x finite). The kernel by row count, as encode.
+   */
+  run(px: number, rows: number, pz: number, options: EncodeOptions = {}): void {
+    const { h, k, arena } = this;
+    const choice = options.kernel ?? 'auto';
+    const gemm = choice === 'gemm' || (choice === 'auto' && rows >= this.gemmFromRows);
+    const relu = options.relu ? 1 : 0;
+    if (this.dtype === 'int8') {
+      const nq = this.nq;
+      const pu8 = arena.allocateScratch(rows * nq * 2), pi16 = arena.allocateScratch(rows * nq * 2), prm = arena.allocateScratch(rows * 8);
+      k.quantize_rows(px, rows, this.n, nq, this.inputLevels, pu8, pi16, prm);
+      const dot = this.int8Path === 'relaxed-dot';
+      (gemm ? (dot ? k.encode_i8_gemm_dot : k.encode_i8_gemm) : dot ? k.encode_i8_rows_dot : k.encode_i8_rows)(pu8, pi16, prm, this.w, this.scale, this.off, this.b, pz, rows, nq, h, relu);
+    } else if (this.dtype === 'bf16') {
+      (gemm ? k.encode_bf16_gemm : k.encode_bf16_rows)(px, this.w, this.b, pz, rows, this.n, h, relu);
+    } else {
+      (gemm ? k.encode_f32_gemm : k.encode_f32_rows)(px, this.w, this.b, pz, rows, this.n, h, relu);
+    }
   }
 }

@@ -6,6 +6,7 @@
 import { checkedBackend } from '../checked-session.js';
 import type { KernelBackend } from '../types.js';
 import { instantiateKernels, sharedKernelMemory } from './kernel-module.js';
+import { AsEncodeSession } from './encode-session.js';
 import { AssemblyScriptSession } from './session.js';
 import type { KernelSplit } from './kernel-splits.js';
 import { SessionThreads } from './threaded-kernels.js';
@@ -33,10 +34,14 @@ export function createAssemblyScriptBackend(module: WebAssembly.Module, options:
     throw new TypeError('createAssemblyScriptBackend: expected a compiled WebAssembly.Module');
   }
   const threads = options.threads;
+  // encode-only sessions (encode-session.ts): what model.encode runs on this backend
+  const createEncoder: KernelBackend['createEncoder'] = (parts) => AsEncodeSession.create(module, parts);
   if (threads !== undefined && threads.count > 1) {
     // each session its own shared memory, the shared build on it here and in every worker
     const instantiate = () => instantiateKernels(threads.module, sharedKernelMemory());
-    return checkedBackend('assemblyscript', (shape, params, architecture) => new AssemblyScriptSession(instantiate(), shape, params, architecture, instantiate, new SessionThreads(threads.module, threads.count, threads.cutoff)));
+    const backend = checkedBackend('assemblyscript', (shape, params, architecture) => new AssemblyScriptSession(instantiate(), shape, params, architecture, instantiate, new SessionThreads(threads.module, threads.count, threads.cutoff)));
+    return { ...backend, createEncoder };
   }
-  return checkedBackend('assemblyscript', (shape, params, architecture) => new AssemblyScriptSession(instantiateKernels(module), shape, params, architecture, () => instantiateKernels(module)));
+  const backend = checkedBackend('assemblyscript', (shape, params, architecture) => new AssemblyScriptSession(instantiateKernels(module), shape, params, architecture, () => instantiateKernels(module)));
+  return { ...backend, createEncoder };
 }

@@ -14,6 +14,7 @@ import { loadKernelModule, loadSharedKernelModule } from '../../src/backends/ass
 import { ranges } from '../../src/backends/assemblyscript/kernel-splits.js';
 import { shutdownThreadPool, threadPoolSize, threadSplitCalls } from '../../src/backends/assemblyscript/thread-pool.js';
 import { architectureOf } from '../../src/backends/types.js';
+import { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
 import type { ArchitectureName, BackendSession, KernelBackend, LossConfig, OptimizerConfig, Parameters } from '../../src/backends/types.js';
 
 let single: KernelBackend;
@@ -172,6 +173,32 @@ describe('threads: the single-thread bits for any thread count', () => {
     expect(bits(s.encode(x, 31))).toEqual(first);
     expect(threadPoolSize()).toBe(2);
     s.dispose();
+  });
+});
+
+describe('threads: the encode-only session (model.encode)', () => {
+  it.each(ARCHITECTURES)('%s: the codes of f32, bf16 and int8 weights identical for 1, 2 and 3 threads (h a multiple of 16, and not)', (architecture) => {
+    for (const hiddenSize of [96, 70]) {
+      const config = { hiddenSize, architecture, normalize: architecture === 'sigmoid' ? ('minmax' as const) : ('standardize' as const), ...(architecture === 'topk' ? { k: 6 } : {}), ...(architecture === 'jumprelu' ? { initialThreshold: 0.05 } : {}) };
+      const rows = Array.from({ length: 41 }, (_, i) => Array.from({ length: N }, (_, j) => Math.sin(i * N + j) * 0.8));
+      const trained = SparseAutoencoder.create(N, config, single, { seed: 4 });
+      trained.fit(rows, { epochs: 2, learningRate: 0.01 });
+      const file = trained.toBinaryFile();
+      trained.dispose();
+      for (const dtype of ['f32', 'bf16', 'int8'] as const) {
+        const codes = (backend: KernelBackend) => {
+          const f32 = SparseAutoencoder.fromBytes(file, backend);
+          const m = dtype === 'f32' ? f32 : f32.withWeightDtype(dtype);
+          const out = m.encode(rows).data;
+          m.dispose();
+          return bits(out);
+        };
+        const one = codes(single);
+        const before = threadSplitCalls();
+        for (const count of [2, 3]) expect(codes(threaded.get(count)!), `${hiddenSize} hidden, ${dtype}, ${count} threads`).toEqual(one);
+        if (dtype !== 'int8' && hiddenSize % 16 === 0) expect(threadSplitCalls(), `${dtype}: split`).toBeGreaterThan(before);
+      }
+    }
   });
 });
 

@@ -130,6 +130,31 @@ function partRows(part: string, rowsAt: number, work: (args: readonly number[], 
 /** The non-zeros a CSR index over `rows` rows lists (nonzero_index's count, stored after the offsets). */
 const nonzeros = (ctx: SplitContext, index: number, rows: number): number => ctx.u32(index + rows * 4);
 
+/**
+ * The encode kernels (assembly/encode-float.ts; f32 and bf16 weights): (x, w, b, z, rows, n, h,
+ * relu), rows of z, each part the same export on x and z advanced by its first row. Only when h is
+ * a multiple of 16: a partial panel goes through the module's one static EDGE block, which parts
+ * on other threads would share. (The int8 kernels stay whole: their quantised rows are laid out
+ * beside per-row parameters, a split of their own.)
+ */
+function encodeRowsSplit(name: string): KernelSplit {
+  return {
+    kind: 'product',
+    work: (args) => args[4]! * args[5]! * args[6]!,
+    parts(args, ctx) {
+      const [x, , , z, rows, n, h] = args as [number, number, number, number, number, number, number];
+      if (h % 16 !== 0) return [{ name, args: args.slice() }];
+      return ranges(rows, ctx.threads, 4).map(([s, e]) => {
+        const a = args.slice();
+        a[0] = x + s * n * F32;
+        a[3] = z + s * h * F32;
+        a[4] = e - s;
+        return { name, args: a };
+      });
+    },
+  };
+}
+
 /** Every kernel that runs on threads, by export name. */
 export const KERNEL_SPLITS: Readonly<Record<string, KernelSplit>> = {
   gemm_nn: product(0, false),
@@ -160,6 +185,10 @@ export const KERNEL_SPLITS: Readonly<Record<string, KernelSplit>> = {
   normalize_rows: rowwise('normalize_rows', [0], 1, 2),
   // (src, indices, dst, rows, cols): rows of dst, their indices
   gather_rows: rowwise('gather_rows', [2], 3, 4, { itemPointers: [1] }),
+  encode_f32_rows: encodeRowsSplit('encode_f32_rows'),
+  encode_f32_gemm: encodeRowsSplit('encode_f32_gemm'),
+  encode_bf16_rows: encodeRowsSplit('encode_bf16_rows'),
+  encode_bf16_gemm: encodeRowsSplit('encode_bf16_gemm'),
 };
 
 /** The exports parts call (what a worker's instance must have): the `_part` exports and the kernels split on offset addresses. */
@@ -167,4 +196,5 @@ export const PART_EXPORTS: readonly string[] = [
   'gemm_part', 'sparse_gemm_nn_part', 'sparse_gemm_tn_part', 'masked_gemm_nt_part', 'transpose_part',
   'top_k_codes', 'relu', 'masked_add', 'add_scaled', 'adam_update', 'sgd_update', 'add_row_vector', 'code_delta',
   'bias_sigmoid', 'hidden_delta', 'jump_codes', 'row_norms', 'normalize_rows', 'gather_rows',
+  'encode_f32_rows', 'encode_f32_gemm', 'encode_bf16_rows', 'encode_bf16_gemm',
 ];

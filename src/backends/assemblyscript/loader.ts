@@ -40,7 +40,7 @@ export function createAssemblyScriptBackend(module: WebAssembly.Module, options:
     // each session its own shared memory, the shared build on it here and in every worker
     const instantiate = () => instantiateKernels(threads.module, sharedKernelMemory());
     const backend = checkedBackend('assemblyscript', (shape, params, architecture) => new AssemblyScriptSession(instantiate(), shape, params, architecture, instantiate, new SessionThreads(threads.module, threads.count, threads.cutoff)));
-    return { ...backend, createEncoder };
+    return { ...backend, createEncoder: (parts) => AsEncodeSession.create(module, parts, threads) };
   }
   const backend = checkedBackend('assemblyscript', (shape, params, architecture) => new AssemblyScriptSession(instantiateKernels(module), shape, params, architecture, () => instantiateKernels(module)));
   return { ...backend, createEncoder };

@@ -59,15 +59,23 @@ export class SessionThreads {
    * the workers' gemm scratch as persistent blocks, so it must come before any other persistent
    * block the session may later move (a moved arena keeps their addresses).
    */
-  bind(raw: KernelExports, arena: Arena): KernelExports {
+  bind(raw: KernelExports, arenaOrLater: Arena | (() => Arena)): KernelExports {
     const shared = raw as SharedExports;
     if (typeof shared.set_scratch !== 'function' || typeof shared.gemm_scratch_bytes !== 'function') {
       throw new Error('edge-sae: the shared kernel build lacks set_scratch; rebuild it with npm run build:wasm');
     }
-    if (this.scratchBlocks === null) {
-      const bytes = shared.gemm_scratch_bytes();
-      this.scratchBlocks = Array.from({ length: this.threads - 1 }, () => arena.allocatePersistent(bytes));
+    const bytes = (shared.gemm_scratch_bytes() + 15) & ~15;
+    // An arena not made yet (the encode session's is made from these exports): the workers' blocks
+    // are reserved above the module's heap base instead, and heap_base() answers above them.
+    let reserved = 0;
+    if (typeof arenaOrLater === 'function') {
+      const base = (raw.heap_base() + 15) & ~15;
+      this.scratchBlocks ??= Array.from({ length: this.threads - 1 }, (_, w) => base + w * bytes);
+      reserved = (this.threads - 1) * bytes + (base - raw.heap_base());
+    } else if (this.scratchBlocks === null) {
+      this.scratchBlocks = Array.from({ length: this.threads - 1 }, () => arenaOrLater.allocatePersistent(bytes));
     }
+    const arenaOf = typeof arenaOrLater === 'function' ? arenaOrLater : () => arenaOrLater;
     const blocks = this.scratchBlocks;
     this.pool.detach();
     const pool = this.pool;
@@ -76,13 +84,14 @@ export class SessionThreads {
     const cutoff = this.cutoff;
     const ctx: SplitContext = {
       threads,
-      scratch: (bytes) => arena.allocateScratch(bytes),
-      u32: (address) => arena.u32(address, 1)[0]!,
+      scratch: (size) => arenaOf().allocateScratch(size),
+      u32: (address) => arenaOf().u32(address, 1)[0]!,
     };
     const callPart = (part: KernelPart): void => {
       (raw as unknown as Record<string, (...args: number[]) => unknown>)[part.name]!(...part.args);
     };
     const wrapped: Record<string, unknown> = { ...raw };
+    if (reserved > 0) wrapped.heap_base = () => raw.heap_base() + reserved;
     for (const [name, split] of Object.entries(KERNEL_SPLITS)) {
       const whole = (raw as unknown as Record<string, (...args: number[]) => unknown>)[name];
       if (typeof whole !== 'function') continue;

@@ -28,6 +28,7 @@ import { architectureModule } from '../src/architectures/registry.js';
 import { Arena } from '../src/backends/assemblyscript/arena.js';
 import { instantiateKernels, sharedKernelMemory } from '../src/backends/assemblyscript/kernel-module.js';
 import { createAssemblyScriptBackend } from '../src/backends/assemblyscript/loader.js';
+import { createThreadedAssemblyScriptBackend } from '../src/backends/assemblyscript/threaded-backend.js';
 import { loadKernelModule, loadSharedKernelModule } from '../src/backends/assemblyscript/module-node.js';
 import { shutdownThreadPool } from '../src/backends/assemblyscript/thread-pool.js';
 import { SessionThreads } from '../src/backends/assemblyscript/threaded-kernels.js';
@@ -217,7 +218,7 @@ export async function benchThreads(): Promise<BenchRecord[]> {
   const module = await loadKernelModule();
   const backends = {
     '1 thread': createAssemblyScriptBackend(module),
-    '2 threads': createAssemblyScriptBackend(module, { threads: { module: shared.module, count: 2 } }),
+    '2 threads': createThreadedAssemblyScriptBackend(module, shared.module, 2),
   };
   const out: BenchRecord[] = [];
   try {

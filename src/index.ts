@@ -43,6 +43,7 @@ export * from './export/index.js';
 export { loadNodeBackend, nodeBackendProviders } from './backends/node-providers.js';
 export { memoisedProvider, resolveBackend, simdSupported, type BackendProvider, type BackendReport } from './backends/select.js';
 export { createAssemblyScriptBackend, type BackendThreads } from './backends/assemblyscript/loader.js';
+export { createThreadedAssemblyScriptBackend } from './backends/assemblyscript/threaded-backend.js';
 export { MAX_DEFAULT_THREADS, MAX_THREADS, type ThreadsReport } from './backends/assemblyscript/threads.js';
 export { shutdownThreadPool } from './backends/assemblyscript/thread-pool.js';
 export type * from './backends/types.js';

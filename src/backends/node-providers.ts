@@ -77,11 +77,11 @@ export async function loadNodeBackend(choice: BackendChoice, options: { threads?
 async function loadThreadedBackend(count: number): Promise<KernelBackend | string> {
   const unavailable = threadsUnavailableReason();
   if (unavailable !== null) return unavailable;
-  const [{ createAssemblyScriptBackend }, { loadKernelModule, loadSharedKernelModule }] = await Promise.all([
-    import('./assemblyscript/loader.js'),
+  const [{ createThreadedAssemblyScriptBackend }, { loadKernelModule, loadSharedKernelModule }] = await Promise.all([
+    import('./assemblyscript/threaded-backend.js'),
     import('./assemblyscript/module-node.js'),
   ]);
   const shared = await loadSharedKernelModule();
   if (shared.module === null) return shared.reason;
-  return createAssemblyScriptBackend(await loadKernelModule(), { threads: { module: shared.module, count } });
+  return createThreadedAssemblyScriptBackend(await loadKernelModule(), shared.module, count);
 }

@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARCHITECTURES, architectureModule } from '../../src/architectures/registry.js';
 import { createAssemblyScriptBackend } from '../../src/backends/assemblyscript/loader.js';
+import { createThreadedAssemblyScriptBackend } from '../../src/backends/assemblyscript/threaded-backend.js';
 import { loadKernelModule, loadSharedKernelModule } from '../../src/backends/assemblyscript/module-node.js';
 import { ranges } from '../../src/backends/assemblyscript/kernel-splits.js';
 import { shutdownThreadPool, threadPoolSize, threadSplitCalls } from '../../src/backends/assemblyscript/thread-pool.js';
@@ -29,7 +30,7 @@ beforeAll(async () => {
   if (shared.module === null) throw new Error(`the shared build is needed: ${shared.reason}`);
   sharedModule = shared.module;
   single = createAssemblyScriptBackend(module);
-  for (const count of [2, 3]) threaded.set(count, createAssemblyScriptBackend(module, { threads: { module: sharedModule, count, cutoff: { product: 0, stream: 0 } } }));
+  for (const count of [2, 3]) threaded.set(count, createThreadedAssemblyScriptBackend(module, sharedModule, count, { product: 0, stream: 0 }));
 });
 
 afterAll(() => shutdownThreadPool());
@@ -121,7 +122,7 @@ describe('threads: the single-thread bits for any thread count', () => {
   it('should split through the real cut-off at a size above it, with the same bits', () => {
     const module = architectureModule('relu');
     const shape = { inputSize: 256, hiddenSize: 1024 };
-    const defaultCutoff = createAssemblyScriptBackend(portable, { threads: { module: sharedModule, count: 2 } });
+    const defaultCutoff = createThreadedAssemblyScriptBackend(portable, sharedModule, 2);
     const params = module.initialise(shape, 3);
     const loss = lossFor('relu');
     const x = data(256, 256, 3);

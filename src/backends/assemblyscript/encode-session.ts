@@ -21,12 +21,12 @@ import type { EncoderParts, EncoderSession, LayerShape } from '../types.js';
 import { EncoderKernels, type EncodeKernelExports, type EncoderWeightValues } from './encoder-kernels.js';
 import type { Arena } from './arena.js';
 import { instantiateKernels, sharedKernelMemory } from './kernel-module.js';
-import { SessionThreads } from './threaded-kernels.js';
+import type { KernelThreads } from './kernel-threads.js';
 
 /** An encode session's threads: the shared build, and the session's share of the pool. */
 interface EncodeThreads {
   readonly module: WebAssembly.Module;
-  readonly session: SessionThreads;
+  readonly session: KernelThreads;
 }
 
 const F32 = 4;
@@ -88,10 +88,10 @@ export class AsEncodeSession implements EncoderSession {
   }
 
   /** An encode-only session, or null when the architecture's encoder is not linear + activation. */
-  static create(module: WebAssembly.Module, parts: EncoderParts, threads?: { module: WebAssembly.Module; count: number; cutoff?: ConstructorParameters<typeof SessionThreads>[2] }): AsEncodeSession | null {
+  static create(module: WebAssembly.Module, parts: EncoderParts, threads?: { module: WebAssembly.Module; count: number; sessionThreads(): KernelThreads }): AsEncodeSession | null {
     const encoder = linearEncoderOf(parts.architecture.architecture);
     if (encoder === null) return null;
-    const on = threads !== undefined && threads.count > 1 ? { module: threads.module, session: new SessionThreads(threads.module, threads.count, threads.cutoff) } : undefined;
+    const on = threads !== undefined && threads.count > 1 ? { module: threads.module, session: threads.sessionThreads() } : undefined;
     return new AsEncodeSession(module, parts, encoder, on);
   }
 

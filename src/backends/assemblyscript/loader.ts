@@ -8,17 +8,19 @@ import type { KernelBackend } from '../types.js';
 import { instantiateKernels, sharedKernelMemory } from './kernel-module.js';
 import { AsEncodeSession } from './encode-session.js';
 import { AssemblyScriptSession } from './session.js';
-import type { KernelSplit } from './kernel-splits.js';
-import { SessionThreads } from './threaded-kernels.js';
+import type { KernelThreads } from './kernel-threads.js';
 
-/** Threads for every session of a backend (Node: node-providers.ts makes these). */
+/**
+ * Threads for every session of a backend, Node only (threaded-backend.ts makes these, so that this
+ * file, which the Worker and the browser bundle, imports no thread code).
+ */
 export interface BackendThreads {
   /** The shared-memory build (build/kernels-shared.wasm). */
   readonly module: WebAssembly.Module;
   /** Threads a session computes on (2 or more). */
   readonly count: number;
-  /** The smallest calls split, by kind (default SPLIT_CUTOFF; tests pass 0 to split every call). */
-  readonly cutoff?: Readonly<Record<KernelSplit['kind'], number>>;
+  /** A session's threads (one per session). */
+  sessionThreads(): KernelThreads;
 }
 
 /**
@@ -39,7 +41,7 @@ export function createAssemblyScriptBackend(module: WebAssembly.Module, options:
   if (threads !== undefined && threads.count > 1) {
     // each session its own shared memory, the shared build on it here and in every worker
     const instantiate = () => instantiateKernels(threads.module, sharedKernelMemory());
-    const backend = checkedBackend('assemblyscript', (shape, params, architecture) => new AssemblyScriptSession(instantiate(), shape, params, architecture, instantiate, new SessionThreads(threads.module, threads.count, threads.cutoff)));
+    const backend = checkedBackend('assemblyscript', (shape, params, architecture) => new AssemblyScriptSession(instantiate(), shape, params, architecture, instantiate, threads.sessionThreads()));
     return { ...backend, createEncoder: (parts) => AsEncodeSession.create(module, parts, threads) };
   }
   const backend = checkedBackend('assemblyscript', (shape, params, architecture) => new AssemblyScriptSession(instantiateKernels(module), shape, params, architecture, () => instantiateKernels(module)));

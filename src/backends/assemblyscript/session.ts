@@ -23,7 +23,7 @@ import { sizeOf } from '../types.js';
 import type { AdamState, Architecture, BackendSession, ForwardResult, GradientResult, LayerShape, LossConfig, LossTerms, OptimizerConfig, ParameterName, Parameters } from '../types.js';
 import { Arena } from './arena.js';
 import type { KernelExports } from './kernel-module.js';
-import type { SessionThreads } from './threaded-kernels.js';
+import type { KernelThreads } from './kernel-threads.js';
 
 const F32 = 4;
 
@@ -77,7 +77,7 @@ export class AssemblyScriptSession implements BackendSession {
     /** A fresh instance of the same module, for `compact`; without it the memory only grows. */
     private readonly renew?: () => KernelExports,
     /** Worker threads the kernels split their calls across (threaded-kernels.ts); absent: one thread. */
-    private readonly threads?: SessionThreads,
+    private readonly threads?: KernelThreads,
   ) {
     this.shape = shape;
     this.kernels = kernels;

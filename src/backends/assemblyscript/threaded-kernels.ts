@@ -9,6 +9,7 @@
  */
 import type { KernelExports } from '../../architectures/kernel-exports.js';
 import type { Arena } from './arena.js';
+import type { KernelThreads } from './kernel-threads.js';
 import { KERNEL_SPLITS, PART_EXPORTS, type KernelSplit, type SplitContext } from './kernel-splits.js';
 import { PoolSession, type KernelPart } from './thread-pool.js';
 
@@ -37,7 +38,7 @@ interface SharedExports extends KernelExports {
  * Threads for one session: bind it to the session's instance and arena (again after the session
  * moves to a fresh instance), release it when the session is disposed.
  */
-export class SessionThreads {
+export class SessionThreads implements KernelThreads {
   private readonly pool: PoolSession;
   /** Each worker's gemm scratch (PANEL, EDGE) block, persistent in the session's memory. */
   private scratchBlocks: number[] | null = null;

@@ -13,3 +13,4 @@ export * from './sparse-gemm';
 export * from './jump-codes';
 export * from './encode-float';
 export * from './encode-int8';
+export * from './batch-top-k';

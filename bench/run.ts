@@ -16,7 +16,7 @@
  * (sweep.bench.ts: 4 trials through `edge-sae sweep`, --jobs 2 against --jobs 1; ≈ 15 s), streaming
  * (streaming.bench.ts: training streamed from a file against rows in memory at 784→196; ≈ 40 s),
  * workerd-data (workerd-data.bench.ts: upload and batch encode through wrangler dev; ≈ 60 s),
- * sae-step (sae-step.bench.ts: one training step of sigmoid, relu and topk at 256 × 768 → 6144 on
+ * sae-step (sae-step.bench.ts: one training step of sigmoid, relu, topk and batchtopk at 256 × 768 → 6144 on
  * AssemblyScript and tfjs-wasm, paired ratios; ≈ 60–90 s), encode-kernels (encode-kernels.ts: the
  * encode kernels' z + ReLU in f32, bf16 and int8 against onnxruntime-web and the read-bandwidth floor,
  * at 768 → 24576 and 2304 → 16384; the rows/GEMM crossover), threads (threads.bench.ts: 2 threads against 1,

@@ -1,7 +1,9 @@
 /**
  * The SAE training step (issue 16): one Adam step on the full batch at m = 256 rows, n = 768 →
- * h = 6144 (4.7 M parameters) of `sigmoid`, `relu` and `topk` (k = 32, auxK as the options table
- * says), on the AssemblyScript kernels and on tfjs-backend-wasm doing the same math.
+ * h = 6144 (4.7 M parameters) of `sigmoid`, `relu`, `topk` and `batchtopk` (k = 32, auxK as the
+ * options table says), on the AssemblyScript kernels and on tfjs-backend-wasm doing the same math.
+ * batchtopk's step is topk's with the batch-wide selection (a radix select over the m·h codes)
+ * in place of each row's, and θ's running mean (the batch's smallest code) after the update.
  *
  * Every backend is driven through its session directly (createSession, setTrainingData, then
  * trainStep(null, …)), as training.bench.ts does. The parameters are the model's own
@@ -32,8 +34,8 @@ import { median, pairedRatio, randomArray, timeInterleavedRounds, type BenchReco
 export const SAE_STEP_SHAPE = { inputSize: 768, hiddenSize: 6144, rows: 256 } as const;
 export const SAE_STEP_K = 32;
 export const SAE_STEP_BACKENDS: readonly BackendName[] = ['assemblyscript', 'tfjs-wasm'];
-/** What is timed: the three architectures, and topk with the AuxK pass running. */
-export const SAE_STEP_VARIANTS = ['sigmoid', 'relu', 'topk', 'topk+auxK'] as const;
+/** What is timed: the four architectures, and topk with the AuxK pass running. */
+export const SAE_STEP_VARIANTS = ['sigmoid', 'relu', 'topk', 'topk+auxK', 'batchtopk'] as const;
 export type SaeStepVariant = (typeof SAE_STEP_VARIANTS)[number];
 
 export interface SaeStepBenchOptions {
@@ -118,6 +120,8 @@ export async function benchSaeStep(options: SaeStepBenchOptions = {}): Promise<B
   ratio('topk+auxK / sigmoid (assemblyscript)', key(as, 'topk+auxK'), key(as, 'sigmoid'));
   for (const variant of variants) ratio(`tfjs-wasm / assemblyscript (${variant})`, key(tw, variant), key(as, variant));
   ratio('topk / relu (tfjs-wasm)', key(tw, 'topk'), key(tw, 'relu'));
+  ratio('batchtopk / topk (assemblyscript)', key(as, 'batchtopk'), key(as, 'topk'));
+  ratio('batchtopk / topk (tfjs-wasm)', key(tw, 'batchtopk'), key(tw, 'topk'));
   for (const r of records) console.log(`[sae-step] ${r.name}  ${r.backend}  ${r.figure.toFixed(r.unit === 'ms' ? 1 : 2)} ${r.unit}`);
   return records;
 }

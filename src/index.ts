@@ -18,6 +18,8 @@ import { SparseAutoencoder } from './model/sparse-autoencoder.js';
 
 export { SparseAutoencoder } from './model/sparse-autoencoder.js';
 export type { CreateOptions, DataInput, FitExtras, FitResult, StreamingSlice, TrainingProgress, TrainingSlice } from './model/sparse-autoencoder.js';
+export { selectSparse, toFeatureLists, fromFeatureLists, type SparseCodes, type SparseSelection, type FeatureList } from './model/sparse-codes.js';
+export { sparseCodesToBytes, denseCodesToBytes, codesFromBytes } from './model/codes-binary.js';
 export { StreamingRun, shardOrder, streamedStepsPerEpoch } from './model/streaming-run.js';
 export {
   DEFAULT_MODEL_CONFIG,

@@ -4,7 +4,7 @@ import { flagOf, MODEL_OPTIONS, TRAINING_OPTIONS, type OptionSpec, type Range } 
 function range(spec: OptionSpec): string {
   if (spec.type === 'choice') return spec.choices.map((c) => `\`${c}\``).join(' \\| ');
   const r: Range = spec.range;
-  const kind = spec.type === 'integer' ? 'integer' : 'number';
+  const kind = spec.type === 'integer' ? 'integer' : spec.type === 'integers' ? 'integers (12,12,24), each' : 'number';
   if (r.min !== undefined && r.max !== undefined) return `${kind} in ${r.minExclusive ? '(' : '['}${r.min}, ${r.max}${r.maxExclusive ? ')' : ']'}`;
   if (r.min !== undefined) return `${kind} ${r.minExclusive ? '>' : '≥'} ${r.min}`;
   return kind;
@@ -13,7 +13,7 @@ function range(spec: OptionSpec): string {
 function rows(group: string, table: Record<string, OptionSpec>): string[] {
   return Object.entries(table).map(
     ([key, spec]) =>
-      `| \`${group}.${key}\` | ${range(spec)} | ${spec.default === null ? '—' : `\`${spec.default}\``} | \`--${flagOf(key, spec)}\` | ${spec.description} |`,
+      `| \`${group}.${key}\` | ${range(spec)} | ${spec.default === null ? '—' : Array.isArray(spec.default) ? spec.default.join(',') || 'none' : `\`${spec.default}\``} | \`--${flagOf(key, spec)}\` | ${spec.description} |`,
   );
 }
 

@@ -19,21 +19,26 @@ interface LimitSpec {
 
 /** Every limit of the API and the jobs: the single source of its var name, default and meaning. */
 export const LIMIT_VARS = {
-  maxBodyBytes: { name: 'MAX_BODY_BYTES', default: 4 * 1024 * 1024, description: 'Largest request body on any route except import, in bytes.' },
-  // 16 MiB holds any binary model up to maxParameters with Adam's state (12 bytes a parameter) and
-  // JSON files up to ≈ 450k parameters with it (≈ 37 bytes a parameter); docs/API.md, Storage.
-  maxModelBytes: { name: 'MAX_MODEL_BYTES', default: 16 * 1024 * 1024, description: 'Largest model file accepted by POST /v1/models/import, in bytes, either form: every binary model up to MAX_PARAMETERS with its Adam state (12 bytes a parameter), JSON files up to ≈ 450,000 parameters with it (≈ 37 bytes a parameter).' },
+  // The Worker's memory is one isolate's 128 MB, shared by the bundle, the model cache and the request
+  // in flight; the byte limits below are chosen so their sum stays under it (docs/API.md, Storage).
+  maxBodyBytes: { name: 'MAX_BODY_BYTES', default: 4 * 1024 * 1024, description: 'Largest request body on any route except import, in bytes (4 MiB: JSON rows parse to ≈ 3× their text in the isolate).' },
+  // 24 MiB holds a binary model of MAX_INFERENCE_BYTES without Adam's state (imported SAEs have none),
+  // or one of 8 MiB with it (12 bytes a parameter). Measured in workerd (bench/workerd-sparse.json):
+  // importing a 16.7 MB file grew workerd by 84 MB (the body, the stored copy, the session).
+  maxModelBytes: { name: 'MAX_MODEL_BYTES', default: 24 * 1024 * 1024, description: 'Largest model file accepted by POST /v1/models/import, in bytes, either form (24 MiB: the body is held whole while it is checked, beside the binary copy stored and the session built from it; a binary file is 4 bytes a parameter, 12 with Adam\'s state; JSON ≈ 12 bytes a parameter without it, ≈ 37 with it).' },
+  maxInferenceBytes: { name: 'MAX_INFERENCE_BYTES', default: 16 * 1024 * 1024, description: 'Largest model the Worker imports and serves, in bytes of what inference reads: its weights, biases and scaling as float32 (16 MiB ≈ 4.2 million parameters, 768 → 2,716). Measured in workerd: a cold encode of such a model grew it by 55 MB at its peak, one of 32 MiB by 104 MB, too near the isolate\'s 128 MB (docs/API.md, Storage).' },
   maxRows: { name: 'MAX_ROWS', default: 10_000, description: 'Most data rows in one request.' },
-  maxColumns: { name: 'MAX_COLUMNS', default: 1_024, description: 'Most columns (input size n).' },
-  maxCells: { name: 'MAX_CELLS', default: 500_000, description: 'Most numbers (rows × columns) in one request.' },
-  maxHiddenSize: { name: 'MAX_HIDDEN_SIZE', default: 4_096, description: 'Largest hidden size h.' },
-  maxParameters: { name: 'MAX_PARAMETERS', default: 1_000_000, description: 'Most learned parameters of a model: 2·n·h + n + h (784→196 MNIST: 308,308).' },
+  maxColumns: { name: 'MAX_COLUMNS', default: 4_096, description: 'Most columns (input size n) of data and of a model (4,096: the residual streams of the public SAEs, 768 to 2,304, fit; MAX_CELLS bounds a request\'s numbers).' },
+  maxCells: { name: 'MAX_CELLS', default: 500_000, description: 'Most numbers (rows × columns) in one request (2 MB as float32; ≈ 4 MiB of JSON text).' },
+  maxHiddenSize: { name: 'MAX_HIDDEN_SIZE', default: 4_096, description: 'Largest hidden size h a request or job trains (imported models are bounded by MAX_INFERENCE_BYTES instead).' },
+  maxParameters: { name: 'MAX_PARAMETERS', default: 1_000_000, description: 'Most learned parameters of a model trained in the Worker (synchronously, by a job, or a continued run of an imported model): 2·n·h + n + h (784→196 MNIST: 308,308). Training holds 16 bytes a parameter (weights, gradients, Adam\'s two moments) beside the 12-byte file it reads: 28 MB at 10⁶.' },
   maxEpochs: { name: 'MAX_EPOCHS', default: 10_000, description: 'Most epochs in one synchronous training request.' },
   maxTrainFlops: { name: 'MAX_TRAIN_FLOPS', default: 2e10, description: 'Synchronous work budget: estimated floating-point operations of one training request, ≈ 12·rows·n·h·epochs.' },
   maxListLimit: { name: 'MAX_LIST_LIMIT', default: 100, description: 'Largest page of a listing: GET /v1/models, /v1/datasets, /v1/keys, /v1/audit.', over: '422' },
   modelCacheEntries: { name: 'MODEL_CACHE_ENTRIES', default: 16, description: 'Models kept decoded in one isolate\'s cache.', over: '(evicts)' },
-  modelCacheParameters: { name: 'MODEL_CACHE_PARAMETERS', default: 2_000_000, description: 'Total parameters the isolate\'s model cache may hold.', over: '(evicts)' },
+  modelCacheBytes: { name: 'MODEL_CACHE_BYTES', default: 48 * 1024 * 1024, description: 'Bytes of kernel memory the isolate\'s model cache may hold, least recently used evicted first (48 MiB: with one cold load of MAX_INFERENCE_BYTES read beside it, ≈ 64 MiB of the 128 MB isolate). A model serving inference weighs its inference bytes plus 2 MiB of scratch; one just trained holds its gradients and moments too (16 bytes a parameter). Room for a model is made before it is loaded.', over: '(evicts)' },
   modelCacheRevalidateMs: { name: 'MODEL_CACHE_REVALIDATE_MS', default: 5_000, description: 'How long a cached model serves encode without reading R2 at all, in ms; after it, one metadata read re-confirms its version. Another isolate\'s retrain or delete is seen within this window (this isolate\'s at once); 1 = check on every request.', over: '—' },
+  decodeRangeReads: { name: 'DECODE_RANGE_READS', default: 16, description: 'Most R2 range reads one sparse decode makes for the decoder rows its features name: nearby rows are read together, and beyond this count the smallest gaps between them are read too (streamed, one row held at a time).', over: '(merges reads)' },
   maxDatasetBytes: { name: 'MAX_DATASET_BYTES', default: 32 * 1024 * 1024, description: 'Largest body of POST /v1/datasets (a dataset sent in one request), in bytes.' },
   maxDatasetRows: { name: 'MAX_DATASET_ROWS', default: 2 ** 31, description: 'Most rows of a stored dataset.' },
   maxDatasetCells: { name: 'MAX_DATASET_CELLS', default: 2 ** 31, description: 'Most numbers (rows × columns) of a stored dataset (8 GiB as float32, 2 GiB as uint8).' },
@@ -151,6 +156,14 @@ export function checkModelSize(limits: Limits, inputSize: number, hiddenSize: nu
   const params = parameterCount(inputSize, hiddenSize);
   if (params > limits.maxParameters) {
     throw limitExceeded('maxParameters', limits, `A model with ${inputSize} inputs and ${hiddenSize} hidden units has ${params} parameters; it`, true);
+  }
+}
+
+/** Checks the bytes a model's inference reads against MAX_INFERENCE_BYTES and its input size against MAX_COLUMNS; throws 413. */
+export function checkInferenceSize(limits: Limits, inputSize: number, bytes: number): void {
+  if (inputSize > limits.maxColumns) throw limitExceeded('maxColumns', limits, `The model takes ${inputSize} inputs; it`);
+  if (bytes > limits.maxInferenceBytes) {
+    throw limitExceeded('maxInferenceBytes', limits, `The model's weights, biases and scaling take ${bytes} bytes as float32; it`);
   }
 }
 

@@ -3,8 +3,11 @@
  * Keyed by id and version. A warm encode reads no storage at all while its entry was validated
  * (its version read from R2 metadata) within MODEL_CACHE_REVALIDATE_MS; after that the next
  * request re-reads the version (cheap, no body), so another isolate's retrain or delete is served
- * stale for at most that long. This isolate's own retrain and delete invalidate at once. Bounded by entries and by total parameters (the memory that matters);
- * evicted models are disposed (freeing their wasm memory or tensors).
+ * stale for at most that long. This isolate's own retrain and delete invalidate at once. Bounded by
+ * entries and by bytes (MODEL_CACHE_BYTES: each entry weighs the kernel memory its model holds), least
+ * recently used evicted first; evicted models are disposed (freeing their wasm memory or tensors).
+ * `makeRoom` evicts before a cold load, so the cache and the model being loaded fit the bound
+ * together rather than one after the other.
  *
  * Models are used synchronously between a `get` and the end of the use, so an eviction by a
  * concurrent request (which can only run at an await) never disposes a model in use.
@@ -67,7 +70,7 @@ export class ModelCache<M extends CachedModel> {
   }
 
   /**
-   * Stores a model (weight: its parameter count). Other versions of the id are dropped. A model
+   * Stores a model (weight: the bytes it holds). Other versions of the id are dropped. A model
    * heavier than the whole cache is not kept; the return says whether the cache took ownership.
    */
   set(id: string, version: number, model: M, weight: number): boolean {
@@ -77,6 +80,17 @@ export class ModelCache<M extends CachedModel> {
     this.totalWeight += weight;
     this.evict(model);
     return true;
+  }
+
+  /**
+   * Evicts least recently used models until `weight` more fits the bound (called before loading a
+   * model of that weight, so the load does not stack on a full cache). Models in use are safe: see the top.
+   */
+  makeRoom(weight: number): void {
+    for (const [cacheKey, entry] of this.entries) {
+      if (this.totalWeight + weight <= this.maxWeight) break;
+      this.remove(cacheKey, entry);
+    }
   }
 
   /** Drops (and disposes) every version of a model. */

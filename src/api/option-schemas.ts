@@ -13,6 +13,7 @@ export function typeSchema<S extends OptionSpec>(spec: S): z.ZodType<ValueOf<S>,
   const meta = { description: describe(spec) };
   if (spec.type === 'choice') return z.enum(spec.choices).meta(meta) as unknown as z.ZodType<ValueOf<S>, ValueOf<S>>;
   if (spec.type === 'number') return z.number().meta(meta) as unknown as z.ZodType<ValueOf<S>, ValueOf<S>>;
+  if (spec.type === 'integers') return z.array(z.number().refine(Number.isInteger, { message: 'must be an integer' })).meta(meta) as unknown as z.ZodType<ValueOf<S>, ValueOf<S>>;
   // Any integer-valued number (zod's .int() also refuses integers above 2^53, which are a limit's business).
   return z.number().refine(Number.isInteger, { message: 'must be an integer' }).meta({ ...meta, type: 'integer' }) as unknown as z.ZodType<ValueOf<S>, ValueOf<S>>;
 }
@@ -20,6 +21,8 @@ export function typeSchema<S extends OptionSpec>(spec: S): z.ZodType<ValueOf<S>,
 /** The same as a query parameter (text): numbers coerced from their decimal form. */
 export function queryTypeSchema<S extends OptionSpec>(spec: S): z.ZodType<ValueOf<S>, string> {
   if (spec.type === 'choice') return typeSchema(spec) as unknown as z.ZodType<ValueOf<S>, string>;
+  // a list as text: 12,12,24
+  if (spec.type === 'integers') return z.string().meta({ description: describe(spec) }).transform((text) => text.split(',').map((item) => Number(item.trim()))) as unknown as z.ZodType<ValueOf<S>, string>;
   const number = z.coerce.number().meta({ description: describe(spec) });
   return (spec.type === 'integer' ? number.refine(Number.isInteger, { message: 'must be an integer' }) : number) as unknown as z.ZodType<ValueOf<S>, string>;
 }

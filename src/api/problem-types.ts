@@ -17,6 +17,7 @@ export const PROBLEM_TYPES = {
   'rate-limited': 'the token\'s request rate is over the limit, or its client address sent too many managed keys the Worker had not seen (429, `Retry-After`)',
   'too-many-jobs': 'starting these jobs (one, or a sweep\'s trials) would pass MAX_RUNNING_JOBS, the jobs running at once in the deployment (429, `Retry-After`; `limit`, `value` and `running` name it)',
   'model-not-found': 'no model with that id (404)',
+  'feature-not-found': 'the model has no feature with that number: `j` is a whole number but not below its hiddenSize (404)',
   'dataset-not-found': 'no dataset with that id (404), or it was deleted while a job trained on it',
   'dataset-corrupt': 'a stored dataset fails its own check: a shard missing, of another length than its manifest says, or (shard 0) another SHA-256; a download is refused before it starts (409, the shard named)',
   'job-not-found': 'no job with that id (404)',

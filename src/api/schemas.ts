@@ -70,6 +70,62 @@ export const InputsRequestSchema = z
   })
   .openapi('InputsRequest');
 
+/** encode's body: the rows, and optionally which features of each row to answer (a sparse answer). */
+export const EncodeRequestSchema = z
+  .object({
+    inputs: MatrixSchema.optional(),
+    input: RowSchema.optional(),
+    top: z.number().int().min(1).optional().openapi({ description: 'Answer each row\'s K largest features only (a whole number from 1 to the model\'s hiddenSize; a larger one is 422): `features`, value descending, ties by index ascending. Exactly K a row (zeros too, when fewer are active).' }),
+    threshold: z.number().optional().openapi({ description: 'Answer only the features whose value is strictly above this (a finite number). With `top`: the K largest of those, so at most K a row.' }),
+  })
+  .strict()
+  .refine((body) => (body.inputs === undefined) !== (body.input === undefined), {
+    message: 'give exactly one of "inputs" (an array of rows) or "input" (one row)',
+  })
+  .openapi('EncodeRequest');
+
+/** One row of a sparse answer: features and their values, in the same order. */
+export const FeatureListSchema = z
+  .object({
+    indices: z.array(z.number().int()).openapi({ description: 'Feature (hidden unit) numbers, 0 to hiddenSize − 1.' }),
+    values: z.array(z.number()).openapi({ description: 'Their codes, as many as indices.' }),
+  })
+  .openapi('FeatureList');
+
+export const SparseEncodeResponseSchema = z
+  .object({ features: z.array(FeatureListSchema).openapi({ description: 'One entry per input row: its selected features, value descending, ties by index ascending.' }) })
+  .openapi('SparseEncodeResponse');
+
+/** decode's body: sparse codes (encode's `features`), or dense codes. */
+export const DecodeRequestSchema = z
+  .object({
+    features: z.array(FeatureListSchema).optional().openapi({ description: 'Sparse codes, as encode with top or threshold answers them: one { indices, values } per row (any order, each index at most once). Only the decoder rows they name are read.' }),
+    codes: MatrixSchema.optional().openapi({ description: 'Dense codes: hiddenSize numbers a row.' }),
+  })
+  .strict()
+  .refine((body) => (body.features === undefined) !== (body.codes === undefined), {
+    message: 'give exactly one of "features" (sparse rows) or "codes" (dense rows)',
+  })
+  .openapi('DecodeRequest');
+
+export const DecodeResponseSchema = z
+  .object({ outputs: z.array(z.array(z.number())).openapi({ description: 'decode(codes) in the caller\'s original scale, one row per row of codes.' }) })
+  .openapi('DecodeResponse');
+
+export const FeatureParamsSchema = z.object({
+  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'q3x7w2mbn4d5kfy6hj2a7c5v3t4rplzs' }),
+  j: z.string().openapi({ param: { name: 'j', in: 'path' }, example: '42', description: 'The feature (hidden unit), 0 to hiddenSize − 1.' }),
+});
+
+export const FeatureResponseSchema = z
+  .object({
+    feature: z.number().int(),
+    decoder: z.array(z.number()).openapi({ description: 'Row j of the decoder W2 (inputSize numbers): the direction feature j adds to the reconstruction, in the model\'s scaled input space (before the inverse of its normalisation).' }),
+    encoderBias: z.number().openapi({ description: 'b1[j], the encoder bias of feature j.' }),
+    threshold: z.number().optional().openapi({ description: 'jumprelu: θ[j], the threshold feature j must exceed to fire.' }),
+  })
+  .openapi('Feature');
+
 export const ModelIdParamsSchema = z.object({
   id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'q3x7w2mbn4d5kfy6hj2a7c5v3t4rplzs' }),
 });

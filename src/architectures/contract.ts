@@ -94,6 +94,12 @@ export interface BaseLossConfig {
   readonly l0Coefficient?: number;
   /** jumprelu: ε, the width of the rectangle kernel of θ's pseudo-derivatives. */
   readonly bandwidth?: number;
+  /** batchtopk, matryoshka: β of θ's running mean of the batches' smallest kept code. */
+  readonly thresholdDecay?: number;
+  /** batchtopk, matryoshka: training steps before θ's running mean starts. */
+  readonly thresholdStart?: number;
+  /** matryoshka: the sizes of the nested groups of units (their sum is h); absent: one group. */
+  readonly groupSizes?: readonly number[];
   /** ρ: target mean activation of each hidden unit, in (0, 1). */
   readonly sparsityTarget: number;
   /** β: weight of the KL sparsity penalty. */
@@ -187,8 +193,11 @@ export interface AsKernels {
    * terms (of the parameters as they are), the address of ρ̂ [h] and of the batch's codes [m×h].
    */
   backward(ctx: AsContext, x: number, m: number, loss: BaseLossConfig): { terms: LossTerms; rhoHat: number; hidden: number };
-  /** What a training step does after the optimizer's update (topk: unit-norm decoder rows). */
-  afterUpdate?(ctx: AsContext): void;
+  /**
+   * What a training step does after the optimizer's update (topk: unit-norm decoder rows;
+   * batchtopk: θ's running mean, from the step's codes `hidden` [rows×h], backward's).
+   */
+  afterUpdate?(ctx: AsContext, step: { hidden: number; rows: number; loss: BaseLossConfig }): void;
 }
 
 // --- the tfjs backends ----------------------------------------------------------------------
@@ -198,7 +207,7 @@ export interface AsKernels {
  * modules import no tfjs code themselves). A list, not the whole namespace: the Worker's bundle
  * keeps only what is named here (src/backends/tfjs/ops.ts). An architecture that needs another op adds it there.
  */
-export type TfNamespace = Pick<typeof Tf, 'abs' | 'add' | 'broadcastTo' | 'cast' | 'clipByValue' | 'cumsum' | 'div' | 'equal' | 'expandDims' | 'fill' | 'greater' | 'less' | 'lessEqual' | 'log' | 'logicalAnd' | 'logicalOr' | 'matMul' | 'mean' | 'mul' | 'onesLike' | 'relu' | 'reshape' | 'scalar' | 'slice' | 'sqrt' | 'square' | 'stack' | 'sub' | 'sum' | 'tensor1d' | 'topk' | 'transpose' | 'where' | 'zerosLike'> & { readonly fused: Pick<typeof Tf.fused, 'matMul'> };
+export type TfNamespace = Pick<typeof Tf, 'abs' | 'add' | 'broadcastTo' | 'cast' | 'clipByValue' | 'concat' | 'cumsum' | 'div' | 'equal' | 'expandDims' | 'fill' | 'greater' | 'less' | 'lessEqual' | 'log' | 'logicalAnd' | 'logicalOr' | 'matMul' | 'mean' | 'min' | 'mul' | 'onesLike' | 'relu' | 'reshape' | 'scalar' | 'slice' | 'sqrt' | 'square' | 'stack' | 'sub' | 'sum' | 'tensor1d' | 'topk' | 'transpose' | 'where' | 'zerosLike'> & { readonly fused: Pick<typeof Tf.fused, 'matMul'> };
 
 /** What a tfjs session lends an architecture's ops: tfjs-core, its parameter variables, the dead-unit counts. */
 export interface TfjsContext {
@@ -227,8 +236,8 @@ export interface TfjsKernels {
   encode(ctx: TfjsContext, x: Tf.Tensor2D): Tf.Tensor2D;
   decode(ctx: TfjsContext, a: Tf.Tensor2D): Tf.Tensor2D;
   batchGradients(ctx: TfjsContext, x: Tf.Tensor2D, m: number, loss: BaseLossConfig): TfjsBatchGradients;
-  /** What a training step does after the optimizer's update (topk: unit-norm decoder rows). */
-  afterUpdate?(ctx: TfjsContext): void;
+  /** What a training step does after the optimizer's update (topk: unit-norm decoder rows; batchtopk: θ's running mean from the step's codes). */
+  afterUpdate?(ctx: TfjsContext, step: { hidden: Tf.Tensor2D; rows: number; loss: BaseLossConfig }): void;
 }
 
 // --- exports --------------------------------------------------------------------------------
@@ -309,8 +318,8 @@ export interface ArchitectureModule {
   checkSessionArchitecture(architecture: BaseArchitecture, hiddenSize: number): string | null;
   /** How a session's architecture reads in messages ("topk with k = 3"). */
   describeSession(architecture: BaseArchitecture): string;
-  /** A problem of the loss fields this architecture reads, or null (`method: loss.auxK must …`). */
-  checkLoss(method: string, loss: BaseLossConfig): string | null;
+  /** A problem of the loss fields this architecture reads, or null (`method: loss.auxK must …`); h: the session's hidden size. */
+  checkLoss(method: string, loss: BaseLossConfig, hiddenSize: number): string | null;
   /** The loss fields a backend takes for a config of this architecture. */
   lossFields(config: BaseLossConfig): BaseLossConfig;
   readonly assemblyscript: AsKernels;

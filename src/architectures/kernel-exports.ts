@@ -50,4 +50,8 @@ export interface KernelExports {
   // jumprelu (assembly/jump-codes.ts)
   jump_codes(z: number, theta: number, a: number, rows: number, cols: number): void;
   jump_delta(dZ: number, z: number, theta: number, gTheta: number, rows: number, cols: number, inverseBandwidth: number, l0: number): number;
+  // batchtopk and matryoshka (assembly/batch-top-k.ts)
+  batch_top_k_codes(z: number, a: number, hist: number, count: number, keep: number): void;
+  min_positive(a: number, count: number): number;
+  copy_block(src: number, srcStride: number, dst: number, dstStride: number, rows: number, cols: number): void;
 }

@@ -4,8 +4,10 @@
  * table, the model, the backends' sessions, the model file, the exports, the API's schemas, the
  * CLI's flags, the docs), as SAELens registers each of its SAE classes with its config class.
  */
+import { batchtopk } from './batchtopk/index.js';
 import type { ArchitectureModule } from './contract.js';
 import { jumprelu } from './jumprelu/index.js';
+import { matryoshka } from './matryoshka/index.js';
 import { relu } from './relu/index.js';
 import { sigmoid } from './sigmoid/index.js';
 import { topk } from './topk/index.js';
@@ -15,6 +17,8 @@ export const ARCHITECTURE_MODULES = {
   relu,
   topk,
   jumprelu,
+  batchtopk,
+  matryoshka,
 } as const satisfies Record<string, ArchitectureModule>;
 
 export type ArchitectureName = keyof typeof ARCHITECTURE_MODULES;

@@ -175,7 +175,7 @@ class CheckedSession implements BackendSession {
     if (named.architecture !== this.architecture.architecture || named.k !== this.architecture.k) {
       throw new RangeError(`${method}: loss is for ${show(named)} but the session computes ${show(this.architecture)}`);
     }
-    const problem = architectureModule(named.architecture).checkLoss(method, loss);
+    const problem = architectureModule(named.architecture).checkLoss(method, loss, this.shape.hiddenSize);
     if (problem !== null) throw new RangeError(problem);
   }
 

@@ -12,7 +12,7 @@ export class UsageError extends InputError {
 }
 
 /** `flag` takes no value (--quiet); `size` is WIDTHxHEIGHT (--shape 28x28). */
-export type OptionKind = 'path' | 'integer' | 'number' | 'choice' | 'flag' | 'size' | 'text';
+export type OptionKind = 'path' | 'integer' | 'integers' | 'number' | 'choice' | 'flag' | 'size' | 'text';
 
 export interface OptionSpec {
   /** The flag without its dashes, kebab-case: "batch-size". */
@@ -67,6 +67,12 @@ export class ParsedOptions {
     return this.values[name] !== undefined;
   }
 
+  /** A list of whole numbers given as 12,12,24 (parse checked its form). */
+  integers(name: string): number[] | undefined {
+    const value = this.values[name];
+    return value === undefined ? undefined : value.split(',').map(Number);
+  }
+
   choice<T extends string>(name: string): T | undefined {
     return this.values[name] as T | undefined;
   }
@@ -111,6 +117,9 @@ function checkValue(spec: OptionSpec, raw: string): string {
     case 'integer':
       if (!INTEGER.test(value)) throw new UsageError(`${flag}: expected a whole number, got ${JSON.stringify(raw)}`);
       return value;
+    case 'integers':
+      if (!/^\d+(,\d+)*$/.test(value.replace(/\s+/g, ''))) throw new UsageError(`${flag}: expected whole numbers separated by commas, such as 12,12,24, got ${JSON.stringify(raw)}`);
+      return value.replace(/\s+/g, '');
     case 'number':
       if (!DECIMAL.test(value) || !Number.isFinite(Number(value))) {
         throw new UsageError(`${flag}: expected a number, got ${JSON.stringify(raw)}`);

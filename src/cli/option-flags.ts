@@ -8,7 +8,7 @@ import { ConfigError } from '../errors.js';
 import { resolveModelConfig, resolveTrainingOptions, type ModelConfig, type TrainingOptions } from '../model/config.js';
 import { UsageError, type ParsedOptions, type OptionSpec } from './args.js';
 
-const placeholder = (spec: TableOption) => (spec.type === 'choice' ? spec.choices.join('|') : spec.type === 'integer' ? 'N' : 'X');
+const placeholder = (spec: TableOption) => (spec.type === 'choice' ? spec.choices.join('|') : spec.type === 'integer' ? 'N' : spec.type === 'integers' ? 'N,N,…' : 'X');
 
 function flagsOf(table: Record<string, TableOption>): OptionSpec[] {
   return Object.entries(table).map(([key, spec]) => ({
@@ -32,11 +32,11 @@ export function flagOfField(field: string): string | undefined {
 }
 
 /** The options given on the command line, keyed as the table keys them (absent flags left out). */
-export function readOptionFlags(options: ParsedOptions, table: Record<string, TableOption>): Record<string, string | number> {
-  const values: Record<string, string | number> = {};
+export function readOptionFlags(options: ParsedOptions, table: Record<string, TableOption>): Record<string, string | number | number[]> {
+  const values: Record<string, string | number | number[]> = {};
   for (const [key, spec] of Object.entries(table)) {
     const flag = flagOf(key, spec);
-    const value = spec.type === 'choice' ? options.choice(flag) : options.number(flag);
+    const value = spec.type === 'choice' ? options.choice(flag) : spec.type === 'integers' ? options.integers(flag) : options.number(flag);
     if (value !== undefined) values[key] = value;
   }
   return values;

@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { ConfigError } from '../errors.js';
 import { MODEL_OPTIONS, TRAINING_OPTIONS } from '../model/options.js';
-import { expandGrid, parseGrid, type SweepValue } from '../sweep/grid.js';
+import { expandGrid, parseGrid, type BaseValue } from '../sweep/grid.js';
 import { runLocalSweep, type SweepEvent } from '../sweep/local-sweep.js';
 import type { RankedTrial, SweepMetric } from '../sweep/ranking.js';
 import { UsageError, type ParsedOptions } from './args.js';
@@ -19,7 +19,7 @@ export async function sweep(options: ParsedOptions, io: CliIo): Promise<void> {
   for (const flag of ['dataset', 'validation-dataset', 'token', 'name']) if (options.has(flag)) throw new UsageError(`--${flag}: only with --api (a sweep on the API)`);
   if (!options.has('data')) throw new UsageError('sweep: missing --data FILE (or --api URL --dataset ID to sweep on the API; see edge-sae sweep --help)');
   const trials = expandGrid(usage(() => parseGrid(options.required('grid')), '--grid'));
-  const base: Record<string, SweepValue> = { ...readOptionFlags(options, MODEL_OPTIONS), ...readOptionFlags(options, TRAINING_OPTIONS) };
+  const base: Record<string, BaseValue> = { ...readOptionFlags(options, MODEL_OPTIONS), ...readOptionFlags(options, TRAINING_OPTIONS) };
   for (const key of Object.keys(trials[0]!)) {
     if (key in base) throw new UsageError(`${flagOfField(`${key in MODEL_OPTIONS ? 'config' : 'training'}.${key}`)}: given as a flag and in --grid; give it in one place`);
   }

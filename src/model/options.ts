@@ -15,9 +15,9 @@
 import { describeValue } from '../util/describe-value.js';
 
 import { ARCHITECTURE_MODULES, ARCHITECTURES, type ArchitectureName } from '../architectures/registry.js';
-import type { ChoiceOption, NumericOption, OptionSpec, Range } from '../util/option-spec.js';
+import type { ChoiceOption, IntegerListOption, NumericOption, OptionSpec, Range } from '../util/option-spec.js';
 
-export type { ChoiceOption, NumericOption, OptionSpec, Range };
+export type { ChoiceOption, IntegerListOption, NumericOption, OptionSpec, Range };
 
 /** Turns a union into the intersection of its members (the architectures' option slices into one table). */
 type Intersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
@@ -97,7 +97,7 @@ export function configInEffect<T extends Record<string, unknown>>(config: T): Pa
 }
 
 /** The value type of an option. */
-export type ValueOf<S extends OptionSpec> = S extends { readonly type: 'choice'; readonly choices: readonly (infer C)[] } ? C : number;
+export type ValueOf<S extends OptionSpec> = S extends { readonly type: 'choice'; readonly choices: readonly (infer C)[] } ? C : S extends { readonly type: 'integers' } ? readonly number[] : number;
 
 /**
  * The options of a model's last run that a continued run starts from: every training option
@@ -155,11 +155,20 @@ export function checkOption(spec: OptionSpec, value: unknown, cap?: number): str
   if (spec.type === 'choice') {
     return typeof value === 'string' && (spec.choices as readonly string[]).includes(value) ? null : `must be one of ${spec.choices.join(', ')}, got ${show(value)}`;
   }
+  if (spec.type === 'integers') {
+    if (!Array.isArray(value)) return `must be a list of whole numbers, got ${show(value)}`;
+    for (const [q, item] of value.entries()) {
+      const problem = typeof item === 'number' && Number.isFinite(item) ? rangeProblem({ ...spec, type: 'integer', default: null }, item) : `must be a finite number, got ${show(item)}`;
+      if (problem !== null) return `[${q}] ${problem}`;
+    }
+    return null;
+  }
   if (typeof value !== 'number' || !Number.isFinite(value)) return `must be a finite number, got ${show(value)}`;
   return rangeProblem(spec, value, cap);
 }
 
 /** The description with its default, as the CLI's help and the OpenAPI document show it. */
 export function describe(spec: OptionSpec): string {
-  return spec.default === null ? spec.description : `${spec.description} (default ${spec.default})`;
+  if (spec.default === null) return spec.description;
+  return `${spec.description} (default ${Array.isArray(spec.default) ? spec.default.join(',') || 'none' : spec.default})`;
 }

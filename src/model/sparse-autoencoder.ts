@@ -42,6 +42,8 @@ import { checkFiniteMetrics, checkFiniteOutput } from './output-check.js';
 import { lastEpochOf, summariseHistory } from './history.js';
 import { checkAllFinite, denormalize, fitNormalization, normalizationFromRange, normalize, normalizeInto, StandardizationFit, type Normalization } from './normalization.js';
 import { shuffleSeed } from './random.js';
+import { checkSelection, fromFeatureLists, selectSparse, SparseDecoder, type FeatureList, type SparseCodes, type SparseSelection } from './sparse-codes.js';
+import { decoderOutput } from './sparse-decode.js';
 import { StreamedMetrics } from './streamed-metrics.js';
 import { isMultiWindow, StreamingRun, type ShardPreparer } from './streaming-run.js';
 import { MetricsPass, type MetricsOps, type MetricsPart, type MetricsProgress } from './metrics-pass.js';
@@ -541,6 +543,43 @@ export class SparseAutoencoder {
     const codes = this.session.encode(x, rows);
     checkFiniteOutput(codes, this.hiddenSize, 'codes');
     return { rows, cols: this.hiddenSize, data: codes };
+  }
+
+  /**
+   * Each row's selected features (src/model/sparse-codes.ts): `{ top: K }` the K largest (value
+   * descending, ties by index), `{ threshold: t }` those above t, both: the K largest above t.
+   * The codes are those of `encode`; the selection is a partial one, O(h) a row.
+   */
+  encodeSparse(data: DataInput, selection: SparseSelection): SparseCodes {
+    checkSelection(selection, this.hiddenSize);
+    return selectSparse(this.encode(data), selection);
+  }
+
+  /** Each row's K largest features: encodeSparse(data, { top: k }). */
+  encodeTop(data: DataInput, k: number): SparseCodes {
+    return this.encodeSparse(data, { top: k });
+  }
+
+  /**
+   * decode of sparse codes (encodeSparse's answer, or its JSON form `[{ indices, values }, …]`): the
+   * rows of W2 the features name are summed, nothing else of the decoder is multiplied (O(entries·n),
+   * not O(rows·h·n)); equal to decode of the dense codes within float rounding. The rows are read
+   * from the session's parameters, which it copies out whole (4 bytes a parameter) on every call;
+   * the Worker's sparse decode reads only the named rows from storage instead.
+   */
+  decodeSparse(codes: SparseCodes | readonly FeatureList[]): Matrix {
+    this.checkUsable();
+    const sparse = Array.isArray(codes) ? fromFeatureLists(codes, this.hiddenSize) : (codes as SparseCodes);
+    if (sparse.cols !== this.hiddenSize) {
+      throw new DataError(`the sparse codes range over ${sparse.cols} features but the model has ${this.hiddenSize} hidden units`, { source: 'codes' });
+    }
+    const { W2, b2 } = this.session.getParameters();
+    const n = this.inputSize;
+    const decoder = new SparseDecoder(sparse, n, b2);
+    for (const j of decoder.features) decoder.add(j, W2.subarray(j * n, (j + 1) * n));
+    const output = decoderOutput(decoder.finish(), sparse.rows, n, this.linear, this.requireNormalization());
+    checkFiniteOutput(output, n, 'outputs');
+    return { rows: sparse.rows, cols: n, data: output };
   }
 
   /** decode(a) = σ(a·W2 + b2), mapped back to the caller's scale. */

@@ -31,6 +31,11 @@ function field(key: string, spec: OptionSpec): HTMLElement {
       option.selected = choice === spec.default;
       control.appendChild(option);
     }
+  } else if (spec.type === 'integers') {
+    // a list (matryoshka's group sizes), typed as 12,12,24
+    control = document.createElement('input');
+    control.type = 'text';
+    control.placeholder = '12,12,24';
   } else {
     control = document.createElement('input');
     control.type = 'number';
@@ -101,7 +106,7 @@ export function renderHyperparameters(container: HTMLElement): void {
   showArchitectureOptions();
 }
 
-function valueOf(key: string, spec: OptionSpec): string | number | undefined {
+function valueOf(key: string, spec: OptionSpec): string | number | number[] | undefined {
   const control = document.getElementById(key);
   if (control instanceof HTMLSelectElement) return control.value;
   if (!(control instanceof HTMLInputElement)) throw new Error(`playground: no input for option ${key}`);
@@ -109,13 +114,14 @@ function valueOf(key: string, spec: OptionSpec): string | number | undefined {
   if (control.validity.badInput) throw new Error(`${key}: not a number`);
   const text = control.value.trim();
   if (text === '') return undefined;
+  if (spec.type === 'integers') return text.split(',').map((item) => Number(item.trim()));
   return spec.type === 'choice' ? text : Number(text);
 }
 
 /** The form's options, as the bodies of POST /v1/models and POST /v1/jobs take them; empty inputs are left out (their defaults apply). */
 export function readHyperparameters(): { config: ConfigValues; training: TrainingValues } {
   const read = (table: Record<string, OptionSpec>) => {
-    const out: Record<string, string | number> = {};
+    const out: Record<string, string | number | number[]> = {};
     for (const [key, spec] of entries(table)) {
       if (!shownFor(key, architecture())) continue; // another architecture's option: not this model's
       const value = valueOf(key, spec);

@@ -76,7 +76,9 @@ export async function encodeRow(client: Api, id: string, row: number[]): Promise
   const out = element('encode-result', HTMLElement);
   try {
     const res = await ok(await client.v1.models[':id'].encode.$post({ param: { id }, json: { input: row } }));
-    const codes = (await res.json()).codes[0] ?? [];
+    // Asked without top or threshold, the answer is the dense `codes` (the JSON answer's type covers both forms).
+    const body = await res.json();
+    const codes: number[] = typeof body === 'object' && 'codes' in body ? (body.codes[0] ?? []) : [];
     const summary = document.createElement('p');
     summary.className = 'summary';
     summary.textContent = `${codes.length} hidden activations (mean ${(codes.reduce((a, b) => a + b, 0) / codes.length).toFixed(3)}):`;

@@ -14,6 +14,7 @@ import {
   renormalizeDecoder,
   type LinearLossState,
 } from './linear-sae-reference.js';
+import { batchTopKForward, batchTopKGradients, batchTopKLoss, batchTopKTrainingCodes, thresholdAfterStep } from './batchtopk-reference.js';
 import { jumpReluForward, jumpReluGradients, jumpReluLoss } from './jumprelu-reference.js';
 import type { Parameters64 } from './parameters64.js';
 import { sigmoidDecode, sigmoidForward, sigmoidGradients, sigmoidLoss } from './sigmoid-reference.js';
@@ -27,8 +28,10 @@ export interface ArchitectureReference {
   gradients(p: Params, x: ArrayLike<number>, rows: number, shape: LayerShape, loss: LossConfig, state: LinearLossState): { terms: LossTerms; meanActivation: Float64Array; gradients: Parameters64 };
   /** What the loss holds constant that is not a function of the parameters (topk: the dead units). */
   lossState(stepsSinceFired: Uint32Array, loss: LossConfig): LinearLossState;
-  /** What a training step does after the update (topk: unit-norm decoder rows). */
-  afterUpdate?(p: Parameters64, shape: LayerShape): void;
+  /** What a training step does after the update (topk: unit-norm decoder rows; batchtopk: θ's running mean from the step's codes). */
+  afterUpdate?(p: Parameters64, shape: LayerShape, step: { hidden: Float64Array; rows: number; loss: LossConfig }): void;
+  /** The codes of a training step, when they are not forward's (batchtopk: the batch's selection; forward is its inference). */
+  trainingCodes?(p: Params, x: ArrayLike<number>, rows: number, shape: LayerShape, loss: LossConfig): Float64Array;
 }
 
 const linear = {
@@ -40,6 +43,25 @@ const linear = {
   loss: linearLoss,
   gradients: linearGradients,
   lossState: () => ({ dead: null }),
+} satisfies ArchitectureReference;
+
+/** batchtopk, and matryoshka (batchtopk with groups: the loss reads loss.groupSizes). */
+const batchTopK = {
+  forward: (p, x, rows, shape) => {
+    const { hidden, output } = batchTopKForward(p, x, rows, shape);
+    return { hidden, output };
+  },
+  decode: (p, a, rows, shape) => linearDecode(p, a, rows, shape),
+  loss: batchTopKLoss,
+  gradients: batchTopKGradients,
+  lossState: (stepsSinceFired, loss) => ({ dead: deadMask(stepsSinceFired, loss.deadSteps ?? 1) }),
+  trainingCodes: batchTopKTrainingCodes,
+  afterUpdate: (p, shape, step) => {
+    renormalizeDecoder(p, shape);
+    const next = thresholdAfterStep(p.theta![0]!, p.thetaSteps![0]!, step.hidden, step.loss);
+    p.theta![0] = next.theta;
+    p.thetaSteps![0] = next.steps;
+  },
 } satisfies ArchitectureReference;
 
 export const REFERENCES: Record<ArchitectureName, ArchitectureReference> = {
@@ -61,6 +83,8 @@ export const REFERENCES: Record<ArchitectureName, ArchitectureReference> = {
     gradients: (p, x, rows, shape, loss) => jumpReluGradients(p, x, rows, shape, loss),
     lossState: () => ({}),
   },
+  batchtopk: batchTopK,
+  matryoshka: batchTopK,
   topk: {
     ...linear,
     lossState: (stepsSinceFired, loss) => ({ dead: deadMask(stepsSinceFired, loss.deadSteps ?? 1) }),

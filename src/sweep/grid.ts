@@ -8,6 +8,8 @@ import { checkOption, flagOf, MODEL_OPTIONS, TRAINING_OPTIONS, type OptionSpec }
 
 /** An option a sweep may vary, by its table key ("hiddenSize"). */
 export type SweepValue = number | string;
+/** An option value every trial shares (a list too: matryoshka's group sizes, given once, never swept). */
+export type BaseValue = SweepValue | readonly number[];
 /** One trial's options: table key → value. */
 export type TrialOptions = Readonly<Record<string, SweepValue>>;
 export type Grid = Readonly<Record<string, readonly SweepValue[]>>;
@@ -16,7 +18,8 @@ export type Grid = Readonly<Record<string, readonly SweepValue[]>>;
  * Options a sweep may not vary: the backend changes where a trial runs, not what it trains, and
  * the seed is varied by the trials' own list when it is wanted (a grid over seeds is allowed).
  */
-const NOT_SWEPT = new Set(['backend']);
+// groupSizes is a list (matryoshka's group sizes): every trial's, given once (a flag, the base config), not swept
+const NOT_SWEPT = new Set(['backend', 'groupSizes']);
 
 /** The table entry of `name`, a table key ("hiddenSize") or its CLI flag ("hidden"), or null. */
 export function tableOption(name: string): { key: string; group: 'config' | 'training'; spec: OptionSpec } | null {

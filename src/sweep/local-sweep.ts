@@ -16,7 +16,7 @@ import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../errors.js';
 import type { Metrics } from '../model/metrics.js';
 import { flagOf } from '../model/options.js';
-import { tableOption, trialName, type SweepValue, type TrialOptions } from './grid.js';
+import { tableOption, trialName, type BaseValue, type TrialOptions } from './grid.js';
 import { rankTrials, type RankedTrial, type SweepMetric, type TrialResult } from './ranking.js';
 import type { TrialMessage, TrialWorkerData } from './trial-messages.js';
 
@@ -28,7 +28,7 @@ export interface LocalSweepOptions {
   readonly validationData?: string;
   readonly trials: readonly TrialOptions[];
   /** Options every trial shares (table keys), under each trial's own. */
-  readonly base?: Readonly<Record<string, SweepValue>>;
+  readonly base?: Readonly<Record<string, BaseValue>>;
   /** Trials at once (default: the cores). */
   readonly jobs?: number;
   /** Where each trial's model file goes, named after the trial; absent: models are not kept. */
@@ -86,7 +86,7 @@ export async function runLocalSweep(options: LocalSweepOptions): Promise<RankedT
 }
 
 /** `train`'s argv for one trial: the data, its options as flags, its model file, JSON output. */
-function trainArgv(options: LocalSweepOptions, trial: Readonly<Record<string, SweepValue>>, out: string): string[] {
+function trainArgv(options: LocalSweepOptions, trial: Readonly<Record<string, BaseValue>>, out: string): string[] {
   // one thread a trial: the trials already run side by side (--jobs), one a core
   const argv = ['train', '--data', options.data, '--out', out, '--json', '--threads', '1'];
   if (options.cols !== undefined) argv.push('--cols', String(options.cols));

@@ -35,4 +35,14 @@ export interface ChoiceOption {
   readonly carriesOver?: false;
 }
 
-export type OptionSpec = NumericOption | ChoiceOption;
+/** A list of whole numbers (matryoshka's group sizes), each in `range`; written 12,12,24 on the command line. */
+export interface IntegerListOption {
+  readonly type: 'integers';
+  readonly range: Range;
+  /** The empty list: none given (what that means is the option's user's to say). */
+  readonly default: readonly number[];
+  readonly description: string;
+  readonly flag?: string;
+}
+
+export type OptionSpec = NumericOption | ChoiceOption | IntegerListOption;

@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { batchTopKTrainingCodes } from '../../src/reference/batchtopk-reference.js';
 import { referenceGradients } from '../../src/reference/sae-reference.js';
 import { expectAllClose } from '../helpers/allclose.js';
 import { runCli, runMain } from '../helpers/cli.js';
@@ -131,6 +132,69 @@ describe('train --init', () => {
       const scale = Math.max(...Array.from(expected, Math.abs));
       expectAllClose(stepTaken, expected, { atol: 1e-4 * scale, rtol: 1e-4 }, `(${name} before − after) / lr`);
     }
+  });
+
+  it.each([
+    { architecture: 'batchtopk', flags: [] },
+    { architecture: 'matryoshka', flags: ['--group-sizes', '2,3'] },
+  ] as const)('should take exactly one full-batch SGD step of the reference gradient ($architecture, θ\'s running mean and the renormalised decoder included)', async ({ architecture, flags }) => {
+    const dir = mkdtempSync(path.join(root, `init-${architecture}-`));
+    const rows = randomRows(mulberry32(23), 8, 3, -1, 1);
+    const data = path.join(dir, 'd.csv');
+    writeFileSync(data, csvOf(rows));
+    const before = path.join(dir, 'before.json');
+    const after = path.join(dir, 'after.json');
+    // θ's running mean from the first step (β = 0.5), so the --init step updates it
+    const own = ['--architecture', architecture, '--k', '2', '--threshold-start', '0', '--threshold-decay', '0.5', ...flags];
+    const first = await runMain(['train', '--data', data, '--out', before, '--normalize', 'none', '--hidden', '5', '--epochs', '5', '--learning-rate', '0.05', '--seed', '4', ...own]);
+    expect(first.code, first.stderr).toBe(0);
+    const step = await runMain(['train', '--init', before, '--data', data, '--out', after, '--optimizer', 'sgd', '--learning-rate', '0.5', '--epochs', '1', '--batch-size', '0', '--normalize', 'none']);
+    expect(step.code, step.stderr).toBe(0);
+    const m0 = readModel(before);
+    const m1 = readModel(after);
+    expect(m0.config).toMatchObject({ architecture, k: 2, thresholdStart: 0, thresholdDecay: 0.5, ...(architecture === 'matryoshka' ? { groupSizes: [2, 3] } : {}) });
+    const thresholdOf = (m: typeof m0) => (m.encoder as unknown as { threshold: number[]; threshold_steps: number[] });
+    const paramsOf = (m: typeof m0) => ({
+      W1: flat(m.encoder.weights), b1: Float64Array.from(m.encoder.bias), W2: flat(m.decoder.weights), b2: Float64Array.from(m.decoder.bias),
+      theta: Float64Array.from(thresholdOf(m).threshold), thetaSteps: Float64Array.from(thresholdOf(m).threshold_steps),
+    });
+    const [params0, params1] = [paramsOf(m0), paramsOf(m1)];
+    const x = Float64Array.from(rows.flat(), Math.fround);
+    const shape = { inputSize: 3, hiddenSize: 5 };
+    const reference = referenceGradients(params0, x, rows.length, shape, m0.config);
+    const lr = 0.5;
+    for (const name of ['W1', 'b1', 'b2'] as const) {
+      const stepTaken = params0[name].map((w, k) => (w - params1[name][k]!) / lr);
+      const expected = reference.gradients[name];
+      const scale = Math.max(...Array.from(expected, Math.abs));
+      expectAllClose(stepTaken, expected, { atol: 1e-4 * scale, rtol: 1e-4 }, `(${name} before − after) / lr`);
+    }
+    const stepped = params0.W2.map((w, k) => w - lr * reference.gradients.W2[k]!);
+    const renormalised = stepped.map((w, k) => w / Math.hypot(...Array.from(stepped.subarray(Math.floor(k / 3) * 3, Math.floor(k / 3) * 3 + 3))));
+    expectAllClose(params1.W2, renormalised, { atol: 1e-5, rtol: 1e-4 }, 'W2 after the step, rows renormalised');
+    // θ ← β·θ + (1 − β)·μ, μ the smallest positive training code of the batch (before the step)
+    const codes = batchTopKTrainingCodes(params0, x, rows.length, shape, m0.config);
+    const smallest = Math.min(...Array.from(codes).filter((v) => v > 0));
+    expect(params1.theta[0]).toBeCloseTo(0.5 * params0.theta[0]! + 0.5 * smallest, 5);
+    expect(params1.theta[0]).not.toBe(params0.theta[0]);
+    expect(Array.from(params1.thetaSteps)).toEqual([1]);
+    expect(m1.lossHistory.at(-1)!).toBeCloseTo(reference.terms.loss, 4);
+  });
+
+  it('should refuse --group-sizes that are not whole numbers or do not sum to the hidden size, naming the flag', async () => {
+    const dir = mkdtempSync(path.join(root, 'groups-'));
+    const data = path.join(dir, 'd.csv');
+    writeFileSync(data, csvOf(randomRows(mulberry32(2), 6, 3, -1, 1)));
+    const train = (...flags: string[]) => runMain(['train', '--data', data, '--out', path.join(dir, 'm.json'), '--architecture', 'matryoshka', '--hidden', '6', '--k', '2', '--epochs', '1', ...flags]);
+    const letters = await train('--group-sizes', '2,x');
+    expect(letters.code).toBe(2);
+    expect(letters.stderr).toContain('--group-sizes: expected whole numbers separated by commas, such as 12,12,24, got "2,x"');
+    const short = await train('--group-sizes', '2,2');
+    expect(short.code).not.toBe(0);
+    expect(short.stderr).toContain('--group-sizes: must sum to the hidden size 6 (the groups split the dictionary), got 2 + 2 = 4');
+    const none = await train();
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).toContain('--group-sizes: must list the sizes of the nested groups');
   });
 
   for (const architecture of ['sigmoid', 'relu', 'topk'] as const) it(`should take exactly one full-batch SGD step of the reference gradient (${architecture})`, async () => {

@@ -130,6 +130,34 @@ describe.each([
   });
 });
 
+describe.each([
+  { architecture: 'batchtopk', normalize: 'none', lo: -1, hi: 1, extra: {} },
+  { architecture: 'matryoshka', normalize: 'standardize', lo: -2, hi: 6, extra: { groupSizes: [12, 12, 24] } },
+] as const)('ONNX export of a $architecture model, normalize $normalize', (c) => {
+  let model: SparseAutoencoder;
+  const rows = (count: number, seed: number) => randomMatrix(mulberry32(seed), count, 16, c.lo, c.hi);
+  beforeAll(async () => {
+    const { backend } = await loadNodeBackend('assemblyscript');
+    // θ's running mean from step 2 of 12, so the export carries a trained θ
+    model = Model.create(16, { architecture: c.architecture, hiddenSize: 48, normalize: c.normalize, k: 4, thresholdStart: 2, ...c.extra }, backend, { seed: 5 });
+    model.fit(rows(128, 1), { epochs: 3, batchSize: 32, learningRate: 0.01, seed: 5 });
+  });
+  afterAll(() => model.dispose());
+
+  it('should give the codes of model.encode in ONNX Runtime, every unit cut at the one inference threshold', async () => {
+    expect(model.getParameters().theta![0]).toBeGreaterThan(0);
+    const bytes = exportOnnx(exportableModel(model));
+    const x = rows(64, 99);
+    const out = await runOnnx(bytes, x);
+    const expected = model.encode(x).data;
+    expectAllClose(out.codes!.data, expected, { atol: 1e-5, rtol: 1e-5 });
+    expect(expected.some((v) => v === 0) && expected.some((v) => v > 0)).toBe(true);
+    expect(opTypes(bytes)).toEqual([...(c.normalize !== 'none' ? ['Sub', 'Mul'] : []), 'Sub', 'Gemm', 'Relu', 'Greater', 'Cast', 'Mul']);
+    const whole = await runOnnx(exportOnnx(exportableModel(model), { whole: true }), x);
+    expectAllClose(whole.reconstruction!.data, model.reconstruct(x).outputs.data, { atol: 1e-5 * (c.hi - c.lo), rtol: 1e-5 });
+  });
+});
+
 describe('ONNX export graph', () => {
   it('should be Gemm + Sigmoid when the scaling folds, with Sub/Mul before it when not', async () => {
     const [folded, , separate, none] = await Promise.all(CASES.map(trainedModel));

@@ -68,7 +68,10 @@ class ReferenceSession implements BackendSession {
       rowIndices.forEach((r, i) => x.set(this.data.subarray(r * n, (r + 1) * n), i * n));
     }
     const { terms, gradients } = referenceGradients(this.params, x, rows, this.shape, loss, this.lossState(loss));
-    updateStepsSinceFired(this.stepsSinceFired, referenceForward(this.params, x, rows, this.shape, this.architecture).hidden, rows, this.shape.hiddenSize);
+    // the step's codes: the training selection where it is not forward's (batchtopk)
+    const reference = referenceOf(this.architecture.architecture);
+    const hidden = reference.trainingCodes?.(this.params, x, rows, this.shape, loss) ?? referenceForward(this.params, x, rows, this.shape, this.architecture).hidden;
+    updateStepsSinceFired(this.stepsSinceFired, hidden, rows, this.shape.hiddenSize);
     // moments for every parameter the architecture declares (jumprelu's θ too)
     const zeros = () => ({ ...zeroParameters64(this.shape), ...Object.fromEntries(Object.entries(this.params).map(([k, v]) => [k, new Float64Array(v.length)])) }) as Parameters64;
     if (optimizer.kind === 'adam' && this.adam === null) {
@@ -76,7 +79,7 @@ class ReferenceSession implements BackendSession {
     }
     const state = this.adam ?? { step: 0, m: zeros(), v: zeros() };
     referenceAdamStep(this.params, gradients, state, optimizer);
-    referenceOf(this.architecture.architecture).afterUpdate?.(this.params, this.shape);
+    reference.afterUpdate?.(this.params, this.shape, { hidden, rows, loss });
     // Keep parameters and moments float32 between steps, as every real backend does.
     const round = (p: Parameters64) => {
       for (const name of Object.keys(p)) p[name] = Float64Array.from(Float32Array.from(p[name]!));

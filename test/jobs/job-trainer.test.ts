@@ -74,6 +74,24 @@ describe('JobTrainer', () => {
     expect(theta.some((t) => t !== 0.1)).toBe(true); // θ was trained, and kept
   });
 
+  it.each([
+    { architecture: 'batchtopk', extra: {} },
+    { architecture: 'matryoshka', extra: { groupSizes: [3, 3, 6] } },
+  ] as const)('should resume a $architecture job bit for bit: θ, its counter and the firing counts go through the checkpoint', async ({ architecture, extra }) => {
+    const { backend } = await loadNodeBackend('assemblyscript');
+    const matrix = randomMatrix(60, 6, 4);
+    // θ's running mean starts at step 10 of 36 and dead units (5 steps) bring in AuxK, across slices
+    const config = { architecture, hiddenSize: 12, normalize: 'standardize', k: 2, auxK: 3, deadSteps: 5, thresholdStart: 10, thresholdDecay: 0.9, ...extra } as const;
+    const spec: JobSpec = { config, training: { epochs: 6, batchSize: 11, seed: 3, learningRate: 0.01 } };
+    const { step, result } = await sliced(backend, matrixShardSource(matrix), spec);
+    expect(step).toBe(totalSteps(60, 11, 6));
+    const file = toModelFile(result.state);
+    same(file, oneGo(backend, matrix, spec));
+    const encoder = file.encoder as unknown as { threshold: number[]; threshold_steps: number[] };
+    expect(encoder.threshold[0]).toBeGreaterThan(0); // θ was updated, and kept
+    expect(encoder.threshold_steps).toEqual([11]);
+  });
+
   it('should equal fitStream in one go bit for bit on many windows, resumed mid-epoch after every slice', async () => {
     const { backend } = await loadNodeBackend('assemblyscript');
     // 3-row shards: 67 rows are 23 shards, 6 windows of at most 4 shards; batches of 5 span windows.

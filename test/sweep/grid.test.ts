@@ -23,6 +23,7 @@ describe('sweep grids', () => {
     ['hiddenSize=32;hidden=64', /hiddenSize is given twice/],
     ['width=3', /"width" is not an option a sweep can vary \(architecture, hiddenSize/],
     ['backend=tfjs-cpu', /"backend" is not an option a sweep can vary/],
+    ['groupSizes=12,12,24', /"groupSizes" is not an option a sweep can vary/],
     ['hiddenSize=32,', /grid\.hiddenSize: has an empty value/],
     ['hiddenSize=3.5', /grid\.hiddenSize: must be an integer from 1 up, got 3\.5/],
     ['learningRate=fast', /grid\.learningRate: must be numbers, got "fast"/],
@@ -35,6 +36,7 @@ describe('sweep grids', () => {
   it('should check grids and trials given as data, naming the trial and option', () => {
     expect(checkGrid({ hiddenSize: [4, 8] })).toEqual({ hiddenSize: [4, 8] });
     expect(() => checkGrid({ hidden: [4] })).toThrow(/"hidden" is not an option/);
+    expect(() => checkGrid({ groupSizes: [[2, 4], [3, 3]] })).toThrow(/"groupSizes" is not an option a sweep can vary/);
     expect(() => checkGrid({ hiddenSize: [] })).toThrow(/grid\.hiddenSize: must be a non-empty list/);
     expect(checkTrials([{ hiddenSize: 4 }, { learningRate: 0.01 }])).toEqual([{ hiddenSize: 4 }, { learningRate: 0.01 }]);
     expect(() => checkTrials([{ hiddenSize: 4 }, { learningRate: -1 }])).toThrow(/trials\[1\]\.learningRate: must be greater than 0, got -1/);

@@ -60,7 +60,7 @@ beforeAll(async () => {
 
 function concrete(path: string): string {
   const id = path.startsWith('/v1/datasets') ? datasetId : path.startsWith('/v1/jobs') ? jobId : modelId;
-  return path.replace('{id}', id);
+  return path.replace('{id}', id).replace('{j}', '0');
 }
 
 describe('access on every route of the OpenAPI document', () => {
@@ -83,7 +83,7 @@ describe('access on every route of the OpenAPI document', () => {
     // What the encode-only tokens may not do is exactly the writes, keys, the audit trail and a
     // dataset's download (its rows are the training data).
     for (const op of secured) {
-      const write = op.method !== 'GET' && !/\/(encode|reconstruct|evaluate|density\.svg)$/.test(op.path);
+      const write = op.method !== 'GET' && !/\/(encode|decode|reconstruct|evaluate|density\.svg)$/.test(op.path);
       expect(op.write, `${op.method} ${op.path}`).toBe(write || /^\/v1\/(keys|audit)/.test(op.path) || /^\/v1\/datasets\/\{id\}\/download$/.test(op.path));
     }
   });

@@ -25,8 +25,19 @@ describe('hc client', () => {
     const encoded = await reader.v1.models[':id'].encode.$post({ param: { id: model.id }, json: { inputs: TRAINING_DATA } });
     expect(encoded.status).toBe(200);
     if (encoded.status !== 200) return;
-    const { codes } = await encoded.json();
-    expect(codes).toHaveLength(TRAINING_DATA.length);
+    // The JSON answer is dense `codes` or, with top/threshold, sparse `features`: narrowed by its key.
+    const dense = await encoded.json();
+    if (typeof dense === 'string' || !('codes' in dense)) throw new Error('expected dense codes');
+    expect(dense.codes).toHaveLength(TRAINING_DATA.length);
+
+    const sparse = await reader.v1.models[':id'].encode.$post({ param: { id: model.id }, json: { inputs: TRAINING_DATA, top: 3 } });
+    expect(sparse.status).toBe(200);
+    if (sparse.status !== 200) return;
+    const top = await sparse.json();
+    if (typeof top === 'string' || !('features' in top)) throw new Error('expected sparse features');
+    expect(top.features.map((row) => row.indices.length)).toEqual(TRAINING_DATA.map(() => 3));
+    // @ts-expect-error top is a number
+    void reader.v1.models[':id'].encode.$post({ param: { id: model.id }, json: { inputs: TRAINING_DATA, top: '3' } });
 
     const health = await reader.healthz.$get();
     expect((await health.json()).backend).toBe('assemblyscript');

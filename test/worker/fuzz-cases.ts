@@ -39,7 +39,7 @@ export function routesOf(doc: { paths: Record<string, Record<string, { security?
     for (const [method, operation] of Object.entries(methods)) {
       if (!HTTP_METHODS.has(method)) continue;
       const upper = method.toUpperCase();
-      const read = upper === 'GET' || /\/(encode|reconstruct|evaluate|density\.svg)$/.test(path);
+      const read = upper === 'GET' || /\/(encode|decode|reconstruct|evaluate|density\.svg)$/.test(path);
       const scope = Object.values(operation.security?.[0] ?? {})[0]?.[0] ?? null;
       routes.push({ method: upper, path, public: !operation.security?.length, write: !read, scope });
     }

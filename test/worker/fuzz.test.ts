@@ -300,6 +300,8 @@ function build(c: FuzzCase): Built | null {
   }
   // A part number: mostly one of an upload's first few, sometimes garbage.
   if (path.includes('{n}')) path = path.replace('{n}', c.idKind === 'garbage' ? encodeURIComponent(c.garbageId) : String(c.idPick % 5));
+  // A feature number: mostly one of the first few (the fuzzed models have 12), sometimes garbage.
+  if (path.includes('{j}')) path = path.replace('{j}', c.idKind === 'garbage' ? encodeURIComponent(c.garbageId) : String(c.idPick % 16));
   switch (c.pathMutation) {
     case 'trailing-slash':
       path += '/';

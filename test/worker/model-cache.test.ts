@@ -37,6 +37,22 @@ describe('ModelCache', () => {
     expect(cache.get('b', 1)).toBe(b);
   });
 
+  it('should make room before a load: evict least recently used until the new weight fits', () => {
+    const cache = new ModelCache<FakeModel>(10, 100);
+    const [a, b, c] = [new FakeModel('a'), new FakeModel('b'), new FakeModel('c')];
+    cache.set('a', 1, a, 40);
+    cache.set('b', 1, b, 40);
+    cache.get('a', 1); // b is now the least recently used
+    cache.makeRoom(50);
+    expect(b.disposed).toBe(1);
+    expect(a.disposed).toBe(0);
+    expect(cache.weight).toBe(40);
+    cache.makeRoom(60); // fits already: nothing evicted
+    expect(a.disposed).toBe(0);
+    cache.set('c', 1, c, 60);
+    expect(cache.weight).toBe(100);
+  });
+
   it('should key by version and invalidate every version of an id', () => {
     const cache = new ModelCache<FakeModel>(10, 1000);
     const [v1, v2] = [new FakeModel('v1'), new FakeModel('v2')];

@@ -215,8 +215,10 @@ describe('model lifecycle', () => {
         '/v1/models',
         '/v1/models/import',
         '/v1/models/{id}',
+        '/v1/models/{id}/decode',
         '/v1/models/{id}/encode',
         '/v1/models/{id}/encode-jobs',
+        '/v1/models/{id}/features/{j}',
         '/v1/models/{id}/density.svg',
         '/v1/models/{id}/evaluate',
         '/v1/models/{id}/export',
@@ -235,6 +237,12 @@ describe('model lifecycle', () => {
     expect(Object.keys(doc.paths['/v1/models']!).sort()).toEqual(['get', 'post']);
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(doc.components.schemas.TrainRequest).toBeDefined();
+    // The sparse answer's fields and the binary media type are described (issue 27, item 3).
+    expect(doc.components.schemas.EncodeRequest.properties).toMatchObject({ top: { type: 'integer', minimum: 1 }, threshold: { type: 'number' } });
+    const encode200 = (doc.paths['/v1/models/{id}/encode']!.post as any).responses['200'].content;
+    expect(Object.keys(encode200).sort()).toEqual(['application/json', 'application/octet-stream']);
+    expect(encode200['application/octet-stream'].schema.description).toMatch(/ESSC.*u32 count\[rows\], u32 index\[entries\], f32 value\[entries\]/);
+    expect(Object.keys((doc.paths['/v1/models/{id}/decode']!.post as any).requestBody.content).sort()).toEqual(['application/json', 'application/octet-stream']);
     // GET /docs is a static asset, which the Workers test pool does not serve: test/browser/docs-page.test.ts renders it under wrangler dev.
   });
 });

@@ -15,11 +15,13 @@ import { pageLimit } from '../page-limit.js';
 import { ApiError, validationHook } from '../problem.js';
 import { mediaTypeProblem } from '../media-types.js';
 import { numericHeaderWarningOf } from '../../data/numeric-header.js';
-import type { TrainQuerySchema, TrainRequestSchema } from '../schemas.js';
+import type { DecodeRequestSchema, TrainQuerySchema, TrainRequestSchema } from '../schemas.js';
 import type { z } from '@hono/zod-openapi';
 import {
   continueTrainingRoute,
+  decodeRoute,
   deleteRoute,
+  featureRoute,
   encodeRoute,
   evaluateRoute,
   exportRoute,
@@ -33,6 +35,9 @@ import {
 } from './routes.js';
 import { onnxExportResponse, tfjsExportResponse } from './runtime-exports.js';
 import { ModelService } from './service.js';
+import { decodeCodes, readFeature } from './sparse-service.js';
+import { checkSelection, selectSparse, toFeatureLists } from '../../model/sparse-codes.js';
+import { codesFromBytes, denseCodesToBytes, sparseCodesToBytes } from '../../model/codes-binary.js';
 import { withoutUndefined } from '../../util/defined.js';
 
 const DEFAULT_PAGE_SIZE = 20;
@@ -43,6 +48,17 @@ const modelLocation = (id: string) => `/v1/models/${id}`;
 /** A 415 for a body without a content type, naming what `route` takes (its declared media types). */
 const noMediaType = (route: { request: { body: { content: Record<string, unknown> } } }) =>
   new ApiError(415, mediaTypeProblem('', Object.keys(route.request.body.content)));
+
+/**
+ * Whether an Accept header asks for the binary codes form: it names application/octet-stream
+ * (without q=0). Absent, `*\/*` or JSON: the JSON answer.
+ */
+export function acceptsBinary(accept: string | undefined): boolean {
+  return (accept ?? '').split(',').some((range) => {
+    const [type, ...params] = range.split(';').map((part) => part.trim().toLowerCase());
+    return type === 'application/octet-stream' && !params.some((param) => /^q=0(\.0*)?$/.test(param));
+  });
+}
 
 /** The rows of an inference request as a Matrix: `inputs`, or the single row `input`. */
 export function inputsOf(body: { inputs?: unknown; input?: unknown }): { matrix: Matrix; source: string } {
@@ -158,12 +174,37 @@ export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   })
   .openapi(encodeRoute, async (c) => {
     const service = new ModelService(c.env);
-    const { matrix, source } = inputsOf(c.req.valid('json'));
-    const codes = await service.withModel(c.req.valid('param').id, 'auto', (model) => {
+    const body = c.req.valid('json');
+    const { matrix, source } = inputsOf(body);
+    const selection = body.top !== undefined || body.threshold !== undefined ? { top: body.top, threshold: body.threshold } : null;
+    const binary = acceptsBinary(c.req.header('accept'));
+    const answer = await service.withModel(c.req.valid('param').id, 'auto', (model) => {
       service.checkInputs(matrix, model.inputSize, source);
-      return matrixToRows(model.encode(matrix));
+      if (selection === null) {
+        const codes = model.encode(matrix);
+        return binary ? denseCodesToBytes(codes) : { codes: matrixToRows(codes) };
+      }
+      // top beyond h is refused before any work (422 naming /top).
+      checkSelection(selection, model.hiddenSize);
+      const sparse = selectSparse(model.encode(matrix), selection);
+      return binary ? sparseCodesToBytes(sparse) : { features: toFeatureLists(sparse) };
     });
-    return c.json({ codes }, 200);
+    if (answer instanceof Uint8Array) return c.body(answer, 200, { 'content-type': 'application/octet-stream' }) as never;
+    return c.json(answer, 200);
+  })
+  .openapi(decodeRoute, async (c) => {
+    const service = new ModelService(c.env);
+    const mediaType = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (mediaType === '') throw noMediaType(decodeRoute);
+    // The binary form (ESSC or ESDC), read by content; the body limit has already bounded its size.
+    const body = mediaType === 'application/octet-stream' ? codesFromBytes(new Uint8Array(await c.req.arrayBuffer())) : (c.req.valid('json') as z.infer<typeof DecodeRequestSchema>);
+    const outputs = await decodeCodes(service, c.env.MODELS, c.req.valid('param').id, body);
+    return c.json({ outputs: matrixToRows(outputs) }, 200);
+  })
+  .openapi(featureRoute, async (c) => {
+    const service = new ModelService(c.env);
+    const { id, j } = c.req.valid('param');
+    return c.json(await readFeature(service, c.env.MODELS, id, j), 200);
   })
   .openapi(reconstructRoute, async (c) => {
     const service = new ModelService(c.env);

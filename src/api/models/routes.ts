@@ -9,7 +9,13 @@ import { limitBody } from '../body-limit.js';
 import { refuseDeepModelJson } from '../json-depth-limit.js';
 import {
   ContinueTrainingRequestSchema,
+  DecodeRequestSchema,
+  DecodeResponseSchema,
+  EncodeRequestSchema,
   EncodeResponseSchema,
+  FeatureParamsSchema,
+  FeatureResponseSchema,
+  SparseEncodeResponseSchema,
   ExportQuerySchema,
   InputsRequestSchema,
   ListQuerySchema,
@@ -216,19 +222,80 @@ const inputsBody = {
   body: { content: { 'application/json': { schema: InputsRequestSchema } }, required: true },
 };
 
+/** The binary codes form (src/model/codes-binary.ts; docs/API.md, Binary answers). */
+const BinaryCodesSchema = z.string().openapi({
+  format: 'binary',
+  description:
+    'Little-endian, 4-byte aligned. A 16-byte header: bytes 0–3 the ASCII magic `ESSC` (sparse) or `ESDC` (dense), u32 rows, u32 h, u32 entries (sparse: the total (index, value) pairs; dense: 0). ' +
+    'Sparse, after it: u32 count[rows], u32 index[entries], f32 value[entries], row after row in the answer\'s order. Dense, after it: f32 code[rows × h], row-major.',
+});
+
 export const encodeRoute = createRoute({
   method: 'post',
   path: '/{id}/encode',
-  summary: 'Encode rows into hidden codes',
+  summary: 'Encode rows into hidden codes (dense, or each row\'s largest features)',
+  description:
+    'Without `top` or `threshold`: `codes`, every feature of every row. With `top: K`: each row\'s K largest features as `features` (value descending, ties by index ascending); with `threshold: t`: the features above t; with both, the K largest above t. ' +
+    'Send `Accept: application/octet-stream` for the binary form (many rows: no JSON numbers), sparse or dense as asked.',
   tags: ['inference'],
   security,
   middleware: [requireAccess('encode'), limitBody('maxBodyBytes')] as const,
-  request: { params: ModelIdParamsSchema, ...inputsBody },
+  request: { params: ModelIdParamsSchema, body: { content: { 'application/json': { schema: EncodeRequestSchema } }, required: true } },
   responses: {
-    200: { description: 'One row of codes per input row.', content: { 'application/json': { schema: EncodeResponseSchema } } },
+    200: {
+      description: 'One row of codes per input row: `codes` (dense) or, with top or threshold, `features` (sparse); with Accept: application/octet-stream, the binary form of either.',
+      content: {
+        'application/json': { schema: z.union([EncodeResponseSchema, SparseEncodeResponseSchema]) },
+        'application/octet-stream': { schema: BinaryCodesSchema },
+      },
+    },
     ...accessErrors.read,
     ...inputErrors,
     ...notFound,
+  },
+});
+
+export const decodeRoute = createRoute({
+  method: 'post',
+  path: '/{id}/decode',
+  summary: 'Decode codes into reconstructions (sparse codes read only their decoder rows)',
+  description:
+    '`features`: sparse codes as encode with top or threshold answers them; only the decoder rows they name are read from storage. `codes`: dense codes, hiddenSize numbers a row. `application/octet-stream`: either in the binary form encode answers (`ESSC` sparse, `ESDC` dense). The answer is in the caller\'s original scale, as reconstruct\'s.',
+  tags: ['inference'],
+  security,
+  middleware: [requireAccess('encode'), limitBody('maxBodyBytes')] as const,
+  request: {
+    params: ModelIdParamsSchema,
+    body: {
+      content: { 'application/json': { schema: DecodeRequestSchema }, 'application/octet-stream': { schema: BinaryCodesSchema } },
+      // Either media type (the JSON one alone is validated by schema); the handler refuses no body.
+      required: false,
+    },
+  },
+  responses: {
+    200: { description: 'One output row per row of codes.', content: { 'application/json': { schema: DecodeResponseSchema } } },
+    ...accessErrors.read,
+    ...inputErrors,
+    ...notFound,
+    409: problem('The model was retrained or deleted while this request read it.'),
+  },
+});
+
+export const featureRoute = createRoute({
+  method: 'get',
+  path: '/{id}/features/{j}',
+  summary: 'One feature: its decoder row (the direction it steers), encoder bias and threshold',
+  description: 'Reads only feature j\'s bytes of the stored model. The encoder column is not given: the encoder is stored [inputs, features], so a column is inputSize reads apart (export the model for it).',
+  tags: ['inference'],
+  security,
+  middleware: [requireAccess('encode')] as const,
+  request: { params: FeatureParamsSchema },
+  responses: {
+    200: { description: 'Feature j.', content: { 'application/json': { schema: FeatureResponseSchema } } },
+    ...accessErrors.read,
+    422: inputErrors[422],
+    404: problem('No model with this id, or the model has no feature j (j ≥ hiddenSize).'),
+    409: problem('The model was retrained or deleted while this request read it.'),
   },
 });
 

@@ -12,7 +12,7 @@ import {
   type TrainingOptions,
 } from '../../model/config.js';
 import { readModelBytes } from '../../model/model-bytes.js';
-import { toBinaryModelFile } from '../../model/model-file-binary.js';
+import { inferenceBytes, toBinaryModelFile } from '../../model/model-file-binary.js';
 import { readModelFile, type ModelState } from '../../model/model-file.js';
 import { SparseAutoencoder, type FitResult } from '../../model/sparse-autoencoder.js';
 import type { Metrics } from '../../model/metrics.js';
@@ -20,6 +20,7 @@ import { loadWorkerBackend } from '../backends.js';
 import type { Bindings } from '../env.js';
 import {
   checkDataSize,
+  checkInferenceSize,
   checkModelSize,
   checkTrainingWork,
   DEFAULT_LIMITS,
@@ -35,7 +36,15 @@ import { withoutUndefined } from '../../util/defined.js';
 import { carriedOverTraining, configInEffect } from '../../model/options.js';
 
 /** One cache per isolate; its bounds follow the limits of the latest request. */
-const cache = new ModelCache<SparseAutoencoder>(DEFAULT_LIMITS.modelCacheEntries, DEFAULT_LIMITS.modelCacheParameters);
+const cache = new ModelCache<SparseAutoencoder>(DEFAULT_LIMITS.modelCacheEntries, DEFAULT_LIMITS.modelCacheBytes);
+
+/** Scratch a session keeps between calls at most (src/backends/assemblyscript: larger scratch moves to a fresh memory). */
+const SCRATCH_BYTES = 2 * 1024 * 1024;
+
+/** What a cached model weighs: its inference bytes and scratch, and when it has just trained, its gradients and Adam's moments (12 bytes a parameter). */
+function cacheWeight(inferenceBytes: number, parameters: number, trained: boolean): number {
+  return inferenceBytes + SCRATCH_BYTES + (trained ? 12 * parameters : 0);
+}
 
 /** For tests: drop every cached model. */
 export function clearModelCache(): void {
@@ -86,7 +95,7 @@ export class ModelService {
   constructor(env: Bindings) {
     this.limits = readLimits(env);
     this.store = new ModelStore(env.MODELS);
-    cache.resize(this.limits.modelCacheEntries, this.limits.modelCacheParameters);
+    cache.resize(this.limits.modelCacheEntries, this.limits.modelCacheBytes);
   }
 
   /** Trains and stores a new model. */
@@ -107,8 +116,9 @@ export class ModelService {
       const result = model.fit(matrix, training);
       const state = model.toState();
       const id = newId();
-      const summary = await this.store.create(id, { name: input.name ?? null, inputSize: cols, hiddenSize: config.hiddenSize }, toBinaryModelFile(state));
-      owned = cache.set(id, summary.version, model, parameterCount(cols, config.hiddenSize));
+      const file = toBinaryModelFile(state);
+      const summary = await this.store.create(id, { name: input.name ?? null, inputSize: cols, hiddenSize: config.hiddenSize }, file);
+      owned = cache.set(id, summary.version, model, cacheWeight(inferenceBytes(file), parameterCount(cols, config.hiddenSize), true));
       return { ...detailOf(summary, state), ...runOf(model.backendName, result) };
     } finally {
       if (!owned) model.dispose();
@@ -122,6 +132,8 @@ export class ModelService {
     const { rows, cols } = peekShape(data, 'data');
     checkDataSize(limits, rows, cols, true);
     const { inputSize, hiddenSize } = stored.summary;
+    // An imported model may be larger than what the Worker trains (MAX_INFERENCE_BYTES bounds it, not MAX_PARAMETERS).
+    checkModelSize(limits, inputSize, hiddenSize);
     if (cols !== inputSize) {
       throw new DataError(`rows have ${cols} columns but the model takes ${inputSize} inputs`, { source: 'data', row: 1 });
     }
@@ -139,8 +151,9 @@ export class ModelService {
     try {
       const result = model.fit(matrix, training);
       const state = model.toState();
-      const summary = await this.store.update(stored, { name: null, inputSize, hiddenSize }, toBinaryModelFile(state));
-      owned = cache.set(id, summary.version, model, parameterCount(inputSize, hiddenSize));
+      const file = toBinaryModelFile(state);
+      const summary = await this.store.update(stored, { name: null, inputSize, hiddenSize }, file);
+      owned = cache.set(id, summary.version, model, cacheWeight(inferenceBytes(file), parameterCount(inputSize, hiddenSize), true));
       return { ...detailOf(summary, state), ...runOf(model.backendName, result) };
     } finally {
       if (!owned) model.dispose();
@@ -154,19 +167,19 @@ export class ModelService {
   async importFile(file: unknown, name: string | undefined): Promise<ModelDetail> {
     // Checked in full before anything is stored: a bad file throws ModelFileError (422).
     const state = file instanceof Uint8Array ? readModelBytes(file, 'body') : readModelFile(file, 'body');
-    checkModelSize(this.limits, state.shape.inputSize, state.shape.hiddenSize);
+    // Stored as written from the checked state: the binary form, whatever form came in. Its size
+    // in bytes is what bounds an import (not the training limits: the model is served, not trained).
+    const binary = toBinaryModelFile(state);
+    const servedBytes = inferenceBytes(binary);
+    checkInferenceSize(this.limits, state.shape.inputSize, servedBytes);
+    cache.makeRoom(cacheWeight(servedBytes, 0, false));
     const { backend } = await loadWorkerBackend('auto');
     const model = SparseAutoencoder.fromState(state, backend);
     let owned = false;
     try {
-      // Stored as written from the checked state: the binary form, whatever form came in.
       const id = newId();
-      const summary = await this.store.create(
-        id,
-        { name: name ?? null, inputSize: model.inputSize, hiddenSize: model.hiddenSize },
-        toBinaryModelFile(state),
-      );
-      owned = cache.set(id, summary.version, model, parameterCount(model.inputSize, model.hiddenSize));
+      const summary = await this.store.create(id, { name: name ?? null, inputSize: model.inputSize, hiddenSize: model.hiddenSize }, binary);
+      owned = cache.set(id, summary.version, model, cacheWeight(servedBytes, 0, false));
       return detailOf(summary, state);
     } finally {
       if (!owned) model.dispose();
@@ -211,6 +224,10 @@ export class ModelService {
     const { backend } = await loadWorkerBackend(backendChoice);
     const cached = cache.get(id, head.summary.version);
     if (cached) return use(cached);
+    // A model above MAX_INFERENCE_BYTES (stored before the var was lowered) is refused before it is read.
+    const servedBytes = head.inferenceBytes ?? 4 * parameterCount(head.summary.inputSize, head.summary.hiddenSize);
+    checkInferenceSize(this.limits, head.summary.inputSize, servedBytes);
+    cache.makeRoom(cacheWeight(servedBytes, 0, false));
 
     // What inference needs only (a binary body without Adam's moments): a cached model serves
     // encode, reconstruct and evaluate; training always reads the whole file afresh.
@@ -222,7 +239,7 @@ export class ModelService {
     // Nor its histories: a model's loss history is read only by pictures and training.
     const state = readModelBytes(stored.bytes, `model ${id}`, { withoutOptimizer: stored.partial, withoutHistory: true });
     const model = SparseAutoencoder.fromState(state, backend);
-    const owned = cache.set(id, stored.summary.version, model, parameterCount(model.inputSize, model.hiddenSize));
+    const owned = cache.set(id, stored.summary.version, model, cacheWeight(servedBytes, 0, false));
     try {
       return use(model);
     } finally {

@@ -19,6 +19,8 @@ const F32 = 4;
 export interface LinearAsCodes {
   /** hidden [rows×h] ← the codes of the pre-activations z [rows×h]. */
   codes(ctx: AsContext, pre: number, hidden: number, rows: number): void;
+  /** The codes a training step uses, when they are not `codes` (batchtopk: the batch's selection; `codes` is its inference). */
+  trainingCodes?(ctx: AsContext, pre: number, hidden: number, rows: number): void;
   /** Few non-zeros a row: the products with the codes go through their index. */
   readonly sparse: boolean;
   /** The codes are max(z, 0) (relu): the encode-only session fuses it into the product's kernel. */
@@ -34,9 +36,15 @@ export interface LinearAsCodes {
    * (code_delta).
    */
   mask?(ctx: AsContext, dZ: number, pre: number, a: number, add: number, m: number, loss: BaseLossConfig): number;
+  /**
+   * The reconstruction's part of the gradient, when it is not (1/m)·Σ‖x − x̂‖² (matryoshka's prefix
+   * losses): fills gW_dec, b_dec's direct part (Σ_i ∂/∂x̂_i) and δa at the codes' index into dZ;
+   * returns the term. Absent: d = (2/m)·(x̂ − x), gW_dec = aᵀ·d, gb_dec = Σ_i d_i, δa = d·W_decᵀ.
+   */
+  reconstruction?(ctx: AsContext, x: number, m: number, loss: BaseLossConfig, a: number, dZ: number): number;
   /** A term added after the mask: adds to δz [m×h] and gW_dec; returns the term. */
   auxiliary?(ctx: AsContext, x: number, m: number, loss: BaseLossConfig, pre: number, y: number, dZ: number): number;
-  afterUpdate?(ctx: AsContext): void;
+  afterUpdate?: AsKernels['afterUpdate'];
 }
 
 /** nonzero_index of a [rows×cols] into new scratch; returns its address. */
@@ -79,13 +87,13 @@ function denseDecode(ctx: AsContext, a: number, out: number, rows: number): void
 
 export function linearAssemblyScript(codes: LinearAsCodes): AsKernels {
   /** The forward pass, with what the backward pass reads of it. */
-  const forwardAt = (ctx: AsContext, x: number, rows: number) => {
+  const forwardAt = (ctx: AsContext, x: number, rows: number, training = false) => {
     const k = ctx.kernels;
     const { n, h, params } = ctx;
     const { centred, pre } = preActivations(ctx, x, rows);
     const hidden = ctx.scratch(rows * h * F32);
     const output = ctx.scratch(rows * n * F32);
-    codes.codes(ctx, pre, hidden, rows);
+    (training ? (codes.trainingCodes ?? codes.codes) : codes.codes)(ctx, pre, hidden, rows);
     let index = 0;
     if (codes.sparse) {
       index = nonzeroIndex(ctx, hidden, rows, h);
@@ -100,19 +108,24 @@ export function linearAssemblyScript(codes: LinearAsCodes): AsKernels {
   const backward = (ctx: AsContext, x: number, m: number, loss: BaseLossConfig): { terms: LossTerms; rhoHat: number; hidden: number } => {
     const k = ctx.kernels;
     const { n, h, params, grads } = ctx;
-    const { hidden: a, output: y, centred, pre, index } = forwardAt(ctx, x, m);
-    const d = ctx.scratch(m * n * F32);
+    const { hidden: a, output: y, centred, pre, index } = forwardAt(ctx, x, m, true);
     const dZ = ctx.scratch(m * h * F32);
     const add = zeroedScratch(ctx, h);
 
-    // d = (2/m)·(x̂ − x); gW_dec = aᵀ·d; Σ_i d_i is b_dec's direct part
-    const squaredError = k.linear_output_delta(y, x, d, m * n, 2 / m);
-    if (codes.sparse) k.sparse_gemm_tn(a, index, d, grads.W2, sparseTnWork(ctx, h, m, n), h, m, n);
-    else k.gemm_tn(a, d, grads.W2, h, m, n);
-    k.column_sum(d, grads.b2, m, n);
-    // sparse codes: d·W_decᵀ only where a > 0 (code_delta zeroes the rest)
-    if (codes.sparse) k.masked_gemm_nt(d, params.W2, dZ, index, m, n, h);
-    else k.gemm_nt(d, params.W2, dZ, m, n, h);
+    let reconstruction: number;
+    if (codes.reconstruction) {
+      reconstruction = codes.reconstruction(ctx, x, m, loss, a, dZ);
+    } else {
+      // d = (2/m)·(x̂ − x); gW_dec = aᵀ·d; Σ_i d_i is b_dec's direct part
+      const d = ctx.scratch(m * n * F32);
+      reconstruction = k.linear_output_delta(y, x, d, m * n, 2 / m) / m;
+      if (codes.sparse) k.sparse_gemm_tn(a, index, d, grads.W2, sparseTnWork(ctx, h, m, n), h, m, n);
+      else k.gemm_tn(a, d, grads.W2, h, m, n);
+      k.column_sum(d, grads.b2, m, n);
+      // sparse codes: d·W_decᵀ only where a > 0 (code_delta zeroes the rest)
+      if (codes.sparse) k.masked_gemm_nt(d, params.W2, dZ, index, m, n, h);
+      else k.gemm_nt(d, params.W2, dZ, m, n, h);
+    }
 
     let sparsity = codes.penalty ? codes.penalty(ctx, m, loss, a, add) : 0;
     // δz = (δa + add)·1[a > 0], or the architecture's own mask
@@ -136,7 +149,6 @@ export function linearAssemblyScript(codes: LinearAsCodes): AsKernels {
 
     const rhoHat = ctx.scratch(h * F32);
     k.column_mean(a, rhoHat, m, h);
-    const reconstruction = squaredError / m;
     return { terms: { loss: reconstruction + sparsity, reconstruction, weightDecay: 0, sparsity }, rhoHat, hidden: a };
   };
 

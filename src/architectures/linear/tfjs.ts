@@ -18,6 +18,8 @@ export interface LinearTfjsTerm {
 export interface LinearTfjsCodes {
   /** The codes of the pre-activations z. */
   codes(ctx: TfjsContext, pre: Tf.Tensor2D): Tf.Tensor2D;
+  /** The codes a training step uses, when they are not `codes` (batchtopk: the batch's selection). */
+  trainingCodes?(ctx: TfjsContext, pre: Tf.Tensor2D): Tf.Tensor2D;
   /** A penalty on the codes a: its parts of δa and gW_dec, and its value; null: none. */
   penalty?(ctx: TfjsContext, m: number, loss: BaseLossConfig, a: Tf.Tensor2D, deltaA: Tf.Tensor, gW2: Tf.Tensor): LinearTfjsTerm | null;
   /**
@@ -25,9 +27,14 @@ export interface LinearTfjsCodes {
    * and the loss term it adds (null: none). Absent: δz = δa ⊙ 1[a > 0].
    */
   mask?(ctx: TfjsContext, m: number, loss: BaseLossConfig, pre: Tf.Tensor2D, deltaA: Tf.Tensor): { deltaZ: Tf.Tensor; gradients: Record<string, Tf.Tensor>; sparsity: Tf.Tensor | null };
+  /**
+   * The reconstruction's part of the gradient, when it is not (1/m)·Σ‖x − x̂‖² (matryoshka's prefix
+   * losses): gW_dec, δa, b_dec's direct part (Σ_i ∂/∂x̂_i) and the term.
+   */
+  reconstruction?(ctx: TfjsContext, m: number, loss: BaseLossConfig, x: Tf.Tensor2D, a: Tf.Tensor2D): { gW2: Tf.Tensor; deltaA: Tf.Tensor; biasGradient: Tf.Tensor; term: Tf.Tensor };
   /** A term after the mask (diff = x̂ − x): its parts of δz and gW_dec, and its value; null: none. */
   auxiliary?(ctx: TfjsContext, m: number, loss: BaseLossConfig, pre: Tf.Tensor2D, diff: Tf.Tensor, deltaZ: Tf.Tensor, gW2: Tf.Tensor): LinearTfjsTerm | null;
-  afterUpdate?(ctx: TfjsContext): void;
+  afterUpdate?: TfjsKernels['afterUpdate'];
 }
 
 /** W_dec[j,:] /= ‖W_dec[j,:]‖ (rows of norm 0 left alone). Call inside tidy. */
@@ -39,11 +46,11 @@ export function renormalizeDecoder({ tf, params }: TfjsContext): void {
 
 export function linearTfjs(codes: LinearTfjsCodes): TfjsKernels {
   /** centred = X − b_dec, z = centred·W_enc + b_enc, a = codes(z). */
-  const linearEncode = (ctx: TfjsContext, x: Tf.Tensor2D) => {
+  const linearEncode = (ctx: TfjsContext, x: Tf.Tensor2D, training = false) => {
     const { tf, params } = ctx;
     const centred = tf.sub(x, params.b2) as Tf.Tensor2D;
     const pre = tf.fused.matMul({ a: centred, b: params.W1 as Tf.Tensor2D, bias: params.b1 }) as Tf.Tensor2D;
-    return { centred, pre, a: codes.codes(ctx, pre) };
+    return { centred, pre, a: (training ? (codes.trainingCodes ?? codes.codes) : codes.codes)(ctx, pre) };
   };
 
   /** x̂ = a·W2 + b2, one fused kernel. */
@@ -52,13 +59,20 @@ export function linearTfjs(codes: LinearTfjsCodes): TfjsKernels {
   const batchGradients = (ctx: TfjsContext, x: Tf.Tensor2D, m: number, loss: BaseLossConfig): TfjsBatchGradients => {
     const { tf, shape } = ctx;
     const { W1, W2 } = ctx.params;
-    const { centred, pre, a } = linearEncode(ctx, x);
+    const { centred, pre, a } = linearEncode(ctx, x, true);
     const y = decode(ctx, a);
     const diff = tf.sub(y, x);
-    // d = (2/m)·(x̂ − x); gW_dec = aᵀ·d; δa = d·W_decᵀ
-    const d = tf.mul(diff, 2 / m);
-    let gW2: Tf.Tensor = tf.matMul(tf.transpose(a), d);
-    let deltaA: Tf.Tensor = tf.matMul(d, tf.transpose(W2));
+    // d = (2/m)·(x̂ − x); gW_dec = aᵀ·d; δa = d·W_decᵀ; b_dec's direct part Σ_i d_i
+    let gW2: Tf.Tensor, deltaA: Tf.Tensor, biasGradient: Tf.Tensor, reconstruction: Tf.Tensor;
+    if (codes.reconstruction) {
+      ({ gW2, deltaA, biasGradient, term: reconstruction } = codes.reconstruction(ctx, m, loss, x, a));
+    } else {
+      const d = tf.mul(diff, 2 / m);
+      gW2 = tf.matMul(tf.transpose(a), d);
+      deltaA = tf.matMul(d, tf.transpose(W2));
+      biasGradient = tf.sum(d, 0);
+      reconstruction = tf.div(tf.sum(tf.square(diff)), m);
+    }
     let sparsity: Tf.Tensor | null = null;
     const penalty = codes.penalty?.(ctx, m, loss, a, deltaA, gW2) ?? null;
     if (penalty !== null) ({ delta: deltaA, gW2, sparsity } = penalty);
@@ -79,13 +93,13 @@ export function linearTfjs(codes: LinearTfjsCodes): TfjsKernels {
     // gW_enc = (X − b_dec)ᵀ·δz; gb_enc = Σ_i δz_i; gb_dec = Σ_i d_i − W_enc·gb_enc
     const gW1 = tf.matMul(tf.transpose(centred), deltaZ);
     const gb1 = tf.sum(deltaZ, 0);
-    const gb2 = tf.sub(tf.sum(d, 0), tf.reshape(tf.matMul(W1, tf.expandDims(gb1, 1)), [shape.inputSize]));
-    const reconstruction = tf.div(tf.sum(tf.square(diff)), m);
+    const gb2 = tf.sub(biasGradient, tf.reshape(tf.matMul(W1, tf.expandDims(gb1, 1)), [shape.inputSize]));
     return {
       terms: tf.stack([reconstruction, tf.scalar(0), sparsity ?? tf.scalar(0)]) as Tf.Tensor1D,
       hidden: a,
       meanActivation: tf.mean(a, 0) as Tf.Tensor1D,
-      gradients: { W1: gW1, b1: gb1, W2: gW2, b2: gb2, ...own },
+      // a parameter no gradient trains (batchtopk's θ, its step counter) gets a zero one
+      gradients: { ...Object.fromEntries(Object.entries(ctx.params).map(([name, v]) => [name, tf.zerosLike(v)])), W1: gW1, b1: gb1, W2: gW2, b2: gb2, ...own },
     };
   };
 

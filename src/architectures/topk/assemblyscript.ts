@@ -14,7 +14,7 @@ const F32 = 4;
  * pre-activations; d_aux = (2c/m)·(ê − e), e = x − x̂ held constant; gW_dec += a_auxᵀ·d_aux,
  * δz += (d_aux·W_decᵀ)·1[a_aux > 0]. Returns the term, (c/m)·Σ‖e − ê‖².
  */
-function auxK(ctx: AsContext, x: number, m: number, loss: BaseLossConfig, pre: number, y: number, dZ: number): number {
+export function auxK(ctx: AsContext, x: number, m: number, loss: BaseLossConfig, pre: number, y: number, dZ: number): number {
   const k = ctx.kernels;
   const { n, h, params, grads } = ctx;
   const mask = ctx.scratch(h);

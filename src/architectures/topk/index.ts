@@ -13,7 +13,7 @@ import { topkAssemblyScript } from './assemblyscript.js';
 import { topkTfjs } from './tfjs.js';
 
 const OPTIONS = {
-  k: { type: 'integer', range: { min: 1 }, default: 32, description: 'topk: codes kept per row, at most the hidden size (Gao et al. 2024)' },
+  k: { type: 'integer', range: { min: 1 }, default: 32, description: 'topk: codes kept per row, at most the hidden size (Gao et al. 2024); batchtopk, matryoshka: per row on average over a batch' },
   auxK: { type: 'integer', range: { min: 1 }, default: 512, description: 'topk: dead units whose largest pre-activations reconstruct the residual in the AuxK loss (Gao et al. 2024)' },
   auxCoefficient: { type: 'number', range: { min: 0 }, default: 0.03125, description: 'topk: weight of the AuxK loss (Gao et al. 2024: 1/32)' },
   deadSteps: { type: 'integer', range: { min: 1 }, default: 1000, description: 'topk: a unit that fires on no row of this many consecutive steps is dead (SAELens\' window)' },

@@ -17,6 +17,7 @@ const REQUIRED_FUNCTIONS = [
   'row_norms', 'l1_decoder_gradient', 'normalize_rows', 'update_steps_since_fired', 'dead_mask',
   'nonzero_index', 'sparse_gemm_nn', 'sparse_gemm_tn', 'masked_gemm_nt', 'transpose',
   'jump_codes', 'jump_delta',
+  'batch_top_k_codes', 'min_positive', 'copy_block',
 ] as const;
 
 /** Reads the message AssemblyScript passes to abort (a UTF-16 string, length at ptr − 4). */

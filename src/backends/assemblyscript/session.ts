@@ -261,7 +261,7 @@ export class AssemblyScriptSession implements BackendSession {
       const { terms, hidden } = this.passes.backward(ctx, x, m, loss);
       k.update_steps_since_fired(hidden, this.stepsSinceFired, m, this.h);
       this.update(optimizer);
-      this.passes.afterUpdate?.(ctx);
+      this.passes.afterUpdate?.(ctx, { hidden, rows: m, loss });
       return terms;
     } finally {
       arena.resetScratch();

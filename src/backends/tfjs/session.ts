@@ -114,7 +114,7 @@ export class TfjsSession implements BackendSession {
       const ctx = this.context();
       const batch = this.passes.batchGradients(ctx, x, m, loss);
       this.applyUpdate(batch.gradients, optimizer);
-      this.passes.afterUpdate?.(ctx);
+      this.passes.afterUpdate?.(ctx, { hidden: batch.hidden, rows: m, loss });
       return [batch.terms, tf.any(tf.greater(batch.hidden, 0), 0)] as const;
     });
     const firedValues = fired.dataSync();

@@ -45,10 +45,25 @@ import { madd } from './simd';
 // @ts-ignore: decorator
 @inline const MR: i32 = 4;
 
-/** The packed panel of B: KC rows × 8 floats. */
-const PANEL: usize = memory.data(KC * NR * 4, 64);
-/** A tile of the column tail (N mod 8 columns), stored here and then copied to C. */
-const EDGE: usize = memory.data(MR * NR * 4, 16);
+/**
+ * The packed panel of B: KC rows × 8 floats, and a tile of the column tail (N mod 8 columns),
+ * stored there and then copied to C. Static blocks, unless set_scratch moves them: in the shared-
+ * memory build every worker thread's instance shares the static data, so each worker points its
+ * own instance (a wasm global is per instance) at a block of its own (thread-pool.ts).
+ */
+let PANEL: usize = memory.data(KC * NR * 4, 64);
+let EDGE: usize = memory.data(MR * NR * 4, 16);
+
+/** Bytes a thread's own PANEL and EDGE take (set_scratch's block). */
+export function gemm_scratch_bytes(): i32 {
+  return KC * NR * 4 + MR * NR * 4;
+}
+
+/** Points this instance's PANEL and EDGE at `block` (gemm_scratch_bytes, 16-byte aligned). */
+export function set_scratch(block: usize): void {
+  PANEL = block;
+  EDGE = block + <usize>(KC * NR * 4);
+}
 
 // @ts-ignore: decorator
 @inline const EPILOGUE_NONE: i32 = 0;
@@ -225,11 +240,10 @@ function copyBlock(dst: usize, ldd: usize, src: usize, lds: usize, rows: i32, w:
 
 /**
  * The driver of every form: C[M×N] = op(A)·op(B) (+ bias, σ). A element (row r, index k) at
- * a + r·rs + k·ks; B as packPanel reads it.
+ * a + r·rs + k·ks; B as packPanel reads it; C's rows ldc bytes apart.
  */
 @inline
-function gemm(a: usize, rs: usize, ks: usize, b: usize, ldb: usize, bTransposed: bool, c: usize, M: i32, K: i32, N: i32, epilogue: i32, bias: usize): void {
-  const ldc = <usize>N << 2;
+function gemm(a: usize, rs: usize, ks: usize, b: usize, ldb: usize, bTransposed: bool, c: usize, ldc: usize, M: i32, K: i32, N: i32, epilogue: i32, bias: usize): void {
   const M4 = M & ~3;
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = min(KC, K - k0);
@@ -282,20 +296,44 @@ function gemm(a: usize, rs: usize, ks: usize, b: usize, ldb: usize, bTransposed:
 
 /** C[M×N] = A[M×K] · B[K×N]; C is overwritten. */
 export function gemm_nn(a: usize, b: usize, c: usize, M: i32, K: i32, N: i32): void {
-  gemm(a, <usize>K << 2, 4, b, <usize>N << 2, false, c, M, K, N, EPILOGUE_NONE, 0);
+  gemm(a, <usize>K << 2, 4, b, <usize>N << 2, false, c, <usize>N << 2, M, K, N, EPILOGUE_NONE, 0);
 }
 
 /** C[M×N] = σ(A[M×K] · B[K×N] + bias[N]) (bias added to every row); C is overwritten. */
 export function gemm_nn_bias_sigmoid(a: usize, b: usize, bias: usize, c: usize, M: i32, K: i32, N: i32): void {
-  gemm(a, <usize>K << 2, 4, b, <usize>N << 2, false, c, M, K, N, EPILOGUE_BIAS_SIGMOID, bias);
+  gemm(a, <usize>K << 2, 4, b, <usize>N << 2, false, c, <usize>N << 2, M, K, N, EPILOGUE_BIAS_SIGMOID, bias);
 }
 
 /** C[M×N] = Aᵀ · B with A stored [K×M] and B [K×N]; C is overwritten. */
 export function gemm_tn(a: usize, b: usize, c: usize, M: i32, K: i32, N: i32): void {
-  gemm(a, 4, <usize>M << 2, b, <usize>N << 2, false, c, M, K, N, EPILOGUE_NONE, 0);
+  gemm(a, 4, <usize>M << 2, b, <usize>N << 2, false, c, <usize>N << 2, M, K, N, EPILOGUE_NONE, 0);
 }
 
 /** C[M×N] = A · Bᵀ with A stored [M×K] and B stored [N×K]; C is overwritten. */
 export function gemm_nt(a: usize, b: usize, c: usize, M: i32, K: i32, N: i32): void {
-  gemm(a, <usize>K << 2, 4, b, <usize>K << 2, true, c, M, K, N, EPILOGUE_NONE, 0);
+  gemm(a, <usize>K << 2, 4, b, <usize>K << 2, true, c, <usize>N << 2, M, K, N, EPILOGUE_NONE, 0);
+}
+
+/**
+ * One block of a product, C[i0..i1, j0..j1], for the thread pool: form 0 gemm_nn, 1 gemm_tn,
+ * 2 gemm_nt, 3 gemm_nn_bias_sigmoid, with the whole product's arguments. Every C element is
+ * computed exactly as the whole call computes it (the same panel of 8 columns, the same passes
+ * over k; a row's sums do not depend on which rows share its tile) as long as j0 is a multiple of
+ * 8 or the block spans all columns, so any split of C into such blocks gives the same bits.
+ */
+export function gemm_part(form: i32, a: usize, b: usize, bias: usize, c: usize, M: i32, K: i32, N: i32, i0: i32, i1: i32, j0: i32, j1: i32): void {
+  const ldc = <usize>N << 2;
+  const cBlock = c + <usize>i0 * ldc + (<usize>j0 << 2);
+  const rows = i1 - i0, cols = j1 - j0;
+  if (rows <= 0 || cols <= 0) return;
+  if (form == 1) {
+    // A stored [K×M]: rows of C are columns of A
+    gemm(a + (<usize>i0 << 2), 4, <usize>M << 2, b + (<usize>j0 << 2), <usize>N << 2, false, cBlock, ldc, rows, K, cols, EPILOGUE_NONE, 0);
+  } else if (form == 2) {
+    // B stored [N×K]: columns of C are rows of B
+    gemm(a + <usize>i0 * (<usize>K << 2), <usize>K << 2, 4, b + <usize>j0 * (<usize>K << 2), <usize>K << 2, true, cBlock, ldc, rows, K, cols, EPILOGUE_NONE, 0);
+  } else {
+    const ep = form == 3 ? EPILOGUE_BIAS_SIGMOID : EPILOGUE_NONE;
+    gemm(a + <usize>i0 * (<usize>K << 2), <usize>K << 2, 4, b + (<usize>j0 << 2), <usize>N << 2, false, cBlock, ldc, rows, K, cols, ep, bias + (<usize>j0 << 2));
+  }
 }

@@ -113,11 +113,16 @@ function addRow(dst: usize, src: usize, n: i32): void {
  * A). acc: N floats of scratch.
  */
 export function sparse_gemm_nn(a: usize, index: usize, b: usize, c: usize, acc: usize, M: i32, K: i32, N: i32): void {
+  sparse_gemm_nn_part(a, index, b, c, acc, M, K, N, 0, M);
+}
+
+/** Rows i0..i1 of sparse_gemm_nn's C (the thread pool's part; each row is computed alone). */
+export function sparse_gemm_nn_part(a: usize, index: usize, b: usize, c: usize, acc: usize, M: i32, K: i32, N: i32, i0: i32, i1: i32): void {
   const columns = index + ((<usize>M + 1) << 2);
   const ldb = <usize>N << 2;
   const rowBytes = <usize>N << 2;
-  memory.fill(c, 0, <usize>M * rowBytes);
-  for (let i = 0; i < M; i++) {
+  memory.fill(c + <usize>i0 * rowBytes, 0, <usize>(i1 - i0) * rowBytes);
+  for (let i = i0; i < i1; i++) {
     const ci = c + <usize>i * rowBytes;
     const ai = a + <usize>i * (<usize>K << 2);
     const end = load<u32>(index + ((<usize>i + 1) << 2));
@@ -143,13 +148,23 @@ export function sparse_gemm_nn(a: usize, index: usize, b: usize, c: usize, acc: 
  * (the later passes' sums and which rows of C they touch); unused otherwise.
  */
 export function sparse_gemm_tn(a: usize, index: usize, b: usize, c: usize, work: usize, M: i32, K: i32, N: i32): void {
+  sparse_gemm_tn_part(a, index, b, c, work, M, K, N, 0, M);
+}
+
+/**
+ * Rows j0..j1 of sparse_gemm_tn's C (the thread pool's part): every entry is visited, those of
+ * other rows skipped, so each row of C gets the same terms in the same order as in the whole call.
+ * A part uses only its own rows of `work` (sums, marks and its slice of the touched list).
+ */
+export function sparse_gemm_tn_part(a: usize, index: usize, b: usize, c: usize, work: usize, M: i32, K: i32, N: i32, j0: i32, j1: i32): void {
   const columns = index + ((<usize>K + 1) << 2);
   const rowBytes = <usize>N << 2;
   const lda = <usize>M << 2;
-  memory.fill(c, 0, <usize>M * rowBytes);
+  memory.fill(c + <usize>j0 * rowBytes, 0, <usize>(j1 - j0) * rowBytes);
   const mark = work + <usize>M * rowBytes;
-  const touched = mark + (<usize>M << 2);
-  if (K > KC) memory.fill(mark, 0xff, <usize>M << 2);
+  const touched = mark + (<usize>M << 2) + (<usize>j0 << 2);
+  if (K > KC) memory.fill(mark + (<usize>j0 << 2), 0xff, <usize>(j1 - j0) << 2);
+  const whole = j0 == 0 && j1 == M;
   for (let k0 = 0; k0 < K; k0 += KC) {
     const k1 = min(K, k0 + KC);
     // pass 0 sums into C itself (from +0); a later pass into work, then added to C
@@ -161,6 +176,7 @@ export function sparse_gemm_tn(a: usize, index: usize, b: usize, c: usize, work:
       const end = load<u32>(index + ((<usize>k + 1) << 2));
       for (let e = load<u32>(index + (<usize>k << 2)); e < end; e++) {
         const j = <i32>load<u32>(columns + (<usize>e << 2));
+        if (!whole && (j < j0 || j >= j1)) continue;
         let dst = c + <usize>j * rowBytes;
         if (!first) {
           dst = work + <usize>j * rowBytes;
@@ -188,11 +204,16 @@ export function sparse_gemm_tn(a: usize, index: usize, b: usize, c: usize, work:
  * lane each, k in gemm.ts's passes.
  */
 export function masked_gemm_nt(a: usize, b: usize, c: usize, index: usize, M: i32, K: i32, N: i32): void {
+  masked_gemm_nt_part(a, b, c, index, M, K, N, 0, M);
+}
+
+/** Rows i0..i1 of masked_gemm_nt's C (the thread pool's part; each row is computed alone). */
+export function masked_gemm_nt_part(a: usize, b: usize, c: usize, index: usize, M: i32, K: i32, N: i32, i0: i32, i1: i32): void {
   const columns = index + ((<usize>M + 1) << 2);
   const ld = <usize>K << 2;
   const ldc = <usize>N << 2;
-  memory.fill(c, 0, <usize>M * ldc);
-  for (let i = 0; i < M; i++) {
+  memory.fill(c + <usize>i0 * ldc, 0, <usize>(i1 - i0) * ldc);
+  for (let i = i0; i < i1; i++) {
     const ai = a + <usize>i * ld;
     const ci = c + <usize>i * ldc;
     const end = <i32>load<u32>(index + ((<usize>i + 1) << 2));
@@ -242,9 +263,14 @@ export function masked_gemm_nt(a: usize, b: usize, c: usize, index: usize, M: i3
 
 /** dst [cols×rows] = srcᵀ, src [rows×cols]; in blocks of 16 × 16. */
 export function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
+  transpose_part(src, dst, rows, cols, 0, rows);
+}
+
+/** Rows r0..r1 of src transposed into dst (the thread pool's part: columns r0..r1 of dst). */
+export function transpose_part(src: usize, dst: usize, rows: i32, cols: i32, r0: i32, r1: i32): void {
   const B = 16;
-  for (let i0 = 0; i0 < rows; i0 += B) {
-    const i1 = min(rows, i0 + B);
+  for (let i0 = r0; i0 < r1; i0 += B) {
+    const i1 = min(r1, i0 + B);
     for (let j0 = 0; j0 < cols; j0 += B) {
       const j1 = min(cols, j0 + B);
       for (let i = i0; i < i1; i++) {

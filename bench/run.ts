@@ -19,7 +19,8 @@
  * sae-step (sae-step.bench.ts: one training step of sigmoid, relu, topk, batchtopk and jumprelu at 256 × 768 → 6144 on
  * AssemblyScript and tfjs-wasm, paired ratios; ≈ 60–90 s), encode-kernels (encode-kernels.ts: the
  * encode kernels' z + ReLU in f32, bf16 and int8 against onnxruntime-web and the read-bandwidth floor,
- * at 768 → 24576 and 2304 → 16384; the rows/GEMM crossover).
+ * at 768 → 24576 and 2304 → 16384; the rows/GEMM crossover), threads (threads.bench.ts: 2 threads against 1,
+ * the split cut-off, `edge-sae train --threads 2` on the e2e scale file).
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -40,6 +41,7 @@ import { benchRoofline } from './roofline.bench.js';
 import { benchSaeStep } from './sae-step.bench.js';
 import { benchStreaming } from './streaming.bench.js';
 import { benchSweep } from './sweep.bench.js';
+import { benchThreads } from './threads.bench.js';
 import { benchTraining } from './training.bench.js';
 import { benchWorkerdKernels } from './workerd-kernels.js';
 import { benchWorkerdData } from './workerd-data.bench.js';
@@ -81,6 +83,8 @@ const SUITES: Record<string, () => Promise<BenchRecord[]>> = {
   'encode-kernels': benchEncodeKernels,
   'encode-model': benchEncodeModel,
   'encode-memory': benchEncodeMemory,
+  // (2 threads against 1: steps, encode, the split cut-off, edge-sae train on the e2e scale file; ≈ 2–3 min)
+  threads: benchThreads,
 };
 
 function table(records: readonly BenchRecord[]): string {

@@ -6,8 +6,8 @@ import { execSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-// the production kernels (asconfig.json) and the bench-only roofline build (asconfig.bench.json)
-const outputs = ['build/kernels.wasm', 'build/kernels-relaxed.wasm', 'build/bench-roofline.wasm', 'build/bench-roofline-relaxed.wasm'];
+// the production kernels (asconfig.json: portable, relaxed and the threads' shared-memory build) and the bench-only roofline build (asconfig.bench.json)
+const outputs = ['build/kernels.wasm', 'build/kernels-relaxed.wasm', 'build/kernels-shared.wasm', 'build/bench-roofline.wasm', 'build/bench-roofline-relaxed.wasm'];
 const sources = [
   'asconfig.json',
   'asconfig.bench.json',

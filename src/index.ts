@@ -53,16 +53,19 @@ export { checkLabelRows, labelsFromArray, openLabelFile, type RowLabels } from '
 export * from './export/index.js';
 export { loadNodeBackend, nodeBackendProviders } from './backends/node-providers.js';
 export { memoisedProvider, resolveBackend, simdSupported, type BackendProvider, type BackendReport } from './backends/select.js';
-export { createAssemblyScriptBackend } from './backends/assemblyscript/loader.js';
+export { createAssemblyScriptBackend, type BackendThreads } from './backends/assemblyscript/loader.js';
+export { createThreadedAssemblyScriptBackend } from './backends/assemblyscript/threaded-backend.js';
+export { MAX_DEFAULT_THREADS, MAX_THREADS, type ThreadsReport } from './backends/assemblyscript/threads.js';
+export { shutdownThreadPool } from './backends/assemblyscript/thread-pool.js';
 export type * from './backends/types.js';
 
 /** A fresh model on the backend `backend` (default "auto": the SIMD kernels, else the tfjs fallback). */
 export async function createModel(
   inputSize: number,
   config: Partial<ModelConfig> = {},
-  options: { seed?: number; backend?: BackendChoice } = {},
+  options: { seed?: number; backend?: BackendChoice; threads?: number } = {},
 ): Promise<SparseAutoencoder> {
-  const { backend, report } = await loadNodeBackend(options.backend ?? 'auto');
+  const { backend, report } = await loadNodeBackend(options.backend ?? 'auto', { threads: options.threads });
   return SparseAutoencoder.create(inputSize, config, backend, { seed: options.seed, backendReport: report });
 }
 
@@ -70,8 +73,8 @@ export async function createModel(
  * A model from a model file: its bytes, either form (binary or JSON text, told apart by content;
  * docs/MODEL-FORMAT.md), or a parsed JSON model file (docs/SPEC.md section 3).
  */
-export async function loadModel(file: Uint8Array | unknown, options: { backend?: BackendChoice; source?: string } = {}): Promise<SparseAutoencoder> {
-  const { backend, report } = await loadNodeBackend(options.backend ?? 'auto');
+export async function loadModel(file: Uint8Array | unknown, options: { backend?: BackendChoice; source?: string; threads?: number } = {}): Promise<SparseAutoencoder> {
+  const { backend, report } = await loadNodeBackend(options.backend ?? 'auto', { threads: options.threads });
   return file instanceof Uint8Array
     ? SparseAutoencoder.fromBytes(file, backend, options.source, report)
     : SparseAutoencoder.fromFile(file, backend, options.source, report);
@@ -83,10 +86,10 @@ export async function loadModel(file: Uint8Array | unknown, options: { backend?:
  * reconstructs as that library does (docs/IMPORT.md). `source`: a folder or file path, the bytes of
  * a zip of the folder (or of one .pt / .npz), or a map of file names to bytes.
  */
-export async function importSae(source: string | SaeSource, options: { format?: string; backend?: BackendChoice } = {}): Promise<SparseAutoencoder> {
+export async function importSae(source: string | SaeSource, options: { format?: string; backend?: BackendChoice; threads?: number } = {}): Promise<SparseAutoencoder> {
   const files = typeof source === 'string' ? await readSaeSource(source) : filesOfSource(source);
   const { state } = importSaeState(files, { format: options.format });
-  const { backend, report } = await loadNodeBackend(options.backend ?? 'auto');
+  const { backend, report } = await loadNodeBackend(options.backend ?? 'auto', { threads: options.threads });
   return SparseAutoencoder.fromState(state, backend, report);
 }
 export { filesOfSource, importSaeState, type ImportOptions, type SaeSource } from './sae-import/import.js';

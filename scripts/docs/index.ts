@@ -9,6 +9,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { renderEncodeLoad, type LoadResults } from '../../bench/encode-load-table.js';
+import { renderThreads, type ThreadsResults } from '../../bench/threads-table.js';
 import { renderArchitectureList, renderArchitectures } from './architectures.js';
 import { renderSaeFormatList, renderSaeFormats } from './sae-formats.js';
 import { measureBundle, renderBundle } from './bundle.js';
@@ -39,9 +40,11 @@ writeRegion(resolve(ROOT, REGION_FILES.fuzzRoutes), 'fuzz-routes', renderFuzzRou
 writeRegion(resolve(ROOT, 'docs/API.md'), 'scopes', renderScopes(doc));
 writeRegion(resolve(ROOT, 'docs/API.md'), 'key-cache-bound', renderKeyCacheBound());
 writeRegion(resolve(ROOT, REGION_FILES.encodeLoad), 'encode-load', renderEncodeLoad(JSON.parse(readFileSync(resolve(ROOT, 'bench/encode-load.json'), 'utf8')) as LoadResults));
+writeRegion(resolve(ROOT, REGION_FILES.threads), 'threads', renderThreads(JSON.parse(readFileSync(resolve(ROOT, 'bench/threads.json'), 'utf8')) as ThreadsResults));
 writeRegion(resolve(ROOT, REGION_FILES.bundle), 'bundle', renderBundle(measureBundle()));
 const sparsity = await measureSparsity();
 for (const file of REGION_FILES.sparsity) writeRegion(resolve(ROOT, file), 'sparsity', renderSparsity(sparsity));
 for (const picture of pictureFiles(sparsity)) writeFileSync(resolve(ROOT, picture.path), picture.bytes);
 writeRegion(resolve(ROOT, REGION_FILES.cliWalk), 'cli-walk', await renderCliWalk());
+import { renderThreads, type ThreadsResults } from '../../bench/threads-table.js';
 console.log("docs: problem types, limits, options, architectures, imported formats, CLI synopsis, fuzz route count, scopes, key cache bound, encode load table, bundle size, sparsity figures and pictures, the output of the README's CLI walk written");

@@ -17,6 +17,8 @@ export const REGION_FILES = {
   fuzzRoutes: 'docs/RELIABILITY.md',
   encodeLoad: 'docs/BENCHMARKS.md',
   bundle: 'docs/BACKENDS.md',
+  /** 2 threads against 1 (bench/threads.bench.ts, bench/threads-table.ts). */
+  threads: 'docs/BACKENDS.md',
   benchTable: 'docs/BENCHMARKS.md',
   e2eScale: 'docs/DATA.md',
   /** What the presets of src/model/presets.ts reach on the sample data (scripts/docs/sparsity.ts). */

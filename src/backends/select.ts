@@ -48,6 +48,8 @@ export interface BackendReport {
   requested: BackendChoice;
   chosen: BackendName;
   skipped: { name: BackendName; reason: string }[];
+  /** Node: the threads sessions compute on, and why fewer than asked (src/backends/assemblyscript/threads.ts). */
+  threads?: { requested: number | 'auto'; used: number; reason?: string };
 }
 
 /** The order "auto" tries backends in. */

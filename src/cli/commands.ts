@@ -7,6 +7,9 @@ import { OPTION_FLAGS } from './option-flags.js';
 import { SWEEP_METRICS } from '../sweep/ranking.js';
 import { SAE_FORMAT_NAMES } from '../sae-import/registry.js';
 
+/** Worker threads for the kernels (src/backends/assemblyscript/threads.ts); not part of the model file. */
+const THREADS_FLAG = { name: 'threads', kind: 'integer', value: 'N', help: 'threads the kernels compute on, 1 to 64 (default: the cores, at most 8, or $EDGE_SAE_THREADS); the results are the same bit for bit for any count' } as const;
+
 export const TRAIN: CommandSpec = {
   name: 'train',
   summary: 'train a sparse autoencoder on a data file and save the model',
@@ -16,6 +19,7 @@ export const TRAIN: CommandSpec = {
     { name: 'out', kind: 'path', value: 'MODEL.json', required: true, help: 'where to write the trained model: the binary form (safetensors layout) when it ends in .safetensors, else JSON' },
     { name: 'validation-data', kind: 'path', value: 'FILE', help: 'rows to validate on after every epoch instead of --validation-split (any format --data takes, the same width; not part of the fitted scaling); --patience watches their loss' },
     ...OPTION_FLAGS,
+    THREADS_FLAG,
     { name: 'init', kind: 'path', value: 'MODEL.json', help: 'continue training this model (JSON or binary; its normalisation, weights and optimizer state); training options not given default to the ones saved in it' },
     { name: 'json', kind: 'flag', value: '', help: 'print the summary as one JSON line on stdout, for scripts (progress lines on stderr become JSON too)' },
     { name: 'quiet', kind: 'flag', value: '', help: 'no progress and no summary (errors only); with --json, only the JSON summary' },
@@ -40,6 +44,7 @@ export const ENCODE: CommandSpec = {
     { name: 'dataset', kind: 'text', value: 'ID', help: 'with --api: the stored dataset to encode, every row (edge-sae upload prints its id)' },
     { name: 'api', kind: 'text', value: 'URL', help: 'encode a stored dataset with a stored model as a job of this API, and download the codes into --out' },
     { name: 'token', kind: 'text', value: 'TOKEN', help: 'with --api: a token that may write datasets and read the model (default: $EDGE_SAE_TOKEN)' },
+    THREADS_FLAG,
   ],
 };
 
@@ -49,6 +54,7 @@ export const EVALUATE: CommandSpec = {
   options: [
     { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train (JSON or binary, told apart by content)' },
     { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'rows to evaluate on, CSV, JSON or .npy ("-" reads stdin)' },
+    THREADS_FLAG,
   ],
 };
 
@@ -189,6 +195,7 @@ export const DENSITY: CommandSpec = {
     { name: 'width', kind: 'integer', value: 'N', help: 'picture width in pixels (default 640)' },
     { name: 'height', kind: 'integer', value: 'N', help: 'picture height in pixels (default 400)' },
     { name: 'title', kind: 'text', value: 'TEXT', help: 'chart title (default "Feature density")' },
+    THREADS_FLAG,
     JSON_FLAG,
     QUIET_FLAG,
   ],

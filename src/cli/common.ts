@@ -2,7 +2,9 @@
  * What the commands share: loading a model file, and pointing data errors at the data file's
  * own rows (the model only knows matrix rows; a CSV header shifts them by a line).
  */
-import type { KernelBackend } from '../backends/types.js';
+import { loadNodeBackend } from '../backends/node-providers.js';
+import type { BackendReport } from '../backends/select.js';
+import type { BackendChoice, KernelBackend } from '../backends/types.js';
 import { formatFloat32 } from '../data/csv.js';
 import type { CellLocation } from '../data/column-scan.js';
 import type { OpenedDataSource } from '../data/open-data-source.js';
@@ -10,6 +12,16 @@ import type { DataFile } from '../data/read-file.js';
 import { DataError } from '../errors.js';
 import type { ModelState } from '../model/model-file.js';
 import { SparseAutoencoder } from '../model/sparse-autoencoder.js';
+import type { ParsedOptions } from './args.js';
+import { threadsFlag } from './threads-flag.js';
+
+/**
+ * The kernel backend a computing command uses, on the threads --threads asks for (default: the
+ * cores, see src/backends/assemblyscript/threads.ts).
+ */
+export async function commandBackend(options: ParsedOptions, choice: BackendChoice = 'auto'): Promise<{ backend: KernelBackend; report: BackendReport }> {
+  return loadNodeBackend(choice, { threads: threadsFlag(options) });
+}
 
 export { withDataSource, withDataSourceAsync } from '../data/source-errors.js';
 

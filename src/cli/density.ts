@@ -4,14 +4,13 @@
  * the data, with the same "active" test as the metrics (src/model/metrics.ts).
  */
 import path from 'node:path';
-import { loadNodeBackend } from '../backends/node-providers.js';
 import { architectureModule } from '../architectures/registry.js';
 import { readDataFile } from '../data/read-file.js';
 import { InputError } from '../errors.js';
 import { DENSE_UNIT_FREQUENCY } from '../model/metrics.js';
 import { PictureError, renderDensityHistogramSvg } from '../viz/index.js';
 import { UsageError, type ParsedOptions } from './args.js';
-import { checkUnitRange, checkWidth, loadModel, withDataSource } from './common.js';
+import { checkUnitRange, checkWidth, loadModel, withDataSource, commandBackend } from './common.js';
 import { checkOutputPath, readModelFileAt, reportWritten, writeFileAtomic, type CliIo } from './io.js';
 
 export async function density(options: ParsedOptions, io: CliIo): Promise<void> {
@@ -22,7 +21,7 @@ export async function density(options: ParsedOptions, io: CliIo): Promise<void> 
   checkOutputPath(outPath, '--out');
   const modelFile = readModelFileAt(modelPath);
   const data = readDataFile(options.required('data'));
-  const { backend } = await loadNodeBackend('auto');
+  const { backend } = await commandBackend(options);
   const model = loadModel(modelFile, backend);
   let frequencies: Float64Array;
   try {

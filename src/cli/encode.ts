@@ -1,5 +1,4 @@
 /** `edge-sae encode`: the hidden codes of each data row, as CSV, JSON or .npy, to a file or stdout. */
-import { loadNodeBackend } from '../backends/node-providers.js';
 import { architectureModule } from '../architectures/registry.js';
 import { formatCsv } from '../data/csv.js';
 import { formatJsonRows } from '../data/json.js';
@@ -13,7 +12,7 @@ import { UsageError, type ParsedOptions } from './args.js';
 import { DataError } from '../errors.js';
 import { checkSelection, toFeatureLists, type SparseCodes } from '../model/sparse-codes.js';
 import { denseCodesToBytes, sparseCodesToBytes } from '../model/codes-binary.js';
-import { checkUnitRange, checkWidth, loadModel, withDataSource } from './common.js';
+import { checkUnitRange, checkWidth, loadModel, withDataSource, commandBackend } from './common.js';
 import { checkOutputPath, readModelFileAt, writeFileAtomic, type CliIo } from './io.js';
 import { formatOf } from './output-format.js';
 
@@ -34,7 +33,7 @@ export async function encode(options: ParsedOptions, io: CliIo): Promise<void> {
 
   const modelFile = readModelFileAt(modelPath);
   const data = readDataFile(dataPath);
-  const { backend } = await loadNodeBackend('auto');
+  const { backend } = await commandBackend(options);
   const model = loadModel(modelFile, backend);
   try {
     checkWidth(model, data, modelPath);

@@ -1,16 +1,15 @@
 /** `edge-sae evaluate`: the metrics of docs/SPEC.md section 2 of a model on data, as one line of JSON. */
-import { loadNodeBackend } from '../backends/node-providers.js';
 import { architectureModule } from '../architectures/registry.js';
 import { readDataFile } from '../data/read-file.js';
 import type { ParsedOptions } from './args.js';
-import { checkUnitRange, checkWidth, loadModel, withDataSource } from './common.js';
+import { checkUnitRange, checkWidth, loadModel, withDataSource, commandBackend } from './common.js';
 import { readModelFileAt, type CliIo } from './io.js';
 
 export async function evaluate(options: ParsedOptions, io: CliIo): Promise<void> {
   const modelPath = options.required('model');
   const modelFile = readModelFileAt(modelPath);
   const data = readDataFile(options.required('data'));
-  const { backend } = await loadNodeBackend('auto');
+  const { backend } = await commandBackend(options);
   const model = loadModel(modelFile, backend);
   try {
     checkWidth(model, data, modelPath);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InputError } from '../errors.js';
 import { parseCommandArgs, UsageError, type CommandSpec, type ParsedOptions } from './args.js';
+import { threadsFlag } from './threads-flag.js';
 import { CONVERT, DENSITY, ENCODE, EVALUATE, EXPORT, FEATURES, FILTERS, IMPORT, JOB, PLOT, SWEEP, TRAIN, UPLOAD } from './commands.js';
 import { commandHelp, mainHelp } from './help.js';
 import { processIo, type CliIo } from './io.js';
@@ -58,6 +59,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       io.stdout(commandHelp(command.spec));
       return 0;
     }
+    // before any file is read: a bad thread count is the first thing to hear about
+    if (options.has('threads')) threadsFlag(options);
     const run = await command.load();
     await run(options, io);
     return 0;

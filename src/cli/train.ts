@@ -2,7 +2,6 @@
  * `edge-sae train`: read data, load a backend, build a fresh model (or load --init), fit it,
  * write the model file atomically, and print a summary (for people, or one JSON line with --json).
  */
-import { loadNodeBackend } from '../backends/node-providers.js';
 import { architectureModule } from '../architectures/registry.js';
 import { isRawFloat32, openDataSource } from '../data/open-data-source.js';
 import { numericHeaderWarning } from '../data/numeric-header.js';
@@ -14,7 +13,7 @@ import { carriedOverTraining } from '../model/options.js';
 import { SparseAutoencoder } from '../model/sparse-autoencoder.js';
 import type { OpenedDataSource } from '../data/open-data-source.js';
 import { UsageError, type ParsedOptions } from './args.js';
-import { checkUnitRange, checkWidth, loadModel, withDataSourceAsync } from './common.js';
+import { checkUnitRange, checkWidth, loadModel, withDataSourceAsync, commandBackend } from './common.js';
 import type { ModelState } from '../model/model-file.js';
 import { flagOfField, readTrainingFlags, withFlagNames } from './option-flags.js';
 import { readColsFlag } from './data-flags.js';
@@ -58,7 +57,7 @@ async function trainOn(
   io: CliIo,
   { outPath, initPath, initFile, config, training }: { outPath: string; initPath: string | undefined; initFile: ModelState | undefined; config: Partial<ModelConfig>; training: Partial<TrainingOptions> },
 ): Promise<void> {
-  const { backend, report } = await loadNodeBackend(training.backend ?? 'auto');
+  const { backend, report } = await commandBackend(options, training.backend ?? 'auto');
   let model: SparseAutoencoder;
   let fitOptions: Partial<TrainingOptions> = training;
   if (initPath !== undefined) {
@@ -107,6 +106,8 @@ async function trainOn(
       backend: report.chosen,
       requestedBackend: report.requested,
       skippedBackends: report.skipped,
+      threads: report.threads?.used ?? 1,
+      ...(report.threads?.reason ? { threadsReason: report.threads.reason } : {}),
       initializedFrom: initPath ?? null,
       rows: result.metrics.rows,
       ...(result.validationMetrics ? { heldOutRows: result.validationMetrics.rows } : {}),

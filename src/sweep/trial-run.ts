@@ -27,7 +27,7 @@ export async function runTrial(spec: TrialSpec, onProgress: (progress: TrainingP
       throw new DataError(`rows have ${validation.shards.cols} columns, but the training data in ${data.source} has ${data.shards.cols}`, { source: validation.source, row: validation.firstRow, column: Math.min(validation.shards.cols, data.shards.cols) + 1 });
     }
     const training = spec.training as Partial<TrainingOptions>;
-    const { backend } = await loadNodeBackend(training.backend ?? 'auto');
+    const { backend } = await loadNodeBackend(training.backend ?? 'auto', { threads: 1 }); // one thread a trial: the trials already run side by side (--jobs), one a core
     const model = SparseAutoencoder.create(data.shards.cols, spec.config as Partial<ModelConfig>, backend, { seed: training.seed });
     try {
       const started = Date.now();

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { renderArchitectureList, renderArchitectures } from '../../scripts/docs/architectures.js';
 import { renderSaeFormatList, renderSaeFormats } from '../../scripts/docs/sae-formats.js';
 import { renderEncodeLoad, type LoadResults } from '../../bench/encode-load-table.js';
+import { renderThreads, type ThreadsResults } from '../../bench/threads-table.js';
 import { measureBundle } from '../../scripts/docs/bundle.js';
 import { renderCliSynopsis } from '../../scripts/docs/cli.js';
 import { renderCliWalk } from '../../scripts/docs/cli-walk.js';
@@ -77,6 +78,11 @@ describe('generated docs', () => {
     const secured = Object.values(doc.paths).flatMap((methods) => Object.values(methods)).filter((op) => op.security?.length);
     expect(scopes.match(/`(GET|POST|PUT|DELETE) \//g)?.length).toBe(secured.length);
     expect(readRegion(resolve(ROOT, 'docs/API.md'), 'key-cache-bound'), STALE).toBe(renderKeyCacheBound());
+  });
+
+  it('should give docs/BACKENDS.md the threads table of bench/threads.json', () => {
+    const results = JSON.parse(readFileSync(resolve(ROOT, 'bench/threads.json'), 'utf8')) as ThreadsResults;
+    expect(readRegion(resolve(ROOT, REGION_FILES.threads), 'threads'), STALE).toBe(renderThreads(results));
   });
 
   it('should give docs/BENCHMARKS.md the encode load table of bench/encode-load.json', () => {

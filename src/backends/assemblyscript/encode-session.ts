@@ -19,7 +19,15 @@ import type { KernelExports } from '../../architectures/kernel-exports.js';
 import { architectureModule } from '../../architectures/registry.js';
 import type { EncoderParts, EncoderSession, LayerShape } from '../types.js';
 import { EncoderKernels, type EncodeKernelExports, type EncoderWeightValues, type StreamedEncoderWeights } from './encoder-kernels.js';
-import { instantiateKernels } from './kernel-module.js';
+import type { Arena } from './arena.js';
+import { instantiateKernels, sharedKernelMemory } from './kernel-module.js';
+import type { KernelThreads } from './kernel-threads.js';
+
+/** An encode session's threads: the shared build, and the session's share of the pool. */
+interface EncodeThreads {
+  readonly module: WebAssembly.Module;
+  readonly session: KernelThreads;
+}
 
 const F32 = 4;
 
@@ -39,14 +47,19 @@ export class AsEncodeSession implements EncoderSession {
   private readonly centre: Float32Array | null;
   private disposed = false;
 
-  private constructor(module: WebAssembly.Module, parts: EncoderParts, encoder: AsLinearEncoder) {
+  private constructor(module: WebAssembly.Module, parts: EncoderParts, encoder: AsLinearEncoder, private readonly threads?: EncodeThreads) {
     const { inputSize: n, hiddenSize: h } = parts.shape;
     this.shape = { inputSize: n, hiddenSize: h };
     this.encoder = encoder;
-    this.exports = instantiateKernels(module) as KernelExports & EncodeKernelExports;
+    // on threads: the shared build on a shared memory, its calls split (threaded-kernels.ts)
+    let later: Arena | undefined;
+    this.exports = (threads
+      ? threads.session.bind(instantiateKernels(threads.module, sharedKernelMemory()), () => later!)
+      : instantiateKernels(module)) as KernelExports & EncodeKernelExports;
     const W = parts.W1;
     const weights: EncoderWeightValues | StreamedEncoderWeights = 'rows' in W ? W : W.dtype === 'f32' ? { dtype: 'f32', values: W.values } : W.dtype === 'bf16' ? { dtype: 'bf16', bits: W.bits } : { dtype: 'int8', q: W.q, scales: W.scales };
     this.kernels = EncoderKernels.onInstance(this.exports, weights, parts.b1, n, h);
+    later = this.kernels.arena;
     this.weightBytes = this.kernels.weightBytes;
     if (encoder.centred && (parts.b2 === null || parts.b2.length !== n)) throw new RangeError(`encode session: the ${parts.architecture.architecture} encoder centres on b_dec [${n}], which was not given`);
     this.centre = encoder.centred ? parts.b2 : null;
@@ -75,9 +88,11 @@ export class AsEncodeSession implements EncoderSession {
   }
 
   /** An encode-only session, or null when the architecture's encoder is not linear + activation. */
-  static create(module: WebAssembly.Module, parts: EncoderParts): AsEncodeSession | null {
+  static create(module: WebAssembly.Module, parts: EncoderParts, threads?: { module: WebAssembly.Module; count: number; sessionThreads(): KernelThreads }): AsEncodeSession | null {
     const encoder = linearEncoderOf(parts.architecture.architecture);
-    return encoder === null ? null : new AsEncodeSession(module, parts, encoder);
+    if (encoder === null) return null;
+    const on = threads !== undefined && threads.count > 1 ? { module: threads.module, session: threads.sessionThreads() } : undefined;
+    return new AsEncodeSession(module, parts, encoder, on);
   }
 
   /** Which kernel runs `rows` rows, and the int8 path (for benchmarks and reports). */
@@ -115,6 +130,7 @@ export class AsEncodeSession implements EncoderSession {
   }
 
   dispose(): void {
+    this.threads?.session.release();
     this.disposed = true;
   }
 }

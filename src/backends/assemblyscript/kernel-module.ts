@@ -32,11 +32,28 @@ function readAsString(memory: WebAssembly.Memory | undefined, ptr: number): stri
   }
 }
 
-/** A new instance of the kernel module, with its exports checked. */
-export function instantiateKernels(module: WebAssembly.Module): KernelExports {
+/**
+ * Pages of a shared memory: what the shared build (build/kernels-shared.wasm, which imports its
+ * memory) starts with, and its declared maximum (4 GiB, asconfig.json): a shared memory cannot
+ * move when it grows, so it reserves its maximum up front (address space, not memory).
+ */
+const SHARED_INITIAL_PAGES = 16;
+const SHARED_MAXIMUM_PAGES = 65536;
+
+/** A new shared WebAssembly.Memory for an instance of the shared build. */
+export function sharedKernelMemory(): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: SHARED_INITIAL_PAGES, maximum: SHARED_MAXIMUM_PAGES, shared: true } as WebAssembly.MemoryDescriptor);
+}
+
+/**
+ * A new instance of the kernel module, with its exports checked; `sharedMemory` for the shared
+ * build (which imports env.memory rather than making its own).
+ */
+export function instantiateKernels(module: WebAssembly.Module, sharedMemory?: WebAssembly.Memory): KernelExports {
   let memory: WebAssembly.Memory | undefined;
   const imports = {
     env: {
+      ...(sharedMemory ? { memory: sharedMemory } : {}),
       abort(message: number, file: number, line: number, column: number): never {
         throw new Error(
           `edge-sae: AssemblyScript kernel aborted: ${readAsString(memory, message)} at ` +

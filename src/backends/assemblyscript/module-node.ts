@@ -71,3 +71,25 @@ export async function loadKernelModule(): Promise<WebAssembly.Module> {
     throw new Error(`edge-sae: ${path} is not a valid kernels module (${reason}); run npm run build:wasm`);
   }
 }
+
+/** The path of the shared-memory build (build/kernels-shared.wasm, beside kernels.wasm). */
+export function sharedKernelPath(): string {
+  return join(dirname(kernelWasmPath()), 'kernels-shared.wasm');
+}
+
+/**
+ * Reads and compiles the shared-memory build the thread pool runs (the portable SIMD kernels,
+ * importing a shared memory); null with the reason when it cannot be used: the relaxed build was
+ * chosen (it has no shared twin, and the portable one would change its bits), or it is not built.
+ */
+export async function loadSharedKernelModule(): Promise<{ module: WebAssembly.Module } | { module: null; reason: string }> {
+  if (selectedKernelVariant() !== 'simd') return { module: null, reason: 'the relaxed-SIMD kernels (EDGE_SAE_KERNELS) have no shared-memory build' };
+  const path = sharedKernelPath();
+  if (!existsSync(path)) return { module: null, reason: `${path} is not built (npm run build:wasm)` };
+  const wasm = WebAssembly as unknown as { compile(bytes: Uint8Array): Promise<WebAssembly.Module> };
+  try {
+    return { module: await wasm.compile(await readFile(path)) };
+  } catch (error) {
+    return { module: null, reason: `${path} does not compile here (${error instanceof Error ? error.message : String(error)})` };
+  }
+}

@@ -23,6 +23,7 @@ import { sizeOf } from '../types.js';
 import type { AdamState, Architecture, BackendSession, ForwardResult, GradientResult, LayerShape, LossConfig, LossTerms, OptimizerConfig, ParameterName, Parameters } from '../types.js';
 import { Arena } from './arena.js';
 import type { KernelExports } from './kernel-module.js';
+import type { KernelThreads } from './kernel-threads.js';
 
 const F32 = 4;
 
@@ -75,6 +76,8 @@ export class AssemblyScriptSession implements BackendSession {
     readonly architecture: Architecture,
     /** A fresh instance of the same module, for `compact`; without it the memory only grows. */
     private readonly renew?: () => KernelExports,
+    /** Worker threads the kernels split their calls across (threaded-kernels.ts); absent: one thread. */
+    private readonly threads?: KernelThreads,
   ) {
     this.shape = shape;
     this.kernels = kernels;
@@ -86,6 +89,8 @@ export class AssemblyScriptSession implements BackendSession {
     this.sizes = Object.fromEntries(this.specs.map((spec) => [spec.name, sizeOf(spec.dims)]));
     this.total = this.specs.reduce((sum, spec) => sum + sizeOf(spec.dims), 0);
     this.arena = new Arena(kernels.memory, kernels.heap_base());
+    // (before any other persistent block: binding allocates the workers' scratch)
+    if (threads) this.kernels = threads.bind(kernels, this.arena);
     this.params = this.layout(this.arena.allocatePersistent(this.total * F32));
     this.stepsSinceFired = this.arena.allocatePersistent(this.h * 4);
     this.arena.u32(this.stepsSinceFired, this.h).fill(0);
@@ -307,6 +312,7 @@ export class AssemblyScriptSession implements BackendSession {
   }
 
   dispose(): void {
+    this.threads?.release();
     this.kernels = null;
     this.data = 0;
     this.dataRows = 0;
@@ -345,7 +351,7 @@ export class AssemblyScriptSession implements BackendSession {
     if (this.arena.memory.buffer.byteLength - this.arena.persistentMark() <= SCRATCH_KEPT_BYTES) return;
     const kernels = this.renew();
     this.arena = this.arena.movedTo(kernels.memory, kernels.heap_base());
-    this.kernels = kernels;
+    this.kernels = this.threads ? this.threads.bind(kernels, this.arena) : kernels;
   }
 
   /** Applies the optimizer to the whole parameter block with the gradient block. */

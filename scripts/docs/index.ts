@@ -46,5 +46,4 @@ const sparsity = await measureSparsity();
 for (const file of REGION_FILES.sparsity) writeRegion(resolve(ROOT, file), 'sparsity', renderSparsity(sparsity));
 for (const picture of pictureFiles(sparsity)) writeFileSync(resolve(ROOT, picture.path), picture.bytes);
 writeRegion(resolve(ROOT, REGION_FILES.cliWalk), 'cli-walk', await renderCliWalk());
-import { renderThreads, type ThreadsResults } from '../../bench/threads-table.js';
-console.log("docs: problem types, limits, options, architectures, imported formats, CLI synopsis, fuzz route count, scopes, key cache bound, encode load table, bundle size, sparsity figures and pictures, the output of the README's CLI walk written");
+console.log("docs: problem types, limits, options, architectures, imported formats, CLI synopsis, fuzz route count, scopes, key cache bound, encode load table, threads table, bundle size, sparsity figures and pictures, the output of the README's CLI walk written");

@@ -44,9 +44,15 @@ function data(rows: number, cols: number, seed: number): Float32Array {
   return Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i * 0.731 + seed) * 0.9 + 0.05 * Math.cos(i * 0.13));
 }
 
+/** Two nested groups of h units (matryoshka). */
+const groups = (h: number): number[] => [Math.floor(h / 2), h - Math.floor(h / 2)];
+
 function lossFor(architecture: ArchitectureName): LossConfig {
   return {
     architecture,
+    groupSizes: groups(H),
+    thresholdDecay: 0.99,
+    thresholdStart: 0,
     k: 6,
     auxK: 9,
     auxCoefficient: 1 / 32,
@@ -180,7 +186,7 @@ describe('threads: the single-thread bits for any thread count', () => {
 describe('threads: the encode-only session (model.encode)', () => {
   it.each(ARCHITECTURES)('%s: the codes of f32, bf16 and int8 weights identical for 1, 2 and 3 threads (h a multiple of 16, and not)', (architecture) => {
     for (const hiddenSize of [96, 70]) {
-      const config = { hiddenSize, architecture, normalize: architecture === 'sigmoid' ? ('minmax' as const) : ('standardize' as const), ...(architecture === 'topk' ? { k: 6 } : {}), ...(architecture === 'jumprelu' ? { initialThreshold: 0.05 } : {}) };
+      const config = { hiddenSize, architecture, normalize: architecture === 'sigmoid' ? ('minmax' as const) : ('standardize' as const), ...(architecture === 'topk' ? { k: 6 } : {}), ...(architecture === 'jumprelu' ? { initialThreshold: 0.05 } : {}), ...(architecture === 'matryoshka' ? { groupSizes: groups(hiddenSize) } : {}) };
       const rows = Array.from({ length: 41 }, (_, i) => Array.from({ length: N }, (_, j) => Math.sin(i * N + j) * 0.8));
       const trained = SparseAutoencoder.create(N, config, single, { seed: 4 });
       trained.fit(rows, { epochs: 2, learningRate: 0.01 });

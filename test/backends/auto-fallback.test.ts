@@ -175,7 +175,7 @@ describe('auto when the SIMD probe fails', () => {
     expect(library.code, library.stderr).toBe(0);
     const out = JSON.parse(library.stdout) as LibraryOutput;
     expect(out).toMatchObject({ backend: 'tfjs-cpu', trainedWith: 'tfjs-cpu', codes: 4 * 6 });
-    expect(out.report).toEqual({ requested: 'auto', chosen: 'tfjs-cpu', skipped: expected });
+    expect(out.report).toEqual({ requested: 'auto', chosen: 'tfjs-cpu', skipped: expected, threads: { requested: 'auto', used: 1, reason: 'the tfjs-cpu backend runs on one thread' } });
 
     const model = path.join(work, 'jitless.json');
     const summary = summaryOf(await runNode(REPO_ROOT, ['--jitless'], path.join(REPO_ROOT, 'src', 'cli', 'main.ts'), trainArgs(model)));

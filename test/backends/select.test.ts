@@ -167,7 +167,7 @@ describe('loadNodeBackend', () => {
     for (const name of ['tfjs-wasm', 'tfjs-cpu'] as const) {
       const { backend, report } = await loadNodeBackend(name);
       expect(backend.name).toBe(name);
-      expect(report).toEqual({ requested: name, chosen: name, skipped: [] });
+      expect(report).toEqual({ requested: name, chosen: name, skipped: [], threads: { requested: 'auto', used: 1, reason: `the ${name} backend runs on one thread` } });
       // Cached per provider: the same backend object the second time.
       expect((await loadNodeBackend(name)).backend).toBe(backend);
     }

@@ -42,7 +42,7 @@ describe('415 Unsupported Media Type', () => {
 
   it('should name the media types of the import route', async () => {
     const problem = await expectProblem(await call('/v1/models/import', { method: 'POST', body: '{}' }), 415);
-    expect(problem.acceptedMediaTypes).toEqual(['application/json', 'application/octet-stream']);
+    expect(problem.acceptedMediaTypes).toEqual(['application/json', 'application/octet-stream', 'application/zip']);
   });
 });
 

@@ -141,7 +141,7 @@ describe('uploads in parts', () => {
     expect(problem).toMatchObject({ limit: 'MAX_DATASET_ROWS' });
     problem = await expectProblem(await call('/v1/datasets/uploads', { json: { rows: 2 ** 22, cols: 1024, type: 'uint8' } }), 413);
     expect(problem).toMatchObject({ limit: 'MAX_DATASET_CELLS' });
-    problem = await expectProblem(await call('/v1/datasets/uploads', { json: { rows: 2, cols: 2000, type: 'uint8' } }), 413);
+    problem = await expectProblem(await call('/v1/datasets/uploads', { json: { rows: 2, cols: 5000, type: 'uint8' } }), 413);
     expect(problem).toMatchObject({ limit: 'MAX_COLUMNS' });
     await expectProblem(await call('/v1/datasets/uploads', { json: { rows: 2, cols: 2, type: 'float32', scale: 2 } }), 422);
     await expectProblem(await call('/v1/datasets/uploads', { json: { rows: 2, cols: 2, type: 'int8' } }), 422);

@@ -1,5 +1,6 @@
 /** The bodies of the features routes: a features job, the list, one feature, explain. */
 import { z } from '@hono/zod-openapi';
+import { decimalInteger } from '../query-numbers.js';
 import { JobStatusSchema, MatrixSchema, RowSchema } from '../schemas.js';
 
 export { FeatureStatisticsSchema } from './statistics-schema.js';
@@ -37,7 +38,7 @@ export const FeatureJobSchema = z
 export const FeatureListQuerySchema = z.object({
   sort: z.enum(['index', 'frequency', 'max']).optional().openapi({ description: 'index (default), frequency or max (maxActivation), the last two largest first.' }),
   cursor: z.string().optional().openapi({ description: 'nextCursor of the page before.' }),
-  limit: z.coerce.number().int().min(1).max(1000).optional().openapi({ description: 'Features a page (default 100, at most 1000).' }),
+  limit: decimalInteger({ min: 1, max: 1000 }).optional().openapi({ description: 'Features a page (default 100, at most 1000).' }),
 });
 
 export const FeatureListSchema = z

@@ -4,6 +4,7 @@
  * `j` of the codes (rows j·shardRows …, of `hiddenSize` columns) is written whole by slice j,
  * and the manifest last, so the codes dataset appears whole or not at all.
  */
+import type { SliceBookkeeping } from '../slice-bookkeeping.js';
 import type { z } from '@hono/zod-openapi';
 import type { ShardEntry } from '../datasets/shard-codec.js';
 import type { JobStatus } from '../jobs/record.js';
@@ -25,7 +26,7 @@ export interface EncodeJobInit {
   hiddenSize: number;
 }
 
-export interface EncodeJobRecord extends EncodeJobInit {
+export interface EncodeJobRecord extends EncodeJobInit, SliceBookkeeping {
   status: JobStatus;
   /** The next shard of the codes to write; every one before it is stored and listed in `shards`. */
   nextShard: number;
@@ -34,14 +35,6 @@ export interface EncodeJobRecord extends EncodeJobInit {
   shards: ShardEntry[];
   columnMin: number[];
   columnMax: number[];
-  slices: number;
-  sliceMs: number;
-  failures: number;
-  error: { type: string; detail: string } | null;
-  createdAt: string;
-  startedAt: string | null;
-  updatedAt: string;
-  finishedAt: string | null;
 }
 
 export function encodeJobView(record: EncodeJobRecord): EncodeJobView {

@@ -2,6 +2,7 @@
  * A features job's durable record (what its Durable Object keeps: small, the statistics gathered
  * so far are in R2, ./store.ts) and its public view.
  */
+import type { SliceBookkeeping } from '../slice-bookkeeping.js';
 import type { z } from '@hono/zod-openapi';
 import type { FeatureStatsOptions, FeatureStatsPhase } from '../../features/feature-stats.js';
 import type { JobStatus } from '../jobs/record.js';
@@ -22,19 +23,11 @@ export interface FeatureJobInit {
   labelled: boolean;
 }
 
-export interface FeatureJobRecord extends FeatureJobInit {
+export interface FeatureJobRecord extends FeatureJobInit, SliceBookkeeping {
   status: JobStatus;
   phase: FeatureStatsPhase;
   step: number;
   steps: number;
-  slices: number;
-  sliceMs: number;
-  failures: number;
-  error: { type: string; detail: string } | null;
-  createdAt: string;
-  startedAt: string | null;
-  updatedAt: string;
-  finishedAt: string | null;
 }
 
 export function featureJobView(record: FeatureJobRecord): FeatureJobView {

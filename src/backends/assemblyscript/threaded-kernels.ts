@@ -18,13 +18,15 @@ import { PoolSession, type KernelPart } from './thread-pool.js';
  * (streams). Below it the hand-off (waking a worker, waiting for it) costs more than it saves.
  * Measured by bench/threads.bench.ts's cut-off part (gemm_nn at s³, add_scaled over 2^j floats,
  * split on 2 threads against whole), taking the smallest size from which the split won at every
- * larger size measured, or beyond the largest when it never did: on this 2-core machine under a
- * load average of 15–19 (2026-12-08, docs/BACKENDS.md) no size up to 320³ = 3.3·10⁷ multiply-adds
- * or 1.3·10⁷ floats touched won throughout, so both sit just past those. A quiet machine's rerun
- * will lower them; they change only speed, never a result.
+ * larger size measured. On this 2-core machine, quiet (load average 0.5–1.5, 2026-12-08,
+ * docs/BACKENDS.md), gemm_nn won from 64³ = 2^18 multiply-adds (×1.31, ×1.5–1.9 above): that is
+ * the product cut-off. add_scaled alone won from 2^14 floats, but with streams split from there the
+ * training steps ran slower (relu 768 → 6144: ×1.33 against ×1.76 with streams whole below 2^24;
+ * a pass that follows a product finds its operands in the main thread's cache, not the worker's),
+ * so streams keep the larger cut-off. They change only speed, never a result.
  */
 export const SPLIT_CUTOFF: Readonly<Record<KernelSplit['kind'], number>> = {
-  product: 1 << 25,
+  product: 1 << 18,
   stream: 1 << 24,
 };
 

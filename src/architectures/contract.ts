@@ -18,10 +18,29 @@ import type * as Tf from '@tensorflow/tfjs-core';
 import type { OptionSpec } from '../util/option-spec.js';
 import type { KernelExports } from './kernel-exports.js';
 
-/** The layer sizes of a model: input n, hidden h. */
+/**
+ * The layer sizes of a model: input n, hidden h, and for a transcoder (an SAE whose decoder writes
+ * another hook's activations: SAELens' transcoder, sparsify's transcode) the output width d_out
+ * when it is not n, and `skip` when the output adds x·W_skip (SAELens' skip_transcoder, sparsify's
+ * skip_connection). Both absent: an autoencoder, output width n.
+ */
 export interface LayerShape {
   readonly inputSize: number;
   readonly hiddenSize: number;
+  /** d_out, present only when it differs from inputSize (then the encoder cannot centre on b_dec [d_out]). */
+  readonly outputSize?: number;
+  /** The output adds x·W_skip, W_skip [n, d_out] (the input, as given to the encoder, before any centring). */
+  readonly skip?: boolean;
+}
+
+/** The decoder's output width: d_out of a transcoder, else n. */
+export function outputWidth(shape: LayerShape): number {
+  return shape.outputSize ?? shape.inputSize;
+}
+
+/** A transcoder or skip shape (inference only: the training losses compare the output with the input). */
+export function isTranscoderShape(shape: LayerShape): boolean {
+  return shape.outputSize !== undefined || shape.skip === true;
 }
 
 /**
@@ -62,12 +81,21 @@ export function sizeOf(dims: readonly number[]): number {
  */
 export function dictionaryParameters(shape: LayerShape, encodeReadsDecoderBias = false): ParameterSpec[] {
   const { inputSize: n, hiddenSize: h } = shape;
+  const out = outputWidth(shape);
   return [
     { name: 'W1', dims: [n, h], encoder: true },
     { name: 'b1', dims: [h], encoder: true },
-    { name: 'W2', dims: [h, n], encoder: false },
-    { name: 'b2', dims: [n], encoder: encodeReadsDecoderBias },
+    { name: 'W2', dims: [h, out], encoder: false },
+    // a transcoder's b_dec [d_out] cannot centre an input of n values (SAELens' Transcoder.process_sae_in skips it)
+    { name: 'b2', dims: [out], encoder: encodeReadsDecoderBias && out === n },
+    // [inputs, outputs] as W1 and W2 (SAELens and sparsify store it [d_out, d_in]: the importers transpose it)
+    ...(shape.skip === true ? [{ name: 'W_skip', dims: [n, out], encoder: false, file: { layer: 'decoder' as const, name: 'W_skip' } }] : []),
   ];
+}
+
+/** Whether the encoder subtracts b_dec from the input: the centred dictionary SAEs, unless b_dec has another width (a transcoder). */
+export function encoderCentred(shape: LayerShape): boolean {
+  return outputWidth(shape) === shape.inputSize;
 }
 
 /** The dictionary of the SAEs with a linear decoder (relu, topk, jumprelu): encode reads b_dec. */
@@ -150,6 +178,8 @@ export interface AsContext {
   readonly kernels: KernelExports;
   readonly n: number;
   readonly h: number;
+  /** The decoder's output width (outputWidth(shape): n but for a transcoder). */
+  readonly out: number;
   readonly architecture: BaseArchitecture;
   /** Byte address of each parameter. */
   readonly params: Readonly<Record<string, number>> & Readonly<Record<ParameterName, number>>;

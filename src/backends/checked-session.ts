@@ -9,6 +9,7 @@
  * (rows × inputSize)".
  */
 import { architectureModule, isArchitectureName, trainingRefusal } from '../architectures/registry.js';
+import { transcoderPart, transcoderShapeProblem, transcoderTrainingRefusal } from '../architectures/transcoder.js';
 import { ARCHITECTURES, architectureOf, SIGMOID_ARCHITECTURE, sizeOf } from './types.js';
 import type { AdamState, Architecture, BackendName, BackendSession, ForwardResult, GradientResult, KernelBackend, LayerShape, LossConfig, LossTerms, OptimizerConfig, Parameters } from './types.js';
 
@@ -30,8 +31,10 @@ export function checkedBackend(name: BackendName, create: SessionFactory): Kerne
     createSession(shape: LayerShape, params: Parameters, architecture: Architecture = SIGMOID_ARCHITECTURE): BackendSession {
       checkPositiveInteger('createSession: inputSize', shape.inputSize);
       checkPositiveInteger('createSession: hiddenSize', shape.hiddenSize);
-      const own: LayerShape = { inputSize: shape.inputSize, hiddenSize: shape.hiddenSize };
+      const own: LayerShape = { inputSize: shape.inputSize, hiddenSize: shape.hiddenSize, ...transcoderPart(shape) };
       const ownArchitecture = checkArchitecture(architecture, own.hiddenSize);
+      const transcoder = transcoderShapeProblem(ownArchitecture.architecture, own);
+      if (transcoder !== null) throw new RangeError(`createSession: ${transcoder}`);
       const sizes: Sizes = new Map(architectureModule(ownArchitecture.architecture).parameters(own).map((spec) => [spec.name, sizeOf(spec.dims)]));
       checkParameters('createSession: parameters', params, sizes);
       return new CheckedSession(name, create(own, params, ownArchitecture), own, sizes, ownArchitecture);
@@ -184,7 +187,7 @@ class CheckedSession implements BackendSession {
 
   /** An inference-only architecture (gated) has no backward pass: its training calls are refused. */
   private refuseTraining(method: string): void {
-    const refusal = trainingRefusal(this.architecture.architecture);
+    const refusal = trainingRefusal(this.architecture.architecture) ?? transcoderTrainingRefusal(this.shape);
     if (refusal !== null) throw new RangeError(`${method}: ${refusal}`);
   }
 

@@ -22,7 +22,7 @@
  * - `dispose()` may be called again (it does nothing the second time).
  */
 import type { StoredMatrix, StreamedMatrix } from './weight-matrix.js';
-import { sizeOf, type BaseArchitecture, type BaseLossConfig, type LayerShape, type LossTerms, type ParameterName, type Parameters } from '../architectures/contract.js';
+import { outputWidth, sizeOf, type BaseArchitecture, type BaseLossConfig, type LayerShape, type LossTerms, type ParameterName, type Parameters } from '../architectures/contract.js';
 import { architectureModule, isArchitectureName, type ArchitectureName } from '../architectures/registry.js';
 
 export type BackendName = 'assemblyscript' | 'tfjs-wasm' | 'tfjs-cpu';
@@ -33,16 +33,18 @@ export type { LayerShape, LossTerms, ParameterName, Parameters, ParameterSpec, R
 export { ARCHITECTURES } from '../architectures/registry.js';
 export type { ArchitectureName } from '../architectures/registry.js';
 
-/** The dimensions of each of the dictionary's parameters: W1 [n, h], b1 [h], W2 [h, n], b2 [n]. */
+/** The dimensions of each of the dictionary's parameters: W1 [n, h], b1 [h], W2 [h, n], b2 [n] (a transcoder: W2 [h, d_out], b2 [d_out]). */
 export function parameterShapes(shape: LayerShape): Record<ParameterName, number[]> {
   const { inputSize: n, hiddenSize: h } = shape;
-  return { W1: [n, h], b1: [h], W2: [h, n], b2: [n] };
+  const out = outputWidth(shape);
+  return { W1: [n, h], b1: [h], W2: [h, out], b2: [out] };
 }
 
-/** How many values each of the dictionary's parameters holds: n·h, h, h·n, n. */
+/** How many values each of the dictionary's parameters holds: n·h, h, h·n, n (a transcoder: h·d_out, d_out). */
 export function parameterSizes(shape: LayerShape): Record<ParameterName, number> {
   const { inputSize: n, hiddenSize: h } = shape;
-  return { W1: n * h, b1: h, W2: h * n, b2: n };
+  const out = outputWidth(shape);
+  return { W1: n * h, b1: h, W2: h * out, b2: out };
 }
 
 /** All the model's learned values: Σ over the architecture's parameters (default: the dictionary's 2·n·h + h + n). */

@@ -5,6 +5,8 @@
  */
 import { architectureModule } from '../architectures/registry.js';
 import { architectureOf, type Architecture, type ArchitectureName, type LayerShape, type Parameters } from '../backends/types.js';
+import { isTranscoderShape } from '../architectures/contract.js';
+import { describeTranscoder } from '../architectures/transcoder.js';
 import { ConfigError } from '../errors.js';
 import { affineOf, type Normalization } from '../model/normalization.js';
 import type { SparseAutoencoder } from '../model/sparse-autoencoder.js';
@@ -35,6 +37,10 @@ export function checkExportable(architecture: ArchitectureName, format: ExportFo
 /** The parts of a trained model that an export holds (a copy of its parameters). */
 export function exportableModel(model: SparseAutoencoder, format: ExportFormat = 'onnx'): ExportableModel {
   checkExportable(model.config.architecture, format);
+  if (isTranscoderShape(model.shape)) {
+    // the graphs here write a decoder of n outputs and no skip term: a transcoder would be mis-exported
+    throw new ConfigError('transcoder', `this model is a transcoder (${describeTranscoder(model.shape)}), which the ${format === 'onnx' ? 'ONNX' : 'TF.js'} export does not write yet`);
+  }
   if (model.rowNormalization !== null) {
     // ONNX and TF.js graphs here apply a per-feature scaling only; a per-row one would be silently lost
     throw new ConfigError('normalization.perRow', `is "${model.rowNormalization}" (an imported SAE's per-row input normalisation), which the ${format === 'onnx' ? 'ONNX' : 'TF.js'} export does not write yet; export it to its library's format instead (exportSae, docs/IMPORT.md)`);

@@ -7,6 +7,7 @@
  * state: it cannot train, so Adam's moments would be dead weight (and n·h·8 bytes); a model
  * converted back to f32 trains on from fresh moments.
  */
+import { outputWidth } from '../architectures/contract.js';
 import type { ModelState } from './model-file.js';
 import { narrowMatrix, UNIT_AXIS, widenMatrix, type WeightDtype } from './weight-dtype.js';
 
@@ -14,14 +15,15 @@ export function convertWeightDtype(state: ModelState, dtype: WeightDtype): Model
   const current = state.stored?.dtype ?? 'f32';
   if (current === dtype) return state;
   const { inputSize: n, hiddenSize: h } = state.shape;
+  const out = outputWidth(state.shape); // a transcoder's W_dec is [h, d_out]
   const { stored: _stored, ...rest } = state;
   if (dtype === 'f32') return { ...rest, stored: null };
   // From the float32 values (the widened ones, for a bf16 or int8 model).
   const W1 = narrowMatrix(state.parameters.W1, n, h, dtype, UNIT_AXIS.W1, 'encoder.weight');
-  const W2 = narrowMatrix(state.parameters.W2, h, n, dtype, UNIT_AXIS.W2, 'decoder.weight');
+  const W2 = narrowMatrix(state.parameters.W2, h, out, dtype, UNIT_AXIS.W2, 'decoder.weight');
   return {
     ...rest,
-    parameters: { ...state.parameters, W1: widenMatrix(W1, n, h, UNIT_AXIS.W1), W2: widenMatrix(W2, h, n, UNIT_AXIS.W2) },
+    parameters: { ...state.parameters, W1: widenMatrix(W1, n, h, UNIT_AXIS.W1), W2: widenMatrix(W2, h, out, UNIT_AXIS.W2) },
     optimizerState: null,
     stored: { dtype, W1, W2 },
   };

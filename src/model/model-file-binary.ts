@@ -21,7 +21,7 @@
 import { PARAMETER_NAMES, parameterShapes, type ArchitectureName, type LayerShape, type ParameterName, type Parameters } from '../backends/types.js';
 import { shortestFloat32 } from '../data/float32.js';
 import { describeValue } from '../util/describe-value.js';
-import { extraParameters, FieldReader, keptHistory, lossToJson, MODEL_FORMAT, readModelFields, versionOf, tensorNameOf, validationToJson, type ModelState, type TensorSource } from './model-file.js';
+import { extraParameters, FieldReader, transcoderField, keptHistory, lossToJson, MODEL_FORMAT, readModelFields, versionOf, tensorNameOf, validationToJson, type ModelState, type TensorSource } from './model-file.js';
 import { checkJsonDepth } from './model-file-checks.js';
 import { normalizationVectors } from './normalization.js';
 import { decodeSafetensors, encodeSafetensors, prefixLength, type Float32Tensor, type RawTensor } from './safetensors.js';
@@ -99,6 +99,8 @@ export function toBinaryModelFile(state: ModelState): Uint8Array<ArrayBuffer> {
   // version 2 (model-file.ts): an imported model's per-row normalisation and its source
   if (state.rowNormalization) metadata.normalizationPerRow = state.rowNormalization;
   if (state.source) metadata.source = JSON.stringify(state.source);
+  const transcoder = transcoderField(shape);
+  if (transcoder !== undefined) metadata.transcoder = JSON.stringify(transcoder);
   return encodeSafetensors(tensors, metadata);
 }
 
@@ -216,6 +218,7 @@ export function readBinaryModelFile(bytes: Uint8Array, source?: string, options:
     hiddenSize: integerText(metadata.hiddenSize),
     normalization: { kind: metadata.normalization, ...(metadata.normalizationPerRow !== undefined ? { perRow: metadata.normalizationPerRow } : {}) },
     ...(metadata.source !== undefined ? { source: json('source', undefined) } : {}),
+    ...(metadata.transcoder !== undefined ? { transcoder: json('transcoder', undefined) } : {}),
     config: json('config', undefined),
     training: json('training', {}),
     optimizerState: withoutOptimizer ? undefined : json('optimizer', undefined),

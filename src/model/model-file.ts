@@ -3,6 +3,8 @@
  * check of every field, so that a file that does not match is rejected with the field's name.
  */
 import { architectureModule, isArchitectureName } from '../architectures/registry.js';
+import { isTranscoderShape } from '../architectures/contract.js';
+import { transcoderPart, transcoderShapeProblem } from '../architectures/transcoder.js';
 import { PARAMETER_NAMES, parameterShapes, sizeOf, type AdamState, type ArchitectureName, type LayerShape, type ParameterName, type Parameters } from '../backends/types.js';
 import { shortestFloat32 } from '../data/float32.js';
 import { ConfigError, ModelFileError } from '../errors.js';
@@ -77,6 +79,8 @@ export interface ModelFile {
   normalization: ({ kind: 'minmax'; min: number[]; max: number[] } | { kind: 'standardize'; mean: number[]; std: number[] } | { kind: 'none' }) & { perRow?: RowNormalization };
   /** Version 2: where an imported model came from. */
   source?: SourceMetadata;
+  /** Version 2: a transcoder's output width (when it is not inputSize) and skip connection (src/architectures/transcoder.ts). */
+  transcoder?: { outputSize?: number; skip?: true };
   encoder: LayerJson;
   decoder: LayerJson;
   config: Omit<ModelConfig, 'hiddenSize'> & { hiddenSize: number };
@@ -138,8 +142,13 @@ export interface ModelState {
 }
 
 /** The version a file of `state` is written as: 2 when it holds a field of version 2, else 1. */
-export function versionOf(state: Pick<ModelState, 'rowNormalization' | 'source'>): 1 | 2 {
-  return state.rowNormalization || state.source ? MODEL_FORMAT_VERSION_2 : MODEL_FORMAT_VERSION;
+export function versionOf(state: Pick<ModelState, 'rowNormalization' | 'source'> & { shape?: LayerShape }): 1 | 2 {
+  return state.rowNormalization || state.source || (state.shape && isTranscoderShape(state.shape)) ? MODEL_FORMAT_VERSION_2 : MODEL_FORMAT_VERSION;
+}
+
+/** The file's `transcoder` field of a shape, or undefined for an autoencoder. */
+export function transcoderField(shape: LayerShape): ModelFile['transcoder'] {
+  return isTranscoderShape(shape) ? (transcoderPart(shape) as ModelFile['transcoder']) : undefined;
 }
 
 /** The dtype of a model state's weights. */
@@ -205,6 +214,7 @@ export function toModelFile(state: ModelState): ModelFile {
       ...(state.rowNormalization ? { perRow: state.rowNormalization } : {}),
     } as ModelFile['normalization'],
     ...(state.source ? { source: { ...state.source } } : {}),
+    ...(isTranscoderShape(shape) ? { transcoder: transcoderField(shape) } : {}),
     encoder: layers.encoder,
     decoder: layers.decoder,
     config: { ...state.config },
@@ -316,7 +326,7 @@ export class FieldReader {
 /** The top-level fields of a model file; any other is refused (a typo would otherwise be lost). */
 const MODEL_FILE_FIELDS: readonly string[] = [
   'format', 'version', 'inputSize', 'hiddenSize', 'normalization', 'encoder', 'decoder',
-  'config', 'training', 'optimizerState', 'metrics', 'lossHistory', 'stepsSinceFired', 'validationHistory', 'bestEpoch', 'historyEpochs', 'source',
+  'config', 'training', 'optimizerState', 'metrics', 'lossHistory', 'stepsSinceFired', 'validationHistory', 'bestEpoch', 'historyEpochs', 'source', 'transcoder',
 ] satisfies (keyof ModelFile)[];
 
 /**
@@ -388,7 +398,11 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
   if (!MODEL_FORMAT_VERSIONS.includes(file.version as number)) {
     read.fail('version', `version ${describeValue(file.version)} is not supported (this edge-sae reads versions ${MODEL_FORMAT_VERSIONS.join(' and ')})`);
   }
-  const shape = { inputSize: read.integer(file.inputSize, 'inputSize', 1), hiddenSize: read.integer(file.hiddenSize, 'hiddenSize', 1) };
+  const shape: LayerShape = {
+    inputSize: read.integer(file.inputSize, 'inputSize', 1),
+    hiddenSize: read.integer(file.hiddenSize, 'hiddenSize', 1),
+    ...(file.transcoder === undefined || file.transcoder === null ? {} : versionTwo(read, 'transcoder', file.version, () => readTranscoder(read, file.transcoder))),
+  };
   // The names the parameters are under depend on the architecture (gated's b1 is encoder.b_gate),
   // read before the config is checked so a file's problems are named in the same order as ever;
   // an unknown architecture reads the usual names and is refused with the config below.
@@ -408,7 +422,12 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
   const config = withFieldPrefix(read, () =>
     resolveModelConfig(shape.inputSize, { ...(configJson as Partial<ModelConfig>), hiddenSize: shape.hiddenSize, normalize: normalization.kind }),
   );
-  // the architecture's own parameters (jumprelu's θ), now that the config names it
+  const transcoderProblem = transcoderShapeProblem(config.architecture, shape);
+  if (transcoderProblem !== null) read.fail('transcoder', transcoderProblem);
+  if (shape.outputSize !== undefined && (normalization.kind !== 'none' || rowNormalization !== null)) {
+    read.fail('normalization', `must be "none" for a transcoder (outputSize ${shape.outputSize}): an input scaling cannot be undone on its outputs`);
+  }
+  // the architecture's own parameters (jumprelu's θ, a skip transcoder's W_skip), now that the config names it
   const extras = extraParameters(config.architecture, shape);
   for (const extra of extras) parameters[extra.name] = tensors.extra('parameters', extra);
 
@@ -480,6 +499,17 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
 }
 
 /** A field of version 2 in a version 1 file is refused (the version says which reader it needs). */
+/** The `transcoder` field (version 2): `{ outputSize?, skip? }`, nothing else. */
+function readTranscoder(read: FieldReader, value: Json): Pick<LayerShape, 'outputSize' | 'skip'> {
+  const object = read.object(value, 'transcoder');
+  for (const key of Object.keys(object)) if (key !== 'outputSize' && key !== 'skip') read.fail(`transcoder.${key}`, 'is not a field of transcoder (outputSize, skip)');
+  if (object.skip !== undefined && object.skip !== true) read.fail('transcoder.skip', `must be true when present (a W_skip), got ${describeValue(object.skip)}`);
+  return {
+    ...(object.outputSize !== undefined ? { outputSize: read.integer(object.outputSize, 'transcoder.outputSize', 1) } : {}),
+    ...(object.skip === true ? { skip: true } : {}),
+  };
+}
+
 function versionTwo<T>(read: FieldReader, field: string, version: Json, value: () => T): T {
   if (version !== MODEL_FORMAT_VERSION_2) read.fail(field, `is a field of version ${MODEL_FORMAT_VERSION_2} files, but this file says version ${describeValue(version)}`);
   return value();

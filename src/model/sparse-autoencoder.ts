@@ -12,6 +12,8 @@
 import type { AdamState, BackendName, BackendSession, KernelBackend, LayerShape, LossConfig, Parameters } from '../backends/types.js';
 import type { ArchitectureModule } from '../architectures/contract.js';
 import { architectureModule } from '../architectures/registry.js';
+import { outputWidth } from '../architectures/contract.js';
+import { transcoderShapeProblem, transcoderTrainingRefusal } from '../architectures/transcoder.js';
 import { architectureOf } from '../backends/types.js';
 import type { BackendReport } from '../backends/select.js';
 import { toMatrix, type Matrix } from '../data/matrix.js';
@@ -219,21 +221,31 @@ export class SparseAutoencoder {
    * inputSize, so give it). The input scaling defaults to none (the tensors take the data as it
    * is). The model encodes and decodes at once; it trains if its architecture does. Throws
    * ConfigError naming a missing, mis-sized, non-finite or unknown parameter.
+   *
+   * A transcoder (relu, topk, jumprelu; src/architectures/transcoder.ts): `options.inputSize` d_in
+   * when it differs from b2's length d_out (W2 [h×d_out], b2 [d_out]; the encoder does not centre
+   * on b2), and a `W_skip` [d_in×d_out] parameter for a skip connection. Inference only.
    */
   static fromParameters(
     config: Partial<ModelConfig>,
     parameters: Readonly<Record<string, Float32Array>>,
     backend: KernelBackend,
-    options: { normalization?: Normalization; backendReport?: BackendReport } = {},
+    options: { normalization?: Normalization; backendReport?: BackendReport; inputSize?: number } = {},
   ): SparseAutoencoder {
     const b2 = parameters?.b2;
     if (!(b2 instanceof Float32Array) || b2.length === 0) throw new ConfigError('parameters.b2', 'must be a Float32Array of inputSize values (the decoder bias, b_dec)');
+    const inputSize = options.inputSize ?? b2.length;
+    if (!Number.isSafeInteger(inputSize) || inputSize < 1) throw new ConfigError('inputSize', `must be a whole number ≥ 1 (a transcoder's d_in), got ${describeValue(options.inputSize)}`);
+    const transcoder = { ...(inputSize !== b2.length ? { outputSize: b2.length } : {}), ...(parameters.W_skip !== undefined ? { skip: true } : {}) };
     const normalization = options.normalization ?? { kind: 'none' };
+    if (transcoder.outputSize !== undefined && normalization.kind !== 'none') throw new ConfigError('normalization', `must be none for a transcoder (d_in ${inputSize}, d_out ${b2.length}): an input scaling cannot be undone on its outputs`);
     for (const [name, values] of normalizationVectors(normalization)) {
-      if (!(values instanceof Float32Array) || values.length !== b2.length) throw new ConfigError(`normalization.${name}`, `must be a Float32Array of ${b2.length} values (one per input)`);
+      if (!(values instanceof Float32Array) || values.length !== inputSize) throw new ConfigError(`normalization.${name}`, `must be a Float32Array of ${inputSize} values (one per input)`);
     }
-    const resolved = resolveModelConfig(b2.length, { ...config, normalize: normalization.kind });
-    const shape = { inputSize: b2.length, hiddenSize: resolved.hiddenSize };
+    const resolved = resolveModelConfig(inputSize, { ...config, normalize: normalization.kind });
+    const shape: LayerShape = { inputSize, hiddenSize: resolved.hiddenSize, ...transcoder };
+    const problem = transcoderShapeProblem(resolved.architecture, shape);
+    if (problem !== null) throw new ConfigError(transcoder.outputSize !== undefined ? 'inputSize' : 'parameters.W_skip', problem);
     const state: ModelState = {
       shape,
       config: resolved,
@@ -302,6 +314,11 @@ export class SparseAutoencoder {
 
   get shape(): LayerShape {
     return this.session.shape;
+  }
+
+  /** The width of decode's and reconstruct's outputs: a transcoder's d_out, else inputSize. */
+  get outputSize(): number {
+    return outputWidth(this.session.shape);
   }
 
   /** Whether the model has been trained (its normalisation fitted). */
@@ -624,7 +641,7 @@ export class SparseAutoencoder {
       throw new DataError(`the sparse codes range over ${sparse.cols} features but the model has ${this.hiddenSize} hidden units`, { source: 'codes' });
     }
     const { W2, b2 } = this.session.getParameters();
-    const n = this.inputSize;
+    const n = this.outputSize;
     const decoder = new SparseDecoder(sparse, n, b2);
     for (const j of decoder.features) decoder.add(j, W2.subarray(j * n, (j + 1) * n));
     const output = decoderOutput(decoder.finish(), sparse.rows, n, this.linear, this.requireNormalization());
@@ -643,9 +660,18 @@ export class SparseAutoencoder {
     if (matrix.cols !== this.hiddenSize) {
       throw new DataError(`codes have ${matrix.cols} columns but the model has ${this.hiddenSize} hidden units`, { source: 'codes' });
     }
-    const output = denormalize(this.requireNormalization(), this.session.decode(matrix.data, matrix.rows), matrix.rows, this.inputSize);
-    checkFiniteOutput(output, this.inputSize, 'outputs');
-    return { rows: matrix.rows, cols: this.inputSize, data: output };
+    const output = denormalize(this.requireNormalization(), this.session.decode(matrix.data, matrix.rows), matrix.rows, this.outputSize);
+    checkFiniteOutput(output, this.outputSize, 'outputs');
+    return { rows: matrix.rows, cols: this.outputSize, data: output };
+  }
+
+  /**
+   * The model's forward pass in the caller's scale, decode(encode(x)) (+ x·W_skip with a skip
+   * connection): a transcoder's outputs, [rows × outputSize], the other hook's activations it
+   * predicts. For an autoencoder it is reconstruct's outputs.
+   */
+  transcode(data: DataInput): Matrix {
+    return this.forwardOutputs(data).outputs;
   }
 
   /**
@@ -653,23 +679,35 @@ export class SparseAutoencoder {
    * also in the caller's scale.
    */
   reconstruct(data: DataInput): { outputs: Matrix; errors: Float64Array } {
-    const { x, rows, original, rowStats } = this.prepare(data);
-    const n = this.inputSize;
-    const outputs = denormalize(this.requireNormalization(), this.session.forward(x, rows).output, rows, n);
-    if (rowStats !== null) rowDenormalize(outputs, rowStats, rows, n);
+    if (this.shape.outputSize !== undefined) {
+      throw new DataError(`this model is a transcoder: its ${this.outputSize} outputs are another hook's activations, not a reconstruction of its ${this.inputSize} inputs, so there is no error to measure; transcode(data) gives its outputs`, { source: 'data' });
+    }
+    const { outputs, original } = this.forwardOutputs(data);
+    const { rows, cols: n } = outputs;
     const errors = new Float64Array(rows);
     for (let i = 0; i < rows; i++) {
       let sum = 0;
-      for (let j = 0; j < n; j++) sum += (outputs[i * n + j]! - original.data[i * n + j]!) ** 2;
+      for (let j = 0; j < n; j++) sum += (outputs.data[i * n + j]! - original.data[i * n + j]!) ** 2;
       errors[i] = sum;
     }
-    checkFiniteOutput(outputs, n, 'outputs');
     checkFiniteOutput(errors, 1, 'errors');
-    return { outputs: { rows, cols: n, data: outputs }, errors };
+    return { outputs, errors };
+  }
+
+  /** The forward pass's outputs in the caller's scale, checked finite, and the rows as given. */
+  private forwardOutputs(data: DataInput): { outputs: Matrix; original: Matrix } {
+    const { x, rows, original, rowStats } = this.prepare(data);
+    const out = this.outputSize;
+    const outputs = denormalize(this.requireNormalization(), this.session.forward(x, rows).output, rows, out);
+    if (rowStats !== null) rowDenormalize(outputs, rowStats, rows, out);
+    checkFiniteOutput(outputs, out, 'outputs');
+    return { outputs: { rows, cols: out, data: outputs }, original };
   }
 
   /** The metrics of docs/SPEC.md section 2 on `data`. */
   evaluate(data: DataInput): Metrics {
+    const transcoder = transcoderTrainingRefusal(this.shape);
+    if (transcoder !== null) throw new ConfigError('architecture', `${transcoder} (its metrics compare the output with the input)`);
     const { x, rows } = this.prepare(data);
     const metrics = this.metricsOn(x, rows);
     checkFiniteMetrics(metrics);
@@ -819,6 +857,8 @@ export class SparseAutoencoder {
    * float32 and silently rounded again, or saved wider than it was loaded).
    */
   private checkTrainable(): void {
+    const transcoder = transcoderTrainingRefusal(this.shape);
+    if (transcoder !== null) throw new ConfigError('architecture', transcoder);
     // Training runs in the per-feature scaling only: a per-row normalisation (an imported SAE's) is not trained through.
     if (this.rowNormalization !== null) {
       throw new ConfigError('normalization.perRow', `is "${this.rowNormalization}" (an imported SAE's per-row input normalisation); training does not apply it yet, so this model can encode, decode and reconstruct but not be trained further`);

@@ -10,6 +10,8 @@
  * libraries take raw activations); a per-row normalisation becomes SAELens' normalize_activations
  * (sparsify has none: refused). sigmoid has no counterpart in either library: refused, naming ONNX.
  */
+import { isTranscoderShape } from '../architectures/contract.js';
+import { describeTranscoder } from '../architectures/transcoder.js';
 import { ConfigError } from '../errors.js';
 import { bf16Tensor } from '../formats/convert.js';
 import { writeSafetensors } from '../formats/safetensors.js';
@@ -95,6 +97,9 @@ export function exportSae(model: ExportableSae, format: ExportFormat, options: E
   const architecture = state.config.architecture;
   if (architecture === 'sigmoid') {
     throw new ConfigError('config.architecture', `is "sigmoid", which has no counterpart in ${format === 'saelens' ? 'SAELens' : 'sparsify'} (its codes are σ(z), its outputs in (0, 1)); export it as ONNX instead (edge-sae export --format onnx)`);
+  }
+  if (isTranscoderShape(state.shape)) {
+    throw new ConfigError('transcoder', `this model is a transcoder (${describeTranscoder(state.shape)}), which export to ${format === 'saelens' ? 'SAELens' : 'sparsify'} does not write yet`);
   }
   const w = foldedWeights(state);
   return format === 'saelens' ? saelensFolder(state, w, dtype, options) : sparsifyFolder(state, w, dtype);

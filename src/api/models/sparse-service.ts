@@ -39,7 +39,7 @@ function featureNumber(j: number, hiddenSize: number, id: string): number {
 export async function readFeature(service: ModelService, bucket: R2Bucket, id: string, raw: number): Promise<FeatureAnswer> {
   const head = await service.store.head(id);
   if (!head) throw modelNotFound(id);
-  const { inputSize: n, hiddenSize: h } = head.summary;
+  const { hiddenSize: h } = head.summary;
   const j = featureNumber(raw, h, id);
   const opened = await StoredTensors.open(bucket, head);
   // An architecture that names its tensors otherwise (gated's encoder.b_gate) is read whole.
@@ -47,6 +47,8 @@ export async function readFeature(service: ModelService, bucket: R2Bucket, id: s
   if (tensors) {
     // θ is one per unit (jumprelu, [h]) or one for every unit (batchtopk, matryoshka, [1]).
     const theta = tensors.entry('encoder.threshold');
+    // a decoder row's width: inputSize, or a transcoder's d_out (the tensor's own shape says which)
+    const n = tensors.entry('decoder.weight')!.shape[1]!;
     const [decoder, bias, threshold] = await Promise.all([
       tensors.read('decoder.weight', j * n, n),
       tensors.read('encoder.bias', j, 1),
@@ -56,6 +58,7 @@ export async function readFeature(service: ModelService, bucket: R2Bucket, id: s
   }
   return service.withModel(id, 'auto', (model) => {
     const parameters = model.getParameters();
+    const n = model.outputSize;
     return {
       feature: j,
       decoder: Array.from(parameters.W2.subarray(j * n, (j + 1) * n)),
@@ -85,11 +88,12 @@ export async function decodeCodes(
   }
   const head = await service.store.head(id);
   if (!head) throw modelNotFound(id);
-  const { inputSize: n, hiddenSize: h } = head.summary;
+  const { inputSize, hiddenSize: h } = head.summary;
   const sparse = 'sparse' in body ? checkedSparse(body.sparse, h) : fromFeatureLists((body as { features?: unknown }).features, h);
-  // The answer is rows × n numbers: bounded as an encode request's rows are.
-  checkDataSize(service.limits, sparse.rows, n, false);
   const opened = await StoredTensors.open(bucket, head);
+  // The answer is rows × n numbers (n: the decoder bias's width, a transcoder's d_out): bounded as an encode request's rows are.
+  const n = opened?.entry('decoder.bias')?.shape[0] ?? inputSize;
+  checkDataSize(service.limits, sparse.rows, n, false);
   const kind = opened?.header.metadata.normalization;
   const named = ['decoder.weight', 'decoder.bias', ...(kind === 'minmax' ? ['normalization.min', 'normalization.max'] : kind === 'standardize' ? ['normalization.mean', 'normalization.std'] : [])];
   // A JSON body, another dtype, or tensors named otherwise: the model read whole.

@@ -66,23 +66,26 @@ function zeroedScratch(ctx: AsContext, count: number): number {
   return address;
 }
 
-/** centred = X − b_dec and z = centred·W_enc + b_enc into new scratch blocks. */
+/**
+ * centred = X − b_dec and z = centred·W_enc + b_enc into new scratch blocks; a transcoder's b_dec
+ * has d_out values and is not subtracted (z = X·W_enc + b_enc: SAELens' Transcoder.process_sae_in).
+ */
 function preActivations(ctx: AsContext, x: number, rows: number): { centred: number; pre: number } {
   const k = ctx.kernels;
   const { n, h, params } = ctx;
   const centred = ctx.scratch(rows * n * F32);
   ctx.f32(centred, rows * n).set(ctx.f32(x, rows * n));
-  k.add_row_vector(centred, params.b2, rows, n, -1);
+  if (ctx.out === n) k.add_row_vector(centred, params.b2, rows, n, -1);
   const pre = ctx.scratch(rows * h * F32);
   k.gemm_nn(centred, params.W1, pre, rows, n, h);
   k.add_row_vector(pre, params.b1, rows, h, 1);
   return { centred, pre };
 }
 
-/** out = a·W_dec + b_dec. */
+/** out = a·W_dec + b_dec ([rows × d_out]: n but for a transcoder). */
 function denseDecode(ctx: AsContext, a: number, out: number, rows: number): void {
-  ctx.kernels.gemm_nn(a, ctx.params.W2, out, rows, ctx.h, ctx.n);
-  ctx.kernels.add_row_vector(out, ctx.params.b2, rows, ctx.n, 1);
+  ctx.kernels.gemm_nn(a, ctx.params.W2, out, rows, ctx.h, ctx.out);
+  ctx.kernels.add_row_vector(out, ctx.params.b2, rows, ctx.out, 1);
 }
 
 export function linearAssemblyScript(codes: LinearAsCodes): AsKernels {
@@ -92,13 +95,15 @@ export function linearAssemblyScript(codes: LinearAsCodes): AsKernels {
     const { n, h, params } = ctx;
     const { centred, pre } = preActivations(ctx, x, rows);
     const hidden = ctx.scratch(rows * h * F32);
-    const output = ctx.scratch(rows * n * F32);
+    // the training passes below run on autoencoders only (out = n: isTranscoderShape refuses the rest)
+    const out = ctx.out;
+    const output = ctx.scratch(rows * out * F32);
     (training ? (codes.trainingCodes ?? codes.codes) : codes.codes)(ctx, pre, hidden, rows);
     let index = 0;
     if (codes.sparse) {
       index = nonzeroIndex(ctx, hidden, rows, h);
-      k.sparse_gemm_nn(hidden, index, params.W2, output, ctx.scratch(n * F32), rows, h, n);
-      k.add_row_vector(output, params.b2, rows, n, 1);
+      k.sparse_gemm_nn(hidden, index, params.W2, output, ctx.scratch(out * F32), rows, h, out);
+      k.add_row_vector(output, params.b2, rows, out, 1);
     } else {
       denseDecode(ctx, hidden, output, rows);
     }

@@ -6,7 +6,7 @@
  */
 import type * as Tf from '@tensorflow/tfjs-core';
 
-import type { BaseLossConfig, TfjsBatchGradients, TfjsContext, TfjsKernels } from '../contract.js';
+import { encoderCentred, type BaseLossConfig, type TfjsBatchGradients, type TfjsContext, type TfjsKernels } from '../contract.js';
 
 /** What an architecture's term changes: δ (δa before the mask, δz after it), gW_dec, and the term itself. */
 export interface LinearTfjsTerm {
@@ -48,7 +48,8 @@ export function linearTfjs(codes: LinearTfjsCodes): TfjsKernels {
   /** centred = X − b_dec, z = centred·W_enc + b_enc, a = codes(z). */
   const linearEncode = (ctx: TfjsContext, x: Tf.Tensor2D, training = false) => {
     const { tf, params } = ctx;
-    const centred = tf.sub(x, params.b2) as Tf.Tensor2D;
+    // a transcoder's b_dec [d_out] is not subtracted (SAELens' Transcoder.process_sae_in)
+    const centred = encoderCentred(ctx.shape) ? (tf.sub(x, params.b2) as Tf.Tensor2D) : x;
     const pre = tf.fused.matMul({ a: centred, b: params.W1 as Tf.Tensor2D, bias: params.b1 }) as Tf.Tensor2D;
     return { centred, pre, a: (training ? (codes.trainingCodes ?? codes.codes) : codes.codes)(ctx, pre) };
   };

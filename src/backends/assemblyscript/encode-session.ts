@@ -14,7 +14,7 @@
  * very kernels its training uses), run on this instance with an AsContext that lends it the
  * encoder's parameters and scratch memory.
  */
-import type { AsContext, AsLinearEncoder } from '../../architectures/contract.js';
+import { encoderCentred, outputWidth, type AsContext, type AsLinearEncoder } from '../../architectures/contract.js';
 import type { KernelExports } from '../../architectures/kernel-exports.js';
 import { architectureModule } from '../../architectures/registry.js';
 import type { EncoderParts, EncoderSession, LayerShape } from '../types.js';
@@ -61,8 +61,10 @@ export class AsEncodeSession implements EncoderSession {
     this.kernels = EncoderKernels.onInstance(this.exports, weights, parts.b1, n, h);
     later = this.kernels.arena;
     this.weightBytes = this.kernels.weightBytes;
-    if (encoder.centred && (parts.b2 === null || parts.b2.length !== n)) throw new RangeError(`encode session: the ${parts.architecture.architecture} encoder centres on b_dec [${n}], which was not given`);
-    this.centre = encoder.centred ? parts.b2 : null;
+    // a transcoder's encoder does not centre (its b_dec has d_out values): encoderCentred
+    const centred = encoder.centred && encoderCentred(parts.shape);
+    if (centred && (parts.b2 === null || parts.b2.length !== n)) throw new RangeError(`encode session: the ${parts.architecture.architecture} encoder centres on b_dec [${n}], which was not given`);
+    this.centre = centred ? parts.b2 : null;
     // The architecture's own encoder parameters, persistent beside the weights.
     const arena = this.kernels.arena;
     const params: Record<string, number> = {};
@@ -77,6 +79,7 @@ export class AsEncodeSession implements EncoderSession {
       },
       n,
       h,
+      out: outputWidth(parts.shape),
       architecture: parts.architecture,
       params: params as AsContext['params'],
       grads: {} as AsContext['grads'],

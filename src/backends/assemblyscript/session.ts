@@ -16,7 +16,7 @@
  * 784 → 196 model's load. A training step copies nothing between JavaScript and wasm except scalars and
  * the batch's row indices.
  */
-import type { AsContext, AsKernels, ParameterSpec } from '../../architectures/contract.js';
+import { outputWidth, type AsContext, type AsKernels, type ParameterSpec } from '../../architectures/contract.js';
 import { architectureModule } from '../../architectures/registry.js';
 import { adamStepSize } from '../formulas.js';
 import { sizeOf } from '../types.js';
@@ -50,6 +50,8 @@ export class AssemblyScriptSession implements BackendSession {
   private arena: Arena;
   private readonly n: number;
   private readonly h: number;
+  /** The decoder's output width (a transcoder's d_out, else n). */
+  private readonly out: number;
   /** The architecture's parameters, in storage order; floats in each, and in all of them. */
   private readonly specs: readonly ParameterSpec[];
   private readonly sizes: Record<string, number>;
@@ -83,6 +85,7 @@ export class AssemblyScriptSession implements BackendSession {
     this.kernels = kernels;
     this.n = shape.inputSize;
     this.h = shape.hiddenSize;
+    this.out = outputWidth(shape);
     const module = architectureModule(architecture.architecture);
     this.passes = module.assemblyscript;
     this.specs = module.parameters(shape);
@@ -173,6 +176,7 @@ export class AssemblyScriptSession implements BackendSession {
       kernels: this.k,
       n: this.n,
       h: this.h,
+      out: this.out,
       architecture: this.architecture,
       params: this.params,
       get grads() {
@@ -276,8 +280,15 @@ export class AssemblyScriptSession implements BackendSession {
 
   forward(x: Float32Array, rows: number): ForwardResult {
     return this.withInput(x, (px) => {
-      const { hidden, output } = this.passes.forward(this.context(), px, rows);
-      return { hidden: this.arena.f32(hidden, rows * this.h).slice(), output: this.arena.f32(output, rows * this.n).slice() };
+      const ctx = this.context();
+      const { hidden, output } = this.passes.forward(ctx, px, rows);
+      if (this.sizes.W_skip !== undefined) {
+        // a skip transcoder's output adds x·W_skip (SAELens' SkipTranscoder.forward, sparsify's SparseCoder.forward)
+        const skip = this.arena.allocateScratch(rows * this.out * F32);
+        this.k.gemm_nn(px, this.params.W_skip!, skip, rows, this.n, this.out);
+        this.k.add_scaled(output, skip, rows * this.out, 1);
+      }
+      return { hidden: this.arena.f32(hidden, rows * this.h).slice(), output: this.arena.f32(output, rows * this.out).slice() };
     });
   }
 
@@ -287,9 +298,9 @@ export class AssemblyScriptSession implements BackendSession {
 
   decode(hidden: Float32Array, rows: number): Float32Array {
     return this.withInput(hidden, (pa) => {
-      const py = this.arena.allocateScratch(rows * this.n * F32);
+      const py = this.arena.allocateScratch(rows * this.out * F32);
       this.passes.decode(this.context(), pa, py, rows);
-      return this.arena.f32(py, rows * this.n).slice();
+      return this.arena.f32(py, rows * this.out).slice();
     });
   }
 

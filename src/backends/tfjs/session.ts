@@ -135,7 +135,10 @@ export class TfjsSession implements BackendSession {
       const input = tf.tensor2d(x, [rows, this.shape.inputSize]);
       const ctx = this.context();
       const a = this.passes.encode(ctx, input);
-      return [a, this.passes.decode(ctx, a)] as const;
+      const output = this.passes.decode(ctx, a);
+      // a skip transcoder's output adds x·W_skip (SAELens' SkipTranscoder.forward, sparsify's SparseCoder.forward)
+      const skip = this.params.W_skip;
+      return [a, skip === undefined ? output : tf.add(output, tf.matMul(input, skip as tf.Tensor2D))] as const;
     });
     return { hidden: readAndDispose(hidden), output: readAndDispose(output) };
   }

@@ -398,10 +398,11 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
   if (!MODEL_FORMAT_VERSIONS.includes(file.version as number)) {
     read.fail('version', `version ${describeValue(file.version)} is not supported (this edge-sae reads versions ${MODEL_FORMAT_VERSIONS.join(' and ')})`);
   }
+  const inputSize = read.integer(file.inputSize, 'inputSize', 1);
   const shape: LayerShape = {
-    inputSize: read.integer(file.inputSize, 'inputSize', 1),
+    inputSize,
     hiddenSize: read.integer(file.hiddenSize, 'hiddenSize', 1),
-    ...(file.transcoder === undefined || file.transcoder === null ? {} : versionTwo(read, 'transcoder', file.version, () => readTranscoder(read, file.transcoder))),
+    ...(file.transcoder === undefined || file.transcoder === null ? {} : versionTwo(read, 'transcoder', file.version, () => readTranscoder(read, file.transcoder, inputSize))),
   };
   // The names the parameters are under depend on the architecture (gated's b1 is encoder.b_gate),
   // read before the config is checked so a file's problems are named in the same order as ever;
@@ -500,10 +501,11 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
 
 /** A field of version 2 in a version 1 file is refused (the version says which reader it needs). */
 /** The `transcoder` field (version 2): `{ outputSize?, skip? }`, nothing else. */
-function readTranscoder(read: FieldReader, value: Json): Pick<LayerShape, 'outputSize' | 'skip'> {
+function readTranscoder(read: FieldReader, value: Json, inputSize: number): Pick<LayerShape, 'outputSize' | 'skip'> {
   const object = read.object(value, 'transcoder');
   for (const key of Object.keys(object)) if (key !== 'outputSize' && key !== 'skip') read.fail(`transcoder.${key}`, 'is not a field of transcoder (outputSize, skip)');
   if (object.skip !== undefined && object.skip !== true) read.fail('transcoder.skip', `must be true when present (a W_skip), got ${describeValue(object.skip)}`);
+  if (object.outputSize === inputSize) read.fail('transcoder.outputSize', `is ${inputSize}, the inputSize: a file gives it only for a transcoder whose d_out differs from d_in`);
   return {
     ...(object.outputSize !== undefined ? { outputSize: read.integer(object.outputSize, 'transcoder.outputSize', 1) } : {}),
     ...(object.skip === true ? { skip: true } : {}),

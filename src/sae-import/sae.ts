@@ -23,8 +23,13 @@ export interface ImportedSae {
   readonly k?: number;
   readonly inputSize: number;
   readonly hiddenSize: number;
-  /** W1 [n×h], b1 [h], W2 [h×n], b2 [n], and jumprelu's theta [h]: float32, folds applied. */
-  readonly parameters: { W1: Float32Array; b1: Float32Array; W2: Float32Array; b2: Float32Array; theta?: Float32Array };
+  /** A transcoder's d_out, when it is not inputSize (then W2 is [h×d_out], b2 [d_out]; src/architectures/transcoder.ts). */
+  readonly outputSize?: number;
+  /**
+   * W1 [n×h], b1 [h], W2 [h×n], b2 [n], jumprelu's theta [h], and a skip connection's W_skip
+   * [n×d_out] (the output adds x·W_skip): float32, folds applied.
+   */
+  readonly parameters: { W1: Float32Array; b1: Float32Array; W2: Float32Array; b2: Float32Array; theta?: Float32Array; W_skip?: Float32Array };
   readonly rowNormalization: RowNormalization | null;
   readonly source: SourceMetadata;
 }
@@ -138,19 +143,24 @@ export function clampThresholds(theta: Float32Array): Float32Array {
 
 /** The model state of an imported SAE: its config resolved as a model's, normalisation none. */
 export function toModelState(sae: ImportedSae): ModelState {
-  const shape = { inputSize: sae.inputSize, hiddenSize: sae.hiddenSize };
+  const shape = {
+    inputSize: sae.inputSize,
+    hiddenSize: sae.hiddenSize,
+    ...(sae.outputSize !== undefined ? { outputSize: sae.outputSize } : {}),
+    ...(sae.parameters.W_skip ? { skip: true } : {}),
+  };
   const config = resolveModelConfig(sae.inputSize, {
     architecture: sae.architecture,
     hiddenSize: sae.hiddenSize,
     normalize: 'none',
     ...(sae.k !== undefined ? { k: sae.k } : {}),
   });
-  const { W1, b1, W2, b2, theta } = sae.parameters;
+  const { W1, b1, W2, b2, theta, W_skip } = sae.parameters;
   return {
     shape,
     config,
     normalization: { kind: 'none' },
-    parameters: { W1, b1, W2, b2, ...(theta ? { theta } : {}) },
+    parameters: { W1, b1, W2, b2, ...(theta ? { theta } : {}), ...(W_skip ? { W_skip } : {}) },
     training: { ...DEFAULT_TRAINING_OPTIONS, epochsCompleted: 0 },
     trainedWith: sae.source.library,
     optimizerState: null,

@@ -43,9 +43,9 @@ describe('importSae refuses hostile files, naming the file and the field', () =>
     expect(refusal(() => importSaeState(folderFiles('dictionary-learning-gated'))).message).toMatch(/config\.json: trainer\.dict_class: .*GatedAutoEncoder/);
   });
 
-  it('transcoders and sparsify skip connections, naming the field', () => {
-    expect(refusal(() => importSaeState(withJson(folderFiles('saelens-standard'), 'cfg.json', (c) => (c.architecture = 'skip_transcoder')))).message).toMatch(/architecture: .*transcoder/);
-    expect(refusal(() => importSaeState(withJson(folderFiles('sparsify-topk-bf16'), 'cfg.json', (c) => (c.skip_connection = true)))).message).toMatch(/cfg\.json: skip_connection/);
+  it('a transcoder or skip connection whose folder has no W_skip, naming the tensor (transcoders.test.ts has the rest)', () => {
+    expect(refusal(() => importSaeState(withJson(folderFiles('saelens-standard'), 'cfg.json', (c) => Object.assign(c, { architecture: 'skip_transcoder', apply_b_dec_to_input: false })))).message).toMatch(/sae_weights\.safetensors.*W_skip/);
+    expect(refusal(() => importSaeState(withJson(folderFiles('sparsify-topk-bf16'), 'cfg.json', (c) => (c.skip_connection = true)))).message).toMatch(/sae\.safetensors.*W_skip/);
   });
 
   it('a folder of no known format lists what it holds', () => {

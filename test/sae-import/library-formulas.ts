@@ -16,14 +16,14 @@ export function fixtureFile(folder: string, name: string): TensorFile {
 export function fixtureJson(folder: string, name: string): Record<string, any> {
   return JSON.parse(readFileSync(join(FIXTURES, folder, name), 'utf8'));
 }
-function get(file: TensorFile, name: string): { v: Float64Array; shape: readonly number[] } {
+export function get(file: TensorFile, name: string): { v: Float64Array; shape: readonly number[] } {
   const t = file.tensors.get(name);
   if (!t) throw new Error(`fixture has no ${name}`);
   return { v: toFloat64(t), shape: t.shape };
 }
 
 /** Row-major matrix product X [rows × n] · W, W given as [n × h] (transposed: stored [h × n]). */
-function linear(x: Float64Array, rows: number, n: number, w: Float64Array, h: number, transposed: boolean, bias: Float64Array | null): Float64Array {
+export function linear(x: Float64Array, rows: number, n: number, w: Float64Array, h: number, transposed: boolean, bias: Float64Array | null): Float64Array {
   const out = new Float64Array(rows * h);
   for (let r = 0; r < rows; r++) {
     for (let j = 0; j < h; j++) {
@@ -34,10 +34,10 @@ function linear(x: Float64Array, rows: number, n: number, w: Float64Array, h: nu
   }
   return out;
 }
-const minus = (x: Float64Array, rows: number, n: number, b: Float64Array) => x.map((v, k) => v - b[k % n]!);
-const relu = (z: Float64Array) => z.map((v) => Math.max(v, 0));
+export const minus = (x: Float64Array, rows: number, n: number, b: Float64Array) => x.map((v, k) => v - b[k % n]!);
+export const relu = (z: Float64Array) => z.map((v) => Math.max(v, 0));
 /** The k largest of each row kept, the rest 0 (torch.topk; the fixtures have no ties). */
-function topk(z: Float64Array, rows: number, h: number, k: number): Float64Array {
+export function topk(z: Float64Array, rows: number, h: number, k: number): Float64Array {
   const out = new Float64Array(rows * h);
   for (let r = 0; r < rows; r++) {
     const idx = [...Array(h).keys()].sort((a, b) => z[r * h + b]! - z[r * h + a]!).slice(0, k);
@@ -46,7 +46,7 @@ function topk(z: Float64Array, rows: number, h: number, k: number): Float64Array
   return out;
 }
 /** relu(z)·(z > θ) (SAELens' JumpReLUSAE.encode, Gemma Scope). */
-const jump = (z: Float64Array, h: number, theta: (j: number) => number) => z.map((v, k) => (v > theta(k % h) ? Math.max(v, 0) : 0));
+export const jump = (z: Float64Array, h: number, theta: (j: number) => number) => z.map((v, k) => (v > theta(k % h) ? Math.max(v, 0) : 0));
 
 /** Per-row normalisations with each row's (shift, scale) for undoing them. */
 export function layerNorm(x: Float64Array, rows: number, n: number): { x: Float64Array; stats: [number, number][] } {

@@ -7,6 +7,7 @@
  * normalize_activations → "expected_average_only_in" or "none", apply_b_dec_to_input default true.
  */
 import { TensorFileError } from '../../errors.js';
+import { describeTensor, type Tensor } from '../../formats/tensor.js';
 import { ConfigReader, hasFile, readJsonObject, readTensors, tensorOf, optionalTensor } from '../files.js';
 import type { SaeFormat } from '../format.js';
 import { checkSize, clampThresholds, foldDecoderNorms, foldUncentredInput, matrix, sizesOf, vector, type ImportedSae } from '../sae.js';
@@ -60,12 +61,17 @@ export const saelens = {
     const { cfg, version, pre6 } = normaliseSaeLensConfig(new ConfigReader(cfgFile.name, cfgFile.json));
     const named = cfg.choice('architecture', KNOWN, 'standard');
     if (named === 'gated') cfg.fail('architecture', 'is "gated", which edge-sae does not import yet (gated not yet supported by the importer)');
-    if (named !== 'standard' && named !== 'topk' && named !== 'jumprelu') {
-      cfg.fail('architecture', `is "${named}", a transcoder (its output is another hook's activations, d_out and W_skip), which edge-sae does not import yet`);
-    }
-    const architecture = named as 'standard' | 'topk' | 'jumprelu';
+    // transcoders (sae_lens/saes/transcoder.py): relu (transcoder, skip_transcoder) or jumprelu codes, W_dec [d_sae, d_out]
+    const transcoder = named === 'transcoder' || named === 'skip_transcoder' || named === 'jumprelu_transcoder';
+    const architecture = (named === 'jumprelu_transcoder' ? 'jumprelu' : transcoder ? 'standard' : named) as 'standard' | 'topk' | 'jumprelu';
     const normalize = cfg.choice('normalize_activations', NORMALIZATIONS, 'none');
-    const applyBDec = cfg.boolean('apply_b_dec_to_input', true);
+    // TranscoderConfig.__post_init__ raises on apply_b_dec_to_input; Transcoder.process_sae_in never subtracts b_dec
+    const applyBDec = cfg.boolean('apply_b_dec_to_input', !transcoder);
+    if (transcoder && applyBDec) cfg.fail('apply_b_dec_to_input', `is true, which SAELens refuses for a ${named} ("apply_b_dec_to_input is not supported for transcoders")`);
+    if (transcoder && (normalize === 'layer_norm' || normalize === 'constant_norm_rescale')) {
+      // Transcoder.decode does not undo it (run_time_activation_norm_fn_out is skipped), and the skip term takes x unnormalised
+      cfg.fail('normalize_activations', `is "${normalize}" on a ${named}, which edge-sae does not import (SAELens scales the input but not the output)`);
+    }
     const rescale = architecture === 'topk' && cfg.boolean('rescale_acts_by_decoder_norm', false);
     if (pre6 && cfg.has('activation_fn') && !['relu', 'topk'].includes(String(cfg.json.activation_fn))) {
       cfg.fail('activation_fn', `is ${JSON.stringify(cfg.json.activation_fn)}; edge-sae imports relu and topk activations`);
@@ -83,14 +89,22 @@ export const saelens = {
       const values = vector(scaling, file, h, sizes);
       if (values.some((v) => v !== 1)) throw new TensorFileError(scaling.name, 'scales the codes (finetuning_scaling_factor), which edge-sae does not import yet', file);
     }
+    const W_dec = tensorOf(weights, 'W_dec');
+    // a transcoder's d_out: W_dec [d_sae, d_out] (TranscoderConfig.d_out), else d_in
+    const out = transcoder ? outputSizeOf(W_dec, file, h, sizes) : n;
+    if (transcoder) checkSize(cfgFile.name, 'd_out', cfg.optionalInteger('d_out', 1), out, 'outputs (W_dec [d_sae, d_out])');
+    const outSizes = out === n ? sizes : `${sizes}, d_out ${out}`;
     const p = {
       W1: matrix(W_enc, file, n, h, false, sizes),
       b1: vector(tensorOf(weights, 'b_enc'), file, h, sizes),
-      W2: matrix(tensorOf(weights, 'W_dec'), file, h, n, false, sizes),
-      b2: vector(tensorOf(weights, 'b_dec'), file, n, sizes),
+      W2: matrix(W_dec, file, h, out, false, outSizes),
+      b2: vector(tensorOf(weights, 'b_dec'), file, out, outSizes),
       ...(architecture === 'jumprelu' ? { theta: clampThresholds(vector(tensorOf(weights, 'threshold'), file, h, sizes)) } : {}),
+      // SkipTranscoder: W_skip [d_out, d_in], the output adds x @ W_skip.T: edge-sae keeps it [d_in, d_out]
+      ...(named === 'skip_transcoder' ? { W_skip: matrix(tensorOf(weights, 'W_skip'), file, n, out, true, outSizes) } : {}),
     };
-    if (!applyBDec) foldUncentredInput(p, n, h);
+    // b_dec not subtracted: folded into b_enc when it has d_in values; a d_out ≠ d_in transcoder's encoder does not centre
+    if (!applyBDec && out === n) foldUncentredInput(p, n, h);
     if (rescale) foldDecoderNorms(p, n, h);
     const k = architecture === 'topk' ? cfg.integer('k', 1) : undefined;
     if (k !== undefined && k > h) cfg.fail('k', `is ${k}, more than d_sae ${h}`);
@@ -103,20 +117,23 @@ export const saelens = {
       ...(k !== undefined ? { k } : {}),
       inputSize: n,
       hiddenSize: h,
+      ...(out !== n ? { outputSize: out } : {}),
       parameters: p,
       rowNormalization,
       source: {
         format: 'saelens',
         library: 'sae_lens',
         ...(version !== undefined ? { libraryVersion: version } : {}),
-        architecture,
+        architecture: named,
         ...pick(metadata, cfg),
         dtype: W_enc.dtype,
       },
     };
   },
   fields: [
-    { source: 'cfg.json architecture standard / topk / jumprelu', becomes: 'architecture relu / topk / jumprelu (gated and transcoders refused, naming the field)' },
+    { source: 'cfg.json architecture standard / topk / jumprelu', becomes: 'architecture relu / topk / jumprelu (gated refused, naming the field)' },
+    { source: 'cfg.json architecture transcoder / skip_transcoder / jumprelu_transcoder, d_out', becomes: 'relu / relu / jumprelu with outputSize d_out (when ≠ d_in): W_dec [d_sae, d_out], b_dec [d_out] not subtracted from the input; inference only' },
+    { source: 'W_skip [d_out, d_in] (skip_transcoder)', becomes: 'W_skip [d_in, d_out] (transposed): transcode adds x·W_skip' },
     { source: 'cfg.json d_in, d_sae', becomes: 'inputSize, hiddenSize (checked against W_enc)' },
     { source: 'cfg.json k (< 6: activation_fn_kwargs.k with activation_fn_str "topk")', becomes: 'config.k' },
     { source: 'W_enc [d_in, d_sae], b_enc, W_dec [d_sae, d_in], b_dec, threshold', becomes: 'W1, b1, W2, b2, theta (θ < 0 read as 0: relu(z)·H(z − θ) = z·H(z − max(θ, 0)))' },
@@ -128,6 +145,14 @@ export const saelens = {
     { source: 'sparsity.safetensors', becomes: 'not read yet' },
   ],
 } as const satisfies SaeFormat;
+
+/** d_out of a W_dec [d_sae, d_out], checked to be a non-empty matrix of d_sae rows. */
+function outputSizeOf(W_dec: Tensor, file: string, h: number, sizes: string): number {
+  if (W_dec.shape.length !== 2 || W_dec.shape[0] !== h || W_dec.shape[1] === 0) {
+    throw new TensorFileError('W_dec.shape', `must be [${h}, d_out] (${sizes}), got ${describeTensor(W_dec)}`, file);
+  }
+  return W_dec.shape[1]!;
+}
 
 /** The metadata fields SAELens keeps (LLM_METADATA_KEYS), from `metadata` (≥ 6) or the top level (< 6). */
 export function pick(metadata: ConfigReader, top: ConfigReader): Record<string, string | number> {

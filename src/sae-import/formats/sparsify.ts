@@ -10,7 +10,7 @@
  */
 import { ConfigReader, findFile, hasFile, readJsonObject, readTensors, tensorOf, optionalTensor } from '../files.js';
 import type { SaeFormat } from '../format.js';
-import { checkSize, matrix, sizesOf, vector, type ImportedSae } from '../sae.js';
+import { checkSize, foldUncentredInput, matrix, sizesOf, vector, type ImportedSae } from '../sae.js';
 
 export const sparsify = {
   name: 'sparsify',
@@ -23,8 +23,9 @@ export const sparsify = {
     const cfg = new ConfigReader(cfgFile.name, cfgFile.json);
     const activation = cfg.choice('activation', ['topk', 'groupmax'] as const, 'topk');
     if (activation !== 'topk') cfg.fail('activation', 'is "groupmax", which edge-sae does not import (it imports sparsify\'s topk)');
-    if (cfg.boolean('transcode', false)) cfg.fail('transcode', 'is true: a transcoder (its output is another hook\'s activations), which edge-sae does not import yet');
-    if (cfg.boolean('skip_connection', false)) cfg.fail('skip_connection', 'is true (a W_skip term), which edge-sae does not import yet');
+    // transcode: encode does not subtract b_dec; skip_connection: forward adds x @ W_skip.mT (W_skip [d_in, d_in])
+    const transcode = cfg.boolean('transcode', false);
+    const skip = cfg.boolean('skip_connection', false);
     const weights = readTensors(files, 'sae.safetensors', 'sparsify keeps the weights there');
     const file = weights.name;
     const encoder = tensorOf(weights, 'encoder.weight');
@@ -37,19 +38,25 @@ export const sparsify = {
     if (k > h) cfg.fail('k', `is ${k}, more than the ${h} latents`);
     const sizes = `d_in ${n}, num_latents ${h}`;
     const bias = optionalTensor(weights, 'encoder.bias');
+    const parameters = {
+      W1: matrix(encoder, file, n, h, true, sizes),
+      b1: bias ? vector(bias, file, h, sizes) : new Float32Array(h),
+      W2: matrix(tensorOf(weights, 'W_dec'), file, h, n, false, sizes),
+      b2: vector(tensorOf(weights, 'b_dec'), file, n, sizes),
+      // stored [out, in] (x @ W_skip.mT): edge-sae keeps it [in, out]
+      ...(skip ? { W_skip: matrix(tensorOf(weights, 'W_skip'), file, n, n, true, sizes) } : {}),
+    };
+    // a transcoder's x·W_enc + b_enc is (x − b_dec)·W_enc + (b_enc + b_dec·W_enc): d_out = d_in here
+    if (transcode) foldUncentredInput(parameters, n, h);
+    const kind = [transcode ? 'transcode' : '', skip ? 'skip_connection' : ''].filter(Boolean).join(', ');
     return {
       architecture: 'topk',
       k,
       inputSize: n,
       hiddenSize: h,
-      parameters: {
-        W1: matrix(encoder, file, n, h, true, sizes),
-        b1: bias ? vector(bias, file, h, sizes) : new Float32Array(h),
-        W2: matrix(tensorOf(weights, 'W_dec'), file, h, n, false, sizes),
-        b2: vector(tensorOf(weights, 'b_dec'), file, n, sizes),
-      },
+      parameters,
       rowNormalization: null,
-      source: { format: 'sparsify', library: 'sparsify', architecture: 'SparseCoder topk', dtype: encoder.dtype },
+      source: { format: 'sparsify', library: 'sparsify', architecture: `SparseCoder topk${kind ? ` (${kind})` : ''}`, dtype: encoder.dtype },
     };
   },
   fields: [
@@ -57,7 +64,8 @@ export const sparsify = {
     { source: 'cfg.json k, activation "topk"', becomes: 'architecture topk, config.k (groupmax refused)' },
     { source: 'encoder.weight [num_latents, d_in], encoder.bias', becomes: 'W1 (transposed), b1' },
     { source: 'W_dec [num_latents, d_in], b_dec', becomes: 'W2 (as stored), b2; b_dec subtracted from the input, as sparsify\'s encode does' },
-    { source: 'cfg.json transcode, skip_connection (W_skip)', becomes: 'refused, naming the field' },
+    { source: 'cfg.json transcode true', becomes: 'b1 + b_dec·W1 (folded: sparsify\'s transcoder does not subtract b_dec; d_out = d_in); inference only' },
+    { source: 'cfg.json skip_connection true, W_skip [d_in, d_in]', becomes: 'W_skip (transposed): transcode adds x·W_skip, as sparsify\'s forward; inference only' },
     { source: 'cfg.json normalize_decoder, multi_topk', becomes: 'nothing (training options)' },
   ],
 } as const satisfies SaeFormat;

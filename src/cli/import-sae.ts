@@ -5,6 +5,8 @@
  */
 import path from 'node:path';
 import { zipSync } from 'fflate';
+import { isTranscoderShape } from '../architectures/contract.js';
+import { describeTranscoder } from '../architectures/transcoder.js';
 import { toBinaryModelFile } from '../model/model-file-binary.js';
 import { toModelFile } from '../model/model-file.js';
 import { importSaeState } from '../sae-import/import.js';
@@ -33,7 +35,9 @@ export async function importCommand(options: ParsedOptions, io: CliIo): Promise<
   // checked here first, so a bad folder is refused before anything is sent
   const { state, format } = importSaeState(files, { format: options.string('format') });
   const { inputSize, hiddenSize } = state.shape;
-  const what = `${state.config.architecture} ${inputSize} → ${hiddenSize}${state.config.architecture === 'topk' ? ` (k ${state.config.k})` : ''} from ${format}`;
+  // a transcoder's decoder writes d_out values, and a skip connection adds x·W_skip
+  const transcoder = isTranscoderShape(state.shape) ? ` transcoder (${describeTranscoder(state.shape)})` : '';
+  const what = `${state.config.architecture} ${inputSize} → ${hiddenSize}${state.config.architecture === 'topk' ? ` (k ${state.config.k})` : ''}${transcoder} from ${format}`;
 
   if (out !== undefined) {
     const bytes = out.toLowerCase().endsWith('.safetensors') ? toBinaryModelFile(state) : `${JSON.stringify(toModelFile(state))}\n`;

@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DataError, exportableModel, exportSae, importSae, importSaeState, loadModel, ModelFileError } from '../../src/index.js';
+import { ConfigError, DataError, exportableModel, exportSae, importSae, importSaeState, loadModel, loadNodeBackend, ModelFileError, SparseAutoencoder } from '../../src/index.js';
 import { mulberry32 } from '../helpers/random.js';
 import { compareRows } from './compare.js';
 import { folderFiles, withJson } from './folders.js';
@@ -93,6 +93,20 @@ describe('transcoders in model files', () => {
     await expect(loadModel({ ...file, transcoder: { outputSize: 7 } })).rejects.toThrow(/"decoder\.weights\[0\]": must have 7 numbers, has 6/);
     await expect(loadModel({ ...file, transcoder: { outputSize: 8 } })).rejects.toThrow(/"transcoder.outputSize": is 8, the inputSize/);
     await expect(loadModel({ ...file, config: { ...file.config, architecture: 'sigmoid' } })).rejects.toThrow(/"transcoder": .*not "sigmoid"/);
+  });
+});
+
+describe('SparseAutoencoder.fromParameters of a transcoder', () => {
+  it('takes inputSize beside b2 [d_out] and W_skip, and runs as the imported model', async () => {
+    const imported = await importSae(join(FIXTURES, 'saelens-skip-transcoder'));
+    const p = imported.getParameters();
+    const { backend } = await loadNodeBackend('assemblyscript');
+    const model = SparseAutoencoder.fromParameters({ architecture: 'relu', hiddenSize: 16 }, p, backend, { inputSize: 8 });
+    expect(model.shape).toEqual({ inputSize: 8, hiddenSize: 16, outputSize: 6, skip: true });
+    const x = rows(4).slice(0, 3);
+    expect(model.transcode(x).data).toEqual(imported.transcode(x).data);
+    expect(() => SparseAutoencoder.fromParameters({ architecture: 'sigmoid', hiddenSize: 16 }, p, backend, { inputSize: 8 })).toThrow(/inputSize: a transcoder .*not "sigmoid"/);
+    expect(() => SparseAutoencoder.fromParameters({ architecture: 'relu', hiddenSize: 16 }, p, backend, { inputSize: 8, normalization: { kind: 'minmax', min: new Float32Array(8), max: new Float32Array(8).fill(1) } })).toThrow(/normalization: must be none for a transcoder/);
   });
 });
 

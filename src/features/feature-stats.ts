@@ -229,7 +229,7 @@ export class FeatureStatsRun {
     } else if (s.phase === 'neighbours') {
       const { neighbours: k, neighbourBlock: size } = s.options;
       const h = s.hiddenSize;
-      const n = this.model.inputSize;
+      const n = this.model.outputSize; // a decoder row: d_out values for a transcoder
       this.w2 ??= this.model.getParameters().W2;
       this.norms ??= rowNorms(this.w2, h, n);
       const first = s.next * size;

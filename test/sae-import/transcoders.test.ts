@@ -9,6 +9,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DataError, exportableModel, exportSae, importSae, importSaeState, loadModel, loadNodeBackend, ModelFileError, SparseAutoencoder } from '../../src/index.js';
+import { matrixShardSource } from '../../src/data/matrix-shard-source.js';
+import { toMatrix } from '../../src/data/matrix.js';
+import { featureStats } from '../../src/features/feature-stats.js';
 import { mulberry32 } from '../helpers/random.js';
 import { compareRows } from './compare.js';
 import { folderFiles, withJson } from './folders.js';
@@ -155,5 +158,22 @@ describe('hostile transcoder folders, naming the file and the field', () => {
     expect(refused(withJson(folderFiles('saelens-transcoder'), 'cfg.json', (c) => (c.architecture = 'skip_transcoder')))).toMatch(/sae_weights\.safetensors.*W_skip/);
     expect(refused(withJson(folderFiles('sparsify-topk-bf16'), 'cfg.json', (c) => (c.skip_connection = true)))).toMatch(/sae\.safetensors.*W_skip/);
     expect(refused(withJson(folderFiles('saelens-transcoder'), 'cfg.json', (c) => (c.architecture = 'standard')))).toMatch(/W_dec\.shape: must be \[16, 8\]/);
+  });
+});
+
+describe('feature statistics of a transcoder', () => {
+  it('takes the nearest features by the cosine of decoder rows of d_out values', async () => {
+    const model = await importSae(join(FIXTURES, 'saelens-transcoder'));
+    const result = await featureStats(model, matrixShardSource(toMatrix(rows(9), 'data')), { neighbours: 2 });
+    const W2 = model.getParameters().W2;
+    const out = model.outputSize;
+    const row = (j: number) => Array.from(W2.subarray(j * out, (j + 1) * out));
+    const cosine = (a: number[], b: number[]) => a.reduce((s, v, i) => s + v * b[i]!, 0) / Math.hypot(...a) / Math.hypot(...b);
+    for (const j of [0, 5, 15]) {
+      const expected = [...Array(16).keys()].filter((b) => b !== j).map((b) => ({ index: b, cosine: cosine(row(j), row(b)) })).sort((a, b) => b.cosine - a.cosine).slice(0, 2);
+      const found = result.features[j]!.neighbours;
+      expect(found.map((f) => f.index)).toEqual(expected.map((e) => e.index));
+      for (let k = 0; k < 2; k++) expect(found[k]!.cosine).toBeCloseTo(expected[k]!.cosine, 6);
+    }
   });
 });

@@ -108,11 +108,10 @@ function rowPanel(dtype: i32, x: usize, wp: usize, n: i32, dst: usize, bias: usi
 
 // @ts-ignore: decorator
 @inline
-function encodeRows(dtype: i32, x: usize, w: usize, bias: usize, z: usize, rows: i32, n: i32, h: i32, relu: bool): void {
+function encodeRows(dtype: i32, x: usize, w: usize, bias: usize, z: usize, rows: i32, n: i32, h: i32, relu: bool, p0: i32, p1: i32): void {
   const ldx = <usize>n << 2, ldz = <usize>h << 2;
   const panelBytes = <usize>n * panelStep(dtype);
-  const panels = (h + PW - 1) / PW;
-  for (let p = 0; p < panels; p++) {
+  for (let p = p0; p < p1; p++) {
     const wp = w + <usize>p * panelBytes;
     const j0 = p * PW, cols = min(PW, h - j0);
     const bp = bias + (<usize>j0 << 2);
@@ -203,14 +202,13 @@ function tile1x8(dtype: i32, x: usize, wp: usize, n: i32, dst: usize, bias: usiz
 
 // @ts-ignore: decorator
 @inline
-function encodeGemm(dtype: i32, x: usize, w: usize, bias: usize, z: usize, rows: i32, n: i32, h: i32, relu: bool): void {
+function encodeGemm(dtype: i32, x: usize, w: usize, bias: usize, z: usize, rows: i32, n: i32, h: i32, relu: bool, p0: i32, p1: i32): void {
   const ldx = <usize>n << 2, ldz = <usize>h << 2;
   const step = panelStep(dtype);
   const panelBytes = <usize>n * step;
   const halfOffset = step >> 1;
-  const panels = (h + PW - 1) / PW;
   const rows4 = rows & ~(MR - 1);
-  for (let p = 0; p < panels; p++) {
+  for (let p = p0; p < p1; p++) {
     for (let half = 0; half < 2; half++) {
       const j0 = p * PW + half * 8;
       const cols = min(8, h - j0);
@@ -239,22 +237,51 @@ function encodeGemm(dtype: i32, x: usize, w: usize, bias: usize, z: usize, rows:
   }
 }
 
+/** Panels of 16 columns in h: the exports below run all of them, their `_part` twins panels [p0, p1). */
+// @ts-ignore: decorator
+@inline
+function panelsOf(h: i32): i32 {
+  return (h + PW - 1) / PW;
+}
+
 /** z[rows × h] = x[rows × n] · W + b (ReLU when relu ≠ 0); W f32 in panels, b padded to hp (see the header). */
 export function encode_f32_rows(x: usize, w: usize, bias: usize, z: usize, rows: i32, n: i32, h: i32, relu: i32): void {
-  encodeRows(F32, x, w, bias, z, rows, n, h, relu != 0);
+  encodeRows(F32, x, w, bias, z, rows, n, h, relu != 0, 0, panelsOf(h));
 }
 
 /** As encode_f32_rows, 4-row tiles (many rows). */
 export function encode_f32_gemm(x: usize, w: usize, bias: usize, z: usize, rows: i32, n: i32, h: i32, relu: i32): void {
-  encodeGemm(F32, x, w, bias, z, rows, n, h, relu != 0);
+  encodeGemm(F32, x, w, bias, z, rows, n, h, relu != 0, 0, panelsOf(h));
 }
 
 /** As encode_f32_rows with W bf16 in panels (widened in registers). */
 export function encode_bf16_rows(x: usize, w: usize, bias: usize, z: usize, rows: i32, n: i32, h: i32, relu: i32): void {
-  encodeRows(BF16, x, w, bias, z, rows, n, h, relu != 0);
+  encodeRows(BF16, x, w, bias, z, rows, n, h, relu != 0, 0, panelsOf(h));
 }
 
 /** As encode_f32_gemm with W bf16 in panels. */
 export function encode_bf16_gemm(x: usize, w: usize, bias: usize, z: usize, rows: i32, n: i32, h: i32, relu: i32): void {
-  encodeGemm(BF16, x, w, bias, z, rows, n, h, relu != 0);
+  encodeGemm(BF16, x, w, bias, z, rows, n, h, relu != 0, 0, panelsOf(h));
+}
+
+/*
+ * The `_part` twins compute the columns of panels [p0, p1) only, for the threads
+ * (src/backends/assemblyscript/kernel-splits.ts): each part reads only its panels of W (the weights
+ * are what streams from memory, so each thread reads its own share), and every output is computed
+ * exactly as the whole call computes it. Only the part holding the last panel can touch EDGE.
+ */
+export function encode_f32_rows_part(x: usize, w: usize, bias: usize, z: usize, rows: i32, n: i32, h: i32, relu: i32, p0: i32, p1: i32): void {
+  encodeRows(F32, x, w, bias, z, rows, n, h, relu != 0, p0, p1);
+}
+
+export function encode_f32_gemm_part(x: usize, w: usize, bias: usize, z: usize, rows: i32, n: i32, h: i32, relu: i32, p0: i32, p1: i32): void {
+  encodeGemm(F32, x, w, bias, z, rows, n, h, relu != 0, p0, p1);
+}
+
+export function encode_bf16_rows_part(x: usize, w: usize, bias: usize, z: usize, rows: i32, n: i32, h: i32, relu: i32, p0: i32, p1: i32): void {
+  encodeRows(BF16, x, w, bias, z, rows, n, h, relu != 0, p0, p1);
+}
+
+export function encode_bf16_gemm_part(x: usize, w: usize, bias: usize, z: usize, rows: i32, n: i32, h: i32, relu: i32, p0: i32, p1: i32): void {
+  encodeGemm(BF16, x, w, bias, z, rows, n, h, relu != 0, p0, p1);
 }

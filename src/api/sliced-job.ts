@@ -122,6 +122,12 @@ export abstract class SlicedJob<I, R extends SlicedJobRecord, V> extends Durable
     } finally {
       this.sliceInProgress = false;
     }
+    if (record.status === 'cancelled') {
+      // Cancelled while the slice awaited storage: what the slice loaded or wrote after the
+      // cancel's clean-up (a run rebuilt, a state or shard written) must not outlive the job.
+      this.drop();
+      await this.cleanUp(record).catch(() => undefined);
+    }
   }
 
   /** The record, with a slice scheduled if an unfinished job has none (never a hang); null when there is no job. */

@@ -40,6 +40,7 @@ export class FeatureJob extends SlicedJob<FeatureJobInit, FeatureJobRecord, Feat
   protected async runSlice(record: FeatureJobRecord): Promise<void> {
     const started = this.beginSlice(record);
     const { run } = await this.ensureLive(record);
+    if (record.status !== 'running') return; // cancelled while loading
     if (!run.done) {
       await run.step();
       await writeState(this.env.MODELS, record.id, run.state());

@@ -85,7 +85,7 @@ export class TrainingJob extends SlicedJob<JobInit, JobRecord, JobView> {
     const sliceStart = this.beginSlice(record);
     const stats = (this.stats = emptySliceStats());
     const run = await this.ensureRun(record);
-    if (record.status !== 'running') return; // cancelled while loading
+    if (!run || record.status !== 'running') return; // cancelled while loading
 
     const { trainer } = run;
     const budgetMs = limits.jobSliceMs;
@@ -191,8 +191,8 @@ export class TrainingJob extends SlicedJob<JobInit, JobRecord, JobView> {
     return this.run === run && record.status === 'running';
   }
 
-  /** The live run, or a new one from the data and the last checkpoint (after a restart or eviction). */
-  private async ensureRun(record: JobRecord): Promise<LiveRun> {
+  /** The live run, or a new one from the data and the last checkpoint (after a restart or eviction); null when the job was cancelled meanwhile. */
+  private async ensureRun(record: JobRecord): Promise<LiveRun | null> {
     const bucket = this.env.MODELS;
     const live = this.run;
     if (live) {
@@ -216,6 +216,12 @@ export class TrainingJob extends SlicedJob<JobInit, JobRecord, JobView> {
       // Another event built one while this one awaited; keep the first.
       trainer.dispose();
       return this.run;
+    }
+    if (record.status !== 'running') {
+      // Cancelled while this one awaited: the cancel deleted the checkpoint, so this run may start
+      // from nothing; it must not speak for the job (its step 0 in the cancelled record).
+      trainer.dispose();
+      return null;
     }
     this.run = { trainer };
     this.stats.loadMs = Date.now() - loadStart;

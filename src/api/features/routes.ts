@@ -1,8 +1,9 @@
 /** The route definitions of feature statistics: a features job, its result, one feature, explain. */
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import { requireAccess } from '../auth.js';
 import { limitBody } from '../body-limit.js';
 import { accessErrors, inputErrors, notFoundResponse, problem, security } from '../openapi.js';
+import { STREAM_BOUNDS } from '../snapshot-stream.js';
 import { IdParamsSchema, ModelIdParamsSchema } from '../schemas.js';
 import {
   ExplainRequestSchema,
@@ -21,7 +22,7 @@ export const startFeaturesRoute = createRoute({
   path: '/{id}/features',
   summary: 'Gather feature statistics over a dataset (a features job)',
   description:
-    'Each feature\'s firing frequency, mean and max activation, activation histogram, top rows (with the labels sent), rows sampled from lower activation intervals, and nearest features by decoder cosine, gathered over every row of a stored dataset in slices driven by a Durable Object alarm (one shard, or one block of features, a slice). Resumes after a restart with the same statistics bit for bit. Answers 202; follow it with GET /v1/feature-jobs/{id}; read the statistics with GET /v1/models/{id}/features.',
+    'Each feature\'s firing frequency, mean and max activation, activation histogram, top rows (with the labels sent), rows sampled from lower activation intervals, and nearest features by decoder cosine, gathered over every row of a stored dataset in slices driven by a Durable Object alarm (one shard, or one block of features, a slice). Resumes after a restart with the same statistics bit for bit. Answers 202; follow it with GET /v1/feature-jobs/{id} or /events; read the statistics with GET /v1/models/{id}/features.',
   tags: ['jobs'],
   security,
   middleware: [requireAccess('write'), limitBody('maxBodyBytes')] as const,
@@ -69,6 +70,23 @@ export const getFeatureJobRoute = createRoute({
   middleware: [requireAccess('read')] as const,
   request: { params: IdParamsSchema },
   responses: { 200: jobResponse('The features job.'), ...accessErrors.read, 404: problem('No features job with this id.') },
+});
+
+export const featureJobEventsRoute = createRoute({
+  method: 'get',
+  path: '/{id}/events',
+  summary: 'Follow a features job (server-sent events)',
+  description:
+    'A text/event-stream, as a training job\'s: a `progress` event (the features job: `phase`, `step` of `steps`, `etaSeconds`) whenever it changes, a slice at a time, its id the step; then one `end` event (the features job, its `status` succeeded, failed with its `error`, or cancelled) when it ends, and the stream closes. A key limited to some models follows only the features jobs of those (403 for another). ' + STREAM_BOUNDS,
+  tags: ['jobs'],
+  security,
+  middleware: [requireAccess('read')] as const,
+  request: { params: IdParamsSchema },
+  responses: {
+    200: { description: 'The event stream.', content: { 'text/event-stream': { schema: z.string() } } },
+    ...accessErrors.read,
+    404: problem('No features job with this id.'),
+  },
 });
 
 export const cancelFeatureJobRoute = createRoute({

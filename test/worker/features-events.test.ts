@@ -10,17 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { app } from '../../src/api/app.js';
 import type { FeatureJob } from '../../src/api/features/durable-object.js';
 import { readEventStream, type ServerSentEvent } from '../../src/util/event-stream.js';
+import { featuresModel, type FeatureJobBody } from './features-helpers.js';
 import { call, expectProblem, request, type CallOptions } from './helpers.js';
 import { randomMatrix, uploadDataset } from './jobs-helpers.js';
-
-interface FeatureJobBody {
-  id: string;
-  status: string;
-  phase: string;
-  step: number;
-  steps: number;
-  error: { type: string; detail: string } | null;
-}
 
 /** Through the app with short polls (the stream's bindings are the request's). */
 const send = (path: string, options: CallOptions = {}) => app.request(request(path, options), undefined, { ...env, RATE_LIMITER: undefined, JOB_EVENTS_INTERVAL_MS: '10' });
@@ -36,14 +28,6 @@ async function readAll(res: Response, onEvent: (event: ServerSentEvent) => Promi
   return events;
 }
 
-async function model(cols: number, hiddenSize: number): Promise<string> {
-  const m = randomMatrix(50, cols, cols);
-  const data = Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * cols, (i + 1) * cols)));
-  const res = await call('/v1/models', { json: { data, config: { hiddenSize }, training: { epochs: 2 } } });
-  expect(res.status, await res.clone().text()).toBe(201);
-  return ((await res.json()) as { id: string }).id;
-}
-
 async function startFeatures(modelId: string, datasetId: string): Promise<string> {
   const res = await call(`/v1/models/${modelId}/features`, { json: { datasetId } });
   expect(res.status, await res.clone().text()).toBe(202);
@@ -53,7 +37,7 @@ async function startFeatures(modelId: string, datasetId: string): Promise<string
 describe('features job events', () => {
   it('should stream its progress slice by slice, then end with the job as it succeeded', async () => {
     // 64 columns: 16,384 rows a shard, so 40,000 rows are 3 shards; 3 + 3 + 1 = 7 steps, one a slice.
-    const modelId = await model(64, 12);
+    const modelId = await featuresModel(64, 12);
     const datasetId = await uploadDataset(randomMatrix(40_000, 64, 5));
     const id = await startFeatures(modelId, datasetId);
     const events = await readAll(await send(`/v1/feature-jobs/${id}/events`));
@@ -73,7 +57,7 @@ describe('features job events', () => {
   });
 
   it('should end the stream with the job cancelled when it is cancelled while followed', async () => {
-    const modelId = await model(64, 12);
+    const modelId = await featuresModel(64, 12);
     const datasetId = await uploadDataset(randomMatrix(40_000, 64, 6));
     const id = await startFeatures(modelId, datasetId);
     let cancelled = false;
@@ -88,7 +72,7 @@ describe('features job events', () => {
   });
 
   it('should end the stream with the job failed, naming why, when its dataset is deleted while followed', async () => {
-    const modelId = await model(64, 12);
+    const modelId = await featuresModel(64, 12);
     const datasetId = await uploadDataset(randomMatrix(40_000, 64, 7));
     const id = await startFeatures(modelId, datasetId);
     const res = await send(`/v1/feature-jobs/${id}/events`);
@@ -104,8 +88,8 @@ describe('features job events', () => {
   it('should answer 404 for an unknown features job and 403 to a key limited to another model', async () => {
     await expectProblem(await send(`/v1/feature-jobs/${'e'.repeat(32)}/events`), 404);
     await expectProblem(await send('/v1/feature-jobs/not-an-id/events'), 404);
-    const modelId = await model(4, 6);
-    const other = await model(4, 6);
+    const modelId = await featuresModel(4, 6);
+    const other = await featuresModel(4, 6);
     const id = await startFeatures(modelId, await uploadDataset(randomMatrix(10, 4, 1)));
     const created = await send('/v1/keys', { json: { name: 'other-model-jobs', scopes: ['jobs:read'], models: [other] } });
     expect(created.status).toBe(201);

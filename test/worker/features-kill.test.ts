@@ -15,26 +15,14 @@ import { matrixShardSource } from '../../src/data/matrix-shard-source.js';
 import { labelsFromArray } from '../../src/data/row-labels.js';
 import { featureStats } from '../../src/features/feature-stats.js';
 import { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
+import { featuresModel, type FeatureJobBody } from './features-helpers.js';
 import { call } from './helpers.js';
 import { exportModel, randomMatrix, uploadDataset } from './jobs-helpers.js';
-
-interface FeatureJobBody {
-  id: string;
-  status: string;
-  phase: string;
-  step: number;
-  steps: number;
-  error: unknown;
-}
 
 describe('a features job killed and resumed', () => {
   it('should store the statistics of one uninterrupted run, bit for bit, after its object is killed three times mid-run', async () => {
     const cols = 64;
-    const m = randomMatrix(100, cols, 17);
-    const data = Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * cols, (i + 1) * cols)));
-    const trained = await call('/v1/models', { json: { data, config: { hiddenSize: 12, architecture: 'relu' }, training: { epochs: 5, backend: 'assemblyscript' } } });
-    expect(trained.status, await trained.clone().text()).toBe(201);
-    const modelId = ((await trained.json()) as { id: string }).id;
+    const modelId = await featuresModel(cols, 12, 17);
     // 40,000 rows of 64 columns are 3 shards: 3 + 3 + 1 = 7 steps, one a slice.
     const matrix = randomMatrix(40_000, cols, 23);
     const datasetId = await uploadDataset(matrix);

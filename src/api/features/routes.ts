@@ -1,9 +1,9 @@
 /** The route definitions of feature statistics: a features job, its result, one feature, explain. */
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { requireAccess } from '../auth.js';
 import { limitBody } from '../body-limit.js';
+import { eventsRouteFor } from '../events-route.js';
 import { accessErrors, inputErrors, notFoundResponse, problem, security } from '../openapi.js';
-import { STREAM_BOUNDS } from '../snapshot-stream.js';
 import { IdParamsSchema, ModelIdParamsSchema } from '../schemas.js';
 import {
   ExplainRequestSchema,
@@ -72,22 +72,11 @@ export const getFeatureJobRoute = createRoute({
   responses: { 200: jobResponse('The features job.'), ...accessErrors.read, 404: problem('No features job with this id.') },
 });
 
-export const featureJobEventsRoute = createRoute({
-  method: 'get',
-  path: '/{id}/events',
-  summary: 'Follow a features job (server-sent events)',
-  description:
-    'A text/event-stream, as a training job\'s: a `progress` event (the features job: `phase`, `step` of `steps`, `etaSeconds`) whenever it changes, a slice at a time, its id the step; then one `end` event (the features job, its `status` succeeded, failed with its `error`, or cancelled) when it ends, and the stream closes. A key limited to some models follows only the features jobs of those (403 for another). ' + STREAM_BOUNDS,
-  tags: ['jobs'],
-  security,
-  middleware: [requireAccess('read')] as const,
-  request: { params: IdParamsSchema },
-  responses: {
-    200: { description: 'The event stream.', content: { 'text/event-stream': { schema: z.string() } } },
-    ...accessErrors.read,
-    404: problem('No features job with this id.'),
-  },
-});
+export const featureJobEventsRoute = eventsRouteFor(
+  'Follow a features job (server-sent events)',
+  'A text/event-stream, as a training job\'s: a `progress` event (the features job: `phase`, `step` of `steps`, `etaSeconds`) whenever it changes, a slice at a time, its id the step; then one `end` event (the features job, its `status` succeeded, failed with its `error`, or cancelled) when it ends, and the stream closes. A key limited to some models follows only the features jobs of those (403 for another).',
+  'No features job with this id.',
+);
 
 export const cancelFeatureJobRoute = createRoute({
   method: 'delete',

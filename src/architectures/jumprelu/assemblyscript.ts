@@ -20,10 +20,10 @@ import { linearAssemblyScript, type DensityCutoffs, type LinearAsCodes } from '.
  * 'jumprelu-density'; docs/BENCHMARKS.md). The figures here are those crossovers, rounded down.
  */
 export const JUMPRELU_DENSITY_CUTOFFS: DensityCutoffs = {
-  decode: 0.25,
-  decoderGradient: 0.25,
-  codeGradient: 0.25,
-  encoderGradient: 0.25,
+  decode: 0.08,
+  decoderGradient: 0.16,
+  codeGradient: 0.14,
+  encoderGradient: 0.07,
 };
 
 /** The composition, with the products' cut-offs (tests force one path or the other with 0 and 2). */

@@ -12,6 +12,7 @@
  * call a run, `slowRepeats` times, so the slow baselines (tfjs-cpu at 784 columns) keep the whole
  * run short.
  */
+import { loadavg } from 'node:os';
 
 /** One measurement. `figure` is in `unit` (GFLOPS, ms, epochs, …). */
 export interface BenchRecord {
@@ -116,6 +117,18 @@ export function timeCall(call: () => void, options: Partial<TimingOptions> = {})
   const figures: number[] = [];
   for (let r = 0; r < (slow ? o.slowRepeats : o.repeats); r++) figures.push(timedRun(call, slow ? 0 : o.minRunMs));
   return median(figures);
+}
+
+/**
+ * The 1-minute load average when a suite started and when it ended, as two records beside its
+ * figures (named 'load average (1 min)', backend 'start' or 'end'): a figure from a loaded machine
+ * says so where it is shown. `started` is loadavg()[0] taken at the start.
+ */
+export function loadRecords(started: number, shape: string): BenchRecord[] {
+  return [
+    { name: 'load average (1 min)', backend: 'start', shape, figure: started, unit: 'runnable' },
+    { name: 'load average (1 min)', backend: 'end', shape, figure: loadavg()[0]!, unit: 'runnable' },
+  ];
 }
 
 /** Seeded xorshift32 values in [lo, hi). */

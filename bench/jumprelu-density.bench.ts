@@ -22,12 +22,13 @@
  * `jumprelu density cut-off: <product>` (a density). Run alone with
  * `npx tsx bench/jumprelu-density.bench.ts`; `npm run bench` runs it as its 'jumprelu-density' suite.
  */
+import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 
 import { Arena } from '../src/backends/assemblyscript/arena.js';
 import { instantiateKernels } from '../src/backends/assemblyscript/kernel-module.js';
 import { loadKernelModule } from '../src/backends/assemblyscript/module-node.js';
-import { pairedRatio, timeInterleavedRounds, type BenchRecord } from './harness.js';
+import { loadRecords, pairedRatio, timeInterleavedRounds, type BenchRecord } from './harness.js';
 
 export const DENSITY_SHAPE = { rows: 256, inputSize: 768, hiddenSize: 6144 } as const;
 export const DENSITIES = [1 / 64, 1 / 32, 1 / 16, 1 / 8, 3 / 16, 1 / 4, 3 / 8, 1 / 2, 3 / 4] as const;
@@ -60,6 +61,7 @@ const fraction = (d: number) => {
 };
 
 export async function benchJumpReluDensity(options: DensityBenchOptions = {}): Promise<BenchRecord[]> {
+  const loadAtStart = loadavg()[0]!;
   const { rows: m, inputSize: n, hiddenSize: h } = options.shape ?? DENSITY_SHAPE;
   const densities = options.densities ?? DENSITIES;
   const kernels = instantiateKernels(await loadKernelModule());
@@ -153,6 +155,7 @@ export async function benchJumpReluDensity(options: DensityBenchOptions = {}): P
     records.push({ name: `jumprelu density cut-off: ${product}`, backend: 'assemblyscript', shape: `${m} × ${n} → ${h}`, figure: cut, unit: 'density' });
     console.log(`[jumprelu-density] cut-off ${product}: ${cut.toFixed(3)}`);
   }
+  records.push(...loadRecords(loadAtStart, `${m} × ${n} → ${h}`));
   return records;
 }
 

@@ -139,7 +139,7 @@ export function renderTables(results: BenchResults): string {
         'the ratios are the medians over rounds of two figures of the same round:',
       '',
     );
-    const variants = ['sigmoid', 'relu', 'topk', 'topk+auxK'].filter((v) => step('assemblyscript', v) !== undefined);
+    const variants = ['sigmoid', 'relu', 'topk', 'topk+auxK', 'batchtopk', 'jumprelu', 'jumprelu@L0=32'].filter((v) => step('assemblyscript', v) !== undefined);
     const rows = variants.map((v) => [
       `\`${v}\``,
       fmt(step('assemblyscript', v), 0),
@@ -149,6 +149,24 @@ export function renderTables(results: BenchResults): string {
       v === 'relu' ? '1' : v === 'sigmoid' ? '–' : times(ratio(`${v} / relu (assemblyscript)`)),
     ]);
     out.push(...table(['architecture', 'AssemblyScript', 'tfjs-wasm', 'tfjs-wasm / AS', 'AS / AS sigmoid', 'AS / AS relu'], rows), '');
+    const l0 = (backend: string, v: string) => get('saeStep L0', `${backend} ${v}`, saeShape);
+    if (step('assemblyscript', 'jumprelu') !== undefined) {
+      out.push(
+        '`jumprelu` is timed at initialisation (θ = θ₀ = 0.01: about half the codes fire, every product dense) and as `jumprelu@L0=32`: ' +
+          'θ **set, not trained**, the same for every unit, to the value 32 codes a row exceed at initialisation (the L0 of a trained ' +
+          "JumpReLU SAE, topk's k), so its products go through the codes' index (the cut-offs below). The timed steps train θ and the " +
+          `weights, so their L0 moves: median over the steps ${fmt(l0('assemblyscript', 'jumprelu@L0=32'), 1)} codes a row ` +
+          `(tfjs-wasm ${fmt(l0('tfjs-wasm', 'jumprelu@L0=32'), 1)}); at initialisation ${fmt(l0('assemblyscript', 'jumprelu'), 0)} of 6144. ` +
+          'Both backends start from the same parameters and θ.',
+        '',
+      );
+    }
+    for (const [v, when] of [['jumprelu', 'at initialisation'], ['jumprelu@L0=32', 'θ set for L0 = 32']] as const) {
+      const overRelu = ratio(`${v} / relu (assemblyscript)`);
+      const overTfjs = ratio(`tfjs-wasm / assemblyscript (${v})`);
+      if (overRelu !== undefined) targets.push([`the jumprelu step ≤ 1.2× the relu step (${when})`, `${overRelu.toFixed(2)}×`, overRelu <= 1.2]);
+      if (overTfjs !== undefined) targets.push([`the jumprelu step ≥ 3× faster than tfjs-wasm's (${when})`, `${overTfjs.toFixed(2)}×`, overTfjs >= 3]);
+    }
     for (const v of ['topk', 'topk+auxK']) {
       const overRelu = ratio(`${v} / relu (assemblyscript)`);
       const overTfjs = ratio(`tfjs-wasm / assemblyscript (${v})`);
@@ -156,6 +174,34 @@ export function renderTables(results: BenchResults): string {
       if (overRelu !== undefined) targets.push([`the topk step ≤ 1.3× the relu step (${when})`, `${overRelu.toFixed(2)}×`, overRelu <= 1.3]);
       if (overTfjs !== undefined) targets.push([`the topk step ≥ 3× faster than tfjs-wasm's (${when})`, `${overTfjs.toFixed(2)}×`, overTfjs >= 3]);
     }
+  }
+
+  // 3c. jumprelu's density cut-offs (jumprelu-density.bench.ts)
+  const cutoffShape = shapesOf((r) => r.name.startsWith('jumprelu density cut-off'))[0];
+  if (cutoffShape !== undefined) {
+    const products = [
+      ['decode', 'x̂ = a·W_dec'],
+      ['decoderGradient', 'gW_dec = aᵀ·d'],
+      ['codeGradient', 'δa = d·W_decᵀ (masked)'],
+      ['encoderGradient', 'gW_enc = (X − b_dec)ᵀ·δz'],
+    ] as const;
+    const densityShapes = shapesOf((r) => r.name === 'jumprelu density: decode dense ÷ sparse');
+    const densityOf = (shape: string) => shape.slice(shape.lastIndexOf('density ') + 'density '.length);
+    out.push(
+      `**jumprelu's products, dense ÷ through the index** (${cutoffShape}, one thread; the index built inside the timed call; non-zeros at ` +
+        'random places), by the density of the sparse operand (non-zeros ÷ m·h), and the density where the two cross, which the step ' +
+        'chooses by (`JUMPRELU_DENSITY_CUTOFFS`, src/architectures/jumprelu/assemblyscript.ts):',
+      '',
+    );
+    const rows = products.map(([product, formula]) => [
+      `\`${product}\`: ${formula}`,
+      ...densityShapes.map((shape) => {
+        const r = get(`jumprelu density: ${product} dense ÷ sparse`, 'assemblyscript', shape);
+        return r === undefined ? '–' : `${r.toFixed(2)}×`;
+      }),
+      get(`jumprelu density cut-off: ${product}`, 'assemblyscript', cutoffShape)?.toFixed(3) ?? '–',
+    ]);
+    out.push(...table(['product', ...densityShapes.map(densityOf), 'cut-off'], rows), '');
   }
 
   // 4. the tutorial's run, 5. encode, 6. epochs in the caps

@@ -33,13 +33,14 @@
  *
  * Run alone with `npx tsx bench/sae-step.bench.ts`; `npm run bench` runs it as its 'sae-step' suite.
  */
+import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 
 import { loadNodeBackend } from '../src/backends/node-providers.js';
 import { architectureOf, type BackendName, type BackendSession, type LayerShape, type LossConfig, type Parameters } from '../src/backends/types.js';
 import { DEFAULT_TRAINING_OPTIONS, lossConfigOf, optimizerConfig, resolveModelConfig } from '../src/model/config.js';
 import { decoderBiasFromData, initialParameters } from '../src/model/initialization.js';
-import { median, pairedRatio, randomArray, timeInterleavedRounds, type BenchRecord } from './harness.js';
+import { loadRecords, median, pairedRatio, randomArray, timeInterleavedRounds, type BenchRecord } from './harness.js';
 
 export const SAE_STEP_SHAPE = { inputSize: 768, hiddenSize: 6144, rows: 256 } as const;
 export const SAE_STEP_K = 32;
@@ -84,6 +85,7 @@ async function thresholdForL0(shape: LayerShape, params: Parameters, x: Float32A
 
 /** Runs the benchmark: one `saeStep` record per (backend, variant) and the paired ratios. */
 export async function benchSaeStep(options: SaeStepBenchOptions = {}): Promise<BenchRecord[]> {
+  const loadAtStart = loadavg()[0]!;
   const s = options.shape ?? SAE_STEP_SHAPE;
   const shape: LayerShape = { inputSize: s.inputSize, hiddenSize: s.hiddenSize };
   const shapeName = saeStepShapeName(s);
@@ -170,6 +172,7 @@ export async function benchSaeStep(options: SaeStepBenchOptions = {}): Promise<B
   ratio('jumprelu@L0=32 / relu (assemblyscript)', key(as, 'jumprelu@L0=32'), key(as, 'relu'));
   ratio('jumprelu@L0=32 / topk (assemblyscript)', key(as, 'jumprelu@L0=32'), key(as, 'topk'));
   ratio('jumprelu@L0=32 / relu (tfjs-wasm)', key(tw, 'jumprelu@L0=32'), key(tw, 'relu'));
+  records.push(...loadRecords(loadAtStart, shapeName));
   for (const r of records) console.log(`[sae-step] ${r.name}  ${r.backend}  ${r.figure.toFixed(r.unit === '×' ? 2 : 1)} ${r.unit}`);
   return records;
 }

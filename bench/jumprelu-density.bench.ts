@@ -155,7 +155,7 @@ export async function benchJumpReluDensity(options: DensityBenchOptions = {}): P
     records.push({ name: `jumprelu density cut-off: ${product}`, backend: 'assemblyscript', shape: `${m} × ${n} → ${h}`, figure: cut, unit: 'density' });
     console.log(`[jumprelu-density] cut-off ${product}: ${cut.toFixed(3)}`);
   }
-  records.push(...loadRecords(loadAtStart, `${m} × ${n} → ${h}`));
+  records.push(...loadRecords('jumprelu-density', loadAtStart, `${m} × ${n} → ${h}`));
   return records;
 }
 

@@ -9,9 +9,12 @@
  * assemblyscript.ts): at initialisation (`jumprelu`: θ = θ₀ = 0.01, about half of the codes fire,
  * the products dense), and with θ set, not trained, so that the codes are as sparse as a trained
  * JumpReLU SAE's (`jumprelu@L0=32`: θ the same for every unit, the value 32·m of the batch's m·h
- * pre-activations at initialisation exceed, so L0 = 32 = topk's k on the first step; the steps
- * then train θ and the weights, so the L0 of the timed steps is recorded beside them, `saeStep L0`).
- * Both backends start from the same parameters and θ.
+ * pre-activations at initialisation exceed, so L0 = 32 = topk's k). A step from there changes the
+ * state a lot (its Adam step moves every weight of the units that fired by ≈ the learning rate, and
+ * the L0 falls to ≈ 10 on the next step), so the parameters are put back before every timed step,
+ * untimed (harness.ts's setups; the Adam moments carry on): each timed step starts at L0 = 32. The
+ * L0 of every step taken is recorded beside the times (`saeStep L0`, the L0 term ÷ λ). Both
+ * backends start from the same parameters and θ.
  * batchtopk's step is topk's with the batch-wide selection (a radix select over the m·h codes)
  * in place of each row's, and θ's running mean (the batch's smallest code) after the update.
  *
@@ -37,7 +40,7 @@ import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 
 import { loadNodeBackend } from '../src/backends/node-providers.js';
-import { architectureOf, type BackendName, type BackendSession, type LayerShape, type LossConfig, type Parameters } from '../src/backends/types.js';
+import { architectureOf, type ArchitectureName, type BackendName, type BackendSession, type LayerShape, type LossConfig, type Parameters } from '../src/backends/types.js';
 import { DEFAULT_TRAINING_OPTIONS, lossConfigOf, optimizerConfig, resolveModelConfig } from '../src/model/config.js';
 import { decoderBiasFromData, initialParameters } from '../src/model/initialization.js';
 import { loadRecords, median, pairedRatio, randomArray, timeInterleavedRounds, type BenchRecord } from './harness.js';
@@ -98,9 +101,10 @@ export async function benchSaeStep(options: SaeStepBenchOptions = {}): Promise<B
 
   const sessions: BackendSession[] = [];
   const calls: Record<string, () => void> = {};
+  const setups: Record<string, () => void> = {};
   /** The L0 (active codes a row: the L0 term ÷ λ) of each step of the jumprelu variants, by key. */
   const l0s: Record<string, number[]> = {};
-  const parametersOf = (architecture: string) => {
+  const parametersOf = (architecture: ArchitectureName) => {
     const params = initialParameters(shape, 42, architecture);
     if (architecture !== 'sigmoid') params.b2 = bDec.slice();
     return params;
@@ -115,6 +119,7 @@ export async function benchSaeStep(options: SaeStepBenchOptions = {}): Promise<B
       const params = parametersOf(architecture);
       if (variant === 'jumprelu@L0=32') params.theta = new Float32Array(s.hiddenSize).fill(sparseTheta);
       const session = backend.createSession(shape, params, architectureOf(config));
+      if (variant === 'jumprelu@L0=32') setups[key(name, variant)] = () => session.setParameters(params);
       session.setTrainingData(x, s.rows);
       sessions.push(session);
       if (variant === 'topk+auxK') {
@@ -136,7 +141,7 @@ export async function benchSaeStep(options: SaeStepBenchOptions = {}): Promise<B
   let rounds: Record<string, number[]>;
   try {
     // warm-up: one step each (the first step of a session compiles and allocates), then the rounds
-    rounds = timeInterleavedRounds(calls, { repeats: options.repeats ?? 3, minRunMs: options.minRunMs ?? 0, warmupMs: 0 });
+    rounds = timeInterleavedRounds(calls, { repeats: options.repeats ?? 3, minRunMs: options.minRunMs ?? 0, warmupMs: 0 }, setups);
   } finally {
     for (const session of sessions) session.dispose();
   }
@@ -172,7 +177,7 @@ export async function benchSaeStep(options: SaeStepBenchOptions = {}): Promise<B
   ratio('jumprelu@L0=32 / relu (assemblyscript)', key(as, 'jumprelu@L0=32'), key(as, 'relu'));
   ratio('jumprelu@L0=32 / topk (assemblyscript)', key(as, 'jumprelu@L0=32'), key(as, 'topk'));
   ratio('jumprelu@L0=32 / relu (tfjs-wasm)', key(tw, 'jumprelu@L0=32'), key(tw, 'relu'));
-  records.push(...loadRecords(loadAtStart, shapeName));
+  records.push(...loadRecords('sae-step', loadAtStart, shapeName));
   for (const r of records) console.log(`[sae-step] ${r.name}  ${r.backend}  ${r.figure.toFixed(r.unit === '×' ? 2 : 1)} ${r.unit}`);
   return records;
 }

@@ -16,13 +16,16 @@ import { linearAssemblyScript, type DensityCutoffs, type LinearAsCodes } from '.
 /**
  * Density below which each product goes through the index. Measured, not guessed: bench/
  * jumprelu-density.bench.ts times each product dense and sparse at 256 × 768 → 6144 over densities
- * from 1/64 to 3/4 and writes where sparse stops being faster (bench/results.json, suite
- * 'jumprelu-density'; docs/BENCHMARKS.md). The figures here are those crossovers, rounded down.
+ * from 1/64 to 3/4 and writes where they cross (bench/results.json, suite 'jumprelu-density';
+ * docs/BENCHMARKS.md). Two runs on 2026-12-08 at load average ≈ 12–14 on 2 cores gave decode
+ * 0.088 and 0.099, decoderGradient 0.170 and 0.147, codeGradient 0.147 and 0.116, encoderGradient
+ * 0.078 and 0.086: each cut-off here is the lower of the two, rounded down (near a crossover the two
+ * paths take about the same time, so erring towards dense costs little). A quiet rerun may move them.
  */
 export const JUMPRELU_DENSITY_CUTOFFS: DensityCutoffs = {
   decode: 0.08,
-  decoderGradient: 0.16,
-  codeGradient: 0.14,
+  decoderGradient: 0.14,
+  codeGradient: 0.11,
   encoderGradient: 0.07,
 };
 

@@ -148,7 +148,7 @@ export function renderTables(results: BenchResults): string {
         `the ratios are the medians over rounds of two figures of the same round.${loadNote('sae-step', saeShape)}`,
       '',
     );
-    const variants = ['sigmoid', 'relu', 'topk', 'topk+auxK', 'batchtopk', 'jumprelu', 'jumprelu@L0=32'].filter((v) => step('assemblyscript', v) !== undefined);
+    const variants = ['sigmoid', 'relu', 'topk', 'topk+auxK', 'batchtopk', 'jumprelu', 'jumprelu θ-set L0=32'].filter((v) => step('assemblyscript', v) !== undefined);
     const rows = variants.map((v) => [
       `\`${v}\``,
       fmt(step('assemblyscript', v), 0),
@@ -161,17 +161,17 @@ export function renderTables(results: BenchResults): string {
     const l0 = (backend: string, v: string) => get('saeStep L0', `${backend} ${v}`, saeShape);
     if (step('assemblyscript', 'jumprelu') !== undefined) {
       out.push(
-        '`jumprelu` is timed at initialisation (θ = θ₀ = 0.01: about half the codes fire, every product dense) and as `jumprelu@L0=32`: ' +
+        '`jumprelu` is timed at initialisation (θ = θ₀ = 0.01: about half the codes fire, every product dense) and as `jumprelu θ-set L0=32`: ' +
           'θ **set, not trained**, the same for every unit, to the value 32 codes a row exceed at initialisation (the L0 of a trained ' +
           "JumpReLU SAE, topk's k), so its products go through the codes' index (the cut-offs below). One step from there moves " +
           'the weights of the units that fired far enough that the next step has an L0 of ≈ 10, so the parameters are put back before ' +
           'every timed step, untimed (the Adam moments carry on). The L0 of the steps (the L0 term ÷ λ), median over the steps: ' +
-          `${fmt(l0('assemblyscript', 'jumprelu@L0=32'), 1)} codes a row (tfjs-wasm ${fmt(l0('tfjs-wasm', 'jumprelu@L0=32'), 1)}); ` +
+          `${fmt(l0('assemblyscript', 'jumprelu θ-set L0=32'), 1)} codes a row (tfjs-wasm ${fmt(l0('tfjs-wasm', 'jumprelu θ-set L0=32'), 1)}); ` +
           `at initialisation ${fmt(l0('assemblyscript', 'jumprelu'), 0)} of 6144. Both backends start from the same parameters and θ.`,
         '',
       );
     }
-    for (const [v, when] of [['jumprelu', 'at initialisation'], ['jumprelu@L0=32', 'θ set for L0 = 32']] as const) {
+    for (const [v, when] of [['jumprelu', 'at initialisation'], ['jumprelu θ-set L0=32', 'θ set for L0 = 32']] as const) {
       const overRelu = ratio(`${v} / relu (assemblyscript)`);
       const overTfjs = ratio(`tfjs-wasm / assemblyscript (${v})`);
       if (overRelu !== undefined) targets.push([`the jumprelu step ≤ 1.2× the relu step (${when})`, `${overRelu.toFixed(2)}×`, overRelu <= 1.2]);

@@ -8,7 +8,7 @@
  * products go through the codes' index below a measured density: src/architectures/jumprelu/
  * assemblyscript.ts): at initialisation (`jumprelu`: θ = θ₀ = 0.01, about half of the codes fire,
  * the products dense), and with θ set, not trained, so that the codes are as sparse as a trained
- * JumpReLU SAE's (`jumprelu@L0=32`: θ the same for every unit, the value 32·m of the batch's m·h
+ * JumpReLU SAE's (`jumprelu θ-set L0=32`: θ the same for every unit, the value 32·m of the batch's m·h
  * pre-activations at initialisation exceed, so L0 = 32 = topk's k). A step from there changes the
  * state a lot (its Adam step moves every weight of the units that fired by ≈ the learning rate, and
  * the L0 falls to ≈ 10 on the next step), so the parameters are put back before every timed step,
@@ -48,8 +48,10 @@ import { loadRecords, median, pairedRatio, randomArray, timeInterleavedRounds, t
 export const SAE_STEP_SHAPE = { inputSize: 768, hiddenSize: 6144, rows: 256 } as const;
 export const SAE_STEP_K = 32;
 export const SAE_STEP_BACKENDS: readonly BackendName[] = ['assemblyscript', 'tfjs-wasm'];
+/** jumprelu with θ set (not trained) so that L0 = 32 = k on the batch: its products through the codes' index. */
+const THETA_SET = 'jumprelu θ-set L0=32';
 /** What is timed: the five trainable architectures, topk with the AuxK pass running, and jumprelu with θ set for L0 = k. */
-export const SAE_STEP_VARIANTS = ['sigmoid', 'relu', 'topk', 'topk+auxK', 'batchtopk', 'jumprelu', 'jumprelu@L0=32'] as const;
+export const SAE_STEP_VARIANTS = ['sigmoid', 'relu', 'topk', 'topk+auxK', 'batchtopk', 'jumprelu', THETA_SET] as const;
 export type SaeStepVariant = (typeof SAE_STEP_VARIANTS)[number];
 
 export interface SaeStepBenchOptions {
@@ -71,7 +73,7 @@ export function saeStepShapeName(s: LayerShape & { rows: number } = SAE_STEP_SHA
 const key = (backend: string, variant: SaeStepVariant) => `${backend} ${variant}`;
 
 /** The architecture a variant times. */
-const architectureOfVariant = (variant: SaeStepVariant) => (variant === 'topk+auxK' ? 'topk' : variant === 'jumprelu@L0=32' ? 'jumprelu' : variant);
+const architectureOfVariant = (variant: SaeStepVariant) => (variant === 'topk+auxK' ? 'topk' : variant === THETA_SET ? 'jumprelu' : variant);
 
 /**
  * θ for every unit alike such that `l0`·rows of the rows·h pre-activations z = (x − b_dec)·W_enc + b_enc
@@ -109,7 +111,7 @@ export async function benchSaeStep(options: SaeStepBenchOptions = {}): Promise<B
     if (architecture !== 'sigmoid') params.b2 = bDec.slice();
     return params;
   };
-  const sparseTheta = variants.includes('jumprelu@L0=32') ? await thresholdForL0(shape, parametersOf('jumprelu'), x, s.rows, k) : 0;
+  const sparseTheta = variants.includes(THETA_SET) ? await thresholdForL0(shape, parametersOf('jumprelu'), x, s.rows, k) : 0;
   for (const name of backends) {
     const { backend } = await loadNodeBackend(name);
     for (const variant of variants) {
@@ -117,9 +119,9 @@ export async function benchSaeStep(options: SaeStepBenchOptions = {}): Promise<B
       const config = resolveModelConfig(s.inputSize, { architecture, hiddenSize: s.hiddenSize, k, auxK: Math.min(512, s.hiddenSize) });
       const loss: LossConfig = lossConfigOf(config);
       const params = parametersOf(architecture);
-      if (variant === 'jumprelu@L0=32') params.theta = new Float32Array(s.hiddenSize).fill(sparseTheta);
+      if (variant === THETA_SET) params.theta = new Float32Array(s.hiddenSize).fill(sparseTheta);
       const session = backend.createSession(shape, params, architectureOf(config));
-      if (variant === 'jumprelu@L0=32') setups[key(name, variant)] = () => session.setParameters(params);
+      if (variant === THETA_SET) setups[key(name, variant)] = () => session.setParameters(params);
       session.setTrainingData(x, s.rows);
       sessions.push(session);
       if (variant === 'topk+auxK') {
@@ -174,9 +176,9 @@ export async function benchSaeStep(options: SaeStepBenchOptions = {}): Promise<B
   ratio('batchtopk / topk (tfjs-wasm)', key(tw, 'batchtopk'), key(tw, 'topk'));
   ratio('jumprelu / relu (assemblyscript)', key(as, 'jumprelu'), key(as, 'relu'));
   ratio('jumprelu / relu (tfjs-wasm)', key(tw, 'jumprelu'), key(tw, 'relu'));
-  ratio('jumprelu@L0=32 / relu (assemblyscript)', key(as, 'jumprelu@L0=32'), key(as, 'relu'));
-  ratio('jumprelu@L0=32 / topk (assemblyscript)', key(as, 'jumprelu@L0=32'), key(as, 'topk'));
-  ratio('jumprelu@L0=32 / relu (tfjs-wasm)', key(tw, 'jumprelu@L0=32'), key(tw, 'relu'));
+  ratio(`${THETA_SET} / relu (assemblyscript)`, key(as, THETA_SET), key(as, 'relu'));
+  ratio(`${THETA_SET} / topk (assemblyscript)`, key(as, THETA_SET), key(as, 'topk'));
+  ratio(`${THETA_SET} / relu (tfjs-wasm)`, key(tw, THETA_SET), key(tw, 'relu'));
   records.push(...loadRecords('sae-step', loadAtStart, shapeName));
   for (const r of records) console.log(`[sae-step] ${r.name}  ${r.backend}  ${r.figure.toFixed(r.unit === '×' ? 2 : 1)} ${r.unit}`);
   return records;

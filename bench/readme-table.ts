@@ -162,8 +162,8 @@ export function renderTables(results: BenchResults): string {
     if (step('assemblyscript', 'jumprelu') !== undefined) {
       out.push(
         '`jumprelu` is timed at initialisation (θ = θ₀ = 0.01: about half the codes fire, every product dense) and as `jumprelu θ-set L0=32`: ' +
-          'θ **set, not trained**, the same for every unit, to the value 32 codes a row exceed at initialisation (the L0 of a trained ' +
-          "JumpReLU SAE, topk's k), so its products go through the codes' index (the cut-offs below). One step from there moves " +
+          'θ **set, not trained**, the same for every unit, to the value 32 codes a row exceed at initialisation (a low L0, as a trained ' +
+          "JumpReLU SAE has; topk's k), so its products go through the codes' index (the cut-offs below). One step from there moves " +
           'the weights of the units that fired far enough that the next step has an L0 of ≈ 10, so the parameters are put back before ' +
           'every timed step, untimed (the Adam moments carry on). The L0 of the steps (the L0 term ÷ λ), median over the steps: ' +
           `${fmt(l0('assemblyscript', 'jumprelu θ-set L0=32'), 1)} codes a row (tfjs-wasm ${fmt(l0('tfjs-wasm', 'jumprelu θ-set L0=32'), 1)}); ` +

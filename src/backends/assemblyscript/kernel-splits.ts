@@ -131,26 +131,20 @@ function partRows(part: string, rowsAt: number, work: (args: readonly number[], 
 const nonzeros = (ctx: SplitContext, index: number, rows: number): number => ctx.u32(index + rows * 4);
 
 /**
- * The encode kernels (assembly/encode-float.ts; f32 and bf16 weights): (x, w, b, z, rows, n, h,
- * relu), rows of z, each part the same export on x and z advanced by its first row. Only when h is
- * a multiple of 16: a partial panel goes through the module's one static EDGE block, which parts
- * on other threads would share. (The int8 kernels stay whole: their quantised rows are laid out
- * beside per-row parameters, a split of their own.)
+ * The encode kernels (assembly/encode-float.ts, f32 and bf16 weights: (x, w, b, z, rows, n, h,
+ * relu); assembly/encode-int8.ts's portable ones: (xu8, xi16, params, w, scale, off, b, z, rows, nq,
+ * h, relu)): by panels of 16 columns of z, through their `_part` twins taking (…, p0, p1). By
+ * columns, not rows: the weights are what streams from memory (75 MB at 768 → 24576 in f32), and
+ * a split by rows would have every thread read all of them; by columns each reads its share.
+ * `rowsAt`: the position of rows (n or nq and h follow it).
  */
-function encodeRowsSplit(name: string): KernelSplit {
+function encodePanelsSplit(name: string, rowsAt: number): KernelSplit {
   return {
     kind: 'product',
-    work: (args) => args[4]! * args[5]! * args[6]!,
+    work: (args) => args[rowsAt]! * args[rowsAt + 1]! * args[rowsAt + 2]!,
     parts(args, ctx) {
-      const [x, , , z, rows, n, h] = args as [number, number, number, number, number, number, number];
-      if (h % 16 !== 0) return [{ name, args: args.slice() }];
-      return ranges(rows, ctx.threads, 4).map(([s, e]) => {
-        const a = args.slice();
-        a[0] = x + s * n * F32;
-        a[3] = z + s * h * F32;
-        a[4] = e - s;
-        return { name, args: a };
-      });
+      const panels = Math.ceil(args[rowsAt + 2]! / 16);
+      return ranges(panels, ctx.threads, 1).map(([p0, p1]) => ({ name: `${name}_part`, args: [...args, p0, p1] }));
     },
   };
 }
@@ -185,10 +179,12 @@ export const KERNEL_SPLITS: Readonly<Record<string, KernelSplit>> = {
   normalize_rows: rowwise('normalize_rows', [0], 1, 2),
   // (src, indices, dst, rows, cols): rows of dst, their indices
   gather_rows: rowwise('gather_rows', [2], 3, 4, { itemPointers: [1] }),
-  encode_f32_rows: encodeRowsSplit('encode_f32_rows'),
-  encode_f32_gemm: encodeRowsSplit('encode_f32_gemm'),
-  encode_bf16_rows: encodeRowsSplit('encode_bf16_rows'),
-  encode_bf16_gemm: encodeRowsSplit('encode_bf16_gemm'),
+  encode_f32_rows: encodePanelsSplit('encode_f32_rows', 4),
+  encode_f32_gemm: encodePanelsSplit('encode_f32_gemm', 4),
+  encode_bf16_rows: encodePanelsSplit('encode_bf16_rows', 4),
+  encode_bf16_gemm: encodePanelsSplit('encode_bf16_gemm', 4),
+  encode_i8_rows: encodePanelsSplit('encode_i8_rows', 8),
+  encode_i8_gemm: encodePanelsSplit('encode_i8_gemm', 8),
 };
 
 /** The exports parts call (what a worker's instance must have): the `_part` exports and the kernels split on offset addresses. */
@@ -196,5 +192,6 @@ export const PART_EXPORTS: readonly string[] = [
   'gemm_part', 'sparse_gemm_nn_part', 'sparse_gemm_tn_part', 'masked_gemm_nt_part', 'transpose_part',
   'top_k_codes', 'relu', 'masked_add', 'add_scaled', 'adam_update', 'sgd_update', 'add_row_vector', 'code_delta',
   'bias_sigmoid', 'hidden_delta', 'jump_codes', 'row_norms', 'normalize_rows', 'gather_rows',
-  'encode_f32_rows', 'encode_f32_gemm', 'encode_bf16_rows', 'encode_bf16_gemm',
+  'encode_f32_rows_part', 'encode_f32_gemm_part', 'encode_bf16_rows_part', 'encode_bf16_gemm_part',
+  'encode_i8_rows_part', 'encode_i8_gemm_part',
 ];

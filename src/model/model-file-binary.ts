@@ -62,9 +62,9 @@ export function toBinaryModelFile(state: ModelState): Uint8Array<ArrayBuffer> {
     const p = state.parameters;
     const dims = parameterShapes(shape);
     tensors.push(...storedTensors('W1', stored.W1, dims.W1));
-    tensors.push([tensorNameOf('b1'), { shape: dims.b1, data: p.b1 }]);
+    tensors.push([tensorNameOf('b1', state.config.architecture), { shape: dims.b1, data: p.b1 }]);
     for (const extra of extras) tensors.push([`${extra.layer}.${extra.field}`, { shape: [...extra.dims], data: p[extra.name]! }]);
-    tensors.push([tensorNameOf('b2'), { shape: dims.b2, data: p.b2 }]);
+    tensors.push([tensorNameOf('b2', state.config.architecture), { shape: dims.b2, data: p.b2 }]);
     normalizationTensors();
     tensors.push(...storedTensors('W2', stored.W2, dims.W2));
   } else {

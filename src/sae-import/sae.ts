@@ -15,7 +15,7 @@ import type { ModelState } from '../model/model-file.js';
 import type { RowNormalization } from '../model/normalization.js';
 import type { SourceMetadata } from '../model/source-metadata.js';
 
-export type ImportedArchitecture = 'relu' | 'topk' | 'jumprelu';
+export type ImportedArchitecture = 'relu' | 'topk' | 'jumprelu' | 'gated';
 
 export interface ImportedSae {
   readonly architecture: ImportedArchitecture;
@@ -23,8 +23,11 @@ export interface ImportedSae {
   readonly k?: number;
   readonly inputSize: number;
   readonly hiddenSize: number;
-  /** W1 [n×h], b1 [h], W2 [h×n], b2 [n], and jumprelu's theta [h]: float32, folds applied. */
-  readonly parameters: { W1: Float32Array; b1: Float32Array; W2: Float32Array; b2: Float32Array; theta?: Float32Array };
+  /**
+   * W1 [n×h], b1 [h], W2 [h×n], b2 [n], jumprelu's theta [h], gated's r_mag and b_mag [h] (its b1
+   * is b_gate): float32, folds applied.
+   */
+  readonly parameters: { W1: Float32Array; b1: Float32Array; W2: Float32Array; b2: Float32Array; theta?: Float32Array; r_mag?: Float32Array; b_mag?: Float32Array };
   readonly rowNormalization: RowNormalization | null;
   readonly source: SourceMetadata;
 }
@@ -85,6 +88,7 @@ type Params = ImportedSae['parameters'];
 /**
  * The input is not centred on b_dec before encoding (SAELens apply_b_dec_to_input = false, Gemma
  * Scope, Llama Scope): x·W_enc + b_enc = (x − b_dec)·W_enc + (b_enc + b_dec·W_enc), so b1 takes b_dec·W1.
+ * Gated's magnitude path x·(W_enc ⊙ exp(r_mag)) + b_mag likewise: b_mag takes (b_dec·W1) ⊙ exp(r_mag).
  */
 export function foldUncentredInput(p: Params, n: number, h: number): void {
   const add = new Float64Array(h);
@@ -94,6 +98,7 @@ export function foldUncentredInput(p: Params, n: number, h: number): void {
     for (let j = 0; j < h; j++) add[j]! += b * p.W1[i * h + j]!;
   }
   for (let j = 0; j < h; j++) p.b1[j] = p.b1[j]! + add[j]!;
+  if (p.r_mag && p.b_mag) for (let j = 0; j < h; j++) p.b_mag[j] = p.b_mag[j]! + add[j]! * Math.exp(p.r_mag[j]!);
 }
 
 /**
@@ -114,6 +119,7 @@ export function foldDecoderNorms(p: Params, n: number, h: number): void {
     }
     p.b1[j] = p.b1[j]! * norm;
     if (p.theta) p.theta[j] = p.theta[j]! * norm;
+    if (p.b_mag) p.b_mag[j] = p.b_mag[j]! * norm; // gated: as SAELens' GatedSAE.fold_W_dec_norm (r_mag unchanged)
   }
 }
 
@@ -145,12 +151,12 @@ export function toModelState(sae: ImportedSae): ModelState {
     normalize: 'none',
     ...(sae.k !== undefined ? { k: sae.k } : {}),
   });
-  const { W1, b1, W2, b2, theta } = sae.parameters;
+  const { W1, b1, W2, b2, theta, r_mag, b_mag } = sae.parameters;
   return {
     shape,
     config,
     normalization: { kind: 'none' },
-    parameters: { W1, b1, W2, b2, ...(theta ? { theta } : {}) },
+    parameters: { W1, b1, W2, b2, ...(theta ? { theta } : {}), ...(r_mag && b_mag ? { r_mag, b_mag } : {}) },
     training: { ...DEFAULT_TRAINING_OPTIONS, epochsCompleted: 0 },
     trainedWith: sae.source.library,
     optimizerState: null,

@@ -59,11 +59,10 @@ export const saelens = {
     const cfgFile = readJsonObject(files, 'cfg.json', 'SAELens keeps the SAE\'s config there');
     const { cfg, version, pre6 } = normaliseSaeLensConfig(new ConfigReader(cfgFile.name, cfgFile.json));
     const named = cfg.choice('architecture', KNOWN, 'standard');
-    if (named === 'gated') cfg.fail('architecture', 'is "gated", which edge-sae does not import yet (gated not yet supported by the importer)');
-    if (named !== 'standard' && named !== 'topk' && named !== 'jumprelu') {
+    if (named !== 'standard' && named !== 'topk' && named !== 'jumprelu' && named !== 'gated') {
       cfg.fail('architecture', `is "${named}", a transcoder (its output is another hook's activations, d_out and W_skip), which edge-sae does not import yet`);
     }
-    const architecture = named as 'standard' | 'topk' | 'jumprelu';
+    const architecture = named as 'standard' | 'topk' | 'jumprelu' | 'gated';
     const normalize = cfg.choice('normalize_activations', NORMALIZATIONS, 'none');
     const applyBDec = cfg.boolean('apply_b_dec_to_input', true);
     const rescale = architecture === 'topk' && cfg.boolean('rescale_acts_by_decoder_norm', false);
@@ -83,12 +82,15 @@ export const saelens = {
       const values = vector(scaling, file, h, sizes);
       if (values.some((v) => v !== 1)) throw new TensorFileError(scaling.name, 'scales the codes (finetuning_scaling_factor), which edge-sae does not import yet', file);
     }
+    // gated (sae_lens/saes/gated_sae.py GatedSAE.encode): no b_enc; the gate path's b_gate is b1,
+    // the magnitude path's r_mag and b_mag are gated's own (sae_in − b_dec when apply_b_dec_to_input)
     const p = {
       W1: matrix(W_enc, file, n, h, false, sizes),
-      b1: vector(tensorOf(weights, 'b_enc'), file, h, sizes),
+      b1: vector(tensorOf(weights, architecture === 'gated' ? 'b_gate' : 'b_enc'), file, h, sizes),
       W2: matrix(tensorOf(weights, 'W_dec'), file, h, n, false, sizes),
       b2: vector(tensorOf(weights, 'b_dec'), file, n, sizes),
       ...(architecture === 'jumprelu' ? { theta: clampThresholds(vector(tensorOf(weights, 'threshold'), file, h, sizes)) } : {}),
+      ...(architecture === 'gated' ? { r_mag: vector(tensorOf(weights, 'r_mag'), file, h, sizes), b_mag: vector(tensorOf(weights, 'b_mag'), file, h, sizes) } : {}),
     };
     if (!applyBDec) foldUncentredInput(p, n, h);
     if (rescale) foldDecoderNorms(p, n, h);
@@ -116,11 +118,12 @@ export const saelens = {
     };
   },
   fields: [
-    { source: 'cfg.json architecture standard / topk / jumprelu', becomes: 'architecture relu / topk / jumprelu (gated and transcoders refused, naming the field)' },
+    { source: 'cfg.json architecture standard / topk / jumprelu / gated', becomes: 'architecture relu / topk / jumprelu / gated (transcoders refused, naming the field)' },
     { source: 'cfg.json d_in, d_sae', becomes: 'inputSize, hiddenSize (checked against W_enc)' },
     { source: 'cfg.json k (< 6: activation_fn_kwargs.k with activation_fn_str "topk")', becomes: 'config.k' },
     { source: 'W_enc [d_in, d_sae], b_enc, W_dec [d_sae, d_in], b_dec, threshold', becomes: 'W1, b1, W2, b2, theta (θ < 0 read as 0: relu(z)·H(z − θ) = z·H(z − max(θ, 0)))' },
-    { source: 'cfg.json apply_b_dec_to_input false', becomes: 'b1 + b_dec·W_enc (folded)' },
+    { source: 'gated: b_gate, r_mag, b_mag (no b_enc)', becomes: 'b1, r_mag, b_mag' },
+    { source: 'cfg.json apply_b_dec_to_input false', becomes: 'b1 + b_dec·W_enc (folded; gated: b_mag + (b_dec·W_enc) ⊙ exp(r_mag) too)' },
     { source: 'cfg.json normalize_activations none / expected_average_only_in', becomes: 'nothing (SAELens\' inference SAE applies neither)' },
     { source: 'cfg.json normalize_activations layer_norm / constant_norm_rescale', becomes: 'normalization.perRow (per row at encode, undone by reconstruct)' },
     { source: 'cfg.json rescale_acts_by_decoder_norm (topk)', becomes: 'W1, b1 × ‖W_dec row‖, W2 ÷ it (folded)' },

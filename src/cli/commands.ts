@@ -186,10 +186,10 @@ export const JOB: CommandSpec = {
 
 export const DENSITY: CommandSpec = {
   name: 'density',
-  summary: "draw the feature-density histogram (log10 of each unit's firing frequency on data) as SVG",
+  summary: "draw the feature-density histogram (log10 of each unit's firing frequency on data, or an imported SAE's own) as SVG",
   options: [
-    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train (JSON or binary, told apart by content)' },
-    { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'rows to measure the firing frequencies on, CSV, JSON or .npy ("-" reads stdin)' },
+    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train or import (JSON or binary, told apart by content)' },
+    { name: 'data', kind: 'path', value: 'FILE', help: 'rows to measure the firing frequencies on, CSV, JSON or .npy ("-" reads stdin); without it, the density an imported SAE carries (SAELens\' sparsity.safetensors)' },
     { name: 'out', kind: 'path', value: 'FILE.svg|json', required: true, help: 'where to write the histogram (.svg), or each unit\'s firing frequency as a JSON array (.json)' },
     { name: 'bins', kind: 'integer', value: 'N', help: 'bins over the log10 range (default 30, at most 200)' },
     { name: 'width', kind: 'integer', value: 'N', help: 'picture width in pixels (default 640)' },

@@ -99,6 +99,7 @@ export function toBinaryModelFile(state: ModelState): Uint8Array<ArrayBuffer> {
   // version 2 (model-file.ts): an imported model's per-row normalisation and its source
   if (state.rowNormalization) metadata.normalizationPerRow = state.rowNormalization;
   if (state.source) metadata.source = JSON.stringify(state.source);
+  if (state.logFeatureDensity) metadata.logFeatureDensity = JSON.stringify(Array.from(state.logFeatureDensity));
   return encodeSafetensors(tensors, metadata);
 }
 
@@ -216,6 +217,7 @@ export function readBinaryModelFile(bytes: Uint8Array, source?: string, options:
     hiddenSize: integerText(metadata.hiddenSize),
     normalization: { kind: metadata.normalization, ...(metadata.normalizationPerRow !== undefined ? { perRow: metadata.normalizationPerRow } : {}) },
     ...(metadata.source !== undefined ? { source: json('source', undefined) } : {}),
+    ...(metadata.logFeatureDensity !== undefined ? { logFeatureDensity: json('logFeatureDensity', undefined) } : {}),
     config: json('config', undefined),
     training: json('training', {}),
     optimizerState: withoutOptimizer ? undefined : json('optimizer', undefined),

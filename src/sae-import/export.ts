@@ -1,7 +1,8 @@
 /**
  * exportSae: an edge-sae model as a folder another library loads, as a map of file names to bytes
  * (every runtime; the CLI writes it to a directory, the API zips it).
- * - "saelens": cfg.json + sae_weights.safetensors as SAELens 6's SAE.save_model writes them
+ * - "saelens": cfg.json + sae_weights.safetensors as SAELens 6's SAE.save_model writes them (and
+ *   sparsity.safetensors when the model carries its source's log10 feature density)
  *   (sae_lens/saes/sae.py; SAEConfig.to_dict), loaded by SAE.load_from_disk: relu → "standard",
  *   topk → "topk" (rescale_acts_by_decoder_norm false), jumprelu → "jumprelu" (threshold), gated →
  *   "gated" (b_gate, r_mag, b_mag in place of b_enc: sae_lens/saes/gated_sae.py).
@@ -142,10 +143,14 @@ function saelensFolder(state: ModelState, w: Plain, dtype: ExportDtype, options:
     ...(architecture === 'topk' ? { k: state.config.k, rescale_acts_by_decoder_norm: false } : {}),
     architecture,
   };
-  return new Map([
+  const files = new Map([
     ['cfg.json', json(cfg)],
     ['sae_weights.safetensors', writeSafetensors(tensors, { format: 'pt' })],
   ]);
+  // an imported model's log10 feature density back where SAELens' trainer writes it (save_checkpoint:
+  // save_file({"sparsity": …}), float32), so the folder reimports with it
+  if (state.logFeatureDensity) files.set('sparsity.safetensors', writeSafetensors([tensor('sparsity', [w.h], state.logFeatureDensity, 'f32')], { format: 'pt' }));
+  return files;
 }
 
 function sparsifyFolder(state: ModelState, w: Plain, dtype: ExportDtype): Map<string, Uint8Array> {

@@ -30,14 +30,19 @@ export interface ImportedSae {
   readonly parameters: { W1: Float32Array; b1: Float32Array; W2: Float32Array; b2: Float32Array; theta?: Float32Array; r_mag?: Float32Array; b_mag?: Float32Array };
   readonly rowNormalization: RowNormalization | null;
   readonly source: SourceMetadata;
+  /** The source's log10 feature density [h], when it ships one (SAELens' sparsity.safetensors). */
+  readonly logFeatureDensity?: Float32Array;
 }
 
-/** A float tensor's values as float32 (F64 rounds once; docs/FORMATS.md), checked: a float dtype, finite. */
-export function floatValues(tensor: Tensor, file: string): Float32Array {
+/**
+ * A float tensor's values as float32 (F64 rounds once; docs/FORMATS.md), checked: a float dtype,
+ * finite (−∞ let through when `allowNegativeInfinity`: a log10 of 0).
+ */
+export function floatValues(tensor: Tensor, file: string, options: { allowNegativeInfinity?: boolean } = {}): Float32Array {
   if (!FLOAT_DTYPES.has(tensor.dtype)) throw new TensorFileError(tensor.name, `must be a floating-point tensor, got ${describeTensor(tensor)}`, file);
   const values = toFloat32(tensor, file);
   for (let k = 0; k < values.length; k++) {
-    if (!Number.isFinite(values[k]!)) throw new TensorFileError(tensor.name, `holds ${values[k]} at index ${k}; an SAE's weights must be finite`, file);
+    if (!Number.isFinite(values[k]!) && !(options.allowNegativeInfinity && values[k] === -Infinity)) throw new TensorFileError(tensor.name, `holds ${values[k]} at index ${k}; an SAE's weights must be finite`, file);
   }
   // a copy: the folds write into it, and a view would keep the whole file alive
   return values.slice();
@@ -60,11 +65,11 @@ export function matrix(tensor: Tensor, file: string, rows: number, cols: number,
 }
 
 /** A vector tensor of `length` values (a scalar broadcast when `scalar` allows it). */
-export function vector(tensor: Tensor, file: string, length: number, sizes: string): Float32Array {
+export function vector(tensor: Tensor, file: string, length: number, sizes: string, options: { allowNegativeInfinity?: boolean } = {}): Float32Array {
   if (tensor.shape.length !== 1 || tensor.shape[0] !== length) {
     throw new TensorFileError(`${tensor.name}.shape`, `must be [${length}] (${sizes}), got ${describeTensor(tensor)}`, file);
   }
-  return floatValues(tensor, file);
+  return floatValues(tensor, file, options);
 }
 
 /** The two sizes of an encoder weight: W_enc [n, h] (`transposed` false) or encoder.weight [h, n]. */
@@ -164,5 +169,6 @@ export function toModelState(sae: ImportedSae): ModelState {
     lossHistory: [],
     ...(sae.rowNormalization ? { rowNormalization: sae.rowNormalization } : {}),
     source: sae.source,
+    ...(sae.logFeatureDensity ? { logFeatureDensity: sae.logFeatureDensity } : {}),
   };
 }

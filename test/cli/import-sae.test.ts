@@ -37,6 +37,21 @@ describe('edge-sae import', () => {
     expect(model.source).toEqual(direct.source);
   });
 
+  it("an imported SAE's own density (SAELens' sparsity.safetensors) drawn by density without --data; a model without one needs --data", async () => {
+    const out = at('sparsity.safetensors');
+    expect((await runMain(['import', '--from', path.join(FIXTURES, 'saelens-standard'), '--out', out, '--quiet'])).code).toBe(0);
+    const r = await runMain(['density', '--model', out, '--out', at('sparsity.svg'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ units: 16, rows: null, deadUnits: 2 });
+    expect(readFileSync(at('sparsity.svg'), 'utf8')).toMatch(/Feature density \(as sae_lens measured it\): 16 units, 2 dead/);
+    const none = at('no-sparsity.safetensors');
+    expect((await runMain(['import', '--from', path.join(FIXTURES, 'saelens-gated'), '--out', none, '--quiet'])).code).toBe(0);
+    const refused = await runMain(['density', '--model', none, '--out', at('none.svg')]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--data is needed: .*carries no feature density/);
+    expect(existsSync(at('none.svg'))).toBe(false);
+  });
+
   it('a single OpenAI .pt file, and --format given', async () => {
     const r = await runMain(['import', '--from', path.join(FIXTURES, 'openai-relu', 'ae-layer-6.pt'), '--format', 'openai', '--out', at('o.json'), '--quiet']);
     expect(r.code, r.stderr).toBe(0);

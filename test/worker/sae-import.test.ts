@@ -83,6 +83,26 @@ describe('SAEs of other libraries through the API', () => {
     await expectProblem(await call(`/v1/models/${model.id}/export?dtype=bf16`), 422);
   });
 
+  it("keeps SAELens' sparsity.safetensors and draws it at GET density.svg (cached by ETag); a model without one is 422", async () => {
+    // log10 densities, one dead unit (SAELens' log10(0 + 1e-10) = −10)
+    const log10 = Float32Array.from([-1, -2, -10, -0.5, -3, -1.5]);
+    const files = { ...saelensFolder(), 'sparsity.safetensors': writeSafetensors([{ name: 'sparsity', dtype: 'F32', shape: [H], bytes: new Uint8Array(log10.buffer) }], {}) };
+    const model = (await (await importZip(zip(files))).json()) as { id: string };
+    const res = await call(`/v1/models/${model.id}/density.svg?bins=10`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+    const svg = await res.text();
+    expect(svg).toMatch(/<title id="density-title">Feature density \(as sae_lens measured it\): 6 units, 1 dead/);
+    const again = await call(`/v1/models/${model.id}/density.svg?bins=10`, { headers: { 'if-none-match': res.headers.get('etag')! } });
+    expect(again.status).toBe(304);
+    const without = (await (await importZip(zip(saelensFolder()))).json()) as { id: string };
+    const problem = await expectProblem(await call(`/v1/models/${without.id}/density.svg`), 422);
+    expect(problem.detail).toMatch(/carries no feature density.*POST rows/);
+    // exported back with it
+    const folder = unzipSync(new Uint8Array(await (await call(`/v1/models/${model.id}/export?format=saelens`)).arrayBuffer()));
+    expect(importSaeState(folder).state.logFeatureDensity).toEqual(log10);
+  });
+
   it('takes the zip as application/octet-stream too, and a format named', async () => {
     const res = await importZip(zip(saelensFolder()), 'application/octet-stream', '?format=saelens');
     expect(res.status).toBe(201);

@@ -11,6 +11,7 @@ import { ConfigReader, hasFile, readJsonObject, readTensors, tensorOf, optionalT
 import type { SaeFormat } from '../format.js';
 import { checkSize, clampThresholds, foldDecoderNorms, foldUncentredInput, matrix, sizesOf, vector, type ImportedSae } from '../sae.js';
 import type { RowNormalization } from '../../model/normalization.js';
+import { MAX_LOG_DENSITY } from '../../model/model-file.js';
 
 const NORMALIZATIONS = ['none', 'expected_average_only_in', 'constant_norm_rescale', 'layer_norm'] as const;
 
@@ -100,6 +101,7 @@ export const saelens = {
     // into the weights when saved, fold_activation_norm_scaling_factor), so neither does edge-sae.
     const rowNormalization: RowNormalization | null = normalize === 'layer_norm' || normalize === 'constant_norm_rescale' ? normalize : null;
     const metadata = cfg.object('metadata') ?? cfg;
+    const logFeatureDensity = hasFile(files, SPARSITY_FILE) ? readLogDensity(files, h, sizes) : undefined;
     return {
       architecture: architecture === 'standard' ? 'relu' : architecture,
       ...(k !== undefined ? { k } : {}),
@@ -107,6 +109,7 @@ export const saelens = {
       hiddenSize: h,
       parameters: p,
       rowNormalization,
+      ...(logFeatureDensity ? { logFeatureDensity } : {}),
       source: {
         format: 'saelens',
         library: 'sae_lens',
@@ -128,9 +131,29 @@ export const saelens = {
     { source: 'cfg.json normalize_activations layer_norm / constant_norm_rescale', becomes: 'normalization.perRow (per row at encode, undone by reconstruct)' },
     { source: 'cfg.json rescale_acts_by_decoder_norm (topk)', becomes: 'W1, b1 × ‖W_dec row‖, W2 ÷ it (folded)' },
     { source: 'cfg.json metadata (≥ 6) or top level (< 6): model_name, hook_name, context_size, neuronpedia_id, sae_lens_version', becomes: 'source' },
-    { source: 'sparsity.safetensors', becomes: 'not read yet' },
+    { source: 'sparsity.safetensors sparsity [d_sae] (optional)', becomes: 'logFeatureDensity (log10 density; −∞ read as −10, SAELens\' floor), drawn by the density picture' },
   ],
 } as const satisfies SaeFormat;
+
+/** SAELens' constants.py SPARSITY_FILENAME: the trainer's log10 feature density, beside the weights. */
+const SPARSITY_FILE = 'sparsity.safetensors';
+
+/**
+ * sparsity.safetensors' tensor "sparsity" [d_sae] (sae_lens/training/sae_trainer.py save_checkpoint:
+ * save_file({"sparsity": log10(feature_sparsity + 1e-10)}); pretrained_sae_loaders.py reads
+ * f.get_tensor("sparsity")): kept as the model's logFeatureDensity. A −∞ (log10 of 0 without
+ * SAELens' eps) is read as −10, the value SAELens' own eps gives a unit that never fired; NaN,
+ * +∞ or a value above 0 is refused, naming the file and the tensor.
+ */
+function readLogDensity(files: Parameters<typeof readTensors>[0], h: number, sizes: string): Float32Array {
+  const file = readTensors(files, SPARSITY_FILE, 'SAELens keeps the log10 feature density there');
+  const values = vector(tensorOf(file, 'sparsity'), file.name, h, sizes, { allowNegativeInfinity: true });
+  for (let j = 0; j < h; j++) {
+    if (values[j] === -Infinity) values[j] = -10;
+    else if (!(values[j]! <= MAX_LOG_DENSITY)) throw new TensorFileError(`sparsity[${j}]`, `is ${values[j]}, but a log10 feature density is at most 0`, file.name);
+  }
+  return values;
+}
 
 /** The metadata fields SAELens keeps (LLM_METADATA_KEYS), from `metadata` (≥ 6) or the top level (< 6). */
 export function pick(metadata: ConfigReader, top: ConfigReader): Record<string, string | number> {

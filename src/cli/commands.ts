@@ -112,6 +112,7 @@ export const IMPORT: CommandSpec = {
     { name: 'from', kind: 'path', value: 'PATH', required: true, help: 'the SAE\'s folder (cfg.json + sae_weights.safetensors, params.npz, ae.pt + config.json, …), a zip of it, or one .pt / .npz file' },
     { name: 'out', kind: 'path', value: 'MODEL.safetensors', help: 'the model file to write (binary when it ends in .safetensors, else JSON); not with --api' },
     { name: 'format', kind: 'choice', value: SAE_FORMAT_NAMES.join('|'), choices: SAE_FORMAT_NAMES, help: 'the source\'s format (default: found from its files; when it cannot be, the error lists what was found)' },
+    { name: 'dtype', kind: 'choice', value: 'f32|bf16|int8', choices: ['f32', 'bf16', 'int8'], help: 'the weights\' dtype in the model: f32 (default), bf16 (half the bytes; a bf16 source kept exactly), int8 (a quarter, one scale per hidden unit); bf16 and int8 need a .safetensors --out' },
     { name: 'api', kind: 'text', value: 'URL', help: 'import into this API instead (POST /v1/models/import, the folder as a zip) and print the model\'s id' },
     { name: 'token', kind: 'text', value: 'TOKEN', help: 'with --api: a token with the write scope (default: $EDGE_SAE_TOKEN)' },
     { name: 'name', kind: 'text', value: 'NAME', help: 'with --api: the model\'s name' },

@@ -12,10 +12,17 @@ import { isZip } from '../formats/zip.js';
 import type { SaeFormat } from './format.js';
 import { detectFormat, isSaeFormatName, SAE_FORMAT_NAMES, SAE_FORMATS } from './registry.js';
 import { toModelState } from './sae.js';
+import { convertWeightDtype } from '../model/convert-dtype.js';
+import { WEIGHT_DTYPES, type WeightDtype } from '../model/weight-dtype.js';
 
 export interface ImportOptions {
   /** The format; found from the files when not given. */
   format?: string;
+  /**
+   * The weight matrices' dtype in the model (src/model/convert-dtype.ts): f32 (the default), bf16
+   * (exact for a bf16 source: its values widened to f32 and narrowed back), int8 (one scale per unit).
+   */
+  dtype?: string;
 }
 
 /** The model state of the SAE in `files`. */
@@ -28,12 +35,26 @@ export function importSaeState(files: SaeFiles | Record<string, Uint8Array>, opt
   } else {
     format = detectFormat(map);
   }
+  if (options.dtype !== undefined && !(WEIGHT_DTYPES as readonly string[]).includes(options.dtype)) {
+    throw new ConfigError('dtype', `must be one of ${WEIGHT_DTYPES.join(', ')}, got ${JSON.stringify(options.dtype)}`);
+  }
   const sae = format.read(map);
   try {
-    return { state: toModelState(sae), format: format.name };
+    const state = toModelState(sae);
+    return { state: options.dtype === undefined ? state : narrowed(state, options.dtype as WeightDtype), format: format.name };
   } catch (error) {
     // a config edge-sae refuses (k above h) after the format's own checks: named as the model's field
     if (error instanceof ConfigError) throw new TensorFileError(error.field, error.reason, format.name);
+    throw error;
+  }
+}
+
+/** The state with its weights in `dtype`; a weight bf16 cannot hold (above its range) refused as the dtype's fault. */
+function narrowed(state: ModelState, dtype: WeightDtype): ModelState {
+  try {
+    return convertWeightDtype(state, dtype);
+  } catch (error) {
+    if (error instanceof RangeError) throw new ConfigError('dtype', `cannot be ${dtype}: ${error.message}`);
     throw error;
   }
 }

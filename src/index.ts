@@ -90,7 +90,8 @@ export async function loadModel(file: Uint8Array | unknown, options: { backend?:
  */
 export async function importSae(source: string | SaeSource, options: { format?: string; dtype?: WeightDtype; backend?: BackendChoice; threads?: number } = {}): Promise<SparseAutoencoder> {
   const files = typeof source === 'string' ? await readSaeSource(source) : filesOfSource(source);
-  const { state } = importSaeState(files, { format: options.format, ...(options.dtype !== undefined ? { dtype: options.dtype } : {}) });
+  // files read from a path are this call's alone: their float32 weights are folded where they lie
+  const { state } = importSaeState(files, { format: options.format, ...(options.dtype !== undefined ? { dtype: options.dtype } : {}), filesOwned: typeof source === 'string' });
   const { backend, report } = await loadNodeBackend(options.backend ?? 'auto', { threads: options.threads });
   return SparseAutoencoder.fromState(state, backend, report);
 }

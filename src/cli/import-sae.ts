@@ -36,7 +36,8 @@ export async function importCommand(options: ParsedOptions, io: CliIo): Promise<
   if (out !== undefined) checkOutputPath(out, '--out');
   const files = await readSaeSource(from);
   // checked here first, so a bad folder is refused before anything is sent
-  const { state, format } = importSaeState(files, { format: options.string('format'), ...(dtype !== undefined ? { dtype } : {}) });
+  // with --out the files are read for this import alone (folded where they lie); with --api they are sent as read
+  const { state, format } = importSaeState(files, { format: options.string('format'), ...(dtype !== undefined ? { dtype } : {}), filesOwned: out !== undefined });
   const { inputSize, hiddenSize } = state.shape;
   const what = `${state.config.architecture} ${inputSize} → ${hiddenSize}${state.config.architecture === 'topk' ? ` (k ${state.config.k})` : ''} from ${format}${dtype !== undefined && dtype !== 'f32' ? `, ${dtype} weights` : ''}`;
 

@@ -6,7 +6,7 @@
 import { ConfigError, TensorFileError } from '../errors.js';
 import type { ModelState } from '../model/model-file.js';
 import { checkInflatedSize, filesFromArchive, isFolderArchive } from './archive.js';
-import { saeFiles, type SaeFiles } from './files.js';
+import { markOwned, saeFiles, type SaeFiles } from './files.js';
 import { tensorFileFormat } from '../formats/tensor-file.js';
 import { isZip } from '../formats/zip.js';
 import type { SaeFormat } from './format.js';
@@ -23,6 +23,13 @@ export interface ImportOptions {
    * (exact for a bf16 source: its values widened to f32 and narrowed back), int8 (one scale per unit).
    */
   dtype?: string;
+  /**
+   * The files' bytes are the importer's to write into (read by it, held by no one else: a folder
+   * read from disk, a zip just inflated): float32 weights are then folded where they lie instead
+   * of copied, so a large SAE's weights are in memory once. Off by default (a caller's map is left
+   * as it was).
+   */
+  filesOwned?: boolean;
 }
 
 /** The model state of the SAE in `files`. */
@@ -38,6 +45,7 @@ export function importSaeState(files: SaeFiles | Record<string, Uint8Array>, opt
   if (options.dtype !== undefined && !(WEIGHT_DTYPES as readonly string[]).includes(options.dtype)) {
     throw new ConfigError('dtype', `must be one of ${WEIGHT_DTYPES.join(', ')}, got ${JSON.stringify(options.dtype)}`);
   }
+  if (options.filesOwned === true) markOwned(map.values());
   const sae = format.read(map);
   try {
     const state = toModelState(sae);

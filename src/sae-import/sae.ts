@@ -11,6 +11,7 @@ import { TensorFileError } from '../errors.js';
 import { toFloat32 } from '../formats/convert.js';
 import { describeTensor, FLOAT_DTYPES, type Tensor } from '../formats/tensor.js';
 import { DEFAULT_TRAINING_OPTIONS, resolveModelConfig } from '../model/config.js';
+import { isOwnedTensor } from './files.js';
 import type { ModelState } from '../model/model-file.js';
 import type { RowNormalization } from '../model/normalization.js';
 import type { SourceMetadata } from '../model/source-metadata.js';
@@ -44,8 +45,26 @@ export function floatValues(tensor: Tensor, file: string, options: { allowNegati
   for (let k = 0; k < values.length; k++) {
     if (!Number.isFinite(values[k]!) && !(options.allowNegativeInfinity && values[k] === -Infinity)) throw new TensorFileError(tensor.name, `holds ${values[k]} at index ${k}; an SAE's weights must be finite`, file);
   }
-  // a copy: the folds write into it, and a view would keep the whole file alive
+  // The folds write into the values: a copy, unless they are already a copy (bf16, f16, f64
+  // widened) or lie in a file the importer owns and no other value handed out shares those bytes
+  // (a torch checkpoint's tensors may share a storage), where the view is used as it is.
+  if (values.buffer !== tensor.bytes.buffer) return values;
+  if (isOwnedTensor(tensor) && claimBytes(values)) return values;
   return values.slice();
+}
+
+/** The byte ranges of owned files already handed out as values, per buffer. */
+const CLAIMED = new WeakMap<ArrayBufferLike, [number, number][]>();
+
+/** Claims a view's bytes for one parameter: false when another claimed value overlaps them. */
+function claimBytes(view: Float32Array): boolean {
+  const begin = view.byteOffset;
+  const end = begin + view.byteLength;
+  const claimed = CLAIMED.get(view.buffer) ?? [];
+  if (claimed.some(([b, e]) => begin < e && b < end)) return false;
+  claimed.push([begin, end]);
+  CLAIMED.set(view.buffer, claimed);
+  return true;
 }
 
 /**

@@ -62,3 +62,24 @@ describe('import with a weight dtype', () => {
     expect(() => importSaeState(files, { dtype: 'bf16' })).toThrow(/saelens: dtype: cannot be bf16: encoder\.weight\[0\]\[3\] is .*bfloat16 cannot hold/);
   });
 });
+
+describe('importing without extra float32 copies (filesOwned)', () => {
+  it('folds float32 weights where they lie in files it owns, and leaves a caller\'s files as they were', () => {
+    // saelens-topk-rescale-uncentred: both folds write W_enc, b_enc and W_dec
+    const caller = folderFiles('saelens-topk-rescale-uncentred');
+    const before = caller.get('sae_weights.safetensors')!.slice();
+    const copied = importSaeState(caller).state;
+    expect(caller.get('sae_weights.safetensors')).toEqual(before);
+    expect(copied.parameters.W1.buffer).not.toBe(caller.get('sae_weights.safetensors')!.buffer);
+
+    const owned = folderFiles('saelens-topk-rescale-uncentred');
+    const state = importSaeState(owned, { filesOwned: true }).state;
+    const file = owned.get('sae_weights.safetensors')!;
+    expect(state.parameters.W1.buffer).toBe(file.buffer);
+    expect(state.parameters.W2.buffer).toBe(file.buffer);
+    // the same weights either way, bit for bit
+    expect(state.parameters.W1).toEqual(copied.parameters.W1);
+    expect(state.parameters.W2).toEqual(copied.parameters.W2);
+    expect(state.parameters.b1).toEqual(copied.parameters.b1);
+  });
+});

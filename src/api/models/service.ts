@@ -183,7 +183,8 @@ export class ModelService {
     const read =
       file instanceof Uint8Array
         ? format !== undefined || isSaeUpload(file)
-          ? importSaeState(filesOfSource(file, 'body'), { format, ...(dtype !== undefined ? { dtype } : {}) }).state
+          ? // the body (and a zip's inflated members) is this request's alone: weights folded where they lie
+            importSaeState(filesOfSource(file, 'body'), { format, ...(dtype !== undefined ? { dtype } : {}), filesOwned: true }).state
           : readModelBytes(file, 'body')
         : readModelFile(file, 'body');
     // a model file converted as `edge-sae convert` does (an SAE was converted by importSaeState)

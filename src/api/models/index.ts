@@ -117,14 +117,14 @@ export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(importRoute, async (c) => {
     const service = new ModelService(c.env);
     const mediaType = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    const { name, format } = c.req.valid('query');
+    const { name, format, dtype } = c.req.valid('query');
     if (mediaType === 'application/octet-stream' || mediaType === 'application/zip') {
       // Either form, or another library's SAE, told apart by content; the body limit has already bounded its size.
-      const detail = await service.importFile(new Uint8Array(await c.req.arrayBuffer()), name, format);
+      const detail = await service.importFile(new Uint8Array(await c.req.arrayBuffer()), name, format, dtype);
       return c.json(detail, 201, { location: modelLocation(detail.id) });
     }
     if (mediaType === '') throw noMediaType(importRoute);
-    const detail = await service.importFile(c.req.valid('json'), name);
+    const detail = await service.importFile(c.req.valid('json'), name, undefined, dtype);
     return c.json(detail, 201, { location: modelLocation(detail.id) });
   })
   .openapi(getRoute, async (c) => {

@@ -4,6 +4,7 @@
  */
 import { architectureModule, ARCHITECTURES } from '../../architectures/registry.js';
 import { SAE_FORMAT_NAMES, type SaeFormatName } from '../../sae-import/registry.js';
+import { WEIGHT_DTYPES } from '../../model/weight-dtype.js';
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireAccess } from '../auth.js';
 import { limitBody } from '../body-limit.js';
@@ -94,6 +95,7 @@ export const importRoute = createRoute({
     query: z.object({
       name: NameSchema.optional(),
       format: z.enum(SAE_FORMAT_NAMES as [SaeFormatName, ...SaeFormatName[]]).optional().openapi({ description: 'The SAE\'s format when the body is another library\'s (default: found from its files).' }),
+      dtype: z.enum(WEIGHT_DTYPES).optional().openapi({ description: 'The weight matrices\' dtype to store: f32, bf16 (half the bytes) or int8 (a quarter, one scale per hidden unit). Default: f32 for another library\'s SAE, the file\'s own for a model file.' }),
     }),
     body: {
       content: {

@@ -4,7 +4,7 @@
  */
 import type { BackendName, BackendChoice } from '../../backends/types.js';
 import { toMatrix, type Matrix } from '../../data/index.js';
-import { DataError, ModelOutputError } from '../../errors.js';
+import { DataError, ModelFileError, ModelOutputError } from '../../errors.js';
 import {
   checkTrainable,
   resolveModelConfig,
@@ -16,6 +16,8 @@ import { readModelBytes } from '../../model/model-bytes.js';
 import { tensorFileFormat } from '../../formats/tensor-file.js';
 import { isFolderArchive } from '../../sae-import/archive.js';
 import { filesOfSource, importSaeState } from '../../sae-import/import.js';
+import { convertWeightDtype } from '../../model/convert-dtype.js';
+import type { WeightDtype } from '../../model/weight-dtype.js';
 import { inferenceBytes, toBinaryModelFile } from '../../model/model-file-binary.js';
 import { readModelFile, type ModelState } from '../../model/model-file.js';
 import { SparseAutoencoder, type FitResult } from '../../model/sparse-autoencoder.js';
@@ -175,15 +177,18 @@ export class ModelService {
    * Validates a model file, then stores it (in the binary form) under a new id: a parsed JSON
    * file, or the bytes of a file of either form (told apart by content).
    */
-  async importFile(file: unknown, name: string | undefined, format?: string): Promise<ModelDetail> {
+  async importFile(file: unknown, name: string | undefined, format?: string, dtype?: WeightDtype): Promise<ModelDetail> {
     // Checked in full before anything is stored: a bad file throws ModelFileError (422). An SAE of
     // another library (a zip of its folder, a .pt, an .npz; or format named) goes through importSaeState.
-    const state =
+    const read =
       file instanceof Uint8Array
         ? format !== undefined || isSaeUpload(file)
-          ? importSaeState(filesOfSource(file, 'body'), { format }).state
+          ? // the body (and a zip's inflated members) is this request's alone: weights folded where they lie
+            importSaeState(filesOfSource(file, 'body'), { format, ...(dtype !== undefined ? { dtype } : {}), filesOwned: true }).state
           : readModelBytes(file, 'body')
         : readModelFile(file, 'body');
+    // a model file converted as `edge-sae convert` does (an SAE was converted by importSaeState)
+    const state = dtype === undefined ? read : convertImported(read, dtype);
     // Stored as written from the checked state: the binary form, whatever form came in. Its size
     // in bytes is what bounds an import (not the training limits: the model is served, not trained).
     const binary = toBinaryModelFile(state);
@@ -340,4 +345,14 @@ function detailOf(summary: ModelSummary, state: ModelState): ModelDetail {
 
 function asRecord<T extends object>(value: T): T & Record<string, unknown> {
   return value as T & Record<string, unknown>;
+}
+
+/** An imported model file's weights in `dtype` (as `edge-sae convert`); a weight bf16 cannot hold is a 422 naming it. */
+function convertImported(state: ModelState, dtype: WeightDtype): ModelState {
+  try {
+    return convertWeightDtype(state, dtype);
+  } catch (error) {
+    if (error instanceof RangeError) throw new ModelFileError('dtype', `cannot be ${dtype}: ${error.message}`, 'body');
+    throw error;
+  }
 }

@@ -149,6 +149,20 @@ function encodePanelsSplit(name: string, rowsAt: number): KernelSplit {
   };
 }
 
+/**
+ * A row-wise kernel that computes far more per element than a stream moves (a selection, a
+ * transpose's scattered stores, a norm then a divide) on the products' cut-off, its work counted
+ * in multiply-add equivalents: its declared work × `macsPerUnit`, the time a unit of it takes over
+ * the time gemm_nn takes a multiply-add. Measured with bench/step-profile.ts (topk 768 → 6144,
+ * batch 256, one thread, 2026-12-08, loaded machine: the ratios, not the times, are what count):
+ * gemm_nn 0.19–0.26 ns a multiply-add; top_k_codes 13.8–14.9 ns a unit, transpose 14.5, normalize_rows
+ * 2.7–3.2. On the streams' cut-off they never split at these sizes, though each costs a tenth of
+ * the step.
+ */
+function asProduct(split: KernelSplit, macsPerUnit: number): KernelSplit {
+  return { ...split, kind: 'product', work: (args, ctx) => split.work(args, ctx) * macsPerUnit };
+}
+
 /** Every kernel that runs on threads, by export name. */
 export const KERNEL_SPLITS: Readonly<Record<string, KernelSplit>> = {
   gemm_nn: product(0, false),
@@ -162,9 +176,9 @@ export const KERNEL_SPLITS: Readonly<Record<string, KernelSplit>> = {
   // (a, b, c, index, M, K, N): rows of C
   masked_gemm_nt: partRows('masked_gemm_nt_part', 4, (args, ctx) => nonzeros(ctx, args[3]!, args[4]!) * args[5]!),
   // (src, dst, rows, cols): rows of src
-  transpose: { ...partRows('transpose_part', 2, (args) => args[2]! * args[3]!), kind: 'stream' },
+  transpose: asProduct(partRows('transpose_part', 2, (args) => args[2]! * args[3]!), 64),
   // (z, allowed, a, scratch, rows, cols, count): rows, cols floats of scratch a part
-  top_k_codes: rowwise('top_k_codes', [0, 2], 4, 5, { scratch: { at: 3, floats: (args) => args[5]! } }),
+  top_k_codes: asProduct(rowwise('top_k_codes', [0, 2], 4, 5, { scratch: { at: 3, floats: (args) => args[5]! } }), 64),
   relu: elementwise('relu', 2, 2),
   masked_add: elementwise('masked_add', 3, 3),
   add_scaled: elementwise('add_scaled', 2, 2),
@@ -176,7 +190,7 @@ export const KERNEL_SPLITS: Readonly<Record<string, KernelSplit>> = {
   hidden_delta: rowwise('hidden_delta', [0, 1], 3, 4),
   jump_codes: rowwise('jump_codes', [0, 2], 3, 4),
   row_norms: rowwise('row_norms', [0], 2, 3, { itemPointers: [1] }),
-  normalize_rows: rowwise('normalize_rows', [0], 1, 2),
+  normalize_rows: asProduct(rowwise('normalize_rows', [0], 1, 2), 12),
   // (src, indices, dst, rows, cols): rows of dst, their indices
   gather_rows: rowwise('gather_rows', [2], 3, 4, { itemPointers: [1] }),
   encode_f32_rows: encodePanelsSplit('encode_f32_rows', 4),

@@ -12,6 +12,7 @@ import { ConfigReader, hasFile, readJsonObject, readTensors, tensorOf, optionalT
 import type { SaeFormat } from '../format.js';
 import { checkSize, clampThresholds, foldDecoderNorms, foldUncentredInput, matrix, sizesOf, vector, type ImportedSae } from '../sae.js';
 import type { RowNormalization } from '../../model/normalization.js';
+import { MAX_LOG_DENSITY } from '../../model/model-file.js';
 
 const NORMALIZATIONS = ['none', 'expected_average_only_in', 'constant_norm_rescale', 'layer_norm'] as const;
 
@@ -60,10 +61,9 @@ export const saelens = {
     const cfgFile = readJsonObject(files, 'cfg.json', 'SAELens keeps the SAE\'s config there');
     const { cfg, version, pre6 } = normaliseSaeLensConfig(new ConfigReader(cfgFile.name, cfgFile.json));
     const named = cfg.choice('architecture', KNOWN, 'standard');
-    if (named === 'gated') cfg.fail('architecture', 'is "gated", which edge-sae does not import yet (gated not yet supported by the importer)');
     // transcoders (sae_lens/saes/transcoder.py): relu (transcoder, skip_transcoder) or jumprelu codes, W_dec [d_sae, d_out]
     const transcoder = named === 'transcoder' || named === 'skip_transcoder' || named === 'jumprelu_transcoder';
-    const architecture = (named === 'jumprelu_transcoder' ? 'jumprelu' : transcoder ? 'standard' : named) as 'standard' | 'topk' | 'jumprelu';
+    const architecture = (named === 'jumprelu_transcoder' ? 'jumprelu' : transcoder ? 'standard' : named) as 'standard' | 'topk' | 'jumprelu' | 'gated';
     const normalize = cfg.choice('normalize_activations', NORMALIZATIONS, 'none');
     // TranscoderConfig.__post_init__ raises on apply_b_dec_to_input; Transcoder.process_sae_in never subtracts b_dec
     const applyBDec = cfg.boolean('apply_b_dec_to_input', !transcoder);
@@ -94,12 +94,15 @@ export const saelens = {
     const out = transcoder ? outputSizeOf(W_dec, file, h, sizes) : n;
     if (transcoder) checkSize(cfgFile.name, 'd_out', cfg.optionalInteger('d_out', 1), out, 'outputs (W_dec [d_sae, d_out])');
     const outSizes = out === n ? sizes : `${sizes}, d_out ${out}`;
+    // gated (sae_lens/saes/gated_sae.py GatedSAE.encode): no b_enc; the gate path's b_gate is b1,
+    // the magnitude path's r_mag and b_mag are gated's own (sae_in − b_dec when apply_b_dec_to_input)
     const p = {
       W1: matrix(W_enc, file, n, h, false, sizes),
-      b1: vector(tensorOf(weights, 'b_enc'), file, h, sizes),
+      b1: vector(tensorOf(weights, architecture === 'gated' ? 'b_gate' : 'b_enc'), file, h, sizes),
       W2: matrix(W_dec, file, h, out, false, outSizes),
       b2: vector(tensorOf(weights, 'b_dec'), file, out, outSizes),
       ...(architecture === 'jumprelu' ? { theta: clampThresholds(vector(tensorOf(weights, 'threshold'), file, h, sizes)) } : {}),
+      ...(architecture === 'gated' ? { r_mag: vector(tensorOf(weights, 'r_mag'), file, h, sizes), b_mag: vector(tensorOf(weights, 'b_mag'), file, h, sizes) } : {}),
       // SkipTranscoder: W_skip [d_out, d_in], the output adds x @ W_skip.T: edge-sae keeps it [d_in, d_out]
       ...(named === 'skip_transcoder' ? { W_skip: matrix(tensorOf(weights, 'W_skip'), file, n, out, true, outSizes) } : {}),
     };
@@ -112,6 +115,7 @@ export const saelens = {
     // into the weights when saved, fold_activation_norm_scaling_factor), so neither does edge-sae.
     const rowNormalization: RowNormalization | null = normalize === 'layer_norm' || normalize === 'constant_norm_rescale' ? normalize : null;
     const metadata = cfg.object('metadata') ?? cfg;
+    const logFeatureDensity = hasFile(files, SPARSITY_FILE) ? readLogDensity(files, h, sizes) : undefined;
     return {
       architecture: architecture === 'standard' ? 'relu' : architecture,
       ...(k !== undefined ? { k } : {}),
@@ -120,6 +124,7 @@ export const saelens = {
       ...(out !== n ? { outputSize: out } : {}),
       parameters: p,
       rowNormalization,
+      ...(logFeatureDensity ? { logFeatureDensity } : {}),
       source: {
         format: 'saelens',
         library: 'sae_lens',
@@ -131,18 +136,19 @@ export const saelens = {
     };
   },
   fields: [
-    { source: 'cfg.json architecture standard / topk / jumprelu', becomes: 'architecture relu / topk / jumprelu (gated refused, naming the field)' },
+    { source: 'cfg.json architecture standard / topk / jumprelu / gated', becomes: 'architecture relu / topk / jumprelu / gated' },
     { source: 'cfg.json architecture transcoder / skip_transcoder / jumprelu_transcoder, d_out', becomes: 'relu / relu / jumprelu with outputSize d_out (when ≠ d_in): W_dec [d_sae, d_out], b_dec [d_out] not subtracted from the input; inference only' },
     { source: 'W_skip [d_out, d_in] (skip_transcoder)', becomes: 'W_skip [d_in, d_out] (transposed): transcode adds x·W_skip' },
     { source: 'cfg.json d_in, d_sae', becomes: 'inputSize, hiddenSize (checked against W_enc)' },
     { source: 'cfg.json k (< 6: activation_fn_kwargs.k with activation_fn_str "topk")', becomes: 'config.k' },
     { source: 'W_enc [d_in, d_sae], b_enc, W_dec [d_sae, d_in], b_dec, threshold', becomes: 'W1, b1, W2, b2, theta (θ < 0 read as 0: relu(z)·H(z − θ) = z·H(z − max(θ, 0)))' },
-    { source: 'cfg.json apply_b_dec_to_input false', becomes: 'b1 + b_dec·W_enc (folded)' },
+    { source: 'gated: b_gate, r_mag, b_mag (no b_enc)', becomes: 'b1, r_mag, b_mag' },
+    { source: 'cfg.json apply_b_dec_to_input false', becomes: 'b1 + b_dec·W_enc (folded; gated: b_mag + (b_dec·W_enc) ⊙ exp(r_mag) too)' },
     { source: 'cfg.json normalize_activations none / expected_average_only_in', becomes: 'nothing (SAELens\' inference SAE applies neither)' },
     { source: 'cfg.json normalize_activations layer_norm / constant_norm_rescale', becomes: 'normalization.perRow (per row at encode, undone by reconstruct)' },
     { source: 'cfg.json rescale_acts_by_decoder_norm (topk)', becomes: 'W1, b1 × ‖W_dec row‖, W2 ÷ it (folded)' },
     { source: 'cfg.json metadata (≥ 6) or top level (< 6): model_name, hook_name, context_size, neuronpedia_id, sae_lens_version', becomes: 'source' },
-    { source: 'sparsity.safetensors', becomes: 'not read yet' },
+    { source: 'sparsity.safetensors sparsity [d_sae] (optional)', becomes: 'logFeatureDensity (log10 density; −∞ read as −10, SAELens\' floor), drawn by the density picture' },
   ],
 } as const satisfies SaeFormat;
 
@@ -152,6 +158,26 @@ function outputSizeOf(W_dec: Tensor, file: string, h: number, sizes: string): nu
     throw new TensorFileError('W_dec.shape', `must be [${h}, d_out] (${sizes}), got ${describeTensor(W_dec)}`, file);
   }
   return W_dec.shape[1]!;
+}
+
+/** SAELens' constants.py SPARSITY_FILENAME: the trainer's log10 feature density, beside the weights. */
+const SPARSITY_FILE = 'sparsity.safetensors';
+
+/**
+ * sparsity.safetensors' tensor "sparsity" [d_sae] (sae_lens/training/sae_trainer.py save_checkpoint:
+ * save_file({"sparsity": log10(feature_sparsity + 1e-10)}); pretrained_sae_loaders.py reads
+ * f.get_tensor("sparsity")): kept as the model's logFeatureDensity. A −∞ (log10 of 0 without
+ * SAELens' eps) is read as −10, the value SAELens' own eps gives a unit that never fired; NaN,
+ * +∞ or a value above 0 is refused, naming the file and the tensor.
+ */
+function readLogDensity(files: Parameters<typeof readTensors>[0], h: number, sizes: string): Float32Array {
+  const file = readTensors(files, SPARSITY_FILE, 'SAELens keeps the log10 feature density there');
+  const values = vector(tensorOf(file, 'sparsity'), file.name, h, sizes, { allowNegativeInfinity: true });
+  for (let j = 0; j < h; j++) {
+    if (values[j] === -Infinity) values[j] = -10;
+    else if (!(values[j]! <= MAX_LOG_DENSITY)) throw new TensorFileError(`sparsity[${j}]`, `is ${values[j]}, but a log10 feature density is at most 0`, file.name);
+  }
+  return values;
 }
 
 /** The metadata fields SAELens keeps (LLM_METADATA_KEYS), from `metadata` (≥ 6) or the top level (< 6). */

@@ -43,6 +43,8 @@ export const LIMIT_VARS = {
   maxDatasetRows: { name: 'MAX_DATASET_ROWS', default: 2 ** 31, description: 'Most rows of a stored dataset.' },
   maxDatasetCells: { name: 'MAX_DATASET_CELLS', default: 2 ** 31, description: 'Most numbers (rows × columns) of a stored dataset (8 GiB as float32, 2 GiB as uint8).' },
   maxPartBytes: { name: 'MAX_PART_BYTES', default: 8 * 1024 * 1024, description: 'Largest part of an upload in parts, in bytes (a part is one shard: at most 2²⁰ values, 4 MiB as float32, unless one row is wider).' },
+  maxLabelBytes: { name: 'MAX_LABEL_BYTES', default: 1_024, description: 'Longest label or text of one dataset row (a CSV labelColumn, JSON labels, a line of a labels part), in bytes of UTF-8.', over: '422 invalid-data' },
+  maxDatasetLabelBytes: { name: 'MAX_DATASET_LABEL_BYTES', default: 64 * 1024 * 1024, description: 'Most bytes of labels one dataset stores (as JSON strings, beside its shards).' },
   uploadExpirySeconds: { name: 'UPLOAD_EXPIRY_SECONDS', default: 86_400, description: 'How long an upload in parts stays open after it starts or after its last part arrived; then it and its parts are deleted, in s.', over: '(404 after)' },
   maxJobEpochs: { name: 'MAX_JOB_EPOCHS', default: 50_000, description: 'Most epochs of one job.' },
   maxJobFlops: { name: 'MAX_JOB_FLOPS', default: 1e14, description: 'Work budget of one job: estimated floating-point operations, ≈ 12·rows·n·h·epochs, plus 4·rows·n·h·epochs over the rows of a validation dataset (validationDatasetId).' },

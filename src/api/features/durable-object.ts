@@ -13,7 +13,7 @@ import { labelsFromArray } from '../../data/row-labels.js';
 import { FeatureStatsRun } from '../../features/feature-stats.js';
 import { SparseAutoencoder } from '../../model/sparse-autoencoder.js';
 import { loadWorkerBackend } from '../backends.js';
-import { openDatasetSource } from '../datasets/dataset-source.js';
+import { openDatasetSource, type StoredDatasetSource } from '../datasets/dataset-source.js';
 import type { Bindings } from '../env.js';
 import { isTerminal } from '../jobs/record.js';
 import { ModelStore } from '../model-store.js';
@@ -34,7 +34,7 @@ class FeatureFailure extends Error {
 
 export class FeatureJob extends DurableObject<Bindings> {
   private record: FeatureJobRecord | null | undefined;
-  private live: { model: SparseAutoencoder; run: FeatureStatsRun } | null = null;
+  private live: { model: SparseAutoencoder; run: FeatureStatsRun; source: StoredDatasetSource } | null = null;
   private sliceInProgress = false;
 
   async start(init: FeatureJobInit): Promise<FeatureJobView> {
@@ -109,7 +109,7 @@ export class FeatureJob extends DurableObject<Bindings> {
       record.status = 'running';
       record.startedAt = new Date(started).toISOString();
     }
-    const { run } = await this.ensureLive(record);
+    const { run, source } = await this.ensureLive(record);
     if (!run.done) {
       await run.step();
       await writeState(this.env.MODELS, record.id, run.state());
@@ -117,8 +117,9 @@ export class FeatureJob extends DurableObject<Bindings> {
     if ((await this.load())?.status !== 'running') return; // cancelled meanwhile: cancel() cleaned up
     Object.assign(record, run.progress);
     if (run.done) {
-      const labels = record.labelled ? await readLabels(this.env.MODELS, record.id) : null;
-      const result = await run.result(labels === null ? undefined : labelsFromArray(labels));
+      // Labels sent with the job, else the dataset's own (read only for the rows the result shows).
+      const sent = record.labelled ? await readLabels(this.env.MODELS, record.id) : null;
+      const result = await run.result(sent !== null ? labelsFromArray(sent) : source.labels);
       if ((await this.load())?.status !== 'running') return; // cancelled meanwhile
       await writeFeatures(this.env.MODELS, record.modelId, { ...result, jobId: record.id, datasetId: record.datasetId, modelVersion: record.modelVersion, createdAt: new Date().toISOString() });
       await deleteJobObjects(this.env.MODELS, record.id);
@@ -148,7 +149,7 @@ export class FeatureJob extends DurableObject<Bindings> {
     const model = SparseAutoencoder.fromBytes(stored.bytes, backend, `model ${record.modelId}`);
     const saved = await readState(this.env.MODELS, record.id);
     const run = saved === null ? FeatureStatsRun.start(model, source, record.options) : FeatureStatsRun.resume(model, source, saved);
-    this.live = { model, run };
+    this.live = { model, run, source };
     return this.live;
   }
 

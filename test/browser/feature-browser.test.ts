@@ -58,7 +58,7 @@ describe.skipIf(!hasChromium)(`feature browser in Chromium (needs ${CHROMIUM})`,
     await page.click('#use-local-token');
     await page.fill('#csv', barsCsv());
     await page.dispatchEvent('#csv', 'input');
-    await expect.poll(() => page.textContent("#data-info")).toMatch(/column 17: expected a number, got "row bar 0"/);
+    await expect.poll(() => page.textContent('#data-info')).toMatch(/column 17: expected a number, got "row bar 0"/);
     await page.fill('#label-column', 'shape');
     await expect.poll(() => page.textContent('#data-info')).toBe('80 rows × 16 columns, with a header row, labels from column "shape"');
     await page.selectOption('#architecture', 'relu');

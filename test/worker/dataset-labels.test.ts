@@ -6,7 +6,9 @@
  * labels are refused with 422 naming what is wrong, too many bytes with 413; a corrupt labels
  * object fails the job by name; deleting the dataset deletes them.
  */
+import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import type { DatasetUpload } from '../../src/api/datasets/upload-object.js';
 import { describe, expect, it } from 'vitest';
 import { app } from '../../src/api/app.js';
 import { openDatasetSource } from '../../src/api/datasets/dataset-source.js';
@@ -275,6 +277,19 @@ describe('labels in uploads in parts', () => {
     await expectProblem(await put(upload.id, 'labels', 1, 'x', ENCODE), 403);
     // The good labels part 1 is kept.
     expect((await (await call(`/v1/datasets/uploads/${upload.id}`)).json()) as UploadBody).toMatchObject({ labelsReceived: [1], labelsMissing: 1 });
+
+    // The upload's labels in all are bounded (MAX_DATASET_LABEL_BYTES, set low in this upload's object): 413, the part not stored.
+    const stub = env.UPLOADS.get(env.UPLOADS.idFromName(upload.id));
+    await runInDurableObject(stub, (instance: DatasetUpload) => {
+      (instance as unknown as { env: Record<string, unknown> }).env.MAX_DATASET_LABEL_BYTES = '20000';
+    });
+    problem = await expectProblem(await put(upload.id, 'labels', 0, Array.from({ length: 4096 }, (_, i) => `label ${i}`).join('\n')), 413);
+    expect(problem).toMatchObject({ type: 'urn:edge-sae:problem:limit-exceeded', limit: 'MAX_DATASET_LABEL_BYTES', value: 20000 });
+    expect(problem.detail).toMatch(/With labels part 0 \(\d+ bytes as stored\) the upload's labels would be \d+ bytes; they exceed the limit MAX_DATASET_LABEL_BYTES = 20000/);
+    expect((await (await call(`/v1/datasets/uploads/${upload.id}`)).json()) as UploadBody).toMatchObject({ labelsReceived: [1], labelsMissing: 1 });
+    await runInDurableObject(stub, (instance: DatasetUpload) => {
+      delete (instance as unknown as { env: Record<string, unknown> }).env.MAX_DATASET_LABEL_BYTES;
+    });
 
     // An upload started without labels takes no labels parts.
     res = await call('/v1/datasets/uploads', { json: { rows: 3, cols: 2, type: 'float32' } });

@@ -207,6 +207,7 @@ describe('model lifecycle', () => {
         '/v1/datasets/uploads',
         '/v1/datasets/uploads/{id}',
         '/v1/datasets/uploads/{id}/complete',
+        '/v1/datasets/uploads/{id}/labels/{n}',
         '/v1/datasets/uploads/{id}/parts/{n}',
         '/v1/jobs',
         '/v1/jobs/{id}',

@@ -126,7 +126,7 @@ function finish(decoder: SparseDecoder, sparse: SparseCodes, n: number, linear: 
 }
 
 /** Whether the stored model's decoder is linear (its architecture's module says). */
-function linearOf(metadata: Record<string, string>, id: string): boolean {
+export function linearOf(metadata: Record<string, string>, id: string): boolean {
   let architecture: unknown = 'sigmoid';
   try {
     architecture = (JSON.parse(metadata.config ?? '{}') as { architecture?: unknown }).architecture ?? 'sigmoid';
@@ -137,7 +137,7 @@ function linearOf(metadata: Record<string, string>, id: string): boolean {
   return architectureModule(architecture).linearOutput;
 }
 
-async function normalizationOf(tensors: StoredTensors, id: string): Promise<Normalization> {
+export async function normalizationOf(tensors: StoredTensors, id: string): Promise<Normalization> {
   const kind = tensors.header.metadata.normalization;
   if (kind === 'minmax') {
     const [min, max] = await Promise.all([tensors.readAll('normalization.min'), tensors.readAll('normalization.max')]);

@@ -102,9 +102,13 @@ export class EncoderShard extends DurableObject<Bindings> {
   }
 
   private async read(ref: ShardRef): Promise<ShardSlice> {
+    const started = Date.now();
     const head = await new ModelStore(this.env.MODELS).head(ref.model);
     if (!head || head.etag !== ref.etag) throw new SliceError('changed', `Model ${ref.model} changed (retrained or deleted) while this request read it. Retry.`);
-    return loadSlice(this.env.MODELS, head, ref.from, ref.to);
+    const slice = await loadSlice(this.env.MODELS, head, ref.from, ref.to);
+    // One line a cold start: how often shards reload, and how long it takes, is what operators watch.
+    console.log(JSON.stringify({ event: 'shard.loaded', model: ref.model, columns: [ref.from, ref.to], weightBytes: slice.weightBytes, ms: Date.now() - started }));
+    return slice;
   }
 }
 

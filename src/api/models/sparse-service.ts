@@ -15,6 +15,7 @@ import { checkDataSize } from '../limits.js';
 import { ApiError } from '../problem.js';
 import { modelNotFound, type ModelService } from './service.js';
 import { StoredTensors } from './tensor-ranges.js';
+import { normalizationOf } from './stored-normalization.js';
 
 export interface FeatureAnswer {
   feature: number;
@@ -126,7 +127,7 @@ function finish(decoder: SparseDecoder, sparse: SparseCodes, n: number, linear: 
 }
 
 /** Whether the stored model's decoder is linear (its architecture's module says). */
-export function linearOf(metadata: Record<string, string>, id: string): boolean {
+function linearOf(metadata: Record<string, string>, id: string): boolean {
   let architecture: unknown = 'sigmoid';
   try {
     architecture = (JSON.parse(metadata.config ?? '{}') as { architecture?: unknown }).architecture ?? 'sigmoid';
@@ -135,18 +136,4 @@ export function linearOf(metadata: Record<string, string>, id: string): boolean 
   }
   if (typeof architecture !== 'string' || !isArchitectureName(architecture)) throw new DataError(`the stored model ${id} has an unknown architecture`, { source: 'model' });
   return architectureModule(architecture).linearOutput;
-}
-
-export async function normalizationOf(tensors: StoredTensors, id: string): Promise<Normalization> {
-  const kind = tensors.header.metadata.normalization;
-  if (kind === 'minmax') {
-    const [min, max] = await Promise.all([tensors.readAll('normalization.min'), tensors.readAll('normalization.max')]);
-    return { kind, min, max };
-  }
-  if (kind === 'standardize') {
-    const [mean, std] = await Promise.all([tensors.readAll('normalization.mean'), tensors.readAll('normalization.std')]);
-    return { kind, mean, std };
-  }
-  if (kind === 'none') return { kind };
-  throw new DataError(`the stored model ${id} has no normalisation`, { source: 'model' });
 }

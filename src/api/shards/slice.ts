@@ -19,7 +19,7 @@ import { EncodingSession } from '../../model/encoding-session.js';
 import { isRowNormalization, normalize, rowNormalize, type RowNormalization } from '../../model/normalization.js';
 import { checkFiniteOutput } from '../../model/output-check.js';
 import type { Parameters } from '../../backends/types.js';
-import { normalizationOf } from '../models/sparse-service.js';
+import { normalizationOf } from '../models/stored-normalization.js';
 import { StoredTensors } from '../models/tensor-ranges.js';
 import type { StoredModel } from '../model-store.js';
 

@@ -119,10 +119,13 @@ describe('sharded encoders', () => {
     await expectProblem(await through(`/v1/models/${id}/shards/0/restart`, { method: 'POST', token: ENCODE }, SHARDED), 403);
   });
 
-  it('should refuse rows of the wrong width and a top beyond h before asking any shard', async () => {
+  it('should refuse rows of the wrong width, a top beyond h and dense codes past MAX_CELLS before asking any shard', async () => {
     const { id } = await trainModel({ config: { architecture: 'relu', hiddenSize: HIDDEN } });
     const broken = { ...SHARDED, ENCODE_SHARDS: brokenShards('', 'throw') };
     expect((await expectProblem(await through(`/v1/models/${id}/encode`, { token: ENCODE, json: { inputs: [[1, 2, 3]] } }, broken), 422)).detail).toMatch(/3 columns/);
     expect((await expectProblem(await encode(id, { top: HIDDEN + 1 }, broken), 422)).detail).toMatch(/top must be/);
+    // Dense codes of a sharded model count against MAX_CELLS (12 rows × 80 features = 960 numbers).
+    expect((await expectProblem(await encode(id, {}, { ...broken, MAX_CELLS: '959' }), 413)).limit).toBe('MAX_CELLS');
+    expect((await encode(id, { top: 5 }, { ...SHARDED, MAX_CELLS: '959' })).status).toBe(200);
   });
 });

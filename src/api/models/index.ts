@@ -38,6 +38,7 @@ import {
 } from './routes.js';
 import { onnxExportResponse, tfjsExportResponse } from './runtime-exports.js';
 import { modelNotFound, ModelService } from './service.js';
+import { limitExceeded } from '../limits.js';
 import { encodeSharded, encodeTarget, restartShard, shardedModel } from '../shards/encode.js';
 import { decodeCodes, readFeature } from './sparse-service.js';
 import { featureStatisticsOf } from '../features/store.js';
@@ -208,6 +209,8 @@ export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
       const { inputSize, hiddenSize } = target.sharded.plan;
       service.checkInputs(matrix, inputSize, source);
       if (selection !== null) checkSelection(selection, hiddenSize);
+      // Dense codes of a sharded model are rows × h numbers (h in the tens of thousands): bounded as a request's numbers are.
+      else if (matrix.rows * hiddenSize > service.limits.maxCells) throw limitExceeded('maxCells', service.limits, `Dense codes of ${matrix.rows} rows × ${hiddenSize} features (ask for top or threshold instead)`);
       const codes = await encodeSharded(c.env, service.limits, target.sharded, matrix, selection);
       if ('dense' in codes) return binary ? (c.body(denseCodesToBytes(codes.dense), 200, { 'content-type': 'application/octet-stream' }) as never) : c.json({ codes: matrixToRows(codes.dense) }, 200);
       return binary ? (c.body(sparseCodesToBytes(codes.sparse), 200, { 'content-type': 'application/octet-stream' }) as never) : c.json({ features: toFeatureLists(codes.sparse) }, 200);

@@ -84,6 +84,31 @@ export function timeInterleavedRounds(calls: Readonly<Record<string, () => void>
   return figures;
 }
 
+/**
+ * timeInterleavedRounds for calls that may return promises (onnxruntime's run): each is awaited.
+ * Two warm-up calls each, then `repeats` rounds, each call repeated until `minRunMs` of CPU time.
+ */
+export async function timeInterleavedRoundsAsync(calls: Readonly<Record<string, () => unknown>>, repeats: number, minRunMs: number): Promise<Record<string, number[]>> {
+  const names = Object.keys(calls);
+  for (const name of names) {
+    await calls[name]!();
+    await calls[name]!();
+  }
+  const out: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
+  for (let r = 0; r < repeats; r++) {
+    for (const name of names) {
+      let count = 0;
+      const start = cpuMs();
+      do {
+        await calls[name]!();
+        count++;
+      } while (cpuMs() - start < minRunMs);
+      out[name]!.push((cpuMs() - start) / count);
+    }
+  }
+  return out;
+}
+
 /** Median milliseconds a call of each of `calls`, measured in alternation (timeInterleavedRounds). */
 export function timeInterleaved(calls: Readonly<Record<string, () => void>>, options: Partial<TimingOptions> = {}): Record<string, number> {
   const rounds = timeInterleavedRounds(calls, options);

@@ -49,6 +49,16 @@ import { benchWorkerdModelFile } from './workerd-model-file.js';
 
 export const RESULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'results.json');
 
+/**
+ * Suites whose last run also goes to a file of its own, stamped as results.json is, because a
+ * docs table is generated from it (`npm run docs`): a rerun of one suite then refreshes its table
+ * without touching the others'. (The threads suite writes bench/threads.json itself.)
+ */
+const SUITE_FILES: Record<string, string> = {
+  'encode-model': 'encode-model.json',
+  'encode-memory': 'encode-memory.json',
+};
+
 export interface BenchResults {
   machine: string;
   cores: number;
@@ -135,6 +145,12 @@ async function main(): Promise<void> {
   };
   console.log(table(records));
   await writeFile(RESULTS_FILE, JSON.stringify(results, null, 2) + '\n');
+  for (const name of Object.keys(suites)) {
+    const file = SUITE_FILES[name];
+    if (file === undefined) continue;
+    const own = { ...results, suites: { [name]: results.suites[name] }, records: suites[name] };
+    await writeFile(join(dirname(RESULTS_FILE), file), JSON.stringify(own, null, 2) + '\n');
+  }
   console.log(`\nwrote ${RESULTS_FILE} (${((performance.now() - started) / 1000).toFixed(0)} s; load average ${loadStart.join(' ')} → ${results.loadAverage.end.join(' ')})`);
   console.log('render the README table with: npx tsx bench/readme-table.ts');
 }

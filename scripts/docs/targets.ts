@@ -19,6 +19,8 @@ export const REGION_FILES = {
   bundle: 'docs/BACKENDS.md',
   /** 2 threads against 1 (bench/threads.bench.ts, bench/threads-table.ts). */
   threads: 'docs/BACKENDS.md',
+  /** The model's encode against onnxruntime, and the targets (bench/encode-model-table.ts). */
+  encodeModel: 'docs/ENCODING.md',
   benchTable: 'docs/BENCHMARKS.md',
   e2eScale: 'docs/DATA.md',
   /** The sharded encoder's e2e figures (scripts/e2e-shards.ts, bench/e2e-shards-table.ts). */

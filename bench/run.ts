@@ -20,7 +20,9 @@
  * AssemblyScript and tfjs-wasm, paired ratios; ≈ 60–90 s), encode-kernels (encode-kernels.ts: the
  * encode kernels' z + ReLU in f32, bf16 and int8 against onnxruntime-web and the read-bandwidth floor,
  * at 768 → 24576 and 2304 → 16384; the rows/GEMM crossover), threads (threads.bench.ts: 2 threads against 1,
- * the split cut-off, `edge-sae train --threads 2` on the e2e scale file).
+ * the split cut-off, `edge-sae train --threads 2` on the e2e scale file), jumprelu-density
+ * (jumprelu-density.bench.ts: each of jumprelu's products dense and through the index over densities
+ * 1/64 to 3/4 at 256 × 768 → 6144, the cut-offs the step chooses by; ≈ 1 min).
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -33,6 +35,7 @@ import { benchEncodeMemory } from './encode-memory.js';
 import { benchEncodeModel } from './encode-model.js';
 import { benchExports } from './exports.bench.js';
 import { benchGemm } from './gemm.bench.js';
+import { benchJumpReluDensity } from './jumprelu-density.bench.js';
 import type { BenchRecord } from './harness.js';
 import { benchModelFile } from './model-file.bench.js';
 import { benchModel } from './model.bench.js';
@@ -95,6 +98,7 @@ const SUITES: Record<string, () => Promise<BenchRecord[]>> = {
   'encode-memory': benchEncodeMemory,
   // (2 threads against 1: steps, encode, the split cut-off, edge-sae train on the e2e scale file; ≈ 2–3 min)
   threads: benchThreads,
+  'jumprelu-density': () => benchJumpReluDensity(),
 };
 
 function table(records: readonly BenchRecord[]): string {

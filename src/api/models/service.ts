@@ -40,6 +40,8 @@ import { newId } from '../storage-keys.js';
 import { ApiError } from '../problem.js';
 import { withoutUndefined } from '../../util/defined.js';
 import { carriedOverTraining, configInEffect } from '../../model/options.js';
+import { forgetPlans, rememberUnsharded, shardedModel, warmShards } from '../shards/encode.js';
+import { planShards } from '../shards/plan.js';
 
 /** One cache per isolate; its bounds follow the limits of the latest request. */
 const cache = new ModelCache<SparseAutoencoder>(DEFAULT_LIMITS.modelCacheEntries, DEFAULT_LIMITS.modelCacheBytes);
@@ -104,7 +106,7 @@ export class ModelService {
   readonly limits: Limits;
   readonly store: ModelStore;
 
-  constructor(env: Bindings) {
+  constructor(private readonly env: Bindings) {
     this.limits = readLimits(env);
     this.store = new ModelStore(env.MODELS);
     cache.resize(this.limits.modelCacheEntries, this.limits.modelCacheBytes);
@@ -132,6 +134,7 @@ export class ModelService {
       const file = toBinaryModelFile(state);
       const summary = await this.store.create(id, { name: input.name ?? null, inputSize: cols, hiddenSize: config.hiddenSize }, file);
       owned = cache.set(id, summary.version, model, cacheWeight(cols, config.hiddenSize, inferenceBytes(file), true));
+      this.rememberPlan(id, state);
       return { ...detailOf(summary, state), ...runOf(model.backendName, result) };
     } finally {
       if (!owned) model.dispose();
@@ -167,6 +170,8 @@ export class ModelService {
       const file = toBinaryModelFile(state);
       const summary = await this.store.update(stored, { name: null, inputSize, hiddenSize }, file);
       owned = cache.set(id, summary.version, model, cacheWeight(inputSize, hiddenSize, inferenceBytes(file), true));
+      forgetPlans(id);
+      this.rememberPlan(id, state);
       return { ...detailOf(summary, state), ...runOf(model.backendName, result) };
     } finally {
       if (!owned) model.dispose();
@@ -202,6 +207,7 @@ export class ModelService {
       const id = newId();
       const summary = await this.store.create(id, { name: name ?? null, inputSize: model.inputSize, hiddenSize: model.hiddenSize, ...(state.source ? { source: state.source } : {}) }, binary);
       owned = cache.set(id, summary.version, model, cacheWeight(state.shape.inputSize, state.shape.hiddenSize, servedBytes, false));
+      if (!this.rememberPlan(id, state)) await this.warmShards(id);
       return detailOf(summary, state);
     } finally {
       if (!owned) model.dispose();
@@ -225,7 +231,7 @@ export class ModelService {
    * path); otherwise the version comes from R2 metadata, so another isolate's retrain is served
    * stale for at most that window.
    */
-  async withModel<T>(id: string, backendChoice: BackendChoice, use: (model: SparseAutoencoder) => T): Promise<T> {
+  async withModel<T>(id: string, backendChoice: BackendChoice, use: (model: SparseAutoencoder) => T, head?: StoredModel): Promise<T> {
     // An answer that overflowed is refused naming the model (a 422), never sent as null.
     const named = (model: SparseAutoencoder): T => {
       try {
@@ -235,13 +241,31 @@ export class ModelService {
         throw error;
       }
     };
-    return this.withModelUnnamed(id, backendChoice, named);
+    return this.withModelUnnamed(id, backendChoice, named, head);
   }
 
-  private async withModelUnnamed<T>(id: string, backendChoice: BackendChoice, use: (model: SparseAutoencoder) => T): Promise<T> {
-    const fresh = cache.getFresh(id, this.limits.modelCacheRevalidateMs);
-    if (fresh) return use(fresh);
+  /**
+   * Shard plans (src/api/shards): records that a model just stored here is not sharded, so its
+   * next encode reads no storage; false when it is sharded (or may be: a dtype the plan does not weigh).
+   */
+  private rememberPlan(id: string, state: ModelState): boolean {
+    const valueBytes = state.stored ? (state.stored.dtype === 'bf16' ? 2 : 0) : 4;
+    if (valueBytes > 0 && planShards(state.shape.inputSize, state.shape.hiddenSize, valueBytes, state.config.architecture, this.limits.encodeShardBytes) !== null) return false;
+    rememberUnsharded(id, this.limits);
+    return true;
+  }
+
+  /** Loads a sharded model's slices into its shards (at import): a shard that fails loads on its first encode instead. */
+  private async warmShards(id: string): Promise<void> {
     const head = await this.store.head(id);
+    const sharded = head ? await shardedModel(this.env.MODELS, head, this.limits.encodeShardBytes) : null;
+    if (sharded) await warmShards(this.env, this.limits, sharded);
+  }
+
+  private async withModelUnnamed<T>(id: string, backendChoice: BackendChoice, use: (model: SparseAutoencoder) => T, given?: StoredModel): Promise<T> {
+    const fresh = given ? undefined : cache.getFresh(id, this.limits.modelCacheRevalidateMs);
+    if (fresh) return use(fresh);
+    const head = given ?? (await this.store.head(id));
     if (!head) throw modelNotFound(id);
     const { backend } = await loadWorkerBackend(backendChoice);
     const cached = cache.get(id, head.summary.version);
@@ -283,6 +307,7 @@ export class ModelService {
   async delete(id: string): Promise<void> {
     const existed = await this.store.delete(id);
     cache.invalidate(id);
+    forgetPlans(id);
     if (!existed) throw modelNotFound(id);
   }
 

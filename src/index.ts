@@ -13,6 +13,7 @@
 import { loadNodeBackend } from './backends/node-providers.js';
 import type { BackendChoice } from './backends/types.js';
 import type { ModelConfig } from './model/config.js';
+import type { WeightDtype } from './model/weight-dtype.js';
 export { SPARSE_PRESETS, type Preset, type PresetName } from './model/presets.js';
 import { SparseAutoencoder } from './model/sparse-autoencoder.js';
 import { filesOfSource, importSaeState, type SaeSource } from './sae-import/import.js';
@@ -84,11 +85,13 @@ export async function loadModel(file: Uint8Array | unknown, options: { backend?:
  * An SAE written by another library (SAELens, sparsify, Gemma Scope, Llama Scope,
  * dictionary_learning, OpenAI's sparse_autoencoder) as an edge-sae model that encodes, decodes and
  * reconstructs as that library does (docs/IMPORT.md). `source`: a folder or file path, the bytes of
- * a zip of the folder (or of one .pt / .npz), or a map of file names to bytes.
+ * a zip of the folder (or of one .pt / .npz), or a map of file names to bytes. `dtype`: the weight
+ * matrices kept as f32 (default), bf16 or int8 (docs/IMPORT.md, "dtypes").
  */
-export async function importSae(source: string | SaeSource, options: { format?: string; backend?: BackendChoice; threads?: number } = {}): Promise<SparseAutoencoder> {
+export async function importSae(source: string | SaeSource, options: { format?: string; dtype?: WeightDtype; backend?: BackendChoice; threads?: number } = {}): Promise<SparseAutoencoder> {
   const files = typeof source === 'string' ? await readSaeSource(source) : filesOfSource(source);
-  const { state } = importSaeState(files, { format: options.format });
+  // files read from a path are this call's alone: their float32 weights are folded where they lie
+  const { state } = importSaeState(files, { format: options.format, ...(options.dtype !== undefined ? { dtype: options.dtype } : {}), filesOwned: typeof source === 'string' });
   const { backend, report } = await loadNodeBackend(options.backend ?? 'auto', { threads: options.threads });
   return SparseAutoencoder.fromState(state, backend, report);
 }

@@ -17,3 +17,5 @@ export { EncodeJob } from './api/encode-jobs/durable-object.js';
 export default app;
 /** The Durable Object class of features jobs (binding FEATURE_JOBS). */
 export { FeatureJob } from './api/features/durable-object.js';
+/** The Durable Object class of encoder shards (binding ENCODE_SHARDS). */
+export { EncoderShard } from './api/shards/durable-object.js';

@@ -23,6 +23,8 @@ export const REGION_FILES = {
   encodeModel: 'docs/ENCODING.md',
   benchTable: 'docs/BENCHMARKS.md',
   e2eScale: 'docs/DATA.md',
+  /** The sharded encoder's e2e figures (scripts/e2e-shards.ts, bench/e2e-shards-table.ts). */
+  e2eShards: 'docs/ENCODING.md',
   /** What the presets of src/model/presets.ts reach on the sample data (scripts/docs/sparsity.ts). */
   sparsity: ['docs/SPARSITY.md', 'README.md'],
   /** The output of the README's CLI walk, the CLI's own words (scripts/docs/cli-walk.ts). */

@@ -174,6 +174,11 @@ export interface AsLinearEncoder {
   readonly centred: boolean;
   /** The activation is max(z, 0): the product's kernel applies it (no `activate`). */
   readonly fusedRelu: boolean;
+  /**
+   * The product runs without b1 (z = x̃·W_enc alone) and `activate` reads b1 from ctx.params: gated,
+   * whose magnitude path scales the bare product and whose b1 is the gate path's bias.
+   */
+  readonly unbiasedProduct?: boolean;
   /** The codes of z [rows×h] (may be z itself, changed in place); returns their address. */
   activate?(ctx: AsContext, pre: number, rows: number): number;
 }

@@ -112,6 +112,7 @@ export const IMPORT: CommandSpec = {
     { name: 'from', kind: 'path', value: 'PATH', required: true, help: 'the SAE\'s folder (cfg.json + sae_weights.safetensors, params.npz, ae.pt + config.json, …), a zip of it, or one .pt / .npz file' },
     { name: 'out', kind: 'path', value: 'MODEL.safetensors', help: 'the model file to write (binary when it ends in .safetensors, else JSON); not with --api' },
     { name: 'format', kind: 'choice', value: SAE_FORMAT_NAMES.join('|'), choices: SAE_FORMAT_NAMES, help: 'the source\'s format (default: found from its files; when it cannot be, the error lists what was found)' },
+    { name: 'dtype', kind: 'choice', value: 'f32|bf16|int8', choices: ['f32', 'bf16', 'int8'], help: 'the weights\' dtype in the model: f32 (default), bf16 (half the bytes; a bf16 source kept exactly), int8 (a quarter, one scale per hidden unit); bf16 and int8 need a .safetensors --out' },
     { name: 'api', kind: 'text', value: 'URL', help: 'import into this API instead (POST /v1/models/import, the folder as a zip) and print the model\'s id' },
     { name: 'token', kind: 'text', value: 'TOKEN', help: 'with --api: a token with the write scope (default: $EDGE_SAE_TOKEN)' },
     { name: 'name', kind: 'text', value: 'NAME', help: 'with --api: the model\'s name' },
@@ -188,10 +189,10 @@ export const JOB: CommandSpec = {
 
 export const DENSITY: CommandSpec = {
   name: 'density',
-  summary: "draw the feature-density histogram (log10 of each unit's firing frequency on data) as SVG",
+  summary: "draw the feature-density histogram (log10 of each unit's firing frequency on data, or an imported SAE's own) as SVG",
   options: [
-    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train (JSON or binary, told apart by content)' },
-    { name: 'data', kind: 'path', value: 'FILE', required: true, help: 'rows to measure the firing frequencies on, CSV, JSON or .npy ("-" reads stdin)' },
+    { name: 'model', kind: 'path', value: 'MODEL.json', required: true, help: 'a model written by edge-sae train or import (JSON or binary, told apart by content)' },
+    { name: 'data', kind: 'path', value: 'FILE', help: 'rows to measure the firing frequencies on, CSV, JSON or .npy ("-" reads stdin); without it, the density an imported SAE carries (SAELens\' sparsity.safetensors)' },
     { name: 'out', kind: 'path', value: 'FILE.svg|json', required: true, help: 'where to write the histogram (.svg), or each unit\'s firing frequency as a JSON array (.json)' },
     { name: 'bins', kind: 'integer', value: 'N', help: 'bins over the log10 range (default 30, at most 200)' },
     { name: 'width', kind: 'integer', value: 'N', help: 'picture width in pixels (default 640)' },

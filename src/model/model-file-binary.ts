@@ -62,9 +62,9 @@ export function toBinaryModelFile(state: ModelState): Uint8Array<ArrayBuffer> {
     const p = state.parameters;
     const dims = parameterShapes(shape);
     tensors.push(...storedTensors('W1', stored.W1, dims.W1));
-    tensors.push([tensorNameOf('b1'), { shape: dims.b1, data: p.b1 }]);
+    tensors.push([tensorNameOf('b1', state.config.architecture), { shape: dims.b1, data: p.b1 }]);
     for (const extra of extras) tensors.push([`${extra.layer}.${extra.field}`, { shape: [...extra.dims], data: p[extra.name]! }]);
-    tensors.push([tensorNameOf('b2'), { shape: dims.b2, data: p.b2 }]);
+    tensors.push([tensorNameOf('b2', state.config.architecture), { shape: dims.b2, data: p.b2 }]);
     normalizationTensors();
     tensors.push(...storedTensors('W2', stored.W2, dims.W2));
   } else {
@@ -99,6 +99,7 @@ export function toBinaryModelFile(state: ModelState): Uint8Array<ArrayBuffer> {
   // version 2 (model-file.ts): an imported model's per-row normalisation and its source
   if (state.rowNormalization) metadata.normalizationPerRow = state.rowNormalization;
   if (state.source) metadata.source = JSON.stringify(state.source);
+  if (state.logFeatureDensity) metadata.logFeatureDensity = JSON.stringify(Array.from(state.logFeatureDensity));
   return encodeSafetensors(tensors, metadata);
 }
 
@@ -216,6 +217,7 @@ export function readBinaryModelFile(bytes: Uint8Array, source?: string, options:
     hiddenSize: integerText(metadata.hiddenSize),
     normalization: { kind: metadata.normalization, ...(metadata.normalizationPerRow !== undefined ? { perRow: metadata.normalizationPerRow } : {}) },
     ...(metadata.source !== undefined ? { source: json('source', undefined) } : {}),
+    ...(metadata.logFeatureDensity !== undefined ? { logFeatureDensity: json('logFeatureDensity', undefined) } : {}),
     config: json('config', undefined),
     training: json('training', {}),
     optimizerState: withoutOptimizer ? undefined : json('optimizer', undefined),

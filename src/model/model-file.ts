@@ -77,6 +77,8 @@ export interface ModelFile {
   normalization: ({ kind: 'minmax'; min: number[]; max: number[] } | { kind: 'standardize'; mean: number[]; std: number[] } | { kind: 'none' }) & { perRow?: RowNormalization };
   /** Version 2: where an imported model came from. */
   source?: SourceMetadata;
+  /** Version 2: the source's log10 feature density, [h] (SAELens' sparsity.safetensors). */
+  logFeatureDensity?: number[];
   encoder: LayerJson;
   decoder: LayerJson;
   config: Omit<ModelConfig, 'hiddenSize'> & { hiddenSize: number };
@@ -131,6 +133,12 @@ export interface ModelState {
   /** Where an imported model came from; absent or null for models trained here. */
   source?: SourceMetadata | null;
   /**
+   * An imported model's log10 feature density as its source measured it, [h] (SAELens'
+   * sparsity.safetensors: log10(density + 1e-10), so −10 is a unit that never fired); absent or
+   * null: none. Drawn by the density picture when no data is given (src/viz/density.ts).
+   */
+  logFeatureDensity?: Float32Array | null;
+  /**
    * A bf16 or int8 model (./weight-dtype.ts): its two weight matrices as stored; `parameters`
    * holds them widened to float32 (exactly). Absent or null: float32 weights.
    */
@@ -138,8 +146,8 @@ export interface ModelState {
 }
 
 /** The version a file of `state` is written as: 2 when it holds a field of version 2, else 1. */
-export function versionOf(state: Pick<ModelState, 'rowNormalization' | 'source'>): 1 | 2 {
-  return state.rowNormalization || state.source ? MODEL_FORMAT_VERSION_2 : MODEL_FORMAT_VERSION;
+export function versionOf(state: Pick<ModelState, 'rowNormalization' | 'source' | 'logFeatureDensity'>): 1 | 2 {
+  return state.rowNormalization || state.source || state.logFeatureDensity ? MODEL_FORMAT_VERSION_2 : MODEL_FORMAT_VERSION;
 }
 
 /** The dtype of a model state's weights. */
@@ -205,6 +213,7 @@ export function toModelFile(state: ModelState): ModelFile {
       ...(state.rowNormalization ? { perRow: state.rowNormalization } : {}),
     } as ModelFile['normalization'],
     ...(state.source ? { source: { ...state.source } } : {}),
+    ...(state.logFeatureDensity ? { logFeatureDensity: Array.from(state.logFeatureDensity) } : {}),
     encoder: layers.encoder,
     decoder: layers.decoder,
     config: { ...state.config },
@@ -316,7 +325,7 @@ export class FieldReader {
 /** The top-level fields of a model file; any other is refused (a typo would otherwise be lost). */
 const MODEL_FILE_FIELDS: readonly string[] = [
   'format', 'version', 'inputSize', 'hiddenSize', 'normalization', 'encoder', 'decoder',
-  'config', 'training', 'optimizerState', 'metrics', 'lossHistory', 'stepsSinceFired', 'validationHistory', 'bestEpoch', 'historyEpochs', 'source',
+  'config', 'training', 'optimizerState', 'metrics', 'lossHistory', 'stepsSinceFired', 'validationHistory', 'bestEpoch', 'historyEpochs', 'source', 'logFeatureDensity',
 ] satisfies (keyof ModelFile)[];
 
 /**
@@ -399,6 +408,8 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
   const normalization = readNormalization(read, normalizationJson.kind, shape.inputSize, tensors);
   const rowNormalization = readRowNormalization(read, normalizationJson.perRow, file.version);
   const source = file.source === undefined || file.source === null ? null : versionTwo(read, 'source', file.version, () => readSourceMetadata(read, file.source));
+  const logFeatureDensity =
+    file.logFeatureDensity === undefined || file.logFeatureDensity === null ? null : versionTwo(read, 'logFeatureDensity', file.version, () => readLogFeatureDensity(read, file.logFeatureDensity, shape.hiddenSize));
 
   const configJson = read.object(file.config, 'config');
   checkConfigKeys(read, configJson);
@@ -476,7 +487,20 @@ export function readModelFields(read: FieldReader, file: Record<string, Json>, t
     ...(history.historyEpochs ? { historyEpochs: history.historyEpochs } : {}),
     ...(rowNormalization ? { rowNormalization } : {}),
     ...(source ? { source } : {}),
+    ...(logFeatureDensity ? { logFeatureDensity } : {}),
   };
+}
+
+/** The largest log10 density taken: log10(1 + 1e-10) rounds above 0 (SAELens adds its eps to a density of 1). */
+export const MAX_LOG_DENSITY = 1e-6;
+
+/** logFeatureDensity: h finite numbers, each at most MAX_LOG_DENSITY (a log10 of a fraction), version 2. */
+function readLogFeatureDensity(read: FieldReader, value: Json, h: number): Float32Array {
+  if (!Array.isArray(value) || value.length !== h) read.fail('logFeatureDensity', `must be an array of ${h} numbers (log10 of each hidden unit's density), got ${describeValue(value)}`);
+  return Float32Array.from(value, (v, k) => {
+    const x = read.finite(v, `logFeatureDensity[${k}]`);
+    return x <= MAX_LOG_DENSITY ? x : read.fail(`logFeatureDensity[${k}]`, `must be at most 0 (a log10 of a density), got ${x}`);
+  });
 }
 
 /** A field of version 2 in a version 1 file is refused (the version says which reader it needs). */

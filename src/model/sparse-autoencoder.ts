@@ -154,6 +154,8 @@ export class SparseAutoencoder {
   readonly rowNormalization: RowNormalization | null;
   /** Where an imported model came from (source-metadata.ts); null for models trained here. */
   readonly source: SourceMetadata | null;
+  /** An imported model's log10 feature density as its source measured it (SAELens' sparsity.safetensors), [h]; null: none. */
+  readonly logFeatureDensity: Float32Array | null;
   private training: TrainingOptions & { epochsCompleted: number };
   private trainedWith: string;
   private metrics: StoredMetrics | null;
@@ -189,6 +191,7 @@ export class SparseAutoencoder {
     this.normalization = state.normalization ?? null;
     this.rowNormalization = state.rowNormalization ?? null;
     this.source = state.source ?? null;
+    this.logFeatureDensity = state.logFeatureDensity ?? null;
     this.training = state.training ?? { ...DEFAULT_TRAINING_OPTIONS, epochsCompleted: 0 };
     this.trainedWith = state.trainedWith ?? backendName;
     this.metrics = state.metrics ?? null;
@@ -372,6 +375,7 @@ export class SparseAutoencoder {
       ...(this.historyEpochs !== null ? { historyEpochs: this.historyEpochs } : {}),
       ...(this.rowNormalization !== null ? { rowNormalization: this.rowNormalization } : {}),
       ...(this.source !== null ? { source: this.source } : {}),
+      ...(this.logFeatureDensity !== null ? { logFeatureDensity: this.logFeatureDensity } : {}),
       ...(this.stored ? { stored: this.stored } : {}),
     };
   }

@@ -1,9 +1,11 @@
 /**
  * exportSae: an edge-sae model as a folder another library loads, as a map of file names to bytes
  * (every runtime; the CLI writes it to a directory, the API zips it).
- * - "saelens": cfg.json + sae_weights.safetensors as SAELens 6's SAE.save_model writes them
+ * - "saelens": cfg.json + sae_weights.safetensors as SAELens 6's SAE.save_model writes them (and
+ *   sparsity.safetensors when the model carries its source's log10 feature density)
  *   (sae_lens/saes/sae.py; SAEConfig.to_dict), loaded by SAE.load_from_disk: relu → "standard",
- *   topk → "topk" (rescale_acts_by_decoder_norm false), jumprelu → "jumprelu" (threshold).
+ *   topk → "topk" (rescale_acts_by_decoder_norm false), jumprelu → "jumprelu" (threshold), gated →
+ *   "gated" (b_gate, r_mag, b_mag in place of b_enc: sae_lens/saes/gated_sae.py).
  * - "sparsify": cfg.json + sae.safetensors as SparseCoder.save_to_disk writes them
  *   (sparsify/sparse_coder.py), loaded by SparseCoder.load_from_disk: topk only.
  * The model's per-feature input scaling (minmax, standardize) is folded into the weights (the
@@ -45,20 +47,26 @@ interface Plain {
   W2: Float32Array;
   b2: Float32Array;
   theta?: Float32Array;
+  /** gated: the magnitude path's r_mag and b_mag (b1 is b_gate). */
+  r_mag?: Float32Array;
+  b_mag?: Float32Array;
 }
 
 /**
  * The weights with the per-feature scaling x' = (x − o)/r folded in: W_enc rows ÷ r, W_dec columns
  * × r, b_dec = o + r·b2; a constant feature (r = 0, which the scaling maps to 0) adds its fixed
- * (0 − b2_i)·W1[i] to b_enc and leaves W_enc's row 0. Float64 arithmetic, one rounding.
+ * (0 − b2_i)·W1[i] to b_enc (gated: to b_gate, and (0 − b2_i)·W1[i] ⊙ exp(r_mag) to b_mag) and
+ * leaves W_enc's row 0. Float64 arithmetic, one rounding.
  */
 export function foldedWeights(state: ModelState): Plain {
   const { inputSize: n, hiddenSize: h } = state.shape;
   const p = state.parameters;
-  const out: Plain = { n, h, W1: p.W1.slice(), b1: p.b1.slice(), W2: p.W2.slice(), b2: p.b2.slice(), ...(p.theta ? { theta: p.theta.slice() } : {}) };
+  const gated = p.r_mag !== undefined && p.b_mag !== undefined ? { r_mag: p.r_mag.slice(), b_mag: p.b_mag.slice() } : {};
+  const out: Plain = { n, h, W1: p.W1.slice(), b1: p.b1.slice(), W2: p.W2.slice(), b2: p.b2.slice(), ...(p.theta ? { theta: p.theta.slice() } : {}), ...gated };
   const norm = state.normalization;
   if (norm.kind === 'none') return out;
   const b1 = Float64Array.from(p.b1);
+  const bMag = p.b_mag ? Float64Array.from(p.b_mag) : null;
   for (let i = 0; i < n; i++) {
     const [offset, range] = affineOf(norm, i);
     const b2 = p.b2[i]!;
@@ -66,6 +74,7 @@ export function foldedWeights(state: ModelState): Plain {
       if (range > 0) out.W1[i * h + j] = p.W1[i * h + j]! / range;
       else {
         b1[j]! -= b2 * p.W1[i * h + j]!;
+        if (bMag) bMag[j]! -= b2 * p.W1[i * h + j]! * Math.exp(p.r_mag![j]!);
         out.W1[i * h + j] = 0;
       }
       out.W2[j * n + i] = p.W2[j * n + i]! * range;
@@ -73,6 +82,7 @@ export function foldedWeights(state: ModelState): Plain {
     out.b2[i] = offset + range * b2;
   }
   out.b1.set(b1);
+  if (bMag) out.b_mag!.set(bMag);
   return out;
 }
 
@@ -105,9 +115,11 @@ function saelensFolder(state: ModelState, w: Plain, dtype: ExportDtype, options:
   const tensors = [
     tensor('W_enc', [w.n, w.h], w.W1, dtype),
     tensor('W_dec', [w.h, w.n], w.W2, dtype),
-    tensor('b_enc', [w.h], w.b1, dtype),
+    // GatedSAE has no b_enc: its gate path's bias is b_gate (sae_lens/saes/gated_sae.py)
+    tensor(architecture === 'gated' ? 'b_gate' : 'b_enc', [w.h], w.b1, dtype),
     tensor('b_dec', [w.n], w.b2, dtype),
     ...(w.theta ? [tensor('threshold', [w.h], w.theta, dtype)] : []),
+    ...(w.r_mag && w.b_mag ? [tensor('r_mag', [w.h], w.r_mag, dtype), tensor('b_mag', [w.h], w.b_mag, dtype)] : []),
   ];
   const source = state.source;
   // SAEConfig.to_dict (sae_lens/saes/sae.py): the dataclass fields, metadata, architecture; TopKSAEConfig adds k and rescale_acts_by_decoder_norm
@@ -131,10 +143,14 @@ function saelensFolder(state: ModelState, w: Plain, dtype: ExportDtype, options:
     ...(architecture === 'topk' ? { k: state.config.k, rescale_acts_by_decoder_norm: false } : {}),
     architecture,
   };
-  return new Map([
+  const files = new Map([
     ['cfg.json', json(cfg)],
     ['sae_weights.safetensors', writeSafetensors(tensors, { format: 'pt' })],
   ]);
+  // an imported model's log10 feature density back where SAELens' trainer writes it (save_checkpoint:
+  // save_file({"sparsity": …}), float32), so the folder reimports with it
+  if (state.logFeatureDensity) files.set('sparsity.safetensors', writeSafetensors([tensor('sparsity', [w.h], state.logFeatureDensity, 'f32')], { format: 'pt' }));
+  return files;
 }
 
 function sparsifyFolder(state: ModelState, w: Plain, dtype: ExportDtype): Map<string, Uint8Array> {

@@ -64,10 +64,29 @@ export function readJsonObject(files: SaeFiles, name: string, why: string): { na
   return { name: file.name, json: json as Record<string, unknown> };
 }
 
+/**
+ * The files' bytes the importer may write into (importSaeState's `filesOwned`: bytes it read
+ * itself, which nobody else holds), so a float32 tensor's values are used where they lie, not
+ * copied (a large SAE's weights held once, not twice).
+ */
+const OWNED_BYTES = new WeakSet<Uint8Array>();
+const OWNED_TENSORS = new WeakSet<Tensor>();
+
+export function markOwned(files: Iterable<Uint8Array>): void {
+  for (const bytes of files) OWNED_BYTES.add(bytes);
+}
+
+/** Whether a tensor's bytes lie in a file the importer owns (floatValues may then keep a view of them). */
+export function isOwnedTensor(tensor: Tensor): boolean {
+  return OWNED_TENSORS.has(tensor);
+}
+
 /** A tensor file of the folder, any format src/formats/ reads (told apart by content). */
 export function readTensors(files: SaeFiles, name: string, why: string): TensorFile & { name: string } {
   const file = requireFile(files, name, why);
-  return { ...readTensorFile(file.bytes, file.name), name: file.name };
+  const read = readTensorFile(file.bytes, file.name);
+  if (OWNED_BYTES.has(file.bytes)) for (const tensor of read.tensors.values()) OWNED_TENSORS.add(tensor);
+  return { ...read, name: file.name };
 }
 
 /** Reads fields of a JSON config, each error naming the file and the field. */

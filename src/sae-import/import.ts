@@ -6,16 +6,30 @@
 import { ConfigError, TensorFileError } from '../errors.js';
 import type { ModelState } from '../model/model-file.js';
 import { checkInflatedSize, filesFromArchive, isFolderArchive } from './archive.js';
-import { saeFiles, type SaeFiles } from './files.js';
+import { markOwned, saeFiles, type SaeFiles } from './files.js';
 import { tensorFileFormat } from '../formats/tensor-file.js';
 import { isZip } from '../formats/zip.js';
 import type { SaeFormat } from './format.js';
 import { detectFormat, isSaeFormatName, SAE_FORMAT_NAMES, SAE_FORMATS } from './registry.js';
 import { toModelState } from './sae.js';
+import { convertWeightDtype } from '../model/convert-dtype.js';
+import { WEIGHT_DTYPES, type WeightDtype } from '../model/weight-dtype.js';
 
 export interface ImportOptions {
   /** The format; found from the files when not given. */
   format?: string;
+  /**
+   * The weight matrices' dtype in the model (src/model/convert-dtype.ts): f32 (the default), bf16
+   * (exact for a bf16 source: its values widened to f32 and narrowed back), int8 (one scale per unit).
+   */
+  dtype?: string;
+  /**
+   * The files' bytes are the importer's to write into (read by it, held by no one else: a folder
+   * read from disk, a zip just inflated): float32 weights are then folded where they lie instead
+   * of copied, so a large SAE's weights are in memory once. Off by default (a caller's map is left
+   * as it was).
+   */
+  filesOwned?: boolean;
 }
 
 /** The model state of the SAE in `files`. */
@@ -28,12 +42,27 @@ export function importSaeState(files: SaeFiles | Record<string, Uint8Array>, opt
   } else {
     format = detectFormat(map);
   }
+  if (options.dtype !== undefined && !(WEIGHT_DTYPES as readonly string[]).includes(options.dtype)) {
+    throw new ConfigError('dtype', `must be one of ${WEIGHT_DTYPES.join(', ')}, got ${JSON.stringify(options.dtype)}`);
+  }
+  if (options.filesOwned === true) markOwned(map.values());
   const sae = format.read(map);
   try {
-    return { state: toModelState(sae), format: format.name };
+    const state = toModelState(sae);
+    return { state: options.dtype === undefined ? state : narrowed(state, options.dtype as WeightDtype), format: format.name };
   } catch (error) {
     // a config edge-sae refuses (k above h) after the format's own checks: named as the model's field
     if (error instanceof ConfigError) throw new TensorFileError(error.field, error.reason, format.name);
+    throw error;
+  }
+}
+
+/** The state with its weights in `dtype`; a weight bf16 cannot hold (above its range) refused as the dtype's fault. */
+function narrowed(state: ModelState, dtype: WeightDtype): ModelState {
+  try {
+    return convertWeightDtype(state, dtype);
+  } catch (error) {
+    if (error instanceof RangeError) throw new ConfigError('dtype', `cannot be ${dtype}: ${error.message}`);
     throw error;
   }
 }

@@ -17,7 +17,7 @@ export async function readSaeSource(path: string): Promise<SaeFiles> {
     throw new InputError(`${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
   if (info.isFile()) {
-    const bytes = new Uint8Array(await readFile(path));
+    const bytes = ownBytes(await readFile(path));
     return isFolderArchive(bytes) ? filesFromArchive(bytes, path) : new Map([[basename(path), bytes]]);
   }
   const files = new Map<string, Uint8Array>();
@@ -28,12 +28,17 @@ export async function readSaeSource(path: string): Promise<SaeFiles> {
       if (entry.isDirectory() && depth < 1) await walk(join(dir, entry.name), `${name}/`, depth + 1);
       else if (entry.isFile() && isSaeFileName(entry.name)) {
         if (files.size >= MAX_ARCHIVE_MEMBERS) throw new InputError(`${path}: holds more than ${MAX_ARCHIVE_MEMBERS} files; point --from at the SAE's own folder`);
-        files.set(name, new Uint8Array(await readFile(join(dir, entry.name))));
+        files.set(name, ownBytes(await readFile(join(dir, entry.name))));
       }
     }
   };
   await walk(path, '', 0);
   return files;
+}
+
+/** A file's bytes without copying them when readFile gave the Buffer its own memory (large files), else a copy out of Node's shared pool. */
+function ownBytes(buffer: Buffer): Uint8Array {
+  return buffer.byteOffset === 0 && buffer.buffer.byteLength === buffer.length ? new Uint8Array(buffer.buffer, 0, buffer.length) : new Uint8Array(buffer);
 }
 
 /** The files an SAE folder's formats read (others, such as a README or a training log, are skipped). */

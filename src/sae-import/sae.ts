@@ -11,11 +11,12 @@ import { TensorFileError } from '../errors.js';
 import { toFloat32 } from '../formats/convert.js';
 import { describeTensor, FLOAT_DTYPES, type Tensor } from '../formats/tensor.js';
 import { DEFAULT_TRAINING_OPTIONS, resolveModelConfig } from '../model/config.js';
+import { isOwnedTensor } from './files.js';
 import type { ModelState } from '../model/model-file.js';
 import type { RowNormalization } from '../model/normalization.js';
 import type { SourceMetadata } from '../model/source-metadata.js';
 
-export type ImportedArchitecture = 'relu' | 'topk' | 'jumprelu';
+export type ImportedArchitecture = 'relu' | 'topk' | 'jumprelu' | 'gated';
 
 export interface ImportedSae {
   readonly architecture: ImportedArchitecture;
@@ -23,21 +24,47 @@ export interface ImportedSae {
   readonly k?: number;
   readonly inputSize: number;
   readonly hiddenSize: number;
-  /** W1 [n×h], b1 [h], W2 [h×n], b2 [n], and jumprelu's theta [h]: float32, folds applied. */
-  readonly parameters: { W1: Float32Array; b1: Float32Array; W2: Float32Array; b2: Float32Array; theta?: Float32Array };
+  /**
+   * W1 [n×h], b1 [h], W2 [h×n], b2 [n], jumprelu's theta [h], gated's r_mag and b_mag [h] (its b1
+   * is b_gate): float32, folds applied.
+   */
+  readonly parameters: { W1: Float32Array; b1: Float32Array; W2: Float32Array; b2: Float32Array; theta?: Float32Array; r_mag?: Float32Array; b_mag?: Float32Array };
   readonly rowNormalization: RowNormalization | null;
   readonly source: SourceMetadata;
+  /** The source's log10 feature density [h], when it ships one (SAELens' sparsity.safetensors). */
+  readonly logFeatureDensity?: Float32Array;
 }
 
-/** A float tensor's values as float32 (F64 rounds once; docs/FORMATS.md), checked: a float dtype, finite. */
-export function floatValues(tensor: Tensor, file: string): Float32Array {
+/**
+ * A float tensor's values as float32 (F64 rounds once; docs/FORMATS.md), checked: a float dtype,
+ * finite (−∞ let through when `allowNegativeInfinity`: a log10 of 0).
+ */
+export function floatValues(tensor: Tensor, file: string, options: { allowNegativeInfinity?: boolean } = {}): Float32Array {
   if (!FLOAT_DTYPES.has(tensor.dtype)) throw new TensorFileError(tensor.name, `must be a floating-point tensor, got ${describeTensor(tensor)}`, file);
   const values = toFloat32(tensor, file);
   for (let k = 0; k < values.length; k++) {
-    if (!Number.isFinite(values[k]!)) throw new TensorFileError(tensor.name, `holds ${values[k]} at index ${k}; an SAE's weights must be finite`, file);
+    if (!Number.isFinite(values[k]!) && !(options.allowNegativeInfinity && values[k] === -Infinity)) throw new TensorFileError(tensor.name, `holds ${values[k]} at index ${k}; an SAE's weights must be finite`, file);
   }
-  // a copy: the folds write into it, and a view would keep the whole file alive
+  // The folds write into the values: a copy, unless they are already a copy (bf16, f16, f64
+  // widened) or lie in a file the importer owns and no other value handed out shares those bytes
+  // (a torch checkpoint's tensors may share a storage), where the view is used as it is.
+  if (values.buffer !== tensor.bytes.buffer) return values;
+  if (isOwnedTensor(tensor) && claimBytes(values)) return values;
   return values.slice();
+}
+
+/** The byte ranges of owned files already handed out as values, per buffer. */
+const CLAIMED = new WeakMap<ArrayBufferLike, [number, number][]>();
+
+/** Claims a view's bytes for one parameter: false when another claimed value overlaps them. */
+function claimBytes(view: Float32Array): boolean {
+  const begin = view.byteOffset;
+  const end = begin + view.byteLength;
+  const claimed = CLAIMED.get(view.buffer) ?? [];
+  if (claimed.some(([b, e]) => begin < e && b < end)) return false;
+  claimed.push([begin, end]);
+  CLAIMED.set(view.buffer, claimed);
+  return true;
 }
 
 /**
@@ -57,11 +84,11 @@ export function matrix(tensor: Tensor, file: string, rows: number, cols: number,
 }
 
 /** A vector tensor of `length` values (a scalar broadcast when `scalar` allows it). */
-export function vector(tensor: Tensor, file: string, length: number, sizes: string): Float32Array {
+export function vector(tensor: Tensor, file: string, length: number, sizes: string, options: { allowNegativeInfinity?: boolean } = {}): Float32Array {
   if (tensor.shape.length !== 1 || tensor.shape[0] !== length) {
     throw new TensorFileError(`${tensor.name}.shape`, `must be [${length}] (${sizes}), got ${describeTensor(tensor)}`, file);
   }
-  return floatValues(tensor, file);
+  return floatValues(tensor, file, options);
 }
 
 /** The two sizes of an encoder weight: W_enc [n, h] (`transposed` false) or encoder.weight [h, n]. */
@@ -85,6 +112,7 @@ type Params = ImportedSae['parameters'];
 /**
  * The input is not centred on b_dec before encoding (SAELens apply_b_dec_to_input = false, Gemma
  * Scope, Llama Scope): x·W_enc + b_enc = (x − b_dec)·W_enc + (b_enc + b_dec·W_enc), so b1 takes b_dec·W1.
+ * Gated's magnitude path x·(W_enc ⊙ exp(r_mag)) + b_mag likewise: b_mag takes (b_dec·W1) ⊙ exp(r_mag).
  */
 export function foldUncentredInput(p: Params, n: number, h: number): void {
   const add = new Float64Array(h);
@@ -94,6 +122,7 @@ export function foldUncentredInput(p: Params, n: number, h: number): void {
     for (let j = 0; j < h; j++) add[j]! += b * p.W1[i * h + j]!;
   }
   for (let j = 0; j < h; j++) p.b1[j] = p.b1[j]! + add[j]!;
+  if (p.r_mag && p.b_mag) for (let j = 0; j < h; j++) p.b_mag[j] = p.b_mag[j]! + add[j]! * Math.exp(p.r_mag[j]!);
 }
 
 /**
@@ -114,6 +143,7 @@ export function foldDecoderNorms(p: Params, n: number, h: number): void {
     }
     p.b1[j] = p.b1[j]! * norm;
     if (p.theta) p.theta[j] = p.theta[j]! * norm;
+    if (p.b_mag) p.b_mag[j] = p.b_mag[j]! * norm; // gated: as SAELens' GatedSAE.fold_W_dec_norm (r_mag unchanged)
   }
 }
 
@@ -145,12 +175,12 @@ export function toModelState(sae: ImportedSae): ModelState {
     normalize: 'none',
     ...(sae.k !== undefined ? { k: sae.k } : {}),
   });
-  const { W1, b1, W2, b2, theta } = sae.parameters;
+  const { W1, b1, W2, b2, theta, r_mag, b_mag } = sae.parameters;
   return {
     shape,
     config,
     normalization: { kind: 'none' },
-    parameters: { W1, b1, W2, b2, ...(theta ? { theta } : {}) },
+    parameters: { W1, b1, W2, b2, ...(theta ? { theta } : {}), ...(r_mag && b_mag ? { r_mag, b_mag } : {}) },
     training: { ...DEFAULT_TRAINING_OPTIONS, epochsCompleted: 0 },
     trainedWith: sae.source.library,
     optimizerState: null,
@@ -158,5 +188,6 @@ export function toModelState(sae: ImportedSae): ModelState {
     lossHistory: [],
     ...(sae.rowNormalization ? { rowNormalization: sae.rowNormalization } : {}),
     source: sae.source,
+    ...(sae.logFeatureDensity ? { logFeatureDensity: sae.logFeatureDensity } : {}),
   };
 }

@@ -64,6 +64,18 @@ export function densityBins(frequencies: ArrayLike<number>, bins = 30): DensityB
   return { dead, low, high, counts };
 }
 
+/** SAELens' log10(density + 1e-10) of a unit that never fired: −10. At or below it, a unit is dead. */
+export const DEAD_LOG_DENSITY = -10;
+
+/**
+ * The densities of log10 values as an imported SAE carries them (SAELens' sparsity.safetensors,
+ * model.logFeatureDensity): 10^v, a value at or below DEAD_LOG_DENSITY read as 0 (never fired),
+ * capped at 1 (log10(1 + 1e-10) rounds just above 0).
+ */
+export function frequenciesFromLog10(values: ArrayLike<number>): Float64Array {
+  return Float64Array.from({ length: values.length }, (_, j) => (values[j]! <= DEAD_LOG_DENSITY ? 0 : Math.min(1, 10 ** values[j]!)));
+}
+
 /**
  * Renders the histogram of `frequencies` (one per hidden unit, each in [0, 1]) as an SVG document.
  * Throws a PictureError: about the content for no units or a frequency outside [0, 1], about the

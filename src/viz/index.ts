@@ -4,7 +4,7 @@
  * plus the PNG encoder behind them.
  */
 export { renderLossCurveSvg, type LossCurveOptions } from './loss-curve.js';
-export { densityBins, renderDensityHistogramSvg, type DensityBins, type DensityHistogramOptions } from './density.js';
+export { DEAD_LOG_DENSITY, densityBins, frequenciesFromLog10, renderDensityHistogramSvg, type DensityBins, type DensityHistogramOptions } from './density.js';
 export {
   filterShape,
   filterTiles,

@@ -37,6 +37,42 @@ describe('edge-sae import', () => {
     expect(model.source).toEqual(direct.source);
   });
 
+  it("an imported SAE's own density (SAELens' sparsity.safetensors) drawn by density without --data; a model without one needs --data", async () => {
+    const out = at('sparsity.safetensors');
+    expect((await runMain(['import', '--from', path.join(FIXTURES, 'saelens-standard'), '--out', out, '--quiet'])).code).toBe(0);
+    const r = await runMain(['density', '--model', out, '--out', at('sparsity.svg'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ units: 16, rows: null, deadUnits: 2 });
+    expect(readFileSync(at('sparsity.svg'), 'utf8')).toMatch(/Feature density \(as sae_lens measured it\): 16 units, 2 dead/);
+    const none = at('no-sparsity.safetensors');
+    expect((await runMain(['import', '--from', path.join(FIXTURES, 'saelens-gated'), '--out', none, '--quiet'])).code).toBe(0);
+    const refused = await runMain(['density', '--model', none, '--out', at('none.svg')]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--data is needed: .*carries no feature density/);
+    expect(existsSync(at('none.svg'))).toBe(false);
+  });
+
+  it('--dtype bf16 and int8 write a narrower binary model (a bf16 source kept exactly); a JSON --out for them is exit 2', async () => {
+    const folder = path.join(FIXTURES, 'sparsify-topk-bf16');
+    const f32 = at('dt-f32.safetensors');
+    expect((await runMain(['import', '--from', folder, '--out', f32, '--quiet'])).code).toBe(0);
+    for (const dtype of ['bf16', 'int8'] as const) {
+      const out = at(`dt-${dtype}.safetensors`);
+      const r = await runMain(['import', '--from', folder, '--out', out, '--dtype', dtype, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ out, dtype });
+      const model = await loadModel(new Uint8Array(readFileSync(out)));
+      expect(model.weightDtype).toBe(dtype);
+      expect(readFileSync(out).length).toBeLessThan(readFileSync(f32).length);
+      if (dtype === 'bf16') expect(model.encode(rows).data).toEqual((await importSae(folder, { dtype: 'bf16' })).encode(rows).data);
+    }
+    const json = await runMain(['import', '--from', folder, '--out', at('dt.json'), '--dtype', 'bf16']);
+    expect(json.code).toBe(2);
+    expect(json.stderr).toMatch(/--out .*dt\.json: a bf16 model is written as a binary model file/);
+    expect(existsSync(at('dt.json'))).toBe(false);
+    expect((await runMain(['import', '--from', folder, '--out', at('dt2.safetensors'), '--dtype', 'f16'])).code).toBe(2);
+  });
+
   it('a single OpenAI .pt file, and --format given', async () => {
     const r = await runMain(['import', '--from', path.join(FIXTURES, 'openai-relu', 'ae-layer-6.pt'), '--format', 'openai', '--out', at('o.json'), '--quiet']);
     expect(r.code, r.stderr).toBe(0);

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { renderArchitectureList, renderArchitectures } from '../../scripts/docs/architectures.js';
 import { renderSaeFormatList, renderSaeFormats } from '../../scripts/docs/sae-formats.js';
 import { renderEncodeLoad, type LoadResults } from '../../bench/encode-load-table.js';
+import { renderShards, type ShardsResults } from '../../bench/e2e-shards-table.js';
 import { renderEncodeModel, type SuiteResults } from '../../bench/encode-model-table.js';
 import { renderThreads, type ThreadsResults } from '../../bench/threads-table.js';
 import { measureBundle } from '../../scripts/docs/bundle.js';
@@ -89,6 +90,11 @@ describe('generated docs', () => {
   it('should give docs/BACKENDS.md the threads table of bench/threads.json', () => {
     const results = JSON.parse(readFileSync(resolve(ROOT, 'bench/threads.json'), 'utf8')) as ThreadsResults;
     expect(readRegion(resolve(ROOT, REGION_FILES.threads), 'threads'), STALE).toBe(renderThreads(results));
+  });
+
+  it('should give docs/ENCODING.md the sharded encoder table of bench/e2e-shards.json', () => {
+    const results = JSON.parse(readFileSync(resolve(ROOT, 'bench/e2e-shards.json'), 'utf8')) as ShardsResults;
+    expect(readRegion(resolve(ROOT, REGION_FILES.e2eShards), 'e2e-shards'), STALE).toBe(renderShards(results));
   });
 
   it('should give docs/BENCHMARKS.md the encode load table of bench/encode-load.json', () => {

@@ -21,6 +21,7 @@ import { EncodingSession } from '../../src/model/encoding-session.js';
 import { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
 import { mulberry32, randomRows } from '../helpers/random.js';
 import { referenceBackend } from '../helpers/reference-backend.js';
+import { gatedForward } from '../../src/reference/gated-reference.js';
 
 const N = 24;
 const H = 40;
@@ -195,5 +196,65 @@ describe('encode through the encode-only session', () => {
     const after = m.encode(rows).data;
     expect(after).not.toEqual(before);
     expect(after).toEqual(SparseAutoencoder.fromBytes(m.toBinaryFile(), as).encode(rows).data);
+  });
+});
+
+describe('gated (inference only: imported models) through the encode-only session', () => {
+  /** A gated model of given tensors, as an importer makes one (b1 is b_gate), its gates both open and shut. */
+  function gatedModel(backend: KernelBackend): SparseAutoencoder {
+    const rng = mulberry32(23);
+    const given = (count: number, scale: number, shift = 0) => Float32Array.from({ length: count }, () => Math.fround((rng() - 0.5) * scale + shift));
+    return SparseAutoencoder.fromParameters(
+      { architecture: 'gated', hiddenSize: H },
+      { W1: given(N * H, 0.6), b1: given(H, 2), W2: given(H * N, 0.6), b2: given(N, 1, 0.5), r_mag: given(H, 1), b_mag: given(H, 2) },
+      backend,
+    );
+  }
+
+  it('should run the encode-only session and give the float64 reference\'s codes of the stored weights (f32, bf16), one row and many; int8 near them', () => {
+    const original = EncodingSession.prototype.encodeScaled;
+    let calls = 0;
+    EncodingSession.prototype.encodeScaled = function (this: EncodingSession, x, n) {
+      calls++;
+      return original.call(this, x, n);
+    };
+    try {
+      const f32 = gatedModel(as);
+      expect(EncodingSession.fromState(f32.toState(), as)).not.toBeNull();
+      for (const dtype of ['f32', 'bf16', 'int8'] as const) {
+        const m = dtype === 'f32' ? f32 : f32.withWeightDtype(dtype);
+        const before = calls;
+        const many = m.encode(rows).data;
+        expect(calls, dtype).toBe(before + 1);
+        // the reference reads the model's own (widened) weights: W_enc as stored
+        const expected = gatedForward(m.getParameters(), Float64Array.from(rows.flat()), rows.length, { inputSize: N, hiddenSize: H }).hidden;
+        const active = expected.filter((v) => v > 0).length;
+        expect(active).toBeGreaterThan(rows.length);
+        expect(active).toBeLessThan(rows.length * H / 1.5);
+        if (dtype === 'int8') {
+          // int8 quantises the input rows too: most active units agree, the codes near f32's
+          let same = 0;
+          for (let k = 0; k < many.length; k++) if (expected[k]! > 0 && many[k]! > 0) same++;
+          expect(same / active).toBeGreaterThan(0.95);
+          continue;
+        }
+        expect(worst(many, Float32Array.from(expected)), dtype).toBeLessThan(1e-5);
+        for (const i of [0, 7, rows.length - 1]) expect(m.encode([rows[i]!]).data, `${dtype} row ${i}`).toEqual(many.subarray(i * H, (i + 1) * H));
+        expect(worst(many, gatedModel(tfjs).withWeightDtype(dtype).encode(rows).data), `${dtype} against tfjs`).toBeLessThan(1e-4);
+      }
+    } finally {
+      EncodingSession.prototype.encodeScaled = original;
+    }
+  });
+
+  it('should give the model\'s codes bit for bit from a gated file\'s encoder prefix (f32, bf16, int8)', () => {
+    for (const dtype of ['f32', 'bf16', 'int8'] as const) {
+      const m = dtype === 'f32' ? gatedModel(as) : gatedModel(as).withWeightDtype(dtype);
+      const bytes = m.toBinaryFile();
+      const session = EncodingSession.fromBytes(bytes.subarray(0, encoderBytes(bytes)), as, 'gated.safetensors');
+      expect(session.weightDtype).toBe(dtype);
+      expect(session.encode(rows).data, dtype).toEqual(m.encode(rows).data);
+      session.dispose();
+    }
   });
 });

@@ -98,6 +98,40 @@ describe('exportSae', () => {
     expect(() => exportSae(model, 'sparsify')).toThrow(/jumprelu.*saelens/);
   });
 
+  it('gated (imported from SAELens and from dictionary_learning, and with a fitted scaling) → SAELens folder → import: the same codes', async () => {
+    for (const folder of ['saelens-gated-uncentred', 'dictionary-learning-gated']) {
+      const model = await importSae(join(import.meta.dirname, '..', 'fixtures', 'sae', folder));
+      const files = exportSae(model, 'saelens');
+      const cfg = JSON.parse(new TextDecoder().decode(files.get('cfg.json')!));
+      expect(cfg.architecture).toBe('gated');
+      for (const field of SAELENS_FIELDS) expect(cfg).toHaveProperty(field);
+      const back = importSaeState(files);
+      expect(back.state.config.architecture).toBe('gated');
+      const { backend } = await loadNodeBackend('auto');
+      const x = rows(14, 64).map((r) => [...r, 0.75, -1.25]);
+      const { worst, activeMismatches } = compareRows(SparseAutoencoder.fromState(back.state, backend).encode(x).data, Float64Array.from(model.encode(x).data), 64, 16);
+      expect(activeMismatches, folder).toBe(0);
+      expect(worst, folder).toBeLessThan(1e-5);
+    }
+    // a per-feature scaling (one constant feature: range 0) folded into W_enc, b_gate and b_mag
+    const { backend } = await loadNodeBackend('auto');
+    const rng = mulberry32(21);
+    const given = (count: number) => Float32Array.from({ length: count }, () => Math.fround(rng() - 0.5));
+    const model = SparseAutoencoder.fromParameters(
+      { architecture: 'gated', hiddenSize: 12 },
+      { W1: given(N * 12), b1: given(12), W2: given(12 * N), b2: given(N), r_mag: given(12), b_mag: given(12) },
+      backend,
+      { normalization: { kind: 'standardize', mean: given(N), std: Float32Array.from([0.5, 2, 0, 1.5, 1, 0.8]) } },
+    );
+    const back = await importSae(exportSae(model, 'saelens'));
+    const x = rows(15, 64);
+    const expected = Float64Array.from(model.encode(x).data);
+    const { worst, activeMismatches } = compareRows(back.encode(x).data, expected, 64, 12);
+    expect(activeMismatches).toBe(0);
+    expect(worst).toBeLessThan(1e-5);
+    expect(expected.filter((v) => v > 0).length).toBeGreaterThan(64);
+  });
+
   it('sigmoid is refused, naming ONNX; unknown formats and dtypes are refused', async () => {
     const model = await createModel(N, { hiddenSize: 4 }, { seed: 1 });
     model.fit(rows(1, 16).map((r) => r.map((v) => Math.min(1, Math.abs(v) / 3))), { epochs: 1 });

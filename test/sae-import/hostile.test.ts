@@ -38,9 +38,11 @@ describe('importSae refuses hostile files, naming the file and the field', () =>
     await expect(importSae(zipOf(new Map([['W_enc.npy', new Uint8Array(40 << 20)]])))).rejects.toThrow(/refused before inflating/);
   });
 
-  it('gated SAEs, until the gated architecture lands', () => {
-    expect(refusal(() => importSaeState(folderFiles('saelens-gated'))).message).toMatch(/cfg\.json: architecture: .*gated/);
-    expect(refusal(() => importSaeState(folderFiles('dictionary-learning-gated'))).message).toMatch(/config\.json: trainer\.dict_class: .*GatedAutoEncoder/);
+  it('gated SAEs import (their codes: import.test.ts); a gated folder missing a gated tensor is refused, naming it', () => {
+    expect(importSaeState(folderFiles('saelens-gated')).state.config.architecture).toBe('gated');
+    expect(importSaeState(folderFiles('dictionary-learning-gated')).state.config.architecture).toBe('gated');
+    // SAELens' gated SAE has no b_enc: a standard folder relabelled gated lacks b_gate
+    expect(refusal(() => importSaeState(withJson(folderFiles('saelens-standard'), 'cfg.json', (c) => (c.architecture = 'gated')))).message).toMatch(/sae_weights\.safetensors.*b_gate/);
   });
 
   it('transcoders and sparsify skip connections, naming the field', () => {

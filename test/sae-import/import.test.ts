@@ -27,6 +27,8 @@ const CASES: [folder: string, architecture: string, reference: (x: Float64Array)
   ['saelens-standard-f64-constant-norm', 'relu', (x) => lib.saelens('saelens-standard-f64-constant-norm', x, ROWS)],
   ['saelens-topk-rescale-uncentred', 'topk', (x) => lib.saelens('saelens-topk-rescale-uncentred', x, ROWS)],
   ['saelens-jumprelu-bf16-layer-norm', 'jumprelu', (x) => lib.saelens('saelens-jumprelu-bf16-layer-norm', x, ROWS)],
+  ['saelens-gated', 'gated', (x) => lib.saelens('saelens-gated', x, ROWS)],
+  ['saelens-gated-uncentred', 'gated', (x) => lib.saelens('saelens-gated-uncentred', x, ROWS)],
   ['saelens-5-topk-f16', 'topk', (x) => lib.saelens('saelens-5-topk-f16', x, ROWS)],
   ['sparsify-topk-bf16', 'topk', (x) => lib.sparsify('sparsify-topk-bf16', x, ROWS)],
   ['gemma-scope', 'jumprelu', (x) => lib.gemmaScope('gemma-scope', 'params.npz', x, ROWS)],
@@ -37,6 +39,7 @@ const CASES: [folder: string, architecture: string, reference: (x: Float64Array)
   ['dictionary-learning-topk', 'topk', (x) => lib.dictionaryLearning('dictionary-learning-topk', x, ROWS)],
   ['dictionary-learning-batchtopk', 'jumprelu', (x) => lib.dictionaryLearning('dictionary-learning-batchtopk', x, ROWS)],
   ['dictionary-learning-matryoshka', 'jumprelu', (x) => lib.dictionaryLearning('dictionary-learning-matryoshka', x, ROWS)],
+  ['dictionary-learning-gated', 'gated', (x) => lib.dictionaryLearning('dictionary-learning-gated', x, ROWS)],
   ['openai-topk-v5', 'topk', (x) => lib.openai('openai-topk-v5', x, ROWS)],
   ['openai-relu', 'relu', (x) => lib.openai('openai-relu', x, ROWS)],
 ];

@@ -48,6 +48,19 @@ function topk(z: Float64Array, rows: number, h: number, k: number): Float64Array
 /** relu(z)·(z > θ) (SAELens' JumpReLUSAE.encode, Gemma Scope). */
 const jump = (z: Float64Array, h: number, theta: (j: number) => number) => z.map((v, k) => (v > theta(k % h) ? Math.max(v, 0) : 0));
 
+/**
+ * Gated codes of sae_in, as sae_lens/saes/gated_sae.py GatedSAE.encode writes them:
+ * (sae_in @ W_enc + b_gate > 0) · relu(sae_in @ (W_enc · exp(r_mag)) + b_mag) — the magnitude
+ * path's own product with the scaled matrix, as SAELens forms it (edge-sae forms one product and
+ * scales it; equal in exact arithmetic).
+ */
+function gatedCodes(sae_in: Float64Array, rows: number, n: number, w: Float64Array, h: number, transposed: boolean, bGate: Float64Array, rMag: Float64Array, bMag: Float64Array): Float64Array {
+  const gate = linear(sae_in, rows, n, w, h, transposed, bGate);
+  const scaled = w.map((v, k) => v * Math.exp(rMag[transposed ? Math.floor(k / n) : k % h]!));
+  const magnitude = linear(sae_in, rows, n, scaled, h, transposed, bMag);
+  return magnitude.map((v, k) => (gate[k]! > 0 ? Math.max(v, 0) : 0));
+}
+
 /** Per-row normalisations with each row's (shift, scale) for undoing them. */
 export function layerNorm(x: Float64Array, rows: number, n: number): { x: Float64Array; stats: [number, number][] } {
   // sae_lens/saes/sae.py run_time_activation_ln_in; sparse_autoencoder/model.py LN: (x − μ)/(std + 1e-5), std unbiased
@@ -82,7 +95,7 @@ export interface Reference {
   h: number;
 }
 
-/** SAELens ≥ 6 (and < 6 through handle_pre_6_0_config): sae_lens/saes/sae.py process_sae_in; standard_sae.py, topk_sae.py, jumprelu_sae.py encode and decode. */
+/** SAELens ≥ 6 (and < 6 through handle_pre_6_0_config): sae_lens/saes/sae.py process_sae_in; standard_sae.py, topk_sae.py, jumprelu_sae.py, gated_sae.py encode and decode. */
 export function saelens(folder: string, x: Float64Array, rows: number): Reference {
   const raw = fixtureJson(folder, 'cfg.json');
   const pre6 = !raw.metadata?.sae_lens_version;
@@ -95,6 +108,12 @@ export function saelens(folder: string, x: Float64Array, rows: number): Referenc
   const b_dec = get(f, 'b_dec').v;
   const norm = cfg.normalize_activations === 'layer_norm' ? layerNorm(x, rows, n) : cfg.normalize_activations === 'constant_norm_rescale' ? constantNorm(x, rows, n) : { x, stats: null };
   const sae_in = cfg.apply_b_dec_to_input ? minus(norm.x, rows, n, b_dec) : norm.x;
+  if (cfg.architecture === 'gated') {
+    const codes = gatedCodes(sae_in, rows, n, W_enc.v, h, false, get(f, 'b_gate').v, get(f, 'r_mag').v, get(f, 'b_mag').v);
+    const out = linear(codes, rows, h, W_dec, n, false, b_dec); // GatedSAE.decode: feature_acts @ W_dec + b_dec
+    if (norm.stats) for (let r = 0; r < rows; r++) for (let i = 0; i < n; i++) out[r * n + i] = out[r * n + i]! * norm.stats[r]![1] + norm.stats[r]![0];
+    return { codes, reconstruction: out, h };
+  }
   let pre = linear(sae_in, rows, n, W_enc.v, h, false, get(f, 'b_enc').v);
   const decNorm = Float64Array.from({ length: h }, (_, j) => Math.sqrt(W_dec.subarray(j * n, (j + 1) * n).reduce((a, b) => a + b * b, 0)));
   let codes: Float64Array;
@@ -148,7 +167,7 @@ export function llamaScope(folder: string, x: Float64Array, rows: number): Refer
   return { codes, reconstruction: linear(codes, rows, h, W_dec, n, true, get(f, 'decoder.bias').v.map((v) => v / s)), h };
 }
 
-/** dictionary_learning: dictionary.py (AutoEncoder with from_pretrained's normalize_decoder, JumpReluAutoEncoder), trainers/top_k.py, batch_top_k.py, matryoshka_batch_top_k.py encode. */
+/** dictionary_learning: dictionary.py (AutoEncoder with from_pretrained's normalize_decoder, JumpReluAutoEncoder, GatedAutoEncoder), trainers/top_k.py, batch_top_k.py, matryoshka_batch_top_k.py encode. */
 export function dictionaryLearning(folder: string, x: Float64Array, rows: number): Reference {
   const cls = fixtureJson(folder, 'config.json').trainer.dict_class as string;
   const f = fixtureFile(folder, 'ae.pt');
@@ -166,6 +185,17 @@ export function dictionaryLearning(folder: string, x: Float64Array, rows: number
   }
   const enc = get(f, 'encoder.weight');
   const [h, n] = enc.shape as [number, number];
+  if (cls === 'GatedAutoEncoder') {
+    // dictionary.py GatedAutoEncoder.encode: x_enc = encoder(x − decoder_bias) (no bias); pi_gate = x_enc + gate_bias;
+    // pi_mag = r_mag.exp()·x_enc + mag_bias; f = (pi_gate > 0)·relu(pi_mag); decode: decoder(f) + decoder_bias
+    const b = get(f, 'decoder_bias').v;
+    const x_enc = linear(minus(x, rows, n, b), rows, n, enc.v, h, true, null);
+    const rMag = get(f, 'r_mag').v;
+    const gateBias = get(f, 'gate_bias').v;
+    const magBias = get(f, 'mag_bias').v;
+    const codes = x_enc.map((v, k) => (v + gateBias[k % h]! > 0 ? Math.max(Math.exp(rMag[k % h]!) * v + magBias[k % h]!, 0) : 0));
+    return { codes, reconstruction: linear(codes, rows, h, get(f, 'decoder.weight').v, n, true, b), h };
+  }
   if (cls === 'AutoEncoder') {
     const dec = get(f, 'decoder.weight').v; // [n × h]
     const norms = Float64Array.from({ length: h }, (_, j) => Math.sqrt(Array.from({ length: n }, (_, i) => dec[i * h + j]! ** 2).reduce((a, b) => a + b, 0)));

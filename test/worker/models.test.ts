@@ -233,6 +233,7 @@ describe('model lifecycle', () => {
         '/v1/models/{id}/filters.svg',
         '/v1/models/{id}/loss.svg',
         '/v1/models/{id}/reconstruct',
+        '/v1/models/{id}/shards/{k}/restart',
         '/v1/models/{id}/train',
         '/v1/sweeps',
         '/v1/sweeps/{id}',

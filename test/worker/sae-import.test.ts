@@ -13,6 +13,7 @@ import { app } from '../../src/api/app.js';
 import { writeSafetensors } from '../../src/formats/safetensors.js';
 import type { Tensor } from '../../src/formats/tensor.js';
 import { importSaeState } from '../../src/sae-import/import.js';
+import { readModelBytes } from '../../src/model/model-bytes.js';
 import { call, expectProblem, request, trainModel } from './helpers.js';
 
 const N = 4;
@@ -81,6 +82,43 @@ describe('SAEs of other libraries through the API', () => {
     const bf16 = unzipSync(new Uint8Array(await (await call(`/v1/models/${model.id}/export?format=saelens&dtype=bf16`)).arrayBuffer()));
     expect(JSON.parse(new TextDecoder().decode(bf16['cfg.json']))).toMatchObject({ dtype: 'bfloat16' });
     await expectProblem(await call(`/v1/models/${model.id}/export?dtype=bf16`), 422);
+  });
+
+  it("keeps SAELens' sparsity.safetensors and draws it at GET density.svg (cached by ETag); a model without one is 422", async () => {
+    // log10 densities, one dead unit (SAELens' log10(0 + 1e-10) = −10)
+    const log10 = Float32Array.from([-1, -2, -10, -0.5, -3, -1.5]);
+    const files = { ...saelensFolder(), 'sparsity.safetensors': writeSafetensors([{ name: 'sparsity', dtype: 'F32', shape: [H], bytes: new Uint8Array(log10.buffer) }], {}) };
+    const model = (await (await importZip(zip(files))).json()) as { id: string };
+    const res = await call(`/v1/models/${model.id}/density.svg?bins=10`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+    const svg = await res.text();
+    expect(svg).toMatch(/<title id="density-title">Feature density \(as sae_lens measured it\): 6 units, 1 dead/);
+    const again = await call(`/v1/models/${model.id}/density.svg?bins=10`, { headers: { 'if-none-match': res.headers.get('etag')! } });
+    expect(again.status).toBe(304);
+    const without = (await (await importZip(zip(saelensFolder()))).json()) as { id: string };
+    const problem = await expectProblem(await call(`/v1/models/${without.id}/density.svg`), 422);
+    expect(problem.detail).toMatch(/carries no feature density.*POST rows/);
+    // exported back with it
+    const folder = unzipSync(new Uint8Array(await (await call(`/v1/models/${model.id}/export?format=saelens`)).arrayBuffer()));
+    expect(importSaeState(folder).state.logFeatureDensity).toEqual(log10);
+  });
+
+  it('?dtype=bf16 stores the imported SAE with bf16 weights (an SAE and a model file alike); an unknown dtype is 422', async () => {
+    const res = await importZip(zip(saelensFolder()), 'application/zip', '?dtype=bf16');
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    const stored = readModelBytes(new Uint8Array(await (await call(`/v1/models/${id}/export?format=safetensors`)).arrayBuffer()));
+    expect(stored.stored?.dtype).toBe('bf16');
+    const encoded = (await (await call(`/v1/models/${id}/encode`, { json: { inputs: ROWS } })).json()) as { codes: number[][] };
+    expect(encoded.codes).toHaveLength(2);
+    // a model file of edge-sae's own, converted on the way in
+    const f32File = new Uint8Array(await (await call(`/v1/models/${(await (await importZip(zip(saelensFolder()))).json() as { id: string }).id}/export?format=safetensors`)).arrayBuffer());
+    const int8 = await call('/v1/models/import?dtype=int8', { body: f32File, headers: { 'content-type': 'application/octet-stream' } });
+    expect(int8.status).toBe(201);
+    const back = readModelBytes(new Uint8Array(await (await call(`/v1/models/${((await int8.json()) as { id: string }).id}/export?format=safetensors`)).arrayBuffer()));
+    expect(back.stored?.dtype).toBe('int8');
+    await expectProblem(await importZip(zip(saelensFolder()), 'application/zip', '?dtype=f16'), 422);
   });
 
   it('takes the zip as application/octet-stream too, and a format named', async () => {

@@ -6,12 +6,14 @@
  *
  * POST /v1/models/{id}/density.svg is the feature-density histogram on rows sent in the body (as
  * evaluate takes them, at most MAX_ROWS): it needs data and a forward pass, so it is a POST with
- * the encode scope, not cached.
+ * the encode scope, not cached. GET of the same path draws the density an imported SAE carries
+ * (SAELens' sparsity.safetensors, the model file's logFeatureDensity): from the file, cached as the
+ * other pictures; 422 for a model without one.
  */
 import { describeActive } from '../../architectures/registry.js';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { encoderWeightsOf, parseShape, renderDensityHistogramSvg, renderFiltersPng, renderFiltersSvg, renderLossCurveSvg } from '../../viz/index.js';
+import { encoderWeightsOf, frequenciesFromLog10, parseShape, renderDensityHistogramSvg, renderFiltersPng, renderFiltersSvg, renderLossCurveSvg } from '../../viz/index.js';
 import { requireAccess } from '../auth.js';
 import { limitBody } from '../body-limit.js';
 import type { AppEnv } from '../env.js';
@@ -102,6 +104,23 @@ const densityRoute = createRoute({
   },
 });
 
+const storedDensityRoute = createRoute({
+  method: 'get',
+  path: '/{id}/density.svg',
+  summary: "The feature-density histogram an imported SAE carries (SVG)",
+  description:
+    "log10 of each hidden unit's density as the SAE's source measured it (SAELens' sparsity.safetensors, kept at import as the model's logFeatureDensity; −10 is a unit that never fired), drawn as POST of this path draws it from rows. A model without one answers 422 cannot-draw: POST rows instead.",
+  tags: ['inference'],
+  security,
+  middleware: [requireAccess('read')] as const,
+  request: { params: ModelIdParamsSchema, query: DensityQuerySchema },
+  responses: {
+    200: { description: 'An SVG document.', content: { 'image/svg+xml': { schema: z.string() } } },
+    304: { description: 'Not modified (If-None-Match).' },
+    ...errors,
+  },
+});
+
 /** The stored model file of `id`, decoded for drawing; 404 when there is none. */
 async function modelPicture(c: Context<AppEnv>, id: string) {
   const stored = await new ModelService(c.env).modelFile(id);
@@ -178,6 +197,17 @@ export const pictures = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     const model = await modelPicture(c, id);
     const options = filterOptions(query, model.inputSize);
     return respond(c, model.etag, `filters-png-${variantOf(query)}`, 'image/png', () => renderFiltersPng(model, options)) as never;
+  })
+  .openapi(storedDensityRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const { bins } = c.req.valid('query');
+    const stored = await new ModelService(c.env).modelFile(id);
+    const log10 = stored.state.logFeatureDensity;
+    if (!log10) throw cannotDraw(`model ${id} carries no feature density of its own (an SAE imported with SAELens' sparsity.safetensors does); POST rows to this path to draw it from data`);
+    const library = stored.state.source?.library ?? 'its source';
+    return respond(c, stored.etag, `density-${bins ?? ''}`, 'image/svg+xml; charset=utf-8', () =>
+      renderDensityHistogramSvg(frequenciesFromLog10(log10), { title: `Feature density (as ${library} measured it)`, ...(bins === undefined ? {} : { bins }) }),
+    ) as never;
   })
   .openapi(densityRoute, async (c) => {
     const { id } = c.req.valid('param');

@@ -4,7 +4,7 @@
  */
 import type { BackendName, BackendChoice } from '../../backends/types.js';
 import { toMatrix, type Matrix } from '../../data/index.js';
-import { DataError, ModelOutputError } from '../../errors.js';
+import { DataError, ModelFileError, ModelOutputError } from '../../errors.js';
 import {
   checkTrainable,
   resolveModelConfig,
@@ -16,6 +16,8 @@ import { readModelBytes } from '../../model/model-bytes.js';
 import { tensorFileFormat } from '../../formats/tensor-file.js';
 import { isFolderArchive } from '../../sae-import/archive.js';
 import { filesOfSource, importSaeState } from '../../sae-import/import.js';
+import { convertWeightDtype } from '../../model/convert-dtype.js';
+import type { WeightDtype } from '../../model/weight-dtype.js';
 import { inferenceBytes, toBinaryModelFile } from '../../model/model-file-binary.js';
 import { readModelFile, type ModelState } from '../../model/model-file.js';
 import { SparseAutoencoder, type FitResult } from '../../model/sparse-autoencoder.js';
@@ -38,6 +40,8 @@ import { newId } from '../storage-keys.js';
 import { ApiError } from '../problem.js';
 import { withoutUndefined } from '../../util/defined.js';
 import { carriedOverTraining, configInEffect } from '../../model/options.js';
+import { forgetPlans, rememberUnsharded, shardedModel, warmShards } from '../shards/encode.js';
+import { planShards } from '../shards/plan.js';
 
 /** One cache per isolate; its bounds follow the limits of the latest request. */
 const cache = new ModelCache<SparseAutoencoder>(DEFAULT_LIMITS.modelCacheEntries, DEFAULT_LIMITS.modelCacheBytes);
@@ -102,7 +106,7 @@ export class ModelService {
   readonly limits: Limits;
   readonly store: ModelStore;
 
-  constructor(env: Bindings) {
+  constructor(private readonly env: Bindings) {
     this.limits = readLimits(env);
     this.store = new ModelStore(env.MODELS);
     cache.resize(this.limits.modelCacheEntries, this.limits.modelCacheBytes);
@@ -130,6 +134,7 @@ export class ModelService {
       const file = toBinaryModelFile(state);
       const summary = await this.store.create(id, { name: input.name ?? null, inputSize: cols, hiddenSize: config.hiddenSize }, file);
       owned = cache.set(id, summary.version, model, cacheWeight(cols, config.hiddenSize, inferenceBytes(file), true));
+      this.rememberPlan(id, state);
       return { ...detailOf(summary, state), ...runOf(model.backendName, result) };
     } finally {
       if (!owned) model.dispose();
@@ -165,6 +170,8 @@ export class ModelService {
       const file = toBinaryModelFile(state);
       const summary = await this.store.update(stored, { name: null, inputSize, hiddenSize }, file);
       owned = cache.set(id, summary.version, model, cacheWeight(inputSize, hiddenSize, inferenceBytes(file), true));
+      forgetPlans(id);
+      this.rememberPlan(id, state);
       return { ...detailOf(summary, state), ...runOf(model.backendName, result) };
     } finally {
       if (!owned) model.dispose();
@@ -175,15 +182,18 @@ export class ModelService {
    * Validates a model file, then stores it (in the binary form) under a new id: a parsed JSON
    * file, or the bytes of a file of either form (told apart by content).
    */
-  async importFile(file: unknown, name: string | undefined, format?: string): Promise<ModelDetail> {
+  async importFile(file: unknown, name: string | undefined, format?: string, dtype?: WeightDtype): Promise<ModelDetail> {
     // Checked in full before anything is stored: a bad file throws ModelFileError (422). An SAE of
     // another library (a zip of its folder, a .pt, an .npz; or format named) goes through importSaeState.
-    const state =
+    const read =
       file instanceof Uint8Array
         ? format !== undefined || isSaeUpload(file)
-          ? importSaeState(filesOfSource(file, 'body'), { format }).state
+          ? // the body (and a zip's inflated members) is this request's alone: weights folded where they lie
+            importSaeState(filesOfSource(file, 'body'), { format, ...(dtype !== undefined ? { dtype } : {}), filesOwned: true }).state
           : readModelBytes(file, 'body')
         : readModelFile(file, 'body');
+    // a model file converted as `edge-sae convert` does (an SAE was converted by importSaeState)
+    const state = dtype === undefined ? read : convertImported(read, dtype);
     // Stored as written from the checked state: the binary form, whatever form came in. Its size
     // in bytes is what bounds an import (not the training limits: the model is served, not trained).
     const binary = toBinaryModelFile(state);
@@ -197,6 +207,7 @@ export class ModelService {
       const id = newId();
       const summary = await this.store.create(id, { name: name ?? null, inputSize: model.inputSize, hiddenSize: model.hiddenSize, ...(state.source ? { source: state.source } : {}) }, binary);
       owned = cache.set(id, summary.version, model, cacheWeight(state.shape.inputSize, state.shape.hiddenSize, servedBytes, false));
+      if (!this.rememberPlan(id, state)) await this.warmShards(id);
       return detailOf(summary, state);
     } finally {
       if (!owned) model.dispose();
@@ -220,7 +231,7 @@ export class ModelService {
    * path); otherwise the version comes from R2 metadata, so another isolate's retrain is served
    * stale for at most that window.
    */
-  async withModel<T>(id: string, backendChoice: BackendChoice, use: (model: SparseAutoencoder) => T): Promise<T> {
+  async withModel<T>(id: string, backendChoice: BackendChoice, use: (model: SparseAutoencoder) => T, head?: StoredModel): Promise<T> {
     // An answer that overflowed is refused naming the model (a 422), never sent as null.
     const named = (model: SparseAutoencoder): T => {
       try {
@@ -230,13 +241,31 @@ export class ModelService {
         throw error;
       }
     };
-    return this.withModelUnnamed(id, backendChoice, named);
+    return this.withModelUnnamed(id, backendChoice, named, head);
   }
 
-  private async withModelUnnamed<T>(id: string, backendChoice: BackendChoice, use: (model: SparseAutoencoder) => T): Promise<T> {
-    const fresh = cache.getFresh(id, this.limits.modelCacheRevalidateMs);
-    if (fresh) return use(fresh);
+  /**
+   * Shard plans (src/api/shards): records that a model just stored here is not sharded, so its
+   * next encode reads no storage; false when it is sharded (or may be: a dtype the plan does not weigh).
+   */
+  private rememberPlan(id: string, state: ModelState): boolean {
+    const valueBytes = state.stored ? (state.stored.dtype === 'bf16' ? 2 : 0) : 4;
+    if (valueBytes > 0 && planShards(state.shape.inputSize, state.shape.hiddenSize, valueBytes, state.config.architecture, this.limits.encodeShardBytes) !== null) return false;
+    rememberUnsharded(id, this.limits);
+    return true;
+  }
+
+  /** Loads a sharded model's slices into its shards (at import): a shard that fails loads on its first encode instead. */
+  private async warmShards(id: string): Promise<void> {
     const head = await this.store.head(id);
+    const sharded = head ? await shardedModel(this.env.MODELS, head, this.limits.encodeShardBytes) : null;
+    if (sharded) await warmShards(this.env, this.limits, sharded);
+  }
+
+  private async withModelUnnamed<T>(id: string, backendChoice: BackendChoice, use: (model: SparseAutoencoder) => T, given?: StoredModel): Promise<T> {
+    const fresh = given ? undefined : cache.getFresh(id, this.limits.modelCacheRevalidateMs);
+    if (fresh) return use(fresh);
+    const head = given ?? (await this.store.head(id));
     if (!head) throw modelNotFound(id);
     const { backend } = await loadWorkerBackend(backendChoice);
     const cached = cache.get(id, head.summary.version);
@@ -278,6 +307,7 @@ export class ModelService {
   async delete(id: string): Promise<void> {
     const existed = await this.store.delete(id);
     cache.invalidate(id);
+    forgetPlans(id);
     if (!existed) throw modelNotFound(id);
   }
 
@@ -340,4 +370,14 @@ function detailOf(summary: ModelSummary, state: ModelState): ModelDetail {
 
 function asRecord<T extends object>(value: T): T & Record<string, unknown> {
   return value as T & Record<string, unknown>;
+}
+
+/** An imported model file's weights in `dtype` (as `edge-sae convert`); a weight bf16 cannot hold is a 422 naming it. */
+function convertImported(state: ModelState, dtype: WeightDtype): ModelState {
+  try {
+    return convertWeightDtype(state, dtype);
+  } catch (error) {
+    if (error instanceof RangeError) throw new ModelFileError('dtype', `cannot be ${dtype}: ${error.message}`, 'body');
+    throw error;
+  }
 }

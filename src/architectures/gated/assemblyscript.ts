@@ -35,6 +35,19 @@ function decode(ctx: AsContext, a: number, out: number, rows: number): void {
 }
 
 export const gatedAssemblyScript: AsKernels = {
+  // the encode-only session: e = (x − b_dec)·W_enc by the encode kernels (f32, bf16 or int8 W_enc,
+  // no bias), then gated_codes with b_gate (b1, lent as a parameter) as `encode` runs it
+  encoder: {
+    centred: true,
+    fusedRelu: false,
+    unbiasedProduct: true,
+    activate(ctx, pre, rows) {
+      const scale = ctx.scratch(ctx.h * F32);
+      ctx.f32(scale, ctx.h).set(magnitudeScale(ctx.f32(ctx.params.r_mag!, ctx.h)));
+      ctx.kernels.gated_codes(pre, ctx.params.b1, scale, ctx.params.b_mag!, pre, rows, ctx.h);
+      return pre;
+    },
+  },
   encode,
   forward(ctx, x, rows) {
     const hidden = encode(ctx, x, rows);

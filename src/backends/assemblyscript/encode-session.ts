@@ -2,7 +2,8 @@
  * The encode-only session (issue 27): one instance of the kernel module holding only what the
  * encoder reads — W_enc laid out once, at creation, as the encode kernels read it (f32, bf16 or
  * int8 panels: encoder-kernels.ts), b_enc, b_dec when the architecture centres its input, and
- * the architecture's own encoder parameters (jumprelu's θ) — and per call
+ * the architecture's own encoder parameters (jumprelu's θ; gated's r_mag, b_mag and its b1, the
+ * gate bias, which its activation adds: AsLinearEncoder.unbiasedProduct) — and per call
  *
  *   x (normalised) → x − b_dec (centred architectures) → z = ·W_enc + b_enc (the rows kernel for a
  *   few rows, the GEMM for many; ReLU fused for relu) → the architecture's activation (topk's
@@ -58,7 +59,8 @@ export class AsEncodeSession implements EncoderSession {
       : instantiateKernels(module)) as KernelExports & EncodeKernelExports;
     const W = parts.W1;
     const weights: EncoderWeightValues | StreamedEncoderWeights = 'rows' in W ? W : W.dtype === 'f32' ? { dtype: 'f32', values: W.values } : W.dtype === 'bf16' ? { dtype: 'bf16', bits: W.bits } : { dtype: 'int8', q: W.q, scales: W.scales };
-    this.kernels = EncoderKernels.onInstance(this.exports, weights, parts.b1, n, h);
+    // an unbiased product (gated): the kernels add zeros, and b1 goes to the activation below
+    this.kernels = EncoderKernels.onInstance(this.exports, weights, encoder.unbiasedProduct ? new Float32Array(h) : parts.b1, n, h);
     later = this.kernels.arena;
     this.weightBytes = this.kernels.weightBytes;
     if (encoder.centred && (parts.b2 === null || parts.b2.length !== n)) throw new RangeError(`encode session: the ${parts.architecture.architecture} encoder centres on b_dec [${n}], which was not given`);
@@ -66,7 +68,7 @@ export class AsEncodeSession implements EncoderSession {
     // The architecture's own encoder parameters, persistent beside the weights.
     const arena = this.kernels.arena;
     const params: Record<string, number> = {};
-    for (const [name, values] of Object.entries(parts.extras)) {
+    for (const [name, values] of Object.entries(encoder.unbiasedProduct ? { ...parts.extras, b1: parts.b1 } : parts.extras)) {
       params[name] = arena.allocatePersistent(values.length * F32);
       arena.f32(params[name]!, values.length).set(values);
     }

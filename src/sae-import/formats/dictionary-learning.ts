@@ -15,7 +15,12 @@
  * - BatchTopKSAE, MatryoshkaBatchTopKSAE (trainers/batch_top_k.py, matryoshka_batch_top_k.py): at
  *   inference (use_threshold=True) relu(pre)·(relu(pre) > threshold) with one threshold for every
  *   latent: jumprelu with θ = max(threshold, 0) for all, as SAELens converts them.
- * - GatedAutoEncoder: refused until the gated architecture lands.
+ * - GatedAutoEncoder (dictionary.py): x_enc = encoder(x − decoder_bias) (nn.Linear without bias),
+ *   f = 1[x_enc + gate_bias > 0] · relu(exp(r_mag)·x_enc + mag_bias), decode decoder(f) +
+ *   decoder_bias: SAELens' gated with apply_b_dec_to_input true, so gated with b1 = gate_bias,
+ *   b_mag = mag_bias. Its encode's normalize_decoder defaults to False and from_pretrained
+ *   does not normalise (unlike AutoEncoder's), so the decoder is kept as stored. Its scale_biases
+ *   (the norm_factor, see above) scales decoder_bias, gate_bias and mag_bias: ae.pt already holds them.
  */
 import { TensorFileError } from '../../errors.js';
 import { ConfigReader, findFile, readJsonObject, readTensors, tensorOf, optionalTensor } from '../files.js';
@@ -37,7 +42,6 @@ export const dictionaryLearning = {
     const trainer = top.object('trainer') ?? top.fail('trainer', 'is missing (dictionary_learning writes {"trainer": {...}, "buffer": {...}})');
     const dictClass = trainer.string('dict_class');
     if (!(CLASSES as readonly string[]).includes(dictClass)) trainer.fail('dict_class', `is ${JSON.stringify(dictClass)}; edge-sae imports ${CLASSES.join(', ')}`);
-    if (dictClass === 'GatedAutoEncoder') trainer.fail('dict_class', 'is "GatedAutoEncoder", which edge-sae does not import yet (gated not yet supported by the importer)');
     const checkpoint = readTensors(files, 'ae.pt', 'dictionary_learning saves the state dict there');
     const file = checkpoint.name;
     const inParams = dictClass === 'JumpReluAutoEncoder' || dictClass === 'MatryoshkaBatchTopKSAE'; // W_enc [n, h] parameters, not nn.Linear
@@ -46,7 +50,16 @@ export const dictionaryLearning = {
     checkSize(cfgFile.name, 'trainer.activation_dim', trainer.optionalInteger('activation_dim', 1), n, 'inputs');
     checkSize(cfgFile.name, 'trainer.dict_size', trainer.optionalInteger('dict_size', 1), h, 'latents');
     const sizes = `activation_dim ${n}, dict_size ${h}`;
-    const p: ImportedSae['parameters'] = inParams
+    const p: ImportedSae['parameters'] = dictClass === 'GatedAutoEncoder'
+      ? {
+          W1: matrix(encoder, file, n, h, true, sizes),
+          b1: vector(tensorOf(checkpoint, 'gate_bias'), file, h, sizes),
+          W2: matrix(tensorOf(checkpoint, 'decoder.weight'), file, h, n, true, sizes),
+          b2: vector(tensorOf(checkpoint, 'decoder_bias'), file, n, sizes),
+          r_mag: vector(tensorOf(checkpoint, 'r_mag'), file, h, sizes),
+          b_mag: vector(tensorOf(checkpoint, 'mag_bias'), file, h, sizes),
+        }
+      : inParams
       ? {
           W1: matrix(encoder, file, n, h, false, sizes),
           b1: vector(tensorOf(checkpoint, 'b_enc'), file, h, sizes),
@@ -68,6 +81,8 @@ export const dictionaryLearning = {
     let k: number | undefined;
     if (dictClass === 'AutoEncoder') {
       foldDecoderNorms(p, n, h);
+    } else if (dictClass === 'GatedAutoEncoder') {
+      architecture = 'gated';
     } else if (dictClass === 'JumpReluAutoEncoder') {
       architecture = 'jumprelu';
       p.theta = clampThresholds(vector(tensorOf(checkpoint, 'threshold'), file, h, sizes));
@@ -106,10 +121,11 @@ export const dictionaryLearning = {
     };
   },
   fields: [
-    { source: 'config.json trainer.dict_class', becomes: 'AutoEncoder → relu; AutoEncoderTopK → topk; JumpReluAutoEncoder, BatchTopKSAE, MatryoshkaBatchTopKSAE → jumprelu; GatedAutoEncoder refused' },
+    { source: 'config.json trainer.dict_class', becomes: 'AutoEncoder → relu; AutoEncoderTopK → topk; JumpReluAutoEncoder, BatchTopKSAE, MatryoshkaBatchTopKSAE → jumprelu; GatedAutoEncoder → gated' },
     { source: 'config.json trainer.activation_dim, dict_size', becomes: 'inputSize, hiddenSize (checked against the weights)' },
     { source: 'ae.pt encoder.weight [dict_size, activation_dim], encoder.bias, decoder.weight, bias / b_dec', becomes: 'W1, b1, W2 (transposed), b2' },
     { source: 'ae.pt W_enc, b_enc, W_dec, b_dec (JumpReluAutoEncoder, Matryoshka)', becomes: 'W1, b1, W2, b2 as stored' },
+    { source: 'ae.pt (GatedAutoEncoder) encoder.weight [dict_size, activation_dim], gate_bias, r_mag, mag_bias, decoder.weight, decoder_bias', becomes: 'W1 (transposed), b1, r_mag, b_mag, W2 (transposed), b2; the decoder kept as stored (no normalize_decoder)' },
     { source: 'ae.pt k (AutoEncoderTopK)', becomes: 'config.k' },
     { source: 'ae.pt threshold [dict_size] (JumpReLU) or scalar (BatchTopK, Matryoshka)', becomes: 'theta (a scalar for every unit; < 0 read as 0)' },
     { source: 'AutoEncoder decoder norms (from_pretrained normalize_decoder)', becomes: 'folded: W2 rows to unit norm, W1 and b1 × norm' },

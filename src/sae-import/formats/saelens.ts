@@ -11,6 +11,7 @@ import { ConfigReader, hasFile, readJsonObject, readTensors, tensorOf, optionalT
 import type { SaeFormat } from '../format.js';
 import { checkSize, clampThresholds, foldDecoderNorms, foldUncentredInput, matrix, sizesOf, vector, type ImportedSae } from '../sae.js';
 import type { RowNormalization } from '../../model/normalization.js';
+import { MAX_LOG_DENSITY } from '../../model/model-file.js';
 
 const NORMALIZATIONS = ['none', 'expected_average_only_in', 'constant_norm_rescale', 'layer_norm'] as const;
 
@@ -59,11 +60,10 @@ export const saelens = {
     const cfgFile = readJsonObject(files, 'cfg.json', 'SAELens keeps the SAE\'s config there');
     const { cfg, version, pre6 } = normaliseSaeLensConfig(new ConfigReader(cfgFile.name, cfgFile.json));
     const named = cfg.choice('architecture', KNOWN, 'standard');
-    if (named === 'gated') cfg.fail('architecture', 'is "gated", which edge-sae does not import yet (gated not yet supported by the importer)');
-    if (named !== 'standard' && named !== 'topk' && named !== 'jumprelu') {
+    if (named !== 'standard' && named !== 'topk' && named !== 'jumprelu' && named !== 'gated') {
       cfg.fail('architecture', `is "${named}", a transcoder (its output is another hook's activations, d_out and W_skip), which edge-sae does not import yet`);
     }
-    const architecture = named as 'standard' | 'topk' | 'jumprelu';
+    const architecture = named as 'standard' | 'topk' | 'jumprelu' | 'gated';
     const normalize = cfg.choice('normalize_activations', NORMALIZATIONS, 'none');
     const applyBDec = cfg.boolean('apply_b_dec_to_input', true);
     const rescale = architecture === 'topk' && cfg.boolean('rescale_acts_by_decoder_norm', false);
@@ -83,12 +83,15 @@ export const saelens = {
       const values = vector(scaling, file, h, sizes);
       if (values.some((v) => v !== 1)) throw new TensorFileError(scaling.name, 'scales the codes (finetuning_scaling_factor), which edge-sae does not import yet', file);
     }
+    // gated (sae_lens/saes/gated_sae.py GatedSAE.encode): no b_enc; the gate path's b_gate is b1,
+    // the magnitude path's r_mag and b_mag are gated's own (sae_in − b_dec when apply_b_dec_to_input)
     const p = {
       W1: matrix(W_enc, file, n, h, false, sizes),
-      b1: vector(tensorOf(weights, 'b_enc'), file, h, sizes),
+      b1: vector(tensorOf(weights, architecture === 'gated' ? 'b_gate' : 'b_enc'), file, h, sizes),
       W2: matrix(tensorOf(weights, 'W_dec'), file, h, n, false, sizes),
       b2: vector(tensorOf(weights, 'b_dec'), file, n, sizes),
       ...(architecture === 'jumprelu' ? { theta: clampThresholds(vector(tensorOf(weights, 'threshold'), file, h, sizes)) } : {}),
+      ...(architecture === 'gated' ? { r_mag: vector(tensorOf(weights, 'r_mag'), file, h, sizes), b_mag: vector(tensorOf(weights, 'b_mag'), file, h, sizes) } : {}),
     };
     if (!applyBDec) foldUncentredInput(p, n, h);
     if (rescale) foldDecoderNorms(p, n, h);
@@ -98,6 +101,7 @@ export const saelens = {
     // into the weights when saved, fold_activation_norm_scaling_factor), so neither does edge-sae.
     const rowNormalization: RowNormalization | null = normalize === 'layer_norm' || normalize === 'constant_norm_rescale' ? normalize : null;
     const metadata = cfg.object('metadata') ?? cfg;
+    const logFeatureDensity = hasFile(files, SPARSITY_FILE) ? readLogDensity(files, h, sizes) : undefined;
     return {
       architecture: architecture === 'standard' ? 'relu' : architecture,
       ...(k !== undefined ? { k } : {}),
@@ -105,6 +109,7 @@ export const saelens = {
       hiddenSize: h,
       parameters: p,
       rowNormalization,
+      ...(logFeatureDensity ? { logFeatureDensity } : {}),
       source: {
         format: 'saelens',
         library: 'sae_lens',
@@ -116,18 +121,39 @@ export const saelens = {
     };
   },
   fields: [
-    { source: 'cfg.json architecture standard / topk / jumprelu', becomes: 'architecture relu / topk / jumprelu (gated and transcoders refused, naming the field)' },
+    { source: 'cfg.json architecture standard / topk / jumprelu / gated', becomes: 'architecture relu / topk / jumprelu / gated (transcoders refused, naming the field)' },
     { source: 'cfg.json d_in, d_sae', becomes: 'inputSize, hiddenSize (checked against W_enc)' },
     { source: 'cfg.json k (< 6: activation_fn_kwargs.k with activation_fn_str "topk")', becomes: 'config.k' },
     { source: 'W_enc [d_in, d_sae], b_enc, W_dec [d_sae, d_in], b_dec, threshold', becomes: 'W1, b1, W2, b2, theta (θ < 0 read as 0: relu(z)·H(z − θ) = z·H(z − max(θ, 0)))' },
-    { source: 'cfg.json apply_b_dec_to_input false', becomes: 'b1 + b_dec·W_enc (folded)' },
+    { source: 'gated: b_gate, r_mag, b_mag (no b_enc)', becomes: 'b1, r_mag, b_mag' },
+    { source: 'cfg.json apply_b_dec_to_input false', becomes: 'b1 + b_dec·W_enc (folded; gated: b_mag + (b_dec·W_enc) ⊙ exp(r_mag) too)' },
     { source: 'cfg.json normalize_activations none / expected_average_only_in', becomes: 'nothing (SAELens\' inference SAE applies neither)' },
     { source: 'cfg.json normalize_activations layer_norm / constant_norm_rescale', becomes: 'normalization.perRow (per row at encode, undone by reconstruct)' },
     { source: 'cfg.json rescale_acts_by_decoder_norm (topk)', becomes: 'W1, b1 × ‖W_dec row‖, W2 ÷ it (folded)' },
     { source: 'cfg.json metadata (≥ 6) or top level (< 6): model_name, hook_name, context_size, neuronpedia_id, sae_lens_version', becomes: 'source' },
-    { source: 'sparsity.safetensors', becomes: 'not read yet' },
+    { source: 'sparsity.safetensors sparsity [d_sae] (optional)', becomes: 'logFeatureDensity (log10 density; −∞ read as −10, SAELens\' floor), drawn by the density picture' },
   ],
 } as const satisfies SaeFormat;
+
+/** SAELens' constants.py SPARSITY_FILENAME: the trainer's log10 feature density, beside the weights. */
+const SPARSITY_FILE = 'sparsity.safetensors';
+
+/**
+ * sparsity.safetensors' tensor "sparsity" [d_sae] (sae_lens/training/sae_trainer.py save_checkpoint:
+ * save_file({"sparsity": log10(feature_sparsity + 1e-10)}); pretrained_sae_loaders.py reads
+ * f.get_tensor("sparsity")): kept as the model's logFeatureDensity. A −∞ (log10 of 0 without
+ * SAELens' eps) is read as −10, the value SAELens' own eps gives a unit that never fired; NaN,
+ * +∞ or a value above 0 is refused, naming the file and the tensor.
+ */
+function readLogDensity(files: Parameters<typeof readTensors>[0], h: number, sizes: string): Float32Array {
+  const file = readTensors(files, SPARSITY_FILE, 'SAELens keeps the log10 feature density there');
+  const values = vector(tensorOf(file, 'sparsity'), file.name, h, sizes, { allowNegativeInfinity: true });
+  for (let j = 0; j < h; j++) {
+    if (values[j] === -Infinity) values[j] = -10;
+    else if (!(values[j]! <= MAX_LOG_DENSITY)) throw new TensorFileError(`sparsity[${j}]`, `is ${values[j]}, but a log10 feature density is at most 0`, file.name);
+  }
+  return values;
+}
 
 /** The metadata fields SAELens keeps (LLM_METADATA_KEYS), from `metadata` (≥ 6) or the top level (< 6). */
 export function pick(metadata: ConfigReader, top: ConfigReader): Record<string, string | number> {

@@ -52,6 +52,8 @@ export interface StoredModel {
   etag: string;
   /** How many leading bytes of the body hold everything but Adam's moments; null when unknown (a JSON body). */
   inferenceBytes: number | null;
+  /** Bytes of the whole body. */
+  size: number;
 }
 
 export interface NewModelRecord {
@@ -62,7 +64,7 @@ export interface NewModelRecord {
 }
 
 export class ModelStore {
-  constructor(private readonly bucket: R2Bucket) {}
+  constructor(readonly bucket: R2Bucket) {}
 
   /** Summary and etag of a model, without its body; null when there is none. */
   async head(id: string): Promise<StoredModel | null> {
@@ -209,6 +211,7 @@ function stored(id: string, object: R2Object): StoredModel {
   const prefix = Number(meta.inferenceBytes);
   return {
     etag: object.etag,
+    size: object.size,
     inferenceBytes: meta.inferenceBytes !== undefined && Number.isSafeInteger(prefix) && prefix > 0 ? prefix : null,
     summary: {
       id,

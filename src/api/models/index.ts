@@ -199,7 +199,8 @@ export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     const { matrix, source } = inputsOf(body);
     const selection = body.top !== undefined || body.threshold !== undefined ? { top: body.top, threshold: body.threshold } : null;
     const binary = acceptsBinary(c.req.header('accept'));
-    const answer = await service.withModel(c.req.valid('param').id, 'auto', (model) => {
+    // Encode reads only the encoder (service.withEncoder): a cold one never reads the decoder.
+    const answer = await service.withEncoder(c.req.valid('param').id, (model) => {
       service.checkInputs(matrix, model.inputSize, source);
       if (selection === null) {
         const codes = model.encode(matrix);

@@ -399,7 +399,7 @@ function isSaeUpload(bytes: Uint8Array): boolean {
   return format === 'torch' || format === 'npz' || isFolderArchive(bytes);
 }
 
-function detailOf(summary: ModelSummary, state: ModelState): ModelDetail {
+export function detailOf(summary: ModelSummary, state: ModelState): ModelDetail {
   return {
     ...summary,
     ...(state.source ? { source: state.source } : {}),

@@ -14,7 +14,8 @@ export function widenedModel(small: Uint8Array, h: number, seed = 1): { state: M
   const rng = mulberry32(seed);
   const values = (count: number, scale: number) => Float32Array.from({ length: count }, () => (rng() * 2 - 1) * scale);
   const parameters = { ...base.parameters, W1: values(n * h, 0.5), b1: values(h, 0.1), W2: values(h * n, 0.5) };
-  if (base.parameters.theta) parameters.theta = Float32Array.from({ length: base.parameters.theta.length === 1 ? 1 : h }, () => rng() * 0.1);
+  const theta = (base.parameters as Record<string, Float32Array | undefined>).theta;
+  if (theta) (parameters as Record<string, Float32Array>).theta = Float32Array.from({ length: theta.length === 1 ? 1 : h }, () => rng() * 0.1);
   const state: ModelState = {
     ...base,
     shape: { inputSize: n, hiddenSize: h },

@@ -54,13 +54,30 @@ export async function openEncoder(bucket: R2Bucket, head: StoredModel): Promise<
     weight,
     bytesRead,
     async load(backend) {
-      // One range, whole: the kernels lay it out synchronously, a block of rows at a time.
-      const all = await bytes(weight.begin, weight.end - weight.begin);
+      // One range, streamed into one buffer of its size (arrayBuffer() would gather the chunks and
+      // copy them, twice the bytes at the peak); the kernels then lay it out synchronously.
+      const all = await streamInto(await rangeRead(bucket, key, head.etag, weight.begin, weight.end - weight.begin), weight.end - weight.begin, source);
       const row = rowBytes(state);
       const W1 = streamedEncoderWeight(state, (first, count) => all.subarray(first * row, (first + count) * row), fail);
       return EncodingSession.fromState(state, backend, W1);
     },
   };
+}
+
+/** A ranged body read chunk by chunk into one buffer of its expected length. */
+async function streamInto(object: R2ObjectBody, length: number, source: string): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  const reader = object.body.getReader();
+  let at = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (at + value.length > length) throw new ModelFileError('encoder.weight', `the stored bytes are longer than the ${length} expected`, source);
+    out.set(value, at);
+    at += value.length;
+  }
+  if (at !== length) throw new ModelFileError('encoder.weight', `the stored bytes end after ${at} of the ${length} expected`, source);
+  return out;
 }
 
 /** The small tensors' byte ranges merged into runs (neighbours read together). */

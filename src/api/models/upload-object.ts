@@ -96,7 +96,7 @@ export class ModelUpload extends DurableObject<Bindings> {
 
   /** Checks part n and sends it to R2 as part n + 1 of the multipart upload, replacing an earlier copy. */
   async putPart(n: number, body: ArrayBuffer): Promise<UploadResult<ModelUploadView>> {
-    return this.serially(async () => {
+    return this.guarded(async () => {
       const state = await this.settled();
       if (!state) return refuse(uploadNotFound());
       if (state.status !== 'open') return refuse(alreadyCompleted(state.id));
@@ -163,7 +163,7 @@ export class ModelUpload extends DurableObject<Bindings> {
 
   /** Checks the whole file's metadata and small tensors, then completes the R2 multipart upload: the model appears. */
   async complete(): Promise<UploadResult<ModelDetail>> {
-    return this.serially(async () => {
+    return this.guarded(async () => {
       const loaded = await this.load();
       if (loaded?.status === 'completing') return this.finish(loaded);
       const state = await this.live();
@@ -189,7 +189,7 @@ export class ModelUpload extends DurableObject<Bindings> {
 
   /** Aborts an open upload: R2's multipart upload (its parts) and this state are deleted. */
   async abort(): Promise<UploadResult<null>> {
-    return this.serially(async () => {
+    return this.guarded(async () => {
       const state = await this.settled();
       if (!state) return refuse(uploadNotFound());
       if (state.status === 'completed') return refuse(alreadyCompleted(state.id));
@@ -292,6 +292,21 @@ export class ModelUpload extends DurableObject<Bindings> {
   private async deletePrefix(prefix: string): Promise<void> {
     const keys = [...(await this.ctx.storage.list({ prefix })).keys()];
     for (let at = 0; at < keys.length; at += 128) await this.ctx.storage.delete(keys.slice(at, at + 128));
+  }
+
+  /**
+   * serially() for the operations that answer an UploadResult: a failing store (R2 throwing) is
+   * answered 503 as a refusal, since an exception's class does not cross RPC (the Worker would see a 500).
+   */
+  private guarded<T>(work: () => Promise<UploadResult<T>>): Promise<UploadResult<T>> {
+    return this.serially(async () => {
+      try {
+        return await work();
+      } catch (error) {
+        console.error('edge-sae: a model upload failed on its store', error);
+        return refuse(storageFailed('handling the upload'));
+      }
+    });
   }
 
   private serially<T>(work: () => Promise<T>): Promise<T> {

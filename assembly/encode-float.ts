@@ -19,9 +19,11 @@
  *       micro-kernel). No k-blocking: the half panel (n·32 bytes) stays in L1/L2 across the row tiles.
  * The caller picks by row count (encoder-kernels.ts; the crossover is measured, docs/ENCODING.md).
  *
- * bf16 weights are widened in registers: a v128 of 8 bf16 gives two f32x4 as
- * i32x4.shl(i32x4.extend_{low,high}_i16x8_u(v), 16) (bf16 is the high half of an f32), so the
- * products are exactly those of the widened weights, accumulated in f32.
+ * bf16 weights are widened in registers (bf16 is the high half of an f32): each v128 of 8 bf16 is
+ * stored at load with its columns interleaved, c0 c4 c1 c5 c2 c6 c3 c7, so that one instruction
+ * widens each half: i32x4.shl(v, 16) gives the even u16 lanes, c0..c3, and v & 0xFFFF0000 the odd
+ * ones, c4..c7 (an extend then a shift, two instructions a half, cost a fifth more in the rows
+ * kernel's loop). The products are exactly those of the widened weights, accumulated in f32.
  *
  * Accumulation order over k is sequential in every kernel (k = 0, 1, …), one f32 accumulator per
  * output, then + b and ReLU: the rows kernel and the GEMM give the same bits (madd: see simd.ts).
@@ -50,11 +52,11 @@ function panelStep(dtype: i32): usize {
   return dtype == BF16 ? <usize>(PW * 2) : <usize>(PW * 4);
 }
 
-/** The f32 of bf16 lanes: low four (high = false) or high four of 8 bf16. */
+/** The f32 of 8 interleaved bf16 (see the header): columns 0–3 (high = false) or 4–7. */
 // @ts-ignore: decorator
 @inline
 function widen(v: v128, high: bool): v128 {
-  return i32x4.shl(high ? i32x4.extend_high_i16x8_u(v) : i32x4.extend_low_i16x8_u(v), 16);
+  return high ? v128.and(v, i32x4.splat(<i32>0xffff0000)) : i32x4.shl(v, 16);
 }
 
 /** + b (4 lanes at bias), max(·, 0) when relu, stored at dst. */
@@ -108,11 +110,10 @@ function rowPanel(dtype: i32, x: usize, wp: usize, n: i32, dst: usize, bias: usi
 
 // @ts-ignore: decorator
 @inline
-function encodeRows(dtype: i32, x: usize, w: usize, bias: usize, z: usize, rows: i32, n: i32, h: i32, relu: bool): void {
+function encodeRows(dtype: i32, x: usize, w: usize, bias: usize, z: usize, rows: i32, n: i32, h: i32, relu: bool, p0: i32, p1: i32): void {
   const ldx = <usize>n << 2, ldz = <usize>h << 2;
   const panelBytes = <usize>n * panelStep(dtype);
-  const panels = (h + PW - 1) / PW;
-  for (let p = 0; p < panels; p++) {
+  for (let p = p0; p < p1; p++) {
     const wp = w + <usize>p * panelBytes;
     const j0 = p * PW, cols = min(PW, h - j0);
     const bp = bias + (<usize>j0 << 2);
@@ -203,14 +204,13 @@ function tile1x8(dtype: i32, x: usize, wp: usize, n: i32, dst: usize, bias: usiz
 
 // @ts-ignore: decorator
 @inline
-function encodeGemm(dtype: i32, x: usize, w: usize, bias: usize, z: usize, rows: i32, n: i32, h: i32, relu: bool): void {
+function encodeGemm(dtype: i32, x: usize, w: usize, bias: usize, z: usize, rows: i32, n: i32, h: i32, relu: bool, p0: i32, p1: i32): void {
   const ldx = <usize>n << 2, ldz = <usize>h << 2;
   const step = panelStep(dtype);
   const panelBytes = <usize>n * step;
   const halfOffset = step >> 1;
-  const panels = (h + PW - 1) / PW;
   const rows4 = rows & ~(MR - 1);
-  for (let p = 0; p < panels; p++) {
+  for (let p = p0; p < p1; p++) {
     for (let half = 0; half < 2; half++) {
       const j0 = p * PW + half * 8;
       const cols = min(8, h - j0);
@@ -239,22 +239,51 @@ function encodeGemm(dtype: i32, x: usize, w: usize, bias: usize, z: usize, rows:
   }
 }
 
+/** Panels of 16 columns in h: the exports below run all of them, their `_part` twins panels [p0, p1). */
+// @ts-ignore: decorator
+@inline
+function panelsOf(h: i32): i32 {
+  return (h + PW - 1) / PW;
+}
+
 /** z[rows × h] = x[rows × n] · W + b (ReLU when relu ≠ 0); W f32 in panels, b padded to hp (see the header). */
 export function encode_f32_rows(x: usize, w: usize, bias: usize, z: usize, rows: i32, n: i32, h: i32, relu: i32): void {
-  encodeRows(F32, x, w, bias, z, rows, n, h, relu != 0);
+  encodeRows(F32, x, w, bias, z, rows, n, h, relu != 0, 0, panelsOf(h));
 }
 
 /** As encode_f32_rows, 4-row tiles (many rows). */
 export function encode_f32_gemm(x: usize, w: usize, bias: usize, z: usize, rows: i32, n: i32, h: i32, relu: i32): void {
-  encodeGemm(F32, x, w, bias, z, rows, n, h, relu != 0);
+  encodeGemm(F32, x, w, bias, z, rows, n, h, relu != 0, 0, panelsOf(h));
 }
 
 /** As encode_f32_rows with W bf16 in panels (widened in registers). */
 export function encode_bf16_rows(x: usize, w: usize, bias: usize, z: usize, rows: i32, n: i32, h: i32, relu: i32): void {
-  encodeRows(BF16, x, w, bias, z, rows, n, h, relu != 0);
+  encodeRows(BF16, x, w, bias, z, rows, n, h, relu != 0, 0, panelsOf(h));
 }
 
 /** As encode_f32_gemm with W bf16 in panels. */
 export function encode_bf16_gemm(x: usize, w: usize, bias: usize, z: usize, rows: i32, n: i32, h: i32, relu: i32): void {
-  encodeGemm(BF16, x, w, bias, z, rows, n, h, relu != 0);
+  encodeGemm(BF16, x, w, bias, z, rows, n, h, relu != 0, 0, panelsOf(h));
+}
+
+/*
+ * The `_part` twins compute the columns of panels [p0, p1) only, for the threads
+ * (src/backends/assemblyscript/kernel-splits.ts): each part reads only its panels of W (the weights
+ * are what streams from memory, so each thread reads its own share), and every output is computed
+ * exactly as the whole call computes it. Only the part holding the last panel can touch EDGE.
+ */
+export function encode_f32_rows_part(x: usize, w: usize, bias: usize, z: usize, rows: i32, n: i32, h: i32, relu: i32, p0: i32, p1: i32): void {
+  encodeRows(F32, x, w, bias, z, rows, n, h, relu != 0, p0, p1);
+}
+
+export function encode_f32_gemm_part(x: usize, w: usize, bias: usize, z: usize, rows: i32, n: i32, h: i32, relu: i32, p0: i32, p1: i32): void {
+  encodeGemm(F32, x, w, bias, z, rows, n, h, relu != 0, p0, p1);
+}
+
+export function encode_bf16_rows_part(x: usize, w: usize, bias: usize, z: usize, rows: i32, n: i32, h: i32, relu: i32, p0: i32, p1: i32): void {
+  encodeRows(BF16, x, w, bias, z, rows, n, h, relu != 0, p0, p1);
+}
+
+export function encode_bf16_gemm_part(x: usize, w: usize, bias: usize, z: usize, rows: i32, n: i32, h: i32, relu: i32, p0: i32, p1: i32): void {
+  encodeGemm(BF16, x, w, bias, z, rows, n, h, relu != 0, p0, p1);
 }

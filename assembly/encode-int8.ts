@@ -184,11 +184,10 @@ function rowInput(dot: bool, xu8: usize, xi16: usize, r: i32, nq: i32): usize {
 /** The rows kernel: each panel streamed once, each row down it in turn. */
 // @ts-ignore: decorator
 @inline
-function encodeRows(dot: bool, xu8: usize, xi16: usize, params: usize, w: usize, scale: usize, off: usize, bias: usize, z: usize, rows: i32, nq: i32, h: i32, relu: i32): void {
+function encodeRows(dot: bool, xu8: usize, xi16: usize, params: usize, w: usize, scale: usize, off: usize, bias: usize, z: usize, rows: i32, nq: i32, h: i32, relu: i32, p0: i32, p1: i32): void {
   const ldz = <usize>h << 2;
   const panelBytes = <usize>nq << 4;
-  const panels = (h + PW - 1) / PW;
-  for (let p = 0; p < panels; p++) {
+  for (let p = p0; p < p1; p++) {
     const wp = w + <usize>p * panelBytes;
     const j0 = p * PW, cols = min(PW, h - j0);
     const jo = <usize>j0 << 2;
@@ -307,13 +306,12 @@ function storeTile(rows: i32, c00: v128, c01: v128, c10: v128, c11: v128, c20: v
 /** The GEMM: tiles of 4 rows × 8 columns. */
 // @ts-ignore: decorator
 @inline
-function encodeGemm(dot: bool, xu8: usize, xi16: usize, params: usize, w: usize, scale: usize, off: usize, bias: usize, z: usize, rows: i32, nq: i32, h: i32, relu: i32): void {
+function encodeGemm(dot: bool, xu8: usize, xi16: usize, params: usize, w: usize, scale: usize, off: usize, bias: usize, z: usize, rows: i32, nq: i32, h: i32, relu: i32, p0: i32, p1: i32): void {
   const ldz = <usize>h << 2;
   const panelBytes = <usize>nq << 4;
-  const panels = (h + PW - 1) / PW;
   const rows4 = rows & ~(MR - 1);
   const rl = relu != 0;
-  for (let p = 0; p < panels; p++) {
+  for (let p = p0; p < p1; p++) {
     for (let half = 0; half < 2; half++) {
       const j0 = p * PW + half * 8;
       const cols = min(8, h - j0);
@@ -349,12 +347,12 @@ function encodeGemm(dot: bool, xu8: usize, xi16: usize, params: usize, w: usize,
  * header; scale, off and bias padded to hp).
  */
 export function encode_i8_rows(xu8: usize, xi16: usize, params: usize, w: usize, scale: usize, off: usize, bias: usize, z: usize, rows: i32, nq: i32, h: i32, relu: i32): void {
-  encodeRows(false, xu8, xi16, params, w, scale, off, bias, z, rows, nq, h, relu);
+  encodeRows(false, xu8, xi16, params, w, scale, off, bias, z, rows, nq, h, relu, 0, (h + PW - 1) / PW);
 }
 
 /** As encode_i8_rows, in tiles of 4 rows × 8 columns (many rows). */
 export function encode_i8_gemm(xu8: usize, xi16: usize, params: usize, w: usize, scale: usize, off: usize, bias: usize, z: usize, rows: i32, nq: i32, h: i32, relu: i32): void {
-  encodeGemm(false, xu8, xi16, params, w, scale, off, bias, z, rows, nq, h, relu);
+  encodeGemm(false, xu8, xi16, params, w, scale, off, bias, z, rows, nq, h, relu, 0, (h + PW - 1) / PW);
 }
 
 /**
@@ -363,12 +361,26 @@ export function encode_i8_gemm(xu8: usize, xi16: usize, params: usize, w: usize,
  * V8 (11.3, relaxed SIMD behind a flag) returns 2·dot and drops the accumulator.
  */
 export function encode_i8_rows_dot(xu8: usize, xi16: usize, params: usize, w: usize, scale: usize, off: usize, bias: usize, z: usize, rows: i32, nq: i32, h: i32, relu: i32): void {
-  encodeRows(ASC_FEATURE_RELAXED_SIMD, xu8, xi16, params, w, scale, off, bias, z, rows, nq, h, relu);
+  encodeRows(ASC_FEATURE_RELAXED_SIMD, xu8, xi16, params, w, scale, off, bias, z, rows, nq, h, relu, 0, (h + PW - 1) / PW);
 }
 
 /** As encode_i8_gemm with the relaxed integer dot (see encode_i8_rows_dot). */
 export function encode_i8_gemm_dot(xu8: usize, xi16: usize, params: usize, w: usize, scale: usize, off: usize, bias: usize, z: usize, rows: i32, nq: i32, h: i32, relu: i32): void {
-  encodeGemm(ASC_FEATURE_RELAXED_SIMD, xu8, xi16, params, w, scale, off, bias, z, rows, nq, h, relu);
+  encodeGemm(ASC_FEATURE_RELAXED_SIMD, xu8, xi16, params, w, scale, off, bias, z, rows, nq, h, relu, 0, (h + PW - 1) / PW);
+}
+
+/**
+ * The portable kernels' `_part` twins: the columns of panels [p0, p1) only, for the threads
+ * (src/backends/assemblyscript/kernel-splits.ts). Each part reads only its panels of W and computes
+ * every one of its outputs exactly as the whole call does; only the part holding the last panel can
+ * touch EDGE. (The relaxed build has no shared twin, so the `_dot` kernels need none.)
+ */
+export function encode_i8_rows_part(xu8: usize, xi16: usize, params: usize, w: usize, scale: usize, off: usize, bias: usize, z: usize, rows: i32, nq: i32, h: i32, relu: i32, p0: i32, p1: i32): void {
+  encodeRows(false, xu8, xi16, params, w, scale, off, bias, z, rows, nq, h, relu, p0, p1);
+}
+
+export function encode_i8_gemm_part(xu8: usize, xi16: usize, params: usize, w: usize, scale: usize, off: usize, bias: usize, z: usize, rows: i32, nq: i32, h: i32, relu: i32, p0: i32, p1: i32): void {
+  encodeGemm(false, xu8, xi16, params, w, scale, off, bias, z, rows, nq, h, relu, p0, p1);
 }
 
 /** Scratch for the probe: a 16-column panel over 8 k (128 bytes), an input row (8 bytes, 16 as i16), params, two outputs. */
@@ -398,8 +410,8 @@ export function i8_dot_works(): i32 {
     store<f32>(off + (<usize>j << 2), 0);
     store<f32>(bias + (<usize>j << 2), <f32>j);
   }
-  encodeRows(ASC_FEATURE_RELAXED_SIMD, u8, u16, prm, w, scale, off, bias, z0, 1, 8, 16, 0);
-  encodeRows(false, u8, u16, prm, w, scale, off, bias, z1, 1, 8, 16, 0);
+  encodeRows(ASC_FEATURE_RELAXED_SIMD, u8, u16, prm, w, scale, off, bias, z0, 1, 8, 16, 0, 0, 1);
+  encodeRows(false, u8, u16, prm, w, scale, off, bias, z1, 1, 8, 16, 0, 0, 1);
   for (let j = 0; j < 16; j++) {
     if (load<f32>(z0 + (<usize>j << 2)) != load<f32>(z1 + (<usize>j << 2))) return 0;
   }

@@ -24,7 +24,7 @@ import { loadKernelModule } from '../src/backends/assemblyscript/module-node.js'
 import { float32LittleEndian } from '../src/data/float32-bytes.js';
 import { ProtoMessage } from '../src/export/protobuf-writer.js';
 import { float32ToBf16 } from '../src/formats/convert.js';
-import { cpuMs, median, randomArray, type BenchRecord } from './harness.js';
+import { cpuMs, median, pairedRatio, randomArray, timeInterleavedRoundsAsync, type BenchRecord } from './harness.js';
 import { rooflinePath } from './roofline.bench.js';
 
 ort.env.wasm.numThreads = 1;
@@ -60,30 +60,6 @@ export function matmulAddReluOnnx(w: Float32Array, b: Float32Array, n: number, h
 }
 
 type Call = () => unknown;
-
-/** CPU ms a call, one figure a round for each call, calls alternating within a round (awaits promises). */
-async function rounds(calls: Record<string, Call>, repeats: number, minRunMs: number): Promise<Record<string, number[]>> {
-  const names = Object.keys(calls);
-  for (const name of names) {
-    await calls[name]!();
-    await calls[name]!();
-  }
-  const out: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
-  for (let r = 0; r < repeats; r++) {
-    for (const name of names) {
-      let count = 0;
-      const start = cpuMs();
-      do {
-        await calls[name]!();
-        count++;
-      } while (cpuMs() - start < minRunMs);
-      out[name]!.push((cpuMs() - start) / count);
-    }
-  }
-  return out;
-}
-
-const pairedRatio = (slow: number[], fast: number[]) => median(slow.map((ms, r) => ms / fast[r]!));
 
 /** This thread's streaming read bandwidth (GB/s) over a 256 MB block (the roofline build's stream_read). */
 export function readBandwidth(): number {
@@ -133,7 +109,7 @@ export async function benchEncodeKernels(): Promise<BenchRecord[]> {
         const feeds = { input: new ort.Tensor('float32', xr, [rows, n]) };
         const calls: Record<string, Call> = { ort: () => session.run(feeds) };
         for (const d of DTYPES) calls[d] = () => encoders[d].encode(xr, rows, { relu: true });
-        const figures = await rounds(calls, rows === 1 ? 9 : 5, rows === 1 ? 40 : 0);
+        const figures = await timeInterleavedRoundsAsync(calls, rows === 1 ? 9 : 5, rows === 1 ? 40 : 0);
         const shape = shapeName(n, h, rows);
         records.push({ name: 'encode z+relu', backend: 'onnxruntime-web (wasm, 1 thread)', shape, figure: median(figures['ort']!), unit: 'ms' });
         for (const d of DTYPES) {
@@ -161,7 +137,7 @@ export async function benchEncodeKernels(): Promise<BenchRecord[]> {
           calls[`rows|${rows}`] = () => encoders[d].encode(xr, rows, { relu: true, kernel: 'rows' });
           calls[`gemm|${rows}`] = () => encoders[d].encode(xr, rows, { relu: true, kernel: 'gemm' });
         }
-        const figures = await rounds(calls, 5, 20);
+        const figures = await timeInterleavedRoundsAsync(calls, 5, 20);
         for (const rows of counts) {
           records.push({ name: 'gemm time ÷ rows-kernel time', backend: `assemblyscript ${d}`, shape: shapeName(n, h, rows), figure: pairedRatio(figures[`gemm|${rows}`]!, figures[`rows|${rows}`]!), unit: '×' });
         }

@@ -30,7 +30,7 @@ import type { ModelState } from '../src/model/model-file.js';
 import type { WeightDtype } from '../src/model/weight-dtype.js';
 import { codesRelativeError, saeLikeData, topOverlap } from '../test/helpers/sae-like-data.js';
 import { readBandwidth } from './encode-kernels.js';
-import { cpuMs, median, type BenchRecord } from './harness.js';
+import { cpuMs, median, pairedRatio, timeInterleavedRoundsAsync, type BenchRecord } from './harness.js';
 
 ortWeb.env.wasm.numThreads = 1;
 
@@ -71,30 +71,6 @@ export function saeState(n: number, h: number, rows: number, seed = 1): { state:
 }
 
 type Call = () => unknown;
-
-/** CPU ms a call, one figure a round for each, calls alternating within a round (awaits promises). */
-async function rounds(calls: Record<string, Call>, repeats: number, minRunMs: number): Promise<Record<string, number[]>> {
-  const names = Object.keys(calls);
-  for (const name of names) {
-    await calls[name]!();
-    await calls[name]!();
-  }
-  const out: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
-  for (let r = 0; r < repeats; r++) {
-    for (const name of names) {
-      let count = 0;
-      const start = cpuMs();
-      do {
-        await calls[name]!();
-        count++;
-      } while (cpuMs() - start < minRunMs);
-      out[name]!.push((cpuMs() - start) / count);
-    }
-  }
-  return out;
-}
-
-const pairedRatio = (slow: number[], fast: number[]) => median(slow.map((ms, r) => ms / fast[r]!));
 const shapeName = (n: number, h: number, rows: number) => `${n}→${h}, ${rows} row${rows === 1 ? '' : 's'}`;
 
 /** Wall-clock and CPU ms from a bf16 file's bytes to its first encoded row (EncodingSession.fromBytes + encode), medians of `runs`. */
@@ -146,7 +122,7 @@ export async function benchEncodeModel(): Promise<BenchRecord[]> {
           calls.native = () => native.run(nativeFeeds);
         }
         for (const d of DTYPES) calls[d] = () => sessions[d].encode(matrix);
-        const figures = await rounds(calls, rows === 1 ? 9 : 5, rows === 1 ? 40 : 0);
+        const figures = await timeInterleavedRoundsAsync(calls, rows === 1 ? 9 : 5, rows === 1 ? 40 : 0);
         const shape = shapeName(n, h, rows);
         records.push({ name: 'model encode', backend: 'onnxruntime-web (wasm, 1 thread)', shape, figure: median(figures.web!), unit: 'ms' });
         if (figures.native) records.push({ name: 'model encode', backend: 'onnxruntime-node (native, 1 thread)', shape, figure: median(figures.native), unit: 'ms' });

@@ -12,6 +12,7 @@
  * call a run, `slowRepeats` times, so the slow baselines (tfjs-cpu at 784 columns) keep the whole
  * run short.
  */
+import { loadavg } from 'node:os';
 
 /** One measurement. `figure` is in `unit` (GFLOPS, ms, epochs, …). */
 export interface BenchRecord {
@@ -71,17 +72,48 @@ function timedRun(call: () => void, minRunMs: number): number {
 /**
  * Milliseconds a call of each of `calls`, one figure a round, measured in alternation: every round
  * times one run of each, so load that comes and goes falls on all of them alike and their ratios
- * hold (compare figures of the same round: see pairedRatio).
+ * hold (compare figures of the same round: see pairedRatio). `setups[name]`, when given, runs
+ * before each run of that call (the warm-up's too), untimed: with minRunMs 0 a run is one call, so
+ * each call then starts from the state the setup puts back.
  */
-export function timeInterleavedRounds(calls: Readonly<Record<string, () => void>>, options: Partial<TimingOptions> = {}): Record<string, number[]> {
+export function timeInterleavedRounds(calls: Readonly<Record<string, () => void>>, options: Partial<TimingOptions> = {}, setups: Readonly<Record<string, () => void>> = {}): Record<string, number[]> {
   const o = { ...DEFAULT_TIMING, ...options };
   const names = Object.keys(calls);
-  for (const name of names) timedRun(calls[name]!, o.warmupMs);
+  const run = (name: string, minRunMs: number) => {
+    setups[name]?.();
+    return timedRun(calls[name]!, minRunMs);
+  };
+  for (const name of names) run(name, o.warmupMs);
   const figures: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
   for (let r = 0; r < o.repeats; r++) {
-    for (const name of names) figures[name]!.push(timedRun(calls[name]!, o.minRunMs));
+    for (const name of names) figures[name]!.push(run(name, o.minRunMs));
   }
   return figures;
+}
+
+/**
+ * timeInterleavedRounds for calls that may return promises (onnxruntime's run): each is awaited.
+ * Two warm-up calls each, then `repeats` rounds, each call repeated until `minRunMs` of CPU time.
+ */
+export async function timeInterleavedRoundsAsync(calls: Readonly<Record<string, () => unknown>>, repeats: number, minRunMs: number): Promise<Record<string, number[]>> {
+  const names = Object.keys(calls);
+  for (const name of names) {
+    await calls[name]!();
+    await calls[name]!();
+  }
+  const out: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
+  for (let r = 0; r < repeats; r++) {
+    for (const name of names) {
+      let count = 0;
+      const start = cpuMs();
+      do {
+        await calls[name]!();
+        count++;
+      } while (cpuMs() - start < minRunMs);
+      out[name]!.push((cpuMs() - start) / count);
+    }
+  }
+  return out;
 }
 
 /** Median milliseconds a call of each of `calls`, measured in alternation (timeInterleavedRounds). */
@@ -116,6 +148,18 @@ export function timeCall(call: () => void, options: Partial<TimingOptions> = {})
   const figures: number[] = [];
   for (let r = 0; r < (slow ? o.slowRepeats : o.repeats); r++) figures.push(timedRun(call, slow ? 0 : o.minRunMs));
   return median(figures);
+}
+
+/**
+ * The 1-minute load average when a suite started and when it ended, as two records beside its
+ * figures (named 'load average (1 min)', backend '<suite> start' or '<suite> end'): a figure from a
+ * loaded machine says so where it is shown. `started` is loadavg()[0] taken at the start.
+ */
+export function loadRecords(suite: string, started: number, shape: string): BenchRecord[] {
+  return [
+    { name: 'load average (1 min)', backend: `${suite} start`, shape, figure: started, unit: 'runnable' },
+    { name: 'load average (1 min)', backend: `${suite} end`, shape, figure: loadavg()[0]!, unit: 'runnable' },
+  ];
 }
 
 /** Seeded xorshift32 values in [lo, hi). */

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { REGION_FILES } from '../scripts/docs/targets.js';
+import { JUMPRELU_DENSITY_CUTOFFS } from '../src/architectures/jumprelu/assemblyscript.js';
 import type { BenchRecord } from './harness.js';
 import type { BenchResults } from './run.js';
 
@@ -44,6 +45,14 @@ export function renderTables(results: BenchResults): string {
   const get = (name: string, backend: string, shape: string): number | undefined =>
     records.find((r) => r.name === name && r.backend === backend && r.shape === shape)?.figure;
   const shapesOf = (name: (r: BenchRecord) => boolean): string[] => [...new Set(records.filter(name).map((r) => r.shape))];
+  /** ' Load average (1 min) a at the start, b at the end of this suite: …' when the suite recorded it (loadRecords). */
+  const loadNote = (suite: string, shape: string): string => {
+    const [start, end] = ['start', 'end'].map((at) => get('load average (1 min)', `${suite} ${at}`, shape));
+    if (start === undefined || end === undefined) return '';
+    // more runnable threads than cores: the suite shared its cores
+    const busy = Math.max(start, end) > results.cores;
+    return ` This suite ran at a load average (1 min) of ${start.toFixed(1)} at its start and ${end.toFixed(1)} at its end${busy ? ` on ${results.cores} cores: a loaded machine, so these figures want a quiet rerun` : ''}.`;
+  };
   const targets: [string, string, boolean | null][] = [];
   const out: string[] = [];
 
@@ -136,10 +145,10 @@ export function renderTables(results: BenchResults): string {
       `**The SAE training step** (${saeShape}: 4.7 M parameters, full batch, one Adam step; the model's initialisation and loss; ` +
         '`topk`: k = 32, auxK = 512), ms. `topk` is timed as a fresh run has it (no dead unit: no AuxK pass) and with 1536 units ' +
         'dead (`topk+auxK`: the AuxK pass in full, as a long run has it once units stop firing). Every step is timed in the same rounds; ' +
-        'the ratios are the medians over rounds of two figures of the same round:',
+        `the ratios are the medians over rounds of two figures of the same round.${loadNote('sae-step', saeShape)}`,
       '',
     );
-    const variants = ['sigmoid', 'relu', 'topk', 'topk+auxK'].filter((v) => step('assemblyscript', v) !== undefined);
+    const variants = ['sigmoid', 'relu', 'topk', 'topk+auxK', 'batchtopk', 'jumprelu', 'jumprelu θ-set L0=32'].filter((v) => step('assemblyscript', v) !== undefined);
     const rows = variants.map((v) => [
       `\`${v}\``,
       fmt(step('assemblyscript', v), 0),
@@ -149,6 +158,25 @@ export function renderTables(results: BenchResults): string {
       v === 'relu' ? '1' : v === 'sigmoid' ? '–' : times(ratio(`${v} / relu (assemblyscript)`)),
     ]);
     out.push(...table(['architecture', 'AssemblyScript', 'tfjs-wasm', 'tfjs-wasm / AS', 'AS / AS sigmoid', 'AS / AS relu'], rows), '');
+    const l0 = (backend: string, v: string) => get('saeStep L0', `${backend} ${v}`, saeShape);
+    if (step('assemblyscript', 'jumprelu') !== undefined) {
+      out.push(
+        '`jumprelu` is timed at initialisation (θ = θ₀ = 0.01: about half the codes fire, every product dense) and as `jumprelu θ-set L0=32`: ' +
+          'θ **set, not trained**, the same for every unit, to the value 32 codes a row exceed at initialisation (a low L0, as a trained ' +
+          "JumpReLU SAE has; topk's k), so its products go through the codes' index (the cut-offs below). One step from there moves " +
+          'the weights of the units that fired far enough that the next step has an L0 of ≈ 10, so the parameters are put back before ' +
+          'every timed step, untimed (the Adam moments carry on). The L0 of the steps (the L0 term ÷ λ), median over the steps: ' +
+          `${fmt(l0('assemblyscript', 'jumprelu θ-set L0=32'), 1)} codes a row (tfjs-wasm ${fmt(l0('tfjs-wasm', 'jumprelu θ-set L0=32'), 1)}); ` +
+          `at initialisation ${fmt(l0('assemblyscript', 'jumprelu'), 0)} of 6144. Both backends start from the same parameters and θ.`,
+        '',
+      );
+    }
+    for (const [v, when] of [['jumprelu', 'at initialisation'], ['jumprelu θ-set L0=32', 'θ set for L0 = 32']] as const) {
+      const overRelu = ratio(`${v} / relu (assemblyscript)`);
+      const overTfjs = ratio(`tfjs-wasm / assemblyscript (${v})`);
+      if (overRelu !== undefined) targets.push([`the jumprelu step ≤ 1.2× the relu step (${when})`, `${overRelu.toFixed(2)}×`, overRelu <= 1.2]);
+      if (overTfjs !== undefined) targets.push([`the jumprelu step ≥ 3× faster than tfjs-wasm's (${when})`, `${overTfjs.toFixed(2)}×`, overTfjs >= 3]);
+    }
     for (const v of ['topk', 'topk+auxK']) {
       const overRelu = ratio(`${v} / relu (assemblyscript)`);
       const overTfjs = ratio(`tfjs-wasm / assemblyscript (${v})`);
@@ -156,6 +184,36 @@ export function renderTables(results: BenchResults): string {
       if (overRelu !== undefined) targets.push([`the topk step ≤ 1.3× the relu step (${when})`, `${overRelu.toFixed(2)}×`, overRelu <= 1.3]);
       if (overTfjs !== undefined) targets.push([`the topk step ≥ 3× faster than tfjs-wasm's (${when})`, `${overTfjs.toFixed(2)}×`, overTfjs >= 3]);
     }
+  }
+
+  // 3c. jumprelu's density cut-offs (jumprelu-density.bench.ts)
+  const cutoffShape = shapesOf((r) => r.name.startsWith('jumprelu density cut-off'))[0];
+  if (cutoffShape !== undefined) {
+    const products = [
+      ['decode', 'x̂ = a·W_dec'],
+      ['decoderGradient', 'gW_dec = aᵀ·d'],
+      ['codeGradient', 'δa = d·W_decᵀ (masked)'],
+      ['encoderGradient', 'gW_enc = (X − b_dec)ᵀ·δz'],
+    ] as const;
+    const densityShapes = shapesOf((r) => r.name === 'jumprelu density: decode dense ÷ sparse');
+    const densityOf = (shape: string) => shape.slice(shape.lastIndexOf('density ') + 'density '.length);
+    out.push(
+      `**jumprelu's products, dense ÷ through the index** (${cutoffShape}, one thread; the index built inside the timed call; non-zeros at ` +
+        'random places), by the density of the sparse operand (non-zeros ÷ m·h); the density where the two cross; and the cut-off the ' +
+        'step chooses by, set from such measurements (`JUMPRELU_DENSITY_CUTOFFS`, src/architectures/jumprelu/assemblyscript.ts, says ' +
+        `which).${loadNote('jumprelu-density', cutoffShape)}`,
+      '',
+    );
+    const rows = products.map(([product, formula]) => [
+      `\`${product}\`: ${formula}`,
+      ...densityShapes.map((shape) => {
+        const r = get(`jumprelu density: ${product} dense ÷ sparse`, 'assemblyscript', shape);
+        return r === undefined ? '–' : `${r.toFixed(2)}×`;
+      }),
+      get(`jumprelu density cut-off: ${product}`, 'assemblyscript', cutoffShape)?.toFixed(3) ?? '–',
+      String(JUMPRELU_DENSITY_CUTOFFS[product]),
+    ]);
+    out.push(...table(['product', ...densityShapes.map(densityOf), 'crossing', 'cut-off set'], rows), '');
   }
 
   // 4. the tutorial's run, 5. encode, 6. epochs in the caps

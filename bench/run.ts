@@ -20,7 +20,9 @@
  * AssemblyScript and tfjs-wasm, paired ratios; ≈ 60–90 s), encode-kernels (encode-kernels.ts: the
  * encode kernels' z + ReLU in f32, bf16 and int8 against onnxruntime-web and the read-bandwidth floor,
  * at 768 → 24576 and 2304 → 16384; the rows/GEMM crossover), threads (threads.bench.ts: 2 threads against 1,
- * the split cut-off, `edge-sae train --threads 2` on the e2e scale file).
+ * the split cut-off, `edge-sae train --threads 2` on the e2e scale file), jumprelu-density
+ * (jumprelu-density.bench.ts: each of jumprelu's products dense and through the index over densities
+ * 1/64 to 3/4 at 256 × 768 → 6144, the cut-offs the step chooses by; ≈ 1 min).
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -33,6 +35,7 @@ import { benchEncodeMemory } from './encode-memory.js';
 import { benchEncodeModel } from './encode-model.js';
 import { benchExports } from './exports.bench.js';
 import { benchGemm } from './gemm.bench.js';
+import { benchJumpReluDensity } from './jumprelu-density.bench.js';
 import type { BenchRecord } from './harness.js';
 import { benchModelFile } from './model-file.bench.js';
 import { benchModel } from './model.bench.js';
@@ -48,6 +51,16 @@ import { benchWorkerdData } from './workerd-data.bench.js';
 import { benchWorkerdModelFile } from './workerd-model-file.js';
 
 export const RESULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'results.json');
+
+/**
+ * Suites whose last run also goes to a file of its own, stamped as results.json is, because a
+ * docs table is generated from it (`npm run docs`): a rerun of one suite then refreshes its table
+ * without touching the others'. (The threads suite writes bench/threads.json itself.)
+ */
+const SUITE_FILES: Record<string, string> = {
+  'encode-model': 'encode-model.json',
+  'encode-memory': 'encode-memory.json',
+};
 
 export interface BenchResults {
   machine: string;
@@ -85,6 +98,7 @@ const SUITES: Record<string, () => Promise<BenchRecord[]>> = {
   'encode-memory': benchEncodeMemory,
   // (2 threads against 1: steps, encode, the split cut-off, edge-sae train on the e2e scale file; ≈ 2–3 min)
   threads: benchThreads,
+  'jumprelu-density': () => benchJumpReluDensity(),
 };
 
 function table(records: readonly BenchRecord[]): string {
@@ -135,6 +149,12 @@ async function main(): Promise<void> {
   };
   console.log(table(records));
   await writeFile(RESULTS_FILE, JSON.stringify(results, null, 2) + '\n');
+  for (const name of Object.keys(suites)) {
+    const file = SUITE_FILES[name];
+    if (file === undefined) continue;
+    const own = { ...results, suites: { [name]: results.suites[name] }, records: suites[name] };
+    await writeFile(join(dirname(RESULTS_FILE), file), JSON.stringify(own, null, 2) + '\n');
+  }
   console.log(`\nwrote ${RESULTS_FILE} (${((performance.now() - started) / 1000).toFixed(0)} s; load average ${loadStart.join(' ')} → ${results.loadAverage.end.join(' ')})`);
   console.log('render the README table with: npx tsx bench/readme-table.ts');
 }

@@ -3,6 +3,18 @@
  * h = 6144 (4.7 M parameters) of `sigmoid`, `relu`, `topk`, `batchtopk` (k = 32, auxK as the
  * options table says) and `jumprelu` (its default λ, ε, θ₀; issue 25's target: ≤ 1.2× relu's step),
  * on the AssemblyScript kernels and on tfjs-backend-wasm doing the same math.
+ *
+ * jumprelu is timed at two states, because its step's cost follows how many codes fire (its
+ * products go through the codes' index below a measured density: src/architectures/jumprelu/
+ * assemblyscript.ts): at initialisation (`jumprelu`: θ = θ₀ = 0.01, about half of the codes fire,
+ * the products dense), and with θ set, not trained, so that the codes are as sparse as a trained
+ * JumpReLU SAE's (`jumprelu θ-set L0=32`: θ the same for every unit, the value 32·m of the batch's m·h
+ * pre-activations at initialisation exceed, so L0 = 32 = topk's k). A step from there changes the
+ * state a lot (its Adam step moves every weight of the units that fired by ≈ the learning rate, and
+ * the L0 falls to ≈ 10 on the next step), so the parameters are put back before every timed step,
+ * untimed (harness.ts's setups; the Adam moments carry on): each timed step starts at L0 = 32. The
+ * L0 of every step taken is recorded beside the times (`saeStep L0`, the L0 term ÷ λ). Both
+ * backends start from the same parameters and θ.
  * batchtopk's step is topk's with the batch-wide selection (a radix select over the m·h codes)
  * in place of each row's, and θ's running mean (the batch's smallest code) after the update.
  *
@@ -24,19 +36,22 @@
  *
  * Run alone with `npx tsx bench/sae-step.bench.ts`; `npm run bench` runs it as its 'sae-step' suite.
  */
+import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 
 import { loadNodeBackend } from '../src/backends/node-providers.js';
-import { architectureOf, type BackendName, type BackendSession, type LayerShape, type LossConfig } from '../src/backends/types.js';
+import { architectureOf, type ArchitectureName, type BackendName, type BackendSession, type LayerShape, type LossConfig, type Parameters } from '../src/backends/types.js';
 import { DEFAULT_TRAINING_OPTIONS, lossConfigOf, optimizerConfig, resolveModelConfig } from '../src/model/config.js';
 import { decoderBiasFromData, initialParameters } from '../src/model/initialization.js';
-import { median, pairedRatio, randomArray, timeInterleavedRounds, type BenchRecord } from './harness.js';
+import { loadRecords, median, pairedRatio, randomArray, timeInterleavedRounds, type BenchRecord } from './harness.js';
 
 export const SAE_STEP_SHAPE = { inputSize: 768, hiddenSize: 6144, rows: 256 } as const;
 export const SAE_STEP_K = 32;
 export const SAE_STEP_BACKENDS: readonly BackendName[] = ['assemblyscript', 'tfjs-wasm'];
-/** What is timed: the five trainable architectures, and topk with the AuxK pass running. */
-export const SAE_STEP_VARIANTS = ['sigmoid', 'relu', 'topk', 'topk+auxK', 'batchtopk', 'jumprelu'] as const;
+/** jumprelu with θ set (not trained) so that L0 = 32 = k on the batch: its products through the codes' index. */
+const THETA_SET = 'jumprelu θ-set L0=32';
+/** What is timed: the five trainable architectures, topk with the AuxK pass running, and jumprelu with θ set for L0 = k. */
+export const SAE_STEP_VARIANTS = ['sigmoid', 'relu', 'topk', 'topk+auxK', 'batchtopk', 'jumprelu', THETA_SET] as const;
 export type SaeStepVariant = (typeof SAE_STEP_VARIANTS)[number];
 
 export interface SaeStepBenchOptions {
@@ -57,8 +72,25 @@ export function saeStepShapeName(s: LayerShape & { rows: number } = SAE_STEP_SHA
 /** The step's name in records: `<backend> <variant>`. */
 const key = (backend: string, variant: SaeStepVariant) => `${backend} ${variant}`;
 
+/** The architecture a variant times. */
+const architectureOfVariant = (variant: SaeStepVariant) => (variant === 'topk+auxK' ? 'topk' : variant === THETA_SET ? 'jumprelu' : variant);
+
+/**
+ * θ for every unit alike such that `l0`·rows of the rows·h pre-activations z = (x − b_dec)·W_enc + b_enc
+ * exceed it: z from a jumprelu session on the AssemblyScript backend whose θ no z is below (its
+ * codes are then z), the (l0·rows + 1)-th largest z taken.
+ */
+async function thresholdForL0(shape: LayerShape, params: Parameters, x: Float32Array, rows: number, l0: number): Promise<number> {
+  const { backend } = await loadNodeBackend('assemblyscript');
+  const session = backend.createSession(shape, { ...params, theta: new Float32Array(shape.hiddenSize).fill(-3e38) }, { architecture: 'jumprelu', k: 0 });
+  const z = session.forward(x, rows).hidden.slice().sort();
+  session.dispose();
+  return z[z.length - l0 * rows - 1]!;
+}
+
 /** Runs the benchmark: one `saeStep` record per (backend, variant) and the paired ratios. */
 export async function benchSaeStep(options: SaeStepBenchOptions = {}): Promise<BenchRecord[]> {
+  const loadAtStart = loadavg()[0]!;
   const s = options.shape ?? SAE_STEP_SHAPE;
   const shape: LayerShape = { inputSize: s.inputSize, hiddenSize: s.hiddenSize };
   const shapeName = saeStepShapeName(s);
@@ -71,15 +103,25 @@ export async function benchSaeStep(options: SaeStepBenchOptions = {}): Promise<B
 
   const sessions: BackendSession[] = [];
   const calls: Record<string, () => void> = {};
+  const setups: Record<string, () => void> = {};
+  /** The L0 (active codes a row: the L0 term ÷ λ) of each step of the jumprelu variants, by key. */
+  const l0s: Record<string, number[]> = {};
+  const parametersOf = (architecture: ArchitectureName) => {
+    const params = initialParameters(shape, 42, architecture);
+    if (architecture !== 'sigmoid') params.b2 = bDec.slice();
+    return params;
+  };
+  const sparseTheta = variants.includes(THETA_SET) ? await thresholdForL0(shape, parametersOf('jumprelu'), x, s.rows, k) : 0;
   for (const name of backends) {
     const { backend } = await loadNodeBackend(name);
     for (const variant of variants) {
-      const architecture = variant === 'topk+auxK' ? 'topk' : variant;
+      const architecture = architectureOfVariant(variant);
       const config = resolveModelConfig(s.inputSize, { architecture, hiddenSize: s.hiddenSize, k, auxK: Math.min(512, s.hiddenSize) });
       const loss: LossConfig = lossConfigOf(config);
-      const params = initialParameters(shape, 42, architecture);
-      if (architecture !== 'sigmoid') params.b2 = bDec.slice();
+      const params = parametersOf(architecture);
+      if (variant === THETA_SET) params.theta = new Float32Array(s.hiddenSize).fill(sparseTheta);
       const session = backend.createSession(shape, params, architectureOf(config));
+      if (variant === THETA_SET) setups[key(name, variant)] = () => session.setParameters(params);
       session.setTrainingData(x, s.rows);
       sessions.push(session);
       if (variant === 'topk+auxK') {
@@ -89,6 +131,9 @@ export async function benchSaeStep(options: SaeStepBenchOptions = {}): Promise<B
           session.setStepsSinceFired(dead);
           session.trainStep(null, loss, optimizer);
         };
+      } else if (architecture === 'jumprelu') {
+        const l0 = (l0s[key(name, variant)] = [] as number[]);
+        calls[key(name, variant)] = () => void l0.push(session.trainStep(null, loss, optimizer).sparsity / (loss.l0Coefficient ?? 1));
       } else {
         calls[key(name, variant)] = () => void session.trainStep(null, loss, optimizer);
       }
@@ -98,7 +143,7 @@ export async function benchSaeStep(options: SaeStepBenchOptions = {}): Promise<B
   let rounds: Record<string, number[]>;
   try {
     // warm-up: one step each (the first step of a session compiles and allocates), then the rounds
-    rounds = timeInterleavedRounds(calls, { repeats: options.repeats ?? 3, minRunMs: options.minRunMs ?? 0, warmupMs: 0 });
+    rounds = timeInterleavedRounds(calls, { repeats: options.repeats ?? 3, minRunMs: options.minRunMs ?? 0, warmupMs: 0 }, setups);
   } finally {
     for (const session of sessions) session.dispose();
   }
@@ -108,6 +153,12 @@ export async function benchSaeStep(options: SaeStepBenchOptions = {}): Promise<B
     for (const variant of variants) {
       records.push({ name: 'saeStep', backend: `${name} ${variant}`, shape: shapeName, figure: median(rounds[key(name, variant)]!), unit: 'ms' });
     }
+  }
+  // the L0 of the jumprelu steps: the median over every step taken (the warm-up's included), and the range in the log
+  for (const [label, l0] of Object.entries(l0s)) {
+    if (l0.length === 0) continue;
+    records.push({ name: 'saeStep L0', backend: label, shape: shapeName, figure: median(l0), unit: 'codes a row' });
+    console.log(`[sae-step] L0 ${label}: ${l0.map((v) => v.toFixed(1)).join(', ')} (steps in order)`);
   }
   const ratio = (label: string, slower: string, faster: string) => {
     if (rounds[slower] && rounds[faster]) records.push({ name: 'saeStep ratio', backend: label, shape: shapeName, figure: pairedRatio(rounds[slower]!, rounds[faster]!), unit: '×' });
@@ -125,7 +176,11 @@ export async function benchSaeStep(options: SaeStepBenchOptions = {}): Promise<B
   ratio('batchtopk / topk (tfjs-wasm)', key(tw, 'batchtopk'), key(tw, 'topk'));
   ratio('jumprelu / relu (assemblyscript)', key(as, 'jumprelu'), key(as, 'relu'));
   ratio('jumprelu / relu (tfjs-wasm)', key(tw, 'jumprelu'), key(tw, 'relu'));
-  for (const r of records) console.log(`[sae-step] ${r.name}  ${r.backend}  ${r.figure.toFixed(r.unit === 'ms' ? 1 : 2)} ${r.unit}`);
+  ratio(`${THETA_SET} / relu (assemblyscript)`, key(as, THETA_SET), key(as, 'relu'));
+  ratio(`${THETA_SET} / topk (assemblyscript)`, key(as, THETA_SET), key(as, 'topk'));
+  ratio(`${THETA_SET} / relu (tfjs-wasm)`, key(tw, THETA_SET), key(tw, 'relu'));
+  records.push(...loadRecords('sae-step', loadAtStart, shapeName));
+  for (const r of records) console.log(`[sae-step] ${r.name}  ${r.backend}  ${r.figure.toFixed(r.unit === '×' ? 2 : 1)} ${r.unit}`);
   return records;
 }
 

@@ -9,6 +9,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { renderEncodeLoad, type LoadResults } from '../../bench/encode-load-table.js';
+import { renderEncodeModel, type SuiteResults } from '../../bench/encode-model-table.js';
 import { renderThreads, type ThreadsResults } from '../../bench/threads-table.js';
 import { renderModelParts, type ModelPartsFigures } from '../../bench/model-parts-table.js';
 import { renderArchitectureList, renderArchitectures } from './architectures.js';
@@ -43,9 +44,11 @@ writeRegion(resolve(ROOT, 'docs/API.md'), 'key-cache-bound', renderKeyCacheBound
 writeRegion(resolve(ROOT, REGION_FILES.encodeLoad), 'encode-load', renderEncodeLoad(JSON.parse(readFileSync(resolve(ROOT, 'bench/encode-load.json'), 'utf8')) as LoadResults));
 writeRegion(resolve(ROOT, REGION_FILES.modelParts), 'model-parts', renderModelParts(JSON.parse(readFileSync(resolve(ROOT, 'bench/workerd-model-parts.json'), 'utf8')) as ModelPartsFigures));
 writeRegion(resolve(ROOT, REGION_FILES.threads), 'threads', renderThreads(JSON.parse(readFileSync(resolve(ROOT, 'bench/threads.json'), 'utf8')) as ThreadsResults));
+const suiteFile = (name: string): SuiteResults => JSON.parse(readFileSync(resolve(ROOT, `bench/${name}.json`), 'utf8')) as SuiteResults;
+writeRegion(resolve(ROOT, REGION_FILES.encodeModel), 'encode-model', renderEncodeModel(suiteFile('encode-model'), suiteFile('encode-memory')));
 writeRegion(resolve(ROOT, REGION_FILES.bundle), 'bundle', renderBundle(measureBundle()));
 const sparsity = await measureSparsity();
 for (const file of REGION_FILES.sparsity) writeRegion(resolve(ROOT, file), 'sparsity', renderSparsity(sparsity));
 for (const picture of pictureFiles(sparsity)) writeFileSync(resolve(ROOT, picture.path), picture.bytes);
 writeRegion(resolve(ROOT, REGION_FILES.cliWalk), 'cli-walk', await renderCliWalk());
-console.log("docs: problem types, limits, options, architectures, imported formats, CLI synopsis, fuzz route count, scopes, key cache bound, encode load table, model-parts table, threads table, bundle size, sparsity figures and pictures, the output of the README's CLI walk written");
+console.log("docs: problem types, limits, options, architectures, imported formats, CLI synopsis, fuzz route count, scopes, key cache bound, encode load table, model-parts table, threads table, encode-model table, bundle size, sparsity figures and pictures, the output of the README's CLI walk written");

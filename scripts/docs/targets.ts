@@ -21,6 +21,8 @@ export const REGION_FILES = {
   bundle: 'docs/BACKENDS.md',
   /** 2 threads against 1 (bench/threads.bench.ts, bench/threads-table.ts). */
   threads: 'docs/BACKENDS.md',
+  /** The model's encode against onnxruntime, and the targets (bench/encode-model-table.ts). */
+  encodeModel: 'docs/ENCODING.md',
   benchTable: 'docs/BENCHMARKS.md',
   e2eScale: 'docs/DATA.md',
   /** What the presets of src/model/presets.ts reach on the sample data (scripts/docs/sparsity.ts). */

@@ -14,7 +14,7 @@ export const SCOPES = {
   'datasets:read': 'list datasets and read their shapes (not their rows)',
   'datasets:download': 'download a dataset\'s rows (GET /v1/datasets/{id}/download): the training data itself, so not an encode token\'s',
   'datasets:write': 'upload and delete datasets',
-  'jobs:read': 'read and follow training jobs, sweeps and batch encodes',
+  'jobs:read': 'read and follow training jobs, sweeps, batch encodes and features jobs',
   'jobs:write': 'start and cancel training jobs and sweeps (a job stores the model it trains), cancel batch encodes',
   'keys:admin': 'create, list and revoke the keys within its own scopes and models, and read the audit trail (of its models, for a key limited to some)',
 } as const satisfies Record<string, string>;

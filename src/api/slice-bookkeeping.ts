@@ -1,6 +1,7 @@
 /**
- * The fields every sliced job object records about its run (batch encodes, features jobs): how
- * many slices it took and their wall time, failures in a row, the error it ended with, and when.
+ * The fields every sliced job object records about its run (training jobs, batch encodes, features
+ * jobs; kept by ./sliced-job.ts): how many slices it took and their wall time, failures in a row,
+ * the error it ended with, and when.
  */
 export interface SliceBookkeeping {
   slices: number;

@@ -50,6 +50,7 @@ export interface KernelExports {
   // jumprelu (assembly/jump-codes.ts)
   jump_codes(z: number, theta: number, a: number, rows: number, cols: number): void;
   jump_delta(dZ: number, z: number, theta: number, gTheta: number, rows: number, cols: number, inverseBandwidth: number, l0: number): number;
+  jump_index(z: number, theta: number, rows: number, cols: number, inverseBandwidth: number, index: number): number;
   // batchtopk and matryoshka (assembly/batch-top-k.ts)
   batch_top_k_codes(z: number, a: number, hist: number, count: number, keep: number): void;
   min_positive(a: number, count: number): number;

@@ -188,6 +188,31 @@ export function describeArchitectureConformance(name: string, load: () => Promis
       session.dispose();
     });
 
+    it('should match the reference where few codes fire (the step\'s products through the codes\' index), θ learning at the window', () => {
+      const [m, shape] = [40, { inputSize: 17, hiddenSize: 51 }];
+      const { params: base, x } = dataFor(431, shape, m);
+      const h = shape.hiddenSize;
+      // z from the reference with no threshold; every third unit fires on its one largest z (θ midway
+      // to the second largest, clear of float32 rounding), the others on none: a density of 1/120,
+      // under every product's cut-off
+      const z = referenceForward({ ...base, theta: new Float32Array(h).fill(-1e30) }, x, m, shape, architecture).hidden;
+      const theta = Float32Array.from({ length: h }, (_, j) => {
+        const column = Array.from({ length: m }, (_, i) => z[i * h + j]!).sort((a, b) => b - a);
+        return j % 3 === 0 ? (column[0]! + column[1]!) / 2 : column[0]! + 0.05;
+      });
+      const p = { ...base, theta };
+      const session = backend.createSession(shape, p, architecture);
+      const { hidden } = session.forward(x, m);
+      expect(hidden.filter((v) => v !== 0).length).toBe(Math.ceil(h / 3));
+      const got = session.gradients(x, m, loss);
+      const expected = referenceGradients(p, x, m, shape, loss);
+      expectAllClose(termsArray(got.terms), termsArray(expected.terms), TERMS_TOL, 'loss terms');
+      for (const k of names) expectAllClose(got.gradients[k]!, expected.gradients[k]!, gradientTolerance(expected.gradients[k]!), `gradient ${k}`);
+      // θ's pseudo-derivative reaches units that did not fire (z in the window below θ)
+      expect(Array.from({ length: h }, (_, j) => j).some((j) => j % 3 !== 0 && expected.gradients.theta![j] !== 0)).toBe(true);
+      session.dispose();
+    });
+
     it('should take five Adam steps as the reference backend does, θ included', () => {
       const shape = { inputSize: 5, hiddenSize: 11 };
       const { params: p, x } = jumpData(501, shape, 9);

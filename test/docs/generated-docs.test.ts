@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { renderArchitectureList, renderArchitectures } from '../../scripts/docs/architectures.js';
 import { renderSaeFormatList, renderSaeFormats } from '../../scripts/docs/sae-formats.js';
 import { renderEncodeLoad, type LoadResults } from '../../bench/encode-load-table.js';
+import { renderEncodeModel, type SuiteResults } from '../../bench/encode-model-table.js';
 import { renderThreads, type ThreadsResults } from '../../bench/threads-table.js';
 import { renderModelParts, type ModelPartsFigures } from '../../bench/model-parts-table.js';
 import { measureBundle } from '../../scripts/docs/bundle.js';
@@ -79,6 +80,11 @@ describe('generated docs', () => {
     const secured = Object.values(doc.paths).flatMap((methods) => Object.values(methods)).filter((op) => op.security?.length);
     expect(scopes.match(/`(GET|POST|PUT|DELETE) \//g)?.length).toBe(secured.length);
     expect(readRegion(resolve(ROOT, 'docs/API.md'), 'key-cache-bound'), STALE).toBe(renderKeyCacheBound());
+  });
+
+  it('should give docs/ENCODING.md the encode-model table of bench/encode-model.json and bench/encode-memory.json', () => {
+    const suite = (name: string) => JSON.parse(readFileSync(resolve(ROOT, `bench/${name}.json`), 'utf8')) as SuiteResults;
+    expect(readRegion(resolve(ROOT, REGION_FILES.encodeModel), 'encode-model'), STALE).toBe(renderEncodeModel(suite('encode-model'), suite('encode-memory')));
   });
 
   it('should give docs/BACKENDS.md the threads table of bench/threads.json', () => {

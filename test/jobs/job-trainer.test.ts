@@ -15,6 +15,7 @@ import { toModelFile } from '../../src/model/model-file.js';
 import { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
 import { randomMatrix, runResumingEverySlice } from './sliced-run.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/jobs/checkpoint.js';
+import { JUMPRELU_DENSITY_CUTOFFS } from '../../src/architectures/jumprelu/assemblyscript.js';
 
 type Backend = Awaited<ReturnType<typeof loadNodeBackend>>['backend'];
 
@@ -72,6 +73,22 @@ describe('JobTrainer', () => {
     const theta = (file.encoder as unknown as { threshold: number[] }).threshold;
     expect(theta).toHaveLength(12);
     expect(theta.some((t) => t !== 0.1)).toBe(true); // θ was trained, and kept
+  });
+
+  it('should resume a jumprelu job bit for bit with few codes firing (its products through the codes\' index, chosen by density)', async () => {
+    const { backend } = await loadNodeBackend('assemblyscript');
+    const matrix = randomMatrix(60, 6, 4);
+    // θ₀ = 2 on standardised data: a few per cent of the codes fire, under the density cut-offs
+    const spec: JobSpec = { config: { architecture: 'jumprelu', hiddenSize: 24, normalize: 'standardize', l0Coefficient: 0.05, bandwidth: 0.2, initialThreshold: 2 }, training: { epochs: 6, batchSize: 11, seed: 3, learningRate: 0.01 } };
+    const { result } = await sliced(backend, matrixShardSource(matrix), spec);
+    const file = toModelFile(result.state);
+    same(file, oneGo(backend, matrix, spec));
+    const model = SparseAutoencoder.fromFile(file, backend);
+    const codes = model.encode(matrix).data;
+    model.dispose();
+    const density = codes.filter((v) => v !== 0).length / codes.length;
+    expect(density).toBeGreaterThan(0);
+    expect(density).toBeLessThan(Math.min(...Object.values(JUMPRELU_DENSITY_CUTOFFS)));
   });
 
   it.each([

@@ -14,17 +14,9 @@ import { matrixShardSource } from '../../src/data/matrix-shard-source.js';
 import { labelsFromArray } from '../../src/data/row-labels.js';
 import { featureStats } from '../../src/features/feature-stats.js';
 import { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
+import type { FeatureJobBody } from './features-helpers.js';
 import { call, expectProblem } from './helpers.js';
 import { exportModel, randomMatrix, uploadDataset } from './jobs-helpers.js';
-
-interface FeatureJobBody {
-  id: string;
-  status: string;
-  phase: string;
-  step: number;
-  steps: number;
-  error: { type: string; detail: string } | null;
-}
 
 async function trainModel(cols: number, hiddenSize: number): Promise<string> {
   const m = randomMatrix(100, cols, cols);

@@ -101,7 +101,7 @@ export async function waitDroppingRuns(id: string, maxDrops: number): Promise<{ 
     const now = await getJob(id);
     if (now.status !== 'queued' && now.status !== 'running') return { done: now, drops };
     if (now.step > 0 && drops < maxDrops) {
-      await runInDurableObject(stub, (instance: TrainingJob) => instance.dropRun());
+      await runInDurableObject(stub, (instance: TrainingJob) => instance.drop());
       drops += 1;
     }
     await new Promise((resolve) => setTimeout(resolve, 20));

@@ -204,6 +204,7 @@ describe('model lifecycle', () => {
         '/v1/datasets/{id}/download',
         '/v1/encode-jobs/{id}',
         '/v1/feature-jobs/{id}',
+        '/v1/feature-jobs/{id}/events',
         '/v1/datasets/uploads',
         '/v1/datasets/uploads/{id}',
         '/v1/datasets/uploads/{id}/complete',

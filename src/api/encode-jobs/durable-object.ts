@@ -5,9 +5,9 @@
  * and stores the shard, then saves the record and schedules the next alarm. A shard is written
  * whole under a fixed key before the record says it is done, so a slice repeated after a kill
  * overwrites the same object: no row is skipped or written twice. The manifest comes last.
+ * The record's life, status, cancel and failure handling are every sliced job's (../sliced-job.ts).
  */
-import { DurableObject } from 'cloudflare:workers';
-import { DataError, InputError, ModelOutputError } from '../../errors.js';
+import { DataError } from '../../errors.js';
 import type { ShardSource } from '../../data/shard-source.js';
 import { shardCountFor, shardRowsFor } from '../../data/shard-source.js';
 import { SparseAutoencoder } from '../../model/sparse-autoencoder.js';
@@ -16,105 +16,48 @@ import { openDatasetSource } from '../datasets/dataset-source.js';
 import { buildManifest, ColumnRange } from '../datasets/manifest.js';
 import { checkShard, type ShardLayout } from '../datasets/shard-codec.js';
 import { deleteShards, writeManifest } from '../datasets/store.js';
-import type { Bindings } from '../env.js';
-import { isTerminal } from '../jobs/record.js';
+import { modelJobError } from '../model-job-error.js';
 import { ModelStore } from '../model-store.js';
+import { JobFailure, SlicedJob, type JobError } from '../sliced-job.js';
 import { shardKey } from '../storage-keys.js';
 import { encodeJobView, type EncodeJobInit, type EncodeJobRecord, type EncodeJobView } from './record.js';
 
-const RECORD_KEY = 'encode-job';
-const MAX_FAILURES = 3;
-
-class EncodeFailure extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-  }
+interface Live {
+  model: SparseAutoencoder;
+  source: ShardSource;
+  /** The input shard the last slice read last (the next slice's rows start in it). */
+  cached: { index: number; values: Float32Array } | null;
 }
 
-export class EncodeJob extends DurableObject<Bindings> {
-  private record: EncodeJobRecord | null | undefined;
-  private live: { model: SparseAutoencoder; source: ShardSource; cached: { index: number; values: Float32Array } | null } | null = null;
-  private sliceInProgress = false;
+export class EncodeJob extends SlicedJob<EncodeJobInit, EncodeJobRecord, EncodeJobView> {
+  protected readonly kind = 'encode-job';
+  private live: Live | null = null;
 
-  async start(init: EncodeJobInit): Promise<EncodeJobView> {
-    const existing = await this.load();
-    if (existing) return encodeJobView(existing);
-    const now = new Date().toISOString();
+  protected initialRecord(init: EncodeJobInit) {
     const shardRows = shardRowsFor(init.hiddenSize);
-    const record: EncodeJobRecord = {
+    return {
       ...init,
-      status: 'queued',
       nextShard: 0,
       shardRows,
       shardCount: shardCountFor(init.rows, shardRows),
       shards: [],
       columnMin: new Array<number>(init.hiddenSize).fill(Infinity),
       columnMax: new Array<number>(init.hiddenSize).fill(-Infinity),
-      slices: 0,
-      sliceMs: 0,
-      failures: 0,
-      error: null,
-      createdAt: now,
-      startedAt: null,
-      updatedAt: now,
-      finishedAt: null,
     };
-    await this.save(record);
-    await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  protected view(record: EncodeJobRecord): EncodeJobView {
     return encodeJobView(record);
   }
 
-  async status(): Promise<EncodeJobView | null> {
-    const record = await this.load();
-    if (!record) return null;
-    // Never a hang: an unfinished encode always has a slice scheduled or running.
-    if (!isTerminal(record.status) && !this.sliceInProgress && (await this.ctx.storage.getAlarm()) === null) {
-      await this.ctx.storage.setAlarm(Date.now());
-    }
-    return encodeJobView(record);
-  }
-
-  async cancel(): Promise<EncodeJobView | null> {
-    const record = await this.load();
-    if (!record) return null;
-    if (isTerminal(record.status)) return encodeJobView(record);
-    record.status = 'cancelled';
-    record.finishedAt = new Date().toISOString();
-    await this.save(record);
-    await this.ctx.storage.deleteAlarm();
-    this.drop();
-    await deleteShards(this.env.MODELS, record.outputId);
-    return encodeJobView(record);
-  }
-
-  /** For tests: forget the loaded model and source, as an eviction would; the next slice reloads them. */
+  /** Forgets the loaded model and source (as an eviction would; tests call it): the next slice reloads them. */
   drop(): void {
     this.live?.model.dispose();
     this.live = null;
   }
 
-  override async alarm(): Promise<void> {
-    const record = await this.load();
-    if (!record || isTerminal(record.status)) return;
-    this.sliceInProgress = true;
-    try {
-      await this.runSlice(record);
-    } catch (error) {
-      await this.handleError(record, error);
-    } finally {
-      this.sliceInProgress = false;
-    }
-  }
-
-  private async runSlice(record: EncodeJobRecord): Promise<void> {
-    const started = Date.now();
-    if (record.status === 'queued') {
-      record.status = 'running';
-      record.startedAt = new Date(started).toISOString();
-    }
+  protected async runSlice(record: EncodeJobRecord): Promise<void> {
+    const started = this.beginSlice(record);
     const live = await this.ensureLive(record);
     if (record.status !== 'running') return;
     const j = record.nextShard;
@@ -126,7 +69,7 @@ export class EncodeJob extends DurableObject<Bindings> {
     const bytes = new Uint8Array(codes.data.buffer, codes.data.byteOffset, rows * record.hiddenSize * 4);
     // The same check as every stored shard: its length, finite values, its SHA-256 and column range.
     const { stats } = await checkShard(layout, j, bytes, `codes shard ${j}`).catch((error: unknown) => {
-      throw error instanceof DataError ? new EncodeFailure('invalid-data', `the model's codes are not finite numbers: ${error.message}`) : error;
+      throw error instanceof DataError ? new JobFailure('invalid-data', `the model's codes are not finite numbers: ${error.message}`) : error;
     });
     await this.env.MODELS.put(shardKey(record.outputId, j), bytes.slice());
     if ((await this.load())?.status !== 'running') return; // cancelled meanwhile: cancel() cleaned up
@@ -144,30 +87,26 @@ export class EncodeJob extends DurableObject<Bindings> {
       record.finishedAt = new Date().toISOString();
       this.drop();
     }
-    record.slices += 1;
-    record.sliceMs += Date.now() - started;
-    record.failures = 0;
-    await this.save(record);
-    if (record.status === 'running') await this.ctx.storage.setAlarm(Date.now());
+    await this.endSlice(record, Date.now() - started);
   }
 
   /** The model (at the version the encode started with) and the dataset, loaded once per object life. */
-  private async ensureLive(record: EncodeJobRecord) {
+  private async ensureLive(record: EncodeJobRecord): Promise<Live> {
     if (this.live) return this.live;
     const stored = await new ModelStore(this.env.MODELS).get(record.modelId);
-    if (!stored) throw new EncodeFailure('model-not-found', `The model ${record.modelId} was deleted during the encode.`);
+    if (!stored) throw new JobFailure('model-not-found', `The model ${record.modelId} was deleted during the encode.`);
     if (stored.summary.version !== record.modelVersion) {
-      throw new EncodeFailure('conflict', `The model ${record.modelId} was retrained during the encode (version ${record.modelVersion} → ${stored.summary.version}); the codes would mix two models. Start a new encode.`);
+      throw new JobFailure('conflict', `The model ${record.modelId} was retrained during the encode (version ${record.modelVersion} → ${stored.summary.version}); the codes would mix two models. Start a new encode.`);
     }
     const source = await openDatasetSource(this.env.MODELS, record.datasetId);
-    if (!source) throw new EncodeFailure('dataset-not-found', `The dataset ${record.datasetId} was deleted during the encode.`);
+    if (!source) throw new JobFailure('dataset-not-found', `The dataset ${record.datasetId} was deleted during the encode.`);
     const { backend } = await loadWorkerBackend('auto');
     this.live = { model: SparseAutoencoder.fromBytes(stored.bytes, backend, `model ${record.modelId}`), source, cached: null };
     return this.live;
   }
 
   /** Rows `first … first + count − 1` of the dataset, from the shards they lie in (the last one kept for the next slice). */
-  private async inputRows(live: NonNullable<EncodeJob['live']>, first: number, count: number, cols: number): Promise<Float32Array> {
+  private async inputRows(live: Live, first: number, count: number, cols: number): Promise<Float32Array> {
     const out = new Float32Array(count * cols);
     const per = live.source.shardRows;
     for (let row = first; row < first + count; ) {
@@ -181,37 +120,12 @@ export class EncodeJob extends DurableObject<Bindings> {
     return out;
   }
 
-  private async handleError(record: EncodeJobRecord, error: unknown): Promise<void> {
-    this.drop();
-    const known = error instanceof EncodeFailure || error instanceof InputError;
-    if (!known) {
-      record.failures += 1;
-      console.error(JSON.stringify({ event: 'encode-job.error', job: record.id, failures: record.failures, error: String(error) }));
-      if (record.failures < MAX_FAILURES) {
-        await this.save(record);
-        await this.ctx.storage.setAlarm(Date.now() + 1000 * 2 ** record.failures);
-        return;
-      }
-    }
-    // The model's answer overflowed float32 (finite but extreme values): said as the encode route says it.
-    if (error instanceof ModelOutputError) error = error.forModel(record.modelId);
-    const type = error instanceof EncodeFailure ? error.type : error instanceof ModelOutputError ? 'model-overflow' : error instanceof DataError ? (error.problem === 'missing' ? 'dataset-not-found' : 'invalid-data') : error instanceof InputError ? 'invalid-input' : 'storage-unavailable';
-    record.status = 'failed';
-    record.error = { type, detail: error instanceof Error ? error.message : String(error) };
-    record.finishedAt = new Date().toISOString();
-    await this.save(record);
-    await deleteShards(this.env.MODELS, record.outputId).catch(() => undefined);
-    console.log(JSON.stringify({ event: 'encode-job.failed', job: record.id, error: record.error }));
+  /** The codes written so far: an encode that did not succeed leaves no codes dataset. */
+  protected async cleanUp(record: EncodeJobRecord): Promise<void> {
+    await deleteShards(this.env.MODELS, record.outputId);
   }
 
-  private async load(): Promise<EncodeJobRecord | null> {
-    if (this.record === undefined) this.record = (await this.ctx.storage.get<EncodeJobRecord>(RECORD_KEY)) ?? null;
-    return this.record;
-  }
-
-  private async save(record: EncodeJobRecord): Promise<void> {
-    record.updatedAt = new Date().toISOString();
-    this.record = record;
-    await this.ctx.storage.put(RECORD_KEY, record);
+  protected errorOf(error: unknown, record: EncodeJobRecord): JobError {
+    return modelJobError(error, record.modelId);
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Feature statistics in the API (docs/FEATURES.md): POST /v1/models/{id}/features starts a features
  * job (its own Durable Object, ./durable-object.ts), GET and DELETE /v1/feature-jobs/{id} read and
- * cancel it; GET /v1/models/{id}/features and /features/{j} read the model's last result, POST
+ * cancel it, GET /v1/feature-jobs/{id}/events follows it (as a training job's events); GET /v1/models/{id}/features and /features/{j} read the model's last result, POST
  * /v1/models/{id}/explain answers which features rows light up.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
@@ -14,10 +14,11 @@ import { unknownDatasetInBody } from '../jobs/dataset-reference.js';
 import { ModelStore } from '../model-store.js';
 import { inputsOf } from '../models/index.js';
 import { ModelService } from '../models/service.js';
+import { jobEventStream } from '../job-events.js';
 import { ApiError, validationHook } from '../problem.js';
 import { isId, newId } from '../storage-keys.js';
 import type { FeatureJobView } from './record.js';
-import { cancelFeatureJobRoute, explainRoute, getFeatureJobRoute, listFeaturesRoute, startFeaturesRoute } from './routes.js';
+import { cancelFeatureJobRoute, explainRoute, featureJobEventsRoute, getFeatureJobRoute, listFeaturesRoute, startFeaturesRoute } from './routes.js';
 import { readFeatures, writeLabels, type StoredFeatures } from './store.js';
 
 function featureJobStub(env: Bindings, id: string) {
@@ -152,6 +153,12 @@ export const featureJobs = new OpenAPIHono<AppEnv>({ defaultHook: validationHook
   .openapi(getFeatureJobRoute, async (c) => {
     const { id } = c.req.valid('param');
     return c.json(await ownFeatureJob(c, id), 200);
+  })
+  .openapi(featureJobEventsRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const first = await ownFeatureJob(c, id);
+    const stub = featureJobStub(c.env, id);
+    return (await jobEventStream(c, first, () => stub.status())) as never;
   })
   .openapi(cancelFeatureJobRoute, async (c) => {
     const { id } = c.req.valid('param');

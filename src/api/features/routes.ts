@@ -2,6 +2,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { requireAccess } from '../auth.js';
 import { limitBody } from '../body-limit.js';
+import { eventsRouteFor } from '../events-route.js';
 import { accessErrors, inputErrors, notFoundResponse, problem, security } from '../openapi.js';
 import { IdParamsSchema, ModelIdParamsSchema } from '../schemas.js';
 import {
@@ -21,7 +22,7 @@ export const startFeaturesRoute = createRoute({
   path: '/{id}/features',
   summary: 'Gather feature statistics over a dataset (a features job)',
   description:
-    'Each feature\'s firing frequency, mean and max activation, activation histogram, top rows (with the labels sent), rows sampled from lower activation intervals, and nearest features by decoder cosine, gathered over every row of a stored dataset in slices driven by a Durable Object alarm (one shard, or one block of features, a slice). Resumes after a restart with the same statistics bit for bit. Answers 202; follow it with GET /v1/feature-jobs/{id}; read the statistics with GET /v1/models/{id}/features.',
+    'Each feature\'s firing frequency, mean and max activation, activation histogram, top rows (with the labels sent), rows sampled from lower activation intervals, and nearest features by decoder cosine, gathered over every row of a stored dataset in slices driven by a Durable Object alarm (one shard, or one block of features, a slice). Resumes after a restart with the same statistics bit for bit. Answers 202; follow it with GET /v1/feature-jobs/{id} or /events; read the statistics with GET /v1/models/{id}/features.',
   tags: ['jobs'],
   security,
   middleware: [requireAccess('write'), limitBody('maxBodyBytes')] as const,
@@ -70,6 +71,12 @@ export const getFeatureJobRoute = createRoute({
   request: { params: IdParamsSchema },
   responses: { 200: jobResponse('The features job.'), ...accessErrors.read, 404: problem('No features job with this id.') },
 });
+
+export const featureJobEventsRoute = eventsRouteFor(
+  'Follow a features job (server-sent events)',
+  'A text/event-stream, as a training job\'s: a `progress` event (the features job: `phase`, `step` of `steps`, `etaSeconds`) whenever it changes, a slice at a time, its id the step; then one `end` event (the features job, its `status` succeeded, failed with its `error`, or cancelled) when it ends, and the stream closes. A key limited to some models follows only the features jobs of those (403 for another).',
+  'No features job with this id.',
+);
 
 export const cancelFeatureJobRoute = createRoute({
   method: 'delete',

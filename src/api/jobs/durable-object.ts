@@ -17,8 +17,9 @@
  * its start to the end of its checkpoint write (which includes the compute before it), and logged
  * as one JSON line: { event: "job.slice", wallMs, computeMs, … } (computeMs may read 0 where the
  * clock is frozen during compute).
+ *
+ * The record's life, status, cancel and failure handling are every sliced job's (../sliced-job.ts).
  */
-import { DurableObject } from 'cloudflare:workers';
 import { DataError, InputError, TrainingDivergedError } from '../../errors.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../jobs/checkpoint.js';
 import { JobTrainer, effectiveBatchRows, stepFlops } from '../../jobs/job-trainer.js';
@@ -28,127 +29,63 @@ import { openDatasetSource } from '../datasets/dataset-source.js';
 import { readMatrixObject } from '../datasets/store.js';
 import { matrixShardSource } from '../../data/matrix-shard-source.js';
 import type { ShardSource } from '../../data/shard-source.js';
-import type { Bindings } from '../env.js';
 import { readLimits, type Limits } from '../limits.js';
 import { ModelStore } from '../model-store.js';
+import { JobFailure, SlicedJob, type JobError } from '../sliced-job.js';
 import { checkpointKey, inlineDataKey, newId } from '../storage-keys.js';
-import { isTerminal, viewOf, type JobInit, type JobRecord, type JobView } from './record.js';
+import { viewOf, type JobInit, type JobRecord, type JobView } from './record.js';
 import { emptySliceStats, timedShardSource, type SliceStats } from './slice-stats.js';
 import { measureWithin, PieceTimes, runStepsWithin, type SliceClock, type SliceOutcome } from './slice-runner.js';
-
-const RECORD_KEY = 'job';
-/** Unexpected failures in a row after which the job fails rather than retrying. */
-const MAX_FAILURES = 3;
-
-/** A failure that ends the job with a reason (not retried). */
-class JobFailure extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 interface LiveRun {
   trainer: JobTrainer;
 }
 
-export class TrainingJob extends DurableObject<Bindings> {
-  private record: JobRecord | null | undefined;
+export class TrainingJob extends SlicedJob<JobInit, JobRecord, JobView> {
+  protected readonly kind = 'job';
   private run: LiveRun | null = null;
-  private sliceInProgress = false;
   /** What the current slice spends its time on (its log line); the run's shard sources count into it. */
   private stats: SliceStats = emptySliceStats();
   /** Recent pieces' wall times, to begin no piece a slice has no time left for. */
   private readonly pieceTimes = new PieceTimes();
 
-  /** Creates the job and schedules its first slice. Idempotent for the same id. */
-  async start(init: JobInit): Promise<JobView> {
-    const existing = await this.load();
-    if (existing) return viewOf(existing);
-    const limits = readLimits(this.env);
-    const now = new Date().toISOString();
-    const record: JobRecord = {
+  protected initialRecord(init: JobInit) {
+    return {
       ...init,
-      status: 'queued',
       backend: null,
       epoch: 0,
       step: 0,
       loss: null,
       lossHistory: [],
-      slices: 0,
-      sliceMs: 0,
-      stepsPerSlice: initialStepsPerSlice(init, limits),
-      failures: 0,
+      stepsPerSlice: initialStepsPerSlice(init, readLimits(this.env)),
       modelId: null,
       resultModelId: newId(),
-      error: null,
-      createdAt: now,
-      startedAt: null,
-      updatedAt: now,
-      finishedAt: null,
     };
-    await this.save(record);
-    await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  protected view(record: JobRecord): JobView {
     return viewOf(record);
   }
 
-  /** The job's view, or null when no job has this id. */
-  async status(withHistory = true): Promise<JobView | null> {
-    const record = await this.load();
-    if (!record) return null;
-    // Never a hang: an unfinished job always has a slice scheduled or running.
-    if (!isTerminal(record.status) && !this.sliceInProgress && (await this.ctx.storage.getAlarm()) === null) {
-      await this.ctx.storage.setAlarm(Date.now());
-    }
-    return viewOf(record, withHistory);
+  /** The job's view (`withHistory` false: without its loss history, as progress events send it), or null when no job has this id. */
+  override async status(withHistory = true): Promise<JobView | null> {
+    const record = await this.current();
+    return record && viewOf(record, withHistory);
   }
 
-  /** Cancels an unfinished job (a finished one is left as it is); null when there is none. */
-  async cancel(): Promise<JobView | null> {
-    const record = await this.load();
-    if (!record) return null;
-    if (isTerminal(record.status)) return viewOf(record);
-    record.status = 'cancelled';
-    record.finishedAt = new Date().toISOString();
-    await this.save(record);
-    await this.ctx.storage.deleteAlarm();
-    this.dropRun();
-    await this.cleanUp(record);
-    return viewOf(record);
-  }
-
-  /** For tests: forget the in-memory run, as if the object had been evicted; the next slice resumes from the checkpoint. */
-  dropRun(): void {
+  /** Forgets the in-memory run (as an eviction would; tests call it): the next slice resumes from the checkpoint. */
+  drop(): void {
     this.run?.trainer.dispose();
     this.run = null;
   }
 
-  override async alarm(): Promise<void> {
-    const record = await this.load();
-    if (!record || isTerminal(record.status)) return;
-    this.sliceInProgress = true;
-    try {
-      await this.runSlice(record);
-    } catch (error) {
-      await this.handleError(record, error);
-    } finally {
-      this.sliceInProgress = false;
-    }
-  }
-
-  private async runSlice(record: JobRecord): Promise<void> {
+  protected async runSlice(record: JobRecord): Promise<void> {
     const limits = readLimits(this.env);
     const bucket = this.env.MODELS;
-    const sliceStart = Date.now();
+    const sliceStart = this.beginSlice(record);
     const stats = (this.stats = emptySliceStats());
-    if (record.status === 'queued') {
-      record.status = 'running';
-      record.startedAt = new Date(sliceStart).toISOString();
-    }
     const run = await this.ensureRun(record);
-    if (record.status !== 'running') return; // cancelled while loading
+    if (!run || record.status !== 'running') return; // cancelled while loading
 
     const { trainer } = run;
     const budgetMs = limits.jobSliceMs;
@@ -190,7 +127,7 @@ export class TrainingJob extends DurableObject<Bindings> {
         stoppedEarly: trainer.stoppedEarly,
         finishedAt: new Date().toISOString(),
       });
-      this.dropRun();
+      this.drop();
     } else {
       const writeStart = Date.now();
       await bucket.put(checkpointKey(record.id), encodeCheckpoint(trainer.checkpoint()));
@@ -200,16 +137,10 @@ export class TrainingJob extends DurableObject<Bindings> {
     }
     const wallMs = Date.now() - sliceStart;
     record.loss = record.lossHistory.at(-1) ?? null;
-    record.slices += 1;
-    record.sliceMs += wallMs;
-    record.failures = 0;
     // Only a slice of steps measures the steps' speed (a metrics slice is sized by time).
     if (training) record.stepsPerSlice = nextStepsPerSlice(steps, wallMs, budgetMs);
-    const recordStart = Date.now();
-    await this.save(record);
-    stats.recordMs = Date.now() - recordStart;
-    if (record.status === 'running') await this.ctx.storage.setAlarm(Date.now());
-    else await this.cleanUp(record);
+    stats.recordMs = await this.endSlice(record, wallMs);
+    if (record.status !== 'running') await this.cleanUp(record);
     const batchRows = effectiveBatchRows(record.rows, record.training.batchSize);
     console.log(
       JSON.stringify({
@@ -260,15 +191,15 @@ export class TrainingJob extends DurableObject<Bindings> {
     return this.run === run && record.status === 'running';
   }
 
-  /** The live run, or a new one from the data and the last checkpoint (after a restart or eviction). */
-  private async ensureRun(record: JobRecord): Promise<LiveRun> {
+  /** The live run, or a new one from the data and the last checkpoint (after a restart or eviction); null when the job was cancelled meanwhile. */
+  private async ensureRun(record: JobRecord): Promise<LiveRun | null> {
     const bucket = this.env.MODELS;
     const live = this.run;
     if (live) {
       // A dataset deleted mid-job ends the job, even while its cells are still in memory.
       if (!(await bucket.head(record.dataKey))) throw datasetGone(record);
       if (record.validationDataKey && !(await bucket.head(record.validationDataKey))) throw validationDatasetGone(record.validationDatasetId!);
-      // Dropped while the head was in flight (an eviction, or a test's dropRun): rebuild it
+      // Dropped while the head was in flight (an eviction, or a test's drop): rebuild it
       // from the checkpoint below rather than hand back null.
       if (this.run === live) return live;
     }
@@ -286,6 +217,12 @@ export class TrainingJob extends DurableObject<Bindings> {
       trainer.dispose();
       return this.run;
     }
+    if (record.status !== 'running') {
+      // Cancelled while this one awaited: the cancel deleted the checkpoint, so this run may start
+      // from nothing; it must not speak for the job (its step 0 in the cancelled record).
+      trainer.dispose();
+      return null;
+    }
     this.run = { trainer };
     this.stats.loadMs = Date.now() - loadStart;
     // The checkpoint is the truth about where the run is.
@@ -301,58 +238,20 @@ export class TrainingJob extends DurableObject<Bindings> {
     return this.run;
   }
 
-  private async handleError(record: JobRecord, raw: unknown): Promise<void> {
-    this.dropRun();
+  protected errorOf(raw: unknown, record: JobRecord): JobError {
     const error = namingValidationDataset(raw, record);
-    if (isTerminal(record.status)) return;
-    if (error instanceof JobFailure || error instanceof InputError) {
-      const type =
-        error instanceof JobFailure
-          ? error.type
-          : error instanceof TrainingDivergedError
-            ? 'training-diverged'
-            : error instanceof DataError
-              ? 'invalid-data'
-              : 'invalid-input';
-      await this.fail(record, type, error.message);
-      return;
-    }
-    record.failures += 1;
-    console.error(JSON.stringify({ event: 'job.error', job: record.id, failures: record.failures, error: String(error) }));
-    if (record.failures >= MAX_FAILURES) {
-      await this.fail(record, 'internal-error', `the job failed ${record.failures} times in a row (${String(error).slice(0, 200)})`);
-      return;
-    }
-    await this.save(record);
-    await this.ctx.storage.setAlarm(Date.now() + 1000 * 2 ** record.failures);
-  }
-
-  private async fail(record: JobRecord, type: string, detail: string): Promise<void> {
-    record.status = 'failed';
-    record.error = { type, detail };
-    record.finishedAt = new Date().toISOString();
-    await this.save(record);
-    await this.ctx.storage.deleteAlarm();
-    console.log(JSON.stringify({ event: 'job.failed', job: record.id, type, detail }));
-    await this.cleanUp(record);
+    if (error instanceof JobFailure) return { type: error.type, detail: error.message };
+    if (error instanceof TrainingDivergedError) return { type: 'training-diverged', detail: error.message };
+    if (error instanceof DataError) return { type: 'invalid-data', detail: error.message };
+    if (error instanceof InputError) return { type: 'invalid-input', detail: error.message };
+    return { type: 'internal-error', detail: `the job failed ${record.failures} times in a row (${String(error).slice(0, 200)})` };
   }
 
   /** Removes the checkpoint and the job's inline data once it has ended. */
-  private async cleanUp(record: JobRecord): Promise<void> {
+  protected async cleanUp(record: JobRecord): Promise<void> {
     const keys = [checkpointKey(record.id)];
     if (record.dataKey === inlineDataKey(record.id)) keys.push(record.dataKey);
     await this.env.MODELS.delete(keys);
-  }
-
-  private async load(): Promise<JobRecord | null> {
-    if (this.record === undefined) this.record = (await this.ctx.storage.get<JobRecord>(RECORD_KEY)) ?? null;
-    return this.record;
-  }
-
-  private async save(record: JobRecord): Promise<void> {
-    record.updatedAt = new Date().toISOString();
-    this.record = record;
-    await this.ctx.storage.put(RECORD_KEY, record);
   }
 }
 

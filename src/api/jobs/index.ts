@@ -5,10 +5,9 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../env.js';
+import { jobEventStream } from '../job-events.js';
 import { ApiError, validationHook } from '../problem.js';
-import { snapshotStream, type Snapshot } from '../snapshot-stream.js';
 import { isId } from '../storage-keys.js';
-import { isTerminal } from './record.js';
 import { admitJobs } from './running-jobs.js';
 import { cancelRoute, eventsRoute, getRoute, submitRoute } from './routes.js';
 import { jobStub, launchJob, prepareJob } from './submit.js';
@@ -35,15 +34,8 @@ export const jobs = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     const stub = isId(id) ? jobStub(c.env, id) : null;
     const first = stub ? await stub.status(false) : null;
     if (!stub || !first) throw jobNotFound(id);
-    let view = first;
-    const snapshot = async (): Promise<Snapshot> => {
-      if (isTerminal(view.status)) return { ended: true, id: String(view.step), data: JSON.stringify((await stub.status(true)) ?? view), compare: '' };
-      return { ended: false, id: String(view.step), data: JSON.stringify(view), compare: JSON.stringify({ ...view, updatedAt: undefined }) };
-    };
-    return snapshotStream(c, await snapshot(), async () => {
-      view = (await stub.status(false)) ?? view;
-      return snapshot();
-    }) as never;
+    // Progress events leave out the loss history; the end event has it.
+    return (await jobEventStream(c, first, (whole) => stub.status(whole))) as never;
   })
   .openapi(cancelRoute, async (c) => {
     const { id } = c.req.valid('param');

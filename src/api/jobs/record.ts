@@ -6,6 +6,7 @@ import type { z } from '@hono/zod-openapi';
 import type { ModelConfig, TrainingOptions } from '../../model/config.js';
 import type { Metrics } from '../../model/metrics.js';
 import type { JobSchema } from '../schemas.js';
+import type { SliceBookkeeping } from '../slice-bookkeeping.js';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export type JobView = z.infer<typeof JobSchema>;
@@ -27,20 +28,15 @@ export interface JobInit {
   totalSteps: number;
 }
 
-export interface JobRecord extends JobInit {
+export interface JobRecord extends JobInit, SliceBookkeeping {
   status: JobStatus;
   backend: string | null;
   epoch: number;
   step: number;
   loss: number | null;
   lossHistory: number[];
-  slices: number;
-  /** Σ of the slices' measured wall time, ms (the ETA's rate). */
-  sliceMs: number;
   /** Optimizer steps the next slice runs (sized to JOB_SLICE_MS). */
   stepsPerSlice: number;
-  /** Unexpected failures in a row (storage trouble…); the job fails after a few. */
-  failures: number;
   modelId: string | null;
   /** The trained model's metrics on its training data, once succeeded (absent in records of older jobs). */
   metrics?: Metrics | null;
@@ -52,11 +48,6 @@ export interface JobRecord extends JobInit {
   stoppedEarly?: boolean;
   /** The id the model will be stored under, fixed at creation so a retried last slice overwrites rather than duplicates it. */
   resultModelId: string;
-  error: { type: string; detail: string } | null;
-  createdAt: string;
-  startedAt: string | null;
-  updatedAt: string;
-  finishedAt: string | null;
 }
 
 export function isTerminal(status: JobStatus): boolean {

@@ -1,10 +1,10 @@
 /**
  * The route definitions of /v1/jobs: submit, read, follow (server-sent events), cancel.
  */
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { requireAccess } from '../auth.js';
-import { STREAM_BOUNDS } from '../snapshot-stream.js';
 import { limitBody } from '../body-limit.js';
+import { eventsRouteFor } from '../events-route.js';
 import { accessErrors, inputErrors, notFoundResponse, problem, security } from '../openapi.js';
 import { IdParamsSchema, JobRequestSchema, JobSchema } from '../schemas.js';
 
@@ -41,22 +41,11 @@ export const getRoute = createRoute({
   responses: { 200: jobResponse('The job.'), ...accessErrors.read, ...notFound },
 });
 
-export const eventsRoute = createRoute({
-  method: 'get',
-  path: '/{id}/events',
-  summary: 'Follow a job (server-sent events)',
-  description:
-    'A text/event-stream: a `progress` event (the job without its lossHistory) whenever it changes, then one `end` event (the whole job) when it succeeds, fails or is cancelled, and the stream closes. ' + STREAM_BOUNDS,
-  tags: ['jobs'],
-  security,
-  middleware: [requireAccess('read')] as const,
-  request: { params: IdParamsSchema },
-  responses: {
-    200: { description: 'The event stream.', content: { 'text/event-stream': { schema: z.string() } } },
-    ...accessErrors.read,
-    ...notFound,
-  },
-});
+export const eventsRoute = eventsRouteFor(
+  'Follow a job (server-sent events)',
+  'A text/event-stream: a `progress` event (the job without its lossHistory) whenever it changes, then one `end` event (the whole job) when it succeeds, fails or is cancelled, and the stream closes.',
+  'No job with this id.',
+);
 
 export const cancelRoute = createRoute({
   method: 'delete',

@@ -1,8 +1,8 @@
 /** The route definitions of /v1/sweeps: start, read, follow (server-sent events), cancel. */
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { requireAccess } from '../auth.js';
-import { STREAM_BOUNDS } from '../snapshot-stream.js';
 import { limitBody } from '../body-limit.js';
+import { eventsRouteFor } from '../events-route.js';
 import { accessErrors, inputErrors, notFoundResponse, problem, security } from '../openapi.js';
 import { IdParamsSchema } from '../schemas.js';
 import { SweepRequestSchema, SweepSchema } from './schemas.js';
@@ -41,21 +41,11 @@ export const getRoute = createRoute({
   responses: { 200: sweepResponse('The sweep.'), ...accessErrors.read, ...notFound },
 });
 
-export const eventsRoute = createRoute({
-  method: 'get',
-  path: '/{id}/events',
-  summary: 'Follow a sweep (server-sent events)',
-  description: 'A text/event-stream: a `progress` event (the sweep) whenever a trial changes, then one `end` event when every trial has ended, and the stream closes. ' + STREAM_BOUNDS,
-  tags: ['jobs'],
-  security,
-  middleware: [requireAccess('read')] as const,
-  request: { params: IdParamsSchema },
-  responses: {
-    200: { description: 'The event stream.', content: { 'text/event-stream': { schema: z.string() } } },
-    ...accessErrors.read,
-    ...notFound,
-  },
-});
+export const eventsRoute = eventsRouteFor(
+  'Follow a sweep (server-sent events)',
+  'A text/event-stream: a `progress` event (the sweep) whenever a trial changes, then one `end` event when every trial has ended, and the stream closes.',
+  'No sweep with this id.',
+);
 
 export const cancelRoute = createRoute({
   method: 'delete',

@@ -6,7 +6,8 @@
  *
  *   W_enc [n × h] (input × hidden, row-major) given as
  *     f32   Float32Array                      → 16-column panels of f32, 64 bytes a k step
- *     bf16  Uint16Array of bf16 bits          → 16-column panels of bf16, 32 bytes a k step
+ *     bf16  Uint16Array of bf16 bits          → 16-column panels of bf16, 32 bytes a k step, each 8
+ *                                               columns interleaved (bf16Slot)
  *     int8  Int8Array + per-column f32 scales → 16-column panels of 4×4 blocks (k4 steps of 64 bytes),
  *           with off_j = scale_j · Σ_k q[k, j] for the input's zero point
  *   b_enc [h] → padded to 16·⌈h/16⌉.
@@ -109,34 +110,35 @@ function panels<T extends Float32Array | Uint16Array>(w: T, n: number, h: number
 }
 
 /**
- * bf16 panels two values at a time (Uint32 pairs: half the loads and stores of `panels`, the
- * layout's cost at load), for h even and 4-byte aligned bits; the last panel's odd edge by `panels`.
+ * Where column c of a bf16 panel sits among a k step's 16 values: each 8 (one v128) stored
+ * c0 c4 c1 c5 c2 c6 c3 c7, so the kernel widens each half with one instruction
+ * (assembly/encode-float.ts's header).
+ */
+export const bf16Slot = (c: number): number => (c & 8) | ((c & 3) << 1) | ((c >> 2) & 1);
+
+/**
+ * bf16 W [n × h] → panels as `panels` lays f32 out, each 8 columns interleaved (bf16Slot). Full
+ * panels two values at a time (a Uint32 of columns j and j + 4: half the stores, the layout's cost
+ * at load) when the output is 4-byte aligned; the last panel's edge value by value.
  */
 function panelsBf16(bits: Uint16Array, n: number, h: number, out: Uint16Array, k0 = 0, kCount = n): void {
-  if (h % 2 !== 0 || bits.byteOffset % 4 !== 0 || out.byteOffset % 4 !== 0) return panels(bits, n, h, out, k0, kCount);
-  const w32 = new Uint32Array(bits.buffer, bits.byteOffset, bits.length >> 1);
+  const count = Math.ceil(h / PW), full = out.byteOffset % 4 === 0 ? Math.floor(h / PW) : 0;
   const o32 = new Uint32Array(out.buffer, out.byteOffset, out.length >> 1);
-  const full = Math.floor(h / PW), half = h >> 1;
   for (let p = 0; p < full; p++) {
-    const j2 = p * (PW >> 1), base = (p * n * PW) >> 1;
+    const j0 = p * PW, base = (p * n * PW) >> 1;
     for (let k = k0; k < k0 + kCount; k++) {
-      const src = (k - k0) * half + j2, dst = base + k * (PW >> 1);
-      o32[dst] = w32[src]!;
-      o32[dst + 1] = w32[src + 1]!;
-      o32[dst + 2] = w32[src + 2]!;
-      o32[dst + 3] = w32[src + 3]!;
-      o32[dst + 4] = w32[src + 4]!;
-      o32[dst + 5] = w32[src + 5]!;
-      o32[dst + 6] = w32[src + 6]!;
-      o32[dst + 7] = w32[src + 7]!;
+      const src = (k - k0) * h + j0, dst = base + k * (PW >> 1);
+      for (let i = 0; i < 4; i++) {
+        o32[dst + i] = bits[src + i]! | (bits[src + 4 + i]! << 16);
+        o32[dst + 4 + i] = bits[src + 8 + i]! | (bits[src + 12 + i]! << 16);
+      }
     }
   }
-  if (full * PW < h) {
-    // the edge panel, value by value
-    const j0 = full * PW, cols = h - j0, base = full * n * PW;
+  for (let p = full; p < count; p++) {
+    const j0 = p * PW, cols = Math.min(PW, h - j0), base = p * n * PW;
     for (let k = k0; k < k0 + kCount; k++) {
       const src = (k - k0) * h + j0, dst = base + k * PW;
-      for (let c = 0; c < cols; c++) out[dst + c] = bits[src + c]!;
+      for (let c = 0; c < cols; c++) out[dst + bf16Slot(c)] = bits[src + c]!;
     }
   }
 }

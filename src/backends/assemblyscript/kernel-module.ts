@@ -16,7 +16,7 @@ const REQUIRED_FUNCTIONS = [
   'add_row_vector', 'relu', 'top_k_codes', 'linear_output_delta', 'aux_delta', 'code_delta', 'masked_add',
   'row_norms', 'l1_decoder_gradient', 'normalize_rows', 'update_steps_since_fired', 'dead_mask',
   'nonzero_index', 'sparse_gemm_nn', 'sparse_gemm_tn', 'masked_gemm_nt', 'transpose',
-  'jump_codes', 'jump_delta',
+  'jump_codes', 'jump_delta', 'jump_index',
   'batch_top_k_codes', 'min_positive', 'copy_block',
   'gated_codes',
 ] as const;

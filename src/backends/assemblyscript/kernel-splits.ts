@@ -131,28 +131,36 @@ function partRows(part: string, rowsAt: number, work: (args: readonly number[], 
 const nonzeros = (ctx: SplitContext, index: number, rows: number): number => ctx.u32(index + rows * 4);
 
 /**
- * The encode kernels (assembly/encode-float.ts; f32 and bf16 weights): (x, w, b, z, rows, n, h,
- * relu), rows of z, each part the same export on x and z advanced by its first row. Only when h is
- * a multiple of 16: a partial panel goes through the module's one static EDGE block, which parts
- * on other threads would share. (The int8 kernels stay whole: their quantised rows are laid out
- * beside per-row parameters, a split of their own.)
+ * The encode kernels (assembly/encode-float.ts, f32 and bf16 weights: (x, w, b, z, rows, n, h,
+ * relu); assembly/encode-int8.ts's portable ones: (xu8, xi16, params, w, scale, off, b, z, rows, nq,
+ * h, relu)): by panels of 16 columns of z, through their `_part` twins taking (…, p0, p1). By
+ * columns, not rows: the weights are what streams from memory (75 MB at 768 → 24576 in f32), and
+ * a split by rows would have every thread read all of them; by columns each reads its share.
+ * `rowsAt`: the position of rows (n or nq and h follow it).
  */
-function encodeRowsSplit(name: string): KernelSplit {
+function encodePanelsSplit(name: string, rowsAt: number): KernelSplit {
   return {
     kind: 'product',
-    work: (args) => args[4]! * args[5]! * args[6]!,
+    work: (args) => args[rowsAt]! * args[rowsAt + 1]! * args[rowsAt + 2]!,
     parts(args, ctx) {
-      const [x, , , z, rows, n, h] = args as [number, number, number, number, number, number, number];
-      if (h % 16 !== 0) return [{ name, args: args.slice() }];
-      return ranges(rows, ctx.threads, 4).map(([s, e]) => {
-        const a = args.slice();
-        a[0] = x + s * n * F32;
-        a[3] = z + s * h * F32;
-        a[4] = e - s;
-        return { name, args: a };
-      });
+      const panels = Math.ceil(args[rowsAt + 2]! / 16);
+      return ranges(panels, ctx.threads, 1).map(([p0, p1]) => ({ name: `${name}_part`, args: [...args, p0, p1] }));
     },
   };
+}
+
+/**
+ * A row-wise kernel that computes far more per element than a stream moves (a selection, a
+ * transpose's scattered stores, a norm then a divide) on the products' cut-off, its work counted
+ * in multiply-add equivalents: its declared work × `macsPerUnit`, the time a unit of it takes over
+ * the time gemm_nn takes a multiply-add. Measured with bench/step-profile.ts (topk 768 → 6144,
+ * batch 256, one thread, 2026-12-08, loaded machine: the ratios, not the times, are what count):
+ * gemm_nn 0.19–0.26 ns a multiply-add; top_k_codes 13.8–14.9 ns a unit, transpose 14.5, normalize_rows
+ * 2.7–3.2. On the streams' cut-off they never split at these sizes, though each costs a tenth of
+ * the step.
+ */
+function asProduct(split: KernelSplit, macsPerUnit: number): KernelSplit {
+  return { ...split, kind: 'product', work: (args, ctx) => split.work(args, ctx) * macsPerUnit };
 }
 
 /** Every kernel that runs on threads, by export name. */
@@ -168,9 +176,9 @@ export const KERNEL_SPLITS: Readonly<Record<string, KernelSplit>> = {
   // (a, b, c, index, M, K, N): rows of C
   masked_gemm_nt: partRows('masked_gemm_nt_part', 4, (args, ctx) => nonzeros(ctx, args[3]!, args[4]!) * args[5]!),
   // (src, dst, rows, cols): rows of src
-  transpose: { ...partRows('transpose_part', 2, (args) => args[2]! * args[3]!), kind: 'stream' },
+  transpose: asProduct(partRows('transpose_part', 2, (args) => args[2]! * args[3]!), 64),
   // (z, allowed, a, scratch, rows, cols, count): rows, cols floats of scratch a part
-  top_k_codes: rowwise('top_k_codes', [0, 2], 4, 5, { scratch: { at: 3, floats: (args) => args[5]! } }),
+  top_k_codes: asProduct(rowwise('top_k_codes', [0, 2], 4, 5, { scratch: { at: 3, floats: (args) => args[5]! } }), 64),
   relu: elementwise('relu', 2, 2),
   masked_add: elementwise('masked_add', 3, 3),
   add_scaled: elementwise('add_scaled', 2, 2),
@@ -182,13 +190,15 @@ export const KERNEL_SPLITS: Readonly<Record<string, KernelSplit>> = {
   hidden_delta: rowwise('hidden_delta', [0, 1], 3, 4),
   jump_codes: rowwise('jump_codes', [0, 2], 3, 4),
   row_norms: rowwise('row_norms', [0], 2, 3, { itemPointers: [1] }),
-  normalize_rows: rowwise('normalize_rows', [0], 1, 2),
+  normalize_rows: asProduct(rowwise('normalize_rows', [0], 1, 2), 12),
   // (src, indices, dst, rows, cols): rows of dst, their indices
   gather_rows: rowwise('gather_rows', [2], 3, 4, { itemPointers: [1] }),
-  encode_f32_rows: encodeRowsSplit('encode_f32_rows'),
-  encode_f32_gemm: encodeRowsSplit('encode_f32_gemm'),
-  encode_bf16_rows: encodeRowsSplit('encode_bf16_rows'),
-  encode_bf16_gemm: encodeRowsSplit('encode_bf16_gemm'),
+  encode_f32_rows: encodePanelsSplit('encode_f32_rows', 4),
+  encode_f32_gemm: encodePanelsSplit('encode_f32_gemm', 4),
+  encode_bf16_rows: encodePanelsSplit('encode_bf16_rows', 4),
+  encode_bf16_gemm: encodePanelsSplit('encode_bf16_gemm', 4),
+  encode_i8_rows: encodePanelsSplit('encode_i8_rows', 8),
+  encode_i8_gemm: encodePanelsSplit('encode_i8_gemm', 8),
 };
 
 /** The exports parts call (what a worker's instance must have): the `_part` exports and the kernels split on offset addresses. */
@@ -196,5 +206,6 @@ export const PART_EXPORTS: readonly string[] = [
   'gemm_part', 'sparse_gemm_nn_part', 'sparse_gemm_tn_part', 'masked_gemm_nt_part', 'transpose_part',
   'top_k_codes', 'relu', 'masked_add', 'add_scaled', 'adam_update', 'sgd_update', 'add_row_vector', 'code_delta',
   'bias_sigmoid', 'hidden_delta', 'jump_codes', 'row_norms', 'normalize_rows', 'gather_rows',
-  'encode_f32_rows', 'encode_f32_gemm', 'encode_bf16_rows', 'encode_bf16_gemm',
+  'encode_f32_rows_part', 'encode_f32_gemm_part', 'encode_bf16_rows_part', 'encode_bf16_gemm_part',
+  'encode_i8_rows_part', 'encode_i8_gemm_part',
 ];

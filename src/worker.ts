@@ -6,6 +6,8 @@ export type { AppType } from './api/app.js';
 export { TrainingJob } from './api/jobs/durable-object.js';
 /** The Durable Object class of uploads in parts (binding UPLOADS). */
 export { DatasetUpload } from './api/datasets/upload-object.js';
+/** The Durable Object class of model uploads in parts (binding MODEL_UPLOADS). */
+export { ModelUpload } from './api/models/upload-object.js';
 /** The Durable Object of API keys (binding KEYS). */
 export { KeyStore } from './api/keys/durable-object.js';
 /** The Durable Object of the audit trail (binding AUDIT). */

@@ -16,6 +16,8 @@ export const REGION_FILES = {
   cli: ['docs/CLI.md', 'docs/SPEC.md'],
   fuzzRoutes: 'docs/RELIABILITY.md',
   encodeLoad: 'docs/BENCHMARKS.md',
+  /** A 768 → 24576 bf16 model uploaded in parts and encoded in wrangler dev (bench/model-parts-table.ts). */
+  modelParts: 'docs/BENCHMARKS.md',
   bundle: 'docs/BACKENDS.md',
   /** 2 threads against 1 (bench/threads.bench.ts, bench/threads-table.ts). */
   threads: 'docs/BACKENDS.md',

@@ -27,6 +27,10 @@ export const LIMIT_VARS = {
   // importing a 16.7 MB file grew workerd by 84 MB (the body, the stored copy, the session).
   maxModelBytes: { name: 'MAX_MODEL_BYTES', default: 24 * 1024 * 1024, description: 'Largest model file accepted by POST /v1/models/import, in bytes, either form (24 MiB: the body is held whole while it is checked, beside the binary copy stored and the session built from it; a binary file is 4 bytes a parameter, 12 with Adam\'s state; JSON ≈ 12 bytes a parameter without it, ≈ 37 with it).' },
   maxInferenceBytes: { name: 'MAX_INFERENCE_BYTES', default: 16 * 1024 * 1024, description: 'Largest model the Worker imports and serves, in bytes of what inference reads: its weights, biases and scaling (16 MiB ≈ 4.2 million float32 parameters, 768 → 2,716). Measured in workerd (bench/workerd-sparse.json): the first encode of such a model grew it by 62 MB, one of 32 MiB by 120 MB, too near the isolate\'s 128 MB (docs/API.md, Storage).' },
+  // An encode reads only the encoder (src/api/models/encoder-ranges.ts), so a model far above
+  // MAX_INFERENCE_BYTES is served for encode when its encoder fits this: 40 MiB holds a 768 → 24576
+  // bf16 encoder (36 MiB). Measured in workerd (npm run e2e:model-parts, bench/workerd-model-parts.json).
+  maxEncoderBytes: { name: 'MAX_ENCODER_BYTES', default: 40 * 1024 * 1024, description: 'Largest encoder the Worker loads for encode, in bytes as stored (W_enc in its dtype, plus b_enc, the threshold, b_dec and the scaling): a cold encode reads only these ranges from R2, never the decoder, so a model above MAX_INFERENCE_BYTES is still encoded when its encoder fits (40 MiB: a 768 → 24576 bf16 encoder, 36 MiB, fits; while it loads, its bytes and their kernel layout are both held, ≈ 2× this). Measured in wrangler dev (docs/BENCHMARKS.md): workerd, with its local R2, grew by ≈ 150 MB for the first encode of that model.' },
   maxRows: { name: 'MAX_ROWS', default: 10_000, description: 'Most data rows in one request.' },
   maxColumns: { name: 'MAX_COLUMNS', default: 4_096, description: 'Most columns (input size n) of data and of a model (4,096: the residual streams of the public SAEs, 768 to 2,304, fit; MAX_CELLS bounds a request\'s numbers).' },
   maxCells: { name: 'MAX_CELLS', default: 500_000, description: 'Most numbers (rows × columns) in one request (2 MB as float32; ≈ 4 MiB of JSON text).' },
@@ -172,6 +176,12 @@ export function checkInferenceSize(limits: Limits, inputSize: number, bytes: num
   if (bytes > limits.maxInferenceBytes) {
     throw limitExceeded('maxInferenceBytes', limits, `The model's weights, biases and scaling take ${bytes} bytes as float32; it`);
   }
+}
+
+/** Checks the bytes an encode-only load reads (the encoder as stored) against MAX_ENCODER_BYTES and the input size against MAX_COLUMNS; throws 413. */
+export function checkEncoderSize(limits: Limits, inputSize: number, bytes: number): void {
+  if (inputSize > limits.maxColumns) throw limitExceeded('maxColumns', limits, `The model takes ${inputSize} inputs; it`);
+  if (bytes > limits.maxEncoderBytes) throw limitExceeded('maxEncoderBytes', limits, `The model's encoder (W_enc as stored, its biases, threshold and scaling) takes ${bytes} bytes; it`);
 }
 
 /** Checks epochs and the estimated work of a training request; throws 413 pointing to jobs. */

@@ -12,6 +12,7 @@ import { renderEncodeLoad, type LoadResults } from '../../bench/encode-load-tabl
 import { renderShards, type ShardsResults } from '../../bench/e2e-shards-table.js';
 import { renderEncodeModel, type SuiteResults } from '../../bench/encode-model-table.js';
 import { renderThreads, type ThreadsResults } from '../../bench/threads-table.js';
+import { renderModelParts, type ModelPartsFigures } from '../../bench/model-parts-table.js';
 import { measureBundle } from '../../scripts/docs/bundle.js';
 import { renderCliSynopsis } from '../../scripts/docs/cli.js';
 import { renderCliWalk } from '../../scripts/docs/cli-walk.js';
@@ -100,6 +101,11 @@ describe('generated docs', () => {
   it('should give docs/BENCHMARKS.md the encode load table of bench/encode-load.json', () => {
     const results = JSON.parse(readFileSync(resolve(ROOT, 'bench/encode-load.json'), 'utf8')) as LoadResults;
     expect(readRegion(resolve(ROOT, REGION_FILES.encodeLoad), 'encode-load'), STALE).toBe(renderEncodeLoad(results));
+  });
+
+  it('should give docs/BENCHMARKS.md the model-parts table of bench/workerd-model-parts.json', () => {
+    const figures = JSON.parse(readFileSync(resolve(ROOT, 'bench/workerd-model-parts.json'), 'utf8')) as ModelPartsFigures;
+    expect(readRegion(resolve(ROOT, REGION_FILES.modelParts), 'model-parts'), STALE).toBe(renderModelParts(figures));
   });
 
   it('should give docs/BACKENDS.md the bundle size wrangler measures now (within 3%)', { timeout: 60_000 }, () => {

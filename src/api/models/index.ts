@@ -215,7 +215,8 @@ export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
       if ('dense' in codes) return binary ? (c.body(denseCodesToBytes(codes.dense), 200, { 'content-type': 'application/octet-stream' }) as never) : c.json({ codes: matrixToRows(codes.dense) }, 200);
       return binary ? (c.body(sparseCodesToBytes(codes.sparse), 200, { 'content-type': 'application/octet-stream' }) as never) : c.json({ features: toFeatureLists(codes.sparse) }, 200);
     }
-    const answer = await service.withModel(id, 'auto', (model) => {
+    // Encode reads only the encoder (service.withEncoder): a cold one never reads the decoder.
+    const answer = await service.withEncoder(id, (model) => {
       service.checkInputs(matrix, model.inputSize, source);
       if (selection === null) {
         const codes = model.encode(matrix);

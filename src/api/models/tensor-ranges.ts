@@ -169,17 +169,25 @@ export class StoredTensors {
     return new Uint8Array(await (await this.get(offset, length)).arrayBuffer());
   }
 
-  private async get(offset: number, length: number): Promise<R2ObjectBody> {
-    let object: R2Object | R2ObjectBody | null;
-    try {
-      object = await this.bucket.get(this.key, { range: { offset, length }, onlyIf: { etagMatches: this.etag } });
-    } catch (error) {
-      console.error('edge-sae: a ranged model read failed', error);
-      throw new ApiError(503, { type: 'storage-unavailable', title: 'Service Unavailable', detail: 'The model store failed while reading. Retry later.', headers: { 'retry-after': '1' } });
-    }
-    if (object === null || !('body' in object)) throw changed(this.key);
-    return object;
+  private get(offset: number, length: number): Promise<R2ObjectBody> {
+    return rangeRead(this.bucket, this.key, this.etag, offset, length);
   }
+}
+
+/**
+ * `length` bytes of an object from `offset`, only if it still has `etag`: a failing store is a
+ * 503 storage-unavailable, another version (or none) a 409, so one request never mixes versions.
+ */
+export async function rangeRead(bucket: R2Bucket, key: string, etag: string, offset: number, length: number): Promise<R2ObjectBody> {
+  let object: R2Object | R2ObjectBody | null;
+  try {
+    object = await bucket.get(key, { range: { offset, length }, onlyIf: { etagMatches: etag } });
+  } catch (error) {
+    console.error('edge-sae: a ranged model read failed', error);
+    throw new ApiError(503, { type: 'storage-unavailable', title: 'Service Unavailable', detail: 'The model store failed while reading. Retry later.', headers: { 'retry-after': '1' } });
+  }
+  if (object === null || !('body' in object)) throw changed(key);
+  return object;
 }
 
 function changed(key: string): ApiError {

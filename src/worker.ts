@@ -6,6 +6,8 @@ export type { AppType } from './api/app.js';
 export { TrainingJob } from './api/jobs/durable-object.js';
 /** The Durable Object class of uploads in parts (binding UPLOADS). */
 export { DatasetUpload } from './api/datasets/upload-object.js';
+/** The Durable Object class of model uploads in parts (binding MODEL_UPLOADS). */
+export { ModelUpload } from './api/models/upload-object.js';
 /** The Durable Object of API keys (binding KEYS). */
 export { KeyStore } from './api/keys/durable-object.js';
 /** The Durable Object of the audit trail (binding AUDIT). */
@@ -17,3 +19,5 @@ export { EncodeJob } from './api/encode-jobs/durable-object.js';
 export default app;
 /** The Durable Object class of features jobs (binding FEATURE_JOBS). */
 export { FeatureJob } from './api/features/durable-object.js';
+/** The Durable Object class of encoder shards (binding ENCODE_SHARDS). */
+export { EncoderShard } from './api/shards/durable-object.js';

@@ -16,6 +16,8 @@ export const REGION_FILES = {
   cli: ['docs/CLI.md', 'docs/SPEC.md'],
   fuzzRoutes: 'docs/RELIABILITY.md',
   encodeLoad: 'docs/BENCHMARKS.md',
+  /** A 768 → 24576 bf16 model uploaded in parts and encoded in wrangler dev (bench/model-parts-table.ts). */
+  modelParts: 'docs/BENCHMARKS.md',
   bundle: 'docs/BACKENDS.md',
   /** 2 threads against 1 (bench/threads.bench.ts, bench/threads-table.ts). */
   threads: 'docs/BACKENDS.md',
@@ -23,6 +25,8 @@ export const REGION_FILES = {
   encodeModel: 'docs/ENCODING.md',
   benchTable: 'docs/BENCHMARKS.md',
   e2eScale: 'docs/DATA.md',
+  /** The sharded encoder's e2e figures (scripts/e2e-shards.ts, bench/e2e-shards-table.ts). */
+  e2eShards: 'docs/ENCODING.md',
   /** What the presets of src/model/presets.ts reach on the sample data (scripts/docs/sparsity.ts). */
   sparsity: ['docs/SPARSITY.md', 'README.md'],
   /** The output of the README's CLI walk, the CLI's own words (scripts/docs/cli-walk.ts). */

@@ -22,6 +22,7 @@ import { encodeJobs, modelEncodeJobs } from './encode-jobs/index.js';
 import { featureJobs, modelFeatures } from './features/index.js';
 import { keys } from './keys/index.js';
 import { models } from './models/index.js';
+import { modelUploads } from './models/uploads.js';
 import { pictures } from './models/pictures.js';
 import { BEARER_AUTH, BEARER_AUTH_SCHEME } from './openapi.js';
 import { registerMediaTypes } from './media-types.js';
@@ -39,7 +40,7 @@ export function createApp() {
   // Every JSON answer ends with a newline (json-text.ts).
   app.use('*', jsonAnswers());
   app.openAPIRegistry.registerComponent('securitySchemes', BEARER_AUTH, BEARER_AUTH_SCHEME);
-  const routes = app.route('/', health).route('/v1/models', models).route('/v1/models', pictures).route('/v1/datasets/uploads', uploads).route('/v1/datasets', datasets).route('/v1/jobs', jobs).route('/v1/sweeps', sweeps).route('/v1/models', modelEncodeJobs).route('/v1/encode-jobs', encodeJobs).route('/v1/models', modelFeatures).route('/v1/feature-jobs', featureJobs).route('/v1/keys', keys).route('/v1/audit', audit);
+  const routes = app.route('/', health).route('/v1/models/uploads', modelUploads).route('/v1/models', models).route('/v1/models', pictures).route('/v1/datasets/uploads', uploads).route('/v1/datasets', datasets).route('/v1/jobs', jobs).route('/v1/sweeps', sweeps).route('/v1/models', modelEncodeJobs).route('/v1/encode-jobs', encodeJobs).route('/v1/models', modelFeatures).route('/v1/feature-jobs', featureJobs).route('/v1/keys', keys).route('/v1/audit', audit);
   withScopes(app);
   registerMediaTypes(app);
   app.doc31('/openapi.json', {

@@ -27,6 +27,10 @@ export const LIMIT_VARS = {
   // importing a 16.7 MB file grew workerd by 84 MB (the body, the stored copy, the session).
   maxModelBytes: { name: 'MAX_MODEL_BYTES', default: 24 * 1024 * 1024, description: 'Largest model file accepted by POST /v1/models/import, in bytes, either form (24 MiB: the body is held whole while it is checked, beside the binary copy stored and the session built from it; a binary file is 4 bytes a parameter, 12 with Adam\'s state; JSON ≈ 12 bytes a parameter without it, ≈ 37 with it).' },
   maxInferenceBytes: { name: 'MAX_INFERENCE_BYTES', default: 16 * 1024 * 1024, description: 'Largest model the Worker imports and serves, in bytes of what inference reads: its weights, biases and scaling (16 MiB ≈ 4.2 million float32 parameters, 768 → 2,716). Measured in workerd (bench/workerd-sparse.json): the first encode of such a model grew it by 62 MB, one of 32 MiB by 120 MB, too near the isolate\'s 128 MB (docs/API.md, Storage).' },
+  // An encode reads only the encoder (src/api/models/encoder-ranges.ts), so a model far above
+  // MAX_INFERENCE_BYTES is served for encode when its encoder fits this: 40 MiB holds a 768 → 24576
+  // bf16 encoder (36 MiB). Measured in workerd (npm run e2e:model-parts, bench/workerd-model-parts.json).
+  maxEncoderBytes: { name: 'MAX_ENCODER_BYTES', default: 40 * 1024 * 1024, description: 'Largest encoder the Worker loads for encode, in bytes as stored (W_enc in its dtype, plus b_enc, the threshold, b_dec and the scaling): a cold encode reads only these ranges from R2, never the decoder, so a model above MAX_INFERENCE_BYTES is still encoded when its encoder fits (40 MiB: a 768 → 24576 bf16 encoder, 36 MiB, fits; while it loads, its bytes and their kernel layout are both held, ≈ 2× this). Measured in wrangler dev (docs/BENCHMARKS.md): workerd, with its local R2, grew by ≈ 150 MB for the first encode of that model.' },
   maxRows: { name: 'MAX_ROWS', default: 10_000, description: 'Most data rows in one request.' },
   maxColumns: { name: 'MAX_COLUMNS', default: 4_096, description: 'Most columns (input size n) of data and of a model (4,096: the residual streams of the public SAEs, 768 to 2,304, fit; MAX_CELLS bounds a request\'s numbers).' },
   maxCells: { name: 'MAX_CELLS', default: 500_000, description: 'Most numbers (rows × columns) in one request (2 MB as float32; ≈ 4 MiB of JSON text).' },
@@ -39,10 +43,17 @@ export const LIMIT_VARS = {
   modelCacheBytes: { name: 'MODEL_CACHE_BYTES', default: 48 * 1024 * 1024, description: 'Bytes of memory the isolate\'s model cache may hold, least recently used evicted first; room is made before a model is loaded (48 MiB: with one cold load of MAX_INFERENCE_BYTES beside it, ≈ 64 MiB of the 128 MB isolate). A model weighs its parameters (4 bytes each, or its inference bytes if more), its encoder laid out for encode (4·n·h at most) and 2 MiB of scratch; one just trained, its gradients and moments too (12 bytes a parameter). A model heavier than the whole cache is served but not kept.', over: '(evicts)' },
   modelCacheRevalidateMs: { name: 'MODEL_CACHE_REVALIDATE_MS', default: 5_000, description: 'How long a cached model serves encode without reading R2 at all, in ms; after it, one metadata read re-confirms its version. Another isolate\'s retrain or delete is seen within this window (this isolate\'s at once); 1 = check on every request.', over: '—' },
   decodeRangeReads: { name: 'DECODE_RANGE_READS', default: 16, description: 'Most R2 range reads one sparse decode makes for the decoder rows its features name: nearby rows are read together, and beyond this count the smallest gaps between them are read too (streamed, one row held at a time).', over: '(merges reads)' },
+  // A shard holds its slice twice while it loads (the bytes read from R2, then the kernel's panels)
+  // and once after: 32 MiB is ≈ 64 MiB at the peak, with the runtime, the request's rows and scratch
+  // ≈ 90 MB of the 128 MB isolate. 2304 → 65536 bf16 (302 MB) is 10 shards (docs/ENCODING.md).
+  encodeShardBytes: { name: 'ENCODE_SHARD_BYTES', default: 32 * 1024 * 1024, description: 'A model whose encoder (W_enc as stored, b_enc, the threshold) takes more bytes than this is encoded by shards: its feature columns split over Durable Objects of at most this many bytes each (32 MiB: a shard holds its slice twice while it loads, ≈ 64 MiB, under the 128 MB isolate with room for the runtime and a request; docs/ENCODING.md, Sharded encoders).', over: '(shards)' },
+  encodeShardTimeoutMs: { name: 'ENCODE_SHARD_TIMEOUT_MS', default: 60_000, description: 'Longest wait for one shard of a sharded encode, in ms (a cold shard first reads its slice from R2); past it the encode is 503 shard-unavailable with Retry-After, never a partial answer.', over: '503' },
   maxDatasetBytes: { name: 'MAX_DATASET_BYTES', default: 32 * 1024 * 1024, description: 'Largest body of POST /v1/datasets (a dataset sent in one request), in bytes.' },
   maxDatasetRows: { name: 'MAX_DATASET_ROWS', default: 2 ** 31, description: 'Most rows of a stored dataset.' },
   maxDatasetCells: { name: 'MAX_DATASET_CELLS', default: 2 ** 31, description: 'Most numbers (rows × columns) of a stored dataset (8 GiB as float32, 2 GiB as uint8).' },
   maxPartBytes: { name: 'MAX_PART_BYTES', default: 8 * 1024 * 1024, description: 'Largest part of an upload in parts, in bytes (a part is one shard: at most 2²⁰ values, 4 MiB as float32, unless one row is wider).' },
+  maxLabelBytes: { name: 'MAX_LABEL_BYTES', default: 1_024, description: 'Longest label or text of one dataset row (a CSV labelColumn, JSON labels, a line of a labels part), in bytes of UTF-8.', over: '422 invalid-data' },
+  maxDatasetLabelBytes: { name: 'MAX_DATASET_LABEL_BYTES', default: 64 * 1024 * 1024, description: 'Most bytes of labels one dataset stores (as JSON strings, beside its shards).' },
   uploadExpirySeconds: { name: 'UPLOAD_EXPIRY_SECONDS', default: 86_400, description: 'How long an upload in parts stays open after it starts or after its last part arrived; then it and its parts are deleted, in s.', over: '(404 after)' },
   maxJobEpochs: { name: 'MAX_JOB_EPOCHS', default: 50_000, description: 'Most epochs of one job.' },
   maxJobFlops: { name: 'MAX_JOB_FLOPS', default: 1e14, description: 'Work budget of one job: estimated floating-point operations, ≈ 12·rows·n·h·epochs, plus 4·rows·n·h·epochs over the rows of a validation dataset (validationDatasetId).' },
@@ -165,6 +176,12 @@ export function checkInferenceSize(limits: Limits, inputSize: number, bytes: num
   if (bytes > limits.maxInferenceBytes) {
     throw limitExceeded('maxInferenceBytes', limits, `The model's weights, biases and scaling take ${bytes} bytes as float32; it`);
   }
+}
+
+/** Checks the bytes an encode-only load reads (the encoder as stored) against MAX_ENCODER_BYTES and the input size against MAX_COLUMNS; throws 413. */
+export function checkEncoderSize(limits: Limits, inputSize: number, bytes: number): void {
+  if (inputSize > limits.maxColumns) throw limitExceeded('maxColumns', limits, `The model takes ${inputSize} inputs; it`);
+  if (bytes > limits.maxEncoderBytes) throw limitExceeded('maxEncoderBytes', limits, `The model's encoder (W_enc as stored, its biases, threshold and scaling) takes ${bytes} bytes; it`);
 }
 
 /** Checks epochs and the estimated work of a training request; throws 413 pointing to jobs. */

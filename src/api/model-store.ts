@@ -52,6 +52,8 @@ export interface StoredModel {
   etag: string;
   /** How many leading bytes of the body hold everything but Adam's moments; null when unknown (a JSON body). */
   inferenceBytes: number | null;
+  /** Bytes of the whole body. */
+  size: number;
 }
 
 export interface NewModelRecord {
@@ -62,7 +64,7 @@ export interface NewModelRecord {
 }
 
 export class ModelStore {
-  constructor(private readonly bucket: R2Bucket) {}
+  constructor(readonly bucket: R2Bucket) {}
 
   /** Summary and etag of a model, without its body; null when there is none. */
   async head(id: string): Promise<StoredModel | null> {
@@ -146,6 +148,23 @@ export class ModelStore {
     return summary;
   }
 
+  /**
+   * Starts the R2 multipart upload of a new model's file (version 1), straight to its key: the
+   * model exists only once the upload completes, whole. The summary goes into the object's
+   * metadata now (R2 takes it at the start), from the file's header (src/api/models/upload-layout.ts).
+   */
+  async startParts(id: string, record: NewModelRecord, inferenceBytes: number, sourceJson: string | null): Promise<R2MultipartUpload> {
+    const now = new Date().toISOString();
+    const summary: ModelSummary = { id, ...record, version: 1, createdAt: now, updatedAt: now };
+    const metadata = toMetadata(summary, null);
+    metadata.inferenceBytes = String(inferenceBytes);
+    if (sourceJson !== null) {
+      const source = sourceOf(sourceJson).source;
+      if (source) metadata.source = sourceText(source);
+    }
+    return storage('saving', () => this.bucket.createMultipartUpload(key(id), { httpMetadata: { contentType: BINARY_CONTENT_TYPE }, customMetadata: metadata }));
+  }
+
   /** Deletes a model; false when there was none. */
   async delete(id: string): Promise<boolean> {
     if (!isId(id)) return false;
@@ -189,9 +208,9 @@ function storageUnavailable(what: string, error: unknown): ApiError {
   });
 }
 
-function toMetadata(summary: ModelSummary, body: Uint8Array): Record<string, string> {
+function toMetadata(summary: ModelSummary, body: Uint8Array | null): Record<string, string> {
   const metadata: StoredMetadata = {
-    ...(modelFileForm(body) === 'safetensors' ? { inferenceBytes: String(inferenceBytes(body)) } : {}),
+    ...(body !== null && modelFileForm(body) === 'safetensors' ? { inferenceBytes: String(inferenceBytes(body)) } : {}),
     name: summary.name ?? '',
     inputSize: String(summary.inputSize),
     hiddenSize: String(summary.hiddenSize),
@@ -209,6 +228,7 @@ function stored(id: string, object: R2Object): StoredModel {
   const prefix = Number(meta.inferenceBytes);
   return {
     etag: object.etag,
+    size: object.size,
     inferenceBytes: meta.inferenceBytes !== undefined && Number.isSafeInteger(prefix) && prefix > 0 ? prefix : null,
     summary: {
       id,

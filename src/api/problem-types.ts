@@ -30,6 +30,7 @@ export const PROBLEM_TYPES = {
   conflict: 'a concurrent write won (a retrain racing another, or a delete), or a finished job was cancelled (409)',
   'cannot-draw': 'the picture asked for cannot be drawn for this model, e.g. a `shape` that does not match its inputs (422)',
   'backend-unavailable': 'no kernel backend could be loaded in this Worker (503)',
+  'shard-unavailable': 'a shard of a sharded encoder (docs/ENCODING.md) failed, restarted or did not answer in ENCODE_SHARD_TIMEOUT_MS; no partial answer is given (503, `Retry-After`; `shard` and `shards` name it)',
   'storage-unavailable': 'R2, the key store or the audit trail failed; nothing was changed, or the answer of a save was lost (503, `Retry-After`)',
 } as const satisfies Record<string, string>;
 

@@ -280,6 +280,7 @@ export const DatasetSchema = z
     shardRows: z.number().int().openapi({ description: 'Rows of every shard but the last: max(1, ⌊2²⁰ / cols⌋).' }),
     shardCount: z.number().int(),
     createdAt: z.string().openapi({ format: 'date-time' }),
+    labelled: z.boolean().openapi({ description: 'Whether each row carries a label or text (a CSV `labelColumn`, JSON `labels`, or the labels parts of an upload): a features job over the dataset shows them beside its top rows.' }),
     warnings: z.array(z.string()).optional().openapi({ description: 'In the answer of an upload only: what was stored that may not be what was meant (a text/csv body whose first row looks like a header of numbers, stored as data); absent when there is nothing to say.' }),
   })
   .openapi('Dataset');
@@ -293,6 +294,7 @@ export const UploadRequestSchema = z
     type: StorageTypeSchema,
     scale: z.number().optional().openapi({ description: 'uint8 only (default 1): a byte b stands for b·scale + offset.' }),
     offset: z.number().optional().openapi({ description: 'uint8 only (default 0).' }),
+    labels: z.boolean().optional().openapi({ description: 'true: each row carries a label or text, sent as labels parts (PUT …/labels/{n}, one a part) beside the numbers; completing needs them all (default false).' }),
   })
   .strict()
   .refine((body) => body.type === 'uint8' || (body.scale === undefined && body.offset === undefined), {
@@ -316,6 +318,9 @@ export const UploadSchema = z
     lastPartBytes: z.number().int(),
     received: z.array(z.number().int()).openapi({ description: 'The parts that have arrived, in order.' }),
     missing: z.number().int().openapi({ description: 'How many parts have not arrived.' }),
+    labelled: z.boolean().openapi({ description: 'Whether the upload carries labels (started with "labels": true).' }),
+    labelsReceived: z.array(z.number().int()).optional().openapi({ description: 'A labelled upload: the labels parts that have arrived, in order.' }),
+    labelsMissing: z.number().int().optional().openapi({ description: 'A labelled upload: how many labels parts have not arrived.' }),
     status: z.enum(['open', 'completed']),
     createdAt: z.string().openapi({ format: 'date-time' }),
     expiresAt: z.string().openapi({ format: 'date-time', description: 'When an open upload and its parts are deleted; each part that arrives moves it on.' }),
@@ -339,6 +344,7 @@ export const DatasetUploadQuerySchema = z.object({
   name: NameSchema.optional(),
   rows: decimalInteger({ min: 1 }).optional().openapi({ description: 'Rows of an application/octet-stream body (required there).' }),
   cols: decimalInteger({ min: 1 }).optional().openapi({ description: 'Columns of an application/octet-stream body (required there).' }),
+  labelColumn: z.string().min(1).max(200).optional().openapi({ description: 'text/csv only: the header\'s name of a column of labels (one label or text a row, kept beside the numbers; not a number column). A JSON body carries labels as { "data": rows, "labels": [...] }.' }),
 });
 
 export const JobRequestSchema = z

@@ -6,6 +6,7 @@
  *   datasets/{id}.json          a dataset's manifest; customMetadata = its summary (datasets/store.ts)
  *   datasets/{id}.f32           a dataset of the first layout: all its float32 cells in one object
  *   dataset-shards/{id}/{i}.bin shard i of a dataset (or part i of its upload, before it completes)
+ *   dataset-shards/{id}/{i}.labels.json  the labels of shard i's rows, when the dataset has labels
  *   jobs/{id}/checkpoint.bin    a job's checkpoint (jobs/durable-object.ts)
  *   jobs/{id}/data.f32          a job's inline data (data sent in the POST /v1/jobs body)
  *   sweeps/{id}.json            a sweep: its options and its trials' job ids (sweeps/record.ts)
@@ -77,6 +78,11 @@ export function shardPrefix(datasetId: string): string {
 /** R2 key of shard `index` (0-based) of a dataset. */
 export function shardKey(datasetId: string, index: number): string {
   return `${shardPrefix(datasetId)}${index}.bin`;
+}
+
+/** R2 key of the labels of shard `index`'s rows (under the shard prefix, so deleting the shards deletes them). */
+export function labelShardKey(datasetId: string, index: number): string {
+  return `${shardPrefix(datasetId)}${index}.labels.json`;
 }
 
 /** The prefix of everything one job stores (deleted when the job ends). */

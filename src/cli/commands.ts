@@ -164,6 +164,8 @@ export const UPLOAD: CommandSpec = {
     { name: 'cols', kind: 'integer', value: 'N', help: 'columns of a raw float32 file (.f32); only for .f32' },
     ...API_FLAGS,
     { name: 'name', kind: 'text', value: 'NAME', help: 'the dataset\'s name (default: the file\'s name)' },
+    { name: 'labels', kind: 'path', value: 'FILE', help: 'a label or text for each row, one line per row: stored with the dataset (a features job shows them)' },
+    { name: 'label-column', kind: 'text', value: 'NAME', help: 'the CSV column (by its header name) that holds each row\'s label: set aside from the numbers, stored with the dataset' },
     { name: 'json', kind: 'flag', value: '', help: 'print the dataset as one JSON line on stdout (progress lines on stderr become JSON too)' },
     { name: 'quiet', kind: 'flag', value: '', help: 'no progress and no summary (errors only); with --json, only the JSON line' },
   ],

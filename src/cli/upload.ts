@@ -4,7 +4,8 @@
  * POST …/complete), a few parts in flight, with a progress bar. Part n is shard n of the file
  * (docs/SPEC.md §2.1), so the dataset is cut exactly as the CLI cuts the file, and a job on it
  * trains the model `edge-sae train` trains on the file. Run again after an interruption, it asks
- * the server which parts arrived and sends only the rest (src/cli/upload-state.ts).
+ * the server which parts arrived and sends only the rest (src/cli/upload-state.ts). With
+ * --labels FILE or --label-column NAME each part's labels go too (PUT …/labels/{n}, one line a row).
  */
 import path from 'node:path';
 import { float32LittleEndian } from '../data/float32-bytes.js';
@@ -16,6 +17,8 @@ import type { CliIo } from './io.js';
 import { progressStyle } from './progress.js';
 import { forgetUpload, readUploadRecord, uploadSlot, writeUploadRecord, type UploadSlot } from './upload-state.js';
 import { readColsFlag } from './data-flags.js';
+import { openLabelFile, type RowLabels } from '../data/labels.js';
+import { InputError } from '../errors.js';
 
 /** The fields of the API's Upload and Dataset answers that the CLI reads. */
 interface UploadView {
@@ -26,6 +29,8 @@ interface UploadView {
   partCount: number;
   received: number[];
   status: 'open' | 'completed';
+  labelled?: boolean;
+  labelsReceived?: number[];
 }
 interface DatasetView {
   id: string;
@@ -43,10 +48,18 @@ export async function upload(options: ParsedOptions, io: CliIo): Promise<void> {
   const dataPath = options.required('data');
   if (dataPath === '-') throw new UsageError('--data: upload needs a file, not stdin (it reads the file twice, and resumes by the file\'s identity)');
   const cols = readColsFlag(options, dataPath);
+  const labelsPath = options.string('labels');
+  const labelColumn = options.string('label-column');
+  if (labelsPath !== undefined && labelColumn !== undefined) throw new UsageError('--labels and --label-column both give the labels: give one');
   const client = apiClientFrom(options);
-  const data = await openDataSource(dataPath, cols);
+  const data = await openDataSource(dataPath, cols, labelColumn === undefined ? {} : { labelColumn });
   try {
-    const dataset = await uploadFile(client, data, {
+    let labels: RowLabels | undefined = data.labels;
+    if (labelsPath !== undefined) {
+      labels = await openLabelFile(labelsPath);
+      if (labels.rows !== data.shards.rows) throw new InputError(`--labels ${labelsPath}: has ${labels.rows} lines but the data has ${data.shards.rows} rows (one label a row)`);
+    }
+    const dataset = await uploadFile(client, data, labels, {
       slot: uploadSlot(client.base, dataPath),
       name: options.string('name') ?? path.basename(dataPath),
       progress: createCountProgress(progressStyle({ quiet: options.flag('quiet'), json: options.flag('json'), isTTY: io.stderrIsTTY }), {
@@ -64,15 +77,17 @@ export async function upload(options: ParsedOptions, io: CliIo): Promise<void> {
 }
 
 /** Uploads the opened file, resuming the upload `slot` remembers; returns the dataset. */
-async function uploadFile(client: ApiClient, data: OpenedDataSource, { slot, name, progress }: { slot: UploadSlot; name: string; progress: CountProgress }): Promise<DatasetView> {
+async function uploadFile(client: ApiClient, data: OpenedDataSource, labels: RowLabels | undefined, { slot, name, progress }: { slot: UploadSlot; name: string; progress: CountProgress }): Promise<DatasetView> {
   const { rows, cols } = data.shards;
   let view = await resumable(client, slot, rows, cols);
+  // An earlier run with labels and this one without (or the other way round): start afresh.
+  if (view !== null && view.status === 'open' && (view.labelled === true) !== (labels !== undefined)) view = null;
   if (view?.status === 'completed') {
     forgetUpload(slot);
     return client.call<DatasetView>('GET', `/v1/datasets/${view.id}`, { retry: true });
   }
   if (view === null) {
-    view = await client.call<UploadView>('POST', '/v1/datasets/uploads', { json: { name, rows, cols, type: 'float32' } });
+    view = await client.call<UploadView>('POST', '/v1/datasets/uploads', { json: { name, rows, cols, type: 'float32', ...(labels === undefined ? {} : { labels: true }) } });
     writeUploadRecord(slot, { ...slot.identity, uploadId: view.id, rows, cols });
   }
   if (view.shardRows !== data.shards.shardRows || view.partCount !== data.shards.shardCount) {
@@ -98,12 +113,25 @@ async function uploadFile(client: ApiClient, data: OpenedDataSource, { slot, nam
       }
     };
     await Promise.all(Array.from({ length: Math.min(PARTS_IN_FLIGHT, missing.length) }, worker));
+    if (labels !== undefined) await sendLabels(client, uploadId, labels, data.shards.shardRows, rows, view.partCount, new Set(view.labelsReceived ?? []));
   } finally {
     progress.done();
   }
   const dataset = await client.call<DatasetView>('POST', `/v1/datasets/uploads/${uploadId}/complete`);
   forgetUpload(slot);
   return dataset;
+}
+
+/** Sends the labels parts that have not arrived: part n's rows' labels, one a line. */
+async function sendLabels(client: ApiClient, uploadId: string, labels: RowLabels, shardRows: number, rows: number, partCount: number, arrived: Set<number>): Promise<void> {
+  for (let index = 0; index < partCount; index++) {
+    if (arrived.has(index)) continue;
+    const wanted = Array.from({ length: Math.min(shardRows, rows - index * shardRows) }, (_, k) => index * shardRows + k);
+    const found = await labels.labelsOf(wanted);
+    const lines = wanted.map((row) => found.get(row) ?? '');
+    const bytes = new TextEncoder().encode(`${lines.join('\n')}\n`);
+    await client.call<UploadView>('PUT', `/v1/datasets/uploads/${uploadId}/labels/${index}`, { bytes, retry: true });
+  }
 }
 
 /** The upload an earlier run started for this file, as the server sees it now, or null to start afresh. */

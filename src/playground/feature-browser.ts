@@ -151,15 +151,15 @@ async function showList(): Promise<void> {
   if (first) await showCard(first.index);
 }
 
-/** Stores `data` as a dataset, runs a features job on `id` over it, and shows the result. */
-export async function gatherFeatures(id: string, data: number[][]): Promise<void> {
+/** Stores `data` (with each row's label, if any) as a dataset, runs a features job on `id` over it, and shows the result. */
+export async function gatherFeatures(id: string, data: number[][], labels?: string[]): Promise<void> {
   const button = element('gather-features', HTMLButtonElement);
   button.disabled = true;
   try {
     rows = data;
     modelId = id;
     status('Storing the data as a dataset…');
-    const dataset = await call<{ id: string }>('/v1/datasets', { json: { data } });
+    const dataset = await call<{ id: string }>('/v1/datasets', { json: { data, ...(labels === undefined ? {} : { labels }) } });
     status('Gathering feature statistics…');
     let job = await call<{ id: string; status: string; step: number; steps: number; error: { detail: string } | null }>(`/v1/models/${id}/features`, { json: { datasetId: dataset.id } });
     while (job.status === 'queued' || job.status === 'running') {

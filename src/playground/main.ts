@@ -11,7 +11,7 @@ import { cancelJob, trainJob, type JobRequest } from './job.js';
 import { encodeRow, loadPictures, showMetrics } from './model-view.js';
 import { explainRow, gatherFeatures, resortFeatures } from './feature-browser.js';
 import { element, errorMessage, input, setStatus, showError } from './page.js';
-import { describeData, exampleCsv, parsePasted, rowText, rowsOf } from './pasted-data.js';
+import { describeData, exampleCsv, labelsOf, parsePasted, parsePastedData, rowText, rowsOf } from './pasted-data.js';
 import { QUICK_DEMO } from './presets.js';
 
 const TOKEN_KEY = 'edge-sae-token';
@@ -30,10 +30,11 @@ function readData(): void {
     return;
   }
   try {
-    data = parsePasted(csvField().value);
+    const labelColumn = input('label-column').value.trim();
+    data = parsePastedData(csvField().value, labelColumn);
     // A first row of numbers is data by the CSV rules; one that looks like a header is said so.
     const warning = numericHeaderWarningOf(data, 'the CSV', 'if it is a header, give its columns names or delete the line');
-    info.textContent = describeData(data) + (warning ? `. Note: ${warning}.` : '');
+    info.textContent = describeData(data, labelColumn) + (warning ? `. Note: ${warning}.` : '');
     if (!input('row').value) input('row').value = rowText(data, 0);
   } catch (error) {
     info.textContent = errorMessage(error);
@@ -142,7 +143,7 @@ async function features(): Promise<void> {
   if (data === null) return void (status.textContent = 'Paste or upload the data (step 2) first.');
   const noToken = missingToken('gather feature statistics');
   if (noToken) return void (status.textContent = noToken);
-  await gatherFeatures(id, rowsOf(data));
+  await gatherFeatures(id, rowsOf(data), labelsOf(data));
 }
 
 async function explain(): Promise<void> {
@@ -185,6 +186,7 @@ document.addEventListener('DOMContentLoaded', () => {
     if (file) void file.text().then(replaceData);
   });
   csvField().addEventListener('input', readData);
+  input('label-column').addEventListener('input', readData);
   element('preset-values', HTMLElement).textContent = Object.entries(QUICK_DEMO).map(([key, value]) => `${key} ${value}`).join(', ');
   element('preset', HTMLButtonElement).addEventListener('click', () => setHyperparameters(QUICK_DEMO));
   element('defaults', HTMLButtonElement).addEventListener('click', resetHyperparameters);

@@ -3,6 +3,7 @@
  * the CLI and the API use), so the page refuses what they refuse, naming the same line and column.
  */
 import { parseCsv, type CsvData } from '../data/csv.js';
+import { parseCsvWithLabelColumn, type LabelledCsvData } from '../data/csv-label-column.js';
 import { formatFloat32, shortestFloat32 } from '../data/float32.js';
 
 /** Parses CSV text; errors name `source`, line and column ("the CSV, row 5, column 2: …"). */
@@ -10,10 +11,24 @@ export function parsePasted(text: string, source = 'the CSV'): CsvData {
   return parseCsv(text, source);
 }
 
+/**
+ * The page's data: with a label column named (the header's name of a column of labels, as the
+ * API's `labelColumn`), its cells are set aside as each row's label and the rest are the numbers.
+ */
+export function parsePastedData(text: string, labelColumn: string): CsvData | LabelledCsvData {
+  return labelColumn === '' ? parsePasted(text) : parseCsvWithLabelColumn(text, 'the CSV', labelColumn);
+}
+
+/** Each row's label, when the data has a label column. */
+export function labelsOf(data: CsvData): string[] | undefined {
+  return 'labels' in data ? (data as LabelledCsvData).labels : undefined;
+}
+
 /** What the data line under the text area says about it. */
-export function describeData(data: CsvData): string {
+export function describeData(data: CsvData, labelColumn = ''): string {
   const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
-  return `${plural(data.rows, 'row')} × ${plural(data.cols, 'column')}${data.header ? ', with a header row' : ''}`;
+  const labels = labelsOf(data) ? `, labels from column ${JSON.stringify(labelColumn)}` : '';
+  return `${plural(data.rows, 'row')} × ${plural(data.cols, 'column')}${data.header ? ', with a header row' : ''}${labels}`;
 }
 
 /**

@@ -4,6 +4,7 @@
  * a dataset and runs a features job), and must show the density histogram, a list of every feature
  * sortable by frequency or max, a feature card with its top rows drawn as images and its nearest
  * features (a click opens one), and which features a pasted row lights up; no script or CSP error.
+ * The data carries a label column (the page's "label column"): the top rows are captioned with it.
  * Saves test-results/feature-browser.png. Skipped, saying so, without /usr/bin/chromium.
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -16,14 +17,14 @@ const hasChromium = existsSync(CHROMIUM);
 const SCREENSHOT = path.join(ROOT, 'test-results', 'feature-browser.png');
 if (!hasChromium) console.warn(`test/browser/feature-browser.test.ts: SKIPPED — ${CHROMIUM} not found (apt-get install -y chromium)`);
 
-/** 80 rows of 4×4 bar images (16 columns: a square input) with a header row. */
+/** 80 rows of 4×4 bar images (16 columns: a square input) with a header row and a label column, "shape". */
 function barsCsv(): string {
-  const rows = [Array.from({ length: 16 }, (_, k) => `p${k}`).join(',')];
+  const rows = [[...Array.from({ length: 16 }, (_, k) => `p${k}`), 'shape'].join(',')];
   for (let k = 0; k < 80; k++) {
     const pixels = new Array(16).fill(0);
     const bar = k % 8;
     for (let t = 0; t < 4; t++) pixels[bar < 4 ? bar * 4 + t : t * 4 + (bar - 4)] = 1;
-    rows.push(pixels.join(','));
+    rows.push([...pixels, bar < 4 ? `row bar ${bar}` : `column bar ${bar - 4}`].join(','));
   }
   return `${rows.join('\n')}\n`;
 }
@@ -57,7 +58,9 @@ describe.skipIf(!hasChromium)(`feature browser in Chromium (needs ${CHROMIUM})`,
     await page.click('#use-local-token');
     await page.fill('#csv', barsCsv());
     await page.dispatchEvent('#csv', 'input');
-    await expect.poll(() => page.textContent('#data-info')).toBe('80 rows × 16 columns, with a header row');
+    await expect.poll(() => page.textContent('#data-info')).toMatch(/column 17: expected a number, got "row bar 0"/);
+    await page.fill('#label-column', 'shape');
+    await expect.poll(() => page.textContent('#data-info')).toBe('80 rows × 16 columns, with a header row, labels from column "shape"');
     await page.selectOption('#architecture', 'relu');
     await page.fill('#hiddenSize', '12');
     await page.fill('#epochs', '60');
@@ -82,6 +85,8 @@ describe.skipIf(!hasChromium)(`feature browser in Chromium (needs ${CHROMIUM})`,
     expect(first).toMatch(/^Feature \d+$/);
     expect(await card.locator('figure.ex img').count()).toBeGreaterThan(0);
     expect(await card.locator('figure.ex img').first().getAttribute('src')).toMatch(/^data:image\/png;base64,/);
+    // Each top row captioned with its label (stored with the dataset), then its value.
+    expect(await card.locator('figure.ex figcaption').first().textContent()).toMatch(/^(row|column) bar \d · [\d.]+$/);
     expect(await card.locator('svg.hist rect').count()).toBeGreaterThan(0);
     expect(await card.locator('.neighbours button').count()).toBe(5);
     const neighbour = (await card.locator('.neighbours button').first().textContent())!.slice(1);

@@ -9,8 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { renderArchitectureList, renderArchitectures } from '../../scripts/docs/architectures.js';
 import { renderSaeFormatList, renderSaeFormats } from '../../scripts/docs/sae-formats.js';
 import { renderEncodeLoad, type LoadResults } from '../../bench/encode-load-table.js';
+import { renderShards, type ShardsResults } from '../../bench/e2e-shards-table.js';
 import { renderEncodeModel, type SuiteResults } from '../../bench/encode-model-table.js';
 import { renderThreads, type ThreadsResults } from '../../bench/threads-table.js';
+import { renderModelParts, type ModelPartsFigures } from '../../bench/model-parts-table.js';
 import { measureBundle } from '../../scripts/docs/bundle.js';
 import { renderCliSynopsis } from '../../scripts/docs/cli.js';
 import { renderCliWalk } from '../../scripts/docs/cli-walk.js';
@@ -91,9 +93,19 @@ describe('generated docs', () => {
     expect(readRegion(resolve(ROOT, REGION_FILES.threads), 'threads'), STALE).toBe(renderThreads(results));
   });
 
+  it('should give docs/ENCODING.md the sharded encoder table of bench/e2e-shards.json', () => {
+    const results = JSON.parse(readFileSync(resolve(ROOT, 'bench/e2e-shards.json'), 'utf8')) as ShardsResults;
+    expect(readRegion(resolve(ROOT, REGION_FILES.e2eShards), 'e2e-shards'), STALE).toBe(renderShards(results));
+  });
+
   it('should give docs/BENCHMARKS.md the encode load table of bench/encode-load.json', () => {
     const results = JSON.parse(readFileSync(resolve(ROOT, 'bench/encode-load.json'), 'utf8')) as LoadResults;
     expect(readRegion(resolve(ROOT, REGION_FILES.encodeLoad), 'encode-load'), STALE).toBe(renderEncodeLoad(results));
+  });
+
+  it('should give docs/BENCHMARKS.md the model-parts table of bench/workerd-model-parts.json', () => {
+    const figures = JSON.parse(readFileSync(resolve(ROOT, 'bench/workerd-model-parts.json'), 'utf8')) as ModelPartsFigures;
+    expect(readRegion(resolve(ROOT, REGION_FILES.modelParts), 'model-parts'), STALE).toBe(renderModelParts(figures));
   });
 
   it('should give docs/BACKENDS.md the bundle size wrangler measures now (within 3%)', { timeout: 60_000 }, () => {

@@ -197,6 +197,57 @@ describe('edge-sae upload and job against wrangler dev', () => {
     expect(ranked.trials.map((t) => [t.status, t.validationMetrics.rows, t.value === t.validationMetrics.loss])).toEqual([['succeeded', 500, true], ['succeeded', 500, true]]);
   });
 
+  it('should upload a CSV with a label column, and a file with a labels file, their labels stored beside the parts for a features job', { timeout: 180_000 }, async () => {
+    // 1024 columns: 1024 rows a part, so 1030 rows are two parts; the label column sits in the middle.
+    const cols = 1024;
+    const rows = 1030;
+    const rng = new SeededRandom(7);
+    const cells = Array.from({ length: rows }, () => Array.from({ length: cols }, () => Math.round(rng.nextFloat() * 100) / 100));
+    const labels = Array.from({ length: rows }, (_, r) => `row ${r}, class ${r % 3}`);
+    const names = Array.from({ length: cols }, (_, c) => `p${c}`);
+    const csv = [[...names.slice(0, 5), 'what', ...names.slice(5)].join(','), ...cells.map((row, r) => [...row.slice(0, 5), `"${labels[r]}"`, ...row.slice(5)].join(','))].join('\n');
+    const csvFile = join(dir, 'labelled.csv');
+    writeFileSync(csvFile, `${csv}\n`);
+    const result = await runCli(['upload', '--data', csvFile, '--label-column', 'what', '--api', server.base, '--json'], { env, timeoutMs: 120_000 });
+    expect(result.code, result.stderr).toBe(0);
+    const dataset = JSON.parse(result.stdout) as { id: string; rows: number; cols: number; shardCount: number; labelled: boolean };
+    expect(dataset).toMatchObject({ rows, cols, shardCount: 2, labelled: true });
+
+    // A features job over it, with a model trained on its first rows: the top rows carry the labels of both parts.
+    const trained = await call('/v1/models', { json: { data: cells.slice(0, 40), config: { hiddenSize: 4, architecture: 'relu' }, training: { epochs: 3 } } });
+    expect(trained.status).toBe(201);
+    const modelId = ((await trained.json()) as { id: string }).id;
+    const started = await call(`/v1/models/${modelId}/features`, { json: { datasetId: dataset.id, top: 50 } });
+    expect(started.status, await started.clone().text()).toBe(202);
+    const jobId = ((await started.json()) as { id: string }).id;
+    for (let k = 0; ; k++) {
+      const job = (await (await call(`/v1/feature-jobs/${jobId}`)).json()) as { status: string; labels: string };
+      if (job.status === 'succeeded') {
+        expect(job.labels).toBe('dataset');
+        break;
+      }
+      expect(['queued', 'running'], JSON.stringify(job)).toContain(job.status);
+      expect(k).toBeLessThan(600);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const shown: { row: number; label?: string }[] = [];
+    for (let j = 0; j < 4; j++) shown.push(...((await (await call(`/v1/models/${modelId}/features/${j}`)).json()) as { statistics: { top: { row: number; label?: string }[] } }).statistics.top);
+    expect(shown.length).toBeGreaterThan(0);
+    for (const { row, label } of shown) expect(label).toBe(labels[row]);
+    expect(shown.some(({ row }) => row >= 1024)).toBe(true);
+
+    // The raw float32 file with a labels file: the same labels parts; a file of the wrong length is refused before anything is sent.
+    const labelsFile = join(dir, 'labels.txt');
+    writeFileSync(labelsFile, `${Array.from({ length: ROWS }, (_, r) => `r${r}`).join('\n')}\n`);
+    const withFile = await upload(['--labels', labelsFile, '--name', 'labelled-f32']);
+    expect(withFile.code, withFile.stderr).toBe(0);
+    expect(JSON.parse(withFile.stdout)).toMatchObject({ rows: ROWS, shardCount: PARTS, labelled: true, name: 'labelled-f32' });
+    writeFileSync(labelsFile, 'a\nb\n');
+    const short = await upload(['--labels', labelsFile]);
+    expect(short.code).not.toBe(0);
+    expect(short.stderr).toMatch(/--labels .*labels\.txt: has 2 lines but the data has \d+ rows/);
+  });
+
   it('should say what the API refused, with exit code 2', { timeout: 60_000 }, async () => {
     const missing = await runCli(['job', '--api', server.base, '--dataset', 'nope', '--epochs', '1'], { env });
     expect(missing.code).toBe(2);

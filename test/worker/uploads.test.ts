@@ -301,7 +301,7 @@ describe('uploads in parts', () => {
     });
     const res = await call(`/v1/datasets/${id}`);
     expect(await res.json()).toEqual({
-      id, name: 'old', rows: 30, cols: 5, bytes: 600, format: 'csv', type: 'float32', scale: 1, offset: 0, shardRows: 209715, shardCount: 1, createdAt: '2026-01-01T00:00:00.000Z',
+      id, name: 'old', rows: 30, cols: 5, bytes: 600, format: 'csv', type: 'float32', scale: 1, offset: 0, shardRows: 209715, shardCount: 1, createdAt: '2026-01-01T00:00:00.000Z', labelled: false,
     });
     const listed = (await (await call('/v1/datasets?limit=100')).json()) as { datasets: { id: string }[] };
     expect(listed.datasets.map((d) => d.id)).toContain(id);

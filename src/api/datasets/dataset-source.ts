@@ -8,13 +8,17 @@
 import { DataError } from '../../errors.js';
 import type { Matrix } from '../../data/matrix.js';
 import { shardRowCount, type ShardSource } from '../../data/shard-source.js';
-import { DATASET_KEYS, LEGACY_DATASET_KEYS, isId, shardKey } from '../storage-keys.js';
+import type { RowLabels } from '../../data/row-labels.js';
+import { DATASET_KEYS, LEGACY_DATASET_KEYS, isId, labelShardKey, shardKey } from '../storage-keys.js';
+import { decodeLabelShard } from './label-codec.js';
 import { layoutOf, type DatasetManifest } from './manifest.js';
 import { decodeShard, sha256Hex } from './shard-codec.js';
 import { float32Layout, readMatrixObject } from './store.js';
 
 /** A stored dataset's ShardSource, which can also check that every shard is there at its length. */
 export interface StoredDatasetSource extends ShardSource {
+  /** Each row's label, when the dataset was stored with labels (read a shard's labels at a time, checked by SHA-256). */
+  readonly labels?: RowLabels;
   /**
    * Throws DataError naming the first shard that is missing or not the length its manifest says
    * (one HEAD per shard, no body read: the SHA-256 is checked as each shard is read).
@@ -46,7 +50,9 @@ export async function openDatasetSource(bucket: R2Bucket, id: string): Promise<S
 function manifestSource(bucket: R2Bucket, manifest: DatasetManifest): StoredDatasetSource {
   const layout = layoutOf(manifest);
   const label = (index: number) => `dataset ${manifest.id} shard ${index}`;
+  const labels = storedLabels(bucket, manifest);
   return {
+    ...(labels === undefined ? {} : { labels }),
     rows: manifest.rows,
     cols: manifest.cols,
     shardRows: manifest.shardRows,
@@ -81,6 +87,45 @@ function manifestSource(bucket: R2Bucket, manifest: DatasetManifest): StoredData
         });
       }
       return decodeShard(layout, bytes);
+    },
+  };
+}
+
+/** The labels of a dataset stored with labels; undefined for one without. */
+function storedLabels(bucket: R2Bucket, manifest: DatasetManifest): RowLabels | undefined {
+  const entries = manifest.labels;
+  if (entries === undefined) return undefined;
+  const { id, rows, shardRows } = manifest;
+  const readShardLabels = async (index: number): Promise<string[]> => {
+    const source = `dataset ${id} shard ${index} labels`;
+    const entry = entries[index];
+    if (!entry) throw new DataError(`there are no labels of shard ${index}: the manifest lists ${entries.length}`, { source });
+    const object = await bucket.get(labelShardKey(id, index));
+    if (!object) throw new DataError('are missing from storage (was the dataset deleted?)', { source }, 'missing');
+    const bytes = new Uint8Array(await object.arrayBuffer());
+    if (bytes.length !== entry.bytes) throw new DataError(`have ${bytes.length} bytes; the manifest says ${entry.bytes}`, { source });
+    const sha256 = await sha256Hex(bytes);
+    if (sha256 !== entry.sha256) throw new DataError(`their SHA-256 ${sha256} does not match the manifest's ${entry.sha256}: the stored labels are corrupt`, { source });
+    return decodeLabelShard(bytes, shardRowCount(manifest, index), source);
+  };
+  return {
+    rows,
+    // Only the shards holding a wanted row are read, one at a time.
+    async labelsOf(wanted) {
+      const byShard = new Map<number, number[]>();
+      for (const row of wanted) {
+        if (!Number.isInteger(row) || row < 0 || row >= rows) continue;
+        const shard = Math.floor(row / shardRows);
+        const list = byShard.get(shard);
+        if (list) list.push(row);
+        else byShard.set(shard, [row]);
+      }
+      const found = new Map<number, string>();
+      for (const [shard, inShard] of [...byShard].sort((a, b) => a[0] - b[0])) {
+        const labels = await readShardLabels(shard);
+        for (const row of inShard) found.set(row, labels[row - shard * shardRows]!);
+      }
+      return found;
     },
   };
 }

@@ -3,7 +3,8 @@
  * R2, and trained on by jobs (POST /v1/jobs with its id).
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { parseCsv, parseJsonData, toMatrix, type Matrix } from '../../data/index.js';
+import { parseCsv, toMatrix, type Matrix } from '../../data/index.js';
+import { parseCsvWithLabelColumn } from '../../data/csv-label-column.js';
 import { DataError } from '../../errors.js';
 import type { AppEnv } from '../env.js';
 import { pageLimit } from '../page-limit.js';
@@ -13,6 +14,7 @@ import { mediaTypeProblem } from '../media-types.js';
 import { numericHeaderWarningOf } from '../../data/numeric-header.js';
 import { openDatasetSource } from './dataset-source.js';
 import { checkForDownload, downloadResponse, downloadRoute } from './download.js';
+import { checkDatasetLabels, parseJsonDataset } from './labelled-body.js';
 import { deleteRoute, getRoute, listRoute, uploadRoute } from './routes.js';
 import { DatasetStore, datasetNotFound, type DatasetSummary } from './store.js';
 
@@ -26,6 +28,17 @@ export const datasets = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     let matrix: Matrix;
     let format: DatasetSummary['format'];
     let warning: string | null = null;
+    /** Labels as sent (checked below, once the rows are known); `labelsSource` names them in errors. */
+    let labels: unknown;
+    let labelsSource = 'labels';
+    if (query.labelColumn !== undefined && mediaType !== 'text/csv') {
+      throw new ApiError(422, {
+        type: 'validation-failed',
+        title: 'Validation failed',
+        detail: `labelColumn names a column of a text/csv body; this body is ${mediaType || 'of no media type'} (send JSON labels as { "data": rows, "labels": [...] }).`,
+        errors: [{ parameter: 'labelColumn', detail: 'for text/csv bodies only' }],
+      });
+    }
     if (mediaType === 'application/octet-stream') {
       const { rows, cols } = query;
       if (rows === undefined || cols === undefined) {
@@ -51,18 +64,26 @@ export const datasets = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
       matrix = toMatrix({ rows, cols, data: new Float32Array(buffer) }, 'application/octet-stream body');
       format = 'float32';
     } else if (mediaType === 'text/csv') {
-      matrix = parseCsv(await c.req.text(), 'text/csv body');
       format = 'csv';
-      // A first row of numbers is data by the CSV rules; one that looks like a header is said so (src/data/numeric-header.ts).
-      warning = numericHeaderWarningOf(matrix, 'the text/csv body', 'if it is a header, give its columns names or delete the line');
+      if (query.labelColumn !== undefined) {
+        const parsed = parseCsvWithLabelColumn(await c.req.text(), 'text/csv body', query.labelColumn);
+        matrix = parsed;
+        labels = parsed.labels;
+        labelsSource = `text/csv body (column ${JSON.stringify(query.labelColumn)})`;
+      } else {
+        matrix = parseCsv(await c.req.text(), 'text/csv body');
+        // A first row of numbers is data by the CSV rules; one that looks like a header is said so (src/data/numeric-header.ts).
+        warning = numericHeaderWarningOf(matrix, 'the text/csv body', 'if it is a header, give its columns names or delete the line');
+      }
     } else if (mediaType === 'application/json') {
-      matrix = parseJsonData(await c.req.text(), 'body');
+      ({ matrix, labels } = parseJsonDataset(await c.req.text()));
       format = 'json';
     } else {
       throw new ApiError(415, mediaTypeProblem(mediaType, ['text/csv', 'application/json', 'application/octet-stream'], 'JSON: rows, or { "data": rows }; octet-stream: float32, with ?rows=&cols=.'));
     }
     checkDatasetSize(limits, matrix.rows, matrix.cols);
-    const summary = await new DatasetStore(c.env.MODELS).create(matrix, query.name ?? null, format);
+    const checked = labels === undefined ? undefined : checkDatasetLabels(labels, matrix.rows, limits, labelsSource);
+    const summary = await new DatasetStore(c.env.MODELS).create(matrix, query.name ?? null, format, checked);
     return c.json({ ...summary, ...(warning ? { warnings: [warning] } : {}) }, 201, { location: `/v1/datasets/${summary.id}` });
   })
   .openapi(listRoute, async (c) => {

@@ -6,6 +6,7 @@
  */
 import type { z } from '@hono/zod-openapi';
 import type { DatasetSchema } from '../schemas.js';
+import type { LabelShardEntry } from './label-codec.js';
 import type { ShardEntry, ShardLayout, ShardStats } from './shard-codec.js';
 
 export type DatasetSummary = z.infer<typeof DatasetSchema>;
@@ -20,6 +21,8 @@ export interface DatasetManifest extends Omit<ShardLayout, 'shardCount'> {
   shards: ShardEntry[];
   columnMin: number[];
   columnMax: number[];
+  /** Each shard's labels (one per row, ./label-codec.ts), in shard order; absent when the dataset has none. */
+  labels?: LabelShardEntry[];
 }
 
 /** Per-column min/max over shards, merged one shard at a time (so a caller need not hold them all). */
@@ -49,6 +52,7 @@ export function buildManifest(
   shards: readonly ShardEntry[],
   range: ColumnRange,
   createdAt: string,
+  labels?: readonly LabelShardEntry[],
 ): DatasetManifest {
   return {
     version: 1,
@@ -65,6 +69,7 @@ export function buildManifest(
     shards: shards.map(({ rows, bytes, sha256 }) => ({ rows, bytes, sha256 })),
     columnMin: range.min,
     columnMax: range.max,
+    ...(labels === undefined ? {} : { labels: labels.map(({ bytes, sha256 }) => ({ bytes, sha256 })) }),
   };
 }
 
@@ -87,5 +92,6 @@ export function summaryOf(manifest: DatasetManifest): DatasetSummary {
     shardRows: manifest.shardRows,
     shardCount: manifest.shards.length,
     createdAt: manifest.createdAt,
+    labelled: manifest.labels !== undefined,
   };
 }

@@ -12,7 +12,8 @@ import { shardCountFor, shardRowsFor } from '../../data/shard-source.js';
 import type { Matrix } from '../../data/matrix.js';
 import { ApiError } from '../problem.js';
 import { listPage } from '../r2-list.js';
-import { DATASET_KEYS, LEGACY_DATASET_KEYS, isId, newId, shardKey, shardPrefix } from '../storage-keys.js';
+import { DATASET_KEYS, LEGACY_DATASET_KEYS, isId, labelShardKey, newId, shardKey, shardPrefix } from '../storage-keys.js';
+import { encodeLabelShard, labelShardEntry, type LabelShardEntry } from './label-codec.js';
 import { buildManifest, ColumnRange, summaryOf, type DatasetManifest, type DatasetSummary } from './manifest.js';
 import { checkShard, type ShardEntry, type ShardLayout } from './shard-codec.js';
 
@@ -77,12 +78,17 @@ export interface DatasetHead extends DatasetSummary {
 export class DatasetStore {
   constructor(private readonly bucket: R2Bucket) {}
 
-  /** Stores a dataset of float32 cells (checked by the caller) under a new id: shards, then the manifest. */
-  async create(matrix: Matrix, name: string | null, format: DatasetSummary['format']): Promise<DatasetSummary> {
+  /**
+   * Stores a dataset of float32 cells (checked by the caller) under a new id: shards (and, with
+   * `labels`, one label a row, checked by the caller, beside each shard), then the manifest.
+   */
+  async create(matrix: Matrix, name: string | null, format: DatasetSummary['format'], labels?: readonly string[]): Promise<DatasetSummary> {
+    if (labels !== undefined && labels.length !== matrix.rows) throw new Error(`${labels.length} labels for ${matrix.rows} rows`);
     const id = newId();
     const layout = float32Layout(matrix.rows, matrix.cols);
     const all = new Uint8Array(matrix.data.buffer, matrix.data.byteOffset, matrix.rows * matrix.cols * 4);
     const shards: ShardEntry[] = [];
+    const labelShards: LabelShardEntry[] = [];
     const range = new ColumnRange(layout.cols);
     const shardBytes = layout.shardRows * layout.cols * 4;
     for (let i = 0; i < layout.shardCount; i++) {
@@ -91,8 +97,13 @@ export class DatasetStore {
       shards.push(stats);
       range.add(stats);
       await this.bucket.put(shardKey(id, i), bytes.slice());
+      if (labels !== undefined) {
+        const stored = encodeLabelShard(labels.slice(i * layout.shardRows, (i + 1) * layout.shardRows));
+        labelShards.push(await labelShardEntry(stored));
+        await this.bucket.put(labelShardKey(id, i), stored);
+      }
     }
-    const manifest = buildManifest(id, name, format, layout, shards, range, new Date().toISOString());
+    const manifest = buildManifest(id, name, format, layout, shards, range, new Date().toISOString(), labels === undefined ? undefined : labelShards);
     await writeManifest(this.bucket, manifest);
     return summaryOf(manifest);
   }
@@ -134,7 +145,9 @@ export class DatasetStore {
 }
 
 function manifestSummary(object: R2Object): DatasetSummary {
-  return JSON.parse(object.customMetadata?.summary ?? '{}') as DatasetSummary;
+  const summary = JSON.parse(object.customMetadata?.summary ?? '{}') as DatasetSummary;
+  // (a dataset stored before labels has no `labelled` in its metadata)
+  return { ...summary, labelled: summary.labelled ?? false };
 }
 
 /** The summary of a dataset of the first layout (one float32 object). */
@@ -157,6 +170,7 @@ function legacySummary(id: string, object: R2Object): DatasetSummary {
     shardRows: layout.shardRows,
     shardCount: layout.shardCount,
     createdAt: meta.createdAt ?? object.uploaded.toISOString(),
+    labelled: false,
   };
 }
 

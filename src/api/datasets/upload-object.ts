@@ -19,6 +19,9 @@
  *   before the new bytes are written; the new record and `received` are saved together after.
  *   A crash between leaves the part missing (complete names it), never new bytes under the old
  *   record, so a part's stored bytes and its record always agree.
+ * Labels (an upload started with `labels: true`): labels part n holds the labels of shard n's rows,
+ * stored beside it (dataset-shards/{id}/n.labels.json) and recorded (`labels:n`: length, SHA-256)
+ * as parts are, replaced the same way; completing needs every labels part too.
  * The paths that delete parts (abort, the expiry) also look for the manifest first, and treat an
  * upload whose manifest exists as completed (an upload left `open` by a crash before this scheme).
  *
@@ -35,13 +38,16 @@ import type { Bindings } from '../env.js';
 import { readLimits } from '../limits.js';
 import { uploadNotFound, type UploadProblem, type UploadResult } from './upload-problems.js';
 import type { UploadSchema } from '../schemas.js';
-import { DATASET_KEYS, shardKey } from '../storage-keys.js';
+import { DATASET_KEYS, labelShardKey, shardKey } from '../storage-keys.js';
+import { shardRowCount } from '../../data/shard-source.js';
+import { checkLabels, encodeLabelShard, labelShardEntry, parseLabelLines, type LabelShardEntry } from './label-codec.js';
 import { buildManifest, ColumnRange, summaryOf, type DatasetManifest, type DatasetSummary } from './manifest.js';
 import { checkShard, shardByteLength, type ShardEntry, type ShardLayout, type ShardStats } from './shard-codec.js';
 import { deleteShards, writeManifest } from './store.js';
 
 const STATE_KEY = 'upload';
 const partKey = (n: number) => `part:${n}`;
+const labelsPartKey = (n: number) => `labels:${n}`;
 /** Keys one storage.get may read at once. */
 const GET_BATCH = 128;
 
@@ -49,6 +55,8 @@ export interface UploadInit {
   id: string;
   name: string | null;
   layout: ShardLayout;
+  /** Whether each row carries a label, sent as labels parts (absent in uploads started before labels). */
+  labelled?: boolean;
 }
 
 interface UploadState extends UploadInit {
@@ -61,6 +69,10 @@ interface UploadState extends UploadInit {
   expiresAt: number;
   /** Parts that have arrived, ascending. */
   received: number[];
+  /** Labels parts that have arrived, ascending (a labelled upload). */
+  labelsReceived?: number[];
+  /** Bytes of the labels stored so far (bounded by MAX_DATASET_LABEL_BYTES). */
+  labelBytes?: number;
 }
 
 /** What GET /v1/datasets/uploads/{id} answers. */
@@ -126,6 +138,69 @@ export class DatasetUpload extends DurableObject<Bindings> {
     });
   }
 
+  /** Checks labels part `n` (one label a line of shard n's rows) and stores it beside shard n, replacing an earlier copy. */
+  async putLabels(n: number, bytes: ArrayBuffer): Promise<UploadResult<UploadView>> {
+    const state = await this.live();
+    if (!state) return refuse(uploadNotFound());
+    const { layout } = state;
+    if (!state.labelled) {
+      return refuse({ status: 409, type: 'conflict', title: 'Conflict', detail: `Upload ${state.id} was started without labels: start an upload with "labels": true to send labels parts.` });
+    }
+    const limits = readLimits(this.env);
+    const source = `labels part ${n}`;
+    let stored: Uint8Array;
+    try {
+      if (!Number.isInteger(n) || n < 0 || n >= layout.shardCount) {
+        throw new DataError(`there is no labels part ${n}; this upload has labels parts 0 … ${layout.shardCount - 1}`, { source });
+      }
+      const labels = parseLabelLines(new Uint8Array(bytes), shardRowCount(layout, n), source);
+      checkLabels(labels, n * layout.shardRows, limits.maxLabelBytes, source);
+      stored = encodeLabelShard(labels);
+    } catch (error) {
+      if (!(error instanceof DataError)) throw error;
+      const { row } = error.location;
+      return refuse({
+        status: 422,
+        type: 'invalid-data',
+        title: 'Invalid data',
+        detail: `${error.message}. The parts already received are kept; send labels part ${n} again.`,
+        extra: { labelsPart: n, ...(row !== undefined ? { row } : {}) },
+      });
+    }
+    const entry = await labelShardEntry(stored);
+    return this.serially(async () => {
+      const current = await this.settled();
+      if (!current) return refuse(uploadNotFound());
+      if (current.status !== 'open') return refuse(alreadyCompleted(current.id));
+      const received = current.labelsReceived ?? [];
+      const previous = received.includes(n) ? ((await this.ctx.storage.get<LabelShardEntry>(labelsPartKey(n)))?.bytes ?? 0) : 0;
+      const total = (current.labelBytes ?? 0) - previous + entry.bytes;
+      if (total > limits.maxDatasetLabelBytes) {
+        return refuse({
+          status: 413,
+          type: 'limit-exceeded',
+          title: 'Limit exceeded',
+          detail: `With labels part ${n} (${entry.bytes} bytes as stored) the upload's labels would be ${total} bytes; they exceed the limit MAX_DATASET_LABEL_BYTES = ${limits.maxDatasetLabelBytes}.`,
+          extra: { limit: 'MAX_DATASET_LABEL_BYTES', value: limits.maxDatasetLabelBytes },
+        });
+      }
+      if (received.includes(n)) {
+        // Replacing: the old record goes first, as for a part (see the file comment).
+        current.labelsReceived = received.filter((m) => m !== n);
+        current.labelBytes = (current.labelBytes ?? 0) - previous;
+        await this.ctx.storage.transaction(async (txn) => {
+          await txn.delete(labelsPartKey(n));
+          await txn.put(STATE_KEY, current);
+        });
+      }
+      await this.env.MODELS.put(labelShardKey(current.id, n), stored);
+      current.labelsReceived = [...(current.labelsReceived ?? []), n].sort((a, b) => a - b);
+      current.labelBytes = (current.labelBytes ?? 0) + entry.bytes;
+      await this.touch(current, { [labelsPartKey(n)]: entry });
+      return ok(viewOf(current));
+    });
+  }
+
   /** Writes the manifest once every part is there; refuses, naming the missing parts, before. */
   async complete(): Promise<UploadResult<DatasetSummary>> {
     return this.serially(async () => {
@@ -136,15 +211,20 @@ export class DatasetUpload extends DurableObject<Bindings> {
       if (!state) return refuse(uploadNotFound());
       const { layout } = state;
       if (state.status === 'completed') return refuse(alreadyCompleted(state.id));
-      const missing = missingParts(state);
-      if (missing.length > 0) {
+      const missing = missingParts(state.received, layout.shardCount);
+      const missingLabels = state.labelled ? missingParts(state.labelsReceived ?? [], layout.shardCount) : [];
+      if (missing.length > 0 || missingLabels.length > 0) {
         const shown = missing.slice(0, 20);
+        const shownLabels = missingLabels.slice(0, 20);
+        const list = (all: number[], some: number[]) => `${some.join(', ')}${all.length > some.length ? ', …' : ''}`;
+        const parts = missing.length > 0 ? [`${missing.length} of ${layout.shardCount} parts have not arrived: ${list(missing, shown)}`] : [];
+        if (missingLabels.length > 0) parts.push(`${missingLabels.length} of ${layout.shardCount} labels parts have not arrived: ${list(missingLabels, shownLabels)}`);
         return refuse({
           status: 409,
           type: 'upload-incomplete',
           title: 'Upload incomplete',
-          detail: `${missing.length} of ${layout.shardCount} parts have not arrived: ${shown.join(', ')}${missing.length > shown.length ? ', …' : ''}. Send them, then complete again.`,
-          extra: { missing: shown, missingCount: missing.length },
+          detail: `${parts.join('; ')}. Send them, then complete again.`,
+          extra: { missing: shown, missingCount: missing.length, ...(state.labelled ? { missingLabels: shownLabels, missingLabelsCount: missingLabels.length } : {}) },
         });
       }
       // The intent first: from here on the upload can only end as this dataset (file comment).
@@ -175,11 +255,27 @@ export class DatasetUpload extends DurableObject<Bindings> {
         range.add(record);
       }
     }
-    const manifest = buildManifest(state.id, state.name, layout.type, layout, shards, range, state.completedAt ?? new Date().toISOString());
+    const labels = state.labelled ? await this.labelRecords(state) : undefined;
+    const manifest = buildManifest(state.id, state.name, layout.type, layout, shards, range, state.completedAt ?? new Date().toISOString(), labels);
     await writeManifest(this.env.MODELS, manifest);
     state.status = 'completed';
     await this.touch(state);
     return manifest;
+  }
+
+  /** The records of every labels part, in order (a completing labelled upload has them all). */
+  private async labelRecords(state: UploadState): Promise<LabelShardEntry[]> {
+    const entries: LabelShardEntry[] = [];
+    for (let start = 0; start < state.layout.shardCount; start += GET_BATCH) {
+      const keys = Array.from({ length: Math.min(GET_BATCH, state.layout.shardCount - start) }, (_, i) => labelsPartKey(start + i));
+      const records = await this.ctx.storage.get<LabelShardEntry>(keys);
+      for (const key of keys) {
+        const record = records.get(key);
+        if (!record) throw new Error(`upload ${state.id}: the record of ${key} is missing although the labels part was received`);
+        entries.push(record);
+      }
+    }
+    return entries;
   }
 
   /** Aborts an open upload: its parts and its state are deleted at once. */
@@ -283,10 +379,10 @@ export class DatasetUpload extends DurableObject<Bindings> {
   }
 }
 
-function missingParts(state: UploadState): number[] {
-  const received = new Set(state.received);
+function missingParts(arrived: readonly number[], count: number): number[] {
+  const received = new Set(arrived);
   const missing: number[] = [];
-  for (let n = 0; n < state.layout.shardCount; n++) if (!received.has(n)) missing.push(n);
+  for (let n = 0; n < count; n++) if (!received.has(n)) missing.push(n);
   return missing;
 }
 
@@ -301,6 +397,8 @@ function viewOf(state: UploadState): UploadView {
     lastPartBytes: shardByteLength(state.layout, shardCount - 1),
     received: state.received,
     missing: shardCount - state.received.length,
+    labelled: state.labelled === true,
+    ...(state.labelled ? { labelsReceived: state.labelsReceived ?? [], labelsMissing: shardCount - (state.labelsReceived ?? []).length } : {}),
     // (never 'completing' here but in create's answer to a repeated start: the dataset exists or will)
     status: state.status === 'open' ? 'open' : 'completed',
     createdAt: state.createdAt,

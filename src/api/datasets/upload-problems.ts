@@ -7,7 +7,7 @@ import type { ProblemType } from '../problem-types.js';
 
 /** A refusal, carried over RPC as plain data (class instances do not cross it); the route makes it an ApiError. */
 export interface UploadProblem {
-  status: 404 | 409 | 422;
+  status: 404 | 409 | 413 | 422 | 503;
   type: ProblemType;
   title: string;
   detail: string;

@@ -49,6 +49,29 @@ export const partRoute = createRoute({
   },
 });
 
+export const labelsPartRoute = createRoute({
+  method: 'put',
+  path: '/{id}/labels/{n}',
+  summary: 'Send the labels of one part of an upload',
+  description:
+    'An upload started with `"labels": true`: the body is UTF-8 text, one label a line (\\n or \\r\\n), as many lines as part n has rows (a final newline is optional); it is stored beside shard n. Sending it again replaces it. Each label is at most MAX_LABEL_BYTES bytes; all the labels of an upload at most MAX_DATASET_LABEL_BYTES.',
+  tags: ['datasets'],
+  security,
+  middleware: [requireAccess('write'), limitBody('maxPartBytes')] as const,
+  request: {
+    params: UploadPartParamsSchema,
+    body: { content: { 'text/plain': { schema: z.string().openapi({ example: 'digit 7\ndigit 2\n' }) } }, required: false },
+  },
+  responses: {
+    200: { description: 'The upload, with these labels received.', content: { 'application/json': { schema: UploadSchema } } },
+    ...accessErrors.write,
+    ...noUpload,
+    409: problem('The upload has completed, or was started without labels.'),
+    413: problem('The body is larger than MAX_PART_BYTES, or the upload\'s labels would pass MAX_DATASET_LABEL_BYTES.'),
+    422: problem('Bad labels (the labels part is named: not UTF-8, not one line a row, a label over MAX_LABEL_BYTES with its row); the parts already received are kept.'),
+  },
+});
+
 export const statusRoute = createRoute({
   method: 'get',
   path: '/{id}',
@@ -77,7 +100,7 @@ export const completeRoute = createRoute({
     201: { description: 'The dataset.', content: { 'application/json': { schema: DatasetSchema } } },
     ...accessErrors.write,
     ...noUpload,
-    409: problem('Parts are missing (`missing` lists them; type upload-incomplete), or the upload has already completed.'),
+    409: problem('Parts or labels parts are missing (`missing` and `missingLabels` list them; type upload-incomplete), or the upload has already completed.'),
   },
 });
 

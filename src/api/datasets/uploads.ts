@@ -13,7 +13,7 @@ import { shardByteLength, type ShardLayout } from './shard-codec.js';
 import type { DatasetSummary } from './manifest.js';
 import type { UploadView } from './upload-object.js';
 import { uploadNotFound, type UploadProblem, type UploadResult } from './upload-problems.js';
-import { abortRoute, completeRoute, partRoute, startRoute, statusRoute } from './upload-routes.js';
+import { abortRoute, completeRoute, labelsPartRoute, partRoute, startRoute, statusRoute } from './upload-routes.js';
 
 function uploadStub(env: Bindings, id: string) {
   return env.UPLOADS.get(env.UPLOADS.idFromName(id));
@@ -54,7 +54,7 @@ export const uploads = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
       throw limitExceeded('maxPartBytes', limits, `A part of ${shardRows} rows × ${cols} columns of ${type} is ${partBytes} bytes; it`);
     }
     const id = newId();
-    const view = await uploadStub(c.env, id).create({ id, name: body.name ?? null, layout });
+    const view = await uploadStub(c.env, id).create({ id, name: body.name ?? null, layout, labelled: body.labels === true });
     return c.json(view, 201, { location: `/v1/datasets/uploads/${id}` });
   })
   .openapi(partRoute, async (c) => {
@@ -63,6 +63,13 @@ export const uploads = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     const bytes = await c.req.arrayBuffer();
     // (RPC stubs lose the result's generic type; the object answers exactly these.)
     const result = (await uploadStub(c.env, id).putPart(n, bytes)) as UploadResult<UploadView>;
+    return c.json(valueOf(result), 200);
+  })
+  .openapi(labelsPartRoute, async (c) => {
+    const { id, n } = c.req.valid('param');
+    if (!isId(id)) throw notFound();
+    const bytes = await c.req.arrayBuffer();
+    const result = (await uploadStub(c.env, id).putLabels(n, bytes)) as UploadResult<UploadView>;
     return c.json(valueOf(result), 200);
   })
   .openapi(statusRoute, async (c) => {

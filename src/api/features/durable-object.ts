@@ -12,7 +12,7 @@ import { labelsFromArray } from '../../data/row-labels.js';
 import { FeatureStatsRun } from '../../features/feature-stats.js';
 import { SparseAutoencoder } from '../../model/sparse-autoencoder.js';
 import { loadWorkerBackend } from '../backends.js';
-import { openDatasetSource } from '../datasets/dataset-source.js';
+import { openDatasetSource, type StoredDatasetSource } from '../datasets/dataset-source.js';
 import { modelJobError } from '../model-job-error.js';
 import { ModelStore } from '../model-store.js';
 import { JobFailure, SlicedJob, type JobError } from '../sliced-job.js';
@@ -21,7 +21,7 @@ import { deleteJobObjects, readLabels, readState, writeFeatures, writeState } fr
 
 export class FeatureJob extends SlicedJob<FeatureJobInit, FeatureJobRecord, FeatureJobView> {
   protected readonly kind = 'feature-job';
-  private live: { model: SparseAutoencoder; run: FeatureStatsRun } | null = null;
+  private live: { model: SparseAutoencoder; run: FeatureStatsRun; source: StoredDatasetSource } | null = null;
 
   protected initialRecord(init: FeatureJobInit) {
     return { ...init, phase: 'scan' as const, step: 0, steps: 0 };
@@ -39,7 +39,7 @@ export class FeatureJob extends SlicedJob<FeatureJobInit, FeatureJobRecord, Feat
 
   protected async runSlice(record: FeatureJobRecord): Promise<void> {
     const started = this.beginSlice(record);
-    const { run } = await this.ensureLive(record);
+    const { run, source } = await this.ensureLive(record);
     if (record.status !== 'running') return; // cancelled while loading
     if (!run.done) {
       await run.step();
@@ -48,8 +48,9 @@ export class FeatureJob extends SlicedJob<FeatureJobInit, FeatureJobRecord, Feat
     if ((await this.load())?.status !== 'running') return; // cancelled meanwhile: cancel() cleaned up
     Object.assign(record, run.progress);
     if (run.done) {
-      const labels = record.labelled ? await readLabels(this.env.MODELS, record.id) : null;
-      const result = await run.result(labels === null ? undefined : labelsFromArray(labels));
+      // Labels sent with the job, else the dataset's own (read only for the rows the result shows).
+      const sent = record.labelled ? await readLabels(this.env.MODELS, record.id) : null;
+      const result = await run.result(sent !== null ? labelsFromArray(sent) : source.labels);
       if ((await this.load())?.status !== 'running') return; // cancelled meanwhile
       await writeFeatures(this.env.MODELS, record.modelId, { ...result, jobId: record.id, datasetId: record.datasetId, modelVersion: record.modelVersion, createdAt: new Date().toISOString() });
       await deleteJobObjects(this.env.MODELS, record.id);
@@ -75,7 +76,7 @@ export class FeatureJob extends SlicedJob<FeatureJobInit, FeatureJobRecord, Feat
     const model = SparseAutoencoder.fromBytes(stored.bytes, backend, `model ${record.modelId}`);
     const saved = await readState(this.env.MODELS, record.id);
     const run = saved === null ? FeatureStatsRun.start(model, source, record.options) : FeatureStatsRun.resume(model, source, saved);
-    this.live = { model, run };
+    this.live = { model, run, source };
     return this.live;
   }
 

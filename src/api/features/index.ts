@@ -82,6 +82,7 @@ export const modelFeatures = new OpenAPIHono<AppEnv>({ defaultHook: validationHo
       hiddenSize: model.summary.hiddenSize,
       options: { ...(body.top === undefined ? {} : { top: body.top }), ...(body.seed === undefined ? {} : { seed: body.seed }) },
       labelled: body.labels !== undefined,
+      datasetLabelled: dataset.labelled,
     });
     return c.json(view, 202, { location: `/v1/feature-jobs/${id}` });
   })

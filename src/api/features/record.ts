@@ -21,6 +21,8 @@ export interface FeatureJobInit {
   options: Partial<FeatureStatsOptions>;
   /** Whether labels were sent (stored beside the state). */
   labelled: boolean;
+  /** Whether the dataset carries labels of its own (used when none were sent; absent in jobs started before). */
+  datasetLabelled?: boolean;
 }
 
 export interface FeatureJobRecord extends FeatureJobInit, SliceBookkeeping {
@@ -39,6 +41,7 @@ export function featureJobView(record: FeatureJobRecord): FeatureJobView {
     modelVersion: record.modelVersion,
     datasetId: record.datasetId,
     rows: record.rows,
+    labels: record.labelled ? 'sent' : record.datasetLabelled ? 'dataset' : 'none',
     phase: record.phase,
     step: record.step,
     steps: record.steps,

@@ -10,7 +10,7 @@ export const FeatureJobRequestSchema = z
     datasetId: z.string().openapi({ description: 'The stored dataset whose rows the statistics are gathered over.' }),
     top: z.number().int().min(0).max(100).optional().openapi({ description: 'Top rows kept per feature (default 20).' }),
     seed: z.number().int().min(0).max(4294967295).optional().openapi({ description: 'Seed of the interval samples (default 0).' }),
-    labels: z.array(z.string().max(1000)).optional().openapi({ description: 'One label or text per dataset row (as many as the dataset has rows), shown beside the top rows and in explain.' }),
+    labels: z.array(z.string().max(1000)).optional().openapi({ description: 'One label or text per dataset row (as many as the dataset has rows), shown beside the top rows and in explain. Without it, a dataset stored with labels (its `labelled`) shows its own.' }),
   })
   .strict()
   .openapi('FeatureJobRequest');
@@ -23,6 +23,7 @@ export const FeatureJobSchema = z
     modelVersion: z.number().int(),
     datasetId: z.string(),
     rows: z.number().int(),
+    labels: z.enum(['sent', 'dataset', 'none']).openapi({ description: 'Where the top rows\' labels come from: sent with the job, the dataset\'s own, or none.' }),
     phase: z.enum(['scan', 'samples', 'neighbours', 'done']).openapi({ description: 'scan: counts, means, maxima and top rows (a shard a step); samples: histograms and interval samples (a shard a step); neighbours: decoder cosines (a block of features a step).' }),
     step: z.number().int(),
     steps: z.number().int(),

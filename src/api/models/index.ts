@@ -31,12 +31,15 @@ import {
   importRoute,
   listRoute,
   reconstructRoute,
+  restartShardRoute,
   tfjsModelRoute,
   tfjsWeightsRoute,
   trainRoute,
 } from './routes.js';
 import { onnxExportResponse, tfjsExportResponse } from './runtime-exports.js';
-import { ModelService } from './service.js';
+import { modelNotFound, ModelService } from './service.js';
+import { limitExceeded } from '../limits.js';
+import { encodeSharded, encodeTarget, restartShard, shardedModel } from '../shards/encode.js';
 import { decodeCodes, readFeature } from './sparse-service.js';
 import { featureStatisticsOf } from '../features/store.js';
 import { checkSelection, selectSparse, toFeatureLists } from '../../model/sparse-codes.js';
@@ -199,7 +202,21 @@ export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     const { matrix, source } = inputsOf(body);
     const selection = body.top !== undefined || body.threshold !== undefined ? { top: body.top, threshold: body.threshold } : null;
     const binary = acceptsBinary(c.req.header('accept'));
-    const answer = await service.withModel(c.req.valid('param').id, 'auto', (model) => {
+    const id = c.req.valid('param').id;
+    // A model whose encoder is larger than ENCODE_SHARD_BYTES is encoded by its shards (src/api/shards).
+    const target = await encodeTarget(c.env.MODELS, service.limits, id, async () => (await service.store.head(id)) ?? Promise.reject(modelNotFound(id)));
+    if (target.sharded) {
+      const { inputSize, hiddenSize } = target.sharded.plan;
+      service.checkInputs(matrix, inputSize, source);
+      if (selection !== null) checkSelection(selection, hiddenSize);
+      // Dense codes of a sharded model are rows × h numbers (h in the tens of thousands): bounded as a request's numbers are.
+      else if (matrix.rows * hiddenSize > service.limits.maxCells) throw limitExceeded('maxCells', service.limits, `Dense codes of ${matrix.rows} rows × ${hiddenSize} features (ask for top or threshold instead)`);
+      const codes = await encodeSharded(c.env, service.limits, target.sharded, matrix, selection);
+      if ('dense' in codes) return binary ? (c.body(denseCodesToBytes(codes.dense), 200, { 'content-type': 'application/octet-stream' }) as never) : c.json({ codes: matrixToRows(codes.dense) }, 200);
+      return binary ? (c.body(sparseCodesToBytes(codes.sparse), 200, { 'content-type': 'application/octet-stream' }) as never) : c.json({ features: toFeatureLists(codes.sparse) }, 200);
+    }
+    // Encode reads only the encoder (service.withEncoder): a cold one never reads the decoder.
+    const answer = await service.withEncoder(id, (model) => {
       service.checkInputs(matrix, model.inputSize, source);
       if (selection === null) {
         const codes = model.encode(matrix);
@@ -209,7 +226,7 @@ export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
       checkSelection(selection, model.hiddenSize);
       const sparse = selectSparse(model.encode(matrix), selection);
       return binary ? sparseCodesToBytes(sparse) : { features: toFeatureLists(sparse) };
-    });
+    }, target.head);
     if (answer instanceof Uint8Array) return c.body(answer, 200, { 'content-type': 'application/octet-stream' }) as never;
     return c.json(answer, 200);
   })
@@ -230,6 +247,19 @@ export const models = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     const head = await service.store.head(id);
     const statistics = head === null ? null : await featureStatisticsOf(c.env.MODELS, id, head.summary.version, feature.feature);
     return c.json({ ...feature, statistics }, 200);
+  })
+  .openapi(restartShardRoute, async (c) => {
+    const service = new ModelService(c.env);
+    const { id, k } = c.req.valid('param');
+    const head = await service.store.head(id);
+    if (!head) throw modelNotFound(id);
+    const sharded = await shardedModel(c.env.MODELS, head, service.limits.encodeShardBytes);
+    if (!sharded) throw new ApiError(404, { type: 'model-not-found', title: 'Model not found', detail: `Model ${id} is not sharded (its encoder fits ENCODE_SHARD_BYTES = ${service.limits.encodeShardBytes}).` });
+    const count = sharded.plan.shards.length;
+    if (k >= count) throw new ApiError(404, { type: 'model-not-found', title: 'Model not found', detail: `Model ${id} has ${count} shards (0 to ${count - 1}); there is no shard ${k}.` });
+    await restartShard(c.env, sharded, k);
+    const { from, to } = sharded.plan.shards[k]!;
+    return c.json({ shard: k, shards: count, columns: [from, to] as [number, number] }, 202);
   })
   .openapi(reconstructRoute, async (c) => {
     const service = new ModelService(c.env);

@@ -6,6 +6,7 @@ import { architectureModule, ARCHITECTURES } from '../../architectures/registry.
 import { SAE_FORMAT_NAMES, type SaeFormatName } from '../../sae-import/registry.js';
 import { WEIGHT_DTYPES } from '../../model/weight-dtype.js';
 import { createRoute, z } from '@hono/zod-openapi';
+import { decimalInteger } from '../query-numbers.js';
 import { requireAccess } from '../auth.js';
 import { limitBody } from '../body-limit.js';
 import { refuseDeepModelJson } from '../json-depth-limit.js';
@@ -339,5 +340,31 @@ export const evaluateRoute = createRoute({
     ...accessErrors.read,
     ...inputErrors,
     ...notFound,
+  },
+});
+
+const ShardParamsSchema = z.object({
+  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'q3x7w2mbn4d5kfy6hj2a7c5v3t4rplzs' }),
+  k: decimalInteger().openapi({ param: { name: 'k', in: 'path', required: true }, example: 0, description: 'The shard, 0 to shards − 1, in column order.' }),
+});
+
+export const restartShardRoute = createRoute({
+  method: 'post',
+  path: '/{id}/shards/{k}/restart',
+  summary: 'Restart one shard of a sharded encoder',
+  description:
+    'A model whose encoder is larger than ENCODE_SHARD_BYTES is encoded by shards, one Durable Object per column slice (docs/ENCODING.md, Sharded encoders). This drops shard k as a crash would: encodes in flight on it answer 503 shard-unavailable (Retry-After), and the next encode reloads its slice from the stored model. For operators, and the e2e test of a shard killed mid-request.',
+  tags: ['inference'],
+  security,
+  middleware: [requireAccess('write')] as const,
+  request: { params: ShardParamsSchema },
+  responses: {
+    202: {
+      description: 'The shard was restarted.',
+      content: { 'application/json': { schema: z.object({ shard: z.number().int(), shards: z.number().int(), columns: z.tuple([z.number().int(), z.number().int()]).openapi({ description: 'The shard\'s feature columns [from, to).' }) }) } },
+    },
+    ...accessErrors.write,
+    422: inputErrors[422],
+    404: problem('No model with this id, the model is not sharded, or it has no shard k.'),
   },
 });

@@ -26,6 +26,7 @@ import { loadWorkerBackend } from '../backends.js';
 import type { Bindings } from '../env.js';
 import {
   checkDataSize,
+  checkEncoderSize,
   checkInferenceSize,
   checkModelSize,
   checkTrainingWork,
@@ -35,14 +36,31 @@ import {
   type Limits,
 } from '../limits.js';
 import { ModelCache } from '../model-cache.js';
+import type { EncodingSession } from '../../model/encoding-session.js';
+import { openEncoder } from './encoder-ranges.js';
 import { ModelStore, type ModelSummary, type StoredModel } from '../model-store.js';
 import { newId } from '../storage-keys.js';
 import { ApiError } from '../problem.js';
 import { withoutUndefined } from '../../util/defined.js';
 import { carriedOverTraining, configInEffect } from '../../model/options.js';
+import { forgetPlans, rememberUnsharded, shardedModel, warmShards } from '../shards/encode.js';
+import { planShards } from '../shards/plan.js';
 
-/** One cache per isolate; its bounds follow the limits of the latest request. */
-const cache = new ModelCache<SparseAutoencoder>(DEFAULT_LIMITS.modelCacheEntries, DEFAULT_LIMITS.modelCacheBytes);
+/**
+ * One cache per isolate; its bounds follow the limits of the latest request. It holds whole models
+ * (key: the id) and encode-only sessions (key: encoderKey(id)), so both count against one byte bound.
+ */
+const cache = new ModelCache<SparseAutoencoder | EncodingSession>(DEFAULT_LIMITS.modelCacheEntries, DEFAULT_LIMITS.modelCacheBytes);
+
+/** The cache key of a model's encode-only session (not an id: ids have no colon). */
+const encoderKey = (id: string) => `encoder:${id}`;
+
+/** What encode needs of a model: a whole model or its encode-only session both answer it. */
+export interface Encoder {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  encode(data: Matrix): Matrix;
+}
 
 /** Scratch a session keeps between calls at most (src/backends/assemblyscript: larger scratch moves to a fresh memory). */
 const SCRATCH_BYTES = 2 * 1024 * 1024;
@@ -56,6 +74,12 @@ const SCRATCH_BYTES = 2 * 1024 * 1024;
 function cacheWeight(inputSize: number, hiddenSize: number, inferenceBytes: number, trained: boolean): number {
   const parameters = parameterCount(inputSize, hiddenSize);
   return Math.max(inferenceBytes, 4 * parameters) + 4 * inputSize * hiddenSize + SCRATCH_BYTES + (trained ? 12 * parameters : 0);
+}
+
+/** Caches a whole model; its encode-only session, if cached, goes (the model encodes as well, and the memory is the cache's). */
+function cacheModel(id: string, version: number, model: SparseAutoencoder, weight: number): boolean {
+  cache.invalidate(encoderKey(id));
+  return cache.set(id, version, model, weight);
 }
 
 /** For tests: drop every cached model. */
@@ -104,7 +128,7 @@ export class ModelService {
   readonly limits: Limits;
   readonly store: ModelStore;
 
-  constructor(env: Bindings) {
+  constructor(private readonly env: Bindings) {
     this.limits = readLimits(env);
     this.store = new ModelStore(env.MODELS);
     cache.resize(this.limits.modelCacheEntries, this.limits.modelCacheBytes);
@@ -131,7 +155,8 @@ export class ModelService {
       const id = newId();
       const file = toBinaryModelFile(state);
       const summary = await this.store.create(id, { name: input.name ?? null, inputSize: cols, hiddenSize: config.hiddenSize }, file);
-      owned = cache.set(id, summary.version, model, cacheWeight(cols, config.hiddenSize, inferenceBytes(file), true));
+      owned = cacheModel(id, summary.version, model, cacheWeight(cols, config.hiddenSize, inferenceBytes(file), true));
+      this.rememberPlan(id, state);
       return { ...detailOf(summary, state), ...runOf(model.backendName, result) };
     } finally {
       if (!owned) model.dispose();
@@ -166,7 +191,9 @@ export class ModelService {
       const state = model.toState();
       const file = toBinaryModelFile(state);
       const summary = await this.store.update(stored, { name: null, inputSize, hiddenSize }, file);
-      owned = cache.set(id, summary.version, model, cacheWeight(inputSize, hiddenSize, inferenceBytes(file), true));
+      owned = cacheModel(id, summary.version, model, cacheWeight(inputSize, hiddenSize, inferenceBytes(file), true));
+      forgetPlans(id);
+      this.rememberPlan(id, state);
       return { ...detailOf(summary, state), ...runOf(model.backendName, result) };
     } finally {
       if (!owned) model.dispose();
@@ -201,7 +228,8 @@ export class ModelService {
     try {
       const id = newId();
       const summary = await this.store.create(id, { name: name ?? null, inputSize: model.inputSize, hiddenSize: model.hiddenSize, ...(state.source ? { source: state.source } : {}) }, binary);
-      owned = cache.set(id, summary.version, model, cacheWeight(state.shape.inputSize, state.shape.hiddenSize, servedBytes, false));
+      owned = cacheModel(id, summary.version, model, cacheWeight(state.shape.inputSize, state.shape.hiddenSize, servedBytes, false));
+      if (!this.rememberPlan(id, state)) await this.warmShards(id);
       return detailOf(summary, state);
     } finally {
       if (!owned) model.dispose();
@@ -225,7 +253,7 @@ export class ModelService {
    * path); otherwise the version comes from R2 metadata, so another isolate's retrain is served
    * stale for at most that window.
    */
-  async withModel<T>(id: string, backendChoice: BackendChoice, use: (model: SparseAutoencoder) => T): Promise<T> {
+  async withModel<T>(id: string, backendChoice: BackendChoice, use: (model: SparseAutoencoder) => T, head?: StoredModel): Promise<T> {
     // An answer that overflowed is refused naming the model (a 422), never sent as null.
     const named = (model: SparseAutoencoder): T => {
       try {
@@ -235,16 +263,34 @@ export class ModelService {
         throw error;
       }
     };
-    return this.withModelUnnamed(id, backendChoice, named);
+    return this.withModelUnnamed(id, backendChoice, named, head);
   }
 
-  private async withModelUnnamed<T>(id: string, backendChoice: BackendChoice, use: (model: SparseAutoencoder) => T): Promise<T> {
-    const fresh = cache.getFresh(id, this.limits.modelCacheRevalidateMs);
-    if (fresh) return use(fresh);
+  /**
+   * Shard plans (src/api/shards): records that a model just stored here is not sharded, so its
+   * next encode reads no storage; false when it is sharded (or may be: a dtype the plan does not weigh).
+   */
+  private rememberPlan(id: string, state: ModelState): boolean {
+    const valueBytes = state.stored ? (state.stored.dtype === 'bf16' ? 2 : 0) : 4;
+    if (valueBytes > 0 && planShards(state.shape.inputSize, state.shape.hiddenSize, valueBytes, state.config.architecture, this.limits.encodeShardBytes) !== null) return false;
+    rememberUnsharded(id, this.limits);
+    return true;
+  }
+
+  /** Loads a sharded model's slices into its shards (at import): a shard that fails loads on its first encode instead. */
+  private async warmShards(id: string): Promise<void> {
     const head = await this.store.head(id);
+    const sharded = head ? await shardedModel(this.env.MODELS, head, this.limits.encodeShardBytes) : null;
+    if (sharded) await warmShards(this.env, this.limits, sharded);
+  }
+
+  private async withModelUnnamed<T>(id: string, backendChoice: BackendChoice, use: (model: SparseAutoencoder) => T, known?: StoredModel): Promise<T> {
+    const fresh = known ? undefined : (cache.getFresh(id, this.limits.modelCacheRevalidateMs) as SparseAutoencoder | undefined);
+    if (fresh) return use(fresh);
+    const head = known ?? (await this.store.head(id));
     if (!head) throw modelNotFound(id);
     const { backend } = await loadWorkerBackend(backendChoice);
-    const cached = cache.get(id, head.summary.version);
+    const cached = cache.get(id, head.summary.version) as SparseAutoencoder | undefined;
     if (cached) return use(cached);
     // A model above MAX_INFERENCE_BYTES (stored before the var was lowered) is refused before it is read.
     const servedBytes = head.inferenceBytes ?? 4 * parameterCount(head.summary.inputSize, head.summary.hiddenSize);
@@ -256,16 +302,64 @@ export class ModelService {
     const stored = await this.store.getForInference(head);
     if (!stored) throw modelNotFound(id);
     // Between the awaits above another request may have cached it; check again, synchronously.
-    const again = cache.get(id, stored.summary.version);
+    const again = cache.get(id, stored.summary.version) as SparseAutoencoder | undefined;
     if (again) return use(again);
     // Nor its histories: a model's loss history is read only by pictures and training.
     const state = readModelBytes(stored.bytes, `model ${id}`, { withoutOptimizer: stored.partial, withoutHistory: true });
     const model = SparseAutoencoder.fromState(state, backend);
-    const owned = cache.set(id, stored.summary.version, model, cacheWeight(head.summary.inputSize, head.summary.hiddenSize, servedBytes, false));
+    const owned = cacheModel(id, stored.summary.version, model, cacheWeight(head.summary.inputSize, head.summary.hiddenSize, servedBytes, false));
     try {
       return use(model);
     } finally {
       if (!owned) model.dispose();
+    }
+  }
+
+  /**
+   * Runs `use` on what encodes the current version of a model: the whole model when this isolate
+   * has it cached, else its encode-only session, loaded on a cold call from the encoder's byte
+   * ranges only (./encoder-ranges.ts: never the decoder), bounded by MAX_ENCODER_BYTES rather than
+   * MAX_INFERENCE_BYTES. A model stored as JSON, or an architecture without an encode-only
+   * session, is loaded whole (withModel). `known`: the model's head when the caller has just read it.
+   */
+  async withEncoder<T>(id: string, use: (encoder: Encoder) => T, known?: StoredModel): Promise<T> {
+    const named = (encoder: Encoder): T => {
+      try {
+        return use(encoder);
+      } catch (error) {
+        if (error instanceof ModelOutputError) throw error.forModel(id);
+        throw error;
+      }
+    };
+    const revalidate = this.limits.modelCacheRevalidateMs;
+    const fresh = cache.getFresh(id, revalidate) ?? cache.getFresh(encoderKey(id), revalidate);
+    if (fresh) return named(fresh);
+    const head = known ?? (await this.store.head(id));
+    if (!head) throw modelNotFound(id);
+    const { version } = head.summary;
+    const cached = cache.get(id, version) ?? cache.get(encoderKey(id), version);
+    if (cached) return named(cached);
+    if (head.inferenceBytes === null) return this.withModelUnnamed(id, 'auto', named, head); // a JSON body
+    const read = await openEncoder(this.store.bucket, head);
+    const encoderBytes = read.bytesRead + read.weight.end - read.weight.begin;
+    checkEncoderSize(this.limits, head.summary.inputSize, encoderBytes);
+    // The session holds W_enc as laid out (its stored bytes) and the small vectors, plus scratch.
+    const weight = encoderBytes + SCRATCH_BYTES;
+    cache.makeRoom(weight);
+    const { backend } = await loadWorkerBackend('auto');
+    const session = await read.load(backend);
+    if (session === null) return this.withModelUnnamed(id, 'auto', named, head);
+    // Between the awaits above another request may have cached it; check again, synchronously.
+    const again = cache.get(id, version) ?? cache.get(encoderKey(id), version);
+    if (again) {
+      session.dispose();
+      return named(again);
+    }
+    const owned = cache.set(encoderKey(id), version, session, weight);
+    try {
+      return named(session);
+    } finally {
+      if (!owned) session.dispose();
     }
   }
 
@@ -283,6 +377,8 @@ export class ModelService {
   async delete(id: string): Promise<void> {
     const existed = await this.store.delete(id);
     cache.invalidate(id);
+    forgetPlans(id);
+    cache.invalidate(encoderKey(id));
     if (!existed) throw modelNotFound(id);
   }
 
@@ -333,7 +429,7 @@ function isSaeUpload(bytes: Uint8Array): boolean {
   return format === 'torch' || format === 'npz' || isFolderArchive(bytes);
 }
 
-function detailOf(summary: ModelSummary, state: ModelState): ModelDetail {
+export function detailOf(summary: ModelSummary, state: ModelState): ModelDetail {
   return {
     ...summary,
     ...(state.source ? { source: state.source } : {}),

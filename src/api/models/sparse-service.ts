@@ -15,6 +15,7 @@ import { checkDataSize } from '../limits.js';
 import { ApiError } from '../problem.js';
 import { modelNotFound, type ModelService } from './service.js';
 import { StoredTensors } from './tensor-ranges.js';
+import { normalizationOf } from './stored-normalization.js';
 
 export interface FeatureAnswer {
   feature: number;
@@ -139,18 +140,4 @@ function linearOf(metadata: Record<string, string>, id: string): boolean {
   }
   if (typeof architecture !== 'string' || !isArchitectureName(architecture)) throw new DataError(`the stored model ${id} has an unknown architecture`, { source: 'model' });
   return architectureModule(architecture).linearOutput;
-}
-
-async function normalizationOf(tensors: StoredTensors, id: string): Promise<Normalization> {
-  const kind = tensors.header.metadata.normalization;
-  if (kind === 'minmax') {
-    const [min, max] = await Promise.all([tensors.readAll('normalization.min'), tensors.readAll('normalization.max')]);
-    return { kind, min, max };
-  }
-  if (kind === 'standardize') {
-    const [mean, std] = await Promise.all([tensors.readAll('normalization.mean'), tensors.readAll('normalization.std')]);
-    return { kind, mean, std };
-  }
-  if (kind === 'none') return { kind };
-  throw new DataError(`the stored model ${id} has no normalisation`, { source: 'model' });
 }

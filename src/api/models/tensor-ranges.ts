@@ -120,6 +120,44 @@ export class StoredTensors {
     }
   }
 
+  /**
+   * Columns [from, to) of a 2-D tensor, as stored (F32 or BF16 bytes, little-endian), packed
+   * [rows × (to − from)]. A row-major tensor's columns are spread over every row, so this streams
+   * the whole tensor in one read and keeps only the slice: memory holds the slice and one chunk
+   * (an encoder shard's load, src/api/shards/slice.ts).
+   */
+  async readColumns(name: string, from: number, to: number): Promise<Uint8Array<ArrayBuffer>> {
+    const entry = this.require(name);
+    const [rows, cols] = entry.shape as [number, number];
+    const size = entry.dtype === 'F32' ? 4 : 2;
+    const rowBytes = cols * size;
+    const begin = from * size;
+    const end = to * size;
+    const width = end - begin;
+    const out = new Uint8Array(rows * width);
+    const object = await this.get(entry.begin, rows * rowBytes);
+    const reader = object.body.getReader();
+    let position = 0; // bytes of the tensor seen so far
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      let at = 0;
+      while (at < value.length) {
+        const row = Math.floor(position / rowBytes);
+        const inRow = position - row * rowBytes;
+        const take = Math.min(rowBytes - inRow, value.length - at);
+        // The part of [inRow, inRow + take) inside the slice's [begin, end) of this row.
+        const lo = Math.max(inRow, begin);
+        const hi = Math.min(inRow + take, end);
+        if (hi > lo) out.set(value.subarray(at + lo - inRow, at + hi - inRow), row * width + lo - begin);
+        at += take;
+        position += take;
+      }
+    }
+    if (position !== rows * rowBytes) throw changed(this.key);
+    return out;
+  }
+
   private require(name: string): TensorEntry {
     const entry = this.header.tensors.get(name);
     if (!entry) throw new Error(`the stored model has no tensor ${name}`);
@@ -131,17 +169,25 @@ export class StoredTensors {
     return new Uint8Array(await (await this.get(offset, length)).arrayBuffer());
   }
 
-  private async get(offset: number, length: number): Promise<R2ObjectBody> {
-    let object: R2Object | R2ObjectBody | null;
-    try {
-      object = await this.bucket.get(this.key, { range: { offset, length }, onlyIf: { etagMatches: this.etag } });
-    } catch (error) {
-      console.error('edge-sae: a ranged model read failed', error);
-      throw new ApiError(503, { type: 'storage-unavailable', title: 'Service Unavailable', detail: 'The model store failed while reading. Retry later.', headers: { 'retry-after': '1' } });
-    }
-    if (object === null || !('body' in object)) throw changed(this.key);
-    return object;
+  private get(offset: number, length: number): Promise<R2ObjectBody> {
+    return rangeRead(this.bucket, this.key, this.etag, offset, length);
   }
+}
+
+/**
+ * `length` bytes of an object from `offset`, only if it still has `etag`: a failing store is a
+ * 503 storage-unavailable, another version (or none) a 409, so one request never mixes versions.
+ */
+export async function rangeRead(bucket: R2Bucket, key: string, etag: string, offset: number, length: number): Promise<R2ObjectBody> {
+  let object: R2Object | R2ObjectBody | null;
+  try {
+    object = await bucket.get(key, { range: { offset, length }, onlyIf: { etagMatches: etag } });
+  } catch (error) {
+    console.error('edge-sae: a ranged model read failed', error);
+    throw new ApiError(503, { type: 'storage-unavailable', title: 'Service Unavailable', detail: 'The model store failed while reading. Retry later.', headers: { 'retry-after': '1' } });
+  }
+  if (object === null || !('body' in object)) throw changed(key);
+  return object;
 }
 
 function changed(key: string): ApiError {

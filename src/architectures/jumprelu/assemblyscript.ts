@@ -17,16 +17,17 @@ import { linearAssemblyScript, type DensityCutoffs, type LinearAsCodes } from '.
  * Density below which each product goes through the index. Measured, not guessed: bench/
  * jumprelu-density.bench.ts times each product dense and sparse at 256 × 768 → 6144 over densities
  * from 1/64 to 3/4 and writes where they cross (bench/results.json, suite 'jumprelu-density';
- * docs/BENCHMARKS.md). Two runs on 2026-12-08 at load average ≈ 12–14 on 2 cores gave decode
- * 0.088 and 0.099, decoderGradient 0.170 and 0.147, codeGradient 0.147 and 0.116, encoderGradient
- * 0.078 and 0.086: each cut-off here is the lower of the two, rounded down (near a crossover the two
- * paths take about the same time, so erring towards dense costs little). A quiet rerun may move them.
+ * docs/BENCHMARKS.md). On a quiet 2-core machine (2026-12-08, load average ≈ 1.5) they crossed at
+ * decode 0.122, decoderGradient 0.199, codeGradient 0.153, encoderGradient 0.118 (two earlier runs
+ * on a loaded one: 0.088–0.099, 0.147–0.170, 0.116–0.147, 0.078–0.086); each cut-off here is the
+ * quiet crossing rounded down (near a crossover the two paths take about the same time, so erring
+ * towards dense costs little).
  */
 export const JUMPRELU_DENSITY_CUTOFFS: DensityCutoffs = {
-  decode: 0.08,
-  decoderGradient: 0.14,
-  codeGradient: 0.11,
-  encoderGradient: 0.07,
+  decode: 0.12,
+  decoderGradient: 0.19,
+  codeGradient: 0.15,
+  encoderGradient: 0.11,
 };
 
 /** The composition, with the products' cut-offs (tests force one path or the other with 0 and 2). */

@@ -5,7 +5,7 @@
  *
  *   steps    one training step (forward, backward, Adam) at batch 256: topk and relu 768 → 6144,
  *            sigmoid 784 → 196
- *   encode   64 rows at 768 → 24576 (relu)
+ *   encode   64 rows at 768 → 24576 (relu), through model.encode's encode-only session (EncodingSession)
  *   cut-off  gemm_nn at M = K = N = s, and add_scaled over c floats, split (cut-off 0) against whole:
  *            where 2 threads start to win, which fixes SPLIT_CUTOFF (threaded-kernels.ts)
  *   cli      `edge-sae train --threads 2` against `--threads 1` on the e2e scale file's recipe
@@ -33,7 +33,9 @@ import { loadKernelModule, loadSharedKernelModule } from '../src/backends/assemb
 import { shutdownThreadPool } from '../src/backends/assemblyscript/thread-pool.js';
 import { SessionThreads } from '../src/backends/assemblyscript/threaded-kernels.js';
 import { architectureOf, type ArchitectureName, type KernelBackend, type LossConfig, type OptimizerConfig } from '../src/backends/types.js';
+import { EncodingSession } from '../src/model/encoding-session.js';
 import { SeededRandom } from '../src/model/random.js';
+import { saeState } from './encode-model.js';
 import { median, type BenchRecord } from './harness.js';
 import { REPO_ROOT } from '../test/helpers/cli.js';
 
@@ -95,13 +97,12 @@ function stepCase(backends: Record<string, KernelBackend>, architecture: Archite
   return records(`${architecture} step`, `${n}→${h} m=${rows}`, ms);
 }
 
+/** model.encode's path: the encode-only session (EncodingSession) of a relu SAE with SAE-shaped weights, on each backend. */
 function encodeCase(backends: Record<string, KernelBackend>, n: number, h: number, rows: number, rounds: number): BenchRecord[] {
-  const module = architectureModule('relu');
-  const shape = { inputSize: n, hiddenSize: h };
-  const params = module.initialise(shape, 1);
-  const x = uniform(rows * n, 9);
-  const sessions = Object.fromEntries(Object.entries(backends).map(([name, backend]) => [name, backend.createSession(shape, params, architectureOf(loss('relu')))]));
-  const ms = pairedRounds(Object.fromEntries(Object.entries(sessions).map(([name, s]) => [name, () => void s.encode(x, rows)])), rounds);
+  const { state, x } = saeState(n, h, rows, 9);
+  const sessions = Object.fromEntries(Object.entries(backends).map(([name, backend]) => [name, EncodingSession.fromState(state, backend)!]));
+  const matrix = { rows, cols: n, data: x };
+  const ms = pairedRounds(Object.fromEntries(Object.entries(sessions).map(([name, s]) => [name, () => void s.encode(matrix)])), rounds);
   for (const s of Object.values(sessions)) s.dispose();
   return records('relu encode', `${n}→${h} ${rows} rows`, ms);
 }
@@ -226,8 +227,8 @@ export async function benchThreads(): Promise<BenchRecord[]> {
     const loadStart = loadavg();
     if (want('cutoff')) out.push(...cutoffCase(shared.module));
     if (want('steps')) {
-      out.push(...stepCase(backends, 'topk', 768, 6144, 256, 5));
-      out.push(...stepCase(backends, 'relu', 768, 6144, 256, 5));
+      out.push(...stepCase(backends, 'topk', 768, 6144, 256, 11));
+      out.push(...stepCase(backends, 'relu', 768, 6144, 256, 11));
       out.push(...stepCase(backends, 'sigmoid', 784, 196, 256, 41));
     }
     if (want('encode')) out.push(...encodeCase(backends, 768, 24576, 64, 11));

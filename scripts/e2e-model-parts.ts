@@ -30,22 +30,14 @@ import { SparseAutoencoder } from '../src/model/sparse-autoencoder.js';
 import { selectSparse, toFeatureLists } from '../src/model/sparse-codes.js';
 import { REPO_ROOT } from '../test/helpers/cli.js';
 import { treeRssMb } from '../test/helpers/process-rss.js';
-import { DEV_ADMIN_TOKEN, sleep, startWranglerDev, type DevServer } from '../test/helpers/wrangler-dev.js';
+import { sleep, startWranglerDev, type DevServer } from '../test/helpers/wrangler-dev.js';
+import { call, post } from './dev-api.js';
 
 const N = 768;
 const ROWS = 64;
 const TOP = 32;
 const WARM_REPEATS = 20;
 const RESULTS = join(REPO_ROOT, 'bench', 'workerd-model-parts.json');
-const auth = { authorization: `Bearer ${DEV_ADMIN_TOKEN}` };
-
-async function call(base: string, path: string, init: RequestInit = {}): Promise<Response> {
-  const res = await fetch(base + path, { ...init, headers: { ...auth, ...(init.headers ?? {}) }, signal: AbortSignal.timeout(300_000) });
-  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${(await res.text()).slice(0, 500)}`);
-  return res;
-}
-
-const post = (body: unknown): RequestInit => ({ method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
 const round1 = (x: number) => Math.round(x * 10) / 10;
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 

@@ -3,31 +3,15 @@
  * test/model/batchtopk.test.ts) and how well a model recovers its atoms.
  */
 import type { SparseAutoencoder } from '../../src/model/sparse-autoencoder.js';
-import { mulberry32 } from './random.js';
+import { plantedDictionary } from './planted-dictionary.js';
 
 /**
  * Rows that are sums of `s` atoms of a random unit dictionary [atoms×n] with weights in [1, 2),
- * plus noise of ±0.01 per value; returns the rows and the dictionary.
+ * plus noise of ±0.01 per value; returns the rows and the dictionary (plantedDictionary's, without
+ * its labels: the same draws).
  */
 export function plantedData(seed: number, rows: number, n: number, atoms: number, s: number) {
-  const rng = mulberry32(seed);
-  const dictionary: number[][] = [];
-  for (let a = 0; a < atoms; a++) {
-    const v = Array.from({ length: n }, () => rng() * 2 - 1);
-    const norm = Math.hypot(...v);
-    dictionary.push(v.map((x) => x / norm));
-  }
-  const data: number[][] = [];
-  for (let i = 0; i < rows; i++) {
-    const row = Array.from({ length: n }, () => (rng() * 2 - 1) * 0.01);
-    const chosen = new Set<number>();
-    while (chosen.size < s) chosen.add(Math.floor(rng() * atoms));
-    for (const a of chosen) {
-      const w = 1 + rng();
-      for (let c = 0; c < n; c++) row[c]! += w * dictionary[a]![c]!;
-    }
-    data.push(row);
-  }
+  const { data, dictionary } = plantedDictionary(seed, rows, n, atoms, s);
   return { data, dictionary };
 }
 
